@@ -1,0 +1,149 @@
+"""Configuration: one pydantic-settings class, loaded once by the composition root.
+
+Environment prefix ``AMOBRIDGE_``, nested sections joined by ``__``, ``.env`` supported.
+Secrets are ``SecretStr`` so that a repr, a log line or a traceback never shows them.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, Self
+
+from pydantic import (
+    AnyHttpUrl,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    model_validator,
+)
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ENV_PREFIX = "AMOBRIDGE_"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class AmoCrmSettings(_Section):
+    base_url: AnyHttpUrl | None = None
+    long_lived_token: SecretStr | None = None
+    client_id: str | None = None
+    client_secret: SecretStr | None = None
+    redirect_uri: str | None = None
+    webhook_secret: SecretStr | None = None
+    # amoCRM allows 7 requests/s per integration; stay a little under it by default.
+    requests_per_second: float = Field(default=6.0, gt=0, le=7)
+    poll_interval_s: float = Field(default=60.0, gt=0)
+    sync_interval_s: float = Field(default=300.0, gt=0)
+
+    @property
+    def uses_oauth(self) -> bool:
+        return self.long_lived_token is None and self.client_id is not None
+
+    @model_validator(mode="after")
+    def _auth_is_complete(self) -> Self:
+        if self.base_url is None:
+            return self
+        if self.long_lived_token is None and self.client_id is None:
+            raise ValueError(
+                "set AMOBRIDGE_AMOCRM__LONG_LIVED_TOKEN, or AMOBRIDGE_AMOCRM__CLIENT_ID with "
+                "AMOBRIDGE_AMOCRM__CLIENT_SECRET and AMOBRIDGE_AMOCRM__REDIRECT_URI"
+            )
+        if self.long_lived_token is None:
+            missing = [
+                f"AMOBRIDGE_AMOCRM__{name.upper()}"
+                for name in ("client_secret", "redirect_uri")
+                if getattr(self, name) is None
+            ]
+            if missing:
+                raise ValueError("OAuth needs " + ", ".join(missing))
+        return self
+
+    @property
+    def configured(self) -> bool:
+        return self.base_url is not None
+
+
+class TelegramSettings(_Section):
+    token: SecretStr | None = None
+    api_base: AnyHttpUrl = AnyHttpUrl("https://api.telegram.org")
+    webhook_secret: SecretStr | None = None
+
+    @property
+    def configured(self) -> bool:
+        return self.token is not None
+
+
+class SlackSettings(_Section):
+    bot_token: SecretStr | None = None
+    signing_secret: SecretStr | None = None
+    api_base: AnyHttpUrl = AnyHttpUrl("https://slack.com/api/")
+
+    @property
+    def configured(self) -> bool:
+        return self.bot_token is not None and self.signing_secret is not None
+
+
+class HttpSettings(_Section):
+    host: str = "0.0.0.0"
+    port: int = Field(default=8080, ge=0, le=65535)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter="__",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        frozen=True,
+    )
+
+    amocrm: AmoCrmSettings = AmoCrmSettings()
+    telegram: TelegramSettings = TelegramSettings()
+    slack: SlackSettings = SlackSettings()
+    http: HttpSettings = HttpSettings()
+    store_url: str = Field(default="sqlite:///./amobridge.db", pattern=r"^(sqlite|rediss?)://")
+    redis_key_prefix: str = "amobridge:"
+    public_url: AnyHttpUrl | None = None
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @model_validator(mode="after")
+    def _webhook_mode_needs_public_url(self) -> Self:
+        if self.telegram.webhook_secret is not None and self.public_url is None:
+            raise ValueError(
+                "AMOBRIDGE_TELEGRAM__WEBHOOK_SECRET is set (webhook mode), "
+                "so AMOBRIDGE_PUBLIC_URL is needed too"
+            )
+        return self
+
+
+class SettingsError(Exception):
+    """Configuration is missing or invalid; ``problems`` names each variable and what is wrong."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("invalid configuration:\n" + "\n".join(f"  - {p}" for p in problems))
+        self.problems = problems
+
+
+def _env_name(loc: tuple[int | str, ...]) -> str:
+    parts = [str(p) for p in loc if not isinstance(p, int)]
+    return ENV_PREFIX + "__".join(p.upper() for p in parts) if parts else "configuration"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the environment (and ``.env``); raise ``SettingsError`` naming every bad variable.
+
+    Pydantic's messages are rewritten so they name the environment variable, never echo a value
+    (a value may be a secret).
+    """
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors(include_input=False, include_url=False):
+            loc = tuple(p for p in err["loc"] if p not in ("__root__",))
+            problems.append(f"{_env_name(loc)}: {err['msg']}")
+        raise SettingsError(problems) from None

@@ -1,0 +1,137 @@
+"""The one storage contract. Two backends implement it: SQLite (one process) and Redis (replicas).
+
+Every method is atomic on its own. Where two replicas could race (a token refresh, a due item, a
+cache update), the contract says what the loser sees, and the contract tests check it against both
+backends. Later features add methods here, and to both backends, and to the contract tests.
+"""
+
+from __future__ import annotations
+
+from typing import Generic, Protocol, TypeVar
+
+from pydantic import ConfigDict
+
+from bot.domain import CrmEvent, Deal, EntityKind, OAuthTokens, Task, Value
+
+E = TypeVar("E", Task, Deal)
+
+
+class Cached(Value, Generic[E]):
+    """A cached entity and its revision; a write names the revision it read (compare-and-set)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    value: E
+    rev: int
+
+
+class EntityChange(Value):
+    """Replace the cached ``kind``/``id`` entity and journal ``events``, in one atomic step.
+
+    ``expected_rev`` is the revision the caller read (``None``: it read nothing). If the cache no
+    longer holds that revision the whole change is refused, so two replicas that saw the same hint
+    cannot both journal its events. ``new=None`` removes the entity (deleted in amoCRM).
+    """
+
+    kind: EntityKind
+    id: int
+    expected_rev: int | None
+    new: Task | Deal | None
+    events: tuple[CrmEvent, ...] = ()
+
+
+class DueItem(Value):
+    """An entry of a due-time index (reminders, the webhook inbox, retries).
+
+    ``token`` changes on every put and every claim: completing an item with a stale token (the item
+    was put again while it was being worked on) leaves the newer entry in place.
+    """
+
+    queue: str
+    item_id: str
+    due_at: float
+    payload: str = ""
+    token: str
+
+
+class Store(Protocol):
+    async def close(self) -> None: ...
+
+    async def ping(self) -> None:
+        """Raise if the backend cannot be reached."""
+        ...
+
+    # --- OAuth tokens -------------------------------------------------------------------------
+    async def load_tokens(self, name: str) -> OAuthTokens | None: ...
+
+    async def save_tokens(self, name: str, tokens: OAuthTokens) -> None: ...
+
+    # --- leases: cross-process locks with a time-to-live ----------------------------------------
+    async def acquire_lease(self, name: str, owner: str, ttl_s: float) -> bool:
+        """Take the lease, or extend it if ``owner`` already holds it. False if someone else does."""
+        ...
+
+    async def release_lease(self, name: str, owner: str) -> None:
+        """Give the lease up; a no-op unless ``owner`` holds it."""
+        ...
+
+    # --- pacing -------------------------------------------------------------------------------
+    async def reserve_slot(self, name: str, interval_s: float) -> float:
+        """Reserve the next free moment on a shared timeline spaced ``interval_s`` apart.
+
+        Returns how many seconds the caller must wait before its slot. Every process sharing the
+        store shares the timeline, so N replicas together keep one pace.
+        """
+        ...
+
+    # --- cursors and dedupe -------------------------------------------------------------------
+    async def get_cursor(self, name: str) -> str | None: ...
+
+    async def set_cursor(self, name: str, value: str) -> None: ...
+
+    async def mark_seen(self, key: str, ttl_s: float) -> bool:
+        """Record ``key``; True the first time (within ``ttl_s``), False on every repeat."""
+        ...
+
+    # --- task and deal cache ------------------------------------------------------------------
+    async def get_task(self, task_id: int) -> Cached[Task] | None: ...
+
+    async def get_deal(self, deal_id: int) -> Cached[Deal] | None: ...
+
+    async def list_open_tasks(self, responsible_user_id: int | None = None) -> list[Task]:
+        """Open (not completed) cached tasks, optionally of one user, ordered by ``complete_till``."""
+        ...
+
+    async def apply_change(self, change: EntityChange) -> bool:
+        """Compare-and-set the cache and journal the events. False (nothing written) on conflict.
+
+        An event whose ``key`` is already journaled is not journaled twice.
+        """
+        ...
+
+    async def recent_events(self, since: int = 0, limit: int = 1000) -> list[CrmEvent]:
+        """Journaled events with ``occurred_at >= since``, oldest first."""
+        ...
+
+    # --- due-time index -----------------------------------------------------------------------
+    async def put_due(self, queue: str, item_id: str, due_at: float, payload: str = "") -> None:
+        """Insert or replace an item (a new token either way)."""
+        ...
+
+    async def claim_due(
+        self, queue: str, now: float, limit: int, lease_s: float
+    ) -> list[DueItem]:
+        """Atomically take up to ``limit`` items due at ``now``, earliest first.
+
+        A claimed item is hidden for ``lease_s`` (its ``due_at`` moves to ``now + lease_s``), so
+        concurrent claimers never get the same item, and an item whose claimer died comes back.
+        """
+        ...
+
+    async def complete_due(self, item: DueItem) -> bool:
+        """Remove a claimed item if its token still matches; False if it was put again meanwhile."""
+        ...
+
+    async def cancel_due(self, queue: str, item_id: str) -> None: ...
+
+    async def count_due(self, queue: str) -> int: ...
