@@ -154,7 +154,7 @@ class HintSource(StrEnum):
 
 
 class EntityHint(Value):
-    """A sign that an entity changed. Hints are never trusted: the entity is re-read through the API.
+    """A sign that an entity changed. Never trusted: the entity is re-read through the API.
 
     What a hint says about the previous state (old status, old responsible) is kept so that the
     first sight of an entity that is not in the cache can still be described as a change.

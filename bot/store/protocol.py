@@ -68,7 +68,7 @@ class Store(Protocol):
 
     # --- leases: cross-process locks with a time-to-live ----------------------------------------
     async def acquire_lease(self, name: str, owner: str, ttl_s: float) -> bool:
-        """Take the lease, or extend it if ``owner`` already holds it. False if someone else does."""
+        """Take the lease, or extend it if ``owner`` holds it. False if someone else does."""
         ...
 
     async def release_lease(self, name: str, owner: str) -> None:
@@ -99,7 +99,7 @@ class Store(Protocol):
     async def get_deal(self, deal_id: int) -> Cached[Deal] | None: ...
 
     async def list_open_tasks(self, responsible_user_id: int | None = None) -> list[Task]:
-        """Open (not completed) cached tasks, optionally of one user, ordered by ``complete_till``."""
+        """Open cached tasks, optionally of one user, ordered by ``complete_till``."""
         ...
 
     async def apply_change(self, change: EntityChange) -> bool:
@@ -129,7 +129,7 @@ class Store(Protocol):
         ...
 
     async def complete_due(self, item: DueItem) -> bool:
-        """Remove a claimed item if its token still matches; False if it was put again meanwhile."""
+        """Remove a claimed item if its token matches; False if it was put again meanwhile."""
         ...
 
     async def cancel_due(self, queue: str, item_id: str) -> None: ...

@@ -1,0 +1,76 @@
+"""Shared fixtures: a real Redis server for the whole session, and clean environments.
+
+Redis: ``AMOBRIDGE_TEST_REDIS_URL`` names one (scripts/test sets it); otherwise a private
+``redis-server`` is started on a free loopback port and stopped at the end. No Redis binary is a
+hard failure, never a skip: scripts/test installs it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def redis_server_url() -> Iterator[str]:
+    given = os.environ.get("AMOBRIDGE_TEST_REDIS_URL")
+    if given:
+        yield given
+        return
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.fail("redis-server not found: run scripts/test, or set AMOBRIDGE_TEST_REDIS_URL")
+    port = _free_port()
+    workdir = tempfile.mkdtemp(prefix="amobridge-redis-")
+    proc = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+         "--dir", workdir],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                break
+        except OSError:
+            if time.monotonic() > deadline or proc.poll() is not None:
+                proc.kill()
+                pytest.fail("could not start redis-server")
+            time.sleep(0.05)
+    try:
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+@pytest.fixture
+def redis_prefix() -> str:
+    """A key prefix of its own per test, so tests never see each other's keys."""
+    return f"test:{uuid.uuid4().hex[:12]}:"
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No stray configuration or proxy reaches a test (slack_sdk reads proxies, bolt SLACK_*)."""
+    for name in list(os.environ):
+        if name.startswith(("AMOBRIDGE_", "SLACK_")) and name != "AMOBRIDGE_TEST_REDIS_URL":
+            monkeypatch.delenv(name)
+        if name.lower() in ("http_proxy", "https_proxy", "all_proxy"):
+            monkeypatch.delenv(name)
