@@ -153,6 +153,9 @@ class HintSource(StrEnum):
     SYNC = "sync"
 
 
+HintAction = Literal["add", "update", "delete", "status", "responsible", "complete"]
+
+
 class EntityHint(Value):
     """A sign that an entity changed. Never trusted: the entity is re-read through the API.
 
@@ -163,7 +166,7 @@ class EntityHint(Value):
     kind: EntityKind
     id: int
     source: HintSource
-    action: Literal["add", "update", "delete", "status", "responsible", "complete"] = "update"
+    action: HintAction = "update"
     old_status_id: int | None = None
     old_pipeline_id: int | None = None
     old_responsible_user_id: int | None = None

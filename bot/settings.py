@@ -145,5 +145,5 @@ def load_settings(**overrides: object) -> Settings:
         problems = []
         for err in exc.errors(include_input=False, include_url=False):
             loc = tuple(p for p in err["loc"] if p not in ("__root__",))
-            problems.append(f"{_env_name(loc)}: {err['msg']}")
+            problems.append(f"{_env_name(loc)}: {err['msg'].removeprefix('Value error, ')}")
         raise SettingsError(problems) from None

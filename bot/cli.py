@@ -1,0 +1,108 @@
+"""The ``amobridge`` command line: run the service, check the configuration, run the emulators."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+
+import typer
+
+from bot.settings import Settings, SettingsError, load_settings
+
+app = typer.Typer(
+    help="amoCRM task reminders and deal alerts in Telegram and Slack.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+
+def _settings_or_exit() -> Settings:
+    try:
+        return load_settings()
+    except SettingsError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from None
+
+
+async def _until_stopped() -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+
+
+@app.command()
+def run() -> None:
+    """Run the service: the HTTP server (webhooks, health, metrics) and the scheduler."""
+    settings = _settings_or_exit()
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    from bot.wiring import running_service
+
+    async def main() -> None:
+        async with running_service(settings) as service:
+            for line in service.describe():
+                typer.echo(line)
+            await _until_stopped()
+
+    asyncio.run(main())
+
+
+@app.command()
+def check() -> None:
+    """Validate the configuration and reach amoCRM; print a table of what works."""
+    settings = _settings_or_exit()
+    from bot.checks import run_checks
+
+    rows = asyncio.run(run_checks(settings))
+    width = max(len(r.part) for r in rows)
+    for row in rows:
+        mark = "ok  " if row.ok else ("--  " if row.ok is None else "FAIL")
+        typer.echo(f"{mark}  {row.part.ljust(width)}  {row.detail}")
+    if any(row.ok is False for row in rows):
+        raise typer.Exit(1)
+
+
+@app.command()
+def setup() -> None:
+    """Register the amoCRM webhook at AMOBRIDGE_PUBLIC_URL (safe to run again)."""
+    settings = _settings_or_exit()
+    from bot.amocrm_setup import SetupError, register_amocrm_webhook
+    from bot.checks import explain_amo_error
+    from integrations.amocrm import AmoError
+
+    try:
+        destination = asyncio.run(register_amocrm_webhook(settings))
+    except SetupError as exc:
+        typer.echo(f"setup: {exc}", err=True)
+        raise typer.Exit(2) from None
+    except AmoError as exc:
+        typer.echo(f"setup: {explain_amo_error(exc)}", err=True)
+        raise typer.Exit(1) from None
+    # The secret is part of the URL: show only where it goes.
+    typer.echo(f"amoCRM webhook registered: {destination.rsplit('/', 1)[0]}/<secret>")
+
+
+@app.command()
+def sandbox(
+    host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
+    amocrm_port: int = typer.Option(8181, help="Port of the amoCRM emulator (0: any free)."),
+) -> None:
+    """Run the emulators alone, with a seeded demo account, until stopped (Ctrl-C)."""
+    from sandbox.cli import serve_sandbox
+
+    asyncio.run(serve_sandbox(host, amocrm_port, typer.echo, _until_stopped))
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)
+

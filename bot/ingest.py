@@ -1,0 +1,199 @@
+"""CRM changes in: hints are queued durably, then each entity is re-read and applied once.
+
+Webhooks, the events poll and the periodic sync all end in ``EventProcessor.apply``, which compares
+amoCRM's current entity with the cached one, derives the events (``bot.changes``) and writes cache
+and journal in one compare-and-set. Whatever path a change takes, and however often, it yields its
+events once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+
+from pydantic import ValidationError
+
+from bot.changes import deal_events, task_events
+from bot.clock import Clock
+from bot.domain import CrmEvent, Deal, EntityHint, EntityKind, HintSource, Task, Value
+from bot.ports import CrmReader
+from bot.store import EntityChange, Store
+
+log = logging.getLogger(__name__)
+
+INBOX_QUEUE = "inbox"
+# A claimed hint is hidden this long; if its worker dies it comes back after it.
+INBOX_LEASE_S = 60.0
+RETRY_DELAYS_S = (5.0, 30.0, 120.0, 600.0)
+_CAS_ATTEMPTS = 5
+
+EventListener = Callable[[Sequence[CrmEvent]], Awaitable[None]]
+
+
+class QueuedHint(Value):
+    hint: EntityHint
+    attempt: int = 0
+
+
+class HintInbox:
+    """The durable queue between "amoCRM told us" and "we applied it" (the store's due index).
+
+    One entry per entity: a second hint for an entity that is still waiting replaces the first,
+    so a burst of webhooks about one task costs one amoCRM read.
+    """
+
+    def __init__(self, store: Store, clock: Clock) -> None:
+        self._store = store
+        self._clock = clock
+        self._wake = asyncio.Event()
+
+    async def accept(self, hints: Sequence[EntityHint]) -> None:
+        now = self._clock.now()
+        for hint in hints:
+            await self._store.put_due(
+                INBOX_QUEUE, f"{hint.kind}:{hint.id}", now, QueuedHint(hint=hint).model_dump_json()
+            )
+        if hints:
+            self._wake.set()
+
+    async def wait(self, timeout_s: float) -> None:
+        """Return when a hint was accepted by this process, or after ``timeout_s``."""
+        try:
+            await asyncio.wait_for(self._wake.wait(), timeout_s)
+        except TimeoutError:
+            pass
+        self._wake.clear()
+
+    async def depth(self) -> int:
+        return await self._store.count_due(INBOX_QUEUE)
+
+
+class EventProcessor:
+    def __init__(
+        self,
+        store: Store,
+        crm: CrmReader,
+        clock: Clock,
+        listeners: Sequence[EventListener] = (),
+    ) -> None:
+        self._store = store
+        self._crm = crm
+        self._clock = clock
+        self._listeners = list(listeners)
+
+    def add_listener(self, listener: EventListener) -> None:
+        self._listeners.append(listener)
+
+    async def process(self, hint: EntityHint) -> list[CrmEvent]:
+        """Re-read the hinted entity through the API and apply it."""
+        if hint.kind == "task":
+            cached_task = await self._store.get_task(hint.id)
+            if self._already_seen(hint, cached_task.value.updated_at if cached_task else None):
+                return []
+            return await self.apply_task(hint.id, await self._crm.task(hint.id), hint)
+        cached_deal = await self._store.get_deal(hint.id)
+        if self._already_seen(hint, cached_deal.value.updated_at if cached_deal else None):
+            return []
+        return await self.apply_deal(hint.id, await self._crm.lead(hint.id), hint)
+
+    @staticmethod
+    def _already_seen(hint: EntityHint, cached_version: int | None) -> bool:
+        # A polled event older than the cached entity was applied when that version was read
+        # (usually by its webhook): skip the amoCRM read. Webhook hints are always re-read.
+        return (
+            hint.source is HintSource.POLL
+            and hint.at is not None
+            and cached_version is not None
+            and cached_version >= hint.at
+        )
+
+    async def apply_task(
+        self, task_id: int, current: Task | None, hint: EntityHint | None
+    ) -> list[CrmEvent]:
+        for _ in range(_CAS_ATTEMPTS):
+            cached = await self._store.get_task(task_id)
+            before = cached.value if cached else None
+            if before is not None and current is not None and current.updated_at < before.updated_at:
+                return []  # an older read than the cache holds
+            if before == current:
+                return []
+            events = task_events(before, current, hint, int(self._clock.now()))
+            if await self._commit("task", task_id, cached.rev if cached else None, current, events):
+                return events
+        log.warning("task %s: gave up after %d conflicting updates", task_id, _CAS_ATTEMPTS)
+        return []
+
+    async def apply_deal(
+        self, deal_id: int, current: Deal | None, hint: EntityHint | None
+    ) -> list[CrmEvent]:
+        if current is not None and current.is_deleted:
+            current = None
+        for _ in range(_CAS_ATTEMPTS):
+            cached = await self._store.get_deal(deal_id)
+            before = cached.value if cached else None
+            if before is not None and current is not None and current.updated_at < before.updated_at:
+                return []
+            if before == current:
+                return []
+            events = deal_events(before, current, hint, int(self._clock.now()))
+            if await self._commit("deal", deal_id, cached.rev if cached else None, current, events):
+                return events
+        log.warning("deal %s: gave up after %d conflicting updates", deal_id, _CAS_ATTEMPTS)
+        return []
+
+    async def _commit(
+        self,
+        kind: EntityKind,
+        entity_id: int,
+        expected_rev: int | None,
+        new: Task | Deal | None,
+        events: list[CrmEvent],
+    ) -> bool:
+        change = EntityChange(
+            kind=kind, id=entity_id, expected_rev=expected_rev, new=new, events=tuple(events)
+        )
+        if not await self._store.apply_change(change):
+            return False
+        if events:
+            log.info("applied %s", ", ".join(e.key for e in events))
+            for listener in self._listeners:
+                await listener(events)
+        return True
+
+
+class InboxDrainer:
+    """Claims queued hints and processes them; a failed hint is retried later with backoff."""
+
+    def __init__(self, store: Store, processor: EventProcessor, clock: Clock) -> None:
+        self._store = store
+        self._processor = processor
+        self._clock = clock
+
+    async def drain_once(self, limit: int = 20) -> int:
+        """Process what is due now; returns how many hints were claimed."""
+        items = await self._store.claim_due(INBOX_QUEUE, self._clock.now(), limit, INBOX_LEASE_S)
+        for item in items:
+            try:
+                queued = QueuedHint.model_validate_json(item.payload)
+            except ValidationError:
+                log.error("dropping unreadable inbox item %s", item.item_id)
+                await self._store.complete_due(item)
+                continue
+            try:
+                await self._processor.process(queued.hint)
+            except Exception:
+                # Anything from the amoCRM read (rate limit, outage, revoked token) is retried;
+                # the poll and the sync would repair it too, but later.
+                delay = RETRY_DELAYS_S[min(queued.attempt, len(RETRY_DELAYS_S) - 1)]
+                log.warning(
+                    "hint %s failed (attempt %d), retrying in %.0fs",
+                    item.item_id, queued.attempt + 1, delay, exc_info=True,
+                )
+                retry = QueuedHint(hint=queued.hint, attempt=queued.attempt + 1)
+                await self._store.put_due(
+                    INBOX_QUEUE, item.item_id, self._clock.now() + delay, retry.model_dump_json()
+                )
+                continue
+            await self._store.complete_due(item)
+        return len(items)

@@ -1,0 +1,28 @@
+"""What the core needs from the outside world, as protocols; `integrations/` implements them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from bot.domain import Account, AmoEvent, Deal, Task
+
+
+class CrmReader(Protocol):
+    """The amoCRM reads the event pipeline uses (``integrations.amocrm.AmoClient`` has them)."""
+
+    async def account(self) -> Account: ...
+
+    async def task(self, task_id: int) -> Task | None: ...
+
+    async def lead(self, lead_id: int) -> Deal | None: ...
+
+    async def tasks(
+        self, *, updated_since: int | None = None, is_completed: bool | None = None
+    ) -> list[Task]: ...
+
+    async def leads(self, *, updated_since: int | None = None) -> list[Deal]: ...
+
+    async def events(
+        self, *, created_since: int, types: Sequence[str] = (), entities: Sequence[str] = ()
+    ) -> list[AmoEvent]: ...

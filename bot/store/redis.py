@@ -1,0 +1,347 @@
+"""The shared ``Store``: Redis, for several replicas.
+
+Every read-modify-write is one Lua script, so it runs atomically on the server whichever replica
+sends it. Expiring keys (leases, seen keys, pacing slots) use Redis TTLs, and pacing reads the
+server clock, so all replicas share one timeline whatever their own clocks say.
+
+Key layout, under ``key_prefix`` (``P``)::
+
+    P tokens:<name>          string  OAuthTokens JSON
+    P cursor:<name>          string  the cursor
+    P lease:<name>           string  the owner, PX = ttl
+    P slot:<name>            string  next free moment, µs on the server clock; expires once past
+    P seen:<key>             string  "1", PX = ttl
+    P task:<id>, deal:<id>   hash    rev, value (JSON); tasks that are open also open_uid
+    P rev                    counter the store-wide revision sequence
+    P open:all               zset    open task ids by complete_till
+    P open:user:<uid>        zset    the same, per responsible user
+    P events                 zset    "<seq, 16 digits>:<CrmEvent JSON>" by occurred_at
+    P events:keys            set     journaled event keys (dedupe)
+    P events:seq             counter journal order, for events that share an occurred_at
+    P due:<queue>            zset    item ids by the moment they can next be claimed
+    P dueitems:<queue>       hash    item id -> "<token>\\n<due_at>\\n<payload>"
+
+Scripts build some keys from ``P`` (the per-entity and per-user ones); on Redis Cluster give a
+prefix with a hash tag, e.g. ``{amobridge}:``, so that every key lives in one slot.
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from typing import cast
+
+from redis.asyncio import Redis
+
+from bot.domain import CrmEvent, Deal, OAuthTokens, Task
+from bot.store.protocol import Cached, DueItem, EntityChange
+
+_ACQUIRE_LEASE = """
+local holder = redis.call('GET', KEYS[1])
+if holder == false or holder == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return 1
+end
+return 0
+"""
+
+_RELEASE_LEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('DEL', KEYS[1])
+end
+return 0
+"""
+
+# Microseconds as Lua numbers (doubles) stay exact up to 2^53, and '%d' keeps every digit where
+# tostring() would round to 14 significant ones.
+_RESERVE_SLOT = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local slot = now
+local booked = redis.call('GET', KEYS[1])
+if booked and tonumber(booked) > now then
+  slot = tonumber(booked)
+end
+local after = slot + tonumber(ARGV[1])
+redis.call('SET', KEYS[1], string.format('%d', after), 'PX',
+           math.floor((after - now) / 1000) + 1000)
+return slot - now
+"""
+
+# KEYS: entity hash, rev counter, events zset, event keys set, events seq counter, open:all.
+# ARGV: expected rev ('' = absent), new JSON ('' = delete), id, open owner ('' = not an open
+# task), complete_till, open:user: prefix, then one (key, occurred_at, JSON) triple per event.
+_APPLY_CHANGE = """
+local rev = redis.call('HGET', KEYS[1], 'rev')
+if rev == false then rev = '' end
+if rev ~= ARGV[1] then
+  return 0
+end
+local was_open_for = redis.call('HGET', KEYS[1], 'open_uid')
+if was_open_for then
+  redis.call('ZREM', ARGV[6] .. was_open_for, ARGV[3])
+  redis.call('ZREM', KEYS[6], ARGV[3])
+end
+redis.call('DEL', KEYS[1])
+if ARGV[2] ~= '' then
+  redis.call('HSET', KEYS[1], 'rev', redis.call('INCR', KEYS[2]), 'value', ARGV[2])
+  if ARGV[4] ~= '' then
+    redis.call('HSET', KEYS[1], 'open_uid', ARGV[4])
+    redis.call('ZADD', ARGV[6] .. ARGV[4], ARGV[5], ARGV[3])
+    redis.call('ZADD', KEYS[6], ARGV[5], ARGV[3])
+  end
+end
+for i = 7, #ARGV, 3 do
+  if redis.call('SADD', KEYS[4], ARGV[i]) == 1 then
+    local seq = redis.call('INCR', KEYS[5])
+    redis.call('ZADD', KEYS[3], ARGV[i + 1], string.format('%016d', seq) .. ':' .. ARGV[i + 2])
+  end
+end
+return 1
+"""
+
+_LIST_OPEN_TASKS = """
+local out = {}
+for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+  local value = redis.call('HGET', ARGV[1] .. id, 'value')
+  if value then
+    out[#out + 1] = value
+  end
+end
+return out
+"""
+
+# KEYS: due zset, items hash. ARGV: now, limit, hidden until, then one fresh token per slot.
+_CLAIM_DUE = """
+local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
+local out = {}
+for i, id in ipairs(ids) do
+  local entry = redis.call('HGET', KEYS[2], id)
+  local rest = entry and string.match(entry, '^[^\\n]*\\n(.*)$')
+  if rest then
+    local token = ARGV[3 + i]
+    redis.call('HSET', KEYS[2], id, token .. '\\n' .. rest)
+    redis.call('ZADD', KEYS[1], ARGV[3], id)
+    out[#out + 1] = id
+    out[#out + 1] = token
+    out[#out + 1] = rest
+  else
+    redis.call('ZREM', KEYS[1], id)
+  end
+end
+return out
+"""
+
+_COMPLETE_DUE = """
+local entry = redis.call('HGET', KEYS[2], ARGV[1])
+local expected = ARGV[2] .. '\\n'
+if entry and string.sub(entry, 1, #expected) == expected then
+  redis.call('HDEL', KEYS[2], ARGV[1])
+  redis.call('ZREM', KEYS[1], ARGV[1])
+  return 1
+end
+return 0
+"""
+
+_SEQ_WIDTH = 16  # digits of the journal sequence in front of each event in P events
+
+
+def _ms(seconds: float) -> int:
+    """Redis TTLs are whole milliseconds and must be positive."""
+    return max(1, math.ceil(seconds * 1000))
+
+
+def _new_token() -> str:
+    return uuid.uuid4().hex
+
+
+class RedisStore:
+    """``Store`` on Redis. Open with ``await RedisStore.open(url, key_prefix=...)``."""
+
+    def __init__(self, client: Redis, key_prefix: str) -> None:
+        self._redis = client
+        self._p = key_prefix
+        self._closed = False
+        self._acquire_lease = client.register_script(_ACQUIRE_LEASE)
+        self._release_lease = client.register_script(_RELEASE_LEASE)
+        self._reserve_slot = client.register_script(_RESERVE_SLOT)
+        self._apply_change = client.register_script(_APPLY_CHANGE)
+        self._list_open_tasks = client.register_script(_LIST_OPEN_TASKS)
+        self._claim_due = client.register_script(_CLAIM_DUE)
+        self._complete_due = client.register_script(_COMPLETE_DUE)
+
+    @classmethod
+    async def open(cls, url: str, *, key_prefix: str) -> RedisStore:
+        client = Redis.from_url(url, decode_responses=True)
+        try:
+            await client.ping()  # fail at start, not at the first job
+        except BaseException:
+            await client.aclose()
+            raise
+        return cls(client, key_prefix)
+
+    async def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            await self._redis.aclose()
+
+    async def ping(self) -> None:
+        await self._redis.ping()
+
+    # --- OAuth tokens ------------------------------------------------------------------------
+    async def load_tokens(self, name: str) -> OAuthTokens | None:
+        body = await self._redis.get(f"{self._p}tokens:{name}")
+        return None if body is None else OAuthTokens.model_validate_json(body)
+
+    async def save_tokens(self, name: str, tokens: OAuthTokens) -> None:
+        await self._redis.set(f"{self._p}tokens:{name}", tokens.model_dump_json())
+
+    # --- leases ------------------------------------------------------------------------------
+    async def acquire_lease(self, name: str, owner: str, ttl_s: float) -> bool:
+        won = await self._acquire_lease(keys=[f"{self._p}lease:{name}"], args=[owner, _ms(ttl_s)])
+        return bool(won)
+
+    async def release_lease(self, name: str, owner: str) -> None:
+        await self._release_lease(keys=[f"{self._p}lease:{name}"], args=[owner])
+
+    # --- pacing ------------------------------------------------------------------------------
+    async def reserve_slot(self, name: str, interval_s: float) -> float:
+        wait_us = await self._reserve_slot(
+            keys=[f"{self._p}slot:{name}"], args=[max(0, round(interval_s * 1_000_000))]
+        )
+        return int(wait_us) / 1_000_000
+
+    # --- cursors and dedupe ------------------------------------------------------------------
+    async def get_cursor(self, name: str) -> str | None:
+        value = await self._redis.get(f"{self._p}cursor:{name}")
+        return None if value is None else str(value)
+
+    async def set_cursor(self, name: str, value: str) -> None:
+        await self._redis.set(f"{self._p}cursor:{name}", value)
+
+    async def mark_seen(self, key: str, ttl_s: float) -> bool:
+        first = await self._redis.set(f"{self._p}seen:{key}", "1", nx=True, px=_ms(ttl_s))
+        return bool(first)
+
+    # --- task and deal cache -----------------------------------------------------------------
+    async def get_task(self, task_id: int) -> Cached[Task] | None:
+        value, rev = await self._redis.hmget(f"{self._p}task:{task_id}", ["value", "rev"])
+        if value is None or rev is None:
+            return None
+        return Cached[Task](value=Task.model_validate_json(value), rev=int(rev))
+
+    async def get_deal(self, deal_id: int) -> Cached[Deal] | None:
+        value, rev = await self._redis.hmget(f"{self._p}deal:{deal_id}", ["value", "rev"])
+        if value is None or rev is None:
+            return None
+        return Cached[Deal](value=Deal.model_validate_json(value), rev=int(rev))
+
+    async def list_open_tasks(self, responsible_user_id: int | None = None) -> list[Task]:
+        index = (
+            f"{self._p}open:all"
+            if responsible_user_id is None
+            else f"{self._p}open:user:{responsible_user_id}"
+        )
+        bodies = await self._list_open_tasks(keys=[index], args=[f"{self._p}task:"])
+        tasks = [Task.model_validate_json(body) for body in bodies]
+        # Scores order by complete_till; ties are put in id order here, as SQLite does.
+        tasks.sort(key=lambda t: (t.complete_till, t.id))
+        return tasks
+
+    async def apply_change(self, change: EntityChange) -> bool:
+        _check_change(change)
+        new = change.new
+        open_for: str | int = ""
+        complete_till = 0
+        if isinstance(new, Task) and not new.is_completed:
+            open_for, complete_till = new.responsible_user_id, new.complete_till
+        args: list[str | int] = [
+            "" if change.expected_rev is None else change.expected_rev,
+            "" if new is None else new.model_dump_json(),
+            change.id,
+            open_for,
+            complete_till,
+            f"{self._p}open:user:",
+        ]
+        for event in change.events:
+            args += [event.key, event.occurred_at, event.model_dump_json()]
+        applied = await self._apply_change(
+            keys=[
+                f"{self._p}{change.kind}:{change.id}",
+                f"{self._p}rev",
+                f"{self._p}events",
+                f"{self._p}events:keys",
+                f"{self._p}events:seq",
+                f"{self._p}open:all",
+            ],
+            args=args,
+        )
+        return bool(applied)
+
+    async def recent_events(self, since: int = 0, limit: int = 1000) -> list[CrmEvent]:
+        if limit <= 0:
+            return []
+        # decode_responses=True: members are str, whatever the client's annotations allow.
+        members = cast(
+            "list[str]",
+            await self._redis.zrangebyscore(f"{self._p}events", since, "+inf", start=0, num=limit),
+        )
+        return [CrmEvent.model_validate_json(m[_SEQ_WIDTH + 1 :]) for m in members]
+
+    # --- due-time index -----------------------------------------------------------------------
+    async def put_due(self, queue: str, item_id: str, due_at: float, payload: str = "") -> None:
+        entry = f"{_new_token()}\n{float(due_at)!r}\n{payload}"
+        async with self._redis.pipeline(transaction=True) as tx:
+            tx.zadd(f"{self._p}due:{queue}", {item_id: due_at})
+            tx.hset(f"{self._p}dueitems:{queue}", item_id, entry)
+            await tx.execute()
+
+    async def claim_due(
+        self, queue: str, now: float, limit: int, lease_s: float
+    ) -> list[DueItem]:
+        if limit <= 0:
+            return []
+        flat: list[str] = await self._claim_due(
+            keys=[f"{self._p}due:{queue}", f"{self._p}dueitems:{queue}"],
+            args=[now, limit, now + lease_s, *(_new_token() for _ in range(limit))],
+        )
+        items = []
+        for i in range(0, len(flat), 3):
+            item_id, token, rest = flat[i : i + 3]
+            due_at, payload = rest.split("\n", 1)
+            items.append(
+                DueItem(
+                    queue=queue, item_id=item_id, due_at=float(due_at), payload=payload,
+                    token=token,
+                )
+            )
+        return items
+
+    async def complete_due(self, item: DueItem) -> bool:
+        done = await self._complete_due(
+            keys=[f"{self._p}due:{item.queue}", f"{self._p}dueitems:{item.queue}"],
+            args=[item.item_id, item.token],
+        )
+        return bool(done)
+
+    async def cancel_due(self, queue: str, item_id: str) -> None:
+        async with self._redis.pipeline(transaction=True) as tx:
+            tx.zrem(f"{self._p}due:{queue}", item_id)
+            tx.hdel(f"{self._p}dueitems:{queue}", item_id)
+            await tx.execute()
+
+    async def count_due(self, queue: str) -> int:
+        return int(await self._redis.zcard(f"{self._p}due:{queue}"))
+
+
+def _check_change(change: EntityChange) -> None:
+    """A change whose entity does not match its kind and id is a caller bug: refuse it loudly."""
+    new = change.new
+    if new is None:
+        return
+    expected_type = Task if change.kind == "task" else Deal
+    if not isinstance(new, expected_type) or new.id != change.id:
+        raise ValueError(
+            f"change for {change.kind} {change.id} carries {type(new).__name__} {new.id}"
+        )
+

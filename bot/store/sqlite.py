@@ -1,0 +1,365 @@
+"""The embedded ``Store``: one SQLite file through aiosqlite.
+
+Several connections (processes, or two instances in one process) may share one file: the file is
+in WAL mode, every connection waits for the write lock (``busy_timeout``) instead of failing, and
+every read-modify-write runs inside ``BEGIN IMMEDIATE``, which takes the write lock before the
+read, so two writers serialize instead of both acting on what they read.
+
+Expiring rows (leases, seen keys) carry a wall-clock ``expires_at``; an expired row counts as
+absent and is overwritten or swept when the table is next written.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+import aiosqlite
+
+from bot.domain import CrmEvent, Deal, OAuthTokens, Task
+from bot.store.protocol import Cached, DueItem, EntityChange
+
+# Index i holds the statements that take a file from ``user_version`` i to i + 1.
+_MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    (
+        "CREATE TABLE tokens (name TEXT PRIMARY KEY, body TEXT NOT NULL)",
+        "CREATE TABLE cursors (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
+        "CREATE TABLE leases (name TEXT PRIMARY KEY, owner TEXT NOT NULL,"
+        " expires_at REAL NOT NULL)",
+        "CREATE TABLE slots (name TEXT PRIMARY KEY, next_at REAL NOT NULL)",
+        "CREATE TABLE seen (key TEXT PRIMARY KEY, expires_at REAL NOT NULL)",
+        "CREATE INDEX seen_expiry ON seen (expires_at)",
+        "CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL)",
+        "INSERT INTO counters (name, value) VALUES ('rev', 0)",
+        "CREATE TABLE tasks (id INTEGER PRIMARY KEY, rev INTEGER NOT NULL,"
+        " responsible_user_id INTEGER NOT NULL, complete_till INTEGER NOT NULL,"
+        " is_open INTEGER NOT NULL, body TEXT NOT NULL)",
+        "CREATE INDEX tasks_open ON tasks (complete_till, id) WHERE is_open",
+        "CREATE INDEX tasks_open_by_user ON tasks (responsible_user_id, complete_till, id)"
+        " WHERE is_open",
+        "CREATE TABLE deals (id INTEGER PRIMARY KEY, rev INTEGER NOT NULL, body TEXT NOT NULL)",
+        "CREATE TABLE events (seq INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL UNIQUE,"
+        " occurred_at INTEGER NOT NULL, body TEXT NOT NULL)",
+        "CREATE INDEX events_time ON events (occurred_at, seq)",
+        "CREATE TABLE due (queue TEXT NOT NULL, item_id TEXT NOT NULL, due_at REAL NOT NULL,"
+        " visible_at REAL NOT NULL, payload TEXT NOT NULL, token TEXT NOT NULL,"
+        " PRIMARY KEY (queue, item_id)) WITHOUT ROWID",
+        "CREATE INDEX due_visible ON due (queue, visible_at, item_id)",
+    ),
+)
+SCHEMA_VERSION = len(_MIGRATIONS)
+
+_BUSY_TIMEOUT_MS = 10_000
+_SWEEP_BATCH = 100  # expired rows removed per write, so a sweep never stalls a caller
+
+
+def _new_token() -> str:
+    return uuid.uuid4().hex
+
+
+class SqliteStore:
+    """``Store`` on one SQLite file. Open with ``await SqliteStore.open(path)``."""
+
+    def __init__(self, db: aiosqlite.Connection) -> None:
+        self._db = db
+        # One connection cannot run two transactions at once: calls of this instance take turns.
+        self._lock = asyncio.Lock()
+        self._closed = False
+
+    @classmethod
+    async def open(cls, path: str) -> SqliteStore:
+        db = await aiosqlite.connect(path, isolation_level=None)
+        try:
+            # busy_timeout first: going WAL and migrating take locks another opener may hold.
+            await db.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
+            await db.execute("PRAGMA journal_mode = WAL")
+            # synchronous stays FULL (the default): a refreshed OAuth pair must survive power loss.
+            await db.execute("PRAGMA foreign_keys = ON")
+            store = cls(db)
+            await store._migrate()
+        except BaseException:
+            await db.close()
+            raise
+        return store
+
+    async def _migrate(self) -> None:
+        async with self._write() as db:
+            version = await self._scalar_int(db, "PRAGMA user_version")
+            if version > SCHEMA_VERSION:
+                raise RuntimeError(
+                    f"store schema version {version} is newer than this code ({SCHEMA_VERSION})"
+                )
+            for statements in _MIGRATIONS[version:]:
+                for statement in statements:
+                    await db.execute(statement)
+            if version != SCHEMA_VERSION:
+                await db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    @staticmethod
+    async def _scalar_int(db: aiosqlite.Connection, sql: str) -> int:
+        async with db.execute(sql) as cur:
+            row = await cur.fetchone()
+        assert row is not None
+        return int(row[0])
+
+    @asynccontextmanager
+    async def _write(self) -> AsyncIterator[aiosqlite.Connection]:
+        """A write transaction: the write lock is taken before anything is read."""
+        async with self._lock:
+            await self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+                await self._db.execute("COMMIT")
+            except BaseException:
+                await self._db.execute("ROLLBACK")
+                raise
+
+    @asynccontextmanager
+    async def _read(self) -> AsyncIterator[aiosqlite.Connection]:
+        # A single SELECT is its own snapshot; the lock only keeps it out of our own transaction.
+        async with self._lock:
+            yield self._db
+
+    async def _fetchone(
+        self, db: aiosqlite.Connection, sql: str, params: Sequence[Any] = ()
+    ) -> sqlite3.Row | None:
+        async with db.execute(sql, params) as cur:
+            return await cur.fetchone()
+
+    async def _fetchall(
+        self, db: aiosqlite.Connection, sql: str, params: Sequence[Any] = ()
+    ) -> list[sqlite3.Row]:
+        async with db.execute(sql, params) as cur:
+            return list(await cur.fetchall())
+
+    async def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            await self._db.close()
+
+    async def ping(self) -> None:
+        async with self._read() as db:
+            await self._fetchone(db, "SELECT 1")
+
+    # --- OAuth tokens ------------------------------------------------------------------------
+    async def load_tokens(self, name: str) -> OAuthTokens | None:
+        async with self._read() as db:
+            row = await self._fetchone(db, "SELECT body FROM tokens WHERE name = ?", (name,))
+        return None if row is None else OAuthTokens.model_validate_json(row[0])
+
+    async def save_tokens(self, name: str, tokens: OAuthTokens) -> None:
+        async with self._write() as db:
+            await db.execute(
+                "INSERT INTO tokens (name, body) VALUES (?, ?)"
+                " ON CONFLICT (name) DO UPDATE SET body = excluded.body",
+                (name, tokens.model_dump_json()),
+            )
+
+    # --- leases ------------------------------------------------------------------------------
+    async def acquire_lease(self, name: str, owner: str, ttl_s: float) -> bool:
+        async with self._write() as db:
+            now = time.time()
+            row = await self._fetchone(
+                db, "SELECT owner, expires_at FROM leases WHERE name = ?", (name,)
+            )
+            if row is not None and row[0] != owner and float(row[1]) > now:
+                return False
+            await db.execute(
+                "INSERT INTO leases (name, owner, expires_at) VALUES (?, ?, ?)"
+                " ON CONFLICT (name) DO UPDATE"
+                " SET owner = excluded.owner, expires_at = excluded.expires_at",
+                (name, owner, now + ttl_s),
+            )
+            return True
+
+    async def release_lease(self, name: str, owner: str) -> None:
+        async with self._write() as db:
+            await db.execute("DELETE FROM leases WHERE name = ? AND owner = ?", (name, owner))
+
+    # --- pacing ------------------------------------------------------------------------------
+    async def reserve_slot(self, name: str, interval_s: float) -> float:
+        async with self._write() as db:
+            # Read the clock under the write lock, so slots are handed out in clock order.
+            now = time.time()
+            row = await self._fetchone(db, "SELECT next_at FROM slots WHERE name = ?", (name,))
+            slot = now if row is None else max(now, float(row[0]))
+            await db.execute(
+                "INSERT INTO slots (name, next_at) VALUES (?, ?)"
+                " ON CONFLICT (name) DO UPDATE SET next_at = excluded.next_at",
+                (name, slot + interval_s),
+            )
+        return slot - now
+
+    # --- cursors and dedupe ------------------------------------------------------------------
+    async def get_cursor(self, name: str) -> str | None:
+        async with self._read() as db:
+            row = await self._fetchone(db, "SELECT value FROM cursors WHERE name = ?", (name,))
+        return None if row is None else str(row[0])
+
+    async def set_cursor(self, name: str, value: str) -> None:
+        async with self._write() as db:
+            await db.execute(
+                "INSERT INTO cursors (name, value) VALUES (?, ?)"
+                " ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                (name, value),
+            )
+
+    async def mark_seen(self, key: str, ttl_s: float) -> bool:
+        async with self._write() as db:
+            now = time.time()
+            await db.execute(
+                "DELETE FROM seen WHERE key IN"
+                " (SELECT key FROM seen WHERE expires_at <= ? LIMIT ?)",
+                (now, _SWEEP_BATCH),
+            )
+            # The sweep may have left this key (batch limit), so the upsert re-checks expiry.
+            async with db.execute(
+                "INSERT INTO seen (key, expires_at) VALUES (?, ?)"
+                " ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at"
+                " WHERE seen.expires_at <= ?",
+                (key, now + ttl_s, now),
+            ) as cur:
+                return cur.rowcount == 1
+
+    # --- task and deal cache -----------------------------------------------------------------
+    async def get_task(self, task_id: int) -> Cached[Task] | None:
+        async with self._read() as db:
+            row = await self._fetchone(db, "SELECT body, rev FROM tasks WHERE id = ?", (task_id,))
+        if row is None:
+            return None
+        return Cached[Task](value=Task.model_validate_json(row[0]), rev=int(row[1]))
+
+    async def get_deal(self, deal_id: int) -> Cached[Deal] | None:
+        async with self._read() as db:
+            row = await self._fetchone(db, "SELECT body, rev FROM deals WHERE id = ?", (deal_id,))
+        if row is None:
+            return None
+        return Cached[Deal](value=Deal.model_validate_json(row[0]), rev=int(row[1]))
+
+    async def list_open_tasks(self, responsible_user_id: int | None = None) -> list[Task]:
+        async with self._read() as db:
+            if responsible_user_id is None:
+                rows = await self._fetchall(
+                    db, "SELECT body FROM tasks WHERE is_open ORDER BY complete_till, id"
+                )
+            else:
+                rows = await self._fetchall(
+                    db,
+                    "SELECT body FROM tasks WHERE is_open AND responsible_user_id = ?"
+                    " ORDER BY complete_till, id",
+                    (responsible_user_id,),
+                )
+        return [Task.model_validate_json(row[0]) for row in rows]
+
+    async def apply_change(self, change: EntityChange) -> bool:
+        _check_change(change)
+        table = "tasks" if change.kind == "task" else "deals"
+        async with self._write() as db:
+            row = await self._fetchone(db, f"SELECT rev FROM {table} WHERE id = ?", (change.id,))
+            if (None if row is None else int(row[0])) != change.expected_rev:
+                return False
+            new = change.new
+            if new is None:
+                await db.execute(f"DELETE FROM {table} WHERE id = ?", (change.id,))
+            else:
+                # Revisions come from one store-wide counter, so a number is never reused, not
+                # even after the entity is deleted and cached again.
+                rev = await self._scalar_int(
+                    db, "UPDATE counters SET value = value + 1 WHERE name = 'rev' RETURNING value"
+                )
+                if isinstance(new, Task):
+                    await db.execute(
+                        "INSERT OR REPLACE INTO tasks"
+                        " (id, rev, responsible_user_id, complete_till, is_open, body)"
+                        " VALUES (?, ?, ?, ?, ?, ?)",
+                        (new.id, rev, new.responsible_user_id, new.complete_till,
+                         int(not new.is_completed), new.model_dump_json()),
+                    )
+                else:
+                    await db.execute(
+                        "INSERT OR REPLACE INTO deals (id, rev, body) VALUES (?, ?, ?)",
+                        (new.id, rev, new.model_dump_json()),
+                    )
+            await db.executemany(
+                "INSERT INTO events (key, occurred_at, body) VALUES (?, ?, ?)"
+                " ON CONFLICT (key) DO NOTHING",
+                [(e.key, e.occurred_at, e.model_dump_json()) for e in change.events],
+            )
+            return True
+
+    async def recent_events(self, since: int = 0, limit: int = 1000) -> list[CrmEvent]:
+        async with self._read() as db:
+            rows = await self._fetchall(
+                db,
+                "SELECT body FROM events WHERE occurred_at >= ? ORDER BY occurred_at, seq LIMIT ?",
+                (since, max(limit, 0)),
+            )
+        return [CrmEvent.model_validate_json(row[0]) for row in rows]
+
+    # --- due-time index -----------------------------------------------------------------------
+    async def put_due(self, queue: str, item_id: str, due_at: float, payload: str = "") -> None:
+        async with self._write() as db:
+            await db.execute(
+                "INSERT OR REPLACE INTO due (queue, item_id, due_at, visible_at, payload, token)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (queue, item_id, due_at, due_at, payload, _new_token()),
+            )
+
+    async def claim_due(
+        self, queue: str, now: float, limit: int, lease_s: float
+    ) -> list[DueItem]:
+        if limit <= 0:
+            return []
+        claimed: list[DueItem] = []
+        async with self._write() as db:
+            rows = await self._fetchall(
+                db,
+                "SELECT item_id, due_at, payload FROM due WHERE queue = ? AND visible_at <= ?"
+                " ORDER BY visible_at, item_id LIMIT ?",
+                (queue, now, limit),
+            )
+            for item_id, due_at, payload in rows:
+                item = DueItem(
+                    queue=queue, item_id=item_id, due_at=due_at, payload=payload,
+                    token=_new_token(),
+                )
+                claimed.append(item)
+            await db.executemany(
+                "UPDATE due SET visible_at = ?, token = ? WHERE queue = ? AND item_id = ?",
+                [(now + lease_s, i.token, queue, i.item_id) for i in claimed],
+            )
+        return claimed
+
+    async def complete_due(self, item: DueItem) -> bool:
+        async with self._write() as db, db.execute(
+            "DELETE FROM due WHERE queue = ? AND item_id = ? AND token = ?",
+            (item.queue, item.item_id, item.token),
+        ) as cur:
+            return cur.rowcount == 1
+
+    async def cancel_due(self, queue: str, item_id: str) -> None:
+        async with self._write() as db:
+            await db.execute("DELETE FROM due WHERE queue = ? AND item_id = ?", (queue, item_id))
+
+    async def count_due(self, queue: str) -> int:
+        async with self._read() as db:
+            row = await self._fetchone(db, "SELECT count(*) FROM due WHERE queue = ?", (queue,))
+        assert row is not None
+        return int(row[0])
+
+
+def _check_change(change: EntityChange) -> None:
+    """A change whose entity does not match its kind and id is a caller bug: refuse it loudly."""
+    new = change.new
+    if new is None:
+        return
+    expected_type = Task if change.kind == "task" else Deal
+    if not isinstance(new, expected_type) or new.id != change.id:
+        raise ValueError(
+            f"change for {change.kind} {change.id} carries {type(new).__name__} {new.id}"
+        )

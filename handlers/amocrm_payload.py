@@ -1,0 +1,112 @@
+"""amoCRM account webhooks: the form-encoded body becomes entity hints, or is refused whole.
+
+The wire format (reference §6): ``leads[status][0][id]=…``, ``task[update][0][…]``, every value a
+string, an ``account[…]`` block on every POST, several entities and actions in one POST.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from urllib.parse import parse_qsl
+
+import qs_codec
+
+from bot.domain import EntityHint, HintAction, HintSource
+
+_DECODE = qs_codec.DecodeOptions(depth=10, parameter_limit=10_000, list_limit=1_000)
+_LEAD_ACTIONS: Mapping[str, HintAction] = {
+    "add": "add",
+    "update": "update",
+    "restore": "update",
+    "note": "update",
+    "status": "status",
+    "responsible": "responsible",
+    "delete": "delete",
+}
+_TASK_ACTIONS: Mapping[str, HintAction] = {
+    "add": "add",
+    "update": "update",
+    "responsible": "responsible",
+    "delete": "delete",
+}
+
+
+class MalformedWebhook(ValueError):
+    """The body is not an amoCRM webhook; the reason is safe to log (it holds no body data)."""
+
+
+def parse_webhook(body: bytes) -> list[EntityHint]:
+    try:
+        text = body.decode("utf-8")
+        # parse_qsl's strict mode rejects what is not a query string at all (JSON, binary).
+        parse_qsl(text, keep_blank_values=True, strict_parsing=True)
+    except (UnicodeDecodeError, ValueError):
+        raise MalformedWebhook("body is not form-encoded") from None
+    data = qs_codec.decode(text, _DECODE)
+    account = data.get("account")
+    if not isinstance(account, dict) or not (account.get("id") or account.get("subdomain")):
+        raise MalformedWebhook("no account block")
+    hints: list[EntityHint] = []
+    # Sections and actions amobridge does not follow (contacts, talks, notes…) are valid and
+    # ignored: refusing them would make amoCRM retry and, after 100 failures, disable the hook.
+    if "leads" in data:
+        hints += _section(data["leads"], "deal", _LEAD_ACTIONS)
+    if "task" in data:
+        hints += _section(data["task"], "task", _TASK_ACTIONS)
+    return hints
+
+
+def _section(
+    payload: object, kind: str, actions: Mapping[str, HintAction]
+) -> list[EntityHint]:
+    if not isinstance(payload, dict):
+        raise MalformedWebhook(f"{kind} section is not a map of actions")
+    hints = []
+    for action_name, entries in payload.items():
+        action = actions.get(action_name)
+        if action is None:
+            continue
+        for entry in _entries(entries):
+            hints.append(_hint(kind, action, entry))
+    return hints
+
+
+def _entries(entries: object) -> list[dict[str, object]]:
+    # qs_codec gives a list for [0],[1]…; a dict when indexes are sparse or not numbers.
+    items = list(entries.values()) if isinstance(entries, dict) else entries
+    if not isinstance(items, list) or not all(isinstance(e, dict) for e in items):
+        raise MalformedWebhook("entries are not objects")
+    return items
+
+
+def _hint(kind: str, action: HintAction, entry: dict[str, object]) -> EntityHint:
+    entity_id = _int(entry.get("id"))
+    if entity_id is None or entity_id <= 0:
+        raise MalformedWebhook("entry without a numeric id")
+    if kind == "task":
+        closed = entry.get("action_close") == "1"
+        return EntityHint(
+            kind="task",
+            id=entity_id,
+            source=HintSource.WEBHOOK,
+            action="complete" if closed and action == "update" else action,
+            actor_id=_int(entry.get("modified_user_id")) or _int(entry.get("created_user_id")),
+            at=_int(entry.get("last_modified")),
+        )
+    return EntityHint(
+        kind="deal",
+        id=entity_id,
+        source=HintSource.WEBHOOK,
+        action=action,
+        old_status_id=_int(entry.get("old_status_id")),
+        old_pipeline_id=_int(entry.get("old_pipeline_id")),
+        old_responsible_user_id=_int(entry.get("old_responsible_user_id")),
+        actor_id=_int(entry.get("modified_user_id")),
+        at=_int(entry.get("last_modified")) or _int(entry.get("updated_at")),
+    )
+
+
+def _int(value: object) -> int | None:
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value)
+    return None

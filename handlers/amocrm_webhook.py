@@ -1,0 +1,46 @@
+"""``POST /amocrm/webhook/{secret}``: check the secret, parse, queue the hints, answer at once.
+
+amoCRM waits 2 s and disables a hook after 100 failures in 2 h, so the handler does no amoCRM
+reads: it stores the hints durably and the inbox worker does the rest.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+
+from aiohttp import web
+
+from bot.ingest import HintInbox
+from bot.metrics import Metrics
+from handlers.amocrm_payload import MalformedWebhook, parse_webhook
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 1024 * 1024
+
+
+def amocrm_webhook_routes(secret: str, inbox: HintInbox, metrics: Metrics) -> list[web.RouteDef]:
+    expected = secret.encode()
+
+    async def receive(request: web.Request) -> web.StreamResponse:
+        if not hmac.compare_digest(request.match_info["secret"].encode(), expected):
+            metrics.webhooks.labels(outcome="wrong_secret").inc()
+            raise web.HTTPNotFound()
+        if (request.content_length or 0) > MAX_BODY_BYTES:
+            metrics.webhooks.labels(outcome="too_large").inc()
+            raise web.HTTPRequestEntityTooLarge(MAX_BODY_BYTES, request.content_length or 0)
+        body = await request.read()
+        try:
+            hints = parse_webhook(body)
+        except MalformedWebhook as exc:
+            metrics.webhooks.labels(outcome="malformed").inc()
+            log.warning(
+                "refused amoCRM webhook %s: %s", request.headers.get("X-Amocrm-Requestid"), exc
+            )
+            return web.json_response({"error": f"malformed webhook: {exc}"}, status=400)
+        await inbox.accept(hints)
+        metrics.webhooks.labels(outcome="accepted").inc()
+        return web.json_response({"accepted": len(hints)})
+
+    return [web.post("/amocrm/webhook/{secret}", receive)]

@@ -1,0 +1,456 @@
+"""Our async amoCRM v4 client: paced, typed, and careful about what it sends twice.
+
+Retry policy. Every attempt waits its turn at the pacer first.
+- GET is retried on 429 (after ``Retry-After`` if given), 5xx and transport errors, with
+  jittered exponential backoff, up to ``max_read_attempts`` attempts; then the typed error.
+- POST/PATCH/DELETE are retried only where amoCRM surely did nothing: a 429 (the limiter
+  refused it before processing) and a failed connect (the request never left). A 5xx or a read
+  timeout on a write raises at once (``AmoServerError``, ``AmoTransportError(maybe_applied=True)``)
+  so that the caller re-reads and decides; a blind retry could complete or create twice.
+- A 401 asks the auth for a new token once and repeats the request once with it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Callable, Iterable, Sequence
+from types import TracebackType
+from typing import Any, Final, Self, TypeVar
+from urllib.parse import urlsplit
+
+import httpx
+from pydantic import BaseModel, ValidationError
+
+from bot.domain import Account, AmoEvent, Deal, Pipeline, Task, User
+from integrations.amocrm.auth import AmoAuth
+from integrations.amocrm.errors import (
+    AmoBadResponse,
+    AmoError,
+    AmoNotFound,
+    AmoRateLimited,
+    AmoServerError,
+    AmoTransportError,
+    error_from_response,
+    transport_error,
+)
+from integrations.amocrm.pacing import Pacer
+from integrations.amocrm.query import QueryValue, encode_query
+from integrations.amocrm.values import NewTask, TaskPatch, Webhook
+from integrations.amocrm.wire import (
+    WireAccount,
+    WireEvent,
+    WireLead,
+    WirePage,
+    WirePipeline,
+    WireTask,
+    WireUser,
+    WireWebhook,
+    WireWritten,
+)
+
+log = logging.getLogger(__name__)
+
+OnRequest = Callable[[str, str, int], None]
+"""``(method, path_template, status)`` after every attempt; status 0 when no answer came."""
+
+M = TypeVar("M", bound=BaseModel)
+
+PAGE_LIMIT: Final = 250
+EVENTS_PAGE_LIMIT: Final = 100
+WRITE_BATCH: Final = 50  # amoCRM takes up to 250 per write and recommends 50
+IDS_PER_QUERY: Final = 100  # keeps filter[id][...] URLs well under common 8 KiB limits
+ACCOUNT_WITH: Final = "users_groups,task_types,datetime_settings"
+DEFAULT_WEBHOOK_SORT: Final = 10
+
+
+def default_http() -> httpx.AsyncClient:
+    # The SDK's timeouts; trust_env=False so no stray proxy variable sees our bearer token.
+    return httpx.AsyncClient(timeout=httpx.Timeout(20, connect=5), trust_env=False)
+
+
+def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _api_target(href: str) -> str:
+    """Path and query of a ``_links`` href, re-rooted on our base URL.
+
+    amoCRM writes absolute links on the account's public host; behind a proxy or an emulator
+    that host is not ours, so only the ``/api/v4/...`` part is kept.
+    """
+    parts = urlsplit(href)
+    path = parts.path
+    at = path.find("/api/v4/")
+    if at > 0:
+        path = path[at:]
+    return path + (f"?{parts.query}" if parts.query else "")
+
+
+class AmoClient:
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        auth: AmoAuth,
+        pacer: Pacer,
+        http: httpx.AsyncClient | None = None,
+        max_read_attempts: int = 5,
+        backoff_base_s: float = 0.5,
+        backoff_max_s: float = 30.0,
+        on_request: OnRequest | None = None,
+    ) -> None:
+        if max_read_attempts < 1:
+            raise ValueError("max_read_attempts must be at least 1")
+        self._base = base_url.rstrip("/")
+        self._auth = auth
+        self._pacer = pacer
+        self._owns_http = http is None
+        self._http = http if http is not None else default_http()
+        self._max_attempts = max_read_attempts
+        self._backoff_base = backoff_base_s
+        self._backoff_max = backoff_max_s
+        self._on_request = on_request
+        self._rng = random.Random()
+
+    def __repr__(self) -> str:
+        return f"AmoClient({self._base!r})"
+
+    async def close(self) -> None:
+        if self._owns_http:
+            await self._http.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    # --- reads -------------------------------------------------------------------------------
+
+    async def account(self) -> Account:
+        path = "/api/v4/account"
+        response = await self._request(
+            "GET", path, f"{path}?{encode_query({'with': ACCOUNT_WITH})}"
+        )
+        return self._parse(response, WireAccount, "GET", path).to_domain()
+
+    async def users(self) -> list[User]:
+        wire = await self._list("/api/v4/users", {"limit": PAGE_LIMIT}, "users", WireUser)
+        return [u.to_domain() for u in wire]
+
+    async def user(self, user_id: int) -> User | None:
+        found = await self._one("/api/v4/users/{id}", f"/api/v4/users/{user_id}", WireUser)
+        return found.to_domain() if found else None
+
+    async def pipelines(self) -> list[Pipeline]:
+        wire = await self._list("/api/v4/leads/pipelines", {}, "pipelines", WirePipeline)
+        return [p.to_domain() for p in wire]
+
+    async def lead(self, lead_id: int) -> Deal | None:
+        found = await self._one("/api/v4/leads/{id}", f"/api/v4/leads/{lead_id}", WireLead)
+        return found.to_domain() if found else None
+
+    async def leads(
+        self,
+        *,
+        ids: Sequence[int] | None = None,
+        updated_since: int | None = None,
+        responsible_user_ids: Sequence[int] | None = None,
+    ) -> list[Deal]:
+        if (ids is not None and not ids) or (
+            responsible_user_ids is not None and not responsible_user_ids
+        ):
+            return []
+        base: dict[str, QueryValue] = {}
+        if updated_since is not None:
+            base["updated_at"] = {"from": updated_since}
+        if responsible_user_ids is not None:
+            base["responsible_user_id"] = list(responsible_user_ids)
+        deals: list[Deal] = []
+        for filters in self._id_chunks(base, ids):
+            params: dict[str, QueryValue] = {"limit": PAGE_LIMIT, "filter": filters or None}
+            wire = await self._list("/api/v4/leads", params, "leads", WireLead)
+            deals.extend(w.to_domain() for w in wire)
+        # amoCRM may ignore a filter (lead filtering is a paid add-on), so check again here.
+        return [
+            d
+            for d in deals
+            if (ids is None or d.id in ids)
+            and (updated_since is None or d.updated_at >= updated_since)
+            and (responsible_user_ids is None or d.responsible_user_id in responsible_user_ids)
+        ]
+
+    async def task(self, task_id: int) -> Task | None:
+        found = await self._one("/api/v4/tasks/{id}", f"/api/v4/tasks/{task_id}", WireTask)
+        return found.to_domain() if found else None
+
+    async def tasks(
+        self,
+        *,
+        ids: Sequence[int] | None = None,
+        updated_since: int | None = None,
+        responsible_user_ids: Sequence[int] | None = None,
+        is_completed: bool | None = None,
+        complete_till_to: int | None = None,
+    ) -> list[Task]:
+        if (ids is not None and not ids) or (
+            responsible_user_ids is not None and not responsible_user_ids
+        ):
+            return []
+        base: dict[str, QueryValue] = {}
+        if updated_since is not None:
+            base["updated_at"] = {"from": updated_since}
+        if responsible_user_ids is not None:
+            base["responsible_user_id"] = list(responsible_user_ids)
+        if is_completed is not None:
+            base["is_completed"] = is_completed
+        if complete_till_to is not None:
+            base["complete_till"] = {"to": complete_till_to}  # undocumented; checked below
+        tasks: list[Task] = []
+        for filters in self._id_chunks(base, ids):
+            params: dict[str, QueryValue] = {"limit": PAGE_LIMIT, "filter": filters or None}
+            wire = await self._list("/api/v4/tasks", params, "tasks", WireTask)
+            tasks.extend(w.to_domain() for w in wire)
+        return [
+            t
+            for t in tasks
+            if (ids is None or t.id in ids)
+            and (updated_since is None or t.updated_at >= updated_since)
+            and (responsible_user_ids is None or t.responsible_user_id in responsible_user_ids)
+            and (is_completed is None or t.is_completed == is_completed)
+            and (complete_till_to is None or t.complete_till <= complete_till_to)
+        ]
+
+    async def events(
+        self,
+        *,
+        created_since: int,
+        types: Sequence[str] = (),
+        entities: Sequence[str] = (),
+    ) -> list[AmoEvent]:
+        filters: dict[str, QueryValue] = {"created_at": {"from": created_since}}
+        if types:
+            filters["type"] = list(types)
+        if entities:
+            filters["entity"] = list(entities)
+        params: dict[str, QueryValue] = {"limit": EVENTS_PAGE_LIMIT, "filter": filters}
+        wire = await self._list("/api/v4/events", params, "events", WireEvent)
+        return [
+            e.to_domain()
+            for e in wire
+            if e.created_at >= created_since
+            and (not types or e.type in types)
+            and (not entities or e.entity_type in entities)
+        ]
+
+    async def list_webhooks(self, destination: str | None = None) -> list[Webhook]:
+        params: dict[str, QueryValue] = {"filter": {"destination": destination}}
+        wire = await self._list("/api/v4/webhooks", params, "webhooks", WireWebhook)
+        return [w.to_domain() for w in wire]
+
+    # --- writes ------------------------------------------------------------------------------
+
+    async def update_task(self, patch: TaskPatch) -> int:
+        """Apply one partial edit; returns the task's new ``updated_at``."""
+        body = patch.wire_body()
+        if not body:
+            raise ValueError(f"TaskPatch for task {patch.id} sets no field")
+        template = "/api/v4/tasks/{id}"
+        response = await self._request("PATCH", template, f"/api/v4/tasks/{patch.id}", body)
+        return self._parse(response, WireWritten, "PATCH", template).updated_at or 0
+
+    async def update_tasks(self, patches: Sequence[TaskPatch]) -> list[int]:
+        """Apply edits in batches of 50; returns each task's new ``updated_at``, in order.
+
+        A failure in a later batch leaves the earlier batches applied.
+        """
+        path = "/api/v4/tasks"
+        updated: dict[int, int] = {}
+        for chunk in _chunks(patches, WRITE_BATCH):
+            body = [p.wire_body(with_id=True) for p in chunk]
+            response = await self._request("PATCH", path, path, body)
+            for item in self._written(response, "tasks", "PATCH", path):
+                updated[item.id] = item.updated_at or 0
+        return [updated.get(p.id, 0) for p in patches]
+
+    async def create_task(self, task: NewTask) -> int:
+        path = "/api/v4/tasks"
+        response = await self._request("POST", path, path, [task.wire_body()])
+        return self._first_id(self._written(response, "tasks", "POST", path), "POST", path)
+
+    async def add_lead_note(self, lead_id: int, text: str, *, note_type: str = "common") -> int:
+        template = "/api/v4/leads/{id}/notes"
+        body = [{"note_type": note_type, "params": {"text": text}}]
+        response = await self._request("POST", template, f"/api/v4/leads/{lead_id}/notes", body)
+        written = self._written(response, "notes", "POST", template)
+        return self._first_id(written, "POST", template)
+
+    async def register_webhook(self, destination: str, settings: Sequence[str]) -> Webhook:
+        """Subscribe ``destination``; amoCRM updates the hook if it is already registered."""
+        path = "/api/v4/webhooks"
+        body = {
+            "destination": destination,
+            "settings": list(settings),
+            "sort": DEFAULT_WEBHOOK_SORT,
+        }
+        response = await self._request("POST", path, path, body)
+        return self._parse(response, WireWebhook, "POST", path).to_domain()
+
+    async def delete_webhook(self, destination: str) -> bool:
+        """Unsubscribe ``destination``; False if it was not registered."""
+        path = "/api/v4/webhooks"
+        try:
+            await self._request("DELETE", path, path, {"destination": destination})
+        except AmoNotFound:
+            return False
+        return True
+
+    # --- plumbing ----------------------------------------------------------------------------
+
+    @staticmethod
+    def _id_chunks(
+        base: dict[str, QueryValue], ids: Sequence[int] | None
+    ) -> Iterable[dict[str, QueryValue]]:
+        if ids is None:
+            yield base
+            return
+        for chunk in _chunks(list(dict.fromkeys(ids)), IDS_PER_QUERY):
+            yield {"id": list(chunk), **base}
+
+    async def _one(self, template: str, path: str, model: type[M]) -> M | None:
+        """A single entity, or None for an unknown id (amoCRM answers 204, or 404)."""
+        try:
+            response = await self._request("GET", template, path)
+        except AmoNotFound:
+            return None
+        if response.status_code == 204:
+            return None
+        return self._parse(response, model, "GET", template)
+
+    async def _list(
+        self, path: str, params: dict[str, QueryValue], key: str, model: type[M]
+    ) -> list[M]:
+        """Every page of a list, following ``_links.next``; 204 ends it (an empty page)."""
+        query = encode_query(params)
+        target: str | None = f"{path}?{query}" if query else path
+        seen: set[str] = set()
+        items: list[M] = []
+        while target is not None and target not in seen:
+            seen.add(target)  # a link loop ends the walk rather than spinning
+            response = await self._request("GET", path, target)
+            if response.status_code == 204:
+                break
+            page = self._parse(response, WirePage, "GET", path)
+            try:
+                items.extend(model.model_validate(raw) for raw in page.items(key))
+            except ValidationError:
+                raise AmoBadResponse(
+                    f"GET {path}: unexpected {key} item shape", status=response.status_code
+                ) from None
+            target = _api_target(page.next_href) if page.next_href else None
+        return items
+
+    def _written(
+        self, response: httpx.Response, key: str, method: str, path: str
+    ) -> list[WireWritten]:
+        page = self._parse(response, WirePage, method, path)
+        try:
+            return [WireWritten.model_validate(raw) for raw in page.items(key)]
+        except ValidationError:
+            raise AmoBadResponse(
+                f"{method} {path}: unexpected answer shape", status=response.status_code
+            ) from None
+
+    @staticmethod
+    def _first_id(written: list[WireWritten], method: str, path: str) -> int:
+        if not written:
+            raise AmoBadResponse(f"{method} {path}: the answer names no created id")
+        return written[0].id
+
+    @staticmethod
+    def _parse(response: httpx.Response, model: type[M], method: str, path: str) -> M:
+        try:
+            return model.model_validate_json(response.content)
+        except ValidationError:
+            raise AmoBadResponse(
+                f"{method} {path}: unexpected answer shape",
+                status=response.status_code,
+                request_id=response.headers.get("x-request-id"),
+            ) from None
+
+    async def _request(
+        self, method: str, template: str, target: str, body: object = None
+    ) -> httpx.Response:
+        """One logical request with the retry policy of the module docstring; a 2xx answer."""
+        is_read = method == "GET"
+        token = await self._auth.access_token()
+        reauthorized = False
+        attempt = 0
+        while True:
+            attempt += 1
+            await self._pacer.wait_turn()
+            try:
+                response = await self._http.request(
+                    method,
+                    self._base + target,
+                    headers={
+                        "Authorization": f"Bearer {token}",
+                        "Accept": "application/hal+json, application/json",
+                    },
+                    json=body,
+                )
+            except httpx.TransportError as exc:
+                self._report(method, template, 0)
+                lost = transport_error(exc, method, template)
+                if (is_read or not lost.maybe_applied) and attempt < self._max_attempts:
+                    await self._pause(lost, attempt, None)
+                    continue
+                raise lost from exc
+            self._report(method, template, response.status_code)
+            if response.is_success:
+                return response
+            if response.status_code == 401 and not reauthorized:
+                reauthorized = True
+                fresh = await self._auth.on_unauthorized(token)
+                if fresh is not None:
+                    token = fresh
+                    attempt -= 1  # the retry with a new token is not a failure of amoCRM
+                    continue
+            error = error_from_response(response, method, template)
+            if self._retryable(error, is_read) and attempt < self._max_attempts:
+                retry_after = error.retry_after if isinstance(error, AmoRateLimited) else None
+                if retry_after is None or retry_after <= self._backoff_max:
+                    await self._pause(error, attempt, retry_after)
+                    continue
+            raise error
+
+    @staticmethod
+    def _retryable(error: AmoError, is_read: bool) -> bool:
+        if isinstance(error, AmoRateLimited):
+            return True  # refused before processing: safe for writes too
+        return is_read and isinstance(error, AmoServerError | AmoTransportError)
+
+    async def _pause(self, error: AmoError, attempt: int, retry_after: float | None) -> None:
+        if retry_after is not None:
+            delay = retry_after
+        else:
+            ceiling = min(self._backoff_max, self._backoff_base * 2 ** (attempt - 1))
+            delay = ceiling / 2 + self._rng.uniform(0, ceiling / 2)  # jitter spreads retriers
+        log.info("amoCRM: %s; attempt %d, retrying in %.2fs", error, attempt, delay)
+        await asyncio.sleep(delay)
+
+    def _report(self, method: str, template: str, status: int) -> None:
+        if self._on_request is None:
+            return
+        try:
+            self._on_request(method, template, status)
+        except Exception:  # a metrics bug must not turn an applied write into a failure
+            log.exception("amoCRM on_request callback failed")

@@ -1,0 +1,471 @@
+"""Changes made as a person in the amoCRM UI would make them: each one updates the state, appends
+the events amoCRM would log and hands the webhook view of the change to a sink."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+
+from sandbox.amocrm.hookfields import lead_fields, lead_status_fields, task_fields
+from sandbox.amocrm.records import (
+    LOST_STATUS_ID,
+    TASK_TYPES,
+    WON_STATUS_ID,
+    Group,
+    HookChange,
+    JsonDict,
+    Lead,
+    Note,
+    Pipeline,
+    Right,
+    Status,
+    Task,
+    User,
+    Webhook,
+)
+from sandbox.amocrm.state import AccountState
+
+HookSink = Callable[[HookChange], None]
+
+_STATUS_COLORS = ("#99ccff", "#ffff99", "#ffcc66", "#ffcccc", "#deff81", "#87f2c0")
+_ENTITY_TYPES = ("leads", "contacts", "companies", "customers")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TaskEdit:
+    """A partial task update; None leaves a field as it is."""
+
+    text: str | None = None
+    complete_till: int | None = None
+    responsible_user_id: int | None = None
+    is_completed: bool | None = None
+    result_text: str | None = None
+    task_type_id: int | None = None
+    duration: int | None = None
+
+
+class AccountActions:
+    def __init__(self, state: AccountState, sink: HookSink) -> None:
+        self._state = state
+        self._sink = sink
+
+    def _actor(self, by_user: int | None) -> int:
+        return self._state.admin_user_id if by_user is None else by_user
+
+    # -- account structure (no events: amoCRM logs none for these) --
+
+    def add_group(self, name: str) -> int:
+        group_id = self._state.next_id("group")
+        self._state.groups[group_id] = Group(id=group_id, name=name)
+        return group_id
+
+    def add_user(
+        self,
+        name: str,
+        email: str,
+        *,
+        group_id: int = 0,
+        is_admin: bool = False,
+        lang: str = "ru",
+        is_active: bool = True,
+        leads_view: Right = "A",
+        leads_edit: Right = "A",
+        tasks_edit: Right = "A",
+        tasks_delete: Right = "A",
+    ) -> int:
+        if group_id not in self._state.groups:
+            raise KeyError(f"unknown group {group_id}")
+        user_id = self._state.next_id("user")
+        self._state.users[user_id] = User(
+            id=user_id,
+            name=name,
+            email=email,
+            lang=lang,
+            group_id=group_id,
+            is_admin=is_admin,
+            is_active=is_active,
+            leads_view=leads_view,
+            leads_edit=leads_edit,
+            tasks_edit=tasks_edit,
+            tasks_delete=tasks_delete,
+        )
+        if is_admin and not self._state.admin_user_id:
+            self._state.admin_user_id = user_id
+        return user_id
+
+    def add_pipeline(
+        self, name: str, statuses: Sequence[str], *, is_main: bool = False
+    ) -> tuple[int, list[int]]:
+        state = self._state
+        pipeline_id = state.next_id("pipeline")
+        if is_main:
+            for other in list(state.pipelines.values()):
+                state.pipelines[other.id] = replace(other, is_main=False)
+        status_ids = [state.next_id("status") for _ in statuses]
+        for index, (status_id, status_name) in enumerate(zip(status_ids, statuses, strict=True)):
+            state.statuses[(pipeline_id, status_id)] = Status(
+                id=status_id,
+                pipeline_id=pipeline_id,
+                name=status_name,
+                sort=(index + 1) * 10,
+                color=_STATUS_COLORS[index % len(_STATUS_COLORS)],
+                type=0,
+                is_editable=True,
+            )
+        for status_id, status_name, sort, color in (
+            (WON_STATUS_ID, "Успешно реализовано", 10000, "#CCFF66"),
+            (LOST_STATUS_ID, "Закрыто и не реализовано", 11000, "#D5D8DB"),
+        ):
+            state.statuses[(pipeline_id, status_id)] = Status(
+                id=status_id,
+                pipeline_id=pipeline_id,
+                name=status_name,
+                sort=sort,
+                color=color,
+                type=0,
+                is_editable=False,
+            )
+        state.pipelines[pipeline_id] = Pipeline(
+            id=pipeline_id,
+            name=name,
+            sort=len(state.pipelines) + 1,
+            is_main=is_main,
+            status_ids=(*status_ids, WON_STATUS_ID, LOST_STATUS_ID),
+        )
+        return pipeline_id, status_ids
+
+    # -- leads --
+
+    def add_lead(
+        self,
+        name: str,
+        *,
+        status_id: int,
+        pipeline_id: int,
+        responsible_user_id: int,
+        price: int = 0,
+        by_user: int | None = None,
+    ) -> int:
+        state = self._state
+        state.status(pipeline_id, status_id)
+        state.user(responsible_user_id)
+        actor, now = self._actor(by_user), state.now()
+        lead = Lead(
+            id=state.next_id("lead"),
+            name=name,
+            price=price,
+            status_id=status_id,
+            pipeline_id=pipeline_id,
+            responsible_user_id=responsible_user_id,
+            group_id=state.group_of(responsible_user_id),
+            created_by=actor,
+            updated_by=actor,
+            created_at=now,
+            updated_at=now,
+            closed_at=now if status_id in (WON_STATUS_ID, LOST_STATUS_ID) else None,
+        )
+        state.leads[lead.id] = lead
+        # amoCRM logs a system note with the lead_added event; only its id is visible.
+        note_id = state.next_id("note")
+        state.record_event(
+            "lead_added",
+            entity_type="lead",
+            entity_id=lead.id,
+            created_by=actor,
+            after=({"note": {"id": note_id}},),
+        )
+        self._emit("leads", add=lead_fields(lead, state.account_id))
+        return lead.id
+
+    def move_lead(
+        self,
+        lead_id: int,
+        status_id: int,
+        *,
+        pipeline_id: int | None = None,
+        by_user: int | None = None,
+    ) -> None:
+        state = self._state
+        old = state.live_lead(lead_id)
+        target_pipeline = old.pipeline_id if pipeline_id is None else pipeline_id
+        state.status(target_pipeline, status_id)
+        if (old.status_id, old.pipeline_id) == (status_id, target_pipeline):
+            return
+        actor, now = self._actor(by_user), state.now()
+        closing = status_id in (WON_STATUS_ID, LOST_STATUS_ID)
+        lead = replace(
+            old,
+            status_id=status_id,
+            pipeline_id=target_pipeline,
+            updated_by=actor,
+            updated_at=now,
+            closed_at=(old.closed_at or now) if closing else None,
+        )
+        state.leads[lead_id] = lead
+        state.record_event(
+            "lead_status_changed",
+            entity_type="lead",
+            entity_id=lead_id,
+            created_by=actor,
+            after=({"lead_status": {"id": status_id, "pipeline_id": target_pipeline}},),
+            before=({"lead_status": {"id": old.status_id, "pipeline_id": old.pipeline_id}},),
+        )
+        fields = lead_fields(lead, state.account_id)
+        self._emit(
+            "leads",
+            status=lead_status_fields(
+                lead,
+                state.account_id,
+                old_status_id=old.status_id,
+                old_pipeline_id=old.pipeline_id,
+            ),
+            update=fields,
+        )
+
+    def set_lead_responsible(
+        self, lead_id: int, user_id: int, *, by_user: int | None = None
+    ) -> None:
+        state = self._state
+        old = state.live_lead(lead_id)
+        state.user(user_id)
+        if old.responsible_user_id == user_id:
+            return
+        actor = self._actor(by_user)
+        lead = replace(
+            old,
+            responsible_user_id=user_id,
+            group_id=state.group_of(user_id),
+            updated_by=actor,
+            updated_at=state.now(),
+        )
+        state.leads[lead_id] = lead
+        state.record_event(
+            "entity_responsible_changed",
+            entity_type="lead",
+            entity_id=lead_id,
+            created_by=actor,
+            after=({"responsible_user": {"id": user_id}},),
+            before=({"responsible_user": {"id": old.responsible_user_id}},),
+        )
+        fields = lead_fields(lead, state.account_id)
+        self._emit(
+            "leads",
+            responsible={**fields, "old_responsible_user_id": str(old.responsible_user_id)},
+            update=fields,
+        )
+
+    def delete_lead(self, lead_id: int, *, by_user: int | None = None) -> None:
+        state = self._state
+        old = state.live_lead(lead_id)
+        actor = self._actor(by_user)
+        state.leads[lead_id] = replace(
+            old, is_deleted=True, updated_by=actor, updated_at=state.now()
+        )
+        state.record_event("lead_deleted", entity_type="lead", entity_id=lead_id, created_by=actor)
+        self._emit("leads", delete={"id": str(lead_id)})
+
+    # -- tasks --
+
+    def add_task(
+        self,
+        text: str,
+        *,
+        responsible_user_id: int,
+        complete_till: int,
+        entity_type: str | None = "leads",
+        entity_id: int | None = None,
+        task_type_id: int = 1,
+        duration: int = 0,
+        by_user: int | None = None,
+    ) -> int:
+        state = self._state
+        state.user(responsible_user_id)
+        self._check_task_type(task_type_id)
+        if entity_id is None:
+            entity_type = None
+        elif entity_type not in _ENTITY_TYPES:
+            raise ValueError(f"unknown entity_type {entity_type!r}")
+        elif entity_type == "leads":
+            state.live_lead(entity_id)
+        actor, now = self._actor(by_user), state.now()
+        task = Task(
+            id=state.next_id("task"),
+            text=text,
+            task_type_id=task_type_id,
+            responsible_user_id=responsible_user_id,
+            group_id=state.group_of(responsible_user_id),
+            entity_type=entity_type,
+            entity_id=entity_id,
+            complete_till=complete_till,
+            duration=duration,
+            created_by=actor,
+            updated_by=actor,
+            created_at=now,
+            updated_at=now,
+        )
+        state.tasks[task.id] = task
+        state.record_event("task_added", entity_type="task", entity_id=task.id, created_by=actor)
+        self._emit("task", add=task_fields(task, state.account_id))
+        return task.id
+
+    def edit_task(self, task_id: int, edit: TaskEdit, *, by_user: int | None = None) -> Task:
+        """Apply a partial update; only real changes are logged and hooked."""
+        state = self._state
+        old = state.tasks[task_id]
+        if edit.responsible_user_id is not None:
+            state.user(edit.responsible_user_id)
+        if edit.task_type_id is not None:
+            self._check_task_type(edit.task_type_id)
+        task = old
+        for name in ("text", "complete_till", "is_completed", "task_type_id", "duration"):
+            value = getattr(edit, name)
+            if value is not None:
+                task = replace(task, **{name: value})
+        if edit.responsible_user_id is not None:
+            task = replace(
+                task,
+                responsible_user_id=edit.responsible_user_id,
+                group_id=state.group_of(edit.responsible_user_id),
+            )
+        if edit.result_text is not None and edit.result_text != old.result_text:
+            task = replace(task, result_text=edit.result_text, result_note_id=state.next_id("note"))
+        if task == old:
+            return old
+        actor = self._actor(by_user)
+        task = replace(task, updated_by=actor, updated_at=state.now())
+        state.tasks[task_id] = task
+        self._log_task_events(old, task, actor)
+        closed_now = task.is_completed and not old.is_completed
+        fields = task_fields(task, state.account_id, closed_now=closed_now)
+        hooks: dict[str, dict[str, str]] = {"update": fields}
+        if task.responsible_user_id != old.responsible_user_id:
+            hooks["responsible"] = {
+                **fields,
+                "old_responsible_user_id": str(old.responsible_user_id),
+            }
+        self._emit("task", **hooks)
+        return task
+
+    def delete_task(self, task_id: int, *, by_user: int | None = None) -> None:
+        state = self._state
+        task = state.tasks.pop(task_id)
+        state.record_event(
+            "task_deleted", entity_type="task", entity_id=task.id, created_by=self._actor(by_user)
+        )
+        self._emit("task", delete={"id": str(task_id)})
+
+    def _log_task_events(self, old: Task, new: Task, actor: int) -> None:
+        record = self._state.record_event
+        tid = new.id
+        if new.responsible_user_id != old.responsible_user_id:
+            record(
+                "entity_responsible_changed",
+                entity_type="task",
+                entity_id=tid,
+                created_by=actor,
+                after=({"responsible_user": {"id": new.responsible_user_id}},),
+                before=({"responsible_user": {"id": old.responsible_user_id}},),
+            )
+        if new.complete_till != old.complete_till:
+            record(
+                "task_deadline_changed",
+                entity_type="task",
+                entity_id=tid,
+                created_by=actor,
+                after=({"task_deadline": {"timestamp": new.complete_till}},),
+                before=({"task_deadline": {"timestamp": old.complete_till}},),
+            )
+        if new.text != old.text:
+            record(
+                "task_text_changed",
+                entity_type="task",
+                entity_id=tid,
+                created_by=actor,
+                after=({"task": {"text": new.text}},),
+                before=({"task": {"text": old.text}},),
+            )
+        if new.task_type_id != old.task_type_id:
+            record(
+                "task_type_changed",
+                entity_type="task",
+                entity_id=tid,
+                created_by=actor,
+                after=({"task_type": {"id": new.task_type_id}},),
+                before=({"task_type": {"id": old.task_type_id}},),
+            )
+        if new.is_completed and not old.is_completed:
+            record("task_completed", entity_type="task", entity_id=tid, created_by=actor)
+        if new.result_note_id != old.result_note_id:
+            record(
+                "task_result_added",
+                entity_type="task",
+                entity_id=tid,
+                created_by=actor,
+                after=({"note": {"id": new.result_note_id}},),
+            )
+
+    def _check_task_type(self, task_type_id: int) -> None:
+        if task_type_id not in {type_id for type_id, _, _ in TASK_TYPES}:
+            raise ValueError(f"unknown task type {task_type_id}")
+
+    # -- notes and webhooks (API-only changes: no UI event of their own here) --
+
+    def add_note(
+        self,
+        lead_id: int,
+        note_type: str,
+        params: JsonDict,
+        *,
+        by_user: int | None = None,
+        responsible_user_id: int | None = None,
+    ) -> Note:
+        state = self._state
+        state.live_lead(lead_id)
+        actor = self._actor(by_user)
+        responsible = actor if responsible_user_id is None else responsible_user_id
+        note = Note(
+            id=state.next_id("note"),
+            entity_id=lead_id,
+            note_type=note_type,
+            params=params,
+            responsible_user_id=responsible,
+            group_id=state.group_of(responsible),
+            created_by=actor,
+            created_at=state.now(),
+        )
+        state.notes[note.id] = note
+        return note
+
+    def save_webhook(
+        self, destination: str, settings: Sequence[str], sort: int, *, by_user: int
+    ) -> Webhook:
+        """Create a hook, or update the one with this destination (as amoCRM does)."""
+        state, now = self._state, self._state.now()
+        existing = next((h for h in state.webhooks.values() if h.destination == destination), None)
+        if existing is not None:
+            hook = replace(
+                existing, settings=tuple(settings), sort=sort, updated_at=now, disabled=False
+            )
+        else:
+            hook = Webhook(
+                id=state.next_id("webhook"),
+                destination=destination,
+                settings=tuple(settings),
+                sort=sort,
+                created_by=by_user,
+                created_at=now,
+                updated_at=now,
+            )
+        state.webhooks[hook.id] = hook
+        return hook
+
+    def delete_webhook(self, destination: str) -> bool:
+        state = self._state
+        for hook in list(state.webhooks.values()):
+            if hook.destination == destination:
+                del state.webhooks[hook.id]
+                return True
+        return False
+
+    def _emit(self, entity: str, **actions: dict[str, str]) -> None:
+        self._sink(HookChange(entity="leads" if entity == "leads" else "task", actions=actions))

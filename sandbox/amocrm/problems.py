@@ -1,0 +1,92 @@
+"""Response bodies in amoCRM's content types: hal+json, problem+json, validation errors."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+
+from sandbox.amocrm.records import JsonDict
+
+HAL = "application/hal+json"
+PROBLEM = "application/problem+json"
+
+_TITLES = {
+    400: "Bad Request",
+    401: "Unauthorized",
+    402: "Payment Required",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    503: "Service Unavailable",
+    504: "Gateway Time-out",
+}
+
+
+def _dumps(body: Any) -> str:
+    return json.dumps(body, ensure_ascii=False)
+
+
+def hal(body: Any, status: int = 200) -> web.Response:
+    return web.Response(status=status, text=_dumps(body), content_type=HAL)
+
+
+def no_content() -> web.Response:
+    """amoCRM's answer to an empty list or a page past the end (error code 2002)."""
+    return web.Response(status=204)
+
+
+def problem(status: int, detail: str, *, title: str | None = None) -> web.Response:
+    body = {
+        "title": title or _TITLES.get(status, "Error"),
+        "type": f"https://httpstatus.es/{status}",
+        "status": status,
+        "detail": detail,
+    }
+    return web.Response(status=status, text=_dumps(body), content_type=PROBLEM)
+
+
+def unauthorized() -> web.Response:
+    # The exact body seen on real 401s (amocrm-api-php #333).
+    return problem(401, "Неверный логин или пароль")
+
+
+@dataclass(frozen=True, slots=True)
+class FieldError:
+    code: str
+    path: str
+    detail: str
+
+    def as_json(self) -> JsonDict:
+        return {"code": self.code, "path": self.path, "detail": self.detail}
+
+
+def validation_failed(items: Sequence[tuple[str, Sequence[FieldError]]]) -> web.Response:
+    """400 with one entry per failing batch item: (its request_id or index, its errors)."""
+    body = {
+        "validation-errors": [
+            {"request_id": request_id, "errors": [e.as_json() for e in errors]}
+            for request_id, errors in items
+        ],
+        "title": "Bad Request",
+        "type": "https://httpstatus.es/400",
+        "status": 400,
+        "detail": "Request validation failed",
+    }
+    return web.Response(status=400, text=_dumps(body), content_type=PROBLEM)
+
+
+def oauth_problem(hint: str, status: int = 400) -> web.Response:
+    body = {
+        "hint": hint,
+        "title": "Некорректный запрос",
+        "type": "https://developers.amocrm.ru/v3/errors/OAuthProblemJson",
+        "status": status,
+        "detail": "В запросе отсутствует ряд параметров или параметры невалидны",
+    }
+    return web.Response(status=status, text=_dumps(body), content_type=PROBLEM)

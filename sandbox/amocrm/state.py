@@ -1,0 +1,129 @@
+"""The in-memory account: its records, id sequences and event log (no behaviour beyond lookups)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from itertools import count
+
+from sandbox.amocrm.records import (
+    Event,
+    Group,
+    JsonDict,
+    Lead,
+    Note,
+    Pipeline,
+    Status,
+    Task,
+    User,
+    Webhook,
+)
+
+_CROCKFORD = "0123456789abcdefghjkmnpqrstvwxyz"
+
+# First id of each sequence: distinct ranges make a mixed-up id obvious in a failing test.
+_ID_STARTS = {
+    "user": 8_000_001,
+    "group": 300_001,
+    "pipeline": 5_000_001,
+    "status": 50_000_001,
+    "lead": 20_000_001,
+    "task": 40_000_001,
+    "note": 70_000_001,
+    "webhook": 1,
+    "event": 1,
+}
+
+
+def _base32(value: int, width: int) -> str:
+    chars = []
+    for _ in range(width):
+        value, digit = divmod(value, 32)
+        chars.append(_CROCKFORD[digit])
+    return "".join(reversed(chars))
+
+
+def event_id(created_at: int, seq: int) -> str:
+    """A 26-character lowercase ULID-like id ("01pz58t6p04ymgsgfbmfyfy1mf"), sortable by time."""
+    return _base32(created_at * 1000, 10) + _base32(seq * 7_919 + 1_000_003, 16)
+
+
+class AccountState:
+    """Everything the account holds. Mutations that a person would make live in `actions`."""
+
+    def __init__(self, *, account_id: int, subdomain: str, clock: Callable[[], float]) -> None:
+        self.account_id = account_id
+        self.subdomain = subdomain
+        self.name = subdomain
+        self.timezone = "Europe/Moscow"
+        self._clock = clock
+        self._ids = {kind: count(start) for kind, start in _ID_STARTS.items()}
+        self.groups: dict[int, Group] = {0: Group(id=0, name="Отдел продаж")}
+        self.users: dict[int, User] = {}
+        self.pipelines: dict[int, Pipeline] = {}
+        self.statuses: dict[tuple[int, int], Status] = {}  # by (pipeline_id, status_id)
+        self.leads: dict[int, Lead] = {}
+        self.tasks: dict[int, Task] = {}
+        self.notes: dict[int, Note] = {}
+        self.events: list[Event] = []
+        self.webhooks: dict[int, Webhook] = {}
+        self.admin_user_id = 0
+
+    def now(self) -> int:
+        return int(self._clock())
+
+    def next_id(self, kind: str) -> int:
+        return next(self._ids[kind])
+
+    def user(self, user_id: int) -> User:
+        return self.users[user_id]
+
+    def group_of(self, user_id: int) -> int:
+        user = self.users.get(user_id)
+        return user.group_id if user else 0
+
+    def status(self, pipeline_id: int, status_id: int) -> Status:
+        return self.statuses[(pipeline_id, status_id)]
+
+    def pipeline_statuses(self, pipeline_id: int) -> list[Status]:
+        pipeline = self.pipelines[pipeline_id]
+        return [self.statuses[(pipeline_id, sid)] for sid in pipeline.status_ids]
+
+    def live_lead(self, lead_id: int) -> Lead:
+        lead = self.leads[lead_id]
+        if lead.is_deleted:
+            raise KeyError(lead_id)
+        return lead
+
+    def closest_task_at(self, lead_id: int) -> int | None:
+        dues = [
+            t.complete_till
+            for t in self.tasks.values()
+            if t.entity_type == "leads" and t.entity_id == lead_id and not t.is_completed
+        ]
+        return min(dues) if dues else None
+
+    def record_event(
+        self,
+        kind: str,
+        *,
+        entity_type: str,
+        entity_id: int,
+        created_by: int,
+        after: tuple[JsonDict, ...] = (),
+        before: tuple[JsonDict, ...] = (),
+    ) -> Event:
+        seq = self.next_id("event")
+        created_at = self.now()
+        event = Event(
+            id=event_id(created_at, seq),
+            seq=seq,
+            type=kind,
+            entity_type=entity_type,
+            entity_id=entity_id,
+            created_by=created_by,
+            created_at=created_at,
+            value_after=after,
+            value_before=before,
+        )
+        self.events.append(event)
+        return event

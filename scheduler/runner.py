@@ -1,0 +1,78 @@
+"""APScheduler 3 runs the periodic jobs; the inbox worker is a loop of its own that a webhook wakes.
+
+Reminders and other timed items are never APScheduler jobs: they live in the store's due index,
+and one periodic job drains it (DESIGN.md, data flow 4).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import UTC, datetime
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot.ingest import HintInbox, InboxDrainer
+from scheduler.singleton import SingletonJob
+
+log = logging.getLogger(__name__)
+
+
+class JobRunner:
+    def __init__(self, jobs: list[tuple[SingletonJob, float]]) -> None:
+        self._jobs = jobs
+        self._scheduler: AsyncIOScheduler | None = None
+
+    def start(self) -> None:
+        scheduler = AsyncIOScheduler(timezone=UTC)
+        for job, interval_s in self._jobs:
+            scheduler.add_job(
+                job,
+                "interval",
+                seconds=interval_s,
+                id=job.name,
+                max_instances=1,
+                coalesce=True,
+                next_run_time=datetime.now(UTC),
+                misfire_grace_time=max(1, int(interval_s)),
+            )
+        scheduler.start()
+        self._scheduler = scheduler
+
+    async def stop(self) -> None:
+        if self._scheduler is not None:
+            self._scheduler.shutdown(wait=False)
+            self._scheduler = None
+        for job, _ in self._jobs:
+            await job.release()
+
+
+class InboxWorker:
+    """Drains the hint inbox: at once when this process accepted a hint, else every ``idle_s``
+    (hints accepted by other replicas, retries coming due, claims whose worker died)."""
+
+    def __init__(self, inbox: HintInbox, drainer: InboxDrainer, *, idle_s: float = 1.0) -> None:
+        self._inbox = inbox
+        self._drainer = drainer
+        self._idle_s = idle_s
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="inbox-worker")
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                while await self._drainer.drain_once():
+                    pass
+            except Exception:
+                log.exception("inbox drain failed")
+            await self._inbox.wait(self._idle_s)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None

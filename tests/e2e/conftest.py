@@ -1,0 +1,55 @@
+"""End-to-end fixtures: the amoCRM emulator on loopback, and the real service wired against it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.settings import AmoCrmSettings, HttpSettings, Settings
+from sandbox.amocrm import AmoEmulator, DemoIds, seed_demo_account
+
+WEBHOOK_SECRET = "e2e-webhook-secret"
+
+
+@pytest.fixture
+async def amo() -> AsyncIterator[AmoEmulator]:
+    emulator = AmoEmulator(subdomain="demo", rate_limit_per_s=7.0)
+    emulator.webhook_retry_delays_s = (0.05, 0.05)
+    async with emulator.serve(host="127.0.0.1", port=0):
+        yield emulator
+
+
+@pytest.fixture
+def demo(amo: AmoEmulator) -> DemoIds:
+    return seed_demo_account(amo)
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+def store_url(
+    request: pytest.FixtureRequest, tmp_path: Path, redis_server_url: str
+) -> str:
+    return f"sqlite:///{tmp_path}/amobridge.db" if request.param == "sqlite" else redis_server_url
+
+
+@pytest.fixture
+def make_settings(
+    amo: AmoEmulator, store_url: str, redis_prefix: str
+) -> Callable[..., Settings]:
+    def make(**amocrm: Any) -> Settings:
+        return Settings(
+            _env_file=None,  # type: ignore[call-arg]
+            amocrm=AmoCrmSettings(
+                base_url=amo.base_url,
+                long_lived_token=amo.long_lived_token,
+                webhook_secret=WEBHOOK_SECRET,
+                **{"poll_interval_s": 0.3, "sync_interval_s": 3600.0, **amocrm},
+            ),
+            http=HttpSettings(host="127.0.0.1", port=0),
+            store_url=store_url,
+            redis_key_prefix=redis_prefix,
+        )
+
+    return make
