@@ -47,13 +47,21 @@ def task_events(
     if after is None:
         assert before is not None
         return [
-            _event(CrmEventKind.TASK_DELETED, "task", before.id, before.updated_at, hint, now,
-                   previous_task=before)
+            _event(
+                CrmEventKind.TASK_DELETED,
+                "task",
+                before.id,
+                before.updated_at,
+                hint,
+                now,
+                previous_task=before,
+            )
         ]
 
     def make(kind: CrmEventKind) -> CrmEvent:
-        return _event(kind, "task", after.id, after.updated_at, hint, now,
-                      task=after, previous_task=before)
+        return _event(
+            kind, "task", after.id, after.updated_at, hint, now, task=after, previous_task=before
+        )
 
     if before is None:
         # First sight: only a hint can tell that this was a creation or a completion.
@@ -84,13 +92,22 @@ def deal_events(
         if before is None:
             return []
         return [
-            _event(CrmEventKind.DEAL_DELETED, "deal", before.id, before.updated_at, hint, now,
-                   previous_deal=before, deal=after)
+            _event(
+                CrmEventKind.DEAL_DELETED,
+                "deal",
+                before.id,
+                before.updated_at,
+                hint,
+                now,
+                previous_deal=before,
+                deal=after,
+            )
         ]
 
     def make(kind: CrmEventKind, previous: Deal | None) -> CrmEvent:
-        return _event(kind, "deal", after.id, after.updated_at, hint, now,
-                      deal=after, previous_deal=previous)
+        return _event(
+            kind, "deal", after.id, after.updated_at, hint, now, deal=after, previous_deal=previous
+        )
 
     if before is None:
         if hint is None:
@@ -101,10 +118,12 @@ def deal_events(
         # time still yields "moved from Qualified to Negotiation".
         events: list[CrmEvent] = []
         if hint.old_status_id is not None and hint.old_status_id != after.status_id:
-            was = after.model_copy(update={
-                "status_id": hint.old_status_id,
-                "pipeline_id": hint.old_pipeline_id or after.pipeline_id,
-            })
+            was = after.model_copy(
+                update={
+                    "status_id": hint.old_status_id,
+                    "pipeline_id": hint.old_pipeline_id or after.pipeline_id,
+                }
+            )
             events.append(make(CrmEventKind.DEAL_STATUS_CHANGED, was))
         if (
             hint.old_responsible_user_id is not None

@@ -31,7 +31,9 @@ def explain_amo_error(exc: AmoError) -> str:
     if isinstance(exc, AmoOAuthError):
         return "OAuth refused: the integration must be authorised again in amoCRM"
     if isinstance(exc, AmoAuthError):
-        return "token rejected (401): issue a new long-lived token, or re-authorise the integration"
+        return (
+            "token rejected (401): issue a new long-lived token, or re-authorise the integration"
+        )
     if isinstance(exc, AmoForbidden):
         if exc.blocked:
             return "blocked by amoCRM (403 page): too many requests; amoCRM support must unblock"
@@ -49,18 +51,30 @@ async def run_checks(settings: Settings) -> list[CheckRow]:
         store = await open_store(settings.store_url, key_prefix=settings.redis_key_prefix)
         await store.ping()
     except Exception as exc:
-        rows.append(CheckRow("store", False, f"cannot open {settings.store_url.split('://')[0]} "
-                                             f"store ({type(exc).__name__})"))
+        rows.append(
+            CheckRow(
+                "store",
+                False,
+                f"cannot open {settings.store_url.split('://')[0]} store ({type(exc).__name__})",
+            )
+        )
         return rows
     rows.append(CheckRow("store", True, settings.store_url.split("://", 1)[0]))
     try:
         rows += await _check_amocrm(settings, store)
     finally:
         await store.close()
-    for name, configured in (("Telegram", settings.telegram.configured),
-                             ("Slack", settings.slack.configured)):
-        rows.append(CheckRow(name, None, "configured; not checked by this version"
-                                         if configured else "not configured"))
+    for name, configured in (
+        ("Telegram", settings.telegram.configured),
+        ("Slack", settings.slack.configured),
+    ):
+        rows.append(
+            CheckRow(
+                name,
+                None,
+                "configured; not checked by this version" if configured else "not configured",
+            )
+        )
     return rows
 
 
@@ -80,7 +94,8 @@ async def _check_amocrm(settings: Settings, store: Store) -> list[CheckRow]:
     active = sum(1 for u in users if u.is_active)
     return [
         CheckRow("amoCRM", True, f"authorised at {settings.amocrm.base_url}"),
-        CheckRow("account", True, f"{account.name} ({account.subdomain}), timezone "
-                                  f"{account.timezone}"),
+        CheckRow(
+            "account", True, f"{account.name} ({account.subdomain}), timezone {account.timezone}"
+        ),
         CheckRow("users", True, f"{active} active of {len(users)}"),
     ]

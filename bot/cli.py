@@ -105,4 +105,3 @@ def main() -> None:
         app()
     except KeyboardInterrupt:
         sys.exit(130)
-

@@ -9,6 +9,7 @@ events once.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 
@@ -59,10 +60,8 @@ class HintInbox:
 
     async def wait(self, timeout_s: float) -> None:
         """Return when a hint was accepted by this process, or after ``timeout_s``."""
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), timeout_s)
-        except TimeoutError:
-            pass
         self._wake.clear()
 
     async def depth(self) -> int:
@@ -114,12 +113,18 @@ class EventProcessor:
         for _ in range(_CAS_ATTEMPTS):
             cached = await self._store.get_task(task_id)
             before = cached.value if cached else None
-            if before is not None and current is not None and current.updated_at < before.updated_at:
+            if (
+                before is not None
+                and current is not None
+                and current.updated_at < before.updated_at
+            ):
                 return []  # an older read than the cache holds
             if before == current:
                 return []
             events = task_events(before, current, hint, int(self._clock.now()))
-            if await self._commit("task", task_id, cached.rev if cached else None, current, events):
+            if await self._commit(
+                "task", task_id, cached.rev if cached else None, current, events
+            ):
                 return events
         log.warning("task %s: gave up after %d conflicting updates", task_id, _CAS_ATTEMPTS)
         return []
@@ -132,12 +137,18 @@ class EventProcessor:
         for _ in range(_CAS_ATTEMPTS):
             cached = await self._store.get_deal(deal_id)
             before = cached.value if cached else None
-            if before is not None and current is not None and current.updated_at < before.updated_at:
+            if (
+                before is not None
+                and current is not None
+                and current.updated_at < before.updated_at
+            ):
                 return []
             if before == current:
                 return []
             events = deal_events(before, current, hint, int(self._clock.now()))
-            if await self._commit("deal", deal_id, cached.rev if cached else None, current, events):
+            if await self._commit(
+                "deal", deal_id, cached.rev if cached else None, current, events
+            ):
                 return events
         log.warning("deal %s: gave up after %d conflicting updates", deal_id, _CAS_ATTEMPTS)
         return []
@@ -188,7 +199,10 @@ class InboxDrainer:
                 delay = RETRY_DELAYS_S[min(queued.attempt, len(RETRY_DELAYS_S) - 1)]
                 log.warning(
                     "hint %s failed (attempt %d), retrying in %.0fs",
-                    item.item_id, queued.attempt + 1, delay, exc_info=True,
+                    item.item_id,
+                    queued.attempt + 1,
+                    delay,
+                    exc_info=True,
                 )
                 retry = QueuedHint(hint=queued.hint, attempt=queued.attempt + 1)
                 await self._store.put_due(

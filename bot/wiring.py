@@ -71,15 +71,24 @@ class Service:
         if self.crm is None:
             lines.append("amoCRM: not configured (set AMOBRIDGE_AMOCRM__BASE_URL and a token)")
         else:
-            hooks = "on" if s.amocrm.webhook_secret else "off (set AMOBRIDGE_AMOCRM__WEBHOOK_SECRET)"
+            hooks = (
+                "on" if s.amocrm.webhook_secret else "off (set AMOBRIDGE_AMOCRM__WEBHOOK_SECRET)"
+            )
             lines.append(
                 f"amoCRM: {s.amocrm.base_url} ({'OAuth' if s.amocrm.uses_oauth else 'long-lived'}"
                 f" token), webhooks {hooks}, events poll every {s.amocrm.poll_interval_s:g}s"
             )
-        for name, configured in (("Telegram", s.telegram.configured), ("Slack", s.slack.configured)):
+        for name, configured in (
+            ("Telegram", s.telegram.configured),
+            ("Slack", s.slack.configured),
+        ):
             lines.append(
-                f"{name}: " + ("configured; delivery is not in this version yet" if configured
-                               else "not configured")
+                f"{name}: "
+                + (
+                    "configured; delivery is not in this version yet"
+                    if configured
+                    else "not configured"
+                )
             )
         lines.append(f"HTTP: {s.http.host}:{self.port or s.http.port}")
         return lines
@@ -93,7 +102,10 @@ def _amo_auth(
 ) -> AmoAuth:
     if cfg.long_lived_token is not None:
         return LongLivedTokenAuth(cfg.long_lived_token.get_secret_value())
-    assert cfg.client_id and cfg.client_secret and cfg.redirect_uri  # checked by Settings
+    # Settings refuses OAuth without all three.
+    assert cfg.client_id is not None
+    assert cfg.client_secret is not None
+    assert cfg.redirect_uri is not None
     return OAuthTokenManager(
         store,
         base_url=str(cfg.base_url),
@@ -209,10 +221,12 @@ async def _start(service: Service, *, run_jobs: bool) -> None:
         )
         return guarded, interval_s
 
-    jobs = JobRunner([
-        job("amocrm-events-poll", crm.poller.poll_once, cfg.poll_interval_s),
-        job("amocrm-sync", crm.sync.sync_once, cfg.sync_interval_s),
-    ])
+    jobs = JobRunner(
+        [
+            job("amocrm-events-poll", crm.poller.poll_once, cfg.poll_interval_s),
+            job("amocrm-sync", crm.sync.sync_once, cfg.sync_interval_s),
+        ]
+    )
     worker = InboxWorker(crm.inbox, InboxDrainer(service.store, crm.processor, service.clock))
     jobs.start()
     service._exit.push_async_callback(jobs.stop)

@@ -56,9 +56,7 @@ def parse_webhook(body: bytes) -> list[EntityHint]:
     return hints
 
 
-def _section(
-    payload: object, kind: str, actions: Mapping[str, HintAction]
-) -> list[EntityHint]:
+def _section(payload: object, kind: str, actions: Mapping[str, HintAction]) -> list[EntityHint]:
     if not isinstance(payload, dict):
         raise MalformedWebhook(f"{kind} section is not a map of actions")
     hints = []

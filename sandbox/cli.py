@@ -1,4 +1,4 @@
-"""``amobridge sandbox``: the emulators alone on loopback ports, with what a client needs to use them."""
+"""``amobridge sandbox``: the emulators alone on loopback, and what a client needs to use them."""
 
 from __future__ import annotations
 
@@ -31,8 +31,10 @@ async def serve_sandbox(
     async with amo.serve(host=host, port=amocrm_port) as amo_url:
         echo(f"amoCRM emulator  {amo_url}  (seeded account 'Demo Sales', Europe/Moscow)")
         echo(f"  long-lived token    {amo.long_lived_token}")
-        echo(f"  OAuth client        id={amo.oauth_client_id} secret={amo.oauth_client_secret}"
-             f" redirect={amo.oauth_redirect_uri}")
+        echo(
+            f"  OAuth client        id={amo.oauth_client_id} secret={amo.oauth_client_secret}"
+            f" redirect={amo.oauth_redirect_uri}"
+        )
         echo("  control endpoints (no auth):")
         for method, path, what in CONTROL_ENDPOINTS:
             echo(f"    {method:<5} {amo_url}{path}  {what}")
@@ -42,9 +44,11 @@ async def serve_sandbox(
         echo(f"  export AMOBRIDGE_AMOCRM__LONG_LIVED_TOKEN={amo.long_lived_token}")
         echo("  export AMOBRIDGE_AMOCRM__WEBHOOK_SECRET=sandbox-secret")
         echo("  amobridge run")
-        echo("Register the webhook with: curl -X POST -H 'Authorization: Bearer <token>' "
-             f"{amo_url}/api/v4/webhooks -d '{{\"destination\": "
-             "\"http://127.0.0.1:8080/amocrm/webhook/sandbox-secret\", \"settings\": "
-             "[\"add_lead\", \"status_lead\", \"add_task\", \"update_task\", \"delete_task\"]}'")
+        echo(
+            "Register the webhook with: curl -X POST -H 'Authorization: Bearer <token>' "
+            f'{amo_url}/api/v4/webhooks -d \'{{"destination": '
+            '"http://127.0.0.1:8080/amocrm/webhook/sandbox-secret", "settings": '
+            '["add_lead", "status_lead", "add_task", "update_task", "delete_task"]}\''
+        )
         echo("Ctrl-C stops it.")
         await until_stopped()

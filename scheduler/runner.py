@@ -1,4 +1,4 @@
-"""APScheduler 3 runs the periodic jobs; the inbox worker is a loop of its own that a webhook wakes.
+"""APScheduler 3 runs the periodic jobs; the inbox worker is a loop of its own, woken by webhooks.
 
 Reminders and other timed items are never APScheduler jobs: they live in the store's due index,
 and one periodic job drains it (DESIGN.md, data flow 4).

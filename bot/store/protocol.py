@@ -17,7 +17,11 @@ E = TypeVar("E", Task, Deal)
 
 
 class Cached(Value, Generic[E]):
-    """A cached entity and its revision; a write names the revision it read (compare-and-set)."""
+    """A cached entity and its revision; a write names the revision it read (compare-and-set).
+
+    Revisions only identify a state: they are never reused (not even after the entity is removed
+    and cached again) but need not count up by one.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -30,7 +34,9 @@ class EntityChange(Value):
 
     ``expected_rev`` is the revision the caller read (``None``: it read nothing). If the cache no
     longer holds that revision the whole change is refused, so two replicas that saw the same hint
-    cannot both journal its events. ``new=None`` removes the entity (deleted in amoCRM).
+    cannot both journal its events. ``new=None`` removes the entity (deleted in amoCRM); removing
+    an entity that is not cached, with ``expected_rev=None``, succeeds. A ``new`` that is not the
+    ``kind``/``id`` entity is a ``ValueError``.
     """
 
     kind: EntityKind
@@ -90,7 +96,10 @@ class Store(Protocol):
     async def set_cursor(self, name: str, value: str) -> None: ...
 
     async def mark_seen(self, key: str, ttl_s: float) -> bool:
-        """Record ``key``; True the first time (within ``ttl_s``), False on every repeat."""
+        """Record ``key``; True the first time (within ``ttl_s``), False on every repeat.
+
+        A repeat does not extend the window: ``ttl_s`` after the first mark, the key is new again.
+        """
         ...
 
     # --- task and deal cache ------------------------------------------------------------------
@@ -99,7 +108,10 @@ class Store(Protocol):
     async def get_deal(self, deal_id: int) -> Cached[Deal] | None: ...
 
     async def list_open_tasks(self, responsible_user_id: int | None = None) -> list[Task]:
-        """Open cached tasks, optionally of one user, ordered by ``complete_till``."""
+        """Open cached tasks, optionally of one user, ordered by ``complete_till``.
+
+        Open means not ``is_completed``; equal deadlines come in ``id`` order.
+        """
         ...
 
     async def apply_change(self, change: EntityChange) -> bool:
@@ -110,7 +122,10 @@ class Store(Protocol):
         ...
 
     async def recent_events(self, since: int = 0, limit: int = 1000) -> list[CrmEvent]:
-        """Journaled events with ``occurred_at >= since``, oldest first."""
+        """Journaled events with ``occurred_at >= since``, oldest first.
+
+        At most the ``limit`` oldest of them; events of one moment come in journal order.
+        """
         ...
 
     # --- due-time index -----------------------------------------------------------------------
@@ -123,15 +138,24 @@ class Store(Protocol):
     ) -> list[DueItem]:
         """Atomically take up to ``limit`` items due at ``now``, earliest first.
 
-        A claimed item is hidden for ``lease_s`` (its ``due_at`` moves to ``now + lease_s``), so
-        concurrent claimers never get the same item, and an item whose claimer died comes back.
+        A claimed item is hidden for ``lease_s`` (in the index it becomes due at ``now +
+        lease_s``), so concurrent claimers never get the same item, and an item whose claimer died
+        comes back. The returned items carry the ``due_at`` they were put with, also when claimed
+        again.
         """
         ...
 
     async def complete_due(self, item: DueItem) -> bool:
-        """Remove a claimed item if its token matches; False if it was put again meanwhile."""
+        """Remove a claimed item if its token matches; False if it was put again meanwhile.
+
+        Also False if the item was cancelled, or claimed again after this claim's lease ran out.
+        """
         ...
 
-    async def cancel_due(self, queue: str, item_id: str) -> None: ...
+    async def cancel_due(self, queue: str, item_id: str) -> None:
+        """Remove an item, claimed or not; a no-op if there is none."""
+        ...
 
-    async def count_due(self, queue: str) -> int: ...
+    async def count_due(self, queue: str) -> int:
+        """Items in ``queue``, due or not, claimed ones included."""
+        ...

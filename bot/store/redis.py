@@ -31,7 +31,7 @@ import math
 import uuid
 from typing import cast
 
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 
 from bot.domain import CrmEvent, Deal, OAuthTokens, Task
 from bot.store.protocol import Cached, DueItem, EntityChange
@@ -143,6 +143,8 @@ end
 return 0
 """
 
+_MAX_CONNECTIONS = 50
+_POOL_WAIT_S = 20.0
 _SEQ_WIDTH = 16  # digits of the journal sequence in front of each event in P events
 
 
@@ -172,7 +174,11 @@ class RedisStore:
 
     @classmethod
     async def open(cls, url: str, *, key_prefix: str) -> RedisStore:
-        client = Redis.from_url(url, decode_responses=True)
+        # A burst of calls waits for a free connection rather than failing "too many connections".
+        pool = BlockingConnectionPool.from_url(
+            url, decode_responses=True, max_connections=_MAX_CONNECTIONS, timeout=_POOL_WAIT_S
+        )
+        client = Redis.from_pool(pool)  # the client owns the pool and closes it
         try:
             await client.ping()  # fail at start, not at the first job
         except BaseException:

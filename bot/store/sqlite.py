@@ -6,12 +6,14 @@ every read-modify-write runs inside ``BEGIN IMMEDIATE``, which takes the write l
 read, so two writers serialize instead of both acting on what they read.
 
 Expiring rows (leases, seen keys) carry a wall-clock ``expires_at``; an expired row counts as
-absent and is overwritten or swept when the table is next written.
+absent and is overwritten when its name is next used; expired seen keys are also swept a few at
+a time by ``mark_seen``. Pacing reads the same wall clock, under the write lock.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 import time
 import uuid
@@ -79,7 +81,6 @@ class SqliteStore:
             await db.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
             await db.execute("PRAGMA journal_mode = WAL")
             # synchronous stays FULL (the default): a refreshed OAuth pair must survive power loss.
-            await db.execute("PRAGMA foreign_keys = ON")
             store = cls(db)
             await store._migrate()
         except BaseException:
@@ -111,12 +112,16 @@ class SqliteStore:
     async def _write(self) -> AsyncIterator[aiosqlite.Connection]:
         """A write transaction: the write lock is taken before anything is read."""
         async with self._lock:
-            await self._db.execute("BEGIN IMMEDIATE")
             try:
+                await self._db.execute("BEGIN IMMEDIATE")
                 yield self._db
                 await self._db.execute("COMMIT")
             except BaseException:
-                await self._db.execute("ROLLBACK")
+                # The connection's thread runs statements in order, so this ROLLBACK also undoes
+                # a BEGIN or a write whose await was cancelled; if no transaction is left (BEGIN
+                # timed out, COMMIT went through) it fails, and that is fine.
+                with contextlib.suppress(sqlite3.OperationalError):
+                    await self._db.execute("ROLLBACK")
                 raise
 
     @asynccontextmanager

@@ -28,7 +28,8 @@ from sandbox.amocrm.state import AccountState
 HookSink = Callable[[HookChange], None]
 
 _STATUS_COLORS = ("#99ccff", "#ffff99", "#ffcc66", "#ffcccc", "#deff81", "#87f2c0")
-_ENTITY_TYPES = ("leads", "contacts", "companies", "customers")
+# Contacts, companies and customers are not modelled: tasks may point at any of their ids.
+ENTITY_TYPES = ("leads", "contacts", "companies", "customers")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -42,6 +43,7 @@ class TaskEdit:
     result_text: str | None = None
     task_type_id: int | None = None
     duration: int | None = None
+    entity: tuple[str, int] | None = None  # (entity_type, entity_id)
 
 
 class AccountActions:
@@ -283,10 +285,8 @@ class AccountActions:
         self._check_task_type(task_type_id)
         if entity_id is None:
             entity_type = None
-        elif entity_type not in _ENTITY_TYPES:
-            raise ValueError(f"unknown entity_type {entity_type!r}")
-        elif entity_type == "leads":
-            state.live_lead(entity_id)
+        else:
+            self._check_entity(entity_type, entity_id)
         actor, now = self._actor(by_user), state.now()
         task = Task(
             id=state.next_id("task"),
@@ -327,6 +327,9 @@ class AccountActions:
                 responsible_user_id=edit.responsible_user_id,
                 group_id=state.group_of(edit.responsible_user_id),
             )
+        if edit.entity is not None:
+            self._check_entity(*edit.entity)
+            task = replace(task, entity_type=edit.entity[0], entity_id=edit.entity[1])
         if edit.result_text is not None and edit.result_text != old.result_text:
             task = replace(task, result_text=edit.result_text, result_note_id=state.next_id("note"))
         if task == old:
@@ -403,6 +406,12 @@ class AccountActions:
                 created_by=actor,
                 after=({"note": {"id": new.result_note_id}},),
             )
+
+    def _check_entity(self, entity_type: str | None, entity_id: int) -> None:
+        if entity_type not in ENTITY_TYPES:
+            raise ValueError(f"unknown entity_type {entity_type!r}")
+        if entity_type == "leads":
+            self._state.live_lead(entity_id)
 
     def _check_task_type(self, task_type_id: int) -> None:
         if task_type_id not in {type_id for type_id, _, _ in TASK_TYPES}:

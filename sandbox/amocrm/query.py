@@ -103,6 +103,19 @@ def value_range(value: Any, name: str) -> Range | None:
     return time_range(value, name)
 
 
+def status_pairs(value: Any, name: str) -> list[tuple[int, int | None]]:
+    """`…[i][pipeline_id]` + `…[i][status_id]` items as (pipeline_id, status_id or None)."""
+    items = list(value.values()) if isinstance(value, dict) else value
+    if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+        raise QueryError(f"{name} must be a list of {{pipeline_id, status_id}}")
+    pairs: list[tuple[int, int | None]] = []
+    for item in items:
+        status = item.get("status_id")
+        pipeline = to_int(item.get("pipeline_id"), f"{name}[pipeline_id]")
+        pairs.append((pipeline, None if status is None else to_int(status, f"{name}[status_id]")))
+    return pairs
+
+
 def with_set(query: JsonDict) -> set[str]:
     return set(str_list(query.get("with")))
 

@@ -11,8 +11,9 @@ DEAL = Deal(id=5, name="Big", status_id=10, pipeline_id=1, responsible_user_id=1
 
 
 def hint(kind: str, **fields: object) -> EntityHint:
-    return EntityHint(kind=kind, id=5 if kind == "deal" else 7, source=HintSource.WEBHOOK,
-                      **fields)  # type: ignore[arg-type]
+    return EntityHint(
+        kind=kind, id=5 if kind == "deal" else 7, source=HintSource.WEBHOOK, **fields
+    )  # type: ignore[arg-type]
 
 
 def kinds(events: list) -> list[CrmEventKind]:  # type: ignore[type-arg]
@@ -20,11 +21,20 @@ def kinds(events: list) -> list[CrmEventKind]:  # type: ignore[type-arg]
 
 
 def test_it_sees_a_completion_a_new_deadline_and_a_new_responsible_at_once() -> None:
-    after = TASK.model_copy(update={"is_completed": True, "complete_till": NOW, "responsible_user_id": 2,
-                                    "updated_at": NOW + 5})
+    after = TASK.model_copy(
+        update={
+            "is_completed": True,
+            "complete_till": NOW,
+            "responsible_user_id": 2,
+            "updated_at": NOW + 5,
+        }
+    )
     events = task_events(TASK, after, None, NOW + 6)
-    assert kinds(events) == [CrmEventKind.TASK_COMPLETED, CrmEventKind.TASK_DEADLINE_CHANGED,
-                             CrmEventKind.TASK_RESPONSIBLE_CHANGED]
+    assert kinds(events) == [
+        CrmEventKind.TASK_COMPLETED,
+        CrmEventKind.TASK_DEADLINE_CHANGED,
+        CrmEventKind.TASK_RESPONSIBLE_CHANGED,
+    ]
     assert all(e.previous_task == TASK and e.task == after for e in events)
     assert events[0].key == f"task:7:{NOW + 5}:task_completed"
 
@@ -33,22 +43,32 @@ def test_it_yields_nothing_for_an_unchanged_or_older_snapshot() -> None:
     assert task_events(TASK, TASK, None, NOW) == []
     older = TASK.model_copy(update={"text": "x", "updated_at": NOW - 1})
     assert task_events(TASK, older, None, NOW) == []
-    assert deal_events(DEAL, DEAL.model_copy(update={"updated_at": NOW - 1, "status_id": 3}),
-                       None, NOW) == []
+    assert (
+        deal_events(
+            DEAL, DEAL.model_copy(update={"updated_at": NOW - 1, "status_id": 3}), None, NOW
+        )
+        == []
+    )
 
 
 def test_it_needs_a_hint_to_call_a_first_sight_a_creation() -> None:
     assert task_events(None, TASK, None, NOW) == []
     assert kinds(task_events(None, TASK, hint("task", action="add"), NOW)) == [
-        CrmEventKind.TASK_CREATED]
+        CrmEventKind.TASK_CREATED
+    ]
     done = TASK.model_copy(update={"is_completed": True})
     assert kinds(task_events(None, done, hint("task", action="complete"), NOW)) == [
-        CrmEventKind.TASK_COMPLETED]
+        CrmEventKind.TASK_COMPLETED
+    ]
 
 
 def test_it_rebuilds_the_previous_status_of_a_deal_it_never_saw_from_the_hint() -> None:
-    [event] = deal_events(None, DEAL, hint("deal", action="status", old_status_id=9,
-                                           old_pipeline_id=2, actor_id=4, at=NOW - 3), NOW)
+    [event] = deal_events(
+        None,
+        DEAL,
+        hint("deal", action="status", old_status_id=9, old_pipeline_id=2, actor_id=4, at=NOW - 3),
+        NOW,
+    )
     assert event.kind is CrmEventKind.DEAL_STATUS_CHANGED
     assert event.previous_deal is not None
     assert (event.previous_deal.status_id, event.previous_deal.pipeline_id) == (9, 2)

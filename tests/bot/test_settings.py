@@ -18,7 +18,8 @@ def test_it_reads_nested_variables(monkeypatch: pytest.MonkeyPatch) -> None:
     assert settings.amocrm.long_lived_token.get_secret_value() == "tok-123"
     assert settings.http.port == 9000
     assert settings.store_url == "redis://localhost:6379/2"
-    assert not settings.telegram.configured and not settings.slack.configured
+    assert not settings.telegram.configured
+    assert not settings.slack.configured
 
 
 def test_it_runs_with_nothing_configured() -> None:
@@ -40,7 +41,8 @@ def test_it_names_each_bad_variable_and_never_echoes_a_secret(
     assert "AMOBRIDGE_AMOCRM__BASE_URL" in text
     assert "AMOBRIDGE_HTTP__PORT" in text
     assert "AMOBRIDGE_TELEGRAM__API_BASE" in text
-    assert "very-secret-token" not in text and "ninety" not in text
+    assert "very-secret-token" not in text
+    assert "ninety" not in text
 
 
 def test_it_explains_incomplete_amocrm_auth(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -28,16 +28,12 @@ def demo(amo: AmoEmulator) -> DemoIds:
 
 
 @pytest.fixture(params=["sqlite", "redis"])
-def store_url(
-    request: pytest.FixtureRequest, tmp_path: Path, redis_server_url: str
-) -> str:
+def store_url(request: pytest.FixtureRequest, tmp_path: Path, redis_server_url: str) -> str:
     return f"sqlite:///{tmp_path}/amobridge.db" if request.param == "sqlite" else redis_server_url
 
 
 @pytest.fixture
-def make_settings(
-    amo: AmoEmulator, store_url: str, redis_prefix: str
-) -> Callable[..., Settings]:
+def make_settings(amo: AmoEmulator, store_url: str, redis_prefix: str) -> Callable[..., Settings]:
     def make(**amocrm: Any) -> Settings:
         return Settings(
             _env_file=None,  # type: ignore[call-arg]

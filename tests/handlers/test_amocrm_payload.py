@@ -19,8 +19,12 @@ def test_it_reads_a_status_change_with_its_previous_status() -> None:
         "&leads[status][0][custom_fields][0][id]=1&leads[status][0][custom_fields][0][values][0][value]=x"
     )
     [hint] = parse_webhook(body.encode())
-    assert (hint.kind, hint.id, hint.action, hint.source) == ("deal", 25399013, "status",
-                                                               HintSource.WEBHOOK)
+    assert (hint.kind, hint.id, hint.action, hint.source) == (
+        "deal",
+        25399013,
+        "status",
+        HintSource.WEBHOOK,
+    )
     assert (hint.old_status_id, hint.old_pipeline_id) == (7039101, 3508500)
     assert (hint.actor_id, hint.at) == (77, 1413554372)
 
@@ -42,8 +46,11 @@ def test_it_reads_several_entities_and_actions_in_one_post() -> None:
     )
     hints = parse_webhook(body.encode())
     assert [(h.kind, h.id, h.action) for h in hints] == [
-        ("deal", 1, "add"), ("deal", 2, "add"), ("deal", 3, "responsible"),
-        ("task", 4, "add"), ("task", 5, "delete"),
+        ("deal", 1, "add"),
+        ("deal", 2, "add"),
+        ("deal", 3, "responsible"),
+        ("task", 4, "add"),
+        ("task", 5, "delete"),
     ]
     assert hints[2].old_responsible_user_id == 8
 

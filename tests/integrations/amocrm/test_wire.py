@@ -56,8 +56,15 @@ def test_it_reads_an_empty_embedded_written_as_a_list() -> None:
 
 
 def test_it_reads_custom_field_values() -> None:
-    cf = [{"field_id": 271213, "field_name": "Phone", "field_code": "PHONE",
-           "field_type": "multitext", "values": [{"value": "+7", "enum_id": 1, "enum_code": "WORK"}]}]
+    cf = [
+        {
+            "field_id": 271213,
+            "field_name": "Phone",
+            "field_code": "PHONE",
+            "field_type": "multitext",
+            "values": [{"value": "+7", "enum_id": 1, "enum_code": "WORK"}],
+        }
+    ]
     lead = WireLead.model_validate(wire_lead(1, custom_fields_values=cf))
     assert lead.custom_fields_values[0]["field_id"] == 271213
 
@@ -112,7 +119,13 @@ def test_it_reads_the_account_timezone_from_datetime_settings() -> None:
         "_embedded": {
             "users_groups": [{"id": 0, "name": "Отдел продаж", "uuid": None}],
             "task_types": [
-                {"id": 1, "name": "Связаться", "color": None, "icon_id": None, "code": "FOLLOW_UP"},
+                {
+                    "id": 1,
+                    "name": "Связаться",
+                    "color": None,
+                    "icon_id": None,
+                    "code": "FOLLOW_UP",
+                },
                 {"id": 2, "name": "Встреча", "color": None, "icon_id": None, "code": "MEETING"},
             ],
             "datetime_settings": {"timezone": "Europe/Moscow", "timezone_offset": "+03:00"},
@@ -167,8 +180,15 @@ def test_it_reads_events_with_their_value_shapes() -> None:
 
 
 def test_it_reads_event_quirks() -> None:
-    wire = {"id": 5, "type": "task_added", "entity_id": 1, "entity_type": "task",
-            "created_at": 1, "value_after": None, "value_before": {"0": {"note": {"id": 2}}}}
+    wire = {
+        "id": 5,
+        "type": "task_added",
+        "entity_id": 1,
+        "entity_type": "task",
+        "created_at": 1,
+        "value_after": None,
+        "value_before": {"0": {"note": {"id": 2}}},
+    }
     event = WireEvent.model_validate(wire).to_domain()
     assert event.id == "5"
     assert event.value_after == []
@@ -176,9 +196,17 @@ def test_it_reads_event_quirks() -> None:
 
 
 def test_it_reads_a_webhook() -> None:
-    wire = {"id": 9, "destination": "https://x/h", "created_at": 5, "updated_at": 5,
-            "account_id": 1, "created_by": 2, "sort": 10, "disabled": False,
-            "settings": ["add_task", "update_task"]}
+    wire = {
+        "id": 9,
+        "destination": "https://x/h",
+        "created_at": 5,
+        "updated_at": 5,
+        "account_id": 1,
+        "created_by": 2,
+        "sort": 10,
+        "disabled": False,
+        "settings": ["add_task", "update_task"],
+    }
     hook = WireWebhook.model_validate(wire).to_domain()
     assert hook.settings == ("add_task", "update_task")
     assert hook.sort == 10

@@ -1,0 +1,138 @@
+"""Pipelines, statuses and leads: GET /api/v4/leads/pipelines…, /api/v4/leads[/{id}]."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from sandbox.amocrm.api.common import allows, answers_query_errors, paged, query_of
+from sandbox.amocrm.context import context_of, user_of
+from sandbox.amocrm.problems import hal, no_content, problem
+from sandbox.amocrm.query import (
+    int_list,
+    order,
+    paging,
+    section,
+    status_pairs,
+    str_list,
+    time_range,
+    value_range,
+    with_set,
+)
+from sandbox.amocrm.records import JsonDict, Lead
+
+_PIPELINE_NOT_FOUND = "Pipeline not found"
+
+
+async def list_pipelines(request: web.Request) -> web.StreamResponse:
+    ctx = context_of(request)
+    pipelines = [ctx.wire.pipeline(p) for p in ctx.state.pipelines.values()]
+    if not pipelines:
+        return no_content()
+    return hal(
+        {
+            "_total_items": len(pipelines),
+            "_links": ctx.wire.links("/api/v4/leads/pipelines"),
+            "_embedded": {"pipelines": pipelines},
+        }
+    )
+
+
+def _pipeline_id(request: web.Request) -> int | None:
+    pipeline_id = int(request.match_info["id"])
+    return pipeline_id if pipeline_id in context_of(request).state.pipelines else None
+
+
+async def get_pipeline(request: web.Request) -> web.StreamResponse:
+    pipeline_id = _pipeline_id(request)
+    if pipeline_id is None:
+        return problem(404, _PIPELINE_NOT_FOUND)
+    ctx = context_of(request)
+    return hal(ctx.wire.pipeline(ctx.state.pipelines[pipeline_id]))
+
+
+async def list_statuses(request: web.Request) -> web.StreamResponse:
+    pipeline_id = _pipeline_id(request)
+    if pipeline_id is None:
+        return problem(404, _PIPELINE_NOT_FOUND)
+    ctx = context_of(request)
+    statuses = [ctx.wire.status(s) for s in ctx.state.pipeline_statuses(pipeline_id)]
+    return hal(
+        {
+            "_total_items": len(statuses),
+            "_links": ctx.wire.links(f"/api/v4/leads/pipelines/{pipeline_id}/statuses"),
+            "_embedded": {"statuses": statuses},
+        }
+    )
+
+
+def _matches(lead: Lead, filters: JsonDict, closest_task_at: int | None) -> bool:
+    for name in ("id", "pipeline_id", "responsible_user_id", "created_by", "updated_by"):
+        wanted = int_list(filters.get(name), f"filter[{name}]")
+        if wanted is not None and getattr(lead, name) not in wanted:
+            return False
+    names = str_list(filters.get("name"))
+    if names and lead.name not in names:
+        return False
+    price = value_range(filters.get("price"), "filter[price]")
+    if price is not None and lead.price not in price:
+        return False
+    for name in ("created_at", "updated_at", "closed_at"):
+        bounds = time_range(filters.get(name), f"filter[{name}]")
+        if bounds is not None and getattr(lead, name) not in bounds:
+            return False
+    closest = time_range(filters.get("closest_task_at"), "filter[closest_task_at]")
+    if closest is not None and closest_task_at not in closest:
+        return False
+    if "statuses" in filters:
+        pairs = status_pairs(filters["statuses"], "filter[statuses]")
+        if not any(
+            lead.pipeline_id == p and (s is None or lead.status_id == s) for p, s in pairs
+        ):
+            return False
+    return True
+
+
+@answers_query_errors
+async def list_leads(request: web.Request) -> web.StreamResponse:
+    ctx = context_of(request)
+    state, actor = ctx.state, user_of(request)
+    query = query_of(request)
+    page, limit = paging(query, max_limit=250)
+    with_ = with_set(query)
+    filters = section(query, "filter")
+    text = str(query.get("query") or "").strip().lower()
+    only_deleted = "only_deleted" in with_
+    leads = [
+        lead
+        for lead in state.leads.values()
+        if lead.is_deleted == only_deleted
+        and allows(state, actor, state.users[actor].leads_view, lead.responsible_user_id)
+        and _matches(lead, filters, state.closest_task_at(lead.id))
+        and (not text or text in lead.name.lower() or text == str(lead.id))
+    ]
+    sort = order(query, ("created_at", "updated_at", "id"))
+    field, descending = sort if sort is not None else ("id", False)
+    leads.sort(key=lambda lead: (getattr(lead, field), lead.id), reverse=descending)
+    body = [ctx.wire.lead(lead, with_=with_) for lead in leads]
+    return paged(request, "leads", body, page=page, limit=limit)
+
+
+async def get_lead(request: web.Request) -> web.StreamResponse:
+    ctx = context_of(request)
+    state, actor = ctx.state, user_of(request)
+    lead = state.leads.get(int(request.match_info["id"]))
+    if lead is None or lead.is_deleted:
+        return no_content()
+    if not allows(state, actor, state.users[actor].leads_view, lead.responsible_user_id):
+        return problem(403, "Access denied")
+    return hal(ctx.wire.lead(lead, with_=with_set(query_of(request))))
+
+
+def routes() -> list[web.RouteDef]:
+    return [
+        web.get("/api/v4/leads/pipelines", list_pipelines),
+        web.get(r"/api/v4/leads/pipelines/{id:\d+}", get_pipeline),
+        web.get(r"/api/v4/leads/pipelines/{id:\d+}/statuses", list_statuses),
+        web.get("/api/v4/leads", list_leads),
+        web.get(r"/api/v4/leads/{id:\d+}", get_lead),
+    ]

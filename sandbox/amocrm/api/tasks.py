@@ -1,0 +1,186 @@
+"""GET/POST/PATCH /api/v4/tasks and GET/PATCH /api/v4/tasks/{id}."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from sandbox.amocrm.actions import TaskEdit
+from sandbox.amocrm.api.common import allows, answers_query_errors, json_body, paged, query_of
+from sandbox.amocrm.api.task_input import TaskInput, parse_batch, parse_item
+from sandbox.amocrm.context import EmulatorContext, context_of, user_of
+from sandbox.amocrm.problems import hal, no_content, problem, validation_failed
+from sandbox.amocrm.query import (
+    QueryError,
+    flag,
+    int_list,
+    order,
+    paging,
+    section,
+    status_pairs,
+    str_list,
+    time_range,
+)
+from sandbox.amocrm.records import JsonDict, Task
+
+
+def _filter(ctx: EmulatorContext, filters: JsonDict) -> list[Task]:
+    state = ctx.state
+    ids = int_list(filters.get("id"), "filter[id]")
+    responsible = int_list(filters.get("responsible_user_id"), "filter[responsible_user_id]")
+    created_by = int_list(filters.get("created_by"), "filter[created_by]")
+    done = flag(filters.get("is_completed"), "filter[is_completed]")
+    # The docs say task_type; amoCRM's own SDK sends task_type_id.
+    types = int_list(filters.get("task_type", filters.get("task_type_id")), "filter[task_type]")
+    entity_types = str_list(filters.get("entity_type"))
+    entity_ids = int_list(filters.get("entity_id"), "filter[entity_id]")
+    if entity_ids is not None and not entity_types:
+        raise QueryError("filter[entity_id] needs filter[entity_type]")
+    updated = time_range(filters.get("updated_at"), "filter[updated_at]")
+    due = time_range(filters.get("complete_till"), "filter[complete_till]")
+    lead_statuses = (
+        status_pairs(filters["lead_statuses"], "filter[lead_statuses]")
+        if "lead_statuses" in filters
+        else None
+    )
+
+    def keep(task: Task) -> bool:
+        if lead_statuses is not None:
+            lead = state.leads.get(task.entity_id or 0) if task.entity_type == "leads" else None
+            if lead is None or not any(
+                lead.pipeline_id == p and (s is None or lead.status_id == s)
+                for p, s in lead_statuses
+            ):
+                return False
+        return (
+            (ids is None or task.id in ids)
+            and (responsible is None or task.responsible_user_id in responsible)
+            and (created_by is None or task.created_by in created_by)
+            and (done is None or task.is_completed == done)
+            and (types is None or task.task_type_id in types)
+            and (not entity_types or task.entity_type in entity_types)
+            and (entity_ids is None or task.entity_id in entity_ids)
+            and (updated is None or task.updated_at in updated)
+            and (due is None or task.complete_till in due)
+        )
+
+    return [task for task in state.tasks.values() if keep(task)]
+
+
+@answers_query_errors
+async def list_tasks(request: web.Request) -> web.StreamResponse:
+    ctx = context_of(request)
+    query = query_of(request)
+    page, limit = paging(query, max_limit=250)
+    tasks = _filter(ctx, section(query, "filter"))
+    sort = order(query, ("created_at", "updated_at", "complete_till", "id"))
+    field, descending = sort if sort is not None else ("id", False)
+    tasks.sort(key=lambda task: (getattr(task, field), task.id), reverse=descending)
+    return paged(request, "tasks", [ctx.wire.task(t) for t in tasks], page=page, limit=limit)
+
+
+async def get_task(request: web.Request) -> web.StreamResponse:
+    ctx = context_of(request)
+    task = ctx.state.tasks.get(int(request.match_info["id"]))
+    # An unknown id answers 204, as clients expect (reference §2, [?] emulator default).
+    return no_content() if task is None else hal(ctx.wire.task(task))
+
+
+@answers_query_errors
+async def create_tasks(request: web.Request) -> web.StreamResponse:
+    ctx = context_of(request)
+    actor = user_of(request)
+    inputs, errors = parse_batch(await json_body(request), creating=True, state=ctx.state)
+    if errors:
+        return validation_failed(errors)
+    created: list[JsonDict] = []
+    for item in inputs:
+        edit = item.edit
+        assert edit.text is not None and edit.complete_till is not None  # required above
+        entity_type, entity_id = edit.entity if edit.entity else (None, None)
+        task_id = ctx.actions.add_task(
+            edit.text,
+            responsible_user_id=edit.responsible_user_id or actor,
+            complete_till=edit.complete_till,
+            entity_type=entity_type,
+            entity_id=entity_id,
+            task_type_id=edit.task_type_id or 1,
+            duration=edit.duration or 0,
+            by_user=actor,
+        )
+        if edit.is_completed or edit.result_text is not None:
+            ctx.actions.edit_task(task_id, _completion_only(item), by_user=actor)
+        created.append(
+            {
+                "id": task_id,
+                "request_id": item.request_id,
+                "_links": ctx.wire.links(f"/api/v4/tasks/{task_id}"),
+            }
+        )
+    return hal({"_links": ctx.wire.links("/api/v4/tasks"), "_embedded": {"tasks": created}})
+
+
+def _completion_only(item: TaskInput) -> TaskEdit:
+    return TaskEdit(is_completed=item.edit.is_completed, result_text=item.edit.result_text)
+
+
+def _forbidden(ctx: EmulatorContext, actor: int, inputs: list[TaskInput]) -> bool:
+    right = ctx.state.users[actor].tasks_edit
+    return any(
+        not allows(ctx.state, actor, right, ctx.state.tasks[item.id].responsible_user_id)
+        for item in inputs
+        if item.id is not None
+    )
+
+
+def _apply(ctx: EmulatorContext, actor: int, item: TaskInput) -> JsonDict:
+    assert item.id is not None  # parse_item requires it for updates
+    task = ctx.actions.edit_task(item.id, item.edit, by_user=actor)
+    return {
+        "id": task.id,
+        "updated_at": task.updated_at,
+        "request_id": item.request_id,
+        "_links": ctx.wire.links(f"/api/v4/tasks/{task.id}"),
+    }
+
+
+@answers_query_errors
+async def update_tasks(request: web.Request) -> web.StreamResponse:
+    ctx = context_of(request)
+    actor = user_of(request)
+    inputs, errors = parse_batch(await json_body(request), creating=False, state=ctx.state)
+    if errors:
+        return validation_failed(errors)
+    if _forbidden(ctx, actor, inputs):
+        return problem(403, "Access denied: no right to edit this task")
+    updated = [_apply(ctx, actor, item) for item in inputs]
+    return hal({"_links": ctx.wire.links("/api/v4/tasks"), "_embedded": {"tasks": updated}})
+
+
+@answers_query_errors
+async def update_task(request: web.Request) -> web.StreamResponse:
+    ctx = context_of(request)
+    actor = user_of(request)
+    task_id = int(request.match_info["id"])
+    if task_id not in ctx.state.tasks:
+        return problem(404, "Task not found")
+    body = await json_body(request)
+    if isinstance(body, dict):
+        body = {**body, "id": task_id}
+    parsed = parse_item(
+        body, default_request_id="0", creating=False, with_id=True, state=ctx.state
+    )
+    if not isinstance(parsed, TaskInput):
+        return validation_failed([parsed])
+    if _forbidden(ctx, actor, [parsed]):
+        return problem(403, "Access denied: no right to edit this task")
+    return hal(_apply(ctx, actor, parsed))
+
+
+def routes() -> list[web.RouteDef]:
+    return [
+        web.get("/api/v4/tasks", list_tasks),
+        web.post("/api/v4/tasks", create_tasks),
+        web.patch("/api/v4/tasks", update_tasks),
+        web.get(r"/api/v4/tasks/{id:\d+}", get_task),
+        web.patch(r"/api/v4/tasks/{id:\d+}", update_task),
+    ]

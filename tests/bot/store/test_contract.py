@@ -1,0 +1,908 @@
+"""The ``Store`` contract, run against both backends (SQLite on a file, Redis on a real server).
+
+Races are run for real: two store instances (two SQLite connections on one file, two Redis
+connections) fed concurrently with ``asyncio.gather``. Expiry uses tiny TTLs and a bounded poll.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+
+import aiosqlite
+import pytest
+from redis.asyncio import Redis
+
+from bot.domain import CrmEvent, CrmEventKind, Deal, OAuthTokens, Task
+from bot.store import DueItem, EntityChange, Store, open_store
+from bot.store.redis import RedisStore
+from bot.store.sqlite import SCHEMA_VERSION, SqliteStore
+
+Opener = Callable[[], Awaitable[Store]]
+
+
+# --- fixtures ----------------------------------------------------------------------------------
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, str, str]:
+    """(kind, where, prefix). The Redis server is only started when a Redis test runs."""
+    if request.param == "sqlite":
+        return "sqlite", str(tmp_path / "store.db"), ""
+    url: str = request.getfixturevalue("redis_server_url")
+    prefix: str = request.getfixturevalue("redis_prefix")
+    return "redis", url, prefix
+
+
+@pytest.fixture
+async def open_backend(backend: tuple[str, str, str]) -> AsyncIterator[Opener]:
+    """Opens store instances that share one backing (one file, or one server and prefix)."""
+    kind, where, prefix = backend
+    opened: list[Store] = []
+
+    async def opener() -> Store:
+        store: Store
+        if kind == "sqlite":
+            store = await SqliteStore.open(where)
+        else:
+            store = await RedisStore.open(where, key_prefix=prefix)
+        opened.append(store)
+        return store
+
+    yield opener
+    for store in opened:
+        await store.close()
+    if kind == "redis":
+        # A shared server (AMOBRIDGE_TEST_REDIS_URL) keeps nothing of this test.
+        client = Redis.from_url(where, decode_responses=True)
+        keys = [key async for key in client.scan_iter(match=f"{prefix}*")]
+        if keys:
+            await client.delete(*keys)
+        await client.aclose()
+
+
+@pytest.fixture
+async def store(open_backend: Opener) -> Store:
+    return await open_backend()
+
+
+@pytest.fixture
+async def two_stores(open_backend: Opener) -> tuple[Store, Store]:
+    """Two instances on one backing, as two replicas (or two processes) would have."""
+    return await open_backend(), await open_backend()
+
+
+# --- helpers -----------------------------------------------------------------------------------
+
+
+def a_task(
+    task_id: int = 1, *, user: int = 10, till: int = 1_000, done: bool = False, text: str = ""
+) -> Task:
+    return Task(
+        id=task_id, responsible_user_id=user, complete_till=till, is_completed=done, text=text
+    )
+
+
+def a_deal(deal_id: int = 1, *, price: int = 0) -> Deal:
+    return Deal(id=deal_id, status_id=1, pipeline_id=1, responsible_user_id=10, price=price)
+
+
+def an_event(key: str, *, at: int = 100, entity_id: int = 1) -> CrmEvent:
+    return CrmEvent(
+        key=key,
+        kind=CrmEventKind.TASK_UPDATED,
+        entity_kind="task",
+        entity_id=entity_id,
+        version=1,
+        occurred_at=at,
+    )
+
+
+def put_task(task: Task, rev: int | None, *events: CrmEvent) -> EntityChange:
+    return EntityChange(kind="task", id=task.id, expected_rev=rev, new=task, events=events)
+
+
+async def rev_of_task(store: Store, task_id: int) -> int:
+    cached = await store.get_task(task_id)
+    assert cached is not None
+    return cached.rev
+
+
+async def event_keys(store: Store, since: int = 0, limit: int = 1000) -> list[str]:
+    return [e.key for e in await store.recent_events(since, limit)]
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], timeout_s: float = 5.0) -> None:
+    """Poll ``check`` until it holds; fail after ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    while not await check():
+        assert time.monotonic() < deadline, "condition not reached in time"
+        await asyncio.sleep(0.01)
+
+
+# --- basics ------------------------------------------------------------------------------------
+
+
+async def test_it_answers_ping(store: Store) -> None:
+    await store.ping()
+
+
+async def test_it_round_trips_tokens_per_name(store: Store) -> None:
+    first = OAuthTokens(access_token="a1", refresh_token="r1", expires_at=1_700_000_000)
+    second = OAuthTokens(access_token="a2", refresh_token="r2", expires_at=1_700_086_400)
+    assert await store.load_tokens("amocrm") is None
+
+    await store.save_tokens("amocrm", first)
+    assert await store.load_tokens("amocrm") == first
+    await store.save_tokens("amocrm", second)
+
+    assert await store.load_tokens("amocrm") == second
+    assert await store.load_tokens("other") is None
+
+
+async def test_it_round_trips_cursors_per_name(store: Store) -> None:
+    assert await store.get_cursor("events") is None
+    await store.set_cursor("events", "1700000000")
+    await store.set_cursor("events", "1700000100")
+    await store.set_cursor("sync", "ä:1 2")
+
+    assert await store.get_cursor("events") == "1700000100"
+    assert await store.get_cursor("sync") == "ä:1 2"
+
+
+async def test_it_keeps_data_across_close_and_reopen(open_backend: Opener) -> None:
+    tokens = OAuthTokens(access_token="a", refresh_token="r", expires_at=1)
+    first = await open_backend()
+    await first.save_tokens("amocrm", tokens)
+    await first.set_cursor("events", "42")
+    assert await first.apply_change(put_task(a_task(7), None, an_event("e1")))
+    await first.put_due("reminders", "r1", 10.0, "p")
+    await first.close()
+    await first.close()  # closing twice is harmless
+
+    again = await open_backend()
+
+    assert await again.load_tokens("amocrm") == tokens
+    assert await again.get_cursor("events") == "42"
+    cached = await again.get_task(7)
+    assert cached is not None
+    assert cached.value == a_task(7)
+    assert await event_keys(again) == ["e1"]
+    assert [i.payload for i in await again.claim_due("reminders", 10.0, 5, 60)] == ["p"]
+
+
+# --- leases ------------------------------------------------------------------------------------
+
+
+async def test_it_grants_a_free_lease_and_refuses_another_owner(store: Store) -> None:
+    assert await store.acquire_lease("sync", "a", 30)
+    assert not await store.acquire_lease("sync", "b", 30)
+    assert await store.acquire_lease("other", "b", 30)
+
+
+async def test_it_extends_a_lease_for_the_owner_that_holds_it(store: Store) -> None:
+    assert await store.acquire_lease("sync", "a", 0.05)
+    assert await store.acquire_lease("sync", "a", 30)
+
+    # Well past the first TTL the lease is still a's: the second call extended it.
+    until = time.monotonic() + 0.25
+    while time.monotonic() < until:
+        assert not await store.acquire_lease("sync", "b", 30)
+        await asyncio.sleep(0.02)
+
+
+async def test_it_lets_another_owner_in_once_the_lease_expires(store: Store) -> None:
+    assert await store.acquire_lease("sync", "a", 0.05)
+    assert not await store.acquire_lease("sync", "b", 30)
+
+    await eventually(lambda: store.acquire_lease("sync", "b", 30))
+
+    assert not await store.acquire_lease("sync", "a", 30)
+
+
+async def test_it_releases_a_lease_only_for_its_owner(store: Store) -> None:
+    assert await store.acquire_lease("sync", "a", 30)
+
+    await store.release_lease("sync", "b")
+    assert not await store.acquire_lease("sync", "b", 30)
+
+    await store.release_lease("sync", "a")
+    assert await store.acquire_lease("sync", "b", 30)
+    await store.release_lease("never-taken", "a")
+
+
+# --- pacing ------------------------------------------------------------------------------------
+
+
+async def test_it_reserves_an_immediate_slot_on_a_fresh_timeline(store: Store) -> None:
+    wait = await store.reserve_slot("amocrm", 10)
+    assert 0 <= wait < 0.5
+
+
+async def test_it_spaces_consecutive_slots_by_the_interval(store: Store) -> None:
+    started = time.monotonic()
+    waits = [await store.reserve_slot("amocrm", 10) for _ in range(5)]
+    spread = time.monotonic() - started
+
+    # wait_k = k * 10 - (time elapsed since the first call), and all calls took ``spread``.
+    assert waits[0] <= spread
+    for earlier, later in itertools.pairwise(waits):
+        assert 10 - spread <= later - earlier <= 10
+
+
+async def test_it_keeps_timelines_apart_by_name(store: Store) -> None:
+    await store.reserve_slot("amocrm", 10)
+    assert await store.reserve_slot("telegram", 10) < 0.5
+
+
+async def test_it_does_not_bank_idle_time(store: Store) -> None:
+    assert await store.reserve_slot("amocrm", 0.05) < 0.05
+    await asyncio.sleep(0.1)  # the booked slot is now in the past
+
+    assert await store.reserve_slot("amocrm", 10) < 0.05
+    # An idle timeline gives one immediate slot, not a burst of them.
+    assert await store.reserve_slot("amocrm", 10) > 9
+
+
+# --- seen keys ---------------------------------------------------------------------------------
+
+
+async def test_it_marks_a_key_seen_only_the_first_time(store: Store) -> None:
+    assert await store.mark_seen("amocrm:event:1", 60)
+    assert not await store.mark_seen("amocrm:event:1", 60)
+    assert not await store.mark_seen("amocrm:event:1", 60)
+    assert await store.mark_seen("amocrm:event:2", 60)
+
+
+async def test_it_forgets_a_seen_key_after_its_ttl_and_repeats_do_not_extend_it(
+    store: Store,
+) -> None:
+    assert await store.mark_seen("k", 0.05)
+
+    # Every False repeat here asks for 30 s; if one extended the mark, this would never pass.
+    await eventually(lambda: store.mark_seen("k", 30))
+
+    assert not await store.mark_seen("k", 30)
+
+
+# --- task and deal cache -----------------------------------------------------------------------
+
+
+async def test_it_has_no_entity_until_one_is_applied(store: Store) -> None:
+    assert await store.get_task(1) is None
+    assert await store.get_deal(1) is None
+    assert await store.list_open_tasks() == []
+
+
+async def test_it_caches_a_new_entity_when_the_caller_read_nothing(store: Store) -> None:
+    assert await store.apply_change(put_task(a_task(1, text="call"), None))
+    deal_change = EntityChange(kind="deal", id=5, expected_rev=None, new=a_deal(5, price=900))
+    assert await store.apply_change(deal_change)
+
+    task = await store.get_task(1)
+    deal = await store.get_deal(5)
+    assert task is not None
+    assert task.value == a_task(1, text="call")
+    assert deal is not None
+    assert deal.value == a_deal(5, price=900)
+
+
+async def test_it_replaces_an_entity_when_the_read_revision_still_holds(store: Store) -> None:
+    await store.apply_change(put_task(a_task(1, text="v1"), None))
+    rev1 = await rev_of_task(store, 1)
+
+    assert await store.apply_change(put_task(a_task(1, text="v2"), rev1))
+
+    cached = await store.get_task(1)
+    assert cached is not None
+    assert cached.value.text == "v2"
+    assert cached.rev > rev1
+
+
+async def test_it_refuses_a_change_based_on_a_stale_revision(store: Store) -> None:
+    await store.apply_change(put_task(a_task(1, text="v1"), None, an_event("e1")))
+    rev1 = await rev_of_task(store, 1)
+    await store.apply_change(put_task(a_task(1, text="v2"), rev1, an_event("e2")))
+    rev2 = await rev_of_task(store, 1)
+
+    assert not await store.apply_change(put_task(a_task(1, text="v3"), rev1, an_event("e3")))
+
+    cached = await store.get_task(1)
+    assert cached is not None
+    assert (cached.value.text, cached.rev) == ("v2", rev2)
+    assert await event_keys(store) == ["e1", "e2"]
+
+
+async def test_it_refuses_to_create_what_is_already_cached(store: Store) -> None:
+    await store.apply_change(put_task(a_task(1, text="v1"), None))
+
+    assert not await store.apply_change(put_task(a_task(1, text="v2"), None, an_event("e")))
+
+    cached = await store.get_task(1)
+    assert cached is not None
+    assert cached.value.text == "v1"
+    assert await event_keys(store) == []
+
+
+async def test_it_refuses_a_change_to_a_revision_that_is_not_cached(store: Store) -> None:
+    assert not await store.apply_change(put_task(a_task(1), 1, an_event("e")))
+
+    assert await store.get_task(1) is None
+    assert await event_keys(store) == []
+
+
+async def test_it_removes_an_entity_when_the_change_holds_none(store: Store) -> None:
+    await store.apply_change(put_task(a_task(1), None))
+    await store.apply_change(EntityChange(kind="deal", id=1, expected_rev=None, new=a_deal(1)))
+    deal = await store.get_deal(1)
+    assert deal is not None
+
+    remove_task = EntityChange(
+        kind="task", id=1, expected_rev=await rev_of_task(store, 1), new=None,
+        events=(an_event("deleted"),),
+    )
+    remove_deal = EntityChange(kind="deal", id=1, expected_rev=deal.rev, new=None)
+    assert await store.apply_change(remove_task)
+    assert await store.apply_change(remove_deal)
+
+    assert await store.get_task(1) is None
+    assert await store.get_deal(1) is None
+    assert await event_keys(store) == ["deleted"]
+
+
+async def test_it_accepts_removing_what_it_never_held(store: Store) -> None:
+    gone = EntityChange(kind="task", id=1, expected_rev=None, new=None, events=(an_event("d"),))
+
+    assert await store.apply_change(gone)
+
+    assert await store.get_task(1) is None
+    assert await event_keys(store) == ["d"]
+
+
+async def test_it_never_reuses_a_revision_after_a_removal(store: Store) -> None:
+    await store.apply_change(put_task(a_task(1, text="old"), None))
+    old_rev = await rev_of_task(store, 1)
+    await store.apply_change(EntityChange(kind="task", id=1, expected_rev=old_rev, new=None))
+    await store.apply_change(put_task(a_task(1, text="new"), None))
+
+    # A replica that read the old entity cannot overwrite the new one.
+    assert await rev_of_task(store, 1) != old_rev
+    assert not await store.apply_change(put_task(a_task(1, text="stale"), old_rev))
+
+
+async def test_it_keeps_tasks_and_deals_with_the_same_id_apart(store: Store) -> None:
+    await store.apply_change(put_task(a_task(3), None))
+
+    assert await store.get_deal(3) is None
+    assert await store.apply_change(
+        EntityChange(kind="deal", id=3, expected_rev=None, new=a_deal(3))
+    )
+    assert await store.get_task(3) is not None
+
+
+async def test_it_rejects_a_change_whose_entity_is_not_the_one_it_names(store: Store) -> None:
+    with pytest.raises(ValueError, match="task 2"):
+        await store.apply_change(EntityChange(kind="task", id=2, expected_rev=None, new=a_task(1)))
+    with pytest.raises(ValueError, match="deal 1"):
+        await store.apply_change(EntityChange(kind="deal", id=1, expected_rev=None, new=a_task(1)))
+
+    assert await store.get_task(1) is None
+    assert await store.get_deal(1) is None
+
+
+# --- open tasks --------------------------------------------------------------------------------
+
+
+async def test_it_lists_open_tasks_by_deadline(store: Store) -> None:
+    for task in (
+        a_task(1, user=10, till=300),
+        a_task(10, user=20, till=100),
+        a_task(9, user=10, till=100),
+        a_task(4, user=10, till=50, done=True),
+    ):
+        await store.apply_change(put_task(task, None))
+    await store.apply_change(EntityChange(kind="deal", id=2, expected_rev=None, new=a_deal(2)))
+
+    # Completed tasks and deals are not listed; equal deadlines come in id order.
+    assert [t.id for t in await store.list_open_tasks()] == [9, 10, 1]
+    assert await store.list_open_tasks() == [
+        a_task(9, user=10, till=100), a_task(10, user=20, till=100), a_task(1, user=10, till=300)
+    ]
+
+
+async def test_it_lists_the_open_tasks_of_one_user(store: Store) -> None:
+    for task in (
+        a_task(1, user=10, till=300),
+        a_task(2, user=20, till=100),
+        a_task(3, user=10, till=200),
+        a_task(4, user=10, till=50, done=True),
+    ):
+        await store.apply_change(put_task(task, None))
+
+    assert [t.id for t in await store.list_open_tasks(10)] == [3, 1]
+    assert [t.id for t in await store.list_open_tasks(20)] == [2]
+    assert await store.list_open_tasks(30) == []
+
+
+async def test_it_drops_a_completed_task_from_the_open_lists(store: Store) -> None:
+    await store.apply_change(put_task(a_task(1, user=10), None))
+    rev = await rev_of_task(store, 1)
+
+    await store.apply_change(put_task(a_task(1, user=10, done=True), rev))
+
+    assert await store.list_open_tasks() == []
+    assert await store.list_open_tasks(10) == []
+    cached = await store.get_task(1)
+    assert cached is not None
+    assert cached.value.is_completed
+
+
+async def test_it_lists_a_reopened_task_again(store: Store) -> None:
+    await store.apply_change(put_task(a_task(1, user=10, done=True), None))
+    rev = await rev_of_task(store, 1)
+
+    await store.apply_change(put_task(a_task(1, user=10), rev))
+
+    assert [t.id for t in await store.list_open_tasks(10)] == [1]
+
+
+async def test_it_drops_a_removed_task_from_the_open_lists(store: Store) -> None:
+    await store.apply_change(put_task(a_task(1, user=10), None))
+    await store.apply_change(put_task(a_task(2, user=10), None))
+
+    rev = await rev_of_task(store, 1)
+    await store.apply_change(EntityChange(kind="task", id=1, expected_rev=rev, new=None))
+
+    assert [t.id for t in await store.list_open_tasks()] == [2]
+    assert [t.id for t in await store.list_open_tasks(10)] == [2]
+
+
+async def test_it_moves_a_reassigned_task_between_open_lists(store: Store) -> None:
+    await store.apply_change(put_task(a_task(1, user=10), None))
+    rev = await rev_of_task(store, 1)
+
+    await store.apply_change(put_task(a_task(1, user=20), rev))
+
+    assert await store.list_open_tasks(10) == []
+    assert await store.list_open_tasks(20) == [a_task(1, user=20)]
+    assert await store.list_open_tasks() == [a_task(1, user=20)]
+
+
+async def test_it_reorders_a_task_whose_deadline_moved(store: Store) -> None:
+    await store.apply_change(put_task(a_task(1, till=100), None))
+    await store.apply_change(put_task(a_task(2, till=200), None))
+    rev = await rev_of_task(store, 1)
+
+    await store.apply_change(put_task(a_task(1, till=300), rev))
+
+    assert [t.id for t in await store.list_open_tasks()] == [2, 1]
+    assert [t.id for t in await store.list_open_tasks(10)] == [2, 1]
+
+
+# --- event journal -----------------------------------------------------------------------------
+
+
+async def test_it_journals_an_event_key_only_once(store: Store) -> None:
+    await store.apply_change(put_task(a_task(1, text="v1"), None, an_event("t1:v1")))
+    rev = await rev_of_task(store, 1)
+
+    # The entity is still written; only the already journaled event is skipped.
+    assert await store.apply_change(
+        put_task(a_task(1, text="v2"), rev, an_event("t1:v1"), an_event("t1:v2"))
+    )
+
+    assert await event_keys(store) == ["t1:v1", "t1:v2"]
+    cached = await store.get_task(1)
+    assert cached is not None
+    assert cached.value.text == "v2"
+
+
+async def test_it_journals_events_whole(store: Store) -> None:
+    event = CrmEvent(
+        key="t1:2:completed",
+        kind=CrmEventKind.TASK_COMPLETED,
+        entity_kind="task",
+        entity_id=1,
+        version=2,
+        occurred_at=1_700_000_000,
+        actor_id=10,
+        task=a_task(1, done=True, text="«готово»\nok"),
+        previous_task=a_task(1),
+    )
+    await store.apply_change(put_task(a_task(1, done=True), None, event))
+
+    assert await store.recent_events() == [event]
+
+
+async def test_it_returns_recent_events_since_a_moment_oldest_first(store: Store) -> None:
+    await store.apply_change(
+        put_task(a_task(1), None, an_event("at300", at=300), an_event("at100", at=100))
+    )
+    await store.apply_change(
+        put_task(a_task(2), None, an_event("at200", at=200), an_event("at100b", at=100))
+    )
+
+    # Events of the same moment come in the order they were journaled.
+    assert await event_keys(store) == ["at100", "at100b", "at200", "at300"]
+    assert await event_keys(store, since=200) == ["at200", "at300"]
+    assert await event_keys(store, since=201) == ["at300"]
+    assert await event_keys(store, since=301) == []
+
+
+async def test_it_returns_at_most_limit_recent_events(store: Store) -> None:
+    await store.apply_change(
+        put_task(a_task(1), None, *(an_event(f"e{i}", at=100 + i) for i in range(5)))
+    )
+
+    assert await event_keys(store, limit=2) == ["e0", "e1"]
+    assert await event_keys(store, since=102, limit=2) == ["e2", "e3"]
+    assert await event_keys(store, limit=0) == []
+
+
+# --- due-time index ----------------------------------------------------------------------------
+
+
+async def test_it_claims_due_items_earliest_first_up_to_the_limit(store: Store) -> None:
+    await store.put_due("q", "a", 30.0, "pa")
+    await store.put_due("q", "b", 10.0, "pb")
+    await store.put_due("q", "c", 20.5, "pc")
+    await store.put_due("q", "later", 100.0, "pl")
+
+    first = await store.claim_due("q", 30.0, 2, 60)
+    second = await store.claim_due("q", 30.0, 10, 60)
+
+    assert [(i.item_id, i.due_at, i.payload) for i in first] == [
+        ("b", 10.0, "pb"), ("c", 20.5, "pc")
+    ]
+    # Due exactly at ``now`` counts as due; the later item stays.
+    assert [(i.item_id, i.due_at, i.payload, i.queue) for i in second] == [
+        ("a", 30.0, "pa", "q")
+    ]
+    assert await store.claim_due("q", 30.0, 10, 60) == []
+
+
+async def test_it_claims_nothing_with_a_zero_limit(store: Store) -> None:
+    await store.put_due("q", "a", 1.0)
+
+    assert await store.claim_due("q", 10.0, 0, 60) == []
+    assert len(await store.claim_due("q", 10.0, 1, 60)) == 1
+
+
+async def test_it_gives_a_claimed_item_back_after_its_lease(store: Store) -> None:
+    await store.put_due("q", "a", 10.0, "p")
+    [claimed] = await store.claim_due("q", 50.0, 10, 60)
+
+    assert await store.claim_due("q", 109.9, 10, 60) == []
+    [again] = await store.claim_due("q", 110.0, 10, 60)
+
+    # The claimer that let its lease run out can no longer complete it; the new one can.
+    assert (again.item_id, again.due_at, again.payload) == ("a", 10.0, "p")
+    assert again.token != claimed.token
+    assert not await store.complete_due(claimed)
+    assert await store.count_due("q") == 1
+    assert await store.complete_due(again)
+    assert await store.count_due("q") == 0
+
+
+async def test_it_completes_a_claimed_item_once(store: Store) -> None:
+    await store.put_due("q", "a", 10.0)
+    await store.put_due("q", "b", 10.0)
+    [item, _] = await store.claim_due("q", 10.0, 10, 60)
+
+    assert await store.complete_due(item)
+    assert not await store.complete_due(item)
+
+    assert await store.count_due("q") == 1
+    forged = DueItem(queue="q", item_id="b", due_at=10.0, token="not-the-token")
+    assert not await store.complete_due(forged)
+    assert await store.count_due("q") == 1
+
+
+async def test_it_keeps_an_item_that_was_put_again_while_claimed(store: Store) -> None:
+    await store.put_due("q", "a", 10.0, "old")
+    [claimed] = await store.claim_due("q", 10.0, 10, 60)
+
+    await store.put_due("q", "a", 20.0, "new")
+
+    assert not await store.complete_due(claimed)
+    assert await store.count_due("q") == 1
+    [fresh] = await store.claim_due("q", 20.0, 10, 60)
+    assert (fresh.due_at, fresh.payload) == (20.0, "new")
+
+
+async def test_it_gives_every_put_and_every_claim_a_new_token(store: Store) -> None:
+    tokens = set()
+    for now in (10.0, 20.0):
+        await store.put_due("q", "a", now)
+        [first] = await store.claim_due("q", now, 1, 1)
+        [second] = await store.claim_due("q", now + 1, 1, 1)
+        tokens |= {first.token, second.token}
+
+    assert len(tokens) == 4
+
+
+async def test_it_replaces_an_item_that_is_put_again(store: Store) -> None:
+    await store.put_due("q", "a", 10.0, "first")
+    await store.put_due("q", "a", 20.0, "second")
+
+    assert await store.count_due("q") == 1
+    assert await store.claim_due("q", 15.0, 10, 60) == []
+    [item] = await store.claim_due("q", 20.0, 10, 60)
+    assert item.payload == "second"
+
+
+async def test_it_cancels_items_claimed_or_not(store: Store) -> None:
+    await store.put_due("q", "a", 10.0)
+    await store.put_due("q", "b", 10.0)
+    [claimed] = await store.claim_due("q", 10.0, 1, 60)
+
+    await store.cancel_due("q", "a")
+    await store.cancel_due("q", "b")
+    await store.cancel_due("q", "never-put")
+
+    assert await store.count_due("q") == 0
+    assert not await store.complete_due(claimed)
+    assert await store.claim_due("q", 1_000.0, 10, 60) == []
+
+
+async def test_it_counts_the_items_of_a_queue_claimed_ones_included(store: Store) -> None:
+    assert await store.count_due("q") == 0
+    for n in range(3):
+        await store.put_due("q", f"i{n}", 10.0 + n)
+    await store.put_due("q", "later", 1_000.0)
+
+    await store.claim_due("q", 20.0, 2, 60)
+
+    assert await store.count_due("q") == 4
+
+
+async def test_it_keeps_queues_apart(store: Store) -> None:
+    await store.put_due("reminders", "x", 10.0, "r")
+    await store.put_due("inbox", "x", 10.0, "i")
+
+    [item] = await store.claim_due("inbox", 10.0, 10, 60)
+    await store.complete_due(item)
+
+    assert (item.queue, item.payload) == ("inbox", "i")
+    assert await store.count_due("inbox") == 0
+    assert await store.count_due("reminders") == 1
+
+
+async def test_it_round_trips_ids_payloads_and_times_verbatim(store: Store) -> None:
+    odd = {
+        "task:1:60": '{"a": "b\\n"}',
+        "with space": "two\nlines\n\n",
+        "ключ": "«значение» 🚀",
+        "empty": "",
+    }
+    for item_id, payload in odd.items():
+        await store.put_due("q:x", item_id, 1_700_000_000.123456, payload)
+
+    claimed = await store.claim_due("q:x", 1_700_000_000.123456, 10, 60)
+
+    assert {i.item_id: i.payload for i in claimed} == odd
+    assert {i.due_at for i in claimed} == {1_700_000_000.123456}
+
+
+# --- races between two instances ---------------------------------------------------------------
+
+
+async def test_it_hands_each_due_item_to_one_of_two_concurrent_claimers(
+    two_stores: tuple[Store, Store],
+) -> None:
+    a, b = two_stores
+    ids = {f"item-{n}" for n in range(300)}
+    for item_id in ids:
+        await a.put_due("q", item_id, 10.0)
+
+    async def worker(store: Store) -> list[DueItem]:
+        got: list[DueItem] = []
+        while batch := await store.claim_due("q", 20.0, 7, 60):
+            got += batch
+        return got
+
+    results = await asyncio.gather(*(worker(s) for s in (a, b) * 4))
+    claimed = [item for batch in results for item in batch]
+
+    assert sorted(i.item_id for i in claimed) == sorted(ids)
+    done = await asyncio.gather(*(
+        (a if n % 2 else b).complete_due(item) for n, item in enumerate(claimed)
+    ))
+    assert all(done)
+    assert await a.count_due("q") == 0
+
+
+async def test_it_lets_exactly_one_of_concurrent_same_revision_changes_win(
+    two_stores: tuple[Store, Store],
+) -> None:
+    a, b = two_stores
+    await a.apply_change(put_task(a_task(1, text="v1"), None))
+    rev = await rev_of_task(b, 1)
+
+    # Every contender saw the same hint, so all carry its event; each adds one of its own.
+    results = await asyncio.gather(*(
+        (a if n % 2 else b).apply_change(
+            put_task(a_task(1, text=f"by {n}"), rev, an_event("t1:v2"), an_event(f"own {n}"))
+        )
+        for n in range(10)
+    ))
+
+    assert results.count(True) == 1
+    winner = results.index(True)
+    assert await event_keys(a) == ["t1:v2", f"own {winner}"]
+    cached = await b.get_task(1)
+    assert cached is not None
+    assert cached.value.text == f"by {winner}"
+
+
+async def test_it_lets_exactly_one_of_concurrent_creations_win(
+    two_stores: tuple[Store, Store],
+) -> None:
+    a, b = two_stores
+
+    results = await asyncio.gather(*(
+        (a if n % 2 else b).apply_change(
+            put_task(a_task(1, text=f"by {n}"), None, an_event("t1:created"))
+        )
+        for n in range(10)
+    ))
+
+    assert results.count(True) == 1
+    assert await event_keys(b) == ["t1:created"]
+    assert len(await a.list_open_tasks()) == 1
+
+
+async def test_it_grants_a_contested_lease_to_exactly_one_owner(
+    two_stores: tuple[Store, Store],
+) -> None:
+    a, b = two_stores
+
+    results = await asyncio.gather(*(
+        (a if n % 2 else b).acquire_lease("token-refresh", f"owner-{n}", 30) for n in range(10)
+    ))
+
+    assert results.count(True) == 1
+
+
+async def test_it_hands_an_expired_lease_to_an_owner_on_another_instance(
+    two_stores: tuple[Store, Store],
+) -> None:
+    a, b = two_stores
+    assert await a.acquire_lease("token-refresh", "replica-a", 0.05)
+    assert not await b.acquire_lease("token-refresh", "replica-b", 30)
+
+    await eventually(lambda: b.acquire_lease("token-refresh", "replica-b", 30))
+
+    assert not await a.acquire_lease("token-refresh", "replica-a", 30)
+
+
+async def test_it_spaces_slots_reserved_from_two_instances(
+    two_stores: tuple[Store, Store],
+) -> None:
+    a, b = two_stores
+    interval = 5.0
+
+    started = time.monotonic()
+    waits = await asyncio.gather(*(
+        (a if n % 2 else b).reserve_slot("amocrm", interval) for n in range(20)
+    ))
+    spread = time.monotonic() - started
+
+    # Slot = (moment of the call) + wait, and every call happened within ``spread``; so the
+    # implied slots are spaced ``interval`` apart exactly when sorted waits are, give or take it.
+    assert spread < 1, "calls too slow for this check to mean anything"
+    ordered = sorted(waits)
+    assert 0 <= ordered[0] <= spread
+    for earlier, later in itertools.pairwise(ordered):
+        assert interval - spread <= later - earlier <= interval + spread
+
+
+async def test_it_marks_a_key_seen_once_under_concurrency(
+    two_stores: tuple[Store, Store],
+) -> None:
+    a, b = two_stores
+
+    results = await asyncio.gather(*(
+        (a if n % 2 else b).mark_seen("amocrm:event:42", 60) for n in range(20)
+    ))
+
+    assert results.count(True) == 1
+
+
+async def test_it_stays_usable_after_cancelled_calls(two_stores: tuple[Store, Store]) -> None:
+    a, b = two_stores
+    for n in range(10):
+        await a.put_due("q", f"i{n}", 10.0)
+
+    # Cancel calls at every early point of their life: before, during and after their
+    # transaction or script. None may leave a transaction open or a lock held.
+    for spins in range(8):
+        call = asyncio.create_task(a.claim_due("q", 20.0, 1, 60))
+        for _ in range(spins):
+            await asyncio.sleep(0)
+        call.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await call
+
+    await asyncio.wait_for(a.put_due("q", "after-a", 10.0), 5)
+    await asyncio.wait_for(b.put_due("q", "after-b", 10.0), 5)
+    assert await a.count_due("q") == 12
+    assert len(await b.claim_due("q", 20.0, 100, 60)) + len(
+        await a.claim_due("q", 20.0, 100, 60)
+    ) >= 2
+
+
+# --- opening -----------------------------------------------------------------------------------
+
+
+async def test_it_opens_either_backend_from_its_url(backend: tuple[str, str, str]) -> None:
+    kind, where, prefix = backend
+    url = f"sqlite:///{where}" if kind == "sqlite" else where
+    store = await open_store(url, key_prefix=prefix)
+    try:
+        await store.set_cursor("c", "1")
+        assert await store.get_cursor("c") == "1"
+    finally:
+        await store.close()
+        if kind == "redis":
+            client = Redis.from_url(where, decode_responses=True)
+            await client.delete(f"{prefix}cursor:c")
+            await client.aclose()
+
+
+async def test_it_versions_the_sqlite_schema_and_uses_wal(tmp_path: Path) -> None:
+    path = str(tmp_path / "store.db")
+    store = await SqliteStore.open(path)
+    await store.close()
+
+    async with aiosqlite.connect(path) as db:
+        async with db.execute("PRAGMA user_version") as cur:
+            assert await cur.fetchone() == (SCHEMA_VERSION,)
+        async with db.execute("PRAGMA journal_mode") as cur:
+            assert await cur.fetchone() == ("wal",)
+
+
+async def test_it_refuses_a_sqlite_file_from_newer_code(tmp_path: Path) -> None:
+    path = str(tmp_path / "store.db")
+    async with aiosqlite.connect(path) as db:
+        await db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+
+    with pytest.raises(RuntimeError, match="newer"):
+        await SqliteStore.open(path)
+
+
+async def test_it_keeps_every_redis_key_under_its_prefix(
+    redis_server_url: str, redis_prefix: str
+) -> None:
+    client = Redis.from_url(redis_server_url, decode_responses=True)
+    before = {key async for key in client.scan_iter()}
+    store = await RedisStore.open(redis_server_url, key_prefix=redis_prefix)
+    try:
+        await store.save_tokens("amocrm", OAuthTokens(access_token="a", refresh_token="r",
+                                                      expires_at=1))
+        await store.set_cursor("events", "1")
+        await store.acquire_lease("sync", "a", 30)
+        await store.reserve_slot("amocrm", 1)
+        await store.mark_seen("e1", 30)
+        await store.apply_change(put_task(a_task(1, user=10), None, an_event("e")))
+        await store.apply_change(EntityChange(kind="deal", id=2, expected_rev=None, new=a_deal(2)))
+        await store.put_due("q", "i", 1.0)
+
+        new = {key async for key in client.scan_iter()} - before
+        # Keys of tests running beside this one, on a shared server, carry their own "test:".
+        assert {k for k in new if not k.startswith("test:")} == set()
+        assert {k.removeprefix(redis_prefix) for k in new if k.startswith(redis_prefix)} == {
+            "tokens:amocrm", "cursor:events", "lease:sync", "slot:amocrm", "seen:e1",
+            "task:1", "deal:2", "rev", "open:all", "open:user:10",
+            "events", "events:keys", "events:seq", "due:q", "dueitems:q",
+        }
+    finally:
+        await store.close()
+        keys = [key async for key in client.scan_iter(match=f"{redis_prefix}*")]
+        if keys:
+            await client.delete(*keys)
+        await client.aclose()

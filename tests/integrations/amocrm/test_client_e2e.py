@@ -1,0 +1,363 @@
+"""The real client against the amoCRM emulator served on loopback: real HTTP, real stores."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+
+import httpx
+import pytest
+
+from bot.clock import SystemClock
+from bot.domain import OAuthTokens
+from bot.store.protocol import Store
+from bot.store.redis import RedisStore
+from bot.store.sqlite import SqliteStore
+from integrations.amocrm import (
+    AmoClient,
+    AmoForbidden,
+    AmoOAuthError,
+    AmoServerError,
+    AmoTransportError,
+    LongLivedTokenAuth,
+    NewTask,
+    OAuthTokenManager,
+    StorePacer,
+    TaskPatch,
+)
+from sandbox.amocrm import AmoEmulator, seed_demo_account
+
+StoreFactory = Callable[[], Awaitable[Store]]
+
+
+@pytest.fixture
+def emu() -> AmoEmulator:
+    emulator = AmoEmulator(subdomain="demo", rate_limit_per_s=7.0)
+    seed_demo_account(emulator)
+    return emulator
+
+
+@pytest.fixture
+async def base_url(emu: AmoEmulator) -> AsyncIterator[str]:
+    async with emu.serve(host="127.0.0.1", port=0) as url:
+        yield url
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(timeout=httpx.Timeout(5, connect=2), trust_env=False) as c:
+        yield c
+
+
+def _client(
+    base_url: str, store: Store, http: httpx.AsyncClient, token: str, *, max_attempts: int = 5
+) -> AmoClient:
+    return AmoClient(
+        base_url,
+        auth=LongLivedTokenAuth(token),
+        pacer=StorePacer(store),
+        http=http,
+        max_read_attempts=max_attempts,
+        backoff_base_s=0.05,
+        backoff_max_s=0.5,
+    )
+
+
+@pytest.fixture
+async def amo(
+    emu: AmoEmulator, base_url: str, store: SqliteStore, http: httpx.AsyncClient
+) -> AmoClient:
+    return _client(base_url, store, http, emu.long_lived_token)
+
+
+# --- reads ------------------------------------------------------------------------------------
+
+
+async def test_every_read_returns_the_seeded_account(amo: AmoClient, emu: AmoEmulator) -> None:
+    account = await amo.account()
+    assert account.subdomain == "demo"
+    assert account.timezone == "Europe/Moscow"
+    assert {t.code for t in account.task_types} >= {"FOLLOW_UP", "MEETING"}
+    assert any(g.id == 0 for g in account.groups)
+
+    users = await amo.users()
+    assert users
+    assert any(u.rights.is_admin for u in users)
+    me = await amo.user(users[0].id)
+    assert me == users[0]
+    assert await amo.user(999) is None
+
+    pipelines = await amo.pipelines()
+    assert pipelines
+    assert any(p.is_main for p in pipelines)
+    assert all({142, 143} <= {s.id for s in p.statuses} for p in pipelines)
+
+    deals = await amo.leads()
+    assert deals
+    assert await amo.lead(deals[0].id) == deals[0]
+    assert await amo.lead(1) is None
+    owner = deals[0].responsible_user_id
+    assert {d.responsible_user_id for d in await amo.leads(responsible_user_ids=[owner])} == {
+        owner
+    }
+    assert [d.id for d in await amo.leads(ids=[deals[0].id])] == [deals[0].id]
+
+    tasks = await amo.tasks()
+    assert tasks
+    task = await amo.task(tasks[0].id)
+    assert task == tasks[0]
+    assert await amo.task(1) is None
+    open_tasks = await amo.tasks(is_completed=False)
+    assert open_tasks
+    assert not any(t.is_completed for t in open_tasks)
+    due_soon = await amo.tasks(complete_till_to=min(t.complete_till for t in open_tasks))
+    assert due_soon
+    assert [
+        t.id for t in await amo.tasks(updated_since=max(t.updated_at for t in tasks) + 1)
+    ] == []
+
+    assert all(r.status != 429 for r in emu.request_log)
+
+
+async def test_paging_walks_every_page(amo: AmoClient, emu: AmoEmulator) -> None:
+    # Enough tasks for two pages of 250.
+    for n in range(260):
+        await amo.create_task(NewTask(text=f"bulk {n}", complete_till=2_000_000_000))
+    tasks = await amo.tasks()
+    assert len({t.id for t in tasks}) == len(tasks)
+    assert sum(t.text.startswith("bulk ") for t in tasks) == 260
+    pages = [r for r in emu.request_log if r.method == "GET" and r.path == "/api/v4/tasks"]
+    assert len(pages) >= 2
+
+
+async def test_events_follow_changes(amo: AmoClient, emu: AmoEmulator) -> None:
+    task = (await amo.tasks(is_completed=False))[0]
+    since = int(time.time()) - 1
+    await amo.update_task(TaskPatch(id=task.id, is_completed=True, result_text="done"))
+    events = await amo.events(created_since=since, types=["task_completed"], entities=["task"])
+    assert any(e.entity_id == task.id and e.type == "task_completed" for e in events)
+    assert all(e.entity_type == "task" for e in events)
+
+
+# --- writes -----------------------------------------------------------------------------------
+
+
+async def test_complete_snooze_and_reassign_change_the_task(
+    amo: AmoClient, emu: AmoEmulator
+) -> None:
+    users = await amo.users()
+    first, second, third = (await amo.tasks(is_completed=False))[:3]
+    other = next(u.id for u in users if u.id != third.responsible_user_id and u.is_active)
+
+    updated = await amo.update_task(
+        TaskPatch(id=first.id, is_completed=True, result_text="Reached the client")
+    )
+    assert updated >= first.updated_at
+    wire = emu.task(first.id)
+    assert wire["is_completed"] is True
+    assert wire["result"] == {"text": "Reached the client"}
+
+    new_deadline = second.complete_till + 3600
+    await amo.update_task(TaskPatch(id=second.id, complete_till=new_deadline))
+    assert emu.task(second.id)["complete_till"] == new_deadline
+
+    await amo.update_task(TaskPatch(id=third.id, responsible_user_id=other))
+    assert emu.task(third.id)["responsible_user_id"] == other
+
+    again = await amo.task(first.id)
+    assert again is not None
+    assert again.is_completed
+    assert again.result_text == "Reached the client"
+
+
+async def test_batch_create_note_and_webhooks(amo: AmoClient, emu: AmoEmulator) -> None:
+    deal = (await amo.leads())[0]
+    created = await amo.create_task(
+        NewTask(
+            text="Check in",
+            complete_till=2_000_000_000,
+            entity_type="leads",
+            entity_id=deal.id,
+            task_type_id=1,
+        )
+    )
+    assert emu.task(created)["entity_id"] == deal.id
+    open_ids = [t.id for t in await amo.tasks(is_completed=False)][:3]
+    stamps = await amo.update_tasks([TaskPatch(id=i, text=f"renamed {i}") for i in open_ids])
+    assert len(stamps) == len(open_ids)
+    assert all(emu.task(i)["text"] == f"renamed {i}" for i in open_ids)
+
+    note_id = await amo.add_lead_note(deal.id, "Completed from Telegram by Ivan")
+    assert note_id > 0
+
+    hook = await amo.register_webhook("https://bot.example/amocrm/webhook/s3", ["update_task"])
+    assert hook.settings == ("update_task",)
+    assert [h.id for h in await amo.list_webhooks("https://bot.example/amocrm/webhook/s3")] == [
+        hook.id
+    ]
+    assert await amo.delete_webhook("https://bot.example/amocrm/webhook/s3") is True
+    assert await amo.delete_webhook("https://bot.example/amocrm/webhook/s3") is False
+    assert await amo.list_webhooks("https://bot.example/amocrm/webhook/s3") == []
+
+
+# --- faults -----------------------------------------------------------------------------------
+
+
+async def test_a_429_storm_slows_but_loses_and_doubles_nothing(
+    emu: AmoEmulator, base_url: str, store: SqliteStore, http: httpx.AsyncClient
+) -> None:
+    amo = _client(base_url, store, http, emu.long_lived_token, max_attempts=20)
+    tasks = (await amo.tasks(is_completed=False))[:4]
+    emu.faults.add("429", 15)
+    reads = [amo.task(t.id) for t in tasks] + [amo.users(), amo.account(), amo.pipelines()]
+    writes = [
+        amo.update_task(TaskPatch(id=t.id, complete_till=t.complete_till + 600)) for t in tasks
+    ]
+    results = await asyncio.gather(*reads, *writes)
+    assert all(r is not None for r in results)
+    assert sum(r.status == 429 for r in emu.request_log) == 15
+    for t in tasks:
+        applied = [
+            r
+            for r in emu.request_log
+            if r.method == "PATCH" and r.path == f"/api/v4/tasks/{t.id}" and r.status < 300
+        ]
+        assert len(applied) == 1
+        assert emu.task(t.id)["complete_till"] == t.complete_till + 600
+
+
+async def test_a_write_is_not_retried_on_500_or_timeout(
+    emu: AmoEmulator, base_url: str, store: SqliteStore
+) -> None:
+    async with httpx.AsyncClient(timeout=httpx.Timeout(0.5, connect=2), trust_env=False) as h:
+        amo = _client(base_url, store, h, emu.long_lived_token)
+        first, second = (await amo.tasks(is_completed=False))[:2]
+        emu.faults.add("500", path_prefix=f"/api/v4/tasks/{first.id}")
+        with pytest.raises(AmoServerError):
+            await amo.update_task(TaskPatch(id=first.id, is_completed=True))
+        emu.faults.add("timeout", delay_s=1.0, path_prefix=f"/api/v4/tasks/{second.id}")
+        with pytest.raises(AmoTransportError) as caught:
+            await amo.update_task(TaskPatch(id=second.id, is_completed=True))
+        assert caught.value.maybe_applied
+        await asyncio.sleep(0.7)  # let the emulator finish the abandoned request
+    for t in (first, second):
+        patches = [r for r in emu.request_log if r.method == "PATCH" and str(t.id) in r.path]
+        assert len(patches) <= 1
+        assert emu.task(t.id)["is_completed"] is False
+
+
+async def test_reads_retry_through_5xx(amo: AmoClient, emu: AmoEmulator) -> None:
+    emu.faults.add("500", 2)
+    emu.faults.add("503", 1, non_json=True)
+    assert (await amo.account()).subdomain == "demo"
+
+
+async def test_an_html_403_is_a_flood_block(amo: AmoClient, emu: AmoEmulator) -> None:
+    emu.faults.add("html403")
+    with pytest.raises(AmoForbidden) as caught:
+        await amo.users()
+    assert caught.value.blocked
+
+
+async def test_fifty_callers_keep_the_pace(amo: AmoClient, emu: AmoEmulator) -> None:
+    ids = [t.id for t in await amo.tasks()]
+    await asyncio.sleep(1.1)  # an empty window to start from
+    start = len(emu.request_log)
+    got = await asyncio.gather(*(amo.task(ids[n % len(ids)]) for n in range(50)))
+    assert all(t is not None for t in got)
+    log = emu.request_log[start:]
+    assert len(log) == 50
+    assert all(r.status == 200 for r in log)
+    arrivals = sorted(r.at for r in log)
+    busiest = max(sum(1 for t in arrivals if first <= t < first + 1.0) for first in arrivals)
+    assert busiest <= 7
+
+
+# --- OAuth across processes -------------------------------------------------------------------
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+async def store_factory(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> AsyncIterator[StoreFactory]:
+    opened: list[Store] = []
+
+    async def open_one() -> Store:
+        if request.param == "sqlite":
+            s: Store = await SqliteStore.open(str(tmp_path / "shared.db"))
+        else:
+            url = request.getfixturevalue("redis_server_url")
+            prefix = request.getfixturevalue("redis_prefix")
+            s = await RedisStore.open(url, key_prefix=prefix)
+        opened.append(s)
+        return s
+
+    yield open_one
+    for s in opened:
+        await s.close()
+
+
+def _oauth(
+    emu: AmoEmulator, base_url: str, store: Store, http: httpx.AsyncClient, owner: str
+) -> tuple[OAuthTokenManager, AmoClient]:
+    manager = OAuthTokenManager(
+        store,
+        base_url=base_url,
+        client_id=emu.oauth_client_id,
+        client_secret=emu.oauth_client_secret,
+        redirect_uri=emu.oauth_redirect_uri,
+        http=http,
+        clock=SystemClock(),
+        owner=owner,
+    )
+    client = AmoClient(base_url, auth=manager, pacer=StorePacer(store), http=http)
+    return manager, client
+
+
+def _refreshes(emu: AmoEmulator) -> int:
+    return sum(
+        1
+        for r in emu.request_log
+        if r.path == "/oauth2/access_token"
+        and '"refresh_token"' in r.body
+        and json.loads(r.body).get("grant_type") == "refresh_token"
+    )
+
+
+async def test_two_replicas_refresh_once(
+    emu: AmoEmulator, base_url: str, http: httpx.AsyncClient, store_factory: StoreFactory
+) -> None:
+    store_a, store_b = await store_factory(), await store_factory()
+    manager_a, amo_a = _oauth(emu, base_url, store_a, http, "replica-a")
+    manager_b, amo_b = _oauth(emu, base_url, store_b, http, "replica-b")
+    pair = await manager_a.exchange_code(emu.issue_auth_code())
+    # Both replicas find the pair about to expire at the same moment.
+    await store_a.save_tokens("amocrm", pair.model_copy(update={"expires_at": 0}))
+
+    results = await asyncio.gather(
+        amo_a.account(), amo_b.account(), amo_a.users(), amo_b.pipelines(), amo_b.account()
+    )
+    assert all(results)
+    assert _refreshes(emu) == 1
+    final = await store_b.load_tokens("amocrm")
+    assert isinstance(final, OAuthTokens)
+    assert final.access_token != pair.access_token
+    assert await manager_a.access_token() == await manager_b.access_token() == final.access_token
+    # The saved pair is the live one: both keep working.
+    assert (await amo_a.account()).subdomain == (await amo_b.account()).subdomain == "demo"
+    assert _refreshes(emu) == 1
+
+
+async def test_a_revoked_pair_asks_for_reauthorization(
+    emu: AmoEmulator, base_url: str, http: httpx.AsyncClient, store_factory: StoreFactory
+) -> None:
+    manager, amo = _oauth(emu, base_url, await store_factory(), http, "replica")
+    await manager.exchange_code(emu.issue_auth_code())
+    assert (await amo.account()).subdomain == "demo"
+    emu.revoke_tokens()
+    with pytest.raises(AmoOAuthError) as caught:
+        await amo.account()
+    assert caught.value.hint == "Token has been revoked"
