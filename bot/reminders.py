@@ -26,7 +26,7 @@ class ReminderKind(StrEnum):
 
 
 class ReminderPolicy(Value):
-    """A recipient's reminder settings (``/remind``, ``/tz``) and the working hours they live in."""
+    """A recipient's reminder settings (``/remind``, ``/tz``) and their working hours."""
 
     lead_minutes: tuple[int, ...] = DEFAULT_LEAD_MINUTES
     overdue_every_min: int = Field(default=240, ge=15)
