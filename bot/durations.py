@@ -1,4 +1,4 @@
-"""Durations and moments as people type them: ``15m``, ``1h30m``, ``2д``, ``fri 10:00``, ``завтра 9:00``.
+"""Durations and moments as people type them: ``15m``, ``1h30m``, ``fri 10:00``, ``завтра 9:00``.
 
 One parser for every command and every "Custom…" snooze, in Telegram and Slack alike. Errors
 carry a code that the i18n catalogue turns into a message with an example.
