@@ -105,7 +105,7 @@ async def measure(
 async def main(total: int, concurrency: int, store_url: str | None) -> dict[str, object]:
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(
-            _env_file=None,  # type: ignore[call-arg]
+            _env_file=None,
             amocrm=AmoCrmSettings(
                 # Never contacted: the jobs that would read amoCRM are not started.
                 base_url="http://127.0.0.1:9",

@@ -102,27 +102,29 @@ class EventsPoller:
 
     async def poll_once(self) -> int:
         """Queue a hint for every not-yet-seen event since the cursor; returns how many."""
-        now = int(self._clock.now())
         stored = await self._store.get_cursor(POLL_CURSOR)
-        # First start: begin now rather than replay the account's history.
-        cursor = int(stored) if stored else now
+        first_start = stored is None
+        cursor = int(self._clock.now()) if stored is None else int(stored)
         events = await self._crm.events(
             created_since=max(0, cursor - POLL_OVERLAP_S), types=POLLED_EVENT_TYPES
         )
-        queued = 0
+        hints: list[EntityHint] = []
         newest = cursor
         for event in sorted(events, key=lambda e: e.created_at):
             newest = max(newest, event.created_at)
             hint = hint_from_event(event)
-            if hint is None:
-                continue
-            # The mark comes first so a repeat poll never re-queues; a crash in the gap between
-            # the two awaits is what the periodic sync repairs.
-            if await self._store.mark_seen(f"amocrm:event:{event.id}", SEEN_TTL_S):
-                await self._inbox.accept([hint])
-                queued += 1
+            # The mark comes before the queuing so a repeat poll never re-queues; a crash in the
+            # gap is what the periodic sync repairs. On the first start the overlap's events are
+            # only marked: they happened before the service ran and are not news.
+            if hint is not None and await self._store.mark_seen(
+                f"amocrm:event:{event.id}", SEEN_TTL_S
+            ):
+                hints.append(hint)
+        if not first_start:
+            # One batch, so that several events of one entity merge into one telling hint.
+            await self._inbox.accept(hints)
         await self._store.set_cursor(POLL_CURSOR, str(newest))
-        return queued
+        return 0 if first_start else len(hints)
 
 
 class CacheSync:

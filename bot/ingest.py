@@ -51,7 +51,7 @@ class HintInbox:
 
     async def accept(self, hints: Sequence[EntityHint]) -> None:
         now = self._clock.now()
-        for hint in hints:
+        for hint in merge_hints(hints):
             await self._store.put_due(
                 INBOX_QUEUE, f"{hint.kind}:{hint.id}", now, QueuedHint(hint=hint).model_dump_json()
             )
@@ -66,6 +66,37 @@ class HintInbox:
 
     async def depth(self) -> int:
         return await self._store.count_due(INBOX_QUEUE)
+
+
+# When one POST holds several hints for one entity (amoCRM sends leads[status] and leads[update]
+# together), the most telling action wins and the "previous state" details are pooled.
+_ACTION_RANK = {"add": 0, "status": 1, "responsible": 2, "complete": 3, "delete": 4, "update": 5}
+
+
+def merge_hints(hints: Sequence[EntityHint]) -> list[EntityHint]:
+    merged: dict[tuple[str, int], EntityHint] = {}
+    for hint in hints:
+        key = (hint.kind, hint.id)
+        seen = merged.get(key)
+        if seen is None:
+            merged[key] = hint
+            continue
+        first, second = sorted((seen, hint), key=lambda h: _ACTION_RANK[h.action])
+        merged[key] = first.model_copy(
+            update={
+                name: getattr(first, name)
+                if getattr(first, name) is not None
+                else getattr(second, name)
+                for name in (
+                    "old_status_id",
+                    "old_pipeline_id",
+                    "old_responsible_user_id",
+                    "actor_id",
+                    "at",
+                )
+            }
+        )
+    return list(merged.values())
 
 
 class EventProcessor:
@@ -88,68 +119,57 @@ class EventProcessor:
         """Re-read the hinted entity through the API and apply it."""
         if hint.kind == "task":
             cached_task = await self._store.get_task(hint.id)
-            if self._already_seen(hint, cached_task.value.updated_at if cached_task else None):
-                return []
+            if cached_task is not None and self._already_read(hint, cached_task.value):
+                return await self.apply_task(hint.id, cached_task.value, hint)
             return await self.apply_task(hint.id, await self._crm.task(hint.id), hint)
         cached_deal = await self._store.get_deal(hint.id)
-        if self._already_seen(hint, cached_deal.value.updated_at if cached_deal else None):
-            return []
+        if cached_deal is not None and self._already_read(hint, cached_deal.value):
+            return await self.apply_deal(hint.id, cached_deal.value, hint)
         return await self.apply_deal(hint.id, await self._crm.lead(hint.id), hint)
 
     @staticmethod
-    def _already_seen(hint: EntityHint, cached_version: int | None) -> bool:
-        # A polled event older than the cached entity was applied when that version was read
-        # (usually by its webhook): skip the amoCRM read. Webhook hints are always re-read.
+    def _already_read(hint: EntityHint, cached: Task | Deal) -> bool:
+        # A polled event older than the cached version happened before that version was read,
+        # so the cache can stand in for an amoCRM read. Not in the same second: amoCRM times are
+        # whole seconds, and a second change within it would hide behind an equal version.
+        # Webhook hints carry no version to trust and are always re-read.
         return (
-            hint.source is HintSource.POLL
-            and hint.at is not None
-            and cached_version is not None
-            and cached_version >= hint.at
+            hint.source is HintSource.POLL and hint.at is not None and cached.updated_at > hint.at
         )
 
     async def apply_task(
         self, task_id: int, current: Task | None, hint: EntityHint | None
     ) -> list[CrmEvent]:
+        """Apply amoCRM's current task (None: gone); returns the events newly journaled."""
         for _ in range(_CAS_ATTEMPTS):
             cached = await self._store.get_task(task_id)
             before = cached.value if cached else None
-            if (
-                before is not None
-                and current is not None
-                and current.updated_at < before.updated_at
-            ):
-                return []  # an older read than the cache holds
-            if before == current:
-                return []
             events = task_events(before, current, hint, int(self._clock.now()))
-            if await self._commit(
-                "task", task_id, cached.rev if cached else None, current, events
-            ):
-                return events
+            if not events and (before == current or _older(current, before)):
+                return []
+            rev = cached.rev if cached else None
+            journaled = await self._commit("task", task_id, rev, current, events)
+            if journaled is not None:
+                return journaled
         log.warning("task %s: gave up after %d conflicting updates", task_id, _CAS_ATTEMPTS)
         return []
 
     async def apply_deal(
         self, deal_id: int, current: Deal | None, hint: EntityHint | None
     ) -> list[CrmEvent]:
+        """Apply amoCRM's current deal (None: gone); returns the events newly journaled."""
         if current is not None and current.is_deleted:
             current = None
         for _ in range(_CAS_ATTEMPTS):
             cached = await self._store.get_deal(deal_id)
             before = cached.value if cached else None
-            if (
-                before is not None
-                and current is not None
-                and current.updated_at < before.updated_at
-            ):
-                return []
-            if before == current:
-                return []
             events = deal_events(before, current, hint, int(self._clock.now()))
-            if await self._commit(
-                "deal", deal_id, cached.rev if cached else None, current, events
-            ):
-                return events
+            if not events and (before == current or _older(current, before)):
+                return []
+            rev = cached.rev if cached else None
+            journaled = await self._commit("deal", deal_id, rev, current, events)
+            if journaled is not None:
+                return journaled
         log.warning("deal %s: gave up after %d conflicting updates", deal_id, _CAS_ATTEMPTS)
         return []
 
@@ -160,17 +180,23 @@ class EventProcessor:
         expected_rev: int | None,
         new: Task | Deal | None,
         events: list[CrmEvent],
-    ) -> bool:
+    ) -> list[CrmEvent] | None:
         change = EntityChange(
             kind=kind, id=entity_id, expected_rev=expected_rev, new=new, events=tuple(events)
         )
-        if not await self._store.apply_change(change):
-            return False
-        if events:
-            log.info("applied %s", ", ".join(e.key for e in events))
+        journaled = await self._store.apply_change(change)
+        if journaled is None:
+            return None
+        if journaled:
+            log.info("applied %s", ", ".join(e.key for e in journaled))
             for listener in self._listeners:
-                await listener(events)
-        return True
+                await listener(journaled)
+        return list(journaled)
+
+
+def _older(current: Task | Deal | None, cached: Task | Deal | None) -> bool:
+    """A read older than what the cache holds (the cache is never moved back)."""
+    return current is not None and cached is not None and current.updated_at < cached.updated_at
 
 
 class InboxDrainer:

@@ -27,8 +27,9 @@ class JobRunner:
     def start(self) -> None:
         scheduler = AsyncIOScheduler(timezone=UTC)
         for job, interval_s in self._jobs:
+            # A bound coroutine method: APScheduler runs an async callable *object* in a thread.
             scheduler.add_job(
-                job,
+                job.run,
                 "interval",
                 seconds=interval_s,
                 id=job.name,

@@ -34,7 +34,7 @@ class SingletonJob:
         self._owner = owner
         self._ttl_s = ttl_s
 
-    async def __call__(self) -> bool:
+    async def run(self) -> bool:
         """Run once if this replica holds the lease; True if it ran."""
         if not await self._store.acquire_lease(f"job:{self.name}", self._owner, self._ttl_s):
             return False

@@ -114,10 +114,11 @@ class Store(Protocol):
         """
         ...
 
-    async def apply_change(self, change: EntityChange) -> bool:
-        """Compare-and-set the cache and journal the events. False (nothing written) on conflict.
+    async def apply_change(self, change: EntityChange) -> tuple[CrmEvent, ...] | None:
+        """Compare-and-set the cache and journal the events. None (nothing written) on conflict.
 
-        An event whose ``key`` is already journaled is not journaled twice.
+        An event whose ``key`` is already journaled is not journaled twice. Returns the events
+        journaled by this call, in order: what the caller must act on, exactly once.
         """
         ...
 

@@ -75,7 +75,7 @@ _APPLY_CHANGE = """
 local rev = redis.call('HGET', KEYS[1], 'rev')
 if rev == false then rev = '' end
 if rev ~= ARGV[1] then
-  return 0
+  return {0}
 end
 local was_open_for = redis.call('HGET', KEYS[1], 'open_uid')
 if was_open_for then
@@ -91,13 +91,15 @@ if ARGV[2] ~= '' then
     redis.call('ZADD', KEYS[6], ARGV[5], ARGV[3])
   end
 end
+local out = {1}
 for i = 7, #ARGV, 3 do
   if redis.call('SADD', KEYS[4], ARGV[i]) == 1 then
     local seq = redis.call('INCR', KEYS[5])
     redis.call('ZADD', KEYS[3], ARGV[i + 1], string.format('%016d', seq) .. ':' .. ARGV[i + 2])
+    out[#out + 1] = (i - 7) / 3
   end
 end
-return 1
+return out
 """
 
 _LIST_OPEN_TASKS = """
@@ -254,7 +256,7 @@ class RedisStore:
         tasks.sort(key=lambda t: (t.complete_till, t.id))
         return tasks
 
-    async def apply_change(self, change: EntityChange) -> bool:
+    async def apply_change(self, change: EntityChange) -> tuple[CrmEvent, ...] | None:
         _check_change(change)
         new = change.new
         open_for: str | int = ""
@@ -271,7 +273,7 @@ class RedisStore:
         ]
         for event in change.events:
             args += [event.key, event.occurred_at, event.model_dump_json()]
-        applied = await self._apply_change(
+        result = await self._apply_change(
             keys=[
                 f"{self._p}{change.kind}:{change.id}",
                 f"{self._p}rev",
@@ -282,7 +284,10 @@ class RedisStore:
             ],
             args=args,
         )
-        return bool(applied)
+        # The script answers {0} on conflict, else {1, indexes of the newly journaled events}.
+        if not result or int(result[0]) == 0:
+            return None
+        return tuple(change.events[int(i)] for i in result[1:])
 
     async def recent_events(self, since: int = 0, limit: int = 1000) -> list[CrmEvent]:
         if limit <= 0:

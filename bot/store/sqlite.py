@@ -261,13 +261,13 @@ class SqliteStore:
                 )
         return [Task.model_validate_json(row[0]) for row in rows]
 
-    async def apply_change(self, change: EntityChange) -> bool:
+    async def apply_change(self, change: EntityChange) -> tuple[CrmEvent, ...] | None:
         _check_change(change)
         table = "tasks" if change.kind == "task" else "deals"
         async with self._write() as db:
             row = await self._fetchone(db, f"SELECT rev FROM {table} WHERE id = ?", (change.id,))
             if (None if row is None else int(row[0])) != change.expected_rev:
-                return False
+                return None
             new = change.new
             if new is None:
                 await db.execute(f"DELETE FROM {table} WHERE id = ?", (change.id,))
@@ -290,12 +290,16 @@ class SqliteStore:
                         "INSERT OR REPLACE INTO deals (id, rev, body) VALUES (?, ?, ?)",
                         (new.id, rev, new.model_dump_json()),
                     )
-            await db.executemany(
-                "INSERT INTO events (key, occurred_at, body) VALUES (?, ?, ?)"
-                " ON CONFLICT (key) DO NOTHING",
-                [(e.key, e.occurred_at, e.model_dump_json()) for e in change.events],
-            )
-            return True
+            journaled = []
+            for event in change.events:
+                cursor = await db.execute(
+                    "INSERT INTO events (key, occurred_at, body) VALUES (?, ?, ?)"
+                    " ON CONFLICT (key) DO NOTHING",
+                    (event.key, event.occurred_at, event.model_dump_json()),
+                )
+                if cursor.rowcount == 1:
+                    journaled.append(event)
+            return tuple(journaled)
 
     async def recent_events(self, since: int = 0, limit: int = 1000) -> list[CrmEvent]:
         async with self._read() as db:

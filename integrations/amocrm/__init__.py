@@ -1,7 +1,7 @@
 """amoCRM (Kommo) v4 API client: paced, typed errors, no blind retries of writes."""
 
 from integrations.amocrm.auth import AmoAuth, LongLivedTokenAuth, OAuthTokenManager
-from integrations.amocrm.client import AmoClient, OnRequest
+from integrations.amocrm.client import AmoClient
 from integrations.amocrm.errors import (
     AmoAuthError,
     AmoBadResponse,
@@ -17,6 +17,7 @@ from integrations.amocrm.errors import (
     ValidationIssue,
 )
 from integrations.amocrm.pacing import NoPacing, Pacer, StorePacer
+from integrations.amocrm.transport import OnRequest, RetryPolicy
 from integrations.amocrm.values import NewTask, TaskPatch, Webhook
 
 __all__ = [
@@ -39,6 +40,7 @@ __all__ = [
     "OAuthTokenManager",
     "OnRequest",
     "Pacer",
+    "RetryPolicy",
     "StorePacer",
     "TaskPatch",
     "ValidationIssue",

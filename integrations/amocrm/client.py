@@ -1,21 +1,12 @@
-"""Our async amoCRM v4 client: paced, typed, and careful about what it sends twice.
+"""Our async amoCRM v4 client: the endpoints amobridge uses, returning the core's types.
 
-Retry policy. Every attempt waits its turn at the pacer first.
-- GET is retried on 429 (after ``Retry-After`` if given), 5xx and transport errors, with
-  jittered exponential backoff, up to ``max_read_attempts`` attempts; then the typed error.
-- POST/PATCH/DELETE are retried only where amoCRM surely did nothing: a 429 (the limiter
-  refused it before processing) and a failed connect (the request never left). A 5xx or a read
-  timeout on a write raises at once (``AmoServerError``, ``AmoTransportError(maybe_applied=True)``)
-  so that the caller re-reads and decides; a blind retry could complete or create twice.
-- A 401 asks the auth for a new token once and repeats the request once with it.
+Pacing, auth and the retry policy (reads retried, writes never blindly) live in ``transport``;
+wire shapes and PHP quirks in ``wire``. Lists follow ``_links.next``; 204 is an empty list.
 """
 
 from __future__ import annotations
 
-import asyncio
-import logging
-import random
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from types import TracebackType
 from typing import Any, Final, Self, TypeVar
 from urllib.parse import urlsplit
@@ -25,18 +16,10 @@ from pydantic import BaseModel, ValidationError
 
 from bot.domain import Account, AmoEvent, Deal, Pipeline, Task, User
 from integrations.amocrm.auth import AmoAuth
-from integrations.amocrm.errors import (
-    AmoBadResponse,
-    AmoError,
-    AmoNotFound,
-    AmoRateLimited,
-    AmoServerError,
-    AmoTransportError,
-    error_from_response,
-    transport_error,
-)
+from integrations.amocrm.errors import AmoBadResponse, AmoNotFound
 from integrations.amocrm.pacing import Pacer
 from integrations.amocrm.query import QueryValue, encode_query
+from integrations.amocrm.transport import OnRequest, Requester, RetryPolicy
 from integrations.amocrm.values import NewTask, TaskPatch, Webhook
 from integrations.amocrm.wire import (
     WireAccount,
@@ -49,11 +32,6 @@ from integrations.amocrm.wire import (
     WireWebhook,
     WireWritten,
 )
-
-log = logging.getLogger(__name__)
-
-OnRequest = Callable[[str, str, int], None]
-"""``(method, path_template, status)`` after every attempt; status 0 when no answer came."""
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -102,18 +80,19 @@ class AmoClient:
         backoff_max_s: float = 30.0,
         on_request: OnRequest | None = None,
     ) -> None:
-        if max_read_attempts < 1:
-            raise ValueError("max_read_attempts must be at least 1")
+        """``max_read_attempts`` bounds every retried request (writes retry only 429s and
+        failed connects); ``backoff_max_s`` is also the longest ``Retry-After`` waited out."""
         self._base = base_url.rstrip("/")
-        self._auth = auth
-        self._pacer = pacer
         self._owns_http = http is None
         self._http = http if http is not None else default_http()
-        self._max_attempts = max_read_attempts
-        self._backoff_base = backoff_base_s
-        self._backoff_max = backoff_max_s
-        self._on_request = on_request
-        self._rng = random.Random()
+        policy = RetryPolicy(
+            max_attempts=max_read_attempts,
+            backoff_base_s=backoff_base_s,
+            backoff_max_s=backoff_max_s,
+        )
+        self._requester = Requester(
+            base_url, auth=auth, pacer=pacer, http=self._http, policy=policy, on_request=on_request
+        )
 
     def __repr__(self) -> str:
         return f"AmoClient({self._base!r})"
@@ -137,7 +116,7 @@ class AmoClient:
 
     async def account(self) -> Account:
         path = "/api/v4/account"
-        response = await self._request(
+        response = await self._requester.request(
             "GET", path, f"{path}?{encode_query({'with': ACCOUNT_WITH})}"
         )
         return self._parse(response, WireAccount, "GET", path).to_domain()
@@ -264,7 +243,9 @@ class AmoClient:
         if not body:
             raise ValueError(f"TaskPatch for task {patch.id} sets no field")
         template = "/api/v4/tasks/{id}"
-        response = await self._request("PATCH", template, f"/api/v4/tasks/{patch.id}", body)
+        response = await self._requester.request(
+            "PATCH", template, f"/api/v4/tasks/{patch.id}", body
+        )
         return self._parse(response, WireWritten, "PATCH", template).updated_at or 0
 
     async def update_tasks(self, patches: Sequence[TaskPatch]) -> list[int]:
@@ -276,20 +257,22 @@ class AmoClient:
         updated: dict[int, int] = {}
         for chunk in _chunks(patches, WRITE_BATCH):
             body = [p.wire_body(with_id=True) for p in chunk]
-            response = await self._request("PATCH", path, path, body)
+            response = await self._requester.request("PATCH", path, path, body)
             for item in self._written(response, "tasks", "PATCH", path):
                 updated[item.id] = item.updated_at or 0
         return [updated.get(p.id, 0) for p in patches]
 
     async def create_task(self, task: NewTask) -> int:
         path = "/api/v4/tasks"
-        response = await self._request("POST", path, path, [task.wire_body()])
+        response = await self._requester.request("POST", path, path, [task.wire_body()])
         return self._first_id(self._written(response, "tasks", "POST", path), "POST", path)
 
     async def add_lead_note(self, lead_id: int, text: str, *, note_type: str = "common") -> int:
         template = "/api/v4/leads/{id}/notes"
         body = [{"note_type": note_type, "params": {"text": text}}]
-        response = await self._request("POST", template, f"/api/v4/leads/{lead_id}/notes", body)
+        response = await self._requester.request(
+            "POST", template, f"/api/v4/leads/{lead_id}/notes", body
+        )
         written = self._written(response, "notes", "POST", template)
         return self._first_id(written, "POST", template)
 
@@ -301,14 +284,14 @@ class AmoClient:
             "settings": list(settings),
             "sort": DEFAULT_WEBHOOK_SORT,
         }
-        response = await self._request("POST", path, path, body)
+        response = await self._requester.request("POST", path, path, body)
         return self._parse(response, WireWebhook, "POST", path).to_domain()
 
     async def delete_webhook(self, destination: str) -> bool:
         """Unsubscribe ``destination``; False if it was not registered."""
         path = "/api/v4/webhooks"
         try:
-            await self._request("DELETE", path, path, {"destination": destination})
+            await self._requester.request("DELETE", path, path, {"destination": destination})
         except AmoNotFound:
             return False
         return True
@@ -328,7 +311,7 @@ class AmoClient:
     async def _one(self, template: str, path: str, model: type[M]) -> M | None:
         """A single entity, or None for an unknown id (amoCRM answers 204, or 404)."""
         try:
-            response = await self._request("GET", template, path)
+            response = await self._requester.request("GET", template, path)
         except AmoNotFound:
             return None
         if response.status_code == 204:
@@ -345,7 +328,7 @@ class AmoClient:
         items: list[M] = []
         while target is not None and target not in seen:
             seen.add(target)  # a link loop ends the walk rather than spinning
-            response = await self._request("GET", path, target)
+            response = await self._requester.request("GET", path, target)
             if response.status_code == 204:
                 break
             page = self._parse(response, WirePage, "GET", path)
@@ -385,72 +368,3 @@ class AmoClient:
                 status=response.status_code,
                 request_id=response.headers.get("x-request-id"),
             ) from None
-
-    async def _request(
-        self, method: str, template: str, target: str, body: object = None
-    ) -> httpx.Response:
-        """One logical request with the retry policy of the module docstring; a 2xx answer."""
-        is_read = method == "GET"
-        token = await self._auth.access_token()
-        reauthorized = False
-        attempt = 0
-        while True:
-            attempt += 1
-            await self._pacer.wait_turn()
-            try:
-                response = await self._http.request(
-                    method,
-                    self._base + target,
-                    headers={
-                        "Authorization": f"Bearer {token}",
-                        "Accept": "application/hal+json, application/json",
-                    },
-                    json=body,
-                )
-            except httpx.TransportError as exc:
-                self._report(method, template, 0)
-                lost = transport_error(exc, method, template)
-                if (is_read or not lost.maybe_applied) and attempt < self._max_attempts:
-                    await self._pause(lost, attempt, None)
-                    continue
-                raise lost from exc
-            self._report(method, template, response.status_code)
-            if response.is_success:
-                return response
-            if response.status_code == 401 and not reauthorized:
-                reauthorized = True
-                fresh = await self._auth.on_unauthorized(token)
-                if fresh is not None:
-                    token = fresh
-                    attempt -= 1  # the retry with a new token is not a failure of amoCRM
-                    continue
-            error = error_from_response(response, method, template)
-            if self._retryable(error, is_read) and attempt < self._max_attempts:
-                retry_after = error.retry_after if isinstance(error, AmoRateLimited) else None
-                if retry_after is None or retry_after <= self._backoff_max:
-                    await self._pause(error, attempt, retry_after)
-                    continue
-            raise error
-
-    @staticmethod
-    def _retryable(error: AmoError, is_read: bool) -> bool:
-        if isinstance(error, AmoRateLimited):
-            return True  # refused before processing: safe for writes too
-        return is_read and isinstance(error, AmoServerError | AmoTransportError)
-
-    async def _pause(self, error: AmoError, attempt: int, retry_after: float | None) -> None:
-        if retry_after is not None:
-            delay = retry_after
-        else:
-            ceiling = min(self._backoff_max, self._backoff_base * 2 ** (attempt - 1))
-            delay = ceiling / 2 + self._rng.uniform(0, ceiling / 2)  # jitter spreads retriers
-        log.info("amoCRM: %s; attempt %d, retrying in %.2fs", error, attempt, delay)
-        await asyncio.sleep(delay)
-
-    def _report(self, method: str, template: str, status: int) -> None:
-        if self._on_request is None:
-            return
-        try:
-            self._on_request(method, template, status)
-        except Exception:  # a metrics bug must not turn an applied write into a failure
-            log.exception("amoCRM on_request callback failed")

@@ -331,7 +331,8 @@ class AccountActions:
             self._check_entity(*edit.entity)
             task = replace(task, entity_type=edit.entity[0], entity_id=edit.entity[1])
         if edit.result_text is not None and edit.result_text != old.result_text:
-            task = replace(task, result_text=edit.result_text, result_note_id=state.next_id("note"))
+            note_id = state.next_id("note")
+            task = replace(task, result_text=edit.result_text, result_note_id=note_id)
         if task == old:
             return old
         actor = self._actor(by_user)

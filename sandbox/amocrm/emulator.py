@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import secrets
 import time
 import uuid
@@ -68,6 +67,10 @@ class AmoEmulator:
     # -- account identity --
 
     @property
+    def clock(self) -> Callable[[], float]:
+        return self._clock
+
+    @property
     def account_id(self) -> int:
         return self._state.account_id
 
@@ -130,7 +133,8 @@ class AmoEmulator:
 
     @asynccontextmanager
     async def serve(self, host: str = "127.0.0.1", port: int = 0) -> AsyncIterator[str]:
-        runner = web.AppRunner(self.make_app(), access_log=None)
+        # Stopping must not wait out a "slow" or "timeout" fault that is still sleeping.
+        runner = web.AppRunner(self.make_app(), access_log=None, shutdown_timeout=0.5)
         await runner.setup()
         try:
             site = web.TCPSite(runner, host, port)
@@ -139,7 +143,7 @@ class AmoEmulator:
             shown_host = f"[{host}]" if ":" in host else host
             self._served_url = f"http://{shown_host}:{bound_port}"
             self._wire.base_url = self._served_url
-            self._hooks.attach(asyncio.get_running_loop())
+            self._hooks.attach()
             yield self._served_url
         finally:
             await self._hooks.aclose()
@@ -320,6 +324,15 @@ class AmoEmulator:
     @webhook_retry_delays_s.setter
     def webhook_retry_delays_s(self, delays: tuple[float, ...]) -> None:
         self._hooks.retry_delays_s = tuple(delays)
+
+    @property
+    def webhook_timeout_s(self) -> float:
+        """How long a delivery waits for the receiver (amoCRM: 2 s)."""
+        return self._hooks.timeout_s
+
+    @webhook_timeout_s.setter
+    def webhook_timeout_s(self, seconds: float) -> None:
+        self._hooks.timeout_s = seconds
 
     @property
     def webhook_deliveries(self) -> list[WebhookDelivery]:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, replace
-from typing import Literal, get_args
+from typing import Literal, cast, get_args
 
 from aiohttp import web
 
-from sandbox.amocrm.problems import problem
+from sandbox.amocrm.problems import problem, title_of
 
 FaultKind = Literal["429", "500", "503", "slow", "timeout", "html403"]
 
@@ -17,8 +17,6 @@ _NGINX_403 = (
     "<center><h1>403 Forbidden</h1></center>\r\n<hr><center>nginx</center>\r\n"
     "</body>\r\n</html>\r\n"
 )
-_TITLES = {429: "Too Many Requests", 500: "Internal Server Error", 503: "Service Unavailable",
-           504: "Gateway Time-out"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,8 +45,7 @@ class Faults:
             raise ValueError(f"unknown fault kind {kind!r}; one of {get_args(FaultKind)}")
         if count < 1 or delay_s < 0:
             raise ValueError("count must be >= 1 and delay_s >= 0")
-        fault_kind: FaultKind = kind  # type: ignore[assignment]  # checked just above
-        self._pending.append(Fault(fault_kind, count, delay_s, path_prefix, non_json))
+        self._pending.append(Fault(cast(FaultKind, kind), count, delay_s, path_prefix, non_json))
 
     def clear(self) -> None:
         self._pending.clear()
@@ -71,9 +68,9 @@ class Faults:
 
 def _error(status: int, non_json: bool) -> web.Response:
     if non_json:
-        text = f"<html><body><h1>{status} {_TITLES[status]}</h1></body></html>"
+        text = f"<html><body><h1>{status} {title_of(status)}</h1></body></html>"
         return web.Response(status=status, text=text, content_type="text/html")
-    return problem(status, _TITLES[status])
+    return problem(status, title_of(status))
 
 
 async def apply_fault(fault: Fault) -> web.Response | None:

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
+
 from sandbox.amocrm.records import Lead, Task
 
 # Webhooks number entity types where the API names them (reference §6).
-_ELEMENT_TYPES = {"contacts": "1", "leads": "2", "companies": "3", "customers": "12"}
+_ELEMENT_TYPES: Mapping[str, str] = MappingProxyType(
+    {"contacts": "1", "leads": "2", "companies": "3", "customers": "12"}
+)
 
 
 def lead_fields(lead: Lead, account_id: int) -> dict[str, str]:
@@ -50,9 +55,10 @@ def task_fields(task: Task, account_id: int, *, closed_now: bool = False) -> dic
         "complete_till": str(task.complete_till),
         "account_id": str(account_id),
     }
-    if task.entity_id is not None and task.entity_type in _ELEMENT_TYPES:
+    element_type = _ELEMENT_TYPES.get(task.entity_type or "")
+    if task.entity_id is not None and element_type is not None:
         fields["element_id"] = str(task.entity_id)
-        fields["element_type"] = _ELEMENT_TYPES[task.entity_type]
+        fields["element_type"] = element_type
     if closed_now:
         fields["action_close"] = "1"
     if task.result_text is not None:

@@ -37,7 +37,7 @@ async def gate(request: web.Request, handler: Handler) -> web.StreamResponse:
         RequestRecord(
             method=request.method,
             path=request.path,
-            query=request.query_string,
+            query=request.rel_url.raw_query_string,
             status=response.status,
             at=arrived,
             body=body,

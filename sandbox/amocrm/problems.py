@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 from aiohttp import web
@@ -14,7 +15,7 @@ from sandbox.amocrm.records import JsonDict
 HAL = "application/hal+json"
 PROBLEM = "application/problem+json"
 
-_TITLES = {
+_TITLES: Mapping[int, str] = MappingProxyType({
     400: "Bad Request",
     401: "Unauthorized",
     402: "Payment Required",
@@ -25,15 +26,20 @@ _TITLES = {
     500: "Internal Server Error",
     503: "Service Unavailable",
     504: "Gateway Time-out",
-}
+})
 
 
-def _dumps(body: Any) -> str:
-    return json.dumps(body, ensure_ascii=False)
+def title_of(status: int) -> str:
+    return _TITLES.get(status, "Error")
+
+
+def _dumps(body: Any) -> bytes:
+    # Bytes, so aiohttp sends the bare media type as amoCRM does (no "; charset=").
+    return json.dumps(body, ensure_ascii=False).encode()
 
 
 def hal(body: Any, status: int = 200) -> web.Response:
-    return web.Response(status=status, text=_dumps(body), content_type=HAL)
+    return web.Response(status=status, body=_dumps(body), content_type=HAL)
 
 
 def no_content() -> web.Response:
@@ -43,12 +49,12 @@ def no_content() -> web.Response:
 
 def problem(status: int, detail: str, *, title: str | None = None) -> web.Response:
     body = {
-        "title": title or _TITLES.get(status, "Error"),
+        "title": title or title_of(status),
         "type": f"https://httpstatus.es/{status}",
         "status": status,
         "detail": detail,
     }
-    return web.Response(status=status, text=_dumps(body), content_type=PROBLEM)
+    return web.Response(status=status, body=_dumps(body), content_type=PROBLEM)
 
 
 def unauthorized() -> web.Response:
@@ -78,7 +84,7 @@ def validation_failed(items: Sequence[tuple[str, Sequence[FieldError]]]) -> web.
         "status": 400,
         "detail": "Request validation failed",
     }
-    return web.Response(status=400, text=_dumps(body), content_type=PROBLEM)
+    return web.Response(status=400, body=_dumps(body), content_type=PROBLEM)
 
 
 def oauth_problem(hint: str, status: int = 400) -> web.Response:
@@ -89,4 +95,4 @@ def oauth_problem(hint: str, status: int = 400) -> web.Response:
         "status": status,
         "detail": "В запросе отсутствует ряд параметров или параметры невалидны",
     }
-    return web.Response(status=status, text=_dumps(body), content_type=PROBLEM)
+    return web.Response(status=status, body=_dumps(body), content_type=PROBLEM)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from itertools import count
+from types import MappingProxyType
 
 from sandbox.amocrm.records import (
     Event,
@@ -21,7 +22,7 @@ from sandbox.amocrm.records import (
 _CROCKFORD = "0123456789abcdefghjkmnpqrstvwxyz"
 
 # First id of each sequence: distinct ranges make a mixed-up id obvious in a failing test.
-_ID_STARTS = {
+_ID_STARTS: Mapping[str, int] = MappingProxyType({
     "user": 8_000_001,
     "group": 300_001,
     "pipeline": 5_000_001,
@@ -31,7 +32,7 @@ _ID_STARTS = {
     "note": 70_000_001,
     "webhook": 1,
     "event": 1,
-}
+})
 
 
 def _base32(value: int, width: int) -> str:

@@ -115,12 +115,12 @@ class WebhookDispatcher:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    def attach(self, loop: asyncio.AbstractEventLoop) -> None:
-        """Deliver on `loop` from now on (called when the emulator starts serving)."""
-        self._loop = loop
+    def attach(self) -> None:
+        """Deliver on the running loop from now on (called when the emulator starts serving)."""
+        self._loop = asyncio.get_running_loop()
         waiting, self._waiting = self._waiting, []
         for job in waiting:
-            loop.call_soon(self._spawn, job)
+            self._spawn(job)
 
     async def drain(self) -> None:
         """Return once every queued attempt, retries included, has finished."""

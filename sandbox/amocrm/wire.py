@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from datetime import UTC, datetime
+from types import MappingProxyType
 from zoneinfo import ZoneInfo
 
 from sandbox.amocrm.records import (
@@ -21,8 +22,7 @@ from sandbox.amocrm.records import (
 )
 from sandbox.amocrm.state import AccountState
 
-_TASK_TYPE_COLORS = {1: None, 2: None}
-_EVENT_ENTITY_PATHS = {"lead": "leads", "task": "tasks"}
+_EVENT_ENTITY_PATHS: Mapping[str, str] = MappingProxyType({"lead": "leads", "task": "tasks"})
 
 
 class Wire:
@@ -244,8 +244,7 @@ class Wire:
             embedded["users_groups"] = [self.group(g) for g in state.groups.values()]
         if "task_types" in with_:
             embedded["task_types"] = [
-                {"id": tid, "name": name, "color": _TASK_TYPE_COLORS[tid], "icon_id": None,
-                 "code": code}
+                {"id": tid, "name": name, "color": None, "icon_id": None, "code": code}
                 for tid, name, code in TASK_TYPES
             ]
         if "datetime_settings" in with_:

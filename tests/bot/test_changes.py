@@ -11,9 +11,8 @@ DEAL = Deal(id=5, name="Big", status_id=10, pipeline_id=1, responsible_user_id=1
 
 
 def hint(kind: str, **fields: object) -> EntityHint:
-    return EntityHint(
-        kind=kind, id=5 if kind == "deal" else 7, source=HintSource.WEBHOOK, **fields
-    )  # type: ignore[arg-type]
+    data = {"kind": kind, "id": 5 if kind == "deal" else 7, "source": HintSource.WEBHOOK, **fields}
+    return EntityHint.model_validate(data)
 
 
 def kinds(events: list) -> list[CrmEventKind]:  # type: ignore[type-arg]

@@ -36,7 +36,7 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path, redis_server_url: 
 def make_settings(amo: AmoEmulator, store_url: str, redis_prefix: str) -> Callable[..., Settings]:
     def make(**amocrm: Any) -> Settings:
         return Settings(
-            _env_file=None,  # type: ignore[call-arg]
+            _env_file=None,
             amocrm=AmoCrmSettings(
                 base_url=amo.base_url,
                 long_lived_token=amo.long_lived_token,

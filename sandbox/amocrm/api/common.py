@@ -25,7 +25,7 @@ class BadBody(Exception):
 
 
 def query_of(request: web.Request) -> JsonDict:
-    return parse_query(request.query_string)
+    return parse_query(request.rel_url.raw_query_string)
 
 
 def answers_query_errors(handler: Handler) -> Handler:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
 from aiohttp import web
@@ -24,7 +26,9 @@ NOTE_TYPES = (
     "attachment",
 )
 # The params each type must carry (other types are stored as sent).
-_REQUIRED_PARAMS = {"common": ("text",), "service_message": ("service", "text")}
+_REQUIRED_PARAMS: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {"common": ("text",), "service_message": ("service", "text")}
+)
 
 
 def _item_errors(ctx: EmulatorContext, item: Any, lead_id: int | None) -> list[FieldError]:

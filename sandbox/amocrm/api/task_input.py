@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 from sandbox.amocrm.actions import ENTITY_TYPES, TaskEdit
@@ -13,7 +14,7 @@ from sandbox.amocrm.state import AccountState
 
 MAX_BATCH = 250
 
-_TYPE_NAMES = {int: "int", str: "string", bool: "bool"}
+_TYPE_NAMES: Mapping[type, str] = MappingProxyType({int: "int", str: "string", bool: "bool"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,7 +145,8 @@ def parse_batch(
 ) -> tuple[list[TaskInput], Sequence[tuple[str, Sequence[FieldError]]]]:
     """All items, or the errors of every failing one (nothing is applied if any fails)."""
     if not isinstance(body, list) or not body:
-        return [], [("0", [FieldError("InvalidType", "", "Request body must be a non-empty array.")])]
+        error = FieldError("InvalidType", "", "Request body must be a non-empty array.")
+        return [], [("0", [error])]
     if len(body) > MAX_BATCH:
         return [], [("0", [FieldError("TooMany", "", f"At most {MAX_BATCH} items per request.")])]
     inputs: list[TaskInput] = []

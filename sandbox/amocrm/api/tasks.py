@@ -95,7 +95,8 @@ async def create_tasks(request: web.Request) -> web.StreamResponse:
     created: list[JsonDict] = []
     for item in inputs:
         edit = item.edit
-        assert edit.text is not None and edit.complete_till is not None  # required above
+        assert edit.text is not None
+        assert edit.complete_till is not None
         entity_type, entity_id = edit.entity if edit.entity else (None, None)
         task_id = ctx.actions.add_task(
             edit.text,

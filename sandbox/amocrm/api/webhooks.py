@@ -56,7 +56,8 @@ async def save_hook(request: web.Request) -> web.StreamResponse:
         errors.append(FieldError("TooMany", "destination", f"At most {MAX_HOOKS} webhooks."))
     if errors:
         return validation_failed([("0", errors)])
-    assert isinstance(destination, str) and isinstance(settings, list)
+    assert isinstance(destination, str)
+    assert isinstance(settings, list)
     hook = ctx.actions.save_webhook(destination, settings, sort, by_user=user_of(request))
     return hal(ctx.wire.webhook(hook))
 

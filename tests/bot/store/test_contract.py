@@ -159,7 +159,7 @@ async def test_it_keeps_data_across_close_and_reopen(open_backend: Opener) -> No
     first = await open_backend()
     await first.save_tokens("amocrm", tokens)
     await first.set_cursor("events", "42")
-    assert await first.apply_change(put_task(a_task(7), None, an_event("e1")))
+    assert await first.apply_change(put_task(a_task(7), None, an_event("e1"))) is not None
     await first.put_due("reminders", "r1", 10.0, "p")
     await first.close()
     await first.close()  # closing twice is harmless
@@ -279,9 +279,9 @@ async def test_it_has_no_entity_until_one_is_applied(store: Store) -> None:
 
 
 async def test_it_caches_a_new_entity_when_the_caller_read_nothing(store: Store) -> None:
-    assert await store.apply_change(put_task(a_task(1, text="call"), None))
+    assert await store.apply_change(put_task(a_task(1, text="call"), None)) is not None
     deal_change = EntityChange(kind="deal", id=5, expected_rev=None, new=a_deal(5, price=900))
-    assert await store.apply_change(deal_change)
+    assert await store.apply_change(deal_change) is not None
 
     task = await store.get_task(1)
     deal = await store.get_deal(5)
@@ -295,7 +295,7 @@ async def test_it_replaces_an_entity_when_the_read_revision_still_holds(store: S
     await store.apply_change(put_task(a_task(1, text="v1"), None))
     rev1 = await rev_of_task(store, 1)
 
-    assert await store.apply_change(put_task(a_task(1, text="v2"), rev1))
+    assert await store.apply_change(put_task(a_task(1, text="v2"), rev1)) is not None
 
     cached = await store.get_task(1)
     assert cached is not None
@@ -309,7 +309,7 @@ async def test_it_refuses_a_change_based_on_a_stale_revision(store: Store) -> No
     await store.apply_change(put_task(a_task(1, text="v2"), rev1, an_event("e2")))
     rev2 = await rev_of_task(store, 1)
 
-    assert not await store.apply_change(put_task(a_task(1, text="v3"), rev1, an_event("e3")))
+    assert await store.apply_change(put_task(a_task(1, text="v3"), rev1, an_event("e3"))) is None
 
     cached = await store.get_task(1)
     assert cached is not None
@@ -320,7 +320,7 @@ async def test_it_refuses_a_change_based_on_a_stale_revision(store: Store) -> No
 async def test_it_refuses_to_create_what_is_already_cached(store: Store) -> None:
     await store.apply_change(put_task(a_task(1, text="v1"), None))
 
-    assert not await store.apply_change(put_task(a_task(1, text="v2"), None, an_event("e")))
+    assert await store.apply_change(put_task(a_task(1, text="v2"), None, an_event("e"))) is None
 
     cached = await store.get_task(1)
     assert cached is not None
@@ -329,7 +329,7 @@ async def test_it_refuses_to_create_what_is_already_cached(store: Store) -> None
 
 
 async def test_it_refuses_a_change_to_a_revision_that_is_not_cached(store: Store) -> None:
-    assert not await store.apply_change(put_task(a_task(1), 1, an_event("e")))
+    assert await store.apply_change(put_task(a_task(1), 1, an_event("e"))) is None
 
     assert await store.get_task(1) is None
     assert await event_keys(store) == []
@@ -342,12 +342,15 @@ async def test_it_removes_an_entity_when_the_change_holds_none(store: Store) -> 
     assert deal is not None
 
     remove_task = EntityChange(
-        kind="task", id=1, expected_rev=await rev_of_task(store, 1), new=None,
+        kind="task",
+        id=1,
+        expected_rev=await rev_of_task(store, 1),
+        new=None,
         events=(an_event("deleted"),),
     )
     remove_deal = EntityChange(kind="deal", id=1, expected_rev=deal.rev, new=None)
-    assert await store.apply_change(remove_task)
-    assert await store.apply_change(remove_deal)
+    assert await store.apply_change(remove_task) is not None
+    assert await store.apply_change(remove_deal) is not None
 
     assert await store.get_task(1) is None
     assert await store.get_deal(1) is None
@@ -357,7 +360,7 @@ async def test_it_removes_an_entity_when_the_change_holds_none(store: Store) -> 
 async def test_it_accepts_removing_what_it_never_held(store: Store) -> None:
     gone = EntityChange(kind="task", id=1, expected_rev=None, new=None, events=(an_event("d"),))
 
-    assert await store.apply_change(gone)
+    assert await store.apply_change(gone) is not None
 
     assert await store.get_task(1) is None
     assert await event_keys(store) == ["d"]
@@ -371,15 +374,16 @@ async def test_it_never_reuses_a_revision_after_a_removal(store: Store) -> None:
 
     # A replica that read the old entity cannot overwrite the new one.
     assert await rev_of_task(store, 1) != old_rev
-    assert not await store.apply_change(put_task(a_task(1, text="stale"), old_rev))
+    assert await store.apply_change(put_task(a_task(1, text="stale"), old_rev)) is None
 
 
 async def test_it_keeps_tasks_and_deals_with_the_same_id_apart(store: Store) -> None:
     await store.apply_change(put_task(a_task(3), None))
 
     assert await store.get_deal(3) is None
-    assert await store.apply_change(
-        EntityChange(kind="deal", id=3, expected_rev=None, new=a_deal(3))
+    assert (
+        await store.apply_change(EntityChange(kind="deal", id=3, expected_rev=None, new=a_deal(3)))
+        is not None
     )
     assert await store.get_task(3) is not None
 
@@ -410,7 +414,9 @@ async def test_it_lists_open_tasks_by_deadline(store: Store) -> None:
     # Completed tasks and deals are not listed; equal deadlines come in id order.
     assert [t.id for t in await store.list_open_tasks()] == [9, 10, 1]
     assert await store.list_open_tasks() == [
-        a_task(9, user=10, till=100), a_task(10, user=20, till=100), a_task(1, user=10, till=300)
+        a_task(9, user=10, till=100),
+        a_task(10, user=20, till=100),
+        a_task(1, user=10, till=300),
     ]
 
 
@@ -490,10 +496,13 @@ async def test_it_journals_an_event_key_only_once(store: Store) -> None:
     await store.apply_change(put_task(a_task(1, text="v1"), None, an_event("t1:v1")))
     rev = await rev_of_task(store, 1)
 
-    # The entity is still written; only the already journaled event is skipped.
-    assert await store.apply_change(
+    # The entity is still written; only the already journaled event is skipped, and only the
+    # new one is returned for the caller to act on.
+    journaled = await store.apply_change(
         put_task(a_task(1, text="v2"), rev, an_event("t1:v1"), an_event("t1:v2"))
     )
+    assert journaled is not None
+    assert [e.key for e in journaled] == ["t1:v2"]
 
     assert await event_keys(store) == ["t1:v1", "t1:v2"]
     cached = await store.get_task(1)
@@ -556,12 +565,11 @@ async def test_it_claims_due_items_earliest_first_up_to_the_limit(store: Store) 
     second = await store.claim_due("q", 30.0, 10, 60)
 
     assert [(i.item_id, i.due_at, i.payload) for i in first] == [
-        ("b", 10.0, "pb"), ("c", 20.5, "pc")
+        ("b", 10.0, "pb"),
+        ("c", 20.5, "pc"),
     ]
     # Due exactly at ``now`` counts as due; the later item stays.
-    assert [(i.item_id, i.due_at, i.payload, i.queue) for i in second] == [
-        ("a", 30.0, "pa", "q")
-    ]
+    assert [(i.item_id, i.due_at, i.payload, i.queue) for i in second] == [("a", 30.0, "pa", "q")]
     assert await store.claim_due("q", 30.0, 10, 60) == []
 
 
@@ -709,9 +717,9 @@ async def test_it_hands_each_due_item_to_one_of_two_concurrent_claimers(
     claimed = [item for batch in results for item in batch]
 
     assert sorted(i.item_id for i in claimed) == sorted(ids)
-    done = await asyncio.gather(*(
-        (a if n % 2 else b).complete_due(item) for n, item in enumerate(claimed)
-    ))
+    done = await asyncio.gather(
+        *((a if n % 2 else b).complete_due(item) for n, item in enumerate(claimed))
+    )
     assert all(done)
     assert await a.count_due("q") == 0
 
@@ -724,15 +732,21 @@ async def test_it_lets_exactly_one_of_concurrent_same_revision_changes_win(
     rev = await rev_of_task(b, 1)
 
     # Every contender saw the same hint, so all carry its event; each adds one of its own.
-    results = await asyncio.gather(*(
-        (a if n % 2 else b).apply_change(
-            put_task(a_task(1, text=f"by {n}"), rev, an_event("t1:v2"), an_event(f"own {n}"))
+    results = await asyncio.gather(
+        *(
+            (a if n % 2 else b).apply_change(
+                put_task(a_task(1, text=f"by {n}"), rev, an_event("t1:v2"), an_event(f"own {n}"))
+            )
+            for n in range(10)
         )
-        for n in range(10)
-    ))
+    )
 
-    assert results.count(True) == 1
-    winner = results.index(True)
+    winners = [n for n, result in enumerate(results) if result is not None]
+    assert len(winners) == 1
+    [winner] = winners
+    journaled = results[winner]
+    assert journaled is not None
+    assert [e.key for e in journaled] == ["t1:v2", f"own {winner}"]
     assert await event_keys(a) == ["t1:v2", f"own {winner}"]
     cached = await b.get_task(1)
     assert cached is not None
@@ -744,14 +758,16 @@ async def test_it_lets_exactly_one_of_concurrent_creations_win(
 ) -> None:
     a, b = two_stores
 
-    results = await asyncio.gather(*(
-        (a if n % 2 else b).apply_change(
-            put_task(a_task(1, text=f"by {n}"), None, an_event("t1:created"))
+    results = await asyncio.gather(
+        *(
+            (a if n % 2 else b).apply_change(
+                put_task(a_task(1, text=f"by {n}"), None, an_event("t1:created"))
+            )
+            for n in range(10)
         )
-        for n in range(10)
-    ))
+    )
 
-    assert results.count(True) == 1
+    assert sum(result is not None for result in results) == 1
     assert await event_keys(b) == ["t1:created"]
     assert len(await a.list_open_tasks()) == 1
 
@@ -761,9 +777,9 @@ async def test_it_grants_a_contested_lease_to_exactly_one_owner(
 ) -> None:
     a, b = two_stores
 
-    results = await asyncio.gather(*(
-        (a if n % 2 else b).acquire_lease("token-refresh", f"owner-{n}", 30) for n in range(10)
-    ))
+    results = await asyncio.gather(
+        *((a if n % 2 else b).acquire_lease("token-refresh", f"owner-{n}", 30) for n in range(10))
+    )
 
     assert results.count(True) == 1
 
@@ -787,9 +803,9 @@ async def test_it_spaces_slots_reserved_from_two_instances(
     interval = 5.0
 
     started = time.monotonic()
-    waits = await asyncio.gather(*(
-        (a if n % 2 else b).reserve_slot("amocrm", interval) for n in range(20)
-    ))
+    waits = await asyncio.gather(
+        *((a if n % 2 else b).reserve_slot("amocrm", interval) for n in range(20))
+    )
     spread = time.monotonic() - started
 
     # Slot = (moment of the call) + wait, and every call happened within ``spread``; so the
@@ -806,9 +822,9 @@ async def test_it_marks_a_key_seen_once_under_concurrency(
 ) -> None:
     a, b = two_stores
 
-    results = await asyncio.gather(*(
-        (a if n % 2 else b).mark_seen("amocrm:event:42", 60) for n in range(20)
-    ))
+    results = await asyncio.gather(
+        *((a if n % 2 else b).mark_seen("amocrm:event:42", 60) for n in range(20))
+    )
 
     assert results.count(True) == 1
 
@@ -831,9 +847,10 @@ async def test_it_stays_usable_after_cancelled_calls(two_stores: tuple[Store, St
     await asyncio.wait_for(a.put_due("q", "after-a", 10.0), 5)
     await asyncio.wait_for(b.put_due("q", "after-b", 10.0), 5)
     assert await a.count_due("q") == 12
-    assert len(await b.claim_due("q", 20.0, 100, 60)) + len(
-        await a.claim_due("q", 20.0, 100, 60)
-    ) >= 2
+    assert (
+        len(await b.claim_due("q", 20.0, 100, 60)) + len(await a.claim_due("q", 20.0, 100, 60))
+        >= 2
+    )
 
 
 # --- opening -----------------------------------------------------------------------------------
@@ -882,8 +899,9 @@ async def test_it_keeps_every_redis_key_under_its_prefix(
     before = {key async for key in client.scan_iter()}
     store = await RedisStore.open(redis_server_url, key_prefix=redis_prefix)
     try:
-        await store.save_tokens("amocrm", OAuthTokens(access_token="a", refresh_token="r",
-                                                      expires_at=1))
+        await store.save_tokens(
+            "amocrm", OAuthTokens(access_token="a", refresh_token="r", expires_at=1)
+        )
         await store.set_cursor("events", "1")
         await store.acquire_lease("sync", "a", 30)
         await store.reserve_slot("amocrm", 1)
@@ -896,9 +914,21 @@ async def test_it_keeps_every_redis_key_under_its_prefix(
         # Keys of tests running beside this one, on a shared server, carry their own "test:".
         assert {k for k in new if not k.startswith("test:")} == set()
         assert {k.removeprefix(redis_prefix) for k in new if k.startswith(redis_prefix)} == {
-            "tokens:amocrm", "cursor:events", "lease:sync", "slot:amocrm", "seen:e1",
-            "task:1", "deal:2", "rev", "open:all", "open:user:10",
-            "events", "events:keys", "events:seq", "due:q", "dueitems:q",
+            "tokens:amocrm",
+            "cursor:events",
+            "lease:sync",
+            "slot:amocrm",
+            "seen:e1",
+            "task:1",
+            "deal:2",
+            "rev",
+            "open:all",
+            "open:user:10",
+            "events",
+            "events:keys",
+            "events:seq",
+            "due:q",
+            "dueitems:q",
         }
     finally:
         await store.close()

@@ -7,12 +7,13 @@ import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
+from urllib.parse import unquote
 
 import httpx
 import pytest
 
 from bot.clock import SystemClock
-from bot.domain import OAuthTokens
+from bot.domain import OAuthTokens, Right
 from bot.store.protocol import Store
 from bot.store.redis import RedisStore
 from bot.store.sqlite import SqliteStore
@@ -28,16 +29,25 @@ from integrations.amocrm import (
     StorePacer,
     TaskPatch,
 )
-from sandbox.amocrm import AmoEmulator, seed_demo_account
+from sandbox.amocrm import AmoEmulator, DemoIds, seed_demo_account
 
 StoreFactory = Callable[[], Awaitable[Store]]
 
 
 @pytest.fixture
-def emu() -> AmoEmulator:
+def seeded() -> tuple[AmoEmulator, DemoIds]:
     emulator = AmoEmulator(subdomain="demo", rate_limit_per_s=7.0)
-    seed_demo_account(emulator)
-    return emulator
+    return emulator, seed_demo_account(emulator)
+
+
+@pytest.fixture
+def emu(seeded: tuple[AmoEmulator, DemoIds]) -> AmoEmulator:
+    return seeded[0]
+
+
+@pytest.fixture
+def demo(seeded: tuple[AmoEmulator, DemoIds]) -> DemoIds:
+    return seeded[1]
 
 
 @pytest.fixture
@@ -76,70 +86,97 @@ async def amo(
 # --- reads ------------------------------------------------------------------------------------
 
 
-async def test_every_read_returns_the_seeded_account(amo: AmoClient, emu: AmoEmulator) -> None:
+async def test_every_read_returns_the_seeded_account(
+    amo: AmoClient, emu: AmoEmulator, demo: DemoIds
+) -> None:
     account = await amo.account()
-    assert account.subdomain == "demo"
+    assert (account.id, account.subdomain, account.name) == (emu.account_id, "demo", "Demo Sales")
     assert account.timezone == "Europe/Moscow"
+    assert account.current_user_id == demo.admin
     assert {t.code for t in account.task_types} >= {"FOLLOW_UP", "MEETING"}
-    assert any(g.id == 0 for g in account.groups)
+    assert {g.id for g in account.groups} >= {0, demo.group_a, demo.group_b}
 
-    users = await amo.users()
-    assert users
-    assert any(u.rights.is_admin for u in users)
-    me = await amo.user(users[0].id)
-    assert me == users[0]
-    assert await amo.user(999) is None
+    users = {u.id: u for u in await amo.users()}
+    assert set(users) == set(demo.users)
+    assert users[demo.admin].rights.is_admin
+    ivan = users[demo.ivan]
+    assert (ivan.name, ivan.email, ivan.group_id) == (
+        "Ivan Petrov",
+        "ivan@demo.example",
+        demo.group_a,
+    )
+    assert (ivan.rights.leads_view, ivan.rights.tasks_edit) == (Right.OWN, Right.OWN)
+    assert users[demo.supervisor].rights.leads_view is Right.GROUP
+    assert users[demo.oleg].rights.tasks_edit is Right.DENIED
+    assert not users[demo.former].is_active
+    assert await amo.user(demo.ivan) == ivan
+    assert await amo.user(1) is None
 
-    pipelines = await amo.pipelines()
-    assert pipelines
-    assert any(p.is_main for p in pipelines)
-    assert all({142, 143} <= {s.id for s in p.statuses} for p in pipelines)
+    (pipeline,) = await amo.pipelines()
+    assert pipeline.id == demo.pipeline
+    assert pipeline.is_main
+    assert {s.id for s in pipeline.statuses} >= set(demo.statuses)
 
-    deals = await amo.leads()
-    assert deals
-    assert await amo.lead(deals[0].id) == deals[0]
+    deals = {d.id: d for d in await amo.leads()}
+    assert set(deals) == set(demo.leads)
+    acme = deals[demo.leads[0]]
+    assert (acme.price, acme.status_id, acme.responsible_user_id) == (
+        120_000,
+        demo.incoming,
+        demo.ivan,
+    )
+    assert await amo.lead(acme.id) == acme
     assert await amo.lead(1) is None
-    owner = deals[0].responsible_user_id
-    assert {d.responsible_user_id for d in await amo.leads(responsible_user_ids=[owner])} == {
-        owner
-    }
-    assert [d.id for d in await amo.leads(ids=[deals[0].id])] == [deals[0].id]
+    ivans = await amo.leads(responsible_user_ids=[demo.ivan])
+    assert {d.id for d in ivans} == set(demo.leads[:2])
+    assert [d.id for d in await amo.leads(ids=[acme.id])] == [acme.id]
 
-    tasks = await amo.tasks()
-    assert tasks
-    task = await amo.task(tasks[0].id)
-    assert task == tasks[0]
+    tasks = {t.id: t for t in await amo.tasks()}
+    assert set(tasks) == set(demo.tasks)
+    done = tasks[demo.task_completed]
+    assert done.is_completed
+    assert done.result_text == "Proposal sent"
+    assert tasks[demo.task_due_15m].deal_id == acme.id
+    assert tasks[demo.task_due_60m].type_id == 2
+    assert await amo.task(demo.task_overdue) == tasks[demo.task_overdue]
     assert await amo.task(1) is None
-    open_tasks = await amo.tasks(is_completed=False)
-    assert open_tasks
-    assert not any(t.is_completed for t in open_tasks)
-    due_soon = await amo.tasks(complete_till_to=min(t.complete_till for t in open_tasks))
-    assert due_soon
-    assert [
-        t.id for t in await amo.tasks(updated_since=max(t.updated_at for t in tasks) + 1)
-    ] == []
+    open_ids = {t.id for t in await amo.tasks(is_completed=False)}
+    assert open_ids == set(demo.tasks) - {demo.task_completed}
+    overdue = await amo.tasks(is_completed=False, complete_till_to=int(time.time()))
+    assert [t.id for t in overdue] == [demo.task_overdue]
+    mine = await amo.tasks(responsible_user_ids=[demo.maria])
+    assert {t.id for t in mine} == {demo.task_due_60m, demo.task_completed}
+    later = max(t.updated_at for t in tasks.values()) + 1
+    assert await amo.tasks(updated_since=later) == []
+
+    events = await amo.events(created_since=int(time.time()) - 600)
+    assert any(e.type == "task_completed" and e.entity_id == done.id for e in events)
+    assert len({e.id for e in events}) == len(events)
 
     assert all(r.status != 429 for r in emu.request_log)
 
 
-async def test_paging_walks_every_page(amo: AmoClient, emu: AmoEmulator) -> None:
-    # Enough tasks for two pages of 250.
-    for n in range(260):
-        await amo.create_task(NewTask(text=f"bulk {n}", complete_till=2_000_000_000))
-    tasks = await amo.tasks()
-    assert len({t.id for t in tasks}) == len(tasks)
-    assert sum(t.text.startswith("bulk ") for t in tasks) == 260
+async def test_paging_walks_every_page_and_keeps_the_filter(
+    amo: AmoClient, emu: AmoEmulator, demo: DemoIds
+) -> None:
+    due = int(time.time()) + 86400
+    for n in range(260):  # more than one page of 250
+        emu.add_task(f"bulk {n}", responsible_user_id=demo.ivan, complete_till=due)
+    tasks = await amo.tasks(responsible_user_ids=[demo.ivan])
+    assert len({t.id for t in tasks}) == len(tasks) == 262
+    assert {t.responsible_user_id for t in tasks} == {demo.ivan}
     pages = [r for r in emu.request_log if r.method == "GET" and r.path == "/api/v4/tasks"]
-    assert len(pages) >= 2
+    assert len(pages) == 2
+    assert "page=2" in pages[1].query
+    assert "responsible_user_id" in unquote(pages[1].query)
 
 
-async def test_events_follow_changes(amo: AmoClient, emu: AmoEmulator) -> None:
-    task = (await amo.tasks(is_completed=False))[0]
+async def test_events_follow_changes(amo: AmoClient, demo: DemoIds) -> None:
     since = int(time.time()) - 1
-    await amo.update_task(TaskPatch(id=task.id, is_completed=True, result_text="done"))
+    await amo.update_task(TaskPatch(id=demo.task_due_3h, is_completed=True, result_text="ok"))
     events = await amo.events(created_since=since, types=["task_completed"], entities=["task"])
-    assert any(e.entity_id == task.id and e.type == "task_completed" for e in events)
-    assert all(e.entity_type == "task" for e in events)
+    assert demo.task_due_3h in {e.entity_id for e in events}
+    assert {(e.type, e.entity_type) for e in events} == {("task_completed", "task")}
 
 
 # --- writes -----------------------------------------------------------------------------------
@@ -218,7 +255,7 @@ async def test_a_429_storm_slows_but_loses_and_doubles_nothing(
     ]
     results = await asyncio.gather(*reads, *writes)
     assert all(r is not None for r in results)
-    assert sum(r.status == 429 for r in emu.request_log) == 15
+    assert sum(r.status == 429 for r in emu.request_log) >= 15
     for t in tasks:
         applied = [
             r
@@ -331,11 +368,12 @@ async def test_two_replicas_refresh_once(
     emu: AmoEmulator, base_url: str, http: httpx.AsyncClient, store_factory: StoreFactory
 ) -> None:
     store_a, store_b = await store_factory(), await store_factory()
+    installer, _ = _oauth(emu, base_url, store_a, http, "install-callback")
+    pair = await installer.exchange_code(emu.issue_auth_code())
+    # Two replicas start and find the stored pair expired at the same moment.
+    await store_a.save_tokens("amocrm", pair.model_copy(update={"expires_at": 0}))
     manager_a, amo_a = _oauth(emu, base_url, store_a, http, "replica-a")
     manager_b, amo_b = _oauth(emu, base_url, store_b, http, "replica-b")
-    pair = await manager_a.exchange_code(emu.issue_auth_code())
-    # Both replicas find the pair about to expire at the same moment.
-    await store_a.save_tokens("amocrm", pair.model_copy(update={"expires_at": 0}))
 
     results = await asyncio.gather(
         amo_a.account(), amo_b.account(), amo_a.users(), amo_b.pipelines(), amo_b.account()

@@ -1,0 +1,119 @@
+"""The /_control/ API: a round trip through every endpoint, and its errors."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+
+from tests.sandbox.amocrm.helpers import Amo, Receiver, register
+
+
+@pytest.fixture
+async def control(amo: Amo) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=f"{amo.base_url}/_control") as client:
+        yield client
+
+
+async def test_it_shows_the_state(amo: Amo, control: httpx.AsyncClient) -> None:
+    state = (await control.get("/state")).json()
+    assert [u["id"] for u in state["users"]] == list(amo.ids.users)
+    assert [lead["id"] for lead in state["leads"]] == list(amo.ids.leads)
+    assert [t["id"] for t in state["tasks"]] == list(amo.ids.tasks)
+    assert state["tasks"][0] == amo.emu.task(amo.ids.task_due_15m)
+
+
+async def test_it_changes_the_account_like_the_ui(
+    amo: Amo, api: httpx.AsyncClient, control: httpx.AsyncClient, receiver: Receiver
+) -> None:
+    ids = amo.ids
+    await register(api, receiver.url, ["status_lead", "add_task", "update_task"])
+    moved = await control.post(f"/leads/{ids.leads[0]}/move",
+                               json={"status_id": ids.negotiation, "by_user": ids.ivan})
+    assert moved.status_code == 200
+    assert moved.json()["status_id"] == ids.negotiation
+    created = await control.post("/tasks", json={
+        "text": "From control", "responsible_user_id": ids.maria, "complete_till": 1_800_000_000,
+        "entity_id": ids.leads[2]})
+    assert created.status_code == 201
+    task_id = created.json()["id"]
+    patched = await control.patch(f"/tasks/{task_id}", json={"complete_till": 1_800_000_600})
+    assert patched.json()["complete_till"] == 1_800_000_600
+    done = await control.post(f"/tasks/{task_id}/complete", json={"result_text": "Done"})
+    assert done.json()["result"] == {"text": "Done"}
+    await amo.emu.drain_webhooks()
+    kinds = [list(r.form)[1] for r in receiver.received]
+    assert kinds == ["leads", "task", "task", "task"]
+    types = [e["type"] for e in amo.emu.events()[-5:]]
+    assert types == ["lead_status_changed", "task_added", "task_deadline_changed",
+                     "task_completed", "task_result_added"]
+    assert amo.emu.events()[-5]["created_by"] == ids.ivan
+
+
+async def test_it_injects_faults_and_revokes_tokens(
+    amo: Amo, api: httpx.AsyncClient, control: httpx.AsyncClient
+) -> None:
+    added = await control.post("/faults", json={"kind": "503", "count": 2})
+    assert added.json() == {"pending": 2}
+    assert (await api.get("/api/v4/account")).status_code == 503
+    assert (await api.get("/api/v4/account")).status_code == 503
+    assert (await control.post("/tokens/revoke")).status_code == 200
+    assert (await api.get("/api/v4/account")).status_code == 401
+    code = (await control.post("/oauth/code", json={"user_id": amo.ids.oleg})).json()["code"]
+    async with httpx.AsyncClient(base_url=amo.base_url) as raw:
+        pair = await raw.post("/oauth2/access_token", json={
+            "client_id": amo.emu.oauth_client_id, "client_secret": amo.emu.oauth_client_secret,
+            "grant_type": "authorization_code", "code": code,
+            "redirect_uri": amo.emu.oauth_redirect_uri})
+    async with amo.client(pair.json()["access_token"]) as oleg:
+        me = (await oleg.get("/api/v4/account")).json()
+    assert me["current_user_id"] == amo.ids.oleg
+
+
+async def test_it_switches_webhooks_and_lists_requests(
+    amo: Amo, api: httpx.AsyncClient, control: httpx.AsyncClient
+) -> None:
+    off = await control.post("/webhooks", json={"enabled": False})
+    assert off.json() == {"enabled": False}
+    assert amo.emu.webhooks_enabled is False
+    await api.get("/api/v4/leads")
+    requests = (await control.get("/requests")).json()
+    assert [(r["method"], r["path"], r["status"]) for r in requests] == [
+        ("GET", "/api/v4/leads", 200)]
+    assert set(requests[0]) == {"method", "path", "query", "status", "at", "body"}
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "status"),
+    [
+        ("POST", "/leads/1/move", {"status_id": 1}, 404),
+        ("POST", "/leads/{lead}/move", {"status_id": "x"}, 400),
+        ("POST", "/leads/{lead}/move", {"status_id": 999}, 404),
+        ("POST", "/tasks", {"text": "no due date"}, 400),
+        ("POST", "/tasks/1/complete", {}, 404),
+        ("PATCH", "/tasks/1", {"text": "x"}, 404),
+        ("POST", "/faults", {"kind": "teapot", "count": 1}, 400),
+        ("POST", "/oauth/code", {"user_id": 1}, 404),
+        ("POST", "/webhooks", {"enabled": "yes"}, 400),
+        ("GET", "/nothing", None, 404),
+    ],
+)
+async def test_it_answers_json_errors(
+    amo: Amo,
+    control: httpx.AsyncClient,
+    method: str,
+    path: str,
+    body: dict[str, object] | None,
+    status: int,
+) -> None:
+    answer = await control.request(method, path.format(lead=amo.ids.leads[0]), json=body)
+    assert answer.status_code == status
+    assert answer.json()["error"]
+
+
+async def test_it_is_neither_paced_nor_logged(amo: Amo, control: httpx.AsyncClient) -> None:
+    amo.emu.rate_limit_per_s = 1.0
+    statuses = [(await control.get("/state")).status_code for _ in range(5)]
+    assert statuses == [200] * 5
+    assert amo.emu.request_log == []
