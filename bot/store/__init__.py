@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from bot.store.protocol import Cached, DueItem, EntityChange, Store
+from bot.store.protocol import Cached, DueEntry, DueItem, EntityChange, Store
 
-__all__ = ["Cached", "DueItem", "EntityChange", "Store", "open_store"]
+__all__ = ["Cached", "DueEntry", "DueItem", "EntityChange", "Store", "open_store"]
 
 
 async def open_store(url: str, *, key_prefix: str = "amobridge:") -> Store:

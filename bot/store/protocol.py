@@ -7,6 +7,7 @@ backends. Later features add methods here, and to both backends, and to the cont
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Generic, Protocol, TypeVar
 
 from pydantic import ConfigDict
@@ -58,6 +59,14 @@ class DueItem(Value):
     due_at: float
     payload: str = ""
     token: str
+
+
+class DueEntry(Value):
+    """One item to put into a due-time index."""
+
+    item_id: str
+    due_at: float
+    payload: str = ""
 
 
 class Store(Protocol):
@@ -132,6 +141,10 @@ class Store(Protocol):
     # --- due-time index -----------------------------------------------------------------------
     async def put_due(self, queue: str, item_id: str, due_at: float, payload: str = "") -> None:
         """Insert or replace an item (a new token either way)."""
+        ...
+
+    async def put_due_many(self, queue: str, entries: Sequence[DueEntry]) -> None:
+        """``put_due`` for several items in one atomic write (one commit, one round trip)."""
         ...
 
     async def claim_due(

@@ -29,12 +29,13 @@ from __future__ import annotations
 
 import math
 import uuid
+from collections.abc import Sequence
 from typing import cast
 
 from redis.asyncio import BlockingConnectionPool, Redis
 
 from bot.domain import CrmEvent, Deal, OAuthTokens, Task
-from bot.store.protocol import Cached, DueItem, EntityChange
+from bot.store.protocol import Cached, DueEntry, DueItem, EntityChange
 
 _ACQUIRE_LEASE = """
 local holder = redis.call('GET', KEYS[1])
@@ -301,10 +302,19 @@ class RedisStore:
 
     # --- due-time index -----------------------------------------------------------------------
     async def put_due(self, queue: str, item_id: str, due_at: float, payload: str = "") -> None:
-        entry = f"{_new_token()}\n{float(due_at)!r}\n{payload}"
+        await self.put_due_many(queue, [DueEntry(item_id=item_id, due_at=due_at, payload=payload)])
+
+    async def put_due_many(self, queue: str, entries: Sequence[DueEntry]) -> None:
+        if not entries:
+            return
         async with self._redis.pipeline(transaction=True) as tx:
-            tx.zadd(f"{self._p}due:{queue}", {item_id: due_at})
-            tx.hset(f"{self._p}dueitems:{queue}", item_id, entry)
+            for e in entries:
+                tx.zadd(f"{self._p}due:{queue}", {e.item_id: e.due_at})
+                tx.hset(
+                    f"{self._p}dueitems:{queue}",
+                    e.item_id,
+                    f"{_new_token()}\n{float(e.due_at)!r}\n{e.payload}",
+                )
             await tx.execute()
 
     async def claim_due(

@@ -75,6 +75,9 @@ def test_it_accepts_the_2018_capture_that_has_only_a_subdomain() -> None:
         (f"{ACCOUNT}&leads[add][0][id]=abc".encode(), "numeric id"),
         (f"{ACCOUNT}&leads=flat".encode(), "not a map"),
         (f"{ACCOUNT}&task[update]=flat".encode(), "not objects"),
+        (f"{ACCOUNT}&leads[add][0][id=1".encode(), "unclosed bracket"),
+        (f"{ACCOUNT}&leads[add][0]=1&leads[add][0][id]=2".encode(), "both a value and a map"),
+        (f"{ACCOUNT}&leads[add][0][id]=2&leads[add][0]=1".encode(), "both a value and a map"),
     ],
 )
 def test_it_refuses_what_is_not_an_amocrm_webhook(body: bytes, reason: str) -> None:

@@ -18,7 +18,7 @@ import pytest
 from redis.asyncio import Redis
 
 from bot.domain import CrmEvent, CrmEventKind, Deal, OAuthTokens, Task
-from bot.store import DueItem, EntityChange, Store, open_store
+from bot.store import DueEntry, DueItem, EntityChange, Store, open_store
 from bot.store.redis import RedisStore
 from bot.store.sqlite import SCHEMA_VERSION, SqliteStore
 
@@ -553,6 +553,21 @@ async def test_it_returns_at_most_limit_recent_events(store: Store) -> None:
 
 
 # --- due-time index ----------------------------------------------------------------------------
+
+
+async def test_it_puts_many_due_items_at_once_replacing_existing_ones(store: Store) -> None:
+    await store.put_due("q", "a", 1.0, "old")
+    await store.put_due_many(
+        "q", [DueEntry(item_id="a", due_at=2.0, payload="new"), DueEntry(item_id="b", due_at=1.0)]
+    )
+    await store.put_due_many("q", [])
+
+    claimed = await store.claim_due("q", now=5.0, limit=10, lease_s=60)
+    assert [(i.item_id, i.due_at, i.payload) for i in claimed] == [
+        ("b", 1.0, ""),
+        ("a", 2.0, "new"),
+    ]
+    assert await store.count_due("q") == 2
 
 
 async def test_it_claims_due_items_earliest_first_up_to_the_limit(store: Store) -> None:
