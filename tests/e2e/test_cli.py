@@ -1,0 +1,132 @@
+"""The ``amobridge`` command as a user runs it: a real process, configured by the environment."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import signal
+import sys
+from pathlib import Path
+
+import httpx
+
+from sandbox.amocrm import AmoEmulator, DemoIds
+
+CLI = [sys.executable, "-c", "from bot.cli import main; main()"]
+
+
+def env_for(amo: AmoEmulator, tmp_path: Path, **extra: str) -> dict[str, str]:
+    keep = {k: v for k, v in os.environ.items() if not k.startswith("AMOBRIDGE_")}
+    return {
+        **keep,
+        "PYTHONUNBUFFERED": "1",
+        "AMOBRIDGE_AMOCRM__BASE_URL": amo.base_url,
+        "AMOBRIDGE_AMOCRM__LONG_LIVED_TOKEN": amo.long_lived_token,
+        "AMOBRIDGE_STORE_URL": f"sqlite:///{tmp_path}/cli.db",
+        **extra,
+    }
+
+
+async def amobridge(*args: str, env: dict[str, str], cwd: Path) -> tuple[int, str, str]:
+    proc = await asyncio.create_subprocess_exec(
+        *CLI, *args, env=env, cwd=cwd,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, err = await asyncio.wait_for(proc.communicate(), timeout=60)
+    assert proc.returncode is not None
+    return proc.returncode, out.decode(), err.decode()
+
+
+async def test_check_prints_what_works(amo: AmoEmulator, demo: DemoIds, tmp_path: Path) -> None:
+    code, out, _ = await amobridge("check", env=env_for(amo, tmp_path), cwd=tmp_path)
+    assert code == 0, out
+    assert re.search(r"ok\s+amoCRM\s+authorised", out)
+    assert "Demo Sales (demo), timezone Europe/Moscow" in out
+    assert "5 active of 6" in out
+    assert re.search(r"--\s+Telegram\s+not configured", out)
+
+
+async def test_check_explains_a_revoked_token(
+    amo: AmoEmulator, demo: DemoIds, tmp_path: Path
+) -> None:
+    env = env_for(amo, tmp_path)
+    amo.revoke_tokens()
+    code, out, _ = await amobridge("check", env=env, cwd=tmp_path)
+    assert code == 1
+    assert re.search(r"FAIL\s+amoCRM\s+token rejected \(401\)", out)
+    assert amo.long_lived_token not in out
+
+
+async def test_check_explains_a_flood_block(
+    amo: AmoEmulator, demo: DemoIds, tmp_path: Path
+) -> None:
+    amo.faults.add("html403", count=50)
+    code, out, _ = await amobridge("check", env=env_for(amo, tmp_path), cwd=tmp_path)
+    assert code == 1
+    assert "blocked by amoCRM" in out
+
+
+async def test_a_bad_setting_stops_the_start_naming_the_variable(
+    amo: AmoEmulator, demo: DemoIds, tmp_path: Path
+) -> None:
+    env = env_for(amo, tmp_path, AMOBRIDGE_HTTP__PORT="eighty", AMOBRIDGE_AMOCRM__BASE_URL="x")
+    code, _, err = await amobridge("run", env=env, cwd=tmp_path)
+    assert code == 2
+    assert "AMOBRIDGE_HTTP__PORT" in err
+    assert "AMOBRIDGE_AMOCRM__BASE_URL" in err
+    assert "eighty" not in err
+
+
+async def test_setup_registers_the_webhook(
+    amo: AmoEmulator, demo: DemoIds, tmp_path: Path
+) -> None:
+    env = env_for(
+        amo, tmp_path,
+        AMOBRIDGE_PUBLIC_URL="https://bridge.example.com",
+        AMOBRIDGE_AMOCRM__WEBHOOK_SECRET="s3cret-path",
+    )  # fmt: skip
+    code, out, _ = await amobridge("setup", env=env, cwd=tmp_path)
+    assert code == 0, out
+    assert "s3cret-path" not in out
+    async with httpx.AsyncClient(base_url=amo.base_url) as http:
+        hooks = await http.get(
+            "/api/v4/webhooks", headers={"Authorization": f"Bearer {amo.long_lived_token}"}
+        )
+    [hook] = hooks.json()["_embedded"]["webhooks"]
+    assert hook["destination"] == "https://bridge.example.com/amocrm/webhook/s3cret-path"
+    assert {"status_lead", "update_task", "add_task"} <= set(hook["settings"])
+
+    code, _, err = await amobridge("setup", env=env_for(amo, tmp_path), cwd=tmp_path)
+    assert code == 2
+    assert "AMOBRIDGE_PUBLIC_URL" in err
+
+
+async def test_run_serves_health_and_stops_on_sigterm(
+    amo: AmoEmulator, demo: DemoIds, tmp_path: Path
+) -> None:
+    env = env_for(amo, tmp_path, AMOBRIDGE_HTTP__HOST="127.0.0.1", AMOBRIDGE_HTTP__PORT="0")
+    proc = await asyncio.create_subprocess_exec(
+        *CLI, "run", env=env, cwd=tmp_path,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    assert proc.stdout is not None
+    try:
+        lines: list[str] = []
+        while not (lines and lines[-1].startswith("HTTP:")):
+            line = await asyncio.wait_for(proc.stdout.readline(), timeout=30)
+            assert line, "amobridge run exited early"
+            lines.append(line.decode().strip())
+        assert any(
+            line.startswith("amoCRM: ") and "events poll every 60s" in line for line in lines
+        )
+        assert "Telegram: not configured" in lines
+        port = int(lines[-1].rsplit(":", 1)[1])
+        async with httpx.AsyncClient() as http:
+            health = await http.get(f"http://127.0.0.1:{port}/healthz")
+            metrics = await http.get(f"http://127.0.0.1:{port}/metrics")
+        assert health.json() == {"status": "ok", "store": "ok"}
+        assert "amobridge_amocrm_requests_total" in metrics.text
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(proc.wait(), timeout=30) == 0
