@@ -130,3 +130,32 @@ async def test_run_serves_health_and_stops_on_sigterm(
     finally:
         proc.send_signal(signal.SIGTERM)
         assert await asyncio.wait_for(proc.wait(), timeout=30) == 0
+
+
+async def test_sandbox_serves_a_seeded_amocrm_and_prints_how_to_use_it(tmp_path: Path) -> None:
+    proc = await asyncio.create_subprocess_exec(
+        *CLI, "sandbox", "--amocrm-port", "0", env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        cwd=tmp_path, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    assert proc.stdout is not None
+    try:
+        lines: list[str] = []
+        while not (lines and lines[-1].startswith("Ctrl-C")):
+            line = await asyncio.wait_for(proc.stdout.readline(), timeout=30)
+            assert line, "amobridge sandbox exited early"
+            lines.append(line.decode().strip())
+        text = "\n".join(lines)
+        base_url = re.search(r"AMOBRIDGE_AMOCRM__BASE_URL=(\S+)", text)
+        token = re.search(r"AMOBRIDGE_AMOCRM__LONG_LIVED_TOKEN=(\S+)", text)
+        assert base_url is not None
+        assert token is not None
+        async with httpx.AsyncClient(base_url=base_url.group(1)) as http:
+            state = (await http.get("/_control/state")).json()
+            account = await http.get(
+                "/api/v4/account", headers={"Authorization": f"Bearer {token.group(1)}"}
+            )
+        assert account.json()["name"] == "Demo Sales"
+        assert len(state["tasks"]) >= 5
+    finally:
+        proc.send_signal(signal.SIGINT)
+        assert await asyncio.wait_for(proc.wait(), timeout=30) == 0
