@@ -43,6 +43,10 @@ def run() -> None:
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    # One line per HTTP request or job tick drowns what matters; /metrics counts them instead.
+    if settings.log_level != "DEBUG":
+        for chatty in ("httpx", "apscheduler"):
+            logging.getLogger(chatty).setLevel(logging.WARNING)
     from bot.wiring import running_service
 
     async def main() -> None:

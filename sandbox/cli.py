@@ -43,12 +43,8 @@ async def serve_sandbox(
         echo(f"  export AMOBRIDGE_AMOCRM__BASE_URL={amo_url}")
         echo(f"  export AMOBRIDGE_AMOCRM__LONG_LIVED_TOKEN={amo.long_lived_token}")
         echo("  export AMOBRIDGE_AMOCRM__WEBHOOK_SECRET=sandbox-secret")
+        echo("  export AMOBRIDGE_PUBLIC_URL=http://127.0.0.1:8080")
+        echo("  amobridge setup   # registers the webhook with the emulator")
         echo("  amobridge run")
-        echo(
-            "Register the webhook with: curl -X POST -H 'Authorization: Bearer <token>' "
-            f'{amo_url}/api/v4/webhooks -d \'{{"destination": '
-            '"http://127.0.0.1:8080/amocrm/webhook/sandbox-secret", "settings": '
-            '["add_lead", "status_lead", "add_task", "update_task", "delete_task"]}\''
-        )
         echo("Ctrl-C stops it.")
         await until_stopped()
