@@ -173,3 +173,40 @@ class Store(Protocol):
     async def count_due(self, queue: str) -> int:
         """Items in ``queue``, due or not, claimed ones included."""
         ...
+
+    # --- documents: small JSON values by namespace and key (links, preferences, codes, dialogs) ---
+    async def get_doc(self, ns: str, key: str) -> str | None:
+        """The live value, or None (absent or expired)."""
+        ...
+
+    async def put_doc(self, ns: str, key: str, value: str, *, ttl_s: float | None = None) -> None:
+        """Insert or replace; ``ttl_s`` makes it expire (None: never)."""
+        ...
+
+    async def swap_doc(
+        self,
+        ns: str,
+        key: str,
+        expected: str | None,
+        value: str | None,
+        *,
+        ttl_s: float | None = None,
+    ) -> bool:
+        """Compare-and-set: if the live value equals ``expected`` (None: absent or expired), make
+        it ``value`` (None: delete) and return True; otherwise change nothing and return False."""
+        ...
+
+    async def delete_doc(self, ns: str, key: str) -> None: ...
+
+    async def list_docs(self, ns: str) -> dict[str, str]:
+        """Every live document of a namespace, by key (namespaces are small: one per feature)."""
+        ...
+
+    # --- append-only lists (message references of a notification, the action log) ------------
+    async def append(self, ns: str, key: str, value: str, *, max_len: int = 1000) -> None:
+        """Add ``value`` at the end; past ``max_len`` the oldest values are dropped."""
+        ...
+
+    async def read_list(self, ns: str, key: str) -> list[str]:
+        """The values in the order they were appended."""
+        ...
