@@ -174,7 +174,7 @@ class Store(Protocol):
         """Items in ``queue``, due or not, claimed ones included."""
         ...
 
-    # --- documents: small JSON values by namespace and key (links, preferences, codes, dialogs) ---
+    # --- documents: small JSON values by namespace and key (links, prefs, codes, dialogs) ----
     async def get_doc(self, ns: str, key: str) -> str | None:
         """The live value, or None (absent or expired)."""
         ...
