@@ -1,0 +1,217 @@
+"""The HTTP control API under /_control/: play users, inject faults, look inside. No auth, not
+logged, no rate limits; answers are plain JSON (`{"error": ...}` with 400/404 on bad input)."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Awaitable, Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from sandbox.telegram.context import context_of
+from sandbox.telegram.people import People
+from sandbox.telegram.records import ChatMessage, FileRecord, JsonDict
+
+_Model = TypeVar("_Model", bound=BaseModel)
+_Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+PEOPLE = web.AppKey("telegram_people", People)
+
+# (HTTP method, path, body or meaning), for `amobridge sandbox` and the README.
+CONTROL_ENDPOINTS: tuple[tuple[str, str, str], ...] = (
+    ("POST", "/_control/users", '{"first_name", "username"?, "language_code"?, "started"?}'),
+    ("POST", "/_control/groups", '{"title", "members": [user ids]} -> {"id"} (negative)'),
+    ("POST", "/_control/users/{id}/messages", '{"text", "chat_id"?}: the user writes'),
+    ("POST", "/_control/users/{id}/press", '{"chat_id", "message_id", "callback_data"}'),
+    ("POST", "/_control/users/{id}/block", "the user blocks the bot (/unblock undoes it)"),
+    ("GET", "/_control/chats/{id}/transcript", "both sides of a chat, edits included"),
+    ("GET", "/_control/requests", "the Bot API request log"),
+    ("GET", "/_control/callback-answers", "every answerCallbackQuery, late ones flagged"),
+    ("POST", "/_control/faults", '{"kind": "500|502|429|timeout", "count"?, "method"?}'),
+)
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class NewUser(_Body):
+    first_name: str
+    username: str | None = None
+    language_code: str | None = None
+    last_name: str | None = None
+    started: bool = False
+
+
+class NewGroup(_Body):
+    title: str
+    members: list[int] = []
+
+
+class UserMessage(_Body):
+    text: str
+    chat_id: int | None = None
+
+
+class Press(_Body):
+    chat_id: int
+    message_id: int
+    callback_data: str
+
+
+class AddFault(_Body):
+    kind: str
+    count: int = 1
+    method: str | None = None
+    retry_after: int = 1
+    delay_s: float = 1.0
+
+
+def _file_json(record: FileRecord | None) -> JsonDict | None:
+    if record is None:
+        return None
+    return {
+        "file_id": record.file_id,
+        "file_name": record.file_name,
+        "mime_type": record.mime_type,
+        "size": record.size,
+    }
+
+
+def message_json(message: ChatMessage) -> JsonDict:
+    body = {f.name: getattr(message, f.name) for f in dataclasses.fields(message)}
+    body["entities"] = list(message.entities)
+    body["edits"] = list(message.edits)
+    body["photo"] = _file_json(message.photo)
+    body["document"] = _file_json(message.document)
+    return body
+
+
+def _error(status: int, message: str) -> web.Response:
+    return web.json_response({"error": message}, status=status)
+
+
+async def _read(request: web.Request, model: type[_Model]) -> _Model:
+    text = await request.text()
+    return model.model_validate_json(text or "{}")
+
+
+def _answers_errors(handler: _Handler) -> _Handler:
+    @wraps(handler)
+    async def wrapped(request: web.Request) -> web.StreamResponse:
+        try:
+            return await handler(request)
+        except ValidationError as exc:
+            return _error(
+                400,
+                "; ".join(
+                    f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in exc.errors()
+                ),
+            )
+        except KeyError as exc:
+            return _error(404, str(exc.args[0]) if exc.args else "not found")
+        except ValueError as exc:
+            return _error(400, str(exc))
+
+    return wrapped
+
+
+def _id(request: web.Request) -> int:
+    return int(request.match_info["id"])
+
+
+@_answers_errors
+async def add_user(request: web.Request) -> web.StreamResponse:
+    body = await _read(request, NewUser)
+    user_id = request.app[PEOPLE].add_user(
+        body.first_name,
+        username=body.username,
+        language_code=body.language_code,
+        last_name=body.last_name,
+        started=body.started,
+    )
+    return web.json_response({"id": user_id}, status=201)
+
+
+@_answers_errors
+async def add_group(request: web.Request) -> web.StreamResponse:
+    body = await _read(request, NewGroup)
+    group_id = request.app[PEOPLE].add_group(body.title, body.members)
+    return web.json_response({"id": group_id}, status=201)
+
+
+@_answers_errors
+async def send_message(request: web.Request) -> web.StreamResponse:
+    body = await _read(request, UserMessage)
+    message_id = request.app[PEOPLE].say(_id(request), body.text, body.chat_id)
+    return web.json_response({"message_id": message_id})
+
+
+@_answers_errors
+async def press(request: web.Request) -> web.StreamResponse:
+    body = await _read(request, Press)
+    query_id = request.app[PEOPLE].press(
+        _id(request), body.chat_id, body.message_id, body.callback_data
+    )
+    return web.json_response({"callback_query_id": query_id})
+
+
+@_answers_errors
+async def block(request: web.Request) -> web.StreamResponse:
+    request.app[PEOPLE].block(_id(request))
+    return web.json_response({"blocked": True})
+
+
+@_answers_errors
+async def unblock(request: web.Request) -> web.StreamResponse:
+    request.app[PEOPLE].unblock(_id(request))
+    return web.json_response({"blocked": False})
+
+
+@_answers_errors
+async def transcript(request: web.Request) -> web.StreamResponse:
+    state = context_of(request).state
+    chat_id = _id(request)
+    state.chat(chat_id)
+    return web.json_response([message_json(m) for m in state.transcript(chat_id)])
+
+
+def _records(items: list[Any]) -> web.Response:
+    return web.json_response([dataclasses.asdict(item) for item in items])
+
+
+async def requests(request: web.Request) -> web.StreamResponse:
+    return _records(list(context_of(request).request_log))
+
+
+async def callback_answers(request: web.Request) -> web.StreamResponse:
+    return _records(list(context_of(request).state.callback_answers))
+
+
+@_answers_errors
+async def add_fault(request: web.Request) -> web.StreamResponse:
+    body = await _read(request, AddFault)
+    faults = context_of(request).faults
+    faults.add(
+        body.kind, body.count, body.method, retry_after=body.retry_after, delay_s=body.delay_s
+    )
+    return web.json_response({"pending": faults.pending})
+
+
+def control_routes() -> list[web.RouteDef]:
+    user = r"/_control/users/{id:\d+}"
+    return [
+        web.post("/_control/users", add_user),
+        web.post("/_control/groups", add_group),
+        web.post(f"{user}/messages", send_message),
+        web.post(f"{user}/press", press),
+        web.post(f"{user}/block", block),
+        web.post(f"{user}/unblock", unblock),
+        web.get(r"/_control/chats/{id:-?\d+}/transcript", transcript),
+        web.get("/_control/requests", requests),
+        web.get("/_control/callback-answers", callback_answers),
+        web.post("/_control/faults", add_fault),
+    ]

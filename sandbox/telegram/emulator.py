@@ -1,0 +1,321 @@
+"""`TelegramEmulator`: the Python handle on one emulated bot and its HTTP server."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from contextlib import asynccontextmanager
+from typing import Any
+
+from aiohttp import web
+
+from sandbox.telegram.api.profile import scope_key
+from sandbox.telegram.context import CONTEXT, BotContext, Knobs
+from sandbox.telegram.control import PEOPLE, control_routes
+from sandbox.telegram.endpoint import bot_endpoint, run_webhook_reply
+from sandbox.telegram.errors import ApiError
+from sandbox.telegram.faults import Faults
+from sandbox.telegram.params import Params
+from sandbox.telegram.people import People
+from sandbox.telegram.ratelimit import RateLimiter
+from sandbox.telegram.records import (
+    CallbackAnswer,
+    ChatMessage,
+    FileRecord,
+    JsonDict,
+    RateLimits,
+    RequestRecord,
+    Stats,
+    WebhookDelivery,
+    WebhookInfo,
+)
+from sandbox.telegram.state import BotIdentity, BotState
+from sandbox.telegram.updates import LongPoll, UpdateQueue
+from sandbox.telegram.watch import MessagePredicate
+from sandbox.telegram.webhook import WebhookDeliverer
+
+_MAX_UPLOAD_BYTES = 60 * 1024 * 1024  # above the 50 MB document limit, so that one can answer
+
+
+def _limits(value: bool | RateLimits | None) -> RateLimits | None:
+    if value is True:
+        return RateLimits()
+    if value is False or value is None:
+        return None
+    return value
+
+
+class TelegramEmulator:
+    """A wire-level Telegram Bot API for one bot, with the people who talk to it.
+
+    `clock` stamps messages and drives callback answer deadlines and rate limits; long polls
+    and webhook retries wait in real (event loop) time.
+    """
+
+    def __init__(
+        self,
+        token: str = "123456:TEST-TOKEN",
+        bot_username: str = "amobridge_bot",
+        clock: Callable[[], float] = time.time,
+        rate_limits: bool | RateLimits = True,
+        *,
+        bot_name: str = "amobridge",
+        callback_answer_timeout_s: float = 10.0,
+    ) -> None:
+        self._state = BotState(BotIdentity.from_token(token, bot_username, bot_name), clock)
+        self._updates = UpdateQueue()
+        self._poll = LongPoll(self._updates)
+        self._hooks = WebhookDeliverer(self._updates, clock)
+        self._limiter = RateLimiter(_limits(rate_limits), clock)
+        self._knobs = Knobs(callback_answer_timeout_s=callback_answer_timeout_s)
+        self._request_log: list[RequestRecord] = []
+        self.faults = Faults()
+        self._people = People(self._state, self._updates)
+        self._context = BotContext(
+            state=self._state,
+            updates=self._updates,
+            poll=self._poll,
+            hooks=self._hooks,
+            limiter=self._limiter,
+            faults=self.faults,
+            knobs=self._knobs,
+            request_log=self._request_log,
+        )
+        self._hooks.on_reply = self._run_reply
+        self._served_url: str | None = None
+
+    async def _run_reply(self, params: Params) -> None:
+        await run_webhook_reply(self._context, params)
+
+    # -- identity and serving --
+
+    @property
+    def token(self) -> str:
+        return self._state.bot.token
+
+    @property
+    def bot_id(self) -> int:
+        return self._state.bot.id
+
+    @property
+    def bot_username(self) -> str:
+        return self._state.bot.username
+
+    @property
+    def base_url(self) -> str:
+        """The server's base URL, for `TelegramAPIServer.from_base(base_url)`."""
+        if self._served_url is None:
+            raise RuntimeError("the emulator is not serving: use `async with tg.serve()`")
+        return self._served_url
+
+    def make_app(self) -> web.Application:
+        app = web.Application(client_max_size=_MAX_UPLOAD_BYTES)
+        app[CONTEXT] = self._context
+        app[PEOPLE] = self._people
+        app.add_routes([*control_routes(), web.route("*", "/bot{token}/{method}", bot_endpoint)])
+        return app
+
+    @asynccontextmanager
+    async def serve(self, host: str = "127.0.0.1", port: int = 0) -> AsyncIterator[str]:
+        # A short shutdown grace: a held long poll or a hanging fault must not delay the exit.
+        runner = web.AppRunner(self.make_app(), access_log=None, shutdown_timeout=0.5)
+        await runner.setup()
+        try:
+            site = web.TCPSite(runner, host, port)
+            await site.start()
+            bound_port = runner.addresses[0][1]
+            shown_host = f"[{host}]" if ":" in host else host
+            self._served_url = f"http://{shown_host}:{bound_port}"
+            if self._state.webhook is not None:
+                self._hooks.start(self._state.webhook)
+            yield self._served_url
+        finally:
+            self._poll.end("closed")
+            await self._hooks.aclose()
+            await runner.cleanup()
+            self._served_url = None
+
+    # -- people and chats --
+
+    def add_user(
+        self,
+        first_name: str,
+        username: str | None = None,
+        language_code: str | None = None,
+        *,
+        last_name: str | None = None,
+        started: bool = False,
+    ) -> int:
+        """A Telegram user; their private chat id is the same number. Until they write to the
+        bot (or `started=True`), sending to them answers "chat not found"."""
+        return self._people.add_user(
+            first_name,
+            username=username,
+            language_code=language_code,
+            last_name=last_name,
+            started=started,
+        )
+
+    def add_group(self, title: str, members: Iterable[int] = ()) -> int:
+        """A group chat with the bot in it; returns its (negative) id."""
+        return self._people.add_group(title, members)
+
+    async def send_text(self, user: int, text: str, *, chat_id: int | None = None) -> int:
+        """The user writes `text` (to the bot, or in a group); returns the message id."""
+        return self._people.say(user, text, chat_id)
+
+    async def send_command(
+        self, user: int, command: str, payload: str | None = None, *, chat_id: int | None = None
+    ) -> int:
+        """The user sends "/command payload" (a bot_command entity included)."""
+        text = f"/{command.lstrip('/')}" + (f" {payload}" if payload else "")
+        return self._people.say(user, text, chat_id)
+
+    async def press_button(
+        self, user: int, chat_id: int, message_id: int, callback_data: str
+    ) -> str:
+        """The user presses an inline button that is on the message now; returns the
+        callback query id. ValueError when no such button is there."""
+        return self._people.press(user, chat_id, message_id, callback_data)
+
+    def block_bot(self, user: int) -> None:
+        self._people.block(user)
+
+    def unblock_bot(self, user: int) -> None:
+        self._people.unblock(user)
+
+    def deactivate_user(self, user: int) -> None:
+        self._people.deactivate(user)
+
+    def remove_bot_from_group(self, group: int, by_user: int) -> None:
+        self._people.remove_bot(group, by_user)
+
+    # -- reading back --
+
+    def transcript(self, chat_id: int) -> list[ChatMessage]:
+        """Every message of the chat, both sides, oldest first (deleted ones flagged)."""
+        return self._state.transcript(chat_id)
+
+    def message(self, chat_id: int, message_id: int) -> ChatMessage:
+        found = self._state.message(chat_id, message_id)
+        if found is None:
+            raise KeyError(f"no message {message_id} in chat {chat_id}")
+        return found
+
+    def file(self, file_id: str) -> FileRecord:
+        return self._state.files[file_id]
+
+    async def wait_for_message(
+        self,
+        chat_id: int,
+        predicate: MessagePredicate | None = None,
+        timeout_s: float = 5.0,
+    ) -> ChatMessage:
+        """The next bot message event in the chat (a send, an edit or a deletion, as a
+        snapshot) that matches `predicate`, after the last one this returned. Events from
+        before the call count, so acting first and waiting second never races.
+        TimeoutError after `timeout_s`."""
+        return await self._state.watch.next(chat_id, predicate, timeout_s)
+
+    @property
+    def callback_answers(self) -> list[CallbackAnswer]:
+        return list(self._state.callback_answers)
+
+    def commands(
+        self, language_code: str | None = None, scope: str | Mapping[str, Any] | None = None
+    ) -> list[JsonDict]:
+        """The commands setMyCommands stored for exactly this scope and language."""
+        try:
+            key = (scope_key(self._state, scope), language_code or "")
+        except ApiError as exc:
+            raise ValueError(exc.description) from None
+        return [dict(c) for c in self._state.commands.get(key, ())]
+
+    @property
+    def long_poll_waiting(self) -> bool:
+        """A getUpdates call is being held open right now."""
+        return self._poll.waiting
+
+    @property
+    def pending_updates(self) -> list[JsonDict]:
+        """Updates not yet confirmed or delivered, oldest first."""
+        return [u.to_json() for u in self._updates.head(len(self._updates))]
+
+    # -- webhook --
+
+    @property
+    def webhook(self) -> WebhookInfo | None:
+        config = self._state.webhook
+        if config is None:
+            return None
+        error = self._hooks.last_error
+        return WebhookInfo(
+            url=config.url,
+            secret_token=config.secret_token,
+            max_connections=config.max_connections,
+            allowed_updates=tuple(sorted(self._updates.allowed)),
+            pending_update_count=len(self._updates),
+            last_error_date=error[0] if error else None,
+            last_error_message=error[1] if error else None,
+            ip_address=config.ip_address,
+        )
+
+    @property
+    def webhook_deliveries(self) -> list[WebhookDelivery]:
+        return list(self._hooks.deliveries)
+
+    @property
+    def webhook_retry_delays_s(self) -> tuple[float, ...]:
+        """Pauses between delivery attempts of one update; after the last it is dropped."""
+        return self._hooks.retry_delays_s
+
+    @webhook_retry_delays_s.setter
+    def webhook_retry_delays_s(self, delays: Iterable[float]) -> None:
+        self._hooks.retry_delays_s = tuple(delays)
+
+    @property
+    def webhook_timeout_s(self) -> float:
+        return self._hooks.timeout_s
+
+    @webhook_timeout_s.setter
+    def webhook_timeout_s(self, seconds: float) -> None:
+        self._hooks.timeout_s = seconds
+
+    # -- limits and observation --
+
+    @property
+    def rate_limits(self) -> RateLimits | None:
+        return self._limiter.limits
+
+    @rate_limits.setter
+    def rate_limits(self, value: bool | RateLimits | None) -> None:
+        """True: Telegram's limits; False/None: off; or a RateLimits. Buckets start full."""
+        self._limiter.limits = _limits(value)
+
+    @property
+    def callback_answer_timeout_s(self) -> float:
+        return self._knobs.callback_answer_timeout_s
+
+    @callback_answer_timeout_s.setter
+    def callback_answer_timeout_s(self, seconds: float) -> None:
+        self._knobs.callback_answer_timeout_s = seconds
+
+    @property
+    def request_log(self) -> list[RequestRecord]:
+        return list(self._request_log)
+
+    @property
+    def stats(self) -> Stats:
+        deliveries = self._hooks.deliveries
+        return Stats(
+            requests=len(self._request_log),
+            by_status=dict(Counter(r.status for r in self._request_log)),
+            rate_limited=self._limiter.refused,
+            faults_injected=self.faults.injected,
+            messages_sent=self._state.sent,
+            messages_edited=self._state.edited,
+            messages_deleted=self._state.deleted,
+            webhook_attempts=len(deliveries),
+            webhook_failures=sum(1 for d in deliveries if not d.ok),
+        )

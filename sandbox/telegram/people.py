@@ -1,0 +1,169 @@
+"""The people side: users who write to the bot, press its buttons and block it.
+
+Each action becomes the update Telegram would send (message, callback_query, my_chat_member).
+What a real client could not do (press a button that is not on the message, write to a chat one
+is not in) raises ValueError, so a test cannot fake an impossible interaction by mistake.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import replace
+
+from sandbox.telegram import wire
+from sandbox.telegram.formatting import command_entities
+from sandbox.telegram.keyboard import has_callback_button
+from sandbox.telegram.records import ChatMessage, JsonDict
+from sandbox.telegram.state import BotState, ChatRecord, IssuedCallback, UserRecord
+from sandbox.telegram.updates import UpdateQueue
+
+
+class People:
+    def __init__(self, state: BotState, updates: UpdateQueue) -> None:
+        self._state = state
+        self._updates = updates
+
+    # -- who exists --
+
+    def add_user(
+        self,
+        first_name: str,
+        *,
+        username: str | None = None,
+        language_code: str | None = None,
+        last_name: str | None = None,
+        started: bool = False,
+    ) -> int:
+        if not first_name:
+            raise ValueError("a Telegram user needs a first name")
+        return self._state.add_user(
+            first_name,
+            last_name=last_name,
+            username=username,
+            language_code=language_code,
+            started=started,
+        )
+
+    def add_group(self, title: str, members: Iterable[int] = ()) -> int:
+        if not title:
+            raise ValueError("a group needs a title")
+        return self._state.add_group(title, frozenset(members))
+
+    # -- what they do --
+
+    def _chat_of(self, person: UserRecord, chat_id: int | None) -> ChatRecord:
+        if person.deactivated:
+            raise ValueError(f"user {person.id} has deleted their account")
+        chat = self._state.chat(person.id if chat_id is None else chat_id)
+        if chat.type == "private":
+            if chat.user_id != person.id:
+                raise ValueError(f"user {person.id} is not in the private chat {chat.id}")
+            if person.blocked:
+                raise ValueError(f"user {person.id} has blocked the bot: unblock_bot first")
+        elif person.id not in chat.members:
+            raise ValueError(f"user {person.id} is not a member of group {chat.id}")
+        elif not chat.bot_member:
+            raise ValueError(f"the bot is no longer in group {chat.id}")
+        return chat
+
+    def say(self, user_id: int, text: str, chat_id: int | None = None) -> int:
+        """The user sends `text`; returns the message id. Opening the private chat starts it."""
+        if not text:
+            raise ValueError("a message needs text")
+        person = self._state.user(user_id)
+        chat = self._chat_of(person, chat_id)
+        if chat.type == "private" and not person.started:
+            person = self._state.update_user(user_id, started=True)
+        state = self._state
+        stored = ChatMessage(
+            chat_id=chat.id,
+            message_id=state.next_message_id(chat.id),
+            from_bot=False,
+            sender_id=person.id,
+            text=text,
+            html=None,
+            entities=command_entities(text),
+            date=state.date(),
+        )
+        state.put_message(stored)
+        self._updates.push("message", wire.message(state, stored))
+        return stored.message_id
+
+    def press(self, user_id: int, chat_id: int, message_id: int, callback_data: str) -> str:
+        """The user presses the inline button carrying `callback_data`; returns the query id."""
+        person = self._state.user(user_id)
+        chat = self._chat_of(person, chat_id)
+        current = self._state.message(chat.id, message_id)
+        if current is None or current.deleted or not current.from_bot:
+            raise ValueError(f"no bot message {message_id} in chat {chat.id}")
+        if not has_callback_button(current.reply_markup, callback_data):
+            raise ValueError(
+                f"message {message_id} in chat {chat.id} has no button with callback_data "
+                f"{callback_data!r}; it has {list(current.callback_data)}"
+            )
+        state = self._state
+        query_id = state.new_query_id()
+        state.callbacks[query_id] = IssuedCallback(
+            query_id=query_id,
+            chat_id=chat.id,
+            message_id=message_id,
+            user_id=user_id,
+            data=callback_data,
+            issued_at=state.now(),
+        )
+        self._updates.push(
+            "callback_query",
+            {
+                "id": query_id,
+                "from": wire.user(person),
+                "message": wire.message(state, current),
+                "chat_instance": chat.chat_instance,
+                "data": callback_data,
+            },
+        )
+        return query_id
+
+    def _bot_status_changed(self, chat: ChatRecord, actor: UserRecord, old: str, new: str) -> None:
+        bot = wire.bot_user(self._state.bot)
+        old_member: JsonDict = {"status": old, "user": bot}
+        new_member: JsonDict = {"status": new, "user": bot}
+        for member in (old_member, new_member):
+            if member["status"] == "kicked":
+                member["until_date"] = 0
+        self._updates.push(
+            "my_chat_member",
+            {
+                "chat": wire.chat(self._state, chat),
+                "from": wire.user(actor),
+                "date": self._state.date(),
+                "old_chat_member": old_member,
+                "new_chat_member": new_member,
+            },
+        )
+
+    def block(self, user_id: int) -> None:
+        person = self._state.user(user_id)
+        if person.blocked:
+            return
+        self._state.update_user(user_id, blocked=True)
+        self._bot_status_changed(self._state.chat(user_id), person, "member", "kicked")
+
+    def unblock(self, user_id: int) -> None:
+        person = self._state.user(user_id)
+        if not person.blocked:
+            return
+        self._state.update_user(user_id, blocked=False)
+        self._bot_status_changed(self._state.chat(user_id), person, "kicked", "member")
+
+    def deactivate(self, user_id: int) -> None:
+        """The account is deleted: sends answer 403 "user is deactivated"."""
+        self._state.update_user(user_id, deactivated=True)
+
+    def remove_bot(self, group_id: int, by_user: int) -> None:
+        """A member removes the bot from a group: sends answer 403 "bot was kicked"."""
+        chat = self._state.chat(group_id)
+        actor = self._state.user(by_user)
+        if chat.type == "private" or not chat.bot_member:
+            raise ValueError(f"the bot is not in group {group_id}")
+        self._state.chats[group_id] = replace(chat, bot_member=False)
+        self._bot_status_changed(chat, actor, "member", "kicked")

@@ -1,0 +1,107 @@
+"""Send limits on the emulator's clock: token buckets per chat (1/s with a small burst) and
+global (30/s), and a one-minute sliding window per group (20 messages)."""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Callable
+
+from sandbox.telegram.errors import too_many_requests
+from sandbox.telegram.records import RateLimits
+
+
+class TokenBucket:
+    def __init__(self, capacity: float, per_s: float, now: float) -> None:
+        self._capacity = capacity
+        self._per_s = per_s
+        self._tokens = capacity
+        self._stamp = now
+
+    def _refill(self, now: float) -> None:
+        elapsed = max(0.0, now - self._stamp)  # a clock set back must not mint tokens
+        self._tokens = min(self._capacity, self._tokens + elapsed * self._per_s)
+        self._stamp = max(self._stamp, now)
+
+    def wait_s(self, now: float) -> float:
+        """Seconds until one token is there (0: now)."""
+        self._refill(now)
+        return 0.0 if self._tokens >= 1.0 else (1.0 - self._tokens) / self._per_s
+
+    def take(self, now: float) -> None:
+        self._refill(now)
+        self._tokens -= 1.0
+
+
+class SlidingWindow:
+    """At most `limit` takes within any `window_s` seconds."""
+
+    def __init__(self, limit: int, window_s: float) -> None:
+        self._limit = limit
+        self._window_s = window_s
+        self._taken: deque[float] = deque()
+
+    def wait_s(self, now: float) -> float:
+        while self._taken and self._taken[0] <= now - self._window_s:
+            self._taken.popleft()
+        if len(self._taken) < self._limit:
+            return 0.0
+        return self._taken[0] + self._window_s - now
+
+    def take(self, now: float) -> None:
+        self._taken.append(now)
+
+
+class RateLimiter:
+    """A call passes only when every bucket it draws on has a token; a refused call takes none."""
+
+    def __init__(self, limits: RateLimits | None, clock: Callable[[], float]) -> None:
+        self._clock = clock
+        self._limits = limits
+        self._chats: dict[int, TokenBucket] = {}
+        self._groups: dict[int, SlidingWindow] = {}
+        self._global: TokenBucket | None = None
+        self.refused = 0
+
+    @property
+    def limits(self) -> RateLimits | None:
+        return self._limits
+
+    @limits.setter
+    def limits(self, limits: RateLimits | None) -> None:
+        self._limits = limits
+        self._chats.clear()
+        self._groups.clear()
+        self._global = None
+
+    def _buckets(
+        self, chat_id: int, limits: RateLimits, now: float
+    ) -> list[TokenBucket | SlidingWindow]:
+        if self._global is None:
+            self._global = TokenBucket(limits.global_per_s, limits.global_per_s, now)
+        chat = self._chats.get(chat_id)
+        if chat is None:
+            chat = TokenBucket(limits.per_chat_burst, limits.per_chat_per_s, now)
+            self._chats[chat_id] = chat
+        buckets: list[TokenBucket | SlidingWindow] = [self._global, chat]
+        if chat_id < 0:
+            group = self._groups.get(chat_id)
+            if group is None:
+                group = SlidingWindow(limits.group_per_minute, 60.0)
+                self._groups[chat_id] = group
+            buckets.append(group)
+        return buckets
+
+    def admit(self, chat_id: int) -> None:
+        """Count one send or edit to `chat_id`, or raise 429 with the seconds to wait."""
+        limits = self._limits
+        if limits is None:
+            return
+        now = self._clock()
+        buckets = self._buckets(chat_id, limits, now)
+        wait = max(bucket.wait_s(now) for bucket in buckets)
+        if wait > 0:
+            self.refused += 1
+            raise too_many_requests(max(1, math.ceil(wait)))
+        for bucket in buckets:
+            bucket.take(now)

@@ -1,0 +1,105 @@
+"""The HTTP control API: play users over HTTP, read transcripts and the request log."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aiohttp
+from aiogram import Bot
+
+from sandbox.telegram import CONTROL_ENDPOINTS, TelegramEmulator
+from tests.sandbox.telegram.helpers import keyboard
+
+
+async def _call(
+    base_url: str, method: str, path: str, body: dict[str, Any] | None = None
+) -> tuple[int, Any]:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.request(method, f"{base_url}/_control{path}", json=body) as response,
+    ):
+        return response.status, await response.json()
+
+
+async def test_a_user_created_over_http_talks_to_the_bot(
+    tg: TelegramEmulator, base_url: str, bot: Bot
+) -> None:
+    status, created = await _call(
+        base_url, "POST", "/users", {"first_name": "Anna", "username": "anna"}
+    )
+    assert status == 201
+    user = created["id"]
+    status, sent = await _call(base_url, "POST", f"/users/{user}/messages", {"text": "/start x"})
+    assert status == 200
+    assert sent["message_id"] == 1
+    (update,) = await bot.get_updates()
+    assert update.message is not None
+    assert update.message.text == "/start x"
+    assert update.message.entities is not None
+    assert update.message.entities[0].type == "bot_command"
+
+    reply = await bot.send_message(user, "Pick", reply_markup=keyboard("t:done:7"))
+    status, pressed = await _call(
+        base_url,
+        "POST",
+        f"/users/{user}/press",
+        {"chat_id": user, "message_id": reply.message_id, "callback_data": "t:done:7"},
+    )
+    assert status == 200
+    assert pressed["callback_query_id"]
+    status, transcript = await _call(base_url, "GET", f"/chats/{user}/transcript")
+    assert status == 200
+    assert [(m["from_bot"], m["text"]) for m in transcript] == [
+        (False, "/start x"),
+        (True, "Pick"),
+    ]
+    assert transcript[1]["reply_markup"]["inline_keyboard"][0][0]["callback_data"] == "t:done:7"
+
+
+async def test_groups_blocking_and_the_request_log(
+    tg: TelegramEmulator, base_url: str, bot: Bot, ivan: int
+) -> None:
+    status, group = await _call(base_url, "POST", "/groups", {"title": "Sales", "members": [ivan]})
+    assert status == 201
+    assert group["id"] < 0
+    status, _ = await _call(base_url, "POST", f"/users/{ivan}/block")
+    assert status == 200
+    await bot.send_message(group["id"], "ok")
+    status, log = await _call(base_url, "GET", "/requests")
+    assert status == 200
+    assert log[-1]["method"] == "sendMessage"
+    assert log[-1]["status"] == 200
+
+
+async def test_impossible_actions_are_refused_with_400_and_404(
+    base_url: str, bot: Bot, ivan: int
+) -> None:
+    sent = await bot.send_message(ivan, "Pick", reply_markup=keyboard("a"))
+    status, body = await _call(
+        base_url,
+        "POST",
+        f"/users/{ivan}/press",
+        {"chat_id": ivan, "message_id": sent.message_id, "callback_data": "forged"},
+    )
+    assert status == 400
+    assert "no button" in body["error"]
+    status, body = await _call(base_url, "POST", "/users/42/messages", {"text": "hi"})
+    assert status == 404
+    status, body = await _call(base_url, "POST", "/users", {"username": "no-first-name"})
+    assert status == 400
+
+
+async def test_faults_can_be_injected_over_http(tg: TelegramEmulator, base_url: str) -> None:
+    status, body = await _call(base_url, "POST", "/faults", {"kind": "502", "count": 2})
+    assert (status, body) == (200, {"pending": 2})
+    assert tg.faults.pending == 2
+
+
+def test_every_listed_control_endpoint_is_routed(tg: TelegramEmulator) -> None:
+    routes = {
+        (route.method, route.resource.canonical)
+        for route in tg.make_app().router.routes()
+        if route.resource is not None
+    }
+    for method, path, _ in CONTROL_ENDPOINTS:
+        assert (method, path) in routes
