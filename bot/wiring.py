@@ -31,7 +31,7 @@ from integrations.amocrm import (
     OAuthTokenManager,
     StorePacer,
 )
-from scheduler.runner import InboxWorker, JobRunner
+from scheduler.runner import DrainLoop, JobRunner
 from scheduler.singleton import JobBody, SingletonJob
 
 log = logging.getLogger(__name__)
@@ -227,7 +227,8 @@ async def _start(service: Service, *, run_jobs: bool) -> None:
             job("amocrm-sync", crm.sync.sync_once, cfg.sync_interval_s),
         ]
     )
-    worker = InboxWorker(crm.inbox, InboxDrainer(service.store, crm.processor, service.clock))
+    drainer = InboxDrainer(service.store, crm.processor, service.clock)
+    worker = DrainLoop("inbox", drainer.drain_once, crm.inbox.wait)
     jobs.start()
     service._exit.push_async_callback(jobs.stop)
     worker.start()

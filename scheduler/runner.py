@@ -9,11 +9,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot.ingest import HintInbox, InboxDrainer
 from scheduler.singleton import SingletonJob
 
 log = logging.getLogger(__name__)
@@ -49,27 +49,36 @@ class JobRunner:
             await job.release()
 
 
-class InboxWorker:
-    """Drains the hint inbox: at once when this process accepted a hint, else every ``idle_s``
-    (hints accepted by other replicas, retries coming due, claims whose worker died)."""
+class DrainLoop:
+    """Drains a queue from the store's due index: at once when this process queued something,
+    else every ``idle_s`` (items queued by other replicas, retries coming due, claims whose
+    worker died). Used for the hint inbox and for each channel's outbox."""
 
-    def __init__(self, inbox: HintInbox, drainer: InboxDrainer, *, idle_s: float = 1.0) -> None:
-        self._inbox = inbox
-        self._drainer = drainer
+    def __init__(
+        self,
+        name: str,
+        drain_once: Callable[[], Awaitable[int]],
+        wait: Callable[[float], Awaitable[None]],
+        *,
+        idle_s: float = 1.0,
+    ) -> None:
+        self._name = name
+        self._drain_once = drain_once
+        self._wait = wait
         self._idle_s = idle_s
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="inbox-worker")
+        self._task = asyncio.create_task(self._run(), name=self._name)
 
     async def _run(self) -> None:
         while True:
             try:
-                while await self._drainer.drain_once():
+                while await self._drain_once():
                     pass
             except Exception:
-                log.exception("inbox drain failed")
-            await self._inbox.wait(self._idle_s)
+                log.exception("%s: drain failed", self._name)
+            await self._wait(self._idle_s)
 
     async def stop(self) -> None:
         if self._task is not None:

@@ -20,6 +20,15 @@ Key layout, under ``key_prefix`` (``P``)::
     P events:seq             counter journal order, for events that share an occurred_at
     P due:<queue>            zset    item ids by the moment they can next be claimed
     P dueitems:<queue>       hash    item id -> "<token>\\n<due_at>\\n<payload>"
+    P docs:<ns>              hash    document key -> value
+    P docexp:<ns>            zset    keys of the documents of ``docs:<ns>`` that expire, by the
+                                     moment they do (ms on the server clock)
+    P list:<n>:<ns>:<key>    list    appended values, oldest first; ``n`` is ``len(ns)``, so a
+                                     ``:`` in ``ns`` or ``key`` cannot make two lists one
+
+A document with a TTL stays in its hash until a write to its namespace (a few at a time) or
+``list_docs`` (all of them) sweeps it; until then every read checks ``docexp`` on the server
+clock, so an expired document is absent everywhere the moment it expires.
 
 Scripts build some keys from ``P`` (the per-entity and per-user ones); on Redis Cluster give a
 prefix with a hash tag, e.g. ``{amobridge}:``, so that every key lives in one slot.
@@ -146,6 +155,70 @@ end
 return 0
 """
 
+# Documents: KEYS[1] the docs:<ns> hash, KEYS[2] its docexp:<ns> zset. Every document script
+# starts with this: ``now`` (ms on the server clock, '%d' keeps every digit as for slots),
+# ``live(field)``, the value unless expired, and ``sweep(limit)``, which removes expired ones.
+_DOC_PRELUDE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local now_s = string.format('%d', now)
+local function live(field)
+  local value = redis.call('HGET', KEYS[1], field)
+  if value then
+    local expires = redis.call('ZSCORE', KEYS[2], field)
+    if expires and tonumber(expires) <= now then
+      return false
+    end
+  end
+  return value
+end
+local function sweep(limit)
+  local args = {'-inf', now_s}
+  if limit then
+    args = {'-inf', now_s, 'LIMIT', 0, limit}
+  end
+  for _, field in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], unpack(args))) do
+    redis.call('HDEL', KEYS[1], field)
+    redis.call('ZREM', KEYS[2], field)
+  end
+end
+"""
+
+_GET_DOC = _DOC_PRELUDE + """
+return live(ARGV[1])
+"""
+
+# ARGV: key, compare ('1': only if the live value is the expected one), expected present ('1'),
+# expected, value present ('1'; else delete), value, TTL in ms ('': never expires).
+_SET_DOC = _DOC_PRELUDE + """
+sweep(100)  -- a few at a time, so a sweep never stalls a write
+if ARGV[2] == '1' then
+  local current = live(ARGV[1])
+  if ARGV[3] == '1' then
+    if current ~= ARGV[4] then return 0 end
+  elseif current then
+    return 0
+  end
+end
+if ARGV[5] == '1' then
+  redis.call('HSET', KEYS[1], ARGV[1], ARGV[6])
+  if ARGV[7] ~= '' then
+    redis.call('ZADD', KEYS[2], string.format('%d', now + tonumber(ARGV[7])), ARGV[1])
+  else
+    redis.call('ZREM', KEYS[2], ARGV[1])
+  end
+else
+  redis.call('HDEL', KEYS[1], ARGV[1])
+  redis.call('ZREM', KEYS[2], ARGV[1])
+end
+return 1
+"""
+
+_LIST_DOCS = _DOC_PRELUDE + """
+sweep(nil)
+return redis.call('HGETALL', KEYS[1])
+"""
+
 _MAX_CONNECTIONS = 50
 _POOL_WAIT_S = 20.0
 _SEQ_WIDTH = 16  # digits of the journal sequence in front of each event in P events
@@ -174,6 +247,9 @@ class RedisStore:
         self._list_open_tasks = client.register_script(_LIST_OPEN_TASKS)
         self._claim_due = client.register_script(_CLAIM_DUE)
         self._complete_due = client.register_script(_COMPLETE_DUE)
+        self._get_doc = client.register_script(_GET_DOC)
+        self._set_doc = client.register_script(_SET_DOC)
+        self._list_docs = client.register_script(_LIST_DOCS)
 
     @classmethod
     async def open(cls, url: str, *, key_prefix: str) -> RedisStore:
@@ -353,6 +429,75 @@ class RedisStore:
 
     async def count_due(self, queue: str) -> int:
         return int(await self._redis.zcard(f"{self._p}due:{queue}"))
+
+    # --- documents ---------------------------------------------------------------------------
+    def _doc_keys(self, ns: str) -> list[str]:
+        return [f"{self._p}docs:{ns}", f"{self._p}docexp:{ns}"]
+
+    async def get_doc(self, ns: str, key: str) -> str | None:
+        value = await self._get_doc(keys=self._doc_keys(ns), args=[key])
+        return None if value is None else str(value)
+
+    async def put_doc(self, ns: str, key: str, value: str, *, ttl_s: float | None = None) -> None:
+        await self._write_doc(ns, key, None, value, ttl_s=ttl_s, compare=False)
+
+    async def swap_doc(
+        self,
+        ns: str,
+        key: str,
+        expected: str | None,
+        value: str | None,
+        *,
+        ttl_s: float | None = None,
+    ) -> bool:
+        return await self._write_doc(ns, key, expected, value, ttl_s=ttl_s, compare=True)
+
+    async def delete_doc(self, ns: str, key: str) -> None:
+        await self._write_doc(ns, key, None, None, ttl_s=None, compare=False)
+
+    async def list_docs(self, ns: str) -> dict[str, str]:
+        flat: list[str] = await self._list_docs(keys=self._doc_keys(ns), args=[])
+        return dict(zip(flat[::2], flat[1::2], strict=True))
+
+    async def _write_doc(
+        self,
+        ns: str,
+        key: str,
+        expected: str | None,
+        value: str | None,
+        *,
+        ttl_s: float | None,
+        compare: bool,
+    ) -> bool:
+        done = await self._set_doc(
+            keys=self._doc_keys(ns),
+            args=[
+                key,
+                "1" if compare else "0",
+                "0" if expected is None else "1",
+                "" if expected is None else expected,
+                "0" if value is None else "1",
+                "" if value is None else value,
+                "" if ttl_s is None else _ms(ttl_s),
+            ],
+        )
+        return bool(done)
+
+    # --- append-only lists -------------------------------------------------------------------
+    def _list_key(self, ns: str, key: str) -> str:
+        return f"{self._p}list:{len(ns)}:{ns}:{key}"
+
+    async def append(self, ns: str, key: str, value: str, *, max_len: int = 1000) -> None:
+        if max_len < 1:
+            raise ValueError(f"max_len must be at least 1, not {max_len}")
+        async with self._redis.pipeline(transaction=True) as tx:
+            tx.rpush(self._list_key(ns, key), value)
+            tx.ltrim(self._list_key(ns, key), -max_len, -1)
+            await tx.execute()
+
+    async def read_list(self, ns: str, key: str) -> list[str]:
+        values = await self._redis.lrange(self._list_key(ns, key), 0, -1)
+        return [str(v) for v in values]
 
 
 def _check_change(change: EntityChange) -> None:

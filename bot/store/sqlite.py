@@ -5,9 +5,22 @@ in WAL mode, every connection waits for the write lock (``busy_timeout``) instea
 every read-modify-write runs inside ``BEGIN IMMEDIATE``, which takes the write lock before the
 read, so two writers serialize instead of both acting on what they read.
 
-Expiring rows (leases, seen keys) carry a wall-clock ``expires_at``; an expired row counts as
-absent and is overwritten when its name is next used; expired seen keys are also swept a few at
-a time by ``mark_seen``. Pacing reads the same wall clock, under the write lock.
+Expiring rows (leases, seen keys, documents with a TTL) carry a wall-clock ``expires_at``; an
+expired row counts as absent and is overwritten when its name is next used; expired seen keys
+are also swept a few at a time by ``mark_seen``, expired documents by every document write.
+Pacing reads the same wall clock, under the write lock.
+
+Tables (``user_version`` counts the migrations applied)::
+
+    tokens, cursors, leases, slots, seen   one row per name (leases and seen keys expire)
+    counters                               'rev': the store-wide revision sequence
+    tasks, deals                           the entity cache; tasks indexed while open
+    events                                 the journal, ``seq`` in journal order
+    due                                    the due-time index: ``visible_at`` is when the
+                                           item can next be claimed
+    docs                                   (ns, key) -> value; ``expires_at`` NULL: never
+    list_items                             (ns, key, value) rows; ``seq`` (the rowid) orders
+                                           a list's values, oldest first
 """
 
 from __future__ import annotations
@@ -52,6 +65,15 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
         " visible_at REAL NOT NULL, payload TEXT NOT NULL, token TEXT NOT NULL,"
         " PRIMARY KEY (queue, item_id)) WITHOUT ROWID",
         "CREATE INDEX due_visible ON due (queue, visible_at, item_id)",
+    ),
+    (
+        "CREATE TABLE docs (ns TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,"
+        " expires_at REAL, PRIMARY KEY (ns, key)) WITHOUT ROWID",
+        "CREATE INDEX docs_expiry ON docs (expires_at) WHERE expires_at IS NOT NULL",
+        # A new rowid is above every rowid in the table, so within one list it orders by append.
+        "CREATE TABLE list_items (seq INTEGER PRIMARY KEY, ns TEXT NOT NULL, key TEXT NOT NULL,"
+        " value TEXT NOT NULL)",
+        "CREATE INDEX list_items_by_list ON list_items (ns, key, seq)",
     ),
 )
 SCHEMA_VERSION = len(_MIGRATIONS)
@@ -376,6 +398,115 @@ class SqliteStore:
             row = await self._fetchone(db, "SELECT count(*) FROM due WHERE queue = ?", (queue,))
         assert row is not None
         return int(row[0])
+
+    # --- documents ---------------------------------------------------------------------------
+    async def get_doc(self, ns: str, key: str) -> str | None:
+        async with self._read() as db:
+            row = await self._fetchone(
+                db,
+                "SELECT value FROM docs WHERE ns = ? AND key = ?"
+                " AND (expires_at IS NULL OR expires_at > ?)",
+                (ns, key, time.time()),
+            )
+        return None if row is None else str(row[0])
+
+    async def put_doc(self, ns: str, key: str, value: str, *, ttl_s: float | None = None) -> None:
+        async with self._write() as db:
+            now = time.time()
+            await self._sweep_docs(db, now)
+            await self._set_doc(db, ns, key, value, None if ttl_s is None else now + ttl_s)
+
+    async def swap_doc(
+        self,
+        ns: str,
+        key: str,
+        expected: str | None,
+        value: str | None,
+        *,
+        ttl_s: float | None = None,
+    ) -> bool:
+        async with self._write() as db:
+            now = time.time()
+            await self._sweep_docs(db, now)
+            # The sweep may have left this row (batch limit), so the read re-checks expiry.
+            row = await self._fetchone(
+                db,
+                "SELECT value FROM docs WHERE ns = ? AND key = ?"
+                " AND (expires_at IS NULL OR expires_at > ?)",
+                (ns, key, now),
+            )
+            if (None if row is None else str(row[0])) != expected:
+                return False
+            if value is None:
+                await db.execute("DELETE FROM docs WHERE ns = ? AND key = ?", (ns, key))
+            else:
+                await self._set_doc(db, ns, key, value, None if ttl_s is None else now + ttl_s)
+            return True
+
+    async def delete_doc(self, ns: str, key: str) -> None:
+        async with self._write() as db:
+            await self._sweep_docs(db, time.time())
+            await db.execute("DELETE FROM docs WHERE ns = ? AND key = ?", (ns, key))
+
+    async def list_docs(self, ns: str) -> dict[str, str]:
+        async with self._read() as db:
+            rows = await self._fetchall(
+                db,
+                "SELECT key, value FROM docs WHERE ns = ?"
+                " AND (expires_at IS NULL OR expires_at > ?)",
+                (ns, time.time()),
+            )
+        return {str(row[0]): str(row[1]) for row in rows}
+
+    @staticmethod
+    async def _set_doc(
+        db: aiosqlite.Connection, ns: str, key: str, value: str, expires_at: float | None
+    ) -> None:
+        await db.execute(
+            "INSERT INTO docs (ns, key, value, expires_at) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (ns, key) DO UPDATE"
+            " SET value = excluded.value, expires_at = excluded.expires_at",
+            (ns, key, value, expires_at),
+        )
+
+    @staticmethod
+    async def _sweep_docs(db: aiosqlite.Connection, now: float) -> None:
+        """Remove a few expired documents (of any namespace), inside the caller's write."""
+        await db.execute(
+            "DELETE FROM docs WHERE (ns, key) IN"
+            " (SELECT ns, key FROM docs WHERE expires_at <= ? LIMIT ?)",
+            (now, _SWEEP_BATCH),
+        )
+
+    # --- append-only lists -------------------------------------------------------------------
+    async def append(self, ns: str, key: str, value: str, *, max_len: int = 1000) -> None:
+        _check_max_len(max_len)
+        async with self._write() as db:
+            await db.execute(
+                "INSERT INTO list_items (ns, key, value) VALUES (?, ?, ?)", (ns, key, value)
+            )
+            # Everything at or before the (max_len + 1)-th newest value goes.
+            await db.execute(
+                "DELETE FROM list_items WHERE ns = ? AND key = ? AND seq <= ("
+                " SELECT seq FROM list_items WHERE ns = ? AND key = ?"
+                " ORDER BY seq DESC LIMIT 1 OFFSET ?)",
+                (ns, key, ns, key, max_len),
+            )
+
+    async def read_list(self, ns: str, key: str) -> list[str]:
+        async with self._read() as db:
+            rows = await self._fetchall(
+                db,
+                "SELECT value FROM list_items WHERE ns = ? AND key = ? ORDER BY seq",
+                (ns, key),
+            )
+        return [str(row[0]) for row in rows]
+
+
+def _check_max_len(max_len: int) -> None:
+    """A list that may hold nothing is a caller bug: refuse it loudly."""
+    if max_len < 1:
+        raise ValueError(f"max_len must be at least 1, not {max_len}")
 
 
 def _check_change(change: EntityChange) -> None:

@@ -1,0 +1,141 @@
+"""The command grammar, parsed once for Telegram (``/remind 60m``) and Slack (``/amo remind 60m``).
+
+A parse either gives a typed command or a ``CommandError`` naming the catalogue message that says
+what was wrong, with the usage example of that command.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from bot.domain import Value
+from bot.durations import ParseError, parse_duration
+from bot.i18n import Lang, as_lang
+
+MAX_LEAD_TIMES = 5
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class Start(Value):
+    name: Literal["start"] = "start"
+    payload: str | None = None
+
+
+class Help(Value):
+    name: Literal["help"] = "help"
+
+
+class Tasks(Value):
+    name: Literal["tasks"] = "tasks"
+
+
+class Remind(Value):
+    name: Literal["remind"] = "remind"
+    lead_minutes: tuple[int, ...]
+
+
+class SetTimezone(Value):
+    name: Literal["tz"] = "tz"
+    timezone: str | None  # None: show the current one
+
+
+class SetLanguage(Value):
+    name: Literal["lang"] = "lang"
+    lang: Lang | None  # None: show the current one
+
+
+class Unlink(Value):
+    name: Literal["unlink"] = "unlink"
+
+
+class Invite(Value):
+    """Admins: a one-time deep link that links a given amoCRM user's Telegram."""
+
+    name: Literal["invite"] = "invite"
+    email: str
+
+
+Command = Start | Help | Tasks | Remind | SetTimezone | SetLanguage | Unlink | Invite
+
+# Commands shown in Telegram's menu (setMyCommands), in this order; catalogue key "cmd_<name>".
+MENU = ("tasks", "remind", "tz", "lang", "help", "unlink")
+
+
+class CommandError(Exception):
+    """``code`` is a catalogue key explaining the mistake; ``usage`` the key of an example."""
+
+    def __init__(self, code: str, usage: str | None = None) -> None:
+        super().__init__(code)
+        self.code = code
+        self.usage = usage
+
+
+def parse_command(text: str) -> Command:
+    """``/remind 60m,15m`` (a leading slash and a ``@botname`` suffix are optional)."""
+    words = text.strip().split(maxsplit=1)
+    if not words:
+        raise CommandError("unknown_command", "usage_help")
+    name = words[0].lstrip("/").split("@", 1)[0].lower()
+    args = words[1].strip() if len(words) > 1 else ""
+    if name == "start":
+        return Start(payload=args or None)
+    if name == "help":
+        return Help()
+    if name == "tasks":
+        return Tasks()
+    if name == "remind":
+        return Remind(lead_minutes=_lead_times(args))
+    if name == "tz":
+        return SetTimezone(timezone=_timezone(args) if args else None)
+    if name == "lang":
+        return SetLanguage(lang=_lang(args) if args else None)
+    if name == "unlink":
+        return Unlink()
+    if name == "invite":
+        if not _EMAIL.match(args):
+            raise CommandError("bad_email", "usage_invite")
+        return Invite(email=args.lower())
+    raise CommandError("unknown_command", "usage_help")
+
+
+def _lead_times(args: str) -> tuple[int, ...]:
+    if not args:
+        raise CommandError("remind_missing", "usage_remind")
+    if args.lower() in ("off", "выкл", "0"):
+        return ()
+    minutes: list[int] = []
+    for part in re.split(r"[,\s]+", args):
+        if not part:
+            continue
+        try:
+            value = int(parse_duration(part).total_seconds() // 60)
+        except ParseError as exc:
+            raise CommandError(exc.code, "usage_remind") from None
+        if value > 7 * 24 * 60:
+            raise CommandError("remind_too_early", "usage_remind")
+        minutes.append(value)
+    if len(minutes) > MAX_LEAD_TIMES:
+        raise CommandError("remind_too_many", "usage_remind")
+    return tuple(sorted(set(minutes), reverse=True))
+
+
+def _timezone(args: str) -> str:
+    candidate = args.strip()
+    try:
+        ZoneInfo(candidate)
+    except (ZoneInfoNotFoundError, ValueError):
+        # Accept a different case ("europe/moscow") when it names exactly one zone.
+        matches = [z for z in available_timezones() if z.lower() == candidate.lower()]
+        if len(matches) != 1:
+            raise CommandError("bad_timezone", "usage_tz") from None
+        candidate = matches[0]
+    return candidate
+
+
+def _lang(args: str) -> Lang:
+    code = args.strip().lower()
+    if code not in ("ru", "en", "рус", "русский", "english"):
+        raise CommandError("bad_lang", "usage_lang")
+    return as_lang("ru" if code.startswith("р") else "en" if code == "english" else code)

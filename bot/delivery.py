@@ -1,0 +1,237 @@
+"""The outbox: notifications are stored before they are sent, and a sender drains them per channel
+under the channel's rate limits, recording where each message landed so every copy can be edited.
+
+A crash between "stored" and "sent" leaves the item in the store's due index; its claim runs out
+and it is sent after the restart, once (the claim hides it from every other sender meanwhile).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Protocol
+
+from pydantic import Field
+
+from bot.clock import Clock
+from bot.domain import Value
+from bot.store import DueEntry, DueItem, Store
+from bot.views import Card, DeliveryOp, TaskCard, TextMessage
+
+log = logging.getLogger(__name__)
+
+# A claimed item is hidden this long: longer than it can wait for its chat's turn.
+CLAIM_LEASE_S = 120.0
+RETRY_DELAYS_S = (2.0, 10.0, 60.0, 300.0, 900.0)
+MAX_ATTEMPTS = 8
+REFS_NS = "refs"
+
+
+class DeliveryError(Exception):
+    """A channel refused a message. ``permanent``: it will never go through (bot blocked, chat
+    gone); ``retry_after``: the channel said when to try again (a rate limit)."""
+
+    def __init__(
+        self, reason: str, *, permanent: bool = False, retry_after: float | None = None
+    ) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.permanent = permanent
+        self.retry_after = retry_after
+
+
+class Notifier(Protocol):
+    """One channel's way to show cards (``integrations/<channel>``)."""
+
+    async def send(self, chat_id: str, card: Card) -> str:
+        """Send; returns the new message's id. Raises DeliveryError."""
+        ...
+
+    async def edit(self, chat_id: str, message_id: str, card: Card) -> None:
+        """Replace a sent message; "not modified" is success. Raises DeliveryError."""
+        ...
+
+
+class ChannelLimits(Value):
+    """Spacing of sends: per chat, per group chat, and for the whole bot."""
+
+    per_chat_s: float
+    per_group_s: float
+    global_s: float
+
+
+class OutboxItem(Value):
+    id: str = Field(default_factory=lambda: uuid.uuid4().hex)
+    channel: str  # "telegram" | "slack"
+    chat_id: str
+    is_group: bool = False
+    recipient: int | None = None  # the amoCRM user it is for (None: a shared chat)
+    op: DeliveryOp = "send"
+    message_id: str | None = None  # for op="edit"
+    subject: str | None = None  # "task:123": what the message is about, so it can be edited later
+    card: TaskCard | TextMessage
+    attempt: int = 0
+
+
+class MessageRef(Value):
+    channel: str
+    chat_id: str
+    message_id: str
+    recipient: int | None = None
+
+
+def outbox_queue(channel: str) -> str:
+    return f"outbox:{channel}"
+
+
+class Outbox:
+    def __init__(self, store: Store, clock: Clock) -> None:
+        self._store = store
+        self._clock = clock
+        self._wake: dict[str, asyncio.Event] = {}
+
+    async def enqueue(self, items: Sequence[OutboxItem]) -> None:
+        now = self._clock.now()
+        by_channel: dict[str, list[DueEntry]] = {}
+        for item in items:
+            by_channel.setdefault(item.channel, []).append(
+                DueEntry(item_id=item.id, due_at=now, payload=item.model_dump_json())
+            )
+        for channel, entries in by_channel.items():
+            await self._store.put_due_many(outbox_queue(channel), entries)
+            self.wake_event(channel).set()
+
+    def wake_event(self, channel: str) -> asyncio.Event:
+        return self._wake.setdefault(channel, asyncio.Event())
+
+    async def wait(self, channel: str, timeout_s: float) -> None:
+        """Return when this process queued something for ``channel``, or after ``timeout_s``."""
+        wake = self.wake_event(channel)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(wake.wait(), timeout_s)
+        wake.clear()
+
+    async def refs(self, subject: str) -> list[MessageRef]:
+        return [
+            MessageRef.model_validate_json(v)
+            for v in await self._store.read_list(REFS_NS, subject)
+        ]
+
+    async def add_ref(self, subject: str, ref: MessageRef) -> None:
+        await self._store.append(REFS_NS, subject, ref.model_dump_json(), max_len=50)
+
+    async def edit_everywhere(
+        self, subject: str, card_for: Callable[[MessageRef], Awaitable[Card | None]]
+    ) -> int:
+        """Queue an edit of every delivered copy about ``subject``; returns how many."""
+        items = []
+        for ref in await self.refs(subject):
+            card = await card_for(ref)
+            if card is None:
+                continue
+            items.append(OutboxItem(
+                channel=ref.channel, chat_id=ref.chat_id, recipient=ref.recipient, op="edit",
+                message_id=ref.message_id, subject=subject, card=card,
+            ))  # fmt: skip
+        await self.enqueue(items)
+        return len(items)
+
+
+PermanentFailure = Callable[[OutboxItem, DeliveryError], Awaitable[None]]
+
+
+class OutboxSender:
+    """Drains one channel's outbox: paced, retried, and every delivery recorded."""
+
+    def __init__(
+        self,
+        channel: str,
+        notifier: Notifier,
+        limits: ChannelLimits,
+        *,
+        store: Store,
+        outbox: Outbox,
+        clock: Clock,
+        on_permanent_failure: PermanentFailure,
+        batch: int = 60,
+    ) -> None:
+        self._channel = channel
+        self._notifier = notifier
+        self._limits = limits
+        self._store = store
+        self._outbox = outbox
+        self._clock = clock
+        self._on_permanent = on_permanent_failure
+        self._batch = batch
+        self.delivered = 0
+
+    async def drain_once(self) -> int:
+        """Send what is due now; returns how many items were claimed."""
+        items = await self._store.claim_due(
+            outbox_queue(self._channel), self._clock.now(), self._batch, CLAIM_LEASE_S
+        )
+        await asyncio.gather(*(self._deliver(item) for item in items))
+        return len(items)
+
+    async def wait(self, timeout_s: float) -> None:
+        await self._outbox.wait(self._channel, timeout_s)
+
+    async def _deliver(self, due: DueItem) -> None:
+        item = OutboxItem.model_validate_json(due.payload)
+        await self._wait_turn(item)
+        try:
+            if item.op == "edit" and item.message_id is not None:
+                await self._notifier.edit(item.chat_id, item.message_id, item.card)
+            else:
+                message_id = await self._notifier.send(item.chat_id, item.card)
+                if item.subject is not None:
+                    await self._outbox.add_ref(item.subject, MessageRef(
+                        channel=self._channel, chat_id=item.chat_id, message_id=message_id,
+                        recipient=item.recipient,
+                    ))  # fmt: skip
+        except DeliveryError as exc:
+            await self._failed(due, item, exc)
+            return
+        except Exception as exc:
+            # A bug in a notifier must not lose the message: it is retried like a network error.
+            log.exception("%s notifier failed on %s", self._channel, item.id)
+            await self._failed(due, item, DeliveryError(type(exc).__name__))
+            return
+        self.delivered += 1
+        await self._store.complete_due(due)
+
+    async def _wait_turn(self, item: OutboxItem) -> None:
+        # The chat's turn first, then the bot's: a message waiting for a busy chat must not
+        # hold a global slot that another chat could use.
+        chat_gap = self._limits.per_group_s if item.is_group else self._limits.per_chat_s
+        wait = await self._store.reserve_slot(f"{self._channel}:chat:{item.chat_id}", chat_gap)
+        if wait > 0:
+            await asyncio.sleep(wait)
+        wait = await self._store.reserve_slot(f"{self._channel}:all", self._limits.global_s)
+        if wait > 0:
+            await asyncio.sleep(wait)
+
+    async def _failed(self, due: DueItem, item: OutboxItem, exc: DeliveryError) -> None:
+        queue = outbox_queue(self._channel)
+        if exc.permanent:
+            log.warning("%s: %s to %s failed for good: %s", self._channel, item.op, item.chat_id,
+                        exc.reason)  # fmt: skip
+            await self._store.complete_due(due)
+            await self._on_permanent(item, exc)
+            return
+        if item.attempt + 1 >= MAX_ATTEMPTS:
+            log.error("%s: giving up on %s after %d attempts: %s", self._channel, item.id,
+                      item.attempt + 1, exc.reason)  # fmt: skip
+            await self._store.complete_due(due)
+            return
+        delay = exc.retry_after
+        if delay is None:
+            delay = RETRY_DELAYS_S[min(item.attempt, len(RETRY_DELAYS_S) - 1)]
+        retry = item.model_copy(update={"attempt": item.attempt + 1})
+        log.info("%s: %s to %s retried in %.1fs: %s", self._channel, item.op, item.chat_id,
+                 delay, exc.reason)  # fmt: skip
+        await self._store.put_due(queue, item.id, self._clock.now() + delay,
+                                  retry.model_dump_json())  # fmt: skip

@@ -1,0 +1,47 @@
+"""What a channel shows, decided by the core and already in the reader's language.
+
+A card says what to show (texts, which buttons, in which rows); each channel's renderer says how
+(Telegram HTML and an inline keyboard, Slack Block Kit). Texts here are raw: CRM text is escaped
+by the renderer for its own markup, and clipped to its limits there.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from bot.domain import Value
+
+
+class Button(Value):
+    """A button: an action payload (``bot.buttons``), or a link when ``url`` is set."""
+
+    label: str
+    payload: str | None = None
+    url: str | None = None
+    primary: bool = False
+
+
+class TaskCard(Value):
+    """One task as a message: a reminder, a line of ``/tasks``, or the same after an action."""
+
+    task_id: int
+    heading: str  # "⏰ Due in 15 min", "❗ Overdue by 2 h", "✔ Completed"
+    type_name: str  # "Call", "Meeting"
+    text: str  # the task's text in amoCRM
+    due_text: str  # "today 15:00" in the reader's timezone
+    deal_name: str | None = None
+    deal_url: str | None = None
+    overdue: bool = False
+    outcome: str | None = None  # "✔ Completed by Ivan Petrov in Telegram"
+    rows: tuple[tuple[Button, ...], ...] = ()
+
+
+class TextMessage(Value):
+    """A plain message (answers to commands, prompts); ``rows`` as on a card."""
+
+    text: str
+    rows: tuple[tuple[Button, ...], ...] = ()
+
+
+Card = TaskCard | TextMessage
+DeliveryOp = Literal["send", "edit"]
