@@ -206,3 +206,34 @@ class CrmEvent(Value):
     deal: Deal | None = None
     previous_task: Task | None = None
     previous_deal: Deal | None = None
+
+
+TaskEntityType = Literal["leads", "contacts", "companies", "customers"]
+
+
+class TaskPatch(Value):
+    """A partial edit of one task; only the fields that are set are written.
+
+    Complete: ``TaskPatch(id=1, is_completed=True, result_text="Called")``; snooze:
+    ``complete_till=<ts>``; reassign: ``responsible_user_id=<id>``.
+    """
+
+    id: int
+    is_completed: bool | None = None
+    result_text: str | None = None
+    complete_till: int | None = None
+    responsible_user_id: int | None = None
+    text: str | None = None
+
+
+class NewTask(Value):
+    """A task to create. ``responsible_user_id`` defaults (in amoCRM) to the token's user."""
+
+    text: str
+    complete_till: int
+    responsible_user_id: int | None = None
+    entity_type: TaskEntityType | None = None
+    entity_id: int | None = None
+    task_type_id: int | None = None
+    duration: int | None = None  # seconds
+    request_id: str | None = None  # echoed back by amoCRM

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from bot.domain import Account, AmoEvent, Deal, Task
+from bot.domain import Account, AmoEvent, Deal, NewTask, Pipeline, Task, TaskPatch, User
 
 
 class CrmReader(Protocol):
@@ -26,3 +26,17 @@ class CrmReader(Protocol):
     async def events(
         self, *, created_since: int, types: Sequence[str] = (), entities: Sequence[str] = ()
     ) -> list[AmoEvent]: ...
+
+
+class Crm(CrmReader, Protocol):
+    """Everything the services use of amoCRM: the reads above, the directory, and the writes."""
+
+    async def users(self) -> list[User]: ...
+
+    async def pipelines(self) -> list[Pipeline]: ...
+
+    async def update_task(self, patch: TaskPatch) -> int: ...
+
+    async def create_task(self, task: NewTask) -> int: ...
+
+    async def add_lead_note(self, lead_id: int, text: str, *, note_type: str = "common") -> int: ...

@@ -20,7 +20,13 @@ from integrations.amocrm.errors import AmoBadResponse, AmoNotFound
 from integrations.amocrm.pacing import Pacer
 from integrations.amocrm.query import QueryValue, encode_query
 from integrations.amocrm.transport import OnRequest, Requester, RetryPolicy
-from integrations.amocrm.values import NewTask, TaskPatch, Webhook
+from integrations.amocrm.values import (
+    NewTask,
+    TaskPatch,
+    Webhook,
+    new_task_body,
+    task_patch_body,
+)
 from integrations.amocrm.wire import (
     WireAccount,
     WireEvent,
@@ -239,7 +245,7 @@ class AmoClient:
 
     async def update_task(self, patch: TaskPatch) -> int:
         """Apply one partial edit; returns the task's new ``updated_at``."""
-        body = patch.wire_body()
+        body = task_patch_body(patch)
         if not body:
             raise ValueError(f"TaskPatch for task {patch.id} sets no field")
         template = "/api/v4/tasks/{id}"
@@ -256,7 +262,7 @@ class AmoClient:
         path = "/api/v4/tasks"
         updated: dict[int, int] = {}
         for chunk in _chunks(patches, WRITE_BATCH):
-            body = [p.wire_body(with_id=True) for p in chunk]
+            body = [task_patch_body(p, with_id=True) for p in chunk]
             response = await self._requester.request("PATCH", path, path, body)
             for item in self._written(response, "tasks", "PATCH", path):
                 updated[item.id] = item.updated_at or 0
@@ -264,7 +270,7 @@ class AmoClient:
 
     async def create_task(self, task: NewTask) -> int:
         path = "/api/v4/tasks"
-        response = await self._requester.request("POST", path, path, [task.wire_body()])
+        response = await self._requester.request("POST", path, path, [new_task_body(task)])
         return self._first_id(self._written(response, "tasks", "POST", path), "POST", path)
 
     async def add_lead_note(self, lead_id: int, text: str, *, note_type: str = "common") -> int:
