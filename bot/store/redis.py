@@ -166,7 +166,7 @@ local function live(field)
   local value = redis.call('HGET', KEYS[1], field)
   if value then
     local expires = redis.call('ZSCORE', KEYS[2], field)
-    if false then
+    if expires and tonumber(expires) <= now then
       return false
     end
   end

@@ -428,9 +428,11 @@ class SqliteStore:
         async with self._write() as db:
             now = time.time()
             await self._sweep_docs(db, now)
+            # The sweep may have left this row (batch limit), so the read re-checks expiry.
             row = await self._fetchone(
                 db,
-                "SELECT value FROM docs WHERE ns = ? AND key = ? AND ? IS NOT NULL",
+                "SELECT value FROM docs WHERE ns = ? AND key = ?"
+                " AND (expires_at IS NULL OR expires_at > ?)",
                 (ns, key, now),
             )
             if (None if row is None else str(row[0])) != expected:
@@ -471,7 +473,7 @@ class SqliteStore:
     async def _sweep_docs(db: aiosqlite.Connection, now: float) -> None:
         """Remove a few expired documents (of any namespace), inside the caller's write."""
         await db.execute(
-            "DELETE FROM docs WHERE 0 AND (ns, key) IN"
+            "DELETE FROM docs WHERE (ns, key) IN"
             " (SELECT ns, key FROM docs WHERE expires_at <= ? LIMIT ?)",
             (now, _SWEEP_BATCH),
         )

@@ -19,6 +19,7 @@ from redis.asyncio import Redis
 
 from bot.domain import CrmEvent, CrmEventKind, Deal, OAuthTokens, Task
 from bot.store import DueEntry, DueItem, EntityChange, Store, open_store
+from bot.store import sqlite as sqlite_store
 from bot.store.redis import RedisStore
 from bot.store.sqlite import SCHEMA_VERSION, SqliteStore
 
@@ -161,6 +162,8 @@ async def test_it_keeps_data_across_close_and_reopen(open_backend: Opener) -> No
     await first.set_cursor("events", "42")
     assert await first.apply_change(put_task(a_task(7), None, an_event("e1"))) is not None
     await first.put_due("reminders", "r1", 10.0, "p")
+    await first.put_doc("links", "k", "v")
+    await first.append("log", "k", "a1")
     await first.close()
     await first.close()  # closing twice is harmless
 
@@ -173,6 +176,8 @@ async def test_it_keeps_data_across_close_and_reopen(open_backend: Opener) -> No
     assert cached.value == a_task(7)
     assert await event_keys(again) == ["e1"]
     assert [i.payload for i in await again.claim_due("reminders", 10.0, 5, 60)] == ["p"]
+    assert await again.get_doc("links", "k") == "v"
+    assert await again.read_list("log", "k") == ["a1"]
 
 
 # --- leases ------------------------------------------------------------------------------------
@@ -711,6 +716,220 @@ async def test_it_round_trips_ids_payloads_and_times_verbatim(store: Store) -> N
     assert {i.due_at for i in claimed} == {1_700_000_000.123456}
 
 
+# --- documents ---------------------------------------------------------------------------------
+
+
+async def live_docs_gone(store: Store, ns: str, *keys: str) -> bool:
+    """True once none of ``keys`` is readable or listed any more."""
+    listed = await store.list_docs(ns)
+    got = [await store.get_doc(ns, key) for key in keys]
+    return all(key not in listed for key in keys) and got == [None] * len(keys)
+
+
+async def test_it_round_trips_documents_per_namespace_and_key(store: Store) -> None:
+    odd = {
+        "user:1:chat": '{"a": "b\\n"}',
+        "with space": "two\nlines\n\n",
+        "ключ": "«значение» 🚀",
+        "empty": "",
+    }
+    assert await store.get_doc("links", "user:1:chat") is None
+
+    for key, value in odd.items():
+        await store.put_doc("links", key, value)
+
+    assert {key: await store.get_doc("links", key) for key in odd} == odd
+    assert await store.get_doc("prefs", "user:1:chat") is None
+    assert await store.get_doc("links", "user:1") is None
+
+
+async def test_it_replaces_a_document(store: Store) -> None:
+    await store.put_doc("prefs", "u1", "v1")
+    await store.put_doc("prefs", "u1", "v2")
+
+    assert await store.get_doc("prefs", "u1") == "v2"
+    assert await store.list_docs("prefs") == {"u1": "v2"}
+
+
+async def test_it_forgets_a_document_after_its_ttl(store: Store) -> None:
+    await store.put_doc("codes", "c1", "u1", ttl_s=0.05)
+    await store.put_doc("codes", "keep", "u2", ttl_s=60)
+    assert await store.get_doc("codes", "c1") == "u1"
+
+    # Reads alone, no write or listing between them, see it go.
+    async def gone() -> bool:
+        return await store.get_doc("codes", "c1") is None
+
+    await eventually(gone)
+
+    assert not await store.swap_doc("codes", "c1", "u1", "x")
+    assert await store.list_docs("codes") == {"keep": "u2"}
+    assert await store.get_doc("codes", "keep") == "u2"
+
+
+async def test_it_replaces_the_ttl_of_a_document_along_with_its_value(store: Store) -> None:
+    await store.put_doc("codes", "was-expiring", "old", ttl_s=0.05)
+    await store.put_doc("codes", "was-expiring", "new")
+    await store.put_doc("codes", "now-expiring", "old")
+    await store.put_doc("codes", "now-expiring", "new", ttl_s=0.05)
+
+    await eventually(lambda: live_docs_gone(store, "codes", "now-expiring"))
+    await asyncio.sleep(0.05)  # well past the first TTL too
+
+    assert await store.get_doc("codes", "was-expiring") == "new"
+    assert await store.list_docs("codes") == {"was-expiring": "new"}
+
+
+async def test_it_creates_a_document_by_swap_only_once(store: Store) -> None:
+    assert await store.swap_doc("links", "k", None, "first")
+    assert not await store.swap_doc("links", "k", None, "second")
+
+    assert await store.get_doc("links", "k") == "first"
+
+
+async def test_it_swaps_a_document_only_from_the_expected_value(store: Store) -> None:
+    await store.put_doc("dialogs", "chat:1", "step1")
+
+    assert not await store.swap_doc("dialogs", "chat:1", "step0", "step2")
+    assert not await store.swap_doc("dialogs", "chat:1", "step0", None)
+    assert await store.get_doc("dialogs", "chat:1") == "step1"
+
+    assert await store.swap_doc("dialogs", "chat:1", "step1", "step2")
+    assert await store.get_doc("dialogs", "chat:1") == "step2"
+    assert not await store.swap_doc("dialogs", "chat:1", "step1", "step3")
+    assert await store.get_doc("dialogs", "chat:1") == "step2"
+    # Not the same as absent: an empty value is a value.
+    assert not await store.swap_doc("dialogs", "chat:1", "", "step3")
+    assert not await store.swap_doc("dialogs", "other", "", "x")
+    assert await store.get_doc("dialogs", "other") is None
+
+
+async def test_it_deletes_a_document_by_swapping_in_none(store: Store) -> None:
+    await store.put_doc("dialogs", "chat:1", "done")
+
+    assert await store.swap_doc("dialogs", "chat:1", "done", None)
+
+    assert await store.get_doc("dialogs", "chat:1") is None
+    assert await store.list_docs("dialogs") == {}
+    # Absent stays absent: expected None, value None holds and succeeds.
+    assert await store.swap_doc("dialogs", "chat:1", None, None)
+    assert await store.swap_doc("dialogs", "chat:1", None, "again")
+    assert await store.get_doc("dialogs", "chat:1") == "again"
+
+
+async def test_it_swaps_in_a_document_with_a_ttl(store: Store) -> None:
+    await store.put_doc("codes", "c1", "v1")
+
+    assert await store.swap_doc("codes", "c1", "v1", "v2", ttl_s=0.05)
+    assert await store.get_doc("codes", "c1") == "v2"
+
+    await eventually(lambda: live_docs_gone(store, "codes", "c1"))
+    # A swap without a TTL makes the document permanent again.
+    assert await store.swap_doc("codes", "c1", None, "v3", ttl_s=0.05)
+    assert await store.swap_doc("codes", "c1", "v3", "v4")
+    await asyncio.sleep(0.1)
+    assert await store.get_doc("codes", "c1") == "v4"
+
+
+async def test_it_counts_an_expired_document_as_absent_when_swapping(store: Store) -> None:
+    await store.put_doc("codes", "c1", "old", ttl_s=0.05)
+    await store.put_doc("codes", "c2", "old", ttl_s=0.05)
+
+    await eventually(lambda: live_docs_gone(store, "codes", "c1", "c2"))
+
+    assert not await store.swap_doc("codes", "c1", "old", "new")
+    assert await store.get_doc("codes", "c1") is None
+    assert not await store.swap_doc("codes", "c2", "old", None)
+    assert await store.swap_doc("codes", "c1", None, "new")
+    assert await store.swap_doc("codes", "c2", None, None)
+    assert await store.list_docs("codes") == {"c1": "new"}
+
+
+async def test_it_lists_only_the_live_documents_of_a_namespace(store: Store) -> None:
+    assert await store.list_docs("links") == {}
+    await store.put_doc("links", "user:1:chat", "a")
+    await store.put_doc("links", "b", "")
+    await store.put_doc("links", "expiring", "c", ttl_s=0.05)
+    await store.put_doc("links", "x:y", "ns links, key x:y")
+    await store.put_doc("links:x", "y", "ns links:x, key y")
+    await store.put_doc("prefs", "b", "other namespace")
+
+    await eventually(lambda: live_docs_gone(store, "links", "expiring"))
+
+    assert await store.list_docs("links") == {
+        "user:1:chat": "a",
+        "b": "",
+        "x:y": "ns links, key x:y",
+    }
+    assert await store.list_docs("links:x") == {"y": "ns links:x, key y"}
+    assert await store.get_doc("links:x", "y") == "ns links:x, key y"
+    assert await store.list_docs("prefs") == {"b": "other namespace"}
+    assert await store.list_docs("nothing") == {}
+
+
+async def test_it_deletes_a_document(store: Store) -> None:
+    await store.put_doc("links", "a", "1")
+    await store.put_doc("links", "b", "2", ttl_s=60)
+    await store.put_doc("prefs", "a", "3")
+
+    await store.delete_doc("links", "a")
+    await store.delete_doc("links", "b")
+    await store.delete_doc("links", "never-put")
+
+    assert await store.get_doc("links", "a") is None
+    assert await store.get_doc("links", "b") is None
+    assert await store.list_docs("links") == {}
+    assert await store.get_doc("prefs", "a") == "3"
+    # A deleted document can be created again, and a TTL it had does not come back.
+    assert await store.swap_doc("links", "b", None, "again")
+    await asyncio.sleep(0.05)
+    assert await store.get_doc("links", "b") == "again"
+
+
+# --- append-only lists -------------------------------------------------------------------------
+
+
+async def test_it_reads_a_list_in_append_order(store: Store) -> None:
+    assert await store.read_list("log", "n1") == []
+    values = ["first", "", "two\nlines", "«третий» 🚀", "first"]
+
+    for value in values:
+        await store.append("log", "n1", value)
+
+    assert await store.read_list("log", "n1") == values
+
+
+async def test_it_drops_the_oldest_values_past_max_len(store: Store) -> None:
+    for n in range(5):
+        await store.append("log", "n1", f"v{n}", max_len=3)
+    assert await store.read_list("log", "n1") == ["v2", "v3", "v4"]
+
+    await store.append("log", "n1", "v5", max_len=10)
+    assert await store.read_list("log", "n1") == ["v2", "v3", "v4", "v5"]
+    await store.append("log", "n1", "v6", max_len=1)
+    assert await store.read_list("log", "n1") == ["v6"]
+
+
+async def test_it_keeps_lists_apart_by_namespace_and_key(store: Store) -> None:
+    await store.append("a:b", "c", "ns a:b, key c")
+    await store.append("a", "b:c", "ns a, key b:c")
+    await store.append("a", "b", "ns a, key b")
+    await store.append("x", "b", "ns x, key b")
+
+    assert await store.read_list("a:b", "c") == ["ns a:b, key c"]
+    assert await store.read_list("a", "b:c") == ["ns a, key b:c"]
+    assert await store.read_list("a", "b") == ["ns a, key b"]
+    assert await store.read_list("x", "b") == ["ns x, key b"]
+    assert await store.read_list("a", "c") == []
+
+
+async def test_it_refuses_a_list_that_may_hold_nothing(store: Store) -> None:
+    with pytest.raises(ValueError, match="max_len"):
+        await store.append("log", "n1", "v", max_len=0)
+
+    assert await store.read_list("log", "n1") == []
+
+
 # --- races between two instances ---------------------------------------------------------------
 
 
@@ -844,6 +1063,52 @@ async def test_it_marks_a_key_seen_once_under_concurrency(
     assert results.count(True) == 1
 
 
+async def test_it_lets_exactly_one_of_concurrent_document_creations_win(
+    two_stores: tuple[Store, Store],
+) -> None:
+    a, b = two_stores
+
+    results = await asyncio.gather(
+        *((a if n % 2 else b).swap_doc("links", "user:1", None, f"v{n}") for n in range(20))
+    )
+
+    assert results.count(True) == 1
+    winner = results.index(True)
+    assert await a.get_doc("links", "user:1") == f"v{winner}"
+    assert await b.list_docs("links") == {"user:1": f"v{winner}"}
+
+
+async def test_it_lets_exactly_one_of_concurrent_document_swaps_win(
+    two_stores: tuple[Store, Store],
+) -> None:
+    a, b = two_stores
+    await a.put_doc("dialogs", "chat:1", "v0", ttl_s=60)
+
+    results = await asyncio.gather(
+        *(
+            (a if n % 2 else b).swap_doc("dialogs", "chat:1", "v0", f"v{n + 1}", ttl_s=60)
+            for n in range(20)
+        )
+    )
+
+    assert results.count(True) == 1
+    assert await b.get_doc("dialogs", "chat:1") == f"v{results.index(True) + 1}"
+
+
+async def test_it_keeps_every_value_appended_from_two_instances(
+    two_stores: tuple[Store, Store],
+) -> None:
+    a, b = two_stores
+
+    await asyncio.gather(*((a if n % 2 else b).append("log", "n1", f"v{n}") for n in range(20)))
+    await asyncio.gather(
+        *((a if n % 2 else b).append("log", "n2", f"v{n}", max_len=5) for n in range(20))
+    )
+
+    assert sorted(await b.read_list("log", "n1")) == sorted(f"v{n}" for n in range(20))
+    assert len(await a.read_list("log", "n2")) == 5
+
+
 async def test_it_stays_usable_after_cancelled_calls(two_stores: tuple[Store, Store]) -> None:
     a, b = two_stores
     for n in range(10):
@@ -898,6 +1163,53 @@ async def test_it_versions_the_sqlite_schema_and_uses_wal(tmp_path: Path) -> Non
             assert await cur.fetchone() == ("wal",)
 
 
+async def test_it_migrates_a_sqlite_file_from_an_older_version_keeping_its_data(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = str(tmp_path / "store.db")
+    tokens = OAuthTokens(access_token="a", refresh_token="r", expires_at=1)
+    with monkeypatch.context() as older:
+        older.setattr(sqlite_store, "_MIGRATIONS", sqlite_store._MIGRATIONS[:1])
+        older.setattr(sqlite_store, "SCHEMA_VERSION", 1)
+        store = await SqliteStore.open(path)
+        await store.save_tokens("amocrm", tokens)
+        await store.close()
+
+    store = await SqliteStore.open(path)
+    try:
+        assert await store.load_tokens("amocrm") == tokens
+        await store.put_doc("links", "k", "v")
+        assert await store.get_doc("links", "k") == "v"
+    finally:
+        await store.close()
+    async with aiosqlite.connect(path) as db, db.execute("PRAGMA user_version") as cur:
+        assert await cur.fetchone() == (SCHEMA_VERSION,)
+
+
+async def test_it_sweeps_expired_documents_out_of_the_backing(
+    backend: tuple[str, str, str], open_backend: Opener
+) -> None:
+    kind, where, prefix = backend
+    store = await open_backend()
+    for n in range(3):
+        await store.put_doc("codes", f"c{n}", "v", ttl_s=0.05)
+    await eventually(lambda: live_docs_gone(store, "codes", "c0", "c1", "c2"))
+
+    # The next write (to any namespace in SQLite, to this one in Redis) takes them out.
+    await store.put_doc("codes", "kept", "v")
+
+    if kind == "sqlite":
+        async with aiosqlite.connect(where) as db, db.execute("SELECT key FROM docs") as cur:
+            assert [tuple(row) for row in await cur.fetchall()] == [("kept",)]
+    else:
+        client = Redis.from_url(where, decode_responses=True)
+        try:
+            assert await client.hkeys(f"{prefix}docs:codes") == ["kept"]
+            assert not await client.exists(f"{prefix}docexp:codes")
+        finally:
+            await client.aclose()
+
+
 async def test_it_refuses_a_sqlite_file_from_newer_code(tmp_path: Path) -> None:
     path = str(tmp_path / "store.db")
     async with aiosqlite.connect(path) as db:
@@ -924,6 +1236,9 @@ async def test_it_keeps_every_redis_key_under_its_prefix(
         await store.apply_change(put_task(a_task(1, user=10), None, an_event("e")))
         await store.apply_change(EntityChange(kind="deal", id=2, expected_rev=None, new=a_deal(2)))
         await store.put_due("q", "i", 1.0)
+        await store.put_doc("links", "user:1", "v")
+        await store.put_doc("links", "code", "v", ttl_s=30)
+        await store.append("log", "n:1", "v")
 
         new = {key async for key in client.scan_iter()} - before
         # Keys of tests running beside this one, on a shared server, carry their own "test:".
@@ -944,6 +1259,9 @@ async def test_it_keeps_every_redis_key_under_its_prefix(
             "events:seq",
             "due:q",
             "dueitems:q",
+            "docs:links",
+            "docexp:links",
+            "list:3:log:n:1",
         }
     finally:
         await store.close()
