@@ -33,6 +33,7 @@ def _event(
         version=version,
         occurred_at=(hint.at if hint is not None and hint.at is not None else now),
         actor_id=hint.actor_id if hint is not None else None,
+        via=hint.via if hint is not None else None,
         task=task,
         deal=deal,
         previous_task=previous_task,

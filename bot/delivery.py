@@ -140,17 +140,39 @@ class Outbox:
         return len(items)
 
 
+async def wait_turn(
+    store: Store, channel: str, limits: ChannelLimits, chat_id: str, is_group: bool
+) -> None:
+    """Wait for this chat's next free moment, then the bot's, on timelines shared through the
+    store by every sender of every replica.
+
+    The chat's turn first, then the bot's: a message waiting for a busy chat must not hold a
+    global slot that another chat could use.
+    """
+    chat_gap = limits.per_group_s if is_group else limits.per_chat_s
+    wait = await store.reserve_slot(f"{channel}:chat:{chat_id}", chat_gap)
+    if wait > 0:
+        await asyncio.sleep(wait)
+    wait = await store.reserve_slot(f"{channel}:all", limits.global_s)
+    if wait > 0:
+        await asyncio.sleep(wait)
+
+
 PermanentFailure = Callable[[OutboxItem, DeliveryError], Awaitable[None]]
 
 
 class OutboxSender:
-    """Drains one channel's outbox: paced, retried, and every delivery recorded."""
+    """Drains one channel's outbox: paced, retried, and every delivery recorded.
+
+    ``limits=None``: the notifier paces itself (Telegram paces every call of its bot, replies
+    to commands included, so that nothing shares a chat's budget unseen).
+    """
 
     def __init__(
         self,
         channel: str,
         notifier: Notifier,
-        limits: ChannelLimits,
+        limits: ChannelLimits | None,
         *,
         store: Store,
         outbox: Outbox,
@@ -181,7 +203,8 @@ class OutboxSender:
 
     async def _deliver(self, due: DueItem) -> None:
         item = OutboxItem.model_validate_json(due.payload)
-        await self._wait_turn(item)
+        if self._limits is not None:
+            await wait_turn(self._store, self._channel, self._limits, item.chat_id, item.is_group)
         try:
             if item.op == "edit" and item.message_id is not None:
                 await self._notifier.edit(item.chat_id, item.message_id, item.card)
@@ -202,17 +225,6 @@ class OutboxSender:
             return
         self.delivered += 1
         await self._store.complete_due(due)
-
-    async def _wait_turn(self, item: OutboxItem) -> None:
-        # The chat's turn first, then the bot's: a message waiting for a busy chat must not
-        # hold a global slot that another chat could use.
-        chat_gap = self._limits.per_group_s if item.is_group else self._limits.per_chat_s
-        wait = await self._store.reserve_slot(f"{self._channel}:chat:{item.chat_id}", chat_gap)
-        if wait > 0:
-            await asyncio.sleep(wait)
-        wait = await self._store.reserve_slot(f"{self._channel}:all", self._limits.global_s)
-        if wait > 0:
-            await asyncio.sleep(wait)
 
     async def _failed(self, due: DueItem, item: OutboxItem, exc: DeliveryError) -> None:
         queue = outbox_queue(self._channel)

@@ -151,6 +151,7 @@ class HintSource(StrEnum):
     WEBHOOK = "webhook"
     POLL = "poll"
     SYNC = "sync"
+    ACTION = "action"  # a button pressed in a messenger, written back by amobridge
 
 
 HintAction = Literal["add", "update", "delete", "status", "responsible", "complete"]
@@ -172,6 +173,7 @@ class EntityHint(Value):
     old_responsible_user_id: int | None = None
     actor_id: int | None = None
     at: int | None = None  # when the change happened, if the hint says
+    via: str | None = None  # the channel an action came from ("telegram"); None: amoCRM itself
 
 
 class CrmEventKind(StrEnum):
@@ -202,6 +204,7 @@ class CrmEvent(Value):
     version: int
     occurred_at: int
     actor_id: int | None = None
+    via: str | None = None
     task: Task | None = None
     deal: Deal | None = None
     previous_task: Task | None = None

@@ -8,6 +8,13 @@ from typing import Protocol
 from bot.domain import Account, AmoEvent, Deal, NewTask, Pipeline, Task, TaskPatch, User
 
 
+class CrmError(Exception):
+    """amoCRM could not do what was asked. ``maybe_applied``: a write may have gone through
+    anyway (the answer was lost), so the caller must re-read before trying again."""
+
+    maybe_applied: bool = False
+
+
 class CrmReader(Protocol):
     """The amoCRM reads the event pipeline uses (``integrations.amocrm.AmoClient`` has them)."""
 
@@ -39,4 +46,6 @@ class Crm(CrmReader, Protocol):
 
     async def create_task(self, task: NewTask) -> int: ...
 
-    async def add_lead_note(self, lead_id: int, text: str, *, note_type: str = "common") -> int: ...
+    async def add_lead_note(
+        self, lead_id: int, text: str, *, note_type: str = "common"
+    ) -> int: ...

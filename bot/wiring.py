@@ -6,6 +6,8 @@ torn down here in reverse order.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import uuid
 from collections.abc import AsyncIterator, Sequence
@@ -13,17 +15,36 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 
 import httpx
+from aiogram import Bot, Dispatcher
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.exceptions import TelegramAPIError
+from aiogram.types import BotCommand
+from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 
+from bot.actions import TaskActions
+from bot.cards import CardFactory
 from bot.catchup import CacheSync, EventsPoller
 from bot.clock import Clock, SystemClock
+from bot.commands import MENU
+from bot.delivery import Outbox, OutboxSender
+from bot.dialogs import Dialogs
+from bot.directory import Directory
 from bot.domain import CrmEvent
+from bot.i18n import LANGUAGES, Catalogue, load_catalogue
 from bot.ingest import EventProcessor, HintInbox, InboxDrainer
+from bot.link_guard import LinkGuard
+from bot.linking import LinkingService
+from bot.links import Links
 from bot.metrics import Metrics
+from bot.prefs import Prefs
+from bot.reminding import ReminderService
 from bot.settings import AmoCrmSettings, Settings
 from bot.store import Store, open_store
 from handlers.amocrm_webhook import amocrm_webhook_routes
 from handlers.http import build_http_app
+from handlers.telegram import TelegramDeps, make_router
 from integrations.amocrm import (
     AmoAuth,
     AmoClient,
@@ -31,10 +52,14 @@ from integrations.amocrm import (
     OAuthTokenManager,
     StorePacer,
 )
+from integrations.telegram import TELEGRAM_LIMITS, TelegramNotifier
+from integrations.telegram.pacing import Pacing
 from scheduler.runner import DrainLoop, JobRunner
 from scheduler.singleton import JobBody, SingletonJob
 
 log = logging.getLogger(__name__)
+
+TELEGRAM_WEBHOOK_PATH = "/telegram/webhook"
 
 
 @dataclass
@@ -49,11 +74,37 @@ class CrmPipeline:
 
 
 @dataclass
+class Services:
+    """The use cases every messenger shares, built on amoCRM."""
+
+    t: Catalogue
+    directory: Directory
+    links: Links
+    prefs: Prefs
+    outbox: Outbox
+    cards: CardFactory
+    reminders: ReminderService
+    actions: TaskActions
+    linking: LinkingService
+    guard: LinkGuard
+
+
+@dataclass
+class TelegramApp:
+    bot: Bot
+    dispatcher: Dispatcher
+    sender: OutboxSender
+    webhook_url: str | None  # None: long polling
+
+
+@dataclass
 class Service:
     settings: Settings
     store: Store
     metrics: Metrics
     crm: CrmPipeline | None
+    services: Services | None
+    telegram: TelegramApp | None
     http_app: web.Application
     instance_id: str
     clock: Clock
@@ -78,18 +129,17 @@ class Service:
                 f"amoCRM: {s.amocrm.base_url} ({'OAuth' if s.amocrm.uses_oauth else 'long-lived'}"
                 f" token), webhooks {hooks}, events poll every {s.amocrm.poll_interval_s:g}s"
             )
-        for name, configured in (
-            ("Telegram", s.telegram.configured),
-            ("Slack", s.slack.configured),
-        ):
-            lines.append(
-                f"{name}: "
-                + (
-                    "configured; delivery is not in this version yet"
-                    if configured
-                    else "not configured"
-                )
+        if self.telegram is not None:
+            mode = (
+                f"webhook {self.telegram.webhook_url}" if self.telegram.webhook_url else "polling"
             )
+            lines.append(f"Telegram: on ({mode})")
+        elif s.telegram.configured:
+            lines.append("Telegram: token set, but off: it needs amoCRM configured")
+        else:
+            lines.append("Telegram: not configured (set AMOBRIDGE_TELEGRAM__TOKEN)")
+        slack = "configured; not in this version yet" if s.slack.configured else "not configured"
+        lines.append(f"Slack: {slack}")
         lines.append(f"HTTP: {s.http.host}:{self.port or s.http.port}")
         return lines
 
@@ -161,6 +211,8 @@ async def _build(settings: Settings, clock: Clock, instance_id: str) -> Service:
         exit_stack.push_async_callback(store.close)
         metrics = Metrics()
         crm: CrmPipeline | None = None
+        services: Services | None = None
+        telegram: TelegramApp | None = None
         routes: list[web.RouteDef] = []
         if settings.amocrm.configured:
             client, http = await build_amo_client(
@@ -174,6 +226,8 @@ async def _build(settings: Settings, clock: Clock, instance_id: str) -> Service:
                     metrics.crm_events.labels(kind=event.kind.value).inc()
 
             processor = EventProcessor(store, client, clock, listeners=[count])
+            services = _services(settings, store, client, processor, clock)
+            processor.add_listener(services.reminders.on_events)
             crm = CrmPipeline(
                 client=client,
                 inbox=inbox,
@@ -196,10 +250,108 @@ async def _build(settings: Settings, clock: Clock, instance_id: str) -> Service:
             return {"store": "ok"}
 
         app = build_http_app(routes, metrics=metrics, health=health)
-        return Service(settings, store, metrics, crm, app, instance_id, clock, exit_stack)
+        if services is not None and settings.telegram.configured:
+            telegram = _telegram(settings, store, services, clock)
+            exit_stack.push_async_callback(telegram.bot.session.close)
+            if telegram.webhook_url is not None:
+                assert settings.telegram.webhook_secret is not None
+                SimpleRequestHandler(
+                    dispatcher=telegram.dispatcher,
+                    bot=telegram.bot,
+                    secret_token=settings.telegram.webhook_secret.get_secret_value(),
+                ).register(app, path=TELEGRAM_WEBHOOK_PATH)
+        return Service(
+            settings, store, metrics, crm, services, telegram, app, instance_id, clock, exit_stack
+        )
     except BaseException:
         await exit_stack.aclose()
         raise
+
+
+def _services(
+    settings: Settings, store: Store, crm: AmoClient, processor: EventProcessor, clock: Clock
+) -> Services:
+    t = load_catalogue()
+    directory = Directory(crm, clock, base_url=str(settings.amocrm.base_url))
+    links, prefs, outbox = Links(store), Prefs(store), Outbox(store, clock)
+    cards = CardFactory(t, directory)
+    return Services(
+        t=t,
+        directory=directory,
+        links=links,
+        prefs=prefs,
+        outbox=outbox,
+        cards=cards,
+        reminders=ReminderService(store, directory, links, prefs, cards, outbox, clock),
+        actions=TaskActions(store, crm, directory, processor, clock, t),
+        linking=LinkingService(store, crm, directory, links, clock, t),
+        guard=LinkGuard(links, prefs, directory, outbox, t),
+    )
+
+
+def _telegram(settings: Settings, store: Store, s: Services, clock: Clock) -> TelegramApp:
+    cfg = settings.telegram
+    assert cfg.token is not None
+    session = AiohttpSession(api=TelegramAPIServer.from_base(str(cfg.api_base).rstrip("/")))
+    session.middleware(Pacing(store, TELEGRAM_LIMITS))
+    bot = Bot(cfg.token.get_secret_value(), session=session)
+    dispatcher = Dispatcher()
+    deps = TelegramDeps(
+        store=store, directory=s.directory, links=s.links, prefs=s.prefs,
+        dialogs=Dialogs(store, "telegram"), linking=s.linking, actions=s.actions,
+        reminders=s.reminders, cards=s.cards, outbox=s.outbox, clock=clock, t=s.t,
+    )  # fmt: skip
+    dispatcher.include_router(make_router(deps))
+    sender = OutboxSender(
+        "telegram", TelegramNotifier(bot), None, store=store, outbox=s.outbox,
+        clock=clock, on_permanent_failure=s.guard.on_permanent_failure,
+    )  # fmt: skip
+    webhook_url = None
+    if cfg.webhook_secret is not None:
+        assert settings.public_url is not None  # Settings requires it in webhook mode
+        webhook_url = str(settings.public_url).rstrip("/") + TELEGRAM_WEBHOOK_PATH
+    return TelegramApp(bot, dispatcher, sender, webhook_url)
+
+
+async def _start_telegram(service: Service, app: TelegramApp) -> None:
+    assert service.services is not None
+    t = service.services.t
+    try:
+        await app.bot.get_me()
+    except TelegramAPIError as exc:
+        raise StartupError(f"Telegram refused the bot token ({type(exc).__name__})") from None
+    for lang in LANGUAGES:
+        commands = [BotCommand(command=name, description=t(lang, f"cmd_{name}")) for name in MENU]
+        await app.bot.set_my_commands(commands, language_code=lang)
+    await app.bot.set_my_commands(
+        [BotCommand(command=name, description=t("en", f"cmd_{name}")) for name in MENU]
+    )
+    if app.webhook_url is not None:
+        secret = service.settings.telegram.webhook_secret
+        assert secret is not None
+        await app.bot.set_webhook(app.webhook_url, secret_token=secret.get_secret_value())
+        return
+    # Polling: a webhook left from webhook mode would make getUpdates fail with 409.
+    await app.bot.delete_webhook()
+    polling = asyncio.create_task(
+        app.dispatcher.start_polling(
+            app.bot, handle_signals=False, close_bot_session=False, polling_timeout=10
+        ),
+        name="telegram-polling",
+    )
+
+    async def stop_polling() -> None:
+        with contextlib.suppress(RuntimeError):  # it may not have started yet
+            await app.dispatcher.stop_polling()
+        polling.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await polling
+
+    service._exit.push_async_callback(stop_polling)
+
+
+class StartupError(Exception):
+    """A configured part cannot start; the message says which and why (never a secret)."""
 
 
 async def _start(service: Service, *, run_jobs: bool) -> None:
@@ -210,6 +362,8 @@ async def _start(service: Service, *, run_jobs: bool) -> None:
     await site.start()
     service.port = int(runner.addresses[0][1])
 
+    if service.telegram is not None:
+        await _start_telegram(service, service.telegram)
     crm = service.crm
     if crm is None or not run_jobs:
         return
@@ -229,7 +383,19 @@ async def _start(service: Service, *, run_jobs: bool) -> None:
     )
     drainer = InboxDrainer(service.store, crm.processor, service.clock)
     worker = DrainLoop("inbox", drainer.drain_once, crm.inbox.wait)
+    loops = [worker]
+    if service.services is not None:
+        reminders = service.services.reminders
+
+        async def pause(idle_s: float) -> None:
+            await asyncio.sleep(idle_s)
+
+        loops.append(DrainLoop("reminders", reminders.fire_due, pause))
+    if service.telegram is not None:
+        sender = service.telegram.sender
+        loops.append(DrainLoop("telegram-outbox", sender.drain_once, sender.wait))
     jobs.start()
     service._exit.push_async_callback(jobs.stop)
-    worker.start()
-    service._exit.push_async_callback(worker.stop)
+    for loop in loops:
+        loop.start()
+        service._exit.push_async_callback(loop.stop)

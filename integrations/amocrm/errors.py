@@ -15,6 +15,8 @@ from typing import TypedDict
 import httpx
 from typing_extensions import Unpack
 
+from bot.ports import CrmError
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ValidationIssue:
@@ -35,7 +37,7 @@ class ErrorMeta(TypedDict, total=False):
     request_id: str | None
 
 
-class AmoError(Exception):
+class AmoError(CrmError):
     """Anything that went wrong talking to amoCRM."""
 
     def __init__(self, message: str, **meta: Unpack[ErrorMeta]) -> None:

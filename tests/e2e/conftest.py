@@ -8,15 +8,23 @@ from typing import Any
 
 import pytest
 
-from bot.settings import AmoCrmSettings, HttpSettings, Settings
+from bot.settings import AmoCrmSettings, HttpSettings, Settings, TelegramSettings
 from sandbox.amocrm import AmoEmulator, DemoIds, seed_demo_account
+from sandbox.telegram import TelegramEmulator
+from tests.e2e.helpers import FakeClock
 
 WEBHOOK_SECRET = "e2e-webhook-secret"
 
 
 @pytest.fixture
-async def amo() -> AsyncIterator[AmoEmulator]:
-    emulator = AmoEmulator(subdomain="demo", rate_limit_per_s=7.0)
+def clock() -> FakeClock:
+    """Real time plus an offset a test can advance: amobridge and both emulators share it."""
+    return FakeClock()
+
+
+@pytest.fixture
+async def amo(clock: FakeClock) -> AsyncIterator[AmoEmulator]:
+    emulator = AmoEmulator(subdomain="demo", clock=clock.now, rate_limit_per_s=7.0)
     emulator.webhook_retry_delays_s = (0.05, 0.05)
     async with emulator.serve(host="127.0.0.1", port=0):
         yield emulator
@@ -27,6 +35,13 @@ def demo(amo: AmoEmulator) -> DemoIds:
     return seed_demo_account(amo)
 
 
+@pytest.fixture
+async def tg(clock: FakeClock) -> AsyncIterator[TelegramEmulator]:
+    emulator = TelegramEmulator(token="123456:TEST-TOKEN", clock=clock.now)
+    async with emulator.serve(host="127.0.0.1", port=0):
+        yield emulator
+
+
 @pytest.fixture(params=["sqlite", "redis"])
 def store_url(request: pytest.FixtureRequest, tmp_path: Path, redis_server_url: str) -> str:
     return f"sqlite:///{tmp_path}/amobridge.db" if request.param == "sqlite" else redis_server_url
@@ -34,7 +49,7 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path, redis_server_url: 
 
 @pytest.fixture
 def make_settings(amo: AmoEmulator, store_url: str, redis_prefix: str) -> Callable[..., Settings]:
-    def make(**amocrm: Any) -> Settings:
+    def make(*, telegram: TelegramEmulator | None = None, **amocrm: Any) -> Settings:
         return Settings(
             _env_file=None,
             amocrm=AmoCrmSettings(
@@ -42,6 +57,11 @@ def make_settings(amo: AmoEmulator, store_url: str, redis_prefix: str) -> Callab
                 long_lived_token=amo.long_lived_token,
                 webhook_secret=WEBHOOK_SECRET,
                 **{"poll_interval_s": 0.3, "sync_interval_s": 3600.0, **amocrm},
+            ),
+            telegram=(
+                TelegramSettings(token=telegram.token, api_base=telegram.base_url)
+                if telegram is not None
+                else TelegramSettings()
             ),
             http=HttpSettings(host="127.0.0.1", port=0),
             store_url=store_url,

@@ -12,6 +12,19 @@ from bot.wiring import Service
 from sandbox.amocrm import AmoEmulator
 
 
+class FakeClock:
+    """Real time plus an offset: things still happen on their own, and a test can jump ahead."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+    def now(self) -> float:
+        return time.time() + self.offset
+
+    def advance(self, seconds: float) -> None:
+        self.offset += seconds
+
+
 async def eventually(
     check: Callable[[], Awaitable[bool]], *, timeout_s: float = 15.0, what: str = "condition"
 ) -> None:

@@ -120,7 +120,7 @@ async def test_run_serves_health_and_stops_on_sigterm(
         assert any(
             line.startswith("amoCRM: ") and "events poll every 60s" in line for line in lines
         )
-        assert "Telegram: not configured" in lines
+        assert "Telegram: not configured (set AMOBRIDGE_TELEGRAM__TOKEN)" in lines
         port = int(lines[-1].rsplit(":", 1)[1])
         async with httpx.AsyncClient() as http:
             health = await http.get(f"http://127.0.0.1:{port}/healthz")

@@ -1,0 +1,48 @@
+"""When a channel refuses a user for good (the bot was blocked): pause their link so nothing more
+is queued for them, and tell the admins, who are the ones able to chase it up."""
+
+from __future__ import annotations
+
+import logging
+
+from bot.delivery import DeliveryError, Outbox, OutboxItem
+from bot.directory import Directory
+from bot.i18n import Catalogue
+from bot.links import Links
+from bot.prefs import Prefs, language
+from bot.views import TextMessage
+
+log = logging.getLogger(__name__)
+
+
+class LinkGuard:
+    def __init__(
+        self, links: Links, prefs: Prefs, directory: Directory, outbox: Outbox, t: Catalogue
+    ) -> None:
+        self._links = links
+        self._prefs = prefs
+        self._directory = directory
+        self._outbox = outbox
+        self._t = t
+
+    async def on_permanent_failure(self, item: OutboxItem, error: DeliveryError) -> None:
+        if item.recipient is None:
+            return
+        link = await self._links.by_amo(item.recipient)
+        if link is None or link.paused or str(link.chat_id) != item.chat_id:
+            return  # already paused (one notice per pause) or the link has changed since
+        await self._links.set_paused(item.recipient, True)
+        user = await self._directory.user(item.recipient)
+        name = user.name if user else str(item.recipient)
+        log.warning("paused the Telegram link of %s: %s", name, error.reason)
+        notices = []
+        for admin_link in await self._links.all():
+            admin = await self._directory.user(admin_link.amo_user_id)
+            if admin is None or not admin.rights.is_admin or admin_link.paused:
+                continue
+            lang = language(await self._prefs.get(admin.id), admin)
+            notices.append(OutboxItem(
+                channel=item.channel, chat_id=str(admin_link.chat_id), recipient=admin.id,
+                card=TextMessage(text=self._t(lang, "paused_admin", name=name)),
+            ))  # fmt: skip
+        await self._outbox.enqueue(notices)

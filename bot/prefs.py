@@ -1,0 +1,44 @@
+"""A user's own settings (``/remind``, ``/tz``, ``/lang``), over the account's defaults."""
+
+from __future__ import annotations
+
+from bot.domain import Account, User, Value
+from bot.i18n import Lang, as_lang
+from bot.reminders import DEFAULT_LEAD_MINUTES, ReminderPolicy
+from bot.store import Store
+
+NS = "prefs"
+
+
+class UserPrefs(Value):
+    lang: Lang | None = None
+    timezone: str | None = None
+    lead_minutes: tuple[int, ...] | None = None
+
+
+class Prefs:
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    async def get(self, amo_user_id: int) -> UserPrefs:
+        raw = await self._store.get_doc(NS, str(amo_user_id))
+        return UserPrefs.model_validate_json(raw) if raw else UserPrefs()
+
+    async def update(self, amo_user_id: int, **changes: object) -> UserPrefs:
+        updated = (await self.get(amo_user_id)).model_copy(update=changes)
+        await self._store.put_doc(NS, str(amo_user_id), updated.model_dump_json())
+        return updated
+
+
+def language(prefs: UserPrefs, user: User | None) -> Lang:
+    """The user's choice, else their amoCRM language."""
+    return prefs.lang or as_lang(user.lang if user else None)
+
+
+def timezone(prefs: UserPrefs, account: Account) -> str:
+    return prefs.timezone or account.timezone
+
+
+def reminder_policy(prefs: UserPrefs, account: Account) -> ReminderPolicy:
+    lead = DEFAULT_LEAD_MINUTES if prefs.lead_minutes is None else prefs.lead_minutes
+    return ReminderPolicy(lead_minutes=lead, timezone=timezone(prefs, account))

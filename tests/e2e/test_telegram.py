@@ -1,0 +1,341 @@
+"""Telegram end to end: a manager links their account, gets reminders, presses buttons, and amoCRM
+changes. The real service, the real aiogram client, the Telegram and amoCRM emulators."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import pytest
+
+from bot.amocrm_setup import register_amocrm_webhook
+from bot.settings import Settings
+from bot.wiring import Service, running_service
+from sandbox.amocrm import AmoEmulator, DemoIds
+from sandbox.telegram import ChatMessage, TelegramEmulator
+from tests.e2e.helpers import FakeClock, eventually
+
+MIN = 60
+
+
+@pytest.fixture
+def store_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path}/amobridge.db"
+
+
+@pytest.fixture
+def poll_interval_s() -> float:
+    """How often the service polls amoCRM events; a test parametrizes it to keep it away."""
+    return 0.3
+
+
+@pytest.fixture
+async def service(
+    amo: AmoEmulator,
+    demo: DemoIds,
+    tg: TelegramEmulator,
+    clock: FakeClock,
+    make_settings: Callable[..., Settings],
+    poll_interval_s: float,
+) -> AsyncIterator[Service]:
+    settings = make_settings(telegram=tg, poll_interval_s=poll_interval_s)
+    async with running_service(settings, clock=clock) as running:
+        hook = running.settings.model_copy(update={"public_url": running.base_url})
+        await register_amocrm_webhook(hook)
+        yield running
+
+
+async def says(tg: TelegramEmulator, chat: int, fragment: str) -> ChatMessage:
+    """The next bot message (or edit) in ``chat`` containing ``fragment``."""
+    try:
+        return await tg.wait_for_message(chat, lambda m: fragment in m.text, timeout_s=15)
+    except TimeoutError:
+        seen = "\n---\n".join(m.text for m in tg.transcript(chat))
+        pytest.fail(f"the bot never said {fragment!r}; the chat holds:\n{seen}")
+
+
+async def shows(tg: TelegramEmulator, chat: int, fragment: str) -> None:
+    """Some message of ``chat``, in its current text, contains ``fragment`` (order aside)."""
+
+    async def present() -> bool:
+        return any(fragment in m.text for m in tg.transcript(chat))
+
+    await eventually(present, what=repr(fragment))
+
+
+async def link(service: Service, tg: TelegramEmulator, amo_user: int, name: str) -> int:
+    """Link a Telegram user to ``amo_user`` through an admin's invite deep link."""
+    assert service.services is not None
+    code = await service.services.linking.create_invite(amo_user)
+    user = tg.add_user(first_name=name, language_code="en")
+    await tg.send_command(user, "start", code)
+    await says(tg, user, "Вы в amoCRM")  # seeded amoCRM users speak Russian
+    await tg.send_command(user, "lang", "en")
+    await says(tg, user, "Language: English.")
+    return user
+
+
+async def reminder_scheduled(service: Service, count: int) -> None:
+    """The new task reached amobridge and its first reminder is in the index."""
+
+    async def scheduled() -> bool:
+        return await service.store.count_due("reminders") >= count
+
+    await eventually(scheduled, what="the reminder to be scheduled")
+
+
+def buttons(message: ChatMessage) -> dict[str, str]:
+    """Button label → callback data of a message's inline keyboard."""
+    markup = message.reply_markup or {}
+    return {
+        b["text"]: b["callback_data"]
+        for row in markup.get("inline_keyboard", [])
+        for b in row
+        if "callback_data" in b
+    }
+
+
+async def test_a_manager_links_telegram_with_a_code_from_amocrm(
+    service: Service, tg: TelegramEmulator, amo: AmoEmulator, demo: DemoIds
+) -> None:
+    user = tg.add_user(first_name="Ivan", language_code="en")
+    await tg.send_command(user, "start")
+    await says(tg, user, "Send me the e-mail")
+    await tg.send_text(user, "nobody@demo.example")
+    await says(tg, user, "No active amoCRM user has that e-mail")
+    await tg.send_text(user, "IVAN@demo.example")
+    await says(tg, user, "I created a task in amoCRM for Ivan Petrov")
+
+    [code_task] = [
+        amo.task(e["entity_id"])
+        for e in amo.events()
+        if e["type"] == "task_added" and "amobridge" in amo.task(e["entity_id"])["text"]
+    ]
+    assert code_task["responsible_user_id"] == demo.ivan
+    code = re.search(r"\b(\d{6})\b", code_task["text"])
+    assert code is not None
+    wrong = "000000" if code.group(1) != "000000" else "111111"
+    await tg.send_text(user, wrong)
+    await says(tg, user, "Wrong code. Attempts left: 4.")
+    await tg.send_text(user, code.group(1))
+    # From here on the bot speaks Ivan's amoCRM language, whatever his Telegram's is.
+    await says(tg, user, "Готово ✔ Вы в amoCRM — Ivan Petrov.")
+
+    assert amo.task(code_task["id"])["is_completed"] is True
+    assert service.services is not None
+    linked = await service.services.links.by_telegram(user)
+    assert linked is not None
+    assert linked.amo_user_id == demo.ivan
+    # The code was single use.
+    await tg.send_text(user, code.group(1))
+    await says(tg, user, "Я понимаю команды")
+
+
+async def test_five_wrong_codes_lock_the_linking_for_a_while(
+    service: Service, tg: TelegramEmulator, demo: DemoIds
+) -> None:
+    user = tg.add_user(first_name="Mallory", language_code="en")
+    await tg.send_command(user, "start")
+    await tg.send_text(user, "ivan@demo.example")
+    await says(tg, user, "I created a task")
+    for left in (4, 3, 2, 1):
+        await tg.send_text(user, "999999")
+        await says(tg, user, f"Attempts left: {left}")
+    await tg.send_text(user, "999999")
+    await says(tg, user, "Too many wrong codes")
+    await tg.send_command(user, "start")
+    await tg.send_text(user, "ivan@demo.example")
+    await says(tg, user, "Too many wrong codes")
+    assert service.services is not None
+    assert await service.services.links.by_amo(demo.ivan) is None
+
+
+async def test_a_reminder_comes_at_each_lead_time_and_complete_writes_back(
+    service: Service, tg: TelegramEmulator, amo: AmoEmulator, demo: DemoIds, clock: FakeClock
+) -> None:
+    user = await link(service, tg, demo.ivan, "Ivan")
+    scheduled = await service.store.count_due("reminders")
+    task_id = amo.add_task(
+        "Call <b>Acme</b> & co", responsible_user_id=demo.ivan,
+        complete_till=int(clock.now()) + 2 * 3600, entity_id=demo.leads[0], by_user=demo.maria,
+    )  # fmt: skip
+    await reminder_scheduled(service, scheduled + 1)
+    clock.advance(3600 + 5)  # an hour before the deadline
+    first = await says(tg, user, "Due in 1 h")
+    assert "Call <b>Acme</b> & co" in first.text  # CRM text shown as text, not markup
+    clock.advance(45 * MIN)
+    reminder = await says(tg, user, "Due in 15 min")
+
+    await tg.press_button(user, user, reminder.message_id, buttons(reminder)["✔ Complete"])
+
+    # Both reminders about the task are edited: the outcome, and no buttons left to press.
+    async def both_edited() -> bool:
+        copies = [tg.message(user, m.message_id) for m in (first, reminder)]
+        return all("Completed by Ivan Petrov (Telegram)" in c.text and not buttons(c)
+                   for c in copies)  # fmt: skip
+
+    await eventually(both_edited, what="both reminders to show the completion")
+    task = amo.task(task_id)
+    assert task["is_completed"] is True
+    assert task["result"] == {"text": "Completed from Telegram"}
+    assert any("Telegram by Ivan Petrov" in n["params"]["text"] for n in amo.notes(demo.leads[0]))
+    assert tg.callback_answers[-1].late is False
+
+
+async def test_a_double_press_writes_once(
+    service: Service, tg: TelegramEmulator, amo: AmoEmulator, demo: DemoIds
+) -> None:
+    user = await link(service, tg, demo.ivan, "Ivan")
+    await tg.send_command(user, "tasks")
+    card = await says(tg, user, "Follow up on the Globex renewal")
+    complete = buttons(card)["✔ Complete"]
+    await tg.press_button(user, user, card.message_id, complete)
+    await tg.press_button(user, user, card.message_id, complete)
+    await shows(tg, user, "Completed by Ivan Petrov")
+    await shows(tg, user, "This task")  # "is already completed" or "is being changed"
+    writes = [
+        r for r in amo.request_log
+        if r.method == "PATCH" and r.path == f"/api/v4/tasks/{demo.task_overdue}"
+    ]
+    assert len(writes) == 1
+
+
+async def test_snooze_by_button_and_by_typed_time(
+    service: Service, tg: TelegramEmulator, amo: AmoEmulator, demo: DemoIds, clock: FakeClock
+) -> None:
+    user = await link(service, tg, demo.ivan, "Ivan")
+    await tg.send_command(user, "tasks")
+    card = await says(tg, user, "Follow up on the Globex renewal")
+    await tg.press_button(user, user, card.message_id, buttons(card)["⏸ Snooze"])
+    menu = await tg.wait_for_message(user, lambda m: "1 hour" in buttons(m), timeout_s=10)
+    before = int(clock.now())
+    await tg.press_button(user, user, menu.message_id, buttons(menu)["1 hour"])
+    await says(tg, user, "Moved to")
+
+    async def moved() -> bool:
+        return int(amo.task(demo.task_overdue)["complete_till"]) >= before + 3600
+
+    await eventually(moved, what="the deadline to move by an hour")
+
+    await tg.send_command(user, "tasks")
+    card = await says(tg, user, "Call Acme about the license count")
+    await tg.press_button(user, user, card.message_id, buttons(card)["⏸ Snooze"])
+    menu = await tg.wait_for_message(user, lambda m: "Other time…" in buttons(m), timeout_s=10)
+    await tg.press_button(user, user, menu.message_id, buttons(menu)["Other time…"])
+    await says(tg, user, "When should I remind you?")
+    till = amo.task(demo.task_due_15m)["complete_till"]
+    await tg.send_text(user, "someday soon")
+    await says(tg, user, "For example: 2h, 30m, tomorrow 10:00")
+    assert amo.task(demo.task_due_15m)["complete_till"] == till  # nothing changed
+    await tg.send_text(user, "2h")
+    await says(tg, user, "Moved to")
+    assert amo.task(demo.task_due_15m)["complete_till"] >= int(clock.now()) + 2 * 3600 - 5
+
+
+async def test_reassign_to_a_colleague_of_the_group(
+    service: Service, tg: TelegramEmulator, amo: AmoEmulator, demo: DemoIds
+) -> None:
+    user = await link(service, tg, demo.ivan, "Ivan")
+    await tg.send_command(user, "tasks")
+    card = await says(tg, user, "Follow up on the Globex renewal")
+    await tg.press_button(user, user, card.message_id, buttons(card)["↪ Reassign"])
+    menu = await tg.wait_for_message(user, lambda m: "← Back" in buttons(m), timeout_s=10)
+    # Ivan edits his own tasks ("M") and may hand them to his group (Sales A), himself excluded.
+    assert set(buttons(menu)) == {"Maria Ivanova", "Sergey Supervisor", "← Back"}
+    await tg.press_button(user, user, menu.message_id, buttons(menu)["Maria Ivanova"])
+    edited = await says(tg, user, "Handed to Maria Ivanova by Ivan Petrov (Telegram)")
+    assert edited.message_id == card.message_id
+    assert amo.task(demo.task_overdue)["responsible_user_id"] == demo.maria
+
+
+async def test_without_rights_a_press_is_refused_and_nothing_is_written(
+    service: Service, tg: TelegramEmulator, amo: AmoEmulator, demo: DemoIds
+) -> None:
+    oleg = await link(service, tg, demo.oleg, "Oleg")  # tasks edit: D
+    await tg.send_command(oleg, "tasks")
+    card = await says(tg, oleg, "Tasks for today")
+    del card
+    assert service.services is not None
+    await service.services.reminders.reschedule_user(demo.oleg)
+    patches_before = sum(1 for r in amo.request_log if r.method == "PATCH")
+    await tg.send_command(oleg, "tasks")
+    card = await says(tg, oleg, "Send the contract draft to Stark")
+    await tg.press_button(oleg, oleg, card.message_id, buttons(card)["✔ Complete"])
+    await says(tg, oleg, "Your amoCRM rights do not allow you to change this task.")
+    assert sum(1 for r in amo.request_log if r.method == "PATCH") == patches_before
+    assert amo.task(demo.task_due_3h)["is_completed"] is False
+
+
+async def test_a_completion_in_amocrm_edits_the_messages(
+    service: Service, tg: TelegramEmulator, amo: AmoEmulator, demo: DemoIds
+) -> None:
+    user = await link(service, tg, demo.ivan, "Ivan")
+    await tg.send_command(user, "tasks")
+    card = await says(tg, user, "Follow up on the Globex renewal")
+    amo.complete_task(demo.task_overdue, "Done by phone", by_user=demo.maria)
+    edited = await says(tg, user, "Completed by Maria Ivanova (amoCRM)")
+    assert edited.message_id == card.message_id
+    assert buttons(edited) == {}
+
+
+@pytest.mark.parametrize("poll_interval_s", [3600.0])
+async def test_a_stale_button_after_completion_in_amocrm_gets_an_honest_answer(
+    service: Service, tg: TelegramEmulator, amo: AmoEmulator, demo: DemoIds
+) -> None:
+    user = await link(service, tg, demo.ivan, "Ivan")
+    await tg.send_command(user, "tasks")
+    card = await says(tg, user, "Follow up on the Globex renewal")
+    # Completed in amoCRM while nothing tells amobridge: the button is still on the message.
+    amo.webhooks_enabled = False
+    assert service.crm is not None
+    amo.complete_task(demo.task_overdue, by_user=demo.maria)
+    await tg.press_button(user, user, card.message_id, buttons(card)["✔ Complete"])
+    await says(tg, user, "This task is already completed.")
+    writes = [r for r in amo.request_log if r.method == "PATCH"]
+    assert writes == []
+
+
+async def test_commands_answer_in_the_users_language_and_explain_mistakes(
+    service: Service, tg: TelegramEmulator, demo: DemoIds
+) -> None:
+    user = await link(service, tg, demo.ivan, "Ivan")
+    await tg.send_command(user, "remind", "30m,2h")
+    await says(tg, user, "I'll remind you 2 h, 30 min before each deadline")
+    await tg.send_command(user, "remind", "soon")
+    await says(tg, user, "For example: /remind 60m,15m")
+    await tg.send_command(user, "tz", "Mars/Base")
+    await says(tg, user, "For example: /tz Europe/Moscow")
+    await tg.send_command(user, "tz", "europe/berlin")
+    await says(tg, user, "Your timezone is now Europe/Berlin")
+    await tg.send_command(user, "frobnicate")
+    await says(tg, user, "I don't know that command.")
+    await tg.send_command(user, "lang", "ru")
+    await says(tg, user, "Язык: русский.")
+    await tg.send_command(user, "help")
+    await says(tg, user, "/tasks — задачи на сегодня")
+    assert {c["command"] for c in tg.commands(language_code="ru")} >= {"tasks", "remind", "tz"}
+
+
+async def test_a_blocked_bot_pauses_the_link_and_tells_the_admin(
+    service: Service, tg: TelegramEmulator, amo: AmoEmulator, demo: DemoIds, clock: FakeClock
+) -> None:
+    admin = await link(service, tg, demo.admin, "Anna")
+    ivan = await link(service, tg, demo.ivan, "Ivan")
+    tg.block_bot(ivan)
+    scheduled = await service.store.count_due("reminders")
+    amo.add_task("Call back", responsible_user_id=demo.ivan,
+                 complete_till=int(clock.now()) + 61 * MIN, by_user=demo.admin)  # fmt: skip
+    await reminder_scheduled(service, scheduled + 1)
+    clock.advance(2 * MIN)
+    await says(tg, admin, "Ivan Petrov blocked the bot")
+    assert service.services is not None
+    paused = await service.services.links.by_amo(demo.ivan)
+    assert paused is not None
+    assert paused.paused
+    tg.unblock_bot(ivan)
+    await tg.send_command(ivan, "start")
+    await says(tg, ivan, "You are linked as Ivan Petrov")
+    resumed = await service.services.links.by_amo(demo.ivan)
+    assert resumed is not None
+    assert not resumed.paused
