@@ -94,6 +94,24 @@ def setup() -> None:
 
 
 @app.command()
+def demo(
+    interactive: bool = typer.Option(
+        False, "--interactive", "-i", help="After the script, play the manager yourself."
+    ),
+) -> None:
+    """A sales morning end to end: the real service against emulated amoCRM and Telegram."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    from sandbox.demo import run_demo
+
+    async def read_line() -> str | None:
+        line = await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
+        return line or None  # "" is the end of input
+
+    raise typer.Exit(asyncio.run(run_demo(typer.echo, interactive=interactive,
+                                          read_line=read_line)))  # fmt: skip
+
+
+@app.command()
 def sandbox(
     host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
     amocrm_port: int = typer.Option(8181, help="Port of the amoCRM emulator (0: any free)."),

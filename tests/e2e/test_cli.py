@@ -159,3 +159,24 @@ async def test_sandbox_serves_a_seeded_amocrm_and_prints_how_to_use_it(tmp_path:
     finally:
         proc.send_signal(signal.SIGINT)
         assert await asyncio.wait_for(proc.wait(), timeout=30) == 0
+
+
+async def test_demo_plays_the_morning_and_then_lets_a_person_play(tmp_path: Path) -> None:
+    proc = await asyncio.create_subprocess_exec(
+        *CLI, "demo", "--interactive", env={**os.environ, "PYTHONUNBUFFERED": "1"}, cwd=tmp_path,
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, err = await asyncio.wait_for(
+        proc.communicate(b"say /remind 30m\npress Complete\nquit\n"), timeout=120
+    )
+    text = out.decode()
+    assert proc.returncode == 0, text + err.decode()
+    assert "✔ Completed by Ivan Petrov (Telegram)" in text
+    assert "↪ Handed to Maria Ivanova by Ivan Petrov (Telegram)" in text
+    assert "'Follow up on the Globex renewal': completed" in text
+    assert "responsible Maria Ivanova" in text
+    # The person's turn: their command was answered, and their press completed the last task.
+    assert "I'll remind you 30 min before each deadline" in text
+    assert text.count("Completed by Ivan Petrov (Telegram)") >= 2
+    assert "Traceback" not in err.decode()

@@ -1,0 +1,312 @@
+"""``amobridge demo``: the real service, unchanged, against the emulators, playing a sales morning.
+
+A manager links Telegram by the code amobridge puts in amoCRM, gets a reminder, snoozes one task,
+completes another and hands a third to a colleague. The chat and the changes in amoCRM are
+printed; with ``--interactive`` the person at the terminal plays the manager afterwards.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from datetime import time as dt_time
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.amocrm_setup import register_amocrm_webhook
+from bot.durations import ParseError, parse_duration
+from bot.settings import AmoCrmSettings, HttpSettings, Settings, TelegramSettings
+from bot.wiring import Service, running_service
+from sandbox.amocrm import AmoEmulator, DemoIds, seed_demo_account
+from sandbox.telegram import ChatMessage, TelegramEmulator
+
+Echo = Callable[[str], object]
+STEP_TIMEOUT_S = 20.0
+
+
+class DemoClock:
+    """Real time plus an offset, shared by amobridge and both emulators, so the demo can skip
+    the hour between a reminder and the deadline."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+    def now(self) -> float:
+        return time.time() + self.offset
+
+
+MORNING = dt_time(8, 55)
+
+
+def _until_morning(now: float, at: dt_time, zone: str) -> float:
+    """Seconds from ``now`` to the next ``at`` in ``zone``: the demo plays a morning."""
+    tz = ZoneInfo(zone)
+    local = datetime.fromtimestamp(now, tz)
+    target = datetime.combine(local.date(), at, tzinfo=tz)
+    if target.timestamp() <= now:
+        target = datetime.combine(local.date() + timedelta(days=1), at, tzinfo=tz)
+    return target.timestamp() - now
+
+
+class DemoFailed(Exception):
+    """A step did not happen in time; the message says which."""
+
+
+class Manager:
+    """The person in Telegram: what they type and press, and what they see."""
+
+    def __init__(self, tg: TelegramEmulator, user: int, name: str) -> None:
+        self.tg = tg
+        self.user = user
+        self.name = name
+
+    async def types(self, text: str) -> None:
+        if text.startswith("/"):
+            command, _, payload = text[1:].partition(" ")
+            await self.tg.send_command(self.user, command, payload or None)
+        else:
+            await self.tg.send_text(self.user, text)
+
+    async def sees(self, fragment: str) -> ChatMessage:
+        try:
+            return await self.tg.wait_for_message(
+                self.user, lambda m: fragment in m.text, timeout_s=STEP_TIMEOUT_S
+            )
+        except TimeoutError:
+            raise DemoFailed(f"the bot never said {fragment!r}") from None
+
+    async def finds(self, fragment: str) -> ChatMessage:
+        """The latest message showing ``fragment``, whenever it came (cards come in any order)."""
+
+        def latest() -> ChatMessage | None:
+            hits = [m for m in self.tg.transcript(self.user) if fragment in m.text]
+            return hits[-1] if hits else None
+
+        await _until(lambda: _present(latest()), f"a message with {fragment!r}")
+        found = latest()
+        assert found is not None
+        return found
+
+    async def sees_buttons(self, label: str) -> ChatMessage:
+        try:
+            return await self.tg.wait_for_message(
+                self.user, lambda m: label in buttons(m), timeout_s=STEP_TIMEOUT_S
+            )
+        except TimeoutError:
+            raise DemoFailed(f"no button {label!r} appeared") from None
+
+    async def presses(self, message: ChatMessage, label: str) -> None:
+        current = self.tg.message(self.user, message.message_id)
+        await self.tg.press_button(
+            self.user, self.user, message.message_id, buttons(current)[label]
+        )
+
+
+def buttons(message: ChatMessage) -> dict[str, str]:
+    markup: dict[str, Any] = message.reply_markup or {}
+    return {
+        b["text"]: b["callback_data"]
+        for row in markup.get("inline_keyboard", [])
+        for b in row
+        if "callback_data" in b
+    }
+
+
+def transcript(tg: TelegramEmulator, manager: Manager) -> list[str]:
+    lines = []
+    for m in tg.transcript(manager.user):
+        who = "bot" if m.from_bot else manager.name
+        text = m.text.replace("\n", "\n      ")
+        lines.append(f"  {who:>4}: {text}")
+        if m.edits:
+            lines.append("        (edited; it first read: " + m.edits[0].split("\n")[0] + ")")
+        labels = list(buttons(m))
+        if labels:
+            lines.append("        [" + "] [".join(labels) + "]")
+    return lines
+
+
+async def morning(
+    service: Service, amo: AmoEmulator, tg: TelegramEmulator, ids: DemoIds, clock: DemoClock,
+    echo: Echo,
+) -> tuple[Manager, list[int]]:  # fmt: skip
+    ivan = Manager(tg, tg.add_user(first_name="Ivan", language_code="en"), "Ivan")
+    echo("1. Ivan links his Telegram: he gives his amoCRM e-mail, amobridge puts a code in an")
+    echo("   amoCRM task only he can see, and he types it back.")
+    await ivan.types("/start")
+    await ivan.sees("e-mail")
+    await ivan.types("ivan@demo.example")
+    await ivan.sees("6-digit code")
+    code_task = next(
+        amo.task(e["entity_id"]) for e in reversed(amo.events())
+        if e["type"] == "task_added" and "amobridge" in amo.task(e["entity_id"])["text"]
+    )  # fmt: skip
+    code = re.search(r"\b(\d{6})\b", code_task["text"])
+    if code is None:
+        raise DemoFailed("no code in the amoCRM task")
+    await ivan.types(code.group(1))
+    await ivan.sees("Ivan Petrov")
+    await ivan.types("/lang en")
+    await ivan.sees("Language: English.")
+
+    echo("2. Anna, the admin, gives Ivan a task due in an hour; the demo's clock skips ahead.")
+    queued = await service.store.count_due("reminders")
+    call = amo.add_task(
+        "Call Hooli back about the pilot", responsible_user_id=ids.ivan,
+        complete_till=int(clock.now()) + 62 * 60, entity_id=ids.leads[2], by_user=ids.admin,
+    )  # fmt: skip
+    await _until(lambda: _more_than(service, queued), "the reminder to be planned")
+    clock.offset += 3 * 60
+    reminder = await ivan.sees("Due in 1 h")
+
+    echo("3. Ivan snoozes it by an hour.")
+    await ivan.presses(reminder, "⏸ Snooze")
+    menu = await ivan.sees_buttons("1 hour")
+    await ivan.presses(menu, "1 hour")
+    await ivan.sees("Moved to")
+
+    echo("4. He opens today's tasks, completes the overdue one, and hands the call to Maria.")
+    await ivan.types("/tasks")
+    overdue = await ivan.finds("Follow up on the Globex renewal")
+    acme = await ivan.finds("Call Acme about the license count")
+    await ivan.presses(overdue, "✔ Complete")
+    await ivan.presses(acme, "↪ Reassign")
+    people = await ivan.sees_buttons("Maria Ivanova")
+    await ivan.presses(people, "Maria Ivanova")
+    await _until(lambda: _done(tg, ivan, "Completed by Ivan Petrov"), "the completion to show")
+    await _until(lambda: _done(tg, ivan, "Handed to Maria Ivanova"), "the hand-over to show")
+    return ivan, [call, ids.task_overdue, ids.task_due_15m]
+
+
+async def _present(message: ChatMessage | None) -> bool:
+    return message is not None
+
+
+async def _more_than(service: Service, count: int) -> bool:
+    return await service.store.count_due("reminders") > count
+
+
+async def _done(tg: TelegramEmulator, manager: Manager, fragment: str) -> bool:
+    return any(fragment in m.text for m in tg.transcript(manager.user))
+
+
+async def _until(check: Callable[[], Awaitable[bool]], what: str) -> None:
+    deadline = time.monotonic() + STEP_TIMEOUT_S
+    while not await check():
+        if time.monotonic() > deadline:
+            raise DemoFailed(f"timed out waiting for {what}")
+        await asyncio.sleep(0.05)
+
+
+async def amocrm_changes(
+    service: Service, amo: AmoEmulator, ids: DemoIds, tasks: list[int]
+) -> list[str]:
+    assert service.services is not None
+    directory = service.services.directory
+    zone = ZoneInfo((await directory.account()).timezone)
+    lines = []
+    for task_id in tasks:
+        task = amo.task(task_id)
+        due = datetime.fromtimestamp(task["complete_till"], zone).strftime("%H:%M")
+        state = (
+            f"completed, result {task['result']['text']!r}" if task["is_completed"]
+            else f"open, due {due}"
+        )  # fmt: skip
+        owner = await directory.user(task["responsible_user_id"])
+        lines.append(f"  {task['text']!r}: {state}, responsible {owner.name if owner else '?'}")
+    for lead in ids.leads:
+        for note in amo.notes(lead):
+            lines.append(f"  note on {amo.lead(lead)['name']!r}: {note['params']['text']}")
+    return lines
+
+
+async def run_demo(
+    echo: Echo, *, interactive: bool, read_line: Callable[[], Awaitable[str | None]]
+) -> int:
+    clock = DemoClock()
+    clock.offset = _until_morning(time.time(), MORNING, "Europe/Moscow")
+    amo = AmoEmulator(subdomain="demo", clock=clock.now)
+    ids = seed_demo_account(amo)
+    tg = TelegramEmulator(clock=clock.now)
+    with tempfile.TemporaryDirectory(prefix="amobridge-demo-") as tmp:
+        async with amo.serve() as amo_url, tg.serve() as tg_url:
+            settings = Settings(
+                _env_file=None,
+                amocrm=AmoCrmSettings(
+                    base_url=amo_url, long_lived_token=amo.long_lived_token,
+                    webhook_secret="demo-secret", poll_interval_s=5,
+                ),
+                telegram=TelegramSettings(token=tg.token, api_base=tg_url),
+                http=HttpSettings(host="127.0.0.1", port=0),
+                store_url=f"sqlite:///{tmp}/demo.db",
+            )  # fmt: skip
+            async with running_service(settings, clock=clock) as service:
+                await register_amocrm_webhook(
+                    service.settings.model_copy(update={"public_url": service.base_url})
+                )
+                echo(f"amobridge is running on {service.base_url}, with amoCRM emulated at "
+                     f"{amo_url} and Telegram at {tg_url}.\n")  # fmt: skip
+                try:
+                    ivan, touched = await morning(service, amo, tg, ids, clock, echo)
+                except DemoFailed as exc:
+                    echo(f"\nThe demo stopped: {exc}.")
+                    return 1
+                echo("\nIvan's chat with the bot:")
+                for line in transcript(tg, ivan):
+                    echo(line)
+                echo("\nThe three tasks in amoCRM now, and the notes amobridge left on the deals:")
+                for line in await amocrm_changes(service, amo, ids, touched):
+                    echo(line)
+                if interactive:
+                    await play(ivan, tg, clock, echo, read_line)
+    return 0
+
+
+HELP = """You are Ivan now. Type:
+  say <text>     send a message or a command (say /tasks, say /remind 30m)
+  press <label>  press a button on the bot's latest message that has it (press Complete)
+  wait <30m>     move the clock ahead (reminders come due)
+  show           print the chat
+  quit           stop the demo"""
+
+
+async def play(
+    ivan: Manager, tg: TelegramEmulator, clock: DemoClock, echo: Echo,
+    read_line: Callable[[], Awaitable[str | None]],
+) -> None:  # fmt: skip
+    echo("\n" + HELP)
+    shown = len(tg.transcript(ivan.user))
+    while True:
+        line = await read_line()
+        if line is None or line.strip() in ("quit", "exit"):
+            return
+        verb, _, rest = line.strip().partition(" ")
+        if verb == "say" and rest:
+            await ivan.types(rest)
+        elif verb == "press" and rest:
+            await _press(ivan, tg, rest, echo)
+        elif verb == "wait" and rest:
+            try:
+                clock.offset += parse_duration(rest).total_seconds()
+            except ParseError:
+                echo("  wait takes a duration: 30m, 2h, 1d")
+        elif verb != "show":
+            echo(HELP)
+            continue
+        await asyncio.sleep(1.5)  # let amobridge answer before printing
+        lines = transcript(tg, ivan)
+        echo("\n".join(lines if verb == "show" else lines[shown:]) or "  (nothing new)")
+        shown = len(lines)
+
+
+async def _press(ivan: Manager, tg: TelegramEmulator, label: str, echo: Echo) -> None:
+    for message in reversed(tg.transcript(ivan.user)):
+        match = next((b for b in buttons(message) if label.lower() in b.lower()), None)
+        if match is not None:
+            await ivan.presses(message, match)
+            return
+    echo(f"  no button like {label!r} in the chat")
