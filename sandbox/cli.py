@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from sandbox.amocrm import AmoEmulator, seed_demo_account
+from sandbox.telegram import CONTROL_ENDPOINTS as TELEGRAM_CONTROL
+from sandbox.telegram import TelegramEmulator
 
-CONTROL_ENDPOINTS = (
+AMOCRM_CONTROL = (
     ("GET", "/_control/state", "users, deals and tasks"),
     ("POST", "/_control/leads/{id}/move", '{"status_id": 142}'),
     ("POST", "/_control/tasks", '{"text", "responsible_user_id", "complete_till", "entity_id"?}'),
@@ -23,28 +25,45 @@ CONTROL_ENDPOINTS = (
 async def serve_sandbox(
     host: str,
     amocrm_port: int,
+    telegram_port: int,
     echo: Callable[[str], object],
     until_stopped: Callable[[], Awaitable[None]],
 ) -> None:
     amo = AmoEmulator(subdomain="demo")
     seed_demo_account(amo)
-    async with amo.serve(host=host, port=amocrm_port) as amo_url:
-        echo(f"amoCRM emulator  {amo_url}  (seeded account 'Demo Sales', Europe/Moscow)")
-        echo(f"  long-lived token    {amo.long_lived_token}")
-        echo(
-            f"  OAuth client        id={amo.oauth_client_id} secret={amo.oauth_client_secret}"
-            f" redirect={amo.oauth_redirect_uri}"
-        )
-        echo("  control endpoints (no auth):")
-        for method, path, what in CONTROL_ENDPOINTS:
-            echo(f"    {method:<5} {amo_url}{path}  {what}")
+    tg = TelegramEmulator()
+    async with (
+        amo.serve(host=host, port=amocrm_port) as amo_url,
+        tg.serve(host=host, port=telegram_port) as tg_url,
+    ):
+        echo(f"amoCRM emulator    {amo_url}  (seeded account 'Demo Sales', Europe/Moscow)")
+        echo(f"  long-lived token  {amo.long_lived_token}")
+        echo(f"  OAuth client      id={amo.oauth_client_id} secret={amo.oauth_client_secret}"
+             f" redirect={amo.oauth_redirect_uri}")  # fmt: skip
+        _endpoints(echo, amo_url, AMOCRM_CONTROL)
+        echo(f"Telegram emulator  {tg_url}  (Bot API at {tg_url}/bot<token>/<method>)")
+        echo(f"  bot token         {tg.token}  (@{tg.bot_username})")
+        _endpoints(echo, tg_url, TELEGRAM_CONTROL)
         echo("")
-        echo("Point amobridge at it (another terminal):")
+        echo("Point amobridge at them (another terminal):")
         echo(f"  export AMOBRIDGE_AMOCRM__BASE_URL={amo_url}")
         echo(f"  export AMOBRIDGE_AMOCRM__LONG_LIVED_TOKEN={amo.long_lived_token}")
         echo("  export AMOBRIDGE_AMOCRM__WEBHOOK_SECRET=sandbox-secret")
+        echo(f"  export AMOBRIDGE_TELEGRAM__TOKEN={tg.token}")
+        echo(f"  export AMOBRIDGE_TELEGRAM__API_BASE={tg_url}")
         echo("  export AMOBRIDGE_PUBLIC_URL=http://127.0.0.1:8080")
         echo("  amobridge setup   # registers the webhook with the emulator")
         echo("  amobridge run")
+        echo("Then be a manager in Telegram through the control endpoints, e.g.")
+        echo(f'  curl -X POST {tg_url}/_control/users -d \'{{"first_name": "Ivan"}}\'')
+        echo(f'  curl -X POST {tg_url}/_control/users/<id>/messages -d \'{{"text": "/start"}}\'')
         echo("Ctrl-C stops it.")
         await until_stopped()
+
+
+def _endpoints(
+    echo: Callable[[str], object], base: str, endpoints: tuple[tuple[str, str, str], ...]
+) -> None:
+    echo("  control endpoints (no auth):")
+    for method, path, what in endpoints:
+        echo(f"    {method:<5} {base}{path}  {what}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -40,6 +41,10 @@ class SingletonJob:
             return False
         try:
             await self._body()
+        except asyncio.CancelledError:
+            # Shutdown cancels a running tick; APScheduler would log that as a failed job.
+            log.debug("job %s cancelled", self.name)
+            return False
         except Exception:
             # A failed tick is retried on the next one; the scheduler must keep running.
             log.exception("job %s failed", self.name)

@@ -134,7 +134,8 @@ async def test_run_serves_health_and_stops_on_sigterm(
 
 async def test_sandbox_serves_a_seeded_amocrm_and_prints_how_to_use_it(tmp_path: Path) -> None:
     proc = await asyncio.create_subprocess_exec(
-        *CLI, "sandbox", "--amocrm-port", "0", env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        *CLI, "sandbox", "--amocrm-port", "0", "--telegram-port", "0",
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
         cwd=tmp_path, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
     assert proc.stdout is not None
@@ -156,6 +157,13 @@ async def test_sandbox_serves_a_seeded_amocrm_and_prints_how_to_use_it(tmp_path:
             )
         assert account.json()["name"] == "Demo Sales"
         assert len(state["tasks"]) >= 5
+        tg_base = re.search(r"AMOBRIDGE_TELEGRAM__API_BASE=(\S+)", text)
+        tg_token = re.search(r"AMOBRIDGE_TELEGRAM__TOKEN=(\S+)", text)
+        assert tg_base is not None
+        assert tg_token is not None
+        async with httpx.AsyncClient(base_url=tg_base.group(1)) as http:
+            me = (await http.get(f"/bot{tg_token.group(1)}/getMe")).json()
+        assert me["result"]["username"] == "amobridge_bot"
     finally:
         proc.send_signal(signal.SIGINT)
         assert await asyncio.wait_for(proc.wait(), timeout=30) == 0
