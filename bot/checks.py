@@ -17,6 +17,7 @@ from integrations.amocrm import (
     AmoPaymentRequired,
     AmoTransportError,
 )
+from integrations.telegram.probe import TelegramProbeError, bot_username
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,18 +65,23 @@ async def run_checks(settings: Settings) -> list[CheckRow]:
         rows += await _check_amocrm(settings, store)
     finally:
         await store.close()
-    for name, configured in (
-        ("Telegram", settings.telegram.configured),
-        ("Slack", settings.slack.configured),
-    ):
-        rows.append(
-            CheckRow(
-                name,
-                None,
-                "configured; not checked by this version" if configured else "not configured",
-            )
-        )
+    rows.append(await _check_telegram(settings))
+    slack = "configured; not checked by this version" if settings.slack.configured else (
+        "not configured")  # fmt: skip
+    rows.append(CheckRow("Slack", None, slack))
     return rows
+
+
+async def _check_telegram(settings: Settings) -> CheckRow:
+    cfg = settings.telegram
+    if cfg.token is None:
+        return CheckRow("Telegram", None, "not configured")
+    try:
+        username = await bot_username(cfg.token.get_secret_value(), str(cfg.api_base))
+    except TelegramProbeError as exc:
+        return CheckRow("Telegram", False, str(exc))
+    mode = "webhook" if cfg.webhook_secret else "long polling"
+    return CheckRow("Telegram", True, f"bot @{username}, {mode}")
 
 
 async def _check_amocrm(settings: Settings, store: Store) -> list[CheckRow]:

@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 
 from sandbox.amocrm import AmoEmulator, DemoIds
+from sandbox.telegram import TelegramEmulator
 
 CLI = [sys.executable, "-c", "from bot.cli import main; main()"]
 
@@ -45,6 +46,22 @@ async def test_check_prints_what_works(amo: AmoEmulator, demo: DemoIds, tmp_path
     assert "Demo Sales (demo), timezone Europe/Moscow" in out
     assert "5 active of 6" in out
     assert re.search(r"--\s+Telegram\s+not configured", out)
+
+
+async def test_check_reaches_the_telegram_bot(
+    amo: AmoEmulator, demo: DemoIds, tg: TelegramEmulator, tmp_path: Path
+) -> None:
+    env = env_for(amo, tmp_path, AMOBRIDGE_TELEGRAM__TOKEN=tg.token,
+                  AMOBRIDGE_TELEGRAM__API_BASE=tg.base_url)  # fmt: skip
+    code, out, _ = await amobridge("check", env=env, cwd=tmp_path)
+    assert code == 0, out
+    assert re.search(r"ok\s+Telegram\s+bot @amobridge_bot, long polling", out)
+
+    env["AMOBRIDGE_TELEGRAM__TOKEN"] = "999:WRONG"
+    code, out, _ = await amobridge("check", env=env, cwd=tmp_path)
+    assert code == 1
+    assert re.search(r"FAIL\s+Telegram\s+token rejected", out)
+    assert "999:WRONG" not in out
 
 
 async def test_check_explains_a_revoked_token(
