@@ -6,6 +6,7 @@ Secrets are ``SecretStr`` so that a repr, a log line or a traceback never shows 
 
 from __future__ import annotations
 
+import re
 from typing import Literal, Self
 
 from pydantic import (
@@ -15,11 +16,13 @@ from pydantic import (
     Field,
     SecretStr,
     ValidationError,
+    field_validator,
     model_validator,
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ENV_PREFIX = "AMOBRIDGE_"
+_WEBHOOK_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 
 
 class _Section(BaseModel):
@@ -70,6 +73,13 @@ class TelegramSettings(_Section):
     token: SecretStr | None = None
     api_base: AnyHttpUrl = AnyHttpUrl("https://api.telegram.org")
     webhook_secret: SecretStr | None = None
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _telegram_accepts_the_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not _WEBHOOK_SECRET.match(value.get_secret_value()):
+            raise ValueError("must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
+        return value
 
     @property
     def configured(self) -> bool:

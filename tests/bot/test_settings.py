@@ -65,3 +65,13 @@ def test_it_refuses_an_unknown_store_scheme(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setenv("AMOBRIDGE_STORE_URL", "postgres://x")
     with pytest.raises(SettingsError, match="AMOBRIDGE_STORE_URL"):
         load_settings(_env_file=None)
+
+
+def test_it_holds_the_telegram_webhook_secret_to_telegrams_rule(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("AMOBRIDGE_TELEGRAM__TOKEN", "1:x")
+    monkeypatch.setenv("AMOBRIDGE_PUBLIC_URL", "https://bridge.example.com")
+    monkeypatch.setenv("AMOBRIDGE_TELEGRAM__WEBHOOK_SECRET", "has spaces!")
+    with pytest.raises(SettingsError, match="AMOBRIDGE_TELEGRAM__WEBHOOK_SECRET"):
+        load_settings(_env_file=None)

@@ -20,8 +20,10 @@ MIN = 60
 
 
 @pytest.fixture
-def store_url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path}/amobridge.db"
+def store_url(request: pytest.FixtureRequest, tmp_path: Path, redis_server_url: str) -> str:
+    """SQLite unless a test asks for Redis (``indirect`` parametrization)."""
+    backend = getattr(request, "param", "sqlite")
+    return redis_server_url if backend == "redis" else f"sqlite:///{tmp_path}/amobridge.db"
 
 
 @pytest.fixture
@@ -151,6 +153,7 @@ async def test_five_wrong_codes_lock_the_linking_for_a_while(
     assert await service.services.links.by_amo(demo.ivan) is None
 
 
+@pytest.mark.parametrize("store_url", ["sqlite", "redis"], indirect=True)
 async def test_a_reminder_comes_at_each_lead_time_and_complete_writes_back(
     service: Service, tg: TelegramEmulator, amo: AmoEmulator, demo: DemoIds, clock: FakeClock
 ) -> None:
