@@ -24,6 +24,7 @@ from sandbox.amocrm.state import AccountState
 from sandbox.amocrm.tokens import TokenStore
 from sandbox.amocrm.webhooks import WebhookDelivery, WebhookDispatcher
 from sandbox.amocrm.wire import Wire
+from sandbox.serving import serve_app
 
 
 class AmoEmulator:
@@ -133,22 +134,15 @@ class AmoEmulator:
 
     @asynccontextmanager
     async def serve(self, host: str = "127.0.0.1", port: int = 0) -> AsyncIterator[str]:
-        # Stopping must not wait out a "slow" or "timeout" fault that is still sleeping.
-        runner = web.AppRunner(self.make_app(), access_log=None, shutdown_timeout=0.5)
-        await runner.setup()
-        try:
-            site = web.TCPSite(runner, host, port)
-            await site.start()
-            bound_port = runner.addresses[0][1]
-            shown_host = f"[{host}]" if ":" in host else host
-            self._served_url = f"http://{shown_host}:{bound_port}"
-            self._wire.base_url = self._served_url
+        async with serve_app(self.make_app(), host, port) as url:
+            self._served_url = url
+            self._wire.base_url = url
             self._hooks.attach()
-            yield self._served_url
-        finally:
-            await self._hooks.aclose()
-            await runner.cleanup()
-            self._served_url = None
+            try:
+                yield url
+            finally:
+                await self._hooks.aclose()
+                self._served_url = None
 
     # -- tokens --
 

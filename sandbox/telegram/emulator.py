@@ -10,6 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
+from sandbox.serving import serve_app
 from sandbox.telegram.api.profile import scope_key
 from sandbox.telegram.context import CONTEXT, BotContext, Knobs
 from sandbox.telegram.control import PEOPLE, control_routes
@@ -118,23 +119,17 @@ class TelegramEmulator:
 
     @asynccontextmanager
     async def serve(self, host: str = "127.0.0.1", port: int = 0) -> AsyncIterator[str]:
-        # A short shutdown grace: a held long poll or a hanging fault must not delay the exit.
-        runner = web.AppRunner(self.make_app(), access_log=None, shutdown_timeout=0.5)
-        await runner.setup()
-        try:
-            site = web.TCPSite(runner, host, port)
-            await site.start()
-            bound_port = runner.addresses[0][1]
-            shown_host = f"[{host}]" if ":" in host else host
-            self._served_url = f"http://{shown_host}:{bound_port}"
+        async with serve_app(self.make_app(), host, port) as url:
+            self._served_url = url
             if self._state.webhook is not None:
                 self._hooks.start(self._state.webhook)
-            yield self._served_url
-        finally:
-            self._poll.end("closed")
-            await self._hooks.aclose()
-            await runner.cleanup()
-            self._served_url = None
+            try:
+                yield url
+            finally:
+                # Held long polls are answered first, so that stopping the server is prompt.
+                self._poll.end("closed")
+                await self._hooks.aclose()
+                self._served_url = None
 
     # -- people and chats --
 
