@@ -189,14 +189,29 @@ class OutboxSender:
         self._on_permanent = on_permanent_failure
         self._batch = batch
         self.delivered = 0
+        self._in_flight: set[asyncio.Future[list[None]]] = set()
 
     async def drain_once(self) -> int:
         """Send what is due now; returns how many items were claimed."""
         items = await self._store.claim_due(
             outbox_queue(self._channel), self._clock.now(), self._batch, CLAIM_LEASE_S
         )
-        await asyncio.gather(*(self._deliver(item) for item in items))
+        batch = asyncio.gather(*(self._deliver(item) for item in items))
+        self._in_flight.add(batch)
+        batch.add_done_callback(self._in_flight.discard)
+        # A stop cancels the drain loop, not the deliveries under way: one cancelled between
+        # "sent" and "recorded" would leave its message unrecorded (never edited) and send it
+        # again once the claim runs out. ``finish`` waits for them.
+        await asyncio.shield(batch)
         return len(items)
+
+    async def finish(self, timeout_s: float = 10.0) -> None:
+        """Let the deliveries under way complete (called on stop, after the drain loop)."""
+        if not self._in_flight:
+            return
+        _, pending = await asyncio.wait(set(self._in_flight), timeout=timeout_s)
+        for batch in pending:  # still unsent: their claims run out and they go after a restart
+            batch.cancel()
 
     async def wait(self, timeout_s: float) -> None:
         await self._outbox.wait(self._channel, timeout_s)

@@ -80,7 +80,11 @@ def parse_moment(text: str, *, now: int, timezone: str) -> int:
     today = datetime.fromtimestamp(now, zone).date()
     first = words[0].rstrip(".,")
     if len(words) == 1 and _CLOCK.match(first) is None:
-        return now + int(parse_duration(first).total_seconds())
+        try:
+            return now + int(parse_duration(first).total_seconds())
+        except ParseError as exc:
+            # Not a duration either: say "when?", unless it was a duration, too long.
+            raise ParseError("bad_moment" if exc.code == "bad_duration" else exc.code) from None
     if _CLOCK.match(first) is not None and len(words) == 1:
         at = parse_clock(first)
         moment = wall_clock(today, at, zone)

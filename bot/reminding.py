@@ -15,6 +15,7 @@ from bot.clock import Clock
 from bot.delivery import MessageRef, Outbox, OutboxItem
 from bot.directory import Directory
 from bot.domain import CrmEvent, CrmEventKind, Deal, Task, Value
+from bot.i18n import DEFAULT_LANG
 from bot.links import Links
 from bot.prefs import Prefs, language, reminder_policy, timezone
 from bot.reminders import Reminder, next_reminder
@@ -137,8 +138,9 @@ class ReminderService:
         await self._outbox.edit_everywhere(subject(task.id), card_for)
 
     async def _default(self) -> Reader:
+        """For a shared chat, which has no one reader: the account's timezone."""
         account = await self._directory.account()
-        return Reader(lang="ru", timezone=account.timezone)
+        return Reader(lang=DEFAULT_LANG, timezone=account.timezone)
 
     async def _deal_of(self, task: Task) -> Deal | None:
         if task.deal_id is None:

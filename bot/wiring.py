@@ -394,6 +394,8 @@ async def _start(service: Service, *, run_jobs: bool) -> None:
     if service.telegram is not None:
         sender = service.telegram.sender
         loops.append(DrainLoop("telegram-outbox", sender.drain_once, sender.wait))
+        # Runs after the loops stop (the stack unwinds in reverse), before the bot closes.
+        service._exit.push_async_callback(sender.finish)
     jobs.start()
     service._exit.push_async_callback(jobs.stop)
     for loop in loops:

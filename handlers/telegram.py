@@ -292,6 +292,11 @@ def make_router(d: TelegramDeps) -> Router:
             await d.dialogs.clear(message.from_user.id)
             await message.answer(t(me.lang, "not_linked"))
         elif dialog.kind == "comment":
+            if not text:  # a blank reply is no result: ask again rather than complete without
+                cached = await d.store.get_task(dialog.task_id)
+                task_text = cached.value.text[:200] if cached else ""
+                await message.answer(t(me.lang, "ask_comment", text=task_text))
+                return
             await d.dialogs.clear(message.from_user.id)
             done = await d.actions.complete(
                 me.user, dialog.task_id, via=VIA, lang=me.lang, comment=text[:2000]

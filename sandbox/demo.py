@@ -8,6 +8,7 @@ printed; with ``--interactive`` the person at the terminal plays the manager aft
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import tempfile
 import time
@@ -42,8 +43,8 @@ class DemoClock:
 MORNING = dt_time(8, 55)
 
 
-def _until_morning(now: float, at: dt_time, zone: str) -> float:
-    """Seconds from ``now`` to the next ``at`` in ``zone``: the demo plays a morning."""
+def seconds_until(now: float, at: dt_time, zone: str) -> float:
+    """Seconds from ``now`` to the next ``at`` on the wall clock of ``zone``."""
     tz = ZoneInfo(zone)
     local = datetime.fromtimestamp(now, tz)
     target = datetime.combine(local.date(), at, tzinfo=tz)
@@ -117,16 +118,18 @@ def buttons(message: ChatMessage) -> dict[str, str]:
 
 
 def transcript(tg: TelegramEmulator, manager: Manager) -> list[str]:
-    lines = []
-    for m in tg.transcript(manager.user):
-        who = "bot" if m.from_bot else manager.name
-        text = m.text.replace("\n", "\n      ")
-        lines.append(f"  {who:>4}: {text}")
-        if m.edits:
-            lines.append("        (edited; it first read: " + m.edits[0].split("\n")[0] + ")")
-        labels = list(buttons(m))
-        if labels:
-            lines.append("        [" + "] [".join(labels) + "]")
+    return [line for m in tg.transcript(manager.user) for line in describe(m, manager)]
+
+
+def describe(m: ChatMessage, manager: Manager) -> list[str]:
+    who = "bot" if m.from_bot else manager.name
+    text = m.text.replace("\n", "\n      ")
+    lines = [f"  {who:>4}: {text}"]
+    if m.edits:
+        lines.append("        (edited; it first read: " + m.edits[0].split("\n")[0] + ")")
+    labels = list(buttons(m))
+    if labels:
+        lines.append("        [" + "] [".join(labels) + "]")
     return lines
 
 
@@ -228,7 +231,7 @@ async def run_demo(
     echo: Echo, *, interactive: bool, read_line: Callable[[], Awaitable[str | None]]
 ) -> int:
     clock = DemoClock()
-    clock.offset = _until_morning(time.time(), MORNING, "Europe/Moscow")
+    clock.offset = seconds_until(time.time(), MORNING, "Europe/Moscow")  # the demo plays a morning
     amo = AmoEmulator(subdomain="demo", clock=clock.now)
     ids = seed_demo_account(amo)
     tg = TelegramEmulator(clock=clock.now)
@@ -279,34 +282,64 @@ async def play(
     read_line: Callable[[], Awaitable[str | None]],
 ) -> None:  # fmt: skip
     echo("\n" + HELP)
-    shown = len(tg.transcript(ivan.user))
     while True:
         line = await read_line()
         if line is None or line.strip() in ("quit", "exit"):
             return
         verb, _, rest = line.strip().partition(" ")
+        before = _versions(tg, ivan)
+        if verb == "show":
+            echo("\n".join(transcript(tg, ivan)))
+            continue
         if verb == "say" and rest:
             await ivan.types(rest)
         elif verb == "press" and rest:
-            await _press(ivan, tg, rest, echo)
+            if not await _press(ivan, tg, rest, echo):
+                continue
         elif verb == "wait" and rest:
             try:
                 clock.offset += parse_duration(rest).total_seconds()
             except ParseError:
                 echo("  wait takes a duration: 30m, 2h, 1d")
-        elif verb != "show":
+                continue
+        else:
             echo(HELP)
             continue
-        await asyncio.sleep(1.5)  # let amobridge answer before printing
-        lines = transcript(tg, ivan)
-        echo("\n".join(lines if verb == "show" else lines[shown:]) or "  (nothing new)")
-        shown = len(lines)
+        await _answered(tg, ivan, before)
+        changed = [m for m in tg.transcript(ivan.user)
+                   if before.get(m.message_id) != len(m.edits)]  # fmt: skip
+        echo("\n".join(line for m in changed for line in describe(m, ivan)) or "  (nothing new)")
 
 
-async def _press(ivan: Manager, tg: TelegramEmulator, label: str, echo: Echo) -> None:
+def _versions(tg: TelegramEmulator, manager: Manager) -> dict[int, int]:
+    """Each message of the chat and how often it was edited: what changed since is news."""
+    return {m.message_id: len(m.edits) for m in tg.transcript(manager.user)}
+
+
+async def _answered(tg: TelegramEmulator, manager: Manager, before: dict[int, int]) -> None:
+    """Wait (a few seconds at most) until the bot has answered or edited, then until the chat
+    stays still for a moment (an edit follows a press, cards follow ``/tasks``)."""
+
+    async def changed() -> bool:
+        return _versions(tg, manager) != before
+
+    with contextlib.suppress(DemoFailed):
+        await _until(changed, "an answer")
+    settled = _versions(tg, manager)
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        await asyncio.sleep(1.2)  # Telegram's pace is one message a second per chat
+        now = _versions(tg, manager)
+        if now == settled:
+            return
+        settled = now
+
+
+async def _press(ivan: Manager, tg: TelegramEmulator, label: str, echo: Echo) -> bool:
     for message in reversed(tg.transcript(ivan.user)):
         match = next((b for b in buttons(message) if label.lower() in b.lower()), None)
         if match is not None:
             await ivan.presses(message, match)
-            return
+            return True
     echo(f"  no button like {label!r} in the chat")
+    return False

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Callable
+from datetime import time as dt_time
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +12,7 @@ import pytest
 
 from bot.settings import AmoCrmSettings, HttpSettings, Settings, TelegramSettings
 from sandbox.amocrm import AmoEmulator, DemoIds, seed_demo_account
+from sandbox.demo import seconds_until
 from sandbox.telegram import TelegramEmulator
 from tests.e2e.helpers import FakeClock
 
@@ -18,8 +21,14 @@ WEBHOOK_SECRET = "e2e-webhook-secret"
 
 @pytest.fixture
 def clock() -> FakeClock:
-    """Real time plus an offset a test can advance: amobridge and both emulators share it."""
-    return FakeClock()
+    """Real time plus an offset a test can advance: amobridge and both emulators share it.
+
+    It starts at the next 10:00 in the seeded account's timezone, so that "today's tasks" and
+    working hours do not depend on when the suite runs.
+    """
+    fake = FakeClock()
+    fake.advance(seconds_until(time.time(), dt_time(10, 0), "Europe/Moscow"))
+    return fake
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ import pytest
 
 from bot.wiring import Service
 from sandbox.amocrm import AmoEmulator
+from sandbox.telegram import ChatMessage, TelegramEmulator
 
 
 class FakeClock:
@@ -46,3 +47,56 @@ async def settled(service: Service, amo: AmoEmulator) -> None:
         return await inbox.depth() == 0
 
     await eventually(empty, what="the inbox to drain")
+
+
+# --- Telegram: what a user sees and does -------------------------------------------------
+
+
+async def says(tg: TelegramEmulator, chat: int, fragment: str) -> ChatMessage:
+    """The next bot message (or edit) in ``chat`` containing ``fragment``."""
+    try:
+        return await tg.wait_for_message(chat, lambda m: fragment in m.text, timeout_s=15)
+    except TimeoutError:
+        seen = "\n---\n".join(m.text for m in tg.transcript(chat))
+        pytest.fail(f"the bot never said {fragment!r}; the chat holds:\n{seen}")
+
+
+async def shows(tg: TelegramEmulator, chat: int, fragment: str) -> None:
+    """Some message of ``chat``, in its current text, contains ``fragment`` (order aside)."""
+
+    async def present() -> bool:
+        return any(fragment in m.text for m in tg.transcript(chat))
+
+    await eventually(present, what=repr(fragment))
+
+
+async def link(service: Service, tg: TelegramEmulator, amo_user: int, name: str) -> int:
+    """Link a Telegram user to ``amo_user`` through an admin's invite deep link."""
+    assert service.services is not None
+    code = await service.services.linking.create_invite(amo_user)
+    user = tg.add_user(first_name=name, language_code="en")
+    await tg.send_command(user, "start", code)
+    await says(tg, user, "Вы в amoCRM")  # seeded amoCRM users speak Russian
+    await tg.send_command(user, "lang", "en")
+    await says(tg, user, "Language: English.")
+    return user
+
+
+async def reminder_scheduled(service: Service, count: int) -> None:
+    """The new task reached amobridge and its first reminder is in the index."""
+
+    async def scheduled() -> bool:
+        return await service.store.count_due("reminders") >= count
+
+    await eventually(scheduled, what="the reminder to be scheduled")
+
+
+def buttons(message: ChatMessage) -> dict[str, str]:
+    """Button label → callback data of a message's inline keyboard."""
+    markup = message.reply_markup or {}
+    return {
+        b["text"]: b["callback_data"]
+        for row in markup.get("inline_keyboard", [])
+        for b in row
+        if "callback_data" in b
+    }

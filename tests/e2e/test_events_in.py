@@ -26,7 +26,8 @@ async def register_hook(service: Service) -> None:
 
 async def events_of(service: Service, kind: CrmEventKind, entity_id: int) -> list[CrmEvent]:
     return [
-        e for e in await service.store.recent_events()
+        e
+        for e in await service.store.recent_events()
         if e.kind is kind and e.entity_id == entity_id
     ]
 
@@ -142,7 +143,8 @@ async def test_each_change_is_applied_once_by_webhook_twice_and_by_the_poll(
         journal = await service.store.recent_events()
         assert len({e.key for e in journal}) == len(journal)
         task_reads = [
-            r for r in amo.request_log
+            r
+            for r in amo.request_log
             if r.method == "GET" and r.path == f"/api/v4/tasks/{demo.task_due_15m}"
         ]
         # The original hook, its repeat and the polled event each re-read the task at most once.
@@ -180,8 +182,9 @@ async def test_a_wrong_secret_or_a_malformed_body_is_refused_and_nothing_is_stor
             wrong = await http.post("/amocrm/webhook/not-the-secret", content=valid, headers=form)
             assert wrong.status_code == 404
             for body in ('{"leads": []}', "account[id]=1&leads[add][0][name]=x", ""):
-                bad = await http.post(f"/amocrm/webhook/{WEBHOOK_SECRET}", content=body,
-                                      headers=form)
+                bad = await http.post(
+                    f"/amocrm/webhook/{WEBHOOK_SECRET}", content=body, headers=form
+                )
                 assert bad.status_code == 400
                 assert "malformed webhook" in bad.json()["error"]
             assert await service.crm.inbox.depth() == 0
