@@ -96,9 +96,13 @@ class Outbox:
     async def enqueue(self, items: Sequence[OutboxItem]) -> None:
         now = self._clock.now()
         by_channel: dict[str, list[DueEntry]] = {}
-        for item in items:
+        last = len(items) - 1
+        for n, item in enumerate(items):
+            # A microsecond apart and all due now: claims go earliest first, so cards keep the
+            # order they were queued in (the tasks of /tasks by deadline).
+            due_at = now - (last - n) * 1e-6
             by_channel.setdefault(item.channel, []).append(
-                DueEntry(item_id=item.id, due_at=now, payload=item.model_dump_json())
+                DueEntry(item_id=item.id, due_at=due_at, payload=item.model_dump_json())
             )
         for channel, entries in by_channel.items():
             await self._store.put_due_many(outbox_queue(channel), entries)
@@ -179,6 +183,7 @@ class OutboxSender:
         clock: Clock,
         on_permanent_failure: PermanentFailure,
         batch: int = 60,
+        spread_s: float = 1.0,
     ) -> None:
         self._channel = channel
         self._notifier = notifier
@@ -188,15 +193,31 @@ class OutboxSender:
         self._clock = clock
         self._on_permanent = on_permanent_failure
         self._batch = batch
+        # How far apart a chat's queued messages are put back (its pace, when the sender paces).
+        self._spread_s = limits.per_chat_s if limits is not None else spread_s
         self.delivered = 0
         self._in_flight: set[asyncio.Future[list[None]]] = set()
 
     async def drain_once(self) -> int:
         """Send what is due now; returns how many items were claimed."""
-        items = await self._store.claim_due(
-            outbox_queue(self._channel), self._clock.now(), self._batch, CLAIM_LEASE_S
-        )
-        batch = asyncio.gather(*(self._deliver(item) for item in items))
+        now = self._clock.now()
+        queue = outbox_queue(self._channel)
+        items = await self._store.claim_due(queue, now, self._batch, CLAIM_LEASE_S)
+        # One message per chat per round: a chat's second message would only wait out the
+        # chat's pace while holding up every other chat of the batch. The rest go back into the
+        # index, due when their chat's turn comes, in their order.
+        first: list[DueItem] = []
+        queued_for: dict[str, int] = {}
+        for due in items:
+            chat = OutboxItem.model_validate_json(due.payload).chat_id
+            ahead = queued_for.get(chat, 0)
+            queued_for[chat] = ahead + 1
+            if ahead == 0:
+                first.append(due)
+            else:
+                later = now + ahead * self._spread_s
+                await self._store.put_due(queue, due.item_id, later, due.payload)
+        batch = asyncio.gather(*(self._deliver(item) for item in first))
         self._in_flight.add(batch)
         batch.add_done_callback(self._in_flight.discard)
         # A stop cancels the drain loop, not the deliveries under way: one cancelled between
