@@ -11,6 +11,7 @@ from bot.directory import Directory
 from bot.domain import Deal, Task, User, Value
 from bot.i18n import Catalogue, Lang
 from bot.reminders import Reminder, ReminderKind
+from bot.rights import assignees
 from bot.views import Button, TaskCard
 
 REASSIGN_PAGE = 8
@@ -68,7 +69,10 @@ class CardFactory:
         deal: Deal | None = None,
         reminder: Reminder | None = None,
         outcome: Outcome | None = None,
+        actor: User | None = None,
     ) -> TaskCard:
+        """``actor``: the reader as an amoCRM user, when the card goes to one person; their
+        rights decide whom the Reassign menu offers."""
         t, lang = self._t, reader.lang
         overdue = not task.is_completed and task.complete_till <= now
         if outcome is not None:
@@ -88,6 +92,11 @@ class CardFactory:
             heading = t(lang, "heading_task")
         type_name = await self._directory.task_type_name(task.type_id) or t(lang, "task_type")
         deal_id = task.deal_id
+        actionable = outcome is None and not task.is_completed
+        people: list[User] = []
+        if actionable and actor is not None:
+            users = await self._directory.active_users()
+            people = assignees(actor, users, excluding=task.responsible_user_id)
         return TaskCard(
             task_id=task.id,
             heading=heading,
@@ -98,7 +107,12 @@ class CardFactory:
             deal_url=self._directory.deal_url(deal_id) if deal_id else None,
             overdue=overdue,
             outcome=self._outcome_line(outcome, reader, now) if outcome else None,
-            rows=() if outcome is not None or task.is_completed else self.main_rows(task, lang),
+            rows=self.main_rows(task, lang) if actionable else (),
+            snooze_choices=self.snooze_choices(task, lang) if actionable else (),
+            assignees=tuple(
+                Button(label=u.name, payload=_p(Action.REASSIGN, task, str(u.id)))
+                for u in people
+            ),
         )  # fmt: skip
 
     def _outcome_line(self, outcome: Outcome, reader: Reader, now: int) -> str:
@@ -131,12 +145,15 @@ class CardFactory:
             )
         return tuple(rows)
 
+    def snooze_choices(self, task: Task, lang: Lang) -> tuple[Button, ...]:
+        return tuple(
+            Button(label=self._t(lang, f"btn_snooze_{c}"), payload=_p(Action.SNOOZE, task, c))
+            for c in SNOOZE_CHOICES
+        )
+
     def snooze_rows(self, task: Task, lang: Lang) -> tuple[tuple[Button, ...], ...]:
         t = self._t
-        choices = [
-            Button(label=t(lang, f"btn_snooze_{c}"), payload=_p(Action.SNOOZE, task, c))
-            for c in SNOOZE_CHOICES
-        ]
+        choices = self.snooze_choices(task, lang)
         back = Button(label=t(lang, "btn_back"), payload=_p(Action.BACK, task))
         return (tuple(choices[:2]), tuple(choices[2:]), (back,))
 

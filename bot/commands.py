@@ -57,7 +57,14 @@ class Invite(Value):
     email: str
 
 
-Command = Start | Help | Tasks | Remind | SetTimezone | SetLanguage | Unlink | Invite
+class Link(Value):
+    """Slack: link the caller by their Slack e-mail; ``everyone``: an admin links every match."""
+
+    name: Literal["link"] = "link"
+    everyone: bool = False
+
+
+Command = Start | Help | Tasks | Remind | SetTimezone | SetLanguage | Unlink | Invite | Link
 
 # Commands shown in Telegram's menu (setMyCommands), in this order; catalogue key "cmd_<name>".
 MENU = ("tasks", "remind", "tz", "lang", "help", "unlink")
@@ -93,6 +100,12 @@ def parse_command(text: str) -> Command:
         return SetLanguage(lang=_lang(args) if args else None)
     if name == "unlink":
         return Unlink()
+    if name == "link":
+        if args.lower() in ("", "me"):
+            return Link()
+        if args.lower() in ("all", "everyone", "все", "всех"):
+            return Link(everyone=True)
+        raise CommandError("bad_link_args", "usage_link")
     if name == "invite":
         if not _EMAIL.match(args):
             raise CommandError("bad_email", "usage_invite")

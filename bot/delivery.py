@@ -18,6 +18,7 @@ from pydantic import Field
 
 from bot.clock import Clock
 from bot.domain import Value
+from bot.links import Channel
 from bot.store import DueEntry, DueItem, Store
 from bot.views import Card, DeliveryOp, TaskCard, TextMessage
 
@@ -65,7 +66,7 @@ class ChannelLimits(Value):
 
 class OutboxItem(Value):
     id: str = Field(default_factory=lambda: uuid.uuid4().hex)
-    channel: str  # "telegram" | "slack"
+    channel: Channel
     chat_id: str
     is_group: bool = False
     recipient: int | None = None  # the amoCRM user it is for (None: a shared chat)
@@ -77,13 +78,13 @@ class OutboxItem(Value):
 
 
 class MessageRef(Value):
-    channel: str
+    channel: Channel
     chat_id: str
     message_id: str
     recipient: int | None = None
 
 
-def outbox_queue(channel: str) -> str:
+def outbox_queue(channel: Channel) -> str:
     return f"outbox:{channel}"
 
 
@@ -95,7 +96,7 @@ class Outbox:
 
     async def enqueue(self, items: Sequence[OutboxItem]) -> None:
         now = self._clock.now()
-        by_channel: dict[str, list[DueEntry]] = {}
+        by_channel: dict[Channel, list[DueEntry]] = {}
         last = len(items) - 1
         for n, item in enumerate(items):
             # A microsecond apart and all due now: claims go earliest first, so cards keep the
@@ -174,7 +175,7 @@ class OutboxSender:
 
     def __init__(
         self,
-        channel: str,
+        channel: Channel,
         notifier: Notifier,
         limits: ChannelLimits | None,
         *,

@@ -1,5 +1,6 @@
-"""When a channel refuses a user for good (the bot was blocked): pause their link so nothing more
-is queued for them, and tell the admins, who are the ones able to chase it up."""
+"""When a messenger refuses a user for good (the bot blocked in Telegram, the Slack account
+deactivated): pause that link so nothing more is queued for it, and tell the admins, who are
+the ones able to chase it up."""
 
 from __future__ import annotations
 
@@ -28,21 +29,26 @@ class LinkGuard:
     async def on_permanent_failure(self, item: OutboxItem, error: DeliveryError) -> None:
         if item.recipient is None:
             return
-        link = await self._links.by_amo(item.recipient)
-        if link is None or link.paused or str(link.chat_id) != item.chat_id:
+        link = await self._links.by_amo(item.recipient, item.channel)
+        if link is None or link.paused or link.chat_id != item.chat_id:
             return  # already paused (one notice per pause) or the link has changed since
-        await self._links.set_paused(item.recipient, True)
+        await self._links.set_paused(item.recipient, item.channel, True)
         user = await self._directory.user(item.recipient)
         name = user.name if user else str(item.recipient)
-        log.warning("paused the Telegram link of %s: %s", name, error.reason)
+        log.warning("paused the %s link of %s: %s", item.channel, name, error.reason)
+        told: set[int] = set()
         notices = []
-        for admin_link in await self._links.all():
-            admin = await self._directory.user(admin_link.amo_user_id)
-            if admin is None or not admin.rights.is_admin or admin_link.paused:
+        for admin_link in sorted(await self._links.all(), key=lambda x: x.channel != item.channel):
+            # One notice per admin, in the messenger that failed if they use it.
+            if admin_link.paused or admin_link.amo_user_id in told:
                 continue
+            admin = await self._directory.user(admin_link.amo_user_id)
+            if admin is None or not admin.rights.is_admin:
+                continue
+            told.add(admin.id)
             lang = language(await self._prefs.get(admin.id), admin)
             notices.append(OutboxItem(
-                channel=item.channel, chat_id=str(admin_link.chat_id), recipient=admin.id,
-                card=TextMessage(text=self._t(lang, "paused_admin", name=name)),
+                channel=admin_link.channel, chat_id=admin_link.chat_id, recipient=admin.id,
+                card=TextMessage(text=self._t(lang, f"paused_admin_{item.channel}", name=name)),
             ))  # fmt: skip
         await self._outbox.enqueue(notices)

@@ -17,7 +17,7 @@ from bot.clock import Clock
 from bot.directory import Directory
 from bot.domain import NewTask, TaskPatch, User, Value
 from bot.i18n import Catalogue, as_lang
-from bot.links import LinkOutcome, Links, TelegramLink
+from bot.links import ChannelLink, LinkOutcome, Links
 from bot.ports import Crm
 from bot.store import Store
 
@@ -91,7 +91,7 @@ class LinkingService:
         user = await self._directory.user_by_email(email)
         if user is None:
             return LinkResult(step=LinkStep.EMAIL_NOT_FOUND)
-        if await self._links.by_amo(user.id) is not None:
+        if await self._links.by_amo(user.id, "telegram") is not None:
             return LinkResult(step=LinkStep.AMO_TAKEN, user=user)
         code = f"{secrets.randbelow(1_000_000):06d}"
         now = int(self._clock.now())
@@ -162,15 +162,16 @@ class LinkingService:
 
     async def _link(self, who: TelegramIdentity, amo_user_id: int) -> LinkResult:
         user = await self._directory.user(amo_user_id)
-        link = TelegramLink(
+        link = ChannelLink(
+            channel="telegram",
             amo_user_id=amo_user_id,
-            tg_user_id=who.user_id,
-            chat_id=who.chat_id,
+            account_id=str(who.user_id),
+            chat_id=str(who.chat_id),
             username=who.username,
             linked_at=int(self._clock.now()),
         )
         outcome = await self._links.link(link)
-        if outcome is LinkOutcome.TELEGRAM_TAKEN:
+        if outcome is LinkOutcome.ACCOUNT_TAKEN:
             return LinkResult(step=LinkStep.TELEGRAM_TAKEN, user=user)
         if outcome is LinkOutcome.AMO_TAKEN:
             return LinkResult(step=LinkStep.AMO_TAKEN, user=user)

@@ -76,8 +76,8 @@ class ReminderService:
         if previous_responsible is not None and previous_responsible != task.responsible_user_id:
             await self._store.cancel_due(REMINDER_QUEUE, f"{task.id}:{previous_responsible}")
         item_id = f"{task.id}:{task.responsible_user_id}"
-        link = await self._links.by_amo(task.responsible_user_id)
-        if task.is_completed or link is None:
+        linked = await self._links.of_user(task.responsible_user_id)
+        if task.is_completed or not linked:
             await self._store.cancel_due(REMINDER_QUEUE, item_id)
             return
         prefs = await self._prefs.get(task.responsible_user_id)
@@ -165,13 +165,12 @@ class ReminderService:
         pending = PendingReminder.model_validate_json(item.payload)
         cached = await self._store.get_task(pending.task_id)
         task = cached.value if cached else None
-        link = await self._links.by_amo(pending.user_id)
+        links = [x for x in await self._links.of_user(pending.user_id) if not x.paused]
         if (
             task is None
             or task.is_completed
             or task.responsible_user_id != pending.user_id
-            or link is None
-            or link.paused
+            or not links
         ):
             await self._store.complete_due(item)
             return
@@ -182,12 +181,17 @@ class ReminderService:
         if await self._store.mark_seen(fired_key, FIRED_TTL_S):
             reader = await self.reader(pending.user_id)
             deal = await self._deal_of(task)
-            card = await self._cards.task_card(task, reader, now, deal=deal, reminder=reminder)
+            actor = await self._directory.user(pending.user_id)
+            card = await self._cards.task_card(
+                task, reader, now, deal=deal, reminder=reminder, actor=actor
+            )
+            # Every messenger the user linked: a press in one edits the copy in the other.
             await self._outbox.enqueue([
                 OutboxItem(
-                    channel="telegram", chat_id=str(link.chat_id), recipient=pending.user_id,
+                    channel=link.channel, chat_id=link.chat_id, recipient=pending.user_id,
                     subject=subject(task.id), card=card,
                 )
+                for link in links
             ])  # fmt: skip
         prefs = await self._prefs.get(pending.user_id)
         policy = reminder_policy(prefs, await self._directory.account())

@@ -34,6 +34,10 @@ class TaskCard(Value):
     overdue: bool = False
     outcome: str | None = None  # "✔ Completed by Ivan Petrov in Telegram"
     rows: tuple[tuple[Button, ...], ...] = ()
+    # The menus behind Snooze and Reassign, for messengers that show them in the message itself
+    # (Slack's overflow and select); Telegram opens them on a press instead.
+    snooze_choices: tuple[Button, ...] = ()
+    assignees: tuple[Button, ...] = ()  # whom the reader may hand the task to
 
 
 class TextMessage(Value):

@@ -28,6 +28,7 @@ from bot.cards import CardFactory
 from bot.catchup import CacheSync, EventsPoller
 from bot.clock import Clock, SystemClock
 from bot.commands import MENU
+from bot.conversation import Conversation
 from bot.delivery import Outbox, OutboxSender
 from bot.dialogs import Dialogs
 from bot.directory import Directory
@@ -87,6 +88,7 @@ class Services:
     actions: TaskActions
     linking: LinkingService
     guard: LinkGuard
+    conversation: Conversation
 
 
 @dataclass
@@ -275,6 +277,12 @@ def _services(
     directory = Directory(crm, clock, base_url=str(settings.amocrm.base_url))
     links, prefs, outbox = Links(store), Prefs(store), Outbox(store, clock)
     cards = CardFactory(t, directory)
+    reminders = ReminderService(store, directory, links, prefs, cards, outbox, clock)
+    actions = TaskActions(store, crm, directory, processor, clock, t)
+    conversation = Conversation(
+        store=store, directory=directory, links=links, prefs=prefs, reminders=reminders,
+        actions=actions, cards=cards, outbox=outbox, clock=clock, t=t,
+    )  # fmt: skip
     return Services(
         t=t,
         directory=directory,
@@ -282,10 +290,11 @@ def _services(
         prefs=prefs,
         outbox=outbox,
         cards=cards,
-        reminders=ReminderService(store, directory, links, prefs, cards, outbox, clock),
-        actions=TaskActions(store, crm, directory, processor, clock, t),
+        reminders=reminders,
+        actions=actions,
         linking=LinkingService(store, crm, directory, links, clock, t),
         guard=LinkGuard(links, prefs, directory, outbox, t),
+        conversation=conversation,
     )
 
 
@@ -297,9 +306,8 @@ def _telegram(settings: Settings, store: Store, s: Services, clock: Clock) -> Te
     bot = Bot(cfg.token.get_secret_value(), session=session)
     dispatcher = Dispatcher()
     deps = TelegramDeps(
-        store=store, directory=s.directory, links=s.links, prefs=s.prefs,
-        dialogs=Dialogs(store, "telegram"), linking=s.linking, actions=s.actions,
-        reminders=s.reminders, cards=s.cards, outbox=s.outbox, clock=clock, t=s.t,
+        conversation=s.conversation, dialogs=Dialogs(store, "telegram"), linking=s.linking,
+        directory=s.directory, cards=s.cards, store=store, t=s.t,
     )  # fmt: skip
     dispatcher.include_router(make_router(deps))
     sender = OutboxSender(

@@ -11,64 +11,38 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any
-from zoneinfo import ZoneInfo
+from typing import Any, Literal
 
 from aiogram import BaseMiddleware, F, Router
 from aiogram.types import CallbackQuery, ErrorEvent, Message, TelegramObject
 
 from bot import commands as cmd
-from bot.actions import ActionResult, Outcome, TaskActions
 from bot.buttons import Action, BadPayload, Payload, unpack
-from bot.cards import CardFactory, Reader, human_duration, human_moment
-from bot.clock import Clock
-from bot.delivery import Outbox, OutboxItem
+from bot.cards import CardFactory
+from bot.conversation import Conversation, Speaker
 from bot.dialogs import Dialog, Dialogs
 from bot.directory import Directory
-from bot.domain import Task, User
-from bot.durations import ParseError, parse_moment
+from bot.domain import Task
+from bot.durations import ParseError
 from bot.i18n import Catalogue, Lang, as_lang
 from bot.linking import LinkingService, LinkResult, LinkStep, TelegramIdentity
-from bot.links import Links, TelegramLink
-from bot.prefs import Prefs, language, timezone
-from bot.reminders import wall_clock
-from bot.reminding import ReminderService, subject
-from bot.rights import assignees
 from bot.store import Store
 from integrations.telegram.render import render_keyboard
 
 log = logging.getLogger(__name__)
 
-VIA = "telegram"
-TOMORROW_AT = (9, 0)
+VIA: Literal["telegram"] = "telegram"
 
 
 @dataclass(frozen=True, slots=True)
 class TelegramDeps:
-    store: Store
-    directory: Directory
-    links: Links
-    prefs: Prefs
+    conversation: Conversation
     dialogs: Dialogs
     linking: LinkingService
-    actions: TaskActions
-    reminders: ReminderService
+    directory: Directory
     cards: CardFactory
-    outbox: Outbox
-    clock: Clock
+    store: Store
     t: Catalogue
-
-
-@dataclass(frozen=True, slots=True)
-class Who:
-    """The sender of an update, as far as amobridge knows them."""
-
-    tg_id: int
-    lang: Lang
-    link: TelegramLink | None
-    user: User | None
-    reader: Reader
 
 
 class InOrder(BaseMiddleware):
@@ -107,23 +81,10 @@ class InOrder(BaseMiddleware):
 def make_router(d: TelegramDeps) -> Router:
     router = Router(name="amobridge")
     router.message.outer_middleware(InOrder())
-    t = d.t
+    t, talk = d.t, d.conversation
 
-    async def who(tg_user_id: int, tg_lang: str | None) -> Who:
-        link = await d.links.by_telegram(tg_user_id)
-        account = await d.directory.account()
-        if link is None:
-            lang = as_lang(tg_lang)
-            return Who(tg_user_id, lang, None, None, Reader(lang=lang, timezone=account.timezone))
-        prefs = await d.prefs.get(link.amo_user_id)
-        user = await d.directory.user(link.amo_user_id)
-        reader = Reader(lang=language(prefs, user), timezone=timezone(prefs, account))
-        return Who(tg_user_id, reader.lang, link, user, reader)
-
-    def usage(lang: Lang, exc: cmd.CommandError | ParseError) -> str:
-        text = t(lang, exc.code)
-        example = getattr(exc, "usage", None) or "usage_snooze"
-        return f"{text}\n{t(lang, example)}"
+    async def who(tg_user_id: int, tg_lang: str | None) -> Speaker:
+        return await talk.speaker(VIA, tg_user_id, tg_lang)
 
     # --- commands -------------------------------------------------------------------------
 
@@ -135,43 +96,23 @@ def make_router(d: TelegramDeps) -> Router:
         try:
             command = cmd.parse_command(message.text)
         except cmd.CommandError as exc:
-            await message.answer(usage(me.lang, exc))
+            await message.answer(talk.usage(me.lang, exc))
             return
         await d.dialogs.clear(message.from_user.id)
         if isinstance(command, cmd.Start):
             await start(message, me, command.payload)
-        elif isinstance(command, cmd.Help):
-            await message.answer(t(me.lang, "help"))
-        elif me.link is None or me.user is None:
-            await message.answer(t(me.lang, "not_linked"))
-        elif isinstance(command, cmd.Tasks):
-            await tasks(message, me)
-        elif isinstance(command, cmd.Remind):
-            await d.prefs.update(me.user.id, lead_minutes=command.lead_minutes)
-            await d.reminders.reschedule_user(me.user.id)
-            await message.answer(lead_times_text(me.lang, command.lead_minutes))
-        elif isinstance(command, cmd.SetTimezone):
-            await set_timezone(message, me, command.timezone)
-        elif isinstance(command, cmd.SetLanguage):
-            if command.lang is None:
-                await message.answer(t(me.lang, "lang_current") + "\n" + t(me.lang, "usage_lang"))
-            else:
-                await d.prefs.update(me.user.id, lang=command.lang)
-                await message.answer(t(command.lang, "lang_set"))
         elif isinstance(command, cmd.Unlink):
-            await d.links.unlink(me.link)
-            await d.reminders.reschedule_user(me.user.id)
-            await message.answer(t(me.lang, "unlinked"))
+            await message.answer(await talk.unlink(me))
         elif isinstance(command, cmd.Invite):
             await invite(message, me, command.email)
+        elif isinstance(command, cmd.Link):
+            await message.answer(t(me.lang, "link_in_telegram"))
+        else:
+            answer = await talk.run(me, command)
+            if answer is not None:
+                await message.answer(answer)
 
-    def lead_times_text(lang: Lang, minutes: tuple[int, ...]) -> str:
-        if not minutes:
-            return t(lang, "remind_off")
-        durations = ", ".join(human_duration(t, lang, m) for m in minutes)
-        return t(lang, "remind_set", lead=durations)
-
-    async def start(message: Message, me: Who, payload: str | None) -> None:
+    async def start(message: Message, me: Speaker, payload: str | None) -> None:
         assert message.from_user is not None
         identity = TelegramIdentity(
             user_id=message.from_user.id,
@@ -183,9 +124,7 @@ def make_router(d: TelegramDeps) -> Router:
             await after_link(message, identity, result, me.lang)
             return
         if me.link is not None and me.user is not None:
-            if me.link.paused:
-                await d.links.set_paused(me.user.id, False)
-                await d.reminders.reschedule_user(me.user.id)
+            await talk.resume(me)
             await message.answer(t(me.lang, "start_linked", name=me.user.name))
             return
         await d.dialogs.set(message.from_user.id, Dialog(kind="email"))
@@ -197,11 +136,8 @@ def make_router(d: TelegramDeps) -> Router:
         name = result.user.name if result.user else ""
         if result.step is LinkStep.LINKED and result.user is not None:
             await d.dialogs.clear(identity.user_id)
-            await d.reminders.reschedule_user(result.user.id)
-            prefs = await d.prefs.get(result.user.id)
-            lang = language(prefs, result.user)
-            lead = lead_times_text(lang, prefs.lead_minutes or (60, 15))
-            await message.answer(t(lang, "linked_ok", name=name) + "\n" + lead)
+            await talk.linked(result.user)
+            await message.answer(await talk.linked_text(result.user))
             return
         if result.step is LinkStep.CODE_WRONG:
             await message.answer(t(lang, "code_wrong", left=result.attempts_left or 0))
@@ -210,42 +146,10 @@ def make_router(d: TelegramDeps) -> Router:
             await d.dialogs.clear(identity.user_id)
         await message.answer(t(lang, f"link_{result.step.value}", name=name))
 
-    async def tasks(message: Message, me: Who) -> None:
-        assert me.user is not None
-        assert me.link is not None
-        now = int(d.clock.now())
-        zone = ZoneInfo(me.reader.timezone)
-        tomorrow = datetime.fromtimestamp(now, zone).date() + timedelta(days=1)
-        end_of_today = wall_clock(tomorrow, datetime.min.time(), zone)
-        due = [
-            x for x in await d.store.list_open_tasks(me.user.id) if x.complete_till < end_of_today
-        ]
-        if not due:
-            await message.answer(t(me.lang, "tasks_none"))
+    async def invite(message: Message, me: Speaker, email: str) -> None:
+        if me.user is None:
+            await message.answer(t(me.lang, "not_linked_telegram"))
             return
-        await message.answer(t(me.lang, "tasks_header", count=len(due)))
-        items = []
-        for task in due:
-            deal = await d.store.get_deal(task.deal_id) if task.deal_id else None
-            card = await d.cards.task_card(task, me.reader, now, deal=deal.value if deal else None)
-            items.append(OutboxItem(
-                channel=VIA, chat_id=str(me.link.chat_id), recipient=me.user.id,
-                subject=subject(task.id), card=card,
-            ))  # fmt: skip
-        await d.outbox.enqueue(items)
-
-    async def set_timezone(message: Message, me: Who, tz: str | None) -> None:
-        assert me.user is not None
-        if tz is None:
-            await message.answer(t(me.lang, "tz_current", tz=me.reader.timezone))
-            return
-        await d.prefs.update(me.user.id, timezone=tz)
-        await d.reminders.reschedule_user(me.user.id)
-        local = datetime.fromtimestamp(d.clock.now(), ZoneInfo(tz)).strftime("%H:%M")
-        await message.answer(t(me.lang, "tz_set", tz=tz, time=local))
-
-    async def invite(message: Message, me: Who, email: str) -> None:
-        assert me.user is not None
         if not me.user.rights.is_admin:
             await message.answer(t(me.lang, "invite_not_admin"))
             return
@@ -290,7 +194,7 @@ def make_router(d: TelegramDeps) -> Router:
             await after_link(message, identity, result, me.lang)
         elif me.user is None or dialog.task_id is None:
             await d.dialogs.clear(message.from_user.id)
-            await message.answer(t(me.lang, "not_linked"))
+            await message.answer(t(me.lang, "not_linked_telegram"))
         elif dialog.kind == "comment":
             if not text:  # a blank reply is no result: ask again rather than complete without
                 cached = await d.store.get_task(dialog.task_id)
@@ -298,31 +202,19 @@ def make_router(d: TelegramDeps) -> Router:
                 await message.answer(t(me.lang, "ask_comment", text=task_text))
                 return
             await d.dialogs.clear(message.from_user.id)
-            done = await d.actions.complete(
-                me.user, dialog.task_id, via=VIA, lang=me.lang, comment=text[:2000]
-            )
-            await report(message, me, done)
+            await answer(message, await talk.complete(me, dialog.task_id, comment=text[:2000]))
         elif dialog.kind == "snooze":
             try:
-                until = parse_moment(text, now=int(d.clock.now()), timezone=me.reader.timezone)
+                until = talk.typed_moment(me, text)
             except ParseError as exc:
-                await message.answer(usage(me.lang, exc))
+                await message.answer(talk.usage(me.lang, exc))
                 return
             await d.dialogs.clear(message.from_user.id)
-            await snooze(message, me, dialog.task_id, until)
+            await answer(message, await talk.snooze(me, dialog.task_id, until))
 
-    async def snooze(message: Message, me: Who, task_id: int, until: int) -> None:
-        assert me.user is not None
-        when = human_moment(t, me.reader, until, int(d.clock.now()))
-        result = await d.actions.snooze(
-            me.user, task_id, until, via=VIA, lang=me.lang, until_text=when
-        )
-        await report(message, me, result)
-
-    async def report(message: Message, me: Who, result: ActionResult) -> None:
-        """Success shows in the edited card; only refusals and failures get a message."""
-        if result.outcome is not Outcome.DONE:
-            await message.answer(t(me.lang, f"action_{result.outcome.value}"))
+    async def answer(message: Message, text: str | None) -> None:
+        if text is not None:
+            await message.answer(text)
 
     # --- buttons ------------------------------------------------------------------------
 
@@ -340,48 +232,27 @@ def make_router(d: TelegramDeps) -> Router:
             await message.answer(t(me.lang, "action_stale"))
             return
         if me.user is None:
-            await message.answer(t(me.lang, "not_linked"))
+            await message.answer(t(me.lang, "not_linked_telegram"))
             return
         await press(message, me, payload)
 
-    async def press(message: Message, me: Who, p: Payload) -> None:
-        assert me.user is not None
-        if p.action is Action.COMPLETE:
-            await report(message, me, await d.actions.complete(me.user, p.task_id, via=VIA,
-                                                                lang=me.lang))  # fmt: skip
-            return
-        if p.action is Action.SNOOZE and p.arg not in ("cu", ""):
-            now = int(d.clock.now())
-            if p.arg == "tm":
-                zone = ZoneInfo(me.reader.timezone)
-                day = datetime.fromtimestamp(now, zone).date() + timedelta(days=1)
-                until = wall_clock(day, datetime.min.time().replace(hour=TOMORROW_AT[0]), zone)
-            elif p.arg.isdigit():
-                until = now + int(p.arg) * 60
-            else:
-                await message.answer(t(me.lang, "action_stale"))
-                return
-            await snooze(message, me, p.task_id, until)
-            return
-        if p.action is Action.REASSIGN:
-            if not p.arg.isdigit():
-                await message.answer(t(me.lang, "action_stale"))
-                return
-            result = await d.actions.reassign(me.user, p.task_id, int(p.arg), via=VIA,
-                                              lang=me.lang)  # fmt: skip
-            await report(message, me, result)
+    async def press(message: Message, me: Speaker, p: Payload) -> None:
+        writes = p.action in (Action.COMPLETE, Action.REASSIGN) or (
+            p.action is Action.SNOOZE and p.arg != "cu"
+        )
+        if writes:
+            await answer(message, await talk.press(me, p))
             return
         # The rest open a menu or a question: check first that the presser may act at all.
-        check = await d.actions.check(me.user, p.task_id)
-        if not check.ok or check.task is None:
-            await report(message, me, check)
+        task, refusal = await talk.check(me, p.task_id)
+        if task is None:
+            await answer(message, refusal)
             return
-        task = check.task
         if p.action is Action.COMMENT:
-            await d.dialogs.set(me.tg_id, Dialog(kind="comment", task_id=task.id))
+            await d.dialogs.set(int(me.account_id), Dialog(kind="comment", task_id=task.id))
             await message.answer(t(me.lang, "ask_comment", text=task.text[:200]))
         elif p.action is Action.SNOOZE:
-            await d.dialogs.set(me.tg_id, Dialog(kind="snooze", task_id=task.id))
+            await d.dialogs.set(int(me.account_id), Dialog(kind="snooze", task_id=task.id))
             await message.answer(t(me.lang, "ask_snooze"))
         elif p.action is Action.SNOOZE_MENU:
             await message.edit_reply_markup(
@@ -394,11 +265,8 @@ def make_router(d: TelegramDeps) -> Router:
                 reply_markup=render_keyboard(d.cards.main_rows(task, me.lang))
             )
 
-    async def reassign_menu(message: Message, me: Who, task: Task, page: int) -> None:
-        assert me.user is not None
-        people = assignees(
-            me.user, await d.directory.active_users(), excluding=task.responsible_user_id
-        )
+    async def reassign_menu(message: Message, me: Speaker, task: Task, page: int) -> None:
+        people = await talk.assignees(me, task)
         if not people:
             await message.answer(t(me.lang, "reassign_nobody"))
             return

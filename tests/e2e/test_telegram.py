@@ -76,7 +76,7 @@ async def test_a_manager_links_telegram_with_a_code_from_amocrm(
 
     assert amo.task(code_task["id"])["is_completed"] is True
     assert service.services is not None
-    linked = await service.services.links.by_telegram(user)
+    linked = await service.services.links.by_account("telegram", user)
     assert linked is not None
     assert linked.amo_user_id == demo.ivan
     # The code was single use.
@@ -100,7 +100,7 @@ async def test_five_wrong_codes_lock_the_linking_for_a_while(
     await tg.send_text(user, "ivan@demo.example")
     await says(tg, user, "Too many wrong codes")
     assert service.services is not None
-    assert await service.services.links.by_amo(demo.ivan) is None
+    assert await service.services.links.by_amo(demo.ivan, "telegram") is None
 
 
 @pytest.mark.parametrize("store_url", ["sqlite", "redis"], indirect=True)
@@ -284,12 +284,12 @@ async def test_a_blocked_bot_pauses_the_link_and_tells_the_admin(
     clock.advance(2 * MIN)
     await says(tg, admin, "Ivan Petrov blocked the bot")
     assert service.services is not None
-    paused = await service.services.links.by_amo(demo.ivan)
+    paused = await service.services.links.by_amo(demo.ivan, "telegram")
     assert paused is not None
     assert paused.paused
     tg.unblock_bot(ivan)
     await tg.send_command(ivan, "start")
     await says(tg, ivan, "You are linked as Ivan Petrov")
-    resumed = await service.services.links.by_amo(demo.ivan)
+    resumed = await service.services.links.by_amo(demo.ivan, "telegram")
     assert resumed is not None
     assert not resumed.paused

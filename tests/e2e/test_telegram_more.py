@@ -161,7 +161,7 @@ async def test_in_webhook_mode_updates_come_by_webhook_and_a_wrong_secret_is_ref
                     answer = await http.post(TELEGRAM_WEBHOOK_PATH, json=update, headers=headers)
                     assert answer.status_code == 401
         assert service.services is not None
-        still = await service.services.links.by_telegram(user)
+        still = await service.services.links.by_account("telegram", user)
         assert still is not None
         assert still.amo_user_id == demo.ivan
         assert amo.task(other)["is_completed"] is False

@@ -1,0 +1,263 @@
+"""What people type and press, answered the same way in every messenger.
+
+A messenger's handler parses its platform's update, asks ``speaker`` who is talking, and calls
+one of these use cases; it gets back the text to answer with (already in the speaker's language),
+or None when the answer is an edited card. The platform decides how to show it: a Telegram reply,
+a Slack ephemeral message. Commands that only make sense in one messenger (``/start`` with its
+code, ``/amo link``) stay in that messenger's handler.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from bot import commands as cmd
+from bot.actions import ActionResult, Outcome, TaskActions
+from bot.buttons import Action, Payload
+from bot.cards import CardFactory, Reader, human_duration, human_moment
+from bot.clock import Clock
+from bot.delivery import Outbox, OutboxItem
+from bot.directory import Directory
+from bot.domain import Task, User, Value
+from bot.durations import ParseError, parse_moment
+from bot.i18n import Catalogue, Lang, as_lang
+from bot.links import Channel, ChannelLink, Links
+from bot.prefs import Prefs, language, timezone
+from bot.reminders import DEFAULT_LEAD_MINUTES, wall_clock
+from bot.reminding import ReminderService, subject
+from bot.rights import assignees
+from bot.store import Store
+
+TOMORROW_AT = 9  # "tomorrow": 09:00 in the speaker's timezone
+
+
+class Speaker(Value):
+    """Who wrote or pressed, as far as amobridge knows them."""
+
+    channel: Channel
+    account_id: str
+    lang: Lang
+    link: ChannelLink | None = None
+    user: User | None = None
+    reader: Reader
+
+    @property
+    def linked(self) -> bool:
+        return self.link is not None and self.user is not None
+
+
+class Conversation:
+    def __init__(
+        self,
+        *,
+        store: Store,
+        directory: Directory,
+        links: Links,
+        prefs: Prefs,
+        reminders: ReminderService,
+        actions: TaskActions,
+        cards: CardFactory,
+        outbox: Outbox,
+        clock: Clock,
+        t: Catalogue,
+    ) -> None:
+        self._store = store
+        self._directory = directory
+        self._links = links
+        self._prefs = prefs
+        self._reminders = reminders
+        self._actions = actions
+        self._cards = cards
+        self._outbox = outbox
+        self._clock = clock
+        self.t = t
+
+    async def speaker(
+        self, channel: Channel, account_id: str | int, platform_lang: str | None
+    ) -> Speaker:
+        """The speaker's link and amoCRM user, and the language and timezone to answer in."""
+        link = await self._links.by_account(channel, account_id)
+        account = await self._directory.account()
+        user = await self._directory.user(link.amo_user_id) if link is not None else None
+        if link is None or user is None:
+            lang = as_lang(platform_lang)
+            return Speaker(
+                channel=channel, account_id=str(account_id), lang=lang,
+                reader=Reader(lang=lang, timezone=account.timezone),
+            )  # fmt: skip
+        prefs = await self._prefs.get(user.id)
+        reader = Reader(lang=language(prefs, user), timezone=timezone(prefs, account))
+        return Speaker(
+            channel=channel, account_id=str(account_id), lang=reader.lang, link=link, user=user,
+            reader=reader,
+        )  # fmt: skip
+
+    def usage(self, lang: Lang, exc: cmd.CommandError | ParseError) -> str:
+        """What was wrong, and an example of the right way."""
+        example = getattr(exc, "usage", None) or "usage_snooze"
+        return f"{self.t(lang, exc.code)}\n{self.t(lang, example)}"
+
+    def lead_times_text(self, lang: Lang, minutes: tuple[int, ...]) -> str:
+        if not minutes:
+            return self.t(lang, "remind_off")
+        durations = ", ".join(human_duration(self.t, lang, m) for m in minutes)
+        return self.t(lang, "remind_set", lead=durations)
+
+    async def linked(self, user: User) -> None:
+        """A new link: plan the user's reminders."""
+        await self._reminders.reschedule_user(user.id)
+
+    async def linked_text(self, user: User) -> str:
+        """The welcome after a link: in the user's own language, with their reminder times."""
+        prefs = await self._prefs.get(user.id)
+        lang = language(prefs, user)
+        lead = self.lead_times_text(lang, prefs.lead_minutes or DEFAULT_LEAD_MINUTES)
+        return self.t(lang, "linked_ok", name=user.name) + "\n" + lead
+
+    # --- commands every messenger has ---------------------------------------------------------
+
+    async def run(self, me: Speaker, command: cmd.Command) -> str | None:
+        """Answer a command shared by every messenger; None for one this messenger handles."""
+        t = self.t
+        if isinstance(command, cmd.Help):
+            return t(me.lang, f"help_{me.channel}")
+        if not isinstance(command, cmd.Tasks | cmd.Remind | cmd.SetTimezone | cmd.SetLanguage):
+            return None
+        if me.user is None or me.link is None:
+            return t(me.lang, f"not_linked_{me.channel}")
+        if isinstance(command, cmd.Tasks):
+            return await self.tasks(me)
+        if isinstance(command, cmd.Remind):
+            await self._prefs.update(me.user.id, lead_minutes=command.lead_minutes)
+            await self._reminders.reschedule_user(me.user.id)
+            return self.lead_times_text(me.lang, command.lead_minutes)
+        if isinstance(command, cmd.SetTimezone):
+            if command.timezone is None:
+                return t(me.lang, "tz_current", tz=me.reader.timezone)
+            await self._prefs.update(me.user.id, timezone=command.timezone)
+            await self._reminders.reschedule_user(me.user.id)
+            local = datetime.fromtimestamp(self._clock.now(), ZoneInfo(command.timezone))
+            return t(me.lang, "tz_set", tz=command.timezone, time=local.strftime("%H:%M"))
+        if command.lang is None:
+            return t(me.lang, "lang_current") + "\n" + t(me.lang, "usage_lang")
+        await self._prefs.update(me.user.id, lang=command.lang)
+        return t(command.lang, "lang_set")
+
+    async def unlink(self, me: Speaker) -> str:
+        if me.link is None or me.user is None:
+            return self.t(me.lang, f"not_linked_{me.channel}")
+        await self._links.unlink(me.link)
+        await self._reminders.reschedule_user(me.user.id)
+        return self.t(me.lang, f"unlinked_{me.channel}")
+
+    async def resume(self, me: Speaker) -> None:
+        """The user is back after a pause (they unblocked the bot): deliver again."""
+        if me.link is not None and me.user is not None and me.link.paused:
+            await self._links.set_paused(me.user.id, me.channel, False)
+            await self._reminders.reschedule_user(me.user.id)
+
+    async def todays_tasks(self, me: Speaker) -> list[Task]:
+        """The speaker's open tasks due today (their timezone) or overdue, by deadline."""
+        assert me.user is not None
+        zone = ZoneInfo(me.reader.timezone)
+        tomorrow = datetime.fromtimestamp(self._clock.now(), zone).date() + timedelta(days=1)
+        end_of_today = wall_clock(tomorrow, datetime.min.time(), zone)
+        return [
+            x
+            for x in await self._store.list_open_tasks(me.user.id)
+            if x.complete_till < end_of_today
+        ]
+
+    async def tasks(self, me: Speaker) -> str:
+        """Queue a card for each of today's tasks to the speaker's chat; the header to answer."""
+        assert me.user is not None
+        assert me.link is not None
+        due = await self.todays_tasks(me)
+        if not due:
+            return self.t(me.lang, "tasks_none")
+        now = int(self._clock.now())
+        items = []
+        for task in due:
+            deal = await self._store.get_deal(task.deal_id) if task.deal_id else None
+            card = await self._cards.task_card(
+                task, me.reader, now, deal=deal.value if deal else None, actor=me.user
+            )
+            items.append(OutboxItem(
+                channel=me.channel, chat_id=me.link.chat_id, recipient=me.user.id,
+                subject=subject(task.id), card=card,
+            ))  # fmt: skip
+        await self._outbox.enqueue(items)
+        return self.t(me.lang, "tasks_header", count=len(due))
+
+    # --- buttons and the answers they ask for ---------------------------------------------------
+
+    def refusal(self, me: Speaker, result: ActionResult) -> str | None:
+        """Success shows in the edited card; only refusals and failures get a message."""
+        if result.outcome is Outcome.DONE:
+            return None
+        return self.t(me.lang, f"action_{result.outcome.value}")
+
+    async def complete(self, me: Speaker, task_id: int, comment: str | None = None) -> str | None:
+        assert me.user is not None
+        result = await self._actions.complete(
+            me.user, task_id, via=me.channel, lang=me.lang, comment=comment
+        )
+        return self.refusal(me, result)
+
+    async def reassign(self, me: Speaker, task_id: int, assignee_id: int) -> str | None:
+        assert me.user is not None
+        result = await self._actions.reassign(
+            me.user, task_id, assignee_id, via=me.channel, lang=me.lang
+        )
+        return self.refusal(me, result)
+
+    def snooze_until(self, me: Speaker, choice: str) -> int | None:
+        """A snooze button's choice ("15", "60", "tm") as a moment; None if it is not one."""
+        now = int(self._clock.now())
+        if choice == "tm":
+            zone = ZoneInfo(me.reader.timezone)
+            day = datetime.fromtimestamp(now, zone).date() + timedelta(days=1)
+            return wall_clock(day, datetime.min.time().replace(hour=TOMORROW_AT), zone)
+        if choice.isdigit() and 0 < int(choice) <= 7 * 24 * 60:
+            return now + int(choice) * 60
+        return None
+
+    def typed_moment(self, me: Speaker, text: str) -> int:
+        """A typed snooze time ("2h", "fri 10:00", "завтра 9:00"). Raises ParseError."""
+        return parse_moment(text, now=int(self._clock.now()), timezone=me.reader.timezone)
+
+    async def snooze(self, me: Speaker, task_id: int, until: int) -> str | None:
+        assert me.user is not None
+        when = human_moment(self.t, me.reader, until, int(self._clock.now()))
+        result = await self._actions.snooze(
+            me.user, task_id, until, via=me.channel, lang=me.lang, until_text=when
+        )
+        return self.refusal(me, result)
+
+    async def press(self, me: Speaker, p: Payload) -> str | None:
+        """A button that writes (complete, a snooze choice, an assignee); its refusal text."""
+        if p.action is Action.COMPLETE:
+            return await self.complete(me, p.task_id)
+        if p.action is Action.SNOOZE:
+            until = self.snooze_until(me, p.arg)
+            if until is None:
+                return self.t(me.lang, "action_stale")
+            return await self.snooze(me, p.task_id, until)
+        if p.action is Action.REASSIGN and p.arg.isdigit():
+            return await self.reassign(me, p.task_id, int(p.arg))
+        return self.t(me.lang, "action_stale")
+
+    async def check(self, me: Speaker, task_id: int) -> tuple[Task | None, str | None]:
+        """Before a menu or a question: the task if the speaker may act on it, else why not."""
+        assert me.user is not None
+        result = await self._actions.check(me.user, task_id)
+        if not result.ok or result.task is None:
+            return None, self.refusal(me, result) or self.t(me.lang, "action_gone")
+        return result.task, None
+
+    async def assignees(self, me: Speaker, task: Task) -> list[User]:
+        """Whom the speaker may hand the task to (their amoCRM rights decide)."""
+        assert me.user is not None
+        users = await self._directory.active_users()
+        return assignees(me.user, users, excluding=task.responsible_user_id)
