@@ -71,6 +71,12 @@ class TaskActions:
             return ActionResult(outcome=Outcome.CRM_ERROR)
         return await self._verdict(actor, task) or ActionResult(outcome=Outcome.DONE, task=task)
 
+    async def check_cached(self, actor: User, task_id: int) -> ActionResult:
+        """``check`` on the cached task (no amoCRM call); the write re-reads and re-checks."""
+        cached = await self._store.get_task(task_id)
+        task = cached.value if cached else None
+        return await self._verdict(actor, task) or ActionResult(outcome=Outcome.DONE, task=task)
+
     async def complete(
         self, actor: User, task_id: int, *, via: str, lang: Lang, comment: str | None = None
     ) -> ActionResult:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
+from aiohttp import ClientSession
+
 from bot.clock import SystemClock
 from bot.settings import Settings
 from bot.store import Store, open_store
@@ -17,6 +19,7 @@ from integrations.amocrm import (
     AmoPaymentRequired,
     AmoTransportError,
 )
+from integrations.slack import SlackApi, SlackError, web_client
 from integrations.telegram.probe import TelegramProbeError, bot_username
 
 
@@ -66,10 +69,32 @@ async def run_checks(settings: Settings) -> list[CheckRow]:
     finally:
         await store.close()
     rows.append(await _check_telegram(settings))
-    slack = "configured; not checked by this version" if settings.slack.configured else (
-        "not configured")  # fmt: skip
-    rows.append(CheckRow("Slack", None, slack))
+    rows.append(await _check_slack(settings))
     return rows
+
+
+async def _check_slack(settings: Settings) -> CheckRow:
+    cfg = settings.slack
+    if cfg.bot_token is None:
+        return CheckRow("Slack", None, "not configured")
+    if cfg.signing_secret is None:
+        return CheckRow("Slack", False, "AMOBRIDGE_SLACK__SIGNING_SECRET is missing")
+    async with ClientSession(trust_env=False) as session:
+        api = SlackApi(web_client(cfg.bot_token.get_secret_value(), str(cfg.api_base),
+                                  session=session))  # fmt: skip
+        try:
+            me = await api.identity()
+        except SlackError as exc:
+            return CheckRow("Slack", False, explain_slack_error(exc))
+    return CheckRow("Slack", True, f"workspace {me.team or me.team_id}, bot user {me.bot_user_id}")
+
+
+def explain_slack_error(exc: SlackError) -> str:
+    if exc.code in ("invalid_auth", "not_authed", "token_revoked", "account_inactive"):
+        return f"token rejected ({exc.code}): reinstall the app and copy its Bot User OAuth Token"
+    if exc.code == "network":
+        return "cannot reach Slack: check AMOBRIDGE_SLACK__API_BASE and the network"
+    return f"Slack answered {exc.code}"
 
 
 async def _check_telegram(settings: Settings) -> CheckRow:

@@ -28,6 +28,7 @@ from bot.reminders import DEFAULT_LEAD_MINUTES, wall_clock
 from bot.reminding import ReminderService, subject
 from bot.rights import assignees
 from bot.store import Store
+from bot.views import TaskCard
 
 TOMORROW_AT = 9  # "tomorrow": 09:00 in the speaker's timezone
 
@@ -169,26 +170,33 @@ class Conversation:
             if x.complete_till < end_of_today
         ]
 
+    async def today_cards(self, me: Speaker) -> list[TaskCard]:
+        """Today's tasks of the speaker as cards with their buttons (``/tasks``, Slack's Home)."""
+        assert me.user is not None
+        now = int(self._clock.now())
+        cards = []
+        for task in await self.todays_tasks(me):
+            deal = await self._store.get_deal(task.deal_id) if task.deal_id else None
+            cards.append(await self._cards.task_card(
+                task, me.reader, now, deal=deal.value if deal else None, actor=me.user
+            ))  # fmt: skip
+        return cards
+
     async def tasks(self, me: Speaker) -> str:
         """Queue a card for each of today's tasks to the speaker's chat; the header to answer."""
         assert me.user is not None
         assert me.link is not None
-        due = await self.todays_tasks(me)
-        if not due:
+        cards = await self.today_cards(me)
+        if not cards:
             return self.t(me.lang, "tasks_none")
-        now = int(self._clock.now())
-        items = []
-        for task in due:
-            deal = await self._store.get_deal(task.deal_id) if task.deal_id else None
-            card = await self._cards.task_card(
-                task, me.reader, now, deal=deal.value if deal else None, actor=me.user
-            )
-            items.append(OutboxItem(
+        await self._outbox.enqueue([
+            OutboxItem(
                 channel=me.channel, chat_id=me.link.chat_id, recipient=me.user.id,
-                subject=subject(task.id), card=card,
-            ))  # fmt: skip
-        await self._outbox.enqueue(items)
-        return self.t(me.lang, "tasks_header", count=len(due))
+                subject=subject(card.task_id), card=card,
+            )
+            for card in cards
+        ])  # fmt: skip
+        return self.t(me.lang, "tasks_header", count=len(cards))
 
     # --- buttons and the answers they ask for ---------------------------------------------------
 
@@ -247,6 +255,15 @@ class Conversation:
         if p.action is Action.REASSIGN and p.arg.isdigit():
             return await self.reassign(me, p.task_id, int(p.arg))
         return self.t(me.lang, "action_stale")
+
+    async def check_cached(self, me: Speaker, task_id: int) -> tuple[Task | None, str | None]:
+        """``check`` on the cached task, without asking amoCRM: for a question that must be
+        asked at once (a Slack modal within its trigger's 3 seconds). The write re-checks."""
+        assert me.user is not None
+        result = await self._actions.check_cached(me.user, task_id)
+        if not result.ok or result.task is None:
+            return None, self.refusal(me, result) or self.t(me.lang, "action_gone")
+        return result.task, None
 
     async def check(self, me: Speaker, task_id: int) -> tuple[Task | None, str | None]:
         """Before a menu or a question: the task if the speaker may act on it, else why not."""

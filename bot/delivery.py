@@ -32,15 +32,22 @@ REFS_NS = "refs"
 
 
 class DeliveryError(Exception):
-    """A channel refused a message. ``permanent``: it will never go through (bot blocked, chat
-    gone); ``retry_after``: the channel said when to try again (a rate limit)."""
+    """A channel refused a message. ``permanent``: this message will never go through;
+    ``gone``: nor will any other to this chat (bot blocked, account deactivated, chat deleted),
+    so its link is paused; ``retry_after``: the channel said when to try again (a rate limit)."""
 
     def __init__(
-        self, reason: str, *, permanent: bool = False, retry_after: float | None = None
+        self,
+        reason: str,
+        *,
+        permanent: bool = False,
+        gone: bool = False,
+        retry_after: float | None = None,
     ) -> None:
         super().__init__(reason)
         self.reason = reason
-        self.permanent = permanent
+        self.permanent = permanent or gone
+        self.gone = gone
         self.retry_after = retry_after
 
 

@@ -27,8 +27,8 @@ class LinkGuard:
         self._t = t
 
     async def on_permanent_failure(self, item: OutboxItem, error: DeliveryError) -> None:
-        if item.recipient is None:
-            return
+        if item.recipient is None or not error.gone:
+            return  # a shared chat, or this one message was refused (not the person)
         link = await self._links.by_amo(item.recipient, item.channel)
         if link is None or link.paused or link.chat_id != item.chat_id:
             return  # already paused (one notice per pause) or the link has changed since

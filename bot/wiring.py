@@ -9,8 +9,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 
@@ -21,7 +22,9 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import TelegramAPIError
 from aiogram.types import BotCommand
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
-from aiohttp import web
+from aiohttp import ClientSession, web
+from slack_bolt.app.async_app import AsyncApp
+from slack_bolt.authorization import AuthorizeResult
 
 from bot.actions import TaskActions
 from bot.cards import CardFactory
@@ -33,6 +36,7 @@ from bot.delivery import Outbox, OutboxSender
 from bot.dialogs import Dialogs
 from bot.directory import Directory
 from bot.domain import CrmEvent
+from bot.email_linking import EmailLinking
 from bot.i18n import LANGUAGES, Catalogue, load_catalogue
 from bot.ingest import EventProcessor, HintInbox, InboxDrainer
 from bot.link_guard import LinkGuard
@@ -45,6 +49,7 @@ from bot.settings import AmoCrmSettings, Settings
 from bot.store import Store, open_store
 from handlers.amocrm_webhook import amocrm_webhook_routes
 from handlers.http import build_http_app
+from handlers.slack import SlackDeps, register, slack_routes
 from handlers.telegram import TelegramDeps, make_router
 from integrations.amocrm import (
     AmoAuth,
@@ -53,6 +58,8 @@ from integrations.amocrm import (
     OAuthTokenManager,
     StorePacer,
 )
+from integrations.slack import SLACK_LIMITS, SlackApi, SlackError, SlackNotifier, web_client
+from integrations.slack.home import SlackHome
 from integrations.telegram import TELEGRAM_LIMITS, TelegramNotifier
 from integrations.telegram.pacing import Pacing
 from scheduler.runner import DrainLoop, JobRunner
@@ -61,6 +68,7 @@ from scheduler.singleton import JobBody, SingletonJob
 log = logging.getLogger(__name__)
 
 TELEGRAM_WEBHOOK_PATH = "/telegram/webhook"
+SLACK_EVENTS_PATH = "/slack/events"
 
 
 @dataclass
@@ -100,6 +108,14 @@ class TelegramApp:
 
 
 @dataclass
+class SlackApp:
+    bolt: AsyncApp
+    api: SlackApi
+    sender: OutboxSender
+    home: SlackHome
+
+
+@dataclass
 class Service:
     settings: Settings
     store: Store
@@ -107,6 +123,7 @@ class Service:
     crm: CrmPipeline | None
     services: Services | None
     telegram: TelegramApp | None
+    slack: SlackApp | None
     http_app: web.Application
     instance_id: str
     clock: Clock
@@ -140,8 +157,14 @@ class Service:
             lines.append("Telegram: token set, but off: it needs amoCRM configured")
         else:
             lines.append("Telegram: not configured (set AMOBRIDGE_TELEGRAM__TOKEN)")
-        slack = "configured; not in this version yet" if s.slack.configured else "not configured"
-        lines.append(f"Slack: {slack}")
+        if self.slack is not None:
+            lines.append(f"Slack: on (events, actions and /amo at {SLACK_EVENTS_PATH})")
+        elif s.slack.configured:
+            lines.append("Slack: token set, but off: it needs amoCRM configured")
+        else:
+            lines.append(
+                "Slack: not configured (set AMOBRIDGE_SLACK__BOT_TOKEN and …__SIGNING_SECRET)"
+            )
         lines.append(f"HTTP: {s.http.host}:{self.port or s.http.port}")
         return lines
 
@@ -251,6 +274,13 @@ async def _build(settings: Settings, clock: Clock, instance_id: str) -> Service:
                 metrics.inbox_depth.set(await crm.inbox.depth())
             return {"store": "ok"}
 
+        slack: SlackApp | None = None
+        if services is not None and crm is not None and settings.slack.configured:
+            session = ClientSession(trust_env=False)
+            exit_stack.push_async_callback(session.close)
+            slack = _slack(settings, session, store, services, clock)
+            routes += slack_routes(slack.bolt, SLACK_EVENTS_PATH)
+            crm.processor.add_listener(slack.home.on_events)
         app = build_http_app(routes, metrics=metrics, health=health)
         if services is not None and settings.telegram.configured:
             telegram = _telegram(settings, store, services, clock)
@@ -263,8 +293,9 @@ async def _build(settings: Settings, clock: Clock, instance_id: str) -> Service:
                     secret_token=settings.telegram.webhook_secret.get_secret_value(),
                 ).register(app, path=TELEGRAM_WEBHOOK_PATH)
         return Service(
-            settings, store, metrics, crm, services, telegram, app, instance_id, clock, exit_stack
-        )
+            settings, store, metrics, crm, services, telegram, slack, app, instance_id, clock,
+            exit_stack,
+        )  # fmt: skip
     except BaseException:
         await exit_stack.aclose()
         raise
@@ -321,6 +352,57 @@ def _telegram(settings: Settings, store: Store, s: Services, clock: Clock) -> Te
     return TelegramApp(bot, dispatcher, sender, webhook_url)
 
 
+@contextlib.contextmanager
+def _without_slack_environment() -> Iterator[None]:
+    """Hide ``SLACK_*`` variables while bolt's app is built: it reads them when an argument is
+    missing (and turns on its OAuth flow when SLACK_CLIENT_ID and SLACK_CLIENT_SECRET are set),
+    so a stray variable meant for another Slack app would change this one. amobridge's Slack
+    configuration is ``AMOBRIDGE_SLACK__*`` alone."""
+    hidden = {name: os.environ.pop(name) for name in list(os.environ) if name.startswith("SLACK_")}
+    try:
+        yield
+    finally:
+        os.environ.update(hidden)
+
+
+def _slack(
+    settings: Settings, session: ClientSession, store: Store, s: Services, clock: Clock
+) -> SlackApp:
+    cfg = settings.slack
+    assert cfg.bot_token is not None
+    assert cfg.signing_secret is not None
+    token = cfg.bot_token.get_secret_value()
+    api_base = str(cfg.api_base)
+    api = SlackApi(web_client(token, api_base, session=session))
+
+    async def authorize() -> AuthorizeResult:
+        # The one workspace the token belongs to, asked once (bolt would call auth.test with a
+        # client of its own, which reads proxy variables from the environment).
+        me = await api.identity()
+        return AuthorizeResult(
+            enterprise_id=None, team_id=me.team_id, team=me.team, url=me.url,
+            bot_user_id=me.bot_user_id, bot_id=me.bot_id, bot_token=token,
+        )  # fmt: skip
+
+    with _without_slack_environment():
+        bolt = AsyncApp(
+            name="amobridge",
+            signing_secret=cfg.signing_secret.get_secret_value(),
+            client=web_client(None, api_base, session=session),
+            authorize=authorize,
+            raise_error_for_unhandled_request=False,
+        )
+    home = SlackHome(api, s.conversation, s.links, store, clock)
+    linking = EmailLinking("slack", api, s.links, s.directory, s.reminders, clock)
+    register(bolt, SlackDeps(conversation=s.conversation, linking=linking, api=api, home=home,
+                             t=s.t))  # fmt: skip
+    sender = OutboxSender(
+        "slack", SlackNotifier(api), SLACK_LIMITS, store=store, outbox=s.outbox, clock=clock,
+        on_permanent_failure=s.guard.on_permanent_failure,
+    )  # fmt: skip
+    return SlackApp(bolt, api, sender, home)
+
+
 async def _start_telegram(service: Service, app: TelegramApp) -> None:
     assert service.services is not None
     t = service.services.t
@@ -372,6 +454,11 @@ async def _start(service: Service, *, run_jobs: bool) -> None:
 
     if service.telegram is not None:
         await _start_telegram(service, service.telegram)
+    if service.slack is not None:
+        try:
+            await service.slack.api.identity()
+        except SlackError as exc:
+            raise StartupError(f"Slack refused the bot token ({exc.code})") from None
     crm = service.crm
     if crm is None or not run_jobs:
         return
@@ -399,10 +486,12 @@ async def _start(service: Service, *, run_jobs: bool) -> None:
             await asyncio.sleep(idle_s)
 
         loops.append(DrainLoop("reminders", reminders.fire_due, pause))
-    if service.telegram is not None:
-        sender = service.telegram.sender
-        loops.append(DrainLoop("telegram-outbox", sender.drain_once, sender.wait))
-        # Runs after the loops stop (the stack unwinds in reverse), before the bot closes.
+    for name, channel in (("telegram", service.telegram), ("slack", service.slack)):
+        if channel is None:
+            continue
+        sender = channel.sender
+        loops.append(DrainLoop(f"{name}-outbox", sender.drain_once, sender.wait))
+        # Runs after the loops stop (the stack unwinds in reverse), before the client closes.
         service._exit.push_async_callback(sender.finish)
     jobs.start()
     service._exit.push_async_callback(jobs.stop)

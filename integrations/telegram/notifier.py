@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 TELEGRAM_LIMITS = ChannelLimits(per_chat_s=1.0, per_group_s=3.1, global_s=1 / 29)
 
 _NOT_MODIFIED = "message is not modified"
+_CHAT_GONE = "chat not found"
 _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 
@@ -46,7 +47,7 @@ def delivery_error(exc: AiogramError, chat_id: str) -> DeliveryError:
         return DeliveryError(reason, retry_after=float(exc.retry_after))
     if isinstance(exc, TelegramForbiddenError):
         # Blocked by the user, user deactivated, bot kicked from the group.
-        return DeliveryError(reason, permanent=True)
+        return DeliveryError(reason, gone=True)
     if isinstance(exc, TelegramMigrateToChat):
         # The group became a supergroup; following it is not done yet, so retrying keeps the
         # item alive (and visible in the logs) until it is.
@@ -56,7 +57,7 @@ def delivery_error(exc: AiogramError, chat_id: str) -> DeliveryError:
         # "chat not found", "message to edit not found", or a message Telegram refuses as
         # malformed: none improves by sending it again.
         log.warning("telegram: refused for chat %s: %s", chat_id, exc.message)
-        return DeliveryError(reason, permanent=True)
+        return DeliveryError(reason, permanent=True, gone=_CHAT_GONE in exc.message)
     if isinstance(exc, TelegramUnauthorizedError):
         # The token, not the chat: nothing about this recipient is permanent.
         log.error("telegram: the bot token was refused: %s", exc.message)

@@ -74,6 +74,7 @@ async def test_it_fails_for_good_on_a_message_to_edit_that_is_gone(
         await notifier.edit(str(user), "999", TextMessage(text="x"))
 
     assert caught.value.permanent
+    assert not caught.value.gone  # the message is gone, not the person: the link stays
     assert "message to edit not found" in caught.value.reason
 
 
@@ -84,7 +85,7 @@ async def test_it_fails_for_good_when_the_user_blocked_the_bot(
 
     error = await failure(notifier, user)
 
-    assert error.permanent
+    assert error.gone
     assert "bot was blocked by the user" in error.reason
 
 
@@ -93,7 +94,7 @@ async def test_it_fails_for_good_when_the_user_is_deactivated(
 ) -> None:
     tg.deactivate_user(user)
 
-    assert (await failure(notifier, user)).permanent
+    assert (await failure(notifier, user)).gone
 
 
 async def test_it_fails_for_good_on_chat_not_found(
@@ -103,7 +104,7 @@ async def test_it_fails_for_good_on_chat_not_found(
 
     error = await failure(notifier, never_started)
 
-    assert error.permanent
+    assert error.gone
     assert "chat not found" in error.reason
 
 

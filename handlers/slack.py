@@ -1,0 +1,271 @@
+"""Slack in: the ``/amo`` command, button clicks, modal submissions and the Home tab.
+
+Every listener acknowledges first (Slack gives 3 seconds and shows the user an error after),
+then calls the core. Answers that concern only the caller are ephemeral: through the command's
+response_url, or ``chat.postEphemeral`` next to the clicked message. No exception text reaches a
+user: anything unexpected is logged and answered with the catalogue's apology.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.app.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+
+from bot import commands as cmd
+from bot.buttons import Action, BadPayload, Payload, unpack
+from bot.conversation import Conversation, Speaker
+from bot.durations import ParseError
+from bot.email_linking import EmailLinking, EmailLinkResult, EmailLinkStep
+from bot.i18n import Catalogue, Lang
+from integrations.slack.api import SlackApi
+from integrations.slack.errors import SlackError
+from integrations.slack.home import SlackHome
+from integrations.slack.render import LINK_ACTION, render_modal, slack_commands
+
+log = logging.getLogger(__name__)
+
+VIA: Literal["slack"] = "slack"
+SLASH_COMMAND = "/amo"
+COMMENT_VIEW = "comment"
+SNOOZE_VIEW = "snooze"
+INPUT_BLOCK = "answer"
+INPUT_ACTION = "value"
+
+Body = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class SlackDeps:
+    conversation: Conversation
+    linking: EmailLinking
+    api: SlackApi
+    home: SlackHome
+    t: Catalogue
+
+
+def register(app: AsyncApp, d: SlackDeps) -> None:
+    """Add amobridge's listeners to a bolt app."""
+    t, talk, api = d.t, d.conversation, d.api
+
+    async def who(slack_user_id: str) -> Speaker:
+        return await talk.speaker(VIA, slack_user_id, None)
+
+    async def tell(me: Speaker, channel: str | None, text: str | None) -> None:
+        """An ephemeral note to the user, next to what they clicked (or in their DM)."""
+        if text is None:
+            return
+        target = channel or (me.link.chat_id if me.link else None)
+        if target is None:
+            log.warning("slack: nowhere to tell %s: %s", me.account_id, text[:80])
+            return
+        try:
+            await api.ephemeral(target, me.account_id, slack_commands(text))
+        except SlackError as exc:
+            log.warning("slack: could not tell %s: %s", me.account_id, exc)
+
+    # --- /amo -------------------------------------------------------------------------------
+
+    @app.command(SLASH_COMMAND)
+    async def on_command(ack: AsyncAck, command: Body) -> None:
+        await ack()
+        me = await who(command["user_id"])
+        answer = await run(me, (command.get("text") or "").strip(), command.get("channel_id"))
+        await api.respond(command["response_url"], slack_commands(answer))
+
+    async def run(me: Speaker, text: str, channel: str | None) -> str:
+        try:
+            command = cmd.parse_command(text or "help")
+        except cmd.CommandError as exc:
+            return talk.usage(me.lang, exc)
+        if isinstance(command, cmd.Link | cmd.Start):
+            everyone = isinstance(command, cmd.Link) and command.everyone
+            return await link_all(me) if everyone else await link(me)
+        if isinstance(command, cmd.Unlink):
+            return await talk.unlink(me)
+        if isinstance(command, cmd.Invite):
+            return t(me.lang, "invite_in_telegram")
+        answer = await talk.run(me, command)
+        assert answer is not None  # every other command is a shared one
+        if isinstance(command, cmd.Tasks) and me.link is not None and channel != me.link.chat_id:
+            return t(me.lang, "slack_tasks_in_dm", header=answer)
+        return answer
+
+    async def link(me: Speaker) -> str:
+        result = await d.linking.link(me.account_id)
+        if result.step in (EmailLinkStep.LINKED, EmailLinkStep.RESUMED) and result.user:
+            return await talk.linked_text(result.user)
+        return link_refusal(me.lang, result)
+
+    def link_refusal(lang: Lang, result: EmailLinkResult) -> str:
+        name = result.user.name if result.user else ""
+        if result.step is EmailLinkStep.ALREADY:
+            return t(lang, "slack_linked_already", name=name)
+        if result.step is EmailLinkStep.NOT_FOUND:
+            return t(lang, "slack_email_not_found", email=result.account.email or "")
+        if result.step is EmailLinkStep.AMO_TAKEN:
+            return t(lang, "slack_amo_taken", name=name)
+        return t(lang, "slack_no_email")
+
+    async def link_all(me: Speaker) -> str:
+        if me.user is None or not me.user.rights.is_admin:
+            return t(me.lang, "link_all_not_admin")
+        results = [r for r in await d.linking.link_all() if r.step is not EmailLinkStep.SKIPPED]
+        linked = [r for r in results if r.step in (EmailLinkStep.LINKED, EmailLinkStep.RESUMED)]
+        already = [r for r in results if r.step is EmailLinkStep.ALREADY]
+        failed = [r for r in results if not r.ok]
+        lines = [t(me.lang, "link_all_header", linked=len(linked), already=len(already),
+                   failed=len(failed))]  # fmt: skip
+        for r in linked:
+            lines.append(t(me.lang, "link_all_linked", slack=_mention(r),
+                           name=r.user.name if r.user else ""))  # fmt: skip
+        for r in failed:
+            if r.step is EmailLinkStep.NOT_FOUND:
+                lines.append(t(me.lang, "link_all_not_found", slack=_mention(r),
+                               email=r.account.email or ""))  # fmt: skip
+            elif r.step is EmailLinkStep.AMO_TAKEN:
+                lines.append(t(me.lang, "link_all_amo_taken", slack=_mention(r),
+                               name=r.user.name if r.user else ""))  # fmt: skip
+            else:
+                lines.append(t(me.lang, "link_all_no_email", slack=_mention(r)))
+        return "\n".join(lines)
+
+    # --- buttons ----------------------------------------------------------------------------
+
+    @app.action(re.compile(f"^{LINK_ACTION}"))
+    async def on_link_button(ack: AsyncAck) -> None:
+        await ack()  # "Open in amoCRM" opens in the browser; Slack still reports the click
+
+    @app.action(re.compile(r"^t:"))
+    async def on_task_action(ack: AsyncAck, body: Body, action: Body) -> None:
+        await ack()
+        me = await who(body["user"]["id"])
+        container = body.get("container") or {}
+        channel = container.get("channel_id") if container.get("type") == "message" else None
+        value = action.get("value") or (action.get("selected_option") or {}).get("value") or ""
+        try:
+            payload = unpack(value)
+        except BadPayload:
+            await tell(me, channel, t(me.lang, "action_stale"))
+            return
+        if not me.linked:
+            await tell(me, channel, t(me.lang, "not_linked_slack"))
+            return
+        if payload.action is Action.COMMENT or (
+            payload.action is Action.SNOOZE and payload.arg == "cu"
+        ):
+            await ask(me, channel, payload, body.get("trigger_id") or "")
+            return
+        await tell(me, channel, await talk.press(me, payload))
+
+    async def ask(me: Speaker, channel: str | None, payload: Payload, trigger_id: str) -> None:
+        """Open the modal that asks for a comment or a time: at once, the trigger lasts 3 s."""
+        task, refusal = await talk.check_cached(me, payload.task_id)
+        if task is None:
+            await tell(me, channel, refusal)
+            return
+        comment = payload.action is Action.COMMENT
+        lang = me.lang
+        view = render_modal(
+            callback_id=COMMENT_VIEW if comment else SNOOZE_VIEW,
+            metadata=f"{payload.task_id}:{channel or ''}",
+            title=t(lang, "modal_comment_title" if comment else "modal_snooze_title"),
+            submit=t(lang, "modal_comment_submit" if comment else "modal_snooze_submit"),
+            close=t(lang, "modal_cancel"),
+            intro=task.text[:500],
+            block_id=INPUT_BLOCK,
+            label=t(lang, "modal_comment_label" if comment else "modal_snooze_label"),
+            hint=t(lang, "modal_comment_hint" if comment else "usage_snooze"),
+            multiline=comment,
+        )
+        try:
+            await api.open_modal(trigger_id, view)
+        except SlackError as exc:
+            log.warning("slack: modal for task %s not opened: %s", payload.task_id, exc)
+            await tell(me, channel, t(lang, "error_generic"))
+
+    # --- modals -----------------------------------------------------------------------------
+
+    @app.view(COMMENT_VIEW)
+    async def on_comment(ack: AsyncAck, body: Body, view: Body) -> None:
+        me = await who(body["user"]["id"])
+        typed = _typed(view).strip()
+        if not typed:
+            await ack(response_action="errors", errors={INPUT_BLOCK: t(me.lang, "comment_empty")})
+            return
+        await ack()
+        task_id, channel = _metadata(view)
+        if task_id is None or not me.linked:
+            await tell(me, channel, t(me.lang, "not_linked_slack"))
+            return
+        await tell(me, channel, await talk.complete(me, task_id, comment=typed[:2000]))
+
+    @app.view(SNOOZE_VIEW)
+    async def on_snooze(ack: AsyncAck, body: Body, view: Body) -> None:
+        me = await who(body["user"]["id"])
+        try:
+            until = talk.typed_moment(me, _typed(view))
+        except ParseError as exc:
+            await ack(response_action="errors", errors={INPUT_BLOCK: talk.usage(me.lang, exc)})
+            return
+        await ack()
+        task_id, channel = _metadata(view)
+        if task_id is None or not me.linked:
+            await tell(me, channel, t(me.lang, "not_linked_slack"))
+            return
+        await tell(me, channel, await talk.snooze(me, task_id, until))
+
+    # --- Home tab ---------------------------------------------------------------------------
+
+    @app.event("app_home_opened")
+    async def on_home_opened(event: Body) -> None:
+        if event.get("tab", "home") == "home":
+            await d.home.opened(event["user"])
+
+    @app.error
+    async def on_error(error: Exception, body: Body) -> None:
+        log.error("slack request failed", exc_info=error)
+        user = (body.get("user") or {}).get("id") or body.get("user_id")
+        if not isinstance(user, str):
+            return
+        me = await who(user)
+        response_url = body.get("response_url")
+        try:
+            if isinstance(response_url, str):
+                await api.respond(response_url, t(me.lang, "error_generic"))
+            else:
+                await tell(me, None, t(me.lang, "error_generic"))
+        except Exception:
+            log.exception("could not tell the user about the failure")
+
+
+def _mention(result: EmailLinkResult) -> str:
+    return f"<@{result.account.account_id}>"
+
+
+def _typed(view: Body) -> str:
+    values = (view.get("state") or {}).get("values") or {}
+    return str(((values.get(INPUT_BLOCK) or {}).get(INPUT_ACTION) or {}).get("value") or "")
+
+
+def _metadata(view: Body) -> tuple[int | None, str | None]:
+    """The task and the channel the modal was opened from (``"<task id>:<channel>"``)."""
+    task, _, channel = str(view.get("private_metadata") or "").partition(":")
+    return (int(task) if task.isdigit() else None), (channel or None)
+
+
+def slack_routes(app: AsyncApp, path: str = "/slack/events") -> list[web.RouteDef]:
+    """Events, interactivity and the slash command at one URL, as the app manifest sets it.
+    Bolt checks the signature (401 if wrong or older than 5 minutes) before any listener."""
+
+    async def endpoint(request: web.Request) -> web.StreamResponse:
+        response = await app.async_dispatch(await to_bolt_request(request))
+        return await to_aiohttp_response(response)
+
+    return [web.post(path, endpoint)]

@@ -1,0 +1,171 @@
+"""The Slack Web API as amobridge uses it: slack_sdk's client, typed errors, no ambient config.
+
+slack_sdk reads ``HTTPS_PROXY``/``HTTP_PROXY`` from the environment and ignores ``NO_PROXY``, so
+a proxy variable meant for something else would route every call (loopback ones included)
+through it. The clients made here never use a proxy from the environment.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable
+from typing import Any
+
+from aiohttp import ClientSession
+from slack_sdk.errors import SlackClientError
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.web.async_slack_response import AsyncSlackResponse
+from slack_sdk.webhook.async_client import AsyncWebhookClient
+
+from bot.domain import Value
+from bot.email_linking import MessengerAccount
+from integrations.slack.errors import SlackError, slack_error
+
+log = logging.getLogger(__name__)
+
+JsonDict = dict[str, Any]
+DEFAULT_API_BASE = "https://slack.com/api/"
+
+
+def web_client(
+    token: str | None, api_base: str = DEFAULT_API_BASE, *, session: ClientSession | None = None
+) -> AsyncWebClient:
+    """A Web API client: a 429 is waited out (Retry-After) and tried again, twice at most.
+
+    ``session``: one aiohttp session for every call (slack_sdk opens one per call without it).
+    """
+    client = AsyncWebClient(
+        token=token,
+        base_url=api_base if api_base.endswith("/") else api_base + "/",
+        session=session,
+        timeout=15,
+        retry_handlers=[
+            AsyncConnectionErrorRetryHandler(max_retry_count=1),
+            AsyncRateLimitErrorRetryHandler(max_retry_count=2),
+        ],
+    )
+    client.proxy = None  # the constructor took it from the environment (see the module doc)
+    return client
+
+
+class BotIdentity(Value):
+    """Who the app is in the workspace (``auth.test``)."""
+
+    team_id: str
+    team: str
+    bot_user_id: str
+    bot_id: str | None = None
+    url: str | None = None
+
+
+class SlackApi:
+    """The calls the Slack handlers make; every failure a ``SlackError``."""
+
+    def __init__(self, client: AsyncWebClient) -> None:
+        self.client = client
+        self._identity: BotIdentity | None = None
+        self._dms: dict[str, str] = {}
+
+    async def _call(self, method: str, call: Awaitable[AsyncSlackResponse]) -> AsyncSlackResponse:
+        try:
+            return await call
+        except SlackClientError as exc:
+            raise slack_error(method, exc) from None
+        except (OSError, TimeoutError) as exc:
+            raise SlackError(method, "network") from exc
+
+    async def identity(self) -> BotIdentity:
+        """``auth.test``, asked once: the token cannot change while the service runs."""
+        if self._identity is None:
+            answer = await self._call("auth.test", self.client.auth_test())
+            self._identity = BotIdentity(
+                team_id=answer["team_id"], team=answer.get("team") or "",
+                bot_user_id=answer["user_id"], bot_id=answer.get("bot_id"), url=answer.get("url"),
+            )  # fmt: skip
+        return self._identity
+
+    # --- people (the AccountBook port of bot.email_linking) ------------------------------
+
+    async def account(self, account_id: str) -> MessengerAccount | None:
+        try:
+            answer = await self._call("users.info", self.client.users_info(user=account_id))
+        except SlackError as exc:
+            if exc.code in ("user_not_found", "users_not_found"):
+                return None
+            raise
+        return _account(answer["user"])
+
+    async def accounts(self) -> list[MessengerAccount]:
+        found: list[MessengerAccount] = []
+        cursor: str | None = None
+        while True:
+            answer = await self._call(
+                "users.list", self.client.users_list(limit=200, cursor=cursor)
+            )
+            found += [_account(member) for member in answer.get("members") or []]
+            cursor = (answer.get("response_metadata") or {}).get("next_cursor") or None
+            if not cursor:
+                return found
+
+    async def open_dm(self, account_id: str) -> str:
+        if account_id not in self._dms:
+            answer = await self._call(
+                "conversations.open", self.client.conversations_open(users=account_id)
+            )
+            self._dms[account_id] = answer["channel"]["id"]
+        return self._dms[account_id]
+
+    # --- messages and views --------------------------------------------------------------
+
+    async def post(self, channel: str, text: str, blocks: list[JsonDict]) -> str:
+        answer = await self._call(
+            "chat.postMessage",
+            self.client.chat_postMessage(
+                channel=channel, text=text, blocks=blocks, unfurl_links=False, unfurl_media=False
+            ),
+        )
+        return str(answer["ts"])
+
+    async def update(self, channel: str, ts: str, text: str, blocks: list[JsonDict]) -> None:
+        await self._call(
+            "chat.update",
+            self.client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks),
+        )
+
+    async def ephemeral(self, channel: str, user: str, text: str) -> None:
+        await self._call(
+            "chat.postEphemeral",
+            self.client.chat_postEphemeral(channel=channel, user=user, text=text),
+        )
+
+    async def respond(self, response_url: str, text: str) -> None:
+        """An ephemeral answer through an interaction's response_url (works in any channel)."""
+        webhook = AsyncWebhookClient(response_url, timeout=15, session=self.client.session)
+        webhook.proxy = None  # as for the Web API client (see the module doc)
+        try:
+            answer = await webhook.send(text=text, response_type="ephemeral")
+        except (OSError, TimeoutError) as exc:
+            raise SlackError("response_url", "network") from exc
+        if answer.status_code != 200:
+            raise SlackError("response_url", answer.body or f"http_{answer.status_code}")
+
+    async def open_modal(self, trigger_id: str, view: JsonDict) -> None:
+        await self._call("views.open", self.client.views_open(trigger_id=trigger_id, view=view))
+
+    async def publish_home(self, user_id: str, view: JsonDict) -> None:
+        await self._call("views.publish", self.client.views_publish(user_id=user_id, view=view))
+
+
+def _account(user: JsonDict) -> MessengerAccount:
+    profile = user.get("profile") or {}
+    return MessengerAccount(
+        account_id=user["id"],
+        name=profile.get("real_name") or user.get("real_name") or user.get("name") or user["id"],
+        email=profile.get("email") or None,
+        is_bot=bool(user.get("is_bot")) or user["id"] == "USLACKBOT",
+        deleted=bool(user.get("deleted")),
+    )

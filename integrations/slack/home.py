@@ -1,0 +1,71 @@
+"""The App Home tab: a Slack user's open tasks for today, with the same buttons as a reminder.
+
+Drawn when the user opens the tab, and drawn again whenever one of their tasks changes (a press
+here or in Telegram, an edit in amoCRM), for users who have opened it: a tab nobody looks at is
+not worth a ``views.publish``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from bot.clock import Clock
+from bot.conversation import Conversation
+from bot.domain import CrmEvent
+from bot.links import Links
+from bot.store import Store
+from integrations.slack.api import SlackApi
+from integrations.slack.errors import SlackError
+from integrations.slack.render import render_home
+
+log = logging.getLogger(__name__)
+
+SEEN_NS = "slack_home_seen"
+SEEN_TTL_S = 30 * 24 * 3600
+
+
+class SlackHome:
+    def __init__(
+        self, api: SlackApi, conversation: Conversation, links: Links, store: Store, clock: Clock
+    ) -> None:
+        self._api = api
+        self._talk = conversation
+        self._links = links
+        self._store = store
+        self._clock = clock
+
+    async def opened(self, slack_user_id: str) -> None:
+        await self._store.put_doc(SEEN_NS, slack_user_id, "1", ttl_s=SEEN_TTL_S)
+        await self.publish(slack_user_id)
+
+    async def publish(self, slack_user_id: str) -> None:
+        t = self._talk.t
+        me = await self._talk.speaker("slack", slack_user_id, None)
+        title = t(me.lang, "home_title")
+        if not me.linked:
+            view = render_home(title, "", [], t(me.lang, "home_not_linked"))
+        else:
+            local = datetime.fromtimestamp(self._clock.now(), ZoneInfo(me.reader.timezone))
+            note = t(me.lang, "home_updated", when=local.strftime("%H:%M"))
+            cards = await self._talk.today_cards(me)
+            view = render_home(title, note, cards, t(me.lang, "tasks_none"))
+        await self._api.publish_home(slack_user_id, view)
+
+    async def on_events(self, events: Sequence[CrmEvent]) -> None:
+        """The event listener: redraw the tab of everyone whose tasks changed."""
+        users: set[int] = set()
+        for event in events:
+            for task in (event.task, event.previous_task):
+                if task is not None:
+                    users.add(task.responsible_user_id)
+        for amo_user_id in sorted(users):
+            link = await self._links.by_amo(amo_user_id, "slack")
+            if link is None or await self._store.get_doc(SEEN_NS, link.account_id) is None:
+                continue
+            try:
+                await self.publish(link.account_id)
+            except SlackError as exc:  # the tab is redrawn on the next change or opening
+                log.warning("slack: home of %s not redrawn: %s", link.account_id, exc)

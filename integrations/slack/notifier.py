@@ -1,0 +1,37 @@
+"""Slack as a ``bot.delivery.Notifier``: cards posted and updated as Block Kit messages."""
+
+from __future__ import annotations
+
+from bot.delivery import ChannelLimits, DeliveryError
+from bot.views import Card
+from integrations.slack.api import SlackApi
+from integrations.slack.errors import SlackError, delivery_error
+from integrations.slack.render import render_card
+
+# chat.postMessage allows about one message a second per channel (short bursts tolerated);
+# the workspace-wide cap is far above what 1/s per channel reaches for a sales team.
+SLACK_LIMITS = ChannelLimits(per_chat_s=1.0, per_group_s=1.0, global_s=1 / 100)
+
+
+class SlackNotifier:
+    """Sends and updates cards; the message id is the message's ``ts`` in its channel."""
+
+    def __init__(self, api: SlackApi) -> None:
+        self._api = api
+
+    async def send(self, chat_id: str, card: Card) -> str:
+        message = render_card(card)
+        try:
+            return await self._api.post(chat_id, message.text, message.blocks)
+        except SlackError as exc:
+            raise delivery_error(exc, chat_id) from exc
+
+    async def edit(self, chat_id: str, message_id: str, card: Card) -> None:
+        message = render_card(card)
+        try:
+            await self._api.update(chat_id, message_id, message.text, message.blocks)
+        except SlackError as exc:
+            if exc.code == "message_not_found":
+                # Deleted in Slack: there is nothing left to keep up to date.
+                raise DeliveryError(f"slack {exc}", permanent=True) from exc
+            raise delivery_error(exc, chat_id) from exc
