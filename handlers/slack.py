@@ -55,7 +55,10 @@ def register(app: AsyncApp, d: SlackDeps) -> None:
     t, talk, api = d.t, d.conversation, d.api
 
     async def who(slack_user_id: str) -> Speaker:
-        return await talk.speaker(VIA, slack_user_id, None)
+        me = await talk.speaker(VIA, slack_user_id, None)
+        if me.linked:
+            return me  # they speak their amoCRM language, or the one they chose
+        return await talk.speaker(VIA, slack_user_id, await api.locale(slack_user_id))
 
     async def tell(me: Speaker, channel: str | None, text: str | None) -> None:
         """An ephemeral note to the user, next to what they clicked (or in their DM)."""

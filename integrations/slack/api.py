@@ -69,6 +69,7 @@ class SlackApi:
         self.client = client
         self._identity: BotIdentity | None = None
         self._dms: dict[str, str] = {}
+        self._locales: dict[str, str | None] = {}
 
     async def _call(self, method: str, call: Awaitable[AsyncSlackResponse]) -> AsyncSlackResponse:
         try:
@@ -98,6 +99,18 @@ class SlackApi:
                 return None
             raise
         return _account(answer["user"])
+
+    async def locale(self, account_id: str) -> str | None:
+        """The user's Slack language ("en-US"), for people amobridge does not know yet."""
+        if account_id not in self._locales:
+            try:
+                answer = await self._call(
+                    "users.info", self.client.users_info(user=account_id, include_locale=True)
+                )
+            except SlackError:
+                return None
+            self._locales[account_id] = answer["user"].get("locale")
+        return self._locales[account_id]
 
     async def accounts(self) -> list[MessengerAccount]:
         found: list[MessengerAccount] = []

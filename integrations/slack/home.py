@@ -44,6 +44,9 @@ class SlackHome:
     async def publish(self, slack_user_id: str) -> None:
         t = self._talk.t
         me = await self._talk.speaker("slack", slack_user_id, None)
+        if not me.linked:
+            locale = await self._api.locale(slack_user_id)
+            me = await self._talk.speaker("slack", slack_user_id, locale)
         title = t(me.lang, "home_title")
         if not me.linked:
             view = render_home(title, "", [], t(me.lang, "home_not_linked"))

@@ -189,10 +189,11 @@ def _select(menu: Button, people: tuple[Button, ...]) -> JsonDict:
 
 def render_home(title: str, note: str, cards: list[TaskCard], empty: str) -> JsonDict:
     """The App Home tab: a header, when it was drawn, and the tasks with their buttons."""
-    blocks: list[JsonDict] = [
-        {"type": "header", "text": plain(title, 150)},
-        {"type": "context", "elements": [{"type": "mrkdwn", "text": esc_clip(note, 2000)}]},
-    ]
+    blocks: list[JsonDict] = [{"type": "header", "text": plain(title, 150)}]
+    if note:
+        blocks.append(
+            {"type": "context", "elements": [{"type": "mrkdwn", "text": esc_clip(note, 2000)}]}
+        )
     if not cards:
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": esc(empty)}})
     for card in cards:

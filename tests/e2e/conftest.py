@@ -9,10 +9,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
-from bot.settings import AmoCrmSettings, HttpSettings, Settings, TelegramSettings
+from bot.settings import (
+    AmoCrmSettings,
+    HttpSettings,
+    Settings,
+    SlackSettings,
+    TelegramSettings,
+)
 from sandbox.amocrm import AmoEmulator, DemoIds, seed_demo_account
 from sandbox.demo import seconds_until
+from sandbox.slack import SlackEmulator
 from sandbox.telegram import TelegramEmulator
 from tests.e2e.helpers import FakeClock
 
@@ -51,6 +59,24 @@ async def tg(clock: FakeClock) -> AsyncIterator[TelegramEmulator]:
         yield emulator
 
 
+@pytest.fixture
+def manifest_scopes() -> list[str]:
+    """The bot scopes ``slack-manifest.yml`` asks for: the Slack emulator grants exactly these,
+    so every Slack test also checks that the manifest asks for enough."""
+    manifest = yaml.safe_load((Path(__file__).parents[2] / "slack-manifest.yml").read_text())
+    return list(manifest["oauth_config"]["scopes"]["bot"])
+
+
+@pytest.fixture
+async def slack(clock: FakeClock, manifest_scopes: list[str]) -> AsyncIterator[SlackEmulator]:
+    emulator = SlackEmulator(
+        bot_token="xoxb-test-token", signing_secret="test-signing-secret", clock=clock.now,
+        scopes=manifest_scopes,
+    )  # fmt: skip
+    async with emulator.serve(host="127.0.0.1", port=0):
+        yield emulator
+
+
 @pytest.fixture(params=["sqlite", "redis"])
 def store_url(request: pytest.FixtureRequest, tmp_path: Path, redis_server_url: str) -> str:
     return f"sqlite:///{tmp_path}/amobridge.db" if request.param == "sqlite" else redis_server_url
@@ -58,7 +84,12 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path, redis_server_url: 
 
 @pytest.fixture
 def make_settings(amo: AmoEmulator, store_url: str, redis_prefix: str) -> Callable[..., Settings]:
-    def make(*, telegram: TelegramEmulator | None = None, **amocrm: Any) -> Settings:
+    def make(
+        *,
+        telegram: TelegramEmulator | None = None,
+        slack: SlackEmulator | None = None,
+        **amocrm: Any,
+    ) -> Settings:
         return Settings(
             _env_file=None,
             amocrm=AmoCrmSettings(
@@ -71,6 +102,15 @@ def make_settings(amo: AmoEmulator, store_url: str, redis_prefix: str) -> Callab
                 TelegramSettings(token=telegram.token, api_base=telegram.base_url)
                 if telegram is not None
                 else TelegramSettings()
+            ),
+            slack=(
+                SlackSettings(
+                    bot_token=slack.bot_token,
+                    signing_secret=slack.signing_secret,
+                    api_base=slack.api_base,
+                )
+                if slack is not None
+                else SlackSettings()
             ),
             http=HttpSettings(host="127.0.0.1", port=0),
             store_url=store_url,

@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 
+from bot.catchup import DEAL_SYNC_CURSOR
 from bot.wiring import Service
 from sandbox.amocrm import AmoEmulator
 from sandbox.telegram import ChatMessage, TelegramEmulator
@@ -47,6 +48,15 @@ async def settled(service: Service, amo: AmoEmulator) -> None:
         return await inbox.depth() == 0
 
     await eventually(empty, what="the inbox to drain")
+
+
+async def synced(service: Service) -> None:
+    """The first sync with amoCRM is done: the cache holds the account's open tasks."""
+
+    async def done() -> bool:
+        return await service.store.get_cursor(DEAL_SYNC_CURSOR) is not None
+
+    await eventually(done, what="the first sync")
 
 
 # --- Telegram: what a user sees and does -------------------------------------------------

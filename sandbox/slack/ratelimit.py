@@ -1,0 +1,71 @@
+"""Slack's rate limits, measured on real time: chat.postMessage about 1/s per channel with a
+short burst, and the other methods per minute by tier (per workspace and app)."""
+
+from __future__ import annotations
+
+import math
+import time
+
+from sandbox.slack.records import SlackRateLimits
+
+# Tiers of the methods the emulator serves (api.slack.com/methods, "Rate limits").
+TIERS = {
+    "users.list": 2,
+    "chat.update": 3, "chat.delete": 3, "conversations.open": 3, "users.lookupByEmail": 3,
+    "views.publish": 4, "chat.postEphemeral": 4, "users.info": 4, "views.open": 4,
+    "views.update": 4, "files.getUploadURLExternal": 4, "files.completeUploadExternal": 4,
+}  # fmt: skip
+
+
+class Bucket:
+    def __init__(self, capacity: float, per_s: float, now: float) -> None:
+        self._capacity = capacity
+        self._per_s = per_s
+        self._tokens = capacity
+        self._stamp = now
+
+    def take(self, now: float) -> float:
+        """Take a token; 0 if there was one, else the seconds until there is (nothing taken)."""
+        self._tokens = min(
+            self._capacity, self._tokens + max(0.0, now - self._stamp) * self._per_s
+        )
+        self._stamp = max(self._stamp, now)
+        if self._tokens >= 1.0:
+            self._tokens -= 1.0
+            return 0.0
+        return (1.0 - self._tokens) / self._per_s
+
+
+class RateLimiter:
+    def __init__(self, limits: SlackRateLimits | None) -> None:
+        self.limits = limits
+        self._buckets: dict[str, Bucket] = {}
+        self.refused = 0
+
+    def _bucket(self, key: str, capacity: float, per_s: float, now: float) -> Bucket:
+        if key not in self._buckets:
+            self._buckets[key] = Bucket(capacity, per_s, now)
+        return self._buckets[key]
+
+    def check(self, method: str, channel: str | None) -> int | None:
+        """None if the call may go through, else the Retry-After seconds (an integer ≥ 1)."""
+        limits = self.limits
+        if limits is None:
+            return None
+        now = time.monotonic()
+        if method == "chat.postMessage":
+            bucket = self._bucket(f"post:{channel}", limits.post_burst, limits.post_per_s, now)
+        elif method in TIERS:
+            per_min = {2: limits.tier2_per_min, 3: limits.tier3_per_min,
+                       4: limits.tier4_per_min}[TIERS[method]]  # fmt: skip
+            bucket = self._bucket(f"tier:{method}", per_min, per_min / 60.0, now)
+        else:
+            return None
+        wait = bucket.take(now)
+        if wait == 0.0:
+            return None
+        self.refused += 1
+        return max(1, math.ceil(wait))
+
+    def reset(self) -> None:
+        self._buckets.clear()

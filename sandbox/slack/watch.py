@@ -1,0 +1,54 @@
+"""Events per key (a channel's bot messages, a user's ephemerals), read like a queue.
+
+A wait returns the first event after the last one it returned that matches, so an answer that
+arrived before the wait began is still seen (no race between "act" and "wait").
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+
+
+class Watch(Generic[T]):
+    def __init__(self, what: str) -> None:
+        self._what = what
+        self._events: dict[str, list[T]] = {}
+        self._cursor: dict[str, int] = {}
+        self._waiters: set[asyncio.Future[None]] = set()
+
+    def record(self, key: str, event: T) -> None:
+        self._events.setdefault(key, []).append(event)
+        for waiter in list(self._waiters):
+            if not waiter.done():
+                waiter.set_result(None)
+
+    def _match(self, key: str, predicate: Callable[[T], bool] | None) -> T | None:
+        events = self._events.get(key, [])
+        for index in range(self._cursor.get(key, 0), len(events)):
+            if predicate is None or predicate(events[index]):
+                self._cursor[key] = index + 1
+                return events[index]
+        return None
+
+    async def next(self, key: str, predicate: Callable[[T], bool] | None, timeout_s: float) -> T:
+        try:
+            async with asyncio.timeout(timeout_s):
+                while True:
+                    found = self._match(key, predicate)
+                    if found is not None:
+                        return found
+                    waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+                    self._waiters.add(waiter)
+                    try:
+                        await waiter
+                    finally:
+                        self._waiters.discard(waiter)
+        except TimeoutError:
+            seen = len(self._events.get(key, []))
+            raise TimeoutError(
+                f"no matching {self._what} for {key} within {timeout_s} s ({seen} in all)"
+            ) from None

@@ -1,0 +1,398 @@
+"""Slack end to end: a manager links by e-mail, gets reminders in Block Kit, clicks, fills modals,
+and amoCRM changes. The real service with bolt and slack_sdk, the Slack and amoCRM emulators."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+
+import pytest
+
+from bot.amocrm_setup import register_amocrm_webhook
+from bot.settings import Settings
+from bot.wiring import Service, running_service
+from sandbox.amocrm import AmoEmulator, DemoIds
+from sandbox.slack import Signing, SlackEmulator
+from sandbox.telegram import TelegramEmulator
+from tests.e2e.helpers import (
+    FakeClock,
+    buttons,
+    eventually,
+    link,
+    reminder_scheduled,
+    says,
+    synced,
+)
+from tests.e2e.slack_helpers import (
+    acked_in_time,
+    button,
+    menu,
+    message_text,
+    option,
+    shown,
+    slack_says,
+    tells,
+)
+
+MIN = 60
+
+
+@pytest.fixture
+def store_url(request: pytest.FixtureRequest, tmp_path: Path, redis_server_url: str) -> str:
+    """SQLite unless a test asks for Redis (``indirect`` parametrization)."""
+    backend = getattr(request, "param", "sqlite")
+    return redis_server_url if backend == "redis" else f"sqlite:///{tmp_path}/amobridge.db"
+
+
+@pytest.fixture
+async def service(
+    amo: AmoEmulator,
+    demo: DemoIds,
+    slack: SlackEmulator,
+    tg: TelegramEmulator,
+    clock: FakeClock,
+    make_settings: Callable[..., Settings],
+) -> AsyncIterator[Service]:
+    settings = make_settings(telegram=tg, slack=slack)
+    async with running_service(settings, clock=clock) as running:
+        slack.request_url = running.base_url + "/slack/events"
+        hook = running.settings.model_copy(update={"public_url": running.base_url})
+        await register_amocrm_webhook(hook)
+        await synced(running)
+        yield running
+
+
+async def slack_link(slack: SlackEmulator, name: str, email: str, **kw: object) -> str:
+    """A Slack user who ran ``/amo link`` and then ``/amo lang en``; returns their id."""
+    user = slack.add_user(name, email=email, **kw)  # type: ignore[arg-type]
+    acked_in_time(await slack.slash_command(user, "/amo", "link"))
+    await tells(slack, user, "✔")  # in Russian, their amoCRM language (unless they chose)
+    acked_in_time(await slack.slash_command(user, "/amo", "lang en"))
+    await tells(slack, user, "Language: English.")
+    return user
+
+
+@pytest.mark.parametrize("store_url", ["sqlite", "redis"], indirect=True)
+async def test_a_manager_links_by_email_gets_a_reminder_and_completes_it(
+    service: Service, slack: SlackEmulator, amo: AmoEmulator, demo: DemoIds, clock: FakeClock
+) -> None:
+    nobody = slack.add_user("Nobody", email="nobody@elsewhere.example")
+    acked_in_time(await slack.slash_command(nobody, "/amo", "link"))
+    await tells(slack, nobody, "nobody@elsewhere.example")  # "no amoCRM user has …"
+    ivan = slack.add_user("Ivan Petrov", email="IVAN@demo.example")  # e-mails match in any case
+    acked_in_time(await slack.slash_command(ivan, "/amo", "link"))
+    await tells(slack, ivan, "Готово ✔ Вы в amoCRM — Ivan Petrov.")
+    assert service.services is not None
+    linked = await service.services.links.by_account("slack", ivan)
+    assert linked is not None
+    assert linked.amo_user_id == demo.ivan
+    acked_in_time(await slack.slash_command(ivan, "/amo", "lang en"))
+
+    scheduled = await service.store.count_due("reminders")
+    task_id = amo.add_task(
+        "Call <b>Acme</b> & co", responsible_user_id=demo.ivan,
+        complete_till=int(clock.now()) + 2 * 3600, entity_id=demo.leads[0], by_user=demo.maria,
+    )  # fmt: skip
+    await reminder_scheduled(service, scheduled + 1)
+    clock.advance(3600 + 5)
+    dm = slack.dm_channel(ivan)
+    reminder = await slack_says(slack, dm, "Due in 1 h")
+    assert "Call &lt;b&gt;Acme&lt;/b&gt; &amp; co" in message_text(reminder)  # text, not markup
+
+    clicked = await slack.click(ivan, dm, reminder.ts, **_press(button(reminder, "✔ Complete")))
+
+    acked_in_time(clicked)
+    assert clicked.ack_ms < 1000
+    edited = await slack_says(slack, dm, "Completed by Ivan Petrov (Slack)")
+    assert edited.ts == reminder.ts
+    assert not [b for b in edited.blocks if b["type"] == "actions"]  # nothing left to press
+    task = amo.task(task_id)
+    assert task["is_completed"] is True
+    assert task["result"] == {"text": "Completed from Slack"}
+    assert any("Slack by Ivan Petrov" in n["params"]["text"] for n in amo.notes(demo.leads[0]))
+
+
+async def test_an_admin_links_everyone_at_once_and_hears_who_could_not_be(
+    service: Service, slack: SlackEmulator, demo: DemoIds
+) -> None:
+    ivan = slack.add_user("Ivan Petrov", email="ivan@demo.example")
+    slack.add_user("Maria Ivanova", email="maria@demo.example")
+    slack.add_user("Visitor", email="visitor@partner.example")
+    slack.add_user("Old Bot", email="bot@demo.example", is_bot=True)
+    acked_in_time(await slack.slash_command(ivan, "/amo", "link all"))
+    await tells(slack, ivan, "Only an amoCRM admin can link everyone at once.")
+    anna = await slack_link(slack, "Anna Admin", "anna@demo.example", is_admin=True)
+
+    acked_in_time(await slack.slash_command(anna, "/amo", "link all"))
+
+    report = await tells(slack, anna, "Linked now: 2. Already linked: 1. Could not link: 1.")
+    text = message_text(report)
+    assert "→ Ivan Petrov" in text
+    assert "→ Maria Ivanova" in text
+    assert "no active amoCRM user has visitor@partner.example" in text
+    assert "Old Bot" not in text  # bots are never linked, nor reported
+    assert service.services is not None
+    assert (await service.services.links.by_amo(demo.maria, "slack")) is not None
+
+
+async def test_forged_and_stale_requests_are_refused_and_change_nothing(
+    service: Service, slack: SlackEmulator, demo: DemoIds
+) -> None:
+    ivan = slack.add_user("Ivan Petrov", email="ivan@demo.example")
+    slack.signing = Signing(secret="not-the-signing-secret")
+    forged = await slack.slash_command(ivan, "/amo", "link")
+    slack.signing = Signing(age_s=400)
+    stale = await slack.slash_command(ivan, "/amo", "link")
+    slack.signing = Signing(tamper=True)
+    tampered = await slack.slash_command(ivan, "/amo", "link")
+
+    assert (forged.status, stale.status, tampered.status) == (401, 401, 401)
+    assert forged.failed
+    assert service.services is not None
+    assert await service.services.links.by_account("slack", ivan) is None
+
+
+async def test_clicks_by_an_unlinked_user_and_by_one_without_rights_write_nothing(
+    service: Service, slack: SlackEmulator, amo: AmoEmulator, demo: DemoIds
+) -> None:
+    oleg = await slack_link(slack, "Oleg Sidorov", "oleg@demo.example")  # tasks edit: D
+    acked_in_time(await slack.slash_command(oleg, "/amo", "tasks"))
+    dm = slack.dm_channel(oleg)
+    card = await slack_says(slack, dm, "Send the contract draft to Stark")
+    patches = sum(1 for r in amo.request_log if r.method == "PATCH")
+
+    acked_in_time(await slack.click(oleg, dm, card.ts, **_press(button(card, "✔ Complete"))))
+    await tells(slack, oleg, "Your amoCRM rights do not allow you to change this task.")
+    acked_in_time(await slack.slash_command(oleg, "/amo", "unlink"))
+    await tells(slack, oleg, "Slack unlinked.")
+    acked_in_time(await slack.click(oleg, dm, card.ts, **_press(button(card, "✔ Complete"))))
+    await tells(slack, oleg, "Link your amoCRM account first: /amo link")
+
+    assert sum(1 for r in amo.request_log if r.method == "PATCH") == patches
+    assert amo.task(demo.task_due_3h)["is_completed"] is False
+
+
+async def test_complete_with_a_comment_asks_in_a_modal_and_refuses_a_blank_one(
+    service: Service, slack: SlackEmulator, amo: AmoEmulator, demo: DemoIds
+) -> None:
+    ivan = await slack_link(slack, "Ivan Petrov", "ivan@demo.example")
+    acked_in_time(await slack.slash_command(ivan, "/amo", "tasks"))
+    dm = slack.dm_channel(ivan)
+    card = await slack_says(slack, dm, "Follow up on the Globex renewal")
+
+    acked_in_time(await slack.click(ivan, dm, card.ts, **_press(button(card, "💬 With comment"))))
+
+    async def modal_open() -> bool:
+        return bool(slack.views(ivan))
+
+    await eventually(modal_open, what="the comment modal")
+    modal = slack.views(ivan)[-1]
+    assert "Follow up on the Globex renewal" in shown(modal.view["blocks"])
+    blank = await slack.submit_view(ivan, modal.id, {"answer": {"value": "   "}})
+    acked_in_time(blank)
+    assert "Write the result" in blank.errors["answer"]
+    assert slack.views(ivan)  # still open
+    assert amo.task(demo.task_overdue)["is_completed"] is False
+
+    done = await slack.submit_view(ivan, modal.id, {"answer": {"value": "Agreed on a demo"}})
+
+    acked_in_time(done)
+    assert not slack.views(ivan)
+    await slack_says(slack, dm, "Completed by Ivan Petrov (Slack)")
+    task = amo.task(demo.task_overdue)
+    assert (task["is_completed"], task["result"]) == (True, {"text": "Agreed on a demo"})
+
+
+async def test_snooze_from_the_menu_and_to_a_typed_time_and_reassign_from_the_list(
+    service: Service, slack: SlackEmulator, amo: AmoEmulator, demo: DemoIds, clock: FakeClock
+) -> None:
+    ivan = await slack_link(slack, "Ivan Petrov", "ivan@demo.example")
+    acked_in_time(await slack.slash_command(ivan, "/amo", "tasks"))
+    dm = slack.dm_channel(ivan)
+    overdue = await slack_says(slack, dm, "Follow up on the Globex renewal")
+    soon = await slack_says(slack, dm, "Call Acme about the license count")
+
+    before = int(clock.now())
+    action_id, value = option(overdue, "overflow", "⏸ Snooze: 1 hour")
+    acked_in_time(await slack.click(ivan, dm, overdue.ts, action_id, value))
+    await slack_says(slack, dm, "Moved to")
+    assert int(amo.task(demo.task_overdue)["complete_till"]) >= before + 3600
+
+    action_id, value = option(soon, "overflow", "⏸ Snooze: Other time…")
+    acked_in_time(await slack.click(ivan, dm, soon.ts, action_id, value))
+
+    async def modal_open() -> bool:
+        return bool(slack.views(ivan))
+
+    await eventually(modal_open, what="the snooze modal")
+    modal = slack.views(ivan)[-1]
+    till = amo.task(demo.task_due_15m)["complete_till"]
+    wrong = await slack.submit_view(ivan, modal.id, {"answer": {"value": "someday soon"}})
+    assert "For example: 2h, 30m, tomorrow 10:00" in wrong.errors["answer"]
+    assert amo.task(demo.task_due_15m)["complete_till"] == till
+    acked_in_time(await slack.submit_view(ivan, modal.id, {"answer": {"value": "2h"}}))
+    await eventually(
+        _deadline_at_least(amo, demo.task_due_15m, int(clock.now()) + 2 * 3600 - 5),
+        what="the typed snooze to reach amoCRM",
+    )
+
+    moved = await slack.wait_for_message(
+        dm, lambda m: m.ts == soon.ts and "Moved to" in message_text(m), timeout_s=15
+    )
+    assert not [b for b in moved.blocks if b["type"] == "actions"]  # its buttons are spent
+    acked_in_time(await slack.slash_command(ivan, "/amo", "tasks"))
+    fresh = await slack.wait_for_message(
+        dm, lambda m: m.ts != soon.ts and "Call Acme" in message_text(m), timeout_s=15
+    )
+    # Ivan edits his own tasks ("M") and may hand them to his group (Sales A), himself excluded.
+    offered = {o["text"]["text"] for o in menu(fresh, "static_select")["options"]}
+    assert offered == {"Maria Ivanova", "Sergey Supervisor"}
+    action_id, value = option(fresh, "static_select", "Maria Ivanova")
+    acked_in_time(await slack.click(ivan, dm, fresh.ts, action_id, value))
+    await slack_says(slack, dm, "Handed to Maria Ivanova by Ivan Petrov (Slack)")
+    assert amo.task(demo.task_due_15m)["responsible_user_id"] == demo.maria
+
+
+async def test_a_press_in_slack_updates_the_telegram_copy_too(
+    service: Service,
+    slack: SlackEmulator,
+    tg: TelegramEmulator,
+    amo: AmoEmulator,
+    demo: DemoIds,
+    clock: FakeClock,
+) -> None:
+    ivan_tg = await link(service, tg, demo.ivan, "Ivan")
+    ivan = await slack_link(slack, "Ivan Petrov", "ivan@demo.example")
+    scheduled = await service.store.count_due("reminders")
+    amo.add_task("Send the price list", responsible_user_id=demo.ivan,
+                 complete_till=int(clock.now()) + 20 * MIN, by_user=demo.admin)  # fmt: skip
+    await reminder_scheduled(service, scheduled + 1)
+    clock.advance(6 * MIN)  # 15 minutes before: one reminder, to both messengers
+    in_telegram = await says(tg, ivan_tg, "Send the price list")
+    dm = slack.dm_channel(ivan)
+    in_slack = await slack_says(slack, dm, "Send the price list")
+
+    acked_in_time(
+        await slack.click(ivan, dm, in_slack.ts, **_press(button(in_slack, "✔ Complete")))
+    )
+
+    edited = await says(tg, ivan_tg, "Completed by Ivan Petrov (Slack)")
+    assert edited.message_id == in_telegram.message_id
+    assert buttons(edited) == {}
+    await slack_says(slack, dm, "Completed by Ivan Petrov (Slack)")
+
+
+async def test_amo_commands_answer_only_the_caller_and_explain_mistakes(
+    service: Service, slack: SlackEmulator, demo: DemoIds
+) -> None:
+    ivan = await slack_link(slack, "Ivan Petrov", "ivan@demo.example")
+    general = slack.add_channel("general", members=[ivan], bot_member=False)
+
+    async def amo_says(text: str, fragment: str) -> None:
+        acked_in_time(await slack.slash_command(ivan, "/amo", text, channel_id=general))
+        await tells(slack, ivan, fragment)
+
+    await amo_says("remind 30m,2h", "I'll remind you 2 h, 30 min before each deadline")
+    await amo_says("remind soon", "For example: /amo remind 60m,15m")
+    await amo_says("frobnicate", "I don't know that command.")
+    await amo_says("tz Mars/Base", "For example: /amo tz Europe/Moscow")
+    await amo_says("tz europe/berlin", "Your timezone is now Europe/Berlin")
+    await amo_says("tasks", "The cards are in your direct messages with the bot.")
+    await amo_says("", "/amo remind 60m,15m")  # a bare /amo is help
+    await amo_says("lang ru", "Язык: русский.")
+    assert slack.messages(general) == []  # nothing was said in the channel
+
+
+async def test_the_home_tab_lists_todays_tasks_and_redraws_after_a_click(
+    service: Service, slack: SlackEmulator, amo: AmoEmulator, demo: DemoIds
+) -> None:
+    stranger = slack.add_user("Visitor", email="visitor@partner.example")
+    acked_in_time(await slack.open_home(stranger))
+
+    async def stranger_home() -> bool:
+        return slack.home(stranger) is not None
+
+    await eventually(stranger_home, what="the stranger's home")
+    assert "/amo link" in shown(slack.home(stranger).view["blocks"])  # type: ignore[union-attr]
+
+    ivan = await slack_link(slack, "Ivan Petrov", "ivan@demo.example")
+    acked_in_time(await slack.open_home(ivan))
+
+    async def home_shows(fragment: str, present: bool = True) -> bool:
+        home = slack.home(ivan)
+        return home is not None and (fragment in shown(home.view["blocks"])) is present
+
+    async def lists_both() -> bool:
+        return await home_shows("Follow up on the Globex renewal") and await home_shows(
+            "Call Acme about the license count"
+        )
+
+    await eventually(lists_both, what="Ivan's tasks on his home tab")
+    home = slack.home(ivan)
+    assert home is not None
+    complete = next(
+        b for b in (e for blk in home.view["blocks"] if blk["type"] == "actions"
+                    for e in blk["elements"])
+        if b.get("value") == f"t:c:{demo.task_overdue}"
+    )  # fmt: skip
+
+    acked_in_time(await slack.click_view(ivan, home.id, complete["action_id"], complete["value"]))
+
+    async def gone() -> bool:
+        return await home_shows("Follow up on the Globex renewal", present=False)
+
+    await eventually(gone, what="the completed task to leave the home tab")
+    assert amo.task(demo.task_overdue)["is_completed"] is True
+    assert await home_shows("Call Acme about the license count")
+
+
+async def test_a_deactivated_slack_user_is_paused_and_the_admin_told(
+    service: Service, slack: SlackEmulator, amo: AmoEmulator, demo: DemoIds, clock: FakeClock
+) -> None:
+    anna = await slack_link(slack, "Anna Admin", "anna@demo.example", is_admin=True)
+    ivan = await slack_link(slack, "Ivan Petrov", "ivan@demo.example")
+    slack.deactivate_user(ivan)
+    scheduled = await service.store.count_due("reminders")
+    amo.add_task("Call back", responsible_user_id=demo.ivan,
+                 complete_till=int(clock.now()) + 61 * MIN, by_user=demo.admin)  # fmt: skip
+    await reminder_scheduled(service, scheduled + 1)
+    clock.advance(2 * MIN)
+
+    await slack_says(slack, slack.dm_channel(anna), "Slack no longer takes messages for Ivan")
+    assert service.services is not None
+    paused = await service.services.links.by_amo(demo.ivan, "slack")
+    assert paused is not None
+    assert paused.paused
+
+
+async def test_stray_slack_and_proxy_variables_change_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+    amo: AmoEmulator,
+    demo: DemoIds,
+    slack: SlackEmulator,
+    clock: FakeClock,
+    make_settings: Callable[..., Settings],
+) -> None:
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", "another-apps-secret")
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-another-app")
+    monkeypatch.setenv("SLACK_CLIENT_ID", "111.222")
+    monkeypatch.setenv("SLACK_CLIENT_SECRET", "another-client-secret")
+    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:9")  # nothing listens there
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")
+    async with running_service(make_settings(slack=slack), clock=clock) as service:
+        slack.request_url = service.base_url + "/slack/events"
+        await synced(service)
+        ivan = await slack_link(slack, "Ivan Petrov", "ivan@demo.example")
+        acked_in_time(await slack.slash_command(ivan, "/amo", "tasks"))
+        await slack_says(slack, slack.dm_channel(ivan), "Follow up on the Globex renewal")
+
+
+def _press(element: dict[str, str]) -> dict[str, str]:
+    return {"action_id": element["action_id"], "value": element["value"]}
+
+
+def _deadline_at_least(amo: AmoEmulator, task_id: int, at: int) -> Callable[[], Awaitable[bool]]:
+    async def check() -> bool:
+        return int(amo.task(task_id)["complete_till"]) >= at
+
+    return check
