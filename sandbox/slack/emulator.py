@@ -151,6 +151,15 @@ class SlackEmulator:
         self._people.ack_timeout_s = seconds
 
     @property
+    def trigger_ttl_s(self) -> float:
+        """How long a trigger_id opens a modal (Slack: 3 s)."""
+        return self._ws.trigger_ttl_s
+
+    @trigger_ttl_s.setter
+    def trigger_ttl_s(self, seconds: float) -> None:
+        self._ws.trigger_ttl_s = seconds
+
+    @property
     def rate_limits(self) -> SlackRateLimits | None:
         return self._limiter.limits
 
@@ -267,6 +276,23 @@ class SlackEmulator:
     ) -> Ephemeral:
         """The same for what only ``user_id`` is shown."""
         return await self._ws.ephemeral_watch.next(user_id, predicate, timeout_s)
+
+    async def wait_for_view(
+        self,
+        user_id: str,
+        predicate: Callable[[ViewRecord], bool] | None = None,
+        timeout_s: float = 5.0,
+    ) -> ViewRecord:
+        """The next modal opened or updated, or Home tab published, for the user."""
+        return await self._ws.view_watch.next(user_id, predicate, timeout_s)
+
+    def issue_trigger(self, user_id: str) -> str:
+        """A trigger_id as an interaction by ``user_id`` would carry (3 s, single use)."""
+        return self._ws.new_trigger(user_id)
+
+    def issue_response_url(self, user_id: str, channel_id: str) -> str:
+        """A response_url as a slash command by ``user_id`` in ``channel_id`` would carry."""
+        return self._ws.new_response_url(self.base_url, channel_id, user_id, None)
 
     @property
     def interactions(self) -> list[Interaction]:

@@ -100,6 +100,8 @@ class Workspace:
         self.files: dict[str, UploadedFile] = {}
         self.message_watch: Watch[SlackMessage] = Watch("bot message")
         self.ephemeral_watch: Watch[Ephemeral] = Watch("ephemeral message")
+        self.view_watch: Watch[ViewRecord] = Watch("view")
+        self.trigger_ttl_s = TRIGGER_TTL_S
         self.posted = 0
         self.updated = 0
         self._last_ts = 0.0
@@ -225,6 +227,7 @@ class Workspace:
 
     def put_view(self, record: ViewRecord) -> None:
         """Open a modal on top of its user's stack, replace one by id, or publish a Home tab."""
+        self.view_watch.record(record.user, record)
         if record.kind == "home":
             self.homes[record.user] = record
             return
@@ -258,7 +261,7 @@ class Workspace:
             raise LookupError("invalid_trigger_id")
         if trigger.used:
             raise LookupError("exchanged_trigger_id")
-        if time.monotonic() - trigger.created > TRIGGER_TTL_S:
+        if time.monotonic() - trigger.created > self.trigger_ttl_s:
             raise LookupError("expired_trigger_id")
         trigger.used = True
         return trigger.user
