@@ -116,11 +116,13 @@ def sandbox(
     host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
     amocrm_port: int = typer.Option(8181, help="Port of the amoCRM emulator (0: any free)."),
     telegram_port: int = typer.Option(8182, help="Port of the Telegram emulator (0: any free)."),
+    slack_port: int = typer.Option(8183, help="Port of the Slack emulator (0: any free)."),
 ) -> None:
     """Run the emulators alone, with a seeded demo account, until stopped (Ctrl-C)."""
     from sandbox.cli import serve_sandbox
 
-    asyncio.run(serve_sandbox(host, amocrm_port, telegram_port, typer.echo, _until_stopped))
+    asyncio.run(serve_sandbox(host, amocrm_port, telegram_port, slack_port, typer.echo,
+                              _until_stopped))  # fmt: skip
 
 
 def main() -> None:

@@ -1,7 +1,8 @@
 """``amobridge demo``: the real service, unchanged, against the emulators, playing a sales morning.
 
 A manager links Telegram by the code amobridge puts in amoCRM, gets a reminder, snoozes one task,
-completes another and hands a third to a colleague. The chat and the changes in amoCRM are
+completes another and hands a third to a colleague, who works in Slack: she links by e-mail, is
+reminded of it there and completes it with a comment. Both chats and the changes in amoCRM are
 printed; with ``--interactive`` the person at the terminal plays the manager afterwards.
 """
 
@@ -20,9 +21,10 @@ from zoneinfo import ZoneInfo
 
 from bot.amocrm_setup import register_amocrm_webhook
 from bot.durations import ParseError, parse_duration
-from bot.settings import AmoCrmSettings, HttpSettings, Settings, TelegramSettings
+from bot.settings import AmoCrmSettings, HttpSettings, Settings, SlackSettings, TelegramSettings
 from bot.wiring import Service, running_service
 from sandbox.amocrm import AmoEmulator, DemoIds, seed_demo_account
+from sandbox.slack import SlackEmulator, SlackMessage
 from sandbox.telegram import ChatMessage, TelegramEmulator
 
 Echo = Callable[[str], object]
@@ -185,6 +187,120 @@ async def morning(
     return ivan, [call, ids.task_overdue, ids.task_due_15m]
 
 
+class SlackManager:
+    """The person in Slack: her slash commands, clicks and modal answers, and her DM."""
+
+    def __init__(self, slack: SlackEmulator, user: str, name: str) -> None:
+        self.slack = slack
+        self.user = user
+        self.name = name
+        self.dm = slack.dm_channel(user)
+
+    async def types(self, text: str) -> None:
+        command, _, rest = text.partition(" ")
+        await self.slack.slash_command(self.user, command, rest)
+
+    async def is_told(self, fragment: str) -> None:
+        try:
+            await self.slack.wait_for_ephemeral(
+                self.user, lambda m: fragment in m.text, timeout_s=STEP_TIMEOUT_S
+            )
+        except TimeoutError:
+            raise DemoFailed(f"Slack never told {self.name} {fragment!r}") from None
+
+    async def sees(self, fragment: str) -> SlackMessage:
+        try:
+            return await self.slack.wait_for_message(
+                self.dm, lambda m: fragment in slack_text(m), timeout_s=STEP_TIMEOUT_S
+            )
+        except TimeoutError:
+            raise DemoFailed(f"the bot never said {fragment!r} in Slack") from None
+
+    async def clicks(self, message: SlackMessage, label: str) -> None:
+        current = self.slack.message(self.dm, message.ts)
+        for block in current.blocks:
+            for element in block.get("elements") or []:
+                if element.get("type") == "button" and element["text"]["text"] == label:
+                    await self.slack.click(
+                        self.user, self.dm, current.ts, element["action_id"], element["value"]
+                    )
+                    return
+        raise DemoFailed(f"no button {label!r} on the Slack message")
+
+    async def answers_modal(self, text: str) -> None:
+        try:
+            modal = await self.slack.wait_for_view(self.user, timeout_s=STEP_TIMEOUT_S)
+        except TimeoutError:
+            raise DemoFailed("no modal opened in Slack") from None
+        await self.slack.submit_view(self.user, modal.id, {"answer": {"value": text}})
+
+
+def slack_text(message: SlackMessage) -> str:
+    """What a Slack message shows: its sections and context lines."""
+    lines = []
+    for block in message.blocks:
+        text = block.get("text")
+        if isinstance(text, dict):
+            lines.append(str(text.get("text", "")))
+        for element in block.get("elements") or []:
+            if element.get("type") in ("mrkdwn", "plain_text"):
+                lines.append(str(element.get("text", "")))
+    shown = "\n".join(lines) or message.text
+    # As Slack draws it: *bold* without the stars, a <url|link> as its text, entities decoded.
+    shown = re.sub(r"<[^|>]+\|([^>]+)>", r"\1", re.sub(r"\*([^*\n]+)\*", r"\1", shown))
+    return shown.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def slack_transcript(manager: SlackManager) -> list[str]:
+    lines = []
+    for note in manager.slack.ephemerals(manager.user):
+        text = note.text.replace("\n", "\n      ")
+        lines.append(f"  (only {manager.name} sees) {text}")
+    for message in manager.slack.messages(manager.dm):
+        shown = slack_text(message).replace("\n", "\n      ")
+        lines.append(f"   bot: {shown}")
+        if message.edits:
+            first = slack_text(SlackMessage(
+                channel=message.channel, ts=message.ts, text=message.edits[0].text,
+                blocks=message.edits[0].blocks, user=None,
+            )).split("\n")[0]  # fmt: skip
+            lines.append(f"        (edited; it first read: {first})")
+        labels = [
+            e["text"]["text"] for b in message.blocks for e in b.get("elements") or []
+            if e.get("type") == "button"
+        ]  # fmt: skip
+        if labels:
+            lines.append("        [" + "] [".join(labels) + "] + Snooze and Reassign menus")
+    return lines
+
+
+async def slack_morning(
+    amo: AmoEmulator, slack: SlackEmulator, tg: TelegramEmulator, ids: DemoIds, ivan: Manager,
+    clock: DemoClock, echo: Echo,
+) -> SlackManager:  # fmt: skip
+    maria = SlackManager(slack, slack.add_user("Maria Ivanova", email="maria@demo.example"),
+                         "Maria")  # fmt: skip
+    echo("5. Maria works in Slack. She types /amo link: amobridge finds her amoCRM account by")
+    echo("   the e-mail Slack has for her.")
+    await maria.types("/amo link")
+    await maria.is_told("Maria Ivanova")
+    await maria.types("/amo lang en")
+    await maria.is_told("Language: English.")
+    echo(
+        "6. The Acme call Ivan handed her comes due; Slack reminds her, and she completes it with"
+    )
+    echo("   a comment in a modal. Ivan's copy in Telegram says so too.")
+    due = int(amo.task(ids.task_due_15m)["complete_till"])
+    clock.offset += max(0.0, due - clock.now()) + 5  # to its deadline
+    reminder = await maria.sees("Call Acme about the license count")
+    await maria.clicks(reminder, "💬 With comment")
+    await maria.answers_modal("Called: they want 60 licenses, not 50")
+    await maria.sees("Completed by Maria Ivanova (Slack)")
+    await _until(lambda: _done(tg, ivan, "Completed by Maria Ivanova (Slack)"),
+                 "Ivan's copy to show Maria's completion")  # fmt: skip
+    return maria
+
+
 async def _present(message: ChatMessage | None) -> bool:
     return message is not None
 
@@ -223,7 +339,8 @@ async def amocrm_changes(
         lines.append(f"  {task['text']!r}: {state}, responsible {owner.name if owner else '?'}")
     for lead in ids.leads:
         for note in amo.notes(lead):
-            lines.append(f"  note on {amo.lead(lead)['name']!r}: {note['params']['text']}")
+            text = str(note["params"]["text"]).replace("\n", " / ")
+            lines.append(f"  note on {amo.lead(lead)['name']!r}: {text}")
     return lines
 
 
@@ -235,8 +352,9 @@ async def run_demo(
     amo = AmoEmulator(subdomain="demo", clock=clock.now)
     ids = seed_demo_account(amo)
     tg = TelegramEmulator(clock=clock.now)
+    slack = SlackEmulator(clock=clock.now)
     with tempfile.TemporaryDirectory(prefix="amobridge-demo-") as tmp:
-        async with amo.serve() as amo_url, tg.serve() as tg_url:
+        async with amo.serve() as amo_url, tg.serve() as tg_url, slack.serve() as slack_url:
             settings = Settings(
                 _env_file=None,
                 amocrm=AmoCrmSettings(
@@ -244,6 +362,10 @@ async def run_demo(
                     webhook_secret="demo-secret", poll_interval_s=5,
                 ),
                 telegram=TelegramSettings(token=tg.token, api_base=tg_url),
+                slack=SlackSettings(
+                    bot_token=slack.bot_token, signing_secret=slack.signing_secret,
+                    api_base=slack.api_base,
+                ),
                 http=HttpSettings(host="127.0.0.1", port=0),
                 store_url=f"sqlite:///{tmp}/demo.db",
             )  # fmt: skip
@@ -251,15 +373,20 @@ async def run_demo(
                 await register_amocrm_webhook(
                     service.settings.model_copy(update={"public_url": service.base_url})
                 )
+                slack.request_url = service.base_url + "/slack/events"
                 echo(f"amobridge is running on {service.base_url}, with amoCRM emulated at "
-                     f"{amo_url} and Telegram at {tg_url}.\n")  # fmt: skip
+                     f"{amo_url}, Telegram at {tg_url} and Slack at {slack_url}.\n")  # fmt: skip
                 try:
                     ivan, touched = await morning(service, amo, tg, ids, clock, echo)
+                    maria = await slack_morning(amo, slack, tg, ids, ivan, clock, echo)
                 except DemoFailed as exc:
                     echo(f"\nThe demo stopped: {exc}.")
                     return 1
-                echo("\nIvan's chat with the bot:")
+                echo("\nIvan's chat with the bot in Telegram:")
                 for line in transcript(tg, ivan):
+                    echo(line)
+                echo("\nMaria's direct messages with the app in Slack:")
+                for line in slack_transcript(maria):
                     echo(line)
                 echo("\nThe three tasks in amoCRM now, and the notes amobridge left on the deals:")
                 for line in await amocrm_changes(service, amo, ids, touched):

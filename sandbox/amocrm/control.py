@@ -81,9 +81,12 @@ def _answers_errors(handler: _Handler) -> _Handler:
         try:
             return await handler(request)
         except ValidationError as exc:
-            return _error(400, "; ".join(
-                f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in exc.errors()
-            ))
+            return _error(
+                400,
+                "; ".join(
+                    f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in exc.errors()
+                ),
+            )
         except KeyError as exc:
             return _error(404, f"not found: {exc.args[0] if exc.args else ''}")
         except ValueError as exc:

@@ -15,18 +15,20 @@ from sandbox.amocrm.records import JsonDict
 HAL = "application/hal+json"
 PROBLEM = "application/problem+json"
 
-_TITLES: Mapping[int, str] = MappingProxyType({
-    400: "Bad Request",
-    401: "Unauthorized",
-    402: "Payment Required",
-    403: "Forbidden",
-    404: "Not Found",
-    405: "Method Not Allowed",
-    429: "Too Many Requests",
-    500: "Internal Server Error",
-    503: "Service Unavailable",
-    504: "Gateway Time-out",
-})
+_TITLES: Mapping[int, str] = MappingProxyType(
+    {
+        400: "Bad Request",
+        401: "Unauthorized",
+        402: "Payment Required",
+        403: "Forbidden",
+        404: "Not Found",
+        405: "Method Not Allowed",
+        429: "Too Many Requests",
+        500: "Internal Server Error",
+        503: "Service Unavailable",
+        504: "Gateway Time-out",
+    }
+)
 
 
 def title_of(status: int) -> str:

@@ -52,13 +52,24 @@ class DemoIds:
 
     @property
     def statuses(self) -> tuple[int, ...]:
-        return (self.incoming, self.qualified, self.negotiation, self.contract, self.won,
-                self.lost)
+        return (
+            self.incoming,
+            self.qualified,
+            self.negotiation,
+            self.contract,
+            self.won,
+            self.lost,
+        )
 
     @property
     def tasks(self) -> tuple[int, ...]:
-        return (self.task_due_15m, self.task_due_60m, self.task_due_3h, self.task_overdue,
-                self.task_completed)
+        return (
+            self.task_due_15m,
+            self.task_due_60m,
+            self.task_due_3h,
+            self.task_overdue,
+            self.task_completed,
+        )
 
 
 def seed_demo_account(emu: AmoEmulator) -> DemoIds:
@@ -69,24 +80,50 @@ def seed_demo_account(emu: AmoEmulator) -> DemoIds:
     group_a = emu.add_group("Sales A")
     group_b = emu.add_group("Sales B")
     supervisor = emu.add_user(
-        "Sergey Supervisor", "sergey@demo.example", group_id=group_a,
-        leads_view="G", leads_edit="G", tasks_edit="G", tasks_delete="G",
+        "Sergey Supervisor",
+        "sergey@demo.example",
+        group_id=group_a,
+        leads_view="G",
+        leads_edit="G",
+        tasks_edit="G",
+        tasks_delete="G",
     )
     ivan = emu.add_user(
-        "Ivan Petrov", "ivan@demo.example", group_id=group_a,
-        leads_view="M", leads_edit="M", tasks_edit="M", tasks_delete="M",
+        "Ivan Petrov",
+        "ivan@demo.example",
+        group_id=group_a,
+        leads_view="M",
+        leads_edit="M",
+        tasks_edit="M",
+        tasks_delete="M",
     )
     maria = emu.add_user(
-        "Maria Ivanova", "maria@demo.example", group_id=group_a,
-        leads_view="M", leads_edit="M", tasks_edit="M", tasks_delete="M",
+        "Maria Ivanova",
+        "maria@demo.example",
+        group_id=group_a,
+        leads_view="M",
+        leads_edit="M",
+        tasks_edit="M",
+        tasks_delete="M",
     )
     oleg = emu.add_user(
-        "Oleg Sidorov", "oleg@demo.example", group_id=group_b,
-        leads_view="M", leads_edit="M", tasks_edit="D", tasks_delete="D",
+        "Oleg Sidorov",
+        "oleg@demo.example",
+        group_id=group_b,
+        leads_view="M",
+        leads_edit="M",
+        tasks_edit="D",
+        tasks_delete="D",
     )
     former = emu.add_user(
-        "Former Employee", "former@demo.example", group_id=group_b, is_active=False,
-        leads_view="M", leads_edit="M", tasks_edit="M", tasks_delete="M",
+        "Former Employee",
+        "former@demo.example",
+        group_id=group_b,
+        is_active=False,
+        leads_view="M",
+        leads_edit="M",
+        tasks_edit="M",
+        tasks_delete="M",
     )
     pipeline, (incoming, qualified, negotiation, contract) = emu.add_pipeline(
         "Sales", ["Incoming", "Qualified", "Negotiation", "Contract"], is_main=True
@@ -108,7 +145,10 @@ def seed_demo_account(emu: AmoEmulator) -> DemoIds:
 
     def task(text: str, owner: int, due: int, deal: int, task_type: int = 1) -> int:
         return emu.add_task(
-            text, responsible_user_id=owner, complete_till=due, entity_id=deal,
+            text,
+            responsible_user_id=owner,
+            complete_till=due,
+            entity_id=deal,
             task_type_id=task_type,
         )
 
@@ -119,10 +159,25 @@ def seed_demo_account(emu: AmoEmulator) -> DemoIds:
     completed = task("Prepare the Umbrella proposal", maria, now - 1 * _HOUR, umbrella)
     emu.complete_task(completed, "Proposal sent", by_user=maria)
     return DemoIds(
-        admin=admin, supervisor=supervisor, ivan=ivan, maria=maria, oleg=oleg, former=former,
-        group_a=group_a, group_b=group_b, pipeline=pipeline, incoming=incoming,
-        qualified=qualified, negotiation=negotiation, contract=contract, won=WON_STATUS_ID,
-        lost=LOST_STATUS_ID, leads=(acme, globex, initech, umbrella, stark, hooli),
-        task_due_15m=due_15m, task_due_60m=due_60m, task_due_3h=due_3h, task_overdue=overdue,
+        admin=admin,
+        supervisor=supervisor,
+        ivan=ivan,
+        maria=maria,
+        oleg=oleg,
+        former=former,
+        group_a=group_a,
+        group_b=group_b,
+        pipeline=pipeline,
+        incoming=incoming,
+        qualified=qualified,
+        negotiation=negotiation,
+        contract=contract,
+        won=WON_STATUS_ID,
+        lost=LOST_STATUS_ID,
+        leads=(acme, globex, initech, umbrella, stark, hooli),
+        task_due_15m=due_15m,
+        task_due_60m=due_60m,
+        task_due_3h=due_3h,
+        task_overdue=overdue,
         task_completed=completed,
     )

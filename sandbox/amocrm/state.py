@@ -22,17 +22,19 @@ from sandbox.amocrm.records import (
 _CROCKFORD = "0123456789abcdefghjkmnpqrstvwxyz"
 
 # First id of each sequence: distinct ranges make a mixed-up id obvious in a failing test.
-_ID_STARTS: Mapping[str, int] = MappingProxyType({
-    "user": 8_000_001,
-    "group": 300_001,
-    "pipeline": 5_000_001,
-    "status": 50_000_001,
-    "lead": 20_000_001,
-    "task": 40_000_001,
-    "note": 70_000_001,
-    "webhook": 1,
-    "event": 1,
-})
+_ID_STARTS: Mapping[str, int] = MappingProxyType(
+    {
+        "user": 8_000_001,
+        "group": 300_001,
+        "pipeline": 5_000_001,
+        "status": 50_000_001,
+        "lead": 20_000_001,
+        "task": 40_000_001,
+        "note": 70_000_001,
+        "webhook": 1,
+        "event": 1,
+    }
+)
 
 
 def _base32(value: int, width: int) -> str:

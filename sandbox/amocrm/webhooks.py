@@ -42,8 +42,9 @@ class _Outcome:
     @property
     def server_side(self) -> bool:
         # A timeout is amoCRM giving up on the receiver, which it logs like a 499.
-        return self.timed_out or (self.status is not None and (self.status == 499
-                                                               or self.status >= 500))
+        return self.timed_out or (
+            self.status is not None and (self.status == 499 or self.status >= 500)
+        )
 
 
 class WebhookDispatcher:

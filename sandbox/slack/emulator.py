@@ -29,6 +29,7 @@ from sandbox.slack.records import (
     Signing,
     SlackMessage,
     SlackRateLimits,
+    SlackUser,
     Stats,
     ViewRecord,
 )
@@ -184,6 +185,10 @@ class SlackEmulator:
         return self._ws.add_user(
             real_name, email=email, tz=tz, is_admin=is_admin, is_bot=is_bot, locale=locale
         )
+
+    def people(self) -> list[SlackUser]:
+        """The workspace's members, the app's bot user not included."""
+        return list(self._ws.users.values())
 
     def deactivate_user(self, user_id: str) -> None:
         self._ws.set_user(user_id, deleted=True)

@@ -151,7 +151,7 @@ async def test_run_serves_health_and_stops_on_sigterm(
 
 async def test_sandbox_serves_a_seeded_amocrm_and_prints_how_to_use_it(tmp_path: Path) -> None:
     proc = await asyncio.create_subprocess_exec(
-        *CLI, "sandbox", "--amocrm-port", "0", "--telegram-port", "0",
+        *CLI, "sandbox", "--amocrm-port", "0", "--telegram-port", "0", "--slack-port", "0",
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
         cwd=tmp_path, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
@@ -181,6 +181,16 @@ async def test_sandbox_serves_a_seeded_amocrm_and_prints_how_to_use_it(tmp_path:
         async with httpx.AsyncClient(base_url=tg_base.group(1)) as http:
             me = (await http.get(f"/bot{tg_token.group(1)}/getMe")).json()
         assert me["result"]["username"] == "amobridge_bot"
+        slack_base = re.search(r"AMOBRIDGE_SLACK__API_BASE=(\S+)", text)
+        slack_token = re.search(r"AMOBRIDGE_SLACK__BOT_TOKEN=(\S+)", text)
+        assert slack_base is not None
+        assert slack_token is not None
+        async with httpx.AsyncClient() as http:
+            auth = await http.post(
+                slack_base.group(1) + "auth.test",
+                headers={"Authorization": f"Bearer {slack_token.group(1)}"},
+            )
+        assert auth.json()["ok"] is True
     finally:
         proc.send_signal(signal.SIGINT)
         assert await asyncio.wait_for(proc.wait(), timeout=30) == 0
@@ -198,9 +208,13 @@ async def test_demo_plays_the_morning_and_then_lets_a_person_play(tmp_path: Path
     text = out.decode()
     assert proc.returncode == 0, text + err.decode()
     assert "✔ Completed by Ivan Petrov (Telegram)" in text
-    assert "↪ Handed to Maria Ivanova by Ivan Petrov (Telegram)" in text
+    assert "Task handed from Telegram by Ivan Petrov to Maria Ivanova" in text
     assert "'Follow up on the Globex renewal': completed" in text
     assert "responsible Maria Ivanova" in text
+    # Maria, in Slack, linked by e-mail and completed the handed-over call with a comment; Ivan's
+    # Telegram copy of it says so too.
+    assert text.count("Completed by Maria Ivanova (Slack)") >= 2
+    assert "result 'Called: they want 60 licenses, not 50', responsible Maria Ivanova" in text
     # The person's turn: their command was answered, and their press completed the last task.
     assert "I'll remind you 30 min before each deadline" in text
     assert text.count("Completed by Ivan Petrov (Telegram)") >= 2

@@ -48,8 +48,9 @@ def _value_tests(side: str, spec: Any) -> list[EventTest]:
         wanted = int_list(spec["responsible_user_id"], f"filter[{side}][responsible_user_id]")
 
         def responsible_test(event: Event) -> bool:
-            values = [v["responsible_user"] for v in getattr(event, attr)
-                      if "responsible_user" in v]
+            values = [
+                v["responsible_user"] for v in getattr(event, attr) if "responsible_user" in v
+            ]
             return any(v["id"] in (wanted or []) for v in values)
 
         tests.append(responsible_test)

@@ -85,9 +85,7 @@ def _matches(lead: Lead, filters: JsonDict, closest_task_at: int | None) -> bool
         return False
     if "statuses" in filters:
         pairs = status_pairs(filters["statuses"], "filter[statuses]")
-        if not any(
-            lead.pipeline_id == p and (s is None or lead.status_id == s) for p, s in pairs
-        ):
+        if not any(lead.pipeline_id == p and (s is None or lead.status_id == s) for p, s in pairs):
             return False
     return True
 

@@ -42,8 +42,9 @@ def _item_errors(ctx: EmulatorContext, item: Any, lead_id: int | None) -> list[F
     note_type = item.get("note_type")
     if note_type not in NOTE_TYPES:
         errors.append(
-            FieldError("NotSupportedChoice", "note_type", "The value you selected is not a "
-                       "valid choice.")
+            FieldError(
+                "NotSupportedChoice", "note_type", "The value you selected is not a valid choice."
+            )
         )
     params = item.get("params")
     if not isinstance(params, dict):
@@ -51,8 +52,9 @@ def _item_errors(ctx: EmulatorContext, item: Any, lead_id: int | None) -> list[F
         return errors
     for name in _REQUIRED_PARAMS.get(str(note_type), ()):
         if not isinstance(params.get(name), str) or not params[name]:
-            errors.append(FieldError("NotBlank", f"params.{name}", "This value should not be "
-                                     "blank."))
+            errors.append(
+                FieldError("NotBlank", f"params.{name}", "This value should not be blank.")
+            )
     for name in ("created_by", "responsible_user_id"):
         value = item.get(name)
         if value is not None and (not isinstance(value, int) or value not in ctx.state.users):

@@ -153,7 +153,10 @@ def parse_batch(
     errors: list[tuple[str, Sequence[FieldError]]] = []
     for index, item in enumerate(body):
         parsed = parse_item(
-            item, default_request_id=str(index), creating=creating, with_id=not creating,
+            item,
+            default_request_id=str(index),
+            creating=creating,
+            with_id=not creating,
             state=state,
         )
         if isinstance(parsed, TaskInput):

@@ -45,8 +45,9 @@ async def save_hook(request: web.Request) -> web.StreamResponse:
         or not all(isinstance(s, str) and _SETTING.match(s) for s in settings)
     ):
         errors.append(
-            FieldError("NotSupportedChoice", "settings", "One or more of the given values is "
-                       "invalid.")
+            FieldError(
+                "NotSupportedChoice", "settings", "One or more of the given values is invalid."
+            )
         )
     sort = body.get("sort", 1)
     if not isinstance(sort, int) or isinstance(sort, bool):
