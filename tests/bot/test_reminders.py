@@ -23,7 +23,10 @@ def test_it_reminds_at_each_lead_time_then_at_the_deadline() -> None:
     first = next_reminder(due, BERLIN, after=ts("2026-11-24 10:00"))
     assert first is not None
     assert (local(first.at), first.kind, first.minutes_before) == (
-        "Tue 2026-11-24 14:00", ReminderKind.BEFORE, 60)
+        "Tue 2026-11-24 14:00",
+        ReminderKind.BEFORE,
+        60,
+    )
     second = next_reminder(due, BERLIN, after=first.at)
     assert second is not None
     assert (local(second.at), second.minutes_before) == ("Tue 2026-11-24 14:45", 15)
@@ -68,8 +71,9 @@ def test_overdue_repeats_follow_the_wall_clock_across_the_dst_change() -> None:
 
 
 def test_a_working_day_start_inside_a_spring_forward_gap_lands_after_it() -> None:
-    policy = ReminderPolicy(timezone="Europe/Berlin", work_start=time(2, 30),
-                            work_days=frozenset(range(1, 8)))
+    policy = ReminderPolicy(
+        timezone="Europe/Berlin", work_start=time(2, 30), work_days=frozenset(range(1, 8))
+    )
     at = within_working_hours(ts("2026-03-29 01:00"), policy)
     assert local(at) == "Sun 2026-03-29 03:30"
 

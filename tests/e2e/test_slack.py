@@ -3,6 +3,7 @@ and amoCRM changes. The real service with bolt and slack_sdk, the Slack and amoC
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
@@ -45,6 +46,12 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path, redis_server_url: 
 
 
 @pytest.fixture
+def poll_interval_s() -> float:
+    """How often the service polls amoCRM events; a test parametrizes it to keep it away."""
+    return 0.3
+
+
+@pytest.fixture
 async def service(
     amo: AmoEmulator,
     demo: DemoIds,
@@ -52,8 +59,9 @@ async def service(
     tg: TelegramEmulator,
     clock: FakeClock,
     make_settings: Callable[..., Settings],
+    poll_interval_s: float,
 ) -> AsyncIterator[Service]:
-    settings = make_settings(telegram=tg, slack=slack)
+    settings = make_settings(telegram=tg, slack=slack, poll_interval_s=poll_interval_s)
     async with running_service(settings, clock=clock) as running:
         slack.request_url = running.base_url + "/slack/events"
         hook = running.settings.model_copy(update={"public_url": running.base_url})
@@ -170,6 +178,37 @@ async def test_clicks_by_an_unlinked_user_and_by_one_without_rights_write_nothin
 
     assert sum(1 for r in amo.request_log if r.method == "PATCH") == patches
     assert amo.task(demo.task_due_3h)["is_completed"] is False
+
+
+@pytest.mark.parametrize("poll_interval_s", [3600.0])
+async def test_a_double_click_writes_once_and_a_click_on_a_done_task_writes_nothing(
+    service: Service, slack: SlackEmulator, amo: AmoEmulator, demo: DemoIds
+) -> None:
+    ivan = await slack_link(slack, "Ivan Petrov", "ivan@demo.example")
+    acked_in_time(await slack.slash_command(ivan, "/amo", "tasks"))
+    dm = slack.dm_channel(ivan)
+    overdue = await slack_says(slack, dm, "Follow up on the Globex renewal")
+    soon = await slack_says(slack, dm, "Call Acme about the license count")
+    complete = _press(button(overdue, "✔ Complete"))
+
+    first, second = await asyncio.gather(
+        slack.click(ivan, dm, overdue.ts, **complete),
+        slack.click(ivan, dm, overdue.ts, **complete),
+    )
+
+    acked_in_time(first)
+    acked_in_time(second)
+    await slack_says(slack, dm, "Completed by Ivan Petrov (Slack)")
+    await tells(slack, ivan, "This task")  # "is already completed" or "is being changed"
+    path = f"/api/v4/tasks/{demo.task_overdue}"
+    assert len([r for r in amo.request_log if r.method == "PATCH" and r.path == path]) == 1
+    # Completed in amoCRM itself while the card still shows its buttons: an honest answer.
+    amo.webhooks_enabled = False
+    amo.complete_task(demo.task_due_15m, by_user=demo.maria)
+    acked_in_time(await slack.click(ivan, dm, soon.ts, **_press(button(soon, "✔ Complete"))))
+    await tells(slack, ivan, "This task is already completed.")
+    path = f"/api/v4/tasks/{demo.task_due_15m}"
+    assert [r for r in amo.request_log if r.method == "PATCH" and r.path == path] == []
 
 
 async def test_complete_with_a_comment_asks_in_a_modal_and_refuses_a_blank_one(

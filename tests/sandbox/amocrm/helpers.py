@@ -72,14 +72,22 @@ class Receiver:
 
 
 ALL_HOOKS = [
-    "add_lead", "update_lead", "status_lead", "responsible_lead", "delete_lead",
-    "add_task", "update_task", "delete_task", "responsible_task",
+    "add_lead",
+    "update_lead",
+    "status_lead",
+    "responsible_lead",
+    "delete_lead",
+    "add_task",
+    "update_task",
+    "delete_task",
+    "responsible_task",
 ]
 
 
 async def register(api: httpx.AsyncClient, destination: str, settings: list[str]) -> None:
-    answer = await api.post("/api/v4/webhooks", json={"destination": destination,
-                                                      "settings": settings, "sort": 10})
+    answer = await api.post(
+        "/api/v4/webhooks", json={"destination": destination, "settings": settings, "sort": 10}
+    )
     assert answer.status_code == 200, answer.text
 
 

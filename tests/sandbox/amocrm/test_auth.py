@@ -12,8 +12,12 @@ import pytest
 from sandbox.amocrm import AmoEmulator, seed_demo_account
 from tests.sandbox.amocrm.helpers import Amo, FakeClock
 
-UNAUTHORIZED = {"title": "Unauthorized", "type": "https://httpstatus.es/401", "status": 401,
-                "detail": "Неверный логин или пароль"}
+UNAUTHORIZED = {
+    "title": "Unauthorized",
+    "type": "https://httpstatus.es/401",
+    "status": 401,
+    "detail": "Неверный логин или пароль",
+}
 
 
 def _grant(amo: Amo, **fields: str) -> dict[str, str]:
@@ -40,9 +44,7 @@ def _claims(jwt: str) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("header", [None, "Bearer nope", "Basic abc", "Bearer"])
-async def test_it_answers_401_problem_without_a_valid_token(
-    amo: Amo, header: str | None
-) -> None:
+async def test_it_answers_401_problem_without_a_valid_token(amo: Amo, header: str | None) -> None:
     headers = {} if header is None else {"Authorization": header}
     async with httpx.AsyncClient(base_url=amo.base_url) as raw:
         answer = await raw.get("/api/v4/account", headers=headers)
@@ -73,8 +75,13 @@ async def test_it_exchanges_a_code_for_a_token_pair(amo: Amo, form: bool) -> Non
     answer = await _token(amo, _grant(amo, grant_type="authorization_code", code=code), form=form)
     assert answer.status_code == 200, answer.text
     body = answer.json()
-    assert set(body) == {"token_type", "expires_in", "server_time", "access_token",
-                         "refresh_token"}
+    assert set(body) == {
+        "token_type",
+        "expires_in",
+        "server_time",
+        "access_token",
+        "refresh_token",
+    }
     assert body["token_type"] == "Bearer"
     assert body["expires_in"] == 86400
     claims = _claims(body["access_token"])
@@ -151,8 +158,12 @@ async def test_it_expires_codes_and_access_tokens_by_the_clock() -> None:
     emu = AmoEmulator(clock=clock, rate_limit_per_s=None)
     seed_demo_account(emu)
     async with emu.serve() as base_url, httpx.AsyncClient(base_url=base_url) as raw:
-        grant = {"client_id": emu.oauth_client_id, "client_secret": emu.oauth_client_secret,
-                 "redirect_uri": emu.oauth_redirect_uri, "grant_type": "authorization_code"}
+        grant = {
+            "client_id": emu.oauth_client_id,
+            "client_secret": emu.oauth_client_secret,
+            "redirect_uri": emu.oauth_redirect_uri,
+            "grant_type": "authorization_code",
+        }
         stale = emu.issue_auth_code()
         fresh = emu.issue_auth_code()
         clock.now += 10 * 60
@@ -174,8 +185,9 @@ async def test_it_refuses_an_unsupported_grant(amo: Amo) -> None:
 
 async def test_it_redirects_the_install_popup_with_a_code(amo: Amo) -> None:
     async with httpx.AsyncClient(base_url=amo.base_url) as raw:
-        answer = await raw.get("/oauth", params={"client_id": amo.emu.oauth_client_id,
-                                                 "state": "xyz"})
+        answer = await raw.get(
+            "/oauth", params={"client_id": amo.emu.oauth_client_id, "state": "xyz"}
+        )
     assert answer.status_code == 302
     target = httpx.URL(answer.headers["location"])
     assert str(target).startswith(amo.emu.oauth_redirect_uri)

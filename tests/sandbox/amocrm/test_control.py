@@ -29,13 +29,20 @@ async def test_it_changes_the_account_like_the_ui(
 ) -> None:
     ids = amo.ids
     await register(api, receiver.url, ["status_lead", "add_task", "update_task"])
-    moved = await control.post(f"/leads/{ids.leads[0]}/move",
-                               json={"status_id": ids.negotiation, "by_user": ids.ivan})
+    moved = await control.post(
+        f"/leads/{ids.leads[0]}/move", json={"status_id": ids.negotiation, "by_user": ids.ivan}
+    )
     assert moved.status_code == 200
     assert moved.json()["status_id"] == ids.negotiation
-    created = await control.post("/tasks", json={
-        "text": "From control", "responsible_user_id": ids.maria, "complete_till": 1_800_000_000,
-        "entity_id": ids.leads[2]})
+    created = await control.post(
+        "/tasks",
+        json={
+            "text": "From control",
+            "responsible_user_id": ids.maria,
+            "complete_till": 1_800_000_000,
+            "entity_id": ids.leads[2],
+        },
+    )
     assert created.status_code == 201
     task_id = created.json()["id"]
     patched = await control.patch(f"/tasks/{task_id}", json={"complete_till": 1_800_000_600})
@@ -46,8 +53,13 @@ async def test_it_changes_the_account_like_the_ui(
     kinds = [list(r.form)[1] for r in receiver.received]
     assert kinds == ["leads", "task", "task", "task"]
     types = [e["type"] for e in amo.emu.events()[-5:]]
-    assert types == ["lead_status_changed", "task_added", "task_deadline_changed",
-                     "task_completed", "task_result_added"]
+    assert types == [
+        "lead_status_changed",
+        "task_added",
+        "task_deadline_changed",
+        "task_completed",
+        "task_result_added",
+    ]
     assert amo.emu.events()[-5]["created_by"] == ids.ivan
 
 
@@ -62,10 +74,16 @@ async def test_it_injects_faults_and_revokes_tokens(
     assert (await api.get("/api/v4/account")).status_code == 401
     code = (await control.post("/oauth/code", json={"user_id": amo.ids.oleg})).json()["code"]
     async with httpx.AsyncClient(base_url=amo.base_url) as raw:
-        pair = await raw.post("/oauth2/access_token", json={
-            "client_id": amo.emu.oauth_client_id, "client_secret": amo.emu.oauth_client_secret,
-            "grant_type": "authorization_code", "code": code,
-            "redirect_uri": amo.emu.oauth_redirect_uri})
+        pair = await raw.post(
+            "/oauth2/access_token",
+            json={
+                "client_id": amo.emu.oauth_client_id,
+                "client_secret": amo.emu.oauth_client_secret,
+                "grant_type": "authorization_code",
+                "code": code,
+                "redirect_uri": amo.emu.oauth_redirect_uri,
+            },
+        )
     async with amo.client(pair.json()["access_token"]) as oleg:
         me = (await oleg.get("/api/v4/account")).json()
     assert me["current_user_id"] == amo.ids.oleg
@@ -80,7 +98,8 @@ async def test_it_switches_webhooks_and_lists_requests(
     await api.get("/api/v4/leads")
     requests = (await control.get("/requests")).json()
     assert [(r["method"], r["path"], r["status"]) for r in requests] == [
-        ("GET", "/api/v4/leads", 200)]
+        ("GET", "/api/v4/leads", 200)
+    ]
     assert set(requests[0]) == {"method", "path", "query", "status", "at", "body"}
 
 

@@ -11,8 +11,17 @@ from sandbox.amocrm import AmoEmulator, seed_demo_account
 from tests.sandbox.amocrm.helpers import Amo, FakeClock
 
 EVENT_FIELDS = {
-    "id", "type", "entity_id", "entity_type", "created_by", "created_at", "value_after",
-    "value_before", "account_id", "_links", "_embedded",
+    "id",
+    "type",
+    "entity_id",
+    "entity_type",
+    "created_by",
+    "created_at",
+    "value_after",
+    "value_before",
+    "account_id",
+    "_links",
+    "_embedded",
 }
 
 
@@ -35,8 +44,9 @@ def test_it_logs_each_ui_change_with_its_value_shapes() -> None:
     task = ids.task_due_15m
     emu.move_lead(lead, ids.qualified, by_user=ids.ivan)
     emu.set_lead_responsible(lead, ids.maria)
-    emu.update_task(task, complete_till=1_800_000_000, text="Call Acme today",
-                    responsible_user_id=ids.maria)
+    emu.update_task(
+        task, complete_till=1_800_000_000, text="Call Acme today", responsible_user_id=ids.maria
+    )
     emu.complete_task(task, "Reached them")
     emu.delete_task(ids.task_due_3h)
     emu.delete_lead(ids.leads[5])
@@ -53,10 +63,12 @@ def test_it_logs_each_ui_change_with_its_value_shapes() -> None:
         ("lead_deleted", "lead"),
     ]
     status, responsible, task_resp, deadline, text, completed, result, deleted, _ = new
-    assert status["value_after"] == [{"lead_status": {"id": ids.qualified,
-                                                      "pipeline_id": ids.pipeline}}]
-    assert status["value_before"] == [{"lead_status": {"id": ids.incoming,
-                                                       "pipeline_id": ids.pipeline}}]
+    assert status["value_after"] == [
+        {"lead_status": {"id": ids.qualified, "pipeline_id": ids.pipeline}}
+    ]
+    assert status["value_before"] == [
+        {"lead_status": {"id": ids.incoming, "pipeline_id": ids.pipeline}}
+    ]
     assert status["created_by"] == ids.ivan
     assert status["created_at"] == int(clock.now)
     assert responsible["value_after"] == [{"responsible_user": {"id": ids.maria}}]
@@ -136,8 +148,9 @@ async def test_it_filters_events_by_entity_and_entity_id(amo: Amo, api: httpx.As
     lead = amo.ids.leads[2]
     one = await _events(api, f"filter[entity]=lead&filter[entity_id][]={lead}")
     assert [(e["type"], e["entity_id"]) for e in one] == [("lead_added", lead)]
-    bad = await api.get(f"/api/v4/events?filter[entity][]=lead&filter[entity][]=task"
-                        f"&filter[entity_id][]={lead}")
+    bad = await api.get(
+        f"/api/v4/events?filter[entity][]=lead&filter[entity][]=task&filter[entity_id][]={lead}"
+    )
     assert bad.status_code == 400
 
 
@@ -158,8 +171,10 @@ async def test_it_filters_events_by_id_and_value(amo: Amo, api: httpx.AsyncClien
     wanted = amo.emu.events()[-1]
     by_id = await _events(api, f"filter[id][]={wanted['id']}")
     assert [e["id"] for e in by_id] == [wanted["id"]]
-    query = (f"filter[value_after][leads_statuses][0][pipeline_id]={amo.ids.pipeline}"
-             f"&filter[value_after][leads_statuses][0][status_id]={amo.ids.contract}")
+    query = (
+        f"filter[value_after][leads_statuses][0][pipeline_id]={amo.ids.pipeline}"
+        f"&filter[value_after][leads_statuses][0][status_id]={amo.ids.contract}"
+    )
     assert [e["id"] for e in await _events(api, query)] == [wanted["id"]]
 
 

@@ -60,7 +60,8 @@ async def test_it_times_out_with_a_504(amo: Amo, api: httpx.AsyncClient) -> None
 async def test_it_lets_a_client_time_out(amo: Amo) -> None:
     amo.emu.faults.add("timeout", delay_s=2.0)
     async with httpx.AsyncClient(
-        base_url=amo.base_url, timeout=0.2,
+        base_url=amo.base_url,
+        timeout=0.2,
         headers={"Authorization": f"Bearer {amo.emu.long_lived_token}"},
     ) as impatient:
         with pytest.raises(httpx.ReadTimeout):

@@ -84,8 +84,9 @@ def test_it_adds_pipelines_with_system_statuses() -> None:
     seed_demo_account(emu)
     pipeline, statuses = emu.add_pipeline("Partners", ["New", "Signed"])
     assert len(statuses) == 2
-    lead = emu.add_lead("Partner deal", status_id=142, pipeline_id=pipeline,
-                        responsible_user_id=emu.api_user_id)
+    lead = emu.add_lead(
+        "Partner deal", status_id=142, pipeline_id=pipeline, responsible_user_id=emu.api_user_id
+    )
     assert emu.lead(lead)["pipeline_id"] == pipeline
 
 

@@ -8,10 +8,27 @@ import pytest
 from tests.sandbox.amocrm.helpers import Amo
 
 LEAD_FIELDS = {
-    "id", "name", "price", "responsible_user_id", "group_id", "status_id", "pipeline_id",
-    "loss_reason_id", "created_by", "updated_by", "created_at", "updated_at", "closed_at",
-    "closest_task_at", "is_deleted", "custom_fields_values", "score", "account_id", "labor_cost",
-    "_links", "_embedded",
+    "id",
+    "name",
+    "price",
+    "responsible_user_id",
+    "group_id",
+    "status_id",
+    "pipeline_id",
+    "loss_reason_id",
+    "created_by",
+    "updated_by",
+    "created_at",
+    "updated_at",
+    "closed_at",
+    "closest_task_at",
+    "is_deleted",
+    "custom_fields_values",
+    "score",
+    "account_id",
+    "labor_cost",
+    "_links",
+    "_embedded",
 }
 
 
@@ -25,8 +42,11 @@ async def test_it_answers_hal_json_with_a_request_id(api: httpx.AsyncClient) -> 
 async def test_it_serves_the_account_with_embedded_extras(
     amo: Amo, api: httpx.AsyncClient
 ) -> None:
-    body = (await api.get("/api/v4/account", params={
-        "with": "users_groups,task_types,datetime_settings"})).json()
+    body = (
+        await api.get(
+            "/api/v4/account", params={"with": "users_groups,task_types,datetime_settings"}
+        )
+    ).json()
     assert body["name"] == "Demo Sales"
     assert body["subdomain"] == "demo"
     assert body["current_user_id"] == amo.ids.admin
@@ -35,7 +55,9 @@ async def test_it_serves_the_account_with_embedded_extras(
     assert embedded["datetime_settings"]["timezone"] == "Europe/Moscow"
     assert embedded["datetime_settings"]["timezone_offset"] == "+03:00"
     assert [(t["id"], t["code"]) for t in embedded["task_types"]] == [
-        (1, "FOLLOW_UP"), (2, "MEETING")]
+        (1, "FOLLOW_UP"),
+        (2, "MEETING"),
+    ]
     groups = {g["name"]: g["id"] for g in embedded["users_groups"]}
     assert groups["Sales A"] == amo.ids.group_a
     assert groups["Sales B"] == amo.ids.group_b
@@ -72,9 +94,20 @@ async def test_it_shows_user_rights_as_letters(amo: Amo, api: httpx.AsyncClient)
     assert rights["tasks"] == {"edit": "G", "delete": "G"}
     assert rights["is_admin"] is False
     assert rights["group_id"] == amo.ids.group_a
-    assert set(rights) >= {"leads", "contacts", "companies", "tasks", "mail_access",
-                           "catalog_access", "status_rights", "is_admin", "is_free",
-                           "is_active", "group_id", "role_id"}
+    assert set(rights) >= {
+        "leads",
+        "contacts",
+        "companies",
+        "tasks",
+        "mail_access",
+        "catalog_access",
+        "status_rights",
+        "is_admin",
+        "is_free",
+        "is_active",
+        "group_id",
+        "role_id",
+    }
     assert set(rights["leads"]) == {"view", "edit", "add", "delete", "export"}
     assert sergey["_embedded"]["groups"] == [{"id": amo.ids.group_a, "name": "Sales A"}]
     assert sergey["email"] == "sergey@demo.example"
@@ -107,14 +140,27 @@ async def test_it_lists_pipelines_without_paging(amo: Amo, api: httpx.AsyncClien
     pipeline = body["_embedded"]["pipelines"][0]
     assert pipeline["id"] == amo.ids.pipeline
     assert pipeline["is_main"] is True
-    assert {"id", "name", "sort", "is_main", "is_unsorted_on", "is_archive",
-            "account_id"} <= set(pipeline)
+    assert {"id", "name", "sort", "is_main", "is_unsorted_on", "is_archive", "account_id"} <= set(
+        pipeline
+    )
     statuses = pipeline["_embedded"]["statuses"]
-    assert [s["name"] for s in statuses[:4]] == ["Incoming", "Qualified", "Negotiation",
-                                                 "Contract"]
+    assert [s["name"] for s in statuses[:4]] == [
+        "Incoming",
+        "Qualified",
+        "Negotiation",
+        "Contract",
+    ]
     assert [s["id"] for s in statuses[4:]] == [142, 143]
-    assert set(statuses[0]) >= {"id", "name", "sort", "is_editable", "pipeline_id", "color",
-                                "type", "account_id"}
+    assert set(statuses[0]) >= {
+        "id",
+        "name",
+        "sort",
+        "is_editable",
+        "pipeline_id",
+        "color",
+        "type",
+        "account_id",
+    }
 
 
 async def test_it_lists_statuses_and_404s_a_bad_pipeline(amo: Amo, api: httpx.AsyncClient) -> None:
@@ -123,8 +169,12 @@ async def test_it_lists_statuses_and_404s_a_bad_pipeline(amo: Amo, api: httpx.As
     bad = await api.get("/api/v4/leads/pipelines/999/statuses")
     assert bad.status_code == 404
     assert bad.headers["content-type"] == "application/problem+json"
-    assert bad.json() == {"title": "Not Found", "type": "https://httpstatus.es/404",
-                          "status": 404, "detail": "Pipeline not found"}
+    assert bad.json() == {
+        "title": "Not Found",
+        "type": "https://httpstatus.es/404",
+        "status": 404,
+        "detail": "Pipeline not found",
+    }
 
 
 async def test_it_serves_leads_with_every_field(amo: Amo, api: httpx.AsyncClient) -> None:
@@ -182,7 +232,9 @@ async def test_it_filters_leads_by_statuses_and_pipeline(amo: Amo, api: httpx.As
     assert len(by_pipeline.json()["_embedded"]["leads"]) == 6
     by_ids = await api.get(f"/api/v4/leads?filter[id]={ids.leads[0]},{ids.leads[2]}")
     assert [lead["id"] for lead in by_ids.json()["_embedded"]["leads"]] == [
-        ids.leads[0], ids.leads[2]]
+        ids.leads[0],
+        ids.leads[2],
+    ]
 
 
 async def test_it_filters_leads_by_time_in_every_range_form(

@@ -10,9 +10,23 @@ import pytest
 from tests.sandbox.amocrm.helpers import Amo
 
 TASK_FIELDS = {
-    "id", "created_by", "updated_by", "created_at", "updated_at", "responsible_user_id",
-    "group_id", "entity_id", "entity_type", "duration", "is_completed", "task_type_id", "text",
-    "result", "complete_till", "account_id", "_links",
+    "id",
+    "created_by",
+    "updated_by",
+    "created_at",
+    "updated_at",
+    "responsible_user_id",
+    "group_id",
+    "entity_id",
+    "entity_type",
+    "duration",
+    "is_completed",
+    "task_type_id",
+    "text",
+    "result",
+    "complete_till",
+    "account_id",
+    "_links",
 }
 
 
@@ -136,11 +150,20 @@ async def test_it_answers_204_for_an_unknown_task(api: httpx.AsyncClient) -> Non
 
 async def test_it_creates_tasks_and_echoes_request_ids(amo: Amo, api: httpx.AsyncClient) -> None:
     due = int(time.time()) + 7200
-    answer = await api.post("/api/v4/tasks", json=[
-        {"text": "Call back", "complete_till": due, "entity_id": amo.ids.leads[1],
-         "entity_type": "leads", "responsible_user_id": amo.ids.maria, "request_id": "mine"},
-        {"text": "Unlinked", "complete_till": due, "task_type_id": 2},
-    ])
+    answer = await api.post(
+        "/api/v4/tasks",
+        json=[
+            {
+                "text": "Call back",
+                "complete_till": due,
+                "entity_id": amo.ids.leads[1],
+                "entity_type": "leads",
+                "responsible_user_id": amo.ids.maria,
+                "request_id": "mine",
+            },
+            {"text": "Unlinked", "complete_till": due, "task_type_id": 2},
+        ],
+    )
     assert answer.status_code == 200, answer.text
     created = answer.json()["_embedded"]["tasks"]
     assert [c["request_id"] for c in created] == ["mine", "1"]
@@ -155,10 +178,13 @@ async def test_it_creates_tasks_and_echoes_request_ids(amo: Amo, api: httpx.Asyn
 
 async def test_it_rejects_a_task_without_required_fields(amo: Amo, api: httpx.AsyncClient) -> None:
     before = len(amo.emu.events())
-    answer = await api.post("/api/v4/tasks", json=[
-        {"text": "fine", "complete_till": 1},
-        {"complete_till": "soon", "request_id": "r2"},
-    ])
+    answer = await api.post(
+        "/api/v4/tasks",
+        json=[
+            {"text": "fine", "complete_till": 1},
+            {"complete_till": "soon", "request_id": "r2"},
+        ],
+    )
     assert answer.status_code == 400
     assert answer.headers["content-type"] == "application/problem+json"
     body = answer.json()
@@ -176,14 +202,19 @@ async def test_it_rejects_a_task_without_required_fields(amo: Amo, api: httpx.As
 
 async def test_it_updates_tasks_in_a_batch(amo: Amo, api: httpx.AsyncClient) -> None:
     ids = amo.ids
-    answer = await api.patch("/api/v4/tasks", json=[
-        {"id": ids.task_due_15m, "complete_till": 1_900_000_000},
-        {"id": ids.task_due_60m, "responsible_user_id": ids.ivan, "request_id": "x"},
-    ])
+    answer = await api.patch(
+        "/api/v4/tasks",
+        json=[
+            {"id": ids.task_due_15m, "complete_till": 1_900_000_000},
+            {"id": ids.task_due_60m, "responsible_user_id": ids.ivan, "request_id": "x"},
+        ],
+    )
     assert answer.status_code == 200, answer.text
     updated = answer.json()["_embedded"]["tasks"]
     assert [(u["id"], u["request_id"]) for u in updated] == [
-        (ids.task_due_15m, "0"), (ids.task_due_60m, "x")]
+        (ids.task_due_15m, "0"),
+        (ids.task_due_60m, "x"),
+    ]
     assert all(isinstance(u["updated_at"], int) for u in updated)
     assert amo.emu.task(ids.task_due_15m)["complete_till"] == 1_900_000_000
     assert amo.emu.task(ids.task_due_60m)["responsible_user_id"] == ids.ivan
@@ -191,8 +222,9 @@ async def test_it_updates_tasks_in_a_batch(amo: Amo, api: httpx.AsyncClient) -> 
 
 async def test_it_updates_one_task_by_path(amo: Amo, api: httpx.AsyncClient) -> None:
     task_id = amo.ids.task_overdue
-    answer = await api.patch(f"/api/v4/tasks/{task_id}",
-                             json={"is_completed": True, "result": {"text": "Reached"}})
+    answer = await api.patch(
+        f"/api/v4/tasks/{task_id}", json={"is_completed": True, "result": {"text": "Reached"}}
+    )
     assert answer.status_code == 200
     body = answer.json()
     assert set(body) == {"id", "updated_at", "request_id", "_links"}
@@ -249,7 +281,8 @@ async def test_it_enforces_task_edit_rights(amo: Amo) -> None:
 
 
 async def test_it_rejects_a_body_that_is_not_json(api: httpx.AsyncClient) -> None:
-    answer = await api.post("/api/v4/tasks", content=b"{nope",
-                            headers={"Content-Type": "application/json"})
+    answer = await api.post(
+        "/api/v4/tasks", content=b"{nope", headers={"Content-Type": "application/json"}
+    )
     assert answer.status_code == 400
     assert answer.headers["content-type"] == "application/problem+json"

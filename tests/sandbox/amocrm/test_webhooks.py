@@ -17,45 +17,66 @@ UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}
 async def test_it_registers_updates_lists_and_deletes_hooks(
     amo: Amo, api: httpx.AsyncClient
 ) -> None:
-    created = await api.post("/api/v4/webhooks", json={
-        "destination": "https://example.test/a", "settings": ["add_task"], "sort": 5})
+    created = await api.post(
+        "/api/v4/webhooks",
+        json={"destination": "https://example.test/a", "settings": ["add_task"], "sort": 5},
+    )
     assert created.status_code == 200
     hook = created.json()
-    assert set(hook) == {"id", "destination", "created_at", "updated_at", "account_id",
-                         "created_by", "sort", "disabled", "settings"}
+    assert set(hook) == {
+        "id",
+        "destination",
+        "created_at",
+        "updated_at",
+        "account_id",
+        "created_by",
+        "sort",
+        "disabled",
+        "settings",
+    }
     assert hook["settings"] == ["add_task"]
     assert hook["created_by"] == amo.ids.admin
-    updated = (await api.post("/api/v4/webhooks", json={
-        "destination": "https://example.test/a", "settings": ["update_task"]})).json()
+    updated = (
+        await api.post(
+            "/api/v4/webhooks",
+            json={"destination": "https://example.test/a", "settings": ["update_task"]},
+        )
+    ).json()
     assert updated["id"] == hook["id"]
     assert updated["settings"] == ["update_task"]
     await register(api, "https://example.test/b", ["add_lead"])
     listed = (await api.get("/api/v4/webhooks")).json()
     assert listed["_total_items"] == 2
-    only = await api.get("/api/v4/webhooks", params={"filter[destination]":
-                                                     "https://example.test/b"})
+    only = await api.get(
+        "/api/v4/webhooks", params={"filter[destination]": "https://example.test/b"}
+    )
     assert [h["destination"] for h in only.json()["_embedded"]["webhooks"]] == [
-        "https://example.test/b"]
-    gone = await api.request("DELETE", "/api/v4/webhooks",
-                             json={"destination": "https://example.test/a"})
+        "https://example.test/b"
+    ]
+    gone = await api.request(
+        "DELETE", "/api/v4/webhooks", json={"destination": "https://example.test/a"}
+    )
     assert gone.status_code == 204
-    again = await api.request("DELETE", "/api/v4/webhooks",
-                              json={"destination": "https://example.test/a"})
+    again = await api.request(
+        "DELETE", "/api/v4/webhooks", json={"destination": "https://example.test/a"}
+    )
     assert again.status_code == 404
     await api.request("DELETE", "/api/v4/webhooks", json={"destination": "https://example.test/b"})
     assert (await api.get("/api/v4/webhooks")).status_code == 204
 
 
 async def test_it_validates_hook_registration(amo: Amo, api: httpx.AsyncClient) -> None:
-    answer = await api.post("/api/v4/webhooks", json={"destination": "ftp://x",
-                                                      "settings": ["complete_task"]})
+    answer = await api.post(
+        "/api/v4/webhooks", json={"destination": "ftp://x", "settings": ["complete_task"]}
+    )
     assert answer.status_code == 400
     paths = {e["path"] for e in answer.json()["validation-errors"][0]["errors"]}
     assert paths == {"destination", "settings"}
     token = await amo.token_for(amo.ids.ivan)
     async with amo.client(token) as ivan:
-        denied = await ivan.post("/api/v4/webhooks", json={"destination": "https://x.test",
-                                                           "settings": ["add_lead"]})
+        denied = await ivan.post(
+            "/api/v4/webhooks", json={"destination": "https://x.test", "settings": ["add_lead"]}
+        )
     assert denied.status_code == 403
 
 
@@ -64,8 +85,9 @@ async def test_it_delivers_a_patch_completion_as_task_update(
 ) -> None:
     await register(api, receiver.url, ALL_HOOKS)
     task_id = amo.ids.task_due_15m
-    answer = await api.patch(f"/api/v4/tasks/{task_id}",
-                             json={"is_completed": True, "result": {"text": "Called"}})
+    answer = await api.patch(
+        f"/api/v4/tasks/{task_id}", json={"is_completed": True, "result": {"text": "Called"}}
+    )
     assert answer.status_code == 200
     await amo.emu.drain_webhooks()
     types = [e["type"] for e in amo.emu.events()[-2:]]
@@ -75,8 +97,11 @@ async def test_it_delivers_a_patch_completion_as_task_update(
     assert hit.headers["User-Agent"] == "amoCRM-Webhooks/3.0"
     assert UUID.fullmatch(hit.headers["X-Amocrm-Requestid"])
     form = hit.form
-    assert form["account"] == {"subdomain": "demo", "id": str(amo.emu.account_id),
-                               "_links": {"self": amo.base_url}}
+    assert form["account"] == {
+        "subdomain": "demo",
+        "id": str(amo.emu.account_id),
+        "_links": {"self": amo.base_url},
+    }
     [item] = form["task"]["update"]
     task = amo.emu.task(task_id)
     assert item["id"] == str(task_id)
@@ -104,14 +129,20 @@ async def test_it_delivers_a_patch_completion_as_task_update(
 async def test_it_delivers_lead_changes_with_old_values(
     amo: Amo, api: httpx.AsyncClient, receiver: Receiver
 ) -> None:
-    await register(api, receiver.url, ["status_lead", "responsible_lead", "add_lead",
-                                       "delete_lead"])
+    await register(
+        api, receiver.url, ["status_lead", "responsible_lead", "add_lead", "delete_lead"]
+    )
     ids = amo.ids
     lead = ids.leads[0]
     amo.emu.move_lead(lead, ids.contract)
     amo.emu.set_lead_responsible(lead, ids.maria)
-    new_lead = amo.emu.add_lead("Fresh", status_id=ids.incoming, pipeline_id=ids.pipeline,
-                                responsible_user_id=ids.oleg, price=10)
+    new_lead = amo.emu.add_lead(
+        "Fresh",
+        status_id=ids.incoming,
+        pipeline_id=ids.pipeline,
+        responsible_user_id=ids.oleg,
+        price=10,
+    )
     amo.emu.delete_lead(new_lead)
     await amo.emu.drain_webhooks()
     status, responsible, added, deleted = (r.form for r in receiver.received)
@@ -223,8 +254,12 @@ async def test_it_times_out_a_slow_receiver_and_retries(
 async def test_it_delivers_changes_made_while_not_serving(receiver: Receiver) -> None:
     emu = AmoEmulator(rate_limit_per_s=None)
     ids = seed_demo_account(emu)
-    async with emu.serve() as base_url, httpx.AsyncClient(base_url=base_url, headers={
-            "Authorization": f"Bearer {emu.long_lived_token}"}) as api:
+    async with (
+        emu.serve() as base_url,
+        httpx.AsyncClient(
+            base_url=base_url, headers={"Authorization": f"Bearer {emu.long_lived_token}"}
+        ) as api,
+    ):
         await register(api, receiver.url, ["update_task"])
     emu.update_task(ids.task_due_15m, text="made while stopped")
     assert emu.webhook_deliveries == []
