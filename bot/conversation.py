@@ -23,7 +23,7 @@ from bot.domain import Task, User, Value
 from bot.durations import ParseError, parse_moment
 from bot.i18n import Catalogue, Lang, as_lang
 from bot.links import Channel, ChannelLink, Links
-from bot.prefs import Prefs, language, timezone
+from bot.prefs import Prefs, language
 from bot.reminders import DEFAULT_LEAD_MINUTES, wall_clock
 from bot.reminding import ReminderService, subject
 from bot.rights import assignees
@@ -87,8 +87,7 @@ class Conversation:
                 channel=channel, account_id=str(account_id), lang=lang,
                 reader=Reader(lang=lang, timezone=account.timezone),
             )  # fmt: skip
-        prefs = await self._prefs.get(user.id)
-        reader = Reader(lang=language(prefs, user), timezone=timezone(prefs, account))
+        reader = await self._reminders.reader(user.id)
         return Speaker(
             channel=channel, account_id=str(account_id), lang=reader.lang, link=link, user=user,
             reader=reader,

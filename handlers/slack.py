@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -203,11 +204,7 @@ def register(app: AsyncApp, d: SlackDeps) -> None:
             await ack(response_action="errors", errors={INPUT_BLOCK: t(me.lang, "comment_empty")})
             return
         await ack()
-        task_id, channel = _metadata(view)
-        if task_id is None or not me.linked:
-            await tell(me, channel, t(me.lang, "not_linked_slack"))
-            return
-        await tell(me, channel, await talk.complete(me, task_id, comment=typed[:2000]))
+        await answered(me, view, lambda task_id: talk.complete(me, task_id, comment=typed[:2000]))
 
     @app.view(SNOOZE_VIEW)
     async def on_snooze(ack: AsyncAck, body: Body, view: Body) -> None:
@@ -218,11 +215,17 @@ def register(app: AsyncApp, d: SlackDeps) -> None:
             await ack(response_action="errors", errors={INPUT_BLOCK: talk.usage(me.lang, exc)})
             return
         await ack()
+        await answered(me, view, lambda task_id: talk.snooze(me, task_id, until))
+
+    async def answered(
+        me: Speaker, view: Body, write: Callable[[int], Awaitable[str | None]]
+    ) -> None:
+        """After an accepted modal: the write, and its refusal (if any) next to the card."""
         task_id, channel = _metadata(view)
         if task_id is None or not me.linked:
             await tell(me, channel, t(me.lang, "not_linked_slack"))
             return
-        await tell(me, channel, await talk.snooze(me, task_id, until))
+        await tell(me, channel, await write(task_id))
 
     # --- Home tab ---------------------------------------------------------------------------
 

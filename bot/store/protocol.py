@@ -147,9 +147,7 @@ class Store(Protocol):
         """``put_due`` for several items in one atomic write (one commit, one round trip)."""
         ...
 
-    async def claim_due(
-        self, queue: str, now: float, limit: int, lease_s: float
-    ) -> list[DueItem]:
+    async def claim_due(self, queue: str, now: float, limit: int, lease_s: float) -> list[DueItem]:
         """Atomically take up to ``limit`` items due at ``now``, earliest first.
 
         A claimed item is hidden for ``lease_s`` (in the index it becomes due at ``now +

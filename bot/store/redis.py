@@ -184,13 +184,18 @@ local function sweep(limit)
 end
 """
 
-_GET_DOC = _DOC_PRELUDE + """
+_GET_DOC = (
+    _DOC_PRELUDE
+    + """
 return live(ARGV[1])
 """
+)
 
 # ARGV: key, compare ('1': only if the live value is the expected one), expected present ('1'),
 # expected, value present ('1'; else delete), value, TTL in ms ('': never expires).
-_SET_DOC = _DOC_PRELUDE + """
+_SET_DOC = (
+    _DOC_PRELUDE
+    + """
 sweep(100)  -- a few at a time, so a sweep never stalls a write
 if ARGV[2] == '1' then
   local current = live(ARGV[1])
@@ -213,11 +218,15 @@ else
 end
 return 1
 """
+)
 
-_LIST_DOCS = _DOC_PRELUDE + """
+_LIST_DOCS = (
+    _DOC_PRELUDE
+    + """
 sweep(nil)
 return redis.call('HGETALL', KEYS[1])
 """
+)
 
 _MAX_CONNECTIONS = 50
 _POOL_WAIT_S = 20.0
@@ -393,9 +402,7 @@ class RedisStore:
                 )
             await tx.execute()
 
-    async def claim_due(
-        self, queue: str, now: float, limit: int, lease_s: float
-    ) -> list[DueItem]:
+    async def claim_due(self, queue: str, now: float, limit: int, lease_s: float) -> list[DueItem]:
         if limit <= 0:
             return []
         flat: list[str] = await self._claim_due(
@@ -408,7 +415,10 @@ class RedisStore:
             due_at, payload = rest.split("\n", 1)
             items.append(
                 DueItem(
-                    queue=queue, item_id=item_id, due_at=float(due_at), payload=payload,
+                    queue=queue,
+                    item_id=item_id,
+                    due_at=float(due_at),
+                    payload=payload,
                     token=token,
                 )
             )
@@ -510,4 +520,3 @@ def _check_change(change: EntityChange) -> None:
         raise ValueError(
             f"change for {change.kind} {change.id} carries {type(new).__name__} {new.id}"
         )
-

@@ -315,8 +315,14 @@ class SqliteStore:
                         "INSERT OR REPLACE INTO tasks"
                         " (id, rev, responsible_user_id, complete_till, is_open, body)"
                         " VALUES (?, ?, ?, ?, ?, ?)",
-                        (new.id, rev, new.responsible_user_id, new.complete_till,
-                         int(not new.is_completed), new.model_dump_json()),
+                        (
+                            new.id,
+                            rev,
+                            new.responsible_user_id,
+                            new.complete_till,
+                            int(not new.is_completed),
+                            new.model_dump_json(),
+                        ),
                     )
                 else:
                     await db.execute(
@@ -357,9 +363,7 @@ class SqliteStore:
                 [(queue, e.item_id, e.due_at, e.due_at, e.payload, _new_token()) for e in entries],
             )
 
-    async def claim_due(
-        self, queue: str, now: float, limit: int, lease_s: float
-    ) -> list[DueItem]:
+    async def claim_due(self, queue: str, now: float, limit: int, lease_s: float) -> list[DueItem]:
         if limit <= 0:
             return []
         claimed: list[DueItem] = []
@@ -372,7 +376,10 @@ class SqliteStore:
             )
             for item_id, due_at, payload in rows:
                 item = DueItem(
-                    queue=queue, item_id=item_id, due_at=due_at, payload=payload,
+                    queue=queue,
+                    item_id=item_id,
+                    due_at=due_at,
+                    payload=payload,
                     token=_new_token(),
                 )
                 claimed.append(item)
@@ -383,10 +390,13 @@ class SqliteStore:
         return claimed
 
     async def complete_due(self, item: DueItem) -> bool:
-        async with self._write() as db, db.execute(
-            "DELETE FROM due WHERE queue = ? AND item_id = ? AND token = ?",
-            (item.queue, item.item_id, item.token),
-        ) as cur:
+        async with (
+            self._write() as db,
+            db.execute(
+                "DELETE FROM due WHERE queue = ? AND item_id = ? AND token = ?",
+                (item.queue, item.item_id, item.token),
+            ) as cur,
+        ):
             return cur.rowcount == 1
 
     async def cancel_due(self, queue: str, item_id: str) -> None:

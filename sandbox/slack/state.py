@@ -19,7 +19,7 @@ from sandbox.slack.records import (
     SlackUser,
     ViewRecord,
 )
-from sandbox.slack.watch import Watch
+from sandbox.watch import Watch
 
 TRIGGER_TTL_S = 3.0
 RESPONSE_URL_TTL_S = 30 * 60
@@ -98,9 +98,9 @@ class Workspace:
         self.triggers: dict[str, Trigger] = {}
         self.responses: dict[str, ResponseTarget] = {}
         self.files: dict[str, UploadedFile] = {}
-        self.message_watch: Watch[SlackMessage] = Watch("bot message")
-        self.ephemeral_watch: Watch[Ephemeral] = Watch("ephemeral message")
-        self.view_watch: Watch[ViewRecord] = Watch("view")
+        self.message_watch: Watch[str, SlackMessage] = Watch("bot message")
+        self.ephemeral_watch: Watch[str, Ephemeral] = Watch("ephemeral message")
+        self.view_watch: Watch[str, ViewRecord] = Watch("view")
         self.trigger_ttl_s = TRIGGER_TTL_S
         self.posted = 0
         self.updated = 0

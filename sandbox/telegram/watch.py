@@ -7,52 +7,22 @@ began is still seen (no race between "act" and "wait").
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 
 from sandbox.telegram.records import ChatMessage
+from sandbox.watch import Watch
 
 MessagePredicate = Callable[[ChatMessage], bool]
 
 
 class MessageWatch:
     def __init__(self) -> None:
-        self._events: dict[int, list[ChatMessage]] = {}
-        self._cursor: dict[int, int] = {}
-        self._waiters: set[asyncio.Future[None]] = set()
+        self._watch: Watch[int, ChatMessage] = Watch("bot message")
 
     def record(self, message: ChatMessage) -> None:
-        self._events.setdefault(message.chat_id, []).append(message)
-        for waiter in list(self._waiters):
-            if not waiter.done():
-                waiter.set_result(None)
-
-    def _match(self, chat_id: int, predicate: MessagePredicate | None) -> ChatMessage | None:
-        events = self._events.get(chat_id, [])
-        for index in range(self._cursor.get(chat_id, 0), len(events)):
-            if predicate is None or predicate(events[index]):
-                self._cursor[chat_id] = index + 1
-                return events[index]
-        return None
+        self._watch.record(message.chat_id, message)
 
     async def next(
         self, chat_id: int, predicate: MessagePredicate | None, timeout_s: float
     ) -> ChatMessage:
-        try:
-            async with asyncio.timeout(timeout_s):
-                while True:
-                    found = self._match(chat_id, predicate)
-                    if found is not None:
-                        return found
-                    waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-                    self._waiters.add(waiter)
-                    try:
-                        await waiter
-                    finally:
-                        self._waiters.discard(waiter)
-        except TimeoutError:
-            seen = len(self._events.get(chat_id, []))
-            raise TimeoutError(
-                f"no matching bot message in chat {chat_id} within {timeout_s} s "
-                f"({seen} bot message events in all)"
-            ) from None
+        return await self._watch.next(chat_id, predicate, timeout_s)

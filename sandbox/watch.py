@@ -1,4 +1,5 @@
-"""Events per key (a channel's bot messages, a user's ephemerals), read like a queue.
+"""Events per key (a chat's bot messages, a user's ephemerals), read like a queue; shared by
+every emulator.
 
 A wait returns the first event after the last one it returned that matches, so an answer that
 arrived before the wait began is still seen (no race between "act" and "wait").
@@ -7,26 +8,29 @@ arrived before the wait began is still seen (no race between "act" and "wait").
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from typing import Generic, TypeVar
 
+K = TypeVar("K", bound=Hashable)
 T = TypeVar("T")
 
 
-class Watch(Generic[T]):
+class Watch(Generic[K, T]):
+    """``what`` names the events in a timeout's message ("bot message")."""
+
     def __init__(self, what: str) -> None:
         self._what = what
-        self._events: dict[str, list[T]] = {}
-        self._cursor: dict[str, int] = {}
+        self._events: dict[K, list[T]] = {}
+        self._cursor: dict[K, int] = {}
         self._waiters: set[asyncio.Future[None]] = set()
 
-    def record(self, key: str, event: T) -> None:
+    def record(self, key: K, event: T) -> None:
         self._events.setdefault(key, []).append(event)
         for waiter in list(self._waiters):
             if not waiter.done():
                 waiter.set_result(None)
 
-    def _match(self, key: str, predicate: Callable[[T], bool] | None) -> T | None:
+    def _match(self, key: K, predicate: Callable[[T], bool] | None) -> T | None:
         events = self._events.get(key, [])
         for index in range(self._cursor.get(key, 0), len(events)):
             if predicate is None or predicate(events[index]):
@@ -34,7 +38,7 @@ class Watch(Generic[T]):
                 return events[index]
         return None
 
-    async def next(self, key: str, predicate: Callable[[T], bool] | None, timeout_s: float) -> T:
+    async def next(self, key: K, predicate: Callable[[T], bool] | None, timeout_s: float) -> T:
         try:
             async with asyncio.timeout(timeout_s):
                 while True:
