@@ -15,16 +15,19 @@ from enum import StrEnum
 
 from bot.clock import Clock
 from bot.directory import Directory
-from bot.domain import EntityHint, HintSource, Task, TaskPatch, User, Value
+from bot.domain import EntityHint, HintSource, NewTask, Task, TaskPatch, User, Value
 from bot.i18n import Catalogue, Lang
 from bot.ingest import EventProcessor
 from bot.ports import Crm, CrmError
 from bot.rights import can_edit_task, may_assign_to
+from bot.routing import can_view_deal
 from bot.store import Store
 
 log = logging.getLogger(__name__)
 
 LEASE_S = 30.0
+FOLLOW_UP_NS = "follow_up"
+FOLLOW_UP_TTL_S = 3 * 24 * 3600
 
 
 class Outcome(StrEnum):
@@ -113,6 +116,43 @@ class TaskActions:
         note = self._t(lang, "note_reassigned", actor=actor.name, assignee=assignee.name,
                        via=self._t(lang, f"via_{via}"))  # fmt: skip
         return await self._write(actor, task_id, patch, note, via=via)
+
+    async def follow_up(self, actor: User, deal_id: int, at: int, *, lang: Lang) -> ActionResult:
+        """A task on the deal for ``actor``, due ``at``: once per deal, person and moment, however
+        often the button is pressed, and only on a deal their amoCRM rights let them see."""
+        done_key = f"{deal_id}:{actor.id}:{at}"
+        owner = uuid.uuid4().hex
+        lease = f"follow-up:{done_key}"
+        if not await self._store.acquire_lease(lease, owner, LEASE_S):
+            return ActionResult(outcome=Outcome.BUSY)
+        try:
+            if await self._store.get_doc(FOLLOW_UP_NS, done_key) is not None:
+                return ActionResult(outcome=Outcome.ALREADY_DONE)
+            try:
+                deal = await self._crm.lead(deal_id)
+            except CrmError:
+                return ActionResult(outcome=Outcome.CRM_ERROR)
+            if deal is None or deal.is_deleted:
+                return ActionResult(outcome=Outcome.GONE)
+            responsible = await self._directory.user(deal.responsible_user_id)
+            if not can_view_deal(actor, deal, responsible):
+                return ActionResult(outcome=Outcome.DENIED)
+            task = NewTask(
+                text=self._t(lang, "follow_up_text", deal=deal.name), complete_till=at,
+                responsible_user_id=actor.id, entity_type="leads", entity_id=deal_id,
+                task_type_id=1,
+            )  # fmt: skip
+            try:
+                await self._crm.create_task(task)
+            except CrmError:
+                # A lost answer may hide a created task; the marker below is not written, so a
+                # second press can make a second task: better than none (reference: no
+                # idempotency keys on amoCRM writes).
+                return ActionResult(outcome=Outcome.CRM_ERROR)
+            await self._store.put_doc(FOLLOW_UP_NS, done_key, "1", ttl_s=FOLLOW_UP_TTL_S)
+            return ActionResult(outcome=Outcome.DONE)
+        finally:
+            await self._store.release_lease(lease, owner)
 
     async def _verdict(self, actor: User, task: Task | None) -> ActionResult | None:
         """Why ``actor`` may not act on ``task``, or None if they may."""

@@ -34,8 +34,30 @@ class Payload(Value):
         return packed
 
 
+class DealAction(StrEnum):
+    FOLLOW_UP = "f"  # a follow-up task on the deal, tomorrow 10:00, for the presser
+
+
+class DealPayload(Value):
+    action: DealAction
+    deal_id: int
+
+    def pack(self) -> str:
+        return f"d:{self.action.value}:{self.deal_id}"
+
+
 class BadPayload(ValueError):
     """Not one of our payloads (an old format, or forged)."""
+
+
+def unpack_deal(data: str) -> DealPayload:
+    parts = data.split(":")
+    if len(parts) != 3 or parts[0] != "d" or not parts[2].isdigit():
+        raise BadPayload(data[:64])
+    try:
+        return DealPayload(action=DealAction(parts[1]), deal_id=int(parts[2]))
+    except ValueError:
+        raise BadPayload(data[:64]) from None
 
 
 def unpack(data: str) -> Payload:

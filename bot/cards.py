@@ -70,12 +70,15 @@ class CardFactory:
         reminder: Reminder | None = None,
         outcome: Outcome | None = None,
         actor: User | None = None,
+        heading: str | None = None,
     ) -> TaskCard:
         """``actor``: the reader as an amoCRM user, when the card goes to one person; their
         rights decide whom the Reassign menu offers."""
         t, lang = self._t, reader.lang
         overdue = not task.is_completed and task.complete_till <= now
-        if outcome is not None:
+        if heading is not None:
+            pass  # an alert names what happened itself
+        elif outcome is not None:
             heading = t(lang, f"heading_{outcome.kind}")
         elif reminder is not None and reminder.kind is ReminderKind.BEFORE:
             heading = t(

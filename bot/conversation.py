@@ -31,6 +31,7 @@ from bot.store import Store
 from bot.views import TaskCard
 
 TOMORROW_AT = 9  # "tomorrow": 09:00 in the speaker's timezone
+FOLLOW_UP_AT = 10  # a follow-up task: tomorrow 10:00
 
 
 class Speaker(Value):
@@ -254,6 +255,24 @@ class Conversation:
         if p.action is Action.REASSIGN and p.arg.isdigit():
             return await self.reassign(me, p.task_id, int(p.arg))
         return self.t(me.lang, "action_stale")
+
+    async def follow_up(self, me: Speaker, deal_id: int) -> str:
+        """A follow-up task on the deal, tomorrow 10:00 in the speaker's time; the answer."""
+        assert me.user is not None
+        zone = ZoneInfo(me.reader.timezone)
+        now = int(self._clock.now())
+        day = datetime.fromtimestamp(now, zone).date() + timedelta(days=1)
+        at = wall_clock(day, datetime.min.time().replace(hour=FOLLOW_UP_AT), zone)
+        result = await self._actions.follow_up(me.user, deal_id, at, lang=me.lang)
+        if result.outcome is Outcome.DONE:
+            return self.t(
+                me.lang, "follow_up_created", when=human_moment(self.t, me.reader, at, now)
+            )
+        if result.outcome is Outcome.ALREADY_DONE:
+            return self.t(me.lang, "follow_up_exists")
+        if result.outcome is Outcome.DENIED:
+            return self.t(me.lang, "deal_not_visible")
+        return self.t(me.lang, f"action_{result.outcome.value}")
 
     async def check_cached(self, me: Speaker, task_id: int) -> tuple[Task | None, str | None]:
         """``check`` on the cached task, without asking amoCRM: for a question that must be

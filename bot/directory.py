@@ -65,6 +65,15 @@ class Directory:
         await self._ensure()
         return sorted((u for u in self._users.values() if u.is_active), key=lambda u: u.name)
 
+    async def status_name(self, pipeline_id: int, status_id: int) -> tuple[str, str]:
+        """(pipeline name, status name); ids as text where the directory does not know them."""
+        await self._ensure()
+        for pipeline in self._pipelines:
+            if pipeline.id == pipeline_id:
+                status = next((s.name for s in pipeline.statuses if s.id == status_id), None)
+                return pipeline.name, status or str(status_id)
+        return str(pipeline_id), str(status_id)
+
     async def task_type_name(self, type_id: int | None) -> str | None:
         account = await self.account()
         return next((t.name for t in account.task_types if t.id == type_id), None)

@@ -40,6 +40,18 @@ class TaskCard(Value):
     assignees: tuple[Button, ...] = ()  # whom the reader may hand the task to
 
 
+class DealCard(Value):
+    """An alert about a deal: what happened, the deal, and the lines its reader may see."""
+
+    deal_id: int
+    heading: str  # "🏆 Deal won"
+    title: str  # the deal's name
+    url: str | None = None
+    lines: tuple[str, ...] = ()  # "Negotiation → Won (Sales)", "Responsible: Ivan Petrov"
+    outcome: str | None = None
+    rows: tuple[tuple[Button, ...], ...] = ()
+
+
 class TextMessage(Value):
     """A plain message (answers to commands, prompts); ``rows`` as on a card."""
 
@@ -47,5 +59,5 @@ class TextMessage(Value):
     rows: tuple[tuple[Button, ...], ...] = ()
 
 
-Card = TaskCard | TextMessage
+Card = TaskCard | DealCard | TextMessage
 DeliveryOp = Literal["send", "edit"]

@@ -27,6 +27,7 @@ from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
 
 from bot.actions import TaskActions
+from bot.alerting import AlertService
 from bot.cards import CardFactory
 from bot.catchup import CacheSync, EventsPoller
 from bot.clock import Clock, SystemClock
@@ -47,6 +48,7 @@ from bot.prefs import Prefs
 from bot.reminding import ReminderService
 from bot.settings import AmoCrmSettings, Settings
 from bot.store import Store, open_store
+from bot.subscriptions import Subscriptions
 from handlers.amocrm_webhook import amocrm_webhook_routes
 from handlers.http import build_http_app
 from handlers.slack import SlackDeps, register, slack_routes
@@ -97,6 +99,8 @@ class Services:
     linking: LinkingService
     guard: LinkGuard
     conversation: Conversation
+    subscriptions: Subscriptions
+    alerts: AlertService
 
 
 @dataclass
@@ -253,6 +257,7 @@ async def _build(settings: Settings, clock: Clock, instance_id: str) -> Service:
             processor = EventProcessor(store, client, clock, listeners=[count])
             services = _services(settings, store, client, processor, clock)
             processor.add_listener(services.reminders.on_events)
+            processor.add_listener(services.alerts.on_events)
             crm = CrmPipeline(
                 client=client,
                 inbox=inbox,
@@ -308,6 +313,7 @@ def _services(
     directory = Directory(crm, clock, base_url=str(settings.amocrm.base_url))
     links, prefs, outbox = Links(store), Prefs(store), Outbox(store, clock)
     cards = CardFactory(t, directory)
+    subscriptions = Subscriptions(store)
     reminders = ReminderService(store, directory, links, prefs, cards, outbox, clock)
     actions = TaskActions(store, crm, directory, processor, clock, t)
     conversation = Conversation(
@@ -326,6 +332,10 @@ def _services(
         linking=LinkingService(store, crm, directory, links, clock, t),
         guard=LinkGuard(links, prefs, directory, outbox, t),
         conversation=conversation,
+        subscriptions=subscriptions,
+        alerts=AlertService(
+            store, directory, links, subscriptions, reminders, cards, outbox, clock, t
+        ),
     )
 
 

@@ -20,7 +20,7 @@ from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 
 from bot import commands as cmd
-from bot.buttons import Action, BadPayload, Payload, unpack
+from bot.buttons import Action, BadPayload, Payload, unpack, unpack_deal
 from bot.conversation import Conversation, Speaker
 from bot.durations import ParseError
 from bot.email_linking import EmailLinking, EmailLinkResult, EmailLinkStep
@@ -167,6 +167,22 @@ def register(app: AsyncApp, d: SlackDeps) -> None:
             await ask(me, channel, payload, body.get("trigger_id") or "")
             return
         await tell(me, channel, await talk.press(me, payload))
+
+    @app.action(re.compile(r"^d:"))
+    async def on_deal_action(ack: AsyncAck, body: Body, action: Body) -> None:
+        await ack()
+        me = await who(body["user"]["id"])
+        container = body.get("container") or {}
+        channel = container.get("channel_id") if container.get("type") == "message" else None
+        try:
+            payload = unpack_deal(str(action.get("value") or ""))
+        except BadPayload:
+            await tell(me, channel, t(me.lang, "action_stale"))
+            return
+        if not me.linked:
+            await tell(me, channel, t(me.lang, "not_linked_slack"))
+            return
+        await tell(me, channel, await talk.follow_up(me, payload.deal_id))
 
     async def ask(me: Speaker, channel: str | None, payload: Payload, trigger_id: str) -> None:
         """Open the modal that asks for a comment or a time: at once, the trigger lasts 3 s."""

@@ -17,7 +17,7 @@ from aiogram import BaseMiddleware, F, Router
 from aiogram.types import CallbackQuery, ErrorEvent, Message, TelegramObject
 
 from bot import commands as cmd
-from bot.buttons import Action, BadPayload, Payload, unpack
+from bot.buttons import Action, BadPayload, Payload, unpack, unpack_deal
 from bot.cards import CardFactory
 from bot.conversation import Conversation, Speaker
 from bot.dialogs import Dialog, Dialogs
@@ -226,8 +226,12 @@ def make_router(d: TelegramDeps) -> Router:
         if not isinstance(message, Message):
             return  # too old to edit; Telegram no longer shows its content to the bot
         me = await who(query.from_user.id, query.from_user.language_code)
+        data = query.data or ""
+        if data.startswith("d:"):  # a deal alert's button
+            await deal_button(message, me, data)
+            return
         try:
-            payload = unpack(query.data or "")
+            payload = unpack(data)
         except BadPayload:
             await message.answer(t(me.lang, "action_stale"))
             return
@@ -235,6 +239,17 @@ def make_router(d: TelegramDeps) -> Router:
             await message.answer(t(me.lang, "not_linked_telegram"))
             return
         await press(message, me, payload)
+
+    async def deal_button(message: Message, me: Speaker, data: str) -> None:
+        if me.user is None:
+            await message.answer(t(me.lang, "not_linked_telegram"))
+            return
+        try:
+            payload = unpack_deal(data)
+        except BadPayload:
+            await message.answer(t(me.lang, "action_stale"))
+            return
+        await message.answer(await talk.follow_up(me, payload.deal_id))
 
     async def press(message: Message, me: Speaker, p: Payload) -> None:
         writes = p.action in (Action.COMPLETE, Action.REASSIGN) or (

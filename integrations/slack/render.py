@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.buttons import Action, BadPayload, unpack
-from bot.views import Button, Card, TaskCard, TextMessage
+from bot.views import Button, Card, DealCard, TaskCard, TextMessage
 
 JsonDict = dict[str, Any]
 
@@ -53,6 +53,8 @@ def plain(text: str, limit: int) -> JsonDict:
 def render_card(card: Card) -> SlackMessage:
     if isinstance(card, TextMessage):
         return _render_text(card)
+    if isinstance(card, DealCard):
+        return _render_deal(card)
     return SlackMessage(text=clip(_fallback(card), FALLBACK_LIMIT), blocks=task_blocks(card))
 
 
@@ -64,6 +66,28 @@ def _render_text(card: TextMessage) -> SlackMessage:
     if elements:
         blocks.append({"type": "actions", "elements": elements[:25]})
     return SlackMessage(text=clip(card.text, FALLBACK_LIMIT), blocks=blocks)
+
+
+def _render_deal(card: DealCard) -> SlackMessage:
+    title = esc_clip(card.title, 300)
+    lines = [f"*{esc_clip(card.heading, 300)}*",
+             DEAL_MARK + (f"<{card.url}|{title}>" if card.url else title)]  # fmt: skip
+    lines += [esc_clip(line, 300) for line in card.lines[:8]]
+    blocks: list[JsonDict] = [{
+        "type": "section", "block_id": f"deal:{card.deal_id}",
+        "text": {"type": "mrkdwn", "text": "\n".join(lines)},
+    }]  # fmt: skip
+    if card.outcome:
+        blocks.append({
+            "type": "context", "block_id": f"deal-outcome:{card.deal_id}",
+            "elements": [{"type": "mrkdwn", "text": esc_clip(card.outcome, 2000)}],
+        })  # fmt: skip
+    elements = [_button(b, f"{LINK_ACTION}deal:{card.deal_id}") for b in _flat(card.rows)]
+    if elements:
+        blocks.append({"type": "actions", "block_id": f"deal-actions:{card.deal_id}",
+                       "elements": elements[:25]})  # fmt: skip
+    fallback = f"{card.heading}: {card.title}"
+    return SlackMessage(text=clip(fallback, FALLBACK_LIMIT), blocks=blocks)
 
 
 def _fallback(card: TaskCard) -> str:

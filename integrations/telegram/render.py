@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.buttons import MAX_PAYLOAD_BYTES
-from bot.views import Button, TaskCard, TextMessage
+from bot.views import Button, Card, DealCard, TaskCard, TextMessage
 
 MESSAGE_LIMIT = 4096  # characters after entity parsing (Bot API sendMessage)
 ELLIPSIS = "…"
@@ -93,9 +93,24 @@ def render_keyboard(rows: tuple[tuple[Button, ...], ...]) -> InlineKeyboardMarku
     return InlineKeyboardMarkup(inline_keyboard=kept) if kept else None
 
 
-def render_card(card: TaskCard | TextMessage) -> Rendered:
+def render_card(card: Card) -> Rendered:
     if isinstance(card, TextMessage):
         body = _esc(clip(card.text, MESSAGE_LIMIT))
+    elif isinstance(card, DealCard):
+        body = _deal_html(card)
     else:
         body = _task_html(card)
     return Rendered(html=body, keyboard=render_keyboard(card.rows))
+
+
+def _deal_html(card: DealCard) -> str:
+    """Heading, the deal as a link, its lines, the outcome: each short field capped, so the
+    whole stays far under Telegram's limit."""
+    title = _esc(clip(card.title, FIELD_LIMIT))
+    if card.url:
+        title = f'<a href="{html.escape(card.url, quote=True)}">{title}</a>'
+    parts = [f"<b>{_esc(clip(card.heading, FIELD_LIMIT))}</b>", _esc(DEAL_MARK) + title]
+    parts += [_esc(clip(line, FIELD_LIMIT)) for line in card.lines[:8]]
+    if card.outcome:
+        parts.append(f"<i>{_esc(clip(card.outcome, FIELD_LIMIT))}</i>")
+    return "\n".join(parts)

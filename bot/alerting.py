@@ -1,0 +1,161 @@
+"""Alerts delivered: every applied CRM event is turned into alerts, routed through the
+subscriptions, and queued to each recipient's messengers (or a shared chat) in their language.
+
+An event listener, like the reminders: it runs once per applied event, on whichever replica
+applied it, and marks each (alert, recipient) sent so that nothing reaches anyone twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from bot.alerts import Alert, AlertKind, alerts_from
+from bot.buttons import DealAction, DealPayload
+from bot.cards import CardFactory, Outcome, Reader
+from bot.clock import Clock
+from bot.delivery import Outbox, OutboxItem
+from bot.directory import Directory
+from bot.domain import CrmEvent, User
+from bot.i18n import DEFAULT_LANG, Catalogue
+from bot.links import Links
+from bot.reminding import ReminderService, subject
+from bot.routing import Recipient, Router
+from bot.store import Store
+from bot.subscriptions import Subscriptions, Target
+from bot.views import Button, Card, DealCard
+
+log = logging.getLogger(__name__)
+
+SENT_TTL_S = 7 * 24 * 3600
+_STATUS_KINDS = (AlertKind.DEAL_STATUS, AlertKind.DEAL_WON, AlertKind.DEAL_LOST)
+
+
+class AlertService:
+    def __init__(
+        self,
+        store: Store,
+        directory: Directory,
+        links: Links,
+        subscriptions: Subscriptions,
+        reminders: ReminderService,
+        cards: CardFactory,
+        outbox: Outbox,
+        clock: Clock,
+        t: Catalogue,
+    ) -> None:
+        self._store = store
+        self._directory = directory
+        self._links = links
+        self._subscriptions = subscriptions
+        self._reminders = reminders
+        self._cards = cards
+        self._outbox = outbox
+        self._clock = clock
+        self._t = t
+
+    async def on_events(self, events: Sequence[CrmEvent]) -> None:
+        settings = await self._subscriptions.settings()
+        alerts = [
+            a for e in events for a in alerts_from(e, big_deal_price=settings.big_deal_price)
+        ]
+        if not alerts:
+            return
+        router = Router(
+            await self._subscriptions.active(), await self._directory.active_users(), settings
+        )
+        items: list[OutboxItem] = []
+        for alert in alerts:
+            for recipient in router.route(alert):
+                chat = recipient.shared
+                who = f"{chat.kind}:{chat.id}" if chat is not None else recipient.amo_user_id
+                if await self._store.mark_seen(f"alert:{alert.key}:{who}", SENT_TTL_S):
+                    items += await self._deliveries(alert, recipient)
+        await self._outbox.enqueue(items)
+
+    async def _deliveries(self, alert: Alert, recipient: Recipient) -> list[OutboxItem]:
+        if recipient.shared is not None:
+            return [await self._to_chat(alert, recipient.shared, recipient.fields)]
+        assert recipient.amo_user_id is not None
+        links = [x for x in await self._links.of_user(recipient.amo_user_id) if not x.paused]
+        if not links:
+            return []
+        user = await self._directory.user(recipient.amo_user_id)
+        reader = await self._reminders.reader(recipient.amo_user_id)
+        card = await self.card(alert, reader, viewer=user)
+        return [
+            OutboxItem(channel=link.channel, chat_id=link.chat_id, recipient=link.amo_user_id,
+                       subject=self._subject(alert), card=card)
+            for link in links
+        ]  # fmt: skip
+
+    async def _to_chat(self, alert: Alert, target: Target, fields: tuple[str, ...]) -> OutboxItem:
+        account = await self._directory.account()
+        reader = Reader(lang=DEFAULT_LANG, timezone=account.timezone)
+        card = await self.card(alert, reader, viewer=None, fields=fields)
+        channel = "slack" if target.kind == "slack_channel" else "telegram"
+        chat = target.id or ""
+        return OutboxItem(channel=channel, chat_id=chat, is_group=chat.startswith("-"),
+                          subject=self._subject(alert), card=card)  # fmt: skip
+
+    @staticmethod
+    def _subject(alert: Alert) -> str | None:
+        if alert.kind.about_deal:
+            return f"deal:{alert.deal.id}" if alert.deal is not None else None
+        return subject(alert.task.id) if alert.task is not None else None
+
+    async def card(
+        self,
+        alert: Alert,
+        reader: Reader,
+        *,
+        viewer: User | None,
+        fields: tuple[str, ...] | None = None,
+    ) -> Card:
+        """The alert as ``reader`` sees it; ``fields``: what a shared chat may show."""
+        t, lang, now = self._t, reader.lang, int(self._clock.now())
+        actor = await self._directory.user(alert.actor_id) if alert.actor_id else None
+        if not alert.kind.about_deal:
+            assert alert.task is not None
+            if alert.kind is AlertKind.TASK_COMPLETED:
+                outcome = Outcome(kind="completed", actor=actor.name if actor else None,
+                                  via=alert.via)  # fmt: skip
+                return await self._cards.task_card(alert.task, reader, now, outcome=outcome)
+            heading = t(lang, f"alert_{alert.kind.value}", actor=actor.name if actor else "")
+            return await self._cards.task_card(
+                alert.task, reader, now, actor=viewer, heading=heading
+            )
+        deal = alert.deal
+        assert deal is not None
+        shown = set(fields) if fields is not None else None
+
+        def may(field: str) -> bool:
+            return shown is None or field in shown
+
+        lines: list[str] = []
+        pipeline, status = await self._directory.status_name(deal.pipeline_id, deal.status_id)
+        before = alert.previous_deal
+        if may("status"):
+            if alert.kind in _STATUS_KINDS and before is not None:
+                _, was = await self._directory.status_name(before.pipeline_id, before.status_id)
+                lines.append(t(lang, "alert_line_moved", was=was, now=status, pipeline=pipeline))
+            else:
+                lines.append(t(lang, "alert_line_stage", now=status, pipeline=pipeline))
+        if may("responsible"):
+            owner = await self._directory.user(deal.responsible_user_id)
+            lines.append(t(lang, "alert_line_responsible", name=owner.name if owner else "?"))
+        if may("price") and deal.price:
+            lines.append(t(lang, "alert_line_price", price=f"{deal.price:,}".replace(",", " ")))
+        if actor is not None:
+            lines.append(t(lang, "alert_line_by", actor=actor.name,
+                           via=t(lang, f"via_{alert.via or 'amocrm'}")))  # fmt: skip
+        url = self._directory.deal_url(deal.id)
+        buttons = [Button(label=t(lang, "btn_open"), url=url)]
+        if viewer is not None:
+            follow = DealPayload(action=DealAction.FOLLOW_UP, deal_id=deal.id)
+            buttons.insert(0, Button(label=t(lang, "btn_follow_up"), payload=follow.pack()))
+        return DealCard(
+            deal_id=deal.id, heading=t(lang, f"alert_{alert.kind.value}"),
+            title=deal.name if may("name") and deal.name else t(lang, "deal_untitled"),
+            url=url, lines=tuple(lines), rows=(tuple(buttons),),
+        )  # fmt: skip

@@ -1,0 +1,126 @@
+"""Deal and task alerts end to end, with the default subscriptions: changes made in amoCRM reach
+the right people in Telegram and Slack, nobody else, and the deal buttons write back once."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import pytest
+
+from bot.amocrm_setup import register_amocrm_webhook
+from bot.settings import Settings
+from bot.wiring import Service, running_service
+from sandbox.amocrm import AmoEmulator, DemoIds
+from sandbox.slack import SlackEmulator
+from sandbox.telegram import TelegramEmulator
+from tests.e2e.helpers import FakeClock, buttons, link, says, settled, synced
+from tests.e2e.slack_helpers import acked_in_time, slack_says, tells
+
+
+@pytest.fixture
+def store_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path}/amobridge.db"
+
+
+@pytest.fixture
+async def service(
+    amo: AmoEmulator,
+    demo: DemoIds,
+    slack: SlackEmulator,
+    tg: TelegramEmulator,
+    clock: FakeClock,
+    make_settings: Callable[..., Settings],
+) -> AsyncIterator[Service]:
+    settings = make_settings(telegram=tg, slack=slack)
+    async with running_service(settings, clock=clock) as running:
+        slack.request_url = running.base_url + "/slack/events"
+        hook = running.settings.model_copy(update={"public_url": running.base_url})
+        await register_amocrm_webhook(hook)
+        await synced(running)
+        yield running
+
+
+async def slack_user(slack: SlackEmulator, name: str, email: str) -> str:
+    user = slack.add_user(name, email=email)
+    acked_in_time(await slack.slash_command(user, "/amo", "link"))
+    await tells(slack, user, "✔")
+    acked_in_time(await slack.slash_command(user, "/amo", "lang en"))
+    await tells(slack, user, "Language: English.")
+    return user
+
+
+async def test_a_deal_moved_by_a_colleague_reaches_its_manager_and_nobody_else(
+    service: Service, tg: TelegramEmulator, amo: AmoEmulator, demo: DemoIds
+) -> None:
+    ivan = await link(service, tg, demo.ivan, "Ivan")
+    oleg = await link(service, tg, demo.oleg, "Oleg")  # Sales B, sees his own deals only
+    globex = demo.leads[1]  # Ivan's, in Negotiation
+
+    amo.move_lead(globex, demo.contract, by_user=demo.maria)
+
+    alert = await says(tg, ivan, "Deal moved")
+    assert "Globex renewal" in alert.text
+    assert "Negotiation → Contract (Sales)" in alert.text
+    assert "By Maria Ivanova (amoCRM)" in alert.text
+    assert set(buttons(alert)) == {"📅 Follow up tomorrow"}
+    await settled(service, amo)
+    assert not any("Globex" in m.text for m in tg.transcript(oleg))
+    # Ivan moving his own deal is no news to him.
+    before = len(tg.transcript(ivan))
+    amo.move_lead(globex, demo.negotiation, by_user=demo.ivan)
+    await settled(service, amo)
+    assert len(tg.transcript(ivan)) == before
+
+
+async def test_a_won_deal_reaches_the_groups_supervisor_in_slack(
+    service: Service, slack: SlackEmulator, tg: TelegramEmulator, amo: AmoEmulator,
+    demo: DemoIds,
+) -> None:  # fmt: skip
+    sergey = await slack_user(slack, "Sergey Supervisor", "sergey@demo.example")  # leads view G
+    oleg = await link(service, tg, demo.oleg, "Oleg")  # another group
+    umbrella = demo.leads[3]  # Maria's (Sales A)
+
+    amo.move_lead(umbrella, demo.won, by_user=demo.maria)
+
+    won = await slack_says(slack, slack.dm_channel(sergey), "Deal won")
+    text = "\n".join(str(b.get("text", {}).get("text", "")) for b in won.blocks)
+    assert "Umbrella LLC rollout" in text
+    assert "Responsible: Maria Ivanova" in text
+    await settled(service, amo)
+    assert not any("Umbrella" in m.text for m in tg.transcript(oleg))
+
+
+async def test_follow_up_tomorrow_writes_one_task_however_often_it_is_pressed(
+    service: Service, tg: TelegramEmulator, amo: AmoEmulator, demo: DemoIds, clock: FakeClock
+) -> None:
+    ivan = await link(service, tg, demo.ivan, "Ivan")
+    acme = demo.leads[0]
+    amo.move_lead(acme, demo.qualified, by_user=demo.admin)
+    alert = await says(tg, ivan, "Deal moved")
+    follow_up = buttons(alert)["📅 Follow up tomorrow"]
+
+    await tg.press_button(ivan, ivan, alert.message_id, follow_up)
+    await says(tg, ivan, "Follow-up task created in amoCRM: tomorrow 10:00.")
+    await tg.press_button(ivan, ivan, alert.message_id, follow_up)
+    await says(tg, ivan, "A follow-up task for tomorrow is already there.")
+
+    added = [amo.task(e["entity_id"]) for e in amo.events() if e["type"] == "task_added"]
+    made = [x for x in added if x["text"].startswith("Follow up on “")]
+    assert len(made) == 1
+    assert (made[0]["responsible_user_id"], made[0]["entity_id"]) == (demo.ivan, acme)
+    assert made[0]["complete_till"] > int(clock.now())
+
+
+async def test_a_task_given_by_a_colleague_arrives_with_its_buttons(
+    service: Service, tg: TelegramEmulator, amo: AmoEmulator, demo: DemoIds, clock: FakeClock
+) -> None:
+    ivan = await link(service, tg, demo.ivan, "Ivan")
+
+    amo.add_task("Prepare the Globex quote", responsible_user_id=demo.ivan,
+                 complete_till=int(clock.now()) + 6 * 3600, entity_id=demo.leads[1],
+                 by_user=demo.maria)  # fmt: skip
+
+    card = await says(tg, ivan, "New task from Maria Ivanova")
+    assert "Prepare the Globex quote" in card.text
+    assert "✔ Complete" in buttons(card)
