@@ -1,16 +1,18 @@
 """A wire-level, stateful emulator of a Slack workspace with one installed app.
 
 It serves the Web API at ``/api/<method>`` as Slack does (inputs merged from query, form and
-JSON; errors as HTTP 200 ``ok: false``; 429 with an integer Retry-After; Block Kit checked;
-scopes per method) and plays the workspace's people, who send signed slash commands, clicks,
-modal submissions and events to the app's Request URL within Slack's 3-second limit. It imports
-nothing from the service: it is checked against Slack, not against our code.
+JSON; errors as HTTP 200 ``ok: false``; scopes per method; Block Kit checked; 429 with an
+integer Retry-After), and plays the workspace's people, who send signed slash commands, clicks,
+modal submissions and events to the app's Request URL and time its acknowledgement against
+Slack's 3 seconds. It imports nothing from the service: it is checked against Slack, not
+against our code.
 """
 
 from sandbox.slack.control import CONTROL_ENDPOINTS
 from sandbox.slack.emulator import SlackEmulator
 from sandbox.slack.records import (
     Ephemeral,
+    FileRecord,
     Interaction,
     MessageVersion,
     RequestRecord,
@@ -25,6 +27,7 @@ from sandbox.slack.records import (
 __all__ = [
     "CONTROL_ENDPOINTS",
     "Ephemeral",
+    "FileRecord",
     "Interaction",
     "MessageVersion",
     "RequestRecord",

@@ -1,22 +1,35 @@
-"""Block Kit as Slack checks it: known block and element types, and their limits.
+"""Block Kit as Slack checks it: the block and element types the emulator knows, and their
+limits (the Block Kit reference at docs.slack.dev; slack_sdk's ``models/blocks`` validators
+agree).
 
-A violation raises ``BlockError`` with a JSON pointer to the offending field, as Slack's
-``invalid_blocks`` answer names it in ``response_metadata.messages``.
+A violation raises ``BlockError``, whose text reads like the entry Slack puts in
+``response_metadata.messages``: a reason, then the JSON pointer of the offending field ("must be
+less than 76 characters [json-pointer:/blocks/1/elements/0/text/text]"). A type the emulator
+does not know fails as Slack's schema check does: "failed to match all allowed schemas".
 """
 
 from __future__ import annotations
 
+import copy
+import re
+import secrets
 from typing import Any, Literal
 
 Surface = Literal["message", "modal", "home"]
+Place = Literal["actions", "accessory", "input"]
 
-MAX_BLOCKS = {"message": 50, "modal": 100, "home": 100}
-BLOCK_TYPES = {"section", "actions", "context", "divider", "header", "input", "image"}
-ELEMENT_TYPES = {
+MAX_BLOCKS: dict[Surface, int] = {"message": 50, "modal": 100, "home": 100}
+BLOCK_TYPES = frozenset({"section", "actions", "context", "divider", "header", "input", "image"})
+# The elements people use; an ``image`` element also goes in context blocks and accessories.
+ELEMENT_TYPES = frozenset({
     "button", "overflow", "static_select", "users_select", "plain_text_input", "datepicker",
     "timepicker",
-}  # fmt: skip
-TEXT_TYPES = {"plain_text", "mrkdwn"}
+})  # fmt: skip
+TEXT_TYPES = frozenset({"plain_text", "mrkdwn"})
+NO_SCHEMA = "failed to match all allowed schemas"
+
+DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")  # datepicker values
+TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")  # timepicker values
 
 
 class BlockError(ValueError):
@@ -26,164 +39,214 @@ class BlockError(ValueError):
         self.reason = reason
 
 
+def _too_long(limit: int) -> str:
+    return f"must be less than {limit + 1} characters"
+
+
 class _Checker:
+    """One message or view: its block_ids and action_ids must be unique across all of it."""
+
     def __init__(self, surface: Surface) -> None:
         self.surface = surface
         self.block_ids: set[str] = set()
         self.action_ids: set[str] = set()
 
-    def fail(self, pointer: str, reason: str) -> BlockError:
-        return BlockError(pointer, reason)
+    # --- leaves -----------------------------------------------------------------------------
 
     def text(
-        self,
-        obj: Any,
-        pointer: str,
-        limit: int,
-        *,
-        plain_only: bool = False,
-        required: bool = True,
+        self, obj: Any, at: str, limit: int, *, plain_only: bool = False, required: bool = True
     ) -> None:
         if obj is None and not required:
             return
         if not isinstance(obj, dict) or obj.get("type") not in TEXT_TYPES:
-            raise self.fail(pointer, "must be a text object")
+            raise BlockError(at, f"{NO_SCHEMA} (a text object: plain_text or mrkdwn)")
         if plain_only and obj["type"] != "plain_text":
-            raise self.fail(pointer + "/type", "must be plain_text")
+            raise BlockError(at + "/type", "must be plain_text")
         value = obj.get("text")
         if not isinstance(value, str) or not value:
-            raise self.fail(pointer + "/text", "must be a non-empty string")
+            raise BlockError(at + "/text", "must be more than 0 characters")
         if len(value) > limit:
-            raise self.fail(pointer + "/text", f"must be at most {limit} characters")
+            raise BlockError(at + "/text", _too_long(limit))
 
-    def string(self, value: Any, pointer: str, limit: int, *, required: bool = True) -> None:
+    def string(self, value: Any, at: str, limit: int, *, required: bool = True) -> None:
         if value is None and not required:
             return
-        if not isinstance(value, str) or (required and not value):
-            raise self.fail(pointer, "must be a non-empty string")
+        if not isinstance(value, str) or not value:
+            raise BlockError(at, "must be more than 0 characters")
         if len(value) > limit:
-            raise self.fail(pointer, f"must be at most {limit} characters")
+            raise BlockError(at, _too_long(limit))
 
-    def action_id(self, element: dict[str, Any], pointer: str) -> None:
+    def items(self, items: Any, at: str, low: int, high: int) -> list[Any]:
+        if not isinstance(items, list):
+            raise BlockError(at, "must be an array")
+        if len(items) < low:
+            raise BlockError(at, f"must provide at least {low} items")
+        if len(items) > high:
+            raise BlockError(at, f"must provide at most {high} items")
+        return items
+
+    def action_id(self, element: dict[str, Any], at: str) -> None:
         value = element.get("action_id")
         if value is None:
             return  # Slack makes one up
-        self.string(value, pointer + "/action_id", 255)
+        self.string(value, at + "/action_id", 255)
         if value in self.action_ids:
-            raise self.fail(pointer + "/action_id", f"duplicate action_id {value!r}")
+            raise BlockError(at + "/action_id", f"duplicate action_id {value!r}")
         self.action_ids.add(value)
 
-    def options(self, options: Any, pointer: str, low: int, high: int) -> None:
-        if not isinstance(options, list) or not low <= len(options) <= high:
-            raise self.fail(pointer, f"must hold {low} to {high} options")
-        for n, option in enumerate(options):
-            at = f"{pointer}/{n}"
+    def options(self, options: Any, at: str, low: int, high: int) -> None:
+        for n, option in enumerate(self.items(options, at, low, high)):
+            where = f"{at}/{n}"
             if not isinstance(option, dict):
-                raise self.fail(at, "must be an option object")
-            self.text(option.get("text"), at + "/text", 75)
-            self.string(option.get("value"), at + "/value", 150)
+                raise BlockError(where, f"{NO_SCHEMA} (an option object)")
+            self.text(option.get("text"), where + "/text", 75, plain_only=True)
+            self.string(option.get("value"), where + "/value", 150)
 
-    def element(self, element: Any, pointer: str, *, in_input: bool = False) -> None:
-        if not isinstance(element, dict) or element.get("type") not in ELEMENT_TYPES:
-            raise self.fail(pointer + "/type", "unknown element type")
-        kind = element["type"]
-        if kind == "plain_text_input" and not in_input:
-            raise self.fail(pointer, "plain_text_input only goes in an input block")
-        self.action_id(element, pointer)
+    def placeholder(self, element: dict[str, Any], at: str) -> None:
+        self.text(element.get("placeholder"), at + "/placeholder", 150, plain_only=True,
+                  required=False)  # fmt: skip
+
+    def pattern(self, value: Any, at: str, pattern: re.Pattern[str], shape: str) -> None:
+        if value is not None and not (isinstance(value, str) and pattern.match(value)):
+            raise BlockError(at, f"must match format {shape}")
+
+    # --- elements ---------------------------------------------------------------------------
+
+    def image_element(self, element: dict[str, Any], at: str) -> None:
+        self.string(element.get("image_url"), at + "/image_url", 3000)
+        self.string(element.get("alt_text"), at + "/alt_text", 2000)
+
+    def element(self, element: Any, at: str, place: Place) -> None:
+        kind = element.get("type") if isinstance(element, dict) else None
+        if kind == "image" and place == "accessory":
+            assert isinstance(element, dict)
+            self.image_element(element, at)
+            return
+        if kind not in ELEMENT_TYPES:
+            raise BlockError(at, f"{NO_SCHEMA} (unknown element type {kind!r})")
+        assert isinstance(element, dict)
+        if kind == "plain_text_input" and place != "input":
+            raise BlockError(at, f"{NO_SCHEMA} (plain_text_input only goes in an input block)")
+        if kind in ("button", "overflow") and place == "input":
+            raise BlockError(at, f"{NO_SCHEMA} ({kind} is not an input element)")
+        self.action_id(element, at)
         if kind == "button":
-            self.text(element.get("text"), pointer + "/text", 75, plain_only=True)
-            self.string(element.get("value"), pointer + "/value", 2000, required=False)
-            self.string(element.get("url"), pointer + "/url", 3000, required=False)
+            self.text(element.get("text"), at + "/text", 75, plain_only=True)
+            self.string(element.get("value"), at + "/value", 2000, required=False)
+            self.string(element.get("url"), at + "/url", 3000, required=False)
             if element.get("style") not in (None, "primary", "danger"):
-                raise self.fail(pointer + "/style", "must be primary or danger")
+                raise BlockError(at + "/style", "must be a valid enum value (primary, danger)")
         elif kind == "overflow":
-            self.options(element.get("options"), pointer + "/options", 1, 5)
+            self.options(element.get("options"), at + "/options", 1, 5)
         elif kind == "static_select":
-            self.text(element.get("placeholder"), pointer + "/placeholder", 150,
-                      plain_only=True, required=False)  # fmt: skip
-            self.options(element.get("options"), pointer + "/options", 1, 100)
+            self.placeholder(element, at)
+            self.options(element.get("options"), at + "/options", 1, 100)
         elif kind == "plain_text_input":
-            self.text(element.get("placeholder"), pointer + "/placeholder", 150,
-                      plain_only=True, required=False)  # fmt: skip
-            maximum = element.get("max_length")
-            if maximum is not None and (not isinstance(maximum, int) or not 1 <= maximum <= 3000):
-                raise self.fail(pointer + "/max_length", "must be 1 to 3000")
+            self.placeholder(element, at)
+            for name in ("min_length", "max_length"):
+                bound = element.get(name)
+                if bound is not None and (not isinstance(bound, int) or not 0 <= bound <= 3000):
+                    raise BlockError(f"{at}/{name}", "must be a number from 0 to 3000")
+        else:  # users_select, datepicker, timepicker
+            self.placeholder(element, at)
+            self.pattern(element.get("initial_date"), at + "/initial_date", DATE, "YYYY-MM-DD")
+            self.pattern(element.get("initial_time"), at + "/initial_time", TIME, "HH:mm")
 
-    def block(self, block: Any, pointer: str) -> None:
-        if not isinstance(block, dict) or block.get("type") not in BLOCK_TYPES:
-            raise self.fail(pointer + "/type", "unknown block type")
+    # --- blocks -----------------------------------------------------------------------------
+
+    def block(self, block: Any, at: str) -> None:
+        kind = block.get("type") if isinstance(block, dict) else None
+        if kind not in BLOCK_TYPES:
+            raise BlockError(at, f"{NO_SCHEMA} (unknown block type {kind!r})")
+        assert isinstance(block, dict)
         block_id = block.get("block_id")
         if block_id is not None:
-            self.string(block_id, pointer + "/block_id", 255)
+            self.string(block_id, at + "/block_id", 255)
             if block_id in self.block_ids:
-                raise self.fail(pointer + "/block_id", f"duplicate block_id {block_id!r}")
+                raise BlockError(at + "/block_id", f"duplicate block_id {block_id!r}")
             self.block_ids.add(block_id)
-        kind = block["type"]
         if kind == "section":
-            fields = block.get("fields")
-            if block.get("text") is None and not fields:
-                raise self.fail(pointer, "a section needs text or fields")
-            self.text(block.get("text"), pointer + "/text", 3000, required=False)
-            if fields is not None:
-                if not isinstance(fields, list) or len(fields) > 10:
-                    raise self.fail(pointer + "/fields", "at most 10 fields")
-                for n, item in enumerate(fields):
-                    self.text(item, f"{pointer}/fields/{n}", 2000)
-            if block.get("accessory") is not None:
-                self.element(block["accessory"], pointer + "/accessory")
+            self.section(block, at)
         elif kind == "actions":
-            items = block.get("elements")
-            if not isinstance(items, list) or not 1 <= len(items) <= 25:
-                raise self.fail(pointer + "/elements", "must hold 1 to 25 elements")
-            for n, item in enumerate(items):
-                self.element(item, f"{pointer}/elements/{n}")
+            for n, item in enumerate(self.items(block.get("elements"), at + "/elements", 1, 25)):
+                self.element(item, f"{at}/elements/{n}", "actions")
         elif kind == "context":
-            items = block.get("elements")
-            if not isinstance(items, list) or not 1 <= len(items) <= 10:
-                raise self.fail(pointer + "/elements", "must hold 1 to 10 elements")
-            for n, item in enumerate(items):
+            for n, item in enumerate(self.items(block.get("elements"), at + "/elements", 1, 10)):
                 if isinstance(item, dict) and item.get("type") == "image":
-                    continue
-                self.text(item, f"{pointer}/elements/{n}", 3000)
+                    self.image_element(item, f"{at}/elements/{n}")
+                else:
+                    self.text(item, f"{at}/elements/{n}", 3000)
         elif kind == "header":
-            self.text(block.get("text"), pointer + "/text", 150, plain_only=True)
+            self.text(block.get("text"), at + "/text", 150, plain_only=True)
         elif kind == "input":
             if self.surface == "message":
-                raise self.fail(pointer, "input blocks only go in views")
-            self.text(block.get("label"), pointer + "/label", 2000, plain_only=True)
-            self.text(block.get("hint"), pointer + "/hint", 2000, plain_only=True, required=False)
-            self.element(block.get("element"), pointer + "/element", in_input=True)
+                raise BlockError(at, f"{NO_SCHEMA} (input blocks only go in views)")
+            self.text(block.get("label"), at + "/label", 2000, plain_only=True)
+            self.text(block.get("hint"), at + "/hint", 2000, plain_only=True, required=False)
+            self.element(block.get("element"), at + "/element", "input")
         elif kind == "image":
-            self.string(block.get("image_url"), pointer + "/image_url", 3000)
-            self.string(block.get("alt_text"), pointer + "/alt_text", 2000)
+            self.image_element(block, at)
+            self.text(block.get("title"), at + "/title", 2000, plain_only=True, required=False)
+
+    def section(self, block: dict[str, Any], at: str) -> None:
+        fields = block.get("fields")
+        if block.get("text") is None and fields is None:
+            raise BlockError(at, "must provide text or fields")
+        self.text(block.get("text"), at + "/text", 3000, required=False)
+        if fields is not None:
+            for n, item in enumerate(self.items(fields, at + "/fields", 1, 10)):
+                self.text(item, f"{at}/fields/{n}", 2000)
+        if block.get("accessory") is not None:
+            self.element(block["accessory"], at + "/accessory", "accessory")
 
 
-def check_blocks(blocks: Any, surface: Surface) -> None:
+def check_blocks(blocks: Any, surface: Surface, at: str = "/blocks") -> None:
     """Raise ``BlockError`` unless ``blocks`` is valid Block Kit for ``surface``."""
     if not isinstance(blocks, list):
-        raise BlockError("/blocks", "must be an array")
+        raise BlockError(at, "must be an array")
     if len(blocks) > MAX_BLOCKS[surface]:
-        raise BlockError("/blocks", f"must hold at most {MAX_BLOCKS[surface]} blocks")
+        raise BlockError(at, f"must provide at most {MAX_BLOCKS[surface]} items")
     checker = _Checker(surface)
     for n, block in enumerate(blocks):
-        checker.block(block, f"/blocks/{n}")
+        checker.block(block, f"{at}/{n}")
 
 
 def check_view(view: Any) -> Literal["modal", "home"]:
     """Raise ``BlockError`` unless ``view`` is a valid modal or Home tab; returns which."""
     if not isinstance(view, dict) or view.get("type") not in ("modal", "home"):
-        raise BlockError("/view/type", "must be modal or home")
+        raise BlockError("/view/type", f"{NO_SCHEMA} (a view is a modal or a home)")
     kind: Literal["modal", "home"] = view["type"]
     checker = _Checker(kind)
     if kind == "modal":
         checker.text(view.get("title"), "/view/title", 24, plain_only=True)
         checker.text(view.get("submit"), "/view/submit", 24, plain_only=True, required=False)
         checker.text(view.get("close"), "/view/close", 24, plain_only=True, required=False)
-        has_input = any(isinstance(b, dict) and b.get("type") == "input"
-                        for b in view.get("blocks") or [])  # fmt: skip
+        blocks = view.get("blocks")
+        has_input = isinstance(blocks, list) and any(
+            isinstance(b, dict) and b.get("type") == "input" for b in blocks
+        )
         if has_input and view.get("submit") is None:
-            raise BlockError("/view/submit", "a modal with inputs needs a submit button")
+            raise BlockError("/view/submit", "must be provided when the view has input blocks")
     checker.string(view.get("callback_id"), "/view/callback_id", 255, required=False)
     checker.string(view.get("private_metadata"), "/view/private_metadata", 3000, required=False)
-    check_blocks(view.get("blocks"), kind)
+    checker.string(view.get("external_id"), "/view/external_id", 255, required=False)
+    check_blocks(view.get("blocks"), kind, "/view/blocks")
     return kind
+
+
+def _made_up_id() -> str:
+    return secrets.token_hex(3)[:5]
+
+
+def with_ids(blocks: list[Any]) -> list[Any]:
+    """A copy of valid blocks as Slack stores them: a block without a ``block_id``, and an
+    interactive element without an ``action_id``, gets a made-up one."""
+    stored = copy.deepcopy(blocks)
+    for block in stored:
+        block.setdefault("block_id", _made_up_id())
+        elements = list(block.get("elements") or [])
+        elements += [block[k] for k in ("accessory", "element") if isinstance(block.get(k), dict)]
+        for element in elements:
+            if isinstance(element, dict) and element.get("type") in ELEMENT_TYPES:
+                element.setdefault("action_id", _made_up_id())
+    return stored

@@ -1,42 +1,60 @@
-"""The HTTP control API under ``/_control/``: play the workspace's people and look inside.
-No auth, not logged; answers are plain JSON (``{"error": ...}`` with 400/404 on bad input)."""
+"""The HTTP control API under ``/_control/``: play the workspace's people, set test knobs, look
+inside. It keeps step with the Python handle (``SlackEmulator``). No auth, not logged, no rate
+limits; bodies are JSON (whatever the Content-Type, so ``curl -d`` works); answers are JSON,
+``{"error": ...}`` with 400 for a bad request or an impossible action and 404 for an unknown id.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Awaitable, Callable
-from typing import Any
+from functools import wraps
+from typing import Any, TypeVar
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from sandbox.slack.endpoint import CONTEXT
+from sandbox.slack.context import context_of
+from sandbox.slack.context import stats as compute_stats
 from sandbox.slack.people import People
-from sandbox.slack.records import Interaction
+from sandbox.slack.records import Interaction, JsonDict, Signing, SlackRateLimits
+
+_Model = TypeVar("_Model", bound=BaseModel)
+_Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 PEOPLE = web.AppKey("slack_people", People)
 
+# (HTTP method, path, body or meaning), for `amobridge sandbox` and the README.
 CONTROL_ENDPOINTS: tuple[tuple[str, str, str], ...] = (
-    ("POST", "/_control/users", '{"name", "email"?, "tz"?, "is_admin"?} -> {"id"}'),
-    ("GET", "/_control/users", "the workspace's people"),
-    ("POST", "/_control/channels", '{"name", "members": [user ids], "bot_member"?} -> {"id"}'),
     ("POST", "/_control/request-url", '{"url"}: where Slack sends commands, clicks and events'),
+    ("GET", "/_control/request-url", "the app's Request URL"),
+    ("POST", "/_control/users", '{"name", "email"?, "tz"?, "is_admin"?, "is_bot"?} -> {"id"}'),
+    ("GET", "/_control/users", "the workspace's people"),
+    ("POST", "/_control/users/{id}/deactivate", "an admin deactivates the person"),
+    ("POST", "/_control/users/{id}/reactivate", "and brings them back"),
+    ("POST", "/_control/channels", '{"name", "members": [user ids], "bot_member"?} -> {"id"}'),
+    ("GET", "/_control/channels", "the channels and direct messages"),
     ("POST", "/_control/slash", '{"user", "command": "/amo", "text", "channel"?}'),
     ("POST", "/_control/click", '{"user", "channel", "ts", "action_id", "value"?}'),
-    ("POST", "/_control/views/submit", '{"user", "view_id", "values": {block: {action: text}}}'),
-    ("POST", "/_control/home/open", '{"user"}: the user opens the app\'s Home tab'),
+    ("POST", "/_control/click-ephemeral", '{"user", "channel", "ts", "action_id", "value"?}'),
+    ("POST", "/_control/views/click", '{"user", "view_id", "action_id", "value"?}'),
+    ("POST", "/_control/views/submit", '{"user", "view_id", "values": {block: {action: v}}}'),
+    ("POST", "/_control/views/close", '{"user", "view_id"}: Cancel on the modal in front'),
+    ("POST", "/_control/home/open", '{"user"}: the person opens the app\'s Home tab'),
+    ("POST", "/_control/verify-url", "Slack's url_verification of the Request URL"),
     ("GET", "/_control/channels/{id}/messages", "a channel's messages, edits included"),
-    ("GET", "/_control/users/{id}/dm", "the user's direct messages with the app"),
-    ("GET", "/_control/users/{id}/ephemerals", "what only this user was shown"),
-    ("GET", "/_control/users/{id}/views", "the user's open modals and Home tab"),
+    ("GET", "/_control/users/{id}/dm", "the person's direct messages with the app"),
+    ("GET", "/_control/users/{id}/ephemerals", "what only this person was shown"),
+    ("GET", "/_control/users/{id}/views", "the person's open modals and Home tab"),
     ("GET", "/_control/requests", "the Web API request log"),
     ("GET", "/_control/interactions", "what was sent to the app, its answer and ack time"),
-    (
-        "POST",
-        "/_control/faults",
-        '{"kind": "429|500|503|timeout|<error code>", "count"?, "method"?}',
-    ),
-)
+    ("GET", "/_control/stats", "counts: requests, 429s, errors, messages, interactions"),
+    ("POST", "/_control/faults",
+     '{"kind": "429|500|503|timeout|<error code>", "count"?, "method"?, "retry_after"?}'),
+    ("DELETE", "/_control/faults", "drop the pending faults"),
+    ("POST", "/_control/signing", '{"secret"?, "age_s"?, "tamper"?}: sign the next requests so'),
+    ("POST", "/_control/rate-limits", '{"enabled", "post_burst"?, "tier3_per_min"?, ...}'),
+)  # fmt: skip
 
 
 class _Body(BaseModel):
@@ -48,6 +66,7 @@ class NewUser(_Body):
     email: str | None = None
     tz: str = "Europe/Moscow"
     is_admin: bool = False
+    is_bot: bool = False
 
 
 class NewChannel(_Body):
@@ -75,10 +94,22 @@ class Click(_Body):
     value: str | None = None
 
 
+class ViewClick(_Body):
+    user: str
+    view_id: str
+    action_id: str
+    value: str | None = None
+
+
 class Submit(_Body):
     user: str
     view_id: str
     values: dict[str, dict[str, str]]
+
+
+class CloseView(_Body):
+    user: str
+    view_id: str
 
 
 class OpenHome(_Body):
@@ -90,130 +121,287 @@ class AddFault(_Body):
     count: int = 1
     method: str | None = None
     retry_after: int = 1
+    delay_s: float = 35.0
+
+
+class SigningBody(_Body):
+    secret: str | None = None
+    age_s: float = 0.0
+    tamper: bool = False
+
+
+class RateLimitsBody(_Body):
+    enabled: bool = True
+    post_burst: int = 3
+    post_per_s: float = 1.0
+    tier2_per_min: int = 20
+    tier3_per_min: int = 50
+    tier4_per_min: int = 100
 
 
 def _json(value: Any) -> Any:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {k: _json(v) for k, v in dataclasses.asdict(value).items()}
+        return dataclasses.asdict(value)
     if isinstance(value, list | tuple):
         return [_json(v) for v in value]
     return value
 
 
-def _interaction(result: Interaction) -> dict[str, Any]:
-    return {"status": result.status, "ack_ms": round(result.ack_ms, 1), "failed": result.failed,
-            "body": result.body, "errors": result.errors}  # fmt: skip
+def _interaction(result: Interaction | None) -> JsonDict:
+    if result is None:
+        return {"sent": False}
+    return {"sent": True, "kind": result.kind, "status": result.status,
+            "ack_ms": round(result.ack_ms, 1), "failed": result.failed,
+            "failure": result.failure, "body": result.body, "errors": result.errors,
+            "trigger_id": result.trigger_id, "response_url": result.response_url}  # fmt: skip
 
 
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+async def _read(request: web.Request, model: type[_Model]) -> _Model:
+    return model.model_validate_json(await request.text() or "{}")
 
 
-def _guarded(handler: Handler) -> Handler:
-    async def run(request: web.Request) -> web.StreamResponse:
+def _answers_errors(handler: _Handler) -> _Handler:
+    @wraps(handler)
+    async def wrapped(request: web.Request) -> web.StreamResponse:
         try:
             return await handler(request)
         except ValidationError as exc:
-            return web.json_response({"error": exc.errors(include_url=False)}, status=400)
-        except (ValueError, RuntimeError) as exc:
-            return web.json_response({"error": str(exc)}, status=400)
+            problems = "; ".join(
+                f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in exc.errors()
+            )
+            return web.json_response({"error": problems}, status=400)
         except KeyError as exc:
             return web.json_response({"error": f"unknown {exc.args[0]}"}, status=404)
+        except (ValueError, RuntimeError) as exc:
+            return web.json_response({"error": str(exc)}, status=400)
 
-    return run
+    return wrapped
+
+
+def _person(request: web.Request) -> str:
+    user = request.match_info["id"]
+    context_of(request).ws.person(user)
+    return user
+
+
+# --- the app and the workspace ------------------------------------------------------------
+
+
+@_answers_errors
+async def set_request_url(request: web.Request) -> web.StreamResponse:
+    request.app[PEOPLE].link.request_url = (await _read(request, RequestUrl)).url
+    return web.json_response({"url": request.app[PEOPLE].link.request_url})
+
+
+async def get_request_url(request: web.Request) -> web.StreamResponse:
+    return web.json_response({"url": request.app[PEOPLE].link.request_url})
+
+
+@_answers_errors
+async def add_user(request: web.Request) -> web.StreamResponse:
+    body = await _read(request, NewUser)
+    user = context_of(request).ws.add_user(body.name, email=body.email, tz=body.tz,
+                                           is_admin=body.is_admin, is_bot=body.is_bot)  # fmt: skip
+    return web.json_response({"id": user}, status=201)
+
+
+async def users(request: web.Request) -> web.StreamResponse:
+    return web.json_response(_json(list(context_of(request).ws.users.values())))
+
+
+@_answers_errors
+async def deactivate(request: web.Request) -> web.StreamResponse:
+    context_of(request).ws.set_deleted(_person(request), True)
+    return web.json_response({"deleted": True})
+
+
+@_answers_errors
+async def reactivate(request: web.Request) -> web.StreamResponse:
+    context_of(request).ws.set_deleted(_person(request), False)
+    return web.json_response({"deleted": False})
+
+
+@_answers_errors
+async def add_channel(request: web.Request) -> web.StreamResponse:
+    body = await _read(request, NewChannel)
+    channel = context_of(request).ws.add_channel(body.name, body.members, body.bot_member)
+    return web.json_response({"id": channel}, status=201)
+
+
+async def channels(request: web.Request) -> web.StreamResponse:
+    return web.json_response([
+        {"id": c.id, "name": c.name, "is_im": c.is_im, "user": c.im_user,
+         "members": sorted(c.members), "bot_member": c.bot_member}
+        for c in context_of(request).ws.channels.values()
+    ])  # fmt: skip
+
+
+# --- what people do -------------------------------------------------------------------------
+
+
+@_answers_errors
+async def slash(request: web.Request) -> web.StreamResponse:
+    body = await _read(request, Slash)
+    result = await request.app[PEOPLE].slash_command(body.user, body.command, body.text,
+                                                     body.channel)  # fmt: skip
+    return web.json_response(_interaction(result))
+
+
+@_answers_errors
+async def click(request: web.Request) -> web.StreamResponse:
+    body = await _read(request, Click)
+    result = await request.app[PEOPLE].click(body.user, body.channel, body.ts, body.action_id,
+                                             body.value)  # fmt: skip
+    return web.json_response(_interaction(result))
+
+
+@_answers_errors
+async def click_ephemeral(request: web.Request) -> web.StreamResponse:
+    body = await _read(request, Click)
+    result = await request.app[PEOPLE].click_ephemeral(
+        body.user, body.channel, body.ts, body.action_id, body.value
+    )
+    return web.json_response(_interaction(result))
+
+
+@_answers_errors
+async def click_view(request: web.Request) -> web.StreamResponse:
+    body = await _read(request, ViewClick)
+    result = await request.app[PEOPLE].click_view(body.user, body.view_id, body.action_id,
+                                                  body.value)  # fmt: skip
+    return web.json_response(_interaction(result))
+
+
+@_answers_errors
+async def submit(request: web.Request) -> web.StreamResponse:
+    body = await _read(request, Submit)
+    result = await request.app[PEOPLE].submit_view(body.user, body.view_id, body.values)
+    return web.json_response(_interaction(result))
+
+
+@_answers_errors
+async def close_view(request: web.Request) -> web.StreamResponse:
+    body = await _read(request, CloseView)
+    return web.json_response(_interaction(
+        await request.app[PEOPLE].close_view(body.user, body.view_id)
+    ))  # fmt: skip
+
+
+@_answers_errors
+async def open_home(request: web.Request) -> web.StreamResponse:
+    body = await _read(request, OpenHome)
+    return web.json_response(_interaction(await request.app[PEOPLE].open_home(body.user)))
+
+
+@_answers_errors
+async def verify_url(request: web.Request) -> web.StreamResponse:
+    return web.json_response(_interaction(await request.app[PEOPLE].verify_url()))
+
+
+# --- looking inside -------------------------------------------------------------------------
+
+
+@_answers_errors
+async def messages(request: web.Request) -> web.StreamResponse:
+    ws = context_of(request).ws
+    channel = ws.channel(request.match_info["id"])
+    return web.json_response(_json(ws.messages(channel.id)))
+
+
+@_answers_errors
+async def dm(request: web.Request) -> web.StreamResponse:
+    ws = context_of(request).ws
+    channel = ws.dm(_person(request)).id
+    return web.json_response({"channel": channel, "messages": _json(ws.messages(channel))})
+
+
+@_answers_errors
+async def ephemerals(request: web.Request) -> web.StreamResponse:
+    ws = context_of(request).ws
+    return web.json_response(_json(ws.ephemerals(_person(request))))
+
+
+@_answers_errors
+async def views(request: web.Request) -> web.StreamResponse:
+    ws = context_of(request).ws
+    user = _person(request)
+    return web.json_response({"modals": _json(ws.modals.get(user, [])),
+                              "home": _json(ws.homes.get(user))})  # fmt: skip
+
+
+async def requests(request: web.Request) -> web.StreamResponse:
+    return web.json_response(_json(context_of(request).request_log))
+
+
+async def interactions(request: web.Request) -> web.StreamResponse:
+    return web.json_response(_json(request.app[PEOPLE].interactions))
+
+
+async def stats(request: web.Request) -> web.StreamResponse:
+    found = compute_stats(context_of(request), request.app[PEOPLE].interactions)
+    return web.json_response(dataclasses.asdict(found))
+
+
+# --- knobs ----------------------------------------------------------------------------------
+
+
+@_answers_errors
+async def add_fault(request: web.Request) -> web.StreamResponse:
+    body = await _read(request, AddFault)
+    faults = context_of(request).faults
+    faults.add(body.kind, body.count, body.method, retry_after=body.retry_after,
+               delay_s=body.delay_s)  # fmt: skip
+    return web.json_response({"pending": faults.pending})
+
+
+async def clear_faults(request: web.Request) -> web.StreamResponse:
+    context_of(request).faults.clear()
+    return web.json_response({"pending": 0})
+
+
+@_answers_errors
+async def signing(request: web.Request) -> web.StreamResponse:
+    body = await _read(request, SigningBody)
+    request.app[PEOPLE].link.signing = Signing(body.secret, body.age_s, body.tamper)
+    return web.json_response(body.model_dump())
+
+
+@_answers_errors
+async def rate_limits(request: web.Request) -> web.StreamResponse:
+    body = await _read(request, RateLimitsBody)
+    limits = SlackRateLimits(**body.model_dump(exclude={"enabled"})) if body.enabled else None
+    context_of(request).limiter.limits = limits
+    return web.json_response(body.model_dump())
 
 
 def control_routes() -> list[web.RouteDef]:
-    async def add_user(request: web.Request) -> web.StreamResponse:
-        body = NewUser.model_validate(await request.json())
-        ws = request.app[CONTEXT].ws
-        user = ws.add_user(body.name, email=body.email, tz=body.tz, is_admin=body.is_admin,
-                           is_bot=False)  # fmt: skip
-        return web.json_response({"id": user})
-
-    async def users(request: web.Request) -> web.StreamResponse:
-        return web.json_response(_json(list(request.app[CONTEXT].ws.users.values())))
-
-    async def add_channel(request: web.Request) -> web.StreamResponse:
-        body = NewChannel.model_validate(await request.json())
-        channel = request.app[CONTEXT].ws.add_channel(body.name, body.members, body.bot_member)
-        return web.json_response({"id": channel})
-
-    async def request_url(request: web.Request) -> web.StreamResponse:
-        request.app[PEOPLE].request_url = RequestUrl.model_validate(await request.json()).url
-        return web.json_response({"ok": True})
-
-    async def slash(request: web.Request) -> web.StreamResponse:
-        body = Slash.model_validate(await request.json())
-        people = request.app[PEOPLE]
-        return web.json_response(_interaction(
-            await people.slash_command(body.user, body.command, body.text, body.channel)
-        ))  # fmt: skip
-
-    async def click(request: web.Request) -> web.StreamResponse:
-        body = Click.model_validate(await request.json())
-        result = await request.app[PEOPLE].click(
-            body.user, body.channel, body.ts, body.action_id, body.value
-        )
-        return web.json_response(_interaction(result))
-
-    async def submit(request: web.Request) -> web.StreamResponse:
-        body = Submit.model_validate(await request.json())
-        result = await request.app[PEOPLE].submit_view(body.user, body.view_id, body.values)
-        return web.json_response(_interaction(result))
-
-    async def open_home(request: web.Request) -> web.StreamResponse:
-        body = OpenHome.model_validate(await request.json())
-        return web.json_response(_interaction(await request.app[PEOPLE].open_home(body.user)))
-
-    async def messages(request: web.Request) -> web.StreamResponse:
-        ws = request.app[CONTEXT].ws
-        channel = request.match_info["id"]
-        if channel not in ws.channels:
-            raise KeyError(f"channel {channel}")
-        return web.json_response(_json(ws.messages(channel)))
-
-    async def dm(request: web.Request) -> web.StreamResponse:
-        ws = request.app[CONTEXT].ws
-        user = request.match_info["id"]
-        if user not in ws.users:
-            raise KeyError(f"user {user}")
-        channel = ws.dm(user).id
-        return web.json_response({"channel": channel, "messages": _json(ws.messages(channel))})
-
-    async def ephemerals(request: web.Request) -> web.StreamResponse:
-        ws = request.app[CONTEXT].ws
-        user = request.match_info["id"]
-        return web.json_response(_json([e for e in ws.ephemerals if e.user == user]))
-
-    async def views(request: web.Request) -> web.StreamResponse:
-        ws = request.app[CONTEXT].ws
-        user = request.match_info["id"]
-        return web.json_response({"modals": _json(ws.modals.get(user, [])),
-                                  "home": _json(ws.homes.get(user))})  # fmt: skip
-
-    async def requests(request: web.Request) -> web.StreamResponse:
-        return web.json_response(_json(request.app[CONTEXT].request_log))
-
-    async def interactions(request: web.Request) -> web.StreamResponse:
-        return web.json_response(_json(request.app[PEOPLE].interactions))
-
-    async def faults(request: web.Request) -> web.StreamResponse:
-        body = AddFault.model_validate(await request.json())
-        request.app[CONTEXT].faults.add(body.kind, body.count, body.method,
-                                        retry_after=body.retry_after)  # fmt: skip
-        return web.json_response({"ok": True})
-
-    routes = [
-        web.post("/_control/users", add_user), web.get("/_control/users", users),
+    user = "/_control/users/{id}"
+    return [
+        web.post("/_control/request-url", set_request_url),
+        web.get("/_control/request-url", get_request_url),
+        web.post("/_control/users", add_user),
+        web.get("/_control/users", users),
+        web.post(f"{user}/deactivate", deactivate),
+        web.post(f"{user}/reactivate", reactivate),
         web.post("/_control/channels", add_channel),
-        web.post("/_control/request-url", request_url), web.post("/_control/slash", slash),
-        web.post("/_control/click", click), web.post("/_control/views/submit", submit),
+        web.get("/_control/channels", channels),
+        web.post("/_control/slash", slash),
+        web.post("/_control/click", click),
+        web.post("/_control/click-ephemeral", click_ephemeral),
+        web.post("/_control/views/click", click_view),
+        web.post("/_control/views/submit", submit),
+        web.post("/_control/views/close", close_view),
         web.post("/_control/home/open", open_home),
+        web.post("/_control/verify-url", verify_url),
         web.get("/_control/channels/{id}/messages", messages),
-        web.get("/_control/users/{id}/dm", dm),
-        web.get("/_control/users/{id}/ephemerals", ephemerals),
-        web.get("/_control/users/{id}/views", views),
+        web.get(f"{user}/dm", dm),
+        web.get(f"{user}/ephemerals", ephemerals),
+        web.get(f"{user}/views", views),
         web.get("/_control/requests", requests),
-        web.get("/_control/interactions", interactions), web.post("/_control/faults", faults),
-    ]  # fmt: skip
-    return [web.route(r.method, r.path, _guarded(r.handler)) for r in routes]
+        web.get("/_control/interactions", interactions),
+        web.get("/_control/stats", stats),
+        web.post("/_control/faults", add_fault),
+        web.delete("/_control/faults", clear_faults),
+        web.post("/_control/signing", signing),
+        web.post("/_control/rate-limits", rate_limits),
+    ]

@@ -1,162 +1,133 @@
-"""The HTTP side Slack shows an app: ``/api/<method>``, response URLs and file uploads."""
+"""``/api/<method>``: the Web API as Slack serves it, and the upload URLs it hands out.
+
+A call is checked in Slack's order: the method exists, the token is given and valid, then (an
+injected fault aside) the token has the method's scope and the call is within its rate limit;
+only then does the method run. Every answer but a 429 or an injected 5xx is HTTP 200, with
+``ok`` saying whether it worked. Every call is logged, the token left out.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import json
+import logging
 import time
 from dataclasses import dataclass, field
-from typing import Any
 
 from aiohttp import web
 
-from sandbox.slack.api import Answer, Api, ApiError
-from sandbox.slack.blockkit import BlockError, check_blocks
-from sandbox.slack.faults import Faults
-from sandbox.slack.ratelimit import RateLimiter
-from sandbox.slack.records import RequestRecord
-from sandbox.slack.state import RESPONSE_URL_TTL_S, RESPONSE_URL_USES, Workspace
+from sandbox.slack.api import METHODS, SCOPES
+from sandbox.slack.context import Context, context_of
+from sandbox.slack.errors import ApiError, error_body, missing_scope
+from sandbox.slack.faults import Fault
+from sandbox.slack.params import Params, read_params
+from sandbox.slack.records import JsonDict, RequestRecord
+
+_log = logging.getLogger(__name__)
 
 
-@dataclass
-class Context:
-    ws: Workspace
-    api: Api
-    limiter: RateLimiter
-    faults: Faults
-    request_log: list[RequestRecord] = field(default_factory=list)
+@dataclass(frozen=True, slots=True)
+class Answer:
+    body: JsonDict
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
 
 
-CONTEXT = web.AppKey("slack_context", Context)
+class _Hold(Exception):
+    """A "timeout" fault: hold the call, then drop the connection without an answer."""
+
+    def __init__(self, delay_s: float) -> None:
+        super().__init__("timeout")
+        self.delay_s = delay_s
 
 
-async def _params(request: web.Request) -> dict[str, Any]:
-    """Query, form and JSON inputs merged, as Slack accepts every one of them."""
-    params: dict[str, Any] = dict(request.query)
-    if request.can_read_body:
-        kind = request.content_type
-        if kind == "application/json":
-            try:
-                body = await request.json()
-            except json.JSONDecodeError:
-                raise ApiError("invalid_json") from None
-            if isinstance(body, dict):
-                params.update(body)
-        elif kind in ("application/x-www-form-urlencoded", "multipart/form-data"):
-            form = await request.post()
-            params.update({k: v for k, v in form.items() if isinstance(v, str)})
-    return params
+def _ratelimited(retry_after: int) -> Answer:
+    return Answer({"ok": False, "error": "ratelimited"}, 429, {"Retry-After": str(retry_after)})
 
 
-def _token(request: web.Request, params: dict[str, Any]) -> str | None:
-    header = request.headers.get("Authorization", "")
-    if header.lower().startswith("bearer "):
-        return header[7:].strip()
-    token = params.pop("token", None)
-    return str(token) if token else None
+def _fault_answer(fault: Fault) -> Answer:
+    if fault.kind == "429":
+        return _ratelimited(fault.retry_after)
+    if fault.kind == "500":
+        return Answer({"ok": False, "error": "internal_error"}, 500)
+    if fault.kind == "503":
+        return Answer({"ok": False, "error": "service_unavailable"}, 503)
+    if fault.kind == "timeout":
+        raise _Hold(fault.delay_s)
+    raise ApiError(fault.kind)
 
 
-async def api_endpoint(request: web.Request) -> web.StreamResponse:
-    ctx = request.app[CONTEXT]
-    method = request.match_info["method"]
-    params: dict[str, Any] = {}
-    try:
-        params = await _params(request)
-        answer = await _call(ctx, method, params, _token(request, params))
-    except ApiError as exc:
-        answer = Answer({"ok": False, "error": exc.code, **exc.extra})
-    body = answer.body
-    error = None if body.get("ok") else str(body.get("error"))
-    logged = {k: v for k, v in params.items() if k not in ("token",)}
-    ctx.request_log.append(RequestRecord(method, logged, answer.status, error, time.time()))
-    headers = dict(answer.headers)
-    if method == "auth.test" and body.get("ok"):
-        headers["x-oauth-scopes"] = ",".join(ctx.ws.scopes)
-    return web.json_response(body, status=answer.status, headers=headers)
-
-
-async def _call(ctx: Context, method: str, params: dict[str, Any], token: str | None) -> Answer:
-    handler = ctx.api.methods.get(method)
-    if handler is None:
-        raise ApiError("unknown_method")
+async def _call(ctx: Context, method: str, params: Params, token: str | None) -> Answer:
     if token is None:
         raise ApiError("not_authed")
     if token != ctx.ws.bot_token:
         raise ApiError("invalid_auth")
     fault = ctx.faults.take(method)
     if fault is not None:
-        if fault.kind == "429":
-            return Answer({"ok": False, "error": "ratelimited"}, 429,
-                          {"Retry-After": str(fault.retry_after)})  # fmt: skip
-        if fault.kind in ("500", "503"):
-            return Answer({"ok": False, "error": "internal_error"}, int(fault.kind))
-        if fault.kind == "timeout":
-            await asyncio.sleep(fault.delay_s)
-            raise ApiError("request_timeout")
-        raise ApiError(fault.kind)
-    ctx.api.scopes_ok(method)
-    channel = str(params.get("channel") or "") or None
-    if channel in ctx.ws.users:  # a user id stands for the DM with them
-        channel = ctx.ws.dm(channel).id
+        return _fault_answer(fault)
+    needed = SCOPES.get(method)
+    if needed is not None and needed not in ctx.ws.scopes:
+        raise missing_scope(needed, ctx.ws.scopes)
+    channel = None
+    if method == "chat.postMessage":
+        found = ctx.ws.resolve(params.string("channel"))
+        channel = found.id if found is not None else params.string("channel")
     retry_after = ctx.limiter.check(method, channel)
     if retry_after is not None:
-        return Answer({"ok": False, "error": "ratelimited"}, 429,
-                      {"Retry-After": str(retry_after)})  # fmt: skip
-    result = await ctx.api.methods[method](ctx.api, params)
+        return _ratelimited(retry_after)
+    try:
+        result = await METHODS[method](ctx, params)
+    except ApiError:
+        raise
+    except Exception:
+        _log.exception("the Slack emulator failed on %s", method)
+        return Answer({"ok": False, "error": "internal_error"}, 500)
     return Answer({"ok": True, **result})
 
 
-async def response_endpoint(request: web.Request) -> web.StreamResponse:
-    """A response_url: up to 5 answers within 30 minutes of the interaction."""
-    ctx = request.app[CONTEXT]
-    target = ctx.ws.responses.get(request.match_info["key"])
-    if target is None:
-        return web.Response(status=404, text="invalid_token")
-    if time.monotonic() - target.created > RESPONSE_URL_TTL_S:
-        return web.Response(status=404, text="expired_url")
-    if target.uses >= RESPONSE_URL_USES:
-        return web.Response(status=404, text="used_url")
+def _scope_headers(ctx: Context, method: str) -> dict[str, str]:
+    """Slack tells an authenticated caller the token's scopes and the ones the method takes."""
+    return {"x-oauth-scopes": ",".join(ctx.ws.scopes),
+            "x-accepted-oauth-scopes": SCOPES.get(method, "")}  # fmt: skip
+
+
+async def api_endpoint(request: web.Request) -> web.StreamResponse:
+    ctx = context_of(request)
+    method = request.match_info["method"]
+    at = time.time()
+    params = Params({})
+    token: str | None = None
     try:
-        body = await request.json()
-    except json.JSONDecodeError:
-        return web.Response(status=400, text="invalid_payload")
-    if not isinstance(body, dict):
-        return web.Response(status=400, text="invalid_payload")
-    text = str(body.get("text") or "")
-    blocks = body.get("blocks") or []
-    if not (text or blocks or body.get("delete_original")):
-        return web.Response(status=400, text="no_text")
-    if blocks:
-        try:
-            check_blocks(blocks, "message")
-        except BlockError:
-            return web.Response(status=400, text="invalid_blocks")
-    target.uses += 1
-    source = target.message_ts
-    if source is not None and body.get("delete_original"):
-        ctx.ws.delete(target.channel, source)
-    elif source is not None and body.get("replace_original"):
-        current = ctx.ws.message(target.channel, source)
-        if current is not None and current.from_bot:
-            ctx.ws.update(target.channel, source, text, blocks)
-    elif body.get("response_type") == "in_channel":
-        ctx.ws.post(target.channel, text, blocks)
-    else:
-        ctx.ws.ephemeral(target.channel, target.user, text, blocks, "response_url")
-    return web.Response(status=200, text="ok")
+        if method not in METHODS:
+            raise ApiError("unknown_method", req_method=method)
+        params, token = await read_params(request)
+        answer = await _call(ctx, method, params, token)
+    except ApiError as exc:
+        answer = Answer(error_body(exc))
+    except _Hold as hold:
+        await asyncio.sleep(hold.delay_s)
+        ctx.request_log.append(RequestRecord(method, params.logged(), 0, "timeout", at))
+        if request.transport is not None:
+            request.transport.abort()  # no answer at all: the client sees a dropped line
+        return web.Response(status=504)
+    body = answer.body
+    error = None if body.get("ok") else str(body.get("error"))
+    ctx.request_log.append(RequestRecord(method, params.logged(), answer.status, error, at))
+    headers = dict(answer.headers)
+    if token == ctx.ws.bot_token:
+        headers |= _scope_headers(ctx, method)
+    return web.json_response(body, status=answer.status, headers=headers)
 
 
 async def upload_endpoint(request: web.Request) -> web.StreamResponse:
-    """Where files.getUploadURLExternal points: the file's bytes, raw or as a form field."""
-    ctx = request.app[CONTEXT]
-    file = ctx.ws.files.get(request.match_info["file_id"])
-    if file is None:
+    """Where files.getUploadURLExternal points: the file's bytes, raw or as a form's file."""
+    upload = context_of(request).ws.uploads.get(request.match_info["file_id"])
+    if upload is None:
         return web.Response(status=404, text="file_not_found")
     if request.content_type == "multipart/form-data":
         form = await request.post()
-        part = next(iter(form.values()), None)
-        data = part.file.read() if isinstance(part, web.FileField) else b""
+        part = next((v for v in form.values() if isinstance(v, web.FileField)), None)
+        data = part.file.read() if part is not None else b""
     else:
         data = await request.read()
-    file.data = data
+    upload.data = data
     return web.Response(status=200, text=f"OK - {len(data)}")

@@ -1,19 +1,23 @@
-"""Failures injected on cue: each added fault answers the next ``count`` matching calls."""
+"""Failures injected on cue: each added fault answers the next ``count`` matching Web API calls,
+and the call is not carried out."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+# The faults that are not a Slack error code; any other kind is answered as ok: false.
 HTTP_KINDS = ("429", "500", "503", "timeout")
+# Longer than slack_sdk waits by default (30 s), so the client gives up first.
+DEFAULT_HOLD_S = 35.0
 
 
 @dataclass(frozen=True, slots=True)
 class Fault:
-    kind: str  # "429", "500", "503", "timeout", or a Slack error code answered as ok:false
+    kind: str  # one of HTTP_KINDS, or a Slack error code
     remaining: int
     method: str | None  # None matches every method
-    retry_after: int
-    delay_s: float
+    retry_after: int  # for "429"
+    delay_s: float  # for "timeout": how long the call is held before the connection drops
 
 
 class Faults:
@@ -28,19 +32,25 @@ class Faults:
         method: str | None = None,
         *,
         retry_after: int = 1,
-        delay_s: float = 20.0,
+        delay_s: float = DEFAULT_HOLD_S,
     ) -> None:
-        """Queue a fault: "429" (with ``retry_after``), "500", "503", "timeout" (hang for
-        ``delay_s``, then drop the connection), or any other word: an ``ok: false`` answer with
-        that error code ("account_inactive", "invalid_auth"). The call is not carried out."""
-        if count < 1 or retry_after < 0 or delay_s < 0 or not kind:
-            raise ValueError("count must be >= 1, retry_after and delay_s >= 0, kind given")
+        """Queue a fault for the next ``count`` calls (of ``method``, or of any): "429" (with
+        ``Retry-After: retry_after``), "500", "503", "timeout" (the call is held ``delay_s``,
+        then the connection drops unanswered), or any other word, answered as
+        ``{"ok": false, "error": kind}`` ("account_inactive", "invalid_auth", ...)."""
+        if not kind or count < 1 or retry_after < 0 or delay_s < 0:
+            raise ValueError("a kind, count >= 1, retry_after >= 0 and delay_s >= 0 please")
         self._pending.append(Fault(kind, count, method, retry_after, delay_s))
 
     def clear(self) -> None:
         self._pending.clear()
 
+    @property
+    def pending(self) -> int:
+        return sum(f.remaining for f in self._pending)
+
     def take(self, method: str) -> Fault | None:
+        """Use up one answer of the oldest fault matching ``method``."""
         for index, fault in enumerate(self._pending):
             if fault.method is None or fault.method == method:
                 if fault.remaining == 1:

@@ -1,299 +1,333 @@
-"""The people in the workspace, acting: slash commands, clicks, modal submissions and opening the
-Home tab, each sent to the app's Request URL exactly as Slack sends it (form-encoded or JSON,
-signed with the signing secret), and timed against Slack's 3-second acknowledgement limit."""
+"""The workspace's people, acting: slash commands, clicks, modal submissions and closes, opening
+the Home tab. Each is sent to the app's Request URL as Slack sends it (a slash command
+form-encoded, an interaction as ``payload=<JSON>``, an event as JSON; all signed), timed against
+the 3-second acknowledgement limit, and its answer carried out as Slack would: a slash command
+answered with a message shows it, a modal submission answered with ``response_action`` keeps
+the modal open with errors, updates, pushes or clears it.
+
+Each interaction gets a fresh trigger_id, and a response_url when Slack gives one (slash
+commands and clicks on messages). Only active people act, and only on what they can see.
+"""
 
 from __future__ import annotations
 
-import asyncio
-import hashlib
-import hmac
 import json
 import secrets
 import time
-from dataclasses import replace
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
-import aiohttp
+from sandbox.slack.blockkit import BlockError, check_blocks, check_view, with_ids
+from sandbox.slack.delivery import AppLink, Delivery
+from sandbox.slack.payloads import (
+    VERIFICATION_TOKEN,
+    action,
+    envelope,
+    find_element,
+    picked_by,
+    state_values,
+    submission,
+)
+from sandbox.slack.records import Interaction, InteractionKind, JsonDict, ViewRecord
+from sandbox.slack.state import MAX_MODAL_STACK, Workspace
 
-from sandbox.slack.records import Interaction, InteractionKind, JsonDict, Signing, ViewRecord
-from sandbox.slack.state import Workspace
+FORM = "application/x-www-form-urlencoded"
 
 
-def signature(secret: str, timestamp: str, body: bytes) -> str:
-    base = b"v0:" + timestamp.encode() + b":" + body
-    return "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
+def _json_answer(body: str) -> JsonDict | None:
+    try:
+        answer = json.loads(body) if body.strip() else {}
+    except ValueError:
+        return None
+    return answer if isinstance(answer, dict) else None
 
 
 class People:
-    def __init__(self, ws: Workspace, signing_secret: str, base_url: Any) -> None:
+    def __init__(self, ws: Workspace, link: AppLink, base_url: Callable[[], str]) -> None:
         self.ws = ws
-        self.signing_secret = signing_secret
-        self.signing = Signing()
-        self.request_url: str | None = None
-        self.ack_timeout_s = 3.0
+        self.link = link
         self.interactions: list[Interaction] = []
         self._base_url = base_url
-        self._session: aiohttp.ClientSession | None = None
-
-    async def aclose(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
 
     # --- what people do ---------------------------------------------------------------------
 
     async def slash_command(
         self, user: str, command: str, text: str, channel_id: str | None
     ) -> Interaction:
-        self._person(user)
-        channel = self.ws.channels[channel_id] if channel_id else self.ws.dm(user)
-        trigger_id = self.ws.new_trigger(user)
-        response_url = self.ws.new_response_url(self._base_url(), channel.id, user, None)
+        self._active(user)
+        channel = self.ws.channel(channel_id) if channel_id else self.ws.dm(user)
+        if not self.ws.can_see(user, channel):
+            raise ValueError(f"{user} is not in {channel.id}")
+        trigger_id = self.ws.triggers.issue(user)
+        response_url = self.ws.responses.issue(self._base_url(), channel.id, user)
         fields = {
-            "token": "legacy-verification-token", "team_id": self.ws.team_id,
+            "token": VERIFICATION_TOKEN, "team_id": self.ws.team_id,
             "team_domain": self.ws.team_domain, "channel_id": channel.id,
             "channel_name": "directmessage" if channel.is_im else channel.name,
-            "user_id": user, "user_name": self.ws.users[user].name, "command": command,
-            "text": text, "api_app_id": self.ws.app_id, "is_enterprise_install": "false",
-            "response_url": response_url, "trigger_id": trigger_id,
+            "user_id": user, "user_name": self.ws.users[user].name,
+            "command": "/" + command.lstrip("/"), "text": text, "api_app_id": self.ws.app_id,
+            "is_enterprise_install": "false", "response_url": response_url,
+            "trigger_id": trigger_id,
         }  # fmt: skip
-        result = await self._send(
-            "slash_command", user, fields, urlencode(fields).encode(),
-            "application/x-www-form-urlencoded", trigger_id, response_url,
-        )  # fmt: skip
-        if result.status == 200 and result.body.strip():
-            self._ack_message(result.body, channel.id, user)
-        return result
+        sent = await self.link.post(urlencode(fields).encode(), FORM)
+        failure = sent.failure or self._show_ack(sent.body, channel.id, user)
+        return self._record("slash_command", user, fields, sent, trigger_id, response_url,
+                            failure=failure)  # fmt: skip
 
     async def click(
         self, user: str, channel_id: str, ts: str, action_id: str, value: str | None
     ) -> Interaction:
-        self._person(user)
+        self._active(user)
+        channel = self.ws.channel(channel_id)
+        if not self.ws.can_see(user, channel):
+            raise ValueError(f"{user} is not in {channel_id}")
         message = self.ws.message(channel_id, ts)
         if message is None or message.deleted:
             raise ValueError(f"no message {ts} in {channel_id}")
-        if user not in self.ws.channels[channel_id].members:
-            raise ValueError(f"{user} cannot see {channel_id}")
-        action = self._action(message.blocks, action_id, value)
-        response_url = self.ws.new_response_url(self._base_url(), channel_id, user, ts)
-        trigger_id = self.ws.new_trigger(user)
-        payload = {
-            **self._envelope("block_actions", user, trigger_id),
-            "response_url": response_url,
-            "container": {
-                "type": "message",
-                "message_ts": ts,
-                "channel_id": channel_id,
-                "is_ephemeral": False,
-            },
-            "channel": {"id": channel_id, "name": self.ws.channels[channel_id].name},
-            "message": message.to_json(),
-            "state": {"values": {}},
-            "actions": [action],
-        }
-        return await self._interact("block_actions", user, payload, trigger_id, response_url)
+        block, element = find_element(message.blocks, action_id)
+        clicked = action(self.ws, block, element, value)
+        response_url = self.ws.responses.issue(self._base_url(), channel_id, user,
+                                               message_ts=ts)  # fmt: skip
+        payload = self._message_click(user, channel_id, ts, clicked, message.blocks,
+                                      response_url, ephemeral=False)  # fmt: skip
+        payload["message"] = message.to_json()
+        return await self._interact("block_actions", user, payload)
+
+    async def click_ephemeral(
+        self, user: str, channel_id: str, ts: str, action_id: str, value: str | None
+    ) -> Interaction:
+        self._active(user)
+        note = self.ws.find_ephemeral(channel_id, user, ts)
+        if note is None or note.deleted:
+            raise ValueError(f"{user} was shown no ephemeral message {ts} in {channel_id}")
+        block, element = find_element(note.blocks, action_id)
+        clicked = action(self.ws, block, element, value)
+        response_url = self.ws.responses.issue(self._base_url(), channel_id, user,
+                                               ephemeral_ts=ts)  # fmt: skip
+        # Slack leaves the message out for an ephemeral one: the app never had it.
+        payload = self._message_click(user, channel_id, ts, clicked, note.blocks, response_url,
+                                      ephemeral=True)  # fmt: skip
+        return await self._interact("block_actions", user, payload)
 
     async def click_view(
         self, user: str, view_id: str, action_id: str, value: str | None
     ) -> Interaction:
-        record = self.ws.view(view_id)
-        if record is None or record.user != user:
-            raise ValueError(f"{user} has no view {view_id} open")
-        action = self._action(record.view.get("blocks") or [], action_id, value)
-        trigger_id = self.ws.new_trigger(user)
+        self._active(user)
+        record = self._on_screen(user, view_id)
+        blocks = record.view.get("blocks") or []
+        block, element = find_element(blocks, action_id)
+        clicked = action(self.ws, block, element, value)
+        trigger_id = self.ws.triggers.issue(user)
         payload = {
-            **self._envelope("block_actions", user, trigger_id),
+            **envelope(self.ws, "block_actions", user, trigger_id),
             "container": {"type": "view", "view_id": view_id},
-            "view": record.to_json(self.ws.team_id, self.ws.app_id, self.ws.bot_id),
-            "actions": [action],
+            "view": self._view_json(record, state_values(blocks, picked_by(clicked))),
+            "actions": [clicked],
         }
-        return await self._interact("block_actions", user, payload, trigger_id, None)
+        return await self._interact("block_actions", user, payload)
 
     async def submit_view(
-        self, user: str, view_id: str, values: dict[str, dict[str, str]]
+        self, user: str, view_id: str, values: dict[str, dict[str, Any]]
     ) -> Interaction:
-        stack = self.ws.modals.get(user, [])
-        record = next((v for v in stack if v.id == view_id), None)
-        if record is None:
-            raise ValueError(f"{user} has no modal {view_id} open")
-        state: dict[str, dict[str, JsonDict]] = {}
-        for block in record.view.get("blocks") or []:
-            if block.get("type") != "input":
-                continue
-            element = block["element"]
-            typed = values.get(block.get("block_id", ""), {}).get(element.get("action_id", ""))
-            if typed is None and not block.get("optional"):
-                raise ValueError(f"Slack requires input {block.get('block_id')!r}")
-            state.setdefault(block["block_id"], {})[element["action_id"]] = {
-                "type": element["type"], "value": typed,
-            }  # fmt: skip
-        view = record.to_json(self.ws.team_id, self.ws.app_id, self.ws.bot_id)
-        view["state"] = {"values": state}
-        trigger_id = self.ws.new_trigger(user)
-        payload = {**self._envelope("view_submission", user, trigger_id), "view": view,
-                   "response_urls": []}  # fmt: skip
-        result = await self._interact("view_submission", user, payload, trigger_id, None)
-        return self._after_submission(result, user)
+        self._active(user)
+        record = self.ws.top_modal(user)
+        if record is None or record.id != view_id:
+            raise ValueError(f"{view_id} is not the modal {user} has in front of them")
+        blocks = record.view.get("blocks") or []
+        state = state_values(blocks, submission(self.ws, blocks, values))
+        trigger_id = self.ws.triggers.issue(user)
+        payload = {**envelope(self.ws, "view_submission", user, trigger_id),
+                   "view": self._view_json(record, state), "response_urls": []}  # fmt: skip
+        sent = await self._send(payload)
+        errors: dict[str, str] = {}
+        failure = sent.failure or self._after_submission(sent.body, user, errors)
+        return self._record("view_submission", user, payload, sent, trigger_id, None,
+                            failure=failure, errors=errors)  # fmt: skip
+
+    async def close_view(self, user: str, view_id: str) -> Interaction | None:
+        """The person closes the modal in front of them (Cancel or ×): it closes whatever the
+        app answers; the app hears of it (``view_closed``) only if the view asked to."""
+        self._active(user)
+        record = self.ws.top_modal(user)
+        if record is None or record.id != view_id:
+            raise ValueError(f"{view_id} is not the modal {user} has in front of them")
+        self.ws.close_modals(user, all_of_them=bool(record.view.get("clear_on_close")))
+        if not record.view.get("notify_on_close"):
+            return None
+        payload = {**envelope(self.ws, "view_closed", user, None),
+                   "view": self._view_json(record, state_values(record.view.get("blocks") or [])),
+                   "is_cleared": bool(record.view.get("clear_on_close"))}  # fmt: skip
+        return await self._interact("view_closed", user, payload)
 
     async def open_home(self, user: str) -> Interaction:
-        self._person(user)
+        """An ``app_home_opened`` event (Events API, JSON); it carries the Home tab the app
+        last published, if any."""
+        self._active(user)
         now = time.time()
+        event: JsonDict = {"type": "app_home_opened", "user": user, "tab": "home",
+                           "channel": self.ws.dm(user).id, "event_ts": f"{now:.6f}"}  # fmt: skip
+        home = self.ws.homes.get(user)
+        if home is not None:
+            event["view"] = self._view_json(home)
         body = {
-            "token": "legacy-verification-token", "team_id": self.ws.team_id,
-            "api_app_id": self.ws.app_id, "type": "event_callback",
+            "token": VERIFICATION_TOKEN, "team_id": self.ws.team_id, "api_app_id": self.ws.app_id,
+            "event": event, "type": "event_callback",
             "event_id": f"Ev{secrets.token_hex(5).upper()}", "event_time": int(now),
-            "event": {"type": "app_home_opened", "user": user, "channel": self.ws.dm(user).id,
-                      "tab": "home", "event_ts": f"{now:.6f}"},
-            "authorizations": [{"team_id": self.ws.team_id, "user_id": self.ws.bot_user_id,
-                                "is_bot": True, "is_enterprise_install": False}],
+            "authorizations": [{"enterprise_id": None, "team_id": self.ws.team_id,
+                                "user_id": self.ws.bot.id, "is_bot": True,
+                                "is_enterprise_install": False}],
+            "is_ext_shared_channel": False,
         }  # fmt: skip
-        return await self._send(
-            "event", user, body, json.dumps(body).encode(), "application/json", None, None
-        )
+        sent = await self.link.post(json.dumps(body).encode(), "application/json")
+        return self._record("event", user, body, sent, None, None, failure=sent.failure)
+
+    async def verify_url(self) -> Interaction:
+        """Slack's check of a new Request URL: the app must answer the challenge."""
+        challenge = secrets.token_urlsafe(24)
+        body = {"token": VERIFICATION_TOKEN, "challenge": challenge, "type": "url_verification"}
+        sent = await self.link.post(json.dumps(body).encode(), "application/json")
+        answer = _json_answer(sent.body) or {}
+        echoed = sent.body.strip() == challenge or answer.get("challenge") == challenge
+        failure = sent.failure or (None if echoed else "the app did not answer the challenge")
+        return self._record("url_verification", "", body, sent, None, None, failure=failure)
 
     # --- building and sending ---------------------------------------------------------------
 
-    def _person(self, user: str) -> None:
+    def _active(self, user: str) -> None:
         found = self.ws.users.get(user)
         if found is None or found.deleted or found.is_bot:
             raise ValueError(f"{user} is not an active person of the workspace")
 
-    def _envelope(self, kind: str, user: str, trigger_id: str) -> JsonDict:
-        person = self.ws.users[user]
+    def _on_screen(self, user: str, view_id: str) -> ViewRecord:
+        """The modal in front of the person, or their Home tab."""
+        top = self.ws.top_modal(user)
+        if top is not None and top.id == view_id:
+            return top
+        home = self.ws.homes.get(user)
+        if home is not None and home.id == view_id:
+            return home
+        raise ValueError(f"{user} has no view {view_id} in front of them")
+
+    def _view_json(self, record: ViewRecord, state: JsonDict | None = None) -> JsonDict:
+        return record.to_json(self.ws.team_id, self.ws.app_id, self.ws.bot_id, state)
+
+    def _message_click(
+        self,
+        user: str,
+        channel_id: str,
+        ts: str,
+        clicked: JsonDict,
+        blocks: list[JsonDict],
+        response_url: str,
+        *,
+        ephemeral: bool,
+    ) -> JsonDict:
+        channel = self.ws.channel(channel_id)
         return {
-            "type": kind, "team": {"id": self.ws.team_id, "domain": self.ws.team_domain},
-            "user": {"id": user, "username": person.name, "name": person.name,
-                     "team_id": self.ws.team_id},
-            "api_app_id": self.ws.app_id, "token": "legacy-verification-token",
-            "trigger_id": trigger_id, "is_enterprise_install": False,
+            **envelope(self.ws, "block_actions", user, self.ws.triggers.issue(user)),
+            "container": {"type": "message", "message_ts": ts, "channel_id": channel_id,
+                          "is_ephemeral": ephemeral},
+            "channel": {"id": channel_id,
+                        "name": "directmessage" if channel.is_im else channel.name},
+            "state": {"values": state_values(blocks, picked_by(clicked))},
+            "response_url": response_url, "actions": [clicked],
         }  # fmt: skip
 
-    def _action(self, blocks: list[JsonDict], action_id: str, value: str | None) -> JsonDict:
-        """The action payload for an element that really is in ``blocks`` (ValueError if not)."""
-        for block in blocks:
-            elements = list(block.get("elements") or [])
-            if block.get("accessory"):
-                elements.append(block["accessory"])
-            for element in elements:
-                if element.get("action_id") != action_id:
-                    continue
-                base = {"action_id": action_id, "block_id": block.get("block_id", ""),
-                        "type": element["type"], "action_ts": f"{time.time():.6f}"}  # fmt: skip
-                kind = element["type"]
-                if kind == "button":
-                    if value is not None and value != element.get("value"):
-                        raise ValueError(f"button {action_id!r} carries another value")
-                    if element.get("value") is not None:
-                        base["value"] = element["value"]
-                    base["text"] = element["text"]
-                    return base
-                if kind in ("overflow", "static_select"):
-                    option = next((o for o in element["options"] if o["value"] == value), None)
-                    if option is None:
-                        raise ValueError(f"{action_id!r} offers no option {value!r}")
-                    return {**base, "selected_option": option}
-                if kind == "users_select":
-                    if value not in self.ws.users:
-                        raise ValueError(f"no user {value!r} to select")
-                    return {**base, "selected_user": value}
-                raise ValueError(f"{kind} {action_id!r} cannot be clicked")
-        raise ValueError(f"no element {action_id!r} there")
+    async def _send(self, payload: JsonDict) -> Delivery:
+        return await self.link.post(urlencode({"payload": json.dumps(payload)}).encode(), FORM)
 
-    async def _interact(
+    async def _interact(self, kind: InteractionKind, user: str, payload: JsonDict) -> Interaction:
+        sent = await self._send(payload)
+        return self._record(kind, user, payload, sent, payload.get("trigger_id"),
+                            payload.get("response_url"), failure=sent.failure)  # fmt: skip
+
+    def _record(
         self,
         kind: InteractionKind,
         user: str,
         payload: JsonDict,
+        sent: Delivery,
         trigger_id: str | None,
         response_url: str | None,
+        *,
+        failure: str | None,
+        errors: dict[str, str] | None = None,
     ) -> Interaction:
-        body = urlencode({"payload": json.dumps(payload)}).encode()
-        return await self._send(
-            kind, user, payload, body, "application/x-www-form-urlencoded", trigger_id,
-            response_url,
-        )  # fmt: skip
-
-    async def _send(
-        self,
-        kind: InteractionKind,
-        user: str,
-        payload: JsonDict,
-        body: bytes,
-        content_type: str,
-        trigger_id: str | None,
-        response_url: str | None,
-    ) -> Interaction:
-        if self.request_url is None:
-            raise RuntimeError("no request_url: set the app's Request URL first")
-        signing = self.signing
-        timestamp = str(int(time.time() - signing.age_s))
-        sent = body + b" " if signing.tamper else body
-        headers = {
-            "Content-Type": content_type,
-            "X-Slack-Request-Timestamp": timestamp,
-            "X-Slack-Signature": signature(signing.secret or self.signing_secret, timestamp, body),
-        }
-        if self._session is None:
-            self._session = aiohttp.ClientSession(trust_env=False)
-        started = time.perf_counter()
-        status, text = 0, ""
-        try:
-            async with asyncio.timeout(self.ack_timeout_s):
-                async with self._session.post(self.request_url, data=sent, headers=headers) as r:
-                    status, text = r.status, await r.text()
-        except (TimeoutError, aiohttp.ClientError):
-            pass  # Slack gives up: the user sees "this app did not respond"
-        ack_ms = (time.perf_counter() - started) * 1000
         result = Interaction(
-            kind=kind, user=user, payload=payload, status=status, body=text, ack_ms=ack_ms,
-            failed=status != 200, trigger_id=trigger_id, response_url=response_url,
+            kind=kind, user=user, payload=payload, status=sent.status, body=sent.body,
+            ack_ms=sent.ack_ms, failed=failure is not None, trigger_id=trigger_id,
+            response_url=response_url, errors=errors or {}, failure=failure, at=sent.at,
         )  # fmt: skip
         self.interactions.append(result)
         return result
 
-    def _ack_message(self, body: str, channel: str, user: str) -> None:
-        """A slash command's acknowledgement with a message: shown to the user (or the channel)."""
+    # --- what the app's acknowledgement does -------------------------------------------------
+
+    def _show_ack(self, body: str, channel: str, user: str) -> str | None:
+        """A slash command acknowledged with a message: shown to the person (or the channel,
+        for ``response_type: in_channel``); a failure reason if Slack would refuse it."""
+        if not body.strip():
+            return None
+        answer = _json_answer(body)
+        if answer is None:
+            answer = {"text": body}  # a plain text answer is the message
+        text, blocks = str(answer.get("text") or ""), answer.get("blocks") or []
+        if not text and not blocks:
+            return None
         try:
-            answer = json.loads(body)
-        except json.JSONDecodeError:
-            answer = {"text": body}
-        if not isinstance(answer, dict) or not (answer.get("text") or answer.get("blocks")):
-            return
-        text, blocks = str(answer.get("text") or ""), list(answer.get("blocks") or [])
+            check_blocks(blocks, "message")
+        except BlockError as exc:
+            return f"invalid_blocks: {exc}"
         if answer.get("response_type") == "in_channel":
-            self.ws.post(channel, text, blocks)
+            self.ws.post(channel, text, with_ids(blocks))
         else:
-            self.ws.ephemeral(channel, user, text, blocks, "ack")
+            self.ws.ephemeral(channel, user, text, with_ids(blocks), "ack")
+        return None
 
-    def _after_submission(self, result: Interaction, user: str) -> Interaction:
-        if result.failed:
-            return result
+    def _after_submission(self, body: str, user: str, errors: dict[str, str]) -> str | None:
+        """A submission's answer: ``errors`` keeps the modal open with messages under inputs;
+        ``update``/``push`` show another view; ``clear`` closes every modal; anything else
+        (an empty 200) closes this one. A failure reason if Slack would refuse the answer."""
+        answer = _json_answer(body)
+        if answer is None:
+            return "the answer to a view submission is not JSON"
+        kind = answer.get("response_action")
+        if kind == "errors":
+            found = answer.get("errors")
+            if not isinstance(found, dict) or not found:
+                return "response_action errors without errors"
+            errors.update({str(k): str(v) for k, v in found.items()})
+            return None
+        if kind == "clear":
+            self.ws.close_modals(user, all_of_them=True)
+        elif kind in ("update", "push"):
+            return self._answer_view(user, kind, answer.get("view"))
+        else:
+            self.ws.close_modals(user, all_of_them=False)
+        return None
+
+    def _answer_view(self, user: str, kind: str, view: Any) -> str | None:
         try:
-            answer = json.loads(result.body) if result.body.strip() else {}
-        except json.JSONDecodeError:
-            answer = {}
-        action = answer.get("response_action") if isinstance(answer, dict) else None
-        if action == "errors":
-            errors = {str(k): str(v) for k, v in (answer.get("errors") or {}).items()}
-            return _with_errors(result, errors)
-        stack = self.ws.modals.get(user, [])
-        if action == "clear":
-            stack.clear()
-        elif action in ("update", "push") and isinstance(answer.get("view"), dict):
-            view_id = stack[-1].id if action == "update" and stack else self.ws.new_id("V")
-            if action == "update" and stack:
-                stack.pop()
-            view_hash = f"{int(time.time())}.{secrets.token_hex(8)}"
-            stack.append(
-                ViewRecord(
-                    id=view_id, user=user, kind="modal", view=answer["view"], hash=view_hash
-                )
-            )
-        elif stack:
-            stack.pop()
-        return result
-
-
-def _with_errors(result: Interaction, errors: dict[str, str]) -> Interaction:
-    return replace(result, errors=errors)
+            if check_view(view) != "modal":
+                return f"response_action {kind} with a view that is not a modal"
+        except BlockError as exc:
+            return f"response_action {kind} with an invalid view: {exc}"
+        stack = self.ws.modals.get(user) or []
+        if not stack:
+            return f"response_action {kind} with no modal open"
+        top = stack[-1]
+        view = {**view, "blocks": with_ids(view["blocks"])}
+        if kind == "update":
+            self.ws.replace_view(ViewRecord(
+                id=top.id, user=user, kind="modal", view=view, hash=self.ws.new_hash(),
+                root_view_id=top.root_view_id, previous_view_id=top.previous_view_id,
+            ))  # fmt: skip
+            return None
+        if len(stack) >= MAX_MODAL_STACK:
+            return "push_limit_reached"
+        self.ws.push_modal(ViewRecord(
+            id=self.ws.new_id("V"), user=user, kind="modal", view=view, hash=self.ws.new_hash(),
+            root_view_id=stack[0].id, previous_view_id=top.id,
+        ))  # fmt: skip
+        return None

@@ -1,5 +1,10 @@
-"""Slack's rate limits, measured on real time: chat.postMessage about 1/s per channel with a
-short burst, and the other methods per minute by tier (per workspace and app)."""
+"""Slack's rate limits, measured on real time (``time.monotonic``, never the emulator's clock):
+chat.postMessage about one message a second per channel with a short burst, and the other
+methods per minute by tier, per workspace and app (api.slack.com/docs/rate-limits).
+
+Each limit is a token bucket: a call takes a token or is refused (HTTP 429 with the whole
+seconds until a token is back as ``Retry-After``, at least 1) and takes nothing.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +13,14 @@ import time
 
 from sandbox.slack.records import SlackRateLimits
 
-# Tiers of the methods the emulator serves (api.slack.com/methods, "Rate limits").
+# The tier of each method the emulator serves (each method's reference page, "Rate limits").
+# auth.test is "special" (hundreds a minute) and is not limited here.
 TIERS = {
     "users.list": 2,
     "chat.update": 3, "chat.delete": 3, "conversations.open": 3, "users.lookupByEmail": 3,
-    "views.publish": 4, "chat.postEphemeral": 4, "users.info": 4, "views.open": 4,
-    "views.update": 4, "files.getUploadURLExternal": 4, "files.completeUploadExternal": 4,
+    "chat.postEphemeral": 4, "users.info": 4, "views.open": 4, "views.push": 4,
+    "views.update": 4, "views.publish": 4, "files.getUploadURLExternal": 4,
+    "files.completeUploadExternal": 4,
 }  # fmt: skip
 
 
@@ -25,7 +32,7 @@ class Bucket:
         self._stamp = now
 
     def take(self, now: float) -> float:
-        """Take a token; 0 if there was one, else the seconds until there is (nothing taken)."""
+        """Take a token: 0 if there was one, else the seconds until there is (none taken)."""
         self._tokens = min(
             self._capacity, self._tokens + max(0.0, now - self._stamp) * self._per_s
         )
@@ -38,9 +45,19 @@ class Bucket:
 
 class RateLimiter:
     def __init__(self, limits: SlackRateLimits | None) -> None:
-        self.limits = limits
+        self._limits = limits
         self._buckets: dict[str, Bucket] = {}
         self.refused = 0
+
+    @property
+    def limits(self) -> SlackRateLimits | None:
+        return self._limits
+
+    @limits.setter
+    def limits(self, limits: SlackRateLimits | None) -> None:
+        """New limits start with full buckets."""
+        self._limits = limits
+        self._buckets.clear()
 
     def _bucket(self, key: str, capacity: float, per_s: float, now: float) -> Bucket:
         if key not in self._buckets:
@@ -48,8 +65,9 @@ class RateLimiter:
         return self._buckets[key]
 
     def check(self, method: str, channel: str | None) -> int | None:
-        """None if the call may go through, else the Retry-After seconds (an integer ≥ 1)."""
-        limits = self.limits
+        """None if the call may go through, else its Retry-After in whole seconds (>= 1).
+        ``channel``: the channel a chat.postMessage goes to."""
+        limits = self._limits
         if limits is None:
             return None
         now = time.monotonic()
@@ -66,6 +84,3 @@ class RateLimiter:
             return None
         self.refused += 1
         return max(1, math.ceil(wait))
-
-    def reset(self) -> None:
-        self._buckets.clear()

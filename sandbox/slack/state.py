@@ -1,18 +1,23 @@
-"""The workspace: people, channels and their messages, ephemerals, views, and the one-time
-handles Slack gives an app (trigger ids, response URLs)."""
+"""The workspace: its people and the app's bot user, channels and direct messages, messages with
+their edits, ephemeral messages, views (modal stacks and Home tabs), files, and the one-time
+handles interactions carry. Message timestamps come from the emulator's clock."""
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import mimetypes
 import secrets
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from sandbox.slack.handles import ResponseUrls, Triggers
 from sandbox.slack.records import (
     Ephemeral,
+    EphemeralSource,
+    FileRecord,
     JsonDict,
     MessageVersion,
     SlackMessage,
@@ -21,13 +26,11 @@ from sandbox.slack.records import (
 )
 from sandbox.watch import Watch
 
-TRIGGER_TTL_S = 3.0
-RESPONSE_URL_TTL_S = 30 * 60
-RESPONSE_URL_USES = 5
-
 DEFAULT_SCOPES = (
     "chat:write", "im:write", "users:read", "users:read.email", "commands", "files:write",
 )  # fmt: skip
+SLACKBOT = "USLACKBOT"
+MAX_MODAL_STACK = 3  # a person has at most three modals open (views.push says so past that)
 
 
 @dataclass
@@ -36,7 +39,8 @@ class Channel:
     name: str
     members: set[str] = field(default_factory=set)
     bot_member: bool = True
-    im_user: str | None = None  # for a direct message with the bot: the user
+    im_user: str | None = None  # for a direct message with the bot: the person
+    opened: bool = False  # conversations.open has been called for this DM
 
     @property
     def is_im(self) -> bool:
@@ -44,31 +48,18 @@ class Channel:
 
 
 @dataclass
-class Trigger:
-    user: str
-    created: float  # time.monotonic()
-    used: bool = False
+class Upload:
+    """A file between files.getUploadURLExternal and files.completeUploadExternal."""
 
-
-@dataclass
-class ResponseTarget:
-    """Where a response_url answers: the channel, and the message it came from if any."""
-
-    channel: str
-    user: str
-    message_ts: str | None
-    created: float
-    uses: int = 0
-
-
-@dataclass
-class UploadedFile:
     id: str
     name: str
     length: int
-    data: bytes = b""
-    title: str | None = None
-    shared_in: str | None = None
+    data: bytes | None = None
+
+
+def _tz_offset(tz: str) -> int:
+    offset = datetime.now(ZoneInfo(tz)).utcoffset()
+    return int(offset.total_seconds()) if offset else 0
 
 
 class Workspace:
@@ -88,28 +79,44 @@ class Workspace:
         self.clock = clock
         self.app_id = "A0AMOBRIDGE"
         self.bot_id = "B0AMOBRIDGE"
-        self.bot_user_id = "U0AMOBRIDGE"
-        self.users: dict[str, SlackUser] = {}
+        self.bot = SlackUser(
+            id="U0AMOBRIDGE", name="amobridge", real_name="amobridge", email=None, tz="UTC",
+            tz_offset=0, is_bot=True, bot_id=self.bot_id, app_id=self.app_id,
+        )  # fmt: skip
+        # Slackbot is in every workspace's member list (and, famously, has is_bot false).
+        self.slackbot = SlackUser(id=SLACKBOT, name="slackbot", real_name="Slackbot",
+                                  email=None, tz="UTC", tz_offset=0)  # fmt: skip
+        self.users: dict[str, SlackUser] = {}  # the people
         self.channels: dict[str, Channel] = {}
         self._messages: dict[str, dict[str, SlackMessage]] = {}
-        self.ephemerals: list[Ephemeral] = []
+        self._ephemerals: dict[tuple[str, str, str], Ephemeral] = {}
         self.modals: dict[str, list[ViewRecord]] = {}
         self.homes: dict[str, ViewRecord] = {}
-        self.triggers: dict[str, Trigger] = {}
-        self.responses: dict[str, ResponseTarget] = {}
-        self.files: dict[str, UploadedFile] = {}
+        self.uploads: dict[str, Upload] = {}
+        self.files: dict[str, FileRecord] = {}
+        self.triggers = Triggers()
+        self.responses = ResponseUrls()
         self.message_watch: Watch[str, SlackMessage] = Watch("bot message")
         self.ephemeral_watch: Watch[str, Ephemeral] = Watch("ephemeral message")
         self.view_watch: Watch[str, ViewRecord] = Watch("view")
-        self.trigger_ttl_s = TRIGGER_TTL_S
+        # What chat.postMessage answers for the DM of a deactivated person (None: it posts).
+        self.deactivated_dm_error: str | None = "is_archived"
         self.posted = 0
         self.updated = 0
+        self.deleted = 0
+        self.ephemerals_shown = 0
+        self.views_opened = 0
         self._last_ts = 0.0
         self._serial = 0
+
+    @property
+    def bot_user_id(self) -> str:
+        return self.bot.id
 
     # --- ids --------------------------------------------------------------------------------
 
     def new_id(self, prefix: str) -> str:
+        """An id shaped like Slack's: a type letter, then upper-case letters and digits."""
         self._serial += 1
         return f"{prefix}{self._serial:04d}{secrets.token_hex(3).upper()}"
 
@@ -119,7 +126,7 @@ class Workspace:
         self._last_ts = stamp
         return f"{stamp:.6f}"
 
-    # --- people and channels ----------------------------------------------------------------
+    # --- people -----------------------------------------------------------------------------
 
     def add_user(
         self,
@@ -132,31 +139,75 @@ class Workspace:
         locale: str = "en-US",
     ) -> str:
         user_id = self.new_id("U")
-        offset = datetime.now(ZoneInfo(tz)).utcoffset()
         handle = ".".join(real_name.lower().split()) or user_id.lower()
         self.users[user_id] = SlackUser(
             id=user_id, name=handle, real_name=real_name, email=email, tz=tz,
-            tz_offset=int(offset.total_seconds()) if offset else 0, is_admin=is_admin,
-            is_bot=is_bot, locale=locale,
+            tz_offset=_tz_offset(tz), is_admin=is_admin, is_bot=is_bot, locale=locale,
         )  # fmt: skip
         return user_id
 
-    def set_user(self, user_id: str, **changes: object) -> None:
-        self.users[user_id] = dataclasses.replace(self.users[user_id], **changes)  # type: ignore[arg-type]
+    def person(self, user_id: str) -> SlackUser:
+        """A person of the workspace; KeyError for anyone else."""
+        found = self.users.get(user_id)
+        if found is None:
+            raise KeyError(f"user {user_id}")
+        return found
+
+    def set_deleted(self, user_id: str, deleted: bool) -> None:
+        self.users[user_id] = dataclasses.replace(self.person(user_id), deleted=deleted)
+
+    def anyone(self, user_id: str) -> SlackUser | None:
+        """A person, the app's bot user or Slackbot."""
+        if user_id == self.bot.id:
+            return self.bot
+        if user_id == SLACKBOT:
+            return self.slackbot
+        return self.users.get(user_id)
+
+    def everyone(self) -> list[SlackUser]:
+        """users.list's members, by id: the people, Slackbot and the app's bot user."""
+        return sorted([*self.users.values(), self.slackbot, self.bot], key=lambda u: u.id)
+
+    # --- channels ---------------------------------------------------------------------------
 
     def add_channel(self, name: str, members: list[str], bot_member: bool) -> str:
+        for user in members:
+            self.person(user)
         channel_id = self.new_id("C")
-        self.channels[channel_id] = Channel(channel_id, name, set(members), bot_member)
+        self.channels[channel_id] = Channel(channel_id, name.lstrip("#"), set(members),
+                                            bot_member)  # fmt: skip
         return channel_id
 
+    def channel(self, channel_id: str) -> Channel:
+        found = self.channels.get(channel_id)
+        if found is None:
+            raise KeyError(f"channel {channel_id}")
+        return found
+
     def dm(self, user_id: str) -> Channel:
-        """The direct message channel between the user and the bot (made on first use)."""
+        """The direct message channel between the person and the bot (made on first use)."""
+        self.person(user_id)
         for channel in self.channels.values():
             if channel.im_user == user_id:
                 return channel
         channel = Channel(self.new_id("D"), user_id, {user_id}, True, im_user=user_id)
         self.channels[channel.id] = channel
         return channel
+
+    def resolve(self, ref: str) -> Channel | None:
+        """A channel named as Slack accepts it: its id, a person's id (their DM with the app),
+        or its name ("sales" or "#sales")."""
+        if ref in self.channels:
+            return self.channels[ref]
+        if ref in self.users:
+            return self.dm(ref)
+        name = ref.removeprefix("#")
+        return next((c for c in self.channels.values() if not c.is_im and c.name == name), None)
+
+    def can_see(self, user: str, channel: Channel) -> bool:
+        """An active person who is in the channel (a DM: its person)."""
+        person = self.users.get(user)
+        return person is not None and not person.deleted and user in channel.members
 
     # --- messages ---------------------------------------------------------------------------
 
@@ -170,10 +221,11 @@ class Workspace:
         thread_ts: str | None = None,
         files: tuple[JsonDict, ...] = (),
     ) -> SlackMessage:
+        """A message in ``channel``: the bot's, or ``user``'s."""
         from_bot = user is None
         message = SlackMessage(
             channel=channel, ts=self.new_ts(), text=text, blocks=blocks,
-            user=self.bot_user_id if from_bot else user, bot_id=self.bot_id if from_bot else None,
+            user=self.bot.id if from_bot else user, bot_id=self.bot_id if from_bot else None,
             thread_ts=thread_ts, files=files,
         )  # fmt: skip
         self._messages.setdefault(channel, {})[message.ts] = message
@@ -191,7 +243,7 @@ class Workspace:
     def update(self, channel: str, ts: str, text: str, blocks: list[JsonDict]) -> SlackMessage:
         old = self._messages[channel][ts]
         new = dataclasses.replace(
-            old, text=text, blocks=blocks,
+            old, text=text, blocks=blocks, edited_ts=self.new_ts(),
             edits=(*old.edits, MessageVersion(text=old.text, blocks=old.blocks)),
         )  # fmt: skip
         self._messages[channel][ts] = new
@@ -200,23 +252,48 @@ class Workspace:
         return new
 
     def delete(self, channel: str, ts: str) -> None:
-        old = self._messages[channel][ts]
-        gone = dataclasses.replace(old, deleted=True)
+        gone = dataclasses.replace(self._messages[channel][ts], deleted=True)
         self._messages[channel][ts] = gone
+        self.deleted += 1
         self.message_watch.record(channel, gone)
 
+    # --- ephemeral messages -----------------------------------------------------------------
+
     def ephemeral(
-        self, channel: str, user: str, text: str, blocks: list[JsonDict], via: str
+        self, channel: str, user: str, text: str, blocks: list[JsonDict], via: EphemeralSource
     ) -> Ephemeral:
-        note = Ephemeral(
-            channel=channel, user=user, ts=self.new_ts(), text=text, blocks=blocks,
-            via=via,  # type: ignore[arg-type]  # one of the three, by every caller
-        )  # fmt: skip
-        self.ephemerals.append(note)
+        note = Ephemeral(channel=channel, user=user, ts=self.new_ts(), text=text, blocks=blocks,
+                         via=via)  # fmt: skip
+        self._ephemerals[(channel, user, note.ts)] = note
+        self.ephemerals_shown += 1
         self.ephemeral_watch.record(user, note)
         return note
 
+    def find_ephemeral(self, channel: str, user: str, ts: str) -> Ephemeral | None:
+        return self._ephemerals.get((channel, user, ts))
+
+    def ephemerals(self, user: str, channel: str | None = None) -> list[Ephemeral]:
+        """What ``user`` was shown, as it is now (deleted ones flagged), oldest first."""
+        return [e for (c, u, _), e in self._ephemerals.items()
+                if u == user and (channel is None or c == channel)]  # fmt: skip
+
+    def change_ephemeral(
+        self, old: Ephemeral, text: str, blocks: list[JsonDict], *, deleted: bool = False
+    ) -> Ephemeral:
+        """A response_url replaced (or deleted) an ephemeral message."""
+        new = dataclasses.replace(
+            old, text=text, blocks=blocks, deleted=deleted,
+            edits=(*old.edits, MessageVersion(text=old.text, blocks=old.blocks)),
+        )  # fmt: skip
+        self._ephemerals[(old.channel, old.user, old.ts)] = new
+        self.ephemeral_watch.record(old.user, new)
+        return new
+
     # --- views ------------------------------------------------------------------------------
+
+    def new_hash(self) -> str:
+        digest = hashlib.sha1(secrets.token_bytes(8)).hexdigest()[:16]
+        return f"{int(self.clock())}.{digest}"
 
     def view(self, view_id: str) -> ViewRecord | None:
         for stack in self.modals.values():
@@ -225,48 +302,62 @@ class Workspace:
                     return record
         return next((h for h in self.homes.values() if h.id == view_id), None)
 
-    def put_view(self, record: ViewRecord) -> None:
-        """Open a modal on top of its user's stack, replace one by id, or publish a Home tab."""
+    def view_by_external_id(self, external_id: str) -> ViewRecord | None:
+        every = [*(r for s in self.modals.values() for r in s), *self.homes.values()]
+        return next((r for r in every if r.external_id == external_id), None)
+
+    def top_modal(self, user: str) -> ViewRecord | None:
+        stack = self.modals.get(user)
+        return stack[-1] if stack else None
+
+    def open_modal(self, record: ViewRecord) -> None:
+        """A new modal, the root of the person's stack (one that was open closes)."""
+        self.modals[record.user] = [record]
+        self.views_opened += 1
         self.view_watch.record(record.user, record)
+
+    def push_modal(self, record: ViewRecord) -> None:
+        self.modals.setdefault(record.user, []).append(record)
+        self.views_opened += 1
+        self.view_watch.record(record.user, record)
+
+    def replace_view(self, record: ViewRecord) -> None:
+        """A new version of an open modal (same id, same place in its stack) or a Home tab."""
         if record.kind == "home":
             self.homes[record.user] = record
-            return
-        stack = self.modals.setdefault(record.user, [])
-        for index, current in enumerate(stack):
-            if current.id == record.id:
-                stack[index] = record
-                return
-        stack.append(record)
+        else:
+            stack = self.modals.get(record.user, [])
+            stack[:] = [record if v.id == record.id else v for v in stack]
+        self.view_watch.record(record.user, record)
 
-    def close_views(self, user: str, *, all_of_them: bool) -> None:
+    def close_modals(self, user: str, *, all_of_them: bool) -> None:
+        """The top modal closes (the one under it shows again), or the whole stack does."""
         stack = self.modals.get(user, [])
         if all_of_them:
             stack.clear()
         elif stack:
             stack.pop()
 
-    # --- one-time handles -------------------------------------------------------------------
+    # --- files ------------------------------------------------------------------------------
 
-    def new_trigger(self, user: str) -> str:
-        trigger_id = (
-            f"{secrets.randbelow(10**10)}.{secrets.randbelow(10**10)}.{secrets.token_hex(16)}"
-        )
-        self.triggers[trigger_id] = Trigger(user=user, created=time.monotonic())
-        return trigger_id
+    def start_upload(self, name: str, length: int) -> Upload:
+        upload = Upload(id=self.new_id("F"), name=name, length=length)
+        self.uploads[upload.id] = upload
+        return upload
 
-    def use_trigger(self, trigger_id: str) -> str:
-        """The user of a fresh trigger, once; else Slack's error code."""
-        trigger = self.triggers.get(trigger_id)
-        if trigger is None:
-            raise LookupError("invalid_trigger_id")
-        if trigger.used:
-            raise LookupError("exchanged_trigger_id")
-        if time.monotonic() - trigger.created > self.trigger_ttl_s:
-            raise LookupError("expired_trigger_id")
-        trigger.used = True
-        return trigger.user
+    def complete_upload(self, upload: Upload, title: str) -> FileRecord:
+        assert upload.data is not None
+        del self.uploads[upload.id]
+        record = FileRecord(
+            id=upload.id, name=upload.name, title=title, data=upload.data, user=self.bot.id,
+            mimetype=mimetypes.guess_type(upload.name)[0] or "application/octet-stream",
+            created=int(self.clock()),
+        )  # fmt: skip
+        self.files[record.id] = record
+        return record
 
-    def new_response_url(self, base: str, channel: str, user: str, message_ts: str | None) -> str:
-        key = secrets.token_hex(12)
-        self.responses[key] = ResponseTarget(channel, user, message_ts, time.monotonic())
-        return f"{base}/_response/{key}"
+    def share_file(self, file_id: str, channel: str) -> FileRecord:
+        record = self.files[file_id]
+        record = dataclasses.replace(record, channels=(*record.channels, channel))
+        self.files[file_id] = record
+        return record

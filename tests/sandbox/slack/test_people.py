@@ -1,227 +1,489 @@
-"""The emulator's people, acting on a real slack-bolt app over loopback: signed slash commands,
-clicks, modal submissions and events, each timed against Slack's 3-second limit."""
+"""The workspace's people acting on a real bolt app over loopback: signed slash commands, clicks
+on messages, ephemeral messages, modals and the Home tab, modal submissions and closes, events;
+each timed against Slack's 3-second acknowledgement limit."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from typing import Any
+import re
+from collections.abc import Awaitable, Callable
 
 import pytest
-from aiohttp import ClientSession, web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from sandbox.serving import serve_app
 from sandbox.slack import Signing, SlackEmulator
-from tests.sandbox.slack.conftest import SECRET, TOKEN
+from tests.sandbox.slack.helpers import (
+    Json,
+    Seen,
+    actions,
+    button,
+    modal,
+    options,
+    plain,
+    section,
+    text_input,
+)
 
-Body = dict[str, Any]
-MODAL = {
-    "type": "modal", "callback_id": "ask", "title": {"type": "plain_text", "text": "Ask"},
-    "submit": {"type": "plain_text", "text": "Send"},
-    "blocks": [{"type": "input", "block_id": "q", "label": {"type": "plain_text", "text": "Q"},
-                "element": {"type": "plain_text_input", "action_id": "text"}}],
+App = tuple[AsyncApp, Seen]
+SLASH_FIELDS = {
+    "token", "team_id", "team_domain", "channel_id", "channel_name", "user_id", "user_name",
+    "command", "text", "api_app_id", "is_enterprise_install", "response_url", "trigger_id",
 }  # fmt: skip
 
 
-class Seen:
-    def __init__(self) -> None:
-        self.bodies: list[Body] = []
-        self.event = asyncio.Event()
-
-    def add(self, body: Body) -> None:
-        self.bodies.append(body)
-        self.event.set()
+async def post_card(client: AsyncWebClient, channel: str, *elements: Json) -> str:
+    answer = await client.chat_postMessage(
+        channel=channel, text="card", blocks=[section("Call Acme"), actions(*elements,
+                                                                            block_id="task:7")]
+    )  # fmt: skip
+    return str(answer["ts"])
 
 
-@pytest.fixture
-async def app(slack: SlackEmulator) -> AsyncIterator[tuple[AsyncApp, Seen]]:
-    """A bolt app (the same wiring as amobridge's: aiohttp, one URL) the people talk to."""
-    async with ClientSession(trust_env=False) as session:
-        client = AsyncWebClient(token=TOKEN, base_url=slack.api_base, session=session)
-        bolt = AsyncApp(signing_secret=SECRET, client=client)
-        seen = Seen()
-
-        @bolt.command("/hello")
-        async def hello(ack: AsyncAck, command: Body) -> None:
-            seen.add(command)
-            await ack(f"Hi {command['text']}")
-
-        @bolt.action("go")
-        async def go(ack: AsyncAck, body: Body, client: AsyncWebClient) -> None:
-            await ack()
-            seen.add(body)
-            await client.views_open(trigger_id=body["trigger_id"], view=MODAL)
-
-        @bolt.action("slow")
-        async def slow(ack: AsyncAck, body: Body) -> None:
-            await asyncio.sleep(0.6)
-            await ack()
-
-        @bolt.action("done")
-        async def done(ack: AsyncAck, body: Body, respond: AsyncRespond) -> None:
-            await ack()
-            seen.add(body)
-            await respond(text="Done ✔", replace_original=True)
-
-        @bolt.view("ask")
-        async def ask(ack: AsyncAck, view: Body) -> None:
-            typed = view["state"]["values"]["q"]["text"]["value"]
-            if not typed.strip():
-                await ack(response_action="errors", errors={"q": "Type something"})
-                return
-            await ack()
-            seen.add(view)
-
-        @bolt.event("app_home_opened")
-        async def home(event: Body) -> None:
-            seen.add(event)
-
-        async def endpoint(request: web.Request) -> web.StreamResponse:
-            return await to_aiohttp_response(
-                await bolt.async_dispatch(await to_bolt_request(request))
-            )
-
-        server = web.Application()
-        server.add_routes([web.post("/slack/events", endpoint)])
-        async with serve_app(server, "127.0.0.1", 0) as url:
-            slack.request_url = url + "/slack/events"
-            yield bolt, seen
+async def open_modal(slack: SlackEmulator, client: AsyncWebClient, user: str, view: Json) -> str:
+    opened = await client.views_open(trigger_id=slack.issue_trigger(user), view=view)
+    return str(opened["view"]["id"])
 
 
-async def post_card(slack: SlackEmulator, user: str, *elements: Body) -> tuple[str, str]:
-    dm = slack.dm_channel(user)
-    async with ClientSession(trust_env=False) as session:
-        client = AsyncWebClient(token=TOKEN, base_url=slack.api_base, session=session)
-        answer = await client.chat_postMessage(
-            channel=dm, text="card", blocks=[{"type": "actions", "elements": list(elements)}]
-        )
-    return dm, str(answer["ts"])
+def recorder(seen: Seen) -> Callable[[AsyncAck, Json], Awaitable[None]]:
+    """A listener that acknowledges and keeps the whole request body."""
+
+    async def listener(ack: AsyncAck, body: Json) -> None:
+        await ack()
+        seen.add(body)
+
+    return listener
 
 
-def button(action_id: str, value: str = "7") -> Body:
-    return {"type": "button", "action_id": action_id, "value": value,
-            "text": {"type": "plain_text", "text": action_id}}  # fmt: skip
+# --- slash commands --------------------------------------------------------------------------
 
 
-async def test_a_slash_command_acked_with_text_shows_the_user_an_ephemeral(
-    slack: SlackEmulator, app: tuple[AsyncApp, Seen]
+async def test_a_slash_command_arrives_with_slacks_fields_and_its_ack_is_shown_to_the_person(
+    slack: SlackEmulator, app: App, ann: str
 ) -> None:
-    ann = slack.add_user("Ann")
+    bolt, seen = app
 
-    result = await slack.slash_command(ann, "/hello", "there")
+    @bolt.command("/amo")
+    async def amo(ack: AsyncAck, command: Json) -> None:
+        seen.add(command)
+        await ack(f"Hi {command['text']}")
 
-    assert (result.status, result.failed) == (200, False)
-    [command] = app[1].bodies
-    assert (command["user_id"], command["text"], command["command"]) == (ann, "there", "/hello")
-    assert command["channel_id"] == slack.dm_channel(ann)
-    assert [e.text for e in slack.ephemerals(ann)] == ["Hi there"]
+    result = await slack.slash_command(ann, "/amo", "tasks")
+
+    assert (result.kind, result.status, result.failed, result.failure) == (
+        "slash_command", 200, False, None,
+    )  # fmt: skip
+    assert result.ack_ms < 3000
+    [command] = seen.bodies
+    assert set(command) >= SLASH_FIELDS
+    assert (command["user_id"], command["user_name"], command["command"], command["text"]) == (
+        ann, "ann.lee", "/amo", "tasks",
+    )  # fmt: skip
+    assert (command["channel_id"], command["channel_name"]) == (
+        slack.dm_channel(ann), "directmessage",
+    )  # fmt: skip
+    assert (command["team_id"], command["team_domain"]) == (slack.team_id, "amobridge")
+    assert (command["trigger_id"], command["response_url"]) == (
+        result.trigger_id, result.response_url,
+    )  # fmt: skip
+    assert command["response_url"].startswith(slack.base_url + "/_response/")
+    [note] = slack.ephemerals(ann)
+    assert (note.text, note.via, note.channel) == ("Hi tasks", "ack", slack.dm_channel(ann))
+    assert slack.messages(slack.dm_channel(ann)) == []
+
+
+async def test_an_in_channel_ack_is_posted_for_everyone(
+    slack: SlackEmulator, app: App, ann: str
+) -> None:
+    bolt, _ = app
+    sales = slack.add_channel("sales", [ann])
+
+    @bolt.command("/amo")
+    async def amo(ack: AsyncAck) -> None:
+        await ack(text="for all", blocks=[section("for all")], response_type="in_channel")
+
+    result = await slack.slash_command(ann, "/amo", "", channel_id=sales)
+
+    assert not result.failed
+    [message] = slack.messages(sales)
+    assert (message.text, message.from_bot) == ("for all", True)
+    assert slack.ephemerals(ann) == []
+
+
+async def test_a_person_only_types_where_they_are(
+    slack: SlackEmulator, app: App, ann: str
+) -> None:
+    elsewhere = slack.add_channel("board", [])
+
+    with pytest.raises(ValueError, match="not in"):
+        await slack.slash_command(ann, "/amo", "", channel_id=elsewhere)
+    slack.deactivate_user(ann)
+    with pytest.raises(ValueError, match="not an active person"):
+        await slack.slash_command(ann, "/amo", "")
+    assert slack.interactions == []
+
+
+# --- signatures and the 3-second limit -------------------------------------------------------
+
+
+async def test_a_forged_stale_or_tampered_request_gets_401_and_fails_for_the_person(
+    slack: SlackEmulator, app: App, ann: str
+) -> None:
+    bolt, seen = app
+    bolt.command("/amo")(recorder(seen))
+    results = []
+    for knobs in (Signing(secret="wrong"), Signing(age_s=400), Signing(tamper=True)):
+        slack.signing = knobs
+        results.append(await slack.slash_command(ann, "/amo", "x"))
+
+    assert [(r.status, r.failed) for r in results] == [(401, True)] * 3
+    assert results[0].failure == "the app answered HTTP 401"
+    assert seen.bodies == []
+    slack.signing = Signing()
+    assert not (await slack.slash_command(ann, "/amo", "x")).failed
+    assert slack.stats.failed_interactions == 3
+
+
+async def test_an_app_that_acks_too_late_fails_the_interaction(
+    slack: SlackEmulator, app: App, client: AsyncWebClient, ann: str
+) -> None:
+    bolt, _ = app
+    ts = await post_card(client, ann, button("slow"))
+    slack.ack_timeout_s = 0.3  # Slack's 3 s, shortened
+
+    @bolt.action("slow")
+    async def slow(ack: AsyncAck) -> None:
+        await asyncio.sleep(0.5)
+        await ack()
+
+    result = await slack.click(ann, slack.dm_channel(ann), ts, "slow")
+
+    assert (result.failed, result.status, result.failure) == (
+        True, 0, "no answer within 0.3 s",
+    )  # fmt: skip
+    assert 300 <= result.ack_ms < 500
+
+
+async def test_an_app_that_fails_before_acking_fails_the_interaction(
+    slack: SlackEmulator, app: App, client: AsyncWebClient, ann: str
+) -> None:
+    bolt, _ = app
+    ts = await post_card(client, ann, button())
+
+    @bolt.action("go")
+    async def broken(ack: AsyncAck) -> None:
+        raise RuntimeError("boom")
+
+    result = await slack.click(ann, slack.dm_channel(ann), ts, "go")
+
+    assert (result.status, result.failed) == (500, True)
+
+
+async def test_the_request_url_is_verified_with_a_challenge(
+    slack: SlackEmulator, app: App
+) -> None:
+    result = await slack.verify_request_url()
+
+    assert (result.kind, result.failed) == ("url_verification", False)
+    assert result.payload["challenge"] in result.body
+
+
+# --- clicks on messages ---------------------------------------------------------------------
 
 
 async def test_a_click_carries_the_documented_payload_and_its_trigger_opens_a_modal(
-    slack: SlackEmulator, app: tuple[AsyncApp, Seen]
+    slack: SlackEmulator, app: App, client: AsyncWebClient, ann: str
 ) -> None:
-    ann = slack.add_user("Ann")
-    dm, ts = await post_card(slack, ann, button("go", "task:7"))
+    bolt, seen = app
+    dm = slack.dm_channel(ann)
+    ts = await post_card(client, dm, button("task_complete", "7") | {"style": "primary"})
 
-    result = await slack.click(ann, dm, ts, "go", "task:7")
+    @bolt.action("task_complete")
+    async def complete(ack: AsyncAck, body: Json, client: AsyncWebClient) -> None:
+        await ack()
+        seen.add(body)
+        await client.views_open(trigger_id=body["trigger_id"], view=modal(text_input()))
+
+    result = await slack.click(ann, dm, ts, "task_complete", "7")
 
     assert not result.failed
-    await asyncio.wait_for(app[1].event.wait(), 5)
-    body = app[1].bodies[0]
+    body = await seen.next()
     assert body["type"] == "block_actions"
+    assert body["user"] == {"id": ann, "username": "ann.lee", "name": "ann.lee",
+                            "team_id": slack.team_id}  # fmt: skip
+    assert body["team"] == {"id": slack.team_id, "domain": "amobridge"}
+    assert (body["api_app_id"], body["token"]) == (slack.app_id, "legacy-verification-token")
+    assert (body["trigger_id"], body["response_url"]) == (result.trigger_id, result.response_url)
     assert body["container"] == {"type": "message", "message_ts": ts, "channel_id": dm,
                                  "is_ephemeral": False}  # fmt: skip
-    assert body["actions"][0]["value"] == "task:7"
-    assert body["response_url"].startswith(slack.base_url)
+    assert body["channel"] == {"id": dm, "name": "directmessage"}
+    assert (body["message"]["ts"], body["message"]["bot_id"]) == (ts, slack.bot_id)
+    assert body["message"]["blocks"] == slack.message(dm, ts).blocks
+    assert body["state"] == {"values": {}}
+    [clicked] = body["actions"]
+    assert {k: clicked[k] for k in ("type", "action_id", "block_id", "value", "style")} == {
+        "type": "button", "action_id": "task_complete", "block_id": "task:7", "value": "7",
+        "style": "primary",
+    }  # fmt: skip
+    assert clicked["text"] == plain("Go")
+    assert re.fullmatch(r"\d+\.\d{6}", clicked["action_ts"])
     assert (await slack.wait_for_view(ann)).kind == "modal"
 
 
-async def test_only_what_is_on_the_message_can_be_clicked(
-    slack: SlackEmulator, app: tuple[AsyncApp, Seen]
+async def test_menu_picks_carry_the_option_or_the_person_and_the_state(
+    slack: SlackEmulator, app: App, client: AsyncWebClient, ann: str
 ) -> None:
-    ann = slack.add_user("Ann")
-    dm, ts = await post_card(slack, ann, button("go", "task:7"))
+    bolt, seen = app
+    bob = slack.add_user("Bob")
+    dm = slack.dm_channel(ann)
+    snooze = {"type": "overflow", "action_id": "snooze", "options": options(3, "s")}
+    pick = {"type": "static_select", "action_id": "pick", "placeholder": plain("Pick"),
+            "options": options(2, "p")}  # fmt: skip
+    who = {"type": "users_select", "action_id": "who", "placeholder": plain("Who")}
+    ts = await post_card(client, dm, snooze, pick, who)
+    bolt.action(re.compile(".*"))(recorder(seen))
+
+    await slack.click(ann, dm, ts, "snooze", "s1")
+    await slack.click(ann, dm, ts, "pick", "p0")
+    await slack.click(ann, dm, ts, "who", bob)
+
+    over, select, person = [await seen.next() for _ in range(3)]
+    assert over["actions"][0]["selected_option"] == {"text": plain("s1"), "value": "s1"}
+    assert select["actions"][0]["selected_option"] == {"text": plain("p0"), "value": "p0"}
+    assert select["state"]["values"]["task:7"]["pick"] == {
+        "type": "static_select", "selected_option": {"text": plain("p0"), "value": "p0"},
+    }  # fmt: skip
+    assert person["actions"][0]["selected_user"] == bob
+    assert person["state"]["values"]["task:7"]["who"] == {"type": "users_select",
+                                                          "selected_user": bob}  # fmt: skip
+
+
+async def test_only_what_is_on_the_message_now_can_be_clicked(
+    slack: SlackEmulator, app: App, client: AsyncWebClient, ann: str
+) -> None:
+    dm = slack.dm_channel(ann)
+    snooze = {"type": "overflow", "action_id": "snooze", "options": options(2, "s")}
+    ts = await post_card(client, dm, button("go", "task:7"), snooze)
 
     with pytest.raises(ValueError, match="no element"):
         await slack.click(ann, dm, ts, "delete-everything")
     with pytest.raises(ValueError, match="another value"):
         await slack.click(ann, dm, ts, "go", "task:8")  # a forged value
+    with pytest.raises(ValueError, match="no option"):
+        await slack.click(ann, dm, ts, "snooze", "s9")
+    await client.chat_update(channel=dm, ts=ts, text="done", blocks=[section("done")])
+    with pytest.raises(ValueError, match="no element"):
+        await slack.click(ann, dm, ts, "go", "task:7")  # the button went with the edit
+    with pytest.raises(ValueError, match="is not in"):
+        await slack.click(slack.add_user("Bob"), dm, ts, "go")  # not Bob's DM
     assert slack.interactions == []
 
 
-async def test_a_forged_or_stale_signature_gets_401_and_fails_for_the_user(
-    slack: SlackEmulator, app: tuple[AsyncApp, Seen]
+async def test_respond_through_the_response_url_replaces_or_deletes_the_clicked_message(
+    slack: SlackEmulator, app: App, client: AsyncWebClient, ann: str
 ) -> None:
-    ann = slack.add_user("Ann")
-    slack.signing = Signing(secret="wrong")
-    forged = await slack.slash_command(ann, "/hello", "x")
-    slack.signing = Signing(age_s=400)
-    stale = await slack.slash_command(ann, "/hello", "x")
-    slack.signing = Signing(tamper=True)
-    tampered = await slack.slash_command(ann, "/hello", "x")
+    bolt, _ = app
+    dm = slack.dm_channel(ann)
+    first = await post_card(client, dm, button("done"))
 
-    assert [r.status for r in (forged, stale, tampered)] == [401, 401, 401]
-    assert all(r.failed for r in (forged, stale, tampered))
-    assert app[1].bodies == []
+    @bolt.action("done")
+    async def done(ack: AsyncAck, respond: AsyncRespond) -> None:
+        await ack()
+        await respond(text="Done ✔", replace_original=True)
+
+    @bolt.action("drop")
+    async def drop(ack: AsyncAck, respond: AsyncRespond) -> None:
+        await ack()
+        await respond(delete_original=True)
+
+    await slack.click(ann, dm, first, "done")
+    edited = await slack.wait_for_message(dm, lambda m: m.text == "Done ✔")
+    assert (edited.ts, [v.text for v in edited.edits]) == (first, ["card"])
+
+    second = await post_card(client, dm, button("drop"))
+    await slack.click(ann, dm, second, "drop")
+    assert (await slack.wait_for_message(dm, lambda m: m.deleted)).ts == second
 
 
-async def test_an_app_that_acks_too_late_fails_the_interaction(
-    slack: SlackEmulator, app: tuple[AsyncApp, Seen]
+async def test_a_click_on_an_ephemeral_message_and_its_replacement(
+    slack: SlackEmulator, app: App, client: AsyncWebClient, ann: str
 ) -> None:
-    ann = slack.add_user("Ann")
-    dm, ts = await post_card(slack, ann, button("slow"))
-    slack.ack_timeout_s = 0.3  # Slack's 3 s, shortened
+    bolt, seen = app
+    dm = slack.dm_channel(ann)
+    shown = await client.chat_postEphemeral(channel=dm, user=ann, text="confirm?",
+                                            blocks=[actions(button("yes"))])  # fmt: skip
 
-    result = await slack.click(ann, dm, ts, "slow", "7")
+    @bolt.action("yes")
+    async def yes(ack: AsyncAck, body: Json, respond: AsyncRespond) -> None:
+        await ack()
+        seen.add(body)
+        await respond(text="Confirmed", replace_original=True)
 
-    assert result.failed
-    assert result.status == 0
+    result = await slack.click_ephemeral(ann, dm, shown["message_ts"], "yes")
+
+    assert not result.failed
+    body = await seen.next()
+    assert body["container"]["is_ephemeral"] is True
+    assert "message" not in body  # Slack leaves it out for an ephemeral message
+    replaced = await slack.wait_for_ephemeral(ann, lambda e: e.text == "Confirmed")
+    assert (replaced.ts, [v.text for v in replaced.edits]) == (shown["message_ts"], ["confirm?"])
+    assert [e.text for e in slack.ephemerals(ann)] == ["Confirmed"]
+
+
+# --- modals --------------------------------------------------------------------------------
 
 
 async def test_a_submission_answered_with_errors_keeps_the_modal_open(
-    slack: SlackEmulator, app: tuple[AsyncApp, Seen]
+    slack: SlackEmulator, app: App, client: AsyncWebClient, ann: str
 ) -> None:
-    ann = slack.add_user("Ann")
-    dm, ts = await post_card(slack, ann, button("go"))
-    await slack.click(ann, dm, ts, "go", "7")
-    modal = await slack.wait_for_view(ann)
+    bolt, seen = app
+    view_id = await open_modal(slack, client, ann, modal(text_input(), private_metadata="7"))
+
+    @bolt.view("ask")
+    async def ask(ack: AsyncAck, view: Json) -> None:
+        typed = view["state"]["values"]["q"]["text"]["value"]
+        if not typed.strip():
+            await ack(response_action="errors", errors={"q": "Type something"})
+            return
+        await ack()
+        seen.add(view)
 
     with pytest.raises(ValueError, match="requires input"):
-        await slack.submit_view(ann, modal.id, {})  # Slack's client does not let it through
-    refused = await slack.submit_view(ann, modal.id, {"q": {"text": "  "}})
-    assert refused.errors == {"q": "Type something"}
-    assert [v.id for v in slack.views(ann)] == [modal.id]
-    accepted = await slack.submit_view(ann, modal.id, {"q": {"text": "why?"}})
-    assert (accepted.failed, accepted.errors) == (False, {})
+        await slack.submit_view(ann, view_id, {})  # Slack's client does not let it through
+    refused = await slack.submit_view(ann, view_id, {"q": {"text": "  "}})
+    assert (refused.failed, refused.errors) == (False, {"q": "Type something"})
+    assert [v.id for v in slack.views(ann)] == [view_id]
+
+    accepted = await slack.submit_view(ann, view_id, {"q": {"text": "why?"}})
+
+    assert (accepted.kind, accepted.failed, accepted.errors) == ("view_submission", False, {})
+    assert slack.views(ann) == []
+    view = await seen.next()
+    assert (view["id"], view["callback_id"], view["private_metadata"]) == (view_id, "ask", "7")
+    assert view["state"]["values"] == {"q": {"text": {"type": "plain_text_input",
+                                                      "value": "why?"}}}  # fmt: skip
+
+
+async def test_a_submission_answer_can_update_push_and_clear(
+    slack: SlackEmulator, app: App, client: AsyncWebClient, ann: str
+) -> None:
+    bolt, _ = app
+    root = await open_modal(slack, client, ann, modal(text_input()))
+
+    @bolt.view("ask")
+    async def ask(ack: AsyncAck, view: Json) -> None:
+        typed = view["state"]["values"]["q"]["text"]["value"]
+        if typed == "update":
+            await ack(response_action="update", view=modal(text_input(), title=plain("Again")))
+        elif typed == "push":
+            await ack(response_action="push", view=modal(text_input(), title=plain("More")))
+        else:
+            await ack(response_action="clear")
+
+    await slack.submit_view(ann, root, {"q": {"text": "update"}})
+    [updated] = slack.views(ann)
+    assert (updated.id, updated.view["title"]["text"]) == (root, "Again")
+    await slack.submit_view(ann, root, {"q": {"text": "push"}})
+    assert [v.view["title"]["text"] for v in slack.views(ann)] == ["Again", "More"]
+    with pytest.raises(ValueError, match="in front of them"):
+        await slack.submit_view(ann, root, {"q": {"text": "x"}})  # it is under the pushed one
+    await slack.submit_view(ann, slack.views(ann)[-1].id, {"q": {"text": "clear"}})
     assert slack.views(ann) == []
 
 
-async def test_respond_through_the_response_url_replaces_the_clicked_message(
-    slack: SlackEmulator, app: tuple[AsyncApp, Seen]
+async def test_inputs_take_what_their_element_takes(
+    slack: SlackEmulator, app: App, client: AsyncWebClient, ann: str
 ) -> None:
-    ann = slack.add_user("Ann")
-    dm, ts = await post_card(slack, ann, button("done"))
+    bolt, seen = app
+    bob = slack.add_user("Bob")
+    pick = {
+        "type": "input",
+        "block_id": "p",
+        "label": plain("Pick"),
+        "element": {"type": "static_select", "action_id": "s", "options": options(2)},
+    }
+    who = {
+        "type": "input",
+        "block_id": "w",
+        "label": plain("Who"),
+        "optional": True,
+        "element": {"type": "users_select", "action_id": "u"},
+    }
+    day = {"type": "input", "block_id": "d", "label": plain("Day"),
+           "element": {"type": "datepicker", "action_id": "dp"}}  # fmt: skip
+    view_id = await open_modal(slack, client, ann, modal(text_input(max_length=5), pick, who,
+                                                         day))  # fmt: skip
+    bolt.view("ask")(recorder(seen))
+    good = {"q": {"text": "hello"}, "p": {"s": "o1"}, "d": {"dp": "2026-12-01"}}
 
-    await slack.click(ann, dm, ts, "done", "7")
+    with pytest.raises(ValueError, match="0 to 5 characters"):
+        await slack.submit_view(ann, view_id, good | {"q": {"text": "too long"}})
+    with pytest.raises(ValueError, match="no option"):
+        await slack.submit_view(ann, view_id, good | {"p": {"s": "o7"}})
+    with pytest.raises(ValueError, match="dispatch_action"):
+        await slack.click_view(ann, view_id, "s", "o1")  # a pick in an input is no click
+    with pytest.raises(ValueError, match="no input"):
+        await slack.submit_view(ann, view_id, good | {"x": {"y": "?"}})
+    await slack.submit_view(ann, view_id, good | {"w": {"u": bob}})
 
-    edited = await slack.wait_for_message(dm, lambda m: m.text == "Done ✔")
-    assert edited.ts == ts
-    assert [v.text for v in edited.edits] == ["card"]
+    values = (await seen.next())["view"]["state"]["values"]
+    assert values["p"]["s"]["selected_option"] == {"text": plain("o1"), "value": "o1"}
+    assert values["w"]["u"] == {"type": "users_select", "selected_user": bob}
+    assert values["d"]["dp"] == {"type": "datepicker", "selected_date": "2026-12-01"}
 
 
-async def test_opening_the_home_tab_sends_the_event(
-    slack: SlackEmulator, app: tuple[AsyncApp, Seen]
+async def test_closing_a_modal_tells_the_app_only_if_it_asked(
+    slack: SlackEmulator, app: App, client: AsyncWebClient, ann: str
 ) -> None:
-    ann = slack.add_user("Ann")
+    bolt, seen = app
+    bolt.view_closed("ask")(recorder(seen))
+    quiet = await open_modal(slack, client, ann, modal())
+
+    assert await slack.close_view(ann, quiet) is None
+    assert slack.views(ann) == []
+    noisy = await open_modal(slack, client, ann, modal(notify_on_close=True))
+    result = await slack.close_view(ann, noisy)
+
+    assert result is not None
+    assert (result.kind, result.failed) == ("view_closed", False)
+    body = await seen.next()
+    assert (body["type"], body["view"]["id"], body["is_cleared"]) == ("view_closed", noisy, False)
+    assert slack.views(ann) == []
+
+
+# --- the Home tab --------------------------------------------------------------------------
+
+
+async def test_opening_the_home_tab_sends_the_event_and_its_buttons_work(
+    slack: SlackEmulator, app: App, ann: str
+) -> None:
+    bolt, seen = app
+
+    @bolt.event("app_home_opened")
+    async def publish_home(event: Json, client: AsyncWebClient) -> None:
+        seen.add(event)
+        await client.views_publish(user_id=event["user"], view={
+            "type": "home", "blocks": [section("Your tasks"), actions(button("refresh"))],
+        })  # fmt: skip
+
+    bolt.action("refresh")(recorder(seen))
 
     result = await slack.open_home(ann)
 
-    assert not result.failed
-    await asyncio.wait_for(app[1].event.wait(), 5)
-    assert app[1].bodies[0]["type"] == "app_home_opened"
-    assert app[1].bodies[0]["user"] == ann
+    assert (result.kind, result.status, result.failed) == ("event", 200, False)
+    event = await seen.next()
+    assert (event["type"], event["user"], event["tab"], event["channel"]) == (
+        "app_home_opened", ann, "home", slack.dm_channel(ann),
+    )  # fmt: skip
+    assert result.payload["type"] == "event_callback"
+    home = await slack.wait_for_view(ann, lambda v: v.kind == "home")
+    again = await slack.open_home(ann)
+    assert again.payload["event"]["view"]["id"] == home.id
+    await seen.next()
+    await slack.click_view(ann, home.id, "refresh")
+    clicked = await seen.next()
+    assert clicked["container"] == {"type": "view", "view_id": home.id}
+    assert clicked["view"]["type"] == "home"
+    assert "response_url" not in clicked  # Slack gives none for a click in a view
