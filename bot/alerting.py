@@ -22,7 +22,7 @@ from bot.links import Links
 from bot.reminding import ReminderService, subject
 from bot.routing import Recipient, Router
 from bot.store import Store
-from bot.subscriptions import Subscriptions, Target
+from bot.subscriptions import Subscriptions
 from bot.views import Button, Card, DealCard
 
 log = logging.getLogger(__name__)
@@ -75,7 +75,7 @@ class AlertService:
 
     async def _deliveries(self, alert: Alert, recipient: Recipient) -> list[OutboxItem]:
         if recipient.shared is not None:
-            return [await self._to_chat(alert, recipient.shared, recipient.fields)]
+            return [await self._to_chat(alert, recipient)]
         assert recipient.amo_user_id is not None
         links = [x for x in await self._links.of_user(recipient.amo_user_id) if not x.paused]
         if not links:
@@ -89,10 +89,12 @@ class AlertService:
             for link in links
         ]  # fmt: skip
 
-    async def _to_chat(self, alert: Alert, target: Target, fields: tuple[str, ...]) -> OutboxItem:
+    async def _to_chat(self, alert: Alert, recipient: Recipient) -> OutboxItem:
+        target = recipient.shared
+        assert target is not None
         account = await self._directory.account()
-        reader = Reader(lang=DEFAULT_LANG, timezone=account.timezone)
-        card = await self.card(alert, reader, viewer=None, fields=fields)
+        reader = Reader(lang=recipient.lang or DEFAULT_LANG, timezone=account.timezone)
+        card = await self.card(alert, reader, viewer=None, fields=recipient.fields)
         channel = "slack" if target.kind == "slack_channel" else "telegram"
         chat = target.id or ""
         return OutboxItem(channel=channel, chat_id=chat, is_group=chat.startswith("-"),

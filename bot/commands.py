@@ -10,6 +10,7 @@ import re
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from bot.admin_grammar import ADMIN_NAMES, AdminCommand, GrammarError, parse_admin
 from bot.domain import Value
 from bot.durations import ParseError, parse_duration
 from bot.i18n import Lang, as_lang
@@ -64,19 +65,22 @@ class Link(Value):
     everyone: bool = False
 
 
-Command = Start | Help | Tasks | Remind | SetTimezone | SetLanguage | Unlink | Invite | Link
+UserCommand = Start | Help | Tasks | Remind | SetTimezone | SetLanguage | Unlink | Invite | Link
+Command = UserCommand | AdminCommand
 
 # Commands shown in Telegram's menu (setMyCommands), in this order; catalogue key "cmd_<name>".
 MENU = ("tasks", "remind", "tz", "lang", "help", "unlink")
 
 
 class CommandError(Exception):
-    """``code`` is a catalogue key explaining the mistake; ``usage`` the key of an example."""
+    """``code`` is a catalogue key explaining the mistake (``params`` fill it in); ``usage``
+    the key of an example."""
 
-    def __init__(self, code: str, usage: str | None = None) -> None:
+    def __init__(self, code: str, usage: str | None = None, **params: object) -> None:
         super().__init__(code)
         self.code = code
         self.usage = usage
+        self.params = params
 
 
 def parse_command(text: str) -> Command:
@@ -106,6 +110,11 @@ def parse_command(text: str) -> Command:
         if args.lower() in ("all", "everyone", "все", "всех"):
             return Link(everyone=True)
         raise CommandError("bad_link_args", "usage_link")
+    if name in ADMIN_NAMES:
+        try:
+            return parse_admin(name, args)
+        except GrammarError as exc:
+            raise CommandError(exc.code, exc.usage, **exc.params) from None
     if name == "invite":
         if not _EMAIL.match(args):
             raise CommandError("bad_email", "usage_invite")

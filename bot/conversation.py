@@ -97,7 +97,8 @@ class Conversation:
     def usage(self, lang: Lang, exc: cmd.CommandError | ParseError) -> str:
         """What was wrong, and an example of the right way."""
         example = getattr(exc, "usage", None) or "usage_snooze"
-        return f"{self.t(lang, exc.code)}\n{self.t(lang, example)}"
+        params = getattr(exc, "params", {})
+        return f"{self.t(lang, exc.code, **params)}\n{self.t(lang, example)}"
 
     def lead_times_text(self, lang: Lang, minutes: tuple[int, ...]) -> str:
         if not minutes:

@@ -65,6 +65,10 @@ class Directory:
         await self._ensure()
         return sorted((u for u in self._users.values() if u.is_active), key=lambda u: u.name)
 
+    async def pipelines(self) -> list[Pipeline]:
+        await self._ensure()
+        return list(self._pipelines)
+
     async def status_name(self, pipeline_id: int, status_id: int) -> tuple[str, str]:
         """(pipeline name, status name); ids as text where the directory does not know them."""
         await self._ensure()

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 
 from bot.alerts import Alert, AlertKind
 from bot.domain import Deal, Right, User, Value
+from bot.i18n import Lang
 from bot.subscriptions import AlertSettings, Filters, Subscription, Target
 
 
@@ -22,6 +23,7 @@ class Recipient(Value):
     amo_user_id: int | None = None  # a person
     shared: Target | None = None  # or a shared chat
     fields: tuple[str, ...] = ()  # what a shared chat may see
+    lang: Lang | None = None  # and in which language
 
 
 def can_view_deal(user: User, deal: Deal, responsible: User | None) -> bool:
@@ -74,7 +76,8 @@ class Router:
                 if (target.kind, target.id) not in chats:
                     chats.add((target.kind, target.id))
                     found.append(Recipient(subscription_id=subscription.id, shared=target,
-                                           fields=subscription.fields))  # fmt: skip
+                                           fields=subscription.fields,
+                                           lang=subscription.lang))  # fmt: skip
                 continue
             for user_id in self._people(target, alert):
                 if (

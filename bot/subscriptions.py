@@ -15,6 +15,7 @@ from pydantic import Field
 
 from bot.alerts import AlertKind
 from bot.domain import Value
+from bot.i18n import Lang
 from bot.store import Store
 
 NS = "subscription"
@@ -65,6 +66,7 @@ class Subscription(Value):
     mode: Literal["instant", "digest"] = "instant"
     fields: tuple[str, ...] = DEFAULT_SHARED_FIELDS
     created_by: int | None = None
+    lang: Lang | None = None  # a shared chat reads alerts in its creator's language
     builtin: bool = False  # one of the defaults (switched off by unsubscribing it)
 
 

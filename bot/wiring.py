@@ -27,6 +27,7 @@ from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
 
 from bot.actions import TaskActions
+from bot.admin import AdminService
 from bot.alerting import AlertService
 from bot.cards import CardFactory
 from bot.catchup import CacheSync, EventsPoller
@@ -101,6 +102,7 @@ class Services:
     conversation: Conversation
     subscriptions: Subscriptions
     alerts: AlertService
+    admin: AdminService
 
 
 @dataclass
@@ -333,6 +335,7 @@ def _services(
         guard=LinkGuard(links, prefs, directory, outbox, t),
         conversation=conversation,
         subscriptions=subscriptions,
+        admin=AdminService(directory, subscriptions, t),
         alerts=AlertService(
             store, directory, links, subscriptions, reminders, cards, outbox, clock, t
         ),
@@ -347,7 +350,8 @@ def _telegram(settings: Settings, store: Store, s: Services, clock: Clock) -> Te
     bot = Bot(cfg.token.get_secret_value(), session=session)
     dispatcher = Dispatcher()
     deps = TelegramDeps(
-        conversation=s.conversation, dialogs=Dialogs(store, "telegram"), linking=s.linking,
+        conversation=s.conversation, admin=s.admin, dialogs=Dialogs(store, "telegram"),
+        linking=s.linking,
         directory=s.directory, cards=s.cards, store=store, t=s.t,
     )  # fmt: skip
     dispatcher.include_router(make_router(deps))
@@ -404,7 +408,8 @@ def _slack(
         )
     home = SlackHome(api, s.conversation, s.links, store, clock)
     linking = EmailLinking("slack", api, s.links, s.directory, s.reminders, clock)
-    register(bolt, SlackDeps(conversation=s.conversation, linking=linking, api=api, home=home,
+    register(bolt, SlackDeps(conversation=s.conversation, admin=s.admin, linking=linking,
+                             api=api, home=home,
                              t=s.t))  # fmt: skip
     sender = OutboxSender(
         "slack", SlackNotifier(api), SLACK_LIMITS, store=store, outbox=s.outbox, clock=clock,

@@ -20,15 +20,19 @@ from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 
 from bot import commands as cmd
+from bot.admin import UNSUBSCRIBE_PREFIX, AdminService, Reply
+from bot.admin_grammar import ADMIN_COMMANDS
 from bot.buttons import Action, BadPayload, Payload, unpack, unpack_deal
 from bot.conversation import Conversation, Speaker
 from bot.durations import ParseError
 from bot.email_linking import EmailLinking, EmailLinkResult, EmailLinkStep
 from bot.i18n import Catalogue, Lang
+from bot.subscriptions import Target
+from bot.views import TextMessage
 from integrations.slack.api import SlackApi
 from integrations.slack.errors import SlackError
 from integrations.slack.home import SlackHome
-from integrations.slack.render import LINK_ACTION, render_modal, slack_commands
+from integrations.slack.render import LINK_ACTION, render_card, render_modal, slack_commands
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +49,7 @@ Body = dict[str, Any]
 @dataclass(frozen=True, slots=True)
 class SlackDeps:
     conversation: Conversation
+    admin: AdminService
     linking: EmailLinking
     api: SlackApi
     home: SlackHome
@@ -81,13 +86,20 @@ def register(app: AsyncApp, d: SlackDeps) -> None:
         await ack()
         me = await who(command["user_id"])
         answer = await run(me, (command.get("text") or "").strip(), command.get("channel_id"))
-        await api.respond(command["response_url"], slack_commands(answer))
+        rows = answer.rows if isinstance(answer, Reply) else ()
+        text = answer.text if isinstance(answer, Reply) else answer
+        message = render_card(TextMessage(text=slack_commands(text), rows=rows))
+        await api.respond(command["response_url"], message.text, message.blocks)
 
-    async def run(me: Speaker, text: str, channel: str | None) -> str:
+    async def run(me: Speaker, text: str, channel: str | None) -> str | Reply:
         try:
             command = cmd.parse_command(text or "help")
         except cmd.CommandError as exc:
             return talk.usage(me.lang, exc)
+        if isinstance(command, ADMIN_COMMANDS):
+            shared = channel is not None and not channel.startswith("D")  # D…: a direct message
+            here = Target(kind="slack_channel", id=channel) if shared else None
+            return await d.admin.run(me, command, here)
         if isinstance(command, cmd.Link | cmd.Start):
             everyone = isinstance(command, cmd.Link) and command.everyone
             return await link_all(me) if everyone else await link(me)
@@ -167,6 +179,16 @@ def register(app: AsyncApp, d: SlackDeps) -> None:
             await ask(me, channel, payload, body.get("trigger_id") or "")
             return
         await tell(me, channel, await talk.press(me, payload))
+
+    @app.action(re.compile(f"^{UNSUBSCRIBE_PREFIX}"))
+    async def on_unsubscribe(ack: AsyncAck, body: Body, action: Body) -> None:
+        await ack()
+        me = await who(body["user"]["id"])
+        container = body.get("container") or {}
+        channel = container.get("channel_id")
+        value = str(action.get("value") or "")
+        answer = await d.admin.press_unsubscribe(me, value[len(UNSUBSCRIBE_PREFIX) :])
+        await tell(me, channel, answer.text)
 
     @app.action(re.compile(r"^d:"))
     async def on_deal_action(ack: AsyncAck, body: Body, action: Body) -> None:

@@ -17,6 +17,8 @@ from aiogram import BaseMiddleware, F, Router
 from aiogram.types import CallbackQuery, ErrorEvent, Message, TelegramObject
 
 from bot import commands as cmd
+from bot.admin import UNSUBSCRIBE_PREFIX, AdminService, Reply
+from bot.admin_grammar import ADMIN_COMMANDS
 from bot.buttons import Action, BadPayload, Payload, unpack, unpack_deal
 from bot.cards import CardFactory
 from bot.conversation import Conversation, Speaker
@@ -27,6 +29,7 @@ from bot.durations import ParseError
 from bot.i18n import Catalogue, Lang, as_lang
 from bot.linking import LinkingService, LinkResult, LinkStep, TelegramIdentity
 from bot.store import Store
+from bot.subscriptions import Target
 from integrations.telegram.render import render_keyboard
 
 log = logging.getLogger(__name__)
@@ -37,6 +40,7 @@ VIA: Literal["telegram"] = "telegram"
 @dataclass(frozen=True, slots=True)
 class TelegramDeps:
     conversation: Conversation
+    admin: AdminService
     dialogs: Dialogs
     linking: LinkingService
     directory: Directory
@@ -107,6 +111,10 @@ def make_router(d: TelegramDeps) -> Router:
             await invite(message, me, command.email)
         elif isinstance(command, cmd.Link):
             await message.answer(t(me.lang, "link_in_telegram"))
+        elif isinstance(command, ADMIN_COMMANDS):
+            shared = message.chat.type in ("group", "supergroup")
+            here = Target(kind="telegram_chat", id=str(message.chat.id)) if shared else None
+            await reply(message, await d.admin.run(me, command, here))
         else:
             answer = await talk.run(me, command)
             if answer is not None:
@@ -212,6 +220,10 @@ def make_router(d: TelegramDeps) -> Router:
             await d.dialogs.clear(message.from_user.id)
             await answer(message, await talk.snooze(me, dialog.task_id, until))
 
+    async def reply(message: Message, answer: Reply) -> None:
+        keyboard = render_keyboard(answer.rows) if answer.rows else None
+        await message.answer(answer.text, reply_markup=keyboard)
+
     async def answer(message: Message, text: str | None) -> None:
         if text is not None:
             await message.answer(text)
@@ -229,6 +241,10 @@ def make_router(d: TelegramDeps) -> Router:
         data = query.data or ""
         if data.startswith("d:"):  # a deal alert's button
             await deal_button(message, me, data)
+            return
+        if data.startswith(UNSUBSCRIBE_PREFIX):  # a remove button of /subscriptions
+            subscription_id = data[len(UNSUBSCRIBE_PREFIX) :]
+            await reply(message, await d.admin.press_unsubscribe(me, subscription_id))
             return
         try:
             payload = unpack(data)

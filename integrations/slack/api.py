@@ -155,12 +155,14 @@ class SlackApi:
             self.client.chat_postEphemeral(channel=channel, user=user, text=text),
         )
 
-    async def respond(self, response_url: str, text: str) -> None:
+    async def respond(
+        self, response_url: str, text: str, blocks: list[JsonDict] | None = None
+    ) -> None:
         """An ephemeral answer through an interaction's response_url (works in any channel)."""
         webhook = AsyncWebhookClient(response_url, timeout=15, session=self.client.session)
         webhook.proxy = None  # as for the Web API client (see the module doc)
         try:
-            answer = await webhook.send(text=text, response_type="ephemeral")
+            answer = await webhook.send(text=text, blocks=blocks, response_type="ephemeral")
         except (OSError, TimeoutError) as exc:
             raise SlackError("response_url", "network") from exc
         if answer.status_code != 200:

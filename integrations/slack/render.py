@@ -267,7 +267,10 @@ def render_modal(
     }
 
 
-_COMMAND = re.compile(r"(?<![\w/])/(tasks|remind|tz|lang|help|unlink|start|link)\b")
+_COMMAND = re.compile(
+    r"(?<![\w/])/(tasks|remind|tz|lang|help|unlink|start|link|subscribe|subscriptions"
+    r"|unsubscribe|supervisor|threshold|stale)\b"
+)
 
 
 def slack_commands(text: str) -> str:

@@ -1,0 +1,131 @@
+"""Admins configure alerts with commands, in Telegram and in Slack: subscriptions, thresholds,
+the list with its remove buttons; mistakes and non-admins change nothing."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import pytest
+
+from bot.amocrm_setup import register_amocrm_webhook
+from bot.settings import Settings
+from bot.wiring import Service, running_service
+from sandbox.amocrm import AmoEmulator, DemoIds
+from sandbox.slack import SlackEmulator
+from sandbox.telegram import TelegramEmulator
+from tests.e2e.helpers import buttons, link, says, settled, synced
+from tests.e2e.slack_helpers import acked_in_time, message_text, slack_says, tells
+
+
+@pytest.fixture
+def store_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path}/amobridge.db"
+
+
+@pytest.fixture
+async def service(
+    amo: AmoEmulator,
+    demo: DemoIds,
+    slack: SlackEmulator,
+    tg: TelegramEmulator,
+    make_settings: Callable[..., Settings],
+) -> AsyncIterator[Service]:
+    async with running_service(make_settings(telegram=tg, slack=slack)) as running:
+        slack.request_url = running.base_url + "/slack/events"
+        hook = running.settings.model_copy(update={"public_url": running.base_url})
+        await register_amocrm_webhook(hook)
+        await synced(running)
+        yield running
+
+
+async def configured(service: Service) -> list[str]:
+    assert service.services is not None
+    return [s.id for s in await service.services.subscriptions.configured()]
+
+
+async def test_an_admin_sets_a_threshold_and_subscribes_to_big_deals(
+    service: Service, tg: TelegramEmulator, amo: AmoEmulator, demo: DemoIds
+) -> None:
+    anna = await link(service, tg, demo.admin, "Anna")
+    await tg.send_command(anna, "threshold", "big 1000000")
+    await says(tg, anna, "A big deal is 1 000 000 or more.")
+    await tg.send_command(anna, "subscribe", "big_deal pipeline:sales to me")
+    await says(tg, anna, "Big deal · pipeline Sales → Anna Admin. To remove it: /unsubscribe")
+
+    amo.add_lead("Initech enterprise", status_id=demo.incoming, pipeline_id=demo.pipeline,
+                 responsible_user_id=demo.maria, price=1_500_000, by_user=demo.maria)  # fmt: skip
+
+    alert = await says(tg, anna, "💰 Big deal")
+    assert "Initech enterprise" in alert.text
+    assert "Amount: 1 500 000" in alert.text
+
+
+async def test_mistakes_and_non_admins_change_nothing_and_get_an_example(
+    service: Service, tg: TelegramEmulator, demo: DemoIds
+) -> None:
+    ivan = await link(service, tg, demo.ivan, "Ivan")
+    anna = await link(service, tg, demo.admin, "Anna")
+
+    await tg.send_command(ivan, "subscribe", "won to me")
+    await says(tg, ivan, "Only amoCRM admins can use this command.")
+    await tg.send_command(anna, "subscribe", 'won pipeline:"Salse"')
+    wrong = await says(tg, anna, "No pipeline “Salse”. Did you mean “Sales”?")
+    assert "For example: /subscribe won" in wrong.text
+    await tg.send_command(anna, "subscribe", "frobnicate to me")
+    await says(tg, anna, "I don't know the event “frobnicate”")
+    await tg.send_command(anna, "subscribe", 'moved to user:"Nobody Known"')
+    await says(tg, anna, "No user “Nobody Known”")
+
+    assert await configured(service) == []
+
+
+async def test_the_list_removes_a_default_with_a_button_and_it_stays_off(
+    service: Service, tg: TelegramEmulator, amo: AmoEmulator, demo: DemoIds
+) -> None:
+    anna = await link(service, tg, demo.admin, "Anna")
+    ivan = await link(service, tg, demo.ivan, "Ivan")
+    await tg.send_command(anna, "subscriptions")
+    listing = await says(tg, anna, "Subscriptions")
+    assert "d1 · ➡ Deal moved → the responsible (default)" in listing.text
+
+    await tg.press_button(anna, anna, listing.message_id, buttons(listing)["✖ Remove d1"])
+    await says(tg, anna, "Subscription d1 is off.")
+
+    before = len(tg.transcript(ivan))
+    amo.move_lead(demo.leads[1], demo.contract, by_user=demo.maria)  # Ivan's deal
+    await settled(service, amo)
+    assert len(tg.transcript(ivan)) == before  # the default is off: no "deal moved"
+
+
+async def test_a_slack_channel_gets_won_deals_without_the_amount_unless_asked(
+    service: Service, slack: SlackEmulator, amo: AmoEmulator, demo: DemoIds
+) -> None:
+    anna = slack.add_user("Anna Admin", email="anna@demo.example", is_admin=True)
+    acked_in_time(await slack.slash_command(anna, "/amo", "link"))
+    await tells(slack, anna, "✔")
+    acked_in_time(await slack.slash_command(anna, "/amo", "lang en"))
+    await tells(slack, anna, "Language: English.")
+    sales = slack.add_channel("sales", [anna])
+
+    acked_in_time(await slack.slash_command(anna, "/amo", "subscribe won to here",
+                                            channel_id=sales))  # fmt: skip
+    done = await tells(slack, anna, "Subscription s")
+    assert f"Slack channel {sales}" in message_text(done)
+    amo.move_lead(demo.leads[3], demo.won, by_user=demo.maria)  # Umbrella, 1 200 000
+
+    won = await slack_says(slack, sales, "Deal won")
+    text = message_text(won)
+    assert "Umbrella LLC rollout" in text
+    assert "Responsible: Maria Ivanova" in text
+    assert "Amount" not in text  # a shared channel: the amount is hidden by default
+    assert "Follow up" not in text  # no personal buttons in a shared channel
+
+    acked_in_time(await slack.slash_command(
+        anna, "/amo", "subscribe lost fields:name,price to here", channel_id=sales
+    ))  # fmt: skip
+    await tells(slack, anna, "Subscription s")
+    amo.move_lead(demo.leads[4], demo.lost, by_user=demo.oleg)  # Stark, 300 000
+    lost = await slack_says(slack, sales, "Deal lost")
+    assert "Amount: 300 000" in message_text(lost)
+    assert "Responsible" not in message_text(lost)
