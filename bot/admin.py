@@ -8,12 +8,14 @@ Every answer is text in the admin's language, with buttons where there is someth
 from __future__ import annotations
 
 import difflib
+from collections import Counter
 from collections.abc import Iterable
 
 from bot.admin_grammar import (
     AdminCommand,
     FilterSpec,
     ListSubscriptions,
+    Preview,
     SetStale,
     SetSupervisor,
     SetThreshold,
@@ -21,10 +23,14 @@ from bot.admin_grammar import (
     TargetSpec,
     Unsubscribe,
 )
+from bot.alerts import alerts_from
+from bot.clock import Clock
 from bot.conversation import Speaker
 from bot.directory import Directory
 from bot.domain import LOST_STATUS_ID, WON_STATUS_ID, Value
 from bot.i18n import Catalogue, Lang
+from bot.routing import Router
+from bot.store import Store
 from bot.subscriptions import (
     DEFAULT_SHARED_FIELDS,
     FIELDS,
@@ -37,6 +43,7 @@ from bot.subscriptions import (
 from bot.views import Button
 
 UNSUBSCRIBE_PREFIX = "a:u:"
+PREVIEW_EVENTS = 20_000
 # amoCRM's two closing statuses have fixed ids in every pipeline; people call them by these.
 STATUS_ALIASES = {
     "won": WON_STATUS_ID,
@@ -82,10 +89,53 @@ def pick(what: str, typed: str, named: Iterable[tuple[str, int]]) -> list[int]:
 
 
 class AdminService:
-    def __init__(self, directory: Directory, subscriptions: Subscriptions, t: Catalogue) -> None:
+    def __init__(
+        self,
+        directory: Directory,
+        subscriptions: Subscriptions,
+        store: Store,
+        clock: Clock,
+        t: Catalogue,
+    ) -> None:
         self._directory = directory
         self._subscriptions = subscriptions
+        self._store = store
+        self._clock = clock
         self._t = t
+
+    async def preview(self, lang: Lang, command: Preview) -> Reply:
+        """What the subscription would have sent over the last days, from the event journal:
+        counted per recipient, the latest shown; nothing is sent."""
+        t = self._t
+        subscription = next(
+            (s for s in await self._subscriptions.active() if s.id == command.id), None
+        )
+        if subscription is None:
+            return Reply(text=t(lang, "admin_no_subscription", id=command.id))
+        settings = await self._subscriptions.settings()
+        users = await self._directory.active_users()
+        router = Router([subscription], users, settings)
+        since = int(self._clock.now()) - command.days * 86400
+        names = {u.id: u.name for u in users}
+        counts: Counter[str] = Counter()
+        latest: list[str] = []
+        for event in await self._store.recent_events(since=since, limit=PREVIEW_EVENTS):
+            for alert in alerts_from(event, big_deal_price=settings.big_deal_price):
+                for recipient in router.route(alert):
+                    chat, person = recipient.shared, recipient.amo_user_id or 0
+                    whom = f"{chat.kind}:{chat.id}" if chat else names.get(person, str(person))
+                    counts[whom] += 1
+                    entity = (
+                        alert.deal.name if alert.deal else alert.task.text if alert.task else ""
+                    )
+                    head = t(lang, f"alert_{alert.kind.value}", actor="", owner="")
+                    latest.append(f"{head} «{entity[:60]}» → {whom}")
+        if not counts:
+            return Reply(text=t(lang, "admin_preview_none", id=command.id, days=command.days))
+        per = ", ".join(f"{who} {n}" for who, n in counts.most_common(10))
+        text = t(lang, "admin_preview", id=command.id, days=command.days,
+                 count=sum(counts.values()), per=per)  # fmt: skip
+        return Reply(text=text + "\n" + "\n".join(latest[-3:]))
 
     async def run(self, me: Speaker, command: AdminCommand, here: Target | None) -> Reply:
         """``here``: the shared chat the command was typed in (None: a private chat)."""
@@ -105,6 +155,8 @@ class AdminService:
                 return await self._supervisor(lang, command)
             if isinstance(command, SetThreshold):
                 return await self._threshold(lang, command)
+            if isinstance(command, Preview):
+                return await self.preview(lang, command)
             return await self._stale(lang, command)
         except UnknownName as exc:
             what = t(lang, f"what_{exc.what}")
@@ -350,7 +402,7 @@ class AdminService:
             whom = t(lang, f"target_{target.kind}", name=target.id or "")
         else:
             whom = t(lang, f"target_{target.kind}_any")
-        head = t(lang, f"alert_{s.kind.value}", actor="…")
+        head = t(lang, f"alert_{s.kind.value}", actor="…", owner="…")
         filters = f" · {', '.join(parts)}" if parts else ""
         default = t(lang, "desc_default") if s.builtin else ""
         return f"{head}{filters} → {whom}{default}"
@@ -367,4 +419,5 @@ _USAGE: dict[type, str] = {
     SetSupervisor: "usage_supervisor",
     SetThreshold: "usage_threshold",
     SetStale: "usage_stale",
+    Preview: "usage_preview",
 }

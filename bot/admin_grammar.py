@@ -102,11 +102,22 @@ class SetStale(Value):
     days: int | None  # None: off
 
 
+class Preview(Value):
+    name: Literal["preview"] = "preview"
+    id: str
+    days: int = 7
+
+
 AdminCommand = (
-    Subscribe | ListSubscriptions | Unsubscribe | SetSupervisor | SetThreshold | SetStale
+    Subscribe | ListSubscriptions | Unsubscribe | SetSupervisor | SetThreshold | SetStale | Preview
 )
-ADMIN_COMMANDS = (Subscribe, ListSubscriptions, Unsubscribe, SetSupervisor, SetThreshold, SetStale)
-ADMIN_NAMES = ("subscribe", "subscriptions", "unsubscribe", "supervisor", "threshold", "stale")
+ADMIN_COMMANDS = (
+    Subscribe, ListSubscriptions, Unsubscribe, SetSupervisor, SetThreshold, SetStale, Preview,
+)  # fmt: skip
+ADMIN_NAMES = (
+    "subscribe", "subscriptions", "unsubscribe", "supervisor", "threshold", "stale", "preview",
+)  # fmt: skip
+MAX_PREVIEW_DAYS = 30
 
 
 def _words(args: str, usage: str) -> list[str]:
@@ -155,7 +166,24 @@ def parse_admin(name: str, args: str) -> AdminCommand:
         if days < 1 or days != int(days):
             raise GrammarError("admin_bad_stale", "usage_stale")
         return SetStale(status=words[0], days=int(days))
+    if name == "preview":
+        return _preview(args)
     raise GrammarError("unknown_command", "usage_help")
+
+
+def _preview(args: str) -> Preview:
+    words = _words(args, "usage_preview")
+    if not 1 <= len(words) <= 2:
+        raise GrammarError("admin_which_subscription", "usage_preview")
+    if len(words) == 1:
+        return Preview(id=words[0].lower())
+    try:
+        days = parse_duration(words[1]).total_seconds() / 86400
+    except ParseError:
+        raise GrammarError("admin_bad_preview", "usage_preview") from None
+    if days != int(days) or not 1 <= days <= MAX_PREVIEW_DAYS:
+        raise GrammarError("admin_bad_preview", "usage_preview")
+    return Preview(id=words[0].lower(), days=int(days))
 
 
 def _supervisor(args: str) -> SetSupervisor:

@@ -28,6 +28,8 @@ from bot.views import Button, Card, DealCard
 log = logging.getLogger(__name__)
 
 SENT_TTL_S = 7 * 24 * 3600
+OVERDUE_CURSOR = "alerts:overdue_scan"
+OVERDUE_FIRST_WINDOW_S = 3600  # on the first scan, tasks that fell due in the last hour
 _STATUS_KINDS = (AlertKind.DEAL_STATUS, AlertKind.DEAL_WON, AlertKind.DEAL_LOST)
 
 
@@ -56,11 +58,33 @@ class AlertService:
 
     async def on_events(self, events: Sequence[CrmEvent]) -> None:
         settings = await self._subscriptions.settings()
-        alerts = [
+        await self._send([
             a for e in events for a in alerts_from(e, big_deal_price=settings.big_deal_price)
-        ]
+        ])  # fmt: skip
+
+    async def scan_overdue(self) -> int:
+        """The scheduled scan: open tasks whose deadline passed since the last scan become
+        "task overdue" alerts (once per task and deadline). Returns how many."""
+        now = int(self._clock.now())
+        cursor = await self._store.get_cursor(OVERDUE_CURSOR)
+        since = int(cursor) if cursor is not None else now - OVERDUE_FIRST_WINDOW_S
+        alerts = []
+        for task in await self._store.list_open_tasks():
+            if since < task.complete_till <= now:
+                cached = await self._store.get_deal(task.deal_id) if task.deal_id else None
+                key = f"task:{task.id}:{task.complete_till}:overdue"
+                alerts.append(Alert(
+                    kind=AlertKind.TASK_OVERDUE, key=key, occurred_at=task.complete_till,
+                    task=task, deal=cached.value if cached else None,
+                ))  # fmt: skip
+        await self._send(alerts)
+        await self._store.set_cursor(OVERDUE_CURSOR, str(now))
+        return len(alerts)
+
+    async def _send(self, alerts: list[Alert]) -> None:
         if not alerts:
             return
+        settings = await self._subscriptions.settings()
         router = Router(
             await self._subscriptions.active(), await self._directory.active_users(), settings
         )
@@ -123,7 +147,9 @@ class AlertService:
                 outcome = Outcome(kind="completed", actor=actor.name if actor else None,
                                   via=alert.via)  # fmt: skip
                 return await self._cards.task_card(alert.task, reader, now, outcome=outcome)
-            heading = t(lang, f"alert_{alert.kind.value}", actor=actor.name if actor else "")
+            owner = await self._directory.user(alert.task.responsible_user_id)
+            heading = t(lang, f"alert_{alert.kind.value}", actor=actor.name if actor else "",
+                        owner=owner.name if owner else "")  # fmt: skip
             return await self._cards.task_card(
                 alert.task, reader, now, actor=viewer, heading=heading
             )

@@ -335,7 +335,7 @@ def _services(
         guard=LinkGuard(links, prefs, directory, outbox, t),
         conversation=conversation,
         subscriptions=subscriptions,
-        admin=AdminService(directory, subscriptions, t),
+        admin=AdminService(directory, subscriptions, store, clock, t),
         alerts=AlertService(
             store, directory, links, subscriptions, reminders, cards, outbox, clock, t
         ),
@@ -489,6 +489,13 @@ async def _start(service: Service, *, run_jobs: bool) -> None:
         [
             job("amocrm-events-poll", crm.poller.poll_once, cfg.poll_interval_s),
             job("amocrm-sync", crm.sync.sync_once, cfg.sync_interval_s),
+            *(
+                # As often as the events poll: an overdue task is news within a minute.
+                [job("alerts-overdue-scan", service.services.alerts.scan_overdue,
+                     cfg.poll_interval_s)]
+                if service.services is not None
+                else []
+            ),
         ]
     )
     drainer = InboxDrainer(service.store, crm.processor, service.clock)

@@ -14,7 +14,7 @@ from bot.wiring import Service, running_service
 from sandbox.amocrm import AmoEmulator, DemoIds
 from sandbox.slack import SlackEmulator
 from sandbox.telegram import TelegramEmulator
-from tests.e2e.helpers import buttons, link, says, settled, synced
+from tests.e2e.helpers import FakeClock, buttons, link, says, settled, synced
 from tests.e2e.slack_helpers import acked_in_time, message_text, slack_says, tells
 
 
@@ -29,9 +29,11 @@ async def service(
     demo: DemoIds,
     slack: SlackEmulator,
     tg: TelegramEmulator,
+    clock: FakeClock,
     make_settings: Callable[..., Settings],
 ) -> AsyncIterator[Service]:
-    async with running_service(make_settings(telegram=tg, slack=slack)) as running:
+    settings = make_settings(telegram=tg, slack=slack)
+    async with running_service(settings, clock=clock) as running:
         slack.request_url = running.base_url + "/slack/events"
         hook = running.settings.model_copy(update={"public_url": running.base_url})
         await register_amocrm_webhook(hook)
@@ -129,3 +131,41 @@ async def test_a_slack_channel_gets_won_deals_without_the_amount_unless_asked(
     lost = await slack_says(slack, sales, "Deal lost")
     assert "Amount: 300 000" in message_text(lost)
     assert "Responsible" not in message_text(lost)
+
+
+async def test_preview_counts_what_a_subscription_would_have_sent_and_sends_nothing(
+    service: Service, tg: TelegramEmulator, amo: AmoEmulator, demo: DemoIds
+) -> None:
+    anna = await link(service, tg, demo.admin, "Anna")
+    amo.move_lead(demo.leads[4], demo.lost, by_user=demo.oleg)  # Stark: lost, before subscribing
+    await settled(service, amo)
+    await tg.send_command(anna, "subscribe", "lost to me")
+    done = await says(tg, anna, "Subscription s")
+    subscription = done.text.split()[1].rstrip(":")
+
+    await tg.send_command(anna, "preview", f"{subscription} 7d")
+
+    preview = await says(tg, anna, f"Preview of {subscription} over 7 days")
+    assert "it would have sent 1 alerts (Anna Admin 1). Nothing was sent." in preview.text
+    assert "Stark Industries expansion" in preview.text
+    await settled(service, amo)
+    assert not any("✖ Deal lost" in m.text and "💼" in m.text for m in tg.transcript(anna))
+    await tg.send_command(anna, "preview", "s404 7d")
+    await says(tg, anna, "There is no subscription s404.")
+
+
+async def test_an_overdue_task_reaches_the_groups_supervisor(
+    service: Service, tg: TelegramEmulator, amo: AmoEmulator, demo: DemoIds, clock: FakeClock
+) -> None:
+    sergey = await link(service, tg, demo.supervisor, "Sergey")  # leads view G in Sales A
+    oleg = await link(service, tg, demo.oleg, "Oleg")  # Sales B
+    amo.add_task("Send Globex the signed contract", responsible_user_id=demo.ivan,
+                 complete_till=int(clock.now()) + 2 * 60, entity_id=demo.leads[1],
+                 by_user=demo.ivan)  # fmt: skip
+    await settled(service, amo)
+
+    clock.advance(3 * 60)
+
+    alert = await says(tg, sergey, "Overdue task of Ivan Petrov")
+    assert "Send Globex the signed contract" in alert.text
+    assert not any("Send Globex" in m.text for m in tg.transcript(oleg))
