@@ -8,6 +8,7 @@ messages are edited and its reminders recomputed by the one path that handles ev
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from collections.abc import Callable
@@ -15,7 +16,7 @@ from enum import StrEnum
 
 from bot.clock import Clock
 from bot.directory import Directory
-from bot.domain import EntityHint, HintSource, NewTask, Task, TaskPatch, User, Value
+from bot.domain import Deal, EntityHint, HintSource, NewTask, Right, Task, TaskPatch, User, Value
 from bot.i18n import Catalogue, Lang
 from bot.ingest import EventProcessor
 from bot.ports import Crm, CrmError
@@ -27,6 +28,8 @@ log = logging.getLogger(__name__)
 
 LEASE_S = 30.0
 FOLLOW_UP_NS = "follow_up"
+TAKE_WAIT_ROUNDS = 40
+TAKE_WAIT_S = 0.1
 FOLLOW_UP_TTL_S = 3 * 24 * 3600
 
 
@@ -43,6 +46,7 @@ class Outcome(StrEnum):
 class ActionResult(Value):
     outcome: Outcome
     task: Task | None = None
+    deal: Deal | None = None  # for a deal action: the deal as it is now
 
     @property
     def ok(self) -> bool:
@@ -153,6 +157,53 @@ class TaskActions:
             return ActionResult(outcome=Outcome.DONE)
         finally:
             await self._store.release_lease(lease, owner)
+
+    async def take(self, actor: User, deal_id: int, *, via: str, lang: Lang) -> ActionResult:
+        """Make ``actor`` responsible for a deal nobody has taken yet (its responsible is still
+        the integration's own user). The first press wins; a later one finds the deal taken."""
+        if actor.rights.leads_edit is Right.DENIED and not actor.rights.is_admin:
+            return ActionResult(outcome=Outcome.DENIED)
+        owner = uuid.uuid4().hex
+        lease = f"deal-action:{deal_id}"
+        # Presses of "Take it" race by nature: the loser waits for the winner's write, so that
+        # it can be told who took the deal rather than "try again".
+        for _ in range(TAKE_WAIT_ROUNDS):
+            if await self._store.acquire_lease(lease, owner, LEASE_S):
+                break
+            await asyncio.sleep(TAKE_WAIT_S)
+        else:
+            return ActionResult(outcome=Outcome.BUSY)
+        try:
+            try:
+                deal = await self._crm.lead(deal_id)
+            except CrmError:
+                return ActionResult(outcome=Outcome.CRM_ERROR)
+            if deal is None or deal.is_deleted:
+                return ActionResult(outcome=Outcome.GONE)
+            if not await self.unassigned(deal):
+                return ActionResult(outcome=Outcome.ALREADY_DONE, deal=deal)
+            try:
+                updated_at = await self._crm.update_lead_responsible(deal_id, actor.id)
+            except CrmError:
+                return ActionResult(outcome=Outcome.CRM_ERROR)
+            taken = deal.model_copy(update={"responsible_user_id": actor.id,
+                                            "updated_at": updated_at})  # fmt: skip
+            hint = EntityHint(kind="deal", id=deal_id, source=HintSource.ACTION, actor_id=actor.id,
+                              via=via, action="responsible", at=updated_at)  # fmt: skip
+            await self._processor.apply_deal(deal_id, taken, hint)
+            note = self._t(lang, "note_taken", actor=actor.name, via=self._t(lang, f"via_{via}"))
+            try:
+                await self._crm.add_lead_note(deal_id, note)
+            except CrmError:
+                log.warning("note on deal %s (taken) not written", deal_id)
+            return ActionResult(outcome=Outcome.DONE, deal=taken)
+        finally:
+            await self._store.release_lease(lease, owner)
+
+    async def unassigned(self, deal: Deal) -> bool:
+        """Nobody took the deal yet: amoCRM put it on the integration's own user."""
+        account = await self._directory.account()
+        return deal.responsible_user_id == account.current_user_id
 
     async def _verdict(self, actor: User, task: Task | None) -> ActionResult | None:
         """Why ``actor`` may not act on ``task``, or None if they may."""

@@ -85,9 +85,11 @@ class AlertService:
         if not alerts:
             return
         settings = await self._subscriptions.settings()
+        account = await self._directory.account()
         router = Router(
-            await self._subscriptions.active(), await self._directory.active_users(), settings
-        )
+            await self._subscriptions.active(), await self._directory.active_users(), settings,
+            unassigned_user_id=account.current_user_id,
+        )  # fmt: skip
         items: list[OutboxItem] = []
         for alert in alerts:
             for recipient in router.route(alert):
@@ -179,6 +181,13 @@ class AlertService:
                            via=t(lang, f"via_{alert.via or 'amocrm'}")))  # fmt: skip
         url = self._directory.deal_url(deal.id)
         buttons = [Button(label=t(lang, "btn_open"), url=url)]
+        account = await self._directory.account()
+        if (
+            alert.kind is AlertKind.DEAL_CREATED
+            and deal.responsible_user_id == account.current_user_id
+        ):
+            take = DealPayload(action=DealAction.TAKE, deal_id=deal.id)
+            buttons.insert(0, Button(label=t(lang, "btn_take"), payload=take.pack(), primary=True))
         if viewer is not None:
             follow = DealPayload(action=DealAction.FOLLOW_UP, deal_id=deal.id)
             buttons.insert(0, Button(label=t(lang, "btn_follow_up"), payload=follow.pack()))

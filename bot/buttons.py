@@ -36,6 +36,7 @@ class Payload(Value):
 
 class DealAction(StrEnum):
     FOLLOW_UP = "f"  # a follow-up task on the deal, tomorrow 10:00, for the presser
+    TAKE = "t"  # a new unassigned deal: the presser becomes responsible (first press wins)
 
 
 class DealPayload(Value):

@@ -14,21 +14,21 @@ from zoneinfo import ZoneInfo
 
 from bot import commands as cmd
 from bot.actions import ActionResult, Outcome, TaskActions
-from bot.buttons import Action, Payload
+from bot.buttons import Action, DealAction, DealPayload, Payload
 from bot.cards import CardFactory, Reader, human_duration, human_moment
 from bot.clock import Clock
-from bot.delivery import Outbox, OutboxItem
+from bot.delivery import MessageRef, Outbox, OutboxItem
 from bot.directory import Directory
-from bot.domain import Task, User, Value
+from bot.domain import Deal, Task, User, Value
 from bot.durations import ParseError, parse_moment
-from bot.i18n import Catalogue, Lang, as_lang
+from bot.i18n import DEFAULT_LANG, Catalogue, Lang, as_lang
 from bot.links import Channel, ChannelLink, Links
 from bot.prefs import Prefs, language
 from bot.reminders import DEFAULT_LEAD_MINUTES, wall_clock
 from bot.reminding import ReminderService, subject
 from bot.rights import assignees
 from bot.store import Store
-from bot.views import TaskCard
+from bot.views import Button, Card, DealCard, TaskCard
 
 TOMORROW_AT = 9  # "tomorrow": 09:00 in the speaker's timezone
 FOLLOW_UP_AT = 10  # a follow-up task: tomorrow 10:00
@@ -256,6 +256,39 @@ class Conversation:
         if p.action is Action.REASSIGN and p.arg.isdigit():
             return await self.reassign(me, p.task_id, int(p.arg))
         return self.t(me.lang, "action_stale")
+
+    async def deal_press(self, me: Speaker, payload: DealPayload) -> str | None:
+        """A deal alert's button; the text to answer (None: the edited cards say it)."""
+        if payload.action is DealAction.TAKE:
+            return await self.take(me, payload.deal_id)
+        return await self.follow_up(me, payload.deal_id)
+
+    async def take(self, me: Speaker, deal_id: int) -> str | None:
+        assert me.user is not None
+        result = await self._actions.take(me.user, deal_id, via=me.channel, lang=me.lang)
+        if result.outcome is Outcome.DONE and result.deal is not None:
+            await self._show_taken(result.deal, me.user, me.channel)
+            return None
+        if result.outcome is Outcome.ALREADY_DONE and result.deal is not None:
+            owner = await self._directory.user(result.deal.responsible_user_id)
+            return self.t(me.lang, "deal_taken_already", name=owner.name if owner else "?")
+        return self.t(me.lang, f"action_{result.outcome.value}")
+
+    async def _show_taken(self, deal: Deal, actor: User, via: str) -> None:
+        """Every copy of the deal's alerts: who took it, and no Take button left."""
+        url = self._directory.deal_url(deal.id)
+
+        async def card_for(ref: MessageRef) -> Card:
+            reader = await self._reminders.reader(ref.recipient) if ref.recipient else None
+            lang = reader.lang if reader is not None else DEFAULT_LANG
+            t = self.t
+            return DealCard(
+                deal_id=deal.id, heading=t(lang, "alert_deal_taken"), title=deal.name, url=url,
+                outcome=t(lang, "outcome_taken", actor=actor.name, via=t(lang, f"via_{via}")),
+                rows=((Button(label=t(lang, "btn_open"), url=url),),),
+            )  # fmt: skip
+
+        await self._outbox.edit_everywhere(f"deal:{deal.id}", card_for)
 
     async def follow_up(self, me: Speaker, deal_id: int) -> str:
         """A follow-up task on the deal, tomorrow 10:00 in the speaker's time; the answer."""

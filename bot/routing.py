@@ -40,8 +40,17 @@ def can_view_deal(user: User, deal: Deal, responsible: User | None) -> bool:
 
 class Router:
     def __init__(
-        self, subscriptions: Iterable[Subscription], users: Iterable[User], settings: AlertSettings
+        self,
+        subscriptions: Iterable[Subscription],
+        users: Iterable[User],
+        settings: AlertSettings,
+        *,
+        unassigned_user_id: int | None = None,
     ) -> None:
+        """``unassigned_user_id``: the integration's own amoCRM user, where deals nobody took
+        yet sit; such a deal is shown to everyone who sees deals at all, so that one can take
+        it."""
+        self._unassigned = unassigned_user_id
         self._by_kind: dict[AlertKind, list[Subscription]] = defaultdict(list)
         for subscription in subscriptions:
             self._by_kind[subscription.kind].append(subscription)
@@ -154,5 +163,7 @@ class Router:
         deal = alert.deal
         if deal is None:
             return True  # a task without a deal: about the person's own work
+        if deal.responsible_user_id == self._unassigned:
+            return user.rights.leads_view is not Right.DENIED or user.rights.is_admin
         responsible = self._users.get(deal.responsible_user_id)
         return can_view_deal(user, deal, responsible)

@@ -491,8 +491,13 @@ async def _start(service: Service, *, run_jobs: bool) -> None:
             job("amocrm-sync", crm.sync.sync_once, cfg.sync_interval_s),
             *(
                 # As often as the events poll: an overdue task is news within a minute.
-                [job("alerts-overdue-scan", service.services.alerts.scan_overdue,
-                     cfg.poll_interval_s)]
+                [
+                    job(
+                        "alerts-overdue-scan",
+                        service.services.alerts.scan_overdue,
+                        cfg.poll_interval_s,
+                    )
+                ]
                 if service.services is not None
                 else []
             ),

@@ -204,7 +204,7 @@ def register(app: AsyncApp, d: SlackDeps) -> None:
         if not me.linked:
             await tell(me, channel, t(me.lang, "not_linked_slack"))
             return
-        await tell(me, channel, await talk.follow_up(me, payload.deal_id))
+        await tell(me, channel, await talk.deal_press(me, payload))
 
     async def ask(me: Speaker, channel: str | None, payload: Payload, trigger_id: str) -> None:
         """Open the modal that asks for a comment or a time: at once, the trigger lasts 3 s."""

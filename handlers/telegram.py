@@ -265,7 +265,7 @@ def make_router(d: TelegramDeps) -> Router:
         except BadPayload:
             await message.answer(t(me.lang, "action_stale"))
             return
-        await message.answer(await talk.follow_up(me, payload.deal_id))
+        await answer(message, await talk.deal_press(me, payload))
 
     async def press(message: Message, me: Speaker, p: Payload) -> None:
         writes = p.action in (Action.COMPLETE, Action.REASSIGN) or (

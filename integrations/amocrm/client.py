@@ -254,6 +254,14 @@ class AmoClient:
         )
         return self._parse(response, WireWritten, "PATCH", template).updated_at or 0
 
+    async def update_lead_responsible(self, lead_id: int, user_id: int) -> int:
+        """Make ``user_id`` responsible for the lead; returns its new ``updated_at``."""
+        template = "/api/v4/leads/{id}"
+        response = await self._requester.request(
+            "PATCH", template, f"/api/v4/leads/{lead_id}", {"responsible_user_id": user_id}
+        )
+        return self._parse(response, WireWritten, "PATCH", template).updated_at or 0
+
     async def update_tasks(self, patches: Sequence[TaskPatch]) -> list[int]:
         """Apply edits in batches of 50; returns each task's new ``updated_at``, in order.
 

@@ -140,3 +140,14 @@ def test_a_won_deal_is_a_status_change_too_and_a_big_new_deal_is_big() -> None:
         AlertKind.DEAL_CREATED,
         AlertKind.BIG_DEAL,
     ]
+
+
+def test_a_deal_nobody_took_yet_is_shown_to_everyone_who_sees_deals() -> None:
+    to_group = Subscription(id="s1", kind=AlertKind.DEAL_CREATED,
+                            target=Target(kind="group", id=str(SALES_A)))  # fmt: skip
+    r = Router([to_group], USERS, AlertSettings(), unassigned_user_id=ADMIN.id)
+
+    got = r.route(alert(AlertKind.DEAL_CREATED, deal(ADMIN)))
+
+    # Ivan and Maria see only their own deals, but this one is nobody's yet; the blind never.
+    assert people(got) == {ADMIN.id, SUPERVISOR.id, IVAN.id, MARIA.id}

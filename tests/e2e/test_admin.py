@@ -3,6 +3,7 @@ the list with its remove buttons; mistakes and non-admins change nothing."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from bot.wiring import Service, running_service
 from sandbox.amocrm import AmoEmulator, DemoIds
 from sandbox.slack import SlackEmulator
 from sandbox.telegram import TelegramEmulator
-from tests.e2e.helpers import FakeClock, buttons, link, says, settled, synced
+from tests.e2e.helpers import FakeClock, buttons, eventually, link, says, settled, synced
 from tests.e2e.slack_helpers import acked_in_time, message_text, slack_says, tells
 
 
@@ -169,3 +170,42 @@ async def test_an_overdue_task_reaches_the_groups_supervisor(
     alert = await says(tg, sergey, "Overdue task of Ivan Petrov")
     assert "Send Globex the signed contract" in alert.text
     assert not any("Send Globex" in m.text for m in tg.transcript(oleg))
+
+
+async def test_take_it_pressed_by_two_managers_at_once_assigns_the_deal_once(
+    service: Service, tg: TelegramEmulator, amo: AmoEmulator, demo: DemoIds
+) -> None:
+    anna = await link(service, tg, demo.admin, "Anna")  # the integration's own user, too
+    ivan = await link(service, tg, demo.ivan, "Ivan")
+    maria = await link(service, tg, demo.maria, "Maria")
+    await tg.send_command(anna, "subscribe", 'new_deal to group:"Sales A"')
+    await says(tg, anna, "Subscription s")
+    # A deal from a web form: amoCRM puts it on the integration's user, nobody has it yet.
+    deal = amo.add_lead("Web form: Hooli", status_id=demo.incoming, pipeline_id=demo.pipeline,
+                        responsible_user_id=demo.admin, by_user=demo.admin)  # fmt: skip
+    for_ivan = await says(tg, ivan, "Web form: Hooli")
+    for_maria = await says(tg, maria, "Web form: Hooli")
+
+    await asyncio.gather(
+        tg.press_button(ivan, ivan, for_ivan.message_id, buttons(for_ivan)["🙋 Take it"]),
+        tg.press_button(maria, maria, for_maria.message_id, buttons(for_maria)["🙋 Take it"]),
+    )
+
+    await eventually(
+        lambda: _taken(amo, deal, (demo.ivan, demo.maria)), what="the deal to be taken"
+    )
+    winner = amo.lead(deal)["responsible_user_id"]
+    loser, name = (maria, "Ivan Petrov") if winner == demo.ivan else (ivan, "Maria Ivanova")
+    await says(tg, loser, f"{name} has already taken this deal.")
+
+    async def both_cards_say_who() -> bool:
+        cards = [tg.message(ivan, for_ivan.message_id), tg.message(maria, for_maria.message_id)]
+        return all(f"Taken by {name} (Telegram)" in c.text and not buttons(c) for c in cards)
+
+    await eventually(both_cards_say_who, what="both cards to say who took the deal")
+    writes = [r for r in amo.request_log if r.method == "PATCH" and r.path.endswith(f"/{deal}")]
+    assert len(writes) == 1
+
+
+async def _taken(amo: AmoEmulator, deal: int, by: tuple[int, ...]) -> bool:
+    return amo.lead(deal)["responsible_user_id"] in by

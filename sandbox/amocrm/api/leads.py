@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from sandbox.amocrm.api.common import allows, answers_query_errors, paged, query_of
+from sandbox.amocrm.api.common import allows, answers_query_errors, json_body, paged, query_of
 from sandbox.amocrm.context import context_of, user_of
-from sandbox.amocrm.problems import hal, no_content, problem
+from sandbox.amocrm.problems import FieldError, hal, no_content, problem, validation_failed
 from sandbox.amocrm.query import (
     int_list,
     order,
@@ -126,6 +126,29 @@ async def get_lead(request: web.Request) -> web.StreamResponse:
     return hal(ctx.wire.lead(lead, with_=with_set(query_of(request))))
 
 
+@answers_query_errors
+async def update_lead(request: web.Request) -> web.StreamResponse:
+    """PATCH /api/v4/leads/{id}: the responsible (what amobridge writes), as amoCRM takes it."""
+    ctx = context_of(request)
+    state, actor = ctx.state, user_of(request)
+    lead = state.leads.get(int(request.match_info["id"]))
+    if lead is None or lead.is_deleted:
+        return problem(404, "Lead not found")
+    body = await json_body(request)
+    if not isinstance(body, dict):
+        return validation_failed([("0", [FieldError("InvalidType", "", "object expected")])])
+    responsible = body.get("responsible_user_id")
+    if type(responsible) is not int or responsible not in state.users:
+        error = FieldError("NotSupportedChoice", "responsible_user_id", "no such user")
+        return validation_failed([("0", [error])])
+    if not allows(state, actor, state.users[actor].leads_edit, lead.responsible_user_id):
+        return problem(403, "Access denied: no right to edit this lead")
+    ctx.actions.set_lead_responsible(lead.id, responsible, by_user=actor)
+    updated = state.leads[lead.id]
+    return hal({"id": updated.id, "updated_at": updated.updated_at,
+                "_links": ctx.wire.links(f"/api/v4/leads/{updated.id}")})  # fmt: skip
+
+
 def routes() -> list[web.RouteDef]:
     return [
         web.get("/api/v4/leads/pipelines", list_pipelines),
@@ -133,4 +156,5 @@ def routes() -> list[web.RouteDef]:
         web.get(r"/api/v4/leads/pipelines/{id:\d+}/statuses", list_statuses),
         web.get("/api/v4/leads", list_leads),
         web.get(r"/api/v4/leads/{id:\d+}", get_lead),
+        web.patch(r"/api/v4/leads/{id:\d+}", update_lead),
     ]
