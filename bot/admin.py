@@ -7,34 +7,33 @@ Every answer is text in the admin's language, with buttons where there is someth
 
 from __future__ import annotations
 
-import difflib
 from collections import Counter
-from collections.abc import Iterable
 
+from bot.admin_config import ConfigIO, ImportPlan
 from bot.admin_grammar import (
     AdminCommand,
-    FilterSpec,
+    ConfigExport,
+    ConfigImport,
     ListSubscriptions,
     Preview,
     SetStale,
     SetSupervisor,
     SetThreshold,
     Subscribe,
-    TargetSpec,
     Unsubscribe,
 )
 from bot.alerts import alerts_from
 from bot.clock import Clock
 from bot.conversation import Speaker
 from bot.directory import Directory
-from bot.domain import LOST_STATUS_ID, WON_STATUS_ID, Value
+from bot.domain import LOST_STATUS_ID, WON_STATUS_ID, User, Value
 from bot.i18n import Catalogue, Lang
+from bot.names import Names, UnknownName
 from bot.routing import Router
 from bot.store import Store
 from bot.subscriptions import (
     DEFAULT_SHARED_FIELDS,
     FIELDS,
-    Filters,
     Subscription,
     Subscriptions,
     Target,
@@ -44,48 +43,18 @@ from bot.views import Button
 
 UNSUBSCRIBE_PREFIX = "a:u:"
 PREVIEW_EVENTS = 20_000
-# amoCRM's two closing statuses have fixed ids in every pipeline; people call them by these.
-STATUS_ALIASES = {
-    "won": WON_STATUS_ID,
-    "выиграна": WON_STATUS_ID,
-    "выиграно": WON_STATUS_ID,
-    "успешно реализовано": WON_STATUS_ID,
-    "lost": LOST_STATUS_ID,
-    "проиграна": LOST_STATUS_ID,
-    "проиграно": LOST_STATUS_ID,
-    "закрыто и не реализовано": LOST_STATUS_ID,
-}
+MAX_PROBLEMS_SHOWN = 12
+
+
+class ReplyFile(Value):
+    name: str
+    content: str
 
 
 class Reply(Value):
     text: str
     rows: tuple[tuple[Button, ...], ...] = ()
-
-
-class UnknownName(Exception):
-    def __init__(self, what: str, typed: str, suggestions: list[str]) -> None:
-        super().__init__(typed)
-        self.what = what
-        self.typed = typed
-        self.suggestions = suggestions
-
-
-def pick(what: str, typed: str, named: Iterable[tuple[str, int]]) -> list[int]:
-    """The ids of ``typed`` among the names: an exact match (any case), else the one name it
-    starts; several ids when one name stands for several (a status in two pipelines)."""
-    options = list(named)
-    wanted = typed.strip().casefold()
-    exact = [i for name, i in options if name.casefold() == wanted]
-    if exact:
-        return exact
-    starts = {name for name, _ in options if name.casefold().startswith(wanted)}
-    if len(starts) == 1:
-        [name] = starts
-        return [i for n, i in options if n == name]
-    by_fold = {name.casefold(): name for name, _ in options}
-    close = difflib.get_close_matches(wanted, list(by_fold), n=3, cutoff=0.5)
-    suggestions = [by_fold[c] for c in close] or sorted(starts)[:3] or sorted(by_fold.values())[:5]
-    raise UnknownName(what, typed, suggestions)
+    file: ReplyFile | None = None
 
 
 class AdminService:
@@ -102,6 +71,8 @@ class AdminService:
         self._store = store
         self._clock = clock
         self._t = t
+        self._names = Names(directory)
+        self.config = ConfigIO(directory, subscriptions, self._names, clock, t)
 
     async def preview(self, lang: Lang, command: Preview) -> Reply:
         """What the subscription would have sent over the last days, from the event journal:
@@ -157,6 +128,12 @@ class AdminService:
                 return await self._threshold(lang, command)
             if isinstance(command, Preview):
                 return await self.preview(lang, command)
+            if isinstance(command, ConfigExport):
+                return await self._export(lang)
+            if isinstance(command, ConfigImport):
+                if command.text is None:
+                    return Reply(text=t(lang, f"config_import_how_{me.channel}"))
+                return await self.import_config(me.user, lang, command.text)
             return await self._stale(lang, command)
         except UnknownName as exc:
             what = t(lang, f"what_{exc.what}")
@@ -169,75 +146,7 @@ class AdminService:
             )
             return Reply(text=text + "\n" + t(lang, _USAGE[type(command)]))
 
-    # --- names ------------------------------------------------------------------------------
-
-    async def _pipeline(self, typed: str) -> int:
-        pipelines = await self._directory.pipelines()
-        return pick("pipeline", typed, ((p.name, p.id) for p in pipelines))[0]
-
-    async def _statuses(self, typed: str, pipeline_id: int | None) -> list[int]:
-        alias = STATUS_ALIASES.get(typed.strip().casefold())
-        if alias is not None:
-            return [alias]
-        pipelines = [
-            p
-            for p in await self._directory.pipelines()
-            if pipeline_id is None or p.id == pipeline_id
-        ]
-        return pick("status", typed, ((s.name, s.id) for p in pipelines for s in p.statuses))
-
-    async def _user(self, typed: str) -> int:
-        users = await self._directory.active_users()
-        handle = typed.lstrip("@")
-        named = [(u.name, u.id) for u in users] + [(u.email, u.id) for u in users if u.email]
-        named += [(u.name.split()[0], u.id) for u in users if u.name.split()]
-        ids = set(pick("user", handle, named))
-        if len(ids) != 1:
-            raise UnknownName("user", typed, sorted(u.name for u in users if u.id in ids))
-        return ids.pop()
-
-    async def _group(self, typed: str) -> int:
-        account = await self._directory.account()
-        return pick("group", typed, ((g.name, g.id) for g in account.groups))[0]
-
-    async def _task_type(self, typed: str) -> int:
-        account = await self._directory.account()
-        return pick("task_type", typed, ((k.name, k.id) for k in account.task_types))[0]
-
     # --- commands ---------------------------------------------------------------------------
-
-    async def _filters(self, spec: FilterSpec) -> Filters:
-        pipeline = await self._pipeline(spec.pipeline) if spec.pipeline else None
-        return Filters(
-            pipeline_ids=(pipeline,) if pipeline is not None else (),
-            status_ids=tuple(await self._statuses(spec.status, pipeline)) if spec.status else (),
-            price_min=spec.price_min,
-            price_max=spec.price_max,
-            responsible_ids=(await self._user(spec.user),) if spec.user else (),
-            group_ids=(await self._group(spec.group),) if spec.group else (),
-            task_type_ids=(await self._task_type(spec.task_type),) if spec.task_type else (),
-            tags=spec.tags,
-            by_others=spec.by_others,
-        )
-
-    async def _target(self, me: Speaker, spec: TargetSpec, here: Target | None) -> Target:
-        assert me.user is not None
-        if spec.kind == "me" or (spec.kind == "here" and here is None):
-            return Target(kind="user", id=str(me.user.id))
-        if spec.kind == "here":
-            assert here is not None
-            return here
-        if spec.kind in ("responsible", "author"):
-            return Target(kind=spec.kind)
-        if spec.kind == "supervisors":
-            group = await self._group(spec.name) if spec.name else None
-            return Target(kind="supervisors", id=str(group) if group is not None else None)
-        if spec.kind == "user":
-            return Target(kind="user", id=str(await self._user(spec.name or "")))
-        if spec.kind == "group":
-            return Target(kind="group", id=str(await self._group(spec.name or "")))
-        messenger, _, chat = (spec.name or "").partition(":")
-        return Target(kind="slack_channel" if messenger == "slack" else "telegram_chat", id=chat)
 
     async def _subscribe(self, me: Speaker, command: Subscribe, here: Target | None) -> Reply:
         assert me.user is not None
@@ -254,9 +163,10 @@ class AdminService:
         subscription = Subscription(
             id=new_id(),
             kind=command.kind,
-            filters=await self._filters(command.filters),
-            target=await self._target(me, command.target, here),
+            filters=await self._names.filters(command.filters),
+            target=await self._names.target(command.target, me=me.user.id, here=here),
             fields=command.fields or DEFAULT_SHARED_FIELDS,
+            mode=command.mode,
             created_by=me.user.id,
             lang=me.lang,
         )
@@ -269,6 +179,31 @@ class AdminService:
                 what=await self.describe(subscription, lang),
             )
         )
+
+    async def _export(self, lang: Lang) -> Reply:
+        content = await self.config.export(lang)
+        count = len(await self._subscriptions.configured())
+        return Reply(text=self._t(lang, "config_exported", count=count),
+                     file=ReplyFile(name="amobridge-config.yaml", content=content))  # fmt: skip
+
+    async def import_config(self, importer: User, lang: Lang, text: str) -> Reply:
+        """Check the whole file, then apply it whole; a file with mistakes changes nothing."""
+        t = self._t
+        if not importer.rights.is_admin:
+            return Reply(text=t(lang, "admin_only"))
+        plan = await self.config.plan(text, importer, lang)
+        if not isinstance(plan, ImportPlan):
+            shown = plan[:MAX_PROBLEMS_SHOWN]
+            more = len(plan) - len(shown)
+            lines = [t(lang, "config_rejected", count=len(plan))]
+            lines += [f"• {problem}" for problem in shown]
+            if more:
+                lines.append(t(lang, "config_more_problems", count=more))
+            lines.append(t(lang, "usage_config"))
+            return Reply(text="\n".join(lines))
+        await self.config.apply(plan)
+        return Reply(text=t(lang, "config_imported", count=len(plan.subscriptions),
+                            off=len(plan.settings.disabled_defaults)))  # fmt: skip
 
     async def listing(self, lang: Lang) -> Reply:
         t = self._t
@@ -301,7 +236,7 @@ class AdminService:
         return Reply(text=self._t(lang, "admin_no_subscription", id=subscription_id))
 
     async def _supervisor(self, lang: Lang, command: SetSupervisor) -> Reply:
-        group = await self._group(command.group)
+        group = await self._names.group(command.group)
         settings = await self._subscriptions.settings()
         chosen = dict(settings.supervisors)
         account = await self._directory.account()
@@ -312,7 +247,7 @@ class AdminService:
                 settings.model_copy(update={"supervisors": chosen})
             )
             return Reply(text=self._t(lang, "admin_supervisor_reset", group=name))
-        user = await self._user(command.user)
+        user = await self._names.user(command.user)
         chosen[group] = tuple(dict.fromkeys((*chosen.get(group, ()), user)))
         await self._subscriptions.save_settings(
             settings.model_copy(update={"supervisors": chosen})
@@ -332,7 +267,7 @@ class AdminService:
         return Reply(text=self._t(lang, "admin_threshold_set", amount=_money(command.amount)))
 
     async def _stale(self, lang: Lang, command: SetStale) -> Reply:
-        statuses = await self._statuses(command.status, None)
+        statuses = await self._names.statuses(command.status, None)
         settings = await self._subscriptions.settings()
         days = dict(settings.stale_days)
         for status in statuses:
@@ -420,4 +355,6 @@ _USAGE: dict[type, str] = {
     SetThreshold: "usage_threshold",
     SetStale: "usage_stale",
     Preview: "usage_preview",
+    ConfigExport: "usage_config",
+    ConfigImport: "usage_config",
 }

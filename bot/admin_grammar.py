@@ -74,6 +74,7 @@ class Subscribe(Value):
     filters: FilterSpec = FilterSpec()
     target: TargetSpec = TargetSpec(kind="responsible")
     fields: tuple[str, ...] | None = None
+    mode: Literal["instant", "digest"] = "instant"
 
 
 class ListSubscriptions(Value):
@@ -108,14 +109,28 @@ class Preview(Value):
     days: int = 7
 
 
+class ConfigExport(Value):
+    name: Literal["config_export"] = "config_export"
+
+
+class ConfigImport(Value):
+    """``text``: the YAML typed after the command; None: it comes as a file (or a form)."""
+
+    name: Literal["config_import"] = "config_import"
+    text: str | None = None
+
+
 AdminCommand = (
     Subscribe | ListSubscriptions | Unsubscribe | SetSupervisor | SetThreshold | SetStale | Preview
-)
+    | ConfigExport | ConfigImport
+)  # fmt: skip
 ADMIN_COMMANDS = (
     Subscribe, ListSubscriptions, Unsubscribe, SetSupervisor, SetThreshold, SetStale, Preview,
+    ConfigExport, ConfigImport,
 )  # fmt: skip
 ADMIN_NAMES = (
     "subscribe", "subscriptions", "unsubscribe", "supervisor", "threshold", "stale", "preview",
+    "config",
 )  # fmt: skip
 MAX_PREVIEW_DAYS = 30
 
@@ -168,7 +183,21 @@ def parse_admin(name: str, args: str) -> AdminCommand:
         return SetStale(status=words[0], days=int(days))
     if name == "preview":
         return _preview(args)
+    if name == "config":
+        return _config(args)
     raise GrammarError("unknown_command", "usage_help")
+
+
+def _config(args: str) -> ConfigExport | ConfigImport:
+    words = args.split(maxsplit=1)
+    verb = words[0].lower() if words else ""
+    if verb in ("export", "экспорт") and len(words) == 1:
+        return ConfigExport()
+    if verb in ("import", "импорт"):
+        # The YAML after the word keeps its lines and indents (split() would eat the first).
+        text = args.lstrip()[len(verb) :].lstrip(" \t").removeprefix("\r").removeprefix("\n")
+        return ConfigImport(text=text if text.strip() else None)
+    raise GrammarError("admin_bad_config", "usage_config")
 
 
 def _preview(args: str) -> Preview:
@@ -220,6 +249,7 @@ def _subscribe(args: str) -> Subscribe:
     tags: list[str] = []
     target = TargetSpec(kind="responsible")
     fields: tuple[str, ...] | None = None
+    mode: Literal["instant", "digest"] = "instant"
     rest = words[1:]
     while rest:
         word = rest.pop(0)
@@ -231,6 +261,9 @@ def _subscribe(args: str) -> Subscribe:
             continue
         if lower in ("by_others", "by-others"):
             spec["by_others"] = True
+            continue
+        if lower in ("digest", "дайджест", "instant", "сразу"):
+            mode = "digest" if lower in ("digest", "дайджест") else "instant"
             continue
         price = _PRICE.match(word)
         if price is not None:
@@ -251,7 +284,7 @@ def _subscribe(args: str) -> Subscribe:
         else:
             spec["task_type" if key == "type" else key] = value
     return Subscribe(kind=kind, filters=FilterSpec(tags=tuple(tags), **spec),
-                     target=target, fields=fields)  # fmt: skip
+                     target=target, fields=fields, mode=mode)  # fmt: skip
 
 
 def _target(word: str, usage: str) -> TargetSpec:

@@ -9,6 +9,7 @@ about tasks others give them; supervisors hear about won deals and overdue tasks
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from typing import Literal
 
 from pydantic import Field
@@ -74,6 +75,7 @@ class AlertSettings(Value):
     """Account-wide thresholds, and the supervisors set by admins (group id → user ids)."""
 
     big_deal_price: int | None = None
+    close_date_days: int = 3  # "close date near": this many days before the deal's close date
     stale_days: dict[int, int] = Field(default_factory=dict)  # status id → days without a move
     supervisors: dict[int, tuple[int, ...]] = Field(default_factory=dict)
     disabled_defaults: tuple[str, ...] = ()
@@ -119,6 +121,18 @@ class Subscriptions:
 
     async def add(self, subscription: Subscription) -> None:
         await self._store.put_doc(NS, subscription.id, subscription.model_dump_json())
+
+    async def replace_all(
+        self, subscriptions: Sequence[Subscription], settings: AlertSettings
+    ) -> None:
+        """The whole configuration at once (an import): the new subscriptions are written before
+        the old ones go, so alerts routed meanwhile miss none of either."""
+        old = {s.id for s in await self.configured()}
+        for subscription in subscriptions:
+            await self.add(subscription)
+        for gone in old - {s.id for s in subscriptions}:
+            await self._store.delete_doc(NS, gone)
+        await self.save_settings(settings)
 
     async def remove(self, subscription_id: str) -> bool:
         """Remove a configured subscription, or switch a default off; False if unknown."""

@@ -86,10 +86,24 @@ def register(app: AsyncApp, d: SlackDeps) -> None:
         await ack()
         me = await who(command["user_id"])
         answer = await run(me, (command.get("text") or "").strip(), command.get("channel_id"))
+        if isinstance(answer, Reply) and answer.file is not None:
+            answer = await send_file(me, answer)
         rows = answer.rows if isinstance(answer, Reply) else ()
         text = answer.text if isinstance(answer, Reply) else answer
         message = render_card(TextMessage(text=slack_commands(text), rows=rows))
         await api.respond(command["response_url"], message.text, message.blocks)
+
+    async def send_file(me: Speaker, answer: Reply) -> str:
+        """A file answer goes to the user's direct message, never into a shared channel."""
+        assert answer.file is not None
+        try:
+            dm = await api.open_dm(me.account_id)
+            comment = slack_commands(answer.text)
+            await api.upload(dm, answer.file.name, answer.file.content, comment)
+        except SlackError as exc:
+            log.warning("slack: file for %s not uploaded: %s", me.account_id, exc)
+            return t(me.lang, "slack_file_failed")
+        return t(me.lang, "slack_file_sent", name=answer.file.name)
 
     async def run(me: Speaker, text: str, channel: str | None) -> str | Reply:
         try:

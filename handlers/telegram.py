@@ -14,11 +14,19 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from aiogram import BaseMiddleware, F, Router
-from aiogram.types import CallbackQuery, ErrorEvent, Message, TelegramObject
+from aiogram.types import (
+    BufferedInputFile,
+    CallbackQuery,
+    Document,
+    ErrorEvent,
+    Message,
+    TelegramObject,
+)
 
 from bot import commands as cmd
 from bot.admin import UNSUBSCRIBE_PREFIX, AdminService, Reply
-from bot.admin_grammar import ADMIN_COMMANDS
+from bot.admin_config import MAX_FILE_BYTES
+from bot.admin_grammar import ADMIN_COMMANDS, ConfigImport
 from bot.buttons import Action, BadPayload, Payload, unpack, unpack_deal
 from bot.cards import CardFactory
 from bot.conversation import Conversation, Speaker
@@ -111,14 +119,51 @@ def make_router(d: TelegramDeps) -> Router:
             await invite(message, me, command.email)
         elif isinstance(command, cmd.Link):
             await message.answer(t(me.lang, "link_in_telegram"))
+        elif isinstance(command, ConfigImport) and command.text is None:
+            attached = message.reply_to_message.document if message.reply_to_message else None
+            await import_file(message, me, attached)
         elif isinstance(command, ADMIN_COMMANDS):
-            shared = message.chat.type in ("group", "supergroup")
-            here = Target(kind="telegram_chat", id=str(message.chat.id)) if shared else None
-            await reply(message, await d.admin.run(me, command, here))
+            await reply(message, await d.admin.run(me, command, here_of(message)))
         else:
             answer = await talk.run(me, command)
             if answer is not None:
                 await message.answer(answer)
+
+    def here_of(message: Message) -> Target | None:
+        shared = message.chat.type in ("group", "supergroup")
+        return Target(kind="telegram_chat", id=str(message.chat.id)) if shared else None
+
+    @router.message(F.document)
+    async def on_document(message: Message) -> None:
+        """A file: only ``/config import`` takes one (as the file's caption)."""
+        assert message.from_user is not None
+        me = await who(message.from_user.id, message.from_user.language_code)
+        try:
+            command = cmd.parse_command(message.caption or "")
+        except cmd.CommandError:
+            command = None
+        if not isinstance(command, ConfigImport):
+            await message.answer(t(me.lang, "file_unexpected"))
+            return
+        await import_file(message, me, message.document)
+
+    async def import_file(message: Message, me: Speaker, document: Document | None) -> None:
+        """``/config import`` with a YAML file: read only for an admin, and only a small one."""
+        bare = ConfigImport(text=None)
+        if document is None or me.user is None or not me.user.rights.is_admin:
+            await reply(message, await d.admin.run(me, bare, here_of(message)))
+            return
+        if (document.file_size or 0) > MAX_FILE_BYTES:
+            await message.answer(t(me.lang, "config_too_big", kb=MAX_FILE_BYTES // 1024))
+            return
+        assert message.bot is not None
+        data = await message.bot.download(document)
+        try:
+            text = data.read(MAX_FILE_BYTES + 1).decode("utf-8-sig") if data else ""
+        except UnicodeDecodeError:
+            await message.answer(t(me.lang, "config_not_text"))
+            return
+        await reply(message, await d.admin.run(me, ConfigImport(text=text), here_of(message)))
 
     async def start(message: Message, me: Speaker, payload: str | None) -> None:
         assert message.from_user is not None
@@ -221,6 +266,10 @@ def make_router(d: TelegramDeps) -> Router:
             await answer(message, await talk.snooze(me, dialog.task_id, until))
 
     async def reply(message: Message, answer: Reply) -> None:
+        if answer.file is not None:
+            upload = BufferedInputFile(answer.file.content.encode(), filename=answer.file.name)
+            await message.answer_document(upload, caption=answer.text)
+            return
         keyboard = render_keyboard(answer.rows) if answer.rows else None
         await message.answer(answer.text, reply_markup=keyboard)
 

@@ -168,6 +168,17 @@ class SlackApi:
         if answer.status_code != 200:
             raise SlackError("response_url", answer.body or f"http_{answer.status_code}")
 
+    async def upload(self, channel: str, filename: str, content: str, comment: str) -> None:
+        """A text file shared into ``channel`` (files.getUploadURLExternal, the bytes, then
+        files.completeUploadExternal: slack_sdk's files_upload_v2 does the three steps)."""
+        await self._call(
+            "files.completeUploadExternal",
+            self.client.files_upload_v2(
+                channel=channel, filename=filename, title=filename, content=content,
+                initial_comment=comment, request_file_info=False,
+            ),
+        )  # fmt: skip
+
     async def open_modal(self, trigger_id: str, view: JsonDict) -> None:
         await self._call("views.open", self.client.views_open(trigger_id=trigger_id, view=view))
 

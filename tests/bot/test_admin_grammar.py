@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from bot.admin import UnknownName, pick
 from bot.admin_grammar import (
     FilterSpec,
     SetStale,
@@ -16,6 +15,7 @@ from bot.admin_grammar import (
 )
 from bot.alerts import AlertKind
 from bot.commands import CommandError, parse_command
+from bot.names import UnknownName, pick
 
 
 def test_a_subscription_with_filters_and_a_target() -> None:

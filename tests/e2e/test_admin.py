@@ -11,6 +11,7 @@ import pytest
 
 from bot.amocrm_setup import register_amocrm_webhook
 from bot.settings import Settings
+from bot.subscriptions import AlertSettings
 from bot.wiring import Service, running_service
 from sandbox.amocrm import AmoEmulator, DemoIds
 from sandbox.slack import SlackEmulator
@@ -209,3 +210,89 @@ async def test_take_it_pressed_by_two_managers_at_once_assigns_the_deal_once(
 
 async def _taken(amo: AmoEmulator, deal: int, by: tuple[int, ...]) -> bool:
     return amo.lead(deal)["responsible_user_id"] in by
+
+
+async def slack_admin(slack: SlackEmulator) -> str:
+    """Anna, amoCRM admin, linked in Slack by her e-mail and speaking English."""
+    anna = slack.add_user("Anna Admin", email="anna@demo.example", is_admin=True)
+    acked_in_time(await slack.slash_command(anna, "/amo", "link"))
+    await tells(slack, anna, "✔")
+    acked_in_time(await slack.slash_command(anna, "/amo", "lang en"))
+    await tells(slack, anna, "Language: English.")
+    return anna
+
+
+async def exported_file(slack: SlackEmulator, user: str) -> str:
+    """The YAML of the latest file the app shared into ``user``'s direct message."""
+    dm = slack.dm_channel(user)
+    shared = await slack_says(slack, dm, "alert set-up")
+    [file] = shared.files
+    return slack.file(file["id"]).data.decode()
+
+
+async def test_config_export_then_an_import_with_one_bad_entry_changes_nothing(
+    service: Service, slack: SlackEmulator, tg: TelegramEmulator, amo: AmoEmulator, demo: DemoIds
+) -> None:
+    anna = await slack_admin(slack)
+    for rule in ("won price>=500000 to supervisors", 'moved pipeline:sales to group:"Sales B"'):
+        acked_in_time(await slack.slash_command(anna, "/amo", f"subscribe {rule}"))
+        await tells(slack, anna, "Subscription s")
+    acked_in_time(await slack.slash_command(anna, "/amo", "threshold big 750000"))
+    await tells(slack, anna, "A big deal is 750 000 or more.")
+    acked_in_time(await slack.slash_command(anna, "/amo", "unsubscribe d3"))
+    await tells(slack, anna, "Subscription d3 is off.")
+    before = await configured(service)
+
+    acked_in_time(await slack.slash_command(anna, "/amo", "config export"))
+    await tells(slack, anna, "amobridge-config.yaml is in your direct messages")
+    exported = await exported_file(slack, anna)
+    assert "big_deal_threshold: 750000" in exported
+    assert "defaults_off:\n- d3" in exported
+    assert "rule: won price>=500000 to supervisors" in exported
+    assert 'rule: moved pipeline:Sales to group:"Sales B"' in exported
+
+    # One subscription added, one mistyped: the import is refused as a whole.
+    edited = exported.replace("big_deal_threshold: 750000", "big_deal_threshold: 2000000")
+    edited += "- rule: lost to user:Sergey\n- rule: won pipeline:Salse to me\n"
+    acked_in_time(await slack.slash_command(anna, "/amo", f"config import\n{edited}"))
+    refused = message_text(await tells(slack, anna, "Nothing was changed"))
+    assert "subscription #4 (—): No pipeline “Salse”. Did you mean “Sales”?" in refused
+    assert await configured(service) == before
+    settings = await _settings(service)
+    assert settings.big_deal_price == 750_000
+
+    # Without the mistake it replaces the whole set-up, and the new subscription works.
+    good = edited.replace("- rule: won pipeline:Salse to me\n", "")
+    acked_in_time(await slack.slash_command(anna, "/amo", f"config import\n{good}"))
+    await tells(slack, anna, "Set-up imported: 3 subscriptions, 1 built-in ones switched off.")
+    after = await configured(service)
+    assert set(before) < set(after)  # the exported ids are kept
+    assert len(after) == 3
+    assert (await _settings(service)).big_deal_price == 2_000_000
+    acked_in_time(await slack.slash_command(anna, "/amo", "subscriptions"))
+    listing = message_text(await tells(slack, anna, "Subscriptions"))
+    assert "Deal lost → Sergey Supervisor" in listing
+    sergey = await link(service, tg, demo.supervisor, "Sergey")
+    amo.move_lead(demo.leads[1], demo.lost, by_user=demo.ivan)  # Ivan's Globex deal: lost
+    alert = await says(tg, sergey, "Deal lost")  # the imported subscription at work
+    assert "Globex" in alert.text
+
+
+async def test_config_import_of_a_broken_file_names_every_mistake(
+    service: Service, slack: SlackEmulator
+) -> None:
+    anna = await slack_admin(slack)
+    broken = "version: 1\nsubscriptions:\n  - rule: won to me\n    colour: red\n  - {}\nfoo: 1\n"
+    acked_in_time(await slack.slash_command(anna, "/amo", f"config import\n{broken}"))
+    refused = message_text(await tells(slack, anna, "Nothing was changed"))
+    assert "subscriptions[1].colour: no such key" in refused
+    assert "subscriptions[2].rule: this field is missing" in refused
+    assert "foo: no such key" in refused
+    acked_in_time(await slack.slash_command(anna, "/amo", "config import\nversion: [1"))
+    await tells(slack, anna, "line 1: this is not valid YAML")
+    assert await configured(service) == []
+
+
+async def _settings(service: Service) -> AlertSettings:
+    assert service.services is not None
+    return await service.services.subscriptions.settings()

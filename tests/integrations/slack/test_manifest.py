@@ -17,7 +17,7 @@ MANIFEST: dict[str, Any] = yaml.safe_load(
 )
 # The Web API methods amobridge calls (integrations/slack/api.py), and what else needs a scope.
 CALLED = ("chat.postMessage", "chat.update", "chat.postEphemeral", "conversations.open",
-          "users.info", "users.list")  # fmt: skip
+          "users.info", "users.list", "files.completeUploadExternal")  # fmt: skip
 
 
 def test_it_asks_for_exactly_the_scopes_the_app_uses() -> None:
