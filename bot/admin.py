@@ -340,7 +340,8 @@ class AdminService:
         head = t(lang, f"alert_{s.kind.value}", actor="…", owner="…")
         filters = f" · {', '.join(parts)}" if parts else ""
         default = t(lang, "desc_default") if s.builtin else ""
-        return f"{head}{filters} → {whom}{default}"
+        digest = t(lang, "desc_digest") if s.mode == "digest" else ""
+        return f"{head}{filters} → {whom}{digest}{default}"
 
 
 def _money(amount: int) -> str:

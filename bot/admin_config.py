@@ -23,6 +23,7 @@ from bot.names import Names, UnknownName
 from bot.subscriptions import (
     DEFAULT_SHARED_FIELDS,
     DEFAULTS,
+    DIGEST_AT,
     FIELDS,
     AlertSettings,
     Subscription,
@@ -59,6 +60,7 @@ class ConfigFile(_Strict):
     version: Literal[1] = 1
     big_deal_threshold: int | None = Field(default=None, ge=0)
     close_date_days: int = Field(default=AlertSettings().close_date_days, ge=1, le=90)
+    digest_at: str = Field(default=AlertSettings().digest_at, pattern=DIGEST_AT)
     stale: list[StaleEntry] = Field(default_factory=list)
     supervisors: list[SupervisorEntry] = Field(default_factory=list)
     defaults_off: list[str] = Field(default_factory=list)
@@ -107,6 +109,7 @@ class ConfigIO:
             "version": 1,
             "big_deal_threshold": settings.big_deal_price,
             "close_date_days": settings.close_date_days,
+            "digest_at": settings.digest_at,
             "stale": stale,
             "supervisors": supervisors,
             "defaults_off": list(settings.disabled_defaults),
@@ -149,6 +152,7 @@ class ConfigIO:
         settings = AlertSettings(
             big_deal_price=file.big_deal_threshold,
             close_date_days=file.close_date_days,
+            digest_at=file.digest_at,
             stale_days=stale,
             supervisors=supervisors,
             disabled_defaults=tuple(dict.fromkeys(file.defaults_off)),

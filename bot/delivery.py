@@ -20,7 +20,7 @@ from bot.clock import Clock
 from bot.domain import Value
 from bot.links import Channel
 from bot.store import DueEntry, DueItem, Store
-from bot.views import Card, DealCard, DeliveryOp, TaskCard, TextMessage
+from bot.views import Card, DeliveryOp
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +80,7 @@ class OutboxItem(Value):
     op: DeliveryOp = "send"
     message_id: str | None = None  # for op="edit"
     subject: str | None = None  # "task:123": what the message is about, so it can be edited later
-    card: TaskCard | DealCard | TextMessage
+    card: Card
     attempt: int = 0
 
 

@@ -24,6 +24,7 @@ class Recipient(Value):
     shared: Target | None = None  # or a shared chat
     fields: tuple[str, ...] = ()  # what a shared chat may see
     lang: Lang | None = None  # and in which language
+    digest: bool = False  # kept for the daily digest rather than sent now
 
 
 def can_view_deal(user: User, deal: Deal, responsible: User | None) -> bool:
@@ -52,7 +53,8 @@ class Router:
         it."""
         self._unassigned = unassigned_user_id
         self._by_kind: dict[AlertKind, list[Subscription]] = defaultdict(list)
-        for subscription in subscriptions:
+        # Instant ones first: someone who hears of an alert now needs no digest line of it.
+        for subscription in sorted(subscriptions, key=lambda s: s.mode == "digest"):
             self._by_kind[subscription.kind].append(subscription)
         self._users = {u.id: u for u in users}
         self._members: dict[int, list[int]] = defaultdict(list)
@@ -85,8 +87,8 @@ class Router:
                 if (target.kind, target.id) not in chats:
                     chats.add((target.kind, target.id))
                     found.append(Recipient(subscription_id=subscription.id, shared=target,
-                                           fields=subscription.fields,
-                                           lang=subscription.lang))  # fmt: skip
+                                           fields=subscription.fields, lang=subscription.lang,
+                                           digest=subscription.mode == "digest"))  # fmt: skip
                 continue
             for user_id in self._people(target, alert):
                 if (
@@ -96,7 +98,8 @@ class Router:
                 ):
                     continue
                 people.add(user_id)
-                found.append(Recipient(subscription_id=subscription.id, amo_user_id=user_id))
+                found.append(Recipient(subscription_id=subscription.id, amo_user_id=user_id,
+                                       digest=subscription.mode == "digest"))  # fmt: skip
         return found
 
     def _group_of(self, user_id: int | None) -> int | None:

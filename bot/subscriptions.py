@@ -35,6 +35,7 @@ SHARED_TARGETS: frozenset[str] = frozenset({"slack_channel", "telegram_chat"})
 # What an alert in a shared chat shows unless its subscription says otherwise: no money, no
 # contacts (anyone in the chat reads it, whatever their amoCRM rights).
 DEFAULT_SHARED_FIELDS = ("name", "status", "responsible")
+DIGEST_AT = r"^([01]\d|2[0-3]):[0-5]\d$"
 FIELDS = ("name", "status", "responsible", "price", "pipeline", "contact", "tags")
 
 
@@ -76,6 +77,7 @@ class AlertSettings(Value):
 
     big_deal_price: int | None = None
     close_date_days: int = 3  # "close date near": this many days before the deal's close date
+    digest_at: str = Field(default="09:00", pattern=DIGEST_AT)  # local time of the daily digest
     stale_days: dict[int, int] = Field(default_factory=dict)  # status id → days without a move
     supervisors: dict[int, tuple[int, ...]] = Field(default_factory=dict)
     disabled_defaults: tuple[str, ...] = ()

@@ -59,5 +59,19 @@ class TextMessage(Value):
     rows: tuple[tuple[Button, ...], ...] = ()
 
 
-Card = TaskCard | DealCard | TextMessage
+class DigestItem(Value):
+    text: str  # "09:12 🏆 Deal won: Umbrella LLC rollout"
+    url: str | None = None
+
+
+class DigestCard(Value):
+    """Alerts of digest subscriptions, sent together once a day."""
+
+    heading: str  # "📰 Digest: 12 alerts"
+    items: tuple[DigestItem, ...]
+    more: str | None = None  # "…and 30 more"
+    rows: tuple[tuple[Button, ...], ...] = ()
+
+
+Card = TaskCard | DealCard | TextMessage | DigestCard
 DeliveryOp = Literal["send", "edit"]

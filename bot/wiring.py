@@ -496,7 +496,13 @@ async def _start(service: Service, *, run_jobs: bool) -> None:
                         "alerts-overdue-scan",
                         service.services.alerts.scan_overdue,
                         cfg.poll_interval_s,
-                    )
+                    ),
+                    # Each recipient's digest goes at the digest time in their own timezone.
+                    job(
+                        "alerts-digests",
+                        service.services.alerts.send_digests,
+                        cfg.poll_interval_s,
+                    ),
                 ]
                 if service.services is not None
                 else []

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.buttons import Action, BadPayload, unpack
-from bot.views import Button, Card, DealCard, TaskCard, TextMessage
+from bot.views import Button, Card, DealCard, DigestCard, TaskCard, TextMessage
 
 JsonDict = dict[str, Any]
 
@@ -55,6 +55,8 @@ def render_card(card: Card) -> SlackMessage:
         return _render_text(card)
     if isinstance(card, DealCard):
         return _render_deal(card)
+    if isinstance(card, DigestCard):
+        return _render_digest(card)
     return SlackMessage(text=clip(_fallback(card), FALLBACK_LIMIT), blocks=task_blocks(card))
 
 
@@ -66,6 +68,28 @@ def _render_text(card: TextMessage) -> SlackMessage:
     if elements:
         blocks.append({"type": "actions", "elements": elements[:25]})
     return SlackMessage(text=clip(card.text, FALLBACK_LIMIT), blocks=blocks)
+
+
+def _render_digest(card: DigestCard) -> SlackMessage:
+    """A section per run of lines that fits Block Kit's 3,000 characters, each line a link."""
+    lines = []
+    for item in card.items:
+        text = esc_clip(item.text, 300)
+        lines.append(f"• <{item.url}|{text}>" if item.url else f"• {text}")
+    if card.more:
+        lines.append(f"_{esc_clip(card.more, 300)}_")
+    blocks: list[JsonDict] = [{"type": "header", "text": plain(card.heading, 150)}]
+    chunks: list[list[str]] = [[]]
+    for line in lines:
+        if sum(len(x) + 1 for x in chunks[-1]) + len(line) > SECTION_LIMIT:
+            chunks.append([])
+        chunks[-1].append(line)
+    blocks += [
+        {"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(chunk)}}
+        for chunk in chunks
+        if chunk
+    ]
+    return SlackMessage(text=clip(card.heading, FALLBACK_LIMIT), blocks=blocks[:50])
 
 
 def _render_deal(card: DealCard) -> SlackMessage:

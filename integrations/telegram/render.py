@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.buttons import MAX_PAYLOAD_BYTES
-from bot.views import Button, Card, DealCard, TaskCard, TextMessage
+from bot.views import Button, Card, DealCard, DigestCard, TaskCard, TextMessage
 
 MESSAGE_LIMIT = 4096  # characters after entity parsing (Bot API sendMessage)
 ELLIPSIS = "…"
@@ -98,9 +98,30 @@ def render_card(card: Card) -> Rendered:
         body = _esc(clip(card.text, MESSAGE_LIMIT))
     elif isinstance(card, DealCard):
         body = _deal_html(card)
+    elif isinstance(card, DigestCard):
+        body = _digest_html(card)
     else:
         body = _task_html(card)
     return Rendered(html=body, keyboard=render_keyboard(card.rows))
+
+
+def _digest_html(card: DigestCard) -> str:
+    """One line per alert, each a link to its deal; lines are dropped, never cut, to stay under
+    the limit (a digest holds at most a few dozen, each under 300 characters)."""
+    parts = [f"<b>{_esc(clip(card.heading, FIELD_LIMIT))}</b>"]
+    room = MESSAGE_LIMIT - len(card.heading) - FIELD_LIMIT - 2
+    for item in card.items:
+        text = clip(item.text, FIELD_LIMIT)
+        room -= len(text) + 3
+        if room < 0:
+            break
+        line = _esc(text)
+        if item.url:
+            line = f'<a href="{html.escape(item.url, quote=True)}">{line}</a>'
+        parts.append("• " + line)
+    if card.more:
+        parts.append(f"<i>{_esc(clip(card.more, FIELD_LIMIT))}</i>")
+    return "\n".join(parts)
 
 
 def _deal_html(card: DealCard) -> str:

@@ -124,3 +124,33 @@ async def test_a_task_given_by_a_colleague_arrives_with_its_buttons(
     card = await says(tg, ivan, "New task from Maria Ivanova")
     assert "Prepare the Globex quote" in card.text
     assert "✔ Complete" in buttons(card)
+
+
+async def test_a_digest_subscription_keeps_alerts_for_the_next_morning(
+    service: Service, tg: TelegramEmulator, amo: AmoEmulator, demo: DemoIds, clock: FakeClock
+) -> None:
+    anna = await link(service, tg, demo.admin, "Anna")
+    sergey = await link(service, tg, demo.supervisor, "Sergey")  # hears of wins at once (d3)
+    await tg.send_command(anna, "subscribe", "won digest to me")
+    done = await says(tg, anna, "Subscription s")
+    assert "→ Anna Admin (in the daily digest)" in done.text
+
+    amo.move_lead(demo.leads[1], demo.won, by_user=demo.ivan)  # 10:00: Globex won
+    amo.move_lead(demo.leads[3], demo.won, by_user=demo.maria)  # and Umbrella
+
+    await says(tg, sergey, "Umbrella LLC rollout")  # instant subscribers are told now
+    await settled(service, amo)
+    before = len(tg.transcript(anna))
+    clock.advance(22 * 3600)  # 08:00 next day: not yet
+    await settled(service, amo)
+    assert len(tg.transcript(anna)) == before
+    clock.advance(3600)  # 09:00: the digest
+
+    digest = await says(tg, anna, "📰 Digest: 2 alert(s)")
+    assert "10:00 🏆 Deal won: Globex renewal" in digest.text
+    assert "10:00 🏆 Deal won: Umbrella LLC rollout" in digest.text
+    amo.move_lead(demo.leads[4], demo.won, by_user=demo.oleg)  # after the digest: tomorrow's
+    await settled(service, amo)
+    clock.advance(3600)
+    await settled(service, amo)
+    assert sum("Digest" in m.text for m in tg.transcript(anna)) == 1
