@@ -62,7 +62,7 @@ class AlertService:
 
     async def on_events(self, events: Sequence[CrmEvent]) -> None:
         settings = await self._subscriptions.settings()
-        await self._send([
+        await self.deliver([
             a for e in events for a in alerts_from(e, big_deal_price=settings.big_deal_price)
         ])  # fmt: skip
 
@@ -81,11 +81,12 @@ class AlertService:
                     kind=AlertKind.TASK_OVERDUE, key=key, occurred_at=task.complete_till,
                     task=task, deal=cached.value if cached else None,
                 ))  # fmt: skip
-        await self._send(alerts)
+        await self.deliver(alerts)
         await self._store.set_cursor(OVERDUE_CURSOR, str(now))
         return len(alerts)
 
-    async def _send(self, alerts: list[Alert]) -> None:
+    async def deliver(self, alerts: list[Alert]) -> None:
+        """Route the alerts and queue them (or keep them for digests), once per recipient."""
         if not alerts:
             return
         settings = await self._subscriptions.settings()
@@ -264,6 +265,16 @@ class AlertService:
                 lines.append(t(lang, "alert_line_moved", was=was, now=status, pipeline=pipeline))
             else:
                 lines.append(t(lang, "alert_line_stage", now=status, pipeline=pipeline))
+            if alert.kind is AlertKind.DEAL_LOST and deal.loss_reason_id:
+                reason = await self._directory.loss_reason(deal.loss_reason_id)
+                if reason is not None:
+                    lines.append(t(lang, "alert_line_loss_reason", reason=reason))
+            if alert.kind is AlertKind.STALE_DEAL and alert.since is not None:
+                days = (alert.occurred_at - alert.since) // 86400
+                lines.append(t(lang, "alert_line_stuck", days=days))
+        if alert.kind is AlertKind.CLOSE_DATE_NEAR and alert.since is not None:
+            close = dt.datetime.fromtimestamp(alert.since, ZoneInfo(reader.timezone))
+            lines.append(t(lang, "alert_line_close_date", date=f"{close:%d.%m.%Y}"))
         if may("responsible"):
             owner = await self._directory.user(deal.responsible_user_id)
             lines.append(t(lang, "alert_line_responsible", name=owner.name if owner else "?"))

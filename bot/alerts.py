@@ -47,6 +47,7 @@ class Alert(Value):
     previous_deal: Deal | None = None
     task: Task | None = None
     previous_task: Task | None = None
+    since: int | None = None  # a stuck deal: when it entered its stage; closing: its close date
 
     @property
     def responsible_id(self) -> int | None:

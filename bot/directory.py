@@ -6,10 +6,13 @@ Read-mostly data every message needs (names, rights, timezone); each replica kee
 from __future__ import annotations
 
 import asyncio
+import logging
 
 from bot.clock import Clock
 from bot.domain import Account, Pipeline, User
-from bot.ports import Crm
+from bot.ports import Crm, CrmError
+
+log = logging.getLogger(__name__)
 
 REFRESH_S = 600.0
 
@@ -25,6 +28,8 @@ class Directory:
         self._account: Account | None = None
         self._users: dict[int, User] = {}
         self._pipelines: list[Pipeline] = []
+        self._loss_reasons: dict[int, str] = {}
+        self._loss_reasons_at: float | None = None
 
     async def _ensure(self) -> None:
         if self._loaded_at is not None and self._clock.now() - self._loaded_at < self._ttl_s:
@@ -64,6 +69,22 @@ class Directory:
     async def active_users(self) -> list[User]:
         await self._ensure()
         return sorted((u for u in self._users.values() if u.is_active), key=lambda u: u.name)
+
+    async def loss_reason(self, reason_id: int) -> str | None:
+        """A loss reason's name; the list is read again (at most once per refresh period) when
+        an id is new to it, as admins add reasons."""
+        fresh = self._loss_reasons_at is not None and (
+            self._clock.now() - self._loss_reasons_at < self._ttl_s
+        )
+        if reason_id not in self._loss_reasons and not fresh:
+            try:
+                reasons = await self._crm.loss_reasons()
+            except CrmError as exc:
+                log.warning("loss reasons not read: %s", exc)
+                return None
+            self._loss_reasons = {r.id: r.name for r in reasons}
+            self._loss_reasons_at = self._clock.now()
+        return self._loss_reasons.get(reason_id)
 
     async def pipelines(self) -> list[Pipeline]:
         await self._ensure()

@@ -125,6 +125,11 @@ class Deal(Value):
     is_deleted: bool = False
 
 
+class LossReason(Value):
+    id: int
+    name: str
+
+
 class OAuthTokens(Value):
     access_token: str
     refresh_token: str

@@ -5,7 +5,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from bot.domain import Account, AmoEvent, Deal, NewTask, Pipeline, Task, TaskPatch, User
+from bot.domain import (
+    Account,
+    AmoEvent,
+    Deal,
+    LossReason,
+    NewTask,
+    Pipeline,
+    Task,
+    TaskPatch,
+    User,
+)
 
 
 class CrmError(Exception):
@@ -28,10 +38,21 @@ class CrmReader(Protocol):
         self, *, updated_since: int | None = None, is_completed: bool | None = None
     ) -> list[Task]: ...
 
-    async def leads(self, *, updated_since: int | None = None) -> list[Deal]: ...
+    async def leads(
+        self,
+        *,
+        updated_since: int | None = None,
+        statuses: Sequence[tuple[int, int]] | None = None,
+        closed_between: tuple[int, int] | None = None,
+    ) -> list[Deal]: ...
 
     async def events(
-        self, *, created_since: int, types: Sequence[str] = (), entities: Sequence[str] = ()
+        self,
+        *,
+        created_since: int,
+        types: Sequence[str] = (),
+        entities: Sequence[str] = (),
+        entity_ids: Sequence[int] = (),
     ) -> list[AmoEvent]: ...
 
 
@@ -41,6 +62,8 @@ class Crm(CrmReader, Protocol):
     async def users(self) -> list[User]: ...
 
     async def pipelines(self) -> list[Pipeline]: ...
+
+    async def loss_reasons(self) -> list[LossReason]: ...
 
     async def update_task(self, patch: TaskPatch) -> int: ...
 

@@ -3,7 +3,8 @@
 A subscription is an alert kind, filters on the deal or task, a target (people, or a shared
 chat), a delivery mode, and for shared chats the fields it may show. The defaults are what a
 sales team expects with nothing configured: a manager hears about their own deals' moves and
-about tasks others give them; supervisors hear about won deals and overdue tasks of their group.
+about tasks others give them; supervisors hear about won deals and overdue tasks of their group;
+whoever gave a task hears when someone else completes it.
 """
 
 from __future__ import annotations
@@ -91,6 +92,8 @@ DEFAULTS: tuple[Subscription, ...] = (
     Subscription(id="d3", kind=AlertKind.DEAL_WON, target=Target(kind="supervisors"),
                  builtin=True),
     Subscription(id="d4", kind=AlertKind.TASK_OVERDUE, target=Target(kind="supervisors"),
+                 builtin=True),
+    Subscription(id="d5", kind=AlertKind.TASK_COMPLETED, target=Target(kind="author"),
                  builtin=True),
 )  # fmt: skip
 

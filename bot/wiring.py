@@ -34,6 +34,7 @@ from bot.catchup import CacheSync, EventsPoller
 from bot.clock import Clock, SystemClock
 from bot.commands import MENU
 from bot.conversation import Conversation
+from bot.deal_scans import DealScans
 from bot.delivery import Outbox, OutboxSender
 from bot.dialogs import Dialogs
 from bot.directory import Directory
@@ -102,6 +103,7 @@ class Services:
     conversation: Conversation
     subscriptions: Subscriptions
     alerts: AlertService
+    scans: DealScans
     admin: AdminService
 
 
@@ -260,6 +262,7 @@ async def _build(settings: Settings, clock: Clock, instance_id: str) -> Service:
             services = _services(settings, store, client, processor, clock)
             processor.add_listener(services.reminders.on_events)
             processor.add_listener(services.alerts.on_events)
+            processor.add_listener(services.scans.on_events)
             crm = CrmPipeline(
                 client=client,
                 inbox=inbox,
@@ -322,6 +325,9 @@ def _services(
         store=store, directory=directory, links=links, prefs=prefs, reminders=reminders,
         actions=actions, cards=cards, outbox=outbox, clock=clock, t=t,
     )  # fmt: skip
+    alerts = AlertService(
+        store, directory, links, subscriptions, reminders, cards, outbox, clock, t
+    )
     return Services(
         t=t,
         directory=directory,
@@ -336,9 +342,8 @@ def _services(
         conversation=conversation,
         subscriptions=subscriptions,
         admin=AdminService(directory, subscriptions, store, clock, t),
-        alerts=AlertService(
-            store, directory, links, subscriptions, reminders, cards, outbox, clock, t
-        ),
+        alerts=alerts,
+        scans=DealScans(crm, store, directory, subscriptions, clock, alerts.deliver),
     )
 
 
@@ -497,6 +502,8 @@ async def _start(service: Service, *, run_jobs: bool) -> None:
                         service.services.alerts.scan_overdue,
                         cfg.poll_interval_s,
                     ),
+                    # Ticks with the poll, scans hourly (stuck deals, close dates near).
+                    job("alerts-deal-scan", service.services.scans.scan, cfg.poll_interval_s),
                     # Each recipient's digest goes at the digest time in their own timezone.
                     job(
                         "alerts-digests",

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 import httpx
 from pydantic import BaseModel, ValidationError
 
-from bot.domain import Account, AmoEvent, Deal, Pipeline, Task, User
+from bot.domain import Account, AmoEvent, Deal, LossReason, Pipeline, Task, User
 from integrations.amocrm.auth import AmoAuth
 from integrations.amocrm.errors import AmoBadResponse, AmoNotFound
 from integrations.amocrm.pacing import Pacer
@@ -31,6 +31,7 @@ from integrations.amocrm.wire import (
     WireAccount,
     WireEvent,
     WireLead,
+    WireLossReason,
     WirePage,
     WirePipeline,
     WireTask,
@@ -43,6 +44,7 @@ M = TypeVar("M", bound=BaseModel)
 
 PAGE_LIMIT: Final = 250
 EVENTS_PAGE_LIMIT: Final = 100
+EVENT_IDS_PER_QUERY: Final = 10  # filter[entity_id][] takes at most 10
 WRITE_BATCH: Final = 50  # amoCRM takes up to 250 per write and recommends 50
 IDS_PER_QUERY: Final = 100  # keeps filter[id][...] URLs well under common 8 KiB limits
 ACCOUNT_WITH: Final = "users_groups,task_types,datetime_settings"
@@ -57,6 +59,10 @@ def default_http() -> httpx.AsyncClient:
 def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+def _closes_within(deal: Deal, bounds: tuple[int, int]) -> bool:
+    return deal.closed_at is not None and bounds[0] <= deal.closed_at <= bounds[1]
 
 
 def _api_target(href: str) -> str:
@@ -149,7 +155,11 @@ class AmoClient:
         ids: Sequence[int] | None = None,
         updated_since: int | None = None,
         responsible_user_ids: Sequence[int] | None = None,
+        statuses: Sequence[tuple[int, int]] | None = None,
+        closed_between: tuple[int, int] | None = None,
     ) -> list[Deal]:
+        """``statuses``: (pipeline id, status id) pairs; ``closed_between``: the close date
+        (``closed_at``, which an open deal may carry as its planned date) in [from, to]."""
         if (ids is not None and not ids) or (
             responsible_user_ids is not None and not responsible_user_ids
         ):
@@ -159,6 +169,13 @@ class AmoClient:
             base["updated_at"] = {"from": updated_since}
         if responsible_user_ids is not None:
             base["responsible_user_id"] = list(responsible_user_ids)
+        if statuses is not None:
+            if not statuses:
+                return []
+            base["statuses"] = [{"pipeline_id": p, "status_id": s} for p, s in statuses]
+        if closed_between is not None:
+            base["closed_at"] = {"from": closed_between[0], "to": closed_between[1]}
+        wanted = set(statuses or ())
         deals: list[Deal] = []
         for filters in self._id_chunks(base, ids):
             params: dict[str, QueryValue] = {"limit": PAGE_LIMIT, "filter": filters or None}
@@ -171,7 +188,16 @@ class AmoClient:
             if (ids is None or d.id in ids)
             and (updated_since is None or d.updated_at >= updated_since)
             and (responsible_user_ids is None or d.responsible_user_id in responsible_user_ids)
+            and (statuses is None or (d.pipeline_id, d.status_id) in wanted)
+            and (closed_between is None or _closes_within(d, closed_between))
         ]
+
+    async def loss_reasons(self) -> list[LossReason]:
+        """The account's loss reasons (an account without any answers 204: none)."""
+        params: dict[str, QueryValue] = {}
+        wire = await self._list("/api/v4/leads/loss_reasons", params, "loss_reasons",
+                                WireLossReason)  # fmt: skip
+        return [w.to_domain() for w in wire]
 
     async def task(self, task_id: int) -> Task | None:
         found = await self._one("/api/v4/tasks/{id}", f"/api/v4/tasks/{task_id}", WireTask)
@@ -220,20 +246,31 @@ class AmoClient:
         created_since: int,
         types: Sequence[str] = (),
         entities: Sequence[str] = (),
+        entity_ids: Sequence[int] = (),
     ) -> list[AmoEvent]:
+        """``entity_ids`` need exactly one entity type; amoCRM takes 10 per request, so more
+        are asked for in several."""
+        if entity_ids and len(entities) != 1:
+            raise ValueError("events of given entity ids need exactly one entity type")
         filters: dict[str, QueryValue] = {"created_at": {"from": created_since}}
         if types:
             filters["type"] = list(types)
         if entities:
             filters["entity"] = list(entities)
-        params: dict[str, QueryValue] = {"limit": EVENTS_PAGE_LIMIT, "filter": filters}
-        wire = await self._list("/api/v4/events", params, "events", WireEvent)
+        wire: list[WireEvent] = []
+        ids = list(dict.fromkeys(entity_ids))
+        for chunk in _chunks(ids, EVENT_IDS_PER_QUERY) if ids else [()]:
+            scoped = {**filters, "entity_id": list(chunk)} if chunk else filters
+            params: dict[str, QueryValue] = {"limit": EVENTS_PAGE_LIMIT, "filter": scoped}
+            wire += await self._list("/api/v4/events", params, "events", WireEvent)
+        wanted = set(entity_ids)
         return [
             e.to_domain()
             for e in wire
             if e.created_at >= created_since
             and (not types or e.type in types)
             and (not entities or e.entity_type in entities)
+            and (not wanted or e.entity_id in wanted)
         ]
 
     async def list_webhooks(self, destination: str | None = None) -> list[Webhook]:

@@ -17,6 +17,7 @@ from bot.domain import (
     AmoEvent,
     Deal,
     Group,
+    LossReason,
     Pipeline,
     Right,
     Rights,
@@ -228,6 +229,14 @@ class WirePipeline(_Wire):
                 for s in sorted(statuses, key=lambda s: s.sort)
             ),
         )
+
+
+class WireLossReason(_Wire):
+    id: int
+    name: str = ""
+
+    def to_domain(self) -> LossReason:
+        return LossReason(id=self.id, name=self.name)
 
 
 class WireTag(_Wire):

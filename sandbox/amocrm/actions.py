@@ -15,6 +15,7 @@ from sandbox.amocrm.records import (
     HookChange,
     JsonDict,
     Lead,
+    LossReason,
     Note,
     Pipeline,
     Right,
@@ -146,8 +147,10 @@ class AccountActions:
         pipeline_id: int,
         responsible_user_id: int,
         price: int = 0,
+        closed_at: int | None = None,
         by_user: int | None = None,
     ) -> int:
+        """``closed_at`` on an open deal: the date the team plans to close it."""
         state = self._state
         state.status(pipeline_id, status_id)
         state.user(responsible_user_id)
@@ -164,7 +167,7 @@ class AccountActions:
             updated_by=actor,
             created_at=now,
             updated_at=now,
-            closed_at=now if status_id in (WON_STATUS_ID, LOST_STATUS_ID) else None,
+            closed_at=now if status_id in (WON_STATUS_ID, LOST_STATUS_ID) else closed_at,
         )
         state.leads[lead.id] = lead
         # amoCRM logs a system note with the lead_added event; only its id is visible.
@@ -185,23 +188,33 @@ class AccountActions:
         status_id: int,
         *,
         pipeline_id: int | None = None,
+        loss_reason_id: int | None = None,
         by_user: int | None = None,
     ) -> None:
+        """``loss_reason_id``: why, when the move is to "lost" (one of the account's reasons)."""
         state = self._state
         old = state.live_lead(lead_id)
         target_pipeline = old.pipeline_id if pipeline_id is None else pipeline_id
         state.status(target_pipeline, status_id)
+        if loss_reason_id is not None:
+            if status_id != LOST_STATUS_ID:
+                raise ValueError("a loss reason goes with a move to lost (143)")
+            state.loss_reason(loss_reason_id)
         if (old.status_id, old.pipeline_id) == (status_id, target_pipeline):
             return
         actor, now = self._actor(by_user), state.now()
         closing = status_id in (WON_STATUS_ID, LOST_STATUS_ID)
+        reopening = old.status_id in (WON_STATUS_ID, LOST_STATUS_ID) and not closing
         lead = replace(
             old,
             status_id=status_id,
             pipeline_id=target_pipeline,
             updated_by=actor,
             updated_at=now,
-            closed_at=(old.closed_at or now) if closing else None,
+            # Closing stamps the date; a reopened deal has none; an open deal's planned date
+            # stays. (The real amoCRM's handling of a planned date on close is [?]: we stamp.)
+            closed_at=now if closing else None if reopening else old.closed_at,
+            loss_reason_id=loss_reason_id if status_id == LOST_STATUS_ID else None,
         )
         state.leads[lead_id] = lead
         state.record_event(
@@ -223,6 +236,16 @@ class AccountActions:
             ),
             update=fields,
         )
+
+    def add_loss_reason(self, name: str) -> int:
+        state = self._state
+        now = state.now()
+        reason = LossReason(
+            id=state.next_id("loss_reason"), name=name, sort=len(state.loss_reasons) + 1,
+            created_at=now, updated_at=now,
+        )  # fmt: skip
+        state.loss_reasons[reason.id] = reason
+        return reason.id
 
     def set_lead_responsible(
         self, lead_id: int, user_id: int, *, by_user: int | None = None

@@ -25,6 +25,7 @@ class _Body(BaseModel):
 class MoveLead(_Body):
     status_id: int
     pipeline_id: int | None = None
+    loss_reason_id: int | None = None
     by_user: int | None = None
 
 
@@ -117,9 +118,8 @@ async def move_lead(request: web.Request) -> web.StreamResponse:
     ctx = _ctx(request)
     body = await _read(request, MoveLead)
     lead_id = int(request.match_info["id"])
-    ctx.actions.move_lead(
-        lead_id, body.status_id, pipeline_id=body.pipeline_id, by_user=body.by_user
-    )
+    ctx.actions.move_lead(lead_id, body.status_id, pipeline_id=body.pipeline_id,
+                          loss_reason_id=body.loss_reason_id, by_user=body.by_user)  # fmt: skip
     return web.json_response(ctx.wire.lead(ctx.state.leads[lead_id]))
 
 

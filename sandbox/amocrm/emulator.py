@@ -213,6 +213,7 @@ class AmoEmulator:
         pipeline_id: int,
         responsible_user_id: int,
         price: int = 0,
+        closed_at: int | None = None,
         by_user: int | None = None,
     ) -> int:
         return self._actions.add_lead(
@@ -221,6 +222,7 @@ class AmoEmulator:
             pipeline_id=pipeline_id,
             responsible_user_id=responsible_user_id,
             price=price,
+            closed_at=closed_at,
             by_user=by_user,
         )
 
@@ -230,9 +232,14 @@ class AmoEmulator:
         status_id: int,
         *,
         pipeline_id: int | None = None,
+        loss_reason_id: int | None = None,
         by_user: int | None = None,
     ) -> None:
-        self._actions.move_lead(lead_id, status_id, pipeline_id=pipeline_id, by_user=by_user)
+        self._actions.move_lead(lead_id, status_id, pipeline_id=pipeline_id,
+                                loss_reason_id=loss_reason_id, by_user=by_user)  # fmt: skip
+
+    def add_loss_reason(self, name: str) -> int:
+        return self._actions.add_loss_reason(name)
 
     def set_lead_responsible(
         self, lead_id: int, user_id: int, *, by_user: int | None = None

@@ -74,7 +74,19 @@ class Lead:
     created_at: int
     updated_at: int
     closed_at: int | None = None
+    loss_reason_id: int | None = None
     is_deleted: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LossReason:
+    """Why a deal was lost, as the account's admins list them (Settings → loss reasons)."""
+
+    id: int
+    name: str
+    sort: int
+    created_at: int
+    updated_at: int
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

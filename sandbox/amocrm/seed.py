@@ -128,6 +128,8 @@ def seed_demo_account(emu: AmoEmulator) -> DemoIds:
     pipeline, (incoming, qualified, negotiation, contract) = emu.add_pipeline(
         "Sales", ["Incoming", "Qualified", "Negotiation", "Contract"], is_main=True
     )
+    for reason in ("Too expensive", "Chose a competitor", "No budget this year"):
+        emu.add_loss_reason(reason)
 
     def lead(name: str, status: int, owner: int, price: int) -> int:
         return emu.add_lead(

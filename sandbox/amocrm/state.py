@@ -11,6 +11,7 @@ from sandbox.amocrm.records import (
     Group,
     JsonDict,
     Lead,
+    LossReason,
     Note,
     Pipeline,
     Status,
@@ -33,6 +34,7 @@ _ID_STARTS: Mapping[str, int] = MappingProxyType(
         "note": 70_000_001,
         "webhook": 1,
         "event": 1,
+        "loss_reason": 9_001,
     }
 )
 
@@ -65,6 +67,7 @@ class AccountState:
         self.pipelines: dict[int, Pipeline] = {}
         self.statuses: dict[tuple[int, int], Status] = {}  # by (pipeline_id, status_id)
         self.leads: dict[int, Lead] = {}
+        self.loss_reasons: dict[int, LossReason] = {}
         self.tasks: dict[int, Task] = {}
         self.notes: dict[int, Note] = {}
         self.events: list[Event] = []
@@ -90,6 +93,9 @@ class AccountState:
     def pipeline_statuses(self, pipeline_id: int) -> list[Status]:
         pipeline = self.pipelines[pipeline_id]
         return [self.statuses[(pipeline_id, sid)] for sid in pipeline.status_ids]
+
+    def loss_reason(self, reason_id: int) -> LossReason:
+        return self.loss_reasons[reason_id]
 
     def live_lead(self, lead_id: int) -> Lead:
         lead = self.leads[lead_id]

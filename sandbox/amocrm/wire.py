@@ -13,6 +13,7 @@ from sandbox.amocrm.records import (
     Group,
     JsonDict,
     Lead,
+    LossReason,
     Note,
     Pipeline,
     Status,
@@ -110,6 +111,10 @@ class Wire:
         embedded: JsonDict = {"tags": [], "companies": []}
         if "contacts" in with_:
             embedded["contacts"] = []
+        reason = self._state.loss_reasons.get(lead.loss_reason_id or 0)
+        if "loss_reason" in with_:
+            # The reason itself rides along, as a one-item list (none: an empty list) [?].
+            embedded["loss_reason"] = [self.loss_reason(reason)] if reason else []
         body: JsonDict = {
             "id": lead.id,
             "name": lead.name,
@@ -118,7 +123,7 @@ class Wire:
             "group_id": lead.group_id,
             "status_id": lead.status_id,
             "pipeline_id": lead.pipeline_id,
-            "loss_reason_id": None,
+            "loss_reason_id": lead.loss_reason_id,
             "created_by": lead.created_by,
             "updated_by": lead.updated_by,
             "created_at": lead.created_at,
@@ -136,6 +141,16 @@ class Wire:
         if "is_price_modified_by_robot" in with_:
             body["is_price_modified_by_robot"] = False
         return body
+
+    def loss_reason(self, reason: LossReason) -> JsonDict:
+        return {
+            "id": reason.id,
+            "name": reason.name,
+            "sort": reason.sort,
+            "created_at": reason.created_at,
+            "updated_at": reason.updated_at,
+            "_links": self.links(f"/api/v4/leads/loss_reasons/{reason.id}"),
+        }
 
     def task(self, task: Task) -> JsonDict:
         return {
@@ -227,7 +242,7 @@ class Wire:
             "currency_symbol": "₽",
             "customers_mode": "disabled",
             "is_unsorted_on": False,
-            "is_loss_reason_enabled": False,
+            "is_loss_reason_enabled": bool(self._state.loss_reasons),
             "is_helpbot_enabled": False,
             "is_technical_account": False,
             "contact_name_display_order": 1,

@@ -154,3 +154,111 @@ async def test_a_digest_subscription_keeps_alerts_for_the_next_morning(
     clock.advance(3600)
     await settled(service, amo)
     assert sum("Digest" in m.text for m in tg.transcript(anna)) == 1
+
+
+async def test_a_handed_over_deal_reaches_the_new_manager_and_no_one_without_view_rights(
+    service: Service, tg: TelegramEmulator, amo: AmoEmulator, demo: DemoIds
+) -> None:
+    anna = await link(service, tg, demo.admin, "Anna")
+    maria = await link(service, tg, demo.maria, "Maria")
+    oleg = await link(service, tg, demo.oleg, "Oleg")  # Sales B, sees his own deals only
+    await tg.send_command(anna, "subscribe", "handed to responsible")
+    await says(tg, anna, "Subscription s")
+    await tg.send_command(anna, "subscribe", 'handed to group:"Sales B"')
+    await says(tg, anna, "Subscription s")
+
+    amo.set_lead_responsible(demo.leads[1], demo.maria, by_user=demo.ivan)  # Globex → Maria
+
+    alert = await says(tg, maria, "👤 Deal handed over")
+    assert "Globex renewal" in alert.text
+    assert "Responsible: Maria Ivanova" in alert.text
+    assert "By Ivan Petrov (amoCRM)" in alert.text
+    await settled(service, amo)
+    assert not any("Globex" in m.text for m in tg.transcript(oleg))  # his group, not his deal
+
+
+async def test_a_completed_task_reaches_whoever_gave_it_unless_they_completed_it(
+    service: Service, tg: TelegramEmulator, amo: AmoEmulator, demo: DemoIds, clock: FakeClock
+) -> None:
+    sergey = await link(service, tg, demo.supervisor, "Sergey")
+    ivan = await link(service, tg, demo.ivan, "Ivan")
+    given = amo.add_task("Call Globex about the renewal", responsible_user_id=demo.ivan,
+                         complete_till=int(clock.now()) + 3 * 3600, entity_id=demo.leads[1],
+                         by_user=demo.supervisor)  # fmt: skip
+    own = amo.add_task("Prepare the Globex quote", responsible_user_id=demo.supervisor,
+                       complete_till=int(clock.now()) + 3 * 3600, by_user=demo.supervisor)
+    await says(tg, ivan, "Call Globex about the renewal")  # d2: a task given to him
+    await settled(service, amo)
+
+    amo.complete_task(given, "Renewal agreed", by_user=demo.ivan)
+
+    done = await says(tg, sergey, "Call Globex about the renewal")  # d5: to its author
+    assert "Completed by Ivan Petrov" in done.text
+    before = len(tg.transcript(sergey))
+    amo.complete_task(own, by_user=demo.supervisor)  # his own doing: no news to him
+    await settled(service, amo)
+    assert len(tg.transcript(sergey)) == before
+    # Ivan's own card of the task was edited in place; no alert about his own doing.
+    assert sum("Call Globex" in m.text for m in tg.transcript(ivan)) == 1
+
+
+async def test_a_lost_deal_says_why(
+    service: Service, tg: TelegramEmulator, amo: AmoEmulator, demo: DemoIds
+) -> None:
+    sergey = await link(service, tg, demo.supervisor, "Sergey")  # sees Sales A's deals
+    anna = await link(service, tg, demo.admin, "Anna")
+    await tg.send_command(anna, "subscribe", 'lost group:"Sales A" to supervisors')
+    await says(tg, anna, "Subscription s")
+    reason = amo.add_loss_reason("Went with a competitor")
+
+    amo.move_lead(demo.leads[1], demo.lost, loss_reason_id=reason, by_user=demo.ivan)
+
+    alert = await says(tg, sergey, "✖ Deal lost")
+    assert "Globex renewal" in alert.text
+    assert "Loss reason: Went with a competitor" in alert.text
+
+
+async def test_a_deal_stuck_in_its_stage_reaches_the_supervisor_once(
+    service: Service, tg: TelegramEmulator, amo: AmoEmulator, demo: DemoIds, clock: FakeClock
+) -> None:
+    sergey = await link(service, tg, demo.supervisor, "Sergey")
+    anna = await link(service, tg, demo.admin, "Anna")
+    await tg.send_command(anna, "stale", '"Negotiation" 5d')
+    await says(tg, anna, "A deal in “Negotiation” counts as stuck after 5 days.")
+    await tg.send_command(anna, "subscribe", "stale to supervisors")
+    await says(tg, anna, "Subscription s")
+    fresh = amo.add_lead("Hooli pilot", status_id=demo.negotiation, pipeline_id=demo.pipeline,
+                         responsible_user_id=demo.ivan, by_user=demo.ivan)  # fmt: skip
+    await settled(service, amo)
+    clock.advance(3 * 86400)
+    amo.move_lead(fresh, demo.contract, by_user=demo.ivan)  # moved on within the 5 days
+    await settled(service, amo)
+
+    clock.advance(3 * 86400)  # Globex (Ivan's) has sat in Negotiation since the seed: 6 days
+
+    alert = await says(tg, sergey, "🐢 Deal stuck in its stage")
+    assert "Globex renewal" in alert.text
+    assert "In this stage for 6 days" in alert.text
+    clock.advance(2 * 3600)  # the next scans find it again, and say nothing more
+    await settled(service, amo)
+    assert sum("stuck" in m.text for m in tg.transcript(sergey)) == 1
+    assert not any("Hooli" in m.text and "stuck" in m.text for m in tg.transcript(sergey))
+
+
+async def test_a_close_date_near_reaches_the_manager(
+    service: Service, tg: TelegramEmulator, amo: AmoEmulator, demo: DemoIds, clock: FakeClock
+) -> None:
+    ivan = await link(service, tg, demo.ivan, "Ivan")
+    anna = await link(service, tg, demo.admin, "Anna")
+    await tg.send_command(anna, "subscribe", "close_date to responsible")
+    await says(tg, anna, "Subscription s")
+    amo.add_lead("Initech renewal", status_id=demo.negotiation, pipeline_id=demo.pipeline,
+                 responsible_user_id=demo.ivan, by_user=demo.ivan,
+                 closed_at=int(clock.now()) + 10 * 86400)  # fmt: skip
+    await settled(service, amo)
+
+    clock.advance(8 * 86400)  # two days left: within the 3 days' notice
+
+    alert = await says(tg, ivan, "⏳ Deal close date is near")
+    assert "Initech renewal" in alert.text
+    assert "and no result yet" in alert.text

@@ -78,6 +78,8 @@ def _tests(filters: JsonDict) -> list[EventTest]:
     if entity_ids is not None:
         if len(entities) != 1:
             raise QueryError("filter[entity_id] needs exactly one filter[entity]")
+        if len(entity_ids) > 10:
+            raise QueryError("filter[entity_id] takes at most 10 ids")
         tests.append(lambda e: e.entity_id in entity_ids)
     for side in ("value_after", "value_before"):
         tests += _value_tests(side, filters.get(side))

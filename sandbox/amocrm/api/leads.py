@@ -149,11 +149,32 @@ async def update_lead(request: web.Request) -> web.StreamResponse:
                 "_links": ctx.wire.links(f"/api/v4/leads/{updated.id}")})  # fmt: skip
 
 
+async def list_loss_reasons(request: web.Request) -> web.StreamResponse:
+    """GET /api/v4/leads/loss_reasons: every reason, no paging (an account has a handful)."""
+    ctx = context_of(request)
+    reasons = sorted(ctx.state.loss_reasons.values(), key=lambda r: (r.sort, r.id))
+    return hal({
+        "_total_items": len(reasons),
+        "_links": ctx.wire.links("/api/v4/leads/loss_reasons"),
+        "_embedded": {"loss_reasons": [ctx.wire.loss_reason(r) for r in reasons]},
+    })  # fmt: skip
+
+
+async def get_loss_reason(request: web.Request) -> web.StreamResponse:
+    ctx = context_of(request)
+    reason = ctx.state.loss_reasons.get(int(request.match_info["id"]))
+    if reason is None:
+        return problem(404, "Loss reason not found")
+    return hal(ctx.wire.loss_reason(reason))
+
+
 def routes() -> list[web.RouteDef]:
     return [
         web.get("/api/v4/leads/pipelines", list_pipelines),
         web.get(r"/api/v4/leads/pipelines/{id:\d+}", get_pipeline),
         web.get(r"/api/v4/leads/pipelines/{id:\d+}/statuses", list_statuses),
+        web.get("/api/v4/leads/loss_reasons", list_loss_reasons),
+        web.get(r"/api/v4/leads/loss_reasons/{id:\d+}", get_loss_reason),
         web.get("/api/v4/leads", list_leads),
         web.get(r"/api/v4/leads/{id:\d+}", get_lead),
         web.patch(r"/api/v4/leads/{id:\d+}", update_lead),

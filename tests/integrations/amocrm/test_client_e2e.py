@@ -179,6 +179,64 @@ async def test_events_follow_changes(amo: AmoClient, demo: DemoIds) -> None:
     assert {(e.type, e.entity_type) for e in events} == {("task_completed", "task")}
 
 
+async def test_loss_reasons_and_a_lost_deals_reason(
+    amo: AmoClient, emu: AmoEmulator, demo: DemoIds
+) -> None:
+    reasons = await amo.loss_reasons()
+    assert [r.name for r in reasons] == ["Too expensive", "Chose a competitor",
+                                         "No budget this year"]  # fmt: skip
+    emu.move_lead(demo.leads[1], demo.lost, loss_reason_id=reasons[1].id, by_user=demo.ivan)
+
+    lost = await amo.lead(demo.leads[1])
+
+    assert lost is not None
+    assert lost.loss_reason_id == reasons[1].id
+    assert lost.closed_at is not None
+    with pytest.raises(KeyError):
+        emu.move_lead(demo.leads[2], demo.lost, loss_reason_id=999, by_user=demo.ivan)
+
+
+async def test_leads_by_stage_and_by_close_date(
+    amo: AmoClient, emu: AmoEmulator, demo: DemoIds
+) -> None:
+    now = int(time.time())
+    soon = emu.add_lead("Closes soon", status_id=demo.negotiation, pipeline_id=demo.pipeline,
+                        responsible_user_id=demo.ivan, closed_at=now + 2 * 86400)  # fmt: skip
+    emu.add_lead("Closes later", status_id=demo.negotiation, pipeline_id=demo.pipeline,
+                 responsible_user_id=demo.ivan, closed_at=now + 30 * 86400)  # fmt: skip
+
+    in_negotiation = await amo.leads(statuses=[(demo.pipeline, demo.negotiation)])
+    closing = await amo.leads(closed_between=(now, now + 3 * 86400))
+
+    assert {d.status_id for d in in_negotiation} == {demo.negotiation}
+    assert {d.name for d in in_negotiation} >= {"Globex renewal", "Closes soon", "Closes later"}
+    assert [d.id for d in closing if d.status_id not in (demo.won, demo.lost)] == [soon]
+    assert all(now <= (d.closed_at or 0) <= now + 3 * 86400 for d in closing)
+    query = unquote(next(r.query for r in emu.request_log if "statuses" in unquote(r.query)))
+    assert f"filter[statuses][0][status_id]={demo.negotiation}" in query
+    assert await amo.leads(statuses=[]) == []
+
+
+async def test_events_of_25_deals_take_three_requests(
+    amo: AmoClient, emu: AmoEmulator, demo: DemoIds
+) -> None:
+    since = int(time.time()) - 1
+    deals = [emu.add_lead(f"Deal {n}", status_id=demo.incoming, pipeline_id=demo.pipeline,
+                          responsible_user_id=demo.ivan) for n in range(25)]  # fmt: skip
+    for deal in deals[::2]:
+        emu.move_lead(deal, demo.qualified, by_user=demo.ivan)
+    before = len(emu.request_log)
+
+    events = await amo.events(created_since=since, types=["lead_status_changed"],
+                              entities=["lead"], entity_ids=deals)  # fmt: skip
+
+    assert sorted(e.entity_id for e in events) == sorted(deals[::2])
+    asked = [r for r in emu.request_log[before:] if r.path == "/api/v4/events"]
+    assert len(asked) == 3
+    with pytest.raises(ValueError, match="exactly one entity"):
+        await amo.events(created_since=since, entity_ids=deals)
+
+
 # --- writes -----------------------------------------------------------------------------------
 
 

@@ -136,3 +136,28 @@ async def test_it_is_neither_paced_nor_logged(amo: Amo, control: httpx.AsyncClie
     statuses = [(await control.get("/state")).status_code for _ in range(5)]
     assert statuses == [200] * 5
     assert amo.emu.request_log == []
+
+
+async def test_it_lists_loss_reasons_and_embeds_a_lost_deals_reason(
+    amo: Amo, api: httpx.AsyncClient, control: httpx.AsyncClient
+) -> None:
+    listed = (await api.get("/api/v4/leads/loss_reasons")).json()
+    reasons = listed["_embedded"]["loss_reasons"]
+    assert listed["_total_items"] == 3
+    assert set(reasons[0]) == {"id", "name", "sort", "created_at", "updated_at", "_links"}
+    first = reasons[0]["id"]
+    assert (await api.get(f"/api/v4/leads/loss_reasons/{first}")).json()["name"] == "Too expensive"
+    assert (await api.get("/api/v4/leads/loss_reasons/1")).status_code == 404
+    lead = amo.ids.leads[1]
+    refused = await control.post(f"/leads/{lead}/move",
+                                 json={"status_id": amo.ids.won, "loss_reason_id": first})
+    assert refused.status_code == 400  # a reason goes with "lost" only
+
+    moved = await control.post(f"/leads/{lead}/move",
+                               json={"status_id": amo.ids.lost, "loss_reason_id": first})
+
+    assert moved.json()["loss_reason_id"] == first
+    rich = (await api.get(f"/api/v4/leads/{lead}", params={"with": "loss_reason"})).json()
+    assert [r["name"] for r in rich["_embedded"]["loss_reason"]] == ["Too expensive"]
+    account = (await api.get("/api/v4/account")).json()
+    assert account["is_loss_reason_enabled"] is True
