@@ -119,9 +119,6 @@ def make_router(d: TelegramDeps) -> Router:
             await invite(message, me, command.email)
         elif isinstance(command, cmd.Link):
             await message.answer(t(me.lang, "link_in_telegram"))
-        elif isinstance(command, ConfigImport) and command.text is None:
-            attached = message.reply_to_message.document if message.reply_to_message else None
-            await import_file(message, me, attached)
         elif isinstance(command, ADMIN_COMMANDS):
             await reply(message, await d.admin.run(me, command, here_of(message)))
         else:

@@ -14,7 +14,7 @@ from sandbox.serving import serve_app
 from sandbox.telegram.api.profile import scope_key
 from sandbox.telegram.context import CONTEXT, BotContext, Knobs
 from sandbox.telegram.control import PEOPLE, control_routes
-from sandbox.telegram.endpoint import bot_endpoint, run_webhook_reply
+from sandbox.telegram.endpoint import bot_endpoint, file_endpoint, run_webhook_reply
 from sandbox.telegram.errors import ApiError
 from sandbox.telegram.faults import Faults
 from sandbox.telegram.params import Params
@@ -114,7 +114,11 @@ class TelegramEmulator:
         app = web.Application(client_max_size=_MAX_UPLOAD_BYTES)
         app[CONTEXT] = self._context
         app[PEOPLE] = self._people
-        app.add_routes([*control_routes(), web.route("*", "/bot{token}/{method}", bot_endpoint)])
+        app.add_routes([
+            *control_routes(),
+            web.get("/file/bot{token}/{path:.+}", file_endpoint),
+            web.route("*", "/bot{token}/{method}", bot_endpoint),
+        ])  # fmt: skip
         return app
 
     @asynccontextmanager
@@ -166,6 +170,20 @@ class TelegramEmulator:
         """The user sends "/command payload" (a bot_command entity included)."""
         text = f"/{command.lstrip('/')}" + (f" {payload}" if payload else "")
         return self._people.say(user, text, chat_id)
+
+    async def send_document(
+        self,
+        user: int,
+        file_name: str,
+        data: bytes,
+        *,
+        caption: str | None = None,
+        mime_type: str = "application/octet-stream",
+        chat_id: int | None = None,
+    ) -> int:
+        """The user sends a file (with an optional caption); returns the message id."""
+        return self._people.send_document(user, file_name, data, caption=caption,
+                                          mime_type=mime_type, chat_id=chat_id)  # fmt: skip
 
     async def press_button(
         self, user: int, chat_id: int, message_id: int, callback_data: str

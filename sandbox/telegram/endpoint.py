@@ -111,3 +111,16 @@ async def run_webhook_reply(ctx: BotContext, params: Params) -> None:
     at = ctx.state.now()
     status, body = await call(ctx, method, params)
     _log_call(ctx, method, params, status, body, at)
+
+
+async def file_endpoint(request: web.Request) -> web.StreamResponse:
+    """``GET /file/bot<token>/<file_path>``: a file's bytes, as getFile pointed to them. A wrong
+    token or path is a bare 404 (Telegram answers file downloads without the JSON envelope)."""
+    ctx = context_of(request)
+    path = request.match_info["path"]
+    if request.match_info["token"] != ctx.state.bot.token:
+        return web.Response(status=404, text="Not Found")
+    for record in ctx.state.files.values():
+        if record.file_path == path:
+            return web.Response(body=record.data, content_type="application/octet-stream")
+    return web.Response(status=404, text="Not Found")

@@ -13,7 +13,7 @@ from dataclasses import replace
 from sandbox.telegram import wire
 from sandbox.telegram.formatting import command_entities
 from sandbox.telegram.keyboard import has_callback_button
-from sandbox.telegram.records import ChatMessage, JsonDict
+from sandbox.telegram.records import ChatMessage, FileRecord, JsonDict
 from sandbox.telegram.state import BotState, ChatRecord, IssuedCallback, UserRecord
 from sandbox.telegram.updates import UpdateQueue
 
@@ -84,6 +84,41 @@ class People:
             html=None,
             entities=command_entities(text),
             date=state.date(),
+        )
+        state.put_message(stored)
+        self._updates.push("message", wire.message(state, stored))
+        return stored.message_id
+
+    def send_document(
+        self,
+        user_id: int,
+        file_name: str,
+        data: bytes,
+        *,
+        caption: str | None = None,
+        mime_type: str = "application/octet-stream",
+        chat_id: int | None = None,
+    ) -> int:
+        """The user sends a file, with a caption (a /command in it marked as in text)."""
+        if not file_name:
+            raise ValueError("a document needs a file name")
+        person = self._state.user(user_id)
+        chat = self._chat_of(person, chat_id)
+        state = self._state
+        file_id, unique_id = state.new_file_ids()
+        record = FileRecord(file_id=file_id, file_unique_id=unique_id, kind="document",
+                            file_name=file_name, mime_type=mime_type, data=data)  # fmt: skip
+        state.files[file_id] = record
+        stored = ChatMessage(
+            chat_id=chat.id,
+            message_id=state.next_message_id(chat.id),
+            from_bot=False,
+            sender_id=person.id,
+            text=caption or "",
+            html=None,
+            entities=command_entities(caption or ""),
+            date=state.date(),
+            document=record,
         )
         state.put_message(stored)
         self._updates.push("message", wire.message(state, stored))

@@ -28,6 +28,11 @@ class FileRecord:
     def size(self) -> int:
         return len(self.data)
 
+    @property
+    def file_path(self) -> str:
+        """Where getFile says it can be downloaded: ``/file/bot<token>/<file_path>``."""
+        return f"{self.kind}s/file_{self.file_unique_id}"
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ChatMessage:

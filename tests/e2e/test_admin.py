@@ -296,3 +296,35 @@ async def test_config_import_of_a_broken_file_names_every_mistake(
 async def _settings(service: Service) -> AlertSettings:
     assert service.services is not None
     return await service.services.subscriptions.settings()
+
+
+async def test_config_round_trip_in_telegram_as_files(
+    service: Service, tg: TelegramEmulator, demo: DemoIds
+) -> None:
+    anna = await link(service, tg, demo.admin, "Anna")
+    ivan = await link(service, tg, demo.ivan, "Ivan")
+    await tg.send_command(anna, "subscribe", "big_deal digest to supervisors")
+    await says(tg, anna, "Subscription s")
+    before = await configured(service)
+
+    await tg.send_command(anna, "config", "export")
+
+    sent = await says(tg, anna, "The alert set-up: 1 subscriptions")
+    assert sent.document is not None
+    assert sent.document.file_name == "amobridge-config.yaml"
+    exported = sent.document.data.decode()
+    assert "rule: big_deal digest to supervisors" in exported
+
+    edited = exported.replace("big_deal_threshold: null", "big_deal_threshold: 900000")
+    await tg.send_document(anna, "set-up.yaml", edited.encode(), caption="/config import")
+    await says(tg, anna, "Set-up imported: 1 subscriptions, 0 built-in ones switched off.")
+    assert await configured(service) == before
+    assert (await _settings(service)).big_deal_price == 900_000
+
+    await tg.send_document(ivan, "set-up.yaml", b"version: 1\n", caption="/config import")
+    await says(tg, ivan, "Only amoCRM admins can use this command.")
+    await tg.send_document(anna, "photo.bin", b"\xff\xfe\x00bad", caption="/config import")
+    await says(tg, anna, "That is not a YAML text file")
+    await tg.send_document(anna, "notes.txt", b"hello")
+    await says(tg, anna, "The only file I take is for /config import")
+    assert (await _settings(service)).big_deal_price == 900_000

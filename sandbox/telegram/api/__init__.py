@@ -29,6 +29,7 @@ METHODS: Final[Mapping[str, MethodHandler]] = MappingProxyType(
         "deletemycommands": profile.delete_my_commands,
         "sendphoto": media.send_photo,
         "senddocument": media.send_document,
+        "getfile": media.get_file,
     }
 )
 

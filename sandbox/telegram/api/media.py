@@ -113,3 +113,21 @@ async def send_photo(ctx: BotContext, params: Params) -> JsonDict:
 
 async def send_document(ctx: BotContext, params: Params) -> JsonDict:
     return await _send_file(ctx, params, "document")
+
+
+DOWNLOAD_LIMIT: Final = 20 * 1024 * 1024  # the Bot API hands out files up to 20 MB
+
+
+async def get_file(ctx: BotContext, params: Params) -> JsonDict:
+    """getFile: where a file the bot received (or sent) can be downloaded."""
+    record = ctx.state.files.get(params.text("file_id") or "")
+    if record is None:
+        raise bad_request("invalid file_id")
+    if record.size > DOWNLOAD_LIMIT:
+        raise bad_request("file is too big")
+    return {
+        "file_id": record.file_id,
+        "file_unique_id": record.file_unique_id,
+        "file_size": record.size,
+        "file_path": record.file_path,
+    }

@@ -97,3 +97,37 @@ async def test_a_long_caption_is_refused(bot: Bot, ivan: int) -> None:
         bot.send_document(ivan, BufferedInputFile(b"x", filename="x.txt"), caption="я" * 1025),
     )
     assert error.message == "Bad Request: message caption is too long"
+
+
+async def test_a_person_sends_a_document_and_the_bot_downloads_it(
+    tg: TelegramEmulator, bot: Bot, ivan: int
+) -> None:
+    await tg.send_document(ivan, "set-up.yaml", b"version: 1\n", caption="/config import",
+                           mime_type="application/x-yaml")  # fmt: skip
+    [update] = await bot.get_updates()
+    message = update.message
+    assert message is not None
+    assert message.document is not None
+    assert message.document.file_name == "set-up.yaml"
+    assert message.caption == "/config import"
+    assert message.caption_entities is not None
+    assert message.caption_entities[0].type == "bot_command"
+
+    downloaded = await bot.download(message.document)
+
+    assert downloaded is not None
+    assert downloaded.read() == b"version: 1\n"
+    with pytest.raises(TelegramBadRequest, match="invalid file_id"):
+        await bot.get_file("no-such-file")
+
+
+async def test_a_file_over_20_mb_cannot_be_downloaded(
+    tg: TelegramEmulator, bot: Bot, ivan: int
+) -> None:
+    await tg.send_document(ivan, "huge.bin", b"\0" * (20 * 1024 * 1024 + 1))
+    [update] = await bot.get_updates()
+    assert update.message is not None
+    assert update.message.document is not None
+
+    with pytest.raises(TelegramBadRequest, match="file is too big"):
+        await bot.get_file(update.message.document.file_id)
