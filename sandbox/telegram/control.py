@@ -3,6 +3,8 @@ logged, no rate limits; answers are plain JSON (`{"error": ...}` with 400/404 on
 
 from __future__ import annotations
 
+import base64
+import binascii
 import dataclasses
 from collections.abc import Awaitable, Callable
 from functools import wraps
@@ -25,6 +27,8 @@ CONTROL_ENDPOINTS: tuple[tuple[str, str, str], ...] = (
     ("POST", "/_control/users", '{"first_name", "username"?, "language_code"?, "started"?}'),
     ("POST", "/_control/groups", '{"title", "members": [user ids]} -> {"id"} (negative)'),
     ("POST", "/_control/users/{id}/messages", '{"text", "chat_id"?}: the user writes'),
+    ("POST", "/_control/users/{id}/documents",
+     '{"file_name", "content" (base64), "caption"?, "chat_id"?}: the user sends a file'),
     ("POST", "/_control/users/{id}/press", '{"chat_id", "message_id", "callback_data"}'),
     ("POST", "/_control/users/{id}/block", "the user blocks the bot (/unblock undoes it)"),
     ("GET", "/_control/chats/{id}/transcript", "both sides of a chat, edits included"),
@@ -53,6 +57,14 @@ class NewGroup(_Body):
 
 class UserMessage(_Body):
     text: str
+    chat_id: int | None = None
+
+
+class UserDocument(_Body):
+    file_name: str
+    content: str  # base64
+    caption: str | None = None
+    mime_type: str = "application/octet-stream"
     chat_id: int | None = None
 
 
@@ -151,6 +163,20 @@ async def send_message(request: web.Request) -> web.StreamResponse:
 
 
 @_answers_errors
+async def send_document(request: web.Request) -> web.StreamResponse:
+    body = await _read(request, UserDocument)
+    try:
+        data = base64.b64decode(body.content, validate=True)
+    except binascii.Error:
+        raise ValueError("content: base64 expected") from None
+    message_id = request.app[PEOPLE].send_document(
+        _id(request), body.file_name, data, caption=body.caption, mime_type=body.mime_type,
+        chat_id=body.chat_id,
+    )  # fmt: skip
+    return web.json_response({"message_id": message_id})
+
+
+@_answers_errors
 async def press(request: web.Request) -> web.StreamResponse:
     body = await _read(request, Press)
     query_id = request.app[PEOPLE].press(
@@ -207,6 +233,7 @@ def control_routes() -> list[web.RouteDef]:
         web.post("/_control/users", add_user),
         web.post("/_control/groups", add_group),
         web.post(f"{user}/messages", send_message),
+        web.post(f"{user}/documents", send_document),
         web.post(f"{user}/press", press),
         web.post(f"{user}/block", block),
         web.post(f"{user}/unblock", unblock),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 import aiohttp
@@ -103,3 +104,24 @@ def test_every_listed_control_endpoint_is_routed(tg: TelegramEmulator) -> None:
     }
     for method, path, _ in CONTROL_ENDPOINTS:
         assert (method, path) in routes
+
+
+async def test_a_user_sends_a_file_over_http(
+    tg: TelegramEmulator, base_url: str, bot: Bot
+) -> None:
+    user = tg.add_user(first_name="Anna", started=True)
+    content = base64.b64encode(b"version: 1\n").decode()
+    status, sent = await _call(base_url, "POST", f"/users/{user}/documents",
+                               {"file_name": "set-up.yaml", "content": content,
+                                "caption": "/config import"})  # fmt: skip
+    assert status == 200
+    (update,) = await bot.get_updates()
+    assert update.message is not None
+    assert update.message.message_id == sent["message_id"]
+    assert update.message.document is not None
+    downloaded = await bot.download(update.message.document)
+    assert downloaded is not None
+    assert downloaded.read() == b"version: 1\n"
+    status, _ = await _call(base_url, "POST", f"/users/{user}/documents",
+                            {"file_name": "x", "content": "not base64!"})  # fmt: skip
+    assert status == 400
