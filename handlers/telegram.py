@@ -140,7 +140,8 @@ def make_router(d: TelegramDeps) -> Router:
         except cmd.CommandError:
             command = None
         if not isinstance(command, ConfigImport):
-            await message.answer(t(me.lang, "file_unexpected"))
+            if message.chat.type == "private":  # a group's files are the group's business
+                await message.answer(t(me.lang, "file_unexpected"))
             return
         await import_file(message, me, message.document)
 
