@@ -68,19 +68,21 @@ class Router:
         group's deals (``leads_view`` G)."""
         if group_id is None:
             return ()
-        if group_id in self._supervisors:
-            return self._supervisors[group_id]
-        return tuple(
-            u for u in self._members.get(group_id, ())
-            if self._users[u].rights.leads_view is Right.GROUP
-        )  # fmt: skip
+        if group_id not in self._supervisors:  # the default, worked out once per group
+            self._supervisors[group_id] = tuple(
+                u for u in self._members.get(group_id, ())
+                if self._users[u].rights.leads_view is Right.GROUP
+            )  # fmt: skip
+        return self._supervisors[group_id]
 
     def route(self, alert: Alert) -> list[Recipient]:
         found: list[Recipient] = []
         people: set[int] = set()
+        refused: set[int] = set()  # may not see it: asked once per alert, not per subscription
         chats: set[tuple[str, str | None]] = set()
+        responsible = alert.responsible_id
         for subscription in self._by_kind.get(alert.kind, ()):
-            if not self._matches(subscription.filters, alert):
+            if not self._matches(subscription.filters, alert, responsible):
                 continue
             target = subscription.target
             if target.shared:
@@ -90,12 +92,11 @@ class Router:
                                            fields=subscription.fields, lang=subscription.lang,
                                            digest=subscription.mode == "digest"))  # fmt: skip
                 continue
-            for user_id in self._people(target, alert):
-                if (
-                    user_id in people
-                    or user_id == alert.actor_id
-                    or not self._may_see(user_id, alert)
-                ):
+            for user_id in self._people(target, alert, responsible):
+                if user_id in people or user_id in refused or user_id == alert.actor_id:
+                    continue
+                if not self._may_see(user_id, alert):
+                    refused.add(user_id)
                     continue
                 people.add(user_id)
                 found.append(Recipient(subscription_id=subscription.id, amo_user_id=user_id,
@@ -106,8 +107,7 @@ class Router:
         user = self._users.get(user_id) if user_id is not None else None
         return user.group_id if user is not None else None
 
-    def _matches(self, f: Filters, alert: Alert) -> bool:
-        responsible = alert.responsible_id
+    def _matches(self, f: Filters, alert: Alert, responsible: int | None) -> bool:
         if f.responsible_ids and responsible not in f.responsible_ids:
             return False
         if f.group_ids and self._group_of(responsible) not in f.group_ids:
@@ -143,8 +143,9 @@ class Router:
         wanted = {t.lower() for t in f.tags}
         return not wanted or bool(wanted & {t.lower() for t in deal.tags})
 
-    def _people(self, target: Target, alert: Alert) -> tuple[int, ...]:
-        responsible = alert.responsible_id
+    def _people(
+        self, target: Target, alert: Alert, responsible: int | None
+    ) -> tuple[int, ...]:
         if target.kind == "responsible":
             return (responsible,) if responsible is not None else ()
         if target.kind == "author":
