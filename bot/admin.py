@@ -55,6 +55,7 @@ class Reply(Value):
     text: str
     rows: tuple[tuple[Button, ...], ...] = ()
     file: ReplyFile | None = None
+    failed: bool = False  # a change that was refused as a whole (nothing changed)
 
 
 class AdminService:
@@ -200,7 +201,7 @@ class AdminService:
             if more:
                 lines.append(t(lang, "config_more_problems", count=more))
             lines.append(t(lang, "usage_config"))
-            return Reply(text="\n".join(lines))
+            return Reply(text="\n".join(lines), failed=True)
         await self.config.apply(plan)
         return Reply(text=t(lang, "config_imported", count=len(plan.subscriptions),
                             off=len(plan.settings.disabled_defaults)))  # fmt: skip

@@ -21,7 +21,7 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 
 from bot import commands as cmd
 from bot.admin import UNSUBSCRIBE_PREFIX, AdminService, Reply
-from bot.admin_grammar import ADMIN_COMMANDS
+from bot.admin_grammar import ADMIN_COMMANDS, ConfigImport
 from bot.buttons import Action, BadPayload, Payload, unpack, unpack_deal
 from bot.conversation import Conversation, Speaker
 from bot.durations import ParseError
@@ -40,6 +40,7 @@ VIA: Literal["slack"] = "slack"
 SLASH_COMMAND = "/amo"
 COMMENT_VIEW = "comment"
 SNOOZE_VIEW = "snooze"
+CONFIG_VIEW = "config_import"
 INPUT_BLOCK = "answer"
 INPUT_ACTION = "value"
 
@@ -85,13 +86,45 @@ def register(app: AsyncApp, d: SlackDeps) -> None:
     async def on_command(ack: AsyncAck, command: Body) -> None:
         await ack()
         me = await who(command["user_id"])
-        answer = await run(me, (command.get("text") or "").strip(), command.get("channel_id"))
+        text = (command.get("text") or "").strip()
+        if await config_form(me, text, command.get("channel_id"), command.get("trigger_id")):
+            return
+        answer = await run(me, text, command.get("channel_id"))
         if isinstance(answer, Reply) and answer.file is not None:
             answer = await send_file(me, answer)
         rows = answer.rows if isinstance(answer, Reply) else ()
         text = answer.text if isinstance(answer, Reply) else answer
         message = render_card(TextMessage(text=slack_commands(text), rows=rows))
         await api.respond(command["response_url"], message.text, message.blocks)
+
+    async def config_form(
+        me: Speaker, text: str, channel: str | None, trigger_id: str | None
+    ) -> bool:
+        """``/amo config import`` with nothing after it: a form to paste the YAML into (for an
+        admin; anyone else is answered as for any admin command). True if it was opened."""
+        try:
+            command = cmd.parse_command(text)
+        except cmd.CommandError:
+            return False
+        admin = me.user is not None and me.user.rights.is_admin
+        if not (isinstance(command, ConfigImport) and command.text is None and admin):
+            return False
+        if trigger_id is None:
+            return False
+        lang = me.lang
+        view = render_modal(
+            callback_id=CONFIG_VIEW, metadata=channel or "",
+            title=t(lang, "modal_config_title"), submit=t(lang, "modal_config_submit"),
+            close=t(lang, "modal_cancel"), intro=slack_commands(t(lang, "modal_config_intro")),
+            block_id=INPUT_BLOCK, label=t(lang, "modal_config_label"),
+            hint=slack_commands(t(lang, "modal_config_hint")), multiline=True, max_length=3000,
+        )  # fmt: skip
+        try:
+            await api.open_modal(trigger_id, view)
+        except SlackError as exc:
+            log.warning("slack: config form not opened: %s", exc)
+            return False
+        return True
 
     async def send_file(me: Speaker, answer: Reply) -> str:
         """A file answer goes to the user's direct message, never into a shared channel."""
@@ -268,6 +301,18 @@ def register(app: AsyncApp, d: SlackDeps) -> None:
             return
         await ack()
         await answered(me, view, lambda task_id: talk.snooze(me, task_id, until))
+
+    @app.view(CONFIG_VIEW)
+    async def on_config(ack: AsyncAck, body: Body, view: Body) -> None:
+        me = await who(body["user"]["id"])
+        answer = await d.admin.run(me, ConfigImport(text=_typed(view)), None)
+        if answer.failed:  # nothing changed: the mistakes are shown under the pasted text
+            errors = {INPUT_BLOCK: slack_commands(answer.text)[:1500]}
+            await ack(response_action="errors", errors=errors)
+            return
+        await ack()
+        channel = str(view.get("private_metadata") or "") or None
+        await tell(me, channel, answer.text)
 
     async def answered(
         me: Speaker, view: Body, write: Callable[[int], Awaitable[str | None]]

@@ -264,8 +264,9 @@ def render_modal(
     label: str,
     hint: str,
     multiline: bool,
+    max_length: int = 2000,
 ) -> JsonDict:
-    """A modal asking one thing (a comment, a snooze time) about one task."""
+    """A modal asking one thing: a comment or a snooze time about one task, a YAML set-up."""
     return {
         "type": "modal",
         "callback_id": callback_id,
@@ -284,7 +285,7 @@ def render_modal(
                     "type": "plain_text_input",
                     "action_id": "value",
                     "multiline": multiline,
-                    "max_length": 2000,
+                    "max_length": min(max_length, 3000),  # Slack's cap for the input
                 },
             },
         ],
@@ -293,7 +294,7 @@ def render_modal(
 
 _COMMAND = re.compile(
     r"(?<![\w/])/(tasks|remind|tz|lang|help|unlink|start|link|subscribe|subscriptions"
-    r"|unsubscribe|supervisor|threshold|stale|preview)\b"
+    r"|unsubscribe|supervisor|threshold|stale|preview|config)\b"
 )
 
 

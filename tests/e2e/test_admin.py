@@ -328,3 +328,27 @@ async def test_config_round_trip_in_telegram_as_files(
     await tg.send_document(anna, "notes.txt", b"hello")
     await says(tg, anna, "The only file I take is for /config import")
     assert (await _settings(service)).big_deal_price == 900_000
+
+
+async def test_config_import_form_in_slack_shows_mistakes_under_the_text(
+    service: Service, slack: SlackEmulator
+) -> None:
+    anna = await slack_admin(slack)
+    acked_in_time(await slack.slash_command(anna, "/amo", "config import"))
+    form = await slack.wait_for_view(anna, lambda v: v.view.get("callback_id") == "config_import")
+    wrong = await slack.submit_view(
+        anna, form.id, {"answer": {"value": "subscriptions:\n- rule: won to user:Nobody\n"}}
+    )
+    acked_in_time(wrong)
+    assert "Nothing was changed" in wrong.errors["answer"]
+    assert "No user “Nobody”" in wrong.errors["answer"]
+    assert "/amo config import" in wrong.errors["answer"]
+    assert await configured(service) == []
+
+    done = await slack.submit_view(
+        anna, form.id, {"answer": {"value": "subscriptions:\n- rule: won to user:Anna\n"}}
+    )
+
+    acked_in_time(done)
+    await tells(slack, anna, "Set-up imported: 1 subscriptions")
+    assert len(await configured(service)) == 1
