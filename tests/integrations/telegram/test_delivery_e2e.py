@@ -24,6 +24,7 @@ from bot.delivery import (
     OutboxItem,
     OutboxSender,
     outbox_queue,
+    wait_turn,
 )
 from bot.store.sqlite import SqliteStore
 from bot.views import Button, TaskCard
@@ -369,3 +370,19 @@ async def test_it_would_get_429s_without_the_pace(
         await sender.drain_once()
 
     assert tg.stats.rate_limited > 30  # the check above can fail: its emulator does refuse
+
+
+async def test_a_chat_keeps_its_gap_when_the_bots_turn_came_late(tmp_path: Path) -> None:
+    store = await SqliteStore.open(str(tmp_path / "gap.db"))
+    try:
+        limits = ChannelLimits(per_chat_s=0.3, per_group_s=0.3, global_s=0.1)
+        await store.reserve_slot("telegram:all", 0.4)  # the bot is busy for the next 0.4 s
+        await wait_turn(store, "telegram", limits, "7", is_group=False)
+        first = time.monotonic()  # the chat's slot came at once, the bot's 0.4 s later
+
+        await wait_turn(store, "telegram", limits, "7", is_group=False)
+
+        # Without moving the chat's slot, this one would go 0.1 s after the first.
+        assert time.monotonic() - first >= 0.29
+    finally:
+        await store.close()
