@@ -12,12 +12,12 @@ import logging
 from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
-from bot.alerts import Alert, AlertKind, alerts_from
+from bot.alerts import STATUS_KINDS, Alert, AlertKind, alerts_from
 from bot.buttons import DealAction, DealPayload
 from bot.cards import CardFactory, Outcome, Reader
 from bot.clock import Clock
 from bot.delivery import Outbox, OutboxItem
-from bot.digests import SHOWN_ITEMS, DigestBook, Pending, PendingItem
+from bot.digesting import DigestService
 from bot.directory import Directory
 from bot.domain import CrmEvent, User
 from bot.i18n import DEFAULT_LANG, Catalogue
@@ -26,14 +26,13 @@ from bot.reminding import ReminderService, subject
 from bot.routing import Recipient, Router
 from bot.store import Store
 from bot.subscriptions import Subscriptions
-from bot.views import Button, Card, DealCard, DigestCard, DigestItem
+from bot.views import Button, Card, DealCard
 
 log = logging.getLogger(__name__)
 
 SENT_TTL_S = 7 * 24 * 3600
 OVERDUE_CURSOR = "alerts:overdue_scan"
 OVERDUE_FIRST_WINDOW_S = 3600  # on the first scan, tasks that fell due in the last hour
-_STATUS_KINDS = (AlertKind.DEAL_STATUS, AlertKind.DEAL_WON, AlertKind.DEAL_LOST)
 
 
 class AlertService:
@@ -48,6 +47,7 @@ class AlertService:
         outbox: Outbox,
         clock: Clock,
         t: Catalogue,
+        digests: DigestService,
     ) -> None:
         self._store = store
         self._directory = directory
@@ -58,7 +58,7 @@ class AlertService:
         self._outbox = outbox
         self._clock = clock
         self._t = t
-        self._digests = DigestBook(store)
+        self._digests = digests
 
     async def on_events(self, events: Sequence[CrmEvent]) -> None:
         settings = await self._subscriptions.settings()
@@ -103,95 +103,10 @@ class AlertService:
                 if not await self._store.mark_seen(f"alert:{alert.key}:{who}", SENT_TTL_S):
                     continue
                 if recipient.digest:
-                    await self._keep_for_digest(alert, recipient)
+                    await self._digests.keep(alert, recipient)
                 else:
                     items += await self._deliveries(alert, recipient)
         await self._outbox.enqueue(items)
-
-    # --- digests --------------------------------------------------------------------------
-
-    async def _keep_for_digest(self, alert: Alert, recipient: Recipient) -> None:
-        chat = recipient.shared
-        if chat is None:
-            assert recipient.amo_user_id is not None
-            who = f"user:{recipient.amo_user_id}"
-            reader = await self._reminders.reader(recipient.amo_user_id)
-        else:
-            who = f"{chat.kind}:{chat.id}"
-            account = await self._directory.account()
-            reader = Reader(lang=recipient.lang or DEFAULT_LANG, timezone=account.timezone)
-        fields = recipient.fields if chat is not None else None
-        await self._digests.add(who, reader.lang, await self._digest_item(alert, reader, fields))
-
-    async def _digest_item(
-        self, alert: Alert, reader: Reader, fields: tuple[str, ...] | None
-    ) -> PendingItem:
-        """One line: the time, what happened, to what (as much as a shared chat may see)."""
-        t, lang = self._t, reader.lang
-        actor = await self._directory.user(alert.actor_id) if alert.actor_id else None
-        owner = await self._directory.user(alert.responsible_id) if alert.responsible_id else None
-        head = t(lang, f"alert_{alert.kind.value}", actor=actor.name if actor else "",
-                 owner=owner.name if owner else "")  # fmt: skip
-        deal = alert.deal
-        if alert.kind.about_deal and deal is not None:
-            may_name = fields is None or "name" in fields
-            title = deal.name if may_name and deal.name else t(lang, "deal_untitled")
-            if (fields is None or "status" in fields) and alert.kind in _STATUS_KINDS:
-                _, status = await self._directory.status_name(deal.pipeline_id, deal.status_id)
-                title += f" → {status}"
-        else:
-            title = alert.task.text[:120] if alert.task is not None else ""
-        at = dt.datetime.fromtimestamp(alert.occurred_at, ZoneInfo(reader.timezone))
-        text = f"{at:%H:%M} {head}: {title}"
-        url = self._directory.deal_url(deal.id) if deal is not None else None
-        return PendingItem(at=alert.occurred_at, text=text, url=url)
-
-    async def send_digests(self) -> int:
-        """The scheduled job: every recipient whose digest time has come gets one message with
-        what was kept for them since the last one. Returns how many digests were queued."""
-        settings = await self._subscriptions.settings()
-        account = await self._directory.account()
-        now = self._clock.now()
-        sent = 0
-        for who in await self._digests.waiting():
-            kind, _, ident = who.partition(":")
-            if kind == "user":
-                timezone = (await self._reminders.reader(int(ident))).timezone
-            else:
-                timezone = account.timezone
-            if not await self._digests.due(who, now, timezone, settings.digest_at):
-                continue
-            pending = await self._digests.take(who)
-            if pending is None or not pending.items:
-                continue
-            card = self._digest_card(pending)
-            if kind == "user":
-                links = [x for x in await self._links.of_user(int(ident)) if not x.paused]
-                items = [OutboxItem(channel=x.channel, chat_id=x.chat_id, recipient=x.amo_user_id,
-                                    card=card) for x in links]  # fmt: skip
-            else:
-                channel = "slack" if kind == "slack_channel" else "telegram"
-                items = [OutboxItem(channel=channel, chat_id=ident, is_group=ident.startswith("-"),
-                                    card=card)]  # fmt: skip
-            try:
-                await self._outbox.enqueue(items)
-            except Exception:
-                for item in pending.items:  # back for the next round rather than lost
-                    await self._digests.add(who, pending.lang, item)
-                raise
-            sent += 1
-        return sent
-
-    def _digest_card(self, pending: Pending) -> DigestCard:
-        t, lang = self._t, pending.lang
-        items = sorted(pending.items, key=lambda i: i.at)
-        shown = items[-SHOWN_ITEMS:]  # the latest, when there are too many
-        more = len(items) - len(shown) + pending.dropped
-        return DigestCard(
-            heading=t(lang, "digest_heading", count=len(items) + pending.dropped),
-            items=tuple(DigestItem(text=i.text, url=i.url) for i in shown),
-            more=t(lang, "digest_more", count=more) if more else None,
-        )
 
     async def _deliveries(self, alert: Alert, recipient: Recipient) -> list[OutboxItem]:
         if recipient.shared is not None:
@@ -260,7 +175,7 @@ class AlertService:
         pipeline, status = await self._directory.status_name(deal.pipeline_id, deal.status_id)
         before = alert.previous_deal
         if may("status"):
-            if alert.kind in _STATUS_KINDS and before is not None:
+            if alert.kind in STATUS_KINDS and before is not None:
                 _, was = await self._directory.status_name(before.pipeline_id, before.status_id)
                 lines.append(t(lang, "alert_line_moved", was=was, now=status, pipeline=pipeline))
             else:

@@ -37,6 +37,10 @@ class AlertKind(StrEnum):
         return not self.value.startswith("task_")
 
 
+# The kinds about a deal's stage: their cards and digest lines say where it went.
+STATUS_KINDS = (AlertKind.DEAL_STATUS, AlertKind.DEAL_WON, AlertKind.DEAL_LOST)
+
+
 class Alert(Value):
     kind: AlertKind
     key: str  # the alert's identity: a recipient hears about one key once

@@ -37,6 +37,7 @@ from bot.conversation import Conversation
 from bot.deal_scans import DealScans
 from bot.delivery import Outbox, OutboxSender
 from bot.dialogs import Dialogs
+from bot.digesting import DigestService
 from bot.directory import Directory
 from bot.domain import CrmEvent
 from bot.email_linking import EmailLinking
@@ -103,6 +104,7 @@ class Services:
     conversation: Conversation
     subscriptions: Subscriptions
     alerts: AlertService
+    digests: DigestService
     scans: DealScans
     admin: AdminService
 
@@ -325,8 +327,9 @@ def _services(
         store=store, directory=directory, links=links, prefs=prefs, reminders=reminders,
         actions=actions, cards=cards, outbox=outbox, clock=clock, t=t,
     )  # fmt: skip
+    digests = DigestService(store, directory, links, subscriptions, reminders, outbox, clock, t)
     alerts = AlertService(
-        store, directory, links, subscriptions, reminders, cards, outbox, clock, t
+        store, directory, links, subscriptions, reminders, cards, outbox, clock, t, digests
     )
     return Services(
         t=t,
@@ -343,6 +346,7 @@ def _services(
         subscriptions=subscriptions,
         admin=AdminService(directory, subscriptions, store, clock, t),
         alerts=alerts,
+        digests=digests,
         scans=DealScans(crm, store, directory, subscriptions, clock, alerts.deliver),
     )
 
@@ -507,7 +511,7 @@ async def _start(service: Service, *, run_jobs: bool) -> None:
                     # Each recipient's digest goes at the digest time in their own timezone.
                     job(
                         "alerts-digests",
-                        service.services.alerts.send_digests,
+                        service.services.digests.send_due,
                         cfg.poll_interval_s,
                     ),
                 ]
