@@ -94,10 +94,12 @@ class ConfigIO:
             place = await self._names.status_place(status_id)
             if place is not None:  # a stage deleted in amoCRM is dropped, not exported
                 stale.append({"pipeline": place[0], "status": place[1], "days": days})
+        active = {u.id for u in await self._directory.active_users()}
         supervisors = [
             {"group": await self._names.group_name(group),
-             "users": [await self._names.user_name(u) for u in users]}
+             "users": [await self._names.user_name(u) for u in users if u in active]}
             for group, users in sorted(settings.supervisors.items())
+            if any(u in active for u in users)  # a departed supervisor is not written back
         ]  # fmt: skip
         subscriptions: list[dict[str, Any]] = []
         for s in await self._subscriptions.configured():

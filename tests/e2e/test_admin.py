@@ -305,7 +305,12 @@ async def test_config_round_trip_in_telegram_as_files(
     ivan = await link(service, tg, demo.ivan, "Ivan")
     await tg.send_command(anna, "subscribe", "big_deal digest to supervisors")
     await says(tg, anna, "Subscription s")
+    await tg.send_command(anna, "supervisor", 'group:"Sales A" user:Sergey')
+    await says(tg, anna, "Sergey Supervisor")
+    await tg.send_command(anna, "stale", "Negotiation 5d")
+    await says(tg, anna, "counts as stuck after 5 days")
     before = await configured(service)
+    settings = await _settings(service)
 
     await tg.send_command(anna, "config", "export")
 
@@ -319,7 +324,11 @@ async def test_config_round_trip_in_telegram_as_files(
     await tg.send_document(anna, "set-up.yaml", edited.encode(), caption="/config import")
     await says(tg, anna, "Set-up imported: 1 subscriptions, 0 built-in ones switched off.")
     assert await configured(service) == before
-    assert (await _settings(service)).big_deal_price == 900_000
+    imported = await _settings(service)
+    assert imported.big_deal_price == 900_000
+    assert (imported.supervisors, imported.stale_days) == (
+        settings.supervisors, settings.stale_days,
+    )  # fmt: skip
 
     await tg.send_document(ivan, "set-up.yaml", b"version: 1\n", caption="/config import")
     await says(tg, ivan, "Only amoCRM admins can use this command.")
