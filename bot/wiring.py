@@ -293,6 +293,7 @@ async def _build(settings: Settings, clock: Clock, instance_id: str) -> Service:
             slack = _slack(settings, session, store, services, clock)
             routes += slack_routes(slack.bolt, SLACK_EVENTS_PATH)
             crm.processor.add_listener(slack.home.on_events)
+            exit_stack.push_async_callback(slack.home.close)  # before the session closes
         app = build_http_app(routes, metrics=metrics, health=health)
         if services is not None and settings.telegram.configured:
             telegram = _telegram(settings, store, services, clock)

@@ -388,6 +388,34 @@ async def test_the_home_tab_lists_todays_tasks_and_redraws_after_a_click(
     assert await home_shows("Call Acme about the license count")
 
 
+async def test_a_hanging_home_tab_redraw_holds_up_no_other_alert(
+    service: Service, slack: SlackEmulator, tg: TelegramEmulator, amo: AmoEmulator,
+    demo: DemoIds, clock: FakeClock,
+) -> None:  # fmt: skip
+    ivan = await slack_link(slack, "Ivan Petrov", "ivan@demo.example")
+    acked_in_time(await slack.open_home(ivan))
+    await eventually(lambda: _has_home(slack, ivan), what="Ivan's home tab")
+    maria = await link(service, tg, demo.maria, "Maria")
+    slack.faults.add("timeout", count=1, method="views.publish", delay_s=25.0)
+
+    amo.add_task("Call Initech", responsible_user_id=demo.ivan,
+                 complete_till=int(clock.now()) + 3 * 3600, by_user=demo.admin)  # fmt: skip
+    await eventually(lambda: _hanging(slack), what="Ivan's redraw to hang in Slack")
+    amo.add_task("Send Umbrella the offer", responsible_user_id=demo.maria,
+                 complete_till=int(clock.now()) + 3 * 3600, by_user=demo.admin)  # fmt: skip
+
+    # Maria hears at once (within the 15 s of says), while Slack holds Ivan's redraw for 25 s.
+    await says(tg, maria, "Send Umbrella the offer")
+
+
+async def _hanging(slack: SlackEmulator) -> bool:
+    return slack.faults.injected >= 1
+
+
+async def _has_home(slack: SlackEmulator, user: str) -> bool:
+    return slack.home(user) is not None
+
+
 async def test_a_deactivated_slack_user_is_paused_and_the_admin_told(
     service: Service, slack: SlackEmulator, amo: AmoEmulator, demo: DemoIds, clock: FakeClock
 ) -> None:
