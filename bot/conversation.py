@@ -272,6 +272,8 @@ class Conversation:
         if result.outcome is Outcome.ALREADY_DONE and result.deal is not None:
             owner = await self._directory.user(result.deal.responsible_user_id)
             return self.t(me.lang, "deal_taken_already", name=owner.name if owner else "?")
+        if result.outcome is Outcome.DENIED:
+            return self.t(me.lang, "deal_take_denied")
         return self.t(me.lang, f"action_{result.outcome.value}")
 
     async def _show_taken(self, deal: Deal, actor: User, via: str) -> None:

@@ -208,6 +208,34 @@ async def test_take_it_pressed_by_two_managers_at_once_assigns_the_deal_once(
     assert len(writes) == 1
 
 
+async def test_take_it_without_edit_rights_is_refused_and_the_deal_stays_free(
+    service: Service, tg: TelegramEmulator, amo: AmoEmulator, demo: DemoIds
+) -> None:
+    # Pavel may see every deal of the account but change none.
+    pavel_id = amo.add_user("Pavel Viewer", "pavel@demo.example", group_id=demo.group_a,
+                            leads_view="A", leads_edit="D")  # fmt: skip
+    assert service.services is not None
+    await service.services.directory.refresh()
+    anna = await link(service, tg, demo.admin, "Anna")
+    pavel = await link(service, tg, pavel_id, "Pavel")
+    ivan = await link(service, tg, demo.ivan, "Ivan")
+    await tg.send_command(anna, "subscribe", 'new_deal to group:"Sales A"')
+    await says(tg, anna, "Subscription s")
+    deal = amo.add_lead("Web form: Globex", status_id=demo.incoming, pipeline_id=demo.pipeline,
+                        responsible_user_id=demo.admin, by_user=demo.admin)  # fmt: skip
+    for_pavel = await says(tg, pavel, "Web form: Globex")
+    for_ivan = await says(tg, ivan, "Web form: Globex")
+
+    await tg.press_button(pavel, pavel, for_pavel.message_id, buttons(for_pavel)["🙋 Take it"])
+
+    await says(tg, pavel, "Your amoCRM rights do not allow you to change deals")
+    assert amo.lead(deal)["responsible_user_id"] == demo.admin
+    assert not [r for r in amo.request_log if r.method == "PATCH" and r.path.endswith(f"/{deal}")]
+    # Nothing is held by the refused press: Ivan takes the deal right after.
+    await tg.press_button(ivan, ivan, for_ivan.message_id, buttons(for_ivan)["🙋 Take it"])
+    await eventually(lambda: _taken(amo, deal, (demo.ivan,)), what="Ivan to take the deal")
+
+
 async def _taken(amo: AmoEmulator, deal: int, by: tuple[int, ...]) -> bool:
     return amo.lead(deal)["responsible_user_id"] in by
 
