@@ -38,12 +38,11 @@ class QueuedHint(Value):
 
 
 class _Batch:
-    """Hints waiting for the next inbox write, and how that write ended."""
+    """Hints waiting for the next inbox write; ``done`` says how that write ended."""
 
     def __init__(self) -> None:
         self.hints: list[EntityHint] = []
-        self.written = False
-        self.error: BaseException | None = None
+        self.done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
 
 class HintInbox:
@@ -59,27 +58,45 @@ class HintInbox:
         self._store = store
         self._clock = clock
         self._wake = asyncio.Event()
-        self._open = _Batch()
+        self._open: _Batch | None = None
         self._write_lock = asyncio.Lock()
+        self._flushes: set[asyncio.Task[None]] = set()
 
     async def accept(self, hints: Sequence[EntityHint]) -> None:
         """Return once the hints are stored durably (raise if they could not be)."""
         if not hints:
             return
         batch = self._open
+        if batch is None:
+            # The first hints of a batch start its write. It runs as its own task, so a caller
+            # that goes away (a cancelled request) cannot strand the hints of the others, and
+            # every caller of the batch wakes in the same loop turn when it is written.
+            batch = self._open = _Batch()
+            flush = asyncio.create_task(self._flush(batch), name="inbox-write")
+            self._flushes.add(flush)
+            flush.add_done_callback(self._flushes.discard)
         batch.hints.extend(hints)
-        async with self._write_lock:
-            if not batch.written:
-                self._open = _Batch()  # what arrives from now on goes to the next write
-                try:
-                    await self._write(batch.hints)
-                except Exception as exc:
-                    batch.error = exc
-                finally:
-                    batch.written = True
-        if batch.error is not None:
-            raise batch.error
+        await asyncio.shield(batch.done)
         self._wake.set()
+
+    async def _flush(self, batch: _Batch) -> None:
+        async with self._write_lock:
+            # The batch takes hints until its turn to be written comes; later ones start the
+            # next batch, written as soon as this one is.
+            if self._open is batch:
+                self._open = None
+            try:
+                await self._write(batch.hints)
+            except Exception as exc:
+                batch.done.set_exception(exc)
+                batch.done.exception()  # retrieved here: a batch whose callers all left is fine
+            else:
+                batch.done.set_result(None)
+
+    async def close(self) -> None:
+        """Finish the writes under way (at shutdown, before the store closes)."""
+        if self._flushes:
+            await asyncio.gather(*self._flushes, return_exceptions=True)
 
     async def _write(self, hints: Sequence[EntityHint]) -> None:
         now = self._clock.now()

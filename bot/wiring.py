@@ -255,6 +255,7 @@ async def _build(settings: Settings, clock: Clock, instance_id: str) -> Service:
             )
             exit_stack.push_async_callback(http.aclose)
             inbox = HintInbox(store, clock)
+            exit_stack.push_async_callback(inbox.close)  # before the store closes
 
             async def count(events: Sequence[CrmEvent]) -> None:
                 for event in events:

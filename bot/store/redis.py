@@ -392,14 +392,15 @@ class RedisStore:
     async def put_due_many(self, queue: str, entries: Sequence[DueEntry]) -> None:
         if not entries:
             return
+        # Two commands for the whole batch, not two per entry (an entry repeated: the last wins).
         async with self._redis.pipeline(transaction=True) as tx:
-            for e in entries:
-                tx.zadd(f"{self._p}due:{queue}", {e.item_id: e.due_at})
-                tx.hset(
-                    f"{self._p}dueitems:{queue}",
-                    e.item_id,
-                    f"{_new_token()}\n{float(e.due_at)!r}\n{e.payload}",
-                )
+            tx.zadd(f"{self._p}due:{queue}", {e.item_id: e.due_at for e in entries})
+            tx.hset(
+                f"{self._p}dueitems:{queue}",
+                mapping={
+                    e.item_id: f"{_new_token()}\n{float(e.due_at)!r}\n{e.payload}" for e in entries
+                },
+            )
             await tx.execute()
 
     async def claim_due(self, queue: str, now: float, limit: int, lease_s: float) -> list[DueItem]:

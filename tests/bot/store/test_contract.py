@@ -575,6 +575,19 @@ async def test_it_puts_many_due_items_at_once_replacing_existing_ones(store: Sto
     assert await store.count_due("q") == 2
 
 
+async def test_a_large_batch_of_due_items_is_stored_whole_and_a_repeated_one_once(
+    store: Store,
+) -> None:
+    # More rows than one SQLite statement takes: the batch is still one transaction.
+    entries = [DueEntry(item_id=f"i{n:04}", due_at=float(n), payload=f"p{n}") for n in range(500)]
+    entries.append(DueEntry(item_id="i0007", due_at=7.0, payload="last wins"))
+    await store.put_due_many("q", entries)
+
+    claimed = await store.claim_due("q", now=1000.0, limit=1000, lease_s=60)
+    assert len(claimed) == 500
+    assert {i.item_id: i.payload for i in claimed}["i0007"] == "last wins"
+
+
 async def test_it_claims_due_items_earliest_first_up_to_the_limit(store: Store) -> None:
     await store.put_due("q", "a", 30.0, "pa")
     await store.put_due("q", "b", 10.0, "pb")
