@@ -21,7 +21,7 @@ from bot.digesting import DigestService
 from bot.directory import Directory
 from bot.domain import CrmEvent, User
 from bot.i18n import DEFAULT_LANG, Catalogue
-from bot.links import Links
+from bot.reach import Reach
 from bot.reminding import ReminderService, subject
 from bot.routing import Recipient, Router
 from bot.store import Store
@@ -40,7 +40,7 @@ class AlertService:
         self,
         store: Store,
         directory: Directory,
-        links: Links,
+        reach: Reach,
         subscriptions: Subscriptions,
         reminders: ReminderService,
         cards: CardFactory,
@@ -51,7 +51,7 @@ class AlertService:
     ) -> None:
         self._store = store
         self._directory = directory
-        self._links = links
+        self._reach = reach
         self._subscriptions = subscriptions
         self._reminders = reminders
         self._cards = cards
@@ -112,7 +112,7 @@ class AlertService:
         if recipient.shared is not None:
             return [await self._to_chat(alert, recipient)]
         assert recipient.amo_user_id is not None
-        links = [x for x in await self._links.of_user(recipient.amo_user_id) if not x.paused]
+        links = await self._reach.links(recipient.amo_user_id)
         if not links:
             return []
         user = await self._directory.user(recipient.amo_user_id)

@@ -14,6 +14,7 @@ from bot.admin_grammar import ADMIN_NAMES, AdminCommand, GrammarError, parse_adm
 from bot.domain import Value
 from bot.durations import ParseError, parse_duration
 from bot.i18n import Lang, as_lang
+from bot.links import Channel
 
 MAX_LEAD_TIMES = 5
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -47,6 +48,14 @@ class SetLanguage(Value):
     lang: Lang | None  # None: show the current one
 
 
+class SetMessenger(Value):
+    """Which linked messenger alerts and reminders go to; ``everywhere``: all of them."""
+
+    name: Literal["messenger"] = "messenger"
+    channel: Channel | None = None
+    everywhere: bool = False  # with no channel and not everywhere: show the current choice
+
+
 class Unlink(Value):
     name: Literal["unlink"] = "unlink"
 
@@ -65,7 +74,10 @@ class Link(Value):
     everyone: bool = False
 
 
-UserCommand = Start | Help | Tasks | Remind | SetTimezone | SetLanguage | Unlink | Invite | Link
+UserCommand = (
+    Start | Help | Tasks | Remind | SetTimezone | SetLanguage | SetMessenger
+    | Unlink | Invite | Link
+)  # fmt: skip
 Command = UserCommand | AdminCommand
 
 # Commands shown in Telegram's menu (setMyCommands), in this order; catalogue key "cmd_<name>".
@@ -102,6 +114,8 @@ def parse_command(text: str) -> Command:
         return SetTimezone(timezone=_timezone(args) if args else None)
     if name == "lang":
         return SetLanguage(lang=_lang(args) if args else None)
+    if name == "messenger":
+        return _messenger(args)
     if name == "unlink":
         return Unlink()
     if name == "link":
@@ -154,6 +168,23 @@ def _timezone(args: str) -> str:
             raise CommandError("bad_timezone", "usage_tz") from None
         candidate = matches[0]
     return candidate
+
+
+_MESSENGERS: dict[str, Channel | None] = {
+    "telegram": "telegram", "tg": "telegram", "телеграм": "telegram", "телеграмм": "telegram",
+    "slack": "slack", "слак": "slack", "слэк": "slack",
+    "both": None, "all": None, "оба": None, "все": None, "везде": None,
+}  # fmt: skip
+
+
+def _messenger(args: str) -> SetMessenger:
+    word = args.strip().lower()
+    if not word:
+        return SetMessenger()
+    if word not in _MESSENGERS:
+        raise CommandError("bad_messenger", "usage_messenger")
+    channel = _MESSENGERS[word]
+    return SetMessenger(channel=channel, everywhere=channel is None)
 
 
 def _lang(args: str) -> Lang:

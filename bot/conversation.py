@@ -124,12 +124,15 @@ class Conversation:
         t = self.t
         if isinstance(command, cmd.Help):
             return t(me.lang, f"help_{me.channel}")
-        if not isinstance(command, cmd.Tasks | cmd.Remind | cmd.SetTimezone | cmd.SetLanguage):
+        shared = cmd.Tasks | cmd.Remind | cmd.SetTimezone | cmd.SetLanguage | cmd.SetMessenger
+        if not isinstance(command, shared):
             return None
         if me.user is None or me.link is None:
             return t(me.lang, f"not_linked_{me.channel}")
         if isinstance(command, cmd.Tasks):
             return await self.tasks(me)
+        if isinstance(command, cmd.SetMessenger):
+            return await self.messenger(me, command)
         if isinstance(command, cmd.Remind):
             await self._prefs.update(me.user.id, lead_minutes=command.lead_minutes)
             await self._reminders.reschedule_user(me.user.id)
@@ -145,6 +148,30 @@ class Conversation:
             return t(me.lang, "lang_current") + "\n" + t(me.lang, "usage_lang")
         await self._prefs.update(me.user.id, lang=command.lang)
         return t(command.lang, "lang_set")
+
+    async def messenger(self, me: Speaker, command: cmd.SetMessenger) -> str:
+        """``/messenger``: show or change where the speaker's alerts and reminders go."""
+        assert me.user is not None
+        t, lang = self.t, me.lang
+        linked = [x.channel for x in await self._links.of_user(me.user.id)]
+        names = {c: t(lang, f"via_{c}") for c in linked}
+        if command.channel is not None and command.channel not in linked:
+            return t(lang, f"messenger_not_linked_{command.channel}")
+        if command.channel is not None or command.everywhere:
+            await self._prefs.update(me.user.id, messenger=command.channel)
+            choice = command.channel
+        else:
+            choice = (await self._prefs.get(me.user.id)).messenger
+        if choice is not None:
+            others = ", ".join(name for c, name in names.items() if c != choice)
+            text = t(lang, "messenger_one", channel=t(lang, f"via_{choice}"))
+            if others:
+                text += "\n" + t(lang, "messenger_fallback", others=others)
+        else:
+            text = t(lang, "messenger_all", channels=", ".join(names.values()))
+        if command.channel is None and not command.everywhere:
+            text += "\n" + t(lang, "usage_messenger")
+        return text
 
     async def unlink(self, me: Speaker) -> str:
         if me.link is None or me.user is None:

@@ -17,7 +17,7 @@ from bot.delivery import Outbox, OutboxItem
 from bot.digests import SHOWN_ITEMS, DigestBook, Pending, PendingItem
 from bot.directory import Directory
 from bot.i18n import DEFAULT_LANG, Catalogue
-from bot.links import Links
+from bot.reach import Reach
 from bot.reminding import ReminderService
 from bot.routing import Recipient
 from bot.store import Store
@@ -30,7 +30,7 @@ class DigestService:
         self,
         store: Store,
         directory: Directory,
-        links: Links,
+        reach: Reach,
         subscriptions: Subscriptions,
         reminders: ReminderService,
         outbox: Outbox,
@@ -39,7 +39,7 @@ class DigestService:
     ) -> None:
         self._book = DigestBook(store)
         self._directory = directory
-        self._links = links
+        self._reach = reach
         self._subscriptions = subscriptions
         self._reminders = reminders
         self._outbox = outbox
@@ -103,7 +103,7 @@ class DigestService:
                 continue
             card = self._card(pending)
             if kind == "user":
-                links = [x for x in await self._links.of_user(int(ident)) if not x.paused]
+                links = await self._reach.links(int(ident))
                 items = [OutboxItem(channel=x.channel, chat_id=x.chat_id, recipient=x.amo_user_id,
                                     card=card) for x in links]  # fmt: skip
             else:

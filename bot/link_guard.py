@@ -1,16 +1,18 @@
 """When a messenger refuses a user for good (the bot blocked in Telegram, the Slack account
-deactivated): pause that link so nothing more is queued for it, and tell the admins, who are
-the ones able to chase it up."""
+deactivated): pause that link so nothing more is queued for it, tell the admins, who are the ones
+able to chase it up, and re-send what went only there to the user's other messenger."""
 
 from __future__ import annotations
 
 import logging
+import uuid
 
 from bot.delivery import DeliveryError, Outbox, OutboxItem
 from bot.directory import Directory
 from bot.i18n import Catalogue
-from bot.links import Links
+from bot.links import ChannelLink, Links
 from bot.prefs import Prefs, language
+from bot.reach import Reach
 from bot.views import TextMessage
 
 log = logging.getLogger(__name__)
@@ -18,10 +20,17 @@ log = logging.getLogger(__name__)
 
 class LinkGuard:
     def __init__(
-        self, links: Links, prefs: Prefs, directory: Directory, outbox: Outbox, t: Catalogue
+        self,
+        links: Links,
+        prefs: Prefs,
+        reach: Reach,
+        directory: Directory,
+        outbox: Outbox,
+        t: Catalogue,
     ) -> None:
         self._links = links
         self._prefs = prefs
+        self._reach = reach
         self._directory = directory
         self._outbox = outbox
         self._t = t
@@ -30,12 +39,21 @@ class LinkGuard:
         if item.recipient is None or not error.gone:
             return  # a shared chat, or this one message was refused (not the person)
         link = await self._links.by_amo(item.recipient, item.channel)
-        if link is None or link.paused or link.chat_id != item.chat_id:
-            return  # already paused (one notice per pause) or the link has changed since
-        await self._links.set_paused(item.recipient, item.channel, True)
+        if link is None or link.chat_id != item.chat_id:
+            return  # the link has changed since the message was queued
+        if not link.paused:  # one pause, one notice to the admins
+            await self._links.set_paused(item.recipient, item.channel, True)
+            await self._tell_admins(item, error.reason)
+        if item.op == "send":
+            # Every message that fails, not just the first: more were queued before the pause.
+            instead = await self._reach.instead_of(item.recipient, item.channel)
+            await self._outbox.enqueue([_resent(item, link) for link in instead])
+
+    async def _tell_admins(self, item: OutboxItem, reason: str) -> None:
+        assert item.recipient is not None
         user = await self._directory.user(item.recipient)
         name = user.name if user else str(item.recipient)
-        log.warning("paused the %s link of %s: %s", item.channel, name, error.reason)
+        log.warning("paused the %s link of %s: %s", item.channel, name, reason)
         told: set[int] = set()
         notices = []
         for admin_link in sorted(await self._links.all(), key=lambda x: x.channel != item.channel):
@@ -52,3 +70,11 @@ class LinkGuard:
                 card=TextMessage(text=self._t(lang, f"paused_admin_{item.channel}", name=name)),
             ))  # fmt: skip
         await self._outbox.enqueue(notices)
+
+
+def _resent(item: OutboxItem, link: ChannelLink) -> OutboxItem:
+    """The same message, to the user's other messenger (its subject kept: presses edit it)."""
+    return item.model_copy(update={
+        "id": uuid.uuid4().hex, "channel": link.channel, "chat_id": link.chat_id,
+        "is_group": False, "attempt": 0,
+    })  # fmt: skip

@@ -1,9 +1,11 @@
-"""A user's own settings (``/remind``, ``/tz``, ``/lang``), over the account's defaults."""
+"""A user's own settings (``/remind``, ``/tz``, ``/lang``, ``/messenger``), over the account's
+defaults."""
 
 from __future__ import annotations
 
 from bot.domain import Account, User, Value
 from bot.i18n import Lang, as_lang
+from bot.links import Channel
 from bot.reminders import DEFAULT_LEAD_MINUTES, ReminderPolicy
 from bot.store import Store
 
@@ -14,6 +16,7 @@ class UserPrefs(Value):
     lang: Lang | None = None
     timezone: str | None = None
     lead_minutes: tuple[int, ...] | None = None
+    messenger: Channel | None = None  # None: every linked messenger (``/messenger``)
 
 
 class Prefs:

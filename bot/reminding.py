@@ -18,6 +18,7 @@ from bot.domain import CrmEvent, CrmEventKind, Deal, Task, Value
 from bot.i18n import DEFAULT_LANG
 from bot.links import Links
 from bot.prefs import Prefs, language, reminder_policy, timezone
+from bot.reach import Reach
 from bot.reminders import Reminder, next_reminder
 from bot.store import DueItem, Store
 from bot.views import TaskCard
@@ -53,6 +54,7 @@ class ReminderService:
         directory: Directory,
         links: Links,
         prefs: Prefs,
+        reach: Reach,
         cards: CardFactory,
         outbox: Outbox,
         clock: Clock,
@@ -61,6 +63,7 @@ class ReminderService:
         self._directory = directory
         self._links = links
         self._prefs = prefs
+        self._reach = reach
         self._cards = cards
         self._outbox = outbox
         self._clock = clock
@@ -165,7 +168,7 @@ class ReminderService:
         pending = PendingReminder.model_validate_json(item.payload)
         cached = await self._store.get_task(pending.task_id)
         task = cached.value if cached else None
-        links = [x for x in await self._links.of_user(pending.user_id) if not x.paused]
+        links = await self._reach.links(pending.user_id)
         if (
             task is None
             or task.is_completed

@@ -48,6 +48,7 @@ from bot.linking import LinkingService
 from bot.links import Links
 from bot.metrics import Metrics
 from bot.prefs import Prefs
+from bot.reach import Reach
 from bot.reminding import ReminderService
 from bot.settings import AmoCrmSettings, Settings
 from bot.store import Store, open_store
@@ -321,17 +322,18 @@ def _services(
     t = load_catalogue()
     directory = Directory(crm, clock, base_url=str(settings.amocrm.base_url))
     links, prefs, outbox = Links(store), Prefs(store), Outbox(store, clock)
+    reach = Reach(links, prefs)
     cards = CardFactory(t, directory)
     subscriptions = Subscriptions(store)
-    reminders = ReminderService(store, directory, links, prefs, cards, outbox, clock)
+    reminders = ReminderService(store, directory, links, prefs, reach, cards, outbox, clock)
     actions = TaskActions(store, crm, directory, processor, clock, t)
     conversation = Conversation(
         store=store, directory=directory, links=links, prefs=prefs, reminders=reminders,
         actions=actions, cards=cards, outbox=outbox, clock=clock, t=t,
     )  # fmt: skip
-    digests = DigestService(store, directory, links, subscriptions, reminders, outbox, clock, t)
+    digests = DigestService(store, directory, reach, subscriptions, reminders, outbox, clock, t)
     alerts = AlertService(
-        store, directory, links, subscriptions, reminders, cards, outbox, clock, t, digests
+        store, directory, reach, subscriptions, reminders, cards, outbox, clock, t, digests
     )
     return Services(
         t=t,
@@ -343,7 +345,7 @@ def _services(
         reminders=reminders,
         actions=actions,
         linking=LinkingService(store, crm, directory, links, clock, t),
-        guard=LinkGuard(links, prefs, directory, outbox, t),
+        guard=LinkGuard(links, prefs, reach, directory, outbox, t),
         conversation=conversation,
         subscriptions=subscriptions,
         admin=AdminService(directory, subscriptions, store, clock, t),

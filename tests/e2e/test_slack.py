@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.amocrm_setup import register_amocrm_webhook
+from bot.delivery import outbox_queue
 from bot.settings import Settings
 from bot.wiring import Service, running_service
 from sandbox.amocrm import AmoEmulator, DemoIds
@@ -322,6 +323,53 @@ async def test_a_press_in_slack_updates_the_telegram_copy_too(
     assert edited.message_id == in_telegram.message_id
     assert buttons(edited) == {}
     await slack_says(slack, dm, "Completed by Ivan Petrov (Slack)")
+
+
+async def test_a_manager_who_chose_slack_hears_only_there_until_slack_drops_them(
+    service: Service,
+    slack: SlackEmulator,
+    tg: TelegramEmulator,
+    amo: AmoEmulator,
+    demo: DemoIds,
+    clock: FakeClock,
+) -> None:
+    ivan_tg = await link(service, tg, demo.ivan, "Ivan")
+    await tg.send_command(ivan_tg, "messenger", "slack")
+    await says(tg, ivan_tg, "You have not linked Slack yet")
+    ivan = await slack_link(slack, "Ivan Petrov", "ivan@demo.example")
+    await tg.send_command(ivan_tg, "messenger", "viber")
+    await says(tg, ivan_tg, "I know Telegram and Slack.\nFor example: /messenger slack")
+    await tg.send_command(ivan_tg, "messenger")
+    await says(tg, ivan_tg, "come to every messenger you linked: Telegram, Slack.")
+    await tg.send_command(ivan_tg, "messenger", "slack")
+    chosen = await says(tg, ivan_tg, "Alerts and reminders come to Slack only.")
+    assert "they come to Telegram" in chosen.text
+
+    scheduled = await service.store.count_due("reminders")
+    amo.add_task("Send the price list", responsible_user_id=demo.ivan,
+                 complete_till=int(clock.now()) + 20 * MIN, by_user=demo.admin)  # fmt: skip
+    await reminder_scheduled(service, scheduled + 1)
+    clock.advance(6 * MIN)  # 15 minutes before: the reminder, to Slack only
+    dm = slack.dm_channel(ivan)
+    await slack_says(slack, dm, "⏰ Due in 15 min")
+
+    async def telegram_outbox_empty() -> bool:
+        return await service.store.count_due(outbox_queue("telegram")) == 0
+
+    await eventually(telegram_outbox_empty, what="Telegram's queue to be empty")
+    assert not [m for m in tg.transcript(ivan_tg) if "Send the price list" in m.text]
+
+    # Slack drops Ivan: what was on its way there comes to Telegram, and so does what follows.
+    slack.deactivate_user(ivan)
+    amo.add_task("Call back", responsible_user_id=demo.ivan,
+                 complete_till=int(clock.now()) + 61 * MIN, by_user=demo.admin)  # fmt: skip
+    given = await says(tg, ivan_tg, "Call back")
+    assert buttons(given)  # the card itself, with its buttons, not a notice
+    await tg.send_command(ivan_tg, "messenger")
+    await says(tg, ivan_tg, "Alerts and reminders come to Slack only.")  # the choice stays
+    clock.advance(14 * MIN)  # the price list is due now: Slack is paused, Telegram hears it
+    due = await says(tg, ivan_tg, "Send the price list")
+    assert "Due now" in due.text
 
 
 async def test_amo_commands_answer_only_the_caller_and_explain_mistakes(
