@@ -25,8 +25,12 @@ def _event(
     previous_task: Task | None = None,
     previous_deal: Deal | None = None,
 ) -> CrmEvent:
+    # A creation happens once, whichever version first shows it: the events poll may bring the
+    # "added" hint after the webhook's, when the entity has changed since (even completed), and
+    # the journal must not take it for a second creation.
+    once = kind in (CrmEventKind.TASK_CREATED, CrmEventKind.DEAL_CREATED)
     return CrmEvent(
-        key=f"{entity_kind}:{entity_id}:{version}:{kind.value}",
+        key=f"{entity_kind}:{entity_id}:{'once' if once else version}:{kind.value}",
         kind=kind,
         entity_kind=entity_kind,
         entity_id=entity_id,

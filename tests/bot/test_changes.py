@@ -87,3 +87,19 @@ def test_it_calls_a_change_of_anything_else_an_update() -> None:
     assert kinds(deal_events(DEAL, renamed, None, NOW)) == [CrmEventKind.DEAL_UPDATED]
     moved = DEAL.model_copy(update={"status_id": 142, "updated_at": NOW + 1})
     assert kinds(deal_events(DEAL, moved, None, NOW)) == [CrmEventKind.DEAL_STATUS_CHANGED]
+
+
+def test_a_creation_has_one_key_whichever_version_shows_it() -> None:
+    # The events poll's "added" hint can come after the webhook's, once the task is completed:
+    # the journal (unique keys) must see the same creation, not a second one.
+    first = task_events(None, TASK, hint("task", action="add"), NOW)
+    done = TASK.model_copy(update={"is_completed": True, "updated_at": NOW + 60})
+    later = task_events(TASK, done, hint("task", action="add"), NOW + 61)
+    assert kinds(later) == [CrmEventKind.TASK_CREATED, CrmEventKind.TASK_COMPLETED]
+    assert later[0].key == first[0].key
+    assert later[1].key == f"task:7:{NOW + 60}:task_completed"
+    moved = DEAL.model_copy(update={"status_id": 11, "updated_at": NOW + 60})
+    assert (
+        deal_events(DEAL, moved, hint("deal", action="add"), NOW + 61)[-1].key
+        == deal_events(None, DEAL, hint("deal", action="add"), NOW)[0].key
+    )
