@@ -20,6 +20,7 @@ from bot.delivery import Outbox, OutboxItem
 from bot.digesting import DigestService
 from bot.directory import Directory
 from bot.domain import CrmEvent, User
+from bot.holding import HeldMessages
 from bot.i18n import DEFAULT_LANG, Catalogue
 from bot.reach import Reach
 from bot.reminding import ReminderService, subject
@@ -41,6 +42,7 @@ class AlertService:
         store: Store,
         directory: Directory,
         reach: Reach,
+        held: HeldMessages,
         subscriptions: Subscriptions,
         reminders: ReminderService,
         cards: CardFactory,
@@ -52,6 +54,7 @@ class AlertService:
         self._store = store
         self._directory = directory
         self._reach = reach
+        self._held = held
         self._subscriptions = subscriptions
         self._reminders = reminders
         self._cards = cards
@@ -104,13 +107,18 @@ class AlertService:
                     continue
                 if recipient.digest:
                     await self._digests.keep(alert, recipient)
+                elif recipient.shared is not None:
+                    items.append(await self._to_chat(alert, recipient))
                 else:
-                    items += await self._deliveries(alert, recipient)
+                    assert recipient.amo_user_id is not None
+                    about = alert.task.id if alert.task and not alert.kind.about_deal else None
+                    await self._held.send(
+                        recipient.amo_user_id, await self._to_person(alert, recipient),
+                        task_id=about,
+                    )  # fmt: skip
         await self._outbox.enqueue(items)
 
-    async def _deliveries(self, alert: Alert, recipient: Recipient) -> list[OutboxItem]:
-        if recipient.shared is not None:
-            return [await self._to_chat(alert, recipient)]
+    async def _to_person(self, alert: Alert, recipient: Recipient) -> list[OutboxItem]:
         assert recipient.amo_user_id is not None
         links = await self._reach.links(recipient.amo_user_id)
         if not links:

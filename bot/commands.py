@@ -7,6 +7,7 @@ what was wrong, with the usage example of that command.
 from __future__ import annotations
 
 import re
+from datetime import time
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -15,6 +16,7 @@ from bot.domain import Value
 from bot.durations import ParseError, parse_duration
 from bot.i18n import Lang, as_lang
 from bot.links import Channel
+from bot.quiet import MAX_MUTE_MINUTES
 
 MAX_LEAD_TIMES = 5
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -56,6 +58,23 @@ class SetMessenger(Value):
     everywhere: bool = False  # with no channel and not everywhere: show the current choice
 
 
+class Quiet(Value):
+    """Quiet hours every day, in the user's timezone; neither set nor ``off``: show them."""
+
+    name: Literal["quiet"] = "quiet"
+    start: time | None = None
+    end: time | None = None
+    off: bool = False
+
+
+class Mute(Value):
+    """Hold alerts and reminders for a while; neither set nor ``off``: show the mute."""
+
+    name: Literal["mute"] = "mute"
+    minutes: int | None = None
+    off: bool = False
+
+
 class Unlink(Value):
     name: Literal["unlink"] = "unlink"
 
@@ -75,7 +94,7 @@ class Link(Value):
 
 
 UserCommand = (
-    Start | Help | Tasks | Remind | SetTimezone | SetLanguage | SetMessenger
+    Start | Help | Tasks | Remind | SetTimezone | SetLanguage | SetMessenger | Quiet | Mute
     | Unlink | Invite | Link
 )  # fmt: skip
 Command = UserCommand | AdminCommand
@@ -116,6 +135,10 @@ def parse_command(text: str) -> Command:
         return SetLanguage(lang=_lang(args) if args else None)
     if name == "messenger":
         return _messenger(args)
+    if name == "quiet":
+        return _quiet(args)
+    if name == "mute":
+        return _mute(args)
     if name == "unlink":
         return Unlink()
     if name == "link":
@@ -185,6 +208,45 @@ def _messenger(args: str) -> SetMessenger:
         raise CommandError("bad_messenger", "usage_messenger")
     channel = _MESSENGERS[word]
     return SetMessenger(channel=channel, everywhere=channel is None)
+
+
+_OFF = ("off", "выкл", "нет", "no", "none")
+_WINDOW = re.compile(r"^(\d{1,2})(?::(\d{2}))?\s*[-–—]\s*(\d{1,2})(?::(\d{2}))?$")
+
+
+def _quiet(args: str) -> Quiet:
+    text = args.strip().lower()
+    if not text:
+        return Quiet()
+    if text in _OFF:
+        return Quiet(off=True)
+    found = _WINDOW.match(text)
+    if found is None:
+        raise CommandError("bad_quiet", "usage_quiet")
+    h1, m1, h2, m2 = (int(g) if g else 0 for g in found.groups())
+    if h1 > 23 or h2 > 23 or m1 > 59 or m2 > 59:
+        raise CommandError("bad_quiet", "usage_quiet")
+    start, end = time(h1, m1), time(h2, m2)
+    if start == end:
+        raise CommandError("quiet_empty", "usage_quiet")
+    return Quiet(start=start, end=end)
+
+
+def _mute(args: str) -> Mute:
+    text = args.strip().lower()
+    if not text:
+        return Mute()
+    if text in _OFF:
+        return Mute(off=True)
+    try:
+        minutes = int(parse_duration(text).total_seconds() // 60)
+    except ParseError as exc:
+        raise CommandError(exc.code, "usage_mute") from None
+    if minutes < 1:
+        raise CommandError("bad_duration", "usage_mute")
+    if minutes > MAX_MUTE_MINUTES:
+        raise CommandError("mute_too_long", "usage_mute")
+    return Mute(minutes=minutes)
 
 
 def _lang(args: str) -> Lang:

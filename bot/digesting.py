@@ -16,6 +16,7 @@ from bot.clock import Clock
 from bot.delivery import Outbox, OutboxItem
 from bot.digests import SHOWN_ITEMS, DigestBook, Pending, PendingItem
 from bot.directory import Directory
+from bot.holding import HeldMessages
 from bot.i18n import DEFAULT_LANG, Catalogue
 from bot.reach import Reach
 from bot.reminding import ReminderService
@@ -31,6 +32,7 @@ class DigestService:
         store: Store,
         directory: Directory,
         reach: Reach,
+        held: HeldMessages,
         subscriptions: Subscriptions,
         reminders: ReminderService,
         outbox: Outbox,
@@ -40,6 +42,7 @@ class DigestService:
         self._book = DigestBook(store)
         self._directory = directory
         self._reach = reach
+        self._held = held
         self._subscriptions = subscriptions
         self._reminders = reminders
         self._outbox = outbox
@@ -102,16 +105,20 @@ class DigestService:
             if pending is None or not pending.items:
                 continue
             card = self._card(pending)
-            if kind == "user":
-                links = await self._reach.links(int(ident))
-                items = [OutboxItem(channel=x.channel, chat_id=x.chat_id, recipient=x.amo_user_id,
-                                    card=card) for x in links]  # fmt: skip
-            else:
-                channel = "slack" if kind == "slack_channel" else "telegram"
-                items = [OutboxItem(channel=channel, chat_id=ident, is_group=ident.startswith("-"),
-                                    card=card)]  # fmt: skip
             try:
-                await self._outbox.enqueue(items)
+                if kind == "user":
+                    links = await self._reach.links(int(ident))
+                    await self._held.send(int(ident), [
+                        OutboxItem(channel=x.channel, chat_id=x.chat_id,
+                                   recipient=x.amo_user_id, card=card)
+                        for x in links
+                    ])  # fmt: skip
+                else:
+                    channel = "slack" if kind == "slack_channel" else "telegram"
+                    await self._outbox.enqueue([
+                        OutboxItem(channel=channel, chat_id=ident,
+                                   is_group=ident.startswith("-"), card=card)
+                    ])  # fmt: skip
             except Exception:
                 for item in pending.items:  # back for the next round rather than lost
                     await self._book.add(who, pending.lang, item)

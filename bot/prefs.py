@@ -1,7 +1,9 @@
-"""A user's own settings (``/remind``, ``/tz``, ``/lang``, ``/messenger``), over the account's
-defaults."""
+"""A user's own settings (``/remind``, ``/tz``, ``/lang``, ``/messenger``, ``/quiet``,
+``/mute``), over the account's defaults."""
 
 from __future__ import annotations
+
+from datetime import time
 
 from bot.domain import Account, User, Value
 from bot.i18n import Lang, as_lang
@@ -17,6 +19,9 @@ class UserPrefs(Value):
     timezone: str | None = None
     lead_minutes: tuple[int, ...] | None = None
     messenger: Channel | None = None  # None: every linked messenger (``/messenger``)
+    quiet_start: time | None = None  # ``/quiet 22:00-08:00``, in the user's timezone
+    quiet_end: time | None = None
+    muted_until: int | None = None  # ``/mute 2h``: Unix time
 
 
 class Prefs:

@@ -1,5 +1,6 @@
-"""Where a message for a person goes: every messenger they linked, or only the one they chose
-(``/messenger``) while it takes messages for them.
+"""Where and when a message for a person goes: every messenger they linked, or only the one they
+chose (``/messenger``) while it takes messages for them; now, or when their quiet hours or mute
+are over (``bot.quiet``).
 
 A choice never makes someone unreachable: when the chosen messenger is paused (the bot blocked,
 the account deactivated), messages go to the others again, and the one that failed is re-sent
@@ -10,8 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from bot.cards import Reader
+from bot.clock import Clock
+from bot.directory import Directory
 from bot.links import Channel, ChannelLink, Links
-from bot.prefs import Prefs
+from bot.prefs import Prefs, language, timezone
+from bot.quiet import held_until
 
 
 def reachable(links: Sequence[ChannelLink], choice: Channel | None) -> list[ChannelLink]:
@@ -22,9 +27,24 @@ def reachable(links: Sequence[ChannelLink], choice: Channel | None) -> list[Chan
 
 
 class Reach:
-    def __init__(self, links: Links, prefs: Prefs) -> None:
+    def __init__(self, links: Links, prefs: Prefs, directory: Directory, clock: Clock) -> None:
         self._links = links
         self._prefs = prefs
+        self._directory = directory
+        self._clock = clock
+
+    async def reader(self, amo_user_id: int) -> Reader:
+        """The person's language and timezone, to write a card for them."""
+        prefs = await self._prefs.get(amo_user_id)
+        user = await self._directory.user(amo_user_id)
+        account = await self._directory.account()
+        return Reader(lang=language(prefs, user), timezone=timezone(prefs, account))
+
+    async def held_until(self, amo_user_id: int) -> int | None:
+        """Until when the person's alerts and reminders wait (quiet hours, mute); None: now."""
+        prefs = await self._prefs.get(amo_user_id)
+        account = await self._directory.account()
+        return held_until(int(self._clock.now()), prefs, timezone(prefs, account))
 
     async def links(self, amo_user_id: int) -> list[ChannelLink]:
         """The messengers a message for this amoCRM user goes to now."""

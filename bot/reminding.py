@@ -15,9 +15,10 @@ from bot.clock import Clock
 from bot.delivery import MessageRef, Outbox, OutboxItem
 from bot.directory import Directory
 from bot.domain import CrmEvent, CrmEventKind, Deal, Task, Value
+from bot.holding import HeldMessages
 from bot.i18n import DEFAULT_LANG
 from bot.links import Links
-from bot.prefs import Prefs, language, reminder_policy, timezone
+from bot.prefs import Prefs, reminder_policy
 from bot.reach import Reach
 from bot.reminders import Reminder, next_reminder
 from bot.store import DueItem, Store
@@ -27,6 +28,7 @@ log = logging.getLogger(__name__)
 
 REMINDER_QUEUE = "reminders"
 CLAIM_LEASE_S = 60.0
+LATE_S = 5 * 60
 FIRED_TTL_S = 3 * 24 * 3600
 
 _OUTCOMES = {
@@ -55,6 +57,7 @@ class ReminderService:
         links: Links,
         prefs: Prefs,
         reach: Reach,
+        held: HeldMessages,
         cards: CardFactory,
         outbox: Outbox,
         clock: Clock,
@@ -64,15 +67,13 @@ class ReminderService:
         self._links = links
         self._prefs = prefs
         self._reach = reach
+        self._held = held
         self._cards = cards
         self._outbox = outbox
         self._clock = clock
 
     async def reader(self, amo_user_id: int) -> Reader:
-        prefs = await self._prefs.get(amo_user_id)
-        user = await self._directory.user(amo_user_id)
-        account = await self._directory.account()
-        return Reader(lang=language(prefs, user), timezone=timezone(prefs, account))
+        return await self._reach.reader(amo_user_id)
 
     async def reschedule(self, task: Task, *, previous_responsible: int | None = None) -> None:
         """Put the task's next reminder for its responsible user (or none, if there is none)."""
@@ -185,17 +186,20 @@ class ReminderService:
             reader = await self.reader(pending.user_id)
             deal = await self._deal_of(task)
             actor = await self._directory.user(pending.user_id)
+            # A reminder that fires late (the service was down) shows the task as it is now,
+            # not "due in 15 min" an hour after the deadline.
+            shown = reminder if now - reminder.at <= LATE_S else None
             card = await self._cards.task_card(
-                task, reader, now, deal=deal, reminder=reminder, actor=actor
+                task, reader, now, deal=deal, reminder=shown, actor=actor
             )
-            # Every messenger the user linked: a press in one edits the copy in the other.
-            await self._outbox.enqueue([
+            # Every messenger the user takes: a press in one edits the copy in the other.
+            await self._held.send(pending.user_id, [
                 OutboxItem(
                     channel=link.channel, chat_id=link.chat_id, recipient=pending.user_id,
                     subject=subject(task.id), card=card,
                 )
                 for link in links
-            ])  # fmt: skip
+            ], task_id=task.id, reminder=True)  # fmt: skip
         prefs = await self._prefs.get(pending.user_id)
         policy = reminder_policy(prefs, await self._directory.account())
         # From now, not from this reminder: one that fired late must not drag past ones after it.

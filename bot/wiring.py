@@ -41,6 +41,7 @@ from bot.digesting import DigestService
 from bot.directory import Directory
 from bot.domain import CrmEvent
 from bot.email_linking import EmailLinking
+from bot.holding import HeldMessages
 from bot.i18n import LANGUAGES, Catalogue, load_catalogue
 from bot.ingest import EventProcessor, HintInbox, InboxDrainer
 from bot.link_guard import LinkGuard
@@ -99,6 +100,7 @@ class Services:
     outbox: Outbox
     cards: CardFactory
     reminders: ReminderService
+    held: HeldMessages
     actions: TaskActions
     linking: LinkingService
     guard: LinkGuard
@@ -322,18 +324,23 @@ def _services(
     t = load_catalogue()
     directory = Directory(crm, clock, base_url=str(settings.amocrm.base_url))
     links, prefs, outbox = Links(store), Prefs(store), Outbox(store, clock)
-    reach = Reach(links, prefs)
+    reach = Reach(links, prefs, directory, clock)
     cards = CardFactory(t, directory)
+    held = HeldMessages(store, outbox, reach, directory, cards, clock)
     subscriptions = Subscriptions(store)
-    reminders = ReminderService(store, directory, links, prefs, reach, cards, outbox, clock)
+    reminders = ReminderService(
+        store, directory, links, prefs, reach, held, cards, outbox, clock
+    )
     actions = TaskActions(store, crm, directory, processor, clock, t)
     conversation = Conversation(
-        store=store, directory=directory, links=links, prefs=prefs, reminders=reminders,
-        actions=actions, cards=cards, outbox=outbox, clock=clock, t=t,
+        store=store, directory=directory, links=links, prefs=prefs, reach=reach, held=held,
+        reminders=reminders, actions=actions, cards=cards, outbox=outbox, clock=clock, t=t,
     )  # fmt: skip
-    digests = DigestService(store, directory, reach, subscriptions, reminders, outbox, clock, t)
+    digests = DigestService(
+        store, directory, reach, held, subscriptions, reminders, outbox, clock, t
+    )
     alerts = AlertService(
-        store, directory, reach, subscriptions, reminders, cards, outbox, clock, t, digests
+        store, directory, reach, held, subscriptions, reminders, cards, outbox, clock, t, digests
     )
     return Services(
         t=t,
@@ -343,6 +350,7 @@ def _services(
         outbox=outbox,
         cards=cards,
         reminders=reminders,
+        held=held,
         actions=actions,
         linking=LinkingService(store, crm, directory, links, clock, t),
         guard=LinkGuard(links, prefs, reach, directory, outbox, t),
@@ -512,6 +520,8 @@ async def _start(service: Service, *, run_jobs: bool) -> None:
                     ),
                     # Ticks with the poll, scans hourly (stuck deals, close dates near).
                     job("alerts-deal-scan", service.services.scans.scan, cfg.poll_interval_s),
+                    # What waited for quiet hours or a mute goes within a poll of their end.
+                    job("held-release", service.services.held.release_due, cfg.poll_interval_s),
                     # Each recipient's digest goes at the digest time in their own timezone.
                     job(
                         "alerts-digests",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 
 import pytest
 
@@ -25,6 +26,10 @@ class FakeClock:
 
     def advance(self, seconds: float) -> None:
         self.offset += seconds
+
+
+def travel_to(clock: FakeClock, moment: datetime) -> None:
+    clock.advance(moment.timestamp() - clock.now())
 
 
 async def eventually(

@@ -22,7 +22,15 @@ from bot.settings import HttpSettings, Settings, TelegramSettings
 from bot.wiring import TELEGRAM_WEBHOOK_PATH, Service, running_service
 from sandbox.amocrm import AmoEmulator, DemoIds
 from sandbox.telegram import ChatMessage, TelegramEmulator
-from tests.e2e.helpers import FakeClock, buttons, eventually, link, reminder_scheduled, says
+from tests.e2e.helpers import (
+    FakeClock,
+    buttons,
+    eventually,
+    link,
+    reminder_scheduled,
+    says,
+    travel_to,
+)
 
 MIN = 60
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -81,10 +89,6 @@ async def service(
 ) -> AsyncIterator[Service]:
     async with serving(make_settings(telegram=tg), clock) as running:
         yield running
-
-
-def travel_to(clock: FakeClock, moment: datetime) -> None:
-    clock.advance(moment.timestamp() - clock.now())
 
 
 def cards_about(tg: TelegramEmulator, chat: int, text: str) -> list[ChatMessage]:

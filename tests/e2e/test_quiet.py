@@ -1,0 +1,129 @@
+"""Quiet hours and mute end to end: alerts and reminders wait, then come, as the tasks are then.
+The real service and aiogram client, the Telegram and amoCRM emulators, one FakeClock."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.amocrm_setup import register_amocrm_webhook
+from bot.delivery import outbox_queue
+from bot.holding import held_queue
+from bot.settings import Settings
+from bot.wiring import Service, running_service
+from sandbox.amocrm import AmoEmulator, DemoIds
+from sandbox.telegram import ChatMessage, TelegramEmulator
+from tests.e2e.helpers import FakeClock, eventually, link, says, settled, travel_to
+
+MOSCOW = ZoneInfo("Europe/Moscow")
+TUESDAY_21_50 = datetime(2026, 11, 24, 21, 50, tzinfo=MOSCOW)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    clock = FakeClock()
+    clock.offset = TUESDAY_21_50.timestamp() - time.time()
+    return clock
+
+
+@pytest.fixture
+async def service(
+    amo: AmoEmulator,
+    demo: DemoIds,
+    tg: TelegramEmulator,
+    clock: FakeClock,
+    make_settings: Callable[..., Settings],
+) -> AsyncIterator[Service]:
+    async with running_service(make_settings(telegram=tg), clock=clock) as running:
+        hook = running.settings.model_copy(update={"public_url": running.base_url})
+        await register_amocrm_webhook(hook)
+        yield running
+
+
+def about(tg: TelegramEmulator, chat: int, text: str) -> list[ChatMessage]:
+    return [m for m in tg.transcript(chat) if m.from_bot and text in m.text]
+
+
+async def waiting(service: Service, amo_user_id: int, count: int) -> None:
+    """``count`` messages are kept for the person, and nothing is on its way to Telegram."""
+
+    async def kept() -> bool:
+        return (
+            await service.store.count_due(held_queue(amo_user_id)) == count
+            and await service.store.count_due(outbox_queue("telegram")) == 0
+        )
+
+    await eventually(kept, what=f"{count} messages to wait")
+
+
+async def test_quiet_hours_keep_the_night_for_the_morning_as_the_tasks_are_then(
+    service: Service, tg: TelegramEmulator, amo: AmoEmulator, demo: DemoIds, clock: FakeClock
+) -> None:
+    anna = await link(service, tg, demo.admin, "Anna")  # no tasks of her own yet
+    await tg.send_command(anna, "quiet", "22:00-08:00")
+    await says(tg, anna, "Quiet hours: 22:00–08:00 (Europe/Moscow).")
+    await tg.send_command(anna, "quiet", "8 to 22")
+    await says(tg, anna, "I need the hours as from-to, in 24-hour time.\nFor example: /quiet")
+
+    travel_to(clock, datetime(2026, 11, 24, 22, 10, tzinfo=MOSCOW))
+    night = int(clock.now())
+    amo.add_task("Prepare the contract", responsible_user_id=demo.admin,
+                 complete_till=night + 50 * 60, by_user=demo.maria)  # fmt: skip
+    done = amo.add_task("Call Initech", responsible_user_id=demo.admin,
+                        complete_till=night + 20 * 60, by_user=demo.maria)  # fmt: skip
+    await waiting(service, demo.admin, 2)  # the two "new task" alerts
+    travel_to(clock, datetime(2026, 11, 24, 22, 16, tzinfo=MOSCOW))  # Initech in 15 min
+    await waiting(service, demo.admin, 3)
+    amo.complete_task(done, by_user=demo.admin)
+    await settled(service, amo)
+    travel_to(clock, datetime(2026, 11, 24, 22, 46, tzinfo=MOSCOW))  # the contract in 15 min
+    await waiting(service, demo.admin, 4)
+    travel_to(clock, datetime(2026, 11, 24, 23, 1, tzinfo=MOSCOW))  # and due
+    await waiting(service, demo.admin, 5)
+    assert about(tg, anna, "Prepare the contract") == []
+    assert about(tg, anna, "Call Initech") == []
+
+    morning = datetime(2026, 11, 25, 8, 0, tzinfo=MOSCOW)
+    travel_to(clock, morning)
+    await says(tg, anna, "Prepare the contract")
+    await waiting(service, demo.admin, 0)
+    # The night's two reminders of the contract come as one, drawn as the task is at 08:00.
+    cards = about(tg, anna, "Prepare the contract")
+    assert [c.text.splitlines()[0] for c in cards] == [
+        "📌 New task from Maria Ivanova", "❗ Overdue by 9 h",
+    ]  # fmt: skip
+    assert all(c.date >= morning.timestamp() for c in cards)
+    assert all("Due: 24.11 23:00" in c.text for c in cards)  # not last night's "today 23:00"
+    # The task completed in the night: its alert says what happened then, and no reminder.
+    assert [c.text.splitlines()[0] for c in about(tg, anna, "Call Initech")] == [
+        "📌 New task from Maria Ivanova"
+    ]
+
+
+async def test_a_mute_holds_alerts_and_lifting_it_sends_them_at_once(
+    service: Service, tg: TelegramEmulator, amo: AmoEmulator, demo: DemoIds, clock: FakeClock
+) -> None:
+    anna = await link(service, tg, demo.admin, "Anna")  # no tasks of her own yet
+    await tg.send_command(anna, "mute", "2h")
+    await says(tg, anna, "Muted until today 23:50")
+    await tg.send_command(anna, "quiet", "23:00-08:00")
+    await says(tg, anna, "Alerts and reminders wait until tomorrow 08:00.")  # mute, then quiet
+    await tg.send_command(anna, "quiet", "off")
+    await says(tg, anna, "Alerts and reminders wait until today 23:50.")
+    await tg.send_command(anna, "mute", "ages")
+    await says(tg, anna, "For example: /mute 2h")
+
+    amo.add_task("Send the offer", responsible_user_id=demo.admin,
+                 complete_till=int(clock.now()) + 3 * 3600, by_user=demo.maria)  # fmt: skip
+    await waiting(service, demo.admin, 1)
+    assert about(tg, anna, "Send the offer") == []
+
+    await tg.send_command(anna, "mute", "off")
+    await says(tg, anna, "Unmuted.\nSending what waited for you: 1.")
+    alert = await says(tg, anna, "Send the offer")
+    assert alert.text.startswith("📌 New task from Maria Ivanova")
+    await waiting(service, demo.admin, 0)
