@@ -14,6 +14,7 @@ from bot.admin_grammar import (
     AdminCommand,
     ConfigExport,
     ConfigImport,
+    Health,
     ListSubscriptions,
     Preview,
     SetStale,
@@ -27,6 +28,7 @@ from bot.clock import Clock
 from bot.conversation import Speaker
 from bot.directory import Directory
 from bot.domain import LOST_STATUS_ID, WON_STATUS_ID, User, Value
+from bot.health import HealthReport
 from bot.i18n import Catalogue, Lang
 from bot.names import Names, UnknownName
 from bot.routing import Router
@@ -66,7 +68,9 @@ class AdminService:
         store: Store,
         clock: Clock,
         t: Catalogue,
+        health: HealthReport,
     ) -> None:
+        self._health = health
         self._directory = directory
         self._subscriptions = subscriptions
         self._store = store
@@ -131,6 +135,8 @@ class AdminService:
                 return await self.preview(lang, command)
             if isinstance(command, ConfigExport):
                 return await self._export(lang)
+            if isinstance(command, Health):
+                return Reply(text=await self._health.report(me.reader))
             if isinstance(command, ConfigImport):
                 if command.text is None:
                     return Reply(text=t(lang, f"config_import_how_{me.channel}"))

@@ -120,17 +120,21 @@ class ConfigImport(Value):
     text: str | None = None
 
 
+class Health(Value):
+    name: Literal["health"] = "health"
+
+
 AdminCommand = (
     Subscribe | ListSubscriptions | Unsubscribe | SetSupervisor | SetThreshold | SetStale | Preview
-    | ConfigExport | ConfigImport
+    | ConfigExport | ConfigImport | Health
 )  # fmt: skip
 ADMIN_COMMANDS = (
     Subscribe, ListSubscriptions, Unsubscribe, SetSupervisor, SetThreshold, SetStale, Preview,
-    ConfigExport, ConfigImport,
+    ConfigExport, ConfigImport, Health,
 )  # fmt: skip
 ADMIN_NAMES = (
     "subscribe", "subscriptions", "unsubscribe", "supervisor", "threshold", "stale", "preview",
-    "config",
+    "config", "health",
 )  # fmt: skip
 MAX_PREVIEW_DAYS = 30
 
@@ -155,6 +159,8 @@ def parse_admin(name: str, args: str) -> AdminCommand:
         return _subscribe(args)
     if name == "subscriptions":
         return ListSubscriptions()
+    if name == "health":
+        return Health()
     if name == "unsubscribe":
         words = _words(args, "usage_unsubscribe")
         if len(words) != 1:

@@ -41,6 +41,7 @@ from bot.digesting import DigestService
 from bot.directory import Directory
 from bot.domain import CrmEvent
 from bot.email_linking import EmailLinking
+from bot.health import HealthReport
 from bot.holding import HeldMessages
 from bot.i18n import LANGUAGES, Catalogue, load_catalogue
 from bot.ingest import EventProcessor, HintInbox, InboxDrainer
@@ -327,6 +328,7 @@ def _services(
     reach = Reach(links, prefs, directory, clock)
     cards = CardFactory(t, directory)
     held = HeldMessages(store, outbox, reach, directory, cards, clock)
+    health = HealthReport(store, crm, directory, links, clock, t)
     subscriptions = Subscriptions(store)
     reminders = ReminderService(
         store, directory, links, prefs, reach, held, cards, outbox, clock
@@ -356,7 +358,7 @@ def _services(
         guard=LinkGuard(links, prefs, reach, directory, outbox, t),
         conversation=conversation,
         subscriptions=subscriptions,
-        admin=AdminService(directory, subscriptions, store, clock, t),
+        admin=AdminService(directory, subscriptions, store, clock, t, health),
         alerts=alerts,
         digests=digests,
         scans=DealScans(crm, store, directory, subscriptions, clock, alerts.deliver),

@@ -294,7 +294,7 @@ def render_modal(
 
 _COMMAND = re.compile(
     r"(?<![\w/])/(tasks|remind|tz|lang|help|unlink|start|link|subscribe|subscriptions"
-    r"|unsubscribe|supervisor|threshold|stale|preview|config|messenger|quiet|mute)\b"
+    r"|unsubscribe|supervisor|threshold|stale|preview|config|messenger|quiet|mute|health)\b"
 )
 
 

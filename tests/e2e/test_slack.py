@@ -483,6 +483,38 @@ async def test_a_deactivated_slack_user_is_paused_and_the_admin_told(
     assert paused.paused
 
 
+async def test_health_shows_admins_who_cannot_be_reached_and_whether_amocrm_answers(
+    service: Service,
+    slack: SlackEmulator,
+    tg: TelegramEmulator,
+    amo: AmoEmulator,
+    demo: DemoIds,
+    clock: FakeClock,
+) -> None:
+    ivan_tg = await link(service, tg, demo.ivan, "Ivan")
+    anna = await slack_link(slack, "Anna Admin", "anna@demo.example", is_admin=True)
+    ivan = await slack_link(slack, "Ivan Petrov", "ivan@demo.example")
+    slack.deactivate_user(ivan)
+    amo.add_task("Call back", responsible_user_id=demo.ivan,
+                 complete_till=int(clock.now()) + 61 * MIN, by_user=demo.admin)  # fmt: skip
+    await slack_says(slack, slack.dm_channel(anna), "Slack no longer takes messages for Ivan")
+
+    acked_in_time(await slack.slash_command(anna, "/amo", "health"))
+    report = message_text(await tells(slack, anna, "amobridge health"))
+    assert "amoCRM: ✔ " in report
+    assert "amoCRM events in the last 24 h: " in report
+    assert "Linked: Telegram 1, Slack 2" in report
+    assert "Cannot be reached (their messenger refuses them): Ivan Petrov (Slack)" in report
+
+    await tg.send_command(ivan_tg, "health")
+    await says(tg, ivan_tg, "Only amoCRM admins can use this command.")
+    amo.faults.add("503", count=100, path_prefix="/api/v4/account")
+    acked_in_time(await slack.slash_command(anna, "/amo", "health"))
+    down = message_text(await tells(slack, anna, "amoCRM: ✖ does not answer"))
+    assert "Ivan Petrov (Slack)" in down  # the rest is still told
+    amo.faults.clear()
+
+
 async def test_stray_slack_and_proxy_variables_change_nothing(
     monkeypatch: pytest.MonkeyPatch,
     amo: AmoEmulator,
