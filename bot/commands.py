@@ -100,7 +100,7 @@ UserCommand = (
 Command = UserCommand | AdminCommand
 
 # Commands shown in Telegram's menu (setMyCommands), in this order; catalogue key "cmd_<name>".
-MENU = ("tasks", "remind", "tz", "lang", "help", "unlink")
+MENU = ("tasks", "mute", "quiet", "remind", "tz", "lang", "help", "unlink")
 
 
 class CommandError(Exception):
