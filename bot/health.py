@@ -22,7 +22,7 @@ from bot.store import Store
 
 DAY_S = 24 * 3600
 AMOCRM_WAIT_S = 5.0
-JOURNAL_SCAN = 50_000  # events read to count a day's; beyond, the count says "at least"
+JOURNAL_SCAN = 50_000  # events read to count a day's at most (a busy account has a few thousand)
 
 
 class HealthReport:
