@@ -296,6 +296,17 @@ async def test_snooze_from_the_menu_and_to_a_typed_time_and_reassign_from_the_li
     assert amo.task(demo.task_due_15m)["responsible_user_id"] == demo.maria
 
 
+async def price_list_due_in_15_min(
+    service: Service, amo: AmoEmulator, demo: DemoIds, clock: FakeClock
+) -> None:
+    """Anna gives Ivan a task due in 20 minutes; the clock moves to its 15-minute reminder."""
+    scheduled = await service.store.count_due("reminders")
+    amo.add_task("Send the price list", responsible_user_id=demo.ivan,
+                 complete_till=int(clock.now()) + 20 * MIN, by_user=demo.admin)  # fmt: skip
+    await reminder_scheduled(service, scheduled + 1)
+    clock.advance(6 * MIN)
+
+
 async def test_a_press_in_slack_updates_the_telegram_copy_too(
     service: Service,
     slack: SlackEmulator,
@@ -306,11 +317,7 @@ async def test_a_press_in_slack_updates_the_telegram_copy_too(
 ) -> None:
     ivan_tg = await link(service, tg, demo.ivan, "Ivan")
     ivan = await slack_link(slack, "Ivan Petrov", "ivan@demo.example")
-    scheduled = await service.store.count_due("reminders")
-    amo.add_task("Send the price list", responsible_user_id=demo.ivan,
-                 complete_till=int(clock.now()) + 20 * MIN, by_user=demo.admin)  # fmt: skip
-    await reminder_scheduled(service, scheduled + 1)
-    clock.advance(6 * MIN)  # 15 minutes before: one reminder, to both messengers
+    await price_list_due_in_15_min(service, amo, demo, clock)  # to both messengers
     in_telegram = await says(tg, ivan_tg, "Send the price list")
     dm = slack.dm_channel(ivan)
     in_slack = await slack_says(slack, dm, "Send the price list")
@@ -345,11 +352,7 @@ async def test_a_manager_who_chose_slack_hears_only_there_until_slack_drops_them
     chosen = await says(tg, ivan_tg, "Alerts and reminders come to Slack only.")
     assert "they come to Telegram" in chosen.text
 
-    scheduled = await service.store.count_due("reminders")
-    amo.add_task("Send the price list", responsible_user_id=demo.ivan,
-                 complete_till=int(clock.now()) + 20 * MIN, by_user=demo.admin)  # fmt: skip
-    await reminder_scheduled(service, scheduled + 1)
-    clock.advance(6 * MIN)  # 15 minutes before: the reminder, to Slack only
+    await price_list_due_in_15_min(service, amo, demo, clock)  # to Slack only
     dm = slack.dm_channel(ivan)
     await slack_says(slack, dm, "⏰ Due in 15 min")
 
