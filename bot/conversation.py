@@ -21,11 +21,10 @@ from bot.delivery import MessageRef, Outbox, OutboxItem
 from bot.directory import Directory
 from bot.domain import Deal, Task, User, Value
 from bot.durations import ParseError, parse_moment
-from bot.holding import HeldMessages
 from bot.i18n import DEFAULT_LANG, Catalogue, Lang, as_lang
 from bot.links import Channel, ChannelLink, Links
+from bot.own_settings import OwnSettings
 from bot.prefs import Prefs, language
-from bot.reach import Reach
 from bot.reminders import DEFAULT_LEAD_MINUTES, wall_clock
 from bot.reminding import ReminderService, subject
 from bot.rights import assignees
@@ -59,8 +58,7 @@ class Conversation:
         directory: Directory,
         links: Links,
         prefs: Prefs,
-        reach: Reach,
-        held: HeldMessages,
+        own: OwnSettings,
         reminders: ReminderService,
         actions: TaskActions,
         cards: CardFactory,
@@ -72,8 +70,7 @@ class Conversation:
         self._directory = directory
         self._links = links
         self._prefs = prefs
-        self._reach = reach
-        self._held = held
+        self._own = own
         self._reminders = reminders
         self._actions = actions
         self._cards = cards
@@ -141,11 +138,11 @@ class Conversation:
         if isinstance(command, cmd.Tasks):
             return await self.tasks(me)
         if isinstance(command, cmd.SetMessenger):
-            return await self.messenger(me, command)
+            return await self._own.messenger(me.user.id, me.reader, command)
         if isinstance(command, cmd.Quiet):
-            return await self.quiet(me, command)
+            return await self._own.quiet(me.user.id, me.reader, command)
         if isinstance(command, cmd.Mute):
-            return await self.mute(me, command)
+            return await self._own.mute(me.user.id, me.reader, command)
         if isinstance(command, cmd.Remind):
             await self._prefs.update(me.user.id, lead_minutes=command.lead_minutes)
             await self._reminders.reschedule_user(me.user.id)
@@ -161,79 +158,6 @@ class Conversation:
             return t(me.lang, "lang_current") + "\n" + t(me.lang, "usage_lang")
         await self._prefs.update(me.user.id, lang=command.lang)
         return t(command.lang, "lang_set")
-
-    async def messenger(self, me: Speaker, command: cmd.SetMessenger) -> str:
-        """``/messenger``: show or change where the speaker's alerts and reminders go."""
-        assert me.user is not None
-        t, lang = self.t, me.lang
-        linked = [x.channel for x in await self._links.of_user(me.user.id)]
-        names = {c: t(lang, f"via_{c}") for c in linked}
-        if command.channel is not None and command.channel not in linked:
-            return t(lang, f"messenger_not_linked_{command.channel}")
-        if command.channel is not None or command.everywhere:
-            await self._prefs.update(me.user.id, messenger=command.channel)
-            choice = command.channel
-        else:
-            choice = (await self._prefs.get(me.user.id)).messenger
-        if choice is not None:
-            others = ", ".join(name for c, name in names.items() if c != choice)
-            text = t(lang, "messenger_one", channel=t(lang, f"via_{choice}"))
-            if others:
-                text += "\n" + t(lang, "messenger_fallback", others=others)
-        else:
-            text = t(lang, "messenger_all", channels=", ".join(names.values()))
-        if command.channel is None and not command.everywhere:
-            text += "\n" + t(lang, "usage_messenger")
-        return text
-
-    async def quiet(self, me: Speaker, command: cmd.Quiet) -> str:
-        """``/quiet 22:00-08:00``: alerts and reminders wait through these hours every day."""
-        assert me.user is not None
-        t, lang = self.t, me.lang
-        if command.off:
-            await self._prefs.update(me.user.id, quiet_start=None, quiet_end=None)
-            return t(lang, "quiet_off") + await self._hold_changed(me)
-        if command.start is not None and command.end is not None:
-            await self._prefs.update(me.user.id, quiet_start=command.start, quiet_end=command.end)
-            start, end = command.start, command.end
-            text = t(lang, "quiet_set", start=f"{start:%H:%M}", end=f"{end:%H:%M}",
-                     tz=me.reader.timezone)  # fmt: skip
-            return text + await self._hold_changed(me)
-        prefs = await self._prefs.get(me.user.id)
-        if prefs.quiet_start is None or prefs.quiet_end is None:
-            return t(lang, "quiet_none") + "\n" + t(lang, "usage_quiet")
-        text = t(lang, "quiet_set", start=f"{prefs.quiet_start:%H:%M}",
-                 end=f"{prefs.quiet_end:%H:%M}", tz=me.reader.timezone)  # fmt: skip
-        return text + "\n" + t(lang, "usage_quiet")
-
-    async def mute(self, me: Speaker, command: cmd.Mute) -> str:
-        """``/mute 2h``: alerts and reminders wait until then; ``/mute off`` lifts it."""
-        assert me.user is not None
-        t, lang = self.t, me.lang
-        now = int(self._clock.now())
-        if command.off:
-            await self._prefs.update(me.user.id, muted_until=None)
-            return t(lang, "mute_off") + await self._hold_changed(me)
-        if command.minutes is not None:
-            await self._prefs.update(me.user.id, muted_until=now + command.minutes * 60)
-        else:
-            muted_until = (await self._prefs.get(me.user.id)).muted_until
-            if muted_until is None or muted_until <= now:
-                return t(lang, "mute_none") + "\n" + t(lang, "usage_mute")
-        # Quiet hours right after the mute hold on: the answer says when it all ends.
-        until = await self._reach.held_until(me.user.id) or now
-        return t(lang, "mute_set", when=human_moment(self.t, me.reader, until, now))
-
-    async def _hold_changed(self, me: Speaker) -> str:
-        """After quiet hours or a mute changed: send what waited if nothing holds it now, else
-        say until when it waits. The line to add to the answer."""
-        assert me.user is not None
-        until = await self._reach.held_until(me.user.id)
-        if until is None:
-            sent = await self._held.release(me.user.id)
-            return "\n" + self.t(me.lang, "held_sent", count=sent) if sent else ""
-        when = human_moment(self.t, me.reader, until, int(self._clock.now()))
-        return "\n" + self.t(me.lang, "held_until", when=when)
 
     async def unlink(self, me: Speaker) -> str:
         if me.link is None or me.user is None:

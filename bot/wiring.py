@@ -49,6 +49,7 @@ from bot.link_guard import LinkGuard
 from bot.linking import LinkingService
 from bot.links import Links
 from bot.metrics import Metrics
+from bot.own_settings import OwnSettings
 from bot.prefs import Prefs
 from bot.reach import Reach
 from bot.reminding import ReminderService
@@ -335,8 +336,9 @@ def _services(
     )
     actions = TaskActions(store, crm, directory, processor, clock, t)
     conversation = Conversation(
-        store=store, directory=directory, links=links, prefs=prefs, reach=reach, held=held,
-        reminders=reminders, actions=actions, cards=cards, outbox=outbox, clock=clock, t=t,
+        store=store, directory=directory, links=links, prefs=prefs,
+        own=OwnSettings(links, prefs, reach, held, clock, t), reminders=reminders,
+        actions=actions, cards=cards, outbox=outbox, clock=clock, t=t,
     )  # fmt: skip
     digests = DigestService(
         store, directory, reach, held, subscriptions, reminders, outbox, clock, t

@@ -1,0 +1,101 @@
+"""A person's own delivery settings, answered alike in every messenger: which messenger
+(``/messenger``), quiet hours (``/quiet``) and mute (``/mute``). Lifting a hold sends what
+waited for it at once."""
+
+from __future__ import annotations
+
+from bot import commands as cmd
+from bot.cards import Reader, human_moment
+from bot.clock import Clock
+from bot.holding import HeldMessages
+from bot.i18n import Catalogue
+from bot.links import Links
+from bot.prefs import Prefs
+from bot.reach import Reach
+
+
+class OwnSettings:
+    def __init__(
+        self,
+        links: Links,
+        prefs: Prefs,
+        reach: Reach,
+        held: HeldMessages,
+        clock: Clock,
+        t: Catalogue,
+    ) -> None:
+        self._links = links
+        self._prefs = prefs
+        self._reach = reach
+        self._held = held
+        self._clock = clock
+        self._t = t
+
+    async def messenger(self, amo_user_id: int, reader: Reader, command: cmd.SetMessenger) -> str:
+        """``/messenger``: show or change where the person's alerts and reminders go."""
+        t, lang = self._t, reader.lang
+        linked = [x.channel for x in await self._links.of_user(amo_user_id)]
+        names = {c: t(lang, f"via_{c}") for c in linked}
+        if command.channel is not None and command.channel not in linked:
+            return t(lang, f"messenger_not_linked_{command.channel}")
+        if command.channel is not None or command.everywhere:
+            await self._prefs.update(amo_user_id, messenger=command.channel)
+            choice = command.channel
+        else:
+            choice = (await self._prefs.get(amo_user_id)).messenger
+        if choice is not None:
+            others = ", ".join(name for c, name in names.items() if c != choice)
+            text = t(lang, "messenger_one", channel=t(lang, f"via_{choice}"))
+            if others:
+                text += "\n" + t(lang, "messenger_fallback", others=others)
+        else:
+            text = t(lang, "messenger_all", channels=", ".join(names.values()))
+        if command.channel is None and not command.everywhere:
+            text += "\n" + t(lang, "usage_messenger")
+        return text
+
+    async def quiet(self, amo_user_id: int, reader: Reader, command: cmd.Quiet) -> str:
+        """``/quiet 22:00-08:00``: alerts and reminders wait through these hours every day."""
+        t, lang = self._t, reader.lang
+        if command.off:
+            await self._prefs.update(amo_user_id, quiet_start=None, quiet_end=None)
+            return t(lang, "quiet_off") + await self._hold_changed(amo_user_id, reader)
+        if command.start is not None and command.end is not None:
+            await self._prefs.update(amo_user_id, quiet_start=command.start, quiet_end=command.end)
+            start, end = command.start, command.end
+            text = t(lang, "quiet_set", start=f"{start:%H:%M}", end=f"{end:%H:%M}",
+                     tz=reader.timezone)  # fmt: skip
+            return text + await self._hold_changed(amo_user_id, reader)
+        prefs = await self._prefs.get(amo_user_id)
+        if prefs.quiet_start is None or prefs.quiet_end is None:
+            return t(lang, "quiet_none") + "\n" + t(lang, "usage_quiet")
+        text = t(lang, "quiet_set", start=f"{prefs.quiet_start:%H:%M}",
+                 end=f"{prefs.quiet_end:%H:%M}", tz=reader.timezone)  # fmt: skip
+        return text + "\n" + t(lang, "usage_quiet")
+
+    async def mute(self, amo_user_id: int, reader: Reader, command: cmd.Mute) -> str:
+        """``/mute 2h``: alerts and reminders wait until then; ``/mute off`` lifts it."""
+        t, lang = self._t, reader.lang
+        now = int(self._clock.now())
+        if command.off:
+            await self._prefs.update(amo_user_id, muted_until=None)
+            return t(lang, "mute_off") + await self._hold_changed(amo_user_id, reader)
+        if command.minutes is not None:
+            await self._prefs.update(amo_user_id, muted_until=now + command.minutes * 60)
+        else:
+            muted_until = (await self._prefs.get(amo_user_id)).muted_until
+            if muted_until is None or muted_until <= now:
+                return t(lang, "mute_none") + "\n" + t(lang, "usage_mute")
+        # Quiet hours right after the mute hold on: the answer says when it all ends.
+        until = await self._reach.held_until(amo_user_id) or now
+        return t(lang, "mute_set", when=human_moment(self._t, reader, until, now))
+
+    async def _hold_changed(self, amo_user_id: int, reader: Reader) -> str:
+        """After quiet hours or a mute changed: send what waited if nothing holds it now, else
+        say until when it waits. The line to add to the answer."""
+        until = await self._reach.held_until(amo_user_id)
+        if until is None:
+            sent = await self._held.release(amo_user_id)
+            return "\n" + self._t(reader.lang, "held_sent", count=sent) if sent else ""
+        when = human_moment(self._t, reader, until, int(self._clock.now()))
+        return "\n" + self._t(reader.lang, "held_until", when=when)
