@@ -143,9 +143,7 @@ class Router:
         wanted = {t.lower() for t in f.tags}
         return not wanted or bool(wanted & {t.lower() for t in deal.tags})
 
-    def _people(
-        self, target: Target, alert: Alert, responsible: int | None
-    ) -> tuple[int, ...]:
+    def _people(self, target: Target, alert: Alert, responsible: int | None) -> tuple[int, ...]:
         if target.kind == "responsible":
             return (responsible,) if responsible is not None else ()
         if target.kind == "author":

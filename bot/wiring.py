@@ -331,9 +331,7 @@ def _services(
     held = HeldMessages(store, outbox, reach, directory, cards, clock)
     health = HealthReport(store, crm, directory, links, clock, t)
     subscriptions = Subscriptions(store)
-    reminders = ReminderService(
-        store, directory, links, prefs, reach, held, cards, outbox, clock
-    )
+    reminders = ReminderService(store, directory, links, prefs, reach, held, cards, outbox, clock)
     actions = TaskActions(store, crm, directory, processor, clock, t)
     conversation = Conversation(
         store=store, directory=directory, links=links, prefs=prefs,

@@ -27,8 +27,11 @@ CONTROL_ENDPOINTS: tuple[tuple[str, str, str], ...] = (
     ("POST", "/_control/users", '{"first_name", "username"?, "language_code"?, "started"?}'),
     ("POST", "/_control/groups", '{"title", "members": [user ids]} -> {"id"} (negative)'),
     ("POST", "/_control/users/{id}/messages", '{"text", "chat_id"?}: the user writes'),
-    ("POST", "/_control/users/{id}/documents",
-     '{"file_name", "content" (base64), "caption"?, "chat_id"?}: the user sends a file'),
+    (
+        "POST",
+        "/_control/users/{id}/documents",
+        '{"file_name", "content" (base64), "caption"?, "chat_id"?}: the user sends a file',
+    ),
     ("POST", "/_control/users/{id}/press", '{"chat_id", "message_id", "callback_data"}'),
     ("POST", "/_control/users/{id}/block", "the user blocks the bot (/unblock undoes it)"),
     ("GET", "/_control/chats/{id}/transcript", "both sides of a chat, edits included"),

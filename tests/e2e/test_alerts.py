@@ -185,8 +185,12 @@ async def test_a_completed_task_reaches_whoever_gave_it_unless_they_completed_it
     given = amo.add_task("Call Globex about the renewal", responsible_user_id=demo.ivan,
                          complete_till=int(clock.now()) + 3 * 3600, entity_id=demo.leads[1],
                          by_user=demo.supervisor)  # fmt: skip
-    own = amo.add_task("Prepare the Globex quote", responsible_user_id=demo.supervisor,
-                       complete_till=int(clock.now()) + 3 * 3600, by_user=demo.supervisor)
+    own = amo.add_task(
+        "Prepare the Globex quote",
+        responsible_user_id=demo.supervisor,
+        complete_till=int(clock.now()) + 3 * 3600,
+        by_user=demo.supervisor,
+    )
     await says(tg, ivan, "Call Globex about the renewal")  # d2: a task given to him
     await settled(service, amo)
 

@@ -149,12 +149,14 @@ async def test_it_lists_loss_reasons_and_embeds_a_lost_deals_reason(
     assert (await api.get(f"/api/v4/leads/loss_reasons/{first}")).json()["name"] == "Too expensive"
     assert (await api.get("/api/v4/leads/loss_reasons/1")).status_code == 404
     lead = amo.ids.leads[1]
-    refused = await control.post(f"/leads/{lead}/move",
-                                 json={"status_id": amo.ids.won, "loss_reason_id": first})
+    refused = await control.post(
+        f"/leads/{lead}/move", json={"status_id": amo.ids.won, "loss_reason_id": first}
+    )
     assert refused.status_code == 400  # a reason goes with "lost" only
 
-    moved = await control.post(f"/leads/{lead}/move",
-                               json={"status_id": amo.ids.lost, "loss_reason_id": first})
+    moved = await control.post(
+        f"/leads/{lead}/move", json={"status_id": amo.ids.lost, "loss_reason_id": first}
+    )
 
     assert moved.json()["loss_reason_id"] == first
     rich = (await api.get(f"/api/v4/leads/{lead}", params={"with": "loss_reason"})).json()

@@ -287,4 +287,3 @@ async def test_it_answers_404_problem_to_an_unknown_path(api: httpx.AsyncClient)
     answer = await api.get("/api/v4/nothing-here")
     assert answer.status_code == 404
     assert answer.json()["type"] == "https://httpstatus.es/404"
-
