@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Callable
 from enum import StrEnum
 
+from bot.activity import ActivityLog, Press
 from bot.clock import Clock
 from bot.directory import Directory
 from bot.domain import Deal, EntityHint, HintSource, NewTask, Right, Task, TaskPatch, User, Value
@@ -62,7 +63,9 @@ class TaskActions:
         processor: EventProcessor,
         clock: Clock,
         t: Catalogue,
+        activity: ActivityLog,
     ) -> None:
+        self._activity = activity
         self._store = store
         self._crm = crm
         self._directory = directory
@@ -95,7 +98,7 @@ class TaskActions:
         note = self._t(lang, "note_completed", actor=actor.name, via=self._t(lang, f"via_{via}"))
         if comment:
             note += "\n" + comment
-        return await self._write(actor, task_id, patch, note, via=via)
+        return await self._write(actor, task_id, patch, note, via=via, press="complete")
 
     async def snooze(
         self, actor: User, task_id: int, until: int, *, via: str, lang: Lang, until_text: str
@@ -105,7 +108,7 @@ class TaskActions:
 
         note = self._t(lang, "note_snoozed", actor=actor.name, when=until_text,
                        via=self._t(lang, f"via_{via}"))  # fmt: skip
-        return await self._write(actor, task_id, patch, note, via=via)
+        return await self._write(actor, task_id, patch, note, via=via, press="snooze")
 
     async def reassign(
         self, actor: User, task_id: int, assignee_id: int, *, via: str, lang: Lang
@@ -119,9 +122,11 @@ class TaskActions:
 
         note = self._t(lang, "note_reassigned", actor=actor.name, assignee=assignee.name,
                        via=self._t(lang, f"via_{via}"))  # fmt: skip
-        return await self._write(actor, task_id, patch, note, via=via)
+        return await self._write(actor, task_id, patch, note, via=via, press="reassign")
 
-    async def follow_up(self, actor: User, deal_id: int, at: int, *, lang: Lang) -> ActionResult:
+    async def follow_up(
+        self, actor: User, deal_id: int, at: int, *, via: str, lang: Lang
+    ) -> ActionResult:
         """A task on the deal for ``actor``, due ``at``: once per deal, person and moment, however
         often the button is pressed, and only on a deal their amoCRM rights let them see."""
         done_key = f"{deal_id}:{actor.id}:{at}"
@@ -154,6 +159,7 @@ class TaskActions:
                 # idempotency keys on amoCRM writes).
                 return ActionResult(outcome=Outcome.CRM_ERROR)
             await self._store.put_doc(FOLLOW_UP_NS, done_key, "1", ttl_s=FOLLOW_UP_TTL_S)
+            await self._activity.pressed(actor.id, via, f"deal:{deal_id}", "follow_up")
             return ActionResult(outcome=Outcome.DONE)
         finally:
             await self._store.release_lease(lease, owner)
@@ -196,6 +202,7 @@ class TaskActions:
                 await self._crm.add_lead_note(deal_id, note)
             except CrmError:
                 log.warning("note on deal %s (taken) not written", deal_id)
+            await self._activity.pressed(actor.id, via, f"deal:{deal_id}", "take")
             return ActionResult(outcome=Outcome.DONE, deal=taken)
         finally:
             await self._store.release_lease(lease, owner)
@@ -224,6 +231,7 @@ class TaskActions:
         note: str,
         *,
         via: str,
+        press: Press,
     ) -> ActionResult:
         owner = uuid.uuid4().hex
         lease = f"task-action:{task_id}"
@@ -245,10 +253,14 @@ class TaskActions:
                 if not exc.maybe_applied:
                     return ActionResult(outcome=Outcome.CRM_ERROR)
                 # The answer was lost: what amoCRM holds now says whether it went through.
-                return await self._after_lost_answer(task_id, patch, note, actor, via)
-            changed = _patched(task, patch, updated_at)
-            await self._applied(changed, note, actor, via)
-            return ActionResult(outcome=Outcome.DONE, task=changed)
+                result = await self._after_lost_answer(task_id, patch, note, actor, via)
+            else:
+                changed = _patched(task, patch, updated_at)
+                await self._applied(changed, note, actor, via)
+                result = ActionResult(outcome=Outcome.DONE, task=changed)
+            if result.ok:
+                await self._activity.pressed(actor.id, via, f"task:{task_id}", press)
+            return result
         finally:
             await self._store.release_lease(lease, owner)
 

@@ -14,12 +14,14 @@ from bot.admin_grammar import (
     AdminCommand,
     ConfigExport,
     ConfigImport,
+    ExportActivity,
     Health,
     ListSubscriptions,
     Preview,
     SetStale,
     SetSupervisor,
     SetThreshold,
+    ShowReport,
     Subscribe,
     Unsubscribe,
 )
@@ -31,6 +33,7 @@ from bot.domain import LOST_STATUS_ID, WON_STATUS_ID, User, Value
 from bot.health import HealthReport
 from bot.i18n import Catalogue, Lang
 from bot.names import Names, UnknownName
+from bot.reporting import ReportFile, ReportService
 from bot.routing import Router
 from bot.store import Store
 from bot.subscriptions import (
@@ -50,7 +53,8 @@ MAX_PROBLEMS_SHOWN = 12
 
 class ReplyFile(Value):
     name: str
-    content: str
+    content: bytes
+    photo: bool = False  # an image to show (Telegram: a photo), not a document to download
 
 
 class Reply(Value):
@@ -69,8 +73,10 @@ class AdminService:
         clock: Clock,
         t: Catalogue,
         health: HealthReport,
+        reports: ReportService,
     ) -> None:
         self._health = health
+        self._reports = reports
         self._directory = directory
         self._subscriptions = subscriptions
         self._store = store
@@ -137,6 +143,12 @@ class AdminService:
                 return await self._export(lang)
             if isinstance(command, Health):
                 return Reply(text=await self._health.report(me.reader))
+            if isinstance(command, ShowReport):
+                return _file_reply(await self._reports.chart(me.reader, command.days,
+                                                             command.group))  # fmt: skip
+            if isinstance(command, ExportActivity):
+                return _file_reply(await self._reports.workbook(me.reader, command.days,
+                                                                command.group))  # fmt: skip
             if isinstance(command, ConfigImport):
                 if command.text is None:
                     return Reply(text=t(lang, f"config_import_how_{me.channel}"))
@@ -190,8 +202,8 @@ class AdminService:
     async def _export(self, lang: Lang) -> Reply:
         content = await self.config.export(lang)
         count = len(await self._subscriptions.configured())
-        return Reply(text=self._t(lang, "config_exported", count=count),
-                     file=ReplyFile(name="amobridge-config.yaml", content=content))  # fmt: skip
+        made = ReplyFile(name="amobridge-config.yaml", content=content.encode())
+        return Reply(text=self._t(lang, "config_exported", count=count), file=made)
 
     async def import_config(self, importer: User, lang: Lang, text: str) -> Reply:
         """Check the whole file, then apply it whole; a file with mistakes changes nothing."""
@@ -351,6 +363,13 @@ class AdminService:
         return f"{head}{filters} → {whom}{digest}{default}"
 
 
+def _file_reply(made: ReportFile) -> Reply:
+    if made.name is None:
+        return Reply(text=made.text)
+    file = ReplyFile(name=made.name, content=made.content, photo=made.photo)
+    return Reply(text=made.text, file=file)
+
+
 def _money(amount: int) -> str:
     return f"{amount:,}".replace(",", " ")
 
@@ -365,4 +384,6 @@ _USAGE: dict[type, str] = {
     Preview: "usage_preview",
     ConfigExport: "usage_config",
     ConfigImport: "usage_config",
+    ShowReport: "usage_report",
+    ExportActivity: "usage_export",
 }

@@ -124,19 +124,37 @@ class Health(Value):
     name: Literal["health"] = "health"
 
 
+class ShowReport(Value):
+    """``/report [week|month|<n>d] [group]``: reactions as a chart."""
+
+    name: Literal["report"] = "report"
+    days: int = 7
+    group: str | None = None
+
+
+class ExportActivity(Value):
+    """``/export [week|month|<n>d] [group]``: the figures and the log as a workbook."""
+
+    name: Literal["export"] = "export"
+    days: int = 7
+    group: str | None = None
+
+
 AdminCommand = (
     Subscribe | ListSubscriptions | Unsubscribe | SetSupervisor | SetThreshold | SetStale | Preview
-    | ConfigExport | ConfigImport | Health
+    | ConfigExport | ConfigImport | Health | ShowReport | ExportActivity
 )  # fmt: skip
 ADMIN_COMMANDS = (
     Subscribe, ListSubscriptions, Unsubscribe, SetSupervisor, SetThreshold, SetStale, Preview,
-    ConfigExport, ConfigImport, Health,
+    ConfigExport, ConfigImport, Health, ShowReport, ExportActivity,
 )  # fmt: skip
 ADMIN_NAMES = (
     "subscribe", "subscriptions", "unsubscribe", "supervisor", "threshold", "stale", "preview",
-    "config", "health",
+    "config", "health", "report", "export",
 )  # fmt: skip
 MAX_PREVIEW_DAYS = 30
+MAX_REPORT_DAYS = 366  # the log keeps a little more (bot.activity.KEEP_DAYS)
+PERIOD_WORDS = {"week": 7, "неделя": 7, "month": 30, "месяц": 30, "year": 365, "год": 365}
 
 
 def _words(args: str, usage: str) -> list[str]:
@@ -191,7 +209,34 @@ def parse_admin(name: str, args: str) -> AdminCommand:
         return _preview(args)
     if name == "config":
         return _config(args)
+    if name in ("report", "export"):
+        days, group = _period_and_group(args, f"usage_{name}")
+        if name == "report":
+            return ShowReport(days=days, group=group)
+        return ExportActivity(days=days, group=group)
     raise GrammarError("unknown_command", "usage_help")
+
+
+def _period_and_group(args: str, usage: str) -> tuple[int, str | None]:
+    """``[week|month|year|<n>d] [group:"Sales A" | Sales A]``, either part optional."""
+    words = _words(args, usage)
+    days = 7
+    if words and (words[0].lower() in PERIOD_WORDS or words[0][:1].isdigit()):
+        first = words.pop(0)
+        days = PERIOD_WORDS.get(first.lower(), 0)
+        if not days:
+            try:
+                span = parse_duration(first).total_seconds() / 86400
+            except ParseError:
+                raise GrammarError("admin_bad_period", usage, word=first) from None
+            if span != int(span) or not 1 <= span <= MAX_REPORT_DAYS:
+                raise GrammarError("admin_bad_period", usage, word=first)
+            days = int(span)
+    group = " ".join(words)
+    key, sep, value = group.partition(":")
+    if sep and key.lower() in ("group", "группа"):
+        group = value.strip()
+    return days, group or None
 
 
 def _config(args: str) -> ConfigExport | ConfigImport:

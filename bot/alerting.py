@@ -128,7 +128,7 @@ class AlertService:
         card = await self.card(alert, reader, viewer=user)
         return [
             OutboxItem(channel=link.channel, chat_id=link.chat_id, recipient=link.amo_user_id,
-                       subject=self._subject(alert), card=card)
+                       subject=self._subject(alert), notice="alert", card=card)
             for link in links
         ]  # fmt: skip
 

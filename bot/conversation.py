@@ -312,7 +312,7 @@ class Conversation:
         now = int(self._clock.now())
         day = datetime.fromtimestamp(now, zone).date() + timedelta(days=1)
         at = wall_clock(day, datetime.min.time().replace(hour=FOLLOW_UP_AT), zone)
-        result = await self._actions.follow_up(me.user, deal_id, at, lang=me.lang)
+        result = await self._actions.follow_up(me.user, deal_id, at, via=me.channel, lang=me.lang)
         if result.outcome is Outcome.DONE:
             return self.t(
                 me.lang, "follow_up_created", when=human_moment(self.t, me.reader, at, now)

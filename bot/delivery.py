@@ -16,6 +16,7 @@ from typing import Protocol
 
 from pydantic import Field
 
+from bot.activity import ActivityLog, Notice
 from bot.clock import Clock
 from bot.domain import Value
 from bot.links import Channel
@@ -80,6 +81,7 @@ class OutboxItem(Value):
     op: DeliveryOp = "send"
     message_id: str | None = None  # for op="edit"
     subject: str | None = None  # "task:123": what the message is about, so it can be edited later
+    notice: Notice | None = None  # a reminder or alert to a person: logged for /report once sent
     card: Card
     attempt: int = 0
 
@@ -194,9 +196,11 @@ class OutboxSender:
         outbox: Outbox,
         clock: Clock,
         on_permanent_failure: PermanentFailure,
+        activity: ActivityLog | None = None,
         batch: int = 60,
         spread_s: float = 1.0,
     ) -> None:
+        self._activity = activity
         self._channel = channel
         self._notifier = notifier
         self._limits = limits
@@ -273,6 +277,18 @@ class OutboxSender:
             return
         self.delivered += 1
         await self._store.complete_due(due)
+        await self._log_sent(item)
+
+    async def _log_sent(self, item: OutboxItem) -> None:
+        if self._activity is None or item.op != "send" or item.notice is None:
+            return
+        if item.recipient is None or item.subject is None:
+            return
+        try:
+            await self._activity.sent(item.recipient, self._channel, item.subject, item.notice)
+        except Exception:
+            # The message is out; a line missing from a report beats failing the delivery.
+            log.exception("%s: delivery of %s not logged", self._channel, item.id)
 
     async def _failed(self, due: DueItem, item: OutboxItem, exc: DeliveryError) -> None:
         queue = outbox_queue(self._channel)

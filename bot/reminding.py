@@ -196,7 +196,7 @@ class ReminderService:
             await self._held.send(pending.user_id, [
                 OutboxItem(
                     channel=link.channel, chat_id=link.chat_id, recipient=pending.user_id,
-                    subject=subject(task.id), card=card,
+                    subject=subject(task.id), notice="reminder", card=card,
                 )
                 for link in links
             ], task_id=task.id, reminder=True)  # fmt: skip

@@ -27,6 +27,7 @@ from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
 
 from bot.actions import TaskActions
+from bot.activity import ActivityLog
 from bot.admin import AdminService
 from bot.alerting import AlertService
 from bot.cards import CardFactory
@@ -49,10 +50,12 @@ from bot.link_guard import LinkGuard
 from bot.linking import LinkingService
 from bot.links import Links
 from bot.metrics import Metrics
+from bot.names import Names
 from bot.own_settings import OwnSettings
 from bot.prefs import Prefs
 from bot.reach import Reach
 from bot.reminding import ReminderService
+from bot.reporting import ReportService
 from bot.settings import AmoCrmSettings, Settings
 from bot.store import Store, open_store
 from bot.subscriptions import Subscriptions
@@ -78,6 +81,7 @@ log = logging.getLogger(__name__)
 
 TELEGRAM_WEBHOOK_PATH = "/telegram/webhook"
 SLACK_EVENTS_PATH = "/slack/events"
+ACTIVITY_TRIM_S = 6 * 3600.0
 
 
 @dataclass
@@ -112,6 +116,7 @@ class Services:
     digests: DigestService
     scans: DealScans
     admin: AdminService
+    activity: ActivityLog
 
 
 @dataclass
@@ -332,7 +337,9 @@ def _services(
     health = HealthReport(store, crm, directory, links, clock, t)
     subscriptions = Subscriptions(store)
     reminders = ReminderService(store, directory, links, prefs, reach, held, cards, outbox, clock)
-    actions = TaskActions(store, crm, directory, processor, clock, t)
+    activity = ActivityLog(store, clock)
+    reports = ReportService(activity, directory, Names(directory), clock, t)
+    actions = TaskActions(store, crm, directory, processor, clock, t, activity)
     conversation = Conversation(
         store=store, directory=directory, links=links, prefs=prefs,
         own=OwnSettings(links, prefs, reach, held, clock, t), reminders=reminders,
@@ -358,10 +365,11 @@ def _services(
         guard=LinkGuard(links, prefs, reach, directory, outbox, t),
         conversation=conversation,
         subscriptions=subscriptions,
-        admin=AdminService(directory, subscriptions, store, clock, t, health),
+        admin=AdminService(directory, subscriptions, store, clock, t, health, reports),
         alerts=alerts,
         digests=digests,
         scans=DealScans(crm, store, directory, subscriptions, clock, alerts.deliver),
+        activity=activity,
     )
 
 
@@ -380,7 +388,7 @@ def _telegram(settings: Settings, store: Store, s: Services, clock: Clock) -> Te
     dispatcher.include_router(make_router(deps))
     sender = OutboxSender(
         "telegram", TelegramNotifier(bot), None, store=store, outbox=s.outbox,
-        clock=clock, on_permanent_failure=s.guard.on_permanent_failure,
+        clock=clock, on_permanent_failure=s.guard.on_permanent_failure, activity=s.activity,
     )  # fmt: skip
     webhook_url = None
     if cfg.webhook_secret is not None:
@@ -436,7 +444,7 @@ def _slack(
                              t=s.t))  # fmt: skip
     sender = OutboxSender(
         "slack", SlackNotifier(api), SLACK_LIMITS, store=store, outbox=s.outbox, clock=clock,
-        on_permanent_failure=s.guard.on_permanent_failure,
+        on_permanent_failure=s.guard.on_permanent_failure, activity=s.activity,
     )  # fmt: skip
     return SlackApp(bolt, api, sender, home)
 
@@ -530,6 +538,8 @@ async def _start(service: Service, *, run_jobs: bool) -> None:
                         service.services.digests.send_due,
                         cfg.poll_interval_s,
                     ),
+                    # The report log keeps KEEP_DAYS: trimmed a few times a day.
+                    job("activity-trim", service.services.activity.trim, ACTIVITY_TRIM_S),
                 ]
                 if service.services is not None
                 else []

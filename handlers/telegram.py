@@ -265,8 +265,11 @@ def make_router(d: TelegramDeps) -> Router:
 
     async def reply(message: Message, answer: Reply) -> None:
         if answer.file is not None:
-            upload = BufferedInputFile(answer.file.content.encode(), filename=answer.file.name)
-            await message.answer_document(upload, caption=answer.text)
+            upload = BufferedInputFile(answer.file.content, filename=answer.file.name)
+            if answer.file.photo:
+                await message.answer_photo(upload, caption=answer.text)
+            else:
+                await message.answer_document(upload, caption=answer.text)
             return
         keyboard = render_keyboard(answer.rows) if answer.rows else None
         await message.answer(answer.text, reply_markup=keyboard)

@@ -208,3 +208,17 @@ class Store(Protocol):
     async def read_list(self, ns: str, key: str) -> list[str]:
         """The values in the order they were appended."""
         ...
+
+    # --- a log by time (deliveries and presses, for reports) ---------------------------------
+    async def add_log(self, ns: str, at: float, value: str) -> None:
+        """Record ``value`` as of the moment ``at`` (epoch seconds)."""
+        ...
+
+    async def read_log(self, ns: str, since: float, until: float, *, limit: int) -> list[str]:
+        """Values logged at ``since`` <= at < ``until``, oldest first (equal moments in any
+        order), at most ``limit`` of them (the oldest)."""
+        ...
+
+    async def trim_log(self, ns: str, before: float) -> int:
+        """Drop the values logged before ``before``; returns how many went."""
+        ...

@@ -25,6 +25,8 @@ Key layout, under ``key_prefix`` (``P``)::
                                      moment they do (ms on the server clock)
     P list:<n>:<ns>:<key>    list    appended values, oldest first; ``n`` is ``len(ns)``, so a
                                      ``:`` in ``ns`` or ``key`` cannot make two lists one
+    P log:<ns>               zset    "<32 hex>:<value>" by the moment logged (the random head
+                                     keeps two equal values apart)
 
 A document with a TTL stays in its hash until a write to its namespace (a few at a time) or
 ``list_docs`` (all of them) sweeps it; until then every read checks ``docexp`` on the server
@@ -509,6 +511,19 @@ class RedisStore:
     async def read_list(self, ns: str, key: str) -> list[str]:
         values = await self._redis.lrange(self._list_key(ns, key), 0, -1)
         return [str(v) for v in values]
+
+    # --- a log by time -----------------------------------------------------------------------
+    async def add_log(self, ns: str, at: float, value: str) -> None:
+        await self._redis.zadd(f"{self._p}log:{ns}", {f"{uuid.uuid4().hex}:{value}": at})
+
+    async def read_log(self, ns: str, since: float, until: float, *, limit: int) -> list[str]:
+        members = await self._redis.zrangebyscore(
+            f"{self._p}log:{ns}", since, f"({until}", start=0, num=limit
+        )
+        return [str(m).split(":", 1)[1] for m in members]
+
+    async def trim_log(self, ns: str, before: float) -> int:
+        return int(await self._redis.zremrangebyscore(f"{self._p}log:{ns}", "-inf", f"({before}"))
 
 
 def _check_change(change: EntityChange) -> None:

@@ -21,6 +21,7 @@ Tables (``user_version`` counts the migrations applied)::
     docs                                   (ns, key) -> value; ``expires_at`` NULL: never
     list_items                             (ns, key, value) rows; ``seq`` (the rowid) orders
                                            a list's values, oldest first
+    log_items                              (ns, at, value) rows, indexed by moment
 """
 
 from __future__ import annotations
@@ -74,6 +75,11 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE TABLE list_items (seq INTEGER PRIMARY KEY, ns TEXT NOT NULL, key TEXT NOT NULL,"
         " value TEXT NOT NULL)",
         "CREATE INDEX list_items_by_list ON list_items (ns, key, seq)",
+    ),
+    (
+        "CREATE TABLE log_items (seq INTEGER PRIMARY KEY, ns TEXT NOT NULL, at REAL NOT NULL,"
+        " value TEXT NOT NULL)",
+        "CREATE INDEX log_items_by_time ON log_items (ns, at, seq)",
     ),
 )
 SCHEMA_VERSION = len(_MIGRATIONS)
@@ -521,6 +527,28 @@ class SqliteStore:
                 (ns, key),
             )
         return [str(row[0]) for row in rows]
+
+    # --- a log by time -----------------------------------------------------------------------
+    async def add_log(self, ns: str, at: float, value: str) -> None:
+        async with self._write() as db:
+            await db.execute(
+                "INSERT INTO log_items (ns, at, value) VALUES (?, ?, ?)", (ns, at, value)
+            )
+
+    async def read_log(self, ns: str, since: float, until: float, *, limit: int) -> list[str]:
+        async with self._read() as db:
+            rows = await self._fetchall(
+                db,
+                "SELECT value FROM log_items WHERE ns = ? AND at >= ? AND at < ?"
+                " ORDER BY at, seq LIMIT ?",
+                (ns, since, until, limit),
+            )
+        return [str(row[0]) for row in rows]
+
+    async def trim_log(self, ns: str, before: float) -> int:
+        async with self._write() as db:
+            cur = await db.execute("DELETE FROM log_items WHERE ns = ? AND at < ?", (ns, before))
+            return cur.rowcount
 
 
 def _check_max_len(max_len: int) -> None:

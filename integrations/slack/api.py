@@ -168,8 +168,8 @@ class SlackApi:
         if answer.status_code != 200:
             raise SlackError("response_url", answer.body or f"http_{answer.status_code}")
 
-    async def upload(self, channel: str, filename: str, content: str, comment: str) -> None:
-        """A text file shared into ``channel`` (files.getUploadURLExternal, the bytes, then
+    async def upload(self, channel: str, filename: str, content: bytes, comment: str) -> None:
+        """A file shared into ``channel`` (files.getUploadURLExternal, the bytes, then
         files.completeUploadExternal: slack_sdk's files_upload_v2 does the three steps)."""
         await self._call(
             "files.completeUploadExternal",

@@ -4,14 +4,17 @@ code builds at run time exists."""
 from __future__ import annotations
 
 import string
+from typing import get_args
 
 import pytest
 
 from bot.actions import Outcome
+from bot.activity import Notice, Press
 from bot.cards import SNOOZE_CHOICES
 from bot.commands import MENU
 from bot.i18n import LANGUAGES, as_lang, load_catalogue
 from bot.linking import LinkStep
+from bot.report_files import SEGMENTS
 
 CATALOGUE = load_catalogue()
 
@@ -37,6 +40,10 @@ def test_every_key_built_at_run_time_exists() -> None:
         + [f"outcome_{k}" for k in ("completed", "deleted", "deadline", "reassigned")]
         + [f"cmd_{name}" for name in MENU]
         + ["action_stale"]
+        + [f"chart_{segment}" for segment, _ in SEGMENTS]
+        + [f"activity_{w}" for w in (*get_args(Notice), *get_args(Press))]
+        + [f"xlsx_event_{k}" for k in ("sent", "pressed")]
+        + [f"xlsx_subject_{k}" for k in ("task", "deal")]
     )
     known = CATALOGUE.keys()
     assert not [key for key in built if key not in known]

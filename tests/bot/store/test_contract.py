@@ -933,6 +933,36 @@ async def test_it_keeps_lists_apart_by_namespace_and_key(store: Store) -> None:
     assert await store.read_list("a", "b:c") == ["ns a, key b:c"]
     assert await store.read_list("a", "b") == ["ns a, key b"]
     assert await store.read_list("x", "b") == ["ns x, key b"]
+
+
+# --- a log by time -----------------------------------------------------------------------------
+
+
+async def test_it_reads_a_log_by_moment_within_the_window(store: Store) -> None:
+    assert await store.read_log("activity", 0, 1e12, limit=10) == []
+    logged = [(300.5, "c"), (100.0, "a"), (200.0, "b:1 «два»"), (400.0, "d"), (200.0, "b")]
+    for at, value in logged:
+        await store.add_log("activity", at, value)
+    await store.add_log("other", 250.0, "elsewhere")
+
+    assert await store.read_log("activity", 100.0, 400.0, limit=10) in (
+        ["a", "b:1 «два»", "b", "c"], ["a", "b", "b:1 «два»", "c"],
+    )  # fmt: skip
+    assert await store.read_log("activity", 150.0, 1e12, limit=2) in (
+        ["b:1 «два»", "b"], ["b", "b:1 «два»"],
+    )  # fmt: skip
+    assert await store.read_log("activity", 300.5, 300.6, limit=10) == ["c"]
+    assert await store.read_log("other", 0, 1e12, limit=10) == ["elsewhere"]
+
+
+async def test_it_keeps_equal_log_values_apart_and_trims_the_old_ones(store: Store) -> None:
+    for at in (10.0, 10.0, 20.0, 30.0):
+        await store.add_log("activity", at, "same")
+
+    assert await store.read_log("activity", 0, 100, limit=10) == ["same"] * 4
+    assert await store.trim_log("activity", 20.0) == 2
+    assert await store.trim_log("activity", 20.0) == 0
+    assert await store.read_log("activity", 0, 100, limit=10) == ["same"] * 2
     assert await store.read_list("a", "c") == []
 
 

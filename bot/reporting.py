@@ -1,0 +1,115 @@
+"""``/report`` and ``/export``: the activity log over a period, for everyone or one group, as a
+chart with a caption or as a workbook."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from bot.activity import Activity, ActivityLog
+from bot.cards import Reader
+from bot.clock import Clock
+from bot.directory import Directory
+from bot.domain import Value
+from bot.i18n import Catalogue, Lang
+from bot.names import Names
+from bot.report_files import chart_png, workbook_xlsx
+from bot.reports import Totals, figures, minutes
+
+
+class ReportFile(Value):
+    text: str  # the caption, or what to say instead when there is nothing to show
+    name: str | None = None  # None: no file (nothing happened in the period)
+    content: bytes = b""
+    photo: bool = False
+
+
+class Scope(Value):
+    since: float
+    until: float
+    period: str  # "26.11.2026 – 03.12.2026"
+    group: str  # " · Sales A", or ""
+    people: frozenset[int] | None  # None: everyone
+
+
+class ReportService:
+    def __init__(
+        self, activity: ActivityLog, directory: Directory, names: Names, clock: Clock,
+        t: Catalogue,
+    ) -> None:  # fmt: skip
+        self._activity = activity
+        self._directory = directory
+        self._names = names
+        self._clock = clock
+        self._t = t
+
+    async def chart(self, reader: Reader, days: int, group: str | None) -> ReportFile:
+        """Raises ``UnknownName`` for a group amoCRM does not have."""
+        scope = await self._scope(reader, days, group)
+        entries, names = await self._read(scope)
+        rows, totals = figures(entries, names, set(scope.people) if scope.people else None)
+        lang = reader.lang
+        if not rows:
+            return ReportFile(text=self._t(lang, "report_nothing", period=scope.period,
+                                           group=scope.group))  # fmt: skip
+        title = self._t(lang, "chart_title", period=scope.period, group=scope.group)
+        return ReportFile(
+            text=self._caption(lang, scope, totals),
+            name=f"amobridge-report-{days}d.png",
+            content=chart_png(rows, title, self._t, lang),
+            photo=True,
+        )
+
+    async def workbook(self, reader: Reader, days: int, group: str | None) -> ReportFile:
+        """Raises ``UnknownName`` for a group amoCRM does not have."""
+        scope = await self._scope(reader, days, group)
+        entries, names = await self._read(scope)
+        if scope.people is not None:
+            entries = [e for e in entries if e.person in scope.people]
+        rows, totals = figures(entries, names)
+        lang = reader.lang
+        if not entries:
+            return ReportFile(text=self._t(lang, "report_nothing", period=scope.period,
+                                           group=scope.group))  # fmt: skip
+        content = workbook_xlsx(rows, totals, entries, names, reader.timezone, self._t, lang)
+        text = self._t(lang, "export_done", period=scope.period, group=scope.group,
+                       lines=len(entries))  # fmt: skip
+        return ReportFile(text=text, name=f"amobridge-activity-{days}d.xlsx", content=content)
+
+    async def _scope(self, reader: Reader, days: int, group: str | None) -> Scope:
+        until = self._clock.now()
+        since = until - days * 86400
+        zone = ZoneInfo(reader.timezone)
+        period = self._t(
+            reader.lang, "report_period",
+            since=datetime.fromtimestamp(since, zone).strftime("%d.%m.%Y"),
+            until=datetime.fromtimestamp(until, zone).strftime("%d.%m.%Y"),
+        )  # fmt: skip
+        if group is None:
+            return Scope(since=since, until=until, period=period, group="", people=None)
+        group_id = await self._names.group(group)
+        users = await self._directory.active_users()
+        return Scope(
+            since=since, until=until, period=period,
+            group=" · " + await self._names.group_name(group_id),
+            people=frozenset(u.id for u in users if u.group_id == group_id),
+        )  # fmt: skip
+
+    async def _read(self, scope: Scope) -> tuple[list[Activity], dict[int, str]]:
+        entries = await self._activity.between(scope.since, scope.until)
+        names: dict[int, str] = {}
+        for person in {e.person for e in entries}:
+            user = await self._directory.user(person)
+            names[person] = user.name if user else f"#{person}"
+        return entries, names
+
+    def _caption(self, lang: Lang, scope: Scope, totals: Totals) -> str:
+        rate = totals.reaction_rate
+        median = totals.median_reaction_s
+        return self._t(
+            lang, "report_caption", period=scope.period, group=scope.group,
+            notified=totals.notified, people=totals.people,
+            rate="—" if rate is None else f"{rate:.0%}",
+            median="—" if median is None else self._t(lang, "minutes_short", n=minutes(median)),
+            completed=totals.completed, presses=totals.presses,
+        )  # fmt: skip
