@@ -41,9 +41,11 @@ class ActivityLog:
         self._store = store
         self._clock = clock
 
-    async def sent(self, person: int, channel: Channel, subject: str, notice: Notice) -> None:
-        await self._add(Activity(at=self._clock.now(), kind="sent", person=person,
-                                 channel=channel, subject=subject, what=notice))  # fmt: skip
+    async def sent(
+        self, person: int, channel: Channel, subject: str, notice: Notice, *, at: float
+    ) -> None:
+        await self._add(Activity(at=at, kind="sent", person=person, channel=channel,
+                                 subject=subject, what=notice))  # fmt: skip
 
     async def pressed(self, person: int, via: str, subject: str, press: Press) -> None:
         channel: Channel = "slack" if via == "slack" else "telegram"

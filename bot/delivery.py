@@ -257,10 +257,13 @@ class OutboxSender:
         item = OutboxItem.model_validate_json(due.payload)
         if self._limits is not None:
             await wait_turn(self._store, self._channel, self._limits, item.chat_id, item.is_group)
+        sent_at: float | None = None  # set when this delivery is a new message
         try:
             if item.op == "edit" and item.message_id is not None:
                 await self._notifier.edit(item.chat_id, item.message_id, item.card)
             else:
+                # The moment the send began: the message is in the chat no sooner than this.
+                sent_at = self._clock.now()
                 message_id = await self._notifier.send(item.chat_id, item.card)
                 if item.subject is not None:
                     await self._outbox.add_ref(item.subject, MessageRef(
@@ -277,15 +280,18 @@ class OutboxSender:
             return
         self.delivered += 1
         await self._store.complete_due(due)
-        await self._log_sent(item)
+        if sent_at is not None:
+            await self._log_sent(item, sent_at)
 
-    async def _log_sent(self, item: OutboxItem) -> None:
-        if self._activity is None or item.op != "send" or item.notice is None:
+    async def _log_sent(self, item: OutboxItem, at: float) -> None:
+        if self._activity is None or item.notice is None:
             return
         if item.recipient is None or item.subject is None:
             return
         try:
-            await self._activity.sent(item.recipient, self._channel, item.subject, item.notice)
+            await self._activity.sent(
+                item.recipient, self._channel, item.subject, item.notice, at=at
+            )
         except Exception:
             # The message is out; a line missing from a report beats failing the delivery.
             log.exception("%s: delivery of %s not logged", self._channel, item.id)

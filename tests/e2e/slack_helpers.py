@@ -93,3 +93,13 @@ async def tells(slack: SlackEmulator, user: str, fragment: str) -> Any:
 def acked_in_time(result: Any) -> None:
     assert result.status == 200, result
     assert not result.failed, result
+
+
+async def slack_admin(slack: SlackEmulator) -> str:
+    """Anna, amoCRM admin, linked in Slack by her e-mail and speaking English."""
+    anna = slack.add_user("Anna Admin", email="anna@demo.example", is_admin=True)
+    acked_in_time(await slack.slash_command(anna, "/amo", "link"))
+    await tells(slack, anna, "✔")
+    acked_in_time(await slack.slash_command(anna, "/amo", "lang en"))
+    await tells(slack, anna, "Language: English.")
+    return anna

@@ -17,7 +17,7 @@ from sandbox.amocrm import AmoEmulator, DemoIds
 from sandbox.slack import SlackEmulator
 from sandbox.telegram import TelegramEmulator
 from tests.e2e.helpers import FakeClock, buttons, eventually, link, says, settled, synced
-from tests.e2e.slack_helpers import acked_in_time, message_text, slack_says, tells
+from tests.e2e.slack_helpers import acked_in_time, message_text, slack_admin, slack_says, tells
 
 
 @pytest.fixture
@@ -238,16 +238,6 @@ async def test_take_it_without_edit_rights_is_refused_and_the_deal_stays_free(
 
 async def _taken(amo: AmoEmulator, deal: int, by: tuple[int, ...]) -> bool:
     return amo.lead(deal)["responsible_user_id"] in by
-
-
-async def slack_admin(slack: SlackEmulator) -> str:
-    """Anna, amoCRM admin, linked in Slack by her e-mail and speaking English."""
-    anna = slack.add_user("Anna Admin", email="anna@demo.example", is_admin=True)
-    acked_in_time(await slack.slash_command(anna, "/amo", "link"))
-    await tells(slack, anna, "✔")
-    acked_in_time(await slack.slash_command(anna, "/amo", "lang en"))
-    await tells(slack, anna, "Language: English.")
-    return anna
 
 
 async def exported_file(slack: SlackEmulator, user: str) -> str:

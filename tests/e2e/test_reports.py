@@ -1,0 +1,157 @@
+"""Admins see how people react: ``/report`` draws a chart of what each person did with their
+reminders and alerts and how soon, ``/export`` gives the figures and the log as a workbook.
+The log is written by the real service as messages go out and buttons are pressed."""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import AsyncIterator, Callable
+
+import pytest
+from openpyxl import load_workbook
+
+from bot.amocrm_setup import register_amocrm_webhook
+from bot.settings import Settings
+from bot.wiring import Service, running_service
+from sandbox.amocrm import AmoEmulator, DemoIds
+from sandbox.slack import SlackEmulator
+from sandbox.telegram import ChatMessage, TelegramEmulator
+from tests.e2e.helpers import FakeClock, buttons, link, reminder_scheduled, says, shows, synced
+from tests.e2e.slack_helpers import acked_in_time, slack_admin, slack_says, tells
+
+MIN = 60
+PNG = b"\x89PNG\r\n\x1a\n"
+XLSX = b"PK\x03\x04"  # a zip archive
+
+
+@pytest.fixture
+async def service(
+    amo: AmoEmulator, demo: DemoIds, clock: FakeClock, make_settings: Callable[..., Settings],
+    tg: TelegramEmulator, slack: SlackEmulator,
+) -> AsyncIterator[Service]:  # fmt: skip
+    settings = make_settings(telegram=tg, slack=slack)
+    async with running_service(settings, clock=clock) as running:
+        slack.request_url = running.base_url + "/slack/events"
+        hook = running.settings.model_copy(update={"public_url": running.base_url})
+        await register_amocrm_webhook(hook)
+        await synced(running)
+        yield running
+
+
+async def reminded(tg: TelegramEmulator, chat: int, text: str) -> ChatMessage:
+    return await tg.wait_for_message(
+        chat, lambda m: "Due in 1 h" in m.text and text in m.text, timeout_s=10
+    )
+
+
+def sheet_rows(data: bytes, sheet: int) -> list[tuple[object, ...]]:
+    book = load_workbook(io.BytesIO(data))
+    return [tuple(row) for row in book.worksheets[sheet].iter_rows(values_only=True)]
+
+
+async def test_report_and_export_show_who_reacted_and_how_soon(
+    service: Service, tg: TelegramEmulator, amo: AmoEmulator, demo: DemoIds, clock: FakeClock
+) -> None:
+    anna = await link(service, tg, demo.admin, "Anna")
+    ivan = await link(service, tg, demo.ivan, "Ivan")  # Sales A
+    oleg = await link(service, tg, demo.oleg, "Oleg")  # Sales B
+    scheduled = await service.store.count_due("reminders")
+    due = int(clock.now()) + 2 * 3600
+    ivans = amo.add_task(
+        "Call Acme about the renewal", responsible_user_id=demo.ivan, complete_till=due,
+        entity_id=demo.leads[0], by_user=demo.maria,
+    )  # fmt: skip
+    olegs = amo.add_task(
+        "Send Initech the price list", responsible_user_id=demo.oleg, complete_till=due,
+        by_user=demo.maria,
+    )  # fmt: skip
+    await reminder_scheduled(service, scheduled + 2)
+    clock.advance(3600 + 5)
+    reminder = await reminded(tg, ivan, "Call Acme about the renewal")
+    await reminded(tg, oleg, "Send Initech the price list")
+    clock.advance(4 * MIN)
+    await tg.press_button(ivan, ivan, reminder.message_id, buttons(reminder)["✔ Complete"])
+    await shows(tg, ivan, "Completed by Ivan Petrov")
+
+    await tg.send_command(anna, "report", 'week group:"Sales A"')
+
+    chart = await says(tg, anna, "📊 Reactions")
+    assert chart.photo is not None
+    assert chart.photo.data.startswith(PNG)
+    assert chart.photo.width > 600  # a chart to read, not a thumbnail
+    assert "· Sales A" in chart.text
+    assert "Tasks completed from the messengers: 1; presses in all: 1." in chart.text
+    median = re.search(r"a median reaction of ([\d.]+) min", chart.text)
+    assert median is not None
+    assert 4.0 <= float(median.group(1)) < 4.5  # the reminder came 4 min before the press
+
+    await tg.send_command(anna, "export", "month")
+
+    book = await says(tg, anna, "The figures per person and the log")
+    assert book.document is not None
+    assert book.document.file_name == "amobridge-activity-30d.xlsx"
+    assert book.document.data.startswith(XLSX)
+    people = {row[0]: row for row in sheet_rows(book.document.data, 0)}
+    header = people.pop("Person")
+    assert header[1:4] == ("Told about (tasks and deals)", "Acted on", "Reaction rate")
+    ivan_row, oleg_row = people["Ivan Petrov"], people["Oleg Sidorov"]
+    assert ivan_row[4] == 1  # completed
+    assert oleg_row[1] == 1  # told about his task…
+    assert oleg_row[2] == 0  # …and never pressed
+    assert oleg_row[4] == 0
+    reaction = ivan_row[8]  # the median, minutes
+    assert isinstance(reaction, float)
+    assert 4.0 <= reaction < 4.5
+    log = sheet_rows(book.document.data, 1)
+    assert log[0] == ("Time", "Person", "Event", "What", "Messenger", "About")
+    assert ("Ivan Petrov", "pressed", "complete", "Telegram", f"task {ivans}") in [
+        row[1:] for row in log
+    ]
+    assert ("Oleg Sidorov", "notified", "reminder", "Telegram", f"task {olegs}") in [
+        row[1:] for row in log
+    ]
+    assert not any(row[1] == "Oleg Sidorov" and row[2] == "pressed" for row in log)
+
+
+async def test_report_mistakes_and_non_admins_get_an_answer_and_no_file(
+    service: Service, tg: TelegramEmulator, demo: DemoIds
+) -> None:
+    anna = await link(service, tg, demo.admin, "Anna")
+    ivan = await link(service, tg, demo.ivan, "Ivan")
+
+    await tg.send_command(anna, "report", "400d")
+    refused = await says(tg, anna, "“400d” is not a period")
+    assert "For example: /report week" in refused.text
+    await tg.send_command(anna, "export", 'week "Sales C"')
+    unknown = await says(tg, anna, "No group “Sales C”. Did you mean")
+    assert "For example: /export week" in unknown.text
+    await tg.send_command(ivan, "report")
+    await says(tg, ivan, "Only amoCRM admins can use this command.")
+    # Nothing pressed or sent yet in the window: said so, rather than an empty chart.
+    await tg.send_command(anna, "report", "1d")
+    await says(tg, anna, "Nothing was sent or pressed")
+    assert not [m for m in tg.transcript(anna) if m.photo or m.document]
+
+
+async def test_slack_admin_gets_the_chart_in_a_direct_message(
+    service: Service, slack: SlackEmulator, tg: TelegramEmulator, amo: AmoEmulator,
+    demo: DemoIds, clock: FakeClock,
+) -> None:  # fmt: skip
+    ivan = await link(service, tg, demo.ivan, "Ivan")
+    scheduled = await service.store.count_due("reminders")
+    amo.add_task("Call Acme about the renewal", responsible_user_id=demo.ivan,
+                 complete_till=int(clock.now()) + 2 * 3600, by_user=demo.maria)  # fmt: skip
+    await reminder_scheduled(service, scheduled + 1)
+    clock.advance(3600 + 5)
+    await reminded(tg, ivan, "Call Acme about the renewal")
+    anna = await slack_admin(slack)
+
+    acked_in_time(await slack.slash_command(anna, "/amo", "report week"))
+
+    await tells(slack, anna, "amobridge-report-7d.png is in your direct messages")
+    shared = await slack_says(slack, slack.dm_channel(anna), "Reactions")
+    [file] = shared.files
+    assert slack.file(file["id"]).data.startswith(PNG)
+    acked_in_time(await slack.slash_command(anna, "/amo", "export fortnight"))
+    await tells(slack, anna, "No group “fortnight”")
