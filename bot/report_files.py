@@ -103,7 +103,7 @@ def workbook_xlsx(
     for entry in entries:
         kind, _, number = entry.subject.partition(":")
         log.append([
-            # Excel has no time zones: the moment as the account's clock showed it.
+            # Excel has no time zones: the moment as the reader's clock showed it.
             datetime.fromtimestamp(entry.at, zone).replace(tzinfo=None),
             names.get(entry.person, str(entry.person)),
             t(lang, f"xlsx_event_{entry.kind}"),
