@@ -3,6 +3,7 @@ chart with a caption or as a workbook."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -47,18 +48,18 @@ class ReportService:
         """Raises ``UnknownName`` for a group amoCRM does not have."""
         scope = await self._scope(reader, days, group)
         entries, names = await self._read(scope)
-        rows, totals = figures(entries, names, set(scope.people) if scope.people else None)
+        people = set(scope.people) if scope.people is not None else None
+        # Counting and drawing are CPU work: off the event loop (see ActivityLog.between).
+        rows, totals = await asyncio.to_thread(figures, entries, names, people)
         lang = reader.lang
         if not rows:
             return ReportFile(text=self._t(lang, "report_nothing", period=scope.period,
                                            group=scope.group))  # fmt: skip
         title = self._t(lang, "chart_title", period=scope.period, group=scope.group)
-        return ReportFile(
-            text=self._caption(lang, scope, totals),
-            name=f"amobridge-report-{days}d.png",
-            content=chart_png(rows, title, self._t, lang),
-            photo=True,
-        )
+        content = await asyncio.to_thread(chart_png, rows, title, self._t, lang)
+        return ReportFile(text=self._caption(lang, scope, totals),
+                          name=f"amobridge-report-{days}d.png", content=content,
+                          photo=True)  # fmt: skip
 
     async def workbook(self, reader: Reader, days: int, group: str | None) -> ReportFile:
         """Raises ``UnknownName`` for a group amoCRM does not have."""
@@ -66,12 +67,14 @@ class ReportService:
         entries, names = await self._read(scope)
         if scope.people is not None:
             entries = [e for e in entries if e.person in scope.people]
-        rows, totals = figures(entries, names)
         lang = reader.lang
         if not entries:
             return ReportFile(text=self._t(lang, "report_nothing", period=scope.period,
                                            group=scope.group))  # fmt: skip
-        content = workbook_xlsx(rows, totals, entries, names, reader.timezone, self._t, lang)
+        rows, totals = await asyncio.to_thread(figures, entries, names)
+        content = await asyncio.to_thread(
+            workbook_xlsx, rows, totals, entries, names, reader.timezone, self._t, lang
+        )
         text = self._t(lang, "export_done", period=scope.period, group=scope.group,
                        lines=len(entries))  # fmt: skip
         return ReportFile(text=text, name=f"amobridge-activity-{days}d.xlsx", content=content)
