@@ -105,7 +105,10 @@ class AlertService:
                 who = f"{chat.kind}:{chat.id}" if chat is not None else recipient.amo_user_id
                 if not await self._store.mark_seen(f"alert:{alert.key}:{who}", SENT_TTL_S):
                     continue
-                if recipient.digest:
+                person = recipient.amo_user_id
+                if recipient.digest or (
+                    person is not None and await self._digests.personal(person)
+                ):
                     await self._digests.keep(alert, recipient)
                 elif recipient.shared is not None:
                     items.append(await self._to_chat(alert, recipient))

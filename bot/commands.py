@@ -18,6 +18,9 @@ from bot.i18n import Lang, as_lang
 from bot.links import Channel
 from bot.quiet import MAX_MUTE_MINUTES
 
+MIN_DIGEST_MINUTES = 15
+MAX_DIGEST_MINUTES = 12 * 60
+
 MAX_LEAD_TIMES = 5
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -75,6 +78,16 @@ class Mute(Value):
     off: bool = False
 
 
+class Digest(Value):
+    """``/digest 30m`` or ``/digest daily 09:00``: alerts come together; ``off``: at once.
+    Nothing set and not ``off``: show the choice."""
+
+    name: Literal["digest"] = "digest"
+    every_min: int | None = None
+    daily: time | None = None
+    off: bool = False
+
+
 class Unlink(Value):
     name: Literal["unlink"] = "unlink"
 
@@ -95,12 +108,12 @@ class Link(Value):
 
 UserCommand = (
     Start | Help | Tasks | Remind | SetTimezone | SetLanguage | SetMessenger | Quiet | Mute
-    | Unlink | Invite | Link
+    | Digest | Unlink | Invite | Link
 )  # fmt: skip
 Command = UserCommand | AdminCommand
 
 # Commands shown in Telegram's menu (setMyCommands), in this order; catalogue key "cmd_<name>".
-MENU = ("tasks", "mute", "quiet", "remind", "tz", "lang", "help", "unlink")
+MENU = ("tasks", "mute", "quiet", "digest", "remind", "tz", "lang", "help", "unlink")
 
 
 class CommandError(Exception):
@@ -139,6 +152,8 @@ def parse_command(text: str) -> Command:
         return _quiet(args)
     if name == "mute":
         return _mute(args)
+    if name == "digest":
+        return _digest(args)
     if name == "unlink":
         return Unlink()
     if name == "link":
@@ -247,6 +262,36 @@ def _mute(args: str) -> Mute:
     if minutes > MAX_MUTE_MINUTES:
         raise CommandError("mute_too_long", "usage_mute")
     return Mute(minutes=minutes)
+
+
+_DAILY = ("daily", "day", "ежедневно", "утром", "день")
+_CLOCK = re.compile(r"^(\d{1,2})(?::(\d{2}))?$")
+DEFAULT_DIGEST_AT = time(9, 0)
+
+
+def _digest(args: str) -> Digest:
+    words = args.strip().lower().split()
+    if not words:
+        return Digest()
+    if len(words) == 1 and words[0] in _OFF:
+        return Digest(off=True)
+    if words[0] in _DAILY:
+        if len(words) == 1:
+            return Digest(daily=DEFAULT_DIGEST_AT)
+        found = _CLOCK.match(words[1]) if len(words) == 2 else None
+        hour, minute = (int(g) if g else 0 for g in found.groups()) if found else (99, 0)
+        if hour > 23 or minute > 59:
+            raise CommandError("bad_digest", "usage_digest")
+        return Digest(daily=time(hour, minute))
+    if len(words) != 1:
+        raise CommandError("bad_digest", "usage_digest")
+    try:
+        minutes = int(parse_duration(words[0]).total_seconds() // 60)
+    except ParseError:
+        raise CommandError("bad_digest", "usage_digest") from None
+    if not MIN_DIGEST_MINUTES <= minutes <= MAX_DIGEST_MINUTES:
+        raise CommandError("digest_out_of_range", "usage_digest")
+    return Digest(every_min=minutes)
 
 
 def _lang(args: str) -> Lang:

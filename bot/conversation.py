@@ -129,7 +129,7 @@ class Conversation:
             return t(me.lang, f"help_{me.channel}")
         shared = (
             cmd.Tasks | cmd.Remind | cmd.SetTimezone | cmd.SetLanguage | cmd.SetMessenger
-            | cmd.Quiet | cmd.Mute
+            | cmd.Quiet | cmd.Mute | cmd.Digest
         )  # fmt: skip
         if not isinstance(command, shared):
             return None
@@ -143,6 +143,8 @@ class Conversation:
             return await self._own.quiet(me.user.id, me.reader, command)
         if isinstance(command, cmd.Mute):
             return await self._own.mute(me.user.id, me.reader, command)
+        if isinstance(command, cmd.Digest):
+            return await self._own.digest(me.user.id, me.reader, command)
         if isinstance(command, cmd.Remind):
             await self._prefs.update(me.user.id, lead_minutes=command.lead_minutes)
             await self._reminders.reschedule_user(me.user.id)
@@ -175,14 +177,7 @@ class Conversation:
     async def todays_tasks(self, me: Speaker) -> list[Task]:
         """The speaker's open tasks due today (their timezone) or overdue, by deadline."""
         assert me.user is not None
-        zone = ZoneInfo(me.reader.timezone)
-        tomorrow = datetime.fromtimestamp(self._clock.now(), zone).date() + timedelta(days=1)
-        end_of_today = wall_clock(tomorrow, datetime.min.time(), zone)
-        return [
-            x
-            for x in await self._store.list_open_tasks(me.user.id)
-            if x.complete_till < end_of_today
-        ]
+        return await self._reminders.todays_tasks(me.user.id, me.reader.timezone)
 
     async def today_cards(self, me: Speaker) -> list[TaskCard]:
         """Today's tasks of the speaker as cards with their buttons (``/tasks``, Slack's Home)."""

@@ -1,5 +1,5 @@
-"""Digest mode: the alerts of digest subscriptions, kept per recipient and sent together once a
-day at the account's digest time, in the recipient's timezone.
+"""Digest mode: alerts kept per recipient (by digest subscriptions, or by a person's own
+``/digest``) until their digest goes.
 
 Each recipient's pending lines are one document changed by compare-and-set, so replicas adding
 lines at the same moment lose none, and taking them for sending empties it in the same step.
@@ -66,16 +66,19 @@ class DigestBook:
                 return Pending.model_validate_json(raw)
         return None
 
+    async def oldest(self, who: str) -> int | None:
+        """When the oldest line waiting for ``who`` happened (None: nothing waits)."""
+        raw = await self._store.get_doc(NS, who)
+        if raw is None:
+            return None
+        pending = Pending.model_validate_json(raw)
+        return min((i.at for i in pending.items), default=None)
+
     async def due(self, who: str, now: float, timezone: str, at: str) -> bool:
         """Has a digest moment (``at``, HH:MM in ``timezone``) passed since the oldest line
         waiting? A line that came after this morning's digest waits for tomorrow's."""
-        raw = await self._store.get_doc(NS, who)
-        if raw is None:
-            return False
-        pending = Pending.model_validate_json(raw)
-        if not pending.items:
-            return False
-        return min(i.at for i in pending.items) < last_moment(now, timezone, at)
+        oldest = await self.oldest(who)
+        return oldest is not None and oldest < last_moment(now, timezone, at)
 
 
 def last_moment(now: float, timezone: str, at: str) -> int:

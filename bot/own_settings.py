@@ -1,12 +1,13 @@
 """A person's own delivery settings, answered alike in every messenger: which messenger
-(``/messenger``), quiet hours (``/quiet``) and mute (``/mute``). Lifting a hold sends what
-waited for it at once."""
+(``/messenger``), quiet hours (``/quiet``), mute (``/mute``) and digest (``/digest``). Lifting
+a hold, or the digest, sends what waited for it at once."""
 
 from __future__ import annotations
 
 from bot import commands as cmd
-from bot.cards import Reader, human_moment
+from bot.cards import Reader, human_duration, human_moment
 from bot.clock import Clock
+from bot.digesting import DigestService
 from bot.holding import HeldMessages
 from bot.i18n import Catalogue
 from bot.links import Links
@@ -21,9 +22,11 @@ class OwnSettings:
         prefs: Prefs,
         reach: Reach,
         held: HeldMessages,
+        digests: DigestService,
         clock: Clock,
         t: Catalogue,
     ) -> None:
+        self._digests = digests
         self._links = links
         self._prefs = prefs
         self._reach = reach
@@ -89,6 +92,32 @@ class OwnSettings:
         # Quiet hours right after the mute hold on: the answer says when it all ends.
         until = await self._reach.held_until(amo_user_id) or now
         return t(lang, "mute_set", when=human_moment(self._t, reader, until, now))
+
+    async def digest(self, amo_user_id: int, reader: Reader, command: cmd.Digest) -> str:
+        """``/digest 30m`` or ``/digest daily 09:00``: alerts come together (reminders still
+        on time); ``/digest off`` sends what was kept at once."""
+        t, lang = self._t, reader.lang
+        if command.off:
+            await self._prefs.update(amo_user_id, digest_every_min=None, digest_daily=None)
+            sent = await self._digests.flush(amo_user_id)
+            return t(lang, "digest_off") + ("\n" + t(lang, "digest_flushed", count=sent) if sent
+                                            else "")  # fmt: skip
+        if command.every_min is not None or command.daily is not None:
+            prefs = await self._prefs.update(
+                amo_user_id, digest_every_min=command.every_min, digest_daily=command.daily
+            )
+        else:
+            prefs = await self._prefs.get(amo_user_id)
+        if prefs.digest_every_min is not None:
+            every = human_duration(t, lang, prefs.digest_every_min)
+            text = t(lang, "digest_every", every=every)
+        elif prefs.digest_daily is not None:
+            text = t(lang, "digest_daily", at=f"{prefs.digest_daily:%H:%M}", tz=reader.timezone)
+        else:
+            text = t(lang, "digest_none")
+        if command.every_min is None and command.daily is None:
+            text += "\n" + t(lang, "usage_digest")
+        return text
 
     async def _hold_changed(self, amo_user_id: int, reader: Reader) -> str:
         """After quiet hours or a mute changed: send what waited if nothing holds it now, else

@@ -1,5 +1,5 @@
 """A user's own settings (``/remind``, ``/tz``, ``/lang``, ``/messenger``, ``/quiet``,
-``/mute``), over the account's defaults."""
+``/mute``, ``/digest``), over the account's defaults."""
 
 from __future__ import annotations
 
@@ -22,6 +22,14 @@ class UserPrefs(Value):
     quiet_start: time | None = None  # ``/quiet 22:00-08:00``, in the user's timezone
     quiet_end: time | None = None
     muted_until: int | None = None  # ``/mute 2h``: Unix time
+    # ``/digest``: alerts kept and sent together every so many minutes, or daily at a time
+    # with the day's tasks; at most one of the two is set.
+    digest_every_min: int | None = None
+    digest_daily: time | None = None
+
+    @property
+    def digest(self) -> bool:
+        return self.digest_every_min is not None or self.digest_daily is not None
 
 
 class Prefs:
@@ -31,6 +39,13 @@ class Prefs:
     async def get(self, amo_user_id: int) -> UserPrefs:
         raw = await self._store.get_doc(NS, str(amo_user_id))
         return UserPrefs.model_validate_json(raw) if raw else UserPrefs()
+
+    async def all(self) -> dict[int, UserPrefs]:
+        """Everyone's settings, for the jobs that act on them (one document per person)."""
+        return {
+            int(key): UserPrefs.model_validate_json(raw)
+            for key, raw in (await self._store.list_docs(NS)).items()
+        }
 
     async def update(self, amo_user_id: int, **changes: object) -> UserPrefs:
         updated = (await self.get(amo_user_id)).model_copy(update=changes)

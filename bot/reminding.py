@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from bot.cards import CardFactory, Outcome, Reader
 from bot.clock import Clock
@@ -20,7 +22,7 @@ from bot.i18n import DEFAULT_LANG
 from bot.links import Links
 from bot.prefs import Prefs, reminder_policy
 from bot.reach import Reach
-from bot.reminders import Reminder, next_reminder
+from bot.reminders import Reminder, next_reminder, wall_clock
 from bot.store import DueItem, Store
 from bot.views import TaskCard
 
@@ -74,6 +76,17 @@ class ReminderService:
 
     async def reader(self, amo_user_id: int) -> Reader:
         return await self._reach.reader(amo_user_id)
+
+    async def todays_tasks(self, amo_user_id: int, timezone: str) -> list[Task]:
+        """The person's open tasks due today (in ``timezone``) or overdue, by deadline."""
+        zone = ZoneInfo(timezone)
+        tomorrow = datetime.fromtimestamp(self._clock.now(), zone).date() + timedelta(days=1)
+        end_of_today = wall_clock(tomorrow, datetime.min.time(), zone)
+        return [
+            x
+            for x in await self._store.list_open_tasks(amo_user_id)
+            if x.complete_till < end_of_today
+        ]
 
     async def reschedule(self, task: Task, *, previous_responsible: int | None = None) -> None:
         """Put the task's next reminder for its responsible user (or none, if there is none)."""

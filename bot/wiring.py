@@ -340,14 +340,14 @@ def _services(
     activity = ActivityLog(store, clock)
     reports = ReportService(activity, directory, Names(directory), clock, t)
     actions = TaskActions(store, crm, directory, processor, clock, t, activity)
+    digests = DigestService(
+        store, prefs, directory, reach, held, subscriptions, reminders, outbox, clock, t
+    )
     conversation = Conversation(
         store=store, directory=directory, links=links, prefs=prefs,
-        own=OwnSettings(links, prefs, reach, held, clock, t), reminders=reminders,
+        own=OwnSettings(links, prefs, reach, held, digests, clock, t), reminders=reminders,
         actions=actions, cards=cards, outbox=outbox, clock=clock, t=t,
     )  # fmt: skip
-    digests = DigestService(
-        store, directory, reach, held, subscriptions, reminders, outbox, clock, t
-    )
     alerts = AlertService(
         store, directory, reach, held, subscriptions, reminders, cards, outbox, clock, t, digests
     )
