@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
+from bot.amocrm_setup import register_amocrm_webhook
 from bot.settings import (
     AmoCrmSettings,
     HttpSettings,
@@ -18,11 +19,12 @@ from bot.settings import (
     SlackSettings,
     TelegramSettings,
 )
+from bot.wiring import Service, running_service
 from sandbox.amocrm import AmoEmulator, DemoIds, seed_demo_account
 from sandbox.demo import seconds_until
 from sandbox.slack import SlackEmulator
 from sandbox.telegram import TelegramEmulator
-from tests.e2e.helpers import FakeClock
+from tests.e2e.helpers import FakeClock, synced
 
 WEBHOOK_SECRET = "e2e-webhook-secret"
 
@@ -118,3 +120,23 @@ def make_settings(amo: AmoEmulator, store_url: str, redis_prefix: str) -> Callab
         )
 
     return make
+
+
+@pytest.fixture
+async def service(
+    amo: AmoEmulator,
+    demo: DemoIds,
+    slack: SlackEmulator,
+    tg: TelegramEmulator,
+    clock: FakeClock,
+    make_settings: Callable[..., Settings],
+) -> AsyncIterator[Service]:
+    """The service with both messengers, its amoCRM webhook registered and its cache synced
+    (a module that needs another set-up defines its own ``service``)."""
+    settings = make_settings(telegram=tg, slack=slack)
+    async with running_service(settings, clock=clock) as running:
+        slack.request_url = running.base_url + "/slack/events"
+        hook = running.settings.model_copy(update={"public_url": running.base_url})
+        await register_amocrm_webhook(hook)
+        await synced(running)
+        yield running

@@ -4,43 +4,22 @@ the list with its remove buttons; mistakes and non-admins change nothing."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
 
-from bot.amocrm_setup import register_amocrm_webhook
-from bot.settings import Settings
 from bot.subscriptions import AlertSettings
-from bot.wiring import Service, running_service
+from bot.wiring import Service
 from sandbox.amocrm import AmoEmulator, DemoIds
 from sandbox.slack import SlackEmulator
 from sandbox.telegram import TelegramEmulator
-from tests.e2e.helpers import FakeClock, buttons, eventually, link, says, settled, synced
+from tests.e2e.helpers import FakeClock, buttons, eventually, link, says, settled
 from tests.e2e.slack_helpers import acked_in_time, message_text, slack_admin, slack_says, tells
 
 
 @pytest.fixture
 def store_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path}/amobridge.db"
-
-
-@pytest.fixture
-async def service(
-    amo: AmoEmulator,
-    demo: DemoIds,
-    slack: SlackEmulator,
-    tg: TelegramEmulator,
-    clock: FakeClock,
-    make_settings: Callable[..., Settings],
-) -> AsyncIterator[Service]:
-    settings = make_settings(telegram=tg, slack=slack)
-    async with running_service(settings, clock=clock) as running:
-        slack.request_url = running.base_url + "/slack/events"
-        hook = running.settings.model_copy(update={"public_url": running.base_url})
-        await register_amocrm_webhook(hook)
-        await synced(running)
-        yield running
 
 
 async def configured(service: Service) -> list[str]:

@@ -1,5 +1,8 @@
-"""Quiet hours and mute end to end: alerts and reminders wait, then come, as the tasks are then.
-The real service and aiogram client, the Telegram and amoCRM emulators, one FakeClock."""
+"""What waits and comes later, end to end: quiet hours and mute hold alerts and reminders, then
+send them as the tasks are then; a person's own digest (``/digest daily 09:00``, ``/digest 30m``)
+keeps alerts for one message, the morning one with the day's tasks, and never holds a deadline
+reminder. The real service and aiogram client, the Telegram and amoCRM emulators, one
+FakeClock."""
 
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ import pytest
 
 from bot.amocrm_setup import register_amocrm_webhook
 from bot.delivery import outbox_queue
+from bot.digests import NS as DIGEST_NS
 from bot.holding import held_queue
 from bot.settings import Settings
 from bot.wiring import Service, running_service
@@ -127,3 +131,86 @@ async def test_a_mute_holds_alerts_and_lifting_it_sends_them_at_once(
     alert = await says(tg, anna, "Send the offer")
     assert alert.text.startswith("📌 New task from Maria Ivanova")
     await waiting(service, demo.admin, 0)
+
+
+# --- /digest ------------------------------------------------------------------------------
+
+
+async def kept(service: Service, amo_user_id: int, count: int) -> None:
+    """``count`` alerts wait in the person's digest."""
+
+    async def waiting() -> bool:
+        raw = await service.store.get_doc(DIGEST_NS, f"user:{amo_user_id}")
+        return raw is not None and raw.count('"text"') == count
+
+    await eventually(waiting, what=f"{count} alerts kept for the digest")
+
+
+async def test_a_daily_digest_brings_the_days_tasks_and_the_nights_alerts_at_nine(
+    service: Service, tg: TelegramEmulator, amo: AmoEmulator, demo: DemoIds, clock: FakeClock
+) -> None:
+    anna = await link(service, tg, demo.admin, "Anna")  # no tasks of her own yet
+    await tg.send_command(anna, "digest", "weekly")
+    await says(tg, anna, "I did not get how often to send the digest.\nFor example: /digest")
+    await tg.send_command(anna, "digest", "5m")
+    await says(tg, anna, "every 15 minutes at most")
+    await tg.send_command(anna, "digest", "daily 09:00")
+    await says(tg, anna, "Every day at 09:00 (Europe/Moscow): a summary of the day's tasks")
+
+    wednesday = datetime(2026, 11, 25, 0, 0, tzinfo=MOSCOW).timestamp()
+    amo.add_task("Prepare the contract", responsible_user_id=demo.admin,
+                 complete_till=int(wednesday) + 15 * 3600, by_user=demo.maria)  # fmt: skip
+    amo.add_task("Call Initech", responsible_user_id=demo.admin,
+                 complete_till=int(wednesday) + 11 * 3600, by_user=demo.maria)  # fmt: skip
+    await kept(service, demo.admin, 2)
+    assert about(tg, anna, "Call Initech") == []  # kept, not sent
+
+    travel_to(clock, datetime(2026, 11, 25, 9, 0, 20, tzinfo=MOSCOW))
+    agenda = await says(tg, anna, "☀ Today's tasks: 2 (0 overdue)")
+    heading, *lines = agenda.text.splitlines()
+    assert heading.endswith("alerts since the last digest: 2")
+    # The day's tasks by deadline, then the alerts kept overnight as they came.
+    assert lines == [
+        "• 🕒 11:00 Связаться: Call Initech",  # amoCRM names task types in its language
+        "• 🕒 15:00 Связаться: Prepare the contract",
+        "• 21:50 📌 New task from Maria Ivanova: Prepare the contract",
+        "• 21:50 📌 New task from Maria Ivanova: Call Initech",
+    ]
+
+    # Deadline reminders do not wait for a digest: an hour before Initech, on time.
+    travel_to(clock, datetime(2026, 11, 25, 10, 0, 5, tzinfo=MOSCOW))
+    reminder = await says(tg, anna, "Due in 1 h")
+    assert "Call Initech" in reminder.text
+    assert len(about(tg, anna, "Today's tasks")) == 1  # the digest job ran all along: once
+
+
+async def test_a_half_hourly_digest_collects_alerts_and_off_sends_the_rest_at_once(
+    service: Service, tg: TelegramEmulator, amo: AmoEmulator, demo: DemoIds, clock: FakeClock
+) -> None:
+    anna = await link(service, tg, demo.admin, "Anna")
+    await tg.send_command(anna, "digest", "30m")
+    await says(tg, anna, "Deal and task alerts come together in one digest every 30 min.")
+    due = int(clock.now()) + 2 * 86400  # no reminder for days
+
+    amo.add_task("Send the offer", responsible_user_id=demo.admin, complete_till=due,
+                 by_user=demo.maria)  # fmt: skip
+    amo.add_task("Book the demo room", responsible_user_id=demo.admin, complete_till=due,
+                 by_user=demo.maria)  # fmt: skip
+    await kept(service, demo.admin, 2)
+    clock.advance(31 * 60)
+    digest = await says(tg, anna, "📰 Digest: 2 alert(s)")
+    assert "New task from Maria Ivanova: Send the offer" in digest.text
+    assert "New task from Maria Ivanova: Book the demo room" in digest.text
+
+    amo.add_task("Renew the licence", responsible_user_id=demo.admin, complete_till=due,
+                 by_user=demo.maria)  # fmt: skip
+    await kept(service, demo.admin, 1)
+    await tg.send_command(anna, "digest", "off")
+    await says(tg, anna, "Alerts come at once again.\nSending what was kept: 1.")
+    await says(tg, anna, "📰 Digest: 1 alert(s)")
+
+    amo.add_task("Sign the NDA", responsible_user_id=demo.admin, complete_till=due,
+                 by_user=demo.maria)  # fmt: skip
+    alert = await says(tg, anna, "Sign the NDA")  # at once, as a card with its buttons
+    assert alert.text.startswith("📌 New task from Maria Ivanova")
+    assert len(about(tg, anna, "📰 Digest")) == 2

@@ -6,37 +6,19 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import AsyncIterator, Callable
 
-import pytest
 from openpyxl import load_workbook
 
-from bot.amocrm_setup import register_amocrm_webhook
-from bot.settings import Settings
-from bot.wiring import Service, running_service
+from bot.wiring import Service
 from sandbox.amocrm import AmoEmulator, DemoIds
 from sandbox.slack import SlackEmulator
 from sandbox.telegram import ChatMessage, TelegramEmulator
-from tests.e2e.helpers import FakeClock, buttons, link, reminder_scheduled, says, shows, synced
+from tests.e2e.helpers import FakeClock, buttons, link, reminder_scheduled, says, shows
 from tests.e2e.slack_helpers import acked_in_time, slack_admin, slack_says, tells
 
 MIN = 60
 PNG = b"\x89PNG\r\n\x1a\n"
 XLSX = b"PK\x03\x04"  # a zip archive
-
-
-@pytest.fixture
-async def service(
-    amo: AmoEmulator, demo: DemoIds, clock: FakeClock, make_settings: Callable[..., Settings],
-    tg: TelegramEmulator, slack: SlackEmulator,
-) -> AsyncIterator[Service]:  # fmt: skip
-    settings = make_settings(telegram=tg, slack=slack)
-    async with running_service(settings, clock=clock) as running:
-        slack.request_url = running.base_url + "/slack/events"
-        hook = running.settings.model_copy(update={"public_url": running.base_url})
-        await register_amocrm_webhook(hook)
-        await synced(running)
-        yield running
 
 
 async def reminded(tg: TelegramEmulator, chat: int, text: str) -> ChatMessage:
