@@ -18,6 +18,7 @@ from bot.admin_grammar import (
     Health,
     ListSubscriptions,
     Preview,
+    SetEscalation,
     SetStale,
     SetSupervisor,
     SetThreshold,
@@ -26,6 +27,7 @@ from bot.admin_grammar import (
     Unsubscribe,
 )
 from bot.alerts import alerts_from
+from bot.cards import human_duration
 from bot.clock import Clock
 from bot.conversation import Speaker
 from bot.directory import Directory
@@ -141,6 +143,8 @@ class AdminService:
                 return await self.preview(lang, command)
             if isinstance(command, ConfigExport):
                 return await self._export(lang)
+            if isinstance(command, SetEscalation):
+                return await self._escalate(lang, command)
             if isinstance(command, Health):
                 return Reply(text=await self._health.report(me.reader))
             if isinstance(command, ShowReport):
@@ -285,6 +289,16 @@ class AdminService:
             return Reply(text=self._t(lang, "admin_threshold_off"))
         return Reply(text=self._t(lang, "admin_threshold_set", amount=_money(command.amount)))
 
+    async def _escalate(self, lang: Lang, command: SetEscalation) -> Reply:
+        settings = await self._subscriptions.settings()
+        await self._subscriptions.save_settings(
+            settings.model_copy(update={"escalate_after_min": command.minutes})
+        )
+        if command.minutes is None:
+            return Reply(text=self._t(lang, "admin_escalate_off"))
+        after = human_duration(self._t, lang, command.minutes)
+        return Reply(text=self._t(lang, "admin_escalate_set", after=after))
+
     async def _stale(self, lang: Lang, command: SetStale) -> Reply:
         statuses = await self._names.statuses(command.status, None)
         settings = await self._subscriptions.settings()
@@ -385,5 +399,6 @@ _USAGE: dict[type, str] = {
     ConfigExport: "usage_config",
     ConfigImport: "usage_config",
     ShowReport: "usage_report",
+    SetEscalation: "usage_escalate",
     ExportActivity: "usage_export",
 }

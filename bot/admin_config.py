@@ -25,6 +25,8 @@ from bot.subscriptions import (
     DEFAULTS,
     DIGEST_AT,
     FIELDS,
+    MAX_ESCALATE_MIN,
+    MIN_ESCALATE_MIN,
     AlertSettings,
     Subscription,
     Subscriptions,
@@ -61,6 +63,9 @@ class ConfigFile(_Strict):
     big_deal_threshold: int | None = Field(default=None, ge=0)
     close_date_days: int = Field(default=AlertSettings().close_date_days, ge=1, le=90)
     digest_at: str = Field(default=AlertSettings().digest_at, pattern=DIGEST_AT)
+    escalate_after_min: int | None = Field(
+        default=AlertSettings().escalate_after_min, ge=MIN_ESCALATE_MIN, le=MAX_ESCALATE_MIN
+    )
     stale: list[StaleEntry] = Field(default_factory=list)
     supervisors: list[SupervisorEntry] = Field(default_factory=list)
     defaults_off: list[str] = Field(default_factory=list)
@@ -112,6 +117,7 @@ class ConfigIO:
             "big_deal_threshold": settings.big_deal_price,
             "close_date_days": settings.close_date_days,
             "digest_at": settings.digest_at,
+            "escalate_after_min": settings.escalate_after_min,
             "stale": stale,
             "supervisors": supervisors,
             "defaults_off": list(settings.disabled_defaults),
@@ -155,6 +161,7 @@ class ConfigIO:
             big_deal_price=file.big_deal_threshold,
             close_date_days=file.close_date_days,
             digest_at=file.digest_at,
+            escalate_after_min=file.escalate_after_min,
             stale_days=stale,
             supervisors=supervisors,
             disabled_defaults=tuple(dict.fromkeys(file.defaults_off)),

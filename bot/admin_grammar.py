@@ -14,6 +14,7 @@ from typing import Literal
 from bot.alerts import AlertKind
 from bot.domain import Value
 from bot.durations import ParseError, parse_duration
+from bot.subscriptions import MAX_ESCALATE_MIN, MIN_ESCALATE_MIN
 
 
 class GrammarError(Exception):
@@ -40,9 +41,11 @@ EVENT_WORDS: dict[str, AlertKind] = {
     "task_created": AlertKind.TASK_CREATED, "new_task": AlertKind.TASK_CREATED,
     "task_completed": AlertKind.TASK_COMPLETED, "task_done": AlertKind.TASK_COMPLETED,
     "task_overdue": AlertKind.TASK_OVERDUE, "overdue": AlertKind.TASK_OVERDUE,
+    "escalated": AlertKind.TASK_ESCALATED, "task_escalated": AlertKind.TASK_ESCALATED,
+    "escalation": AlertKind.TASK_ESCALATED,
 }  # fmt: skip
 EVENT_NAMES = ("new_deal", "moved", "won", "lost", "handed", "big_deal", "stale", "close_date",
-               "new_task", "task_done", "overdue")  # fmt: skip
+               "new_task", "task_done", "overdue", "escalated")  # fmt: skip
 FILTER_KEYS = ("pipeline", "status", "user", "group", "type", "tag", "fields")
 TARGET_WORDS = ("me", "responsible", "author", "supervisors", "here")
 _PRICE = re.compile(r"^price(>=|<=|>|<)(\d[\d_ ]*)$", re.IGNORECASE)
@@ -97,6 +100,13 @@ class SetThreshold(Value):
     amount: int | None  # None: off
 
 
+class SetEscalation(Value):
+    """``/escalate 2h``: an overdue task nobody reacted to this long is escalated."""
+
+    name: Literal["escalate"] = "escalate"
+    minutes: int | None  # None: off
+
+
 class SetStale(Value):
     name: Literal["stale"] = "stale"
     status: str
@@ -142,15 +152,15 @@ class ExportActivity(Value):
 
 AdminCommand = (
     Subscribe | ListSubscriptions | Unsubscribe | SetSupervisor | SetThreshold | SetStale | Preview
-    | ConfigExport | ConfigImport | Health | ShowReport | ExportActivity
+    | ConfigExport | ConfigImport | Health | ShowReport | ExportActivity | SetEscalation
 )  # fmt: skip
 ADMIN_COMMANDS = (
     Subscribe, ListSubscriptions, Unsubscribe, SetSupervisor, SetThreshold, SetStale, Preview,
-    ConfigExport, ConfigImport, Health, ShowReport, ExportActivity,
+    ConfigExport, ConfigImport, Health, ShowReport, ExportActivity, SetEscalation,
 )  # fmt: skip
 ADMIN_NAMES = (
     "subscribe", "subscriptions", "unsubscribe", "supervisor", "threshold", "stale", "preview",
-    "config", "health", "report", "export",
+    "config", "health", "report", "export", "escalate",
 )  # fmt: skip
 MAX_PREVIEW_DAYS = 30
 MAX_REPORT_DAYS = 366  # the log keeps a little more (bot.activity.KEEP_DAYS)
@@ -207,6 +217,8 @@ def parse_admin(name: str, args: str) -> AdminCommand:
         return SetStale(status=words[0], days=int(days))
     if name == "preview":
         return _preview(args)
+    if name == "escalate":
+        return _escalate(args)
     if name == "config":
         return _config(args)
     if name in ("report", "export"):
@@ -249,6 +261,21 @@ def _config(args: str) -> ConfigExport | ConfigImport:
         text = args.lstrip()[len(verb) :].lstrip(" \t").removeprefix("\r").removeprefix("\n")
         return ConfigImport(text=text if text.strip() else None)
     raise GrammarError("admin_bad_config", "usage_config")
+
+
+def _escalate(args: str) -> SetEscalation:
+    words = _words(args, "usage_escalate")
+    if len(words) != 1:
+        raise GrammarError("admin_bad_escalate", "usage_escalate")
+    if words[0].lower() in ("off", "выкл"):
+        return SetEscalation(minutes=None)
+    try:
+        minutes = parse_duration(words[0]).total_seconds() / 60
+    except ParseError:
+        raise GrammarError("admin_bad_escalate", "usage_escalate") from None
+    if minutes != int(minutes) or not MIN_ESCALATE_MIN <= minutes <= MAX_ESCALATE_MIN:
+        raise GrammarError("admin_bad_escalate", "usage_escalate")
+    return SetEscalation(minutes=int(minutes))
 
 
 def _preview(args: str) -> Preview:

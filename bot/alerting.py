@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 SENT_TTL_S = 7 * 24 * 3600
 OVERDUE_CURSOR = "alerts:overdue_scan"
 OVERDUE_FIRST_WINDOW_S = 3600  # on the first scan, tasks that fell due in the last hour
+ESCALATION_CURSOR = "alerts:escalation_scan"
 
 
 class AlertService:
@@ -86,6 +87,39 @@ class AlertService:
                 ))  # fmt: skip
         await self.deliver(alerts)
         await self._store.set_cursor(OVERDUE_CURSOR, str(now))
+        return len(alerts)
+
+    async def scan_escalations(self) -> int:
+        """The scheduled scan: an open task whose deadline passed ``escalate_after_min`` ago
+        with nobody reacting (still open, not changed since its deadline: a snooze moves the
+        deadline, a handover changes the task) becomes a "no reaction" alert, once per task,
+        deadline and responsible. Only for people amobridge can reach: someone never told
+        cannot be said not to react. Returns how many."""
+        settings = await self._subscriptions.settings()
+        now = int(self._clock.now())
+        cursor = await self._store.get_cursor(ESCALATION_CURSOR)
+        if settings.escalate_after_min is None:
+            # Moved on all the same: switching it on later does not escalate the past.
+            await self._store.set_cursor(ESCALATION_CURSOR, str(now))
+            return 0
+        delay = settings.escalate_after_min * 60
+        since = int(cursor) if cursor is not None else now - OVERDUE_FIRST_WINDOW_S
+        alerts = []
+        for task in await self._store.list_open_tasks():
+            if not since < task.complete_till + delay <= now:
+                continue
+            if task.updated_at > task.complete_till:
+                continue  # changed since its deadline (handed over, edited): someone acted
+            if not await self._reach.links(task.responsible_user_id):
+                continue
+            cached = await self._store.get_deal(task.deal_id) if task.deal_id else None
+            key = f"task:{task.id}:{task.complete_till}:{task.responsible_user_id}:escalated"
+            alerts.append(Alert(
+                kind=AlertKind.TASK_ESCALATED, key=key, occurred_at=task.complete_till + delay,
+                task=task, deal=cached.value if cached else None,
+            ))  # fmt: skip
+        await self.deliver(alerts)
+        await self._store.set_cursor(ESCALATION_CURSOR, str(now))
         return len(alerts)
 
     async def deliver(self, alerts: list[Alert]) -> None:

@@ -31,6 +31,7 @@ class AlertKind(StrEnum):
     TASK_CREATED = "task_created"
     TASK_COMPLETED = "task_completed"
     TASK_OVERDUE = "task_overdue"
+    TASK_ESCALATED = "task_escalated"  # overdue, and its responsible has not reacted
 
     @property
     def about_deal(self) -> bool:

@@ -73,6 +73,10 @@ class Subscription(Value):
     builtin: bool = False  # one of the defaults (switched off by unsubscribing it)
 
 
+MIN_ESCALATE_MIN = 5
+MAX_ESCALATE_MIN = 7 * 24 * 60
+
+
 class AlertSettings(Value):
     """Account-wide thresholds, and the supervisors set by admins (group id → user ids)."""
 
@@ -82,6 +86,8 @@ class AlertSettings(Value):
     stale_days: dict[int, int] = Field(default_factory=dict)  # status id → days without a move
     supervisors: dict[int, tuple[int, ...]] = Field(default_factory=dict)
     disabled_defaults: tuple[str, ...] = ()
+    # An overdue task nobody reacted to this long after its deadline is escalated (None: never).
+    escalate_after_min: int | None = Field(default=120, ge=MIN_ESCALATE_MIN, le=MAX_ESCALATE_MIN)
 
 
 DEFAULTS: tuple[Subscription, ...] = (
@@ -94,6 +100,8 @@ DEFAULTS: tuple[Subscription, ...] = (
     Subscription(id="d4", kind=AlertKind.TASK_OVERDUE, target=Target(kind="supervisors"),
                  builtin=True),
     Subscription(id="d5", kind=AlertKind.TASK_COMPLETED, target=Target(kind="author"),
+                 builtin=True),
+    Subscription(id="d6", kind=AlertKind.TASK_ESCALATED, target=Target(kind="supervisors"),
                  builtin=True),
 )  # fmt: skip
 

@@ -528,6 +528,11 @@ async def _start(service: Service, *, run_jobs: bool) -> None:
                         service.services.alerts.scan_overdue,
                         cfg.poll_interval_s,
                     ),
+                    job(
+                        "alerts-escalation-scan",
+                        service.services.alerts.scan_escalations,
+                        cfg.poll_interval_s,
+                    ),
                     # Ticks with the poll, scans hourly (stuck deals, close dates near).
                     job("alerts-deal-scan", service.services.scans.scan, cfg.poll_interval_s),
                     # What waited for quiet hours or a mute goes within a poll of their end.

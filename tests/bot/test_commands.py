@@ -1,5 +1,5 @@
-"""The grammar of a person's own commands and of the admins' reports: typed values, or the
-mistake and its example."""
+"""The grammar of a person's own commands and of the admins' reports and escalation: typed
+values, or the mistake and its example."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import time
 
 import pytest
 
-from bot.admin_grammar import ExportActivity, ShowReport
+from bot.admin_grammar import ExportActivity, SetEscalation, ShowReport
 from bot.commands import CommandError, Digest, parse_command
 
 
@@ -27,6 +27,9 @@ from bot.commands import CommandError, Digest, parse_command
         ("/report неделя Отдел продаж", ShowReport(days=7, group="Отдел продаж")),
         ("/export year", ExportActivity(days=365)),
         ("/export Sales", ExportActivity(group="Sales")),
+        ("/escalate 90m", SetEscalation(minutes=90)),
+        ("/escalate 1d", SetEscalation(minutes=1440)),
+        ("/escalate off", SetEscalation(minutes=None)),
     ],
 )
 def test_commands_parse_to_their_values(text: str, command: object) -> None:
@@ -45,6 +48,10 @@ def test_commands_parse_to_their_values(text: str, command: object) -> None:
         ("/report 2h", "admin_bad_period", "usage_report"),
         ("/export 10x", "admin_bad_period", "usage_export"),
         ('/export "Sales', "admin_unbalanced_quotes", "usage_export"),
+        ("/escalate", "admin_bad_escalate", "usage_escalate"),
+        ("/escalate soon", "admin_bad_escalate", "usage_escalate"),
+        ("/escalate 2m", "admin_bad_escalate", "usage_escalate"),
+        ("/escalate 8d", "admin_bad_escalate", "usage_escalate"),
     ],
 )
 def test_mistakes_say_what_was_wrong_with_an_example(text: str, code: str, usage: str) -> None:

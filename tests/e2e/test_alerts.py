@@ -7,11 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from bot.delivery import outbox_queue
 from bot.wiring import Service
 from sandbox.amocrm import AmoEmulator, DemoIds
 from sandbox.slack import SlackEmulator
 from sandbox.telegram import TelegramEmulator
-from tests.e2e.helpers import FakeClock, buttons, link, says, settled
+from tests.e2e.helpers import FakeClock, buttons, eventually, link, says, settled
 from tests.e2e.slack_helpers import acked_in_time, slack_says, tells
 
 
@@ -245,3 +246,48 @@ async def test_a_close_date_near_reaches_the_manager(
     alert = await says(tg, ivan, "⏳ Deal close date is near")
     assert "Initech renewal" in alert.text
     assert "and no result yet" in alert.text
+
+
+async def test_an_overdue_task_nobody_acts_on_is_escalated_to_the_supervisor(
+    service: Service, tg: TelegramEmulator, amo: AmoEmulator, demo: DemoIds, clock: FakeClock
+) -> None:
+    anna = await link(service, tg, demo.admin, "Anna")
+    sergey = await link(service, tg, demo.supervisor, "Sergey")  # supervises Sales A
+    oleg = await link(service, tg, demo.oleg, "Oleg")  # Sales B
+    ivan = await link(service, tg, demo.ivan, "Ivan")
+    await tg.send_command(anna, "escalate", "soon")
+    refused = await says(tg, anna, "The escalation delay is 5 minutes to 7 days")
+    assert "For example: /escalate 2h" in refused.text
+    await tg.send_command(anna, "escalate", "90m")
+    await says(tg, anna, "not acted on 1 h 30 min after the deadline goes to the group's")
+    due = int(clock.now()) + 2 * 60
+    amo.add_task("Send Globex the signed contract", responsible_user_id=demo.ivan,
+                 complete_till=due, entity_id=demo.leads[1], by_user=demo.ivan)  # fmt: skip
+    amo.add_task("Call Acme back", responsible_user_id=demo.ivan, complete_till=due,
+                 entity_id=demo.leads[0], by_user=demo.ivan)  # fmt: skip
+    await settled(service, amo)
+
+    clock.advance(3 * 60)
+    await says(tg, sergey, "Overdue task of Ivan Petrov")  # d4, at the deadline
+    # Ivan snoozes one of the two: a reaction, so that one is not escalated.
+    card = await tg.wait_for_message(
+        ivan, lambda m: "Call Acme back" in m.text and "⏸ Snooze" in buttons(m), timeout_s=10
+    )
+    await tg.press_button(ivan, ivan, card.message_id, buttons(card)["⏸ Snooze"])
+    menu = await tg.wait_for_message(ivan, lambda m: "1 hour" in buttons(m), timeout_s=10)
+    await tg.press_button(ivan, ivan, menu.message_id, buttons(menu)["1 hour"])
+    await says(tg, ivan, "Moved to")
+
+    clock.advance(90 * 60)
+
+    escalated = await says(tg, sergey, "⏫ No reaction: Ivan Petrov has not acted on an overdue")
+    assert "Send Globex the signed contract" in escalated.text
+    assert "✔ Complete" in buttons(escalated)  # the supervisor can act on it himself
+
+    async def all_sent() -> bool:  # Acme's would have been queued by the same scan
+        return await service.store.count_due(outbox_queue("telegram")) == 0
+
+    await eventually(all_sent, what="the outbox to empty")
+    assert not [m for m in tg.transcript(sergey) if "⏫" in m.text and "Acme" in m.text]
+    assert not [m for m in tg.transcript(oleg) if "⏫" in m.text]
+    assert not [m for m in tg.transcript(ivan) if "⏫" in m.text]
