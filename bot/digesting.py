@@ -155,8 +155,8 @@ class DigestService:
         the last one, as one message (nothing at all on a day with neither)."""
         sent = 0
         for user_id, prefs in everyone.items():
-            if prefs.digest_daily is None:
-                continue
+            if prefs.digest_daily is None or not await self._reach.links(user_id):
+                continue  # no daily digest, or nowhere to send it (unlinked, paused)
             reader = await self._reminders.reader(user_id)
             moment = last_moment(now, reader.timezone, f"{prefs.digest_daily:%H:%M}")
             if now - moment > AGENDA_LATE_S:
