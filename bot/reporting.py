@@ -106,6 +106,13 @@ class ReportService:
             names[person] = user.name if user else f"#{person}"
         return entries, names
 
+    def _duration(self, lang: Lang, seconds: float | None) -> str:
+        if seconds is None:
+            return "—"
+        if seconds < 60:  # "0.2 min" reads worse than "12 s"
+            return self._t(lang, "seconds_short", n=round(seconds))
+        return self._t(lang, "minutes_short", n=minutes(seconds))
+
     def _caption(self, lang: Lang, scope: Scope, totals: Totals) -> str:
         rate = totals.reaction_rate
         median = totals.median_reaction_s
@@ -113,6 +120,6 @@ class ReportService:
             lang, "report_caption", period=scope.period, group=scope.group,
             notified=totals.notified, people=totals.people,
             rate="—" if rate is None else f"{rate:.0%}",
-            median="—" if median is None else self._t(lang, "minutes_short", n=minutes(median)),
+            median=self._duration(lang, median),
             completed=totals.completed, presses=totals.presses,
         )  # fmt: skip

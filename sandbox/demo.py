@@ -301,6 +301,25 @@ async def slack_morning(
     return maria
 
 
+async def admin_report(service: Service, tg: TelegramEmulator, ids: DemoIds, echo: Echo) -> str:
+    """Anna, the admin, asks how the team reacted this morning; the chart's caption."""
+    assert service.services is not None
+    echo("7. Anna, the admin, asks in Telegram how people reacted today: /report 1d draws a")
+    echo("   chart per person (what they did with their reminders, how soon) for her.")
+    code = await service.services.linking.create_invite(ids.admin)
+    anna = Manager(tg, tg.add_user(first_name="Anna", language_code="en"), "Anna")
+    await anna.types(f"/start {code}")
+    await anna.sees("Anna Admin")
+    await anna.types("/lang en")
+    await anna.sees("Language: English.")
+    await anna.types("/report 1d")
+    chart = await anna.sees("📊 Reactions")
+    if chart.photo is None:
+        raise DemoFailed("the report came without its chart")
+    size = f"{chart.photo.width}×{chart.photo.height} PNG, {chart.photo.size // 1024} KB"
+    return f"{chart.text}\n        [{size}]"
+
+
 async def _present(message: ChatMessage | None) -> bool:
     return message is not None
 
@@ -379,6 +398,7 @@ async def run_demo(
                 try:
                     ivan, touched = await morning(service, amo, tg, ids, clock, echo)
                     maria = await slack_morning(amo, slack, tg, ids, ivan, clock, echo)
+                    report = await admin_report(service, tg, ids, echo)
                 except DemoFailed as exc:
                     echo(f"\nThe demo stopped: {exc}.")
                     return 1
@@ -388,6 +408,8 @@ async def run_demo(
                 echo("\nMaria's direct messages with the app in Slack:")
                 for line in slack_transcript(maria):
                     echo(line)
+                echo("\nAnna's report:")
+                echo("    " + report)
                 echo("\nThe three tasks in amoCRM now, and the notes amobridge left on the deals:")
                 for line in await amocrm_changes(service, amo, ids, touched):
                     echo(line)
