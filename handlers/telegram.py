@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from aiogram import BaseMiddleware, F, Router
+from aiogram.exceptions import TelegramAPIError
 from aiogram.types import (
     BufferedInputFile,
     CallbackQuery,
@@ -120,7 +121,7 @@ def make_router(d: TelegramDeps) -> Router:
         elif isinstance(command, cmd.Link):
             await message.answer(t(me.lang, "link_in_telegram"))
         elif isinstance(command, ADMIN_COMMANDS):
-            await reply(message, await d.admin.run(me, command, here_of(message)))
+            await reply(message, await d.admin.run(me, command, here_of(message)), me.lang)
         else:
             answer = await talk.run(me, command)
             if answer is not None:
@@ -149,7 +150,7 @@ def make_router(d: TelegramDeps) -> Router:
         """``/config import`` with a YAML file: read only for an admin, and only a small one."""
         bare = ConfigImport(text=None)
         if document is None or me.user is None or not me.user.rights.is_admin:
-            await reply(message, await d.admin.run(me, bare, here_of(message)))
+            await reply(message, await d.admin.run(me, bare, here_of(message)), me.lang)
             return
         if (document.file_size or 0) > MAX_FILE_BYTES:
             await message.answer(t(me.lang, "config_too_big", kb=MAX_FILE_BYTES // 1024))
@@ -161,7 +162,8 @@ def make_router(d: TelegramDeps) -> Router:
         except UnicodeDecodeError:
             await message.answer(t(me.lang, "config_not_text"))
             return
-        await reply(message, await d.admin.run(me, ConfigImport(text=text), here_of(message)))
+        answer = await d.admin.run(me, ConfigImport(text=text), here_of(message))
+        await reply(message, answer, me.lang)
 
     async def start(message: Message, me: Speaker, payload: str | None) -> None:
         assert message.from_user is not None
@@ -263,16 +265,35 @@ def make_router(d: TelegramDeps) -> Router:
             await d.dialogs.clear(message.from_user.id)
             await answer(message, await talk.snooze(me, dialog.task_id, until))
 
-    async def reply(message: Message, answer: Reply) -> None:
+    async def reply(message: Message, answer: Reply, lang: Lang) -> None:
         if answer.file is not None:
-            upload = BufferedInputFile(answer.file.content, filename=answer.file.name)
-            if answer.file.photo:
-                await message.answer_photo(upload, caption=answer.text)
-            else:
-                await message.answer_document(upload, caption=answer.text)
+            await send_file(message, answer, lang)
             return
         keyboard = render_keyboard(answer.rows) if answer.rows else None
         await message.answer(answer.text, reply_markup=keyboard)
+
+    async def send_file(message: Message, answer: Reply, lang: Lang) -> None:
+        """A file answer (a report, an export, the set-up) goes to the asker's private chat:
+        asked for in a group, it would be there for everyone in it to read."""
+        assert answer.file is not None
+        assert message.from_user is not None
+        assert message.bot is not None
+        upload = BufferedInputFile(answer.file.content, filename=answer.file.name)
+        private = message.chat.type == "private"
+        chat_id = message.chat.id if private else message.from_user.id
+        try:
+            if answer.file.photo:
+                await message.bot.send_photo(chat_id, upload, caption=answer.text)
+            else:
+                await message.bot.send_document(chat_id, upload, caption=answer.text)
+        except TelegramAPIError as exc:
+            if private:
+                raise
+            log.warning("telegram: file for %s not sent privately: %s", chat_id, exc)
+            await message.answer(t(lang, "telegram_file_not_sent"))
+            return
+        if not private:
+            await message.answer(t(lang, "telegram_file_sent", name=answer.file.name))
 
     async def answer(message: Message, text: str | None) -> None:
         if text is not None:
@@ -294,7 +315,7 @@ def make_router(d: TelegramDeps) -> Router:
             return
         if data.startswith(UNSUBSCRIBE_PREFIX):  # a remove button of /subscriptions
             subscription_id = data[len(UNSUBSCRIBE_PREFIX) :]
-            await reply(message, await d.admin.press_unsubscribe(me, subscription_id))
+            await reply(message, await d.admin.press_unsubscribe(me, subscription_id), me.lang)
             return
         try:
             payload = unpack(data)

@@ -116,6 +116,20 @@ async def test_report_mistakes_and_non_admins_get_an_answer_and_no_file(
     assert not [m for m in tg.transcript(anna) if m.photo or m.document]
 
 
+async def test_a_file_asked_for_in_a_group_goes_to_the_private_chat(
+    service: Service, tg: TelegramEmulator, demo: DemoIds
+) -> None:
+    anna = await link(service, tg, demo.admin, "Anna")
+    sales = tg.add_group("Sales team", members=[anna])
+
+    await tg.send_command(anna, "config", "export", chat_id=sales)
+
+    await says(tg, sales, "I sent amobridge-config.yaml to you in a private chat.")
+    sent = await says(tg, anna, "The alert set-up")
+    assert sent.document is not None
+    assert not [m for m in tg.transcript(sales) if m.photo or m.document]
+
+
 async def test_slack_admin_gets_the_chart_in_a_direct_message(
     service: Service, slack: SlackEmulator, tg: TelegramEmulator, amo: AmoEmulator,
     demo: DemoIds, clock: FakeClock,
