@@ -89,6 +89,11 @@ class AlertService:
         await self._store.set_cursor(OVERDUE_CURSOR, str(now))
         return len(alerts)
 
+    async def scan_tasks(self) -> int:
+        """The scheduled task scan: overdue tasks, then the ones nobody acted on in time (one
+        job, one lease, one pass over the store per tick)."""
+        return await self.scan_overdue() + await self.scan_escalations()
+
     async def scan_escalations(self) -> int:
         """The scheduled scan: an open task whose deadline passed ``escalate_after_min`` ago
         with nobody reacting (still open, not changed since its deadline: a snooze moves the

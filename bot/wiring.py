@@ -525,12 +525,7 @@ async def _start(service: Service, *, run_jobs: bool) -> None:
                 [
                     job(
                         "alerts-overdue-scan",
-                        service.services.alerts.scan_overdue,
-                        cfg.poll_interval_s,
-                    ),
-                    job(
-                        "alerts-escalation-scan",
-                        service.services.alerts.scan_escalations,
+                        service.services.alerts.scan_tasks,
                         cfg.poll_interval_s,
                     ),
                     # Ticks with the poll, scans hourly (stuck deals, close dates near).
