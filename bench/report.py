@@ -89,12 +89,12 @@ async def measure(days: int) -> dict[str, float]:
 
         async def report() -> bytes:
             entries = await log.between(START, until)
-            rows, _ = await asyncio.to_thread(figures, entries, names, None)
+            rows, _ = await asyncio.to_thread(figures, entries, names)
             return await asyncio.to_thread(chart_png, rows, "Reactions", t, "en")
 
         async def export() -> bytes:
             entries = await log.between(START, until)
-            rows, totals = await asyncio.to_thread(figures, entries, names, None)
+            rows, totals = await asyncio.to_thread(figures, entries, names)
             return await asyncio.to_thread(
                 workbook_xlsx, rows, totals, entries, names, "Europe/Moscow", t, "en"
             )

@@ -31,11 +31,12 @@ from bot.cards import human_duration
 from bot.clock import Clock
 from bot.conversation import Speaker
 from bot.directory import Directory
-from bot.domain import LOST_STATUS_ID, WON_STATUS_ID, User, Value
+from bot.domain import LOST_STATUS_ID, WON_STATUS_ID, User
 from bot.health import HealthReport
 from bot.i18n import Catalogue, Lang
 from bot.names import Names, UnknownName
-from bot.reporting import ReportFile, ReportService
+from bot.replies import Reply, ReplyFile
+from bot.reporting import ReportService
 from bot.routing import Router
 from bot.store import Store
 from bot.subscriptions import (
@@ -51,19 +52,6 @@ from bot.views import Button
 UNSUBSCRIBE_PREFIX = "a:u:"
 PREVIEW_EVENTS = 20_000
 MAX_PROBLEMS_SHOWN = 12
-
-
-class ReplyFile(Value):
-    name: str
-    content: bytes
-    photo: bool = False  # an image to show (Telegram: a photo), not a document to download
-
-
-class Reply(Value):
-    text: str
-    rows: tuple[tuple[Button, ...], ...] = ()
-    file: ReplyFile | None = None
-    failed: bool = False  # a change that was refused as a whole (nothing changed)
 
 
 class AdminService:
@@ -148,11 +136,9 @@ class AdminService:
             if isinstance(command, Health):
                 return Reply(text=await self._health.report(me.reader))
             if isinstance(command, ShowReport):
-                return _file_reply(await self._reports.chart(me.reader, command.days,
-                                                             command.group))  # fmt: skip
+                return await self._reports.chart(me.reader, command.days, command.group)
             if isinstance(command, ExportActivity):
-                return _file_reply(await self._reports.workbook(me.reader, command.days,
-                                                                command.group))  # fmt: skip
+                return await self._reports.workbook(me.reader, command.days, command.group)
             if isinstance(command, ConfigImport):
                 if command.text is None:
                     return Reply(text=t(lang, f"config_import_how_{me.channel}"))
@@ -375,13 +361,6 @@ class AdminService:
         default = t(lang, "desc_default") if s.builtin else ""
         digest = t(lang, "desc_digest") if s.mode == "digest" else ""
         return f"{head}{filters} → {whom}{digest}{default}"
-
-
-def _file_reply(made: ReportFile) -> Reply:
-    if made.name is None:
-        return Reply(text=made.text)
-    file = ReplyFile(name=made.name, content=made.content, photo=made.photo)
-    return Reply(text=made.text, file=file)
 
 
 def _money(amount: int) -> str:

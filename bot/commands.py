@@ -279,10 +279,9 @@ def _digest(args: str) -> Digest:
         if len(words) == 1:
             return Digest(daily=DEFAULT_DIGEST_AT)
         found = _CLOCK.match(words[1]) if len(words) == 2 else None
-        hour, minute = (int(g) if g else 0 for g in found.groups()) if found else (99, 0)
-        if hour > 23 or minute > 59:
+        if found is None or int(found[1]) > 23 or int(found[2] or 0) > 59:
             raise CommandError("bad_digest", "usage_digest")
-        return Digest(daily=time(hour, minute))
+        return Digest(daily=time(int(found[1]), int(found[2] or 0)))
     if len(words) != 1:
         raise CommandError("bad_digest", "usage_digest")
     try:

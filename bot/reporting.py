@@ -14,15 +14,9 @@ from bot.directory import Directory
 from bot.domain import Value
 from bot.i18n import Catalogue, Lang
 from bot.names import Names
+from bot.replies import Reply, ReplyFile
 from bot.report_files import chart_png, workbook_xlsx
 from bot.reports import Totals, figures, minutes
-
-
-class ReportFile(Value):
-    text: str  # the caption, or what to say instead when there is nothing to show
-    name: str | None = None  # None: no file (nothing happened in the period)
-    content: bytes = b""
-    photo: bool = False
 
 
 class Scope(Value):
@@ -44,40 +38,38 @@ class ReportService:
         self._clock = clock
         self._t = t
 
-    async def chart(self, reader: Reader, days: int, group: str | None) -> ReportFile:
+    async def chart(self, reader: Reader, days: int, group: str | None) -> Reply:
         """Raises ``UnknownName`` for a group amoCRM does not have."""
         scope = await self._scope(reader, days, group)
         entries, names = await self._read(scope)
-        people = set(scope.people) if scope.people is not None else None
-        # Counting and drawing are CPU work: off the event loop (see ActivityLog.between).
-        rows, totals = await asyncio.to_thread(figures, entries, names, people)
-        lang = reader.lang
-        if not rows:
-            return ReportFile(text=self._t(lang, "report_nothing", period=scope.period,
-                                           group=scope.group))  # fmt: skip
-        title = self._t(lang, "chart_title", period=scope.period, group=scope.group)
-        content = await asyncio.to_thread(chart_png, rows, title, self._t, lang)
-        return ReportFile(text=self._caption(lang, scope, totals),
-                          name=f"amobridge-report-{days}d.png", content=content,
-                          photo=True)  # fmt: skip
-
-    async def workbook(self, reader: Reader, days: int, group: str | None) -> ReportFile:
-        """Raises ``UnknownName`` for a group amoCRM does not have."""
-        scope = await self._scope(reader, days, group)
-        entries, names = await self._read(scope)
-        if scope.people is not None:
-            entries = [e for e in entries if e.person in scope.people]
         lang = reader.lang
         if not entries:
-            return ReportFile(text=self._t(lang, "report_nothing", period=scope.period,
-                                           group=scope.group))  # fmt: skip
+            return self._nothing(lang, scope)
+        # Counting and drawing are CPU work: off the event loop (see ActivityLog.between).
+        rows, totals = await asyncio.to_thread(figures, entries, names)
+        title = self._t(lang, "chart_title", period=scope.period, group=scope.group)
+        content = await asyncio.to_thread(chart_png, rows, title, self._t, lang)
+        png = ReplyFile(name=f"amobridge-report-{days}d.png", content=content, photo=True)
+        return Reply(text=self._caption(lang, scope, totals), file=png)
+
+    async def workbook(self, reader: Reader, days: int, group: str | None) -> Reply:
+        """Raises ``UnknownName`` for a group amoCRM does not have."""
+        scope = await self._scope(reader, days, group)
+        entries, names = await self._read(scope)
+        lang = reader.lang
+        if not entries:
+            return self._nothing(lang, scope)
         rows, totals = await asyncio.to_thread(figures, entries, names)
         content = await asyncio.to_thread(
             workbook_xlsx, rows, totals, entries, names, reader.timezone, self._t, lang
         )
         text = self._t(lang, "export_done", period=scope.period, group=scope.group,
                        lines=len(entries))  # fmt: skip
-        return ReportFile(text=text, name=f"amobridge-activity-{days}d.xlsx", content=content)
+        xlsx = ReplyFile(name=f"amobridge-activity-{days}d.xlsx", content=content)
+        return Reply(text=text, file=xlsx)
+
+    def _nothing(self, lang: Lang, scope: Scope) -> Reply:
+        return Reply(text=self._t(lang, "report_nothing", period=scope.period, group=scope.group))
 
     async def _scope(self, reader: Reader, days: int, group: str | None) -> Scope:
         until = self._clock.now()
@@ -99,7 +91,10 @@ class ReportService:
         )  # fmt: skip
 
     async def _read(self, scope: Scope) -> tuple[list[Activity], dict[int, str]]:
+        """The period's lines (the group's people only, for a group) and their names."""
         entries = await self._activity.between(scope.since, scope.until)
+        if scope.people is not None:
+            entries = [e for e in entries if e.person in scope.people]
         names: dict[int, str] = {}
         for person in {e.person for e in entries}:
             user = await self._directory.user(person)

@@ -55,14 +55,12 @@ class Totals(Value):
 
 
 def figures(
-    entries: Iterable[Activity], names: Mapping[int, str], people: set[int] | None = None
+    entries: Iterable[Activity], names: Mapping[int, str]
 ) -> tuple[tuple[PersonFigures, ...], Totals]:
-    """Per person (the most notified first) and for everyone; ``people``: only these users."""
+    """Per person (the most notified first) and for everyone."""
     sent: dict[int, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
     presses: dict[int, list[Activity]] = defaultdict(list)
     for entry in entries:
-        if people is not None and entry.person not in people:
-            continue
         if entry.kind == "sent":
             sent[entry.person][entry.subject].append(entry.at)
         else:

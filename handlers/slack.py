@@ -20,13 +20,14 @@ from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 
 from bot import commands as cmd
-from bot.admin import UNSUBSCRIBE_PREFIX, AdminService, Reply
+from bot.admin import UNSUBSCRIBE_PREFIX, AdminService
 from bot.admin_grammar import ADMIN_COMMANDS, ConfigImport
 from bot.buttons import Action, BadPayload, Payload, unpack, unpack_deal
 from bot.conversation import Conversation, Speaker
 from bot.durations import ParseError
 from bot.email_linking import EmailLinking, EmailLinkResult, EmailLinkStep
 from bot.i18n import Catalogue, Lang
+from bot.replies import Reply
 from bot.subscriptions import Target
 from bot.views import TextMessage
 from integrations.slack.api import SlackApi

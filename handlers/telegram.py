@@ -25,7 +25,7 @@ from aiogram.types import (
 )
 
 from bot import commands as cmd
-from bot.admin import UNSUBSCRIBE_PREFIX, AdminService, Reply
+from bot.admin import UNSUBSCRIBE_PREFIX, AdminService
 from bot.admin_config import MAX_FILE_BYTES
 from bot.admin_grammar import ADMIN_COMMANDS, ConfigImport
 from bot.buttons import Action, BadPayload, Payload, unpack, unpack_deal
@@ -37,6 +37,7 @@ from bot.domain import Task
 from bot.durations import ParseError
 from bot.i18n import Catalogue, Lang, as_lang
 from bot.linking import LinkingService, LinkResult, LinkStep, TelegramIdentity
+from bot.replies import Reply
 from bot.store import Store
 from bot.subscriptions import Target
 from integrations.telegram.render import render_keyboard
