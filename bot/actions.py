@@ -21,8 +21,7 @@ from bot.domain import Deal, EntityHint, HintSource, NewTask, Right, Task, TaskP
 from bot.i18n import Catalogue, Lang
 from bot.ingest import EventProcessor
 from bot.ports import Crm, CrmError
-from bot.rights import can_edit_task, may_assign_to
-from bot.routing import can_view_deal
+from bot.rights import can_edit_task, can_view_deal, may_assign_to
 from bot.store import Store
 
 log = logging.getLogger(__name__)

@@ -14,8 +14,7 @@ from typing import Literal
 from pydantic import Field
 
 from bot.clock import Clock
-from bot.domain import Value
-from bot.links import Channel
+from bot.domain import Channel, Value
 from bot.store import Store
 
 ACTIVITY_NS = "activity"

@@ -27,15 +27,13 @@ from bot.admin_grammar import (
     Unsubscribe,
 )
 from bot.alerts import alerts_from
-from bot.cards import human_duration
 from bot.clock import Clock
-from bot.conversation import Speaker
 from bot.directory import Directory
-from bot.domain import LOST_STATUS_ID, WON_STATUS_ID, User
+from bot.domain import LOST_STATUS_ID, WON_STATUS_ID, Group, User
 from bot.health import HealthReport
-from bot.i18n import Catalogue, Lang
+from bot.i18n import Catalogue, Lang, human_duration
+from bot.links import Speaker
 from bot.names import Names, UnknownName
-from bot.replies import Reply, ReplyFile
 from bot.reporting import ReportService
 from bot.routing import Router
 from bot.store import Store
@@ -47,7 +45,7 @@ from bot.subscriptions import (
     Target,
     new_id,
 )
-from bot.views import Button
+from bot.views import Button, Reply, ReplyFile
 
 UNSUBSCRIBE_PREFIX = "a:u:"
 PREVIEW_EVENTS = 20_000
@@ -136,9 +134,11 @@ class AdminService:
             if isinstance(command, Health):
                 return Reply(text=await self._health.report(me.reader))
             if isinstance(command, ShowReport):
-                return await self._reports.chart(me.reader, command.days, command.group)
+                group = await self._group(command.group)
+                return await self._reports.chart(me.reader, command.days, group)
             if isinstance(command, ExportActivity):
-                return await self._reports.workbook(me.reader, command.days, command.group)
+                group = await self._group(command.group)
+                return await self._reports.workbook(me.reader, command.days, group)
             if isinstance(command, ConfigImport):
                 if command.text is None:
                     return Reply(text=t(lang, f"config_import_how_{me.channel}"))
@@ -243,6 +243,13 @@ class AdminService:
         if await self._subscriptions.remove(subscription_id):
             return Reply(text=self._t(lang, "admin_unsubscribed", id=subscription_id))
         return Reply(text=self._t(lang, "admin_no_subscription", id=subscription_id))
+
+    async def _group(self, typed: str | None) -> Group | None:
+        """The group a report is for; raises ``UnknownName`` for one amoCRM does not have."""
+        if typed is None:
+            return None
+        group_id = await self._names.group(typed)
+        return Group(id=group_id, name=await self._names.group_name(group_id))
 
     async def _supervisor(self, lang: Lang, command: SetSupervisor) -> Reply:
         group = await self._names.group(command.group)

@@ -14,14 +14,14 @@ from zoneinfo import ZoneInfo
 
 from bot.alerts import STATUS_KINDS, Alert, AlertKind, alerts_from
 from bot.buttons import DealAction, DealPayload
-from bot.cards import CardFactory, Outcome, Reader
+from bot.cards import CardFactory, Outcome
 from bot.clock import Clock
 from bot.delivery import Outbox, OutboxItem
 from bot.digesting import DigestService
 from bot.directory import Directory
 from bot.domain import CrmEvent, User
 from bot.holding import HeldMessages
-from bot.i18n import DEFAULT_LANG, Catalogue
+from bot.i18n import DEFAULT_LANG, Catalogue, Reader
 from bot.reach import Reach
 from bot.reminding import ReminderService, subject
 from bot.routing import Recipient, Router

@@ -8,15 +8,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from bot.domain import (
-    LOST_STATUS_ID,
-    WON_STATUS_ID,
-    CrmEvent,
-    CrmEventKind,
-    Deal,
-    Task,
-    Value,
-)
+from bot.domain import LOST_STATUS_ID, WON_STATUS_ID, CrmEvent, CrmEventKind, Deal, Task, Value
 
 
 class AlertKind(StrEnum):

@@ -3,26 +3,16 @@ the button menus that hang off them (snooze, reassign)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
-
 from bot.buttons import Action, Payload
 from bot.directory import Directory
 from bot.domain import Deal, Task, User, Value
-from bot.i18n import Catalogue, Lang
+from bot.i18n import Catalogue, Lang, Reader, human_duration, human_moment
 from bot.reminders import Reminder, ReminderKind
 from bot.rights import assignees
 from bot.views import Button, TaskCard
 
 REASSIGN_PAGE = 8
 SNOOZE_CHOICES = ("15", "60", "tm", "cu")
-
-
-class Reader(Value):
-    """Who a card is for: their language and timezone."""
-
-    lang: Lang
-    timezone: str
 
 
 class Outcome(Value):
@@ -33,26 +23,6 @@ class Outcome(Value):
     via: str | None = None  # telegram | slack | amocrm
     when: int | None = None  # the new deadline
     assignee: str | None = None
-
-
-def human_duration(t: Catalogue, lang: Lang, minutes: int) -> str:
-    hours, rest = divmod(abs(minutes), 60)
-    if hours == 0:
-        return t(lang, "dur_min", m=rest)
-    if rest == 0:
-        return t(lang, "dur_h", h=hours)
-    return t(lang, "dur_h_min", h=hours, m=rest)
-
-
-def human_moment(t: Catalogue, reader: Reader, at: int, now: int) -> str:
-    zone = ZoneInfo(reader.timezone)
-    local, today = datetime.fromtimestamp(at, zone), datetime.fromtimestamp(now, zone).date()
-    clock = local.strftime("%H:%M")
-    if local.date() == today:
-        return t(reader.lang, "when_today", time=clock)
-    if local.date() == today + timedelta(days=1):
-        return t(reader.lang, "when_tomorrow", time=clock)
-    return t(reader.lang, "when_date", date=local.strftime("%d.%m"), time=clock)
 
 
 class CardFactory:

@@ -12,10 +12,9 @@ from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from bot.admin_grammar import ADMIN_NAMES, AdminCommand, GrammarError, parse_admin
-from bot.domain import Value
+from bot.domain import Channel, Value
 from bot.durations import ParseError, parse_duration
 from bot.i18n import Lang, as_lang
-from bot.links import Channel
 from bot.quiet import MAX_MUTE_MINUTES
 
 MIN_DIGEST_MINUTES = 15

@@ -15,17 +15,17 @@ from zoneinfo import ZoneInfo
 from bot import commands as cmd
 from bot.actions import ActionResult, Outcome, TaskActions
 from bot.buttons import Action, DealAction, DealPayload, Payload
-from bot.cards import CardFactory, Reader, human_duration, human_moment
-from bot.clock import Clock
+from bot.cards import CardFactory
+from bot.clock import Clock, wall_clock
 from bot.delivery import MessageRef, Outbox, OutboxItem
 from bot.directory import Directory
-from bot.domain import Deal, Task, User, Value
+from bot.domain import Channel, Deal, Task, User
 from bot.durations import ParseError, parse_moment
-from bot.i18n import DEFAULT_LANG, Catalogue, Lang, as_lang
-from bot.links import Channel, ChannelLink, Links
+from bot.i18n import DEFAULT_LANG, Catalogue, Lang, Reader, as_lang, human_duration, human_moment
+from bot.links import Links, Speaker
 from bot.own_settings import OwnSettings
 from bot.prefs import Prefs, language
-from bot.reminders import DEFAULT_LEAD_MINUTES, wall_clock
+from bot.reminders import DEFAULT_LEAD_MINUTES
 from bot.reminding import ReminderService, subject
 from bot.rights import assignees
 from bot.store import Store
@@ -33,21 +33,6 @@ from bot.views import Button, Card, DealCard, TaskCard
 
 TOMORROW_AT = 9  # "tomorrow": 09:00 in the speaker's timezone
 FOLLOW_UP_AT = 10  # a follow-up task: tomorrow 10:00
-
-
-class Speaker(Value):
-    """Who wrote or pressed, as far as amobridge knows them."""
-
-    channel: Channel
-    account_id: str
-    lang: Lang
-    link: ChannelLink | None = None
-    user: User | None = None
-    reader: Reader
-
-    @property
-    def linked(self) -> bool:
-        return self.link is not None and self.user is not None
 
 
 class Conversation:

@@ -18,8 +18,7 @@ from pydantic import Field
 
 from bot.activity import ActivityLog, Notice
 from bot.clock import Clock
-from bot.domain import Value
-from bot.links import Channel
+from bot.domain import Channel, Value
 from bot.store import DueEntry, DueItem, Store
 from bot.views import Card, DeliveryOp
 

@@ -16,14 +16,13 @@ from collections.abc import Awaitable
 from zoneinfo import ZoneInfo
 
 from bot.alerts import STATUS_KINDS, Alert
-from bot.cards import Reader
 from bot.clock import Clock
 from bot.delivery import Outbox, OutboxItem
 from bot.digests import SHOWN_ITEMS, DigestBook, Pending, PendingItem, last_moment
 from bot.directory import Directory
 from bot.domain import Task
 from bot.holding import HeldMessages
-from bot.i18n import DEFAULT_LANG, Catalogue
+from bot.i18n import DEFAULT_LANG, Catalogue, Reader
 from bot.prefs import Prefs, UserPrefs
 from bot.reach import Reach
 from bot.reminding import ReminderService

@@ -10,9 +10,9 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
+from bot.clock import wall_clock
 from bot.domain import Value
 from bot.i18n import Lang
-from bot.reminders import wall_clock
 from bot.store import Store
 
 NS = "digest"

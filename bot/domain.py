@@ -245,3 +245,8 @@ class NewTask(Value):
     task_type_id: int | None = None
     duration: int | None = None  # seconds
     request_id: str | None = None  # echoed back by amoCRM
+
+
+# The messengers amobridge speaks to.
+Channel = Literal["telegram", "slack"]
+CHANNELS: tuple[Channel, ...] = ("telegram", "slack")

@@ -10,7 +10,7 @@ import re
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.reminders import wall_clock
+from bot.clock import wall_clock
 
 _UNITS = {
     "m": 60, "min": 60, "мин": 60, "м": 60,

@@ -12,9 +12,8 @@ from typing import Protocol
 
 from bot.clock import Clock
 from bot.directory import Directory
-from bot.domain import User, Value
-from bot.links import Channel, ChannelLink, LinkOutcome, Links
-from bot.reminding import ReminderService
+from bot.domain import Channel, User, Value
+from bot.links import ChannelLink, LinkOutcome, Links
 
 
 class MessengerAccount(Value):
@@ -59,6 +58,13 @@ class EmailLinkResult(Value):
         return self.step in (EmailLinkStep.LINKED, EmailLinkStep.RESUMED, EmailLinkStep.ALREADY)
 
 
+class Rescheduler(Protocol):
+    """Plans a newly linked (or resumed) person's reminders: the task package's reminder service,
+    seen through a port since linking sits below it."""
+
+    async def reschedule_user(self, amo_user_id: int) -> None: ...
+
+
 class EmailLinking:
     def __init__(
         self,
@@ -66,7 +72,7 @@ class EmailLinking:
         book: AccountBook,
         links: Links,
         directory: Directory,
-        reminders: ReminderService,
+        reminders: Rescheduler,
         clock: Clock,
     ) -> None:
         self._channel = channel

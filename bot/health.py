@@ -9,14 +9,14 @@ from __future__ import annotations
 import asyncio
 import time
 
-from bot.cards import Reader, human_moment
 from bot.clock import Clock
 from bot.delivery import outbox_queue
 from bot.directory import Directory
+from bot.domain import CHANNELS
 from bot.holding import RELEASE_QUEUE
-from bot.i18n import Catalogue, Lang
+from bot.i18n import Catalogue, Lang, Reader, human_moment
 from bot.ingest import INBOX_QUEUE
-from bot.links import CHANNELS, Links
+from bot.links import Links
 from bot.ports import CrmError, CrmReader
 from bot.store import Store
 

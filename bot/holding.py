@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from typing import Protocol
 
-from bot.cards import CardFactory
 from bot.clock import Clock
 from bot.delivery import Outbox, OutboxItem
 from bot.directory import Directory
-from bot.domain import Value
+from bot.domain import Deal, Task, User, Value
+from bot.i18n import Reader
 from bot.reach import Reach
 from bot.store import DueEntry, DueItem, Store
 from bot.views import TaskCard
@@ -33,6 +34,22 @@ def held_queue(amo_user_id: int) -> str:
     return f"held:{amo_user_id}"
 
 
+class TaskCards(Protocol):
+    """Draws a task's card as the task is now (the task package's card factory); a port, since
+    held messages sit below the packages that draw cards."""
+
+    async def task_card(
+        self,
+        task: Task,
+        reader: Reader,
+        now: int,
+        *,
+        deal: Deal | None = ...,
+        actor: User | None = ...,
+        heading: str | None = ...,
+    ) -> TaskCard: ...
+
+
 class HeldItem(Value):
     item: OutboxItem
     task_id: int | None = None  # the card is about this task: drawn again at release
@@ -46,7 +63,7 @@ class HeldMessages:
         outbox: Outbox,
         reach: Reach,
         directory: Directory,
-        cards: CardFactory,
+        cards: TaskCards,
         clock: Clock,
     ) -> None:
         self._store = store

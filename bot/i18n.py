@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Mapping
+from datetime import datetime, timedelta
 from importlib import resources
 from typing import Literal
+from zoneinfo import ZoneInfo
+
+from bot.domain import Value
 
 Lang = Literal["ru", "en"]
 LANGUAGES: tuple[Lang, ...] = ("ru", "en")
@@ -40,3 +44,30 @@ class Catalogue:
 def load_catalogue() -> Catalogue:
     text = resources.files("bot").joinpath("locales/messages.toml").read_text("utf-8")
     return Catalogue(tomllib.loads(text))
+
+
+class Reader(Value):
+    """Who a card is for: their language and timezone."""
+
+    lang: Lang
+    timezone: str
+
+
+def human_duration(t: Catalogue, lang: Lang, minutes: int) -> str:
+    hours, rest = divmod(abs(minutes), 60)
+    if hours == 0:
+        return t(lang, "dur_min", m=rest)
+    if rest == 0:
+        return t(lang, "dur_h", h=hours)
+    return t(lang, "dur_h_min", h=hours, m=rest)
+
+
+def human_moment(t: Catalogue, reader: Reader, at: int, now: int) -> str:
+    zone = ZoneInfo(reader.timezone)
+    local, today = datetime.fromtimestamp(at, zone), datetime.fromtimestamp(now, zone).date()
+    clock = local.strftime("%H:%M")
+    if local.date() == today:
+        return t(reader.lang, "when_today", time=clock)
+    if local.date() == today + timedelta(days=1):
+        return t(reader.lang, "when_tomorrow", time=clock)
+    return t(reader.lang, "when_date", date=local.strftime("%d.%m"), time=clock)

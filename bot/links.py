@@ -8,15 +8,12 @@ the first if the second is taken, so neither side is ever linked twice even when
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Literal
 
-from bot.domain import Value
+from bot.domain import CHANNELS, Channel, User, Value
+from bot.i18n import Lang, Reader
 from bot.store import Store
 
 NS = "link"
-
-Channel = Literal["telegram", "slack"]
-CHANNELS: tuple[Channel, ...] = ("telegram", "slack")
 
 
 class ChannelLink(Value):
@@ -96,3 +93,18 @@ class Links:
             for key, value in docs.items()
             if ":amo:" in key and (channel is None or key.startswith(f"{channel}:"))
         ]
+
+
+class Speaker(Value):
+    """Who wrote or pressed, as far as amobridge knows them."""
+
+    channel: Channel
+    account_id: str
+    lang: Lang
+    link: ChannelLink | None = None
+    user: User | None = None
+    reader: Reader
+
+    @property
+    def linked(self) -> bool:
+        return self.link is not None and self.user is not None

@@ -5,11 +5,10 @@ a hold, or the digest, sends what waited for it at once."""
 from __future__ import annotations
 
 from bot import commands as cmd
-from bot.cards import Reader, human_duration, human_moment
 from bot.clock import Clock
 from bot.digesting import DigestService
 from bot.holding import HeldMessages
-from bot.i18n import Catalogue
+from bot.i18n import Catalogue, Reader, human_duration, human_moment
 from bot.links import Links
 from bot.prefs import Prefs
 from bot.reach import Reach

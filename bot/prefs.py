@@ -5,10 +5,8 @@ from __future__ import annotations
 
 from datetime import time
 
-from bot.domain import Account, User, Value
+from bot.domain import Account, Channel, User, Value
 from bot.i18n import Lang, as_lang
-from bot.links import Channel
-from bot.reminders import DEFAULT_LEAD_MINUTES, ReminderPolicy
 from bot.store import Store
 
 NS = "prefs"
@@ -60,8 +58,3 @@ def language(prefs: UserPrefs, user: User | None) -> Lang:
 
 def timezone(prefs: UserPrefs, account: Account) -> str:
     return prefs.timezone or account.timezone
-
-
-def reminder_policy(prefs: UserPrefs, account: Account) -> ReminderPolicy:
-    lead = DEFAULT_LEAD_MINUTES if prefs.lead_minutes is None else prefs.lead_minutes
-    return ReminderPolicy(lead_minutes=lead, timezone=timezone(prefs, account))

@@ -10,8 +10,8 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.clock import wall_clock
 from bot.prefs import UserPrefs
-from bot.reminders import wall_clock
 
 MAX_MUTE_MINUTES = 7 * 24 * 60
 

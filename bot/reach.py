@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.cards import Reader
 from bot.clock import Clock
 from bot.directory import Directory
-from bot.links import Channel, ChannelLink, Links
+from bot.domain import Channel
+from bot.i18n import Reader
+from bot.links import ChannelLink, Links
 from bot.prefs import Prefs, language, timezone
 from bot.quiet import held_until
 

@@ -8,12 +8,13 @@ overdue.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from pydantic import Field
 
+from bot.clock import wall_clock
 from bot.domain import Value
 
 DEFAULT_LEAD_MINUTES = (60, 15)
@@ -79,11 +80,3 @@ def within_working_hours(at: int, policy: ReminderPolicy) -> int:
         if start > at:
             return start
     raise ValueError("working hours never come")  # unreachable with at least one work day
-
-
-def wall_clock(day: date, at: time, zone: ZoneInfo) -> int:
-    """Unix time of a local wall-clock moment; in a DST gap, the first valid moment after it."""
-    instant = datetime.combine(day, at, tzinfo=zone).astimezone(UTC)
-    # A time inside a spring-forward gap does not exist; Python maps it with the old offset,
-    # which lands it after the gap when converted back: 02:30 on a spring-forward night → 03:30.
-    return int(instant.timestamp())

@@ -12,17 +12,17 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.cards import CardFactory, Outcome, Reader
-from bot.clock import Clock
+from bot.cards import CardFactory, Outcome
+from bot.clock import Clock, wall_clock
 from bot.delivery import MessageRef, Outbox, OutboxItem
 from bot.directory import Directory
-from bot.domain import CrmEvent, CrmEventKind, Deal, Task, Value
+from bot.domain import Account, CrmEvent, CrmEventKind, Deal, Task, Value
 from bot.holding import HeldMessages
-from bot.i18n import DEFAULT_LANG
+from bot.i18n import DEFAULT_LANG, Reader
 from bot.links import Links
-from bot.prefs import Prefs, reminder_policy
+from bot.prefs import Prefs, UserPrefs, timezone
 from bot.reach import Reach
-from bot.reminders import Reminder, next_reminder, wall_clock
+from bot.reminders import DEFAULT_LEAD_MINUTES, Reminder, ReminderPolicy, next_reminder
 from bot.store import DueItem, Store
 from bot.views import TaskCard
 
@@ -225,3 +225,8 @@ class ReminderService:
         await self._store.put_due(
             REMINDER_QUEUE, item.item_id, following.at, nxt.model_dump_json()
         )
+
+
+def reminder_policy(prefs: UserPrefs, account: Account) -> ReminderPolicy:
+    lead = DEFAULT_LEAD_MINUTES if prefs.lead_minutes is None else prefs.lead_minutes
+    return ReminderPolicy(lead_minutes=lead, timezone=timezone(prefs, account))

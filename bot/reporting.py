@@ -8,15 +8,13 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.activity import Activity, ActivityLog
-from bot.cards import Reader
 from bot.clock import Clock
 from bot.directory import Directory
-from bot.domain import Value
-from bot.i18n import Catalogue, Lang
-from bot.names import Names
-from bot.replies import Reply, ReplyFile
+from bot.domain import Group, Value
+from bot.i18n import Catalogue, Lang, Reader
 from bot.report_files import chart_png, workbook_xlsx
 from bot.reports import Totals, figures, minutes
+from bot.views import Reply, ReplyFile
 
 
 class Scope(Value):
@@ -29,17 +27,14 @@ class Scope(Value):
 
 class ReportService:
     def __init__(
-        self, activity: ActivityLog, directory: Directory, names: Names, clock: Clock,
-        t: Catalogue,
-    ) -> None:  # fmt: skip
+        self, activity: ActivityLog, directory: Directory, clock: Clock, t: Catalogue
+    ) -> None:
         self._activity = activity
         self._directory = directory
-        self._names = names
         self._clock = clock
         self._t = t
 
-    async def chart(self, reader: Reader, days: int, group: str | None) -> Reply:
-        """Raises ``UnknownName`` for a group amoCRM does not have."""
+    async def chart(self, reader: Reader, days: int, group: Group | None) -> Reply:
         scope = await self._scope(reader, days, group)
         entries, names = await self._read(scope)
         lang = reader.lang
@@ -52,8 +47,7 @@ class ReportService:
         png = ReplyFile(name=f"amobridge-report-{days}d.png", content=content, photo=True)
         return Reply(text=self._caption(lang, scope, totals), file=png)
 
-    async def workbook(self, reader: Reader, days: int, group: str | None) -> Reply:
-        """Raises ``UnknownName`` for a group amoCRM does not have."""
+    async def workbook(self, reader: Reader, days: int, group: Group | None) -> Reply:
         scope = await self._scope(reader, days, group)
         entries, names = await self._read(scope)
         lang = reader.lang
@@ -71,7 +65,7 @@ class ReportService:
     def _nothing(self, lang: Lang, scope: Scope) -> Reply:
         return Reply(text=self._t(lang, "report_nothing", period=scope.period, group=scope.group))
 
-    async def _scope(self, reader: Reader, days: int, group: str | None) -> Scope:
+    async def _scope(self, reader: Reader, days: int, group: Group | None) -> Scope:
         until = self._clock.now()
         since = until - days * 86400
         zone = ZoneInfo(reader.timezone)
@@ -82,12 +76,10 @@ class ReportService:
         )  # fmt: skip
         if group is None:
             return Scope(since=since, until=until, period=period, group="", people=None)
-        group_id = await self._names.group(group)
         users = await self._directory.active_users()
         return Scope(
-            since=since, until=until, period=period,
-            group=" · " + await self._names.group_name(group_id),
-            people=frozenset(u.id for u in users if u.group_id == group_id),
+            since=since, until=until, period=period, group=" · " + group.name,
+            people=frozenset(u.id for u in users if u.group_id == group.id),
         )  # fmt: skip
 
     async def _read(self, scope: Scope) -> tuple[list[Activity], dict[int, str]]:

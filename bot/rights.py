@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from bot.domain import Right, Task, User
+from bot.domain import Deal, Right, Task, User
 
 
 def can_edit_task(actor: User, task: Task, responsible: User | None) -> bool:
@@ -39,3 +39,15 @@ def assignees(actor: User, users: Iterable[User], *, excluding: int | None = Non
     return sorted(
         (u for u in users if u.id != excluding and may_assign_to(actor, u)), key=lambda u: u.name
     )
+
+
+def can_view_deal(user: User, deal: Deal, responsible: User | None) -> bool:
+    right = user.rights.leads_view
+    if right is Right.ALL or user.rights.is_admin:
+        return True
+    if right is Right.GROUP:
+        group = responsible.group_id if responsible is not None else deal.group_id
+        return group is not None and group == user.group_id
+    if right is Right.OWN:
+        return deal.responsible_user_id == user.id
+    return False

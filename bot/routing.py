@@ -13,8 +13,9 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from bot.alerts import Alert, AlertKind
-from bot.domain import Deal, Right, User, Value
+from bot.domain import Right, User, Value
 from bot.i18n import Lang
+from bot.rights import can_view_deal
 from bot.subscriptions import AlertSettings, Filters, Subscription, Target
 
 
@@ -25,18 +26,6 @@ class Recipient(Value):
     fields: tuple[str, ...] = ()  # what a shared chat may see
     lang: Lang | None = None  # and in which language
     digest: bool = False  # kept for the daily digest rather than sent now
-
-
-def can_view_deal(user: User, deal: Deal, responsible: User | None) -> bool:
-    right = user.rights.leads_view
-    if right is Right.ALL or user.rights.is_admin:
-        return True
-    if right is Right.GROUP:
-        group = responsible.group_id if responsible is not None else deal.group_id
-        return group is not None and group == user.group_id
-    if right is Right.OWN:
-        return deal.responsible_user_id == user.id
-    return False
 
 
 class Router:

@@ -50,7 +50,6 @@ from bot.link_guard import LinkGuard
 from bot.linking import LinkingService
 from bot.links import Links
 from bot.metrics import Metrics
-from bot.names import Names
 from bot.own_settings import OwnSettings
 from bot.prefs import Prefs
 from bot.reach import Reach
@@ -338,7 +337,7 @@ def _services(
     subscriptions = Subscriptions(store)
     reminders = ReminderService(store, directory, links, prefs, reach, held, cards, outbox, clock)
     activity = ActivityLog(store, clock)
-    reports = ReportService(activity, directory, Names(directory), clock, t)
+    reports = ReportService(activity, directory, clock, t)
     actions = TaskActions(store, crm, directory, processor, clock, t, activity)
     digests = DigestService(
         store, prefs, directory, reach, held, subscriptions, reminders, outbox, clock, t

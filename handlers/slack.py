@@ -23,13 +23,13 @@ from bot import commands as cmd
 from bot.admin import UNSUBSCRIBE_PREFIX, AdminService
 from bot.admin_grammar import ADMIN_COMMANDS, ConfigImport
 from bot.buttons import Action, BadPayload, Payload, unpack, unpack_deal
-from bot.conversation import Conversation, Speaker
+from bot.conversation import Conversation
 from bot.durations import ParseError
 from bot.email_linking import EmailLinking, EmailLinkResult, EmailLinkStep
 from bot.i18n import Catalogue, Lang
-from bot.replies import Reply
+from bot.links import Speaker
 from bot.subscriptions import Target
-from bot.views import TextMessage
+from bot.views import Reply, TextMessage
 from integrations.slack.api import SlackApi
 from integrations.slack.errors import SlackError
 from integrations.slack.home import SlackHome

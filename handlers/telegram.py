@@ -30,16 +30,17 @@ from bot.admin_config import MAX_FILE_BYTES
 from bot.admin_grammar import ADMIN_COMMANDS, ConfigImport
 from bot.buttons import Action, BadPayload, Payload, unpack, unpack_deal
 from bot.cards import CardFactory
-from bot.conversation import Conversation, Speaker
+from bot.conversation import Conversation
 from bot.dialogs import Dialog, Dialogs
 from bot.directory import Directory
 from bot.domain import Task
 from bot.durations import ParseError
 from bot.i18n import Catalogue, Lang, as_lang
 from bot.linking import LinkingService, LinkResult, LinkStep, TelegramIdentity
-from bot.replies import Reply
+from bot.links import Speaker
 from bot.store import Store
 from bot.subscriptions import Target
+from bot.views import Reply
 from integrations.telegram.render import render_keyboard
 
 log = logging.getLogger(__name__)

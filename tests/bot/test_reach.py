@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from bot.links import Channel, ChannelLink
+from bot.domain import Channel
+from bot.links import ChannelLink
 from bot.reach import reachable
 
 

@@ -4,7 +4,7 @@ copies, a press reacts to the latest notice before it, and a group report keeps 
 from __future__ import annotations
 
 from bot.activity import Activity
-from bot.links import Channel
+from bot.domain import Channel
 from bot.reports import figures, minutes
 
 IVAN, OLEG = 1, 2

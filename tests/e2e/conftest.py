@@ -12,13 +12,7 @@ import pytest
 import yaml
 
 from bot.amocrm_setup import register_amocrm_webhook
-from bot.settings import (
-    AmoCrmSettings,
-    HttpSettings,
-    Settings,
-    SlackSettings,
-    TelegramSettings,
-)
+from bot.settings import AmoCrmSettings, HttpSettings, Settings, SlackSettings, TelegramSettings
 from bot.wiring import Service, running_service
 from sandbox.amocrm import AmoEmulator, DemoIds, seed_demo_account
 from sandbox.demo import seconds_until
