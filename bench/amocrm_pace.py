@@ -25,7 +25,7 @@ from pathlib import Path
 
 import httpx
 
-from bot.store.sqlite import SqliteStore
+from bot.store import SqliteStore
 from integrations.amocrm import AmoClient, AmoError, LongLivedTokenAuth, NoPacing, StorePacer
 from integrations.amocrm.pacing import Pacer
 from sandbox.amocrm import AmoEmulator, seed_demo_account

@@ -23,8 +23,7 @@ from collections.abc import Awaitable, Callable
 import aiohttp
 from aiohttp import web
 
-from bot.settings import AmoCrmSettings, HttpSettings, Settings
-from bot.wiring import running_service
+from bot.app import AmoCrmSettings, HttpSettings, Settings, running_service
 
 SECRET = "bench-secret"
 

@@ -19,11 +19,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from bot.activity import ActivityLog
-from bot.i18n import load_catalogue
-from bot.report_files import chart_png, workbook_xlsx
-from bot.reports import figures
-from bot.store.sqlite import SqliteStore
+from bot.core import load_catalogue
+from bot.reports import ActivityLog, chart_png, figures, workbook_xlsx
+from bot.store import SqliteStore
 
 SEED = 20261203
 PEOPLE = 50

@@ -16,10 +16,17 @@ import json
 import random
 import time
 
-from bot.alerts import AlertKind, alerts_from
-from bot.domain import CrmEvent, CrmEventKind, Deal, Right, Rights, Task, User
-from bot.routing import Router
-from bot.subscriptions import DEFAULTS, AlertSettings, Filters, Subscription, Target
+from bot.alerts import (
+    DEFAULTS,
+    AlertKind,
+    AlertSettings,
+    Filters,
+    Router,
+    Subscription,
+    Target,
+    alerts_from,
+)
+from bot.core import CrmEvent, CrmEventKind, Deal, Right, Rights, Task, User
 
 SEED = 20261124
 USERS = 500

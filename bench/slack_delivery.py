@@ -31,11 +31,10 @@ from aiohttp import ClientSession
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.app import AmoCrmSettings, HttpSettings, Service, Settings, SlackSettings, running_service
+from bot.core import TaskCard
 from bot.delivery import OutboxItem, outbox_queue
-from bot.links import ChannelLink
-from bot.settings import AmoCrmSettings, HttpSettings, Settings, SlackSettings
-from bot.views import TaskCard
-from bot.wiring import Service, running_service
+from bot.people import ChannelLink
 from integrations.slack import render_card
 from sandbox.amocrm import AmoEmulator, seed_demo_account
 from sandbox.slack import SlackEmulator

@@ -35,10 +35,9 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.exceptions import TelegramRetryAfter
 
-from bot.clock import SystemClock
+from bot.core import Button, SystemClock, TaskCard
 from bot.delivery import DeliveryError, Outbox, OutboxItem, OutboxSender, outbox_queue
-from bot.store.sqlite import SqliteStore
-from bot.views import Button, TaskCard
+from bot.store import SqliteStore
 from integrations.telegram import TELEGRAM_LIMITS, TelegramNotifier, render_card
 from sandbox.telegram import RequestRecord, TelegramEmulator
 from scheduler.runner import DrainLoop

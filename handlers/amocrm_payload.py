@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from urllib.parse import parse_qsl
 
-from bot.domain import EntityHint, HintAction, HintSource
+from bot.core import EntityHint, HintAction, HintSource
 
 MAX_FIELDS = 10_000
 _LEAD_ACTIONS: Mapping[str, HintAction] = {

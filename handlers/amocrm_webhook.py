@@ -11,8 +11,8 @@ import logging
 
 from aiohttp import web
 
-from bot.ingest import HintInbox
-from bot.metrics import Metrics
+from bot.core import Metrics
+from bot.crm import HintInbox
 from handlers.amocrm_payload import MalformedWebhook, parse_webhook
 
 log = logging.getLogger(__name__)

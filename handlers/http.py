@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable, Iterable
 
 from aiohttp import web
 
-from bot.metrics import Metrics
+from bot.core import Metrics
 
 HealthCheck = Callable[[], Awaitable[dict[str, str]]]
 

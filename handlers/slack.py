@@ -19,17 +19,13 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 
-from bot import commands as cmd
-from bot.admin import UNSUBSCRIBE_PREFIX, AdminService
-from bot.admin_grammar import ADMIN_COMMANDS, ConfigImport
-from bot.buttons import Action, BadPayload, Payload, unpack, unpack_deal
-from bot.conversation import Conversation
-from bot.durations import ParseError
-from bot.email_linking import EmailLinking, EmailLinkResult, EmailLinkStep
-from bot.i18n import Catalogue, Lang
-from bot.links import Speaker
-from bot.subscriptions import Target
-from bot.views import Reply, TextMessage
+from bot.admin import ADMIN_COMMANDS, UNSUBSCRIBE_PREFIX, AdminService, ConfigImport
+from bot.alerts import Target
+from bot.chat import Conversation
+from bot.chat import commands as cmd
+from bot.core import Catalogue, Lang, ParseError, Reply, TextMessage
+from bot.people import EmailLinking, EmailLinkResult, EmailLinkStep, Speaker
+from bot.tasks import Action, BadPayload, Payload, unpack, unpack_deal
 from integrations.slack.api import SlackApi
 from integrations.slack.errors import SlackError
 from integrations.slack.home import SlackHome

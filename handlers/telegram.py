@@ -24,23 +24,21 @@ from aiogram.types import (
     TelegramObject,
 )
 
-from bot import commands as cmd
-from bot.admin import UNSUBSCRIBE_PREFIX, AdminService
-from bot.admin_config import MAX_FILE_BYTES
-from bot.admin_grammar import ADMIN_COMMANDS, ConfigImport
-from bot.buttons import Action, BadPayload, Payload, unpack, unpack_deal
-from bot.cards import CardFactory
-from bot.conversation import Conversation
-from bot.dialogs import Dialog, Dialogs
-from bot.directory import Directory
-from bot.domain import Task
-from bot.durations import ParseError
-from bot.i18n import Catalogue, Lang, as_lang
-from bot.linking import LinkingService, LinkResult, LinkStep, TelegramIdentity
-from bot.links import Speaker
+from bot.admin import (
+    ADMIN_COMMANDS,
+    MAX_FILE_BYTES,
+    UNSUBSCRIBE_PREFIX,
+    AdminService,
+    ConfigImport,
+)
+from bot.alerts import Target
+from bot.chat import Conversation, Dialog, Dialogs
+from bot.chat import commands as cmd
+from bot.core import Catalogue, Lang, ParseError, Reply, Task, as_lang
+from bot.crm import Directory
+from bot.people import LinkingService, LinkResult, LinkStep, Speaker, TelegramIdentity
 from bot.store import Store
-from bot.subscriptions import Target
-from bot.views import Reply
+from bot.tasks import Action, BadPayload, CardFactory, Payload, unpack, unpack_deal
 from integrations.telegram.render import render_keyboard
 
 log = logging.getLogger(__name__)

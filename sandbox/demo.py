@@ -19,10 +19,17 @@ from datetime import time as dt_time
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.amocrm_setup import register_amocrm_webhook
-from bot.durations import ParseError, parse_duration
-from bot.settings import AmoCrmSettings, HttpSettings, Settings, SlackSettings, TelegramSettings
-from bot.wiring import Service, running_service
+from bot.app import (
+    AmoCrmSettings,
+    HttpSettings,
+    Service,
+    Settings,
+    SlackSettings,
+    TelegramSettings,
+    register_amocrm_webhook,
+    running_service,
+)
+from bot.core import ParseError, parse_duration
 from sandbox.amocrm import AmoEmulator, DemoIds, seed_demo_account
 from sandbox.slack import SlackEmulator, SlackMessage
 from sandbox.telegram import ChatMessage, TelegramEmulator

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 from bot.store.protocol import Cached, DueEntry, DueItem, EntityChange, Store
+from bot.store.redis import RedisStore
+from bot.store.sqlite import SqliteStore
 
-__all__ = ["Cached", "DueEntry", "DueItem", "EntityChange", "Store", "open_store"]
+__all__ = [
+    "Cached", "DueEntry", "DueItem", "EntityChange", "RedisStore", "SqliteStore", "Store",
+    "open_store",
+]  # fmt: skip
 
 
 async def open_store(url: str, *, key_prefix: str = "amobridge:") -> Store:
     """``sqlite:///relative.db``, ``sqlite:////abs/path.db`` or ``redis://host:port/db``."""
     if url.startswith("sqlite://"):
-        from bot.store.sqlite import SqliteStore
-
         return await SqliteStore.open(url.removeprefix("sqlite://").removeprefix("/"))
     if url.startswith(("redis://", "rediss://")):
-        from bot.store.redis import RedisStore
-
         return await RedisStore.open(url, key_prefix=key_prefix)
     raise ValueError(f"unsupported store URL scheme: {url.split(':', 1)[0]!r}")

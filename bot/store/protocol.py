@@ -12,7 +12,7 @@ from typing import Generic, Protocol, TypeVar
 
 from pydantic import ConfigDict
 
-from bot.domain import CrmEvent, Deal, EntityKind, OAuthTokens, Task, Value
+from bot.core import CrmEvent, Deal, EntityKind, OAuthTokens, Task, Value
 
 E = TypeVar("E", Task, Deal)
 

@@ -45,7 +45,7 @@ from typing import cast
 
 from redis.asyncio import BlockingConnectionPool, Redis
 
-from bot.domain import CrmEvent, Deal, OAuthTokens, Task
+from bot.core import CrmEvent, Deal, OAuthTokens, Task
 from bot.store.protocol import Cached, DueEntry, DueItem, EntityChange
 
 _ACQUIRE_LEASE = """

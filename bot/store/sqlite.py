@@ -37,7 +37,7 @@ from typing import Any, Self
 
 import aiosqlite
 
-from bot.domain import CrmEvent, Deal, OAuthTokens, Task
+from bot.core import CrmEvent, Deal, OAuthTokens, Task
 from bot.store.protocol import Cached, DueEntry, DueItem, EntityChange
 
 # Index i holds the statements that take a file from ``user_version`` i to i + 1.

@@ -16,9 +16,8 @@ from typing import Protocol
 import httpx
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from bot.clock import Clock
-from bot.domain import OAuthTokens
-from bot.store.protocol import Store
+from bot.core import Clock, OAuthTokens
+from bot.store import Store
 from integrations.amocrm.errors import (
     AmoBadResponse,
     AmoError,

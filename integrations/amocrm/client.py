@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 import httpx
 from pydantic import BaseModel, ValidationError
 
-from bot.domain import Account, AmoEvent, Deal, LossReason, Pipeline, Task, User
+from bot.core import Account, AmoEvent, Deal, LossReason, Pipeline, Task, User
 from integrations.amocrm.auth import AmoAuth
 from integrations.amocrm.errors import AmoBadResponse, AmoNotFound
 from integrations.amocrm.pacing import Pacer

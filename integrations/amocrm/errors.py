@@ -15,7 +15,7 @@ from typing import TypedDict
 import httpx
 from typing_extensions import Unpack
 
-from bot.ports import CrmError
+from bot.core import CrmError
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 from typing import Protocol
 
-from bot.store.protocol import Store
+from bot.store import Store
 
 DEFAULT_RATE_PER_S = 6.0  # under amoCRM's 7/s, leaving room for clock jitter between replicas
 

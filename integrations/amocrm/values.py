@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
-from bot.domain import NewTask, TaskPatch
+from bot.core import NewTask, TaskPatch
 
 __all__ = ["NewTask", "TaskPatch", "Webhook", "new_task_body", "task_patch_body"]
 

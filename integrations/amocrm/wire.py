@@ -12,7 +12,7 @@ from typing import Annotated, Any, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-from bot.domain import (
+from bot.core import (
     Account,
     AmoEvent,
     Deal,

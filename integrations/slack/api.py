@@ -21,8 +21,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from bot.domain import Value
-from bot.email_linking import MessengerAccount
+from bot.core import Value
+from bot.people import MessengerAccount
 from integrations.slack.errors import SlackError, slack_error
 
 log = logging.getLogger(__name__)

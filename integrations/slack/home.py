@@ -14,10 +14,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot.clock import Clock
-from bot.conversation import Conversation
-from bot.domain import CrmEvent
-from bot.links import Links
+from bot.chat import Conversation
+from bot.core import Clock, CrmEvent
+from bot.people import Links
 from bot.store import Store
 from integrations.slack.api import SlackApi
 from integrations.slack.errors import SlackError

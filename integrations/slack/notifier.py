@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from bot.core import Card
 from bot.delivery import ChannelLimits, DeliveryError
-from bot.views import Card
 from integrations.slack.api import SlackApi
 from integrations.slack.errors import SlackError, delivery_error
 from integrations.slack.render import render_card

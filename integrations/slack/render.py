@@ -11,8 +11,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from bot.buttons import Action, BadPayload, unpack
-from bot.views import Button, Card, DealCard, DigestCard, TaskCard, TextMessage
+from bot.core import Button, Card, DealCard, DigestCard, TaskCard, TextMessage
+from bot.tasks import Action, BadPayload, unpack
 
 JsonDict = dict[str, Any]
 

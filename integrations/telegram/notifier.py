@@ -23,8 +23,8 @@ from aiogram.exceptions import (
 )
 from aiogram.types import LinkPreviewOptions
 
+from bot.core import Card
 from bot.delivery import ChannelLimits, DeliveryError
-from bot.views import Card
 from integrations.telegram.render import Rendered, render_card
 
 log = logging.getLogger(__name__)

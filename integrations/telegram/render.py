@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.buttons import MAX_PAYLOAD_BYTES
-from bot.views import Button, Card, DealCard, DigestCard, TaskCard, TextMessage
+from bot.core import Button, Card, DealCard, DigestCard, TaskCard, TextMessage
+from bot.tasks import MAX_PAYLOAD_BYTES
 
 MESSAGE_LIMIT = 4096  # characters after entity parsing (Bot API sendMessage)
 ELLIPSIS = "…"

@@ -11,9 +11,15 @@ from typing import Any
 import pytest
 import yaml
 
-from bot.amocrm_setup import register_amocrm_webhook
-from bot.settings import AmoCrmSettings, HttpSettings, Settings, SlackSettings, TelegramSettings
-from bot.wiring import Service, running_service
+from bot.app.settings import (
+    AmoCrmSettings,
+    HttpSettings,
+    Settings,
+    SlackSettings,
+    TelegramSettings,
+)
+from bot.app.setup import register_amocrm_webhook
+from bot.app.wiring import Service, running_service
 from sandbox.amocrm import AmoEmulator, DemoIds, seed_demo_account
 from sandbox.demo import seconds_until
 from sandbox.slack import SlackEmulator

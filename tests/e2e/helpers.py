@@ -9,8 +9,8 @@ from datetime import datetime
 
 import pytest
 
-from bot.catchup import DEAL_SYNC_CURSOR
-from bot.wiring import Service
+from bot.app.wiring import Service
+from bot.crm.catchup import DEAL_SYNC_CURSOR
 from sandbox.amocrm import AmoEmulator
 from sandbox.telegram import ChatMessage, TelegramEmulator
 

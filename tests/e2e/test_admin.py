@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.subscriptions import AlertSettings
-from bot.wiring import Service
+from bot.alerts.subscriptions import AlertSettings
+from bot.app.wiring import Service
 from sandbox.amocrm import AmoEmulator, DemoIds
 from sandbox.slack import SlackEmulator
 from sandbox.telegram import TelegramEmulator

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.delivery import outbox_queue
-from bot.wiring import Service
+from bot.app.wiring import Service
+from bot.delivery.outbox import outbox_queue
 from sandbox.amocrm import AmoEmulator, DemoIds
 from sandbox.slack import SlackEmulator
 from sandbox.telegram import TelegramEmulator

@@ -10,10 +10,10 @@ from collections.abc import Callable
 
 import httpx
 
-from bot.amocrm_setup import register_amocrm_webhook
-from bot.domain import CrmEvent, CrmEventKind
-from bot.settings import Settings
-from bot.wiring import Service, running_service
+from bot.app.settings import Settings
+from bot.app.setup import register_amocrm_webhook
+from bot.app.wiring import Service, running_service
+from bot.core.domain import CrmEvent, CrmEventKind
 from sandbox.amocrm import AmoEmulator, DemoIds
 from tests.e2e.conftest import WEBHOOK_SECRET
 from tests.e2e.helpers import eventually, settled

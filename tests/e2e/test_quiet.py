@@ -13,12 +13,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.amocrm_setup import register_amocrm_webhook
-from bot.delivery import outbox_queue
-from bot.digests import NS as DIGEST_NS
-from bot.holding import held_queue
-from bot.settings import Settings
-from bot.wiring import Service, running_service
+from bot.alerts.pending import NS as DIGEST_NS
+from bot.app.settings import Settings
+from bot.app.setup import register_amocrm_webhook
+from bot.app.wiring import Service, running_service
+from bot.delivery.outbox import outbox_queue
+from bot.people.holding import held_queue
 from sandbox.amocrm import AmoEmulator, DemoIds
 from sandbox.telegram import ChatMessage, TelegramEmulator
 from tests.e2e.helpers import FakeClock, eventually, link, says, settled, travel_to

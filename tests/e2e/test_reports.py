@@ -9,7 +9,7 @@ import re
 
 from openpyxl import load_workbook
 
-from bot.wiring import Service
+from bot.app.wiring import Service
 from sandbox.amocrm import AmoEmulator, DemoIds
 from sandbox.slack import SlackEmulator
 from sandbox.telegram import ChatMessage, TelegramEmulator

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.amocrm_setup import register_amocrm_webhook
-from bot.delivery import outbox_queue
-from bot.settings import Settings
-from bot.wiring import Service, running_service
+from bot.app.settings import Settings
+from bot.app.setup import register_amocrm_webhook
+from bot.app.wiring import Service, running_service
+from bot.delivery.outbox import outbox_queue
 from sandbox.amocrm import AmoEmulator, DemoIds
 from sandbox.slack import Signing, SlackEmulator
 from sandbox.telegram import TelegramEmulator

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.amocrm_setup import register_amocrm_webhook
-from bot.settings import Settings
-from bot.wiring import Service, running_service
+from bot.app.settings import Settings
+from bot.app.setup import register_amocrm_webhook
+from bot.app.wiring import Service, running_service
 from sandbox.amocrm import AmoEmulator, DemoIds
 from sandbox.telegram import TelegramEmulator
 from tests.e2e.helpers import FakeClock, buttons, eventually, link, reminder_scheduled, says, shows

@@ -15,11 +15,11 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
-from bot.amocrm_setup import register_amocrm_webhook
-from bot.buttons import Action, Payload
-from bot.delivery import CLAIM_LEASE_S, outbox_queue
-from bot.settings import HttpSettings, Settings, TelegramSettings
-from bot.wiring import TELEGRAM_WEBHOOK_PATH, Service, running_service
+from bot.app.settings import HttpSettings, Settings, TelegramSettings
+from bot.app.setup import register_amocrm_webhook
+from bot.app.wiring import TELEGRAM_WEBHOOK_PATH, Service, running_service
+from bot.delivery.outbox import CLAIM_LEASE_S, outbox_queue
+from bot.tasks.buttons import Action, Payload
 from sandbox.amocrm import AmoEmulator, DemoIds
 from sandbox.telegram import ChatMessage, TelegramEmulator
 from tests.e2e.helpers import (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.domain import HintSource
+from bot.core.domain import HintSource
 from handlers.amocrm_payload import MalformedWebhook, parse_webhook
 
 ACCOUNT = "account[subdomain]=etesttask&account[id]=32427762&account[_links][self]=https://etesttask.amocrm.ru"

@@ -17,7 +17,7 @@ import aiosqlite
 import pytest
 from redis.asyncio import Redis
 
-from bot.domain import CrmEvent, CrmEventKind, Deal, OAuthTokens, Task
+from bot.core.domain import CrmEvent, CrmEventKind, Deal, OAuthTokens, Task
 from bot.store import DueEntry, DueItem, EntityChange, Store, open_store
 from bot.store import sqlite as sqlite_store
 from bot.store.redis import RedisStore

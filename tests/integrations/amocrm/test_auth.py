@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.domain import OAuthTokens
+from bot.core.domain import OAuthTokens
 from bot.store.sqlite import SqliteStore
 from integrations.amocrm import (
     AmoError,

@@ -12,8 +12,8 @@ from urllib.parse import unquote
 import httpx
 import pytest
 
-from bot.clock import SystemClock
-from bot.domain import OAuthTokens, Right
+from bot.core.clock import SystemClock
+from bot.core.domain import OAuthTokens, Right
 from bot.store.protocol import Store
 from bot.store.redis import RedisStore
 from bot.store.sqlite import SqliteStore

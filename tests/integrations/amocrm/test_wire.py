@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from bot.domain import Right
+from bot.core.domain import Right
 from integrations.amocrm.wire import (
     WireAccount,
     WireEvent,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.views import Button, TaskCard, TextMessage
+from bot.core.views import Button, TaskCard, TextMessage
 from integrations.slack.render import (
     SECTION_LIMIT,
     render_card,

@@ -13,8 +13,9 @@ from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 
-from bot.clock import Clock, SystemClock
-from bot.delivery import (
+from bot.core.clock import Clock, SystemClock
+from bot.core.views import Button, TaskCard
+from bot.delivery.outbox import (
     CLAIM_LEASE_S,
     RETRY_DELAYS_S,
     ChannelLimits,
@@ -27,7 +28,6 @@ from bot.delivery import (
     wait_turn,
 )
 from bot.store.sqlite import SqliteStore
-from bot.views import Button, TaskCard
 from integrations.telegram import TELEGRAM_LIMITS, TelegramNotifier, render_card
 from sandbox.telegram import RateLimits, TelegramEmulator
 from tests.integrations.telegram.fakes import FakeClock

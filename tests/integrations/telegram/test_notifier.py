@@ -12,8 +12,8 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import TelegramMigrateToChat
 from aiogram.methods import SendMessage
 
-from bot.delivery import DeliveryError
-from bot.views import Button, TaskCard, TextMessage
+from bot.core.views import Button, TaskCard, TextMessage
+from bot.delivery.outbox import DeliveryError
 from integrations.telegram import TelegramNotifier, delivery_error, render_card
 from sandbox.telegram import TelegramEmulator
 

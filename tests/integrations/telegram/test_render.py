@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.views import Button, TaskCard, TextMessage
+from bot.core.views import Button, TaskCard, TextMessage
 from integrations.telegram import MESSAGE_LIMIT, render_card
 from sandbox.telegram.formatting import FormattedText, format_text
 

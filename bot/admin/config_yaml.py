@@ -1,0 +1,261 @@
+"""``/config export`` and ``/config import``: the account's alert configuration as YAML.
+
+The file speaks in names, not ids (``pipeline: Sales``), and each subscription is the
+``/subscribe`` rule that makes it, so an admin can read and edit it, and keep it in git. An
+import is checked as a whole first: one bad entry and nothing changes, and the answer lists
+every mistake with where it is. A good file replaces the whole configuration.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from bot.admin.grammar import GrammarError, Subscribe, parse_admin
+from bot.admin.names import Names, UnknownName
+from bot.alerts import (
+    DEFAULT_SHARED_FIELDS,
+    DEFAULTS,
+    DIGEST_AT,
+    FIELDS,
+    MAX_ESCALATE_MIN,
+    MIN_ESCALATE_MIN,
+    AlertSettings,
+    Subscription,
+    Subscriptions,
+    new_id,
+)
+from bot.core import Catalogue, Clock, Lang, User, Value
+from bot.crm import Directory
+
+MAX_FILE_BYTES = 256 * 1024
+_ID = re.compile(r"^s[0-9a-f]{6}$")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class StaleEntry(_Strict):
+    status: str
+    pipeline: str | None = None
+    days: int = Field(ge=1, le=365)
+
+
+class SupervisorEntry(_Strict):
+    group: str
+    users: list[str] = Field(min_length=1)
+
+
+class SubscriptionEntry(_Strict):
+    id: str | None = None
+    rule: str
+    lang: Lang | None = None
+
+
+class ConfigFile(_Strict):
+    version: Literal[1] = 1
+    big_deal_threshold: int | None = Field(default=None, ge=0)
+    close_date_days: int = Field(default=AlertSettings().close_date_days, ge=1, le=90)
+    digest_at: str = Field(default=AlertSettings().digest_at, pattern=DIGEST_AT)
+    escalate_after_min: int | None = Field(
+        default=AlertSettings().escalate_after_min, ge=MIN_ESCALATE_MIN, le=MAX_ESCALATE_MIN
+    )
+    stale: list[StaleEntry] = Field(default_factory=list)
+    supervisors: list[SupervisorEntry] = Field(default_factory=list)
+    defaults_off: list[str] = Field(default_factory=list)
+    subscriptions: list[SubscriptionEntry] = Field(default_factory=list)
+
+
+class ImportPlan(Value):
+    settings: AlertSettings
+    subscriptions: tuple[Subscription, ...]
+
+
+class ConfigIO:
+    def __init__(
+        self,
+        directory: Directory,
+        subscriptions: Subscriptions,
+        names: Names,
+        clock: Clock,
+        t: Catalogue,
+    ) -> None:
+        self._directory = directory
+        self._subscriptions = subscriptions
+        self._names = names
+        self._clock = clock
+        self._t = t
+
+    async def export(self, lang: Lang) -> str:
+        settings = await self._subscriptions.settings()
+        stale: list[dict[str, Any]] = []
+        for status_id, days in sorted(settings.stale_days.items()):
+            place = await self._names.status_place(status_id)
+            if place is not None:  # a stage deleted in amoCRM is dropped, not exported
+                stale.append({"pipeline": place[0], "status": place[1], "days": days})
+        active = {u.id for u in await self._directory.active_users()}
+        supervisors = [
+            {"group": await self._names.group_name(group),
+             "users": [await self._names.user_name(u) for u in users if u in active]}
+            for group, users in sorted(settings.supervisors.items())
+            if any(u in active for u in users)  # a departed supervisor is not written back
+        ]  # fmt: skip
+        subscriptions: list[dict[str, Any]] = []
+        for s in await self._subscriptions.configured():
+            entry: dict[str, Any] = {"id": s.id, "rule": await self._names.rule(s)}
+            if s.lang is not None:
+                entry["lang"] = s.lang
+            subscriptions.append(entry)
+        document = {
+            "version": 1,
+            "big_deal_threshold": settings.big_deal_price,
+            "close_date_days": settings.close_date_days,
+            "digest_at": settings.digest_at,
+            "escalate_after_min": settings.escalate_after_min,
+            "stale": stale,
+            "supervisors": supervisors,
+            "defaults_off": list(settings.disabled_defaults),
+            "subscriptions": subscriptions,
+        }
+        account = await self._directory.account()
+        header = self._t(lang, "config_file_header", account=account.name,
+                         defaults=", ".join(s.id for s in DEFAULTS))  # fmt: skip
+        body = yaml.safe_dump(document, allow_unicode=True, sort_keys=False, width=1000)
+        return "".join(f"# {line}\n" for line in header.splitlines()) + body
+
+    async def plan(self, text: str, importer: User, lang: Lang) -> ImportPlan | list[str]:
+        """The configuration ``text`` describes, or every mistake in it (nothing is applied)."""
+        t = self._t
+        if len(text.encode()) > MAX_FILE_BYTES:
+            return [t(lang, "config_too_big", kb=MAX_FILE_BYTES // 1024)]
+        try:
+            raw = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            line = mark.line + 1 if mark is not None else "?"
+            return [t(lang, "config_not_yaml", line=line)]
+        if not isinstance(raw, dict):
+            return [t(lang, "config_not_mapping")]
+        try:
+            file = ConfigFile.model_validate(raw)
+        except ValidationError as exc:
+            return [self._schema_problem(lang, e) for e in exc.errors()]
+        problems: list[str] = []
+        subscriptions = await self._subscription_entries(file, importer, lang, problems)
+        stale = await self._stale_entries(file, lang, problems)
+        supervisors = await self._supervisor_entries(file, lang, problems)
+        known_defaults = {s.id for s in DEFAULTS}
+        for off in file.defaults_off:
+            if off not in known_defaults:
+                problems.append(t(lang, "config_bad_default", id=off,
+                                  known=", ".join(sorted(known_defaults))))  # fmt: skip
+        if problems:
+            return problems
+        settings = AlertSettings(
+            big_deal_price=file.big_deal_threshold,
+            close_date_days=file.close_date_days,
+            digest_at=file.digest_at,
+            escalate_after_min=file.escalate_after_min,
+            stale_days=stale,
+            supervisors=supervisors,
+            disabled_defaults=tuple(dict.fromkeys(file.defaults_off)),
+        )
+        return ImportPlan(settings=settings, subscriptions=tuple(subscriptions))
+
+    async def apply(self, plan: ImportPlan) -> None:
+        await self._subscriptions.replace_all(plan.subscriptions, plan.settings)
+
+    # --- the parts --------------------------------------------------------------------------
+
+    async def _subscription_entries(
+        self, file: ConfigFile, importer: User, lang: Lang, problems: list[str]
+    ) -> list[Subscription]:
+        t = self._t
+        made: list[Subscription] = []
+        seen: set[str] = set()
+        for number, entry in enumerate(file.subscriptions, start=1):
+            where = t(lang, "config_where_subscription", n=number, id=entry.id or "—")
+            if entry.id is not None and (not _ID.match(entry.id) or entry.id in seen):
+                problems.append(f"{where}: {t(lang, 'config_bad_id', id=entry.id)}")
+                continue
+            try:
+                command = parse_admin("subscribe", entry.rule)
+                assert isinstance(command, Subscribe)
+                if command.target.kind == "here":
+                    problems.append(f"{where}: {t(lang, 'config_here')}")
+                    continue
+                unknown = [f for f in command.fields or () if f not in FIELDS]
+                if unknown:
+                    bad = t(lang, "admin_bad_fields", fields=", ".join(unknown),
+                            known=", ".join(FIELDS))  # fmt: skip
+                    problems.append(f"{where}: {bad}")
+                    continue
+                subscription = Subscription(
+                    id=entry.id or new_id(),
+                    kind=command.kind,
+                    filters=await self._names.filters(command.filters),
+                    target=await self._names.target(command.target, me=importer.id, here=None),
+                    fields=command.fields or DEFAULT_SHARED_FIELDS,
+                    mode=command.mode,
+                    created_by=importer.id,
+                    lang=entry.lang or lang,
+                )
+            except GrammarError as exc:
+                problems.append(f"{where}: {t(lang, exc.code, **exc.params)}")
+                continue
+            except UnknownName as exc:
+                problems.append(f"{where}: {self._unknown(lang, exc)}")
+                continue
+            seen.add(subscription.id)
+            made.append(subscription)
+        return made
+
+    async def _stale_entries(
+        self, file: ConfigFile, lang: Lang, problems: list[str]
+    ) -> dict[int, int]:
+        days: dict[int, int] = {}
+        for number, entry in enumerate(file.stale, start=1):
+            where = self._t(lang, "config_where_stale", n=number)
+            try:
+                pipeline = await self._names.pipeline(entry.pipeline) if entry.pipeline else None
+                for status in await self._names.statuses(entry.status, pipeline):
+                    days[status] = entry.days
+            except UnknownName as exc:
+                problems.append(f"{where}: {self._unknown(lang, exc)}")
+        return days
+
+    async def _supervisor_entries(
+        self, file: ConfigFile, lang: Lang, problems: list[str]
+    ) -> dict[int, tuple[int, ...]]:
+        chosen: dict[int, tuple[int, ...]] = {}
+        for number, entry in enumerate(file.supervisors, start=1):
+            where = self._t(lang, "config_where_supervisors", n=number)
+            try:
+                group = await self._names.group(entry.group)
+                users = [await self._names.user(name) for name in entry.users]
+            except UnknownName as exc:
+                problems.append(f"{where}: {self._unknown(lang, exc)}")
+                continue
+            chosen[group] = tuple(dict.fromkeys((*chosen.get(group, ()), *users)))
+        return chosen
+
+    def _unknown(self, lang: Lang, exc: UnknownName) -> str:
+        t = self._t
+        return t(lang, "admin_unknown_name", what=t(lang, f"what_{exc.what}"), typed=exc.typed,
+                 suggestions=", ".join(f"“{s}”" for s in exc.suggestions))  # fmt: skip
+
+    def _schema_problem(self, lang: Lang, error: Any) -> str:
+        """One pydantic error in the admin's words: where, and what kind of mistake."""
+        where = ".".join(
+            f"[{part + 1}]" if isinstance(part, int) else str(part) for part in error["loc"]
+        ).replace(".[", "[")
+        kind = error["type"]
+        if kind == "missing":
+            return self._t(lang, "config_missing", where=where)
+        if kind == "extra_forbidden":
+            return self._t(lang, "config_unknown_key", where=where)
+        return self._t(lang, "config_bad_value", where=where, value=str(error.get("input"))[:40])

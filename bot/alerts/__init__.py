@@ -1,0 +1,45 @@
+"""Deal and task alerts: the kinds of alert a CRM event makes, subscriptions and the built-in
+defaults, routing to the people allowed to see it, the scans no event triggers (stuck deals,
+close dates, escalations' subjects), and digests.
+"""
+
+from bot.alerts.digests import DigestService
+from bot.alerts.kinds import AlertKind, alerts_from
+from bot.alerts.routing import Router
+from bot.alerts.scans import DealScans
+from bot.alerts.service import AlertService
+from bot.alerts.subscriptions import (
+    DEFAULT_SHARED_FIELDS,
+    DEFAULTS,
+    DIGEST_AT,
+    FIELDS,
+    MAX_ESCALATE_MIN,
+    MIN_ESCALATE_MIN,
+    AlertSettings,
+    Filters,
+    Subscription,
+    Subscriptions,
+    Target,
+    new_id,
+)
+
+__all__ = [
+    "DEFAULTS",
+    "DEFAULT_SHARED_FIELDS",
+    "DIGEST_AT",
+    "FIELDS",
+    "MAX_ESCALATE_MIN",
+    "MIN_ESCALATE_MIN",
+    "AlertKind",
+    "AlertService",
+    "AlertSettings",
+    "DealScans",
+    "DigestService",
+    "Filters",
+    "Router",
+    "Subscription",
+    "Subscriptions",
+    "Target",
+    "alerts_from",
+    "new_id",
+]

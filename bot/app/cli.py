@@ -1,0 +1,132 @@
+"""The ``amobridge`` command line: run the service, check the configuration, run the emulators."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+
+import typer
+
+from bot.app.settings import Settings, SettingsError, load_settings
+
+app = typer.Typer(
+    help="amoCRM task reminders and deal alerts in Telegram and Slack.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+
+def _settings_or_exit() -> Settings:
+    try:
+        return load_settings()
+    except SettingsError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from None
+
+
+async def _until_stopped() -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+
+
+@app.command()
+def run() -> None:
+    """Run the service: the HTTP server (webhooks, health, metrics) and the scheduler."""
+    settings = _settings_or_exit()
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    # One line per HTTP request or job tick drowns what matters; /metrics counts them instead.
+    if settings.log_level != "DEBUG":
+        for chatty in ("httpx", "apscheduler"):
+            logging.getLogger(chatty).setLevel(logging.WARNING)
+    from bot.app.wiring import running_service
+
+    async def main() -> None:
+        async with running_service(settings) as service:
+            for line in service.describe():
+                typer.echo(line)
+            await _until_stopped()
+
+    asyncio.run(main())
+
+
+@app.command()
+def check() -> None:
+    """Validate the configuration and reach amoCRM; print a table of what works."""
+    settings = _settings_or_exit()
+    from bot.app.checks import run_checks
+
+    rows = asyncio.run(run_checks(settings))
+    width = max(len(r.part) for r in rows)
+    for row in rows:
+        mark = "ok  " if row.ok else ("--  " if row.ok is None else "FAIL")
+        typer.echo(f"{mark}  {row.part.ljust(width)}  {row.detail}")
+    if any(row.ok is False for row in rows):
+        raise typer.Exit(1)
+
+
+@app.command()
+def setup() -> None:
+    """Register the amoCRM webhook at AMOBRIDGE_PUBLIC_URL (safe to run again)."""
+    settings = _settings_or_exit()
+    from bot.app.checks import explain_amo_error
+    from bot.app.setup import SetupError, register_amocrm_webhook
+    from integrations.amocrm import AmoError
+
+    try:
+        destination = asyncio.run(register_amocrm_webhook(settings))
+    except SetupError as exc:
+        typer.echo(f"setup: {exc}", err=True)
+        raise typer.Exit(2) from None
+    except AmoError as exc:
+        typer.echo(f"setup: {explain_amo_error(exc)}", err=True)
+        raise typer.Exit(1) from None
+    # The secret is part of the URL: show only where it goes.
+    typer.echo(f"amoCRM webhook registered: {destination.rsplit('/', 1)[0]}/<secret>")
+
+
+@app.command()
+def demo(
+    interactive: bool = typer.Option(
+        False, "--interactive", "-i", help="After the script, play the manager yourself."
+    ),
+) -> None:
+    """A sales morning end to end: the real service against emulated amoCRM and Telegram."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    from sandbox.demo import run_demo
+
+    async def read_line() -> str | None:
+        line = await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
+        return line or None  # "" is the end of input
+
+    raise typer.Exit(asyncio.run(run_demo(typer.echo, interactive=interactive,
+                                          read_line=read_line)))  # fmt: skip
+
+
+@app.command()
+def sandbox(
+    host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
+    amocrm_port: int = typer.Option(8181, help="Port of the amoCRM emulator (0: any free)."),
+    telegram_port: int = typer.Option(8182, help="Port of the Telegram emulator (0: any free)."),
+    slack_port: int = typer.Option(8183, help="Port of the Slack emulator (0: any free)."),
+) -> None:
+    """Run the emulators alone, with a seeded demo account, until stopped (Ctrl-C)."""
+    from sandbox.cli import serve_sandbox
+
+    asyncio.run(serve_sandbox(host, amocrm_port, telegram_port, slack_port, typer.echo,
+                              _until_stopped))  # fmt: skip
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)

@@ -1,0 +1,23 @@
+"""amoCRM changes coming in, applied once: the webhook hint inbox, the processor that re-reads
+an entity and journals what changed, change detection (cache vs amoCRM), the events poll and the
+periodic sync behind webhooks, the directory of users, groups and pipelines, and amoCRM rights.
+"""
+
+from bot.crm.catchup import CacheSync, EventsPoller
+from bot.crm.directory import Directory
+from bot.crm.ingest import INBOX_QUEUE, EventProcessor, HintInbox, InboxDrainer
+from bot.crm.rights import assignees, can_edit_task, can_view_deal, may_assign_to
+
+__all__ = [
+    "INBOX_QUEUE",
+    "CacheSync",
+    "Directory",
+    "EventProcessor",
+    "EventsPoller",
+    "HintInbox",
+    "InboxDrainer",
+    "assignees",
+    "can_edit_task",
+    "can_view_deal",
+    "may_assign_to",
+]

@@ -1,0 +1,299 @@
+"""CRM changes in: hints are queued durably, then each entity is re-read and applied once.
+
+Webhooks, the events poll and the periodic sync all end in ``EventProcessor.apply``, which compares
+amoCRM's current entity with the cached one, derives the events (``bot.changes``) and writes cache
+and journal in one compare-and-set. Whatever path a change takes, and however often, it yields its
+events once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+
+from pydantic import ValidationError
+
+from bot.core import (
+    Clock,
+    CrmEvent,
+    CrmReader,
+    Deal,
+    EntityHint,
+    EntityKind,
+    HintSource,
+    Task,
+    Value,
+)
+from bot.crm.changes import deal_events, task_events
+from bot.store import DueEntry, EntityChange, Store
+
+log = logging.getLogger(__name__)
+
+INBOX_QUEUE = "inbox"
+# A claimed hint is hidden this long; if its worker dies it comes back after it.
+INBOX_LEASE_S = 60.0
+RETRY_DELAYS_S = (5.0, 30.0, 120.0, 600.0)
+_CAS_ATTEMPTS = 5
+
+EventListener = Callable[[Sequence[CrmEvent]], Awaitable[None]]
+
+
+class QueuedHint(Value):
+    hint: EntityHint
+    attempt: int = 0
+
+
+class _Batch:
+    """Hints waiting for the next inbox write; ``done`` says how that write ended."""
+
+    def __init__(self) -> None:
+        self.hints: list[EntityHint] = []
+        self.done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+
+class HintInbox:
+    """The durable queue between "amoCRM told us" and "we applied it" (the store's due index).
+
+    One entry per entity: a second hint for an entity that is still waiting replaces the first,
+    so a burst of webhooks about one task costs one amoCRM read. Writes are group-committed:
+    webhooks that arrive while a write is in flight share the next one, so under load the store
+    sees one transaction per batch rather than one per request.
+    """
+
+    def __init__(self, store: Store, clock: Clock) -> None:
+        self._store = store
+        self._clock = clock
+        self._wake = asyncio.Event()
+        self._open: _Batch | None = None
+        self._write_lock = asyncio.Lock()
+        self._flushes: set[asyncio.Task[None]] = set()
+
+    async def accept(self, hints: Sequence[EntityHint]) -> None:
+        """Return once the hints are stored durably (raise if they could not be)."""
+        if not hints:
+            return
+        batch = self._open
+        if batch is None:
+            # The first hints of a batch start its write. It runs as its own task, so a caller
+            # that goes away (a cancelled request) cannot strand the hints of the others, and
+            # every caller of the batch wakes in the same loop turn when it is written.
+            batch = self._open = _Batch()
+            flush = asyncio.create_task(self._flush(batch), name="inbox-write")
+            self._flushes.add(flush)
+            flush.add_done_callback(self._flushes.discard)
+        batch.hints.extend(hints)
+        await asyncio.shield(batch.done)
+        self._wake.set()
+
+    async def _flush(self, batch: _Batch) -> None:
+        async with self._write_lock:
+            # The batch takes hints until its turn to be written comes; later ones start the
+            # next batch, written as soon as this one is.
+            if self._open is batch:
+                self._open = None
+            try:
+                await self._write(batch.hints)
+            except Exception as exc:
+                batch.done.set_exception(exc)
+                batch.done.exception()  # retrieved here: a batch whose callers all left is fine
+            else:
+                batch.done.set_result(None)
+
+    async def close(self) -> None:
+        """Finish the writes under way (at shutdown, before the store closes)."""
+        if self._flushes:
+            await asyncio.gather(*self._flushes, return_exceptions=True)
+
+    async def _write(self, hints: Sequence[EntityHint]) -> None:
+        now = self._clock.now()
+        entries = [
+            DueEntry(
+                item_id=f"{hint.kind}:{hint.id}",
+                due_at=now,
+                payload=QueuedHint(hint=hint).model_dump_json(),
+            )
+            for hint in merge_hints(hints)
+        ]
+        await self._store.put_due_many(INBOX_QUEUE, entries)
+
+    async def wait(self, timeout_s: float) -> None:
+        """Return when a hint was accepted by this process, or after ``timeout_s``."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), timeout_s)
+        self._wake.clear()
+
+    async def depth(self) -> int:
+        return await self._store.count_due(INBOX_QUEUE)
+
+
+# When one POST holds several hints for one entity (amoCRM sends leads[status] and leads[update]
+# together), the most telling action wins and the "previous state" details are pooled.
+_ACTION_RANK = {"add": 0, "status": 1, "responsible": 2, "complete": 3, "delete": 4, "update": 5}
+
+
+def merge_hints(hints: Sequence[EntityHint]) -> list[EntityHint]:
+    merged: dict[tuple[str, int], EntityHint] = {}
+    for hint in hints:
+        key = (hint.kind, hint.id)
+        seen = merged.get(key)
+        if seen is None:
+            merged[key] = hint
+            continue
+        first, second = sorted((seen, hint), key=lambda h: _ACTION_RANK[h.action])
+        merged[key] = first.model_copy(
+            update={
+                name: getattr(first, name)
+                if getattr(first, name) is not None
+                else getattr(second, name)
+                for name in (
+                    "old_status_id",
+                    "old_pipeline_id",
+                    "old_responsible_user_id",
+                    "actor_id",
+                    "at",
+                )
+            }
+        )
+    return list(merged.values())
+
+
+class EventProcessor:
+    def __init__(
+        self,
+        store: Store,
+        crm: CrmReader,
+        clock: Clock,
+        listeners: Sequence[EventListener] = (),
+    ) -> None:
+        self._store = store
+        self._crm = crm
+        self._clock = clock
+        self._listeners = list(listeners)
+
+    def add_listener(self, listener: EventListener) -> None:
+        self._listeners.append(listener)
+
+    async def process(self, hint: EntityHint) -> list[CrmEvent]:
+        """Re-read the hinted entity through the API and apply it."""
+        if hint.kind == "task":
+            cached_task = await self._store.get_task(hint.id)
+            if cached_task is not None and self._already_read(hint, cached_task.value):
+                return await self.apply_task(hint.id, cached_task.value, hint)
+            return await self.apply_task(hint.id, await self._crm.task(hint.id), hint)
+        cached_deal = await self._store.get_deal(hint.id)
+        if cached_deal is not None and self._already_read(hint, cached_deal.value):
+            return await self.apply_deal(hint.id, cached_deal.value, hint)
+        return await self.apply_deal(hint.id, await self._crm.lead(hint.id), hint)
+
+    @staticmethod
+    def _already_read(hint: EntityHint, cached: Task | Deal) -> bool:
+        # A polled event older than the cached version happened before that version was read,
+        # so the cache can stand in for an amoCRM read. Not in the same second: amoCRM times are
+        # whole seconds, and a second change within it would hide behind an equal version.
+        # Webhook hints carry no version to trust and are always re-read.
+        return (
+            hint.source is HintSource.POLL and hint.at is not None and cached.updated_at > hint.at
+        )
+
+    async def apply_task(
+        self, task_id: int, current: Task | None, hint: EntityHint | None
+    ) -> list[CrmEvent]:
+        """Apply amoCRM's current task (None: gone); returns the events newly journaled."""
+        for _ in range(_CAS_ATTEMPTS):
+            cached = await self._store.get_task(task_id)
+            before = cached.value if cached else None
+            events = task_events(before, current, hint, int(self._clock.now()))
+            if not events and (before == current or _older(current, before)):
+                return []
+            rev = cached.rev if cached else None
+            journaled = await self._commit("task", task_id, rev, current, events)
+            if journaled is not None:
+                return journaled
+        log.warning("task %s: gave up after %d conflicting updates", task_id, _CAS_ATTEMPTS)
+        return []
+
+    async def apply_deal(
+        self, deal_id: int, current: Deal | None, hint: EntityHint | None
+    ) -> list[CrmEvent]:
+        """Apply amoCRM's current deal (None: gone); returns the events newly journaled."""
+        if current is not None and current.is_deleted:
+            current = None
+        for _ in range(_CAS_ATTEMPTS):
+            cached = await self._store.get_deal(deal_id)
+            before = cached.value if cached else None
+            events = deal_events(before, current, hint, int(self._clock.now()))
+            if not events and (before == current or _older(current, before)):
+                return []
+            rev = cached.rev if cached else None
+            journaled = await self._commit("deal", deal_id, rev, current, events)
+            if journaled is not None:
+                return journaled
+        log.warning("deal %s: gave up after %d conflicting updates", deal_id, _CAS_ATTEMPTS)
+        return []
+
+    async def _commit(
+        self,
+        kind: EntityKind,
+        entity_id: int,
+        expected_rev: int | None,
+        new: Task | Deal | None,
+        events: list[CrmEvent],
+    ) -> list[CrmEvent] | None:
+        change = EntityChange(
+            kind=kind, id=entity_id, expected_rev=expected_rev, new=new, events=tuple(events)
+        )
+        journaled = await self._store.apply_change(change)
+        if journaled is None:
+            return None
+        if journaled:
+            log.info("applied %s", ", ".join(e.key for e in journaled))
+            for listener in self._listeners:
+                await listener(journaled)
+        return list(journaled)
+
+
+def _older(current: Task | Deal | None, cached: Task | Deal | None) -> bool:
+    """A read older than what the cache holds (the cache is never moved back)."""
+    return current is not None and cached is not None and current.updated_at < cached.updated_at
+
+
+class InboxDrainer:
+    """Claims queued hints and processes them; a failed hint is retried later with backoff."""
+
+    def __init__(self, store: Store, processor: EventProcessor, clock: Clock) -> None:
+        self._store = store
+        self._processor = processor
+        self._clock = clock
+
+    async def drain_once(self, limit: int = 20) -> int:
+        """Process what is due now; returns how many hints were claimed."""
+        items = await self._store.claim_due(INBOX_QUEUE, self._clock.now(), limit, INBOX_LEASE_S)
+        for item in items:
+            try:
+                queued = QueuedHint.model_validate_json(item.payload)
+            except ValidationError:
+                log.error("dropping unreadable inbox item %s", item.item_id)
+                await self._store.complete_due(item)
+                continue
+            try:
+                await self._processor.process(queued.hint)
+            except Exception:
+                # Anything from the amoCRM read (rate limit, outage, revoked token) is retried;
+                # the poll and the sync would repair it too, but later.
+                delay = RETRY_DELAYS_S[min(queued.attempt, len(RETRY_DELAYS_S) - 1)]
+                log.warning(
+                    "hint %s failed (attempt %d), retrying in %.0fs",
+                    item.item_id,
+                    queued.attempt + 1,
+                    delay,
+                    exc_info=True,
+                )
+                retry = QueuedHint(hint=queued.hint, attempt=queued.attempt + 1)
+                await self._store.put_due(
+                    INBOX_QUEUE, item.item_id, self._clock.now() + delay, retry.model_dump_json()
+                )
+                continue
+            await self._store.complete_due(item)
+        return len(items)

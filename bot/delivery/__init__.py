@@ -1,0 +1,26 @@
+"""The outbox: every message is stored before it is sent; a sender drains it per channel under
+the messengers' limits, records each message's reference so every copy can be edited, and logs
+what was delivered.
+"""
+
+from bot.delivery.outbox import (
+    ChannelLimits,
+    DeliveryError,
+    MessageRef,
+    Outbox,
+    OutboxItem,
+    OutboxSender,
+    outbox_queue,
+    wait_turn,
+)
+
+__all__ = [
+    "ChannelLimits",
+    "DeliveryError",
+    "MessageRef",
+    "Outbox",
+    "OutboxItem",
+    "OutboxSender",
+    "outbox_queue",
+    "wait_turn",
+]

@@ -1,0 +1,316 @@
+"""The outbox: notifications are stored before they are sent, and a sender drains them per channel
+under the channel's rate limits, recording where each message landed so every copy can be edited.
+
+A crash between "stored" and "sent" leaves the item in the store's due index; its claim runs out
+and it is sent after the restart, once (the claim hides it from every other sender meanwhile).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Protocol
+
+from pydantic import Field
+
+from bot.core import Card, Channel, Clock, DeliveryOp, Value
+from bot.reports import ActivityLog, Notice
+from bot.store import DueEntry, DueItem, Store
+
+log = logging.getLogger(__name__)
+
+# A claimed item is hidden this long: longer than it can wait for its chat's turn.
+CLAIM_LEASE_S = 120.0
+RETRY_DELAYS_S = (2.0, 10.0, 60.0, 300.0, 900.0)
+MAX_ATTEMPTS = 8
+REFS_NS = "refs"
+
+
+class DeliveryError(Exception):
+    """A channel refused a message. ``permanent``: this message will never go through;
+    ``gone``: nor will any other to this chat (bot blocked, account deactivated, chat deleted),
+    so its link is paused; ``retry_after``: the channel said when to try again (a rate limit)."""
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        permanent: bool = False,
+        gone: bool = False,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.permanent = permanent or gone
+        self.gone = gone
+        self.retry_after = retry_after
+
+
+class Notifier(Protocol):
+    """One channel's way to show cards (``integrations/<channel>``)."""
+
+    async def send(self, chat_id: str, card: Card) -> str:
+        """Send; returns the new message's id. Raises DeliveryError."""
+        ...
+
+    async def edit(self, chat_id: str, message_id: str, card: Card) -> None:
+        """Replace a sent message; "not modified" is success. Raises DeliveryError."""
+        ...
+
+
+class ChannelLimits(Value):
+    """Spacing of sends: per chat, per group chat, and for the whole bot."""
+
+    per_chat_s: float
+    per_group_s: float
+    global_s: float
+
+
+class OutboxItem(Value):
+    id: str = Field(default_factory=lambda: uuid.uuid4().hex)
+    channel: Channel
+    chat_id: str
+    is_group: bool = False
+    recipient: int | None = None  # the amoCRM user it is for (None: a shared chat)
+    op: DeliveryOp = "send"
+    message_id: str | None = None  # for op="edit"
+    subject: str | None = None  # "task:123": what the message is about, so it can be edited later
+    notice: Notice | None = None  # a reminder or alert to a person: logged for /report once sent
+    card: Card
+    attempt: int = 0
+
+
+class MessageRef(Value):
+    channel: Channel
+    chat_id: str
+    message_id: str
+    recipient: int | None = None
+
+
+def outbox_queue(channel: Channel) -> str:
+    return f"outbox:{channel}"
+
+
+class Outbox:
+    def __init__(self, store: Store, clock: Clock) -> None:
+        self._store = store
+        self._clock = clock
+        self._wake: dict[str, asyncio.Event] = {}
+
+    async def enqueue(self, items: Sequence[OutboxItem]) -> None:
+        now = self._clock.now()
+        by_channel: dict[Channel, list[DueEntry]] = {}
+        last = len(items) - 1
+        for n, item in enumerate(items):
+            # A microsecond apart and all due now: claims go earliest first, so cards keep the
+            # order they were queued in (the tasks of /tasks by deadline).
+            due_at = now - (last - n) * 1e-6
+            by_channel.setdefault(item.channel, []).append(
+                DueEntry(item_id=item.id, due_at=due_at, payload=item.model_dump_json())
+            )
+        for channel, entries in by_channel.items():
+            await self._store.put_due_many(outbox_queue(channel), entries)
+            self.wake_event(channel).set()
+
+    def wake_event(self, channel: str) -> asyncio.Event:
+        return self._wake.setdefault(channel, asyncio.Event())
+
+    async def wait(self, channel: str, timeout_s: float) -> None:
+        """Return when this process queued something for ``channel``, or after ``timeout_s``."""
+        wake = self.wake_event(channel)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(wake.wait(), timeout_s)
+        wake.clear()
+
+    async def refs(self, subject: str) -> list[MessageRef]:
+        return [
+            MessageRef.model_validate_json(v)
+            for v in await self._store.read_list(REFS_NS, subject)
+        ]
+
+    async def add_ref(self, subject: str, ref: MessageRef) -> None:
+        await self._store.append(REFS_NS, subject, ref.model_dump_json(), max_len=50)
+
+    async def edit_everywhere(
+        self, subject: str, card_for: Callable[[MessageRef], Awaitable[Card | None]]
+    ) -> int:
+        """Queue an edit of every delivered copy about ``subject``; returns how many."""
+        items = []
+        for ref in await self.refs(subject):
+            card = await card_for(ref)
+            if card is None:
+                continue
+            items.append(OutboxItem(
+                channel=ref.channel, chat_id=ref.chat_id, recipient=ref.recipient, op="edit",
+                message_id=ref.message_id, subject=subject, card=card,
+            ))  # fmt: skip
+        await self.enqueue(items)
+        return len(items)
+
+
+async def wait_turn(
+    store: Store, channel: str, limits: ChannelLimits, chat_id: str, is_group: bool
+) -> None:
+    """Wait for this chat's next free moment, then the bot's, on timelines shared through the
+    store by every sender of every replica.
+
+    The chat's turn first, then the bot's: a message waiting for a busy chat must not hold a
+    global slot that another chat could use.
+    """
+    chat_gap = limits.per_group_s if is_group else limits.per_chat_s
+    chat = f"{channel}:chat:{chat_id}"
+    wait = await store.reserve_slot(chat, chat_gap)
+    if wait > 0:
+        await asyncio.sleep(wait)
+    wait = await store.reserve_slot(f"{channel}:all", limits.global_s)
+    if wait > 0:
+        await asyncio.sleep(wait)
+        # The send moved later than the chat's slot: move the chat's next slot with it, or a
+        # shorter global wait for the next message would bring the two under the chat's gap.
+        await store.reserve_slot(chat, min(wait, chat_gap))
+
+
+PermanentFailure = Callable[[OutboxItem, DeliveryError], Awaitable[None]]
+
+
+class OutboxSender:
+    """Drains one channel's outbox: paced, retried, and every delivery recorded.
+
+    ``limits=None``: the notifier paces itself (Telegram paces every call of its bot, replies
+    to commands included, so that nothing shares a chat's budget unseen).
+    """
+
+    def __init__(
+        self,
+        channel: Channel,
+        notifier: Notifier,
+        limits: ChannelLimits | None,
+        *,
+        store: Store,
+        outbox: Outbox,
+        clock: Clock,
+        on_permanent_failure: PermanentFailure,
+        activity: ActivityLog | None = None,
+        batch: int = 60,
+        spread_s: float = 1.0,
+    ) -> None:
+        self._activity = activity
+        self._channel = channel
+        self._notifier = notifier
+        self._limits = limits
+        self._store = store
+        self._outbox = outbox
+        self._clock = clock
+        self._on_permanent = on_permanent_failure
+        self._batch = batch
+        # How far apart a chat's queued messages are put back (its pace, when the sender paces).
+        self._spread_s = limits.per_chat_s if limits is not None else spread_s
+        self.delivered = 0
+        self._in_flight: set[asyncio.Future[list[None]]] = set()
+
+    async def drain_once(self) -> int:
+        """Send what is due now; returns how many items were claimed."""
+        now = self._clock.now()
+        queue = outbox_queue(self._channel)
+        items = await self._store.claim_due(queue, now, self._batch, CLAIM_LEASE_S)
+        # One message per chat per round: a chat's second message would only wait out the
+        # chat's pace while holding up every other chat of the batch. The rest go back into the
+        # index, due when their chat's turn comes, in their order.
+        first: list[DueItem] = []
+        queued_for: dict[str, int] = {}
+        for due in items:
+            chat = OutboxItem.model_validate_json(due.payload).chat_id
+            ahead = queued_for.get(chat, 0)
+            queued_for[chat] = ahead + 1
+            if ahead == 0:
+                first.append(due)
+            else:
+                later = now + ahead * self._spread_s
+                await self._store.put_due(queue, due.item_id, later, due.payload)
+        batch = asyncio.gather(*(self._deliver(item) for item in first))
+        self._in_flight.add(batch)
+        batch.add_done_callback(self._in_flight.discard)
+        # A stop cancels the drain loop, not the deliveries under way: one cancelled between
+        # "sent" and "recorded" would leave its message unrecorded (never edited) and send it
+        # again once the claim runs out. ``finish`` waits for them.
+        await asyncio.shield(batch)
+        return len(items)
+
+    async def finish(self, timeout_s: float = 10.0) -> None:
+        """Let the deliveries under way complete (called on stop, after the drain loop)."""
+        if not self._in_flight:
+            return
+        _, pending = await asyncio.wait(set(self._in_flight), timeout=timeout_s)
+        for batch in pending:  # still unsent: their claims run out and they go after a restart
+            batch.cancel()
+
+    async def wait(self, timeout_s: float) -> None:
+        await self._outbox.wait(self._channel, timeout_s)
+
+    async def _deliver(self, due: DueItem) -> None:
+        item = OutboxItem.model_validate_json(due.payload)
+        if self._limits is not None:
+            await wait_turn(self._store, self._channel, self._limits, item.chat_id, item.is_group)
+        sent_at: float | None = None  # set when this delivery is a new message
+        try:
+            if item.op == "edit" and item.message_id is not None:
+                await self._notifier.edit(item.chat_id, item.message_id, item.card)
+            else:
+                # The moment the send began: the message is in the chat no sooner than this.
+                sent_at = self._clock.now()
+                message_id = await self._notifier.send(item.chat_id, item.card)
+                if item.subject is not None:
+                    await self._outbox.add_ref(item.subject, MessageRef(
+                        channel=self._channel, chat_id=item.chat_id, message_id=message_id,
+                        recipient=item.recipient,
+                    ))  # fmt: skip
+        except DeliveryError as exc:
+            await self._failed(due, item, exc)
+            return
+        except Exception as exc:
+            # A bug in a notifier must not lose the message: it is retried like a network error.
+            log.exception("%s notifier failed on %s", self._channel, item.id)
+            await self._failed(due, item, DeliveryError(type(exc).__name__))
+            return
+        self.delivered += 1
+        await self._store.complete_due(due)
+        if sent_at is not None:
+            await self._log_sent(item, sent_at)
+
+    async def _log_sent(self, item: OutboxItem, at: float) -> None:
+        if self._activity is None or item.notice is None:
+            return
+        if item.recipient is None or item.subject is None:
+            return
+        try:
+            await self._activity.sent(
+                item.recipient, self._channel, item.subject, item.notice, at=at
+            )
+        except Exception:
+            # The message is out; a line missing from a report beats failing the delivery.
+            log.exception("%s: delivery of %s not logged", self._channel, item.id)
+
+    async def _failed(self, due: DueItem, item: OutboxItem, exc: DeliveryError) -> None:
+        queue = outbox_queue(self._channel)
+        if exc.permanent:
+            log.warning("%s: %s to %s failed for good: %s", self._channel, item.op, item.chat_id,
+                        exc.reason)  # fmt: skip
+            await self._store.complete_due(due)
+            await self._on_permanent(item, exc)
+            return
+        if item.attempt + 1 >= MAX_ATTEMPTS:
+            log.error("%s: giving up on %s after %d attempts: %s", self._channel, item.id,
+                      item.attempt + 1, exc.reason)  # fmt: skip
+            await self._store.complete_due(due)
+            return
+        delay = exc.retry_after
+        if delay is None:
+            delay = RETRY_DELAYS_S[min(item.attempt, len(RETRY_DELAYS_S) - 1)]
+        retry = item.model_copy(update={"attempt": item.attempt + 1})
+        log.info("%s: %s to %s retried in %.1fs: %s", self._channel, item.op, item.chat_id,
+                 delay, exc.reason)  # fmt: skip
+        await self._store.put_due(queue, item.id, self._clock.now() + delay,
+                                  retry.model_dump_json())  # fmt: skip

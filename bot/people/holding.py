@@ -1,0 +1,166 @@
+"""Messages that wait for a person's quiet hours or mute to end, then go out in the order they
+came.
+
+Each person's waiting messages are a due queue of their own; a release marker per person, due
+when the hold ends, tells the release job whose to send. Claims make a release happen once
+whatever the number of replicas. Cards about a task are drawn again as the task is at release
+("today 23:00" said last night is "24.11 23:00" this morning); a task's reminders come once per
+task, and not at all if it was completed or handed to someone else meanwhile.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Protocol
+
+from bot.core import Clock, Deal, Reader, Task, TaskCard, User, Value
+from bot.crm import Directory
+from bot.delivery import Outbox, OutboxItem
+from bot.people.reach import Reach
+from bot.store import DueEntry, DueItem, Store
+
+log = logging.getLogger(__name__)
+
+RELEASE_QUEUE = "held-release"
+CLAIM_LEASE_S = 120.0
+BATCH = 200
+
+
+def held_queue(amo_user_id: int) -> str:
+    return f"held:{amo_user_id}"
+
+
+class TaskCards(Protocol):
+    """Draws a task's card as the task is now (the task package's card factory); a port, since
+    held messages sit below the packages that draw cards."""
+
+    async def task_card(
+        self,
+        task: Task,
+        reader: Reader,
+        now: int,
+        *,
+        deal: Deal | None = ...,
+        actor: User | None = ...,
+        heading: str | None = ...,
+    ) -> TaskCard: ...
+
+
+class HeldItem(Value):
+    item: OutboxItem
+    task_id: int | None = None  # the card is about this task: drawn again at release
+    reminder: bool = False  # a reminder (not an alert): once per task, only if still to do
+
+
+class HeldMessages:
+    def __init__(
+        self,
+        store: Store,
+        outbox: Outbox,
+        reach: Reach,
+        directory: Directory,
+        cards: TaskCards,
+        clock: Clock,
+    ) -> None:
+        self._store = store
+        self._outbox = outbox
+        self._reach = reach
+        self._directory = directory
+        self._cards = cards
+        self._clock = clock
+
+    async def send(
+        self,
+        amo_user_id: int,
+        items: Sequence[OutboxItem],
+        *,
+        task_id: int | None = None,
+        reminder: bool = False,
+    ) -> None:
+        """Queue ``items`` for the person now, or keep them until their hold is over."""
+        if not items:
+            return
+        until = await self._reach.held_until(amo_user_id)
+        if until is None:
+            await self._outbox.enqueue(items)
+            return
+        now = self._clock.now()
+        last = len(items) - 1
+        await self._store.put_due_many(held_queue(amo_user_id), [
+            # Due as they came, a microsecond apart: released in this order.
+            DueEntry(item_id=item.id, due_at=now - (last - n) * 1e-6,
+                     payload=HeldItem(item=item, task_id=task_id,
+                                      reminder=reminder).model_dump_json())
+            for n, item in enumerate(items)
+        ])  # fmt: skip
+        await self._store.put_due(RELEASE_QUEUE, str(amo_user_id), until)
+
+    async def release_due(self) -> int:
+        """The job: send what waited for those whose hold is over; how many people's."""
+        now = self._clock.now()
+        markers = await self._store.claim_due(RELEASE_QUEUE, now, BATCH, CLAIM_LEASE_S)
+        for marker in markers:
+            try:
+                await self._release_marker(marker)
+            except Exception:
+                log.exception("releasing the messages held for %s failed", marker.item_id)
+        return len(markers)
+
+    async def _release_marker(self, marker: DueItem) -> None:
+        amo_user_id = int(marker.item_id)
+        until = await self._reach.held_until(amo_user_id)
+        if until is not None:  # muted for longer since, or quiet hours changed
+            await self._store.put_due(RELEASE_QUEUE, marker.item_id, until)
+            return
+        await self.release(amo_user_id)
+        await self._store.complete_due(marker)
+
+    async def release(self, amo_user_id: int) -> int:
+        """Send everything kept for the person now (their hold is over, or they lifted it);
+        returns how many messages went."""
+        now = self._clock.now()
+        claimed: list[DueItem] = []
+        while batch := await self._store.claim_due(
+            held_queue(amo_user_id), now + 1, BATCH, CLAIM_LEASE_S
+        ):
+            claimed += batch
+        held = [HeldItem.model_validate_json(c.payload) for c in claimed]
+        # One reminder per task and messenger, the latest; the rest as they came.
+        latest = {(h.task_id, h.item.channel): n for n, h in enumerate(held) if h.reminder}
+        items = []
+        for n, h in enumerate(held):
+            if h.task_id is None:
+                items.append(h.item)
+            elif not h.reminder or latest[(h.task_id, h.item.channel)] == n:
+                fresh = await self._as_now(h)
+                items += [fresh] if fresh is not None else []
+        await self._outbox.enqueue(items)
+        for c in claimed:
+            await self._store.complete_due(c)
+        return len(items)
+
+    async def _as_now(self, held: HeldItem) -> OutboxItem | None:
+        """A held card about a task, drawn again from the task as it is now (an alert keeps its
+        heading); None for a reminder no longer for this person (completed, deleted, handed
+        over)."""
+        item = held.item
+        assert held.task_id is not None
+        assert item.recipient is not None
+        cached = await self._store.get_task(held.task_id)
+        task = cached.value if cached else None
+        gone = task is None or task.is_completed or task.responsible_user_id != item.recipient
+        if held.reminder and gone:
+            return None
+        if task is None or not isinstance(item.card, TaskCard) or item.card.outcome is not None:
+            return item  # an alert about what happened: still true
+        deal_cached = await self._store.get_deal(task.deal_id) if task.deal_id else None
+        card = await self._cards.task_card(
+            task,
+            await self._reach.reader(item.recipient),
+            int(self._clock.now()),
+            deal=deal_cached.value if deal_cached else None,
+            actor=await self._directory.user(item.recipient),
+            heading=None if held.reminder else item.card.heading,
+        )
+        return item.model_copy(update={"card": card})

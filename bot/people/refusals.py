@@ -1,0 +1,79 @@
+"""When a messenger refuses a user for good (the bot blocked in Telegram, the Slack account
+deactivated): pause that link so nothing more is queued for it, tell the admins, who are the ones
+able to chase it up, and re-send what went only there to the user's other messenger."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from bot.core import Catalogue, TextMessage
+from bot.crm import Directory
+from bot.delivery import DeliveryError, Outbox, OutboxItem
+from bot.people.links import ChannelLink, Links
+from bot.people.prefs import Prefs, language
+from bot.people.reach import Reach
+
+log = logging.getLogger(__name__)
+
+
+class LinkGuard:
+    def __init__(
+        self,
+        links: Links,
+        prefs: Prefs,
+        reach: Reach,
+        directory: Directory,
+        outbox: Outbox,
+        t: Catalogue,
+    ) -> None:
+        self._links = links
+        self._prefs = prefs
+        self._reach = reach
+        self._directory = directory
+        self._outbox = outbox
+        self._t = t
+
+    async def on_permanent_failure(self, item: OutboxItem, error: DeliveryError) -> None:
+        if item.recipient is None or not error.gone:
+            return  # a shared chat, or this one message was refused (not the person)
+        link = await self._links.by_amo(item.recipient, item.channel)
+        if link is None or link.chat_id != item.chat_id:
+            return  # the link has changed since the message was queued
+        if not link.paused:  # one pause, one notice to the admins
+            await self._links.set_paused(item.recipient, item.channel, True)
+            await self._tell_admins(item, error.reason)
+        if item.op == "send":
+            # Every message that fails, not just the first: more were queued before the pause.
+            instead = await self._reach.instead_of(item.recipient, item.channel)
+            await self._outbox.enqueue([_resent(item, link) for link in instead])
+
+    async def _tell_admins(self, item: OutboxItem, reason: str) -> None:
+        assert item.recipient is not None
+        user = await self._directory.user(item.recipient)
+        name = user.name if user else str(item.recipient)
+        log.warning("paused the %s link of %s: %s", item.channel, name, reason)
+        told: set[int] = set()
+        notices = []
+        for admin_link in sorted(await self._links.all(), key=lambda x: x.channel != item.channel):
+            # One notice per admin, in the messenger that failed if they use it.
+            if admin_link.paused or admin_link.amo_user_id in told:
+                continue
+            admin = await self._directory.user(admin_link.amo_user_id)
+            if admin is None or not admin.rights.is_admin:
+                continue
+            told.add(admin.id)
+            lang = language(await self._prefs.get(admin.id), admin)
+            notices.append(OutboxItem(
+                channel=admin_link.channel, chat_id=admin_link.chat_id, recipient=admin.id,
+                card=TextMessage(text=self._t(lang, f"paused_admin_{item.channel}", name=name)),
+            ))  # fmt: skip
+        await self._outbox.enqueue(notices)
+
+
+def _resent(item: OutboxItem, link: ChannelLink) -> OutboxItem:
+    """The same message, to the user's other messenger (its subject kept: presses edit it)."""
+    return item.model_copy(update={
+        "id": uuid.uuid4().hex, "channel": link.channel, "chat_id": link.chat_id,
+        "is_group": False, "attempt": 0,
+    })  # fmt: skip

@@ -1,0 +1,109 @@
+"""``/report`` and ``/export``: the activity log over a period, for everyone or one group, as a
+chart with a caption or as a workbook."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from bot.core import Catalogue, Clock, Group, Lang, Reader, Reply, ReplyFile, Value
+from bot.crm import Directory
+from bot.reports.figures import Totals, figures, minutes
+from bot.reports.files import chart_png, workbook_xlsx
+from bot.reports.log import Activity, ActivityLog
+
+
+class Scope(Value):
+    since: float
+    until: float
+    period: str  # "26.11.2026 – 03.12.2026"
+    group: str  # " · Sales A", or ""
+    people: frozenset[int] | None  # None: everyone
+
+
+class ReportService:
+    def __init__(
+        self, activity: ActivityLog, directory: Directory, clock: Clock, t: Catalogue
+    ) -> None:
+        self._activity = activity
+        self._directory = directory
+        self._clock = clock
+        self._t = t
+
+    async def chart(self, reader: Reader, days: int, group: Group | None) -> Reply:
+        scope = await self._scope(reader, days, group)
+        entries, names = await self._read(scope)
+        lang = reader.lang
+        if not entries:
+            return self._nothing(lang, scope)
+        # Counting and drawing are CPU work: off the event loop (see ActivityLog.between).
+        rows, totals = await asyncio.to_thread(figures, entries, names)
+        title = self._t(lang, "chart_title", period=scope.period, group=scope.group)
+        content = await asyncio.to_thread(chart_png, rows, title, self._t, lang)
+        png = ReplyFile(name=f"amobridge-report-{days}d.png", content=content, photo=True)
+        return Reply(text=self._caption(lang, scope, totals), file=png)
+
+    async def workbook(self, reader: Reader, days: int, group: Group | None) -> Reply:
+        scope = await self._scope(reader, days, group)
+        entries, names = await self._read(scope)
+        lang = reader.lang
+        if not entries:
+            return self._nothing(lang, scope)
+        rows, totals = await asyncio.to_thread(figures, entries, names)
+        content = await asyncio.to_thread(
+            workbook_xlsx, rows, totals, entries, names, reader.timezone, self._t, lang
+        )
+        text = self._t(lang, "export_done", period=scope.period, group=scope.group,
+                       lines=len(entries))  # fmt: skip
+        xlsx = ReplyFile(name=f"amobridge-activity-{days}d.xlsx", content=content)
+        return Reply(text=text, file=xlsx)
+
+    def _nothing(self, lang: Lang, scope: Scope) -> Reply:
+        return Reply(text=self._t(lang, "report_nothing", period=scope.period, group=scope.group))
+
+    async def _scope(self, reader: Reader, days: int, group: Group | None) -> Scope:
+        until = self._clock.now()
+        since = until - days * 86400
+        zone = ZoneInfo(reader.timezone)
+        period = self._t(
+            reader.lang, "report_period",
+            since=datetime.fromtimestamp(since, zone).strftime("%d.%m.%Y"),
+            until=datetime.fromtimestamp(until, zone).strftime("%d.%m.%Y"),
+        )  # fmt: skip
+        if group is None:
+            return Scope(since=since, until=until, period=period, group="", people=None)
+        users = await self._directory.active_users()
+        return Scope(
+            since=since, until=until, period=period, group=" · " + group.name,
+            people=frozenset(u.id for u in users if u.group_id == group.id),
+        )  # fmt: skip
+
+    async def _read(self, scope: Scope) -> tuple[list[Activity], dict[int, str]]:
+        """The period's lines (the group's people only, for a group) and their names."""
+        entries = await self._activity.between(scope.since, scope.until)
+        if scope.people is not None:
+            entries = [e for e in entries if e.person in scope.people]
+        names: dict[int, str] = {}
+        for person in {e.person for e in entries}:
+            user = await self._directory.user(person)
+            names[person] = user.name if user else f"#{person}"
+        return entries, names
+
+    def _duration(self, lang: Lang, seconds: float | None) -> str:
+        if seconds is None:
+            return "—"
+        if seconds < 60:  # "0.2 min" reads worse than "12 s"
+            return self._t(lang, "seconds_short", n=round(seconds))
+        return self._t(lang, "minutes_short", n=minutes(seconds))
+
+    def _caption(self, lang: Lang, scope: Scope, totals: Totals) -> str:
+        rate = totals.reaction_rate
+        median = totals.median_reaction_s
+        return self._t(
+            lang, "report_caption", period=scope.period, group=scope.group,
+            notified=totals.notified, people=totals.people,
+            rate="—" if rate is None else f"{rate:.0%}",
+            median=self._duration(lang, median),
+            completed=totals.completed, presses=totals.presses,
+        )  # fmt: skip

@@ -1,0 +1,38 @@
+"""amoCRM tasks in the messengers: the pure reminder schedule and the service that keeps one
+pending reminder per task and person, the task cards and their buttons, and what a press does
+(complete, snooze, reassign, follow up, take a deal), written back to amoCRM once.
+"""
+
+from bot.tasks.actions import ActionResult, Outcome, TaskActions
+from bot.tasks.buttons import (
+    MAX_PAYLOAD_BYTES,
+    Action,
+    BadPayload,
+    DealAction,
+    DealPayload,
+    Payload,
+    unpack,
+    unpack_deal,
+)
+from bot.tasks.cards import CardFactory, OutcomeLine
+from bot.tasks.reminders import ReminderService, subject
+from bot.tasks.schedule import DEFAULT_LEAD_MINUTES
+
+__all__ = [
+    "DEFAULT_LEAD_MINUTES",
+    "MAX_PAYLOAD_BYTES",
+    "Action",
+    "ActionResult",
+    "BadPayload",
+    "CardFactory",
+    "DealAction",
+    "DealPayload",
+    "Outcome",
+    "OutcomeLine",
+    "Payload",
+    "ReminderService",
+    "TaskActions",
+    "subject",
+    "unpack",
+    "unpack_deal",
+]

@@ -1,0 +1,238 @@
+"""Task reminders: one pending entry per (task, recipient) in the store's due index, turned into
+notifications by a scheduler job, and kept in step with every change of the task.
+
+When a task changes anywhere (a button here, the amoCRM UI, a robot), its pending reminder is
+recomputed and every delivered copy of its messages is edited to say what happened.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.core import (
+    DEFAULT_LANG,
+    Account,
+    Clock,
+    CrmEvent,
+    CrmEventKind,
+    Deal,
+    Reader,
+    Task,
+    TaskCard,
+    Value,
+    wall_clock,
+)
+from bot.crm import Directory
+from bot.delivery import MessageRef, Outbox, OutboxItem
+from bot.people import HeldMessages, Links, Prefs, Reach, UserPrefs, timezone
+from bot.store import DueItem, Store
+from bot.tasks.cards import CardFactory, OutcomeLine
+from bot.tasks.schedule import DEFAULT_LEAD_MINUTES, Reminder, ReminderPolicy, next_reminder
+
+log = logging.getLogger(__name__)
+
+REMINDER_QUEUE = "reminders"
+CLAIM_LEASE_S = 60.0
+LATE_S = 5 * 60
+FIRED_TTL_S = 3 * 24 * 3600
+
+_OUTCOMES = {
+    CrmEventKind.TASK_COMPLETED: "completed",
+    CrmEventKind.TASK_DELETED: "deleted",
+    CrmEventKind.TASK_DEADLINE_CHANGED: "deadline",
+    CrmEventKind.TASK_RESPONSIBLE_CHANGED: "reassigned",
+}
+
+
+class PendingReminder(Value):
+    task_id: int
+    user_id: int
+    reminder: Reminder
+
+
+def subject(task_id: int) -> str:
+    return f"task:{task_id}"
+
+
+class ReminderService:
+    def __init__(
+        self,
+        store: Store,
+        directory: Directory,
+        links: Links,
+        prefs: Prefs,
+        reach: Reach,
+        held: HeldMessages,
+        cards: CardFactory,
+        outbox: Outbox,
+        clock: Clock,
+    ) -> None:
+        self._store = store
+        self._directory = directory
+        self._links = links
+        self._prefs = prefs
+        self._reach = reach
+        self._held = held
+        self._cards = cards
+        self._outbox = outbox
+        self._clock = clock
+
+    async def reader(self, amo_user_id: int) -> Reader:
+        return await self._reach.reader(amo_user_id)
+
+    async def todays_tasks(self, amo_user_id: int, timezone: str) -> list[Task]:
+        """The person's open tasks due today (in ``timezone``) or overdue, by deadline."""
+        zone = ZoneInfo(timezone)
+        tomorrow = datetime.fromtimestamp(self._clock.now(), zone).date() + timedelta(days=1)
+        end_of_today = wall_clock(tomorrow, datetime.min.time(), zone)
+        return [
+            x
+            for x in await self._store.list_open_tasks(amo_user_id)
+            if x.complete_till < end_of_today
+        ]
+
+    async def reschedule(self, task: Task, *, previous_responsible: int | None = None) -> None:
+        """Put the task's next reminder for its responsible user (or none, if there is none)."""
+        if previous_responsible is not None and previous_responsible != task.responsible_user_id:
+            await self._store.cancel_due(REMINDER_QUEUE, f"{task.id}:{previous_responsible}")
+        item_id = f"{task.id}:{task.responsible_user_id}"
+        linked = await self._links.of_user(task.responsible_user_id)
+        if task.is_completed or not linked:
+            await self._store.cancel_due(REMINDER_QUEUE, item_id)
+            return
+        prefs = await self._prefs.get(task.responsible_user_id)
+        policy = reminder_policy(prefs, await self._directory.account())
+        reminder = next_reminder(task.complete_till, policy, after=int(self._clock.now()))
+        if reminder is None:
+            await self._store.cancel_due(REMINDER_QUEUE, item_id)
+            return
+        pending = PendingReminder(
+            task_id=task.id, user_id=task.responsible_user_id, reminder=reminder
+        )
+        await self._store.put_due(REMINDER_QUEUE, item_id, reminder.at, pending.model_dump_json())
+
+    async def reschedule_user(self, amo_user_id: int) -> None:
+        """After linking or a change of ``/remind`` or ``/tz``: every open task of the user."""
+        for task in await self._store.list_open_tasks(amo_user_id):
+            await self.reschedule(task)
+
+    async def on_events(self, events: Sequence[CrmEvent]) -> None:
+        """The event listener: recompute reminders and edit the copies of changed tasks."""
+        for event in events:
+            if event.entity_kind != "task":
+                continue
+            previous = event.previous_task
+            if event.task is not None:
+                await self.reschedule(
+                    event.task,
+                    previous_responsible=previous.responsible_user_id if previous else None,
+                )
+            elif previous is not None:
+                await self._store.cancel_due(
+                    REMINDER_QUEUE, f"{previous.id}:{previous.responsible_user_id}"
+                )
+            outcome_kind = _OUTCOMES.get(event.kind)
+            if outcome_kind is not None:
+                await self._edit_copies(event, outcome_kind)
+
+    async def _edit_copies(self, event: CrmEvent, kind: str) -> None:
+        task = event.task or event.previous_task
+        if task is None:
+            return
+        actor = await self._directory.user(event.actor_id) if event.actor_id else None
+        assignee = await self._directory.user(task.responsible_user_id)
+        outcome = OutcomeLine(
+            kind=kind,
+            actor=actor.name if actor else None,
+            via=event.via,
+            when=task.complete_till if kind == "deadline" else None,
+            assignee=assignee.name if assignee else None,
+        )
+        now = int(self._clock.now())
+        deal = await self._deal_of(task)
+
+        async def card_for(ref: MessageRef) -> TaskCard:
+            reader = await self.reader(ref.recipient) if ref.recipient else await self._default()
+            return await self._cards.task_card(task, reader, now, deal=deal, outcome=outcome)
+
+        await self._outbox.edit_everywhere(subject(task.id), card_for)
+
+    async def _default(self) -> Reader:
+        """For a shared chat, which has no one reader: the account's timezone."""
+        account = await self._directory.account()
+        return Reader(lang=DEFAULT_LANG, timezone=account.timezone)
+
+    async def _deal_of(self, task: Task) -> Deal | None:
+        if task.deal_id is None:
+            return None
+        cached = await self._store.get_deal(task.deal_id)
+        return cached.value if cached else None
+
+    async def fire_due(self, limit: int = 50) -> int:
+        """Turn due reminders into notifications and put each task's next one; returns how many
+        were claimed."""
+        now = self._clock.now()
+        items = await self._store.claim_due(REMINDER_QUEUE, now, limit, CLAIM_LEASE_S)
+        for item in items:
+            try:
+                await self._fire(item, int(now))
+            except Exception:
+                # Left claimed: it comes back when the claim runs out and is tried again.
+                log.exception("reminder %s failed", item.item_id)
+        return len(items)
+
+    async def _fire(self, item: DueItem, now: int) -> None:
+        pending = PendingReminder.model_validate_json(item.payload)
+        cached = await self._store.get_task(pending.task_id)
+        task = cached.value if cached else None
+        links = await self._reach.links(pending.user_id)
+        if (
+            task is None
+            or task.is_completed
+            or task.responsible_user_id != pending.user_id
+            or not links
+        ):
+            await self._store.complete_due(item)
+            return
+        reminder = pending.reminder
+        fired_key = f"reminder:{task.id}:{pending.user_id}:{reminder.at}"
+        # Marked before it is queued: a crash in between loses this one reminder (the next comes
+        # anyway), where the other order could send it twice.
+        if await self._store.mark_seen(fired_key, FIRED_TTL_S):
+            reader = await self.reader(pending.user_id)
+            deal = await self._deal_of(task)
+            actor = await self._directory.user(pending.user_id)
+            # A reminder that fires late (the service was down) shows the task as it is now,
+            # not "due in 15 min" an hour after the deadline.
+            shown = reminder if now - reminder.at <= LATE_S else None
+            card = await self._cards.task_card(
+                task, reader, now, deal=deal, reminder=shown, actor=actor
+            )
+            # Every messenger the user takes: a press in one edits the copy in the other.
+            await self._held.send(pending.user_id, [
+                OutboxItem(
+                    channel=link.channel, chat_id=link.chat_id, recipient=pending.user_id,
+                    subject=subject(task.id), notice="reminder", card=card,
+                )
+                for link in links
+            ], task_id=task.id, reminder=True)  # fmt: skip
+        prefs = await self._prefs.get(pending.user_id)
+        policy = reminder_policy(prefs, await self._directory.account())
+        # From now, not from this reminder: one that fired late must not drag past ones after it.
+        following = next_reminder(task.complete_till, policy, after=max(reminder.at, now))
+        if following is None:
+            await self._store.complete_due(item)
+            return
+        nxt = PendingReminder(task_id=task.id, user_id=pending.user_id, reminder=following)
+        # Replaces the claimed entry (a new token), so the claim needs no completing.
+        await self._store.put_due(
+            REMINDER_QUEUE, item.item_id, following.at, nxt.model_dump_json()
+        )
+
+
+def reminder_policy(prefs: UserPrefs, account: Account) -> ReminderPolicy:
+    lead = DEFAULT_LEAD_MINUTES if prefs.lead_minutes is None else prefs.lead_minutes
+    return ReminderPolicy(lead_minutes=lead, timezone=timezone(prefs, account))

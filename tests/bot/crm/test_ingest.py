@@ -1,0 +1,106 @@
+"""The webhook inbox's group commit: concurrent webhooks share store writes, every hint is stored
+however its caller ends, and a failed write fails exactly the webhooks whose hints it held."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
+
+import pytest
+
+from bot.core.clock import SystemClock
+from bot.core.domain import EntityHint, HintSource
+from bot.crm.ingest import INBOX_QUEUE, HintInbox
+from bot.store import DueEntry
+from bot.store.sqlite import SqliteStore
+
+
+class WatchedStore(SqliteStore):
+    """A real SQLite store whose inbox writes can be held at a gate, counted, or failed once."""
+
+    gate: asyncio.Event | None = None
+    writes: int = 0
+    fail_next: bool = False
+
+    async def put_due_many(self, queue: str, entries: Sequence[DueEntry]) -> None:
+        self.writes += 1
+        if self.gate is not None:
+            await self.gate.wait()
+        if self.fail_next:
+            self.fail_next = False
+            raise OSError("disk full")
+        await super().put_due_many(queue, entries)
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[WatchedStore]:
+    store = await WatchedStore.open(str(tmp_path / "inbox.db"))
+    yield store
+    await store.close()
+
+
+def hint(task_id: int) -> list[EntityHint]:
+    return [EntityHint(kind="task", id=task_id, source=HintSource.WEBHOOK)]
+
+
+async def queued(store: SqliteStore) -> list[str]:
+    items = await store.claim_due(INBOX_QUEUE, now=2e9, limit=1000, lease_s=60)
+    return sorted(i.item_id for i in items)
+
+
+async def test_concurrent_webhooks_share_writes_and_every_hint_is_stored(
+    store: WatchedStore,
+) -> None:
+    inbox = HintInbox(store, SystemClock())
+
+    await asyncio.gather(*(inbox.accept(hint(n)) for n in range(1, 51)))
+
+    assert await queued(store) == sorted(f"task:{n}" for n in range(1, 51))
+    assert store.writes <= 2  # the first webhook's write, then one for the 49 that came meanwhile
+
+
+async def test_a_webhook_that_goes_away_does_not_strand_the_others(store: WatchedStore) -> None:
+    inbox = HintInbox(store, SystemClock())
+    store.gate = asyncio.Event()
+    first = asyncio.create_task(inbox.accept(hint(1)))
+    await asyncio.sleep(0)  # its write starts and is held at the gate
+    leaving = asyncio.create_task(inbox.accept(hint(2)))
+    staying = asyncio.create_task(inbox.accept(hint(3)))
+    await asyncio.sleep(0)
+
+    leaving.cancel()  # the request that started the second batch is gone
+    store.gate.set()
+    await asyncio.wait_for(asyncio.gather(first, staying), timeout=5)
+
+    assert leaving.cancelled()
+    # Its hint was already in the batch and is stored with the rest: amoCRM's retry of that
+    # webhook finds the same entry (one per entity), so nothing is applied twice.
+    assert await queued(store) == ["task:1", "task:2", "task:3"]
+
+
+async def test_a_failed_write_fails_its_own_webhooks_and_the_next_ones_are_stored(
+    store: WatchedStore,
+) -> None:
+    inbox = HintInbox(store, SystemClock())
+    store.fail_next = True
+
+    results = await asyncio.gather(inbox.accept(hint(1)), return_exceptions=True)
+    assert isinstance(results[0], OSError)  # the handler answers 500, amoCRM sends it again
+
+    await inbox.accept(hint(2))
+    assert await queued(store) == ["task:2"]
+
+
+async def test_close_waits_for_the_write_under_way(store: WatchedStore) -> None:
+    inbox = HintInbox(store, SystemClock())
+    store.gate = asyncio.Event()
+    accepted = asyncio.create_task(inbox.accept(hint(1)))
+    await asyncio.sleep(0)
+    closing = asyncio.create_task(inbox.close())
+    await asyncio.sleep(0.05)
+    assert not closing.done()  # the write is still held
+
+    store.gate.set()
+    await asyncio.wait_for(asyncio.gather(accepted, closing), timeout=5)
+    assert await queued(store) == ["task:1"]
