@@ -3,6 +3,7 @@ thresholds, previews, ``/config`` as YAML, ``/health``, and amoCRM names resolve
 suggestions.
 """
 
+from bot.admin.build import build_admin
 from bot.admin.config_yaml import MAX_FILE_BYTES
 from bot.admin.grammar import (
     ADMIN_COMMANDS,
@@ -25,5 +26,6 @@ __all__ = [
     "ConfigImport",
     "GrammarError",
     "HealthReport",
+    "build_admin",
     "parse_admin",
 ]

@@ -1,8 +1,8 @@
 """The admin commands' grammar: ``/subscribe won pipeline:"Sales" price>=500000 to supervisors``.
 
 Parsing only: names stay as typed (``pipeline:"Sales"``) and are resolved against amoCRM by
-``bot.admin``, which can suggest the right one. Quoted words keep their spaces; keys and event
-names are case-insensitive.
+``bot.admin.names``, which can suggest the right one. Quoted words keep their spaces; keys and
+event names are case-insensitive.
 """
 
 from __future__ import annotations
@@ -161,7 +161,7 @@ ADMIN_NAMES = (
     "config", "health", "report", "export", "escalate",
 )  # fmt: skip
 MAX_PREVIEW_DAYS = 30
-MAX_REPORT_DAYS = 366  # the log keeps a little more (bot.activity.KEEP_DAYS)
+MAX_REPORT_DAYS = 366  # the log keeps a little more (bot.reports.log.KEEP_DAYS)
 PERIOD_WORDS = {"week": 7, "неделя": 7, "month": 30, "месяц": 30, "year": 365, "год": 365}
 
 

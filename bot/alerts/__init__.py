@@ -3,6 +3,7 @@ defaults, routing to the people allowed to see it, the scans no event triggers (
 close dates, escalations' subjects), and digests.
 """
 
+from bot.alerts.build import AlertParts, build_alerts
 from bot.alerts.digests import DigestService
 from bot.alerts.kinds import AlertKind, alerts_from
 from bot.alerts.routing import Router
@@ -31,6 +32,7 @@ __all__ = [
     "MAX_ESCALATE_MIN",
     "MIN_ESCALATE_MIN",
     "AlertKind",
+    "AlertParts",
     "AlertService",
     "AlertSettings",
     "DealScans",
@@ -41,5 +43,6 @@ __all__ = [
     "Subscriptions",
     "Target",
     "alerts_from",
+    "build_alerts",
     "new_id",
 ]

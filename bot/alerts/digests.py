@@ -5,7 +5,7 @@ Two things make an alert wait for a digest: a digest subscription (sent at the a
 digest time), and a person's own ``/digest`` (every so many minutes, or daily at their time
 together with the day's tasks: the morning agenda). Reminders never wait for a digest.
 
-The lines are kept by ``bot.digests.DigestBook``; this service decides what a line says and
+The lines are kept by ``bot.alerts.pending.DigestBook``; this service decides what a line says and
 when, and to which messengers, a digest goes.
 """
 
@@ -15,8 +15,8 @@ import datetime as dt
 from collections.abc import Awaitable
 from zoneinfo import ZoneInfo
 
-from bot.alerts.pending import SHOWN_ITEMS, DigestBook, Pending, PendingItem, last_moment
 from bot.alerts.kinds import STATUS_KINDS, Alert
+from bot.alerts.pending import SHOWN_ITEMS, DigestBook, Pending, PendingItem, last_moment
 from bot.alerts.routing import Recipient
 from bot.alerts.subscriptions import Subscriptions
 from bot.core import DEFAULT_LANG, Catalogue, Clock, DigestCard, DigestItem, Reader, Task

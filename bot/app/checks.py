@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 from aiohttp import ClientSession
 
+from bot.app.amocrm import build_amo_client
 from bot.app.settings import Settings
-from bot.app.wiring import build_amo_client
 from bot.core import SystemClock
 from bot.store import Store, open_store
 from integrations.amocrm import (

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import uuid
 
+from bot.app.amocrm import build_amo_client
 from bot.app.settings import Settings
-from bot.app.wiring import build_amo_client
 from bot.core import SystemClock
 from bot.store import open_store
 

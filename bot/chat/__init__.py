@@ -4,9 +4,18 @@ commands. Handlers in ``handlers/`` translate a platform's updates into calls he
 """
 
 from bot.chat import commands
+from bot.chat.build import build_conversation
 from bot.chat.commands import MENU
 from bot.chat.conversation import Conversation
 from bot.chat.dialogs import Dialog, Dialogs
 from bot.chat.own_settings import OwnSettings
 
-__all__ = ["MENU", "Conversation", "Dialog", "Dialogs", "OwnSettings", "commands"]
+__all__ = [
+    "MENU",
+    "Conversation",
+    "Dialog",
+    "Dialogs",
+    "OwnSettings",
+    "build_conversation",
+    "commands",
+]

@@ -13,7 +13,7 @@ from bot.core.domain import Value
 
 
 class Button(Value):
-    """A button: an action payload (``bot.buttons``), or a link when ``url`` is set."""
+    """A button: an action payload (``bot.tasks.buttons``), or a link when ``url`` is set."""
 
     label: str
     payload: str | None = None

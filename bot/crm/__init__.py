@@ -3,6 +3,7 @@ an entity and journals what changed, change detection (cache vs amoCRM), the eve
 periodic sync behind webhooks, the directory of users, groups and pipelines, and amoCRM rights.
 """
 
+from bot.crm.build import CrmParts, build_crm
 from bot.crm.catchup import CacheSync, EventsPoller
 from bot.crm.directory import Directory
 from bot.crm.ingest import INBOX_QUEUE, EventProcessor, HintInbox, InboxDrainer
@@ -11,12 +12,14 @@ from bot.crm.rights import assignees, can_edit_task, can_view_deal, may_assign_t
 __all__ = [
     "INBOX_QUEUE",
     "CacheSync",
+    "CrmParts",
     "Directory",
     "EventProcessor",
     "EventsPoller",
     "HintInbox",
     "InboxDrainer",
     "assignees",
+    "build_crm",
     "can_edit_task",
     "can_view_deal",
     "may_assign_to",

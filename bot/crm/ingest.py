@@ -1,9 +1,9 @@
 """CRM changes in: hints are queued durably, then each entity is re-read and applied once.
 
-Webhooks, the events poll and the periodic sync all end in ``EventProcessor.apply``, which compares
-amoCRM's current entity with the cached one, derives the events (``bot.changes``) and writes cache
-and journal in one compare-and-set. Whatever path a change takes, and however often, it yields its
-events once.
+Webhooks, the events poll and the periodic sync all end in ``EventProcessor.apply``, which
+compares amoCRM's current entity with the cached one, derives the events (``bot.crm.changes``) and
+writes cache and journal in one compare-and-set. Whatever path a change takes, and however often,
+it yields its events once.
 """
 
 from __future__ import annotations

@@ -4,6 +4,7 @@ mute, which messenger reaches them, messages held until a hold ends, and what ha
 messenger refuses someone for good.
 """
 
+from bot.people.build import PeopleParts, build_people
 from bot.people.code_linking import LinkingService, LinkResult, LinkStep, TelegramIdentity
 from bot.people.email_linking import EmailLinking, EmailLinkResult, EmailLinkStep, MessengerAccount
 from bot.people.holding import RELEASE_QUEUE, HeldMessages
@@ -27,11 +28,13 @@ __all__ = [
     "LinkingService",
     "Links",
     "MessengerAccount",
+    "PeopleParts",
     "Prefs",
     "Reach",
     "Speaker",
     "TelegramIdentity",
     "UserPrefs",
+    "build_people",
     "language",
     "timezone",
 ]

@@ -1,6 +1,6 @@
 """Where and when a message for a person goes: every messenger they linked, or only the one they
 chose (``/messenger``) while it takes messages for them; now, or when their quiet hours or mute
-are over (``bot.quiet``).
+are over (``bot.people.quiet``).
 
 A choice never makes someone unreachable: when the chosen messenger is paused (the bot blocked,
 the account deactivated), messages go to the others again, and the one that failed is re-sent

@@ -4,6 +4,7 @@ pending reminder per task and person, the task cards and their buttons, and what
 """
 
 from bot.tasks.actions import ActionResult, Outcome, TaskActions
+from bot.tasks.build import TaskParts, build_tasks
 from bot.tasks.buttons import (
     MAX_PAYLOAD_BYTES,
     Action,
@@ -32,6 +33,8 @@ __all__ = [
     "Payload",
     "ReminderService",
     "TaskActions",
+    "TaskParts",
+    "build_tasks",
     "subject",
     "unpack",
     "unpack_deal",

@@ -89,7 +89,7 @@ class SlackApi:
             )  # fmt: skip
         return self._identity
 
-    # --- people (the AccountBook port of bot.email_linking) ------------------------------
+    # --- people (the AccountBook port of bot.people.email_linking) ------------------------------
 
     async def account(self, account_id: str) -> MessengerAccount | None:
         try:

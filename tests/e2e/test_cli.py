@@ -14,7 +14,7 @@ import httpx
 from sandbox.amocrm import AmoEmulator, DemoIds
 from sandbox.telegram import TelegramEmulator
 
-CLI = [sys.executable, "-c", "from bot.cli import main; main()"]
+CLI = [sys.executable, "-c", "from bot.app.cli import main; main()"]
 
 
 def env_for(amo: AmoEmulator, tmp_path: Path, **extra: str) -> dict[str, str]:

@@ -17,7 +17,8 @@ import pytest
 
 from bot.app.settings import HttpSettings, Settings, TelegramSettings
 from bot.app.setup import register_amocrm_webhook
-from bot.app.wiring import TELEGRAM_WEBHOOK_PATH, Service, running_service
+from bot.app.telegram import TELEGRAM_WEBHOOK_PATH
+from bot.app.wiring import Service, running_service
 from bot.delivery.outbox import CLAIM_LEASE_S, outbox_queue
 from bot.tasks.buttons import Action, Payload
 from sandbox.amocrm import AmoEmulator, DemoIds

@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-from bot.app.wiring import SLACK_EVENTS_PATH
+from bot.app.slack import SLACK_EVENTS_PATH
 from handlers.slack import SLASH_COMMAND
 from sandbox.slack.api import SCOPES
 

@@ -1,0 +1,48 @@
+"""The alerts package assembled: what the composition root asks of it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.alerts.digests import DigestService
+from bot.alerts.scans import DealScans
+from bot.alerts.service import AlertService
+from bot.alerts.subscriptions import Subscriptions
+from bot.core import Catalogue, Clock, Crm
+from bot.crm import Directory
+from bot.delivery import Outbox
+from bot.people import PeopleParts
+from bot.store import Store
+from bot.tasks import CardFactory, ReminderService
+
+
+@dataclass(frozen=True, slots=True)
+class AlertParts:
+    subscriptions: Subscriptions
+    alerts: AlertService
+    digests: DigestService
+    scans: DealScans
+
+
+def build_alerts(
+    store: Store,
+    crm: Crm,
+    directory: Directory,
+    people: PeopleParts,
+    reminders: ReminderService,
+    cards: CardFactory,
+    outbox: Outbox,
+    clock: Clock,
+    t: Catalogue,
+) -> AlertParts:
+    p = people
+    subscriptions = Subscriptions(store)
+    digests = DigestService(
+        store, p.prefs, directory, p.reach, p.held, subscriptions, reminders, outbox, clock, t
+    )
+    alerts = AlertService(
+        store, directory, p.reach, p.held, subscriptions, reminders, cards, outbox, clock, t,
+        digests,
+    )  # fmt: skip
+    scans = DealScans(crm, store, directory, subscriptions, clock, alerts.deliver)
+    return AlertParts(subscriptions=subscriptions, alerts=alerts, digests=digests, scans=scans)

@@ -1,0 +1,53 @@
+"""The amoCRM client as the settings describe it (long-lived token or OAuth), for the service
+and for the ``check`` and ``setup`` commands alike."""
+
+from __future__ import annotations
+
+import httpx
+
+from bot.app.settings import AmoCrmSettings
+from bot.core import Clock, Metrics
+from bot.store import Store
+from integrations.amocrm import (
+    AmoAuth,
+    AmoClient,
+    LongLivedTokenAuth,
+    OAuthTokenManager,
+    StorePacer,
+)
+
+
+def _amo_auth(
+    cfg: AmoCrmSettings, store: Store, http: httpx.AsyncClient, clock: Clock, owner: str
+) -> AmoAuth:
+    if cfg.long_lived_token is not None:
+        return LongLivedTokenAuth(cfg.long_lived_token.get_secret_value())
+    # Settings refuses OAuth without all three.
+    assert cfg.client_id is not None
+    assert cfg.client_secret is not None
+    assert cfg.redirect_uri is not None
+    return OAuthTokenManager(
+        store,
+        base_url=str(cfg.base_url),
+        client_id=cfg.client_id,
+        client_secret=cfg.client_secret.get_secret_value(),
+        redirect_uri=cfg.redirect_uri,
+        http=http,
+        clock=clock,
+        owner=owner,
+    )
+
+
+async def build_amo_client(
+    cfg: AmoCrmSettings, store: Store, clock: Clock, *, owner: str, metrics: Metrics | None = None
+) -> tuple[AmoClient, httpx.AsyncClient]:
+    """The amoCRM client for these settings, and the HTTP client it owns (closed by the caller)."""
+    http = httpx.AsyncClient(timeout=httpx.Timeout(20, connect=5), trust_env=False)
+    client = AmoClient(
+        str(cfg.base_url).rstrip("/"),
+        auth=_amo_auth(cfg, store, http, clock, owner),
+        pacer=StorePacer(store, rate_per_s=cfg.requests_per_second),
+        http=http,
+        on_request=metrics.observe_amocrm if metrics else None,
+    )
+    return client, http

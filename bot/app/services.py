@@ -1,0 +1,78 @@
+"""The use cases every messenger shares, assembled from the packages' own builders."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.admin import AdminService, build_admin
+from bot.alerts import AlertService, DealScans, DigestService, Subscriptions, build_alerts
+from bot.chat import Conversation, build_conversation
+from bot.core import Catalogue, Clock, load_catalogue
+from bot.crm import CrmParts, Directory
+from bot.delivery import Outbox
+from bot.people import HeldMessages, LinkGuard, LinkingService, Links, Prefs, build_people
+from bot.reports import ActivityLog, build_reports
+from bot.store import Store
+from bot.tasks import CardFactory, ReminderService, TaskActions, build_tasks
+from integrations.amocrm import AmoClient
+
+
+@dataclass
+class Services:
+    """The use cases every messenger shares, built on amoCRM."""
+
+    t: Catalogue
+    directory: Directory
+    links: Links
+    prefs: Prefs
+    outbox: Outbox
+    cards: CardFactory
+    reminders: ReminderService
+    held: HeldMessages
+    actions: TaskActions
+    linking: LinkingService
+    guard: LinkGuard
+    conversation: Conversation
+    subscriptions: Subscriptions
+    alerts: AlertService
+    digests: DigestService
+    scans: DealScans
+    admin: AdminService
+    activity: ActivityLog
+
+
+def build_services(store: Store, crm: AmoClient, parts: CrmParts, clock: Clock) -> Services:
+    """Each package builds its own services; this says only which needs which."""
+    t, directory = load_catalogue(), parts.directory
+    outbox = Outbox(store, clock)
+    cards = CardFactory(t, directory)
+    reports = build_reports(store, directory, clock, t)
+    people = build_people(store, crm, directory, outbox, cards, clock, t)
+    tasks = build_tasks(
+        store, crm, directory, parts.processor, people, cards, outbox, reports.activity, clock, t
+    )
+    alerts = build_alerts(store, crm, directory, people, tasks.reminders, cards, outbox, clock, t)
+    return Services(
+        t=t,
+        directory=directory,
+        links=people.links,
+        prefs=people.prefs,
+        outbox=outbox,
+        cards=cards,
+        reminders=tasks.reminders,
+        held=people.held,
+        actions=tasks.actions,
+        linking=people.linking,
+        guard=people.guard,
+        conversation=build_conversation(
+            store, directory, people, tasks, alerts.digests, cards, outbox, clock, t
+        ),
+        subscriptions=alerts.subscriptions,
+        admin=build_admin(
+            store, crm, directory, people.links, alerts.subscriptions, reports.reports, clock, t
+        ),
+        alerts=alerts.alerts,
+        digests=alerts.digests,
+        scans=alerts.scans,
+        activity=reports.activity,
+    )
