@@ -12,7 +12,7 @@ import logging
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
@@ -25,7 +25,7 @@ from bot.chat import Conversation
 from bot.chat import commands as cmd
 from bot.core import Catalogue, Lang, ParseError, Reply, TextMessage
 from bot.people import EmailLinking, EmailLinkResult, EmailLinkStep, Speaker
-from bot.tasks import Action, BadPayload, Payload, unpack, unpack_deal
+from bot.tasks import Action, BadPayload, DealPayload, Payload, unpack, unpack_deal
 from integrations.slack.api import SlackApi
 from integrations.slack.errors import SlackError
 from integrations.slack.home import SlackHome
@@ -42,6 +42,8 @@ INPUT_BLOCK = "answer"
 INPUT_ACTION = "value"
 
 Body = dict[str, Any]
+
+_P = TypeVar("_P", Payload, DealPayload)
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,20 +204,34 @@ def register(app: AsyncApp, d: SlackDeps) -> None:
     async def on_link_button(ack: AsyncAck) -> None:
         await ack()  # "Open in amoCRM" opens in the browser; Slack still reports the click
 
-    @app.action(re.compile(r"^t:"))
-    async def on_task_action(ack: AsyncAck, body: Body, action: Body) -> None:
-        await ack()
+    async def clicked(body: Body) -> tuple[Speaker, str | None]:
+        """Who clicked, and the channel of the message clicked in (None: the Home tab)."""
         me = await who(body["user"]["id"])
         container = body.get("container") or {}
         channel = container.get("channel_id") if container.get("type") == "message" else None
-        value = action.get("value") or (action.get("selected_option") or {}).get("value") or ""
+        return me, channel
+
+    async def decoded(
+        me: Speaker, channel: str | None, decode: Callable[[str], _P], value: str
+    ) -> _P | None:
+        """The button's payload, if it is one and the clicker is linked; else they are told."""
         try:
-            payload = unpack(value)
+            payload = decode(value)
         except BadPayload:
             await tell(me, channel, t(me.lang, "action_stale"))
-            return
+            return None
         if not me.linked:
             await tell(me, channel, t(me.lang, "not_linked_slack"))
+            return None
+        return payload
+
+    @app.action(re.compile(r"^t:"))
+    async def on_task_action(ack: AsyncAck, body: Body, action: Body) -> None:
+        await ack()
+        me, channel = await clicked(body)
+        value = action.get("value") or (action.get("selected_option") or {}).get("value") or ""
+        payload = await decoded(me, channel, unpack, value)
+        if payload is None:
             return
         if payload.action is Action.COMMENT or (
             payload.action is Action.SNOOZE and payload.arg == "cu"
@@ -237,18 +253,10 @@ def register(app: AsyncApp, d: SlackDeps) -> None:
     @app.action(re.compile(r"^d:"))
     async def on_deal_action(ack: AsyncAck, body: Body, action: Body) -> None:
         await ack()
-        me = await who(body["user"]["id"])
-        container = body.get("container") or {}
-        channel = container.get("channel_id") if container.get("type") == "message" else None
-        try:
-            payload = unpack_deal(str(action.get("value") or ""))
-        except BadPayload:
-            await tell(me, channel, t(me.lang, "action_stale"))
-            return
-        if not me.linked:
-            await tell(me, channel, t(me.lang, "not_linked_slack"))
-            return
-        await tell(me, channel, await talk.deal_press(me, payload))
+        me, channel = await clicked(body)
+        payload = await decoded(me, channel, unpack_deal, str(action.get("value") or ""))
+        if payload is not None:
+            await tell(me, channel, await talk.deal_press(me, payload))
 
     async def ask(me: Speaker, channel: str | None, payload: Payload, trigger_id: str) -> None:
         """Open the modal that asks for a comment or a time: at once, the trigger lasts 3 s."""

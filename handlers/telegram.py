@@ -11,7 +11,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from aiogram import BaseMiddleware, F, Router
 from aiogram.exceptions import TelegramAPIError
@@ -38,10 +38,12 @@ from bot.core import Catalogue, Lang, ParseError, Reply, Task, as_lang
 from bot.crm import Directory
 from bot.people import LinkingService, LinkResult, LinkStep, Speaker, TelegramIdentity
 from bot.store import Store
-from bot.tasks import Action, BadPayload, CardFactory, Payload, unpack, unpack_deal
+from bot.tasks import Action, BadPayload, CardFactory, DealPayload, Payload, unpack, unpack_deal
 from integrations.telegram.render import render_keyboard
 
 log = logging.getLogger(__name__)
+
+_P = TypeVar("_P", Payload, DealPayload)
 
 VIA: Literal["telegram"] = "telegram"
 
@@ -317,26 +319,28 @@ def make_router(d: TelegramDeps) -> Router:
             subscription_id = data[len(UNSUBSCRIBE_PREFIX) :]
             await reply(message, await d.admin.press_unsubscribe(me, subscription_id), me.lang)
             return
-        try:
-            payload = unpack(data)
-        except BadPayload:
-            await message.answer(t(me.lang, "action_stale"))
-            return
-        if me.user is None:
-            await message.answer(t(me.lang, "not_linked_telegram"))
-            return
-        await press(message, me, payload)
+        payload = await decoded(message, me, unpack, data)
+        if payload is not None:
+            await press(message, me, payload)
 
     async def deal_button(message: Message, me: Speaker, data: str) -> None:
-        if me.user is None:
-            await message.answer(t(me.lang, "not_linked_telegram"))
-            return
+        payload = await decoded(message, me, unpack_deal, data)
+        if payload is not None:
+            await answer(message, await talk.deal_press(me, payload))
+
+    async def decoded(
+        message: Message, me: Speaker, decode: Callable[[str], _P], data: str
+    ) -> _P | None:
+        """The button's payload, if it is one and the presser is linked; else they are told."""
         try:
-            payload = unpack_deal(data)
+            payload = decode(data)
         except BadPayload:
             await message.answer(t(me.lang, "action_stale"))
-            return
-        await answer(message, await talk.deal_press(me, payload))
+            return None
+        if me.user is None:
+            await message.answer(t(me.lang, "not_linked_telegram"))
+            return None
+        return payload
 
     async def press(message: Message, me: Speaker, p: Payload) -> None:
         writes = p.action in (Action.COMPLETE, Action.REASSIGN) or (

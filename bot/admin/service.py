@@ -268,34 +268,24 @@ class AdminService:
         name = next((g.name for g in account.groups if g.id == group), str(group))
         if command.user is None:
             chosen.pop(group, None)
-            await self._subscriptions.save_settings(
-                settings.model_copy(update={"supervisors": chosen})
-            )
+            await self._subscriptions.update_settings(supervisors=chosen)
             return Reply(text=self._t(lang, "admin_supervisor_reset", group=name))
         user = await self._names.user(command.user)
         chosen[group] = tuple(dict.fromkeys((*chosen.get(group, ()), user)))
-        await self._subscriptions.save_settings(
-            settings.model_copy(update={"supervisors": chosen})
-        )
+        await self._subscriptions.update_settings(supervisors=chosen)
         names = [u.name for u in await self._directory.active_users() if u.id in chosen[group]]
         return Reply(
             text=self._t(lang, "admin_supervisor_set", group=name, names=", ".join(names))
         )
 
     async def _threshold(self, lang: Lang, command: SetThreshold) -> Reply:
-        settings = await self._subscriptions.settings()
-        await self._subscriptions.save_settings(
-            settings.model_copy(update={"big_deal_price": command.amount})
-        )
+        await self._subscriptions.update_settings(big_deal_price=command.amount)
         if command.amount is None:
             return Reply(text=self._t(lang, "admin_threshold_off"))
         return Reply(text=self._t(lang, "admin_threshold_set", amount=_money(command.amount)))
 
     async def _escalate(self, lang: Lang, command: SetEscalation) -> Reply:
-        settings = await self._subscriptions.settings()
-        await self._subscriptions.save_settings(
-            settings.model_copy(update={"escalate_after_min": command.minutes})
-        )
+        await self._subscriptions.update_settings(escalate_after_min=command.minutes)
         if command.minutes is None:
             return Reply(text=self._t(lang, "admin_escalate_off"))
         after = human_duration(self._t, lang, command.minutes)
@@ -310,7 +300,7 @@ class AdminService:
                 days.pop(status, None)
             else:
                 days[status] = command.days
-        await self._subscriptions.save_settings(settings.model_copy(update={"stale_days": days}))
+        await self._subscriptions.update_settings(stale_days=days)
         if command.days is None:
             return Reply(text=self._t(lang, "admin_stale_off", status=command.status))
         return Reply(

@@ -120,6 +120,16 @@ class Subscriptions:
     async def save_settings(self, settings: AlertSettings) -> None:
         await self._store.put_doc(SETTINGS_NS, "account", settings.model_dump_json())
 
+    async def update_settings(self, **changes: object) -> AlertSettings:
+        """Change some of the account's settings and keep the rest as stored: a compare-and-set,
+        so two admins changing different settings at once both keep their change."""
+        while True:
+            raw = await self._store.get_doc(SETTINGS_NS, "account")
+            current = AlertSettings.model_validate_json(raw) if raw else AlertSettings()
+            updated = current.model_copy(update=changes)
+            if await self._store.swap_doc(SETTINGS_NS, "account", raw, updated.model_dump_json()):
+                return updated
+
     async def configured(self) -> list[Subscription]:
         docs = await self._store.list_docs(NS)
         return sorted(

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from typing import TypeVar
 
 from pydantic import ValidationError
 
@@ -27,9 +28,11 @@ from bot.core import (
     Value,
 )
 from bot.crm.changes import deal_events, task_events
-from bot.store import DueEntry, EntityChange, Store
+from bot.store import Cached, DueEntry, EntityChange, Store
 
 log = logging.getLogger(__name__)
+
+_E = TypeVar("_E", Task, Deal)
 
 INBOX_QUEUE = "inbox"
 # A claimed hint is hidden this long; if its worker dies it comes back after it.
@@ -201,18 +204,7 @@ class EventProcessor:
         self, task_id: int, current: Task | None, hint: EntityHint | None
     ) -> list[CrmEvent]:
         """Apply amoCRM's current task (None: gone); returns the events newly journaled."""
-        for _ in range(_CAS_ATTEMPTS):
-            cached = await self._store.get_task(task_id)
-            before = cached.value if cached else None
-            events = task_events(before, current, hint, int(self._clock.now()))
-            if not events and (before == current or _older(current, before)):
-                return []
-            rev = cached.rev if cached else None
-            journaled = await self._commit("task", task_id, rev, current, events)
-            if journaled is not None:
-                return journaled
-        log.warning("task %s: gave up after %d conflicting updates", task_id, _CAS_ATTEMPTS)
-        return []
+        return await self._apply("task", task_id, current, hint, self._store.get_task, task_events)
 
     async def apply_deal(
         self, deal_id: int, current: Deal | None, hint: EntityHint | None
@@ -220,17 +212,28 @@ class EventProcessor:
         """Apply amoCRM's current deal (None: gone); returns the events newly journaled."""
         if current is not None and current.is_deleted:
             current = None
+        return await self._apply("deal", deal_id, current, hint, self._store.get_deal, deal_events)
+
+    async def _apply(
+        self,
+        kind: EntityKind,
+        entity_id: int,
+        current: _E | None,
+        hint: EntityHint | None,
+        read: Callable[[int], Awaitable[Cached[_E] | None]],
+        derive: Callable[[_E | None, _E | None, EntityHint | None, int], list[CrmEvent]],
+    ) -> list[CrmEvent]:
         for _ in range(_CAS_ATTEMPTS):
-            cached = await self._store.get_deal(deal_id)
+            cached = await read(entity_id)
             before = cached.value if cached else None
-            events = deal_events(before, current, hint, int(self._clock.now()))
+            events = derive(before, current, hint, int(self._clock.now()))
             if not events and (before == current or _older(current, before)):
                 return []
             rev = cached.rev if cached else None
-            journaled = await self._commit("deal", deal_id, rev, current, events)
+            journaled = await self._commit(kind, entity_id, rev, current, events)
             if journaled is not None:
                 return journaled
-        log.warning("deal %s: gave up after %d conflicting updates", deal_id, _CAS_ATTEMPTS)
+        log.warning("%s %s: gave up after %d conflicting updates", kind, entity_id, _CAS_ATTEMPTS)
         return []
 
     async def _commit(

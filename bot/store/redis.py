@@ -34,6 +34,9 @@ clock, so an expired document is absent everywhere the moment it expires.
 
 Scripts build some keys from ``P`` (the per-entity and per-user ones); on Redis Cluster give a
 prefix with a hash tag, e.g. ``{amobridge}:``, so that every key lives in one slot.
+
+One class over 400 lines on purpose: it implements the whole ``Store`` contract, one method per
+operation of ``protocol.py`` in the same order as ``sqlite.py``; its Lua scripts are above it.
 """
 
 from __future__ import annotations

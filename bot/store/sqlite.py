@@ -10,6 +10,9 @@ expired row counts as absent and is overwritten when its name is next used; expi
 are also swept a few at a time by ``mark_seen``, expired documents by every document write.
 Pacing reads the same wall clock, under the write lock.
 
+One class over 400 lines on purpose: it implements the whole ``Store`` contract, one method per
+operation of ``protocol.py`` in the same order, so that it reads side by side with ``redis.py``.
+
 Tables (``user_version`` counts the migrations applied)::
 
     tokens, cursors, leases, slots, seen   one row per name (leases and seen keys expire)

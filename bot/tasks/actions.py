@@ -146,12 +146,9 @@ class TaskActions:
         try:
             if await self._store.get_doc(FOLLOW_UP_NS, done_key) is not None:
                 return ActionResult(outcome=Outcome.ALREADY_DONE)
-            try:
-                deal = await self._crm.lead(deal_id)
-            except CrmError:
-                return ActionResult(outcome=Outcome.CRM_ERROR)
-            if deal is None or deal.is_deleted:
-                return ActionResult(outcome=Outcome.GONE)
+            deal = await self._live_deal(deal_id)
+            if isinstance(deal, ActionResult):
+                return deal
             responsible = await self._directory.user(deal.responsible_user_id)
             if not can_view_deal(actor, deal, responsible):
                 return ActionResult(outcome=Outcome.DENIED)
@@ -173,6 +170,16 @@ class TaskActions:
         finally:
             await self._store.release_lease(lease, owner)
 
+    async def _live_deal(self, deal_id: int) -> Deal | ActionResult:
+        """The deal as amoCRM has it now, or why there is none to act on."""
+        try:
+            deal = await self._crm.lead(deal_id)
+        except CrmError:
+            return ActionResult(outcome=Outcome.CRM_ERROR)
+        if deal is None or deal.is_deleted:
+            return ActionResult(outcome=Outcome.GONE)
+        return deal
+
     async def take(self, actor: User, deal_id: int, *, via: str, lang: Lang) -> ActionResult:
         """Make ``actor`` responsible for a deal nobody has taken yet (its responsible is still
         the integration's own user). The first press wins; a later one finds the deal taken."""
@@ -189,12 +196,9 @@ class TaskActions:
         else:
             return ActionResult(outcome=Outcome.BUSY)
         try:
-            try:
-                deal = await self._crm.lead(deal_id)
-            except CrmError:
-                return ActionResult(outcome=Outcome.CRM_ERROR)
-            if deal is None or deal.is_deleted:
-                return ActionResult(outcome=Outcome.GONE)
+            deal = await self._live_deal(deal_id)
+            if isinstance(deal, ActionResult):
+                return deal
             if not await self.unassigned(deal):
                 return ActionResult(outcome=Outcome.ALREADY_DONE, deal=deal)
             try:

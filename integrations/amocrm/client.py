@@ -2,6 +2,7 @@
 
 Pacing, auth and the retry policy (reads retried, writes never blindly) live in ``transport``;
 wire shapes and PHP quirks in ``wire``. Lists follow ``_links.next``; 204 is an empty list.
+Over 400 lines as one class on purpose: one short method per amoCRM endpoint the core uses.
 """
 
 from __future__ import annotations
