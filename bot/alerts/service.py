@@ -131,28 +131,29 @@ class AlertService:
             await self._subscriptions.active(), await self._directory.active_users(), settings,
             unassigned_user_id=account.current_user_id,
         )  # fmt: skip
-        items: list[OutboxItem] = []
         for alert in alerts:
             for recipient in router.route(alert):
                 chat = recipient.shared
                 who = f"{chat.kind}:{chat.id}" if chat is not None else recipient.amo_user_id
-                if not await self._store.mark_seen(f"alert:{alert.key}:{who}", SENT_TTL_S):
-                    continue
+                # Once per alert and recipient, marked in the same step as it is queued, so that
+                # the same events given again after a crash neither lose nor repeat it.
+                once = f"alert:{alert.key}:{who}"
                 person = recipient.amo_user_id
                 if recipient.digest or (
                     person is not None and await self._digests.personal(person)
                 ):
-                    await self._digests.keep(alert, recipient)
+                    if await self._store.mark_seen(once, SENT_TTL_S):
+                        await self._digests.keep(alert, recipient)
                 elif recipient.shared is not None:
-                    items.append(await self._to_chat(alert, recipient))
+                    item = await self._to_chat(alert, recipient)
+                    await self._outbox.enqueue([item], once=once, once_ttl_s=SENT_TTL_S)
                 else:
-                    assert recipient.amo_user_id is not None
+                    assert person is not None
                     about = alert.task.id if alert.task and not alert.kind.about_deal else None
                     await self._held.send(
-                        recipient.amo_user_id, await self._to_person(alert, recipient),
-                        task_id=about,
+                        person, await self._to_person(alert, recipient), task_id=about,
+                        once=once, once_ttl_s=SENT_TTL_S,
                     )  # fmt: skip
-        await self._outbox.enqueue(items)
 
     async def _to_person(self, alert: Alert, recipient: Recipient) -> list[OutboxItem]:
         assert recipient.amo_user_id is not None

@@ -40,6 +40,9 @@ class AmoCrmSettings(_Section):
     requests_per_second: float = Field(default=6.0, gt=0, le=7)
     poll_interval_s: float = Field(default=60.0, gt=0)
     sync_interval_s: float = Field(default=300.0, gt=0)
+    # How long a replica that journaled a change has to hand it to reminders, alerts and scans
+    # before another replica (or this one after a restart) does it from the journal.
+    listener_hold_s: float = Field(default=30.0, gt=0)
 
     @property
     def uses_oauth(self) -> bool:

@@ -148,13 +148,14 @@ async def _build(settings: Settings, clock: Clock, instance_id: str) -> Service:
                     metrics.crm_events.labels(kind=event.kind.value).inc()
 
             parts = build_crm(
-                store, client, clock, base_url=str(settings.amocrm.base_url), listeners=[count]
-            )
+                store, client, clock, base_url=str(settings.amocrm.base_url),
+                listeners={"metrics": count}, hold_s=settings.amocrm.listener_hold_s,
+            )  # fmt: skip
             exit_stack.push_async_callback(parts.inbox.close)  # before the store closes
             services = build_services(store, client, parts, clock)
-            parts.processor.add_listener(services.reminders.on_events)
-            parts.processor.add_listener(services.alerts.on_events)
-            parts.processor.add_listener(services.scans.on_events)
+            parts.processor.add_listener("reminders", services.reminders.on_events)
+            parts.processor.add_listener("alerts", services.alerts.on_events)
+            parts.processor.add_listener("deal-scans", services.scans.on_events)
             crm = CrmPipeline(
                 client=client,
                 inbox=parts.inbox,
@@ -182,7 +183,7 @@ async def _build(settings: Settings, clock: Clock, instance_id: str) -> Service:
             exit_stack.push_async_callback(session.close)
             slack = build_slack(settings, session, store, services, clock)
             routes += slack_routes(slack.bolt, SLACK_EVENTS_PATH)
-            crm.processor.add_listener(slack.home.on_events)
+            crm.processor.add_listener("slack-home", slack.home.on_events)
             exit_stack.push_async_callback(slack.home.close)  # before the session closes
         app = build_http_app(routes, metrics=metrics, health=health)
         if services is not None and settings.telegram.configured:
@@ -263,14 +264,10 @@ async def _start(service: Service, *, run_jobs: bool) -> None:
     )
     drainer = InboxDrainer(service.store, crm.processor, service.clock)
     worker = DrainLoop("inbox", drainer.drain_once, crm.inbox.wait)
-    loops = [worker]
+    loops = [worker, DrainLoop("listeners", crm.processor.redeliver, _pause, idle_s=5.0)]
     if service.services is not None:
         reminders = service.services.reminders
-
-        async def pause(idle_s: float) -> None:
-            await asyncio.sleep(idle_s)
-
-        loops.append(DrainLoop("reminders", reminders.fire_due, pause))
+        loops.append(DrainLoop("reminders", reminders.fire_due, _pause))
     for name, channel in (("telegram", service.telegram), ("slack", service.slack)):
         if channel is None:
             continue
@@ -283,3 +280,7 @@ async def _start(service: Service, *, run_jobs: bool) -> None:
     for loop in loops:
         loop.start()
         service._exit.push_async_callback(loop.stop)
+
+
+async def _pause(idle_s: float) -> None:
+    await asyncio.sleep(idle_s)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from bot.core import Clock, Crm
@@ -24,10 +24,16 @@ class CrmParts:
 
 
 def build_crm(
-    store: Store, crm: Crm, clock: Clock, *, base_url: str, listeners: Sequence[EventListener]
+    store: Store,
+    crm: Crm,
+    clock: Clock,
+    *,
+    base_url: str,
+    listeners: Mapping[str, EventListener],
+    hold_s: float,
 ) -> CrmParts:
     inbox = HintInbox(store, clock)
-    processor = EventProcessor(store, crm, clock, listeners=listeners)
+    processor = EventProcessor(store, crm, clock, listeners, hold_s=hold_s)
     return CrmParts(
         directory=Directory(crm, clock, base_url=base_url),
         inbox=inbox,

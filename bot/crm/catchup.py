@@ -12,6 +12,7 @@ from bot.store import Store
 log = logging.getLogger(__name__)
 
 POLL_CURSOR = "amocrm:events"
+POLLED_NS = "amocrm-polled"  # the ids of events already queued, for SEEN_TTL_S
 TASK_SYNC_CURSOR = "amocrm:sync:tasks"
 DEAL_SYNC_CURSOR = "amocrm:sync:deals"
 
@@ -106,23 +107,24 @@ class EventsPoller:
         events = await self._crm.events(
             created_since=max(0, cursor - POLL_OVERLAP_S), types=POLLED_EVENT_TYPES
         )
-        hints: list[EntityHint] = []
+        fresh: list[tuple[AmoEvent, EntityHint]] = []
         newest = cursor
         for event in sorted(events, key=lambda e: e.created_at):
             newest = max(newest, event.created_at)
             hint = hint_from_event(event)
-            # The mark comes before the queuing so a repeat poll never re-queues; a crash in the
-            # gap is what the periodic sync repairs. On the first start the overlap's events are
-            # only marked: they happened before the service ran and are not news.
-            if hint is not None and await self._store.mark_seen(
-                f"amocrm:event:{event.id}", SEEN_TTL_S
-            ):
-                hints.append(hint)
+            if hint is not None and await self._store.get_doc(POLLED_NS, str(event.id)) is None:
+                fresh.append((event, hint))
         if not first_start:
-            # One batch, so that several events of one entity merge into one telling hint.
-            await self._inbox.accept(hints)
+            # One batch, so that several events of one entity merge into one telling hint. Queued
+            # before they are marked: a crash in between queues them again on the next poll,
+            # which is harmless (the processor journals each change once), where marking first
+            # would lose them. On the first start the overlap's events are only marked: they
+            # happened before the service ran and are not news.
+            await self._inbox.accept([hint for _, hint in fresh])
+        for event, _ in fresh:
+            await self._store.put_doc(POLLED_NS, str(event.id), "1", ttl_s=SEEN_TTL_S)
         await self._store.set_cursor(POLL_CURSOR, str(newest))
-        return 0 if first_start else len(hints)
+        return 0 if first_start else len(fresh)
 
 
 class CacheSync:

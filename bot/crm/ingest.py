@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TypeVar
 
 from pydantic import ValidationError
@@ -41,6 +41,9 @@ RETRY_DELAYS_S = (5.0, 30.0, 120.0, 600.0)
 _CAS_ATTEMPTS = 5
 
 EventListener = Callable[[Sequence[CrmEvent]], Awaitable[None]]
+# How long the process that journals an event has to run its listeners before the events are
+# given again (redeliver) to whichever replica claims them.
+LISTENER_HOLD_S = 30.0
 
 
 class QueuedHint(Value):
@@ -162,21 +165,42 @@ def merge_hints(hints: Sequence[EntityHint]) -> list[EntityHint]:
     return list(merged.values())
 
 
+def listener_queue(name: str) -> str:
+    """The due queue holding a listener's share of the journal (``EntityChange.fanout``)."""
+    return f"listen:{name}"
+
+
 class EventProcessor:
+    """Applies amoCRM's current entities and hands each newly journaled event to every listener.
+
+    The hand-over is durable: the journal write also puts each event into every listener's own
+    queue, hidden for ``hold_s``. This process then runs the listeners and removes the entries;
+    if it dies first (or a listener fails), the entries come due and ``redeliver``, on any
+    replica, gives the events to that listener again. So each listener gets each event at least
+    once, and listeners are idempotent per event (re-planning reminders, editing cards, alerts
+    marked per alert and recipient).
+    """
+
     def __init__(
         self,
         store: Store,
         crm: CrmReader,
         clock: Clock,
-        listeners: Sequence[EventListener] = (),
+        listeners: Mapping[str, EventListener] | None = None,
+        *,
+        hold_s: float = LISTENER_HOLD_S,
     ) -> None:
         self._store = store
         self._crm = crm
         self._clock = clock
-        self._listeners = list(listeners)
+        self._listeners = dict(listeners or {})
+        self._hold_s = hold_s
 
-    def add_listener(self, listener: EventListener) -> None:
-        self._listeners.append(listener)
+    def add_listener(self, name: str, listener: EventListener) -> None:
+        """Register before the first event: the name is the listener's queue, across restarts."""
+        if name in self._listeners:
+            raise ValueError(f"a listener named {name!r} exists already")
+        self._listeners[name] = listener
 
     async def process(self, hint: EntityHint) -> list[CrmEvent]:
         """Re-read the hinted entity through the API and apply it."""
@@ -245,16 +269,48 @@ class EventProcessor:
         events: list[CrmEvent],
     ) -> list[CrmEvent] | None:
         change = EntityChange(
-            kind=kind, id=entity_id, expected_rev=expected_rev, new=new, events=tuple(events)
-        )
+            kind=kind, id=entity_id, expected_rev=expected_rev, new=new, events=tuple(events),
+            fanout=tuple(listener_queue(name) for name in self._listeners),
+            hold_until=self._clock.now() + self._hold_s,
+        )  # fmt: skip
         journaled = await self._store.apply_change(change)
         if journaled is None:
             return None
         if journaled:
             log.info("applied %s", ", ".join(e.key for e in journaled))
-            for listener in self._listeners:
-                await listener(journaled)
+            for name, listener in self._listeners.items():
+                if await self._run(name, listener, journaled):
+                    for event in journaled:
+                        await self._store.cancel_due(listener_queue(name), event.key)
         return list(journaled)
+
+    async def redeliver(self, limit: int = 50) -> int:
+        """Give each listener the events it did not finish (its process died, or it failed),
+        oldest first; returns how many were delivered."""
+        delivered = 0
+        for name, listener in self._listeners.items():
+            queue = listener_queue(name)
+            items = await self._store.claim_due(queue, self._clock.now(), limit, self._hold_s)
+            if not items:
+                continue
+            items.sort(key=lambda item: item.due_at)
+            events = [CrmEvent.model_validate_json(item.payload) for item in items]
+            log.info("%s: redelivering %s", name, ", ".join(e.key for e in events))
+            if await self._run(name, listener, events):
+                for item in items:
+                    await self._store.complete_due(item)
+                delivered += len(items)
+        return delivered
+
+    @staticmethod
+    async def _run(name: str, listener: EventListener, events: Sequence[CrmEvent]) -> bool:
+        try:
+            await listener(events)
+        except Exception:
+            # Its queue keeps the events: they come again once the hold is over.
+            log.exception("%s failed on %s", name, ", ".join(e.key for e in events))
+            return False
+        return True
 
 
 def _older(current: Task | Deal | None, cached: Task | Deal | None) -> bool:

@@ -100,7 +100,11 @@ class Outbox:
         self._clock = clock
         self._wake: dict[str, asyncio.Event] = {}
 
-    async def enqueue(self, items: Sequence[OutboxItem]) -> None:
+    async def enqueue(
+        self, items: Sequence[OutboxItem], *, once: str | None = None, once_ttl_s: float = 0
+    ) -> None:
+        """Queue the items. With ``once``, a key marked in the same step as each channel's items
+        are queued: a repeat with the same key (work redone after a crash) queues nothing."""
         now = self._clock.now()
         by_channel: dict[Channel, list[DueEntry]] = {}
         last = len(items) - 1
@@ -112,7 +116,11 @@ class Outbox:
                 DueEntry(item_id=item.id, due_at=due_at, payload=item.model_dump_json())
             )
         for channel, entries in by_channel.items():
-            await self._store.put_due_many(outbox_queue(channel), entries)
+            if once is None:
+                await self._store.put_due_many(outbox_queue(channel), entries)
+            else:
+                key = f"{once}:{channel}"
+                await self._store.put_due_once(outbox_queue(channel), entries, key, once_ttl_s)
             self.wake_event(channel).set()
 
     def wake_event(self, channel: str) -> asyncio.Event:

@@ -77,24 +77,33 @@ class HeldMessages:
         *,
         task_id: int | None = None,
         reminder: bool = False,
+        once: str | None = None,
+        once_ttl_s: float = 0,
     ) -> None:
-        """Queue ``items`` for the person now, or keep them until their hold is over."""
+        """Queue ``items`` for the person now, or keep them until their hold is over. With
+        ``once``, queued or kept at most once for that key (see ``Outbox.enqueue``)."""
         if not items:
             return
         until = await self._reach.held_until(amo_user_id)
         if until is None:
-            await self._outbox.enqueue(items)
+            await self._outbox.enqueue(items, once=once, once_ttl_s=once_ttl_s)
             return
+        # The release first: a crash before the items leaves a release with nothing to send.
+        await self._store.put_due(RELEASE_QUEUE, str(amo_user_id), until)
         now = self._clock.now()
         last = len(items) - 1
-        await self._store.put_due_many(held_queue(amo_user_id), [
+        entries = [
             # Due as they came, a microsecond apart: released in this order.
             DueEntry(item_id=item.id, due_at=now - (last - n) * 1e-6,
                      payload=HeldItem(item=item, task_id=task_id,
                                       reminder=reminder).model_dump_json())
             for n, item in enumerate(items)
-        ])  # fmt: skip
-        await self._store.put_due(RELEASE_QUEUE, str(amo_user_id), until)
+        ]  # fmt: skip
+        if once is None:
+            await self._store.put_due_many(held_queue(amo_user_id), entries)
+        else:
+            key = f"{once}:held"
+            await self._store.put_due_once(held_queue(amo_user_id), entries, key, once_ttl_s)
 
     async def release_due(self) -> int:
         """The job: send what waited for those whose hold is over; how many people's."""

@@ -38,6 +38,12 @@ class EntityChange(Value):
     cannot both journal its events. ``new=None`` removes the entity (deleted in amoCRM); removing
     an entity that is not cached, with ``expected_rev=None``, succeeds. A ``new`` that is not the
     ``kind``/``id`` entity is a ``ValueError``.
+
+    ``fanout`` names due queues that receive each newly journaled event in the same atomic step
+    (item id: the event's key; due at its ``occurred_at``; the payload its JSON), hidden until
+    ``hold_until``: a listener's share of the journal, so that a crash right after the commit
+    loses no listener's work. The committing process runs the listeners itself and cancels the
+    entries; if it dies first, they become claimable at ``hold_until``.
     """
 
     kind: EntityKind
@@ -45,6 +51,8 @@ class EntityChange(Value):
     expected_rev: int | None
     new: Task | Deal | None
     events: tuple[CrmEvent, ...] = ()
+    fanout: tuple[str, ...] = ()
+    hold_until: float = 0.0
 
 
 class DueItem(Value):
@@ -145,6 +153,17 @@ class Store(Protocol):
 
     async def put_due_many(self, queue: str, entries: Sequence[DueEntry]) -> None:
         """``put_due`` for several items in one atomic write (one commit, one round trip)."""
+        ...
+
+    async def put_due_once(
+        self, queue: str, entries: Sequence[DueEntry], key: str, ttl_s: float
+    ) -> bool:
+        """``put_due_many`` and ``mark_seen(key, ttl_s)`` as one atomic step: the entries are put
+        only if ``key`` is new, and then it is marked. False (nothing written) on a repeat.
+
+        What must be queued once (an alert to one person, a reminder) survives a crash at any
+        point: before this call nothing is marked, after it both are done.
+        """
         ...
 
     async def claim_due(self, queue: str, now: float, limit: int, lease_s: float) -> list[DueItem]:

@@ -83,9 +83,12 @@ redis.call('SET', KEYS[1], string.format('%d', after), 'PX',
 return slot - now
 """
 
-# KEYS: entity hash, rev counter, events zset, event keys set, events seq counter, open:all.
+# KEYS: entity hash, rev counter, events zset, event keys set, events seq counter, open:all, then
+# a (due zset, items hash) pair per fan-out queue.
 # ARGV: expected rev ('' = absent), new JSON ('' = delete), id, open owner ('' = not an open
-# task), complete_till, open:user: prefix, then one (key, occurred_at, JSON) triple per event.
+# task), complete_till, open:user: prefix, the fan-out hold (visible from), then one (key,
+# occurred_at, JSON) triple per event. A fan-out entry's token is 'j' and the journal sequence:
+# unique, since an event is journaled once.
 _APPLY_CHANGE = """
 local rev = redis.call('HGET', KEYS[1], 'rev')
 if rev == false then rev = '' end
@@ -107,11 +110,16 @@ if ARGV[2] ~= '' then
   end
 end
 local out = {1}
-for i = 7, #ARGV, 3 do
+for i = 8, #ARGV, 3 do
   if redis.call('SADD', KEYS[4], ARGV[i]) == 1 then
     local seq = redis.call('INCR', KEYS[5])
     redis.call('ZADD', KEYS[3], ARGV[i + 1], string.format('%016d', seq) .. ':' .. ARGV[i + 2])
-    out[#out + 1] = (i - 7) / 3
+    for q = 7, #KEYS, 2 do
+      redis.call('ZADD', KEYS[q], ARGV[7], ARGV[i])
+      local entry = 'j' .. seq .. '\\n' .. ARGV[i + 1] .. '\\n' .. ARGV[i + 2]
+      redis.call('HSET', KEYS[q + 1], ARGV[i], entry)
+    end
+    out[#out + 1] = (i - 8) / 3
   end
 end
 return out
@@ -126,6 +134,19 @@ for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
   end
 end
 return out
+"""
+
+# KEYS: the seen key, due zset, items hash. ARGV: the seen key's ttl (ms), then one (item id,
+# due_at, entry) triple per item.
+_PUT_DUE_ONCE = """
+if not redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[1]) then
+  return 0
+end
+for i = 2, #ARGV, 3 do
+  redis.call('ZADD', KEYS[2], ARGV[i + 1], ARGV[i])
+  redis.call('HSET', KEYS[3], ARGV[i], ARGV[i + 2])
+end
+return 1
 """
 
 # KEYS: due zset, items hash. ARGV: now, limit, hidden until, then one fresh token per slot.
@@ -260,6 +281,7 @@ class RedisStore:
         self._apply_change = client.register_script(_APPLY_CHANGE)
         self._list_open_tasks = client.register_script(_LIST_OPEN_TASKS)
         self._claim_due = client.register_script(_CLAIM_DUE)
+        self._put_due_once = client.register_script(_PUT_DUE_ONCE)
         self._complete_due = client.register_script(_COMPLETE_DUE)
         self._get_doc = client.register_script(_GET_DOC)
         self._set_doc = client.register_script(_SET_DOC)
@@ -361,6 +383,7 @@ class RedisStore:
             open_for,
             complete_till,
             f"{self._p}open:user:",
+            repr(float(change.hold_until)),
         ]
         for event in change.events:
             args += [event.key, event.occurred_at, event.model_dump_json()]
@@ -372,6 +395,11 @@ class RedisStore:
                 f"{self._p}events:keys",
                 f"{self._p}events:seq",
                 f"{self._p}open:all",
+                *(
+                    key
+                    for queue in change.fanout
+                    for key in (f"{self._p}due:{queue}", f"{self._p}dueitems:{queue}")
+                ),
             ],
             args=args,
         )
@@ -407,6 +435,18 @@ class RedisStore:
                 },
             )
             await tx.execute()
+
+    async def put_due_once(
+        self, queue: str, entries: Sequence[DueEntry], key: str, ttl_s: float
+    ) -> bool:
+        args: list[str | int | float] = [_ms(ttl_s)]
+        for e in entries:
+            args += [e.item_id, e.due_at, f"{_new_token()}\n{float(e.due_at)!r}\n{e.payload}"]
+        done = await self._put_due_once(
+            keys=[f"{self._p}seen:{key}", f"{self._p}due:{queue}", f"{self._p}dueitems:{queue}"],
+            args=args,
+        )
+        return bool(done)
 
     async def claim_due(self, queue: str, now: float, limit: int, lease_s: float) -> list[DueItem]:
         if limit <= 0:

@@ -263,20 +263,23 @@ class SqliteStore:
 
     async def mark_seen(self, key: str, ttl_s: float) -> bool:
         async with self._write() as db:
-            now = time.time()
-            await db.execute(
-                "DELETE FROM seen WHERE key IN"
-                " (SELECT key FROM seen WHERE expires_at <= ? LIMIT ?)",
-                (now, _SWEEP_BATCH),
-            )
-            # The sweep may have left this key (batch limit), so the upsert re-checks expiry.
-            async with db.execute(
-                "INSERT INTO seen (key, expires_at) VALUES (?, ?)"
-                " ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at"
-                " WHERE seen.expires_at <= ?",
-                (key, now + ttl_s, now),
-            ) as cur:
-                return cur.rowcount == 1
+            return await self._mark_seen(db, key, ttl_s)
+
+    @staticmethod
+    async def _mark_seen(db: aiosqlite.Connection, key: str, ttl_s: float) -> bool:
+        now = time.time()
+        await db.execute(
+            "DELETE FROM seen WHERE key IN (SELECT key FROM seen WHERE expires_at <= ? LIMIT ?)",
+            (now, _SWEEP_BATCH),
+        )
+        # The sweep may have left this key (batch limit), so the upsert re-checks expiry.
+        async with db.execute(
+            "INSERT INTO seen (key, expires_at) VALUES (?, ?)"
+            " ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at"
+            " WHERE seen.expires_at <= ?",
+            (key, now + ttl_s, now),
+        ) as cur:
+            return cur.rowcount == 1
 
     # --- task and deal cache -----------------------------------------------------------------
     async def get_task(self, task_id: int) -> Cached[Task] | None:
@@ -352,6 +355,13 @@ class SqliteStore:
                 )
                 if cursor.rowcount == 1:
                     journaled.append(event)
+            fanout = [
+                (queue, e.key, e.occurred_at, change.hold_until, e.model_dump_json(), _new_token())
+                for e in journaled
+                for queue in change.fanout
+            ]
+            if fanout:
+                await db.executemany(_PUT_DUE + "(?, ?, ?, ?, ?, ?)", fanout)
             return tuple(journaled)
 
     async def recent_events(self, since: int = 0, limit: int = 1000) -> list[CrmEvent]:
@@ -381,6 +391,18 @@ class SqliteStore:
             return
         async with self._write() as db:
             await db.executemany(_PUT_DUE + "(?, ?, ?, ?, ?, ?)", rows)
+
+    async def put_due_once(
+        self, queue: str, entries: Sequence[DueEntry], key: str, ttl_s: float
+    ) -> bool:
+        async with self._write() as db:
+            if not await self._mark_seen(db, key, ttl_s):
+                return False
+            rows = [
+                (queue, e.item_id, e.due_at, e.due_at, e.payload, _new_token()) for e in entries
+            ]
+            await db.executemany(_PUT_DUE + "(?, ?, ?, ?, ?, ?)", rows)
+            return True
 
     async def claim_due(self, queue: str, now: float, limit: int, lease_s: float) -> list[DueItem]:
         if limit <= 0:

@@ -199,26 +199,25 @@ class ReminderService:
             return
         reminder = pending.reminder
         fired_key = f"reminder:{task.id}:{pending.user_id}:{reminder.at}"
-        # Marked before it is queued: a crash in between loses this one reminder (the next comes
-        # anyway), where the other order could send it twice.
-        if await self._store.mark_seen(fired_key, FIRED_TTL_S):
-            reader = await self.reader(pending.user_id)
-            deal = await self._deal_of(task)
-            actor = await self._directory.user(pending.user_id)
-            # A reminder that fires late (the service was down) shows the task as it is now,
-            # not "due in 15 min" an hour after the deadline.
-            shown = reminder if now - reminder.at <= LATE_S else None
-            card = await self._cards.task_card(
-                task, reader, now, deal=deal, reminder=shown, actor=actor
+        # Marked in the same step as it is queued (``once``): after a crash the claim comes back
+        # and the reminder is queued if, and only if, it was not.
+        reader = await self.reader(pending.user_id)
+        deal = await self._deal_of(task)
+        actor = await self._directory.user(pending.user_id)
+        # A reminder that fires late (the service was down) shows the task as it is now,
+        # not "due in 15 min" an hour after the deadline.
+        shown = reminder if now - reminder.at <= LATE_S else None
+        card = await self._cards.task_card(
+            task, reader, now, deal=deal, reminder=shown, actor=actor
+        )
+        # Every messenger the user takes: a press in one edits the copy in the other.
+        await self._held.send(pending.user_id, [
+            OutboxItem(
+                channel=link.channel, chat_id=link.chat_id, recipient=pending.user_id,
+                subject=subject(task.id), notice="reminder", card=card,
             )
-            # Every messenger the user takes: a press in one edits the copy in the other.
-            await self._held.send(pending.user_id, [
-                OutboxItem(
-                    channel=link.channel, chat_id=link.chat_id, recipient=pending.user_id,
-                    subject=subject(task.id), notice="reminder", card=card,
-                )
-                for link in links
-            ], task_id=task.id, reminder=True)  # fmt: skip
+            for link in links
+        ], task_id=task.id, reminder=True, once=fired_key, once_ttl_s=FIRED_TTL_S)  # fmt: skip
         prefs = await self._prefs.get(pending.user_id)
         policy = reminder_policy(prefs, await self._directory.account())
         # From now, not from this reminder: one that fired late must not drag past ones after it.

@@ -515,6 +515,35 @@ async def test_it_journals_an_event_key_only_once(store: Store) -> None:
     assert cached.value.text == "v2"
 
 
+async def test_it_hands_each_newly_journaled_event_to_every_fanout_queue_once(
+    store: Store,
+) -> None:
+    change = put_task(a_task(1), None, an_event("late", at=300), an_event("early", at=100))
+    await store.apply_change(change.model_copy(update={"fanout": ("la", "lb"), "hold_until": 50}))
+    rev = await rev_of_task(store, 1)
+    # Journaled already: not handed out again, even to a queue named anew.
+    again = put_task(a_task(1, text="v2"), rev, an_event("early", at=100))
+    await store.apply_change(again.model_copy(update={"fanout": ("la", "lc"), "hold_until": 50}))
+
+    # Hidden until the hold is over (the committing process works on them meanwhile).
+    assert await store.claim_due("la", 49, 10, 30) == []
+    for queue in ("la", "lb"):
+        items = await store.claim_due(queue, 50, 10, 30)
+        assert sorted((i.due_at, i.item_id) for i in items) == [(100, "early"), (300, "late")]
+        assert {CrmEvent.model_validate_json(i.payload).key for i in items} == {"early", "late"}
+        assert all([await store.complete_due(i) for i in items])
+    assert await store.count_due("lc") == 0
+    assert await store.count_due("la") == 0
+
+
+async def test_it_writes_fanout_entries_only_when_the_change_is_applied(store: Store) -> None:
+    await store.apply_change(put_task(a_task(1), None))
+    stale = put_task(a_task(1, text="v2"), None, an_event("t1:v2"))
+
+    assert await store.apply_change(stale.model_copy(update={"fanout": ("la",)})) is None
+    assert await store.count_due("la") == 0
+
+
 async def test_it_journals_events_whole(store: Store) -> None:
     event = CrmEvent(
         key="t1:2:completed",
@@ -558,6 +587,23 @@ async def test_it_returns_at_most_limit_recent_events(store: Store) -> None:
 
 
 # --- due-time index ----------------------------------------------------------------------------
+
+
+async def test_it_puts_entries_once_per_key_with_the_mark_in_the_same_step(store: Store) -> None:
+    first = [DueEntry(item_id="a", due_at=10, payload="A"), DueEntry(item_id="b", due_at=20)]
+    assert await store.put_due_once("q", first, "alert:1:ivan", 60)
+    # A repeat (a listener given the event again after a crash) writes nothing.
+    assert not await store.put_due_once("q", [DueEntry(item_id="c", due_at=5)], "alert:1:ivan", 60)
+    assert not await store.mark_seen("alert:1:ivan", 60)
+
+    items = await store.claim_due("q", 100, 10, 30)
+    assert [(i.item_id, i.due_at, i.payload) for i in items] == [("a", 10, "A"), ("b", 20, "")]
+
+
+async def test_it_puts_nothing_once_the_key_was_marked_by_mark_seen(store: Store) -> None:
+    assert await store.mark_seen("reminder:7", 60)
+    assert not await store.put_due_once("q", [DueEntry(item_id="a", due_at=1)], "reminder:7", 60)
+    assert await store.count_due("q") == 0
 
 
 async def test_it_puts_many_due_items_at_once_replacing_existing_ones(store: Store) -> None:
