@@ -3,23 +3,14 @@ look inside. No auth, no pace, not logged (the gate middleware skips it)."""
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Awaitable, Callable
-from functools import wraps
-from typing import Any, TypeVar
-
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, ValidationError
 
 from sandbox.amocrm.actions import TaskEdit
 from sandbox.amocrm.context import EmulatorContext, context_of
+from sandbox.common.control import ControlBody as _Body
+from sandbox.common.control import answers_errors, read_body, records_json
 
-_Model = TypeVar("_Model", bound=BaseModel)
-_Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+_answers_errors = answers_errors(lambda exc: f"not found: {exc.args[0] if exc.args else ''}")
 
 
 class MoveLead(_Body):
@@ -67,35 +58,6 @@ class SwitchWebhooks(_Body):
     enabled: bool
 
 
-def _error(status: int, message: str) -> web.Response:
-    return web.json_response({"error": message}, status=status)
-
-
-async def _read(request: web.Request, model: type[_Model]) -> _Model:
-    text = await request.text()
-    return model.model_validate_json(text or "{}")
-
-
-def _answers_errors(handler: _Handler) -> _Handler:
-    @wraps(handler)
-    async def wrapped(request: web.Request) -> web.StreamResponse:
-        try:
-            return await handler(request)
-        except ValidationError as exc:
-            return _error(
-                400,
-                "; ".join(
-                    f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in exc.errors()
-                ),
-            )
-        except KeyError as exc:
-            return _error(404, f"not found: {exc.args[0] if exc.args else ''}")
-        except ValueError as exc:
-            return _error(400, str(exc))
-
-    return wrapped
-
-
 def _ctx(request: web.Request) -> EmulatorContext:
     return context_of(request)
 
@@ -116,7 +78,7 @@ async def get_state(request: web.Request) -> web.StreamResponse:
 @_answers_errors
 async def move_lead(request: web.Request) -> web.StreamResponse:
     ctx = _ctx(request)
-    body = await _read(request, MoveLead)
+    body = await read_body(request, MoveLead)
     lead_id = int(request.match_info["id"])
     ctx.actions.move_lead(lead_id, body.status_id, pipeline_id=body.pipeline_id,
                           loss_reason_id=body.loss_reason_id, by_user=body.by_user)  # fmt: skip
@@ -126,7 +88,7 @@ async def move_lead(request: web.Request) -> web.StreamResponse:
 @_answers_errors
 async def add_task(request: web.Request) -> web.StreamResponse:
     ctx = _ctx(request)
-    body = await _read(request, NewTask)
+    body = await read_body(request, NewTask)
     task_id = ctx.actions.add_task(
         body.text,
         responsible_user_id=body.responsible_user_id,
@@ -142,7 +104,7 @@ async def add_task(request: web.Request) -> web.StreamResponse:
 @_answers_errors
 async def complete_task(request: web.Request) -> web.StreamResponse:
     ctx = _ctx(request)
-    body = await _read(request, CompleteTask)
+    body = await read_body(request, CompleteTask)
     edit = TaskEdit(is_completed=True, result_text=body.result_text)
     task = ctx.actions.edit_task(int(request.match_info["id"]), edit, by_user=body.by_user)
     return web.json_response(ctx.wire.task(task))
@@ -151,7 +113,7 @@ async def complete_task(request: web.Request) -> web.StreamResponse:
 @_answers_errors
 async def edit_task(request: web.Request) -> web.StreamResponse:
     ctx = _ctx(request)
-    body = await _read(request, EditTask)
+    body = await read_body(request, EditTask)
     edit = TaskEdit(
         complete_till=body.complete_till,
         responsible_user_id=body.responsible_user_id,
@@ -164,7 +126,7 @@ async def edit_task(request: web.Request) -> web.StreamResponse:
 @_answers_errors
 async def add_fault(request: web.Request) -> web.StreamResponse:
     ctx = _ctx(request)
-    body = await _read(request, AddFault)
+    body = await read_body(request, AddFault)
     ctx.faults.add(
         body.kind,
         body.count,
@@ -183,7 +145,7 @@ async def revoke_tokens(request: web.Request) -> web.StreamResponse:
 @_answers_errors
 async def issue_code(request: web.Request) -> web.StreamResponse:
     ctx = _ctx(request)
-    body = await _read(request, IssueCode)
+    body = await read_body(request, IssueCode)
     user_id = ctx.state.admin_user_id if body.user_id is None else body.user_id
     ctx.state.user(user_id)
     return web.json_response({"code": ctx.tokens.issue_code(user_id)})
@@ -192,21 +154,17 @@ async def issue_code(request: web.Request) -> web.StreamResponse:
 @_answers_errors
 async def switch_webhooks(request: web.Request) -> web.StreamResponse:
     ctx = _ctx(request)
-    body = await _read(request, SwitchWebhooks)
+    body = await read_body(request, SwitchWebhooks)
     ctx.hooks.enabled = body.enabled
     return web.json_response({"enabled": ctx.hooks.enabled})
 
 
-def _records(items: list[Any]) -> web.Response:
-    return web.json_response([dataclasses.asdict(item) for item in items])
-
-
 async def get_requests(request: web.Request) -> web.StreamResponse:
-    return _records(list(_ctx(request).request_log))
+    return records_json(_ctx(request).request_log)
 
 
 async def get_deliveries(request: web.Request) -> web.StreamResponse:
-    return _records(list(_ctx(request).hooks.deliveries))
+    return records_json(_ctx(request).hooks.deliveries)
 
 
 def control_routes() -> list[web.RouteDef]:

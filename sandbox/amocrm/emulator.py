@@ -24,7 +24,7 @@ from sandbox.amocrm.state import AccountState
 from sandbox.amocrm.tokens import TokenStore
 from sandbox.amocrm.webhooks import WebhookDelivery, WebhookDispatcher
 from sandbox.amocrm.wire import Wire
-from sandbox.serving import serve_app
+from sandbox.common.serving import ServedAt
 
 
 class AmoEmulator:
@@ -45,7 +45,7 @@ class AmoEmulator:
     ) -> None:
         self._clock = clock
         self._state = AccountState(account_id=account_id, subdomain=subdomain, clock=clock)
-        self._served_url: str | None = None
+        self._served = ServedAt("emu")
         self._wire = Wire(self._state, f"https://{subdomain}.amocrm.ru")
         self._hooks = WebhookDispatcher(
             self._state, clock=clock, account_url=lambda: self._wire.base_url
@@ -109,9 +109,7 @@ class AmoEmulator:
 
     @property
     def base_url(self) -> str:
-        if self._served_url is None:
-            raise RuntimeError("the emulator is not serving: use `async with emu.serve()`")
-        return self._served_url
+        return self._served.url
 
     def make_app(self) -> web.Application:
         app = web.Application(middlewares=[gate])
@@ -134,15 +132,13 @@ class AmoEmulator:
 
     @asynccontextmanager
     async def serve(self, host: str = "127.0.0.1", port: int = 0) -> AsyncIterator[str]:
-        async with serve_app(self.make_app(), host, port) as url:
-            self._served_url = url
+        async with self._served.serve(self.make_app(), host, port) as url:
             self._wire.base_url = url
             self._hooks.attach()
             try:
                 yield url
             finally:
                 await self._hooks.aclose()
-                self._served_url = None
 
     # -- tokens --
 

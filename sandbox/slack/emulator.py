@@ -9,7 +9,8 @@ from typing import Any
 
 from aiohttp import web
 
-from sandbox.serving import serve_app
+from sandbox.common.ratelimit import limits_from
+from sandbox.common.serving import MAX_UPLOAD_BYTES, ServedAt
 from sandbox.slack.context import CONTEXT, Context
 from sandbox.slack.context import stats as compute_stats
 from sandbox.slack.control import PEOPLE, control_routes
@@ -32,16 +33,6 @@ from sandbox.slack.records import (
 )
 from sandbox.slack.responses import response_endpoint
 from sandbox.slack.state import DEFAULT_SCOPES, Workspace
-
-_MAX_UPLOAD_BYTES = 60 * 1024 * 1024
-
-
-def _limits(value: bool | SlackRateLimits | None) -> SlackRateLimits | None:
-    if value is True:
-        return SlackRateLimits()
-    if value is False or value is None:
-        return None
-    return value
 
 
 class SlackEmulator:
@@ -70,10 +61,10 @@ class SlackEmulator:
             team_id=team_id, team_domain=team_domain, bot_token=bot_token,
             scopes=tuple(scopes) if scopes is not None else DEFAULT_SCOPES, clock=clock,
         )  # fmt: skip
-        self._served_url: str | None = None
+        self._served = ServedAt("slack")
         self.faults = Faults()
-        self._context = Context(self._ws, RateLimiter(_limits(rate_limits)), self.faults,
-                                lambda: self.base_url)  # fmt: skip
+        limiter = RateLimiter(limits_from(rate_limits, SlackRateLimits))
+        self._context = Context(self._ws, limiter, self.faults, lambda: self.base_url)
         self._link = AppLink(signing_secret)
         self._link.ack_timeout_s = ack_timeout_s
         self._people = People(self._ws, self._link, lambda: self.base_url)
@@ -114,9 +105,7 @@ class SlackEmulator:
 
     @property
     def base_url(self) -> str:
-        if self._served_url is None:
-            raise RuntimeError("the emulator is not serving: use `async with slack.serve()`")
-        return self._served_url
+        return self._served.url
 
     @property
     def api_base(self) -> str:
@@ -124,7 +113,7 @@ class SlackEmulator:
         return self.base_url + "/api/"
 
     def make_app(self) -> web.Application:
-        app = web.Application(client_max_size=_MAX_UPLOAD_BYTES)
+        app = web.Application(client_max_size=MAX_UPLOAD_BYTES)
         app[CONTEXT] = self._context
         app[PEOPLE] = self._people
         app.add_routes([
@@ -138,13 +127,11 @@ class SlackEmulator:
     @asynccontextmanager
     async def serve(self, host: str = "127.0.0.1", port: int = 0) -> AsyncIterator[str]:
         """Serve until the block ends; yields the base URL ("http://127.0.0.1:PORT")."""
-        async with serve_app(self.make_app(), host, port) as url:
-            self._served_url = url
+        async with self._served.serve(self.make_app(), host, port) as url:
             try:
                 yield url
             finally:
                 await self._link.aclose()
-                self._served_url = None
 
     # --- the app's settings, and test knobs ---------------------------------------------------
 
@@ -211,7 +198,7 @@ class SlackEmulator:
     @rate_limits.setter
     def rate_limits(self, value: bool | SlackRateLimits | None) -> None:
         """True: Slack's limits; False/None: none; or a SlackRateLimits. Buckets start full."""
-        self._context.limiter.limits = _limits(value)
+        self._context.limiter.limits = limits_from(value, SlackRateLimits)
 
     # --- people and channels ----------------------------------------------------------------
 

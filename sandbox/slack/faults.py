@@ -3,7 +3,9 @@ and the call is not carried out."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
+
+from sandbox.common.faults import FaultQueue
 
 # The faults that are not a Slack error code; any other kind is answered as ok: false.
 HTTP_KINDS = ("429", "500", "503", "timeout")
@@ -14,17 +16,12 @@ DEFAULT_HOLD_S = 35.0
 @dataclass(frozen=True, slots=True)
 class Fault:
     kind: str  # one of HTTP_KINDS, or a Slack error code
-    remaining: int
     method: str | None  # None matches every method
     retry_after: int  # for "429"
     delay_s: float  # for "timeout": how long the call is held before the connection drops
 
 
-class Faults:
-    def __init__(self) -> None:
-        self._pending: list[Fault] = []
-        self.injected = 0
-
+class Faults(FaultQueue[Fault]):
     def add(
         self,
         kind: str,
@@ -40,23 +37,8 @@ class Faults:
         ``{"ok": false, "error": kind}`` ("account_inactive", "invalid_auth", ...)."""
         if not kind or count < 1 or retry_after < 0 or delay_s < 0:
             raise ValueError("a kind, count >= 1, retry_after >= 0 and delay_s >= 0 please")
-        self._pending.append(Fault(kind, count, method, retry_after, delay_s))
-
-    def clear(self) -> None:
-        self._pending.clear()
-
-    @property
-    def pending(self) -> int:
-        return sum(f.remaining for f in self._pending)
+        self.push(Fault(kind, method, retry_after, delay_s), count)
 
     def take(self, method: str) -> Fault | None:
         """Use up one answer of the oldest fault matching ``method``."""
-        for index, fault in enumerate(self._pending):
-            if fault.method is None or fault.method == method:
-                if fault.remaining == 1:
-                    del self._pending[index]
-                else:
-                    self._pending[index] = replace(fault, remaining=fault.remaining - 1)
-                self.injected += 1
-                return fault
-        return None
+        return self.take_first(lambda fault: fault.method in (None, method))

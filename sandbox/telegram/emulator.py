@@ -10,7 +10,8 @@ from typing import Any
 
 from aiohttp import web
 
-from sandbox.serving import serve_app
+from sandbox.common.ratelimit import limits_from
+from sandbox.common.serving import MAX_UPLOAD_BYTES, ServedAt
 from sandbox.telegram.api.profile import scope_key
 from sandbox.telegram.context import CONTEXT, BotContext, Knobs
 from sandbox.telegram.control import PEOPLE, control_routes
@@ -36,16 +37,6 @@ from sandbox.telegram.updates import LongPoll, UpdateQueue
 from sandbox.telegram.watch import MessagePredicate
 from sandbox.telegram.webhook import WebhookDeliverer
 
-_MAX_UPLOAD_BYTES = 60 * 1024 * 1024  # above the 50 MB document limit, so that one can answer
-
-
-def _limits(value: bool | RateLimits | None) -> RateLimits | None:
-    if value is True:
-        return RateLimits()
-    if value is False or value is None:
-        return None
-    return value
-
 
 class TelegramEmulator:
     """A wire-level Telegram Bot API for one bot, with the people who talk to it.
@@ -68,7 +59,7 @@ class TelegramEmulator:
         self._updates = UpdateQueue()
         self._poll = LongPoll(self._updates)
         self._hooks = WebhookDeliverer(self._updates, clock)
-        self._limiter = RateLimiter(_limits(rate_limits), clock)
+        self._limiter = RateLimiter(limits_from(rate_limits, RateLimits), clock)
         self._knobs = Knobs(callback_answer_timeout_s=callback_answer_timeout_s)
         self._request_log: list[RequestRecord] = []
         self.faults = Faults()
@@ -84,7 +75,7 @@ class TelegramEmulator:
             request_log=self._request_log,
         )
         self._hooks.on_reply = self._run_reply
-        self._served_url: str | None = None
+        self._served = ServedAt("tg")
 
     async def _run_reply(self, params: Params) -> None:
         await run_webhook_reply(self._context, params)
@@ -106,12 +97,10 @@ class TelegramEmulator:
     @property
     def base_url(self) -> str:
         """The server's base URL, for `TelegramAPIServer.from_base(base_url)`."""
-        if self._served_url is None:
-            raise RuntimeError("the emulator is not serving: use `async with tg.serve()`")
-        return self._served_url
+        return self._served.url
 
     def make_app(self) -> web.Application:
-        app = web.Application(client_max_size=_MAX_UPLOAD_BYTES)
+        app = web.Application(client_max_size=MAX_UPLOAD_BYTES)
         app[CONTEXT] = self._context
         app[PEOPLE] = self._people
         app.add_routes([
@@ -123,8 +112,7 @@ class TelegramEmulator:
 
     @asynccontextmanager
     async def serve(self, host: str = "127.0.0.1", port: int = 0) -> AsyncIterator[str]:
-        async with serve_app(self.make_app(), host, port) as url:
-            self._served_url = url
+        async with self._served.serve(self.make_app(), host, port) as url:
             if self._state.webhook is not None:
                 self._hooks.start(self._state.webhook)
             try:
@@ -133,7 +121,6 @@ class TelegramEmulator:
                 # Held long polls are answered first, so that stopping the server is prompt.
                 self._poll.end("closed")
                 await self._hooks.aclose()
-                self._served_url = None
 
     # -- people and chats --
 
@@ -304,7 +291,7 @@ class TelegramEmulator:
     @rate_limits.setter
     def rate_limits(self, value: bool | RateLimits | None) -> None:
         """True: Telegram's limits; False/None: off; or a RateLimits. Buckets start full."""
-        self._limiter.limits = _limits(value)
+        self._limiter.limits = limits_from(value, RateLimits)
 
     @property
     def callback_answer_timeout_s(self) -> float:

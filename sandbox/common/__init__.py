@@ -1,0 +1,10 @@
+"""The plumbing every emulator shares; each emulator package keeps only what its service does.
+
+- `serving`: `serve_app` (an aiohttp app on a loopback port), `ServedAt` (the base URL while
+  serving), `MAX_UPLOAD_BYTES`.
+- `control`: the `/_control/` helpers: `ControlBody`, `read_body`, `answers_errors`,
+  `json_error`, `records_json`.
+- `faults`: `FaultQueue` (faults answering the next calls they match), `checked_kind`,
+  `hang_up` (an injected timeout: hold the call, then drop the line).
+- `ratelimit`: `TokenBucket`, `SlidingWindow`, `limits_from` and `retry_after_s`.
+"""

@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+
+from sandbox.common.control import ControlBody, answers_errors, read_body, records_json
+
+
+class _Echo(ControlBody):
+    name: str
+    count: int = 1
+
+
+@dataclass(frozen=True)
+class _Record:
+    method: str
+    status: int
+
+
+_answers = answers_errors(lambda exc: f"unknown {exc.args[0]}")
+
+
+@_answers
+async def _echo(request: web.Request) -> web.StreamResponse:
+    body = await read_body(request, _Echo)
+    if body.name == "missing":
+        raise KeyError("U1")
+    if body.name == "bad":
+        raise ValueError("no such thing")
+    return web.json_response(body.model_dump())
+
+
+async def _records(request: web.Request) -> web.StreamResponse:
+    return records_json([_Record("GET", 200)])
+
+
+@pytest.fixture
+async def client() -> AsyncIterator[TestClient[web.Request, web.Application]]:
+    app = web.Application()
+    app.add_routes([web.post("/echo", _echo), web.get("/records", _records)])
+    opened = TestClient(TestServer(app))
+    await opened.start_server()
+    yield opened
+    await opened.close()
+
+
+async def test_a_body_is_read_into_its_model(
+    client: TestClient[web.Request, web.Application],
+) -> None:
+    answer = await client.post("/echo", data='{"name": "a"}')
+    assert (answer.status, await answer.json()) == (200, {"name": "a", "count": 1})
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "error"),
+    [
+        ('{"name": 1}', 400, "name: Input should be a valid string"),
+        ('{"name": "a", "x": 1}', 400, "x: Extra inputs are not permitted"),
+        ("", 400, "name: Field required"),
+        ('{"name": "missing"}', 404, "unknown U1"),
+        ('{"name": "bad"}', 400, "no such thing"),
+    ],
+)
+async def test_errors_are_answered_as_json(
+    client: TestClient[web.Request, web.Application], body: str, status: int, error: str
+) -> None:
+    answer = await client.post("/echo", data=body)
+    assert (answer.status, await answer.json()) == (status, {"error": error})
+
+
+async def test_records_are_listed_as_json(
+    client: TestClient[web.Request, web.Application],
+) -> None:
+    answer = await client.get("/records")
+    assert await answer.json() == [{"method": "GET", "status": 200}]
