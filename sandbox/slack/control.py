@@ -218,8 +218,9 @@ async def channels(request: web.Request) -> web.StreamResponse:
 @_answers_errors
 async def slash(request: web.Request) -> web.StreamResponse:
     body = await read_body(request, Slash)
-    result = await request.app[PEOPLE].slash_command(body.user, body.command, body.text,
-                                                     body.channel)  # fmt: skip
+    result = await request.app[PEOPLE].slash_command(
+        body.user, body.command, body.text, channel_id=body.channel
+    )
     return web.json_response(_interaction(result))
 
 

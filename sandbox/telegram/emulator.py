@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
 from aiohttp import web
 
+from sandbox.common.handle import Forward, Knob, Shown
 from sandbox.common.ratelimit import limits_from
 from sandbox.common.serving import MAX_UPLOAD_BYTES, ServedAt
 from sandbox.telegram.api.profile import scope_key
@@ -55,7 +56,8 @@ class TelegramEmulator:
         bot_name: str = "amobridge",
         callback_answer_timeout_s: float = 10.0,
     ) -> None:
-        self._state = BotState(BotIdentity.from_token(token, bot_username, bot_name), clock)
+        self._bot = BotIdentity.from_token(token, bot_username, bot_name)
+        self._state = BotState(self._bot, clock)
         self._updates = UpdateQueue()
         self._poll = LongPoll(self._updates)
         self._hooks = WebhookDeliverer(self._updates, clock)
@@ -82,17 +84,9 @@ class TelegramEmulator:
 
     # -- identity and serving --
 
-    @property
-    def token(self) -> str:
-        return self._state.bot.token
-
-    @property
-    def bot_id(self) -> int:
-        return self._state.bot.id
-
-    @property
-    def bot_username(self) -> str:
-        return self._state.bot.username
+    token = Shown[str]("_bot", "token")
+    bot_id = Shown[int]("_bot", "id")
+    bot_username = Shown[str]("_bot", "username")
 
     @property
     def base_url(self) -> str:
@@ -124,28 +118,8 @@ class TelegramEmulator:
 
     # -- people and chats --
 
-    def add_user(
-        self,
-        first_name: str,
-        username: str | None = None,
-        language_code: str | None = None,
-        *,
-        last_name: str | None = None,
-        started: bool = False,
-    ) -> int:
-        """A Telegram user; their private chat id is the same number. Until they write to the
-        bot (or `started=True`), sending to them answers "chat not found"."""
-        return self._people.add_user(
-            first_name,
-            username=username,
-            language_code=language_code,
-            last_name=last_name,
-            started=started,
-        )
-
-    def add_group(self, title: str, members: Iterable[int] = ()) -> int:
-        """A group chat with the bot in it; returns its (negative) id."""
-        return self._people.add_group(title, members)
+    add_user = Forward("_people", People.add_user)
+    add_group = Forward("_people", People.add_group)
 
     async def send_text(self, user: int, text: str, *, chat_id: int | None = None) -> int:
         """The user writes `text` (to the bot, or in a group); returns the message id."""
@@ -179,17 +153,10 @@ class TelegramEmulator:
         callback query id. ValueError when no such button is there."""
         return self._people.press(user, chat_id, message_id, callback_data)
 
-    def block_bot(self, user: int) -> None:
-        self._people.block(user)
-
-    def unblock_bot(self, user: int) -> None:
-        self._people.unblock(user)
-
-    def deactivate_user(self, user: int) -> None:
-        self._people.deactivate(user)
-
-    def remove_bot_from_group(self, group: int, by_user: int) -> None:
-        self._people.remove_bot(group, by_user)
+    block_bot = Forward("_people", People.block)
+    unblock_bot = Forward("_people", People.unblock)
+    deactivate_user = Forward("_people", People.deactivate)
+    remove_bot_from_group = Forward("_people", People.remove_bot)
 
     # -- reading back --
 
@@ -265,22 +232,13 @@ class TelegramEmulator:
     def webhook_deliveries(self) -> list[WebhookDelivery]:
         return list(self._hooks.deliveries)
 
-    @property
-    def webhook_retry_delays_s(self) -> tuple[float, ...]:
-        """Pauses between delivery attempts of one update; after the last it is dropped."""
-        return self._hooks.retry_delays_s
-
-    @webhook_retry_delays_s.setter
-    def webhook_retry_delays_s(self, delays: Iterable[float]) -> None:
-        self._hooks.retry_delays_s = tuple(delays)
-
-    @property
-    def webhook_timeout_s(self) -> float:
-        return self._hooks.timeout_s
-
-    @webhook_timeout_s.setter
-    def webhook_timeout_s(self, seconds: float) -> None:
-        self._hooks.timeout_s = seconds
+    webhook_retry_delays_s = Knob[tuple[float, ...]](
+        "_hooks",
+        "retry_delays_s",
+        "Pauses between delivery attempts of one update; after the last it is dropped.",
+        coerce=tuple,
+    )
+    webhook_timeout_s = Knob[float]("_hooks", "timeout_s")
 
     # -- limits and observation --
 
@@ -293,13 +251,7 @@ class TelegramEmulator:
         """True: Telegram's limits; False/None: off; or a RateLimits. Buckets start full."""
         self._limiter.limits = limits_from(value, RateLimits)
 
-    @property
-    def callback_answer_timeout_s(self) -> float:
-        return self._knobs.callback_answer_timeout_s
-
-    @callback_answer_timeout_s.setter
-    def callback_answer_timeout_s(self, seconds: float) -> None:
-        self._knobs.callback_answer_timeout_s = seconds
+    callback_answer_timeout_s = Knob[float]("_knobs", "callback_answer_timeout_s")
 
     @property
     def request_log(self) -> list[RequestRecord]:

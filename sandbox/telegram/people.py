@@ -28,12 +28,14 @@ class People:
     def add_user(
         self,
         first_name: str,
-        *,
         username: str | None = None,
         language_code: str | None = None,
+        *,
         last_name: str | None = None,
         started: bool = False,
     ) -> int:
+        """A Telegram user; their private chat id is the same number. Until they write to the
+        bot (or `started=True`), sending to them answers "chat not found"."""
         if not first_name:
             raise ValueError("a Telegram user needs a first name")
         return self._state.add_user(
@@ -45,6 +47,7 @@ class People:
         )
 
     def add_group(self, title: str, members: Iterable[int] = ()) -> int:
+        """A group chat with the bot in it; returns its (negative) id."""
         if not title:
             raise ValueError("a group needs a title")
         return self._state.add_group(title, frozenset(members))
