@@ -5,8 +5,7 @@ from __future__ import annotations
 import secrets
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from aiohttp import web
@@ -25,15 +24,17 @@ from sandbox.amocrm.tokens import TokenStore
 from sandbox.amocrm.webhooks import WebhookDelivery, WebhookDispatcher
 from sandbox.amocrm.wire import Wire
 from sandbox.common.handle import Forward, Knob, Shown
-from sandbox.common.serving import ServedAt
+from sandbox.common.serving import Emulator
 
 
-class AmoEmulator:
+class AmoEmulator(Emulator):
     """A stateful amoCRM v4 account speaking the reference's wire format.
 
     Changes made through these methods behave like a person's changes in the amoCRM UI: they
     log /api/v4/events and send webhooks. `by_user` is the acting user (default: the admin).
     """
+
+    handle_name = "emu"
 
     def __init__(
         self,
@@ -46,7 +47,6 @@ class AmoEmulator:
     ) -> None:
         self._clock = clock
         self._state = AccountState(account_id=account_id, subdomain=subdomain, clock=clock)
-        self._served = ServedAt("emu")
         self._wire = Wire(self._state, f"https://{subdomain}.amocrm.ru")
         self._hooks = WebhookDispatcher(
             self._state, clock=clock, account_url=lambda: self._wire.base_url
@@ -89,10 +89,6 @@ class AmoEmulator:
 
     # -- serving --
 
-    @property
-    def base_url(self) -> str:
-        return self._served.url
-
     def make_app(self) -> web.Application:
         app = web.Application(middlewares=[gate])
         app[CONTEXT] = EmulatorContext(
@@ -112,15 +108,12 @@ class AmoEmulator:
         app.add_routes([*api_routes(), *oauth_routes(), *control_routes()])
         return app
 
-    @asynccontextmanager
-    async def serve(self, host: str = "127.0.0.1", port: int = 0) -> AsyncIterator[str]:
-        async with self._served.serve(self.make_app(), host, port) as url:
-            self._wire.base_url = url
-            self._hooks.attach()
-            try:
-                yield url
-            finally:
-                await self._hooks.aclose()
+    async def _started(self, url: str) -> None:
+        self._wire.base_url = url
+        self._hooks.attach()
+
+    async def _stopping(self) -> None:
+        await self._hooks.aclose()
 
     # -- tokens --
 

@@ -1,7 +1,8 @@
 """The plumbing every emulator shares; each emulator package keeps only what its service does.
 
-- `serving`: `serve_app` (an aiohttp app on a loopback port), `ServedAt` (the base URL while
-  serving), `MAX_UPLOAD_BYTES`.
+- `serving`: `Emulator` (the base of every handle: `make_app`, `serve()`, `base_url`),
+  `serve_app` (an aiohttp app on a loopback port), `MAX_UPLOAD_BYTES`.
+- `handle`: `Shown`, `Knob` and `Forward`, a handle's attributes and methods kept by its parts.
 - `control`: the `/_control/` helpers: `ControlBody`, `read_body`, `answers_errors`,
   `json_error`, `records_json`.
 - `faults`: `FaultQueue` (faults answering the next calls they match), `checked_kind`,

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Final
+from typing import ClassVar, Final
 
 from aiohttp import web
 
@@ -30,27 +31,42 @@ async def serve_app(app: web.Application, host: str, port: int) -> AsyncIterator
         await runner.cleanup()
 
 
-class ServedAt:
-    """An emulator's base URL, known only while its ``serve()`` block runs."""
+class Emulator(ABC):
+    """What every emulator handle has: its aiohttp app (``make_app``), served on a loopback port
+    by ``serve()``, and ``base_url`` while it is. A subclass starts and stops its own background
+    work (webhook deliveries, held long polls) in ``_started`` and ``_stopping``."""
 
-    def __init__(self, handle: str) -> None:
-        self._handle = handle  # how the docs name the emulator, for the error's hint
-        self._url: str | None = None
+    # How the docs name a handle, for the hint when it is used before it serves.
+    handle_name: ClassVar[str] = "emulator"
+    _served_url: str | None = None  # the instance's own, set while serving
+
+    @abstractmethod
+    def make_app(self) -> web.Application: ...
 
     @property
-    def url(self) -> str:
-        if self._url is None:
+    def base_url(self) -> str:
+        """Where the emulator is served ("http://127.0.0.1:PORT"); RuntimeError if it is not."""
+        if self._served_url is None:
             raise RuntimeError(
-                f"the emulator is not serving: use `async with {self._handle}.serve()`"
+                f"the emulator is not serving: use `async with {self.handle_name}.serve()`"
             )
-        return self._url
+        return self._served_url
+
+    # Hooks, not abstract: an emulator with nothing to start or stop leaves them out.
+    async def _started(self, url: str) -> None:  # noqa: B027
+        """Called once the server listens, before ``serve()`` yields."""
+
+    async def _stopping(self) -> None:  # noqa: B027
+        """Called when the ``serve()`` block ends, before the server stops."""
 
     @asynccontextmanager
-    async def serve(self, app: web.Application, host: str, port: int) -> AsyncIterator[str]:
-        """``serve_app``, the URL known meanwhile."""
-        async with serve_app(app, host, port) as url:
-            self._url = url
+    async def serve(self, host: str = "127.0.0.1", port: int = 0) -> AsyncIterator[str]:
+        """Serve until the block ends; yields the base URL."""
+        async with serve_app(self.make_app(), host, port) as url:
+            self._served_url = url
             try:
+                await self._started(url)
                 yield url
             finally:
-                self._url = None
+                await self._stopping()
+                self._served_url = None

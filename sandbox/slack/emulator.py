@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Callable, Iterable
-from contextlib import asynccontextmanager
+from collections.abc import Callable, Iterable
 
 from aiohttp import web
 
 from sandbox.common.handle import Forward, Knob, Shown
 from sandbox.common.ratelimit import limits_from
-from sandbox.common.serving import MAX_UPLOAD_BYTES, ServedAt
+from sandbox.common.serving import MAX_UPLOAD_BYTES, Emulator
 from sandbox.slack.context import CONTEXT, Context
 from sandbox.slack.context import stats as compute_stats
 from sandbox.slack.control import PEOPLE, control_routes
@@ -35,7 +34,7 @@ from sandbox.slack.responses import response_endpoint
 from sandbox.slack.state import DEFAULT_SCOPES, Workspace
 
 
-class SlackEmulator:
+class SlackEmulator(Emulator):
     """A wire-level Slack workspace with one installed app: its Web API at ``/api/<method>``,
     and its people, who type slash commands, click, submit and close modals and open the Home
     tab, each sent signed to the app's Request URL.
@@ -44,6 +43,8 @@ class SlackEmulator:
     acknowledgement times and request signatures run on real time, as Slack's do (bolt checks
     signatures against real time).
     """
+
+    handle_name = "slack"
 
     def __init__(
         self,
@@ -61,7 +62,6 @@ class SlackEmulator:
             team_id=team_id, team_domain=team_domain, bot_token=bot_token,
             scopes=tuple(scopes) if scopes is not None else DEFAULT_SCOPES, clock=clock,
         )  # fmt: skip
-        self._served = ServedAt("slack")
         self.faults = Faults()
         limiter = RateLimiter(limits_from(rate_limits, SlackRateLimits))
         self._context = Context(self._ws, limiter, self.faults, lambda: self.base_url)
@@ -86,10 +86,6 @@ class SlackEmulator:
         return self._ws.bot.id
 
     @property
-    def base_url(self) -> str:
-        return self._served.url
-
-    @property
     def api_base(self) -> str:
         """For ``AsyncWebClient(base_url=...)``."""
         return self.base_url + "/api/"
@@ -106,14 +102,8 @@ class SlackEmulator:
         ])  # fmt: skip
         return app
 
-    @asynccontextmanager
-    async def serve(self, host: str = "127.0.0.1", port: int = 0) -> AsyncIterator[str]:
-        """Serve until the block ends; yields the base URL ("http://127.0.0.1:PORT")."""
-        async with self._served.serve(self.make_app(), host, port) as url:
-            try:
-                yield url
-            finally:
-                await self._link.aclose()
+    async def _stopping(self) -> None:
+        await self._link.aclose()
 
     # --- the app's settings, and test knobs ---------------------------------------------------
 

@@ -136,7 +136,7 @@ async def send_document(request: web.Request) -> web.StreamResponse:
         data = base64.b64decode(body.content, validate=True)
     except binascii.Error:
         raise ValueError("content: base64 expected") from None
-    message_id = request.app[PEOPLE].send_document(
+    message_id = await request.app[PEOPLE].send_document(
         _id(request), body.file_name, data, caption=body.caption, mime_type=body.mime_type,
         chat_id=body.chat_id,
     )  # fmt: skip
@@ -146,7 +146,7 @@ async def send_document(request: web.Request) -> web.StreamResponse:
 @_answers_errors
 async def press(request: web.Request) -> web.StreamResponse:
     body = await read_body(request, Press)
-    query_id = request.app[PEOPLE].press(
+    query_id = await request.app[PEOPLE].press(
         _id(request), body.chat_id, body.message_id, body.callback_data
     )
     return web.json_response({"callback_query_id": query_id})

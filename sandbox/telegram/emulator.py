@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from aiohttp import web
 
 from sandbox.common.handle import Forward, Knob, Shown
 from sandbox.common.ratelimit import limits_from
-from sandbox.common.serving import MAX_UPLOAD_BYTES, ServedAt
+from sandbox.common.serving import MAX_UPLOAD_BYTES, Emulator
 from sandbox.telegram.api.profile import scope_key
 from sandbox.telegram.context import CONTEXT, BotContext, Knobs
 from sandbox.telegram.control import PEOPLE, control_routes
@@ -39,12 +38,15 @@ from sandbox.telegram.watch import MessagePredicate
 from sandbox.telegram.webhook import WebhookDeliverer
 
 
-class TelegramEmulator:
+class TelegramEmulator(Emulator):
     """A wire-level Telegram Bot API for one bot, with the people who talk to it.
 
     `clock` stamps messages and drives callback answer deadlines and rate limits; long polls
-    and webhook retries wait in real (event loop) time.
+    and webhook retries wait in real (event loop) time. `base_url` is for
+    `TelegramAPIServer.from_base(base_url)`.
     """
+
+    handle_name = "tg"
 
     def __init__(
         self,
@@ -77,7 +79,6 @@ class TelegramEmulator:
             request_log=self._request_log,
         )
         self._hooks.on_reply = self._run_reply
-        self._served = ServedAt("tg")
 
     async def _run_reply(self, params: Params) -> None:
         await run_webhook_reply(self._context, params)
@@ -87,11 +88,6 @@ class TelegramEmulator:
     token = Shown[str]("_bot", "token")
     bot_id = Shown[int]("_bot", "id")
     bot_username = Shown[str]("_bot", "username")
-
-    @property
-    def base_url(self) -> str:
-        """The server's base URL, for `TelegramAPIServer.from_base(base_url)`."""
-        return self._served.url
 
     def make_app(self) -> web.Application:
         app = web.Application(client_max_size=MAX_UPLOAD_BYTES)
@@ -104,17 +100,14 @@ class TelegramEmulator:
         ])  # fmt: skip
         return app
 
-    @asynccontextmanager
-    async def serve(self, host: str = "127.0.0.1", port: int = 0) -> AsyncIterator[str]:
-        async with self._served.serve(self.make_app(), host, port) as url:
-            if self._state.webhook is not None:
-                self._hooks.start(self._state.webhook)
-            try:
-                yield url
-            finally:
-                # Held long polls are answered first, so that stopping the server is prompt.
-                self._poll.end("closed")
-                await self._hooks.aclose()
+    async def _started(self, url: str) -> None:
+        if self._state.webhook is not None:
+            self._hooks.start(self._state.webhook)
+
+    async def _stopping(self) -> None:
+        # Held long polls are answered first, so that stopping the server is prompt.
+        self._poll.end("closed")
+        await self._hooks.aclose()
 
     # -- people and chats --
 
@@ -132,27 +125,8 @@ class TelegramEmulator:
         text = f"/{command.lstrip('/')}" + (f" {payload}" if payload else "")
         return self._people.say(user, text, chat_id)
 
-    async def send_document(
-        self,
-        user: int,
-        file_name: str,
-        data: bytes,
-        *,
-        caption: str | None = None,
-        mime_type: str = "application/octet-stream",
-        chat_id: int | None = None,
-    ) -> int:
-        """The user sends a file (with an optional caption); returns the message id."""
-        return self._people.send_document(user, file_name, data, caption=caption,
-                                          mime_type=mime_type, chat_id=chat_id)  # fmt: skip
-
-    async def press_button(
-        self, user: int, chat_id: int, message_id: int, callback_data: str
-    ) -> str:
-        """The user presses an inline button that is on the message now; returns the
-        callback query id. ValueError when no such button is there."""
-        return self._people.press(user, chat_id, message_id, callback_data)
-
+    send_document = Forward("_people", People.send_document)
+    press_button = Forward("_people", People.press)
     block_bot = Forward("_people", People.block)
     unblock_bot = Forward("_people", People.unblock)
     deactivate_user = Forward("_people", People.deactivate)

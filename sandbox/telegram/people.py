@@ -92,7 +92,7 @@ class People:
         self._updates.push("message", wire.message(state, stored))
         return stored.message_id
 
-    def send_document(
+    async def send_document(
         self,
         user_id: int,
         file_name: str,
@@ -102,7 +102,8 @@ class People:
         mime_type: str = "application/octet-stream",
         chat_id: int | None = None,
     ) -> int:
-        """The user sends a file, with a caption (a /command in it marked as in text)."""
+        """The user sends a file (with an optional caption, a /command in it marked as in
+        text); returns the message id. Async, as what people do is on the handle."""
         if not file_name:
             raise ValueError("a document needs a file name")
         person = self._state.user(user_id)
@@ -127,8 +128,9 @@ class People:
         self._updates.push("message", wire.message(state, stored))
         return stored.message_id
 
-    def press(self, user_id: int, chat_id: int, message_id: int, callback_data: str) -> str:
-        """The user presses the inline button carrying `callback_data`; returns the query id."""
+    async def press(self, user_id: int, chat_id: int, message_id: int, callback_data: str) -> str:
+        """The user presses an inline button that is on the message now; returns the
+        callback query id. ValueError when no such button is there."""
         person = self._state.user(user_id)
         chat = self._chat_of(person, chat_id)
         current = self._state.message(chat.id, message_id)
