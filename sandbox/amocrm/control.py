@@ -8,7 +8,7 @@ from aiohttp import web
 from sandbox.amocrm.actions import TaskEdit
 from sandbox.amocrm.context import EmulatorContext, context_of
 from sandbox.common.control import ControlBody as _Body
-from sandbox.common.control import answers_errors, read_body, records_json
+from sandbox.common.control import answers_errors, fault_routes, read_body, records_json
 
 _answers_errors = answers_errors(lambda exc: f"not found: {exc.args[0] if exc.args else ''}")
 
@@ -42,7 +42,7 @@ class EditTask(_Body):
     by_user: int | None = None
 
 
-class AddFault(_Body):
+class FaultOrder(_Body):
     kind: str
     count: int = 1
     delay_s: float = 0.0
@@ -80,8 +80,7 @@ async def move_lead(request: web.Request) -> web.StreamResponse:
     ctx = _ctx(request)
     body = await read_body(request, MoveLead)
     lead_id = int(request.match_info["id"])
-    ctx.actions.move_lead(lead_id, body.status_id, pipeline_id=body.pipeline_id,
-                          loss_reason_id=body.loss_reason_id, by_user=body.by_user)  # fmt: skip
+    ctx.actions.move_lead(lead_id, **body.model_dump())
     return web.json_response(ctx.wire.lead(ctx.state.leads[lead_id]))
 
 
@@ -89,52 +88,27 @@ async def move_lead(request: web.Request) -> web.StreamResponse:
 async def add_task(request: web.Request) -> web.StreamResponse:
     ctx = _ctx(request)
     body = await read_body(request, NewTask)
-    task_id = ctx.actions.add_task(
-        body.text,
-        responsible_user_id=body.responsible_user_id,
-        complete_till=body.complete_till,
-        entity_type=body.entity_type,
-        entity_id=body.entity_id,
-        task_type_id=body.task_type_id,
-        by_user=body.by_user,
-    )
+    task_id = ctx.actions.add_task(**body.model_dump())
     return web.json_response(ctx.wire.task(ctx.state.tasks[task_id]), status=201)
+
+
+def _edited(request: web.Request, edit: TaskEdit, by_user: int | None) -> web.Response:
+    ctx = _ctx(request)
+    task = ctx.actions.edit_task(int(request.match_info["id"]), edit, by_user=by_user)
+    return web.json_response(ctx.wire.task(task))
 
 
 @_answers_errors
 async def complete_task(request: web.Request) -> web.StreamResponse:
-    ctx = _ctx(request)
     body = await read_body(request, CompleteTask)
-    edit = TaskEdit(is_completed=True, result_text=body.result_text)
-    task = ctx.actions.edit_task(int(request.match_info["id"]), edit, by_user=body.by_user)
-    return web.json_response(ctx.wire.task(task))
+    return _edited(request, TaskEdit(is_completed=True, result_text=body.result_text),
+                   body.by_user)  # fmt: skip
 
 
 @_answers_errors
 async def edit_task(request: web.Request) -> web.StreamResponse:
-    ctx = _ctx(request)
     body = await read_body(request, EditTask)
-    edit = TaskEdit(
-        complete_till=body.complete_till,
-        responsible_user_id=body.responsible_user_id,
-        text=body.text,
-    )
-    task = ctx.actions.edit_task(int(request.match_info["id"]), edit, by_user=body.by_user)
-    return web.json_response(ctx.wire.task(task))
-
-
-@_answers_errors
-async def add_fault(request: web.Request) -> web.StreamResponse:
-    ctx = _ctx(request)
-    body = await read_body(request, AddFault)
-    ctx.faults.add(
-        body.kind,
-        body.count,
-        delay_s=body.delay_s,
-        path_prefix=body.path_prefix,
-        non_json=body.non_json,
-    )
-    return web.json_response({"pending": ctx.faults.pending})
+    return _edited(request, TaskEdit(**body.model_dump(exclude={"by_user"})), body.by_user)
 
 
 async def revoke_tokens(request: web.Request) -> web.StreamResponse:
@@ -174,7 +148,7 @@ def control_routes() -> list[web.RouteDef]:
         web.post("/_control/tasks", add_task),
         web.post(r"/_control/tasks/{id:\d+}/complete", complete_task),
         web.patch(r"/_control/tasks/{id:\d+}", edit_task),
-        web.post("/_control/faults", add_fault),
+        *fault_routes(lambda request: _ctx(request).faults, FaultOrder, _answers_errors),
         web.post("/_control/tokens/revoke", revoke_tokens),
         web.post("/_control/oauth/code", issue_code),
         web.post("/_control/webhooks", switch_webhooks),

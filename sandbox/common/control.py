@@ -7,7 +7,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Awaitable, Callable, Iterable
 from functools import wraps
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -62,3 +62,46 @@ def answers_errors(
 def records_json(items: Iterable[Any]) -> web.Response:
     """A list of dataclass records (a request log, deliveries, answers) as JSON."""
     return web.json_response([dataclasses.asdict(item) for item in items])
+
+
+class Injects(Protocol):
+    """An emulator's faults, as the control API adds them: the order's fields are ``add``'s
+    keyword arguments."""
+
+    @property
+    def pending(self) -> int: ...
+
+    def add(self, *args: Any, **kwargs: Any) -> None: ...
+
+    def clear(self) -> None: ...
+
+
+class MethodFaultOrder(ControlBody):
+    """``POST /_control/faults`` of an API called by method name (Telegram's, Slack's)."""
+
+    kind: str
+    count: int = 1
+    method: str | None = None
+    retry_after: int = 1
+    delay_s: float = 1.0
+
+
+def fault_routes(
+    faults_of: Callable[[web.Request], Injects],
+    order: type[BaseModel],
+    answering: Callable[[Handler], Handler],
+) -> list[web.RouteDef]:
+    """``POST /_control/faults`` (the body an ``order``) and ``DELETE`` (the pending faults
+    dropped); both answer ``{"pending": n}``."""
+
+    @answering
+    async def add_fault(request: web.Request) -> web.StreamResponse:
+        faults = faults_of(request)
+        faults.add(**(await read_body(request, order)).model_dump())
+        return web.json_response({"pending": faults.pending})
+
+    async def clear_faults(request: web.Request) -> web.StreamResponse:
+        faults_of(request).clear()
+        return web.json_response({"pending": 0})
+
+    return [web.post("/_control/faults", add_fault), web.delete("/_control/faults", clear_faults)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from aiohttp import web
@@ -48,6 +49,38 @@ class FaultQueue(Generic[F]):
                 self.injected += 1
                 return fault
         return None
+
+
+@dataclass(frozen=True, slots=True)
+class MethodFault:
+    """A fault of an API called by method name (Telegram's, Slack's)."""
+
+    kind: str
+    method: str | None  # None matches every method
+    retry_after: int  # for "429"
+    delay_s: float  # for "timeout": how long the call is held before the connection drops
+
+
+class MethodFaults(FaultQueue[MethodFault]):
+    """Faults by method name; ``fold_case``: the service takes method names in any case."""
+
+    def __init__(self, *, fold_case: bool = False) -> None:
+        super().__init__()
+        self._fold_case = fold_case
+
+    def _name(self, method: str) -> str:
+        return method.lower() if self._fold_case else method
+
+    def queue(
+        self, kind: str, count: int, method: str | None, retry_after: int, delay_s: float
+    ) -> None:
+        name = self._name(method) if method else None
+        self.push(MethodFault(kind, name, retry_after, delay_s), count)
+
+    def take(self, method: str) -> MethodFault | None:
+        """Use up one answer of the oldest fault matching ``method``."""
+        name = self._name(method)
+        return self.take_first(lambda fault: fault.method in (None, name))
 
 
 async def hang_up(request: web.Request, delay_s: float) -> web.Response:

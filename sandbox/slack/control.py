@@ -12,9 +12,16 @@ from typing import Any
 from aiohttp import web
 from pydantic import ConfigDict, Field
 
-from sandbox.common.control import ControlBody, answers_errors, read_body
+from sandbox.common.control import (
+    ControlBody,
+    MethodFaultOrder,
+    answers_errors,
+    fault_routes,
+    read_body,
+)
 from sandbox.slack.context import context_of
 from sandbox.slack.context import stats as compute_stats
+from sandbox.slack.faults import DEFAULT_HOLD_S
 from sandbox.slack.people import People
 from sandbox.slack.records import Interaction, JsonDict, Signing, SlackRateLimits
 
@@ -55,8 +62,8 @@ CONTROL_ENDPOINTS: tuple[tuple[str, str, str], ...] = (
 
 
 class _Body(ControlBody):
-    # Not strict, as it always was: a number where a float goes, and the like, is taken.
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Not strict, as it always was: "2" for a number or "true" for a flag is taken.
+    model_config = ConfigDict(extra="forbid", strict=False, frozen=True)
 
 
 class NewUser(_Body):
@@ -114,12 +121,9 @@ class OpenHome(_Body):
     user: str
 
 
-class AddFault(_Body):
-    kind: str
-    count: int = 1
-    method: str | None = None
-    retry_after: int = 1
-    delay_s: float = 35.0
+class FaultOrder(MethodFaultOrder):
+    model_config = _Body.model_config
+    delay_s: float = DEFAULT_HOLD_S
 
 
 class SigningBody(_Body):
@@ -323,20 +327,6 @@ async def stats(request: web.Request) -> web.StreamResponse:
 
 
 @_answers_errors
-async def add_fault(request: web.Request) -> web.StreamResponse:
-    body = await read_body(request, AddFault)
-    faults = context_of(request).faults
-    faults.add(body.kind, body.count, body.method, retry_after=body.retry_after,
-               delay_s=body.delay_s)  # fmt: skip
-    return web.json_response({"pending": faults.pending})
-
-
-async def clear_faults(request: web.Request) -> web.StreamResponse:
-    context_of(request).faults.clear()
-    return web.json_response({"pending": 0})
-
-
-@_answers_errors
 async def signing(request: web.Request) -> web.StreamResponse:
     body = await read_body(request, SigningBody)
     request.app[PEOPLE].link.signing = Signing(body.secret, body.age_s, body.tamper)
@@ -377,8 +367,7 @@ def control_routes() -> list[web.RouteDef]:
         web.get("/_control/requests", requests),
         web.get("/_control/interactions", interactions),
         web.get("/_control/stats", stats),
-        web.post("/_control/faults", add_fault),
-        web.delete("/_control/faults", clear_faults),
+        *fault_routes(lambda request: context_of(request).faults, FaultOrder, _answers_errors),
         web.post("/_control/signing", signing),
         web.post("/_control/rate-limits", rate_limits),
     ]

@@ -14,11 +14,10 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
-from sandbox.common.faults import hang_up
+from sandbox.common.faults import MethodFault, hang_up
 from sandbox.slack.api import METHODS, SCOPES
 from sandbox.slack.context import Context, context_of
 from sandbox.slack.errors import ApiError, error_body, missing_scope
-from sandbox.slack.faults import Fault
 from sandbox.slack.params import Params, read_params
 from sandbox.slack.records import JsonDict, RequestRecord
 
@@ -44,7 +43,7 @@ def _ratelimited(retry_after: int) -> Answer:
     return Answer({"ok": False, "error": "ratelimited"}, 429, {"Retry-After": str(retry_after)})
 
 
-def _fault_answer(fault: Fault) -> Answer:
+def _fault_answer(fault: MethodFault) -> Answer:
     if fault.kind == "429":
         return _ratelimited(fault.retry_after)
     if fault.kind == "500":

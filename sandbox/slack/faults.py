@@ -3,9 +3,7 @@ and the call is not carried out."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from sandbox.common.faults import FaultQueue
+from sandbox.common.faults import MethodFaults
 
 # The faults that are not a Slack error code; any other kind is answered as ok: false.
 HTTP_KINDS = ("429", "500", "503", "timeout")
@@ -13,15 +11,7 @@ HTTP_KINDS = ("429", "500", "503", "timeout")
 DEFAULT_HOLD_S = 35.0
 
 
-@dataclass(frozen=True, slots=True)
-class Fault:
-    kind: str  # one of HTTP_KINDS, or a Slack error code
-    method: str | None  # None matches every method
-    retry_after: int  # for "429"
-    delay_s: float  # for "timeout": how long the call is held before the connection drops
-
-
-class Faults(FaultQueue[Fault]):
+class Faults(MethodFaults):
     def add(
         self,
         kind: str,
@@ -37,8 +27,4 @@ class Faults(FaultQueue[Fault]):
         ``{"ok": false, "error": kind}`` ("account_inactive", "invalid_auth", ...)."""
         if not kind or count < 1 or retry_after < 0 or delay_s < 0:
             raise ValueError("a kind, count >= 1, retry_after >= 0 and delay_s >= 0 please")
-        self.push(Fault(kind, method, retry_after, delay_s), count)
-
-    def take(self, method: str) -> Fault | None:
-        """Use up one answer of the oldest fault matching ``method``."""
-        return self.take_first(lambda fault: fault.method in (None, method))
+        self.queue(kind, count, method, retry_after, delay_s)

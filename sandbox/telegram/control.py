@@ -11,7 +11,13 @@ from aiohttp import web
 from pydantic import Field
 
 from sandbox.common.control import ControlBody as _Body
-from sandbox.common.control import answers_errors, read_body, records_json
+from sandbox.common.control import (
+    MethodFaultOrder,
+    answers_errors,
+    fault_routes,
+    read_body,
+    records_json,
+)
 from sandbox.telegram.context import context_of
 from sandbox.telegram.people import People
 from sandbox.telegram.records import ChatMessage, FileRecord, JsonDict
@@ -68,14 +74,6 @@ class Press(_Body):
     chat_id: int
     message_id: int
     callback_data: str
-
-
-class AddFault(_Body):
-    kind: str
-    count: int = 1
-    method: str | None = None
-    retry_after: int = 1
-    delay_s: float = 1.0
 
 
 def _file_json(record: FileRecord | None) -> JsonDict | None:
@@ -180,16 +178,6 @@ async def callback_answers(request: web.Request) -> web.StreamResponse:
     return records_json(context_of(request).state.callback_answers)
 
 
-@_answers_errors
-async def add_fault(request: web.Request) -> web.StreamResponse:
-    body = await read_body(request, AddFault)
-    faults = context_of(request).faults
-    faults.add(
-        body.kind, body.count, body.method, retry_after=body.retry_after, delay_s=body.delay_s
-    )
-    return web.json_response({"pending": faults.pending})
-
-
 def control_routes() -> list[web.RouteDef]:
     user = r"/_control/users/{id:\d+}"
     return [
@@ -203,5 +191,7 @@ def control_routes() -> list[web.RouteDef]:
         web.get(r"/_control/chats/{id:-?\d+}/transcript", transcript),
         web.get("/_control/requests", requests),
         web.get("/_control/callback-answers", callback_answers),
-        web.post("/_control/faults", add_fault),
+        *fault_routes(
+            lambda request: context_of(request).faults, MethodFaultOrder, _answers_errors
+        ),
     ]

@@ -12,7 +12,7 @@ from typing import Final
 
 from aiohttp import web
 
-from sandbox.common.faults import hang_up
+from sandbox.common.faults import MethodFault, hang_up
 from sandbox.telegram.api import METHODS
 from sandbox.telegram.api.common import Described
 from sandbox.telegram.context import BotContext, context_of
@@ -24,7 +24,6 @@ from sandbox.telegram.errors import (
     too_many_requests,
     unauthorized,
 )
-from sandbox.telegram.faults import Fault
 from sandbox.telegram.params import Params, read_params
 from sandbox.telegram.records import JsonDict, RequestRecord
 
@@ -66,7 +65,7 @@ def _log_call(
     )
 
 
-def _fault_answer(fault: Fault) -> tuple[int, JsonDict]:
+def _fault_answer(fault: MethodFault) -> tuple[int, JsonDict]:
     if fault.kind == "429":
         error = too_many_requests(fault.retry_after)
     else:

@@ -7,7 +7,13 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from sandbox.common.control import ControlBody, answers_errors, read_body, records_json
+from sandbox.common.control import (
+    ControlBody,
+    answers_errors,
+    fault_routes,
+    read_body,
+    records_json,
+)
 
 
 class _Echo(ControlBody):
@@ -77,3 +83,41 @@ async def test_records_are_listed_as_json(
 ) -> None:
     answer = await client.get("/records")
     assert await answer.json() == [{"method": "GET", "status": 200}]
+
+
+class _Faults:
+    def __init__(self) -> None:
+        self.added: list[dict[str, object]] = []
+        self.pending = 0
+
+    def add(self, kind: str, count: int = 1, *, method: str | None = None) -> None:
+        if kind == "nope":
+            raise ValueError("unknown fault kind 'nope'")
+        self.added.append({"kind": kind, "count": count, "method": method})
+        self.pending += count
+
+    def clear(self) -> None:
+        self.pending = 0
+
+
+class _Order(ControlBody):
+    kind: str
+    count: int = 1
+    method: str | None = None
+
+
+async def test_faults_are_ordered_and_dropped_over_http() -> None:
+    faults = _Faults()
+    app = web.Application()
+    app.add_routes(fault_routes(lambda request: faults, _Order, _answers))
+    async with TestClient(TestServer(app)) as http:
+        added = await http.post("/_control/faults", data='{"kind": "500", "count": 2}')
+        assert await added.json() == {"pending": 2}
+        refused = await http.post("/_control/faults", data='{"kind": "nope"}')
+        assert (refused.status, await refused.json()) == (
+            400,
+            {"error": "unknown fault kind 'nope'"},
+        )
+        dropped = await http.delete("/_control/faults")
+        assert await dropped.json() == {"pending": 0}
+    assert faults.added == [{"kind": "500", "count": 2, "method": None}]
