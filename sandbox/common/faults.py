@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import ClassVar, Generic, TypeVar
 
 from aiohttp import web
 
@@ -62,20 +62,34 @@ class MethodFault:
 
 
 class MethodFaults(FaultQueue[MethodFault]):
-    """Faults by method name; ``fold_case``: the service takes method names in any case."""
+    """Faults by method name. A service says whether it takes method names in any case
+    (``fold_case``), how long a "timeout" holds by default, and which faults it refuses."""
 
-    def __init__(self, *, fold_case: bool = False) -> None:
-        super().__init__()
-        self._fold_case = fold_case
+    fold_case: ClassVar[bool] = False
+    default_delay_s: ClassVar[float] = 1.0
 
     def _name(self, method: str) -> str:
-        return method.lower() if self._fold_case else method
+        return method.lower() if self.fold_case else method
 
-    def queue(
-        self, kind: str, count: int, method: str | None, retry_after: int, delay_s: float
+    def check(self, kind: str, count: int, retry_after: int, delay_s: float) -> None:
+        """ValueError for a fault the service's emulator does not take."""
+
+    def add(
+        self,
+        kind: str,
+        count: int = 1,
+        method: str | None = None,
+        *,
+        retry_after: int = 1,
+        delay_s: float | None = None,
     ) -> None:
+        """Queue a fault for the next ``count`` calls (of ``method``, or of any); the faulted
+        call is not carried out. "429" answers with ``retry_after``; "timeout" holds the call
+        ``delay_s`` (None: the service's default) and drops the connection unanswered."""
+        hold_s = self.default_delay_s if delay_s is None else delay_s
+        self.check(kind, count, retry_after, hold_s)
         name = self._name(method) if method else None
-        self.push(MethodFault(kind, name, retry_after, delay_s), count)
+        self.push(MethodFault(kind, name, retry_after, hold_s), count)
 
     def take(self, method: str) -> MethodFault | None:
         """Use up one answer of the oldest fault matching ``method``."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 L = TypeVar("L")
 
@@ -24,6 +24,27 @@ def limits_from(value: bool | L | None, default: Callable[[], L]) -> L | None:
 def retry_after_s(wait_s: float) -> int:
     """A wait as a Retry-After: whole seconds, at least 1."""
     return max(1, math.ceil(wait_s))
+
+
+class Limiter(Generic[L]):
+    """The limits in force (None: none) over the buckets they fill; a subclass keeps the
+    buckets and empties them in ``_reset``, as new limits start with full buckets."""
+
+    def __init__(self, limits: L | None) -> None:
+        self._limits = limits
+        self.refused = 0  # calls the limits refused, for the emulators' stats
+
+    @property
+    def limits(self) -> L | None:
+        return self._limits
+
+    @limits.setter
+    def limits(self, limits: L | None) -> None:
+        self._limits = limits
+        self._reset()
+
+    def _reset(self) -> None:
+        raise NotImplementedError
 
 
 class TokenBucket:

@@ -12,19 +12,12 @@ DEFAULT_HOLD_S = 35.0
 
 
 class Faults(MethodFaults):
-    def add(
-        self,
-        kind: str,
-        count: int = 1,
-        method: str | None = None,
-        *,
-        retry_after: int = 1,
-        delay_s: float = DEFAULT_HOLD_S,
-    ) -> None:
-        """Queue a fault for the next ``count`` calls (of ``method``, or of any): "429" (with
-        ``Retry-After: retry_after``), "500", "503", "timeout" (the call is held ``delay_s``,
-        then the connection drops unanswered), or any other word, answered as
-        ``{"ok": false, "error": kind}`` ("account_inactive", "invalid_auth", ...)."""
+    """ "429" (with ``Retry-After: retry_after``), "500", "503", "timeout" (the call is held
+    ``delay_s``, 35 s, then the connection drops unanswered), or any other word, answered as
+    ``{"ok": false, "error": kind}`` ("account_inactive", "invalid_auth", ...)."""
+
+    default_delay_s = DEFAULT_HOLD_S
+
+    def check(self, kind: str, count: int, retry_after: int, delay_s: float) -> None:
         if not kind or count < 1 or retry_after < 0 or delay_s < 0:
             raise ValueError("a kind, count >= 1, retry_after >= 0 and delay_s >= 0 please")
-        self.queue(kind, count, method, retry_after, delay_s)

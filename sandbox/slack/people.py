@@ -91,12 +91,8 @@ class People:
         message = self.ws.message(channel_id, ts)
         if message is None or message.deleted:
             raise ValueError(f"no message {ts} in {channel_id}")
-        block, element = find_element(message.blocks, action_id)
-        clicked = action(self.ws, block, element, value)
-        response_url = self.ws.responses.issue(self._base_url(), channel_id, user,
-                                               message_ts=ts)  # fmt: skip
-        payload = self._message_click(user, channel_id, ts, clicked, message.blocks,
-                                      response_url, ephemeral=False)  # fmt: skip
+        payload = self._message_click(user, channel_id, ts, message.blocks, action_id, value,
+                                      ephemeral=False)  # fmt: skip
         payload["message"] = message.to_json()
         return await self._interact("block_actions", user, payload)
 
@@ -108,12 +104,8 @@ class People:
         note = self.ws.find_ephemeral(channel_id, user, ts)
         if note is None or note.deleted:
             raise ValueError(f"{user} was shown no ephemeral message {ts} in {channel_id}")
-        block, element = find_element(note.blocks, action_id)
-        clicked = action(self.ws, block, element, value)
-        response_url = self.ws.responses.issue(self._base_url(), channel_id, user,
-                                               ephemeral_ts=ts)  # fmt: skip
         # Slack leaves the message out for an ephemeral one: the app never had it.
-        payload = self._message_click(user, channel_id, ts, clicked, note.blocks, response_url,
+        payload = self._message_click(user, channel_id, ts, note.blocks, action_id, value,
                                       ephemeral=True)  # fmt: skip
         return await self._interact("block_actions", user, payload)
 
@@ -228,12 +220,17 @@ class People:
         user: str,
         channel_id: str,
         ts: str,
-        clicked: JsonDict,
         blocks: list[JsonDict],
-        response_url: str,
+        action_id: str,
+        value: str | None,
         *,
         ephemeral: bool,
     ) -> JsonDict:
+        """The block_actions payload of a click on a message (or an ephemeral one)."""
+        block, element = find_element(blocks, action_id)
+        clicked = action(self.ws, block, element, value)
+        on = {"ephemeral_ts" if ephemeral else "message_ts": ts}
+        response_url = self.ws.responses.issue(self._base_url(), channel_id, user, **on)
         channel = self.ws.channel(channel_id)
         return {
             **envelope(self.ws, "block_actions", user, self.ws.triggers.issue(user)),

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 
-from sandbox.common.ratelimit import TokenBucket, retry_after_s
+from sandbox.common.ratelimit import Limiter, TokenBucket, retry_after_s
 from sandbox.slack.records import SlackRateLimits
 
 # The tier of each method the emulator serves (each method's reference page, "Rate limits").
@@ -24,20 +24,12 @@ TIERS = {
 }  # fmt: skip
 
 
-class RateLimiter:
+class RateLimiter(Limiter[SlackRateLimits]):
     def __init__(self, limits: SlackRateLimits | None) -> None:
-        self._limits = limits
+        super().__init__(limits)
         self._buckets: dict[str, TokenBucket] = {}
-        self.refused = 0
 
-    @property
-    def limits(self) -> SlackRateLimits | None:
-        return self._limits
-
-    @limits.setter
-    def limits(self, limits: SlackRateLimits | None) -> None:
-        """New limits start with full buckets."""
-        self._limits = limits
+    def _reset(self) -> None:
         self._buckets.clear()
 
     def _bucket(self, key: str, capacity: float, per_s: float, now: float) -> TokenBucket:

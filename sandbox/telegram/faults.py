@@ -10,22 +10,12 @@ FaultKind = Literal["500", "502", "timeout", "429"]
 
 
 class Faults(MethodFaults):
-    def __init__(self) -> None:
-        super().__init__(fold_case=True)  # the Bot API takes method names in any case
+    """ "500"/"502" answer that status, "429" a flood wait of `retry_after` seconds, "timeout"
+    hangs for `delay_s` (1 s) and then drops the connection unanswered."""
 
-    def add(
-        self,
-        kind: str,
-        count: int = 1,
-        method: str | None = None,
-        *,
-        retry_after: int = 1,
-        delay_s: float = 1.0,
-    ) -> None:
-        """Queue a fault: "500"/"502" answer that status, "429" a flood wait of `retry_after`
-        seconds, "timeout" hangs for `delay_s` and then drops the connection unanswered.
-        The faulted call is not carried out."""
+    fold_case = True  # the Bot API takes method names in any case
+
+    def check(self, kind: str, count: int, retry_after: int, delay_s: float) -> None:
         checked_kind(kind, get_args(FaultKind))
         if count < 1 or retry_after < 1 or delay_s < 0:
             raise ValueError("count and retry_after must be >= 1, delay_s >= 0")
-        self.queue(kind, count, method, retry_after, delay_s)

@@ -5,29 +5,22 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sandbox.common.ratelimit import SlidingWindow, TokenBucket, retry_after_s
+from sandbox.common.ratelimit import Limiter, SlidingWindow, TokenBucket, retry_after_s
 from sandbox.telegram.errors import too_many_requests
 from sandbox.telegram.records import RateLimits
 
 
-class RateLimiter:
+class RateLimiter(Limiter[RateLimits]):
     """A call passes only when every bucket it draws on has a token; a refused call takes none."""
 
     def __init__(self, limits: RateLimits | None, clock: Callable[[], float]) -> None:
+        super().__init__(limits)
         self._clock = clock
-        self._limits = limits
         self._chats: dict[int, TokenBucket] = {}
         self._groups: dict[int, SlidingWindow] = {}
         self._global: TokenBucket | None = None
-        self.refused = 0
 
-    @property
-    def limits(self) -> RateLimits | None:
-        return self._limits
-
-    @limits.setter
-    def limits(self, limits: RateLimits | None) -> None:
-        self._limits = limits
+    def _reset(self) -> None:
         self._chats.clear()
         self._groups.clear()
         self._global = None

@@ -85,13 +85,24 @@ async def get_task(request: web.Request) -> web.StreamResponse:
     return no_content() if task is None else hal(ctx.wire.task(task))
 
 
+async def _batch(request: web.Request, *, creating: bool) -> list[TaskInput] | web.Response:
+    """The tasks of a batch POST or PATCH, or the answer refusing it if any is not valid."""
+    state = context_of(request).state
+    inputs, errors = parse_batch(await json_body(request), creating=creating, state=state)
+    return validation_failed(errors) if errors else inputs
+
+
+def _tasks_answer(ctx: EmulatorContext, tasks: list[JsonDict]) -> web.Response:
+    return hal({"_links": ctx.wire.links("/api/v4/tasks"), "_embedded": {"tasks": tasks}})
+
+
 @answers_query_errors
 async def create_tasks(request: web.Request) -> web.StreamResponse:
     ctx = context_of(request)
     actor = user_of(request)
-    inputs, errors = parse_batch(await json_body(request), creating=True, state=ctx.state)
-    if errors:
-        return validation_failed(errors)
+    inputs = await _batch(request, creating=True)
+    if isinstance(inputs, web.Response):
+        return inputs
     created: list[JsonDict] = []
     for item in inputs:
         edit = item.edit
@@ -117,7 +128,7 @@ async def create_tasks(request: web.Request) -> web.StreamResponse:
                 "_links": ctx.wire.links(f"/api/v4/tasks/{task_id}"),
             }
         )
-    return hal({"_links": ctx.wire.links("/api/v4/tasks"), "_embedded": {"tasks": created}})
+    return _tasks_answer(ctx, created)
 
 
 def _completion_only(item: TaskInput) -> TaskEdit:
@@ -148,13 +159,12 @@ def _apply(ctx: EmulatorContext, actor: int, item: TaskInput) -> JsonDict:
 async def update_tasks(request: web.Request) -> web.StreamResponse:
     ctx = context_of(request)
     actor = user_of(request)
-    inputs, errors = parse_batch(await json_body(request), creating=False, state=ctx.state)
-    if errors:
-        return validation_failed(errors)
+    inputs = await _batch(request, creating=False)
+    if isinstance(inputs, web.Response):
+        return inputs
     if _forbidden(ctx, actor, inputs):
         return problem(403, "Access denied: no right to edit this task")
-    updated = [_apply(ctx, actor, item) for item in inputs]
-    return hal({"_links": ctx.wire.links("/api/v4/tasks"), "_embedded": {"tasks": updated}})
+    return _tasks_answer(ctx, [_apply(ctx, actor, item) for item in inputs])
 
 
 @answers_query_errors
