@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from sandbox.amocrm.actions import TaskEdit
 from sandbox.amocrm.context import EmulatorContext, context_of
+from sandbox.amocrm.task_actions import TaskEdit
 from sandbox.common.control import ControlBody as _Body
 from sandbox.common.control import answers_errors, fault_routes, read_body, records_json
 

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from sandbox.amocrm.actions import AccountActions, TaskEdit
+from sandbox.amocrm.actions import AccountActions
 from sandbox.amocrm.api import api_routes
 from sandbox.amocrm.context import CONTEXT, EmulatorContext, OAuthClient, RequestRecord
 from sandbox.amocrm.control import control_routes
@@ -20,6 +20,7 @@ from sandbox.amocrm.oauth import oauth_routes
 from sandbox.amocrm.pace import PaceWindow
 from sandbox.amocrm.records import JsonDict
 from sandbox.amocrm.state import AccountState
+from sandbox.amocrm.task_actions import TaskEdit
 from sandbox.amocrm.tokens import TokenStore
 from sandbox.amocrm.webhooks import WebhookDelivery, WebhookDispatcher
 from sandbox.amocrm.wire import Wire

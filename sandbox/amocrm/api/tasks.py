@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from sandbox.amocrm.actions import TaskEdit
 from sandbox.amocrm.api.common import allows, answers_query_errors, json_body, paged, query_of
 from sandbox.amocrm.api.task_input import TaskInput, parse_batch, parse_item
 from sandbox.amocrm.context import EmulatorContext, context_of, user_of
@@ -21,6 +20,7 @@ from sandbox.amocrm.query import (
     time_range,
 )
 from sandbox.amocrm.records import JsonDict, Task
+from sandbox.amocrm.task_actions import TaskEdit
 
 
 def _filter(ctx: EmulatorContext, filters: JsonDict) -> list[Task]:
