@@ -10,6 +10,22 @@ from sandbox.amocrm.task_actions import TaskEdit
 from sandbox.common.control import ControlBody as _Body
 from sandbox.common.control import answers_errors, fault_routes, read_body, records_json
 
+# (HTTP method, path, body or meaning), for `amobridge sandbox` and the README.
+CONTROL_ENDPOINTS: tuple[tuple[str, str, str], ...] = (
+    ("GET", "/_control/state", "users, deals and tasks"),
+    ("POST", "/_control/leads/{id}/move", '{"status_id": 142}'),
+    ("POST", "/_control/tasks", '{"text", "responsible_user_id", "complete_till", "entity_id"?}'),
+    ("POST", "/_control/tasks/{id}/complete", '{"result_text"?}'),
+    ("PATCH", "/_control/tasks/{id}", '{"complete_till"?, "responsible_user_id"?, "text"?}'),
+    ("POST", "/_control/faults", '{"kind": "429|500|503|slow|timeout|html403", "count": 3}'),
+    ("DELETE", "/_control/faults", "drop the pending faults"),
+    ("POST", "/_control/tokens/revoke", "every token stops working"),
+    ("POST", "/_control/oauth/code", '{"user_id"?} -> {"code"}'),
+    ("POST", "/_control/webhooks", '{"enabled": false}'),
+    ("GET", "/_control/requests", "the API request log"),
+    ("GET", "/_control/webhooks/deliveries", "every webhook delivery attempt"),
+)
+
 _answers_errors = answers_errors(lambda exc: f"not found: {exc.args[0] if exc.args else ''}")
 
 

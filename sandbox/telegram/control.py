@@ -41,6 +41,7 @@ CONTROL_ENDPOINTS: tuple[tuple[str, str, str], ...] = (
     ("GET", "/_control/requests", "the Bot API request log"),
     ("GET", "/_control/callback-answers", "every answerCallbackQuery, late ones flagged"),
     ("POST", "/_control/faults", '{"kind": "500|502|429|timeout", "count"?, "method"?}'),
+    ("DELETE", "/_control/faults", "drop the pending faults"),
 )
 
 

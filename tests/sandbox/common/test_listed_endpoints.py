@@ -1,5 +1,5 @@
 """The control endpoints each emulator lists (for ``amobridge sandbox`` and the README) are
-the ones its app routes."""
+the ones its app routes (paths compared in their canonical form, an id's pattern left out)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ from collections.abc import Callable
 
 import pytest
 
+from sandbox.amocrm import CONTROL_ENDPOINTS as AMOCRM_ENDPOINTS
+from sandbox.amocrm import AmoEmulator
 from sandbox.common.serving import Emulator
 from sandbox.slack import CONTROL_ENDPOINTS as SLACK_ENDPOINTS
 from sandbox.slack import SlackEmulator
@@ -17,6 +19,7 @@ from sandbox.telegram import TelegramEmulator
 @pytest.mark.parametrize(
     ("emulator", "listed"),
     [
+        pytest.param(AmoEmulator, AMOCRM_ENDPOINTS, id="amocrm"),
         pytest.param(TelegramEmulator, TELEGRAM_ENDPOINTS, id="telegram"),
         pytest.param(SlackEmulator, SLACK_ENDPOINTS, id="slack"),
     ],
