@@ -9,12 +9,13 @@ import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from datetime import time as dt_time
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from sandbox.slack import SlackEmulator, SlackMessage
 from sandbox.telegram import ChatMessage, TelegramEmulator
 
+T = TypeVar("T")
 Echo = Callable[[str], object]
 STEP_TIMEOUT_S = 20.0
 
@@ -47,6 +48,15 @@ class DemoFailed(Exception):
     """A step did not happen in time; the message says which."""
 
 
+async def in_time(step: Awaitable[T], failure: str) -> T:
+    """What ``step`` (a wait for something to show) comes to; DemoFailed(``failure``) if it
+    times out."""
+    try:
+        return await step
+    except TimeoutError:
+        raise DemoFailed(failure) from None
+
+
 class Manager:
     """The person in Telegram: what they type and press, and what they see."""
 
@@ -63,12 +73,10 @@ class Manager:
             await self.tg.send_text(self.user, text)
 
     async def sees(self, fragment: str) -> ChatMessage:
-        try:
-            return await self.tg.wait_for_message(
-                self.user, lambda m: fragment in m.text, timeout_s=STEP_TIMEOUT_S
-            )
-        except TimeoutError:
-            raise DemoFailed(f"the bot never said {fragment!r}") from None
+        seen = self.tg.wait_for_message(
+            self.user, lambda m: fragment in m.text, timeout_s=STEP_TIMEOUT_S
+        )
+        return await in_time(seen, f"the bot never said {fragment!r}")
 
     async def finds(self, fragment: str) -> ChatMessage:
         """The latest message showing ``fragment``, whenever it came (cards come in any order)."""
@@ -83,12 +91,10 @@ class Manager:
         return found
 
     async def sees_buttons(self, label: str) -> ChatMessage:
-        try:
-            return await self.tg.wait_for_message(
-                self.user, lambda m: label in buttons(m), timeout_s=STEP_TIMEOUT_S
-            )
-        except TimeoutError:
-            raise DemoFailed(f"no button {label!r} appeared") from None
+        seen = self.tg.wait_for_message(
+            self.user, lambda m: label in buttons(m), timeout_s=STEP_TIMEOUT_S
+        )
+        return await in_time(seen, f"no button {label!r} appeared")
 
     async def presses(self, message: ChatMessage, label: str) -> None:
         current = self.tg.message(self.user, message.message_id)
@@ -137,20 +143,16 @@ class SlackManager:
         await self.slack.slash_command(self.user, command, rest)
 
     async def is_told(self, fragment: str) -> None:
-        try:
-            await self.slack.wait_for_ephemeral(
-                self.user, lambda m: fragment in m.text, timeout_s=STEP_TIMEOUT_S
-            )
-        except TimeoutError:
-            raise DemoFailed(f"Slack never told {self.name} {fragment!r}") from None
+        told = self.slack.wait_for_ephemeral(
+            self.user, lambda m: fragment in m.text, timeout_s=STEP_TIMEOUT_S
+        )
+        await in_time(told, f"Slack never told {self.name} {fragment!r}")
 
     async def sees(self, fragment: str) -> SlackMessage:
-        try:
-            return await self.slack.wait_for_message(
-                self.dm, lambda m: fragment in slack_text(m), timeout_s=STEP_TIMEOUT_S
-            )
-        except TimeoutError:
-            raise DemoFailed(f"the bot never said {fragment!r} in Slack") from None
+        seen = self.slack.wait_for_message(
+            self.dm, lambda m: fragment in slack_text(m), timeout_s=STEP_TIMEOUT_S
+        )
+        return await in_time(seen, f"the bot never said {fragment!r} in Slack")
 
     async def clicks(self, message: SlackMessage, label: str) -> None:
         current = self.slack.message(self.dm, message.ts)
@@ -164,10 +166,8 @@ class SlackManager:
         raise DemoFailed(f"no button {label!r} on the Slack message")
 
     async def answers_modal(self, text: str) -> None:
-        try:
-            modal = await self.slack.wait_for_view(self.user, timeout_s=STEP_TIMEOUT_S)
-        except TimeoutError:
-            raise DemoFailed("no modal opened in Slack") from None
+        opened = self.slack.wait_for_view(self.user, timeout_s=STEP_TIMEOUT_S)
+        modal = await in_time(opened, "no modal opened in Slack")
         await self.slack.submit_view(self.user, modal.id, {"answer": {"value": text}})
 
 

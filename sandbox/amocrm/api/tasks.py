@@ -96,39 +96,37 @@ def _tasks_answer(ctx: EmulatorContext, tasks: list[JsonDict]) -> web.Response:
     return hal({"_links": ctx.wire.links("/api/v4/tasks"), "_embedded": {"tasks": tasks}})
 
 
+def _create(ctx: EmulatorContext, actor: int, item: TaskInput) -> JsonDict:
+    edit = item.edit
+    assert edit.text is not None
+    assert edit.complete_till is not None
+    entity_type, entity_id = edit.entity if edit.entity else (None, None)
+    task_id = ctx.actions.add_task(
+        edit.text,
+        responsible_user_id=edit.responsible_user_id or actor,
+        complete_till=edit.complete_till,
+        entity_type=entity_type,
+        entity_id=entity_id,
+        task_type_id=edit.task_type_id or 1,
+        duration=edit.duration or 0,
+        by_user=actor,
+    )
+    if edit.is_completed or edit.result_text is not None:
+        ctx.actions.edit_task(task_id, _completion_only(item), by_user=actor)
+    return {
+        "id": task_id,
+        "request_id": item.request_id,
+        "_links": ctx.wire.links(f"/api/v4/tasks/{task_id}"),
+    }
+
+
 @answers_query_errors
 async def create_tasks(request: web.Request) -> web.StreamResponse:
-    ctx = context_of(request)
-    actor = user_of(request)
+    ctx, actor = context_of(request), user_of(request)
     inputs = await _batch(request, creating=True)
     if isinstance(inputs, web.Response):
         return inputs
-    created: list[JsonDict] = []
-    for item in inputs:
-        edit = item.edit
-        assert edit.text is not None
-        assert edit.complete_till is not None
-        entity_type, entity_id = edit.entity if edit.entity else (None, None)
-        task_id = ctx.actions.add_task(
-            edit.text,
-            responsible_user_id=edit.responsible_user_id or actor,
-            complete_till=edit.complete_till,
-            entity_type=entity_type,
-            entity_id=entity_id,
-            task_type_id=edit.task_type_id or 1,
-            duration=edit.duration or 0,
-            by_user=actor,
-        )
-        if edit.is_completed or edit.result_text is not None:
-            ctx.actions.edit_task(task_id, _completion_only(item), by_user=actor)
-        created.append(
-            {
-                "id": task_id,
-                "request_id": item.request_id,
-                "_links": ctx.wire.links(f"/api/v4/tasks/{task_id}"),
-            }
-        )
-    return _tasks_answer(ctx, created)
+    return _tasks_answer(ctx, [_create(ctx, actor, item) for item in inputs])
 
 
 def _completion_only(item: TaskInput) -> TaskEdit:
@@ -157,8 +155,7 @@ def _apply(ctx: EmulatorContext, actor: int, item: TaskInput) -> JsonDict:
 
 @answers_query_errors
 async def update_tasks(request: web.Request) -> web.StreamResponse:
-    ctx = context_of(request)
-    actor = user_of(request)
+    ctx, actor = context_of(request), user_of(request)
     inputs = await _batch(request, creating=False)
     if isinstance(inputs, web.Response):
         return inputs
