@@ -4,24 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
+from sandbox.amocrm import CONTROL_ENDPOINTS as AMOCRM_CONTROL
 from sandbox.amocrm import AmoEmulator, seed_demo_account
 from sandbox.slack import CONTROL_ENDPOINTS as SLACK_CONTROL
 from sandbox.slack import SlackEmulator
 from sandbox.telegram import CONTROL_ENDPOINTS as TELEGRAM_CONTROL
 from sandbox.telegram import TelegramEmulator
-
-AMOCRM_CONTROL = (
-    ("GET", "/_control/state", "users, deals and tasks"),
-    ("POST", "/_control/leads/{id}/move", '{"status_id": 142}'),
-    ("POST", "/_control/tasks", '{"text", "responsible_user_id", "complete_till", "entity_id"?}'),
-    ("POST", "/_control/tasks/{id}/complete", '{"result_text"?}'),
-    ("PATCH", "/_control/tasks/{id}", '{"complete_till"?, "responsible_user_id"?, "text"?}'),
-    ("POST", "/_control/faults", '{"kind": "429|500|503|slow|timeout|html403", "count": 3}'),
-    ("POST", "/_control/tokens/revoke", "every token stops working"),
-    ("POST", "/_control/oauth/code", '{"user_id"?} -> {"code"}'),
-    ("POST", "/_control/webhooks", '{"enabled": false}'),
-    ("GET", "/_control/requests", "the API request log"),
-)
 
 
 async def serve_sandbox(

@@ -3,23 +3,30 @@ look inside. No auth, no pace, not logged (the gate middleware skips it)."""
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Awaitable, Callable
-from functools import wraps
-from typing import Any, TypeVar
-
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, ValidationError
 
-from sandbox.amocrm.actions import TaskEdit
 from sandbox.amocrm.context import EmulatorContext, context_of
+from sandbox.amocrm.task_actions import TaskEdit
+from sandbox.common.control import ControlBody as _Body
+from sandbox.common.control import answers_errors, fault_routes, read_body, records_json
 
-_Model = TypeVar("_Model", bound=BaseModel)
-_Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+# (HTTP method, path, body or meaning), for `amobridge sandbox` and the README.
+CONTROL_ENDPOINTS: tuple[tuple[str, str, str], ...] = (
+    ("GET", "/_control/state", "users, deals and tasks"),
+    ("POST", "/_control/leads/{id}/move", '{"status_id": 142}'),
+    ("POST", "/_control/tasks", '{"text", "responsible_user_id", "complete_till", "entity_id"?}'),
+    ("POST", "/_control/tasks/{id}/complete", '{"result_text"?}'),
+    ("PATCH", "/_control/tasks/{id}", '{"complete_till"?, "responsible_user_id"?, "text"?}'),
+    ("POST", "/_control/faults", '{"kind": "429|500|503|slow|timeout|html403", "count": 3}'),
+    ("DELETE", "/_control/faults", "drop the pending faults"),
+    ("POST", "/_control/tokens/revoke", "every token stops working"),
+    ("POST", "/_control/oauth/code", '{"user_id"?} -> {"code"}'),
+    ("POST", "/_control/webhooks", '{"enabled": false}'),
+    ("GET", "/_control/requests", "the API request log"),
+    ("GET", "/_control/webhooks/deliveries", "every webhook delivery attempt"),
+)
 
-
-class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+_answers_errors = answers_errors(lambda exc: f"not found: {exc.args[0] if exc.args else ''}")
 
 
 class MoveLead(_Body):
@@ -51,7 +58,7 @@ class EditTask(_Body):
     by_user: int | None = None
 
 
-class AddFault(_Body):
+class FaultOrder(_Body):
     kind: str
     count: int = 1
     delay_s: float = 0.0
@@ -65,35 +72,6 @@ class IssueCode(_Body):
 
 class SwitchWebhooks(_Body):
     enabled: bool
-
-
-def _error(status: int, message: str) -> web.Response:
-    return web.json_response({"error": message}, status=status)
-
-
-async def _read(request: web.Request, model: type[_Model]) -> _Model:
-    text = await request.text()
-    return model.model_validate_json(text or "{}")
-
-
-def _answers_errors(handler: _Handler) -> _Handler:
-    @wraps(handler)
-    async def wrapped(request: web.Request) -> web.StreamResponse:
-        try:
-            return await handler(request)
-        except ValidationError as exc:
-            return _error(
-                400,
-                "; ".join(
-                    f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in exc.errors()
-                ),
-            )
-        except KeyError as exc:
-            return _error(404, f"not found: {exc.args[0] if exc.args else ''}")
-        except ValueError as exc:
-            return _error(400, str(exc))
-
-    return wrapped
 
 
 def _ctx(request: web.Request) -> EmulatorContext:
@@ -116,63 +94,37 @@ async def get_state(request: web.Request) -> web.StreamResponse:
 @_answers_errors
 async def move_lead(request: web.Request) -> web.StreamResponse:
     ctx = _ctx(request)
-    body = await _read(request, MoveLead)
+    body = await read_body(request, MoveLead)
     lead_id = int(request.match_info["id"])
-    ctx.actions.move_lead(lead_id, body.status_id, pipeline_id=body.pipeline_id,
-                          loss_reason_id=body.loss_reason_id, by_user=body.by_user)  # fmt: skip
+    ctx.actions.move_lead(lead_id, **body.model_dump())
     return web.json_response(ctx.wire.lead(ctx.state.leads[lead_id]))
 
 
 @_answers_errors
 async def add_task(request: web.Request) -> web.StreamResponse:
     ctx = _ctx(request)
-    body = await _read(request, NewTask)
-    task_id = ctx.actions.add_task(
-        body.text,
-        responsible_user_id=body.responsible_user_id,
-        complete_till=body.complete_till,
-        entity_type=body.entity_type,
-        entity_id=body.entity_id,
-        task_type_id=body.task_type_id,
-        by_user=body.by_user,
-    )
+    body = await read_body(request, NewTask)
+    task_id = ctx.actions.add_task(**body.model_dump())
     return web.json_response(ctx.wire.task(ctx.state.tasks[task_id]), status=201)
+
+
+def _edited(request: web.Request, edit: TaskEdit, by_user: int | None) -> web.Response:
+    ctx = _ctx(request)
+    task = ctx.actions.edit_task(int(request.match_info["id"]), edit, by_user=by_user)
+    return web.json_response(ctx.wire.task(task))
 
 
 @_answers_errors
 async def complete_task(request: web.Request) -> web.StreamResponse:
-    ctx = _ctx(request)
-    body = await _read(request, CompleteTask)
-    edit = TaskEdit(is_completed=True, result_text=body.result_text)
-    task = ctx.actions.edit_task(int(request.match_info["id"]), edit, by_user=body.by_user)
-    return web.json_response(ctx.wire.task(task))
+    body = await read_body(request, CompleteTask)
+    return _edited(request, TaskEdit(is_completed=True, result_text=body.result_text),
+                   body.by_user)  # fmt: skip
 
 
 @_answers_errors
 async def edit_task(request: web.Request) -> web.StreamResponse:
-    ctx = _ctx(request)
-    body = await _read(request, EditTask)
-    edit = TaskEdit(
-        complete_till=body.complete_till,
-        responsible_user_id=body.responsible_user_id,
-        text=body.text,
-    )
-    task = ctx.actions.edit_task(int(request.match_info["id"]), edit, by_user=body.by_user)
-    return web.json_response(ctx.wire.task(task))
-
-
-@_answers_errors
-async def add_fault(request: web.Request) -> web.StreamResponse:
-    ctx = _ctx(request)
-    body = await _read(request, AddFault)
-    ctx.faults.add(
-        body.kind,
-        body.count,
-        delay_s=body.delay_s,
-        path_prefix=body.path_prefix,
-        non_json=body.non_json,
-    )
-    return web.json_response({"pending": ctx.faults.pending})
+    body = await read_body(request, EditTask)
+    return _edited(request, TaskEdit(**body.model_dump(exclude={"by_user"})), body.by_user)
 
 
 async def revoke_tokens(request: web.Request) -> web.StreamResponse:
@@ -183,7 +135,7 @@ async def revoke_tokens(request: web.Request) -> web.StreamResponse:
 @_answers_errors
 async def issue_code(request: web.Request) -> web.StreamResponse:
     ctx = _ctx(request)
-    body = await _read(request, IssueCode)
+    body = await read_body(request, IssueCode)
     user_id = ctx.state.admin_user_id if body.user_id is None else body.user_id
     ctx.state.user(user_id)
     return web.json_response({"code": ctx.tokens.issue_code(user_id)})
@@ -192,21 +144,17 @@ async def issue_code(request: web.Request) -> web.StreamResponse:
 @_answers_errors
 async def switch_webhooks(request: web.Request) -> web.StreamResponse:
     ctx = _ctx(request)
-    body = await _read(request, SwitchWebhooks)
+    body = await read_body(request, SwitchWebhooks)
     ctx.hooks.enabled = body.enabled
     return web.json_response({"enabled": ctx.hooks.enabled})
 
 
-def _records(items: list[Any]) -> web.Response:
-    return web.json_response([dataclasses.asdict(item) for item in items])
-
-
 async def get_requests(request: web.Request) -> web.StreamResponse:
-    return _records(list(_ctx(request).request_log))
+    return records_json(_ctx(request).request_log)
 
 
 async def get_deliveries(request: web.Request) -> web.StreamResponse:
-    return _records(list(_ctx(request).hooks.deliveries))
+    return records_json(_ctx(request).hooks.deliveries)
 
 
 def control_routes() -> list[web.RouteDef]:
@@ -216,7 +164,7 @@ def control_routes() -> list[web.RouteDef]:
         web.post("/_control/tasks", add_task),
         web.post(r"/_control/tasks/{id:\d+}/complete", complete_task),
         web.patch(r"/_control/tasks/{id:\d+}", edit_task),
-        web.post("/_control/faults", add_fault),
+        *fault_routes(lambda request: _ctx(request).faults, FaultOrder, _answers_errors),
         web.post("/_control/tokens/revoke", revoke_tokens),
         web.post("/_control/oauth/code", issue_code),
         web.post("/_control/webhooks", switch_webhooks),

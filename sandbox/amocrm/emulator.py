@@ -5,13 +5,12 @@ from __future__ import annotations
 import secrets
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from sandbox.amocrm.actions import AccountActions, TaskEdit
+from sandbox.amocrm.actions import AccountActions
 from sandbox.amocrm.api import api_routes
 from sandbox.amocrm.context import CONTEXT, EmulatorContext, OAuthClient, RequestRecord
 from sandbox.amocrm.control import control_routes
@@ -19,20 +18,24 @@ from sandbox.amocrm.faults import Faults
 from sandbox.amocrm.middleware import gate
 from sandbox.amocrm.oauth import oauth_routes
 from sandbox.amocrm.pace import PaceWindow
-from sandbox.amocrm.records import JsonDict, Right
+from sandbox.amocrm.records import JsonDict
 from sandbox.amocrm.state import AccountState
+from sandbox.amocrm.task_actions import TaskEdit
 from sandbox.amocrm.tokens import TokenStore
 from sandbox.amocrm.webhooks import WebhookDelivery, WebhookDispatcher
 from sandbox.amocrm.wire import Wire
-from sandbox.serving import serve_app
+from sandbox.common.handle import Forward, Knob, Shown
+from sandbox.common.serving import Emulator
 
 
-class AmoEmulator:
+class AmoEmulator(Emulator):
     """A stateful amoCRM v4 account speaking the reference's wire format.
 
     Changes made through these methods behave like a person's changes in the amoCRM UI: they
     log /api/v4/events and send webhooks. `by_user` is the acting user (default: the admin).
     """
+
+    handle_name = "emu"
 
     def __init__(
         self,
@@ -45,7 +48,6 @@ class AmoEmulator:
     ) -> None:
         self._clock = clock
         self._state = AccountState(account_id=account_id, subdomain=subdomain, clock=clock)
-        self._served_url: str | None = None
         self._wire = Wire(self._state, f"https://{subdomain}.amocrm.ru")
         self._hooks = WebhookDispatcher(
             self._state, clock=clock, account_url=lambda: self._wire.base_url
@@ -71,29 +73,10 @@ class AmoEmulator:
     def clock(self) -> Callable[[], float]:
         return self._clock
 
-    @property
-    def account_id(self) -> int:
-        return self._state.account_id
-
-    @property
-    def subdomain(self) -> str:
-        return self._state.subdomain
-
-    @property
-    def account_name(self) -> str:
-        return self._state.name
-
-    @account_name.setter
-    def account_name(self, value: str) -> None:
-        self._state.name = value
-
-    @property
-    def timezone(self) -> str:
-        return self._state.timezone
-
-    @timezone.setter
-    def timezone(self, value: str) -> None:
-        self._state.timezone = value
+    account_id = Shown[int]("_state", "account_id")
+    subdomain = Shown[str]("_state", "subdomain")
+    account_name = Knob[str]("_state", "name")
+    timezone = Knob[str]("_state", "timezone")
 
     @property
     def api_user_id(self) -> int:
@@ -106,12 +89,6 @@ class AmoEmulator:
         self._state.admin_user_id = user_id
 
     # -- serving --
-
-    @property
-    def base_url(self) -> str:
-        if self._served_url is None:
-            raise RuntimeError("the emulator is not serving: use `async with emu.serve()`")
-        return self._served_url
 
     def make_app(self) -> web.Application:
         app = web.Application(middlewares=[gate])
@@ -132,17 +109,12 @@ class AmoEmulator:
         app.add_routes([*api_routes(), *oauth_routes(), *control_routes()])
         return app
 
-    @asynccontextmanager
-    async def serve(self, host: str = "127.0.0.1", port: int = 0) -> AsyncIterator[str]:
-        async with serve_app(self.make_app(), host, port) as url:
-            self._served_url = url
-            self._wire.base_url = url
-            self._hooks.attach()
-            try:
-                yield url
-            finally:
-                await self._hooks.aclose()
-                self._served_url = None
+    async def _started(self, url: str) -> None:
+        self._wire.base_url = url
+        self._hooks.attach()
+
+    async def _stopping(self) -> None:
+        await self._hooks.aclose()
 
     # -- tokens --
 
@@ -170,105 +142,16 @@ class AmoEmulator:
 
     # -- the account, changed as in the UI --
 
-    def add_group(self, name: str) -> int:
-        return self._actions.add_group(name)
-
-    def add_user(
-        self,
-        name: str,
-        email: str,
-        *,
-        group_id: int = 0,
-        is_admin: bool = False,
-        lang: str = "ru",
-        is_active: bool = True,
-        leads_view: Right = "A",
-        leads_edit: Right = "A",
-        tasks_edit: Right = "A",
-        tasks_delete: Right = "A",
-    ) -> int:
-        return self._actions.add_user(
-            name,
-            email,
-            group_id=group_id,
-            is_admin=is_admin,
-            lang=lang,
-            is_active=is_active,
-            leads_view=leads_view,
-            leads_edit=leads_edit,
-            tasks_edit=tasks_edit,
-            tasks_delete=tasks_delete,
-        )
-
-    def add_pipeline(
-        self, name: str, statuses: Sequence[str], *, is_main: bool = False
-    ) -> tuple[int, list[int]]:
-        return self._actions.add_pipeline(name, statuses, is_main=is_main)
-
-    def add_lead(
-        self,
-        name: str,
-        *,
-        status_id: int,
-        pipeline_id: int,
-        responsible_user_id: int,
-        price: int = 0,
-        closed_at: int | None = None,
-        by_user: int | None = None,
-    ) -> int:
-        return self._actions.add_lead(
-            name,
-            status_id=status_id,
-            pipeline_id=pipeline_id,
-            responsible_user_id=responsible_user_id,
-            price=price,
-            closed_at=closed_at,
-            by_user=by_user,
-        )
-
-    def move_lead(
-        self,
-        lead_id: int,
-        status_id: int,
-        *,
-        pipeline_id: int | None = None,
-        loss_reason_id: int | None = None,
-        by_user: int | None = None,
-    ) -> None:
-        self._actions.move_lead(lead_id, status_id, pipeline_id=pipeline_id,
-                                loss_reason_id=loss_reason_id, by_user=by_user)  # fmt: skip
-
-    def add_loss_reason(self, name: str) -> int:
-        return self._actions.add_loss_reason(name)
-
-    def set_lead_responsible(
-        self, lead_id: int, user_id: int, *, by_user: int | None = None
-    ) -> None:
-        self._actions.set_lead_responsible(lead_id, user_id, by_user=by_user)
-
-    def delete_lead(self, lead_id: int, *, by_user: int | None = None) -> None:
-        self._actions.delete_lead(lead_id, by_user=by_user)
-
-    def add_task(
-        self,
-        text: str,
-        *,
-        responsible_user_id: int,
-        complete_till: int,
-        entity_type: str = "leads",
-        entity_id: int | None = None,
-        task_type_id: int = 1,
-        by_user: int | None = None,
-    ) -> int:
-        return self._actions.add_task(
-            text,
-            responsible_user_id=responsible_user_id,
-            complete_till=complete_till,
-            entity_type=entity_type,
-            entity_id=entity_id,
-            task_type_id=task_type_id,
-            by_user=by_user,
-        )
+    add_group = Forward("_actions", AccountActions.add_group)
+    add_user = Forward("_actions", AccountActions.add_user)
+    add_pipeline = Forward("_actions", AccountActions.add_pipeline)
+    add_lead = Forward("_actions", AccountActions.add_lead)
+    move_lead = Forward("_actions", AccountActions.move_lead)
+    add_loss_reason = Forward("_actions", AccountActions.add_loss_reason)
+    set_lead_responsible = Forward("_actions", AccountActions.set_lead_responsible)
+    delete_lead = Forward("_actions", AccountActions.delete_lead)
+    add_task = Forward("_actions", AccountActions.add_task)
+    delete_task = Forward("_actions", AccountActions.delete_task)
 
     def complete_task(
         self, task_id: int, result_text: str | None = None, *, by_user: int | None = None
@@ -290,9 +173,6 @@ class AmoEmulator:
         )
         self._actions.edit_task(task_id, edit, by_user=by_user)
 
-    def delete_task(self, task_id: int, *, by_user: int | None = None) -> None:
-        self._actions.delete_task(task_id, by_user=by_user)
-
     # -- reading, wire-shaped --
 
     def task(self, task_id: int) -> JsonDict:
@@ -310,30 +190,11 @@ class AmoEmulator:
 
     # -- webhooks --
 
-    @property
-    def webhooks_enabled(self) -> bool:
-        return self._hooks.enabled
-
-    @webhooks_enabled.setter
-    def webhooks_enabled(self, enabled: bool) -> None:
-        self._hooks.enabled = enabled
-
-    @property
-    def webhook_retry_delays_s(self) -> tuple[float, ...]:
-        return self._hooks.retry_delays_s
-
-    @webhook_retry_delays_s.setter
-    def webhook_retry_delays_s(self, delays: tuple[float, ...]) -> None:
-        self._hooks.retry_delays_s = tuple(delays)
-
-    @property
-    def webhook_timeout_s(self) -> float:
-        """How long a delivery waits for the receiver (amoCRM: 2 s)."""
-        return self._hooks.timeout_s
-
-    @webhook_timeout_s.setter
-    def webhook_timeout_s(self, seconds: float) -> None:
-        self._hooks.timeout_s = seconds
+    webhooks_enabled = Knob[bool]("_hooks", "enabled")
+    webhook_retry_delays_s = Knob[tuple[float, ...]]("_hooks", "retry_delays_s", coerce=tuple)
+    webhook_timeout_s = Knob[float](
+        "_hooks", "timeout_s", "How long a delivery waits for the receiver (amoCRM: 2 s)."
+    )
 
     @property
     def webhook_deliveries(self) -> list[WebhookDelivery]:
@@ -348,10 +209,4 @@ class AmoEmulator:
     def request_log(self) -> list[RequestRecord]:
         return list(self._request_log)
 
-    @property
-    def rate_limit_per_s(self) -> float | None:
-        return self._pace.limit_per_s
-
-    @rate_limit_per_s.setter
-    def rate_limit_per_s(self, limit: float | None) -> None:
-        self._pace.limit_per_s = limit
+    rate_limit_per_s = Knob[float | None]("_pace", "limit_per_s")

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Literal, cast, get_args
 
 from aiohttp import web
 
 from sandbox.amocrm.problems import problem, title_of
+from sandbox.common.faults import FaultQueue, checked_kind
 
 FaultKind = Literal["429", "500", "503", "slow", "timeout", "html403"]
 
@@ -22,16 +23,12 @@ _NGINX_403 = (
 @dataclass(frozen=True, slots=True)
 class Fault:
     kind: FaultKind
-    remaining: int
     delay_s: float
     path_prefix: str
     non_json: bool
 
 
-class Faults:
-    def __init__(self) -> None:
-        self._pending: list[Fault] = []
-
+class Faults(FaultQueue[Fault]):
     def add(
         self,
         kind: str,
@@ -41,29 +38,14 @@ class Faults:
         path_prefix: str = "/api/v4/",
         non_json: bool = False,
     ) -> None:
-        if kind not in get_args(FaultKind):
-            raise ValueError(f"unknown fault kind {kind!r}; one of {get_args(FaultKind)}")
+        fault_kind = cast(FaultKind, checked_kind(kind, get_args(FaultKind)))
         if count < 1 or delay_s < 0:
             raise ValueError("count must be >= 1 and delay_s >= 0")
-        self._pending.append(Fault(cast(FaultKind, kind), count, delay_s, path_prefix, non_json))
-
-    def clear(self) -> None:
-        self._pending.clear()
-
-    @property
-    def pending(self) -> int:
-        return sum(f.remaining for f in self._pending)
+        self.push(Fault(fault_kind, delay_s, path_prefix, non_json), count)
 
     def take(self, path: str) -> Fault | None:
         """Consume one use of the oldest fault matching `path`."""
-        for index, fault in enumerate(self._pending):
-            if path.startswith(fault.path_prefix):
-                if fault.remaining == 1:
-                    del self._pending[index]
-                else:
-                    self._pending[index] = replace(fault, remaining=fault.remaining - 1)
-                return fault
-        return None
+        return self.take_first(lambda fault: path.startswith(fault.path_prefix))
 
 
 def _error(status: int, non_json: bool) -> web.Response:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sandbox.amocrm.emulator import AmoEmulator
-from sandbox.amocrm.records import LOST_STATUS_ID, WON_STATUS_ID
+from sandbox.amocrm.records import LOST_STATUS_ID, WON_STATUS_ID, Right
 
 _MIN = 60
 _HOUR = 3600
@@ -79,52 +79,20 @@ def seed_demo_account(emu: AmoEmulator) -> DemoIds:
     emu.api_user_id = admin
     group_a = emu.add_group("Sales A")
     group_b = emu.add_group("Sales B")
-    supervisor = emu.add_user(
-        "Sergey Supervisor",
-        "sergey@demo.example",
-        group_id=group_a,
-        leads_view="G",
-        leads_edit="G",
-        tasks_edit="G",
-        tasks_delete="G",
-    )
-    ivan = emu.add_user(
-        "Ivan Petrov",
-        "ivan@demo.example",
-        group_id=group_a,
-        leads_view="M",
-        leads_edit="M",
-        tasks_edit="M",
-        tasks_delete="M",
-    )
-    maria = emu.add_user(
-        "Maria Ivanova",
-        "maria@demo.example",
-        group_id=group_a,
-        leads_view="M",
-        leads_edit="M",
-        tasks_edit="M",
-        tasks_delete="M",
-    )
-    oleg = emu.add_user(
-        "Oleg Sidorov",
-        "oleg@demo.example",
-        group_id=group_b,
-        leads_view="M",
-        leads_edit="M",
-        tasks_edit="D",
-        tasks_delete="D",
-    )
-    former = emu.add_user(
-        "Former Employee",
-        "former@demo.example",
-        group_id=group_b,
-        is_active=False,
-        leads_view="M",
-        leads_edit="M",
-        tasks_edit="M",
-        tasks_delete="M",
-    )
+
+    def member(
+        name: str, email: str, group: int, leads: Right, tasks: Right, *, active: bool = True
+    ) -> int:
+        """A team member: ``leads`` their leads view and edit rights, ``tasks`` their task
+        edit and delete rights."""
+        return emu.add_user(name, email, group_id=group, is_active=active, leads_view=leads,
+                            leads_edit=leads, tasks_edit=tasks, tasks_delete=tasks)  # fmt: skip
+
+    supervisor = member("Sergey Supervisor", "sergey@demo.example", group_a, "G", "G")
+    ivan = member("Ivan Petrov", "ivan@demo.example", group_a, "M", "M")
+    maria = member("Maria Ivanova", "maria@demo.example", group_a, "M", "M")
+    oleg = member("Oleg Sidorov", "oleg@demo.example", group_b, "M", "D")
+    former = member("Former Employee", "former@demo.example", group_b, "M", "M", active=False)
     pipeline, (incoming, qualified, negotiation, contract) = emu.add_pipeline(
         "Sales", ["Incoming", "Qualified", "Negotiation", "Contract"], is_main=True
     )

@@ -119,27 +119,31 @@ class TokenStore:
             return None
         return grant.user_id
 
-    def exchange_code(self, code: str) -> TokenPair:
-        if code in self._used_codes:
-            raise OAuthError("Authorization code has been revoked")
-        grant = self._codes.pop(code, None)
+    def _redeem(
+        self, pool: dict[str, Grant], spent: set[str], token: str, refusals: tuple[str, str, str]
+    ) -> int:
+        """The user of a single-use ``token`` from ``pool``; ``refusals``: amoCRM's words for
+        one used before, one unknown and one expired."""
+        used, unknown, expired = refusals
+        if token in spent:
+            raise OAuthError(used)
+        grant = pool.pop(token, None)
         if grant is None:
-            raise OAuthError("Cannot decrypt the authorization code")
-        self._used_codes.add(code)
+            raise OAuthError(unknown)
+        spent.add(token)
         if grant.expires_at <= self._now():
-            raise OAuthError("Authorization code has expired")
-        return self._new_pair(grant.user_id)
+            raise OAuthError(expired)
+        return grant.user_id
+
+    def exchange_code(self, code: str) -> TokenPair:
+        refusals = ("Authorization code has been revoked", "Cannot decrypt the authorization code",
+                    "Authorization code has expired")  # fmt: skip
+        return self._new_pair(self._redeem(self._codes, self._used_codes, code, refusals))
 
     def refresh(self, refresh_token: str) -> TokenPair:
-        if refresh_token in self._dead_refresh:
-            raise OAuthError("Token has been revoked")
-        grant = self._refresh.pop(refresh_token, None)
-        if grant is None:
-            raise OAuthError("Invalid refresh token")
-        self._dead_refresh.add(refresh_token)
-        if grant.expires_at <= self._now():
-            raise OAuthError("Token has expired")
-        return self._new_pair(grant.user_id)
+        refusals = ("Token has been revoked", "Invalid refresh token", "Token has expired")
+        user_id = self._redeem(self._refresh, self._dead_refresh, refresh_token, refusals)
+        return self._new_pair(user_id)
 
     def revoke_all(self) -> None:
         """Every access, refresh and long-lived token dies; issued codes stay usable."""

@@ -23,6 +23,13 @@ from sandbox.amocrm.records import (
 )
 from sandbox.amocrm.state import AccountState
 
+
+def _fields(record: object, names: str) -> JsonDict:
+    """The record's attributes named (space-separated), as they are: for the fields whose wire
+    name and value are the record's own."""
+    return {name: getattr(record, name) for name in names.split()}
+
+
 _EVENT_ENTITY_PATHS: Mapping[str, str] = MappingProxyType({"lead": "leads", "task": "tasks"})
 
 
@@ -79,13 +86,7 @@ class Wire:
 
     def status(self, status: Status) -> JsonDict:
         return {
-            "id": status.id,
-            "name": status.name,
-            "sort": status.sort,
-            "is_editable": status.is_editable,
-            "pipeline_id": status.pipeline_id,
-            "color": status.color,
-            "type": status.type,
+            **_fields(status, "id name sort is_editable pipeline_id color type"),
             "account_id": self._state.account_id,
             "_links": self.links(
                 f"/api/v4/leads/pipelines/{status.pipeline_id}/statuses/{status.id}"
@@ -94,10 +95,7 @@ class Wire:
 
     def pipeline(self, pipeline: Pipeline) -> JsonDict:
         return {
-            "id": pipeline.id,
-            "name": pipeline.name,
-            "sort": pipeline.sort,
-            "is_main": pipeline.is_main,
+            **_fields(pipeline, "id name sort is_main"),
             "is_unsorted_on": False,
             "is_archive": False,
             "account_id": self._state.account_id,
@@ -116,19 +114,12 @@ class Wire:
             # The reason itself rides along, as a one-item list (none: an empty list) [?].
             embedded["loss_reason"] = [self.loss_reason(reason)] if reason else []
         body: JsonDict = {
-            "id": lead.id,
-            "name": lead.name,
-            "price": lead.price,
-            "responsible_user_id": lead.responsible_user_id,
-            "group_id": lead.group_id,
-            "status_id": lead.status_id,
-            "pipeline_id": lead.pipeline_id,
-            "loss_reason_id": lead.loss_reason_id,
-            "created_by": lead.created_by,
-            "updated_by": lead.updated_by,
-            "created_at": lead.created_at,
-            "updated_at": lead.updated_at,
-            "closed_at": lead.closed_at,
+            **_fields(
+                lead,
+                "id name price responsible_user_id group_id status_id"
+                " pipeline_id loss_reason_id created_by updated_by created_at"
+                " updated_at closed_at",
+            ),
             "closest_task_at": self._state.closest_task_at(lead.id),
             "is_deleted": lead.is_deleted,
             "custom_fields_values": None,
@@ -144,29 +135,18 @@ class Wire:
 
     def loss_reason(self, reason: LossReason) -> JsonDict:
         return {
-            "id": reason.id,
-            "name": reason.name,
-            "sort": reason.sort,
-            "created_at": reason.created_at,
-            "updated_at": reason.updated_at,
+            **_fields(reason, "id name sort created_at updated_at"),
             "_links": self.links(f"/api/v4/leads/loss_reasons/{reason.id}"),
         }
 
     def task(self, task: Task) -> JsonDict:
         return {
-            "id": task.id,
-            "created_by": task.created_by,
-            "updated_by": task.updated_by,
-            "created_at": task.created_at,
-            "updated_at": task.updated_at,
-            "responsible_user_id": task.responsible_user_id,
-            "group_id": task.group_id,
-            "entity_id": task.entity_id,
-            "entity_type": task.entity_type,
-            "duration": task.duration,
-            "is_completed": task.is_completed,
-            "task_type_id": task.task_type_id,
-            "text": task.text,
+            **_fields(
+                task,
+                "id created_by updated_by created_at updated_at"
+                " responsible_user_id group_id entity_id entity_type duration"
+                " is_completed task_type_id text",
+            ),
             # PHP serialises an empty result object as [] (reference §0).
             "result": [] if task.result_text is None else {"text": task.result_text},
             "complete_till": task.complete_till,
@@ -176,16 +156,11 @@ class Wire:
 
     def note(self, note: Note) -> JsonDict:
         return {
-            "id": note.id,
-            "entity_id": note.entity_id,
-            "created_by": note.created_by,
+            **_fields(note, "id entity_id created_by"),
             "updated_by": note.created_by,
             "created_at": note.created_at,
             "updated_at": note.created_at,
-            "responsible_user_id": note.responsible_user_id,
-            "group_id": note.group_id,
-            "note_type": note.note_type,
-            "params": note.params,
+            **_fields(note, "responsible_user_id group_id note_type params"),
             "account_id": self._state.account_id,
             "_links": self.links(f"/api/v4/leads/{note.entity_id}/notes/{note.id}"),
         }
@@ -200,12 +175,7 @@ class Wire:
             lead = self._state.leads.get(event.entity_id)
             entity["name"] = lead.name if lead else None
         return {
-            "id": event.id,
-            "type": event.type,
-            "entity_id": event.entity_id,
-            "entity_type": event.entity_type,
-            "created_by": event.created_by,
-            "created_at": event.created_at,
+            **_fields(event, "id type entity_id entity_type created_by created_at"),
             "value_after": list(event.value_after),
             "value_before": list(event.value_before),
             "account_id": self._state.account_id,
@@ -215,14 +185,9 @@ class Wire:
 
     def webhook(self, hook: Webhook) -> JsonDict:
         return {
-            "id": hook.id,
-            "destination": hook.destination,
-            "created_at": hook.created_at,
-            "updated_at": hook.updated_at,
+            **_fields(hook, "id destination created_at updated_at"),
             "account_id": self._state.account_id,
-            "created_by": hook.created_by,
-            "sort": hook.sort,
-            "disabled": hook.disabled,
+            **_fields(hook, "created_by sort disabled"),
             "settings": list(hook.settings),
         }
 

@@ -7,22 +7,26 @@ limits; bodies are JSON (whatever the Content-Type, so ``curl -d`` works); answe
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Awaitable, Callable
-from functools import wraps
-from typing import Any, TypeVar
+from typing import Any
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import ConfigDict, Field
 
+from sandbox.common.control import (
+    ControlBody,
+    MethodFaultOrder,
+    answers_errors,
+    fault_routes,
+    read_body,
+)
 from sandbox.slack.context import context_of
 from sandbox.slack.context import stats as compute_stats
+from sandbox.slack.faults import DEFAULT_HOLD_S
 from sandbox.slack.people import People
 from sandbox.slack.records import Interaction, JsonDict, Signing, SlackRateLimits
 
-_Model = TypeVar("_Model", bound=BaseModel)
-_Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
 PEOPLE = web.AppKey("slack_people", People)
+_answers_errors = answers_errors(lambda exc: f"unknown {exc.args[0]}", (ValueError, RuntimeError))
 
 # (HTTP method, path, body or meaning), for `amobridge sandbox` and the README.
 CONTROL_ENDPOINTS: tuple[tuple[str, str, str], ...] = (
@@ -57,8 +61,9 @@ CONTROL_ENDPOINTS: tuple[tuple[str, str, str], ...] = (
 )  # fmt: skip
 
 
-class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class _Body(ControlBody):
+    # Not strict, as it always was: "2" for a number or "true" for a flag is taken.
+    model_config = ConfigDict(extra="forbid", strict=False, frozen=True)
 
 
 class NewUser(_Body):
@@ -71,7 +76,7 @@ class NewUser(_Body):
 
 class NewChannel(_Body):
     name: str
-    members: list[str] = []
+    members: list[str] = Field(default_factory=list)
     bot_member: bool = True
 
 
@@ -116,12 +121,9 @@ class OpenHome(_Body):
     user: str
 
 
-class AddFault(_Body):
-    kind: str
-    count: int = 1
-    method: str | None = None
-    retry_after: int = 1
-    delay_s: float = 35.0
+class FaultOrder(MethodFaultOrder):
+    model_config = _Body.model_config
+    delay_s: float = DEFAULT_HOLD_S
 
 
 class SigningBody(_Body):
@@ -156,28 +158,6 @@ def _interaction(result: Interaction | None) -> JsonDict:
             "trigger_id": result.trigger_id, "response_url": result.response_url}  # fmt: skip
 
 
-async def _read(request: web.Request, model: type[_Model]) -> _Model:
-    return model.model_validate_json(await request.text() or "{}")
-
-
-def _answers_errors(handler: _Handler) -> _Handler:
-    @wraps(handler)
-    async def wrapped(request: web.Request) -> web.StreamResponse:
-        try:
-            return await handler(request)
-        except ValidationError as exc:
-            problems = "; ".join(
-                f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in exc.errors()
-            )
-            return web.json_response({"error": problems}, status=400)
-        except KeyError as exc:
-            return web.json_response({"error": f"unknown {exc.args[0]}"}, status=404)
-        except (ValueError, RuntimeError) as exc:
-            return web.json_response({"error": str(exc)}, status=400)
-
-    return wrapped
-
-
 def _person(request: web.Request) -> str:
     user = request.match_info["id"]
     context_of(request).ws.person(user)
@@ -189,7 +169,7 @@ def _person(request: web.Request) -> str:
 
 @_answers_errors
 async def set_request_url(request: web.Request) -> web.StreamResponse:
-    request.app[PEOPLE].link.request_url = (await _read(request, RequestUrl)).url
+    request.app[PEOPLE].link.request_url = (await read_body(request, RequestUrl)).url
     return web.json_response({"url": request.app[PEOPLE].link.request_url})
 
 
@@ -199,7 +179,7 @@ async def get_request_url(request: web.Request) -> web.StreamResponse:
 
 @_answers_errors
 async def add_user(request: web.Request) -> web.StreamResponse:
-    body = await _read(request, NewUser)
+    body = await read_body(request, NewUser)
     user = context_of(request).ws.add_user(body.name, email=body.email, tz=body.tz,
                                            is_admin=body.is_admin, is_bot=body.is_bot)  # fmt: skip
     return web.json_response({"id": user}, status=201)
@@ -223,7 +203,7 @@ async def reactivate(request: web.Request) -> web.StreamResponse:
 
 @_answers_errors
 async def add_channel(request: web.Request) -> web.StreamResponse:
-    body = await _read(request, NewChannel)
+    body = await read_body(request, NewChannel)
     channel = context_of(request).ws.add_channel(body.name, body.members, body.bot_member)
     return web.json_response({"id": channel}, status=201)
 
@@ -241,15 +221,16 @@ async def channels(request: web.Request) -> web.StreamResponse:
 
 @_answers_errors
 async def slash(request: web.Request) -> web.StreamResponse:
-    body = await _read(request, Slash)
-    result = await request.app[PEOPLE].slash_command(body.user, body.command, body.text,
-                                                     body.channel)  # fmt: skip
+    body = await read_body(request, Slash)
+    result = await request.app[PEOPLE].slash_command(
+        body.user, body.command, body.text, channel_id=body.channel
+    )
     return web.json_response(_interaction(result))
 
 
 @_answers_errors
 async def click(request: web.Request) -> web.StreamResponse:
-    body = await _read(request, Click)
+    body = await read_body(request, Click)
     result = await request.app[PEOPLE].click(body.user, body.channel, body.ts, body.action_id,
                                              body.value)  # fmt: skip
     return web.json_response(_interaction(result))
@@ -257,7 +238,7 @@ async def click(request: web.Request) -> web.StreamResponse:
 
 @_answers_errors
 async def click_ephemeral(request: web.Request) -> web.StreamResponse:
-    body = await _read(request, Click)
+    body = await read_body(request, Click)
     result = await request.app[PEOPLE].click_ephemeral(
         body.user, body.channel, body.ts, body.action_id, body.value
     )
@@ -266,7 +247,7 @@ async def click_ephemeral(request: web.Request) -> web.StreamResponse:
 
 @_answers_errors
 async def click_view(request: web.Request) -> web.StreamResponse:
-    body = await _read(request, ViewClick)
+    body = await read_body(request, ViewClick)
     result = await request.app[PEOPLE].click_view(body.user, body.view_id, body.action_id,
                                                   body.value)  # fmt: skip
     return web.json_response(_interaction(result))
@@ -274,14 +255,14 @@ async def click_view(request: web.Request) -> web.StreamResponse:
 
 @_answers_errors
 async def submit(request: web.Request) -> web.StreamResponse:
-    body = await _read(request, Submit)
+    body = await read_body(request, Submit)
     result = await request.app[PEOPLE].submit_view(body.user, body.view_id, body.values)
     return web.json_response(_interaction(result))
 
 
 @_answers_errors
 async def close_view(request: web.Request) -> web.StreamResponse:
-    body = await _read(request, CloseView)
+    body = await read_body(request, CloseView)
     return web.json_response(_interaction(
         await request.app[PEOPLE].close_view(body.user, body.view_id)
     ))  # fmt: skip
@@ -289,7 +270,7 @@ async def close_view(request: web.Request) -> web.StreamResponse:
 
 @_answers_errors
 async def open_home(request: web.Request) -> web.StreamResponse:
-    body = await _read(request, OpenHome)
+    body = await read_body(request, OpenHome)
     return web.json_response(_interaction(await request.app[PEOPLE].open_home(body.user)))
 
 
@@ -346,29 +327,15 @@ async def stats(request: web.Request) -> web.StreamResponse:
 
 
 @_answers_errors
-async def add_fault(request: web.Request) -> web.StreamResponse:
-    body = await _read(request, AddFault)
-    faults = context_of(request).faults
-    faults.add(body.kind, body.count, body.method, retry_after=body.retry_after,
-               delay_s=body.delay_s)  # fmt: skip
-    return web.json_response({"pending": faults.pending})
-
-
-async def clear_faults(request: web.Request) -> web.StreamResponse:
-    context_of(request).faults.clear()
-    return web.json_response({"pending": 0})
-
-
-@_answers_errors
 async def signing(request: web.Request) -> web.StreamResponse:
-    body = await _read(request, SigningBody)
+    body = await read_body(request, SigningBody)
     request.app[PEOPLE].link.signing = Signing(body.secret, body.age_s, body.tamper)
     return web.json_response(body.model_dump())
 
 
 @_answers_errors
 async def rate_limits(request: web.Request) -> web.StreamResponse:
-    body = await _read(request, RateLimitsBody)
+    body = await read_body(request, RateLimitsBody)
     limits = SlackRateLimits(**body.model_dump(exclude={"enabled"})) if body.enabled else None
     context_of(request).limiter.limits = limits
     return web.json_response(body.model_dump())
@@ -400,8 +367,7 @@ def control_routes() -> list[web.RouteDef]:
         web.get("/_control/requests", requests),
         web.get("/_control/interactions", interactions),
         web.get("/_control/stats", stats),
-        web.post("/_control/faults", add_fault),
-        web.delete("/_control/faults", clear_faults),
+        *fault_routes(lambda request: context_of(request).faults, FaultOrder, _answers_errors),
         web.post("/_control/signing", signing),
         web.post("/_control/rate-limits", rate_limits),
     ]

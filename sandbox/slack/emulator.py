@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Callable, Iterable
-from contextlib import asynccontextmanager
-from typing import Any
+from collections.abc import Callable, Iterable
 
 from aiohttp import web
 
-from sandbox.serving import serve_app
+from sandbox.common.handle import Forward, Knob, Shown
+from sandbox.common.ratelimit import limits_from
+from sandbox.common.serving import MAX_UPLOAD_BYTES, Emulator
 from sandbox.slack.context import CONTEXT, Context
 from sandbox.slack.context import stats as compute_stats
 from sandbox.slack.control import PEOPLE, control_routes
@@ -33,18 +33,8 @@ from sandbox.slack.records import (
 from sandbox.slack.responses import response_endpoint
 from sandbox.slack.state import DEFAULT_SCOPES, Workspace
 
-_MAX_UPLOAD_BYTES = 60 * 1024 * 1024
 
-
-def _limits(value: bool | SlackRateLimits | None) -> SlackRateLimits | None:
-    if value is True:
-        return SlackRateLimits()
-    if value is False or value is None:
-        return None
-    return value
-
-
-class SlackEmulator:
+class SlackEmulator(Emulator):
     """A wire-level Slack workspace with one installed app: its Web API at ``/api/<method>``,
     and its people, who type slash commands, click, submit and close modals and open the Home
     tab, each sent signed to the app's Request URL.
@@ -53,6 +43,8 @@ class SlackEmulator:
     acknowledgement times and request signatures run on real time, as Slack's do (bolt checks
     signatures against real time).
     """
+
+    handle_name = "slack"
 
     def __init__(
         self,
@@ -70,53 +62,28 @@ class SlackEmulator:
             team_id=team_id, team_domain=team_domain, bot_token=bot_token,
             scopes=tuple(scopes) if scopes is not None else DEFAULT_SCOPES, clock=clock,
         )  # fmt: skip
-        self._served_url: str | None = None
         self.faults = Faults()
-        self._context = Context(self._ws, RateLimiter(_limits(rate_limits)), self.faults,
-                                lambda: self.base_url)  # fmt: skip
+        limiter = RateLimiter(limits_from(rate_limits, SlackRateLimits))
+        self._context = Context(self._ws, limiter, self.faults, lambda: self.base_url)
         self._link = AppLink(signing_secret)
+        self._triggers = self._ws.triggers
+        self._responses = self._ws.responses
         self._link.ack_timeout_s = ack_timeout_s
         self._people = People(self._ws, self._link, lambda: self.base_url)
 
     # --- identity and serving ---------------------------------------------------------------
 
-    @property
-    def bot_token(self) -> str:
-        return self._ws.bot_token
-
-    @property
-    def signing_secret(self) -> str:
-        return self._link.signing_secret
-
-    @property
-    def scopes(self) -> tuple[str, ...]:
-        return self._ws.scopes
-
-    @property
-    def team_id(self) -> str:
-        return self._ws.team_id
-
-    @property
-    def team_domain(self) -> str:
-        return self._ws.team_domain
-
-    @property
-    def app_id(self) -> str:
-        return self._ws.app_id
-
-    @property
-    def bot_id(self) -> str:
-        return self._ws.bot_id
+    bot_token = Shown[str]("_ws", "bot_token")
+    signing_secret = Shown[str]("_link", "signing_secret")
+    scopes = Shown[tuple[str, ...]]("_ws", "scopes")
+    team_id = Shown[str]("_ws", "team_id")
+    team_domain = Shown[str]("_ws", "team_domain")
+    app_id = Shown[str]("_ws", "app_id")
+    bot_id = Shown[str]("_ws", "bot_id")
 
     @property
     def bot_user_id(self) -> str:
         return self._ws.bot.id
-
-    @property
-    def base_url(self) -> str:
-        if self._served_url is None:
-            raise RuntimeError("the emulator is not serving: use `async with slack.serve()`")
-        return self._served_url
 
     @property
     def api_base(self) -> str:
@@ -124,7 +91,7 @@ class SlackEmulator:
         return self.base_url + "/api/"
 
     def make_app(self) -> web.Application:
-        app = web.Application(client_max_size=_MAX_UPLOAD_BYTES)
+        app = web.Application(client_max_size=MAX_UPLOAD_BYTES)
         app[CONTEXT] = self._context
         app[PEOPLE] = self._people
         app.add_routes([
@@ -135,74 +102,35 @@ class SlackEmulator:
         ])  # fmt: skip
         return app
 
-    @asynccontextmanager
-    async def serve(self, host: str = "127.0.0.1", port: int = 0) -> AsyncIterator[str]:
-        """Serve until the block ends; yields the base URL ("http://127.0.0.1:PORT")."""
-        async with serve_app(self.make_app(), host, port) as url:
-            self._served_url = url
-            try:
-                yield url
-            finally:
-                await self._link.aclose()
-                self._served_url = None
+    async def _stopping(self) -> None:
+        await self._link.aclose()
 
     # --- the app's settings, and test knobs ---------------------------------------------------
 
-    @property
-    def request_url(self) -> str | None:
-        """Where Slack sends slash commands, interactions and events (one URL for all)."""
-        return self._link.request_url
-
-    @request_url.setter
-    def request_url(self, url: str | None) -> None:
-        self._link.request_url = url
-
-    @property
-    def signing(self) -> Signing:
-        return self._link.signing
-
-    @signing.setter
-    def signing(self, value: Signing) -> None:
-        """How the next requests to the app are signed (another secret, an old timestamp, a
-        body changed after signing); ``Signing()`` signs them right again."""
-        self._link.signing = value
-
-    @property
-    def ack_timeout_s(self) -> float:
-        """How long Slack waits for the app's acknowledgement (3 s)."""
-        return self._link.ack_timeout_s
-
-    @ack_timeout_s.setter
-    def ack_timeout_s(self, seconds: float) -> None:
-        self._link.ack_timeout_s = seconds
-
-    @property
-    def trigger_ttl_s(self) -> float:
-        """How long a trigger_id opens a modal (3 s)."""
-        return self._ws.triggers.ttl_s
-
-    @trigger_ttl_s.setter
-    def trigger_ttl_s(self, seconds: float) -> None:
-        self._ws.triggers.ttl_s = seconds
-
-    @property
-    def response_url_ttl_s(self) -> float:
-        """How long a response_url takes answers (30 minutes)."""
-        return self._ws.responses.ttl_s
-
-    @response_url_ttl_s.setter
-    def response_url_ttl_s(self, seconds: float) -> None:
-        self._ws.responses.ttl_s = seconds
-
-    @property
-    def deactivated_dm_error(self) -> str | None:
-        """What chat.postMessage answers for a deactivated person's DM: "is_archived" (their
-        DM is archived), another code, or None to post it anyway."""
-        return self._ws.deactivated_dm_error
-
-    @deactivated_dm_error.setter
-    def deactivated_dm_error(self, code: str | None) -> None:
-        self._ws.deactivated_dm_error = code
+    request_url = Knob[str | None](
+        "_link",
+        "request_url",
+        "Where Slack sends slash commands, interactions and events (one URL for all).",
+    )
+    signing = Knob[Signing](
+        "_link",
+        "signing",
+        "How the next requests to the app are signed (another secret, an old timestamp, a body"
+        " changed after signing); ``Signing()`` signs them right again.",
+    )
+    ack_timeout_s = Knob[float](
+        "_link", "ack_timeout_s", "How long Slack waits for the app's acknowledgement (3 s)."
+    )
+    trigger_ttl_s = Knob[float]("_triggers", "ttl_s", "How long a trigger_id opens a modal (3 s).")
+    response_url_ttl_s = Knob[float](
+        "_responses", "ttl_s", "How long a response_url takes answers (30 minutes)."
+    )
+    deactivated_dm_error = Knob[str | None](
+        "_ws",
+        "deactivated_dm_error",
+        'What chat.postMessage answers for a deactivated person\'s DM: "is_archived" (their'
+        " DM is archived), another code, or None to post it anyway.",
+    )
 
     @property
     def rate_limits(self) -> SlackRateLimits | None:
@@ -211,7 +139,7 @@ class SlackEmulator:
     @rate_limits.setter
     def rate_limits(self, value: bool | SlackRateLimits | None) -> None:
         """True: Slack's limits; False/None: none; or a SlackRateLimits. Buckets start full."""
-        self._context.limiter.limits = _limits(value)
+        self._context.limiter.limits = limits_from(value, SlackRateLimits)
 
     # --- people and channels ----------------------------------------------------------------
 
@@ -263,55 +191,14 @@ class SlackEmulator:
 
     # --- what people do ---------------------------------------------------------------------
 
-    async def slash_command(
-        self, user: str, command: str, text: str = "", *, channel_id: str | None = None
-    ) -> Interaction:
-        """The person types ``command text`` in ``channel_id`` (None: their DM with the app).
-        An acknowledgement with a message is shown as Slack shows it."""
-        return await self._people.slash_command(user, command, text, channel_id)
-
-    async def click(
-        self, user: str, channel_id: str, ts: str, action_id: str, value: str | None = None
-    ) -> Interaction:
-        """The person clicks an element that is on the message now: a button (``value`` its
-        value, or None), an overflow or static_select option (``value`` the option's value),
-        a users_select (``value`` a person's id), a datepicker or timepicker (a date, a
-        time). ValueError if no such element or option is there."""
-        return await self._people.click(user, channel_id, ts, action_id, value)
-
-    async def click_ephemeral(
-        self, user: str, channel_id: str, ts: str, action_id: str, value: str | None = None
-    ) -> Interaction:
-        """The same on an ephemeral message the person was shown (``ts``: its ``ts``)."""
-        return await self._people.click_ephemeral(user, channel_id, ts, action_id, value)
-
-    async def click_view(
-        self, user: str, view_id: str, action_id: str, value: str | None = None
-    ) -> Interaction:
-        """The same in the modal in front of the person, or on their Home tab."""
-        return await self._people.click_view(user, view_id, action_id, value)
-
-    async def submit_view(
-        self, user: str, view_id: str, values: dict[str, dict[str, Any]]
-    ) -> Interaction:
-        """The person submits the modal in front of them, ``values[block_id][action_id]``
-        entered: text typed, or an option's value, a person's id, a date, a time. ValueError
-        for a required input left empty (Slack's client does not let that through)."""
-        return await self._people.submit_view(user, view_id, values)
-
-    async def close_view(self, user: str, view_id: str) -> Interaction | None:
-        """The person closes the modal in front of them; the app hears of it (and the result
-        is returned) only if the view has ``notify_on_close``."""
-        return await self._people.close_view(user, view_id)
-
-    async def open_home(self, user: str) -> Interaction:
-        """The person opens the app's Home tab (an ``app_home_opened`` event)."""
-        return await self._people.open_home(user)
-
-    async def verify_request_url(self) -> Interaction:
-        """Slack's ``url_verification`` of the Request URL; failed unless the app echoes the
-        challenge."""
-        return await self._people.verify_url()
+    slash_command = Forward("_people", People.slash_command)
+    click = Forward("_people", People.click)
+    click_ephemeral = Forward("_people", People.click_ephemeral)
+    click_view = Forward("_people", People.click_view)
+    submit_view = Forward("_people", People.submit_view)
+    close_view = Forward("_people", People.close_view)
+    open_home = Forward("_people", People.open_home)
+    verify_request_url = Forward("_people", People.verify_url)
 
     def say(self, user: str, channel_id: str, text: str) -> str:
         """The person writes in a channel they are in; returns the message's ts. No message

@@ -8,17 +8,16 @@ only then does the method run. Every answer but a 429 or an injected 5xx is HTTP
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from dataclasses import dataclass, field
 
 from aiohttp import web
 
+from sandbox.common.faults import MethodFault, hang_up
 from sandbox.slack.api import METHODS, SCOPES
 from sandbox.slack.context import Context, context_of
 from sandbox.slack.errors import ApiError, error_body, missing_scope
-from sandbox.slack.faults import Fault
 from sandbox.slack.params import Params, read_params
 from sandbox.slack.records import JsonDict, RequestRecord
 
@@ -44,7 +43,7 @@ def _ratelimited(retry_after: int) -> Answer:
     return Answer({"ok": False, "error": "ratelimited"}, 429, {"Retry-After": str(retry_after)})
 
 
-def _fault_answer(fault: Fault) -> Answer:
+def _fault_answer(fault: MethodFault) -> Answer:
     if fault.kind == "429":
         return _ratelimited(fault.retry_after)
     if fault.kind == "500":
@@ -104,11 +103,9 @@ async def api_endpoint(request: web.Request) -> web.StreamResponse:
     except ApiError as exc:
         answer = Answer(error_body(exc))
     except _Hold as hold:
-        await asyncio.sleep(hold.delay_s)
+        dropped = await hang_up(request, hold.delay_s)
         ctx.request_log.append(RequestRecord(method, params.logged(), 0, "timeout", at))
-        if request.transport is not None:
-            request.transport.abort()  # no answer at all: the client sees a dropped line
-        return web.Response(status=504)
+        return dropped
     body = answer.body
     error = None if body.get("ok") else str(body.get("error"))
     ctx.request_log.append(RequestRecord(method, params.logged(), answer.status, error, at))

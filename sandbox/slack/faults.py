@@ -3,7 +3,7 @@ and the call is not carried out."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from sandbox.common.faults import MethodFaults
 
 # The faults that are not a Slack error code; any other kind is answered as ok: false.
 HTTP_KINDS = ("429", "500", "503", "timeout")
@@ -11,52 +11,13 @@ HTTP_KINDS = ("429", "500", "503", "timeout")
 DEFAULT_HOLD_S = 35.0
 
 
-@dataclass(frozen=True, slots=True)
-class Fault:
-    kind: str  # one of HTTP_KINDS, or a Slack error code
-    remaining: int
-    method: str | None  # None matches every method
-    retry_after: int  # for "429"
-    delay_s: float  # for "timeout": how long the call is held before the connection drops
+class Faults(MethodFaults):
+    """ "429" (with ``Retry-After: retry_after``), "500", "503", "timeout" (the call is held
+    ``delay_s``, 35 s, then the connection drops unanswered), or any other word, answered as
+    ``{"ok": false, "error": kind}`` ("account_inactive", "invalid_auth", ...)."""
 
+    default_delay_s = DEFAULT_HOLD_S
 
-class Faults:
-    def __init__(self) -> None:
-        self._pending: list[Fault] = []
-        self.injected = 0
-
-    def add(
-        self,
-        kind: str,
-        count: int = 1,
-        method: str | None = None,
-        *,
-        retry_after: int = 1,
-        delay_s: float = DEFAULT_HOLD_S,
-    ) -> None:
-        """Queue a fault for the next ``count`` calls (of ``method``, or of any): "429" (with
-        ``Retry-After: retry_after``), "500", "503", "timeout" (the call is held ``delay_s``,
-        then the connection drops unanswered), or any other word, answered as
-        ``{"ok": false, "error": kind}`` ("account_inactive", "invalid_auth", ...)."""
+    def check(self, kind: str, count: int, retry_after: int, delay_s: float) -> None:
         if not kind or count < 1 or retry_after < 0 or delay_s < 0:
             raise ValueError("a kind, count >= 1, retry_after >= 0 and delay_s >= 0 please")
-        self._pending.append(Fault(kind, count, method, retry_after, delay_s))
-
-    def clear(self) -> None:
-        self._pending.clear()
-
-    @property
-    def pending(self) -> int:
-        return sum(f.remaining for f in self._pending)
-
-    def take(self, method: str) -> Fault | None:
-        """Use up one answer of the oldest fault matching ``method``."""
-        for index, fault in enumerate(self._pending):
-            if fault.method is None or fault.method == method:
-                if fault.remaining == 1:
-                    del self._pending[index]
-                else:
-                    self._pending[index] = replace(fault, remaining=fault.remaining - 1)
-                self.injected += 1
-                return fault
-        return None

@@ -53,8 +53,10 @@ class People:
     # --- what people do ---------------------------------------------------------------------
 
     async def slash_command(
-        self, user: str, command: str, text: str, channel_id: str | None
+        self, user: str, command: str, text: str = "", *, channel_id: str | None = None
     ) -> Interaction:
+        """The person types ``command text`` in ``channel_id`` (None: their DM with the app).
+        An acknowledgement with a message is shown as Slack shows it."""
         self._active(user)
         channel = self.ws.channel(channel_id) if channel_id else self.ws.dm(user)
         if not self.ws.can_see(user, channel):
@@ -76,8 +78,12 @@ class People:
                             failure=failure)  # fmt: skip
 
     async def click(
-        self, user: str, channel_id: str, ts: str, action_id: str, value: str | None
+        self, user: str, channel_id: str, ts: str, action_id: str, value: str | None = None
     ) -> Interaction:
+        """The person clicks an element that is on the message now: a button (``value`` its
+        value, or None), an overflow or static_select option (``value`` the option's value),
+        a users_select (``value`` a person's id), a datepicker or timepicker (a date, a
+        time). ValueError if no such element or option is there."""
         self._active(user)
         channel = self.ws.channel(channel_id)
         if not self.ws.can_see(user, channel):
@@ -85,34 +91,28 @@ class People:
         message = self.ws.message(channel_id, ts)
         if message is None or message.deleted:
             raise ValueError(f"no message {ts} in {channel_id}")
-        block, element = find_element(message.blocks, action_id)
-        clicked = action(self.ws, block, element, value)
-        response_url = self.ws.responses.issue(self._base_url(), channel_id, user,
-                                               message_ts=ts)  # fmt: skip
-        payload = self._message_click(user, channel_id, ts, clicked, message.blocks,
-                                      response_url, ephemeral=False)  # fmt: skip
+        payload = self._message_click(user, channel_id, ts, message.blocks, action_id, value,
+                                      ephemeral=False)  # fmt: skip
         payload["message"] = message.to_json()
         return await self._interact("block_actions", user, payload)
 
     async def click_ephemeral(
-        self, user: str, channel_id: str, ts: str, action_id: str, value: str | None
+        self, user: str, channel_id: str, ts: str, action_id: str, value: str | None = None
     ) -> Interaction:
+        """The same on an ephemeral message the person was shown (``ts``: its ``ts``)."""
         self._active(user)
         note = self.ws.find_ephemeral(channel_id, user, ts)
         if note is None or note.deleted:
             raise ValueError(f"{user} was shown no ephemeral message {ts} in {channel_id}")
-        block, element = find_element(note.blocks, action_id)
-        clicked = action(self.ws, block, element, value)
-        response_url = self.ws.responses.issue(self._base_url(), channel_id, user,
-                                               ephemeral_ts=ts)  # fmt: skip
         # Slack leaves the message out for an ephemeral one: the app never had it.
-        payload = self._message_click(user, channel_id, ts, clicked, note.blocks, response_url,
+        payload = self._message_click(user, channel_id, ts, note.blocks, action_id, value,
                                       ephemeral=True)  # fmt: skip
         return await self._interact("block_actions", user, payload)
 
     async def click_view(
-        self, user: str, view_id: str, action_id: str, value: str | None
+        self, user: str, view_id: str, action_id: str, value: str | None = None
     ) -> Interaction:
+        """The same in the modal in front of the person, or on their Home tab."""
         self._active(user)
         record = self._on_screen(user, view_id)
         blocks = record.view.get("blocks") or []
@@ -130,6 +130,9 @@ class People:
     async def submit_view(
         self, user: str, view_id: str, values: dict[str, dict[str, Any]]
     ) -> Interaction:
+        """The person submits the modal in front of them, ``values[block_id][action_id]``
+        entered: text typed, or an option's value, a person's id, a date, a time. ValueError
+        for a required input left empty (Slack's client does not let that through)."""
         self._active(user)
         record = self.ws.top_modal(user)
         if record is None or record.id != view_id:
@@ -146,8 +149,8 @@ class People:
                             failure=failure, errors=errors)  # fmt: skip
 
     async def close_view(self, user: str, view_id: str) -> Interaction | None:
-        """The person closes the modal in front of them (Cancel or ×): it closes whatever the
-        app answers; the app hears of it (``view_closed``) only if the view asked to."""
+        """The person closes the modal in front of them; the app hears of it (and the result
+        is returned) only if the view has ``notify_on_close``."""
         self._active(user)
         record = self.ws.top_modal(user)
         if record is None or record.id != view_id:
@@ -161,8 +164,7 @@ class People:
         return await self._interact("view_closed", user, payload)
 
     async def open_home(self, user: str) -> Interaction:
-        """An ``app_home_opened`` event (Events API, JSON); it carries the Home tab the app
-        last published, if any."""
+        """The person opens the app's Home tab (an ``app_home_opened`` event)."""
         self._active(user)
         now = time.time()
         event: JsonDict = {"type": "app_home_opened", "user": user, "tab": "home",
@@ -183,7 +185,8 @@ class People:
         return self._record("event", user, body, sent, None, None, failure=sent.failure)
 
     async def verify_url(self) -> Interaction:
-        """Slack's check of a new Request URL: the app must answer the challenge."""
+        """Slack's ``url_verification`` of the Request URL; failed unless the app echoes the
+        challenge."""
         challenge = secrets.token_urlsafe(24)
         body = {"token": VERIFICATION_TOKEN, "challenge": challenge, "type": "url_verification"}
         sent = await self.link.post(json.dumps(body).encode(), "application/json")
@@ -217,12 +220,17 @@ class People:
         user: str,
         channel_id: str,
         ts: str,
-        clicked: JsonDict,
         blocks: list[JsonDict],
-        response_url: str,
+        action_id: str,
+        value: str | None,
         *,
         ephemeral: bool,
     ) -> JsonDict:
+        """The block_actions payload of a click on a message (or an ephemeral one)."""
+        block, element = find_element(blocks, action_id)
+        clicked = action(self.ws, block, element, value)
+        on = {"ephemeral_ts" if ephemeral else "message_ts": ts}
+        response_url = self.ws.responses.issue(self._base_url(), channel_id, user, **on)
         channel = self.ws.channel(channel_id)
         return {
             **envelope(self.ws, "block_actions", user, self.ws.triggers.issue(user)),

@@ -8,9 +8,9 @@ seconds until a token is back as ``Retry-After``, at least 1) and takes nothing.
 
 from __future__ import annotations
 
-import math
 import time
 
+from sandbox.common.ratelimit import Limiter, TokenBucket, retry_after_s
 from sandbox.slack.records import SlackRateLimits
 
 # The tier of each method the emulator serves (each method's reference page, "Rate limits").
@@ -24,44 +24,17 @@ TIERS = {
 }  # fmt: skip
 
 
-class Bucket:
-    def __init__(self, capacity: float, per_s: float, now: float) -> None:
-        self._capacity = capacity
-        self._per_s = per_s
-        self._tokens = capacity
-        self._stamp = now
-
-    def take(self, now: float) -> float:
-        """Take a token: 0 if there was one, else the seconds until there is (none taken)."""
-        self._tokens = min(
-            self._capacity, self._tokens + max(0.0, now - self._stamp) * self._per_s
-        )
-        self._stamp = max(self._stamp, now)
-        if self._tokens >= 1.0:
-            self._tokens -= 1.0
-            return 0.0
-        return (1.0 - self._tokens) / self._per_s
-
-
-class RateLimiter:
+class RateLimiter(Limiter[SlackRateLimits]):
     def __init__(self, limits: SlackRateLimits | None) -> None:
-        self._limits = limits
-        self._buckets: dict[str, Bucket] = {}
-        self.refused = 0
+        super().__init__(limits)
+        self._buckets: dict[str, TokenBucket] = {}
 
-    @property
-    def limits(self) -> SlackRateLimits | None:
-        return self._limits
-
-    @limits.setter
-    def limits(self, limits: SlackRateLimits | None) -> None:
-        """New limits start with full buckets."""
-        self._limits = limits
+    def _reset(self) -> None:
         self._buckets.clear()
 
-    def _bucket(self, key: str, capacity: float, per_s: float, now: float) -> Bucket:
+    def _bucket(self, key: str, capacity: float, per_s: float, now: float) -> TokenBucket:
         if key not in self._buckets:
-            self._buckets[key] = Bucket(capacity, per_s, now)
+            self._buckets[key] = TokenBucket(capacity, per_s, now)
         return self._buckets[key]
 
     def check(self, method: str, channel: str | None) -> int | None:
@@ -79,8 +52,8 @@ class RateLimiter:
             bucket = self._bucket(f"tier:{method}", per_min, per_min / 60.0, now)
         else:
             return None
-        wait = bucket.take(now)
+        wait = bucket.try_take(now)
         if wait == 0.0:
             return None
         self.refused += 1
-        return max(1, math.ceil(wait))
+        return retry_after_s(wait)

@@ -6,21 +6,24 @@ from __future__ import annotations
 import base64
 import binascii
 import dataclasses
-from collections.abc import Awaitable, Callable
-from functools import wraps
-from typing import Any, TypeVar
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import Field
 
+from sandbox.common.control import ControlBody as _Body
+from sandbox.common.control import (
+    MethodFaultOrder,
+    answers_errors,
+    fault_routes,
+    read_body,
+    records_json,
+)
 from sandbox.telegram.context import context_of
 from sandbox.telegram.people import People
 from sandbox.telegram.records import ChatMessage, FileRecord, JsonDict
 
-_Model = TypeVar("_Model", bound=BaseModel)
-_Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
 PEOPLE = web.AppKey("telegram_people", People)
+_answers_errors = answers_errors(lambda exc: str(exc.args[0]) if exc.args else "not found")
 
 # (HTTP method, path, body or meaning), for `amobridge sandbox` and the README.
 CONTROL_ENDPOINTS: tuple[tuple[str, str, str], ...] = (
@@ -38,11 +41,8 @@ CONTROL_ENDPOINTS: tuple[tuple[str, str, str], ...] = (
     ("GET", "/_control/requests", "the Bot API request log"),
     ("GET", "/_control/callback-answers", "every answerCallbackQuery, late ones flagged"),
     ("POST", "/_control/faults", '{"kind": "500|502|429|timeout", "count"?, "method"?}'),
+    ("DELETE", "/_control/faults", "drop the pending faults"),
 )
-
-
-class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
 
 class NewUser(_Body):
@@ -55,7 +55,7 @@ class NewUser(_Body):
 
 class NewGroup(_Body):
     title: str
-    members: list[int] = []
+    members: list[int] = Field(default_factory=list)
 
 
 class UserMessage(_Body):
@@ -75,14 +75,6 @@ class Press(_Body):
     chat_id: int
     message_id: int
     callback_data: str
-
-
-class AddFault(_Body):
-    kind: str
-    count: int = 1
-    method: str | None = None
-    retry_after: int = 1
-    delay_s: float = 1.0
 
 
 def _file_json(record: FileRecord | None) -> JsonDict | None:
@@ -105,42 +97,13 @@ def message_json(message: ChatMessage) -> JsonDict:
     return body
 
 
-def _error(status: int, message: str) -> web.Response:
-    return web.json_response({"error": message}, status=status)
-
-
-async def _read(request: web.Request, model: type[_Model]) -> _Model:
-    text = await request.text()
-    return model.model_validate_json(text or "{}")
-
-
-def _answers_errors(handler: _Handler) -> _Handler:
-    @wraps(handler)
-    async def wrapped(request: web.Request) -> web.StreamResponse:
-        try:
-            return await handler(request)
-        except ValidationError as exc:
-            return _error(
-                400,
-                "; ".join(
-                    f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in exc.errors()
-                ),
-            )
-        except KeyError as exc:
-            return _error(404, str(exc.args[0]) if exc.args else "not found")
-        except ValueError as exc:
-            return _error(400, str(exc))
-
-    return wrapped
-
-
 def _id(request: web.Request) -> int:
     return int(request.match_info["id"])
 
 
 @_answers_errors
 async def add_user(request: web.Request) -> web.StreamResponse:
-    body = await _read(request, NewUser)
+    body = await read_body(request, NewUser)
     user_id = request.app[PEOPLE].add_user(
         body.first_name,
         username=body.username,
@@ -153,26 +116,26 @@ async def add_user(request: web.Request) -> web.StreamResponse:
 
 @_answers_errors
 async def add_group(request: web.Request) -> web.StreamResponse:
-    body = await _read(request, NewGroup)
+    body = await read_body(request, NewGroup)
     group_id = request.app[PEOPLE].add_group(body.title, body.members)
     return web.json_response({"id": group_id}, status=201)
 
 
 @_answers_errors
 async def send_message(request: web.Request) -> web.StreamResponse:
-    body = await _read(request, UserMessage)
+    body = await read_body(request, UserMessage)
     message_id = request.app[PEOPLE].say(_id(request), body.text, body.chat_id)
     return web.json_response({"message_id": message_id})
 
 
 @_answers_errors
 async def send_document(request: web.Request) -> web.StreamResponse:
-    body = await _read(request, UserDocument)
+    body = await read_body(request, UserDocument)
     try:
         data = base64.b64decode(body.content, validate=True)
     except binascii.Error:
         raise ValueError("content: base64 expected") from None
-    message_id = request.app[PEOPLE].send_document(
+    message_id = await request.app[PEOPLE].send_document(
         _id(request), body.file_name, data, caption=body.caption, mime_type=body.mime_type,
         chat_id=body.chat_id,
     )  # fmt: skip
@@ -181,8 +144,8 @@ async def send_document(request: web.Request) -> web.StreamResponse:
 
 @_answers_errors
 async def press(request: web.Request) -> web.StreamResponse:
-    body = await _read(request, Press)
-    query_id = request.app[PEOPLE].press(
+    body = await read_body(request, Press)
+    query_id = await request.app[PEOPLE].press(
         _id(request), body.chat_id, body.message_id, body.callback_data
     )
     return web.json_response({"callback_query_id": query_id})
@@ -208,26 +171,12 @@ async def transcript(request: web.Request) -> web.StreamResponse:
     return web.json_response([message_json(m) for m in state.transcript(chat_id)])
 
 
-def _records(items: list[Any]) -> web.Response:
-    return web.json_response([dataclasses.asdict(item) for item in items])
-
-
 async def requests(request: web.Request) -> web.StreamResponse:
-    return _records(list(context_of(request).request_log))
+    return records_json(context_of(request).request_log)
 
 
 async def callback_answers(request: web.Request) -> web.StreamResponse:
-    return _records(list(context_of(request).state.callback_answers))
-
-
-@_answers_errors
-async def add_fault(request: web.Request) -> web.StreamResponse:
-    body = await _read(request, AddFault)
-    faults = context_of(request).faults
-    faults.add(
-        body.kind, body.count, body.method, retry_after=body.retry_after, delay_s=body.delay_s
-    )
-    return web.json_response({"pending": faults.pending})
+    return records_json(context_of(request).state.callback_answers)
 
 
 def control_routes() -> list[web.RouteDef]:
@@ -243,5 +192,7 @@ def control_routes() -> list[web.RouteDef]:
         web.get(r"/_control/chats/{id:-?\d+}/transcript", transcript),
         web.get("/_control/requests", requests),
         web.get("/_control/callback-answers", callback_answers),
-        web.post("/_control/faults", add_fault),
+        *fault_routes(
+            lambda request: context_of(request).faults, MethodFaultOrder, _answers_errors
+        ),
     ]

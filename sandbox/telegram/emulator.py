@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from aiohttp import web
 
-from sandbox.serving import serve_app
+from sandbox.common.handle import Forward, Knob, Shown
+from sandbox.common.ratelimit import limits_from
+from sandbox.common.serving import MAX_UPLOAD_BYTES, Emulator
 from sandbox.telegram.api.profile import scope_key
 from sandbox.telegram.context import CONTEXT, BotContext, Knobs
 from sandbox.telegram.control import PEOPLE, control_routes
@@ -36,23 +37,16 @@ from sandbox.telegram.updates import LongPoll, UpdateQueue
 from sandbox.telegram.watch import MessagePredicate
 from sandbox.telegram.webhook import WebhookDeliverer
 
-_MAX_UPLOAD_BYTES = 60 * 1024 * 1024  # above the 50 MB document limit, so that one can answer
 
-
-def _limits(value: bool | RateLimits | None) -> RateLimits | None:
-    if value is True:
-        return RateLimits()
-    if value is False or value is None:
-        return None
-    return value
-
-
-class TelegramEmulator:
+class TelegramEmulator(Emulator):
     """A wire-level Telegram Bot API for one bot, with the people who talk to it.
 
     `clock` stamps messages and drives callback answer deadlines and rate limits; long polls
-    and webhook retries wait in real (event loop) time.
+    and webhook retries wait in real (event loop) time. `base_url` is for
+    `TelegramAPIServer.from_base(base_url)`.
     """
+
+    handle_name = "tg"
 
     def __init__(
         self,
@@ -64,11 +58,12 @@ class TelegramEmulator:
         bot_name: str = "amobridge",
         callback_answer_timeout_s: float = 10.0,
     ) -> None:
-        self._state = BotState(BotIdentity.from_token(token, bot_username, bot_name), clock)
+        self._bot = BotIdentity.from_token(token, bot_username, bot_name)
+        self._state = BotState(self._bot, clock)
         self._updates = UpdateQueue()
         self._poll = LongPoll(self._updates)
         self._hooks = WebhookDeliverer(self._updates, clock)
-        self._limiter = RateLimiter(_limits(rate_limits), clock)
+        self._limiter = RateLimiter(limits_from(rate_limits, RateLimits), clock)
         self._knobs = Knobs(callback_answer_timeout_s=callback_answer_timeout_s)
         self._request_log: list[RequestRecord] = []
         self.faults = Faults()
@@ -84,34 +79,18 @@ class TelegramEmulator:
             request_log=self._request_log,
         )
         self._hooks.on_reply = self._run_reply
-        self._served_url: str | None = None
 
     async def _run_reply(self, params: Params) -> None:
         await run_webhook_reply(self._context, params)
 
     # -- identity and serving --
 
-    @property
-    def token(self) -> str:
-        return self._state.bot.token
-
-    @property
-    def bot_id(self) -> int:
-        return self._state.bot.id
-
-    @property
-    def bot_username(self) -> str:
-        return self._state.bot.username
-
-    @property
-    def base_url(self) -> str:
-        """The server's base URL, for `TelegramAPIServer.from_base(base_url)`."""
-        if self._served_url is None:
-            raise RuntimeError("the emulator is not serving: use `async with tg.serve()`")
-        return self._served_url
+    token = Shown[str]("_bot", "token")
+    bot_id = Shown[int]("_bot", "id")
+    bot_username = Shown[str]("_bot", "username")
 
     def make_app(self) -> web.Application:
-        app = web.Application(client_max_size=_MAX_UPLOAD_BYTES)
+        app = web.Application(client_max_size=MAX_UPLOAD_BYTES)
         app[CONTEXT] = self._context
         app[PEOPLE] = self._people
         app.add_routes([
@@ -121,44 +100,19 @@ class TelegramEmulator:
         ])  # fmt: skip
         return app
 
-    @asynccontextmanager
-    async def serve(self, host: str = "127.0.0.1", port: int = 0) -> AsyncIterator[str]:
-        async with serve_app(self.make_app(), host, port) as url:
-            self._served_url = url
-            if self._state.webhook is not None:
-                self._hooks.start(self._state.webhook)
-            try:
-                yield url
-            finally:
-                # Held long polls are answered first, so that stopping the server is prompt.
-                self._poll.end("closed")
-                await self._hooks.aclose()
-                self._served_url = None
+    async def _started(self, url: str) -> None:
+        if self._state.webhook is not None:
+            self._hooks.start(self._state.webhook)
+
+    async def _stopping(self) -> None:
+        # Held long polls are answered first, so that stopping the server is prompt.
+        self._poll.end("closed")
+        await self._hooks.aclose()
 
     # -- people and chats --
 
-    def add_user(
-        self,
-        first_name: str,
-        username: str | None = None,
-        language_code: str | None = None,
-        *,
-        last_name: str | None = None,
-        started: bool = False,
-    ) -> int:
-        """A Telegram user; their private chat id is the same number. Until they write to the
-        bot (or `started=True`), sending to them answers "chat not found"."""
-        return self._people.add_user(
-            first_name,
-            username=username,
-            language_code=language_code,
-            last_name=last_name,
-            started=started,
-        )
-
-    def add_group(self, title: str, members: Iterable[int] = ()) -> int:
-        """A group chat with the bot in it; returns its (negative) id."""
-        return self._people.add_group(title, members)
+    add_user = Forward("_people", People.add_user)
+    add_group = Forward("_people", People.add_group)
 
     async def send_text(self, user: int, text: str, *, chat_id: int | None = None) -> int:
         """The user writes `text` (to the bot, or in a group); returns the message id."""
@@ -171,38 +125,12 @@ class TelegramEmulator:
         text = f"/{command.lstrip('/')}" + (f" {payload}" if payload else "")
         return self._people.say(user, text, chat_id)
 
-    async def send_document(
-        self,
-        user: int,
-        file_name: str,
-        data: bytes,
-        *,
-        caption: str | None = None,
-        mime_type: str = "application/octet-stream",
-        chat_id: int | None = None,
-    ) -> int:
-        """The user sends a file (with an optional caption); returns the message id."""
-        return self._people.send_document(user, file_name, data, caption=caption,
-                                          mime_type=mime_type, chat_id=chat_id)  # fmt: skip
-
-    async def press_button(
-        self, user: int, chat_id: int, message_id: int, callback_data: str
-    ) -> str:
-        """The user presses an inline button that is on the message now; returns the
-        callback query id. ValueError when no such button is there."""
-        return self._people.press(user, chat_id, message_id, callback_data)
-
-    def block_bot(self, user: int) -> None:
-        self._people.block(user)
-
-    def unblock_bot(self, user: int) -> None:
-        self._people.unblock(user)
-
-    def deactivate_user(self, user: int) -> None:
-        self._people.deactivate(user)
-
-    def remove_bot_from_group(self, group: int, by_user: int) -> None:
-        self._people.remove_bot(group, by_user)
+    send_document = Forward("_people", People.send_document)
+    press_button = Forward("_people", People.press)
+    block_bot = Forward("_people", People.block)
+    unblock_bot = Forward("_people", People.unblock)
+    deactivate_user = Forward("_people", People.deactivate)
+    remove_bot_from_group = Forward("_people", People.remove_bot)
 
     # -- reading back --
 
@@ -278,22 +206,13 @@ class TelegramEmulator:
     def webhook_deliveries(self) -> list[WebhookDelivery]:
         return list(self._hooks.deliveries)
 
-    @property
-    def webhook_retry_delays_s(self) -> tuple[float, ...]:
-        """Pauses between delivery attempts of one update; after the last it is dropped."""
-        return self._hooks.retry_delays_s
-
-    @webhook_retry_delays_s.setter
-    def webhook_retry_delays_s(self, delays: Iterable[float]) -> None:
-        self._hooks.retry_delays_s = tuple(delays)
-
-    @property
-    def webhook_timeout_s(self) -> float:
-        return self._hooks.timeout_s
-
-    @webhook_timeout_s.setter
-    def webhook_timeout_s(self, seconds: float) -> None:
-        self._hooks.timeout_s = seconds
+    webhook_retry_delays_s = Knob[tuple[float, ...]](
+        "_hooks",
+        "retry_delays_s",
+        "Pauses between delivery attempts of one update; after the last it is dropped.",
+        coerce=tuple,
+    )
+    webhook_timeout_s = Knob[float]("_hooks", "timeout_s")
 
     # -- limits and observation --
 
@@ -304,15 +223,9 @@ class TelegramEmulator:
     @rate_limits.setter
     def rate_limits(self, value: bool | RateLimits | None) -> None:
         """True: Telegram's limits; False/None: off; or a RateLimits. Buckets start full."""
-        self._limiter.limits = _limits(value)
+        self._limiter.limits = limits_from(value, RateLimits)
 
-    @property
-    def callback_answer_timeout_s(self) -> float:
-        return self._knobs.callback_answer_timeout_s
-
-    @callback_answer_timeout_s.setter
-    def callback_answer_timeout_s(self, seconds: float) -> None:
-        self._knobs.callback_answer_timeout_s = seconds
+    callback_answer_timeout_s = Knob[float]("_knobs", "callback_answer_timeout_s")
 
     @property
     def request_log(self) -> list[RequestRecord]:

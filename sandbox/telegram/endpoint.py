@@ -6,13 +6,13 @@ effect); the envelope's `error_code` is always the HTTP status.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from types import MappingProxyType
 from typing import Final
 
 from aiohttp import web
 
+from sandbox.common.faults import MethodFault, hang_up
 from sandbox.telegram.api import METHODS
 from sandbox.telegram.api.common import Described
 from sandbox.telegram.context import BotContext, context_of
@@ -24,7 +24,6 @@ from sandbox.telegram.errors import (
     too_many_requests,
     unauthorized,
 )
-from sandbox.telegram.faults import Fault
 from sandbox.telegram.params import Params, read_params
 from sandbox.telegram.records import JsonDict, RequestRecord
 
@@ -66,7 +65,7 @@ def _log_call(
     )
 
 
-def _fault_answer(fault: Fault) -> tuple[int, JsonDict]:
+def _fault_answer(fault: MethodFault) -> tuple[int, JsonDict]:
     if fault.kind == "429":
         error = too_many_requests(fault.retry_after)
     else:
@@ -92,11 +91,9 @@ async def bot_endpoint(request: web.Request) -> web.StreamResponse:
         else:
             fault = ctx.faults.take(method)
             if fault is not None and fault.kind == "timeout":
-                await asyncio.sleep(fault.delay_s)
+                dropped = await hang_up(request, fault.delay_s)
                 _log_call(ctx, method, params, 0, {"ok": False, "description": "timeout"}, at)
-                if request.transport is not None:
-                    request.transport.abort()  # no answer at all: the client sees a dropped line
-                return web.Response(status=504)
+                return dropped
             if fault is not None:
                 status, body = _fault_answer(fault)
             else:

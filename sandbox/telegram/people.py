@@ -28,12 +28,14 @@ class People:
     def add_user(
         self,
         first_name: str,
-        *,
         username: str | None = None,
         language_code: str | None = None,
+        *,
         last_name: str | None = None,
         started: bool = False,
     ) -> int:
+        """A Telegram user; their private chat id is the same number. Until they write to the
+        bot (or `started=True`), sending to them answers "chat not found"."""
         if not first_name:
             raise ValueError("a Telegram user needs a first name")
         return self._state.add_user(
@@ -45,6 +47,7 @@ class People:
         )
 
     def add_group(self, title: str, members: Iterable[int] = ()) -> int:
+        """A group chat with the bot in it; returns its (negative) id."""
         if not title:
             raise ValueError("a group needs a title")
         return self._state.add_group(title, frozenset(members))
@@ -89,7 +92,7 @@ class People:
         self._updates.push("message", wire.message(state, stored))
         return stored.message_id
 
-    def send_document(
+    async def send_document(
         self,
         user_id: int,
         file_name: str,
@@ -99,7 +102,8 @@ class People:
         mime_type: str = "application/octet-stream",
         chat_id: int | None = None,
     ) -> int:
-        """The user sends a file, with a caption (a /command in it marked as in text)."""
+        """The user sends a file (with an optional caption, a /command in it marked as in
+        text); returns the message id. Async, as what people do is on the handle."""
         if not file_name:
             raise ValueError("a document needs a file name")
         person = self._state.user(user_id)
@@ -124,8 +128,9 @@ class People:
         self._updates.push("message", wire.message(state, stored))
         return stored.message_id
 
-    def press(self, user_id: int, chat_id: int, message_id: int, callback_data: str) -> str:
-        """The user presses the inline button carrying `callback_data`; returns the query id."""
+    async def press(self, user_id: int, chat_id: int, message_id: int, callback_data: str) -> str:
+        """The user presses an inline button that is on the message now; returns the
+        callback query id. ValueError when no such button is there."""
         person = self._state.user(user_id)
         chat = self._chat_of(person, chat_id)
         current = self._state.message(chat.id, message_id)

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
-from sandbox.amocrm.actions import ENTITY_TYPES, TaskEdit
 from sandbox.amocrm.problems import FieldError
 from sandbox.amocrm.records import TASK_TYPES
 from sandbox.amocrm.state import AccountState
+from sandbox.amocrm.task_actions import ENTITY_TYPES, TaskEdit
 
 MAX_BATCH = 250
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from sandbox.amocrm.actions import TaskEdit
 from sandbox.amocrm.api.common import allows, answers_query_errors, json_body, paged, query_of
 from sandbox.amocrm.api.task_input import TaskInput, parse_batch, parse_item
 from sandbox.amocrm.context import EmulatorContext, context_of, user_of
@@ -21,6 +20,7 @@ from sandbox.amocrm.query import (
     time_range,
 )
 from sandbox.amocrm.records import JsonDict, Task
+from sandbox.amocrm.task_actions import TaskEdit
 
 
 def _filter(ctx: EmulatorContext, filters: JsonDict) -> list[Task]:
@@ -85,39 +85,48 @@ async def get_task(request: web.Request) -> web.StreamResponse:
     return no_content() if task is None else hal(ctx.wire.task(task))
 
 
+async def _batch(request: web.Request, *, creating: bool) -> list[TaskInput] | web.Response:
+    """The tasks of a batch POST or PATCH, or the answer refusing it if any is not valid."""
+    state = context_of(request).state
+    inputs, errors = parse_batch(await json_body(request), creating=creating, state=state)
+    return validation_failed(errors) if errors else inputs
+
+
+def _tasks_answer(ctx: EmulatorContext, tasks: list[JsonDict]) -> web.Response:
+    return hal({"_links": ctx.wire.links("/api/v4/tasks"), "_embedded": {"tasks": tasks}})
+
+
+def _create(ctx: EmulatorContext, actor: int, item: TaskInput) -> JsonDict:
+    edit = item.edit
+    assert edit.text is not None
+    assert edit.complete_till is not None
+    entity_type, entity_id = edit.entity if edit.entity else (None, None)
+    task_id = ctx.actions.add_task(
+        edit.text,
+        responsible_user_id=edit.responsible_user_id or actor,
+        complete_till=edit.complete_till,
+        entity_type=entity_type,
+        entity_id=entity_id,
+        task_type_id=edit.task_type_id or 1,
+        duration=edit.duration or 0,
+        by_user=actor,
+    )
+    if edit.is_completed or edit.result_text is not None:
+        ctx.actions.edit_task(task_id, _completion_only(item), by_user=actor)
+    return {
+        "id": task_id,
+        "request_id": item.request_id,
+        "_links": ctx.wire.links(f"/api/v4/tasks/{task_id}"),
+    }
+
+
 @answers_query_errors
 async def create_tasks(request: web.Request) -> web.StreamResponse:
-    ctx = context_of(request)
-    actor = user_of(request)
-    inputs, errors = parse_batch(await json_body(request), creating=True, state=ctx.state)
-    if errors:
-        return validation_failed(errors)
-    created: list[JsonDict] = []
-    for item in inputs:
-        edit = item.edit
-        assert edit.text is not None
-        assert edit.complete_till is not None
-        entity_type, entity_id = edit.entity if edit.entity else (None, None)
-        task_id = ctx.actions.add_task(
-            edit.text,
-            responsible_user_id=edit.responsible_user_id or actor,
-            complete_till=edit.complete_till,
-            entity_type=entity_type,
-            entity_id=entity_id,
-            task_type_id=edit.task_type_id or 1,
-            duration=edit.duration or 0,
-            by_user=actor,
-        )
-        if edit.is_completed or edit.result_text is not None:
-            ctx.actions.edit_task(task_id, _completion_only(item), by_user=actor)
-        created.append(
-            {
-                "id": task_id,
-                "request_id": item.request_id,
-                "_links": ctx.wire.links(f"/api/v4/tasks/{task_id}"),
-            }
-        )
-    return hal({"_links": ctx.wire.links("/api/v4/tasks"), "_embedded": {"tasks": created}})
+    ctx, actor = context_of(request), user_of(request)
+    inputs = await _batch(request, creating=True)
+    if isinstance(inputs, web.Response):
+        return inputs
+    return _tasks_answer(ctx, [_create(ctx, actor, item) for item in inputs])
 
 
 def _completion_only(item: TaskInput) -> TaskEdit:
@@ -146,15 +155,13 @@ def _apply(ctx: EmulatorContext, actor: int, item: TaskInput) -> JsonDict:
 
 @answers_query_errors
 async def update_tasks(request: web.Request) -> web.StreamResponse:
-    ctx = context_of(request)
-    actor = user_of(request)
-    inputs, errors = parse_batch(await json_body(request), creating=False, state=ctx.state)
-    if errors:
-        return validation_failed(errors)
+    ctx, actor = context_of(request), user_of(request)
+    inputs = await _batch(request, creating=False)
+    if isinstance(inputs, web.Response):
+        return inputs
     if _forbidden(ctx, actor, inputs):
         return problem(403, "Access denied: no right to edit this task")
-    updated = [_apply(ctx, actor, item) for item in inputs]
-    return hal({"_links": ctx.wire.links("/api/v4/tasks"), "_embedded": {"tasks": updated}})
+    return _tasks_answer(ctx, [_apply(ctx, actor, item) for item in inputs])
 
 
 @answers_query_errors

@@ -5,10 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from sandbox.telegram import wire
 from sandbox.telegram.context import BotContext
 from sandbox.telegram.errors import bad_request, forbidden
+from sandbox.telegram.formatting import FormattedText
 from sandbox.telegram.params import Params
-from sandbox.telegram.records import ChatMessage
+from sandbox.telegram.records import ChatMessage, FileRecord, JsonDict
 from sandbox.telegram.state import ChatRecord
 
 
@@ -62,3 +64,32 @@ def resolve_message(ctx: BotContext, params: Params, what: str) -> tuple[ChatRec
     if message is None or message.deleted:
         raise bad_request(f"{what} not found")
     return chat, message
+
+
+def post_bot_message(
+    ctx: BotContext,
+    chat: ChatRecord,
+    content: FormattedText,
+    markup: JsonDict | None,
+    file: FileRecord | None = None,
+) -> JsonDict:
+    """The bot's new message (a text, or a file with ``content`` its caption), within the rate
+    limits; its wire JSON."""
+    ctx.limiter.admit(chat.id)
+    state = ctx.state
+    stored = ChatMessage(
+        chat_id=chat.id,
+        message_id=state.next_message_id(chat.id),
+        from_bot=True,
+        sender_id=state.bot.id,
+        text=content.text,
+        html=content.html,
+        entities=content.entities,
+        reply_markup=markup,
+        date=state.date(),
+        photo=file if file is not None and file.kind == "photo" else None,
+        document=file if file is not None and file.kind == "document" else None,
+    )
+    state.put_message(stored)
+    state.sent += 1
+    return wire.message(state, stored)

@@ -10,15 +10,14 @@ from types import MappingProxyType
 from typing import Final
 from urllib.parse import urlsplit
 
-from sandbox.telegram import wire
-from sandbox.telegram.api.common import check_writable, resolve_chat
+from sandbox.telegram.api.common import check_writable, post_bot_message, resolve_chat
 from sandbox.telegram.context import BotContext
 from sandbox.telegram.errors import ApiError, bad_request
 from sandbox.telegram.formatting import format_text
 from sandbox.telegram.images import image_size
 from sandbox.telegram.keyboard import read_reply_markup
 from sandbox.telegram.params import Params, Upload
-from sandbox.telegram.records import ChatMessage, FileKind, FileRecord, JsonDict
+from sandbox.telegram.records import FileKind, FileRecord, JsonDict
 
 _MAX_BYTES: Final = MappingProxyType({"photo": 10 * 1024 * 1024, "document": 50 * 1024 * 1024})
 
@@ -87,24 +86,7 @@ async def _send_file(ctx: BotContext, params: Params, kind: FileKind) -> JsonDic
         if isinstance(source, Upload)
         else _by_reference(ctx, kind, source)
     )
-    ctx.limiter.admit(chat.id)
-    state = ctx.state
-    stored = ChatMessage(
-        chat_id=chat.id,
-        message_id=state.next_message_id(chat.id),
-        from_bot=True,
-        sender_id=state.bot.id,
-        text=caption.text,
-        html=caption.html,
-        entities=caption.entities,
-        reply_markup=markup,
-        date=state.date(),
-        photo=record if kind == "photo" else None,
-        document=record if kind == "document" else None,
-    )
-    state.put_message(stored)
-    state.sent += 1
-    return wire.message(state, stored)
+    return post_bot_message(ctx, chat, caption, markup, record)
 
 
 async def send_photo(ctx: BotContext, params: Params) -> JsonDict:

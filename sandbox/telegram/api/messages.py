@@ -5,7 +5,12 @@ from __future__ import annotations
 from dataclasses import replace
 
 from sandbox.telegram import wire
-from sandbox.telegram.api.common import check_writable, resolve_chat, resolve_message
+from sandbox.telegram.api.common import (
+    check_writable,
+    post_bot_message,
+    resolve_chat,
+    resolve_message,
+)
 from sandbox.telegram.context import BotContext
 from sandbox.telegram.errors import NOT_MODIFIED, bad_request
 from sandbox.telegram.formatting import FormattedText, format_text
@@ -26,22 +31,7 @@ async def send_message(ctx: BotContext, params: Params) -> JsonDict:
     markup = read_reply_markup(params)
     chat = resolve_chat(ctx, params)
     check_writable(ctx, chat)
-    ctx.limiter.admit(chat.id)
-    state = ctx.state
-    stored = ChatMessage(
-        chat_id=chat.id,
-        message_id=state.next_message_id(chat.id),
-        from_bot=True,
-        sender_id=state.bot.id,
-        text=formatted.text,
-        html=formatted.html,
-        entities=formatted.entities,
-        reply_markup=markup,
-        date=state.date(),
-    )
-    state.put_message(stored)
-    state.sent += 1
-    return wire.message(state, stored)
+    return post_bot_message(ctx, chat, formatted, markup)
 
 
 def _editable(ctx: BotContext, params: Params) -> ChatMessage:

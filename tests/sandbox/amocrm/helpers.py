@@ -23,23 +23,36 @@ class Amo:
         headers = {"Authorization": f"Bearer {token or self.emu.long_lived_token}"}
         return httpx.AsyncClient(base_url=self.base_url, headers=headers, timeout=10)
 
-    async def token_for(self, user_id: int) -> str:
-        """An OAuth access token for `user_id`, obtained through the real code exchange."""
+    async def exchange(self, code: str) -> httpx.Response:
+        """The answer of /oauth2/access_token to a code exchange, as a real client asks."""
         async with httpx.AsyncClient(base_url=self.base_url) as raw:
-            answer = await raw.post(
+            return await raw.post(
                 "/oauth2/access_token",
                 json={
                     "client_id": self.emu.oauth_client_id,
                     "client_secret": self.emu.oauth_client_secret,
                     "grant_type": "authorization_code",
-                    "code": self.emu.issue_auth_code(user_id),
+                    "code": code,
                     "redirect_uri": self.emu.oauth_redirect_uri,
                 },
             )
+
+    async def token_for(self, user_id: int) -> str:
+        """An OAuth access token for `user_id`, obtained through the real code exchange."""
+        answer = await self.exchange(self.emu.issue_auth_code(user_id))
         answer.raise_for_status()
         token = answer.json()["access_token"]
         assert isinstance(token, str)
         return token
+
+
+# The ways clients encode a list filter of one user (qs, PHP and amoCRM's docs use them all).
+RESPONSIBLE_FILTERS = (
+    "filter[responsible_user_id]={ivan}",
+    "filter[responsible_user_id][]={ivan}",
+    "filter[responsible_user_id][0]={ivan}",
+    "filter[responsible_user_id]={ivan},{ivan}",
+)
 
 
 @dataclass(frozen=True)

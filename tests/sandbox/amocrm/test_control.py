@@ -73,17 +73,7 @@ async def test_it_injects_faults_and_revokes_tokens(
     assert (await control.post("/tokens/revoke")).status_code == 200
     assert (await api.get("/api/v4/account")).status_code == 401
     code = (await control.post("/oauth/code", json={"user_id": amo.ids.oleg})).json()["code"]
-    async with httpx.AsyncClient(base_url=amo.base_url) as raw:
-        pair = await raw.post(
-            "/oauth2/access_token",
-            json={
-                "client_id": amo.emu.oauth_client_id,
-                "client_secret": amo.emu.oauth_client_secret,
-                "grant_type": "authorization_code",
-                "code": code,
-                "redirect_uri": amo.emu.oauth_redirect_uri,
-            },
-        )
+    pair = await amo.exchange(code)
     async with amo.client(pair.json()["access_token"]) as oleg:
         me = (await oleg.get("/api/v4/account")).json()
     assert me["current_user_id"] == amo.ids.oleg

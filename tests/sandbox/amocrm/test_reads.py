@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.sandbox.amocrm.helpers import Amo
+from tests.sandbox.amocrm.helpers import RESPONSIBLE_FILTERS, Amo
 
 LEAD_FIELDS = {
     "id",
@@ -201,15 +201,7 @@ async def test_it_adds_contacts_only_when_asked(amo: Amo, api: httpx.AsyncClient
     assert missing.status_code == 204
 
 
-@pytest.mark.parametrize(
-    "query",
-    [
-        "filter[responsible_user_id]={ivan}",
-        "filter[responsible_user_id][]={ivan}",
-        "filter[responsible_user_id][0]={ivan}",
-        "filter[responsible_user_id]={ivan},{ivan}",
-    ],
-)
+@pytest.mark.parametrize("query", RESPONSIBLE_FILTERS)
 async def test_it_filters_leads_in_every_list_encoding(
     amo: Amo, api: httpx.AsyncClient, query: str
 ) -> None:

@@ -7,7 +7,7 @@ import time
 import httpx
 import pytest
 
-from tests.sandbox.amocrm.helpers import Amo
+from tests.sandbox.amocrm.helpers import RESPONSIBLE_FILTERS, Amo
 
 TASK_FIELDS = {
     "id",
@@ -62,15 +62,7 @@ async def test_it_times_seeded_tasks_relative_to_now(amo: Amo) -> None:
     assert -2 * 3600 - 60 <= due[amo.ids.task_overdue] <= -2 * 3600 + 1
 
 
-@pytest.mark.parametrize(
-    "query",
-    [
-        "filter[responsible_user_id]={ivan}",
-        "filter[responsible_user_id][]={ivan}",
-        "filter[responsible_user_id][0]={ivan}",
-        "filter[responsible_user_id]={ivan},{ivan}",
-    ],
-)
+@pytest.mark.parametrize("query", RESPONSIBLE_FILTERS)
 async def test_it_filters_tasks_by_responsible_in_every_encoding(
     amo: Amo, api: httpx.AsyncClient, query: str
 ) -> None:

@@ -7,6 +7,7 @@ import re
 import time
 
 import httpx
+import pytest
 
 from sandbox.amocrm import AmoEmulator, seed_demo_account
 from tests.sandbox.amocrm.helpers import ALL_HOOKS, Amo, Receiver, register
@@ -187,24 +188,21 @@ async def test_it_retries_after_a_server_error(
     assert len(request_ids) == 3
 
 
-async def test_it_stops_retrying_a_client_error_after_the_third_attempt(
-    amo: Amo, api: httpx.AsyncClient, receiver: Receiver
+@pytest.mark.parametrize(
+    ("status", "attempts"),
+    [
+        pytest.param(404, [1, 2, 3], id="a client error stops after the third attempt"),
+        pytest.param(500, [1, 2, 3, 4, 5], id="a server error after the last retry"),
+    ],
+)
+async def test_it_gives_up_on_a_failing_receiver(
+    amo: Amo, api: httpx.AsyncClient, receiver: Receiver, status: int, attempts: list[int]
 ) -> None:
     await register(api, receiver.url, ["update_task"])
-    receiver.statuses = [404] * 10
+    receiver.statuses = [status] * 10
     amo.emu.update_task(amo.ids.task_due_3h, text="Nobody home")
     await amo.emu.drain_webhooks()
-    assert [d.attempt for d in amo.emu.webhook_deliveries] == [1, 2, 3]
-
-
-async def test_it_gives_up_after_the_last_retry(
-    amo: Amo, api: httpx.AsyncClient, receiver: Receiver
-) -> None:
-    await register(api, receiver.url, ["update_task"])
-    receiver.statuses = [500] * 10
-    amo.emu.update_task(amo.ids.task_due_3h, text="Always failing")
-    await amo.emu.drain_webhooks()
-    assert [d.attempt for d in amo.emu.webhook_deliveries] == [1, 2, 3, 4, 5]
+    assert [d.attempt for d in amo.emu.webhook_deliveries] == attempts
 
 
 async def test_it_sends_nothing_while_webhooks_are_disabled(

@@ -11,7 +11,7 @@ from aiohttp import ClientSession
 from slack_bolt.app.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from sandbox.serving import serve_app
+from sandbox.common.serving import serve_app
 from sandbox.slack import SlackEmulator
 from tests.sandbox.slack.helpers import SECRET, TOKEN, Seen
 

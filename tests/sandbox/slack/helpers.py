@@ -1,14 +1,19 @@
 """Shared test values and builders: Block Kit pieces, Slack's error code out of a refused
-call, and a place for bolt listeners to drop what they were given."""
+call, a place for bolt listeners to drop what they were given, and the people's helpers."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
+from slack_bolt.app.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from sandbox.slack import SlackEmulator
 
 TOKEN = "xoxb-test-token"
 SECRET = "test-signing-secret"
@@ -73,3 +78,21 @@ class Seen:
 
     async def next(self, timeout_s: float = 5.0) -> Json:
         return await asyncio.wait_for(self._queue.get(), timeout_s)
+
+
+App = tuple[AsyncApp, Seen]  # the bolt app the people talk to, and what it was sent
+
+
+async def open_modal(slack: SlackEmulator, client: AsyncWebClient, user: str, view: Json) -> str:
+    opened = await client.views_open(trigger_id=slack.issue_trigger(user), view=view)
+    return str(opened["view"]["id"])
+
+
+def recorder(seen: Seen) -> Callable[[AsyncAck, Json], Awaitable[None]]:
+    """A listener that acknowledges and keeps the whole request body."""
+
+    async def listener(ack: AsyncAck, body: Json) -> None:
+        await ack()
+        seen.add(body)
+
+    return listener

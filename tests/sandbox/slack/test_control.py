@@ -10,7 +10,7 @@ from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 
-from sandbox.slack import CONTROL_ENDPOINTS, SlackEmulator
+from sandbox.slack import SlackEmulator
 from tests.sandbox.slack.helpers import Json, Seen, actions, button, error_of, section
 
 
@@ -21,16 +21,6 @@ async def call(
     data = None if body is None else json.dumps(body)
     async with session.request(method, f"{slack.base_url}/_control{path}", data=data) as answer:
         return answer.status, await answer.json()
-
-
-def test_every_listed_control_endpoint_is_routed(slack: SlackEmulator) -> None:
-    routes = {
-        (route.method, route.resource.canonical)
-        for route in slack.make_app().router.routes()
-        if route.resource is not None
-    }
-    for method, path, _ in CONTROL_ENDPOINTS:
-        assert (method, path) in routes, path
 
 
 async def test_a_person_made_over_http_uses_the_app(

@@ -8,7 +8,7 @@ from typing import Any
 import aiohttp
 from aiogram import Bot
 
-from sandbox.telegram import CONTROL_ENDPOINTS, TelegramEmulator
+from sandbox.telegram import TelegramEmulator
 from tests.sandbox.telegram.helpers import keyboard
 
 
@@ -94,16 +94,6 @@ async def test_faults_can_be_injected_over_http(tg: TelegramEmulator, base_url: 
     status, body = await _call(base_url, "POST", "/faults", {"kind": "502", "count": 2})
     assert (status, body) == (200, {"pending": 2})
     assert tg.faults.pending == 2
-
-
-def test_every_listed_control_endpoint_is_routed(tg: TelegramEmulator) -> None:
-    routes = {
-        (route.method, route.resource.canonical)
-        for route in tg.make_app().router.routes()
-        if route.resource is not None
-    }
-    for method, path, _ in CONTROL_ENDPOINTS:
-        assert (method, path) in routes
 
 
 async def test_a_user_sends_a_file_over_http(

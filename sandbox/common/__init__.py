@@ -1,0 +1,14 @@
+"""The plumbing every emulator shares; each emulator package keeps only what its service does.
+
+- `serving`: `Emulator` (the base of every handle: `make_app`, `serve()`, `base_url`),
+  `serve_app` (an aiohttp app on a loopback port), `MAX_UPLOAD_BYTES`.
+- `handle`: `Shown`, `Knob` and `Forward`, a handle's attributes and methods kept by its parts.
+- `control`: the `/_control/` helpers: `ControlBody`, `read_body`, `answers_errors`,
+  `json_error`, `records_json`, and `fault_routes` (`POST`/`DELETE /_control/faults`, with
+  `MethodFaultOrder` the body for an API called by method name).
+- `faults`: `FaultQueue` (faults answering the next calls they match), `MethodFault` and
+  `MethodFaults` (by method name), `checked_kind`, `hang_up` (an injected timeout: hold the
+  call, then drop the line).
+- `ratelimit`: `Limiter` (the limits in force over their buckets), `TokenBucket`,
+  `SlidingWindow`, `limits_from` and `retry_after_s`.
+"""

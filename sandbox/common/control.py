@@ -1,0 +1,107 @@
+"""Helpers for the emulators' HTTP control APIs under ``/_control/``: JSON bodies read into
+frozen pydantic models, and errors answered as ``{"error": ...}`` (400, or 404 for an unknown id).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Awaitable, Callable, Iterable
+from functools import wraps
+from typing import Any, Protocol, TypeVar
+
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+Model = TypeVar("Model", bound=BaseModel)
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+class ControlBody(BaseModel):
+    """A control request's body: unknown fields refused, types not coerced."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+async def read_body(request: web.Request, model: type[Model]) -> Model:
+    """The body as ``model``; an empty body is ``{}`` (so ``curl -X POST`` works)."""
+    return model.model_validate_json(await request.text() or "{}")
+
+
+def json_error(status: int, message: str) -> web.Response:
+    return web.json_response({"error": message}, status=status)
+
+
+def _problems(exc: ValidationError) -> str:
+    return "; ".join(f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in exc.errors())
+
+
+def answers_errors(
+    not_found: Callable[[KeyError], str],
+    bad: tuple[type[Exception], ...] = (ValueError,),
+) -> Callable[[Handler], Handler]:
+    """A decorator: a bad body or a ``bad`` exception answers 400 with its message, a KeyError
+    (an unknown id) 404 with ``not_found(exc)``, each emulator wording it as it always has."""
+
+    def decorate(handler: Handler) -> Handler:
+        @wraps(handler)
+        async def wrapped(request: web.Request) -> web.StreamResponse:
+            try:
+                return await handler(request)
+            except ValidationError as exc:
+                return json_error(400, _problems(exc))
+            except KeyError as exc:
+                return json_error(404, not_found(exc))
+            except bad as exc:
+                return json_error(400, str(exc))
+
+        return wrapped
+
+    return decorate
+
+
+def records_json(items: Iterable[Any]) -> web.Response:
+    """A list of dataclass records (a request log, deliveries, answers) as JSON."""
+    return web.json_response([dataclasses.asdict(item) for item in items])
+
+
+class Injects(Protocol):
+    """An emulator's faults, as the control API adds them: the order's fields are ``add``'s
+    keyword arguments."""
+
+    @property
+    def pending(self) -> int: ...
+
+    def add(self, *args: Any, **kwargs: Any) -> None: ...
+
+    def clear(self) -> None: ...
+
+
+class MethodFaultOrder(ControlBody):
+    """``POST /_control/faults`` of an API called by method name (Telegram's, Slack's)."""
+
+    kind: str
+    count: int = 1
+    method: str | None = None
+    retry_after: int = 1
+    delay_s: float = 1.0
+
+
+def fault_routes(
+    faults_of: Callable[[web.Request], Injects],
+    order: type[BaseModel],
+    answering: Callable[[Handler], Handler],
+) -> list[web.RouteDef]:
+    """``POST /_control/faults`` (the body an ``order``) and ``DELETE`` (the pending faults
+    dropped); both answer ``{"pending": n}``."""
+
+    @answering
+    async def add_fault(request: web.Request) -> web.StreamResponse:
+        faults = faults_of(request)
+        faults.add(**(await read_body(request, order)).model_dump())
+        return web.json_response({"pending": faults.pending})
+
+    async def clear_faults(request: web.Request) -> web.StreamResponse:
+        faults_of(request).clear()
+        return web.json_response({"pending": 0})
+
+    return [web.post("/_control/faults", add_fault), web.delete("/_control/faults", clear_faults)]
