@@ -9,9 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import signal
-import sys
 import time
 from collections import Counter
 from collections.abc import AsyncIterator
@@ -26,6 +23,7 @@ from bot.people.links import ChannelLink, Links
 from bot.store import Store, open_store
 from sandbox.amocrm import AmoEmulator, DemoIds
 from sandbox.telegram import TelegramEmulator
+from tests.e2e.processes import ServiceProcess, queues_empty, run_env
 
 CHANGES = 24
 KILL_AFTER = (6, 12, 18)  # changes made before each kill
@@ -40,50 +38,10 @@ async def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIter
         yield str(request.getfixturevalue("redis_server_url"))
 
 
-class Service:
-    """``amobridge run`` as a process that can be killed and started again."""
-
-    def __init__(self, env: dict[str, str], cwd: Path) -> None:
-        self._env, self._cwd = env, cwd
-        self.proc: asyncio.subprocess.Process | None = None
-
-    async def start(self) -> None:
-        self.proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-c", "from bot.app.cli import main; main()", "run",
-            env=self._env, cwd=self._cwd,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
-        )  # fmt: skip
-        assert self.proc.stdout is not None
-        while True:
-            line = await asyncio.wait_for(self.proc.stdout.readline(), timeout=30)
-            assert line, "amobridge run exited early"
-            if line.startswith(b"HTTP:"):
-                break
-        # Keep reading, or a full pipe would stall the service's prints.
-        asyncio.get_running_loop().create_task(self._drain(self.proc))
-
-    @staticmethod
-    async def _drain(proc: asyncio.subprocess.Process) -> None:
-        assert proc.stdout is not None
-        while await proc.stdout.readline():
-            pass
-
-    async def kill(self) -> None:
-        assert self.proc is not None
-        self.proc.send_signal(signal.SIGKILL)
-        await self.proc.wait()
-
-    async def stop(self) -> None:
-        if self.proc is not None and self.proc.returncode is None:
-            self.proc.send_signal(signal.SIGTERM)
-            await asyncio.wait_for(self.proc.wait(), timeout=30)
-
-
 async def idle(store: Store) -> bool:
     """Nothing left to do: no hint, no listener's event and no message waiting."""
     queues = [INBOX_QUEUE, outbox_queue("telegram"), *map(listener_queue, LISTENERS)]
-    counts = [await store.count_due(queue) for queue in queues]
-    return sum(counts) == 0
+    return await queues_empty(store, queues)
 
 
 async def test_changes_reach_the_manager_once_each_through_kills(
@@ -101,21 +59,19 @@ async def test_changes_reach_the_manager_once_each_through_kills(
             ChannelLink(channel="telegram", amo_user_id=demo.ivan, account_id=str(ivan),
                         chat_id=str(ivan), linked_at=int(time.time()))
         )  # fmt: skip
-        env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith("AMOBRIDGE_")},
-            "PYTHONUNBUFFERED": "1",
-            "AMOBRIDGE_AMOCRM__BASE_URL": amo.base_url,
-            "AMOBRIDGE_AMOCRM__LONG_LIVED_TOKEN": amo.long_lived_token,
-            "AMOBRIDGE_AMOCRM__POLL_INTERVAL_S": "1",
-            "AMOBRIDGE_AMOCRM__LISTENER_HOLD_S": "2",
-            "AMOBRIDGE_TELEGRAM__TOKEN": tg.token,
-            "AMOBRIDGE_TELEGRAM__API_BASE": tg.base_url,
-            "AMOBRIDGE_STORE_URL": store_url,
-            "AMOBRIDGE_REDIS_KEY_PREFIX": redis_prefix,
-            "AMOBRIDGE_HTTP__HOST": "127.0.0.1",
-            "AMOBRIDGE_HTTP__PORT": "0",
-        }
-        service = Service(env, tmp_path)
+        env = run_env(
+            AMOBRIDGE_AMOCRM__BASE_URL=amo.base_url,
+            AMOBRIDGE_AMOCRM__LONG_LIVED_TOKEN=amo.long_lived_token,
+            AMOBRIDGE_AMOCRM__POLL_INTERVAL_S="1",
+            AMOBRIDGE_AMOCRM__LISTENER_HOLD_S="2",
+            AMOBRIDGE_TELEGRAM__TOKEN=tg.token,
+            AMOBRIDGE_TELEGRAM__API_BASE=tg.base_url,
+            AMOBRIDGE_STORE_URL=store_url,
+            AMOBRIDGE_REDIS_KEY_PREFIX=redis_prefix,
+            AMOBRIDGE_HTTP__HOST="127.0.0.1",
+            AMOBRIDGE_HTTP__PORT="0",
+        )
+        service = ServiceProcess(env, tmp_path)
         await service.start()
         # The events poll's first run starts its cursor: from then on every change is news.
         for _ in range(300):
