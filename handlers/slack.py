@@ -428,14 +428,18 @@ def _signed(verifier: SignatureVerifier, raw: bytes, headers: Mapping[str, str])
     signature = headers.get("X-Slack-Signature", "")
     if not (timestamp.isdigit() and signature.isascii()):  # compare_digest takes ASCII only
         return False
-    return verifier.is_valid(raw, timestamp, signature)
+    try:
+        text = raw.decode("utf-8")  # slack_sdk decodes the body itself, and would raise
+    except UnicodeDecodeError:
+        return False  # Slack sends UTF-8: a body that is not cannot be one it signed
+    return verifier.is_valid(text, timestamp, signature)
 
 
 def parse_request(raw: bytes, query: str, headers: Mapping[str, str]) -> AsyncBoltRequest:
     """A signed body as bolt's request, checked to have the shape bolt's matchers read."""
     try:
         text = raw.decode("utf-8")
-    except UnicodeDecodeError:
+    except UnicodeDecodeError:  # _signed refuses it first; kept for any other caller
         raise MalformedSlackRequest("body is not UTF-8") from None
     try:
         request = AsyncBoltRequest(body=text, query=query, headers=dict(headers))
