@@ -67,7 +67,8 @@ async def service(
             token=tg.token, api_base=tg.base_url, webhook_secret=TELEGRAM_SECRET
         ),
         slack=SlackSettings(
-            bot_token=slack.bot_token, signing_secret=slack.signing_secret,
+            bot_token=slack.bot_token,
+            signing_secret=slack.signing_secret,
             api_base=slack.api_base,
         ),
         http=HttpSettings(host="127.0.0.1", port=port),
