@@ -77,6 +77,26 @@ class ConfigFile(_Strict):
     subscriptions: list[SubscriptionEntry] = Field(default_factory=list)
 
 
+MAX_DEPTH = 20  # the file's own structure is 4 levels deep
+
+
+class _Loader(yaml.SafeLoader):
+    """``yaml.safe_load`` with the nesting bounded: PyYAML's composer recurses once per level, so
+    50,000 ``[`` would spin for seconds into a RecursionError; past MAX_DEPTH it stops at once."""
+
+    _depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        if self._depth >= MAX_DEPTH:
+            mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
+            raise yaml.composer.ComposerError(None, None, "nested too deeply", mark)
+        self._depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
 class ConfigFileError(ValueError):
     """The text is not a configuration file: each mistake as a catalogue key and its values."""
 
@@ -90,7 +110,7 @@ def read_config(text: str) -> ConfigFile:
     if len(text.encode("utf-8", "surrogatepass")) > MAX_FILE_BYTES:
         raise ConfigFileError([("config_too_big", {"kb": MAX_FILE_BYTES // 1024})])
     try:
-        raw = yaml.safe_load(text)
+        raw = yaml.load(text, Loader=_Loader)  # a SafeLoader: no Python objects built
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else "?"

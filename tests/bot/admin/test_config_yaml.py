@@ -59,7 +59,7 @@ def test_any_text_is_a_config_or_explained_mistakes(text: str) -> None:
 @pytest.mark.parametrize(
     "text",
     [
-        "[" * 50_000,  # PyYAML recurses per level: RecursionError
+        "[" * 50_000,  # nested past MAX_DEPTH (PyYAML recurses per level)
         "big_deal_threshold: " + "9" * 5000,  # int() refuses 4,300+ digits
         "big_deal_threshold: 99999999999999999999",
         "digest_at: \x00",
