@@ -12,6 +12,8 @@ from urllib.parse import parse_qsl
 from bot.core import EntityHint, HintAction, HintSource
 
 MAX_FIELDS = 10_000
+MAX_ID = 2**63 - 1  # amoCRM ids are signed 64-bit; SQLite's INTEGER holds no more
+_MAX_INDEX_DIGITS = 6  # at most MAX_FIELDS entries in a body
 _LEAD_ACTIONS: Mapping[str, HintAction] = {
     "add": "add",
     "update": "update",
@@ -98,8 +100,11 @@ def _section(payload: object, kind: str, actions: Mapping[str, HintAction]) -> l
 def _entries(entries: object) -> list[dict[str, object]]:
     if not isinstance(entries, dict):
         raise MalformedWebhook("entries are not objects")
-    # Indexes arrive as "0", "1", …; keep amoCRM's order.
-    ordered = sorted(entries.items(), key=lambda kv: int(kv[0]) if kv[0].isdigit() else -1)
+    # Indexes arrive as "0", "1", …; keep amoCRM's order. ASCII digits only: str.isdigit() also
+    # takes "²", which int() refuses; ordered by (length, text) so no int() is needed at all.
+    if not all(_is_ascii_number(index, _MAX_INDEX_DIGITS) for index in entries):
+        raise MalformedWebhook("an entry index is not a number")
+    ordered = sorted(entries.items(), key=lambda kv: (len(kv[0].lstrip("0")), kv[0].lstrip("0")))
     items = [value for _, value in ordered]
     if not all(isinstance(e, dict) for e in items):
         raise MalformedWebhook("entries are not objects")
@@ -109,7 +114,7 @@ def _entries(entries: object) -> list[dict[str, object]]:
 def _hint(kind: str, action: HintAction, entry: dict[str, object]) -> EntityHint:
     entity_id = _int(entry.get("id"))
     if entity_id is None or entity_id <= 0:
-        raise MalformedWebhook("entry without a numeric id")
+        raise MalformedWebhook("entry without a numeric id in amoCRM's range")
     if kind == "task":
         closed = entry.get("action_close") == "1"
         return EntityHint(
@@ -134,6 +139,21 @@ def _hint(kind: str, action: HintAction, entry: dict[str, object]) -> EntityHint
 
 
 def _int(value: object) -> int | None:
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        return int(value)
-    return None
+    """A decimal in amoCRM's range (|n| < 2^63), else None.
+
+    ASCII only: ``str.isdigit()`` and ``int()`` take Unicode digits ("¹", "٣"), and int() refuses
+    more than 4,300 digits; neither can come from amoCRM. An optional field that is not a number
+    (a task's dates were once "2017-07-22 23:59:00") is ignored, not a reason to refuse the body.
+    """
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    digits = text[1:] if text.startswith("-") else text
+    if not _is_ascii_number(digits, 19):
+        return None
+    number = int(text)
+    return number if -MAX_ID <= number <= MAX_ID else None
+
+
+def _is_ascii_number(text: str, max_digits: int) -> bool:
+    return 0 < len(text) <= max_digits and text.isascii() and text.isdigit()

@@ -14,6 +14,7 @@ from aiohttp import web
 from bot.core import Metrics
 from bot.crm import HintInbox
 from handlers.amocrm_payload import MalformedWebhook, parse_webhook
+from handlers.body import BodyTooLarge, read_limited
 
 log = logging.getLogger(__name__)
 
@@ -27,10 +28,11 @@ def amocrm_webhook_routes(secret: str, inbox: HintInbox, metrics: Metrics) -> li
         if not hmac.compare_digest(request.match_info["secret"].encode(), expected):
             metrics.webhooks.labels(outcome="wrong_secret").inc()
             raise web.HTTPNotFound()
-        if (request.content_length or 0) > MAX_BODY_BYTES:
+        try:
+            body = await read_limited(request, MAX_BODY_BYTES)
+        except BodyTooLarge:
             metrics.webhooks.labels(outcome="too_large").inc()
-            raise web.HTTPRequestEntityTooLarge(MAX_BODY_BYTES, request.content_length or 0)
-        body = await request.read()
+            return web.json_response({"error": "body too large"}, status=413)
         try:
             hints = parse_webhook(body)
         except MalformedWebhook as exc:

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
 from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_sdk.signature import SignatureVerifier
 
 from bot.admin import ADMIN_COMMANDS, UNSUBSCRIBE_PREFIX, AdminService, ConfigImport
 from bot.alerts import Target
@@ -26,6 +28,7 @@ from bot.chat import commands as cmd
 from bot.core import Catalogue, Lang, ParseError, Reply, TextMessage
 from bot.people import EmailLinking, EmailLinkResult, EmailLinkStep, Speaker
 from bot.tasks import Action, BadPayload, DealPayload, Payload, unpack, unpack_deal
+from handlers.body import BodyTooLarge, read_limited
 from integrations.slack.api import SlackApi
 from integrations.slack.errors import SlackError
 from integrations.slack.home import SlackHome
@@ -206,10 +209,10 @@ def register(app: AsyncApp, d: SlackDeps) -> None:
 
     async def clicked(body: Body) -> tuple[Speaker, str | None]:
         """Who clicked, and the channel of the message clicked in (None: the Home tab)."""
-        me = await who(body["user"]["id"])
-        container = body.get("container") or {}
-        channel = container.get("channel_id") if container.get("type") == "message" else None
-        return me, channel
+        me = await who(body["user"]["id"])  # check_envelope made sure of it
+        in_message = _get(body, "container", "type") == "message"
+        channel = _get(body, "container", "channel_id") if in_message else None
+        return me, channel if isinstance(channel, str) else None
 
     async def decoded(
         me: Speaker, channel: str | None, decode: Callable[[str], _P], value: str
@@ -229,8 +232,7 @@ def register(app: AsyncApp, d: SlackDeps) -> None:
     async def on_task_action(ack: AsyncAck, body: Body, action: Body) -> None:
         await ack()
         me, channel = await clicked(body)
-        value = action.get("value") or (action.get("selected_option") or {}).get("value") or ""
-        payload = await decoded(me, channel, unpack, value)
+        payload = await decoded(me, channel, unpack, _action_value(action))
         if payload is None:
             return
         if payload.action is Action.COMMENT or (
@@ -243,18 +245,17 @@ def register(app: AsyncApp, d: SlackDeps) -> None:
     @app.action(re.compile(f"^{UNSUBSCRIBE_PREFIX}"))
     async def on_unsubscribe(ack: AsyncAck, body: Body, action: Body) -> None:
         await ack()
-        me = await who(body["user"]["id"])
-        container = body.get("container") or {}
-        channel = container.get("channel_id")
-        value = str(action.get("value") or "")
-        answer = await d.admin.press_unsubscribe(me, value[len(UNSUBSCRIBE_PREFIX) :])
-        await tell(me, channel, answer.text)
+        me, _ = await clicked(body)
+        channel = _get(body, "container", "channel_id")
+        value = _action_value(action)
+        answer = await d.admin.press_unsubscribe(me, value[len(UNSUBSCRIBE_PREFIX) :][:64])
+        await tell(me, channel if isinstance(channel, str) else None, answer.text)
 
     @app.action(re.compile(r"^d:"))
     async def on_deal_action(ack: AsyncAck, body: Body, action: Body) -> None:
         await ack()
         me, channel = await clicked(body)
-        payload = await decoded(me, channel, unpack_deal, str(action.get("value") or ""))
+        payload = await decoded(me, channel, unpack_deal, _action_value(action))
         if payload is not None:
             await tell(me, channel, await talk.deal_press(me, payload))
 
@@ -333,13 +334,14 @@ def register(app: AsyncApp, d: SlackDeps) -> None:
 
     @app.event("app_home_opened")
     async def on_home_opened(event: Body) -> None:
-        if event.get("tab", "home") == "home":
-            await d.home.opened(event["user"])
+        user = event.get("user")
+        if event.get("tab", "home") == "home" and isinstance(user, str):
+            await d.home.opened(user)
 
     @app.error
     async def on_error(error: Exception, body: Body) -> None:
         log.error("slack request failed", exc_info=error)
-        user = (body.get("user") or {}).get("id") or body.get("user_id")
+        user = _get(body, "user", "id") or body.get("user_id")
         if not isinstance(user, str):
             return
         me = await who(user)
@@ -358,22 +360,128 @@ def _mention(result: EmailLinkResult) -> str:
 
 
 def _typed(view: Body) -> str:
-    values = (view.get("state") or {}).get("values") or {}
-    return str(((values.get(INPUT_BLOCK) or {}).get(INPUT_ACTION) or {}).get("value") or "")
+    """What was typed into the modal's one input ("" if the view does not have it)."""
+    node: object = view
+    for key in ("state", "values", INPUT_BLOCK, INPUT_ACTION, "value"):
+        node = node.get(key) if isinstance(node, dict) else None
+    return node if isinstance(node, str) else ""
+
+
+def _action_value(action: Body) -> str:
+    """A button's value or a menu's selected option ("" if neither is a string)."""
+    value = action.get("value")
+    if isinstance(value, str) and value:
+        return value
+    selected = _get(action, "selected_option", "value")
+    return selected if isinstance(selected, str) else ""
 
 
 def _metadata(view: Body) -> tuple[int | None, str | None]:
     """The task and the channel the modal was opened from (``"<task id>:<channel>"``)."""
     task, _, channel = str(view.get("private_metadata") or "").partition(":")
-    return (int(task) if task.isdigit() else None), (channel or None)
+    ours = 0 < len(task) <= 19 and task.isascii() and task.isdigit()  # not "²": int() refuses it
+    return (int(task) if ours else None), (channel or None)
 
 
-def slack_routes(app: AsyncApp, path: str = "/slack/events") -> list[web.RouteDef]:
+MAX_BODY_BYTES = 1024 * 1024  # Slack's payloads are a few kilobytes; a modal's text 3,000 chars
+_TIMESTAMP_DIGITS = 12
+
+
+class MalformedSlackRequest(ValueError):
+    """A signed body bolt could not route (not JSON, not an object, an event that is not one);
+    the reason is safe to log: it holds no body data."""
+
+
+def slack_routes(
+    app: AsyncApp, verifier: SignatureVerifier, path: str = "/slack/events"
+) -> list[web.RouteDef]:
     """Events, interactivity and the slash command at one URL, as the app manifest sets it.
-    Bolt checks the signature (401 if wrong or older than 5 minutes) before any listener."""
+
+    The signature and its timestamp (5 minutes) are checked on the raw bytes before anything is
+    parsed: a request that fails is answered 401 and nothing else runs. Bolt checks them again.
+    A signed body that is not one of Slack's is answered 400, never handed to a listener.
+    """
 
     async def endpoint(request: web.Request) -> web.StreamResponse:
-        response = await app.async_dispatch(await to_bolt_request(request))
+        try:
+            raw = await read_limited(request, MAX_BODY_BYTES)
+        except BodyTooLarge:
+            return web.json_response({"error": "body too large"}, status=413)
+        if not _signed(verifier, raw, request.headers):
+            return web.json_response({"error": "invalid signature"}, status=401)
+        try:
+            bolt_request = parse_request(raw, request.query_string, request.headers)
+        except MalformedSlackRequest as exc:
+            log.warning("slack: refused a signed request: %s", exc)
+            return web.json_response({"error": f"malformed request: {exc}"}, status=400)
+        response = await app.async_dispatch(bolt_request)
         return await to_aiohttp_response(response)
 
     return [web.post(path, endpoint)]
+
+
+def _signed(verifier: SignatureVerifier, raw: bytes, headers: Mapping[str, str]) -> bool:
+    timestamp = headers.get("X-Slack-Request-Timestamp", "")
+    # slack_sdk calls int() on the header: only ASCII digits reach it ("²" would raise).
+    if not (0 < len(timestamp) <= _TIMESTAMP_DIGITS and timestamp.isascii()):
+        return False
+    signature = headers.get("X-Slack-Signature", "")
+    if not (timestamp.isdigit() and signature.isascii()):  # compare_digest takes ASCII only
+        return False
+    try:
+        text = raw.decode("utf-8")  # slack_sdk decodes the body itself, and would raise
+    except UnicodeDecodeError:
+        return False  # Slack sends UTF-8: a body that is not cannot be one it signed
+    return verifier.is_valid(text, timestamp, signature)
+
+
+def parse_request(raw: bytes, query: str, headers: Mapping[str, str]) -> AsyncBoltRequest:
+    """A signed body as bolt's request, checked to have the shape bolt's matchers read."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:  # _signed refuses it first; kept for any other caller
+        raise MalformedSlackRequest("body is not UTF-8") from None
+    try:
+        request = AsyncBoltRequest(body=text, query=query, headers=dict(headers))
+    except (ValueError, RecursionError, AttributeError, TypeError, KeyError, IndexError):
+        # json.loads (a JSONDecodeError is a ValueError), then bolt's look-ups in a non-object.
+        raise MalformedSlackRequest("body is not a Slack payload") from None
+    check_envelope(request.body)
+    return request
+
+
+def check_envelope(body: object) -> None:
+    """Raises ``MalformedSlackRequest`` unless ``body`` has the parts bolt and our listeners read:
+    an event object with a type, a user with an id, actions with an action_id, a view with a
+    callback_id, a command with its user and response URL."""
+    if not isinstance(body, dict):
+        raise MalformedSlackRequest("body is not an object")
+    kind = body.get("type")
+    if "event" in body or kind == "event_callback":
+        event = body.get("event")
+        if not isinstance(event, dict) or not isinstance(event.get("type"), str):
+            raise MalformedSlackRequest("event is not an object with a type")
+    if kind in ("block_actions", "view_submission", "view_closed", "shortcut", "message_action"):
+        if not isinstance(_get(body, "user", "id"), str):
+            raise MalformedSlackRequest("interaction without a user id")
+        if "container" in body and not isinstance(body["container"], dict):
+            raise MalformedSlackRequest("container is not an object")
+    if kind == "block_actions":
+        actions = body.get("actions")
+        if not isinstance(actions, list) or not all(
+            isinstance(a, dict) and isinstance(a.get("action_id"), str) for a in actions
+        ):
+            raise MalformedSlackRequest("actions are not objects with an action_id")
+    if kind in ("view_submission", "view_closed") and not isinstance(
+        _get(body, "view", "callback_id"), str
+    ):
+        raise MalformedSlackRequest("view without a callback_id")
+    if "command" in body and not all(
+        isinstance(body.get(key), str) for key in ("command", "user_id", "response_url")
+    ):
+        raise MalformedSlackRequest("command without its user or response URL")
+
+
+def _get(body: dict[str, Any], key: str, inner: str) -> object:
+    part = body.get(key)
+    return part.get(inner) if isinstance(part, dict) else None

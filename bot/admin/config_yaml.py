@@ -9,6 +9,7 @@ every mistake with where it is. A good file replaces the whole configuration.
 from __future__ import annotations
 
 import re
+import reprlib
 from typing import Any, Literal
 
 import yaml
@@ -32,6 +33,12 @@ from bot.core import Catalogue, Clock, Lang, User, Value
 from bot.crm import Directory
 
 MAX_FILE_BYTES = 256 * 1024
+MAX_AMOUNT = 10**15
+# A wrong value is quoted back briefly: reprlib stops at a few items and levels, so a value
+# built from YAML aliases (a "billion laughs" file) is never expanded into text.
+_QUOTE = reprlib.Repr()
+_QUOTE.maxlevel, _QUOTE.maxlist, _QUOTE.maxdict = 2, 4, 4
+_QUOTE.maxstring = _QUOTE.maxother = 40
 _ID = re.compile(r"^s[0-9a-f]{6}$")
 
 
@@ -58,7 +65,7 @@ class SubscriptionEntry(_Strict):
 
 class ConfigFile(_Strict):
     version: Literal[1] = 1
-    big_deal_threshold: int | None = Field(default=None, ge=0)
+    big_deal_threshold: int | None = Field(default=None, ge=0, le=MAX_AMOUNT)
     close_date_days: int = Field(default=AlertSettings().close_date_days, ge=1, le=90)
     digest_at: str = Field(default=AlertSettings().digest_at, pattern=DIGEST_AT)
     escalate_after_min: int | None = Field(
@@ -68,6 +75,70 @@ class ConfigFile(_Strict):
     supervisors: list[SupervisorEntry] = Field(default_factory=list)
     defaults_off: list[str] = Field(default_factory=list)
     subscriptions: list[SubscriptionEntry] = Field(default_factory=list)
+
+
+MAX_DEPTH = 20  # the file's own structure is 4 levels deep
+
+
+class _Loader(yaml.SafeLoader):
+    """``yaml.safe_load`` with the nesting bounded: PyYAML's composer recurses once per level, so
+    50,000 ``[`` would spin for seconds into a RecursionError; past MAX_DEPTH it stops at once."""
+
+    _depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        if self._depth >= MAX_DEPTH:
+            mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
+            raise yaml.composer.ComposerError(None, None, "nested too deeply", mark)
+        self._depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+class ConfigFileError(ValueError):
+    """The text is not a configuration file: each mistake as a catalogue key and its values."""
+
+    def __init__(self, problems: list[tuple[str, dict[str, object]]]) -> None:
+        super().__init__(", ".join(code for code, _ in problems))
+        self.problems = problems
+
+
+def read_config(text: str) -> ConfigFile:
+    """The file's structure checked (names are resolved later), or ``ConfigFileError``."""
+    if len(text.encode("utf-8", "surrogatepass")) > MAX_FILE_BYTES:
+        raise ConfigFileError([("config_too_big", {"kb": MAX_FILE_BYTES // 1024})])
+    try:
+        raw = yaml.load(text, Loader=_Loader)  # a SafeLoader: no Python objects built
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else "?"
+        raise ConfigFileError([("config_not_yaml", {"line": line})]) from None
+    except (RecursionError, ValueError):
+        # PyYAML recurses per nesting level, and int() refuses a number of 4,300+ digits.
+        raise ConfigFileError([("config_not_yaml", {"line": "?"})]) from None
+    if not isinstance(raw, dict):
+        raise ConfigFileError([("config_not_mapping", {})])
+    try:
+        return ConfigFile.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigFileError([_schema_problem(e) for e in exc.errors()]) from None
+
+
+def _schema_problem(error: Any) -> tuple[str, dict[str, object]]:
+    """One pydantic error in the admin's words: where, and what kind of mistake."""
+    where = ".".join(
+        f"[{part + 1}]" if isinstance(part, int) else str(part) for part in error["loc"]
+    ).replace(".[", "[")
+    kind = error["type"]
+    if kind == "missing":
+        return "config_missing", {"where": where}
+    if kind == "extra_forbidden":
+        return "config_unknown_key", {"where": where}
+    value = error.get("input")
+    shown = value if isinstance(value, str) else _QUOTE.repr(value)
+    return "config_bad_value", {"where": where, "value": shown[:40]}
 
 
 class ImportPlan(Value):
@@ -130,20 +201,10 @@ class ConfigIO:
     async def plan(self, text: str, importer: User, lang: Lang) -> ImportPlan | list[str]:
         """The configuration ``text`` describes, or every mistake in it (nothing is applied)."""
         t = self._t
-        if len(text.encode()) > MAX_FILE_BYTES:
-            return [t(lang, "config_too_big", kb=MAX_FILE_BYTES // 1024)]
         try:
-            raw = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            line = mark.line + 1 if mark is not None else "?"
-            return [t(lang, "config_not_yaml", line=line)]
-        if not isinstance(raw, dict):
-            return [t(lang, "config_not_mapping")]
-        try:
-            file = ConfigFile.model_validate(raw)
-        except ValidationError as exc:
-            return [self._schema_problem(lang, e) for e in exc.errors()]
+            file = read_config(text)
+        except ConfigFileError as exc:
+            return [t(lang, code, **params) for code, params in exc.problems]
         problems: list[str] = []
         subscriptions = await self._subscription_entries(file, importer, lang, problems)
         stale = await self._stale_entries(file, lang, problems)
@@ -247,15 +308,3 @@ class ConfigIO:
         t = self._t
         return t(lang, "admin_unknown_name", what=t(lang, f"what_{exc.what}"), typed=exc.typed,
                  suggestions=", ".join(f"“{s}”" for s in exc.suggestions))  # fmt: skip
-
-    def _schema_problem(self, lang: Lang, error: Any) -> str:
-        """One pydantic error in the admin's words: where, and what kind of mistake."""
-        where = ".".join(
-            f"[{part + 1}]" if isinstance(part, int) else str(part) for part in error["loc"]
-        ).replace(".[", "[")
-        kind = error["type"]
-        if kind == "missing":
-            return self._t(lang, "config_missing", where=where)
-        if kind == "extra_forbidden":
-            return self._t(lang, "config_unknown_key", where=where)
-        return self._t(lang, "config_bad_value", where=where, value=str(error.get("input"))[:40])

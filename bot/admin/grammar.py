@@ -46,7 +46,7 @@ EVENT_NAMES = ("new_deal", "moved", "won", "lost", "handed", "big_deal", "stale"
                "new_task", "task_done", "overdue", "escalated")  # fmt: skip
 FILTER_KEYS = ("pipeline", "status", "user", "group", "type", "tag", "fields")
 TARGET_WORDS = ("me", "responsible", "author", "supervisors", "here")
-_PRICE = re.compile(r"^price(>=|<=|>|<)(\d[\d_ ]*)$", re.IGNORECASE)
+_PRICE = re.compile(r"^price(>=|<=|>|<)(\d[\d_ ]*)$", re.IGNORECASE | re.ASCII)
 
 
 class FilterSpec(Value):
@@ -173,9 +173,13 @@ def _words(args: str, usage: str) -> list[str]:
         raise GrammarError("admin_unbalanced_quotes", usage) from None
 
 
+MAX_AMOUNT_DIGITS = 15  # a price up to 10^15; int() refuses over 4,300 digits
+
+
 def _amount(text: str, usage: str) -> int:
     digits = text.replace("_", "").replace(" ", "")
-    if not digits.isdigit():
+    # ASCII only: "²".isdigit() is true, and int("²") raises.
+    if not (0 < len(digits) <= MAX_AMOUNT_DIGITS and digits.isascii() and digits.isdigit()):
         raise GrammarError("admin_bad_amount", usage, value=text)
     return int(digits)
 

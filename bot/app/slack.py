@@ -1,4 +1,4 @@
-"""Slack in the service: the bolt app over amobridge's handlers (signature checked by bolt), the
+"""Slack in the service: the bolt app over amobridge's handlers (signature checked first), the
 Web API client, the Home tab, e-mail linking and the outbox sender."""
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from aiohttp import ClientSession
 from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
+from slack_sdk.signature import SignatureVerifier
 
 from bot.app.services import Services
 from bot.app.settings import Settings
@@ -31,6 +32,7 @@ class SlackApp:
     api: SlackApi
     sender: OutboxSender
     home: SlackHome
+    verifier: SignatureVerifier  # checks each request before bolt parses it
 
 
 @contextlib.contextmanager
@@ -82,4 +84,5 @@ def build_slack(
         "slack", SlackNotifier(api), SLACK_LIMITS, store=store, outbox=s.outbox, clock=clock,
         on_permanent_failure=s.guard.on_permanent_failure, activity=s.activity,
     )  # fmt: skip
-    return SlackApp(bolt, api, sender, home)
+    verifier = SignatureVerifier(cfg.signing_secret.get_secret_value())
+    return SlackApp(bolt, api, sender, home, verifier)

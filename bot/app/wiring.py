@@ -13,7 +13,6 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 
-from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import ClientSession, web
 
 from bot.app.amocrm import build_amo_client
@@ -28,6 +27,7 @@ from bot.store import Store, open_store
 from handlers.amocrm_webhook import amocrm_webhook_routes
 from handlers.http import build_http_app
 from handlers.slack import slack_routes
+from handlers.telegram import TelegramWebhook
 from integrations.amocrm import AmoClient
 from integrations.slack import SlackError
 from scheduler.runner import DrainLoop, JobRunner
@@ -182,7 +182,7 @@ async def _build(settings: Settings, clock: Clock, instance_id: str) -> Service:
             session = ClientSession(trust_env=False)
             exit_stack.push_async_callback(session.close)
             slack = build_slack(settings, session, store, services, clock)
-            routes += slack_routes(slack.bolt, SLACK_EVENTS_PATH)
+            routes += slack_routes(slack.bolt, slack.verifier, SLACK_EVENTS_PATH)
             crm.processor.add_listener("slack-home", slack.home.on_events)
             exit_stack.push_async_callback(slack.home.close)  # before the session closes
         app = build_http_app(routes, metrics=metrics, health=health)
@@ -191,7 +191,7 @@ async def _build(settings: Settings, clock: Clock, instance_id: str) -> Service:
             exit_stack.push_async_callback(telegram.bot.session.close)
             if telegram.webhook_url is not None:
                 assert settings.telegram.webhook_secret is not None
-                SimpleRequestHandler(
+                TelegramWebhook(
                     dispatcher=telegram.dispatcher,
                     bot=telegram.bot,
                     secret_token=settings.telegram.webhook_secret.get_secret_value(),

@@ -192,11 +192,18 @@ def _lead_times(args: str) -> tuple[int, ...]:
     return tuple(sorted(set(minutes), reverse=True))
 
 
+MAX_ZONE_CHARS = 64  # the longest IANA name is 32 characters
+
+
 def _timezone(args: str) -> str:
+    """An IANA zone name ZoneInfo can load, or ``CommandError("bad_timezone")``."""
     candidate = args.strip()
+    if len(candidate) > MAX_ZONE_CHARS or not candidate.isascii():
+        # ZoneInfo reads a file of that name: a long one raises OSError (name too long).
+        raise CommandError("bad_timezone", "usage_tz")
     try:
         ZoneInfo(candidate)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: "Europe" is a folder
         # Accept a different case ("europe/moscow") when it names exactly one zone.
         matches = [z for z in available_timezones() if z.lower() == candidate.lower()]
         if len(matches) != 1:
@@ -223,7 +230,7 @@ def _messenger(args: str) -> SetMessenger:
 
 
 _OFF = ("off", "выкл", "нет", "no", "none")
-_WINDOW = re.compile(r"^(\d{1,2})(?::(\d{2}))?\s*[-–—]\s*(\d{1,2})(?::(\d{2}))?$")
+_WINDOW = re.compile(r"^(\d{1,2})(?::(\d{2}))?\s*[-–—]\s*(\d{1,2})(?::(\d{2}))?$", re.ASCII)
 
 
 def _quiet(args: str) -> Quiet:
@@ -262,7 +269,7 @@ def _mute(args: str) -> Mute:
 
 
 _DAILY = ("daily", "day", "ежедневно", "утром", "день")
-_CLOCK = re.compile(r"^(\d{1,2})(?::(\d{2}))?$")
+_CLOCK = re.compile(r"^(\d{1,2})(?::(\d{2}))?$", re.ASCII)
 DEFAULT_DIGEST_AT = time(9, 0)
 
 

@@ -18,7 +18,7 @@ _UNITS = {
     "d": 86400, "д": 86400, "дн": 86400,
     "w": 7 * 86400, "н": 7 * 86400, "нед": 7 * 86400,
 }  # fmt: skip
-_PART = re.compile(r"(\d{1,4})\s*([a-zа-я]+)")
+_PART = re.compile(r"([0-9]{1,4})\s*([a-zа-я]+)")
 _WEEKDAYS = {
     "mon": 1, "tue": 2, "wed": 3, "thu": 4, "fri": 5, "sat": 6, "sun": 7,
     "пн": 1, "вт": 2, "ср": 3, "чт": 4, "пт": 5, "сб": 6, "вс": 7,
@@ -26,7 +26,7 @@ _WEEKDAYS = {
 }  # fmt: skip
 _TODAY = {"today", "сегодня"}
 _TOMORROW = {"tomorrow", "tmrw", "завтра"}
-_CLOCK = re.compile(r"^(\d{1,2})(?::(\d{2}))?$")
+_CLOCK = re.compile(r"^([0-9]{1,2})(?::([0-9]{2}))?$")
 MAX_DURATION = timedelta(days=365)
 
 
@@ -41,7 +41,7 @@ class ParseError(ValueError):
 def parse_duration(text: str) -> timedelta:
     """``30m``, ``2h``, ``1h30m``, ``1d``, ``2 ч``; a bare number means minutes."""
     cleaned = text.strip().lower().replace(" ", "")
-    if cleaned.isdigit():
+    if cleaned.isascii() and cleaned.isdigit():  # "²".isdigit() is true too
         cleaned += "m"
     seconds, pos = 0, 0
     for match in _PART.finditer(cleaned):

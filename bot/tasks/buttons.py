@@ -5,6 +5,7 @@ rights checked on every press, so a forged payload can do no more than its press
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 
 from bot.core import Value
@@ -51,22 +52,55 @@ class BadPayload(ValueError):
     """Not one of our payloads (an old format, or forged)."""
 
 
-def unpack_deal(data: str) -> DealPayload:
-    parts = data.split(":")
-    if len(parts) != 3 or parts[0] != "d" or not parts[2].isdigit():
-        raise BadPayload(data[:64])
+MAX_ID = 2**63 - 1  # amoCRM's ids are signed 64-bit
+_ARG = re.compile(r"[0-9a-z]{1,19}", re.ASCII)
+_NUMBER_ARG = (Action.REASSIGN_MENU, Action.REASSIGN)  # a page, a user id
+
+
+def unpack_deal(data: object) -> DealPayload:
+    """A deal button's payload; ``BadPayload`` for anything we did not write ourselves."""
+    parts = _parts(data, 3, 3, "d")
     try:
-        return DealPayload(action=DealAction(parts[1]), deal_id=int(parts[2]))
+        action = DealAction(parts[1])
     except ValueError:
-        raise BadPayload(data[:64]) from None
+        raise BadPayload(_shown(data)) from None
+    return DealPayload(action=action, deal_id=_id(parts[2], data))
 
 
-def unpack(data: str) -> Payload:
-    parts = data.split(":")
-    if len(parts) not in (3, 4) or parts[0] != "t" or not parts[2].isdigit():
-        raise BadPayload(data[:64])
+def unpack(data: object) -> Payload:
+    """A task button's payload; ``BadPayload`` for anything we did not write ourselves (a
+    Slack action's value can be any JSON: it is checked to be a string here too)."""
+    parts = _parts(data, 3, 4, "t")
     try:
         action = Action(parts[1])
     except ValueError:
-        raise BadPayload(data[:64]) from None
-    return Payload(action=action, task_id=int(parts[2]), arg=parts[3] if len(parts) == 4 else "")
+        raise BadPayload(_shown(data)) from None
+    arg = parts[3] if len(parts) == 4 else ""
+    if arg and (_ARG.fullmatch(arg) is None or (action in _NUMBER_ARG and not arg.isdigit())):
+        raise BadPayload(_shown(data))
+    if action in _NUMBER_ARG and not arg:
+        raise BadPayload(_shown(data))
+    return Payload(action=action, task_id=_id(parts[2], data), arg=arg)
+
+
+def _parts(data: object, fewest: int, most: int, kind: str) -> list[str]:
+    if not isinstance(data, str) or len(data.encode()) > MAX_PAYLOAD_BYTES:
+        raise BadPayload(_shown(data))
+    parts = data.split(":")
+    if not fewest <= len(parts) <= most or parts[0] != kind:
+        raise BadPayload(_shown(data))
+    return parts
+
+
+def _id(text: str, data: object) -> int:
+    """An amoCRM id: ASCII digits only (``str.isdigit`` takes "²", which ``int`` refuses)."""
+    if not (0 < len(text) <= 19 and text.isascii() and text.isdigit()):
+        raise BadPayload(_shown(data))
+    number = int(text)
+    if not 0 < number <= MAX_ID:
+        raise BadPayload(_shown(data))
+    return number
+
+
+def _shown(data: object) -> str:
+    return repr(data)[:64]

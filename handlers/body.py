@@ -1,0 +1,26 @@
+"""Reading a request body under a limit, whatever its framing (Content-Length or chunked)."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+
+class BodyTooLarge(Exception):
+    """The body is longer than the route takes; answered 413 without reading the rest."""
+
+
+async def read_limited(request: web.Request, limit: int) -> bytes:
+    """At most ``limit`` bytes of the body, or ``BodyTooLarge``.
+
+    Content-Length is only a claim (and a chunked body has none), so the stream itself is read,
+    never more than ``limit + 1`` bytes of it.
+    """
+    if (request.content_length or 0) > limit:
+        raise BodyTooLarge()
+    body = bytearray()
+    while len(body) <= limit:
+        chunk = await request.content.read(limit + 1 - len(body))
+        if not chunk:
+            return bytes(body)
+        body += chunk
+    raise BodyTooLarge()
