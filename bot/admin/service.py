@@ -350,6 +350,12 @@ class AdminService:
             parts.append(
                 t(lang, "desc_group", name=", ".join(groups.get(i, str(i)) for i in f.group_ids))
             )
+        if f.task_type_ids:
+            types = {k.id: k.name for k in account.task_types}
+            parts.append(
+                t(lang, "desc_task_type",
+                  name=", ".join(types.get(i, str(i)) for i in f.task_type_ids))
+            )  # fmt: skip
         if f.tags:
             parts.append(t(lang, "desc_tags", tags=", ".join(f.tags)))
         if f.by_others:

@@ -99,7 +99,8 @@ def demo(
         False, "--interactive", "-i", help="After the script, play the manager yourself."
     ),
 ) -> None:
-    """A sales morning end to end: the real service against emulated amoCRM and Telegram."""
+    """A sales morning end to end: the real service against emulated amoCRM, Telegram and
+    Slack."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     from sandbox.demo import run_demo
 
