@@ -97,17 +97,19 @@ class WirePage(_Wire):
 # --- account and users ---------------------------------------------------------------------
 
 
-class WireGroup(_Wire):
+class _WireNamed(_Wire):
+    """An entity amoCRM gives as an id and a name (a group, a task type, a loss reason)."""
+
     id: int
     name: str = ""
 
+
+class WireGroup(_WireNamed):
     def to_domain(self) -> Group:
         return Group(id=self.id, name=self.name)
 
 
-class WireTaskType(_Wire):
-    id: int
-    name: str = ""
+class WireTaskType(_WireNamed):
     code: str | None = None
 
     def to_domain(self) -> TaskType:
@@ -231,10 +233,7 @@ class WirePipeline(_Wire):
         )
 
 
-class WireLossReason(_Wire):
-    id: int
-    name: str = ""
-
+class WireLossReason(_WireNamed):
     def to_domain(self) -> LossReason:
         return LossReason(id=self.id, name=self.name)
 
