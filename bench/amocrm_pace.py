@@ -14,9 +14,7 @@ account. The same N task reads are made by 50 concurrent callers three ways:
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import json
 import tempfile
 import time
 from collections import Counter
@@ -24,6 +22,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import httpx
+from common import Sized
 
 from bot.store import SqliteStore
 from integrations.amocrm import AmoClient, AmoError, LongLivedTokenAuth, NoPacing, StorePacer
@@ -32,6 +31,7 @@ from sandbox.amocrm import AmoEmulator, seed_demo_account
 
 LIMIT_RPS = 7.0
 CALLERS = 50
+SIZE = Sized("--requests", "reads per run", quick=60, full=300, quick_takes="under a minute")
 
 
 async def _callers(jobs: list[int], work: Callable[[int], Awaitable[None]]) -> float:
@@ -136,14 +136,5 @@ async def run(total: int) -> dict[str, float | int]:
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--quick", action="store_true", help="60 reads (under a minute)")
-    parser.add_argument("--requests", type=int, default=None, help="reads per run")
-    args = parser.parse_args()
-    total = args.requests or (60 if args.quick else 300)
-    print(json.dumps(asyncio.run(run(total))))
-
-
 if __name__ == "__main__":
-    main()
+    SIZE.main(__doc__, run)

@@ -18,9 +18,7 @@ ratio is p99 under load over p99 idle. The last line printed is one JSON object.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import json
 import statistics
 import tempfile
 import time
@@ -28,6 +26,7 @@ from collections import Counter
 from typing import Any
 
 from aiohttp import ClientSession
+from common import Sized
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -43,6 +42,7 @@ from sandbox.slack.records import SlackMessage
 CHANNELS = 50
 LIMIT_PER_S = float(CHANNELS)  # 1 msg/s per channel
 CLICKS_PER_S = 2.0
+SIZE = Sized("--per-channel", "cards per channel", quick=10, full=30, quick_takes="~15 s")
 
 
 def percentile(values: list[float], q: int) -> float:
@@ -275,14 +275,5 @@ async def run(per_channel: int) -> dict[str, Any]:
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--quick", action="store_true", help="10 cards per channel (~15 s)")
-    parser.add_argument("--per-channel", type=int, default=None, help="cards per channel")
-    args = parser.parse_args()
-    per_channel = args.per_channel or (10 if args.quick else 30)
-    print(json.dumps(asyncio.run(run(per_channel))))
-
-
 if __name__ == "__main__":
-    main()
+    SIZE.main(__doc__, run)

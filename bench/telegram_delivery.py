@@ -16,10 +16,8 @@ is the paced rate over 30/s. The last line printed is one JSON object.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import itertools
-import json
 import random
 import statistics
 import tempfile
@@ -34,6 +32,7 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.exceptions import TelegramRetryAfter
+from common import Sized
 
 from bot.core import Button, SystemClock, TaskCard
 from bot.delivery import DeliveryError, Outbox, OutboxItem, OutboxSender, outbox_queue
@@ -45,6 +44,7 @@ from scheduler.runner import DrainLoop
 LIMIT_PER_S = 30.0
 CHATS = 300
 SEED = 20261122
+SIZE = Sized("--messages", "messages per run", quick=600, full=2000, quick_takes="under a minute")
 
 
 def card(n: int) -> TaskCard:
@@ -201,14 +201,5 @@ async def run(total: int) -> dict[str, float | int]:
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--quick", action="store_true", help="600 messages (under a minute)")
-    parser.add_argument("--messages", type=int, default=None, help="messages per run")
-    args = parser.parse_args()
-    total = args.messages or (600 if args.quick else 2000)
-    print(json.dumps(asyncio.run(run(total))))
-
-
 if __name__ == "__main__":
-    main()
+    SIZE.main(__doc__, run)

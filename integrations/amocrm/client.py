@@ -8,6 +8,7 @@ Over 400 lines as one class on purpose: one short method per amoCRM endpoint the
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Final, Self, TypeVar
 from urllib.parse import urlsplit
@@ -64,6 +65,41 @@ def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
 
 def _closes_within(deal: Deal, bounds: tuple[int, int]) -> bool:
     return deal.closed_at is not None and bounds[0] <= deal.closed_at <= bounds[1]
+
+
+@dataclass(frozen=True, slots=True)
+class _Scope:
+    """What leads and tasks are both listed by: their ids, a last change, who is responsible."""
+
+    ids: Sequence[int] | None
+    updated_since: int | None
+    responsible_user_ids: Sequence[int] | None
+
+    def filters(self) -> dict[str, QueryValue] | None:
+        """amoCRM's filters for these; None when an empty list of ids or people asks for
+        nothing at all."""
+        if (self.ids is not None and not self.ids) or (
+            self.responsible_user_ids is not None and not self.responsible_user_ids
+        ):
+            return None
+        base: dict[str, QueryValue] = {}
+        if self.updated_since is not None:
+            base["updated_at"] = {"from": self.updated_since}
+        if self.responsible_user_ids is not None:
+            base["responsible_user_id"] = list(self.responsible_user_ids)
+        return base
+
+    def holds(self, item: Deal | Task) -> bool:
+        """Whether ``item`` is in scope. amoCRM may ignore a filter (lead filtering is a paid
+        add-on), so what it answers is checked again."""
+        return (
+            (self.ids is None or item.id in self.ids)
+            and (self.updated_since is None or item.updated_at >= self.updated_since)
+            and (
+                self.responsible_user_ids is None
+                or item.responsible_user_id in self.responsible_user_ids
+            )
+        )
 
 
 def _api_target(href: str) -> str:
@@ -161,15 +197,10 @@ class AmoClient:
     ) -> list[Deal]:
         """``statuses``: (pipeline id, status id) pairs; ``closed_between``: the close date
         (``closed_at``, which an open deal may carry as its planned date) in [from, to]."""
-        if (ids is not None and not ids) or (
-            responsible_user_ids is not None and not responsible_user_ids
-        ):
+        scope = _Scope(ids, updated_since, responsible_user_ids)
+        base = scope.filters()
+        if base is None:
             return []
-        base: dict[str, QueryValue] = {}
-        if updated_since is not None:
-            base["updated_at"] = {"from": updated_since}
-        if responsible_user_ids is not None:
-            base["responsible_user_id"] = list(responsible_user_ids)
         if statuses is not None:
             if not statuses:
                 return []
@@ -177,18 +208,11 @@ class AmoClient:
         if closed_between is not None:
             base["closed_at"] = {"from": closed_between[0], "to": closed_between[1]}
         wanted = set(statuses or ())
-        deals: list[Deal] = []
-        for filters in self._id_chunks(base, ids):
-            params: dict[str, QueryValue] = {"limit": PAGE_LIMIT, "filter": filters or None}
-            wire = await self._list("/api/v4/leads", params, "leads", WireLead)
-            deals.extend(w.to_domain() for w in wire)
-        # amoCRM may ignore a filter (lead filtering is a paid add-on), so check again here.
+        wire = await self._scoped("/api/v4/leads", "leads", WireLead, base, ids)
         return [
             d
-            for d in deals
-            if (ids is None or d.id in ids)
-            and (updated_since is None or d.updated_at >= updated_since)
-            and (responsible_user_ids is None or d.responsible_user_id in responsible_user_ids)
+            for d in (w.to_domain() for w in wire)
+            if scope.holds(d)
             and (statuses is None or (d.pipeline_id, d.status_id) in wanted)
             and (closed_between is None or _closes_within(d, closed_between))
         ]
@@ -213,30 +237,19 @@ class AmoClient:
         is_completed: bool | None = None,
         complete_till_to: int | None = None,
     ) -> list[Task]:
-        if (ids is not None and not ids) or (
-            responsible_user_ids is not None and not responsible_user_ids
-        ):
+        scope = _Scope(ids, updated_since, responsible_user_ids)
+        base = scope.filters()
+        if base is None:
             return []
-        base: dict[str, QueryValue] = {}
-        if updated_since is not None:
-            base["updated_at"] = {"from": updated_since}
-        if responsible_user_ids is not None:
-            base["responsible_user_id"] = list(responsible_user_ids)
         if is_completed is not None:
             base["is_completed"] = is_completed
         if complete_till_to is not None:
             base["complete_till"] = {"to": complete_till_to}  # undocumented; checked below
-        tasks: list[Task] = []
-        for filters in self._id_chunks(base, ids):
-            params: dict[str, QueryValue] = {"limit": PAGE_LIMIT, "filter": filters or None}
-            wire = await self._list("/api/v4/tasks", params, "tasks", WireTask)
-            tasks.extend(w.to_domain() for w in wire)
+        wire = await self._scoped("/api/v4/tasks", "tasks", WireTask, base, ids)
         return [
             t
-            for t in tasks
-            if (ids is None or t.id in ids)
-            and (updated_since is None or t.updated_at >= updated_since)
-            and (responsible_user_ids is None or t.responsible_user_id in responsible_user_ids)
+            for t in (w.to_domain() for w in wire)
+            if scope.holds(t)
             and (is_completed is None or t.is_completed == is_completed)
             and (complete_till_to is None or t.complete_till <= complete_till_to)
         ]
@@ -359,6 +372,22 @@ class AmoClient:
             return
         for chunk in _chunks(list(dict.fromkeys(ids)), IDS_PER_QUERY):
             yield {"id": list(chunk), **base}
+
+    async def _scoped(
+        self,
+        path: str,
+        key: str,
+        model: type[M],
+        base: dict[str, QueryValue],
+        ids: Sequence[int] | None,
+    ) -> list[M]:
+        """Every item of a list under the filters ``base`` and, when given, of ``ids`` (asked
+        for ``IDS_PER_QUERY`` at a time)."""
+        items: list[M] = []
+        for filters in self._id_chunks(base, ids):
+            params: dict[str, QueryValue] = {"limit": PAGE_LIMIT, "filter": filters or None}
+            items += await self._list(path, params, key, model)
+        return items
 
     async def _one(self, template: str, path: str, model: type[M]) -> M | None:
         """A single entity, or None for an unknown id (amoCRM answers 204, or 404)."""

@@ -10,18 +10,17 @@ __all__ = ["NewTask", "TaskPatch", "Webhook", "new_task_body", "task_patch_body"
 
 
 def task_patch_body(patch: TaskPatch, *, with_id: bool = False) -> dict[str, object]:
-    """The PATCH body of a task edit: only the fields that are set."""
+    """The PATCH body of a task edit: only the fields that are set (amoCRM nests the result)."""
+    result = {"text": patch.result_text} if patch.result_text is not None else None
+    fields: dict[str, object] = {
+        "is_completed": patch.is_completed,
+        "result": result,
+        "complete_till": patch.complete_till,
+        "responsible_user_id": patch.responsible_user_id,
+        "text": patch.text,
+    }
     body: dict[str, object] = {"id": patch.id} if with_id else {}
-    if patch.is_completed is not None:
-        body["is_completed"] = patch.is_completed
-    if patch.result_text is not None:
-        body["result"] = {"text": patch.result_text}
-    if patch.complete_till is not None:
-        body["complete_till"] = patch.complete_till
-    if patch.responsible_user_id is not None:
-        body["responsible_user_id"] = patch.responsible_user_id
-    if patch.text is not None:
-        body["text"] = patch.text
+    body.update((name, value) for name, value in fields.items() if value is not None)
     return body
 
 

@@ -97,17 +97,19 @@ class WirePage(_Wire):
 # --- account and users ---------------------------------------------------------------------
 
 
-class WireGroup(_Wire):
+class _WireNamed(_Wire):
+    """An entity amoCRM gives as an id and a name (a group, a task type, a loss reason)."""
+
     id: int
     name: str = ""
 
+
+class WireGroup(_WireNamed):
     def to_domain(self) -> Group:
         return Group(id=self.id, name=self.name)
 
 
-class WireTaskType(_Wire):
-    id: int
-    name: str = ""
+class WireTaskType(_WireNamed):
     code: str | None = None
 
     def to_domain(self) -> TaskType:
@@ -231,10 +233,7 @@ class WirePipeline(_Wire):
         )
 
 
-class WireLossReason(_Wire):
-    id: int
-    name: str = ""
-
+class WireLossReason(_WireNamed):
     def to_domain(self) -> LossReason:
         return LossReason(id=self.id, name=self.name)
 
@@ -247,18 +246,23 @@ class WireLeadEmbedded(_Wire):
     tags: PhpList[WireTag] = []
 
 
-class WireLead(_Wire):
+class _WireOwned(_Wire):
+    """What a lead and a task both carry: who is responsible, who made it, and when."""
+
     id: int
+    responsible_user_id: int
+    group_id: int | None = None
+    created_by: int | None = None
+    created_at: int | None = None
+    updated_at: int | None = None
+
+
+class WireLead(_WireOwned):
     name: str | None = None
     price: float | None = None
     status_id: int
     pipeline_id: int
-    responsible_user_id: int
-    group_id: int | None = None
     loss_reason_id: int | None = None
-    created_by: int | None = None
-    created_at: int | None = None
-    updated_at: int | None = None
     closed_at: int | None = None
     closest_task_at: int | None = None
     is_deleted: bool = False
@@ -290,20 +294,14 @@ class WireTaskResult(_Wire):
     text: str | None = None
 
 
-class WireTask(_Wire):
-    id: int
+class WireTask(_WireOwned):
     text: str | None = None
     task_type_id: int | None = None
-    responsible_user_id: int
-    created_by: int | None = None
-    group_id: int | None = None
     entity_type: str | None = None
     entity_id: int | None = None
     complete_till: int | None = None
     is_completed: bool = False
     result: PhpObj[WireTaskResult] = None  # ``[]`` when the task has no result
-    created_at: int | None = None
-    updated_at: int | None = None
 
     def to_domain(self) -> Task:
         return Task(

@@ -8,6 +8,7 @@ bot, or the message itself is refused) or transient (Telegram or the network hic
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from aiogram import Bot
 from aiogram.enums import ParseMode
@@ -80,6 +81,19 @@ def _render(card: Card) -> Rendered:
         raise DeliveryError(f"unrenderable card: {exc}", permanent=True) from exc
 
 
+def _as_html(card: Card) -> dict[str, Any]:
+    """How a card is shown, sent or edited alike: HTML text, its keyboard, no link preview.
+    (A card that cannot be rendered raises ``DeliveryError``, which no ``except`` around the
+    Bot API call catches.)"""
+    rendered = _render(card)
+    return {
+        "text": rendered.html,
+        "parse_mode": ParseMode.HTML,
+        "link_preview_options": _NO_PREVIEW,
+        "reply_markup": rendered.keyboard,
+    }
+
+
 class TelegramNotifier:
     """Sends and edits cards as HTML messages with inline keyboards, link previews off."""
 
@@ -87,29 +101,16 @@ class TelegramNotifier:
         self._bot = bot
 
     async def send(self, chat_id: str, card: Card) -> str:
-        rendered = _render(card)
         try:
-            message = await self._bot.send_message(
-                chat_id=_chat(chat_id),
-                text=rendered.html,
-                parse_mode=ParseMode.HTML,
-                link_preview_options=_NO_PREVIEW,
-                reply_markup=rendered.keyboard,
-            )
+            message = await self._bot.send_message(chat_id=_chat(chat_id), **_as_html(card))
         except AiogramError as exc:
             raise delivery_error(exc, chat_id) from exc
         return str(message.message_id)
 
     async def edit(self, chat_id: str, message_id: str, card: Card) -> None:
-        rendered = _render(card)
         try:
             await self._bot.edit_message_text(
-                chat_id=_chat(chat_id),
-                message_id=int(message_id),
-                text=rendered.html,
-                parse_mode=ParseMode.HTML,
-                link_preview_options=_NO_PREVIEW,
-                reply_markup=rendered.keyboard,
+                chat_id=_chat(chat_id), message_id=int(message_id), **_as_html(card)
             )
         except TelegramBadRequest as exc:
             if _NOT_MODIFIED in exc.message:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import time as dt_time
 from pathlib import Path
 from typing import Any
@@ -79,9 +80,24 @@ async def slack(clock: FakeClock, manifest_scopes: list[str]) -> AsyncIterator[S
         yield emulator
 
 
-@pytest.fixture(params=["sqlite", "redis"])
+@pytest.fixture
 def store_url(request: pytest.FixtureRequest, tmp_path: Path, redis_server_url: str) -> str:
-    return f"sqlite:///{tmp_path}/amobridge.db" if request.param == "sqlite" else redis_server_url
+    """SQLite unless a test asks for Redis (``indirect`` parametrization; a module that runs
+    every test on both stores says so in its ``pytestmark``)."""
+    backend = getattr(request, "param", "sqlite")
+    return redis_server_url if backend == "redis" else f"sqlite:///{tmp_path}/amobridge.db"
+
+
+@pytest.fixture
+def poll_interval_s() -> float:
+    """How often the service polls amoCRM events; a test parametrizes it to keep it away."""
+    return 0.3
+
+
+@pytest.fixture
+def messengers() -> tuple[str, ...]:
+    """The messengers the ``service`` is wired to: a Telegram-only module overrides this."""
+    return ("telegram", "slack")
 
 
 @pytest.fixture
@@ -122,21 +138,38 @@ def make_settings(amo: AmoEmulator, store_url: str, redis_prefix: str) -> Callab
     return make
 
 
-@pytest.fixture
-async def service(
-    amo: AmoEmulator,
-    demo: DemoIds,
-    slack: SlackEmulator,
-    tg: TelegramEmulator,
+@asynccontextmanager
+async def serving(
+    settings: Settings,
     clock: FakeClock,
-    make_settings: Callable[..., Settings],
+    *,
+    slack: SlackEmulator | None = None,
+    run_jobs: bool = True,
 ) -> AsyncIterator[Service]:
-    """The service with both messengers, its amoCRM webhook registered and its cache synced
-    (a module that needs another set-up defines its own ``service``)."""
-    settings = make_settings(telegram=tg, slack=slack)
-    async with running_service(settings, clock=clock) as running:
-        slack.request_url = running.base_url + "/slack/events"
+    """One instance of the service, with amoCRM's webhook (and ``slack``'s events) pointed at
+    it."""
+    async with running_service(settings, clock=clock, run_jobs=run_jobs) as running:
+        if slack is not None:
+            slack.request_url = running.base_url + "/slack/events"
         hook = running.settings.model_copy(update={"public_url": running.base_url})
         await register_amocrm_webhook(hook)
+        yield running
+
+
+@pytest.fixture
+async def service(
+    tg: TelegramEmulator,
+    slack: SlackEmulator,
+    demo: DemoIds,
+    clock: FakeClock,
+    make_settings: Callable[..., Settings],
+    poll_interval_s: float,
+    messengers: tuple[str, ...],
+) -> AsyncIterator[Service]:
+    """The service with its ``messengers``, its amoCRM webhook registered and its cache synced
+    (a module that needs another set-up starts its own with ``serving``)."""
+    chat = slack if "slack" in messengers else None
+    settings = make_settings(telegram=tg, slack=chat, poll_interval_s=poll_interval_s)
+    async with serving(settings, clock, slack=chat) as running:
         await synced(running)
         yield running

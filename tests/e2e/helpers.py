@@ -76,6 +76,18 @@ async def says(tg: TelegramEmulator, chat: int, fragment: str) -> ChatMessage:
         pytest.fail(f"the bot never said {fragment!r}; the chat holds:\n{seen}")
 
 
+async def answered(tg: TelegramEmulator, chat: int, command: str, fragment: str) -> ChatMessage:
+    """``chat`` sends ``command`` ("/name its words"); the bot's answer containing ``fragment``."""
+    name, _, words = command.partition(" ")
+    await tg.send_command(chat, name, words or None)
+    return await says(tg, chat, fragment)
+
+
+async def card_of(tg: TelegramEmulator, chat: int, text: str) -> ChatMessage:
+    """``chat`` asks for today's tasks (``/tasks``); the card of the task ``text``."""
+    return await answered(tg, chat, "/tasks", text)
+
+
 async def shows(tg: TelegramEmulator, chat: int, fragment: str) -> None:
     """Some message of ``chat``, in its current text, contains ``fragment`` (order aside)."""
 
@@ -104,6 +116,26 @@ async def reminder_scheduled(service: Service, count: int) -> None:
         return await service.store.count_due("reminders") >= count
 
     await eventually(scheduled, what="the reminder to be scheduled")
+
+
+async def task_given(
+    service: Service,
+    amo: AmoEmulator,
+    text: str,
+    *,
+    to: int,
+    due: int,
+    by: int,
+    entity_id: int | None = None,
+) -> int:
+    """``by`` gives ``to`` a task ``text`` due at ``due`` in amoCRM; its id, once amobridge has
+    it and its first reminder is in the index."""
+    scheduled = await service.store.count_due("reminders")
+    task_id = amo.add_task(
+        text, responsible_user_id=to, complete_till=due, entity_id=entity_id, by_user=by
+    )
+    await reminder_scheduled(service, scheduled + 1)
+    return task_id
 
 
 def buttons(message: ChatMessage) -> dict[str, str]:

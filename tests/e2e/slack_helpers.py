@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
@@ -68,26 +69,32 @@ def option(message: Any, kind: str, label: str) -> tuple[str, str]:
     pytest.fail(f"no {kind} option {label!r}")
 
 
+async def _next_showing(
+    wait: Callable[..., Awaitable[Any]],
+    held: Callable[[str], list[Any]],
+    place: str,
+    fragment: str,
+    never: str,
+) -> Any:
+    """The next message ``wait`` sees in ``place`` showing ``fragment``; else a failure that
+    says ``never`` and shows what ``place`` ``held``."""
+    try:
+        return await wait(place, lambda m: fragment in message_text(m), timeout_s=15)
+    except TimeoutError:
+        seen = "\n---\n".join(message_text(m) for m in held(place))
+        pytest.fail(f"{never}:\n{seen}")
+
+
 async def slack_says(slack: SlackEmulator, channel: str, fragment: str) -> Any:
     """The next bot message (or edit) in ``channel`` showing ``fragment``."""
-    try:
-        return await slack.wait_for_message(
-            channel, lambda m: fragment in message_text(m), timeout_s=15
-        )
-    except TimeoutError:
-        seen = "\n---\n".join(message_text(m) for m in slack.messages(channel))
-        pytest.fail(f"the bot never said {fragment!r} in {channel}; it holds:\n{seen}")
+    never = f"the bot never said {fragment!r} in {channel}; it holds"
+    return await _next_showing(slack.wait_for_message, slack.messages, channel, fragment, never)
 
 
 async def tells(slack: SlackEmulator, user: str, fragment: str) -> Any:
     """The next ephemeral message to ``user`` showing ``fragment``."""
-    try:
-        return await slack.wait_for_ephemeral(
-            user, lambda m: fragment in message_text(m), timeout_s=15
-        )
-    except TimeoutError:
-        seen = "\n---\n".join(message_text(m) for m in slack.ephemerals(user))
-        pytest.fail(f"{user} was never told {fragment!r}; they were told:\n{seen}")
+    never = f"{user} was never told {fragment!r}; they were told"
+    return await _next_showing(slack.wait_for_ephemeral, slack.ephemerals, user, fragment, never)
 
 
 def acked_in_time(result: Any) -> None:
@@ -95,11 +102,31 @@ def acked_in_time(result: Any) -> None:
     assert not result.failed, result
 
 
+async def amo_tells(
+    slack: SlackEmulator, user: str, text: str, fragment: str, *, channel_id: str | None = None
+) -> Any:
+    """``user`` runs ``/amo text`` (in ``channel_id``), Slack has its answer in time, and they
+    are told ``fragment``: that message."""
+    acked_in_time(await slack.slash_command(user, "/amo", text, channel_id=channel_id))
+    return await tells(slack, user, fragment)
+
+
+async def slack_card_of(slack: SlackEmulator, user: str, text: str) -> Any:
+    """``user`` runs ``/amo tasks``; the card of the task ``text`` in their direct messages."""
+    acked_in_time(await slack.slash_command(user, "/amo", "tasks"))
+    return await slack_says(slack, slack.dm_channel(user), text)
+
+
+async def slack_link(
+    slack: SlackEmulator, name: str, email: str, *, is_admin: bool = False
+) -> str:
+    """A Slack user who ran ``/amo link`` and then ``/amo lang en``; returns their id."""
+    user = slack.add_user(name, email=email, is_admin=is_admin)
+    await amo_tells(slack, user, "link", "✔")  # in their amoCRM language (unless they chose)
+    await amo_tells(slack, user, "lang en", "Language: English.")
+    return user
+
+
 async def slack_admin(slack: SlackEmulator) -> str:
     """Anna, amoCRM admin, linked in Slack by her e-mail and speaking English."""
-    anna = slack.add_user("Anna Admin", email="anna@demo.example", is_admin=True)
-    acked_in_time(await slack.slash_command(anna, "/amo", "link"))
-    await tells(slack, anna, "✔")
-    acked_in_time(await slack.slash_command(anna, "/amo", "lang en"))
-    await tells(slack, anna, "Language: English.")
-    return anna
+    return await slack_link(slack, "Anna Admin", "anna@demo.example", is_admin=True)

@@ -4,22 +4,21 @@ the list with its remove buttons; mistakes and non-admins change nothing."""
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
-
-import pytest
 
 from bot.alerts.subscriptions import AlertSettings
 from bot.app.wiring import Service
 from sandbox.amocrm import AmoEmulator, DemoIds
 from sandbox.slack import SlackEmulator
 from sandbox.telegram import TelegramEmulator
-from tests.e2e.helpers import FakeClock, buttons, eventually, link, says, settled
-from tests.e2e.slack_helpers import acked_in_time, message_text, slack_admin, slack_says, tells
-
-
-@pytest.fixture
-def store_url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path}/amobridge.db"
+from tests.e2e.helpers import FakeClock, answered, buttons, eventually, link, says, settled
+from tests.e2e.slack_helpers import (
+    acked_in_time,
+    amo_tells,
+    message_text,
+    slack_admin,
+    slack_says,
+    tells,
+)
 
 
 async def configured(service: Service) -> list[str]:
@@ -31,8 +30,7 @@ async def test_an_admin_sets_a_threshold_and_subscribes_to_big_deals(
     service: Service, tg: TelegramEmulator, amo: AmoEmulator, demo: DemoIds
 ) -> None:
     anna = await link(service, tg, demo.admin, "Anna")
-    await tg.send_command(anna, "threshold", "big 1000000")
-    await says(tg, anna, "A big deal is 1 000 000 or more.")
+    await answered(tg, anna, "/threshold big 1000000", "A big deal is 1 000 000 or more.")
     await tg.send_command(anna, "subscribe", "big_deal pipeline:sales to me")
     await says(tg, anna, "Big deal · pipeline Sales → Anna Admin. To remove it: /unsubscribe")
 
@@ -48,17 +46,13 @@ async def test_mistakes_and_non_admins_change_nothing_and_get_an_example(
     service: Service, tg: TelegramEmulator, demo: DemoIds
 ) -> None:
     ivan = await link(service, tg, demo.ivan, "Ivan")
+    await answered(tg, ivan, "/subscribe won to me", "Only amoCRM admins can use this command.")
     anna = await link(service, tg, demo.admin, "Anna")
-
-    await tg.send_command(ivan, "subscribe", "won to me")
-    await says(tg, ivan, "Only amoCRM admins can use this command.")
-    await tg.send_command(anna, "subscribe", 'won pipeline:"Salse"')
-    wrong = await says(tg, anna, "No pipeline “Salse”. Did you mean “Sales”?")
+    wrong = await answered(tg, anna, '/subscribe won pipeline:"Salse"',
+                           "No pipeline “Salse”. Did you mean “Sales”?")  # fmt: skip
     assert "For example: /subscribe won" in wrong.text
-    await tg.send_command(anna, "subscribe", "frobnicate to me")
-    await says(tg, anna, "I don't know the event “frobnicate”")
-    await tg.send_command(anna, "subscribe", 'moved to user:"Nobody Known"')
-    await says(tg, anna, "No user “Nobody Known”")
+    await answered(tg, anna, "/subscribe frobnicate to me", "I don't know the event “frobnicate”")
+    await answered(tg, anna, '/subscribe moved to user:"Nobody Known"', "No user “Nobody Known”")
 
     assert await configured(service) == []
 
@@ -68,8 +62,7 @@ async def test_the_list_removes_a_default_with_a_button_and_it_stays_off(
 ) -> None:
     anna = await link(service, tg, demo.admin, "Anna")
     ivan = await link(service, tg, demo.ivan, "Ivan")
-    await tg.send_command(anna, "subscriptions")
-    listing = await says(tg, anna, "Subscriptions")
+    listing = await answered(tg, anna, "/subscriptions", "Subscriptions")
     assert "d1 · ➡ Deal moved → the responsible (default)" in listing.text
 
     await tg.press_button(anna, anna, listing.message_id, buttons(listing)["✖ Remove d1"])
@@ -84,11 +77,7 @@ async def test_the_list_removes_a_default_with_a_button_and_it_stays_off(
 async def test_a_slack_channel_gets_won_deals_without_the_amount_unless_asked(
     service: Service, slack: SlackEmulator, amo: AmoEmulator, demo: DemoIds
 ) -> None:
-    anna = slack.add_user("Anna Admin", email="anna@demo.example", is_admin=True)
-    acked_in_time(await slack.slash_command(anna, "/amo", "link"))
-    await tells(slack, anna, "✔")
-    acked_in_time(await slack.slash_command(anna, "/amo", "lang en"))
-    await tells(slack, anna, "Language: English.")
+    anna = await slack_admin(slack)
     sales = slack.add_channel("sales", [anna])
 
     acked_in_time(await slack.slash_command(anna, "/amo", "subscribe won to here",
@@ -120,8 +109,7 @@ async def test_preview_counts_what_a_subscription_would_have_sent_and_sends_noth
     anna = await link(service, tg, demo.admin, "Anna")
     amo.move_lead(demo.leads[4], demo.lost, by_user=demo.oleg)  # Stark: lost, before subscribing
     await settled(service, amo)
-    await tg.send_command(anna, "subscribe", "lost to me")
-    done = await says(tg, anna, "Subscription s")
+    done = await answered(tg, anna, "/subscribe lost to me", "Subscription s")
     subscription = done.text.split()[1].rstrip(":")
 
     await tg.send_command(anna, "preview", f"{subscription} 7d")
@@ -131,8 +119,7 @@ async def test_preview_counts_what_a_subscription_would_have_sent_and_sends_noth
     assert "Stark Industries expansion" in preview.text
     await settled(service, amo)
     assert not any("✖ Deal lost" in m.text and "💼" in m.text for m in tg.transcript(anna))
-    await tg.send_command(anna, "preview", "s404 7d")
-    await says(tg, anna, "There is no subscription s404.")
+    await answered(tg, anna, "/preview s404 7d", "There is no subscription s404.")
 
 
 async def test_an_overdue_task_reaches_the_groups_supervisor(
@@ -152,17 +139,23 @@ async def test_an_overdue_task_reaches_the_groups_supervisor(
     assert not any("Send Globex" in m.text for m in tg.transcript(oleg))
 
 
+async def web_form_deal(
+    tg: TelegramEmulator, amo: AmoEmulator, demo: DemoIds, anna: int, name: str
+) -> int:
+    """Anna (admin) has new deals offered to the group Sales A; then a deal ``name`` comes from a
+    web form: amoCRM puts it on the integration's user, nobody has it yet."""
+    await answered(tg, anna, '/subscribe new_deal to group:"Sales A"', "Subscription s")
+    return amo.add_lead(name, status_id=demo.incoming, pipeline_id=demo.pipeline,
+                        responsible_user_id=demo.admin, by_user=demo.admin)  # fmt: skip
+
+
 async def test_take_it_pressed_by_two_managers_at_once_assigns_the_deal_once(
     service: Service, tg: TelegramEmulator, amo: AmoEmulator, demo: DemoIds
 ) -> None:
     anna = await link(service, tg, demo.admin, "Anna")  # the integration's own user, too
     ivan = await link(service, tg, demo.ivan, "Ivan")
     maria = await link(service, tg, demo.maria, "Maria")
-    await tg.send_command(anna, "subscribe", 'new_deal to group:"Sales A"')
-    await says(tg, anna, "Subscription s")
-    # A deal from a web form: amoCRM puts it on the integration's user, nobody has it yet.
-    deal = amo.add_lead("Web form: Hooli", status_id=demo.incoming, pipeline_id=demo.pipeline,
-                        responsible_user_id=demo.admin, by_user=demo.admin)  # fmt: skip
+    deal = await web_form_deal(tg, amo, demo, anna, "Web form: Hooli")
     for_ivan = await says(tg, ivan, "Web form: Hooli")
     for_maria = await says(tg, maria, "Web form: Hooli")
 
@@ -198,10 +191,7 @@ async def test_take_it_without_edit_rights_is_refused_and_the_deal_stays_free(
     anna = await link(service, tg, demo.admin, "Anna")
     pavel = await link(service, tg, pavel_id, "Pavel")
     ivan = await link(service, tg, demo.ivan, "Ivan")
-    await tg.send_command(anna, "subscribe", 'new_deal to group:"Sales A"')
-    await says(tg, anna, "Subscription s")
-    deal = amo.add_lead("Web form: Globex", status_id=demo.incoming, pipeline_id=demo.pipeline,
-                        responsible_user_id=demo.admin, by_user=demo.admin)  # fmt: skip
+    deal = await web_form_deal(tg, amo, demo, anna, "Web form: Globex")
     for_pavel = await says(tg, pavel, "Web form: Globex")
     for_ivan = await says(tg, ivan, "Web form: Globex")
 
@@ -232,16 +222,13 @@ async def test_config_export_then_an_import_with_one_bad_entry_changes_nothing(
 ) -> None:
     anna = await slack_admin(slack)
     for rule in ("won price>=500000 to supervisors", 'moved pipeline:sales to group:"Sales B"'):
-        acked_in_time(await slack.slash_command(anna, "/amo", f"subscribe {rule}"))
-        await tells(slack, anna, "Subscription s")
-    acked_in_time(await slack.slash_command(anna, "/amo", "threshold big 750000"))
-    await tells(slack, anna, "A big deal is 750 000 or more.")
-    acked_in_time(await slack.slash_command(anna, "/amo", "unsubscribe d3"))
-    await tells(slack, anna, "Subscription d3 is off.")
+        await amo_tells(slack, anna, f"subscribe {rule}", "Subscription s")
+    await amo_tells(slack, anna, "threshold big 750000", "A big deal is 750 000 or more.")
+    await amo_tells(slack, anna, "unsubscribe d3", "Subscription d3 is off.")
     before = await configured(service)
 
-    acked_in_time(await slack.slash_command(anna, "/amo", "config export"))
-    await tells(slack, anna, "amobridge-config.yaml is in your direct messages")
+    await amo_tells(slack, anna, "config export",
+                    "amobridge-config.yaml is in your direct messages")  # fmt: skip
     exported = await exported_file(slack, anna)
     assert "big_deal_threshold: 750000" in exported
     assert "defaults_off:\n- d3" in exported
@@ -251,8 +238,9 @@ async def test_config_export_then_an_import_with_one_bad_entry_changes_nothing(
     # One subscription added, one mistyped: the import is refused as a whole.
     edited = exported.replace("big_deal_threshold: 750000", "big_deal_threshold: 2000000")
     edited += "- rule: lost to user:Sergey\n- rule: won pipeline:Salse to me\n"
-    acked_in_time(await slack.slash_command(anna, "/amo", f"config import\n{edited}"))
-    refused = message_text(await tells(slack, anna, "Nothing was changed"))
+    refused = message_text(
+        await amo_tells(slack, anna, f"config import\n{edited}", "Nothing was changed")
+    )
     assert "subscription #4 (—): No pipeline “Salse”. Did you mean “Sales”?" in refused
     assert await configured(service) == before
     settings = await _settings(service)
@@ -260,14 +248,13 @@ async def test_config_export_then_an_import_with_one_bad_entry_changes_nothing(
 
     # Without the mistake it replaces the whole set-up, and the new subscription works.
     good = edited.replace("- rule: won pipeline:Salse to me\n", "")
-    acked_in_time(await slack.slash_command(anna, "/amo", f"config import\n{good}"))
-    await tells(slack, anna, "Set-up imported: 3 subscriptions, 1 built-in ones switched off.")
+    await amo_tells(slack, anna, f"config import\n{good}",
+                    "Set-up imported: 3 subscriptions, 1 built-in ones switched off.")  # fmt: skip
     after = await configured(service)
     assert set(before) < set(after)  # the exported ids are kept
     assert len(after) == 3
     assert (await _settings(service)).big_deal_price == 2_000_000
-    acked_in_time(await slack.slash_command(anna, "/amo", "subscriptions"))
-    listing = message_text(await tells(slack, anna, "Subscriptions"))
+    listing = message_text(await amo_tells(slack, anna, "subscriptions", "Subscriptions"))
     assert "Deal lost → Sergey Supervisor" in listing
     sergey = await link(service, tg, demo.supervisor, "Sergey")
     amo.move_lead(demo.leads[1], demo.lost, by_user=demo.ivan)  # Ivan's Globex deal: lost
@@ -280,13 +267,13 @@ async def test_config_import_of_a_broken_file_names_every_mistake(
 ) -> None:
     anna = await slack_admin(slack)
     broken = "version: 1\nsubscriptions:\n  - rule: won to me\n    colour: red\n  - {}\nfoo: 1\n"
-    acked_in_time(await slack.slash_command(anna, "/amo", f"config import\n{broken}"))
-    refused = message_text(await tells(slack, anna, "Nothing was changed"))
+    refused = message_text(
+        await amo_tells(slack, anna, f"config import\n{broken}", "Nothing was changed")
+    )
     assert "subscriptions[1].colour: no such key" in refused
     assert "subscriptions[2].rule: this field is missing" in refused
     assert "foo: no such key" in refused
-    acked_in_time(await slack.slash_command(anna, "/amo", "config import\nversion: [1"))
-    await tells(slack, anna, "line 1: this is not valid YAML")
+    await amo_tells(slack, anna, "config import\nversion: [1", "line 1: this is not valid YAML")
     assert await configured(service) == []
 
 
@@ -300,18 +287,13 @@ async def test_config_round_trip_in_telegram_as_files(
 ) -> None:
     anna = await link(service, tg, demo.admin, "Anna")
     ivan = await link(service, tg, demo.ivan, "Ivan")
-    await tg.send_command(anna, "subscribe", "big_deal digest to supervisors")
-    await says(tg, anna, "Subscription s")
-    await tg.send_command(anna, "supervisor", 'group:"Sales A" user:Sergey')
-    await says(tg, anna, "Sergey Supervisor")
-    await tg.send_command(anna, "stale", "Negotiation 5d")
-    await says(tg, anna, "counts as stuck after 5 days")
+    await answered(tg, anna, "/subscribe big_deal digest to supervisors", "Subscription s")
+    await answered(tg, anna, '/supervisor group:"Sales A" user:Sergey', "Sergey Supervisor")
+    await answered(tg, anna, "/stale Negotiation 5d", "counts as stuck after 5 days")
     before = await configured(service)
     settings = await _settings(service)
 
-    await tg.send_command(anna, "config", "export")
-
-    sent = await says(tg, anna, "The alert set-up: 1 subscriptions")
+    sent = await answered(tg, anna, "/config export", "The alert set-up: 1 subscriptions")
     assert sent.document is not None
     assert sent.document.file_name == "amobridge-config.yaml"
     exported = sent.document.data.decode()

@@ -3,31 +3,13 @@ the right people in Telegram and Slack, nobody else, and the deal buttons write 
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
-
 from bot.app.wiring import Service
 from bot.delivery.outbox import outbox_queue
 from sandbox.amocrm import AmoEmulator, DemoIds
 from sandbox.slack import SlackEmulator
 from sandbox.telegram import TelegramEmulator
-from tests.e2e.helpers import FakeClock, buttons, eventually, link, says, settled
-from tests.e2e.slack_helpers import acked_in_time, slack_says, tells
-
-
-@pytest.fixture
-def store_url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path}/amobridge.db"
-
-
-async def slack_user(slack: SlackEmulator, name: str, email: str) -> str:
-    user = slack.add_user(name, email=email)
-    acked_in_time(await slack.slash_command(user, "/amo", "link"))
-    await tells(slack, user, "✔")
-    acked_in_time(await slack.slash_command(user, "/amo", "lang en"))
-    await tells(slack, user, "Language: English.")
-    return user
+from tests.e2e.helpers import FakeClock, answered, buttons, eventually, link, says, settled
+from tests.e2e.slack_helpers import slack_link, slack_says
 
 
 async def test_a_deal_moved_by_a_colleague_reaches_its_manager_and_nobody_else(
@@ -57,7 +39,7 @@ async def test_a_won_deal_reaches_the_groups_supervisor_in_slack(
     service: Service, slack: SlackEmulator, tg: TelegramEmulator, amo: AmoEmulator,
     demo: DemoIds,
 ) -> None:  # fmt: skip
-    sergey = await slack_user(slack, "Sergey Supervisor", "sergey@demo.example")  # leads view G
+    sergey = await slack_link(slack, "Sergey Supervisor", "sergey@demo.example")  # leads view G
     oleg = await link(service, tg, demo.oleg, "Oleg")  # another group
     umbrella = demo.leads[3]  # Maria's (Sales A)
 
@@ -111,8 +93,7 @@ async def test_a_digest_subscription_keeps_alerts_for_the_next_morning(
 ) -> None:
     anna = await link(service, tg, demo.admin, "Anna")
     sergey = await link(service, tg, demo.supervisor, "Sergey")  # hears of wins at once (d3)
-    await tg.send_command(anna, "subscribe", "won digest to me")
-    done = await says(tg, anna, "Subscription s")
+    done = await answered(tg, anna, "/subscribe won digest to me", "Subscription s")
     assert "→ Anna Admin (in the daily digest)" in done.text
 
     amo.move_lead(demo.leads[1], demo.won, by_user=demo.ivan)  # 10:00: Globex won
@@ -142,10 +123,8 @@ async def test_a_handed_over_deal_reaches_the_new_manager_and_no_one_without_vie
     anna = await link(service, tg, demo.admin, "Anna")
     maria = await link(service, tg, demo.maria, "Maria")
     oleg = await link(service, tg, demo.oleg, "Oleg")  # Sales B, sees his own deals only
-    await tg.send_command(anna, "subscribe", "handed to responsible")
-    await says(tg, anna, "Subscription s")
-    await tg.send_command(anna, "subscribe", 'handed to group:"Sales B"')
-    await says(tg, anna, "Subscription s")
+    await answered(tg, anna, "/subscribe handed to responsible", "Subscription s")
+    await answered(tg, anna, '/subscribe handed to group:"Sales B"', "Subscription s")
 
     amo.set_lead_responsible(demo.leads[1], demo.maria, by_user=demo.ivan)  # Globex → Maria
 
@@ -191,8 +170,7 @@ async def test_a_lost_deal_says_why(
 ) -> None:
     sergey = await link(service, tg, demo.supervisor, "Sergey")  # sees Sales A's deals
     anna = await link(service, tg, demo.admin, "Anna")
-    await tg.send_command(anna, "subscribe", 'lost group:"Sales A" to supervisors')
-    await says(tg, anna, "Subscription s")
+    await answered(tg, anna, '/subscribe lost group:"Sales A" to supervisors', "Subscription s")
     reason = amo.add_loss_reason("Went with a competitor")
 
     amo.move_lead(demo.leads[1], demo.lost, loss_reason_id=reason, by_user=demo.ivan)
@@ -205,12 +183,11 @@ async def test_a_lost_deal_says_why(
 async def test_a_deal_stuck_in_its_stage_reaches_the_supervisor_once(
     service: Service, tg: TelegramEmulator, amo: AmoEmulator, demo: DemoIds, clock: FakeClock
 ) -> None:
-    sergey = await link(service, tg, demo.supervisor, "Sergey")
     anna = await link(service, tg, demo.admin, "Anna")
-    await tg.send_command(anna, "stale", '"Negotiation" 5d')
-    await says(tg, anna, "A deal in “Negotiation” counts as stuck after 5 days.")
-    await tg.send_command(anna, "subscribe", "stale to supervisors")
-    await says(tg, anna, "Subscription s")
+    await answered(tg, anna, '/stale "Negotiation" 5d',
+                   "A deal in “Negotiation” counts as stuck after 5 days.")  # fmt: skip
+    await answered(tg, anna, "/subscribe stale to supervisors", "Subscription s")
+    sergey = await link(service, tg, demo.supervisor, "Sergey")
     fresh = amo.add_lead("Hooli pilot", status_id=demo.negotiation, pipeline_id=demo.pipeline,
                          responsible_user_id=demo.ivan, by_user=demo.ivan)  # fmt: skip
     await settled(service, amo)
@@ -234,8 +211,7 @@ async def test_a_close_date_near_reaches_the_manager(
 ) -> None:
     ivan = await link(service, tg, demo.ivan, "Ivan")
     anna = await link(service, tg, demo.admin, "Anna")
-    await tg.send_command(anna, "subscribe", "close_date to responsible")
-    await says(tg, anna, "Subscription s")
+    await answered(tg, anna, "/subscribe close_date to responsible", "Subscription s")
     amo.add_lead("Initech renewal", status_id=demo.negotiation, pipeline_id=demo.pipeline,
                  responsible_user_id=demo.ivan, by_user=demo.ivan,
                  closed_at=int(clock.now()) + 10 * 86400)  # fmt: skip
@@ -255,11 +231,11 @@ async def test_an_overdue_task_nobody_acts_on_is_escalated_to_the_supervisor(
     sergey = await link(service, tg, demo.supervisor, "Sergey")  # supervises Sales A
     oleg = await link(service, tg, demo.oleg, "Oleg")  # Sales B
     ivan = await link(service, tg, demo.ivan, "Ivan")
-    await tg.send_command(anna, "escalate", "soon")
-    refused = await says(tg, anna, "The escalation delay is 5 minutes to 7 days")
+    refused = await answered(tg, anna, "/escalate soon",
+                             "The escalation delay is 5 minutes to 7 days")  # fmt: skip
     assert "For example: /escalate 2h" in refused.text
-    await tg.send_command(anna, "escalate", "90m")
-    await says(tg, anna, "not acted on 1 h 30 min after the deadline goes to the group's")
+    await answered(tg, anna, "/escalate 90m",
+                   "not acted on 1 h 30 min after the deadline goes to the group's")  # fmt: skip
     due = int(clock.now()) + 2 * 60
     amo.add_task("Send Globex the signed contract", responsible_user_id=demo.ivan,
                  complete_till=due, entity_id=demo.leads[1], by_user=demo.ivan)  # fmt: skip

@@ -7,9 +7,12 @@ import os
 import re
 import signal
 import sys
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
+import pytest
 
 from sandbox.amocrm import AmoEmulator, DemoIds
 from sandbox.telegram import TelegramEmulator
@@ -29,18 +32,39 @@ def env_for(amo: AmoEmulator, tmp_path: Path, **extra: str) -> dict[str, str]:
     }
 
 
+async def started(
+    *args: str, env: dict[str, str], cwd: Path, stdin: int | None = None
+) -> asyncio.subprocess.Process:
+    """``amobridge`` with ``args`` as a process of its own, its output piped back."""
+    pipe = asyncio.subprocess.PIPE
+    return await asyncio.create_subprocess_exec(
+        *CLI, *args, env=env, cwd=cwd, stdin=stdin, stdout=pipe, stderr=pipe
+    )
+
+
 async def amobridge(*args: str, env: dict[str, str], cwd: Path) -> tuple[int, str, str]:
-    proc = await asyncio.create_subprocess_exec(
-        *CLI, *args, env=env, cwd=cwd,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
+    proc = await started(*args, env=env, cwd=cwd)
     out, err = await asyncio.wait_for(proc.communicate(), timeout=60)
     assert proc.returncode is not None
     return proc.returncode, out.decode(), err.decode()
 
 
-async def test_check_prints_what_works(amo: AmoEmulator, demo: DemoIds, tmp_path: Path) -> None:
-    code, out, _ = await amobridge("check", env=env_for(amo, tmp_path), cwd=tmp_path)
+Cli = Callable[..., Awaitable[tuple[int, str, str]]]
+
+
+@pytest.fixture
+def cli(amo: AmoEmulator, demo: DemoIds, tmp_path: Path) -> Cli:
+    """``amobridge`` run with the given words in ``tmp_path``, configured for the seeded amoCRM
+    emulator (``env_for``) plus the variables given: its exit code, stdout and stderr."""
+
+    async def run(*args: str, **extra: str) -> tuple[int, str, str]:
+        return await amobridge(*args, env=env_for(amo, tmp_path, **extra), cwd=tmp_path)
+
+    return run
+
+
+async def test_check_prints_what_works(cli: Cli) -> None:
+    code, out, _ = await cli("check")
     assert code == 0, out
     assert re.search(r"ok\s+amoCRM\s+authorised", out)
     assert "Demo Sales (demo), timezone Europe/Moscow" in out
@@ -48,62 +72,48 @@ async def test_check_prints_what_works(amo: AmoEmulator, demo: DemoIds, tmp_path
     assert re.search(r"--\s+Telegram\s+not configured", out)
 
 
-async def test_check_reaches_the_telegram_bot(
-    amo: AmoEmulator, demo: DemoIds, tg: TelegramEmulator, tmp_path: Path
-) -> None:
-    env = env_for(amo, tmp_path, AMOBRIDGE_TELEGRAM__TOKEN=tg.token,
-                  AMOBRIDGE_TELEGRAM__API_BASE=tg.base_url)  # fmt: skip
-    code, out, _ = await amobridge("check", env=env, cwd=tmp_path)
+async def test_check_reaches_the_telegram_bot(cli: Cli, tg: TelegramEmulator) -> None:
+    telegram = {"AMOBRIDGE_TELEGRAM__TOKEN": tg.token, "AMOBRIDGE_TELEGRAM__API_BASE": tg.base_url}
+    code, out, _ = await cli("check", **telegram)
     assert code == 0, out
     assert re.search(r"ok\s+Telegram\s+bot @amobridge_bot, long polling", out)
 
-    env["AMOBRIDGE_TELEGRAM__TOKEN"] = "999:WRONG"
-    code, out, _ = await amobridge("check", env=env, cwd=tmp_path)
+    code, out, _ = await cli("check", **{**telegram, "AMOBRIDGE_TELEGRAM__TOKEN": "999:WRONG"})
     assert code == 1
     assert re.search(r"FAIL\s+Telegram\s+token rejected", out)
     assert "999:WRONG" not in out
 
 
-async def test_check_explains_a_revoked_token(
-    amo: AmoEmulator, demo: DemoIds, tmp_path: Path
-) -> None:
-    env = env_for(amo, tmp_path)
+async def test_check_explains_a_revoked_token(amo: AmoEmulator, cli: Cli) -> None:
+    token = amo.long_lived_token  # issued before every token is revoked
     amo.revoke_tokens()
-    code, out, _ = await amobridge("check", env=env, cwd=tmp_path)
+    code, out, _ = await cli("check")
     assert code == 1
     assert re.search(r"FAIL\s+amoCRM\s+token rejected \(401\)", out)
-    assert amo.long_lived_token not in out
+    assert token not in out
 
 
-async def test_check_explains_a_flood_block(
-    amo: AmoEmulator, demo: DemoIds, tmp_path: Path
-) -> None:
+async def test_check_explains_a_flood_block(amo: AmoEmulator, cli: Cli) -> None:
     amo.faults.add("html403", count=50)
-    code, out, _ = await amobridge("check", env=env_for(amo, tmp_path), cwd=tmp_path)
+    code, out, _ = await cli("check")
     assert code == 1
     assert "blocked by amoCRM" in out
 
 
-async def test_a_bad_setting_stops_the_start_naming_the_variable(
-    amo: AmoEmulator, demo: DemoIds, tmp_path: Path
-) -> None:
-    env = env_for(amo, tmp_path, AMOBRIDGE_HTTP__PORT="eighty", AMOBRIDGE_AMOCRM__BASE_URL="x")
-    code, _, err = await amobridge("run", env=env, cwd=tmp_path)
+async def test_a_bad_setting_stops_the_start_naming_the_variable(cli: Cli) -> None:
+    code, _, err = await cli("run", AMOBRIDGE_HTTP__PORT="eighty", AMOBRIDGE_AMOCRM__BASE_URL="x")
     assert code == 2
     assert "AMOBRIDGE_HTTP__PORT" in err
     assert "AMOBRIDGE_AMOCRM__BASE_URL" in err
     assert "eighty" not in err
 
 
-async def test_setup_registers_the_webhook(
-    amo: AmoEmulator, demo: DemoIds, tmp_path: Path
-) -> None:
-    env = env_for(
-        amo, tmp_path,
+async def test_setup_registers_the_webhook(amo: AmoEmulator, cli: Cli) -> None:
+    code, out, _ = await cli(
+        "setup",
         AMOBRIDGE_PUBLIC_URL="https://bridge.example.com",
         AMOBRIDGE_AMOCRM__WEBHOOK_SECRET="s3cret-path",
-    )  # fmt: skip
-    code, out, _ = await amobridge("setup", env=env, cwd=tmp_path)
+    )
     assert code == 0, out
     assert "s3cret-path" not in out
     async with httpx.AsyncClient(base_url=amo.base_url) as http:
@@ -114,26 +124,45 @@ async def test_setup_registers_the_webhook(
     assert hook["destination"] == "https://bridge.example.com/amocrm/webhook/s3cret-path"
     assert {"status_lead", "update_task", "add_task"} <= set(hook["settings"])
 
-    code, _, err = await amobridge("setup", env=env_for(amo, tmp_path), cwd=tmp_path)
+    code, _, err = await cli("setup")
     assert code == 2
     assert "AMOBRIDGE_PUBLIC_URL" in err
+
+
+@asynccontextmanager
+async def serving_until_stopped(
+    *args: str, env: dict[str, str], cwd: Path, ready: str, stop: signal.Signals
+) -> AsyncIterator[list[str]]:
+    """``amobridge`` started with ``args`` and left running: the lines it printed up to the one
+    that starts with ``ready``. On leaving, it gets ``stop`` and must exit cleanly."""
+    proc = await started(*args, env=env, cwd=cwd)
+    assert proc.stdout is not None
+    try:
+        lines: list[str] = []
+        while not (lines and lines[-1].startswith(ready)):
+            line = await asyncio.wait_for(proc.stdout.readline(), timeout=30)
+            assert line, f"amobridge {args[0]} exited early"
+            lines.append(line.decode().strip())
+        yield lines
+    finally:
+        proc.send_signal(stop)
+        assert await asyncio.wait_for(proc.wait(), timeout=30) == 0
+
+
+def printed(text: str, variable: str) -> str:
+    """The value ``amobridge`` printed for ``variable`` (as ``VARIABLE=value``)."""
+    found = re.search(rf"{variable}=(\S+)", text)
+    assert found is not None, f"{variable} was not printed"
+    return found.group(1)
 
 
 async def test_run_serves_health_and_stops_on_sigterm(
     amo: AmoEmulator, demo: DemoIds, tmp_path: Path
 ) -> None:
     env = env_for(amo, tmp_path, AMOBRIDGE_HTTP__HOST="127.0.0.1", AMOBRIDGE_HTTP__PORT="0")
-    proc = await asyncio.create_subprocess_exec(
-        *CLI, "run", env=env, cwd=tmp_path,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
-    assert proc.stdout is not None
-    try:
-        lines: list[str] = []
-        while not (lines and lines[-1].startswith("HTTP:")):
-            line = await asyncio.wait_for(proc.stdout.readline(), timeout=30)
-            assert line, "amobridge run exited early"
-            lines.append(line.decode().strip())
+    async with serving_until_stopped(
+        "run", env=env, cwd=tmp_path, ready="HTTP:", stop=signal.SIGTERM
+    ) as lines:
         assert any(
             line.startswith("amoCRM: ") and "events poll every 60s" in line for line in lines
         )
@@ -144,64 +173,42 @@ async def test_run_serves_health_and_stops_on_sigterm(
             metrics = await http.get(f"http://127.0.0.1:{port}/metrics")
         assert health.json() == {"status": "ok", "store": "ok"}
         assert "amobridge_amocrm_requests_total" in metrics.text
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        assert await asyncio.wait_for(proc.wait(), timeout=30) == 0
 
 
 async def test_sandbox_serves_a_seeded_amocrm_and_prints_how_to_use_it(tmp_path: Path) -> None:
-    proc = await asyncio.create_subprocess_exec(
-        *CLI, "sandbox", "--amocrm-port", "0", "--telegram-port", "0", "--slack-port", "0",
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        cwd=tmp_path, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
-    assert proc.stdout is not None
-    try:
-        lines: list[str] = []
-        while not (lines and lines[-1].startswith("Ctrl-C")):
-            line = await asyncio.wait_for(proc.stdout.readline(), timeout=30)
-            assert line, "amobridge sandbox exited early"
-            lines.append(line.decode().strip())
+    async with serving_until_stopped(
+        "sandbox", "--amocrm-port", "0", "--telegram-port", "0", "--slack-port", "0",
+        env={**os.environ, "PYTHONUNBUFFERED": "1"}, cwd=tmp_path, ready="Ctrl-C",
+        stop=signal.SIGINT,
+    ) as lines:  # fmt: skip
         text = "\n".join(lines)
-        base_url = re.search(r"AMOBRIDGE_AMOCRM__BASE_URL=(\S+)", text)
-        token = re.search(r"AMOBRIDGE_AMOCRM__LONG_LIVED_TOKEN=(\S+)", text)
-        assert base_url is not None
-        assert token is not None
-        async with httpx.AsyncClient(base_url=base_url.group(1)) as http:
+        token = printed(text, "AMOBRIDGE_AMOCRM__LONG_LIVED_TOKEN")
+        async with httpx.AsyncClient(base_url=printed(text, "AMOBRIDGE_AMOCRM__BASE_URL")) as http:
             state = (await http.get("/_control/state")).json()
             account = await http.get(
-                "/api/v4/account", headers={"Authorization": f"Bearer {token.group(1)}"}
+                "/api/v4/account", headers={"Authorization": f"Bearer {token}"}
             )
         assert account.json()["name"] == "Demo Sales"
         assert len(state["tasks"]) >= 5
-        tg_base = re.search(r"AMOBRIDGE_TELEGRAM__API_BASE=(\S+)", text)
-        tg_token = re.search(r"AMOBRIDGE_TELEGRAM__TOKEN=(\S+)", text)
-        assert tg_base is not None
-        assert tg_token is not None
-        async with httpx.AsyncClient(base_url=tg_base.group(1)) as http:
-            me = (await http.get(f"/bot{tg_token.group(1)}/getMe")).json()
+        tg_token = printed(text, "AMOBRIDGE_TELEGRAM__TOKEN")
+        tg_base = printed(text, "AMOBRIDGE_TELEGRAM__API_BASE")
+        async with httpx.AsyncClient(base_url=tg_base) as http:
+            me = (await http.get(f"/bot{tg_token}/getMe")).json()
         assert me["result"]["username"] == "amobridge_bot"
-        slack_base = re.search(r"AMOBRIDGE_SLACK__API_BASE=(\S+)", text)
-        slack_token = re.search(r"AMOBRIDGE_SLACK__BOT_TOKEN=(\S+)", text)
-        assert slack_base is not None
-        assert slack_token is not None
+        slack_token = printed(text, "AMOBRIDGE_SLACK__BOT_TOKEN")
         async with httpx.AsyncClient() as http:
             auth = await http.post(
-                slack_base.group(1) + "auth.test",
-                headers={"Authorization": f"Bearer {slack_token.group(1)}"},
+                printed(text, "AMOBRIDGE_SLACK__API_BASE") + "auth.test",
+                headers={"Authorization": f"Bearer {slack_token}"},
             )
         assert auth.json()["ok"] is True
-    finally:
-        proc.send_signal(signal.SIGINT)
-        assert await asyncio.wait_for(proc.wait(), timeout=30) == 0
 
 
 async def test_demo_plays_the_morning_and_then_lets_a_person_play(tmp_path: Path) -> None:
-    proc = await asyncio.create_subprocess_exec(
-        *CLI, "demo", "--interactive", env={**os.environ, "PYTHONUNBUFFERED": "1"}, cwd=tmp_path,
-        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    proc = await started(
+        "demo", "--interactive", env=env, cwd=tmp_path, stdin=asyncio.subprocess.PIPE
+    )
     out, err = await asyncio.wait_for(
         proc.communicate(b"say /remind 30m\npress Complete\nquit\n"), timeout=120
     )

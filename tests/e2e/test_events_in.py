@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import httpx
+import pytest
 
 from bot.app.settings import Settings
 from bot.app.setup import register_amocrm_webhook
@@ -17,6 +18,8 @@ from bot.core.domain import CrmEvent, CrmEventKind
 from sandbox.amocrm import AmoEmulator, DemoIds
 from tests.e2e.conftest import WEBHOOK_SECRET
 from tests.e2e.helpers import eventually, settled
+
+pytestmark = pytest.mark.parametrize("store_url", ["sqlite", "redis"], indirect=True)
 
 
 async def register_hook(service: Service) -> None:
@@ -39,6 +42,19 @@ async def wait_for_event(service: Service, kind: CrmEventKind, entity_id: int) -
     await eventually(seen, what=f"{kind.value} of {entity_id}")
 
 
+async def cached_after(
+    service: Service, amo: AmoEmulator, lead: int, status_id: int, task_id: int
+) -> None:
+    """The move of ``lead`` (to ``status_id``) and the completion of ``task_id`` are journalled
+    and applied: the cache has the deal in its new stage."""
+    await wait_for_event(service, CrmEventKind.DEAL_STATUS_CHANGED, lead)
+    await wait_for_event(service, CrmEventKind.TASK_COMPLETED, task_id)
+    await settled(service, amo)
+    deal = await service.store.get_deal(lead)
+    assert deal is not None
+    assert deal.value.status_id == status_id
+
+
 async def first_poll(service: Service) -> None:
     """The first poll only marks where the service started; changes after it are polled."""
 
@@ -58,13 +74,8 @@ async def test_a_deal_move_and_a_task_completion_reach_the_cache_by_webhook(
         amo.move_lead(lead, demo.negotiation, by_user=demo.ivan)
         amo.complete_task(demo.task_due_60m, "Client agreed", by_user=demo.maria)
 
-        await wait_for_event(service, CrmEventKind.DEAL_STATUS_CHANGED, lead)
-        await wait_for_event(service, CrmEventKind.TASK_COMPLETED, demo.task_due_60m)
-        await settled(service, amo)
+        await cached_after(service, amo, lead, demo.negotiation, demo.task_due_60m)
 
-        deal = await service.store.get_deal(lead)
-        assert deal is not None
-        assert deal.value.status_id == demo.negotiation
         task = await service.store.get_task(demo.task_due_60m)
         assert task is not None
         assert task.value.is_completed
@@ -87,13 +98,8 @@ async def test_with_webhooks_off_the_events_poll_brings_the_same_changes(
         amo.move_lead(lead, demo.won, by_user=demo.ivan)
         amo.complete_task(demo.task_due_3h, by_user=demo.oleg)
 
-        await wait_for_event(service, CrmEventKind.DEAL_STATUS_CHANGED, lead)
-        await wait_for_event(service, CrmEventKind.TASK_COMPLETED, demo.task_due_3h)
-        await settled(service, amo)
+        await cached_after(service, amo, lead, demo.won, demo.task_due_3h)
 
-        deal = await service.store.get_deal(lead)
-        assert deal is not None
-        assert deal.value.status_id == demo.won
         [moved] = await events_of(service, CrmEventKind.DEAL_STATUS_CHANGED, lead)
         # The poll's event said where the deal came from, though it was never cached before.
         assert moved.previous_deal is not None

@@ -7,24 +7,22 @@ FakeClock."""
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from bot.alerts.pending import NS as DIGEST_NS
-from bot.app.settings import Settings
-from bot.app.setup import register_amocrm_webhook
-from bot.app.wiring import Service, running_service
+from bot.app.wiring import Service
 from bot.delivery.outbox import outbox_queue
 from bot.people.holding import held_queue
 from sandbox.amocrm import AmoEmulator, DemoIds
 from sandbox.telegram import ChatMessage, TelegramEmulator
-from tests.e2e.helpers import FakeClock, eventually, link, says, settled, travel_to
+from tests.e2e.helpers import FakeClock, answered, eventually, link, says, settled, travel_to
 
 MOSCOW = ZoneInfo("Europe/Moscow")
 TUESDAY_21_50 = datetime(2026, 11, 24, 21, 50, tzinfo=MOSCOW)
+pytestmark = pytest.mark.parametrize("store_url", ["sqlite", "redis"], indirect=True)
 
 
 @pytest.fixture
@@ -35,17 +33,8 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-async def service(
-    amo: AmoEmulator,
-    demo: DemoIds,
-    tg: TelegramEmulator,
-    clock: FakeClock,
-    make_settings: Callable[..., Settings],
-) -> AsyncIterator[Service]:
-    async with running_service(make_settings(telegram=tg), clock=clock) as running:
-        hook = running.settings.model_copy(update={"public_url": running.base_url})
-        await register_amocrm_webhook(hook)
-        yield running
+def messengers() -> tuple[str, ...]:
+    return ("telegram",)
 
 
 def about(tg: TelegramEmulator, chat: int, text: str) -> list[ChatMessage]:
@@ -68,8 +57,7 @@ async def test_quiet_hours_keep_the_night_for_the_morning_as_the_tasks_are_then(
     service: Service, tg: TelegramEmulator, amo: AmoEmulator, demo: DemoIds, clock: FakeClock
 ) -> None:
     anna = await link(service, tg, demo.admin, "Anna")  # no tasks of her own yet
-    await tg.send_command(anna, "quiet", "22:00-08:00")
-    await says(tg, anna, "Quiet hours: 22:00–08:00 (Europe/Moscow).")
+    await answered(tg, anna, "/quiet 22:00-08:00", "Quiet hours: 22:00–08:00 (Europe/Moscow).")
     await tg.send_command(anna, "quiet", "8 to 22")
     await says(tg, anna, "I need the hours as from-to, in 24-hour time.\nFor example: /quiet")
 
@@ -112,22 +100,19 @@ async def test_a_mute_holds_alerts_and_lifting_it_sends_them_at_once(
     service: Service, tg: TelegramEmulator, amo: AmoEmulator, demo: DemoIds, clock: FakeClock
 ) -> None:
     anna = await link(service, tg, demo.admin, "Anna")  # no tasks of her own yet
-    await tg.send_command(anna, "mute", "2h")
-    await says(tg, anna, "Muted until today 23:50")
-    await tg.send_command(anna, "quiet", "23:00-08:00")
-    await says(tg, anna, "Alerts and reminders wait until tomorrow 08:00.")  # mute, then quiet
-    await tg.send_command(anna, "quiet", "off")
-    await says(tg, anna, "Alerts and reminders wait until today 23:50.")
-    await tg.send_command(anna, "mute", "ages")
-    await says(tg, anna, "For example: /mute 2h")
+    await answered(tg, anna, "/mute 2h", "Muted until today 23:50")
+    # Muted, then quiet: what waits, waits for the later of the two.
+    await answered(tg, anna, "/quiet 23:00-08:00",
+                   "Alerts and reminders wait until tomorrow 08:00.")  # fmt: skip
+    await answered(tg, anna, "/quiet off", "Alerts and reminders wait until today 23:50.")
+    await answered(tg, anna, "/mute ages", "For example: /mute 2h")
 
     amo.add_task("Send the offer", responsible_user_id=demo.admin,
                  complete_till=int(clock.now()) + 3 * 3600, by_user=demo.maria)  # fmt: skip
     await waiting(service, demo.admin, 1)
     assert about(tg, anna, "Send the offer") == []
 
-    await tg.send_command(anna, "mute", "off")
-    await says(tg, anna, "Unmuted.\nSending what waited for you: 1.")
+    await answered(tg, anna, "/mute off", "Unmuted.\nSending what waited for you: 1.")
     alert = await says(tg, anna, "Send the offer")
     assert alert.text.startswith("📌 New task from Maria Ivanova")
     await waiting(service, demo.admin, 0)
@@ -152,10 +137,9 @@ async def test_a_daily_digest_brings_the_days_tasks_and_the_nights_alerts_at_nin
     anna = await link(service, tg, demo.admin, "Anna")  # no tasks of her own yet
     await tg.send_command(anna, "digest", "weekly")
     await says(tg, anna, "I did not get how often to send the digest.\nFor example: /digest")
-    await tg.send_command(anna, "digest", "5m")
-    await says(tg, anna, "every 15 minutes at most")
-    await tg.send_command(anna, "digest", "daily 09:00")
-    await says(tg, anna, "Every day at 09:00 (Europe/Moscow): a summary of the day's tasks")
+    await answered(tg, anna, "/digest 5m", "every 15 minutes at most")
+    await answered(tg, anna, "/digest daily 09:00",
+                   "Every day at 09:00 (Europe/Moscow): a summary of the day's tasks")  # fmt: skip
 
     wednesday = datetime(2026, 11, 25, 0, 0, tzinfo=MOSCOW).timestamp()
     amo.add_task("Prepare the contract", responsible_user_id=demo.admin,
@@ -188,9 +172,9 @@ async def test_a_half_hourly_digest_collects_alerts_and_off_sends_the_rest_at_on
     service: Service, tg: TelegramEmulator, amo: AmoEmulator, demo: DemoIds, clock: FakeClock
 ) -> None:
     anna = await link(service, tg, demo.admin, "Anna")
-    await tg.send_command(anna, "digest", "30m")
-    await says(tg, anna, "Deal and task alerts come together in one digest every 30 min.")
     due = int(clock.now()) + 2 * 86400  # no reminder for days
+    await answered(tg, anna, "/digest 30m",
+                   "Deal and task alerts come together in one digest every 30 min.")  # fmt: skip
 
     amo.add_task("Send the offer", responsible_user_id=demo.admin, complete_till=due,
                  by_user=demo.maria)  # fmt: skip
@@ -205,8 +189,8 @@ async def test_a_half_hourly_digest_collects_alerts_and_off_sends_the_rest_at_on
     amo.add_task("Renew the licence", responsible_user_id=demo.admin, complete_till=due,
                  by_user=demo.maria)  # fmt: skip
     await kept(service, demo.admin, 1)
-    await tg.send_command(anna, "digest", "off")
-    await says(tg, anna, "Alerts come at once again.\nSending what was kept: 1.")
+    await answered(tg, anna, "/digest off",
+                   "Alerts come at once again.\nSending what was kept: 1.")  # fmt: skip
     await says(tg, anna, "📰 Digest: 1 alert(s)")
 
     amo.add_task("Sign the NDA", responsible_user_id=demo.admin, complete_till=due,

@@ -7,18 +7,20 @@ from __future__ import annotations
 import io
 import re
 
+import pytest
 from openpyxl import load_workbook
 
 from bot.app.wiring import Service
 from sandbox.amocrm import AmoEmulator, DemoIds
 from sandbox.slack import SlackEmulator
 from sandbox.telegram import ChatMessage, TelegramEmulator
-from tests.e2e.helpers import FakeClock, buttons, link, says, shows
-from tests.e2e.slack_helpers import acked_in_time, slack_admin, slack_says, tells
+from tests.e2e.helpers import FakeClock, answered, buttons, link, says, shows
+from tests.e2e.slack_helpers import amo_tells, slack_admin, slack_says
 
 MIN = 60
 PNG = b"\x89PNG\r\n\x1a\n"
 XLSX = b"PK\x03\x04"  # a zip archive
+pytestmark = pytest.mark.parametrize("store_url", ["sqlite", "redis"], indirect=True)
 
 
 async def reminded(tg: TelegramEmulator, chat: int, text: str) -> ChatMessage:
@@ -57,9 +59,7 @@ async def test_report_and_export_show_who_reacted_and_how_soon(
     await tg.press_button(ivan, ivan, reminder.message_id, buttons(reminder)["✔ Complete"])
     await shows(tg, ivan, "Completed by Ivan Petrov")
 
-    await tg.send_command(anna, "report", 'week group:"Sales A"')
-
-    chart = await says(tg, anna, "📊 Reactions")
+    chart = await answered(tg, anna, '/report week group:"Sales A"', "📊 Reactions")
     assert chart.photo is not None
     assert chart.photo.data.startswith(PNG)
     assert chart.photo.width > 600  # a chart to read, not a thumbnail
@@ -69,9 +69,7 @@ async def test_report_and_export_show_who_reacted_and_how_soon(
     assert median is not None
     assert 4.0 <= float(median.group(1)) < 4.5  # the reminder came 4 min before the press
 
-    await tg.send_command(anna, "export", "month")
-
-    book = await says(tg, anna, "The figures per person and the log")
+    book = await answered(tg, anna, "/export month", "The figures per person and the log")
     assert book.document is not None
     assert book.document.file_name == "amobridge-activity-30d.xlsx"
     assert book.document.data.startswith(XLSX)
@@ -103,17 +101,14 @@ async def test_report_mistakes_and_non_admins_get_an_answer_and_no_file(
     anna = await link(service, tg, demo.admin, "Anna")
     ivan = await link(service, tg, demo.ivan, "Ivan")
 
-    await tg.send_command(anna, "report", "400d")
-    refused = await says(tg, anna, "“400d” is not a period")
+    refused = await answered(tg, anna, "/report 400d", "“400d” is not a period")
     assert "For example: /report week" in refused.text
-    await tg.send_command(anna, "export", 'week "Sales C"')
-    unknown = await says(tg, anna, "No group “Sales C”. Did you mean")
+    unknown = await answered(tg, anna, '/export week "Sales C"',
+                             "No group “Sales C”. Did you mean")  # fmt: skip
     assert "For example: /export week" in unknown.text
-    await tg.send_command(ivan, "report")
-    await says(tg, ivan, "Only amoCRM admins can use this command.")
+    await answered(tg, ivan, "/report", "Only amoCRM admins can use this command.")
     # Nothing pressed or sent yet in the window: said so, rather than an empty chart.
-    await tg.send_command(anna, "report", "1d")
-    await says(tg, anna, "Nothing was sent or pressed")
+    await answered(tg, anna, "/report 1d", "Nothing was sent or pressed")
     assert not [m for m in tg.transcript(anna) if m.photo or m.document]
 
 
@@ -143,11 +138,9 @@ async def test_slack_admin_gets_the_chart_in_a_direct_message(
     await reminded(tg, ivan, "Call Acme about the renewal")
     anna = await slack_admin(slack)
 
-    acked_in_time(await slack.slash_command(anna, "/amo", "report week"))
-
-    await tells(slack, anna, "amobridge-report-7d.png is in your direct messages")
+    await amo_tells(slack, anna, "report week",
+                    "amobridge-report-7d.png is in your direct messages")  # fmt: skip
     shared = await slack_says(slack, slack.dm_channel(anna), "Reactions")
     [file] = shared.files
     assert slack.file(file["id"]).data.startswith(PNG)
-    acked_in_time(await slack.slash_command(anna, "/amo", "export fortnight"))
-    await tells(slack, anna, "No group “fortnight”")
+    await amo_tells(slack, anna, "export fortnight", "No group “fortnight”")

@@ -4,13 +4,11 @@ and amoCRM changes. The real service with bolt and slack_sdk, the Slack and amoC
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
-from pathlib import Path
+from collections.abc import Awaitable, Callable
 
 import pytest
 
 from bot.app.settings import Settings
-from bot.app.setup import register_amocrm_webhook
 from bot.app.wiring import Service, running_service
 from bot.delivery.outbox import outbox_queue
 from sandbox.amocrm import AmoEmulator, DemoIds
@@ -21,17 +19,20 @@ from tests.e2e.helpers import (
     buttons,
     eventually,
     link,
-    reminder_scheduled,
     says,
     synced,
+    task_given,
 )
 from tests.e2e.slack_helpers import (
     acked_in_time,
+    amo_tells,
     button,
     menu,
     message_text,
     option,
     shown,
+    slack_card_of,
+    slack_link,
     slack_says,
     tells,
 )
@@ -39,70 +40,23 @@ from tests.e2e.slack_helpers import (
 MIN = 60
 
 
-@pytest.fixture
-def store_url(request: pytest.FixtureRequest, tmp_path: Path, redis_server_url: str) -> str:
-    """SQLite unless a test asks for Redis (``indirect`` parametrization)."""
-    backend = getattr(request, "param", "sqlite")
-    return redis_server_url if backend == "redis" else f"sqlite:///{tmp_path}/amobridge.db"
-
-
-@pytest.fixture
-def poll_interval_s() -> float:
-    """How often the service polls amoCRM events; a test parametrizes it to keep it away."""
-    return 0.3
-
-
-@pytest.fixture
-async def service(
-    amo: AmoEmulator,
-    demo: DemoIds,
-    slack: SlackEmulator,
-    tg: TelegramEmulator,
-    clock: FakeClock,
-    make_settings: Callable[..., Settings],
-    poll_interval_s: float,
-) -> AsyncIterator[Service]:
-    settings = make_settings(telegram=tg, slack=slack, poll_interval_s=poll_interval_s)
-    async with running_service(settings, clock=clock) as running:
-        slack.request_url = running.base_url + "/slack/events"
-        hook = running.settings.model_copy(update={"public_url": running.base_url})
-        await register_amocrm_webhook(hook)
-        await synced(running)
-        yield running
-
-
-async def slack_link(slack: SlackEmulator, name: str, email: str, **kw: object) -> str:
-    """A Slack user who ran ``/amo link`` and then ``/amo lang en``; returns their id."""
-    user = slack.add_user(name, email=email, **kw)  # type: ignore[arg-type]
-    acked_in_time(await slack.slash_command(user, "/amo", "link"))
-    await tells(slack, user, "✔")  # in Russian, their amoCRM language (unless they chose)
-    acked_in_time(await slack.slash_command(user, "/amo", "lang en"))
-    await tells(slack, user, "Language: English.")
-    return user
-
-
 @pytest.mark.parametrize("store_url", ["sqlite", "redis"], indirect=True)
 async def test_a_manager_links_by_email_gets_a_reminder_and_completes_it(
     service: Service, slack: SlackEmulator, amo: AmoEmulator, demo: DemoIds, clock: FakeClock
 ) -> None:
     nobody = slack.add_user("Nobody", email="nobody@elsewhere.example")
-    acked_in_time(await slack.slash_command(nobody, "/amo", "link"))
-    await tells(slack, nobody, "nobody@elsewhere.example")  # "no amoCRM user has …"
+    await amo_tells(slack, nobody, "link", "nobody@elsewhere.example")  # "no amoCRM user has …"
     ivan = slack.add_user("Ivan Petrov", email="IVAN@demo.example")  # e-mails match in any case
-    acked_in_time(await slack.slash_command(ivan, "/amo", "link"))
-    await tells(slack, ivan, "Готово ✔ Вы в amoCRM — Ivan Petrov.")
+    await amo_tells(slack, ivan, "link", "Готово ✔ Вы в amoCRM — Ivan Petrov.")
     assert service.services is not None
     linked = await service.services.links.by_account("slack", ivan)
     assert linked is not None
     assert linked.amo_user_id == demo.ivan
     acked_in_time(await slack.slash_command(ivan, "/amo", "lang en"))
 
-    scheduled = await service.store.count_due("reminders")
-    task_id = amo.add_task(
-        "Call <b>Acme</b> & co", responsible_user_id=demo.ivan,
-        complete_till=int(clock.now()) + 2 * 3600, entity_id=demo.leads[0], by_user=demo.maria,
-    )  # fmt: skip
-    await reminder_scheduled(service, scheduled + 1)
+    task_id = await task_given(service, amo, "Call <b>Acme</b> & co", to=demo.ivan,
+                               due=int(clock.now()) + 2 * 3600,
+                               entity_id=demo.leads[0], by=demo.maria)  # fmt: skip
     clock.advance(3600 + 5)
     dm = slack.dm_channel(ivan)
     reminder = await slack_says(slack, dm, "Due in 1 h")
@@ -131,13 +85,11 @@ async def test_an_admin_links_everyone_at_once_and_hears_who_could_not_be(
     slack.add_user("Maria Ivanova", email="maria@demo.example")
     slack.add_user("Visitor", email="visitor@partner.example")
     slack.add_user("Old Bot", email="bot@demo.example", is_bot=True)
-    acked_in_time(await slack.slash_command(ivan, "/amo", "link all"))
-    await tells(slack, ivan, "Only an amoCRM admin can link everyone at once.")
+    await amo_tells(slack, ivan, "link all", "Only an amoCRM admin can link everyone at once.")
     anna = await slack_link(slack, "Anna Admin", "anna@demo.example", is_admin=True)
 
-    acked_in_time(await slack.slash_command(anna, "/amo", "link all"))
-
-    report = await tells(slack, anna, "Linked now: 2. Already linked: 1. Could not link: 1.")
+    report = await amo_tells(slack, anna, "link all",
+                             "Linked now: 2. Already linked: 1. Could not link: 1.")  # fmt: skip
     text = message_text(report)
     assert "→ Ivan Petrov" in text
     assert "→ Maria Ivanova" in text
@@ -168,15 +120,13 @@ async def test_clicks_by_an_unlinked_user_and_by_one_without_rights_write_nothin
     service: Service, slack: SlackEmulator, amo: AmoEmulator, demo: DemoIds
 ) -> None:
     oleg = await slack_link(slack, "Oleg Sidorov", "oleg@demo.example")  # tasks edit: D
-    acked_in_time(await slack.slash_command(oleg, "/amo", "tasks"))
     dm = slack.dm_channel(oleg)
-    card = await slack_says(slack, dm, "Send the contract draft to Stark")
+    card = await slack_card_of(slack, oleg, "Send the contract draft to Stark")
     patches = sum(1 for r in amo.request_log if r.method == "PATCH")
 
     acked_in_time(await slack.click(oleg, dm, card.ts, **_press(button(card, "✔ Complete"))))
     await tells(slack, oleg, "Your amoCRM rights do not allow you to change this task.")
-    acked_in_time(await slack.slash_command(oleg, "/amo", "unlink"))
-    await tells(slack, oleg, "Slack unlinked.")
+    await amo_tells(slack, oleg, "unlink", "Slack unlinked.")
     acked_in_time(await slack.click(oleg, dm, card.ts, **_press(button(card, "✔ Complete"))))
     await tells(slack, oleg, "Link your amoCRM account first: /amo link")
 
@@ -189,9 +139,8 @@ async def test_a_double_click_writes_once_and_a_click_on_a_done_task_writes_noth
     service: Service, slack: SlackEmulator, amo: AmoEmulator, demo: DemoIds
 ) -> None:
     ivan = await slack_link(slack, "Ivan Petrov", "ivan@demo.example")
-    acked_in_time(await slack.slash_command(ivan, "/amo", "tasks"))
     dm = slack.dm_channel(ivan)
-    overdue = await slack_says(slack, dm, "Follow up on the Globex renewal")
+    overdue = await slack_card_of(slack, ivan, "Follow up on the Globex renewal")
     soon = await slack_says(slack, dm, "Call Acme about the license count")
     complete = _press(button(overdue, "✔ Complete"))
 
@@ -219,9 +168,8 @@ async def test_complete_with_a_comment_asks_in_a_modal_and_refuses_a_blank_one(
     service: Service, slack: SlackEmulator, amo: AmoEmulator, demo: DemoIds
 ) -> None:
     ivan = await slack_link(slack, "Ivan Petrov", "ivan@demo.example")
-    acked_in_time(await slack.slash_command(ivan, "/amo", "tasks"))
+    card = await slack_card_of(slack, ivan, "Follow up on the Globex renewal")
     dm = slack.dm_channel(ivan)
-    card = await slack_says(slack, dm, "Follow up on the Globex renewal")
 
     acked_in_time(await slack.click(ivan, dm, card.ts, **_press(button(card, "💬 With comment"))))
 
@@ -250,9 +198,8 @@ async def test_snooze_from_the_menu_and_to_a_typed_time_and_reassign_from_the_li
     service: Service, slack: SlackEmulator, amo: AmoEmulator, demo: DemoIds, clock: FakeClock
 ) -> None:
     ivan = await slack_link(slack, "Ivan Petrov", "ivan@demo.example")
-    acked_in_time(await slack.slash_command(ivan, "/amo", "tasks"))
     dm = slack.dm_channel(ivan)
-    overdue = await slack_says(slack, dm, "Follow up on the Globex renewal")
+    overdue = await slack_card_of(slack, ivan, "Follow up on the Globex renewal")
     soon = await slack_says(slack, dm, "Call Acme about the license count")
 
     before = int(clock.now())
@@ -300,21 +247,15 @@ async def price_list_due_in_15_min(
     service: Service, amo: AmoEmulator, demo: DemoIds, clock: FakeClock
 ) -> None:
     """Anna gives Ivan a task due in 20 minutes; the clock moves to its 15-minute reminder."""
-    scheduled = await service.store.count_due("reminders")
-    amo.add_task("Send the price list", responsible_user_id=demo.ivan,
-                 complete_till=int(clock.now()) + 20 * MIN, by_user=demo.admin)  # fmt: skip
-    await reminder_scheduled(service, scheduled + 1)
+    await task_given(service, amo, "Send the price list", to=demo.ivan,
+                     due=int(clock.now()) + 20 * MIN, by=demo.admin)  # fmt: skip
     clock.advance(6 * MIN)
 
 
 async def test_a_press_in_slack_updates_the_telegram_copy_too(
-    service: Service,
-    slack: SlackEmulator,
-    tg: TelegramEmulator,
-    amo: AmoEmulator,
-    demo: DemoIds,
-    clock: FakeClock,
-) -> None:
+    service: Service, slack: SlackEmulator, tg: TelegramEmulator, amo: AmoEmulator,
+    demo: DemoIds, clock: FakeClock,
+) -> None:  # fmt: skip
     ivan_tg = await link(service, tg, demo.ivan, "Ivan")
     ivan = await slack_link(slack, "Ivan Petrov", "ivan@demo.example")
     await price_list_due_in_15_min(service, amo, demo, clock)  # to both messengers
@@ -333,13 +274,9 @@ async def test_a_press_in_slack_updates_the_telegram_copy_too(
 
 
 async def test_a_manager_who_chose_slack_hears_only_there_until_slack_drops_them(
-    service: Service,
-    slack: SlackEmulator,
-    tg: TelegramEmulator,
-    amo: AmoEmulator,
-    demo: DemoIds,
-    clock: FakeClock,
-) -> None:
+    service: Service, slack: SlackEmulator, tg: TelegramEmulator, amo: AmoEmulator,
+    demo: DemoIds, clock: FakeClock,
+) -> None:  # fmt: skip
     ivan_tg = await link(service, tg, demo.ivan, "Ivan")
     await tg.send_command(ivan_tg, "messenger", "slack")
     await says(tg, ivan_tg, "You have not linked Slack yet")
@@ -382,8 +319,7 @@ async def test_amo_commands_answer_only_the_caller_and_explain_mistakes(
     general = slack.add_channel("general", members=[ivan], bot_member=False)
 
     async def amo_says(text: str, fragment: str) -> None:
-        acked_in_time(await slack.slash_command(ivan, "/amo", text, channel_id=general))
-        await tells(slack, ivan, fragment)
+        await amo_tells(slack, ivan, text, fragment, channel_id=general)
 
     await amo_says("remind 30m,2h", "I'll remind you 2 h, 30 min before each deadline")
     await amo_says("remind soon", "For example: /amo remind 60m,15m")
@@ -473,10 +409,8 @@ async def test_a_deactivated_slack_user_is_paused_and_the_admin_told(
     anna = await slack_link(slack, "Anna Admin", "anna@demo.example", is_admin=True)
     ivan = await slack_link(slack, "Ivan Petrov", "ivan@demo.example")
     slack.deactivate_user(ivan)
-    scheduled = await service.store.count_due("reminders")
-    amo.add_task("Call back", responsible_user_id=demo.ivan,
-                 complete_till=int(clock.now()) + 61 * MIN, by_user=demo.admin)  # fmt: skip
-    await reminder_scheduled(service, scheduled + 1)
+    await task_given(service, amo, "Call back", to=demo.ivan,
+                     due=int(clock.now()) + 61 * MIN, by=demo.admin)  # fmt: skip
     clock.advance(2 * MIN)
 
     await slack_says(slack, slack.dm_channel(anna), "Slack no longer takes messages for Ivan")
@@ -487,13 +421,9 @@ async def test_a_deactivated_slack_user_is_paused_and_the_admin_told(
 
 
 async def test_health_shows_admins_who_cannot_be_reached_and_whether_amocrm_answers(
-    service: Service,
-    slack: SlackEmulator,
-    tg: TelegramEmulator,
-    amo: AmoEmulator,
-    demo: DemoIds,
-    clock: FakeClock,
-) -> None:
+    service: Service, slack: SlackEmulator, tg: TelegramEmulator, amo: AmoEmulator,
+    demo: DemoIds, clock: FakeClock,
+) -> None:  # fmt: skip
     ivan_tg = await link(service, tg, demo.ivan, "Ivan")
     anna = await slack_link(slack, "Anna Admin", "anna@demo.example", is_admin=True)
     ivan = await slack_link(slack, "Ivan Petrov", "ivan@demo.example")
@@ -502,8 +432,7 @@ async def test_health_shows_admins_who_cannot_be_reached_and_whether_amocrm_answ
                  complete_till=int(clock.now()) + 61 * MIN, by_user=demo.admin)  # fmt: skip
     await slack_says(slack, slack.dm_channel(anna), "Slack no longer takes messages for Ivan")
 
-    acked_in_time(await slack.slash_command(anna, "/amo", "health"))
-    report = message_text(await tells(slack, anna, "amobridge health"))
+    report = message_text(await amo_tells(slack, anna, "health", "amobridge health"))
     assert "amoCRM: ✔ " in report
     assert "amoCRM events in the last 24 h: " in report
     assert "Linked: Telegram 1, Slack 2" in report
@@ -512,8 +441,7 @@ async def test_health_shows_admins_who_cannot_be_reached_and_whether_amocrm_answ
     await tg.send_command(ivan_tg, "health")
     await says(tg, ivan_tg, "Only amoCRM admins can use this command.")
     amo.faults.add("503", count=100, path_prefix="/api/v4/account")
-    acked_in_time(await slack.slash_command(anna, "/amo", "health"))
-    down = message_text(await tells(slack, anna, "amoCRM: ✖ does not answer"))
+    down = message_text(await amo_tells(slack, anna, "health", "amoCRM: ✖ does not answer"))
     assert "Ivan Petrov (Slack)" in down  # the rest is still told
     amo.faults.clear()
 
@@ -536,8 +464,7 @@ async def test_stray_slack_and_proxy_variables_change_nothing(
         slack.request_url = service.base_url + "/slack/events"
         await synced(service)
         ivan = await slack_link(slack, "Ivan Petrov", "ivan@demo.example")
-        acked_in_time(await slack.slash_command(ivan, "/amo", "tasks"))
-        await slack_says(slack, slack.dm_channel(ivan), "Follow up on the Globex renewal")
+        await slack_card_of(slack, ivan, "Follow up on the Globex renewal")
 
 
 def _press(element: dict[str, str]) -> dict[str, str]:

@@ -4,56 +4,38 @@ changes. The real service, the real aiogram client, the Telegram and amoCRM emul
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Callable
-from pathlib import Path
 
 import pytest
 
-from bot.app.settings import Settings
-from bot.app.setup import register_amocrm_webhook
-from bot.app.wiring import Service, running_service
+from bot.app.wiring import Service
 from sandbox.amocrm import AmoEmulator, DemoIds
 from sandbox.telegram import TelegramEmulator
-from tests.e2e.helpers import FakeClock, buttons, eventually, link, reminder_scheduled, says, shows
+from tests.e2e.helpers import (
+    FakeClock,
+    answered,
+    buttons,
+    card_of,
+    eventually,
+    link,
+    says,
+    shows,
+    task_given,
+)
 
 MIN = 60
 
 
 @pytest.fixture
-def store_url(request: pytest.FixtureRequest, tmp_path: Path, redis_server_url: str) -> str:
-    """SQLite unless a test asks for Redis (``indirect`` parametrization)."""
-    backend = getattr(request, "param", "sqlite")
-    return redis_server_url if backend == "redis" else f"sqlite:///{tmp_path}/amobridge.db"
-
-
-@pytest.fixture
-def poll_interval_s() -> float:
-    """How often the service polls amoCRM events; a test parametrizes it to keep it away."""
-    return 0.3
-
-
-@pytest.fixture
-async def service(
-    amo: AmoEmulator,
-    demo: DemoIds,
-    tg: TelegramEmulator,
-    clock: FakeClock,
-    make_settings: Callable[..., Settings],
-    poll_interval_s: float,
-) -> AsyncIterator[Service]:
-    settings = make_settings(telegram=tg, poll_interval_s=poll_interval_s)
-    async with running_service(settings, clock=clock) as running:
-        hook = running.settings.model_copy(update={"public_url": running.base_url})
-        await register_amocrm_webhook(hook)
-        yield running
+def messengers() -> tuple[str, ...]:
+    """Telegram alone: what a Telegram user sees when no other messenger is set up."""
+    return ("telegram",)
 
 
 async def test_a_manager_links_telegram_with_a_code_from_amocrm(
     service: Service, tg: TelegramEmulator, amo: AmoEmulator, demo: DemoIds
 ) -> None:
     user = tg.add_user(first_name="Ivan", language_code="en")
-    await tg.send_command(user, "start")
-    await says(tg, user, "Send me the e-mail")
+    await answered(tg, user, "/start", "Send me the e-mail")
     await tg.send_text(user, "nobody@demo.example")
     await says(tg, user, "No active amoCRM user has that e-mail")
     await tg.send_text(user, "IVAN@demo.example")
@@ -108,12 +90,9 @@ async def test_a_reminder_comes_at_each_lead_time_and_complete_writes_back(
     service: Service, tg: TelegramEmulator, amo: AmoEmulator, demo: DemoIds, clock: FakeClock
 ) -> None:
     user = await link(service, tg, demo.ivan, "Ivan")
-    scheduled = await service.store.count_due("reminders")
-    task_id = amo.add_task(
-        "Call <b>Acme</b> & co", responsible_user_id=demo.ivan,
-        complete_till=int(clock.now()) + 2 * 3600, entity_id=demo.leads[0], by_user=demo.maria,
-    )  # fmt: skip
-    await reminder_scheduled(service, scheduled + 1)
+    task_id = await task_given(service, amo, "Call <b>Acme</b> & co", to=demo.ivan,
+                               due=int(clock.now()) + 2 * 3600,
+                               entity_id=demo.leads[0], by=demo.maria)  # fmt: skip
     clock.advance(3600 + 5)  # an hour before the deadline
     first = await says(tg, user, "Due in 1 h")
     assert "Call <b>Acme</b> & co" in first.text  # CRM text shown as text, not markup
@@ -140,8 +119,7 @@ async def test_a_double_press_writes_once(
     service: Service, tg: TelegramEmulator, amo: AmoEmulator, demo: DemoIds
 ) -> None:
     user = await link(service, tg, demo.ivan, "Ivan")
-    await tg.send_command(user, "tasks")
-    card = await says(tg, user, "Follow up on the Globex renewal")
+    card = await card_of(tg, user, "Follow up on the Globex renewal")
     complete = buttons(card)["✔ Complete"]
     await tg.press_button(user, user, card.message_id, complete)
     await tg.press_button(user, user, card.message_id, complete)
@@ -159,8 +137,7 @@ async def test_snooze_by_button_and_by_typed_time(
     service: Service, tg: TelegramEmulator, amo: AmoEmulator, demo: DemoIds, clock: FakeClock
 ) -> None:
     user = await link(service, tg, demo.ivan, "Ivan")
-    await tg.send_command(user, "tasks")
-    card = await says(tg, user, "Follow up on the Globex renewal")
+    card = await card_of(tg, user, "Follow up on the Globex renewal")
     await tg.press_button(user, user, card.message_id, buttons(card)["⏸ Snooze"])
     menu = await tg.wait_for_message(user, lambda m: "1 hour" in buttons(m), timeout_s=10)
     before = int(clock.now())
@@ -172,8 +149,7 @@ async def test_snooze_by_button_and_by_typed_time(
 
     await eventually(moved, what="the deadline to move by an hour")
 
-    await tg.send_command(user, "tasks")
-    card = await says(tg, user, "Call Acme about the license count")
+    card = await card_of(tg, user, "Call Acme about the license count")
     await tg.press_button(user, user, card.message_id, buttons(card)["⏸ Snooze"])
     menu = await tg.wait_for_message(user, lambda m: "Other time…" in buttons(m), timeout_s=10)
     await tg.press_button(user, user, menu.message_id, buttons(menu)["Other time…"])
@@ -191,8 +167,7 @@ async def test_reassign_to_a_colleague_of_the_group(
     service: Service, tg: TelegramEmulator, amo: AmoEmulator, demo: DemoIds
 ) -> None:
     user = await link(service, tg, demo.ivan, "Ivan")
-    await tg.send_command(user, "tasks")
-    card = await says(tg, user, "Follow up on the Globex renewal")
+    card = await card_of(tg, user, "Follow up on the Globex renewal")
     await tg.press_button(user, user, card.message_id, buttons(card)["↪ Reassign"])
     menu = await tg.wait_for_message(user, lambda m: "← Back" in buttons(m), timeout_s=10)
     # Ivan edits his own tasks ("M") and may hand them to his group (Sales A), himself excluded.
@@ -207,14 +182,11 @@ async def test_without_rights_a_press_is_refused_and_nothing_is_written(
     service: Service, tg: TelegramEmulator, amo: AmoEmulator, demo: DemoIds
 ) -> None:
     oleg = await link(service, tg, demo.oleg, "Oleg")  # tasks edit: D
-    await tg.send_command(oleg, "tasks")
-    card = await says(tg, oleg, "Tasks for today")
-    del card
+    await answered(tg, oleg, "/tasks", "Tasks for today")
     assert service.services is not None
     await service.services.reminders.reschedule_user(demo.oleg)
     patches_before = sum(1 for r in amo.request_log if r.method == "PATCH")
-    await tg.send_command(oleg, "tasks")
-    card = await says(tg, oleg, "Send the contract draft to Stark")
+    card = await card_of(tg, oleg, "Send the contract draft to Stark")
     await tg.press_button(oleg, oleg, card.message_id, buttons(card)["✔ Complete"])
     await says(tg, oleg, "Your amoCRM rights do not allow you to change this task.")
     assert sum(1 for r in amo.request_log if r.method == "PATCH") == patches_before
@@ -225,8 +197,7 @@ async def test_a_completion_in_amocrm_edits_the_messages(
     service: Service, tg: TelegramEmulator, amo: AmoEmulator, demo: DemoIds
 ) -> None:
     user = await link(service, tg, demo.ivan, "Ivan")
-    await tg.send_command(user, "tasks")
-    card = await says(tg, user, "Follow up on the Globex renewal")
+    card = await card_of(tg, user, "Follow up on the Globex renewal")
     amo.complete_task(demo.task_overdue, "Done by phone", by_user=demo.maria)
     edited = await says(tg, user, "Completed by Maria Ivanova (amoCRM)")
     assert edited.message_id == card.message_id
@@ -238,8 +209,7 @@ async def test_a_stale_button_after_completion_in_amocrm_gets_an_honest_answer(
     service: Service, tg: TelegramEmulator, amo: AmoEmulator, demo: DemoIds
 ) -> None:
     user = await link(service, tg, demo.ivan, "Ivan")
-    await tg.send_command(user, "tasks")
-    card = await says(tg, user, "Follow up on the Globex renewal")
+    card = await card_of(tg, user, "Follow up on the Globex renewal")
     # Completed in amoCRM while nothing tells amobridge: the button is still on the message.
     amo.webhooks_enabled = False
     assert service.crm is not None
@@ -254,20 +224,13 @@ async def test_commands_answer_in_the_users_language_and_explain_mistakes(
     service: Service, tg: TelegramEmulator, demo: DemoIds
 ) -> None:
     user = await link(service, tg, demo.ivan, "Ivan")
-    await tg.send_command(user, "remind", "30m,2h")
-    await says(tg, user, "I'll remind you 2 h, 30 min before each deadline")
-    await tg.send_command(user, "remind", "soon")
-    await says(tg, user, "For example: /remind 60m,15m")
-    await tg.send_command(user, "tz", "Mars/Base")
-    await says(tg, user, "For example: /tz Europe/Moscow")
-    await tg.send_command(user, "tz", "europe/berlin")
-    await says(tg, user, "Your timezone is now Europe/Berlin")
-    await tg.send_command(user, "frobnicate")
-    await says(tg, user, "I don't know that command.")
-    await tg.send_command(user, "lang", "ru")
-    await says(tg, user, "Язык: русский.")
-    await tg.send_command(user, "help")
-    await says(tg, user, "/tasks — задачи на сегодня")
+    await answered(tg, user, "/remind 30m,2h", "I'll remind you 2 h, 30 min before each deadline")
+    await answered(tg, user, "/remind soon", "For example: /remind 60m,15m")
+    await answered(tg, user, "/tz Mars/Base", "For example: /tz Europe/Moscow")
+    await answered(tg, user, "/tz europe/berlin", "Your timezone is now Europe/Berlin")
+    await answered(tg, user, "/frobnicate", "I don't know that command.")
+    await answered(tg, user, "/lang ru", "Язык: русский.")
+    await answered(tg, user, "/help", "/tasks — задачи на сегодня")
     assert {c["command"] for c in tg.commands(language_code="ru")} >= {"tasks", "remind", "tz"}
 
 
@@ -277,10 +240,8 @@ async def test_a_blocked_bot_pauses_the_link_and_tells_the_admin(
     admin = await link(service, tg, demo.admin, "Anna")
     ivan = await link(service, tg, demo.ivan, "Ivan")
     tg.block_bot(ivan)
-    scheduled = await service.store.count_due("reminders")
-    amo.add_task("Call back", responsible_user_id=demo.ivan,
-                 complete_till=int(clock.now()) + 61 * MIN, by_user=demo.admin)  # fmt: skip
-    await reminder_scheduled(service, scheduled + 1)
+    await task_given(service, amo, "Call back", to=demo.ivan,
+                     due=int(clock.now()) + 61 * MIN, by=demo.admin)  # fmt: skip
     clock.advance(2 * MIN)
     await says(tg, admin, "Ivan Petrov blocked the bot")
     assert service.services is not None
@@ -288,8 +249,7 @@ async def test_a_blocked_bot_pauses_the_link_and_tells_the_admin(
     assert paused is not None
     assert paused.paused
     tg.unblock_bot(ivan)
-    await tg.send_command(ivan, "start")
-    await says(tg, ivan, "You are linked as Ivan Petrov")
+    await answered(tg, ivan, "/start", "You are linked as Ivan Petrov")
     resumed = await service.services.links.by_amo(demo.ivan, "telegram")
     assert resumed is not None
     assert not resumed.paused

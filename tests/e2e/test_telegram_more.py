@@ -6,30 +6,31 @@ from __future__ import annotations
 
 import socket
 import time
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 
 from bot.app.settings import HttpSettings, Settings, TelegramSettings
-from bot.app.setup import register_amocrm_webhook
 from bot.app.telegram import TELEGRAM_WEBHOOK_PATH
-from bot.app.wiring import Service, running_service
+from bot.app.wiring import Service
 from bot.delivery.outbox import CLAIM_LEASE_S, outbox_queue
 from bot.tasks.buttons import Action, Payload
 from sandbox.amocrm import AmoEmulator, DemoIds
 from sandbox.telegram import ChatMessage, TelegramEmulator
+from tests.e2e.conftest import serving
 from tests.e2e.helpers import (
     FakeClock,
+    answered,
     buttons,
+    card_of,
     eventually,
     link,
     reminder_scheduled,
     says,
+    task_given,
     travel_to,
 )
 
@@ -53,9 +54,8 @@ def clock(request: pytest.FixtureRequest) -> FakeClock:
 
 
 @pytest.fixture
-def store_url(tmp_path: Path) -> str:
-    """One SQLite file: a second instance of the service finds what the first one stored."""
-    return f"sqlite:///{tmp_path}/amobridge.db"
+def messengers() -> tuple[str, ...]:
+    return ("telegram",)
 
 
 def free_port() -> int:
@@ -64,32 +64,13 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def on_port(settings: Settings, port: int) -> Settings:
-    """The same settings on a fixed port, so every instance is reached at the same address."""
-    return settings.model_copy(update={"http": HttpSettings(host="127.0.0.1", port=port)})
-
-
-@asynccontextmanager
-async def serving(
-    settings: Settings, clock: FakeClock, *, run_jobs: bool = True
-) -> AsyncIterator[Service]:
-    """One instance of the service, with amoCRM's webhook pointed at it."""
-    async with running_service(settings, clock=clock, run_jobs=run_jobs) as running:
-        hook = running.settings.model_copy(update={"public_url": running.base_url})
-        await register_amocrm_webhook(hook)
-        yield running
-
-
 @pytest.fixture
-async def service(
-    amo: AmoEmulator,
-    demo: DemoIds,
-    tg: TelegramEmulator,
-    clock: FakeClock,
-    make_settings: Callable[..., Settings],
-) -> AsyncIterator[Service]:
-    async with serving(make_settings(telegram=tg), clock) as running:
-        yield running
+def restartable(tg: TelegramEmulator, make_settings: Callable[..., Settings]) -> Settings:
+    """Settings that a second instance of the service can start with after the first stopped:
+    the same SQLite file (the ``store_url`` default) and a fixed port, so it is reached at the
+    same address."""
+    settings = make_settings(telegram=tg)
+    return settings.model_copy(update={"http": HttpSettings(host="127.0.0.1", port=free_port())})
 
 
 def cards_about(tg: TelegramEmulator, chat: int, text: str) -> list[ChatMessage]:
@@ -130,8 +111,7 @@ async def test_in_webhook_mode_updates_come_by_webhook_and_a_wrong_secret_is_ref
         assert hook.secret_token == TELEGRAM_SECRET
 
         user = await link(service, tg, demo.ivan, "Ivan")
-        await tg.send_command(user, "tasks")
-        card = await says(tg, user, "Follow up on the Globex renewal")
+        card = await card_of(tg, user, "Follow up on the Globex renewal")
         await tg.press_button(user, user, card.message_id, buttons(card)["✔ Complete"])
         edited = await says(tg, user, "Completed by Ivan Petrov (Telegram)")
         assert edited.message_id == card.message_id
@@ -176,21 +156,15 @@ async def test_in_webhook_mode_updates_come_by_webhook_and_a_wrong_secret_is_ref
 
 
 async def test_a_card_sent_just_before_a_restart_keeps_working_and_is_not_sent_again(
-    amo: AmoEmulator,
-    demo: DemoIds,
-    tg: TelegramEmulator,
-    clock: FakeClock,
-    make_settings: Callable[..., Settings],
+    amo: AmoEmulator, demo: DemoIds, tg: TelegramEmulator, clock: FakeClock, restartable: Settings
 ) -> None:
-    settings = on_port(make_settings(telegram=tg), free_port())
     text = "Follow up on the Globex renewal"
-    async with serving(settings, clock) as first:
+    async with serving(restartable, clock) as first:
         user = await link(first, tg, demo.ivan, "Ivan")
-        await tg.send_command(user, "tasks")
-        card = await says(tg, user, text)
+        card = await card_of(tg, user, text)
     # Stopped the moment the card showed up in the chat.
 
-    async with serving(settings, clock) as second:
+    async with serving(restartable, clock) as second:
         await tg.press_button(user, user, card.message_id, buttons(card)["✔ Complete"])
         edited = await says(tg, user, "Completed by Ivan Petrov (Telegram)")
         assert edited.message_id == card.message_id
@@ -206,25 +180,19 @@ async def test_a_card_sent_just_before_a_restart_keeps_working_and_is_not_sent_a
 
 
 async def test_cards_stored_before_a_crash_are_sent_after_the_restart_once(
-    amo: AmoEmulator,
-    demo: DemoIds,
-    tg: TelegramEmulator,
-    clock: FakeClock,
-    make_settings: Callable[..., Settings],
+    amo: AmoEmulator, demo: DemoIds, tg: TelegramEmulator, clock: FakeClock, restartable: Settings
 ) -> None:
-    settings = on_port(make_settings(telegram=tg), free_port())
     # Ivan's open tasks for today, whatever the hour: two overdue ones.
     amo.complete_task(demo.task_due_15m, by_user=demo.ivan)
     texts = ("Follow up on the Globex renewal", "Ask Acme for the signed order")
     amo.add_task(texts[1], responsible_user_id=demo.ivan, complete_till=int(clock.now()) - MIN,
                  entity_id=demo.leads[0], by_user=demo.maria)  # fmt: skip
     # The first instance runs no sender: what it queues stays queued when it stops.
-    async with serving(settings, clock, run_jobs=False) as first:
+    async with serving(restartable, clock, run_jobs=False) as first:
         assert first.crm is not None
         await first.crm.sync.sync_once()  # the task cache, which the jobs would have filled
         user = await link(first, tg, demo.ivan, "Ivan")
-        await tg.send_command(user, "tasks")
-        await says(tg, user, "Tasks for today: 2")
+        await answered(tg, user, "/tasks", "Tasks for today: 2")
 
         async def queued() -> bool:
             return await first.store.count_due(OUTBOX) == 2
@@ -234,7 +202,7 @@ async def test_cards_stored_before_a_crash_are_sent_after_the_restart_once(
         assert len(await first.store.claim_due(OUTBOX, clock.now(), 1, CLAIM_LEASE_S)) == 1
     assert all(cards_about(tg, user, text) == [] for text in texts)
 
-    async with serving(settings, clock) as second:
+    async with serving(restartable, clock) as second:
         # The one nobody took goes out at once; the taken one when its claim runs out.
         async def only_the_taken_one_left() -> bool:
             return await second.store.count_due(OUTBOX) == 1
@@ -260,8 +228,7 @@ async def test_complete_with_a_comment_writes_the_typed_result_and_a_note(
 
     await eventually(known, what="amobridge to learn of the new task")
     user = await link(service, tg, demo.ivan, "Ivan")
-    await tg.send_command(user, "tasks")
-    card = await says(tg, user, "Follow up on the Globex renewal")
+    card = await card_of(tg, user, "Follow up on the Globex renewal")
     await tg.press_button(user, user, card.message_id, buttons(card)["💬 With comment"])
     await says(tg, user, "Send the result of the task “Follow up on the Globex renewal”")
     patches = sum(1 for r in amo.request_log if r.method == "PATCH")
@@ -283,8 +250,7 @@ async def test_complete_with_a_comment_writes_the_typed_result_and_a_note(
     )
 
     # A very long result (a whole Telegram message) is kept, clipped to a sane length.
-    await tg.send_command(user, "tasks")
-    card = await says(tg, user, signed)
+    card = await card_of(tg, user, signed)
     await tg.press_button(user, user, card.message_id, buttons(card)["💬 With comment"])
     await says(tg, user, f"Send the result of the task “{signed}”")
     long_text = ("They want 60 licenses, not 50. " * 140)[:4096]
@@ -304,16 +270,12 @@ async def test_a_move_and_a_reassignment_in_amocrm_edit_the_card_and_redo_the_re
 ) -> None:
     ivan = await link(service, tg, demo.ivan, "Ivan")
     maria = await link(service, tg, demo.maria, "Maria")
-    await tg.send_command(ivan, "remind", "60m,15m,5m")
-    await says(tg, ivan, "I'll remind you 1 h, 15 min, 5 min before each deadline")
+    await answered(tg, ivan, "/remind 60m,15m,5m",
+                   "I'll remind you 1 h, 15 min, 5 min before each deadline")  # fmt: skip
     text = "Send the invoice to Acme"
     t0 = int(clock.now())
-    scheduled = await service.store.count_due("reminders")
-    task_id = amo.add_task(
-        text, responsible_user_id=demo.ivan, complete_till=t0 + 61 * MIN,
-        entity_id=demo.leads[0], by_user=demo.maria,
-    )  # fmt: skip
-    await reminder_scheduled(service, scheduled + 1)
+    task_id = await task_given(service, amo, text, to=demo.ivan, due=t0 + 61 * MIN,
+                               entity_id=demo.leads[0], by=demo.maria)  # fmt: skip
     clock.advance(2 * MIN)
     first = await says(tg, ivan, "Due in 1 h")
     assert text in first.text
@@ -362,8 +324,7 @@ async def test_an_overdue_reminder_waits_for_monday_morning_in_the_users_zone_ac
     service: Service, tg: TelegramEmulator, amo: AmoEmulator, demo: DemoIds, clock: FakeClock
 ) -> None:
     anna = await link(service, tg, demo.admin, "Anna")  # no tasks of her own yet
-    await tg.send_command(anna, "tz", "Europe/Berlin")
-    await says(tg, anna, "Your timezone is now Europe/Berlin")
+    await answered(tg, anna, "/tz Europe/Berlin", "Your timezone is now Europe/Berlin")
     friday_18 = datetime(2026, 10, 23, 18, 0, tzinfo=BERLIN)
     text = "Call Umbrella about the rollout"
     amo.add_task(
@@ -403,8 +364,7 @@ async def test_unknown_commands_and_bad_durations_are_explained_in_russian(
     await tg.send_command(user, "start", code)
     await says(tg, user, "Готово ✔ Вы в amoCRM — Ivan Petrov.")
 
-    await tg.send_command(user, "frobnicate")
-    answer = await says(tg, user, "Такой команды я не знаю.")
+    answer = await answered(tg, user, "/frobnicate", "Такой команды я не знаю.")
     assert "Команды: /tasks, /remind 60m,15m" in answer.text
     for value, problem in [
         ("soon", "Не понял длительность."),
@@ -415,13 +375,11 @@ async def test_unknown_commands_and_bad_durations_are_explained_in_russian(
         await tg.send_command(user, "remind", value)
         answer = await says(tg, user, problem)
         assert "Например: /remind 60m,15m (или /remind off)" in answer.text
-    await tg.send_command(user, "remind")
-    await says(tg, user, "Укажите, за сколько до срока напоминать.")
+    await answered(tg, user, "/remind", "Укажите, за сколько до срока напоминать.")
     prefs = await service.services.prefs.get(demo.ivan)
     assert prefs.lead_minutes is None  # nothing changed
 
-    await tg.send_command(user, "tasks")
-    card = await says(tg, user, "Follow up on the Globex renewal")
+    card = await card_of(tg, user, "Follow up on the Globex renewal")
     await tg.press_button(user, user, card.message_id, buttons(card)["⏸ Отложить"])
     menu = await tg.wait_for_message(user, lambda m: "Другое время…" in buttons(m), timeout_s=10)
     await tg.press_button(user, user, menu.message_id, buttons(menu)["Другое время…"])

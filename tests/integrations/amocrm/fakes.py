@@ -90,6 +90,14 @@ def problem(status: int, title: str, detail: str, **extra: object) -> httpx.Resp
     )
 
 
+def invalid(*requests: dict[str, object]) -> httpx.Response:
+    """amoCRM's 400 for a write that failed validation: ``requests`` are the entries of its
+    ``validation-errors``, one per failed request of the batch."""
+    return problem(
+        400, "Bad Request", "Request validation failed", **{"validation-errors": list(requests)}
+    )
+
+
 def text(status: int, body: str, **headers: str) -> httpx.Response:
     return httpx.Response(status, content=body.encode(), headers=headers)
 

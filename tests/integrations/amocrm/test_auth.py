@@ -105,7 +105,11 @@ def clock() -> FakeClock:
 
 
 def manager(
-    store: SqliteStore, http: httpx.AsyncClient, clock: FakeClock, owner: str = "p1"
+    store: SqliteStore,
+    http: httpx.AsyncClient,
+    clock: FakeClock,
+    owner: str = "p1",
+    lease_wait_s: float = 30.0,
 ) -> OAuthTokenManager:
     return OAuthTokenManager(
         store,
@@ -116,7 +120,14 @@ def manager(
         http=http,
         clock=clock,
         owner=owner,
+        lease_wait_s=lease_wait_s,
     )
+
+
+@pytest.fixture
+def amo(store: SqliteStore, oauth_http: httpx.AsyncClient, clock: FakeClock) -> OAuthTokenManager:
+    """The manager of this process (owner "p1"), on the fake token endpoint."""
+    return manager(store, oauth_http, clock)
 
 
 async def _seed(store: SqliteStore, clock: FakeClock, expires_in: float) -> None:
@@ -127,12 +138,9 @@ async def _seed(store: SqliteStore, clock: FakeClock, expires_in: float) -> None
 
 
 async def test_it_exchanges_a_code_and_saves_the_pair(
-    store: SqliteStore,
-    oauth_http: httpx.AsyncClient,
-    clock: FakeClock,
-    endpoint: FakeTokenEndpoint,
+    store: SqliteStore, amo: OAuthTokenManager, clock: FakeClock, endpoint: FakeTokenEndpoint
 ) -> None:
-    tokens = await manager(store, oauth_http, clock).exchange_code("code-1")
+    tokens = await amo.exchange_code("code-1")
     assert tokens.access_token == "a1"
     assert tokens.expires_at == int(clock.now()) + 86400
     assert await store.load_tokens("amocrm") == tokens
@@ -148,9 +156,8 @@ async def test_it_exchanges_a_code_and_saves_the_pair(
 
 
 async def test_it_reports_a_used_code_with_amocrms_hint(
-    store: SqliteStore, oauth_http: httpx.AsyncClient, clock: FakeClock
+    store: SqliteStore, amo: OAuthTokenManager
 ) -> None:
-    amo = manager(store, oauth_http, clock)
     await amo.exchange_code("code-1")
     with pytest.raises(AmoOAuthError) as caught:
         await amo.exchange_code("code-1")
@@ -158,24 +165,18 @@ async def test_it_reports_a_used_code_with_amocrms_hint(
 
 
 async def test_it_uses_a_fresh_stored_token_without_refreshing(
-    store: SqliteStore,
-    oauth_http: httpx.AsyncClient,
-    clock: FakeClock,
-    endpoint: FakeTokenEndpoint,
+    store: SqliteStore, amo: OAuthTokenManager, clock: FakeClock, endpoint: FakeTokenEndpoint
 ) -> None:
     await _seed(store, clock, expires_in=3600)
-    assert await manager(store, oauth_http, clock).access_token() == "a0"
+    assert await amo.access_token() == "a0"
     assert endpoint.grants == []
 
 
 async def test_it_refreshes_ahead_of_expiry_and_saves_first(
-    store: SqliteStore,
-    oauth_http: httpx.AsyncClient,
-    clock: FakeClock,
-    endpoint: FakeTokenEndpoint,
+    store: SqliteStore, amo: OAuthTokenManager, clock: FakeClock, endpoint: FakeTokenEndpoint
 ) -> None:
     await _seed(store, clock, expires_in=240)  # inside the 5-minute margin
-    assert await manager(store, oauth_http, clock).access_token() == "a1"
+    assert await amo.access_token() == "a1"
     assert endpoint.grants[0]["grant_type"] == "refresh_token"
     assert endpoint.grants[0]["refresh_token"] == "r0"
     saved = await store.load_tokens("amocrm")
@@ -184,13 +185,9 @@ async def test_it_refreshes_ahead_of_expiry_and_saves_first(
 
 
 async def test_it_refreshes_again_when_the_clock_moves_on(
-    store: SqliteStore,
-    oauth_http: httpx.AsyncClient,
-    clock: FakeClock,
-    endpoint: FakeTokenEndpoint,
+    store: SqliteStore, amo: OAuthTokenManager, clock: FakeClock, endpoint: FakeTokenEndpoint
 ) -> None:
     await _seed(store, clock, expires_in=3600)
-    amo = manager(store, oauth_http, clock)
     assert await amo.access_token() == "a0"
     clock.at += 3600
     assert await amo.access_token() == "a1"
@@ -198,61 +195,46 @@ async def test_it_refreshes_again_when_the_clock_moves_on(
 
 
 async def test_it_refreshes_on_401(
-    store: SqliteStore,
-    oauth_http: httpx.AsyncClient,
-    clock: FakeClock,
-    endpoint: FakeTokenEndpoint,
+    store: SqliteStore, amo: OAuthTokenManager, clock: FakeClock, endpoint: FakeTokenEndpoint
 ) -> None:
     await _seed(store, clock, expires_in=3600)
-    assert await manager(store, oauth_http, clock).on_unauthorized("a0") == "a1"
+    assert await amo.on_unauthorized("a0") == "a1"
     assert endpoint.refreshes == 1
 
 
 async def test_it_takes_a_pair_another_process_refreshed(
-    store: SqliteStore,
-    oauth_http: httpx.AsyncClient,
-    clock: FakeClock,
-    endpoint: FakeTokenEndpoint,
+    store: SqliteStore, amo: OAuthTokenManager, clock: FakeClock, endpoint: FakeTokenEndpoint
 ) -> None:
     await store.save_tokens(
         "amocrm",
         OAuthTokens(access_token="a9", refresh_token="r9", expires_at=int(clock.now() + 86400)),
     )
-    assert await manager(store, oauth_http, clock).on_unauthorized("a0") == "a9"
+    assert await amo.on_unauthorized("a0") == "a9"
     assert endpoint.grants == []
 
 
 async def test_it_asks_for_reauthorization_when_the_refresh_token_is_revoked(
-    store: SqliteStore,
-    oauth_http: httpx.AsyncClient,
-    clock: FakeClock,
-    endpoint: FakeTokenEndpoint,
+    store: SqliteStore, amo: OAuthTokenManager, clock: FakeClock, endpoint: FakeTokenEndpoint
 ) -> None:
     await _seed(store, clock, expires_in=3600)
     endpoint.live_refresh.clear()
     with pytest.raises(AmoOAuthError) as caught:
-        await manager(store, oauth_http, clock).on_unauthorized("a0")
+        await amo.on_unauthorized("a0")
     assert caught.value.hint == "Token has been revoked"
     assert "csecret" not in str(caught.value)
     assert "r0" not in str(caught.value)
 
 
-async def test_it_needs_tokens_stored_first(
-    store: SqliteStore, oauth_http: httpx.AsyncClient, clock: FakeClock
-) -> None:
+async def test_it_needs_tokens_stored_first(store: SqliteStore, amo: OAuthTokenManager) -> None:
     with pytest.raises(AmoOAuthError, match="authorize"):
-        await manager(store, oauth_http, clock).access_token()
+        await amo.access_token()
 
 
 async def test_it_keeps_a_still_valid_token_when_an_early_refresh_fails(
-    store: SqliteStore,
-    oauth_http: httpx.AsyncClient,
-    clock: FakeClock,
-    endpoint: FakeTokenEndpoint,
+    store: SqliteStore, amo: OAuthTokenManager, clock: FakeClock, endpoint: FakeTokenEndpoint
 ) -> None:
     await _seed(store, clock, expires_in=120)
     endpoint.fail_with = 503
-    amo = manager(store, oauth_http, clock)
     assert await amo.access_token() == "a0"
     clock.at += 200  # now really expired: the failure surfaces
     with pytest.raises(AmoServerError):
@@ -260,32 +242,25 @@ async def test_it_keeps_a_still_valid_token_when_an_early_refresh_fails(
 
 
 async def test_it_releases_the_lease_after_refreshing(
-    store: SqliteStore, oauth_http: httpx.AsyncClient, clock: FakeClock
+    store: SqliteStore, amo: OAuthTokenManager, clock: FakeClock
 ) -> None:
     await _seed(store, clock, expires_in=0)
-    await manager(store, oauth_http, clock).access_token()
+    await amo.access_token()
     assert await store.acquire_lease("amocrm:refresh", "someone-else", 5)
 
 
 async def test_coroutines_of_one_process_share_one_refresh(
-    store: SqliteStore,
-    oauth_http: httpx.AsyncClient,
-    clock: FakeClock,
-    endpoint: FakeTokenEndpoint,
+    store: SqliteStore, amo: OAuthTokenManager, clock: FakeClock, endpoint: FakeTokenEndpoint
 ) -> None:
     await _seed(store, clock, expires_in=-1)
     endpoint.delay_s = 0.05
-    amo = manager(store, oauth_http, clock)
     tokens = await asyncio.gather(*(amo.access_token() for _ in range(20)))
     assert set(tokens) == {"a1"}
     assert endpoint.refreshes == 1
 
 
 async def test_two_processes_on_one_file_refresh_once(
-    tmp_path: Path,
-    oauth_http: httpx.AsyncClient,
-    clock: FakeClock,
-    endpoint: FakeTokenEndpoint,
+    tmp_path: Path, oauth_http: httpx.AsyncClient, clock: FakeClock, endpoint: FakeTokenEndpoint
 ) -> None:
     path = str(tmp_path / "shared.db")
     first, second = await SqliteStore.open(path), await SqliteStore.open(path)
@@ -311,17 +286,7 @@ async def test_it_gives_up_waiting_for_a_lease_held_elsewhere(
 ) -> None:
     await _seed(store, clock, expires_in=3600)
     assert await store.acquire_lease("amocrm:refresh", "stuck-process", 60)
-    amo = OAuthTokenManager(
-        store,
-        base_url=BASE_URL,
-        client_id="c",
-        client_secret="s",
-        redirect_uri="r",
-        http=oauth_http,
-        clock=clock,
-        owner="p",
-        lease_wait_s=0.3,
-    )
+    amo = manager(store, oauth_http, clock, owner="p", lease_wait_s=0.3)
     with pytest.raises(AmoError, match="timed out"):
         await amo.on_unauthorized("a0")
 

@@ -20,6 +20,7 @@ from integrations.amocrm import (
 from tests.integrations.amocrm.fakes import (
     BASE_URL,
     FakeAmo,
+    invalid,
     no_content,
     ok,
     page,
@@ -243,25 +244,8 @@ async def test_it_reports_a_flood_block(fake: FakeAmo, client: AmoClient) -> Non
 
 
 async def test_it_raises_validation_issues_on_a_write(fake: FakeAmo, client: AmoClient) -> None:
-    fake.on(
-        "POST",
-        "/api/v4/tasks",
-        problem(
-            400,
-            "Bad Request",
-            "Request validation failed",
-            **{
-                "validation-errors": [
-                    {
-                        "request_id": "0",
-                        "errors": [
-                            {"code": "NotSupportedChoice", "path": "task_type_id", "detail": "bad"}
-                        ],
-                    }
-                ]
-            },
-        ),
-    )
+    bad_type = {"code": "NotSupportedChoice", "path": "task_type_id", "detail": "bad"}
+    fake.on("POST", "/api/v4/tasks", invalid({"request_id": "0", "errors": [bad_type]}))
     with pytest.raises(AmoValidationError) as caught:
         await client.create_task(NewTask(text="x", complete_till=1, task_type_id=99))
     assert caught.value.issues[0].path == "task_type_id"

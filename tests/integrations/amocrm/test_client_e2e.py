@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -378,21 +379,21 @@ async def test_fifty_callers_keep_the_pace(amo: AmoClient, emu: AmoEmulator) -> 
 async def store_factory(
     request: pytest.FixtureRequest, tmp_path: Path
 ) -> AsyncIterator[StoreFactory]:
-    opened: list[Store] = []
+    """Opens stores that share one backing (one file, or one server and prefix), as the
+    processes of one deployment do; all are closed after the test."""
+    async with contextlib.AsyncExitStack() as opened:
 
-    async def open_one() -> Store:
-        if request.param == "sqlite":
-            s: Store = await SqliteStore.open(str(tmp_path / "shared.db"))
-        else:
-            url = request.getfixturevalue("redis_server_url")
-            prefix = request.getfixturevalue("redis_prefix")
-            s = await RedisStore.open(url, key_prefix=prefix)
-        opened.append(s)
-        return s
+        async def open_one() -> Store:
+            if request.param == "sqlite":
+                s: Store = await SqliteStore.open(str(tmp_path / "shared.db"))
+            else:
+                url = request.getfixturevalue("redis_server_url")
+                prefix = request.getfixturevalue("redis_prefix")
+                s = await RedisStore.open(url, key_prefix=prefix)
+            opened.push_async_callback(s.close)
+            return s
 
-    yield open_one
-    for s in opened:
-        await s.close()
+        yield open_one
 
 
 def _oauth(

@@ -19,7 +19,7 @@ from integrations.amocrm.errors import (
     parse_retry_after,
     transport_error,
 )
-from tests.integrations.amocrm.fakes import problem, text
+from tests.integrations.amocrm.fakes import invalid, problem, text
 
 NGINX_403 = "<html>\r\n<head><title>403 Forbidden</title></head>\r\n<body>nginx</body></html>"
 
@@ -81,26 +81,19 @@ def test_it_does_not_mark_a_rights_403_as_blocked() -> None:
 
 
 def test_it_reads_validation_issues() -> None:
-    response = problem(
-        400,
-        "Bad Request",
-        "Request validation failed",
-        **{
-            "validation-errors": [
+    response = invalid(
+        {
+            "request_id": "0",
+            "errors": [
                 {
-                    "request_id": "0",
-                    "errors": [
-                        {
-                            "code": "NotSupportedChoice",
-                            "path": "custom_fields_values.0.field_id",
-                            "detail": "The value you selected is not a valid choice.",
-                        },
-                        {"code": "InvalidType", "path": "complete_till", "detail": "int"},
-                    ],
+                    "code": "NotSupportedChoice",
+                    "path": "custom_fields_values.0.field_id",
+                    "detail": "The value you selected is not a valid choice.",
                 },
-                {"request_id": 1, "errors": [{"code": "Missing", "path": "text"}]},
-            ]
+                {"code": "InvalidType", "path": "complete_till", "detail": "int"},
+            ],
         },
+        {"request_id": 1, "errors": [{"code": "Missing", "path": "text"}]},
     )
     err = _map(response)
     assert isinstance(err, AmoValidationError)

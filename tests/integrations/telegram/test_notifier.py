@@ -4,6 +4,7 @@ Bot API answer becomes a DeliveryError (permanent, retry_after, or transient).""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 import pytest
 from aiogram import Bot
@@ -78,34 +79,40 @@ async def test_it_fails_for_good_on_a_message_to_edit_that_is_gone(
     assert "message to edit not found" in caught.value.reason
 
 
-async def test_it_fails_for_good_when_the_user_blocked_the_bot(
-    tg: TelegramEmulator, notifier: TelegramNotifier, user: int
-) -> None:
+# Who cannot be reached, made from the ``user`` fixture (who has started the bot): their chat.
+def _blocked_the_bot(tg: TelegramEmulator, user: int) -> int:
     tg.block_bot(user)
-
-    error = await failure(notifier, user)
-
-    assert error.gone
-    assert "bot was blocked by the user" in error.reason
+    return user
 
 
-async def test_it_fails_for_good_when_the_user_is_deactivated(
-    tg: TelegramEmulator, notifier: TelegramNotifier, user: int
-) -> None:
+def _was_deactivated(tg: TelegramEmulator, user: int) -> int:
     tg.deactivate_user(user)
+    return user
 
-    assert (await failure(notifier, user)).gone
+
+def _never_started_the_bot(tg: TelegramEmulator, user: int) -> int:
+    return tg.add_user("Bob", started=False)
 
 
-async def test_it_fails_for_good_on_chat_not_found(
-    tg: TelegramEmulator, notifier: TelegramNotifier
+@pytest.mark.parametrize(
+    ("person", "reason"),
+    [
+        (_blocked_the_bot, "bot was blocked by the user"),
+        (_was_deactivated, "user is deactivated"),
+        (_never_started_the_bot, "chat not found"),
+    ],
+)
+async def test_it_fails_for_good_when_the_person_cannot_be_reached(
+    tg: TelegramEmulator,
+    notifier: TelegramNotifier,
+    user: int,
+    person: Callable[[TelegramEmulator, int], int],
+    reason: str,
 ) -> None:
-    never_started = tg.add_user("Bob", started=False)
-
-    error = await failure(notifier, never_started)
+    error = await failure(notifier, person(tg, user))
 
     assert error.gone
-    assert "chat not found" in error.reason
+    assert reason in error.reason
 
 
 async def test_it_passes_retry_after_on(
