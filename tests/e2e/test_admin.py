@@ -42,6 +42,16 @@ async def test_an_admin_sets_a_threshold_and_subscribes_to_big_deals(
     assert "Amount: 1 500 000" in alert.text
 
 
+async def test_a_subscription_by_task_type_says_the_type_it_keeps(
+    service: Service, tg: TelegramEmulator, demo: DemoIds
+) -> None:
+    anna = await link(service, tg, demo.admin, "Anna")
+    await tg.send_command(anna, "subscribe", 'task_created type:"встреча" to me')
+    await says(tg, anna, "New task from … · task type Встреча → Anna Admin.")
+    await tg.send_command(anna, "subscriptions")
+    await says(tg, anna, "task type Встреча")
+
+
 async def test_mistakes_and_non_admins_change_nothing_and_get_an_example(
     service: Service, tg: TelegramEmulator, demo: DemoIds
 ) -> None:
