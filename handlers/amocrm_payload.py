@@ -93,6 +93,12 @@ def _section(payload: object, kind: str, actions: Mapping[str, HintAction]) -> l
         if action is None:
             continue
         for entry in _entries(entries):
+            if action_name == "note":
+                # A note names its deal inside: leads[note][0][note][element_id]=<deal id>.
+                note = entry.get("note")
+                if not isinstance(note, dict):
+                    raise MalformedWebhook("a note entry without its note")
+                entry = {"id": note.get("element_id")}
             hints.append(_hint(kind, action, entry))
     return hints
 

@@ -55,8 +55,29 @@ def test_it_reads_several_entities_and_actions_in_one_post() -> None:
     assert hints[2].old_responsible_user_id == 8
 
 
-def test_it_accepts_a_section_it_does_not_follow_with_no_hints() -> None:
-    assert parse_webhook(f"{ACCOUNT}&contacts[update][0][id]=6".encode()) == []
+def test_it_reads_a_note_on_a_deal_as_a_change_of_that_deal() -> None:
+    body = (
+        f"{ACCOUNT}&leads[note][0][note][id]=91&leads[note][0][note][element_id]=25399013"
+        "&leads[note][0][note][element_type]=2&leads[note][0][note][note_type]=4"
+        "&leads[note][0][note][text]=Called"
+    )
+    [hint] = parse_webhook(body.encode())
+    assert (hint.kind, hint.id, hint.action) == ("deal", 25399013, "update")
+
+
+@pytest.mark.parametrize(
+    "section",
+    [
+        "contacts[update][0][id]=6",
+        "contacts[note][0][note][id]=7&contacts[note][0][note][element_id]=6",
+        "companies[add][0][id]=8&companies[add][0][name]=Initech",
+        "unsorted[add][0][uid]=a1b2&unsorted[add][0][source]=form",
+        "customers[add][0][id]=9",
+        "catalogs[add][0][id]=10",
+    ],
+)
+def test_it_accepts_a_section_it_does_not_follow_with_no_hints(section: str) -> None:
+    assert parse_webhook(f"{ACCOUNT}&{section}".encode()) == []
 
 
 def test_it_accepts_the_2018_capture_that_has_only_a_subdomain() -> None:
