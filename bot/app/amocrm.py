@@ -12,6 +12,7 @@ from integrations.amocrm import (
     AmoAuth,
     AmoClient,
     LongLivedTokenAuth,
+    OAuthInstaller,
     OAuthTokenManager,
     StorePacer,
 )
@@ -22,6 +23,12 @@ def _amo_auth(
 ) -> AmoAuth:
     if cfg.long_lived_token is not None:
         return LongLivedTokenAuth(cfg.long_lived_token.get_secret_value())
+    return _oauth_manager(cfg, store, http, clock, owner)
+
+
+def _oauth_manager(
+    cfg: AmoCrmSettings, store: Store, http: httpx.AsyncClient, clock: Clock, owner: str
+) -> OAuthTokenManager:
     # Settings refuses OAuth without all three.
     assert cfg.client_id is not None
     assert cfg.client_secret is not None
@@ -51,3 +58,19 @@ async def build_amo_client(
         on_request=metrics.observe_amocrm if metrics else None,
     )
     return client, http
+
+
+def build_installer(
+    cfg: AmoCrmSettings, store: Store, http: httpx.AsyncClient, clock: Clock, *, owner: str
+) -> OAuthInstaller | None:
+    """The OAuth install flow for these settings, or None (a long-lived token needs none)."""
+    if not cfg.configured or not cfg.uses_oauth:
+        return None
+    assert cfg.client_id is not None
+    return OAuthInstaller(
+        store,
+        _oauth_manager(cfg, store, http, clock, owner),
+        base_url=str(cfg.base_url),
+        client_id=cfg.client_id,
+        owner=owner,
+    )

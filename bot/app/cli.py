@@ -94,6 +94,39 @@ def setup() -> None:
 
 
 @app.command()
+def authorize(
+    code: str | None = typer.Option(
+        None,
+        "--code",
+        help="The code amoCRM gave (or the whole address it redirected to), for a server "
+        "amoCRM cannot reach.",
+    ),
+) -> None:
+    """Connect amoCRM by OAuth: print the link to open, or exchange a pasted code."""
+    settings = _settings_or_exit()
+    from bot.app.authorize import AuthorizeError, authorization_url, exchange_pasted_code
+
+    try:
+        if code is None:
+            url = asyncio.run(authorization_url(settings))
+        else:
+            account = asyncio.run(exchange_pasted_code(settings, code))
+    except AuthorizeError as exc:
+        typer.echo(f"authorize: {exc}", err=True)
+        raise typer.Exit(exc.exit_code) from None
+    if code is None:
+        typer.echo("Open this link as an amoCRM administrator and press Allow (valid 1 hour):")
+        typer.echo(url)
+        typer.echo(
+            f"amoCRM then sends you to {settings.amocrm.redirect_uri}, which connects amobridge. "
+            "If that server is not reachable from your browser, copy the code (or the whole "
+            "address) from the browser and run: amobridge authorize --code '<code>'"
+        )
+    else:
+        typer.echo(f"amoCRM account {account} is connected; tokens are stored.")
+
+
+@app.command()
 def demo(
     interactive: bool = typer.Option(
         False, "--interactive", "-i", help="After the script, play the manager yourself."

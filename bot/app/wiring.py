@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import ClientSession, web
 
-from bot.app.amocrm import build_amo_client
+from bot.app.amocrm import build_amo_client, build_installer
 from bot.app.errors import StartupError
 from bot.app.services import Services, build_services
 from bot.app.settings import Settings
@@ -25,6 +25,7 @@ from bot.app.telegram import TELEGRAM_WEBHOOK_PATH, TelegramApp, build_telegram,
 from bot.core import Clock, CrmEvent, Metrics, SystemClock
 from bot.crm import CacheSync, EventProcessor, EventsPoller, HintInbox, InboxDrainer, build_crm
 from bot.store import Store, open_store
+from handlers.amocrm_oauth import amocrm_oauth_routes
 from handlers.amocrm_webhook import amocrm_webhook_routes
 from handlers.http import build_http_app
 from handlers.slack import slack_routes
@@ -162,6 +163,9 @@ async def _build(settings: Settings, clock: Clock, instance_id: str) -> Service:
                 poller=parts.poller,
                 sync=parts.sync,
             )
+            installer = build_installer(settings.amocrm, store, http, clock, owner=instance_id)
+            if installer is not None:
+                routes += amocrm_oauth_routes(installer, services.t)
             if settings.amocrm.webhook_secret is not None:
                 routes += amocrm_webhook_routes(
                     settings.amocrm.webhook_secret.get_secret_value(), parts.inbox, metrics

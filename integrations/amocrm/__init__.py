@@ -16,6 +16,14 @@ from integrations.amocrm.errors import (
     AmoValidationError,
     ValidationIssue,
 )
+from integrations.amocrm.install import (
+    Installed,
+    InstallError,
+    InstallProblem,
+    OAuthInstaller,
+    code_from_paste,
+    consent_url_base,
+)
 from integrations.amocrm.pacing import NoPacing, Pacer, StorePacer
 from integrations.amocrm.transport import OnRequest, RetryPolicy
 from integrations.amocrm.values import NewTask, TaskPatch, Webhook
@@ -34,9 +42,13 @@ __all__ = [
     "AmoServerError",
     "AmoTransportError",
     "AmoValidationError",
+    "InstallError",
+    "InstallProblem",
+    "Installed",
     "LongLivedTokenAuth",
     "NewTask",
     "NoPacing",
+    "OAuthInstaller",
     "OAuthTokenManager",
     "OnRequest",
     "Pacer",
@@ -45,4 +57,6 @@ __all__ = [
     "TaskPatch",
     "ValidationIssue",
     "Webhook",
+    "code_from_paste",
+    "consent_url_base",
 ]

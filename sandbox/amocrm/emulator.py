@@ -41,7 +41,7 @@ class AmoEmulator:
         rate_limit_per_s: float | None = 7.0,
         *,
         account_id: int = 31_000_001,
-        oauth_redirect_uri: str = "http://127.0.0.1:8080/amocrm/oauth/callback",
+        oauth_redirect_uri: str = "http://127.0.0.1:8080/amocrm/oauth",
     ) -> None:
         self._clock = clock
         self._state = AccountState(account_id=account_id, subdomain=subdomain, clock=clock)

@@ -1,0 +1,189 @@
+"""Installing amobridge in amoCRM by OAuth, as an admin does it: ``amobridge authorize`` prints a
+link, amoCRM's consent page redirects to ``/amocrm/oauth``, the page says what happens next."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from bot.app.authorize import AuthorizeError, authorization_url, exchange_pasted_code
+from bot.app.settings import AmoCrmSettings, HttpSettings, Settings
+from bot.app.wiring import Service, running_service
+from sandbox.amocrm import AmoEmulator, DemoIds
+from tests.e2e.helpers import FakeClock, synced
+from tests.e2e.test_cli import CLI
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def settings(amo: AmoEmulator, store_url: str, redis_prefix: str) -> Settings:
+    port = _free_port()
+    redirect = f"http://127.0.0.1:{port}/amocrm/oauth"
+    amo.oauth_redirect_uri = redirect
+    return Settings(
+        _env_file=None,
+        amocrm=AmoCrmSettings(
+            base_url=amo.base_url,
+            client_id=amo.oauth_client_id,
+            client_secret=amo.oauth_client_secret,
+            redirect_uri=redirect,
+            poll_interval_s=0.3,
+            sync_interval_s=0.3,
+        ),
+        http=HttpSettings(host="127.0.0.1", port=port),
+        store_url=store_url,
+        redis_key_prefix=redis_prefix,
+    )
+
+
+@pytest.fixture
+async def service(settings: Settings, demo: DemoIds, clock: FakeClock) -> AsyncIterator[Service]:
+    async with running_service(settings, clock=clock) as running:
+        yield running
+
+
+def _exchanges(amo: AmoEmulator) -> int:
+    return sum(
+        1
+        for r in amo.request_log
+        if r.path == "/oauth2/access_token" and "authorization_code" in r.body
+    )
+
+
+async def _consent(browser: httpx.AsyncClient, url: str) -> str:
+    """The admin presses Allow on amoCRM's page: where amoCRM sends the browser back to."""
+    consent = await browser.get(url)
+    assert consent.status_code == 302, consent.text
+    return consent.headers["location"]
+
+
+def _with_query(location: str, **changes: str) -> str:
+    url = httpx.URL(location)
+    return str(url.copy_merge_params(changes))
+
+
+async def test_an_admin_installs_with_the_printed_link_and_the_service_starts_working(
+    service: Service, settings: Settings, amo: AmoEmulator, tmp_path: Path
+) -> None:
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("AMOBRIDGE_")},
+        "AMOBRIDGE_AMOCRM__BASE_URL": amo.base_url,
+        "AMOBRIDGE_AMOCRM__CLIENT_ID": amo.oauth_client_id,
+        "AMOBRIDGE_AMOCRM__CLIENT_SECRET": amo.oauth_client_secret,
+        "AMOBRIDGE_AMOCRM__REDIRECT_URI": str(settings.amocrm.redirect_uri),
+        "AMOBRIDGE_STORE_URL": settings.store_url,
+        "AMOBRIDGE_REDIS_KEY_PREFIX": settings.redis_key_prefix,
+    }
+    proc = await asyncio.create_subprocess_exec(
+        *CLI, "authorize", env=env, cwd=tmp_path,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, err = await asyncio.wait_for(proc.communicate(), timeout=60)
+    assert proc.returncode == 0, err.decode()
+    [url] = [line for line in out.decode().splitlines() if line.startswith("http")]
+    assert url.startswith(amo.base_url + "/oauth?client_id=" + amo.oauth_client_id)
+    assert amo.oauth_client_secret not in out.decode()
+
+    async with httpx.AsyncClient() as browser:
+        location = await _consent(browser, url)
+        assert location.startswith(service.base_url + "/amocrm/oauth?code=")
+        page = await browser.get(location, headers={"Accept-Language": "en-GB,en;q=0.9"})
+        assert page.status_code == 200
+        assert "amobridge is connected to amoCRM" in page.text
+        assert "within a minute amobridge loads tasks and deals" in page.text.lower()
+        assert page.headers["Cache-Control"] == "no-store"
+        # The service now reads the account: its first sync completes.
+        await synced(service)
+        assert _exchanges(amo) == 1
+
+        # A reload of the page does not spend the code again.
+        again = await browser.get(location, headers={"Accept-Language": "ru"})
+        assert again.status_code == 400
+        assert "Эта ссылка устарела, уже использована" in again.text
+        assert _exchanges(amo) == 1
+
+
+async def test_a_wrong_or_missing_state_exchanges_nothing(
+    service: Service, settings: Settings, amo: AmoEmulator
+) -> None:
+    url = await authorization_url(settings)
+    async with httpx.AsyncClient() as browser:
+        location = await _consent(browser, url)
+        forged = await browser.get(
+            _with_query(location, state="forged-state"), headers={"Accept-Language": "en"}
+        )
+        assert forged.status_code == 400
+        assert "was not issued by this server" in forged.text
+        bare = httpx.URL(location).copy_remove_param("state")
+        missing = await browser.get(str(bare), headers={"Accept-Language": "en"})
+        assert missing.status_code == 400
+        other = await browser.get(
+            _with_query(location, referer="evil.amocrm.ru"), headers={"Accept-Language": "en"}
+        )
+        assert other.status_code == 400
+        assert "another amoCRM account" in other.text
+        assert _exchanges(amo) == 0
+        denied = await browser.get(
+            f"{service.base_url}/amocrm/oauth?error=access_denied&state=x",
+            headers={"Accept-Language": "en"},
+        )
+        assert denied.status_code == 400
+        assert "Access was not allowed" in denied.text
+        # The untouched code with its own state still installs.
+        ok = await browser.get(location)
+        assert ok.status_code == 200
+    assert _exchanges(amo) == 1
+
+
+async def test_a_code_reaching_two_replicas_at_once_is_exchanged_once(
+    settings: Settings, demo: DemoIds, amo: AmoEmulator, clock: FakeClock
+) -> None:
+    second = settings.model_copy(
+        update={"http": HttpSettings(host="127.0.0.1", port=_free_port())}
+    )
+    async with (
+        running_service(settings, clock=clock, run_jobs=False) as one,
+        running_service(second, clock=clock, run_jobs=False) as two,
+    ):
+        url = await authorization_url(settings)
+        async with httpx.AsyncClient() as browser:
+            location = await _consent(browser, url)
+            query = httpx.URL(location).query.decode()
+            pages = await asyncio.gather(
+                *(
+                    browser.get(f"{replica.base_url}/amocrm/oauth?{query}")
+                    for replica in (one, two, one, two)
+                )
+            )
+        statuses = sorted(p.status_code for p in pages)
+        assert statuses[0] == 200
+        assert statuses.count(200) == 1, statuses
+        assert all(s in (400, 409) for s in statuses[1:])
+        assert _exchanges(amo) == 1
+        assert await one.store.load_tokens("amocrm") is not None
+
+
+async def test_a_pasted_code_installs_once(
+    service: Service, settings: Settings, amo: AmoEmulator, tmp_path: Path
+) -> None:
+    url = await authorization_url(settings)
+    async with httpx.AsyncClient() as browser:
+        location = await _consent(browser, url)
+    # The admin copies the whole address from the browser, whose page could not load.
+    account = await exchange_pasted_code(settings, location)
+    assert account == httpx.URL(amo.base_url).netloc.decode()
+    await synced(service)
+    with pytest.raises(AuthorizeError, match="already used"):
+        await exchange_pasted_code(settings, location)
+    assert _exchanges(amo) == 1
