@@ -40,6 +40,15 @@ async def _until_stopped() -> None:
 def run() -> None:
     """Run the service: the HTTP server (webhooks, health, metrics) and the scheduler."""
     settings = _settings_or_exit()
+    if not settings.amocrm.configured:
+        from bot.app.checks import AMOCRM_NOT_CONFIGURED
+
+        typer.echo(
+            f"amoCRM is {AMOCRM_NOT_CONFIGURED}. `amobridge check` says what else is missing; "
+            "`amobridge demo` and `amobridge sandbox` run without any configuration.",
+            err=True,
+        )
+        raise typer.Exit(2)
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
@@ -60,7 +69,7 @@ def run() -> None:
 
 @app.command()
 def check() -> None:
-    """Validate the configuration and reach amoCRM; print a table of what works."""
+    """Check amoCRM and the messengers: exit 0 only when ready to go live."""
     settings = _settings_or_exit()
     from bot.app.checks import run_checks
 
