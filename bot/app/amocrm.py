@@ -14,6 +14,7 @@ from integrations.amocrm import (
     LongLivedTokenAuth,
     OAuthInstaller,
     OAuthTokenManager,
+    OnRequest,
     StorePacer,
 )
 
@@ -46,16 +47,28 @@ def _oauth_manager(
 
 
 async def build_amo_client(
-    cfg: AmoCrmSettings, store: Store, clock: Clock, *, owner: str, metrics: Metrics | None = None
+    cfg: AmoCrmSettings,
+    store: Store,
+    clock: Clock,
+    *,
+    owner: str,
+    metrics: Metrics | None = None,
+    on_request: OnRequest | None = None,
 ) -> tuple[AmoClient, httpx.AsyncClient]:
     """The amoCRM client for these settings, and the HTTP client it owns (closed by the caller)."""
     http = httpx.AsyncClient(timeout=httpx.Timeout(20, connect=5), trust_env=False)
+    observers = [f for f in (metrics.observe_amocrm if metrics else None, on_request) if f]
+
+    def observe(method: str, path: str, status: int) -> None:
+        for observer in observers:
+            observer(method, path, status)
+
     client = AmoClient(
         str(cfg.base_url).rstrip("/"),
         auth=_amo_auth(cfg, store, http, clock, owner),
         pacer=StorePacer(store, rate_per_s=cfg.requests_per_second),
         http=http,
-        on_request=metrics.observe_amocrm if metrics else None,
+        on_request=observe if observers else None,
     )
     return client, http
 

@@ -10,7 +10,10 @@ import sys
 
 import typer
 
+from bot.app.logs import configure_logging
 from bot.app.settings import Settings, SettingsError, load_settings
+
+log = logging.getLogger("amobridge")
 
 app = typer.Typer(
     help="amoCRM task reminders and deal alerts in Telegram and Slack.",
@@ -27,13 +30,19 @@ def _settings_or_exit() -> Settings:
         raise typer.Exit(2) from None
 
 
-async def _until_stopped() -> None:
+def _stop_on_signals() -> asyncio.Event:
+    """An event set by SIGINT or SIGTERM (installed at once, so a signal during start-up is
+    not lost: the service starts, then stops cleanly)."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
+    return stop
+
+
+async def _until_stopped() -> None:
+    await _stop_on_signals().wait()
 
 
 @app.command()
@@ -49,20 +58,18 @@ def run() -> None:
             err=True,
         )
         raise typer.Exit(2)
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    # One line per HTTP request or job tick drowns what matters; /metrics counts them instead.
-    if settings.log_level != "DEBUG":
-        for chatty in ("httpx", "apscheduler"):
-            logging.getLogger(chatty).setLevel(logging.WARNING)
+    configure_logging(settings.log_level, settings.log_format)
     from bot.app.wiring import running_service
 
     async def main() -> None:
+        stop = _stop_on_signals()
         async with running_service(settings) as service:
             for line in service.describe():
                 typer.echo(line)
-            await _until_stopped()
+            log.info("amobridge started, listening on port %s", service.port)
+            await stop.wait()
+            log.info("amobridge stopping")
+        log.info("amobridge stopped")
 
     asyncio.run(main())
 

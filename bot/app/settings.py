@@ -119,6 +119,7 @@ class Settings(BaseSettings):
     redis_key_prefix: str = "amobridge:"
     public_url: AnyHttpUrl | None = None
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["text", "json"] = "text"
 
     @model_validator(mode="after")
     def _webhook_mode_needs_public_url(self) -> Self:

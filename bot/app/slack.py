@@ -14,7 +14,7 @@ from slack_bolt.authorization import AuthorizeResult
 
 from bot.app.services import Services
 from bot.app.settings import Settings
-from bot.core import Clock
+from bot.core import Clock, Metrics
 from bot.delivery import OutboxSender
 from bot.people import EmailLinking
 from bot.store import Store
@@ -47,7 +47,12 @@ def _without_slack_environment() -> Iterator[None]:
 
 
 def build_slack(
-    settings: Settings, session: ClientSession, store: Store, s: Services, clock: Clock
+    settings: Settings,
+    session: ClientSession,
+    store: Store,
+    s: Services,
+    clock: Clock,
+    metrics: Metrics | None = None,
 ) -> SlackApp:
     cfg = settings.slack
     assert cfg.bot_token is not None
@@ -81,5 +86,6 @@ def build_slack(
     sender = OutboxSender(
         "slack", SlackNotifier(api), SLACK_LIMITS, store=store, outbox=s.outbox, clock=clock,
         on_permanent_failure=s.guard.on_permanent_failure, activity=s.activity,
+        on_outcome=metrics.observe_send if metrics is not None else None,
     )  # fmt: skip
     return SlackApp(bolt, api, sender, home)

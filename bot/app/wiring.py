@@ -18,11 +18,12 @@ from aiohttp import ClientSession, web
 
 from bot.app.amocrm import build_amo_client, build_installer
 from bot.app.errors import StartupError
+from bot.app.health import AmoAccess, Health
 from bot.app.services import Services, build_services
 from bot.app.settings import Settings
 from bot.app.slack import SLACK_EVENTS_PATH, SlackApp, build_slack
 from bot.app.telegram import TELEGRAM_WEBHOOK_PATH, TelegramApp, build_telegram, start_telegram
-from bot.core import Clock, CrmEvent, Metrics, SystemClock
+from bot.core import Channel, Clock, CrmEvent, Metrics, SystemClock
 from bot.crm import CacheSync, EventProcessor, EventsPoller, HintInbox, InboxDrainer, build_crm
 from bot.store import Store, open_store
 from handlers.amocrm_oauth import amocrm_oauth_routes
@@ -138,10 +139,12 @@ async def _build(settings: Settings, clock: Clock, instance_id: str) -> Service:
         services: Services | None = None
         telegram: TelegramApp | None = None
         routes: list[web.RouteDef] = []
+        access = AmoAccess()
         if settings.amocrm.configured:
             client, http = await build_amo_client(
-                settings.amocrm, store, clock, owner=instance_id, metrics=metrics
-            )
+                settings.amocrm, store, clock, owner=instance_id, metrics=metrics,
+                on_request=access.observe,
+            )  # fmt: skip
             exit_stack.push_async_callback(http.aclose)
 
             async def count(events: Sequence[CrmEvent]) -> None:
@@ -154,6 +157,7 @@ async def _build(settings: Settings, clock: Clock, instance_id: str) -> Service:
             exit_stack.push_async_callback(parts.inbox.close)  # before the store closes
             services = build_services(store, client, parts, clock)
             parts.processor.add_listener(services.reminders.on_events)
+            services.reminders.observe_fired(metrics.observe_reminder)
             parts.processor.add_listener(services.alerts.on_events)
             parts.processor.add_listener(services.scans.on_events)
             crm = CrmPipeline(
@@ -171,26 +175,32 @@ async def _build(settings: Settings, clock: Clock, instance_id: str) -> Service:
                     settings.amocrm.webhook_secret.get_secret_value(), parts.inbox, metrics
                 )
 
-        async def health() -> dict[str, str]:
-            try:
-                await store.ping()
-            except Exception:
-                return {"store": "unreachable"}
-            if crm is not None:
-                metrics.inbox_depth.set(await crm.inbox.depth())
-            return {"store": "ok"}
-
         slack: SlackApp | None = None
         if services is not None and crm is not None and settings.slack.configured:
             session = ClientSession(trust_env=False)
             exit_stack.push_async_callback(session.close)
-            slack = build_slack(settings, session, store, services, clock)
+            slack = build_slack(settings, session, store, services, clock, metrics)
             routes += slack_routes(slack.bolt, SLACK_EVENTS_PATH)
             crm.processor.add_listener(slack.home.on_events)
             exit_stack.push_async_callback(slack.home.close)  # before the session closes
-        app = build_http_app(routes, metrics=metrics, health=health)
-        if services is not None and settings.telegram.configured:
-            telegram = build_telegram(settings, store, services, clock)
+        with_telegram = services is not None and settings.telegram.configured
+        channels: list[Channel] = []
+        if with_telegram:
+            channels.append("telegram")
+        if slack is not None:
+            channels.append("slack")
+        health = Health(store, clock, metrics, settings.amocrm, access, channels)
+
+        async def before_scrape() -> None:
+            await health.before_scrape()
+            if crm is not None:
+                metrics.inbox_depth.set(await crm.inbox.depth())
+
+        app = build_http_app(
+            routes, metrics=metrics, ready=health.readiness, before_scrape=before_scrape
+        )
+        if services is not None and with_telegram:
+            telegram = build_telegram(settings, store, services, clock, metrics)
             exit_stack.push_async_callback(telegram.bot.session.close)
             if telegram.webhook_url is not None:
                 assert settings.telegram.webhook_secret is not None

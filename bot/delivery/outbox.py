@@ -16,7 +16,7 @@ from typing import Protocol
 
 from pydantic import Field
 
-from bot.core import Card, Channel, Clock, DeliveryOp, Value
+from bot.core import Card, Channel, Clock, DeliveryOp, SendOutcome, Value
 from bot.reports import ActivityLog, Notice
 from bot.store import DueEntry, DueItem, Store
 
@@ -196,8 +196,10 @@ class OutboxSender:
         activity: ActivityLog | None = None,
         batch: int = 60,
         spread_s: float = 1.0,
+        on_outcome: Callable[[Channel, SendOutcome], None] | None = None,
     ) -> None:
         self._activity = activity
+        self._on_outcome = on_outcome
         self._channel = channel
         self._notifier = notifier
         self._limits = limits
@@ -276,6 +278,7 @@ class OutboxSender:
             await self._failed(due, item, DeliveryError(type(exc).__name__))
             return
         self.delivered += 1
+        self._outcome("ok")
         await self._store.complete_due(due)
         if sent_at is not None:
             await self._log_sent(item, sent_at)
@@ -293,8 +296,16 @@ class OutboxSender:
             # The message is out; a line missing from a report beats failing the delivery.
             log.exception("%s: delivery of %s not logged", self._channel, item.id)
 
+    def _outcome(self, outcome: SendOutcome) -> None:
+        if self._on_outcome is not None:
+            self._on_outcome(self._channel, outcome)
+
     async def _failed(self, due: DueItem, item: OutboxItem, exc: DeliveryError) -> None:
         queue = outbox_queue(self._channel)
+        if exc.permanent or item.attempt + 1 >= MAX_ATTEMPTS:
+            self._outcome("failed")
+        else:
+            self._outcome("retried" if exc.retry_after is None else "rate_limited")
         if exc.permanent:
             log.warning("%s: %s to %s failed for good: %s", self._channel, item.op, item.chat_id,
                         exc.reason)  # fmt: skip

@@ -8,7 +8,7 @@ recomputed and every delivered copy of its messages is edited to say what happen
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -70,6 +70,7 @@ class ReminderService:
         outbox: Outbox,
         clock: Clock,
     ) -> None:
+        self._fired_observers: list[Callable[[float], None]] = []
         self._store = store
         self._directory = directory
         self._links = links
@@ -171,6 +172,10 @@ class ReminderService:
         cached = await self._store.get_deal(task.deal_id)
         return cached.value if cached else None
 
+    def observe_fired(self, observer: Callable[[float], None]) -> None:
+        """Call ``observer`` with the lateness (seconds) of each reminder as it fires."""
+        self._fired_observers.append(observer)
+
     async def fire_due(self, limit: int = 50) -> int:
         """Turn due reminders into notifications and put each task's next one; returns how many
         were claimed."""
@@ -202,6 +207,8 @@ class ReminderService:
         # Marked before it is queued: a crash in between loses this one reminder (the next comes
         # anyway), where the other order could send it twice.
         if await self._store.mark_seen(fired_key, FIRED_TTL_S):
+            for observe in self._fired_observers:
+                observe(now - reminder.at)
             reader = await self.reader(pending.user_id)
             deal = await self._deal_of(task)
             actor = await self._directory.user(pending.user_id)

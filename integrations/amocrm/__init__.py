@@ -1,6 +1,6 @@
 """amoCRM (Kommo) v4 API client: paced, typed errors, no blind retries of writes."""
 
-from integrations.amocrm.auth import AmoAuth, LongLivedTokenAuth, OAuthTokenManager
+from integrations.amocrm.auth import AmoAuth, LongLivedTokenAuth, OAuthTokenManager, jwt_expiry
 from integrations.amocrm.client import AmoClient
 from integrations.amocrm.errors import (
     AmoAuthError,
@@ -59,4 +59,5 @@ __all__ = [
     "Webhook",
     "code_from_paste",
     "consent_url_base",
+    "jwt_expiry",
 ]

@@ -9,6 +9,8 @@ already), and saves the new pair before anyone uses it.
 from __future__ import annotations
 
 import asyncio
+import base64
+import json
 import random
 import uuid
 from typing import Protocol
@@ -38,6 +40,19 @@ class AmoAuth(Protocol):
     async def on_unauthorized(self, rejected: str) -> str | None:
         """``rejected`` got a 401: a new token to retry with once, or None (give up)."""
         ...
+
+
+def jwt_expiry(token: str) -> int | None:
+    """The ``exp`` claim of a JWT access token (amoCRM's are), unverified: for monitoring only."""
+    parts = token.split(".")
+    if len(parts) != 3:
+        return None
+    try:
+        claims = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+    except ValueError:
+        return None
+    exp = claims.get("exp") if isinstance(claims, dict) else None
+    return exp if isinstance(exp, int) else None
 
 
 class LongLivedTokenAuth:

@@ -203,8 +203,10 @@ async def test_run_serves_health_and_stops_on_sigterm(
         port = int(lines[-1].rsplit(":", 1)[1])
         async with httpx.AsyncClient() as http:
             health = await http.get(f"http://127.0.0.1:{port}/healthz")
+            ready = await http.get(f"http://127.0.0.1:{port}/readyz")
             metrics = await http.get(f"http://127.0.0.1:{port}/metrics")
-        assert health.json() == {"status": "ok", "store": "ok"}
+        assert health.json() == {"status": "ok"}
+        assert ready.json() == {"status": "ready", "store": "ok", "amocrm": "ok"}
         assert "amobridge_amocrm_requests_total" in metrics.text
     finally:
         proc.send_signal(signal.SIGTERM)
