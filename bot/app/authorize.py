@@ -59,7 +59,14 @@ async def _installer(settings: Settings) -> AsyncIterator[OAuthInstaller]:
     http = httpx.AsyncClient(timeout=httpx.Timeout(20, connect=5), trust_env=False)
     try:
         owner = f"authorize-{uuid.uuid4().hex[:8]}"
-        installer = build_installer(settings.amocrm, store, http, SystemClock(), owner=owner)
+        installer = build_installer(
+            settings.amocrm,
+            store,
+            http,
+            SystemClock(),
+            owner=owner,
+            secret_key=settings.secret_key,
+        )
         assert installer is not None  # _require_oauth
         yield installer
     finally:

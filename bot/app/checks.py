@@ -43,7 +43,9 @@ class CheckRow:
 def explain_amo_error(exc: AmoError) -> str:
     """What an amoCRM failure means for the admin, and what to do about it."""
     if isinstance(exc, AmoOAuthError):
-        return "OAuth refused: the integration must be authorised again in amoCRM"
+        if exc.status is None:  # refused here, before amoCRM: the message says what to do
+            return str(exc)
+        return "OAuth refused: the integration must be authorised again: run amobridge authorize"
     if isinstance(exc, AmoAuthError):
         return (
             "token rejected (401): issue a new long-lived token, or re-authorise the integration"
@@ -141,7 +143,11 @@ async def _check_amocrm(settings: Settings, store: Store) -> list[CheckRow]:
             )
         ]
     client, http = await build_amo_client(
-        settings.amocrm, store, SystemClock(), owner=f"check-{uuid.uuid4().hex[:8]}"
+        settings.amocrm,
+        store,
+        SystemClock(),
+        owner=f"check-{uuid.uuid4().hex[:8]}",
+        secret_key=settings.secret_key,
     )
     try:
         account = await client.account()

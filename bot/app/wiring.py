@@ -143,7 +143,7 @@ async def _build(settings: Settings, clock: Clock, instance_id: str) -> Service:
         if settings.amocrm.configured:
             client, http = await build_amo_client(
                 settings.amocrm, store, clock, owner=instance_id, metrics=metrics,
-                on_request=access.observe,
+                on_request=access.observe, secret_key=settings.secret_key,
             )  # fmt: skip
             exit_stack.push_async_callback(http.aclose)
 
@@ -167,7 +167,10 @@ async def _build(settings: Settings, clock: Clock, instance_id: str) -> Service:
                 poller=parts.poller,
                 sync=parts.sync,
             )
-            installer = build_installer(settings.amocrm, store, http, clock, owner=instance_id)
+            installer = build_installer(
+                settings.amocrm, store, http, clock, owner=instance_id,
+                secret_key=settings.secret_key,
+            )  # fmt: skip
             if installer is not None:
                 routes += amocrm_oauth_routes(installer, services.t)
             if settings.amocrm.webhook_secret is not None:

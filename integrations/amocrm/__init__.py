@@ -1,6 +1,12 @@
 """amoCRM (Kommo) v4 API client: paced, typed errors, no blind retries of writes."""
 
-from integrations.amocrm.auth import AmoAuth, LongLivedTokenAuth, OAuthTokenManager, jwt_expiry
+from integrations.amocrm.auth import (
+    AmoAuth,
+    LongLivedTokenAuth,
+    OAuthTokenManager,
+    TokenCipher,
+    jwt_expiry,
+)
 from integrations.amocrm.client import AmoClient
 from integrations.amocrm.errors import (
     AmoAuthError,
@@ -55,6 +61,7 @@ __all__ = [
     "RetryPolicy",
     "StorePacer",
     "TaskPatch",
+    "TokenCipher",
     "ValidationIssue",
     "Webhook",
     "code_from_paste",

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+from cryptography.fernet import Fernet
+from pydantic import SecretStr
 
 from bot.app.authorize import AuthorizeError, authorization_url, exchange_pasted_code
 from bot.app.settings import AmoCrmSettings, HttpSettings, Settings
@@ -187,3 +189,38 @@ async def test_a_pasted_code_installs_once(
     with pytest.raises(AuthorizeError, match="already used"):
         await exchange_pasted_code(settings, location)
     assert _exchanges(amo) == 1
+
+
+async def test_tokens_are_encrypted_at_rest_when_a_secret_key_is_set(
+    settings: Settings, demo: DemoIds, amo: AmoEmulator, clock: FakeClock
+) -> None:
+    keyed = settings.model_copy(update={"secret_key": SecretStr(Fernet.generate_key().decode())})
+    async with running_service(keyed, clock=clock) as service:
+        url = await authorization_url(keyed)
+        async with httpx.AsyncClient() as browser:
+            page = await browser.get(await _consent(browser, url))
+        assert page.status_code == 200
+        await synced(service)
+        stored = await service.store.load_tokens("amocrm")
+        assert stored is not None
+        assert stored.refresh_token.startswith("fernet:")
+        assert stored.access_token.startswith("fernet:")
+    # Without the key the service cannot use them, and amobridge check says why.
+    code, out, _ = await _check(settings)
+    assert code == 1
+    assert "encrypted: set AMOBRIDGE_SECRET_KEY" in out
+
+
+async def _check(settings: Settings) -> tuple[int, str, str]:
+    from tests.e2e.test_cli import amobridge
+
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("AMOBRIDGE_")},
+        "AMOBRIDGE_AMOCRM__BASE_URL": str(settings.amocrm.base_url),
+        "AMOBRIDGE_AMOCRM__CLIENT_ID": str(settings.amocrm.client_id),
+        "AMOBRIDGE_AMOCRM__CLIENT_SECRET": "x",
+        "AMOBRIDGE_AMOCRM__REDIRECT_URI": str(settings.amocrm.redirect_uri),
+        "AMOBRIDGE_STORE_URL": settings.store_url,
+        "AMOBRIDGE_REDIS_KEY_PREFIX": settings.redis_key_prefix,
+    }
+    return await amobridge("check", env=env, cwd=Path.cwd())

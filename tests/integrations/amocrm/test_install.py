@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from cryptography.fernet import Fernet
 
-from integrations.amocrm import code_from_paste, consent_url_base
+from bot.core import OAuthTokens
+from integrations.amocrm import AmoOAuthError, TokenCipher, code_from_paste, consent_url_base
 
 
 @pytest.mark.parametrize(
@@ -24,3 +26,21 @@ def test_a_pasted_redirect_address_gives_its_code_and_account() -> None:
     pasted = " https://bridge.example/amocrm/oauth?code=def502&state=s&referer=acme.amocrm.ru "
     assert code_from_paste(pasted) == ("def502", "acme.amocrm.ru")
     assert code_from_paste("def50200abc\n") == ("def50200abc", None)
+
+
+def test_a_sealed_pair_opens_with_the_key_and_after_a_rotation() -> None:
+    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    pair = OAuthTokens(access_token="access-jwt", refresh_token="def502refresh", expires_at=10)
+    sealed = TokenCipher([old]).seal(pair)
+    assert "access-jwt" not in sealed.model_dump_json()
+    assert "def502refresh" not in sealed.model_dump_json()
+    assert sealed.expires_at == 10
+    assert TokenCipher([old]).open(sealed) == pair
+    rotated = TokenCipher([new, old])
+    assert rotated.open(sealed) == pair
+    assert TokenCipher([new]).open(rotated.seal(pair)) == pair
+    with pytest.raises(AmoOAuthError, match="do not decrypt with AMOBRIDGE_SECRET_KEY"):
+        TokenCipher([new]).open(sealed)
+    # A pair saved before the key was set reads as it is.
+    assert TokenCipher([new]).open(pair) == pair
+    assert "keys=***" in repr(rotated)
