@@ -39,6 +39,7 @@ from bot.crm import Directory
 from bot.people import LinkingService, LinkResult, LinkStep, Speaker, TelegramIdentity
 from bot.store import Store
 from bot.tasks import Action, BadPayload, CardFactory, DealPayload, Payload, unpack, unpack_deal
+from integrations.amocrm import AmoAuthError
 from integrations.telegram.render import render_keyboard
 
 log = logging.getLogger(__name__)
@@ -389,8 +390,11 @@ def make_router(d: TelegramDeps) -> Router:
         if isinstance(target, Message):
             sender = event.update.message.from_user if event.update.message else None
             lang = as_lang(sender.language_code if sender else None)
+            lost = isinstance(event.exception, AmoAuthError)
             try:
-                await target.answer(t(lang, "error_generic"))
+                await target.answer(
+                    t(lang, "error_amocrm_access_lost" if lost else "error_generic")
+                )
             except Exception:
                 log.exception("could not tell the user about the failure")
         return True

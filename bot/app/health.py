@@ -20,6 +20,16 @@ TOKENS_KEY = "amocrm"
 OUTBOX_STUCK_S = 600.0
 
 
+# The store's record of a lost amoCRM access, shared by the replicas (bot/app/access.py).
+ACCESS_NS = "amocrm-access"
+STATE_KEY = "state"
+LOST = "lost"
+
+
+async def access_lost(store: Store) -> bool:
+    return await store.get_doc(ACCESS_NS, STATE_KEY) == LOST
+
+
 class AmoAccess:
     """What the amoCRM API said last about our token: a 401 means access is lost until an
     answer succeeds again (a new token, a re-authorisation)."""
@@ -60,7 +70,7 @@ class Health:
     async def amocrm_state(self) -> str:
         if self._amocrm.uses_oauth and await self._store.load_tokens(TOKENS_KEY) is None:
             return "not authorised: run amobridge authorize"
-        if self._access.lost:
+        if self._access.lost or await access_lost(self._store):
             return "access lost: amoCRM rejects the token"
         expires = await self.token_expires_at()
         if expires is not None and expires <= self._clock.now():

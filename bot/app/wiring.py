@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import ClientSession, web
 
+from bot.app.access import AccessWatch, paused_while_lost
 from bot.app.amocrm import build_amo_client, build_installer
 from bot.app.errors import StartupError
 from bot.app.health import AmoAccess, Health
@@ -65,6 +66,7 @@ class Service:
     clock: Clock
     _exit: AsyncExitStack = field(default_factory=AsyncExitStack)
     port: int | None = None
+    access: AmoAccess = field(default_factory=AmoAccess)
 
     @property
     def base_url(self) -> str:
@@ -214,7 +216,7 @@ async def _build(settings: Settings, clock: Clock, instance_id: str) -> Service:
                 ).register(app, path=TELEGRAM_WEBHOOK_PATH)
         return Service(
             settings, store, metrics, crm, services, telegram, slack, app, instance_id, clock,
-            exit_stack,
+            exit_stack, access=access,
         )  # fmt: skip
     except BaseException:
         await exit_stack.aclose()
@@ -242,14 +244,35 @@ async def _start(service: Service, *, run_jobs: bool) -> None:
         return
     cfg = service.settings.amocrm
 
-    def job(name: str, body: JobBody, interval_s: float) -> tuple[SingletonJob, float]:
+    def job(
+        name: str, body: JobBody, interval_s: float, *, needs_amocrm: bool = True
+    ) -> tuple[SingletonJob, float]:
+        # While amoCRM refuses our token, its jobs wait; the access watch probes instead.
+        run = paused_while_lost(service.access, body) if needs_amocrm else body
         guarded = SingletonJob(
-            name, body, store=service.store, owner=service.instance_id, ttl_s=3 * interval_s
+            name, run, store=service.store, owner=service.instance_id, ttl_s=3 * interval_s
         )
         return guarded, interval_s
 
+    watch = (
+        [
+            job(
+                "amocrm-access",
+                AccessWatch(
+                    service.store, crm.client, service.access, service.services,
+                    oauth=cfg.uses_oauth,
+                ).tick,
+                cfg.poll_interval_s,
+                needs_amocrm=False,
+            )
+        ]
+        if service.services is not None
+        else []
+    )  # fmt: skip
+
     jobs = JobRunner(
         [
+            *watch,
             job("amocrm-events-poll", crm.poller.poll_once, cfg.poll_interval_s),
             job("amocrm-sync", crm.sync.sync_once, cfg.sync_interval_s),
             *(
@@ -263,7 +286,12 @@ async def _start(service: Service, *, run_jobs: bool) -> None:
                     # Ticks with the poll, scans hourly (stuck deals, close dates near).
                     job("alerts-deal-scan", service.services.scans.scan, cfg.poll_interval_s),
                     # What waited for quiet hours or a mute goes within a poll of their end.
-                    job("held-release", service.services.held.release_due, cfg.poll_interval_s),
+                    job(
+                        "held-release",
+                        service.services.held.release_due,
+                        cfg.poll_interval_s,
+                        needs_amocrm=False,
+                    ),
                     # Each recipient's digest goes at the digest time in their own timezone.
                     job(
                         "alerts-digests",
@@ -271,7 +299,12 @@ async def _start(service: Service, *, run_jobs: bool) -> None:
                         cfg.poll_interval_s,
                     ),
                     # The report log keeps KEEP_DAYS: trimmed a few times a day.
-                    job("activity-trim", service.services.activity.trim, ACTIVITY_TRIM_S),
+                    job(
+                        "activity-trim",
+                        service.services.activity.trim,
+                        ACTIVITY_TRIM_S,
+                        needs_amocrm=False,
+                    ),
                 ]
                 if service.services is not None
                 else []

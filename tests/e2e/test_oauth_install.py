@@ -15,10 +15,11 @@ from cryptography.fernet import Fernet
 from pydantic import SecretStr
 
 from bot.app.authorize import AuthorizeError, authorization_url, exchange_pasted_code
-from bot.app.settings import AmoCrmSettings, HttpSettings, Settings
+from bot.app.settings import AmoCrmSettings, HttpSettings, Settings, TelegramSettings
 from bot.app.wiring import Service, running_service
 from sandbox.amocrm import AmoEmulator, DemoIds
-from tests.e2e.helpers import FakeClock, synced
+from sandbox.telegram import TelegramEmulator
+from tests.e2e.helpers import FakeClock, link, reminder_scheduled, says, synced
 from tests.e2e.test_cli import CLI
 
 
@@ -224,3 +225,42 @@ async def _check(settings: Settings) -> tuple[int, str, str]:
         "AMOBRIDGE_REDIS_KEY_PREFIX": settings.redis_key_prefix,
     }
     return await amobridge("check", env=env, cwd=Path.cwd())
+
+
+async def test_a_revoked_authorisation_tells_the_admin_once_and_the_poll_catches_up(
+    settings: Settings, demo: DemoIds, amo: AmoEmulator, clock: FakeClock, tg: TelegramEmulator
+) -> None:
+    telegram = TelegramSettings(token=tg.token, api_base=tg.base_url)
+    with_tg = settings.model_copy(update={"telegram": telegram})
+    async with running_service(with_tg, clock=clock) as service, httpx.AsyncClient() as browser:
+        page = await browser.get(await _consent(browser, await authorization_url(with_tg)))
+        assert page.status_code == 200
+        await synced(service)
+        anna = await link(service, tg, demo.admin, "Anna")
+
+        amo.revoke_tokens()  # an amoCRM admin disconnected the integration
+        lost = await says(tg, anna, "amoCRM access is lost")
+        assert "run amobridge authorize on the server" in lost.text
+        ready = await browser.get(service.base_url + "/readyz")
+        assert ready.status_code == 503
+        assert ready.json()["amocrm"] == "access lost: amoCRM rejects the token"
+        # Meanwhile a task is set in amoCRM; and the admin is told once, not at every tick.
+        scheduled = await service.store.count_due("reminders")
+        deadline = int(clock.now()) + 2 * 3600
+        amo.add_task("Call during the outage", responsible_user_id=demo.admin,
+                     complete_till=deadline, entity_id=demo.leads[0])  # fmt: skip
+        await asyncio.sleep(5 * settings.amocrm.poll_interval_s)
+        assert sum("access is lost" in m.text for m in tg.transcript(anna)) == 1
+        ivan = tg.add_user(first_name="Ivan", language_code="en")
+        await tg.send_command(ivan, "start")
+        await says(tg, ivan, "Send me the e-mail")
+        # Linking writes a task in amoCRM: the answer says why it cannot, not "something broke".
+        await tg.send_text(ivan, "ivan@demo.example")
+        await says(tg, ivan, "amoCRM access is lost, so this cannot be done now")
+
+        page = await browser.get(await _consent(browser, await authorization_url(with_tg)))
+        assert page.status_code == 200
+        await says(tg, anna, "amoCRM access is back")
+        await reminder_scheduled(service, scheduled + 1)
+        ready = await browser.get(service.base_url + "/readyz")
+        assert ready.json()["amocrm"] == "ok"
