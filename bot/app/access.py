@@ -14,7 +14,7 @@ import json
 import logging
 from collections.abc import Awaitable, Callable
 
-from bot.app.health import ACCESS_NS, LOST, STATE_KEY, AmoAccess, access_lost
+from bot.app.health import ACCESS_NS, LOST, STATE_KEY, TOKENS_KEY, AmoAccess, access_lost
 from bot.app.services import Services
 from bot.core import TextMessage
 from bot.delivery import OutboxItem
@@ -28,12 +28,19 @@ ADMINS_KEY = "admins"
 
 
 def paused_while_lost(
-    access: AmoAccess, body: Callable[[], Awaitable[object]]
+    access: AmoAccess,
+    body: Callable[[], Awaitable[object]],
+    *,
+    store: Store,
+    oauth: bool,
 ) -> Callable[[], Awaitable[None]]:
-    """A job body that does nothing while amoCRM refuses our token (the watch probes instead)."""
+    """A job body that does nothing while amoCRM refuses our token (the watch probes instead),
+    nor, with OAuth, before ``amobridge authorize`` stored the first tokens."""
 
     async def run() -> None:
         if access.lost:
+            return
+        if oauth and await store.load_tokens(TOKENS_KEY) is None:
             return
         await body()
 

@@ -248,7 +248,11 @@ async def _start(service: Service, *, run_jobs: bool) -> None:
         name: str, body: JobBody, interval_s: float, *, needs_amocrm: bool = True
     ) -> tuple[SingletonJob, float]:
         # While amoCRM refuses our token, its jobs wait; the access watch probes instead.
-        run = paused_while_lost(service.access, body) if needs_amocrm else body
+        run = (
+            paused_while_lost(service.access, body, store=service.store, oauth=cfg.uses_oauth)
+            if needs_amocrm
+            else body
+        )
         guarded = SingletonJob(
             name, run, store=service.store, owner=service.instance_id, ttl_s=3 * interval_s
         )
