@@ -66,6 +66,11 @@ def run() -> None:
         async with running_service(settings) as service:
             for line in service.describe():
                 typer.echo(line)
+            if settings.amocrm.uses_oauth and await service.store.load_tokens("amocrm") is None:
+                typer.echo(
+                    "amoCRM: not authorised yet: run `amobridge authorize` and open the link "
+                    "as an amoCRM administrator"
+                )
             log.info("amobridge started, listening on port %s", service.port)
             await stop.wait()
             log.info("amobridge stopping")
