@@ -144,8 +144,14 @@ async def test_readyz_reports_a_stuck_outbox_and_healthz_stays_alive(
         assert live.status_code == 200
         assert live.json() == {"status": "ok"}
 
-        amo.revoke_tokens()
+        # amoCRM's 429s are counted (the read is retried and succeeds).
         assert service.crm is not None
+        amo.faults.add("429", count=2)
+        await service.crm.client.account()
+        metrics = (await http.get("/metrics")).text
+        assert sample(metrics, "amobridge_amocrm_rate_limited_total") == 2
+
+        amo.revoke_tokens()
         with pytest.raises(AmoAuthError):
             await service.crm.client.account()
         ready = await http.get("/readyz")
