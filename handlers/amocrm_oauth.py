@@ -7,8 +7,11 @@ next; nothing in it comes from the request but the account host, escaped.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import html
 import logging
+from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
@@ -18,6 +21,7 @@ from integrations.amocrm import InstallError, InstallProblem, OAuthInstaller
 log = logging.getLogger(__name__)
 
 OAUTH_PATH = "/amocrm/oauth"
+DISCONNECT_PATH = "/amocrm/disconnect"
 
 _STATUS = {
     InstallProblem.MISSING: 400,
@@ -81,3 +85,26 @@ def amocrm_oauth_routes(installer: OAuthInstaller, t: Catalogue) -> list[web.Rou
         )
 
     return [web.get(OAUTH_PATH, redirect)]
+
+
+def amocrm_disconnect_routes(
+    client_id: str, client_secret: str, on_disconnect: Callable[[], Awaitable[None]]
+) -> list[web.RouteDef]:
+    """amoCRM's "integration disabled" hook: a GET signed with the client secret (hex
+    HMAC-SHA256 of "{client_id}|{account_id}"), the only signed amoCRM hook."""
+
+    async def disconnect(request: web.Request) -> web.StreamResponse:
+        account_id = request.query.get("account_id", "")
+        signature = request.query.get("signature", "")
+        expected = hmac.new(
+            client_secret.encode(), f"{client_id}|{account_id}".encode(), hashlib.sha256
+        ).hexdigest()
+        if request.query.get("client_uuid") != client_id or not hmac.compare_digest(
+            signature.encode(), expected.encode()
+        ):
+            log.warning("amoCRM disconnect hook refused: bad signature")
+            raise web.HTTPUnauthorized()
+        await on_disconnect()
+        return web.Response(text="ok")
+
+    return [web.get(DISCONNECT_PATH, disconnect)]

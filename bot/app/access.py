@@ -70,10 +70,7 @@ class AccessWatch:
         try:
             await self._client.account()
         except AmoAuthError:
-            self._access.lost = True
-            if await self._store.swap_doc(ACCESS_NS, STATE_KEY, None, LOST):
-                log.warning("amoCRM access is lost: amoCRM rejects the token; amoCRM work paused")
-                await self._tell("amocrm_lost_oauth" if self._oauth else "amocrm_lost_token")
+            await self.lost_now("amoCRM rejects the token")
             return
         except AmoError:
             return  # amoCRM is down or slow: not a matter of access
@@ -81,6 +78,14 @@ class AccessWatch:
         if await self._store.swap_doc(ACCESS_NS, STATE_KEY, LOST, None):
             log.info("amoCRM access is back; the events poll catches up")
             await self._tell("amocrm_back")
+
+    async def lost_now(self, why: str) -> None:
+        """Access is lost (a refused token, or amoCRM's "integration disabled" hook): pause the
+        amoCRM work and, the first time across replicas, tell the admins."""
+        self._access.lost = True
+        if await self._store.swap_doc(ACCESS_NS, STATE_KEY, None, LOST):
+            log.warning("amoCRM access is lost: %s; amoCRM work paused", why)
+            await self._tell("amocrm_lost_oauth" if self._oauth else "amocrm_lost_token")
 
     async def _remember_admins(self) -> None:
         """Who to tell, and in which language, kept while amoCRM answers: once it refuses us,
@@ -99,6 +104,8 @@ class AccessWatch:
             await self._store.put_doc(ACCESS_NS, ADMINS_KEY, encoded)
 
     async def _tell(self, key: str) -> None:
+        # The directory may still answer from its cache; else the roster kept while it did.
+        await self._remember_admins()
         roster = json.loads(await self._store.get_doc(ACCESS_NS, ADMINS_KEY) or "[]")
         notices = []
         for admin_id, lang in roster:

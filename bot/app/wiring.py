@@ -7,6 +7,7 @@ torn down here in reverse order.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import uuid
 from collections.abc import AsyncIterator, Sequence
@@ -27,7 +28,7 @@ from bot.app.telegram import TELEGRAM_WEBHOOK_PATH, TelegramApp, build_telegram,
 from bot.core import Channel, Clock, CrmEvent, Metrics, SystemClock
 from bot.crm import CacheSync, EventProcessor, EventsPoller, HintInbox, InboxDrainer, build_crm
 from bot.store import Store, open_store
-from handlers.amocrm_oauth import amocrm_oauth_routes
+from handlers.amocrm_oauth import amocrm_disconnect_routes, amocrm_oauth_routes
 from handlers.amocrm_webhook import amocrm_webhook_routes
 from handlers.http import build_http_app
 from handlers.slack import slack_routes
@@ -67,6 +68,7 @@ class Service:
     _exit: AsyncExitStack = field(default_factory=AsyncExitStack)
     port: int | None = None
     access: AmoAccess = field(default_factory=AmoAccess)
+    watch: AccessWatch | None = None
 
     @property
     def base_url(self) -> str:
@@ -142,6 +144,7 @@ async def _build(settings: Settings, clock: Clock, instance_id: str) -> Service:
         telegram: TelegramApp | None = None
         routes: list[web.RouteDef] = []
         access = AmoAccess()
+        watch: AccessWatch | None = None
         if settings.amocrm.configured:
             client, http = await build_amo_client(
                 settings.amocrm, store, clock, owner=instance_id, metrics=metrics,
@@ -169,6 +172,13 @@ async def _build(settings: Settings, clock: Clock, instance_id: str) -> Service:
                 poller=parts.poller,
                 sync=parts.sync,
             )
+            watch = AccessWatch(store, client, access, services, oauth=settings.amocrm.uses_oauth)
+            cfg = settings.amocrm
+            if cfg.uses_oauth and cfg.client_id is not None and cfg.client_secret is not None:
+                routes += amocrm_disconnect_routes(
+                    cfg.client_id, cfg.client_secret.get_secret_value(),
+                    functools.partial(watch.lost_now, "the integration was disabled in amoCRM"),
+                )  # fmt: skip
             installer = build_installer(
                 settings.amocrm, store, http, clock, owner=instance_id,
                 secret_key=settings.secret_key,
@@ -216,7 +226,7 @@ async def _build(settings: Settings, clock: Clock, instance_id: str) -> Service:
                 ).register(app, path=TELEGRAM_WEBHOOK_PATH)
         return Service(
             settings, store, metrics, crm, services, telegram, slack, app, instance_id, clock,
-            exit_stack, access=access,
+            exit_stack, access=access, watch=watch,
         )  # fmt: skip
     except BaseException:
         await exit_stack.aclose()
@@ -259,20 +269,10 @@ async def _start(service: Service, *, run_jobs: bool) -> None:
         return guarded, interval_s
 
     watch = (
-        [
-            job(
-                "amocrm-access",
-                AccessWatch(
-                    service.store, crm.client, service.access, service.services,
-                    oauth=cfg.uses_oauth,
-                ).tick,
-                cfg.poll_interval_s,
-                needs_amocrm=False,
-            )
-        ]
-        if service.services is not None
+        [job("amocrm-access", service.watch.tick, cfg.poll_interval_s, needs_amocrm=False)]
+        if service.watch is not None
         else []
-    )  # fmt: skip
+    )
 
     jobs = JobRunner(
         [

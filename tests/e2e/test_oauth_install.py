@@ -264,3 +264,29 @@ async def test_a_revoked_authorisation_tells_the_admin_once_and_the_poll_catches
         await reminder_scheduled(service, scheduled + 1)
         ready = await browser.get(service.base_url + "/readyz")
         assert ready.json()["amocrm"] == "ok"
+
+
+async def test_disabling_the_integration_in_amocrm_tells_the_admin_at_once(
+    settings: Settings, demo: DemoIds, amo: AmoEmulator, clock: FakeClock, tg: TelegramEmulator
+) -> None:
+    quiet = settings.amocrm.model_copy(update={"poll_interval_s": 3600.0})
+    telegram = TelegramSettings(token=tg.token, api_base=tg.base_url)
+    with_tg = settings.model_copy(update={"telegram": telegram, "amocrm": quiet})
+    async with running_service(with_tg, clock=clock) as service, httpx.AsyncClient() as browser:
+        page = await browser.get(await _consent(browser, await authorization_url(with_tg)))
+        assert page.status_code == 200
+        anna = await link(service, tg, demo.admin, "Anna")
+        hook = service.base_url + "/amocrm/disconnect"
+        forged = await browser.get(hook, params={"account_id": str(amo.account_id),
+                                                 "client_uuid": amo.oauth_client_id,
+                                                 "signature": "0" * 64})  # fmt: skip
+        assert forged.status_code == 401
+        assert (await browser.get(service.base_url + "/readyz")).json()["amocrm"] == "ok"
+
+        # No poll comes for an hour: the hook alone tells amobridge.
+        assert await amo.disable_integration(hook) == 200
+        lost = await says(tg, anna, "amoCRM access is lost")
+        assert "run amobridge authorize" in lost.text
+        ready = await browser.get(service.base_url + "/readyz")
+        assert ready.json()["amocrm"] == "access lost: amoCRM rejects the token"
+        assert sum("access is lost" in m.text for m in tg.transcript(anna)) == 1
