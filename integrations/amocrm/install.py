@@ -30,6 +30,7 @@ STATE_TTL_S = 3600.0
 # A claimed code stays claimed well past amoCRM's 20-minute lifetime: after that it is dead there.
 CODE_CLAIM_TTL_S = 86_400.0
 _ISSUED = "issued"
+_MAX_STATE = 64
 
 # amoCRM's account hosts and where each family's consent page is.
 _CONSENT_HOSTS = {"amocrm.ru": "www.amocrm.ru", "amocrm.com": "www.amocrm.com",
@@ -116,7 +117,8 @@ class OAuthInstaller:
             raise InstallError(InstallProblem.MISSING)
         if not pasted:
             assert state is not None
-            if await self._store.get_doc(STATE_NS, state) != _ISSUED:
+            # Ours are 32 characters; anything longer is not looked up at all.
+            if len(state) > _MAX_STATE or await self._store.get_doc(STATE_NS, state) != _ISSUED:
                 raise InstallError(InstallProblem.STATE)
         if referer is not None and referer.strip().lower() != self._host:
             raise InstallError(InstallProblem.ACCOUNT)

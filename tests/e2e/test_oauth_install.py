@@ -128,6 +128,8 @@ async def test_a_wrong_or_missing_state_exchanges_nothing(
         )
         assert forged.status_code == 400
         assert "was not issued by this server" in forged.text
+        huge = await browser.get(_with_query(location, state="x" * 4000))
+        assert huge.status_code == 400
         bare = httpx.URL(location).copy_remove_param("state")
         missing = await browser.get(str(bare), headers={"Accept-Language": "en"})
         assert missing.status_code == 400
