@@ -18,7 +18,8 @@ ENV AMOBRIDGE_STORE_URL=sqlite:////data/amobridge.db \
     PYTHONUNBUFFERED=1
 VOLUME /data
 EXPOSE 8080
+# Liveness on the port the service really listens on (AMOBRIDGE_HTTP__PORT may move it).
 HEALTHCHECK --interval=30s --timeout=5s \
-    CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8080/healthz', timeout=4)"
+    CMD python -c "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('AMOBRIDGE_HTTP__PORT', '8080'), timeout=4)"
 ENTRYPOINT ["amobridge"]
 CMD ["run"]

@@ -1,4 +1,5 @@
-"""The one aiohttp application: every inbound route plus ``/healthz`` and ``/metrics``."""
+"""The one aiohttp application: every inbound route plus ``/healthz``, ``/readyz`` and
+``/metrics``."""
 
 from __future__ import annotations
 
@@ -8,22 +9,41 @@ from aiohttp import web
 
 from bot.core import Metrics
 
-HealthCheck = Callable[[], Awaitable[dict[str, str]]]
+ReadinessCheck = Callable[[], Awaitable[dict[str, str]]]
+BeforeScrape = Callable[[], Awaitable[None]]
 
 
 def build_http_app(
-    routes: Iterable[web.RouteDef], *, metrics: Metrics, health: HealthCheck
+    routes: Iterable[web.RouteDef],
+    *,
+    metrics: Metrics,
+    ready: ReadinessCheck,
+    before_scrape: BeforeScrape | None = None,
 ) -> web.Application:
     async def healthz(_: web.Request) -> web.StreamResponse:
-        checks = await health()
-        healthy = all(v == "ok" for v in checks.values())
+        # Liveness: the process answers. Whether it can do its work is /readyz.
+        return web.json_response({"status": "ok"})
+
+    async def readyz(_: web.Request) -> web.StreamResponse:
+        checks = await ready()
+        is_ready = all(v == "ok" for v in checks.values())
         return web.json_response(
-            {"status": "ok" if healthy else "degraded", **checks}, status=200 if healthy else 503
+            {"status": "ready" if is_ready else "not ready", **checks},
+            status=200 if is_ready else 503,
         )
 
     async def metrics_view(_: web.Request) -> web.StreamResponse:
+        if before_scrape is not None:
+            await before_scrape()
         return web.Response(body=metrics.render(), content_type="text/plain", charset="utf-8")
 
     app = web.Application(client_max_size=2 * 1024 * 1024)
-    app.add_routes([web.get("/healthz", healthz), web.get("/metrics", metrics_view), *routes])
+    app.add_routes(
+        [
+            web.get("/healthz", healthz),
+            web.get("/readyz", readyz),
+            web.get("/metrics", metrics_view),
+            *routes,
+        ]
+    )
     return app

@@ -29,6 +29,7 @@ from bot.core import Catalogue, Lang, ParseError, Reply, TextMessage
 from bot.people import EmailLinking, EmailLinkResult, EmailLinkStep, Speaker
 from bot.tasks import Action, BadPayload, DealPayload, Payload, unpack, unpack_deal
 from handlers.body import BodyTooLarge, read_limited
+from integrations.amocrm import AmoAuthError
 from integrations.slack.api import SlackApi
 from integrations.slack.errors import SlackError
 from integrations.slack.home import SlackHome
@@ -346,11 +347,12 @@ def register(app: AsyncApp, d: SlackDeps) -> None:
             return
         me = await who(user)
         response_url = body.get("response_url")
+        key = "error_amocrm_access_lost" if isinstance(error, AmoAuthError) else "error_generic"
         try:
             if isinstance(response_url, str):
-                await api.respond(response_url, t(me.lang, "error_generic"))
+                await api.respond(response_url, t(me.lang, key))
             else:
-                await tell(me, None, t(me.lang, "error_generic"))
+                await tell(me, None, t(me.lang, key))
         except Exception:
             log.exception("could not tell the user about the failure")
 

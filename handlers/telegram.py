@@ -46,6 +46,7 @@ from bot.people import LinkingService, LinkResult, LinkStep, Speaker, TelegramId
 from bot.store import Store
 from bot.tasks import Action, BadPayload, CardFactory, DealPayload, Payload, unpack, unpack_deal
 from handlers.body import BodyTooLarge, read_limited
+from integrations.amocrm import AmoAuthError
 from integrations.telegram.render import render_keyboard
 
 log = logging.getLogger(__name__)
@@ -396,8 +397,11 @@ def make_router(d: TelegramDeps) -> Router:
         if isinstance(target, Message):
             sender = event.update.message.from_user if event.update.message else None
             lang = as_lang(sender.language_code if sender else None)
+            lost = isinstance(event.exception, AmoAuthError)
             try:
-                await target.answer(t(lang, "error_generic"))
+                await target.answer(
+                    t(lang, "error_amocrm_access_lost" if lost else "error_generic")
+                )
             except Exception:
                 log.exception("could not tell the user about the failure")
         return True

@@ -37,9 +37,9 @@ class SingletonJob:
 
     async def run(self) -> bool:
         """Run once if this replica holds the lease; True if it ran."""
-        if not await self._store.acquire_lease(f"job:{self.name}", self._owner, self._ttl_s):
-            return False
         try:
+            if not await self._store.acquire_lease(f"job:{self.name}", self._owner, self._ttl_s):
+                return False
             await self._body()
         except asyncio.CancelledError:
             # Shutdown cancels a running tick; APScheduler would log that as a failed job.

@@ -205,7 +205,7 @@ class DigestService:
         )
 
     async def _put_back_on_failure(
-        self, who: str, pending: Pending, queued: Awaitable[None]
+        self, who: str, pending: Pending, queued: Awaitable[object]
     ) -> None:
         try:
             await queued

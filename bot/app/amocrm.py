@@ -4,6 +4,7 @@ and for the ``check`` and ``setup`` commands alike."""
 from __future__ import annotations
 
 import httpx
+from pydantic import SecretStr
 
 from bot.app.settings import AmoCrmSettings
 from bot.core import Clock, Metrics
@@ -12,16 +13,35 @@ from integrations.amocrm import (
     AmoAuth,
     AmoClient,
     LongLivedTokenAuth,
+    OAuthInstaller,
     OAuthTokenManager,
+    OnRequest,
     StorePacer,
+    TokenCipher,
 )
 
 
 def _amo_auth(
-    cfg: AmoCrmSettings, store: Store, http: httpx.AsyncClient, clock: Clock, owner: str
+    cfg: AmoCrmSettings,
+    store: Store,
+    http: httpx.AsyncClient,
+    clock: Clock,
+    owner: str,
+    secret_key: SecretStr | None,
 ) -> AmoAuth:
     if cfg.long_lived_token is not None:
         return LongLivedTokenAuth(cfg.long_lived_token.get_secret_value())
+    return _oauth_manager(cfg, store, http, clock, owner, secret_key)
+
+
+def _oauth_manager(
+    cfg: AmoCrmSettings,
+    store: Store,
+    http: httpx.AsyncClient,
+    clock: Clock,
+    owner: str,
+    secret_key: SecretStr | None,
+) -> OAuthTokenManager:
     # Settings refuses OAuth without all three.
     assert cfg.client_id is not None
     assert cfg.client_secret is not None
@@ -35,19 +55,55 @@ def _amo_auth(
         http=http,
         clock=clock,
         owner=owner,
+        cipher=TokenCipher.from_setting(secret_key.get_secret_value() if secret_key else None),
     )
 
 
 async def build_amo_client(
-    cfg: AmoCrmSettings, store: Store, clock: Clock, *, owner: str, metrics: Metrics | None = None
+    cfg: AmoCrmSettings,
+    store: Store,
+    clock: Clock,
+    *,
+    owner: str,
+    metrics: Metrics | None = None,
+    on_request: OnRequest | None = None,
+    secret_key: SecretStr | None = None,
 ) -> tuple[AmoClient, httpx.AsyncClient]:
     """The amoCRM client for these settings, and the HTTP client it owns (closed by the caller)."""
     http = httpx.AsyncClient(timeout=httpx.Timeout(20, connect=5), trust_env=False)
+    observers = [f for f in (metrics.observe_amocrm if metrics else None, on_request) if f]
+
+    def observe(method: str, path: str, status: int) -> None:
+        for observer in observers:
+            observer(method, path, status)
+
     client = AmoClient(
         str(cfg.base_url).rstrip("/"),
-        auth=_amo_auth(cfg, store, http, clock, owner),
+        auth=_amo_auth(cfg, store, http, clock, owner, secret_key),
         pacer=StorePacer(store, rate_per_s=cfg.requests_per_second),
         http=http,
-        on_request=metrics.observe_amocrm if metrics else None,
+        on_request=observe if observers else None,
     )
     return client, http
+
+
+def build_installer(
+    cfg: AmoCrmSettings,
+    store: Store,
+    http: httpx.AsyncClient,
+    clock: Clock,
+    *,
+    owner: str,
+    secret_key: SecretStr | None = None,
+) -> OAuthInstaller | None:
+    """The OAuth install flow for these settings, or None (a long-lived token needs none)."""
+    if not cfg.configured or not cfg.uses_oauth:
+        return None
+    assert cfg.client_id is not None
+    return OAuthInstaller(
+        store,
+        _oauth_manager(cfg, store, http, clock, owner, secret_key),
+        base_url=str(cfg.base_url),
+        client_id=cfg.client_id,
+        owner=owner,
+    )

@@ -1,4 +1,8 @@
-"""``amobridge check``: is each configured part reachable and authorised? One row per finding."""
+"""``amobridge check``: is each part configured, reachable and authorised? One row per finding.
+
+It is a gate for going live: it passes only when amoCRM is configured and authorised and at
+least one messenger is configured and reachable; each failing row says how to fix it.
+"""
 
 from __future__ import annotations
 
@@ -22,6 +26,12 @@ from integrations.amocrm import (
 from integrations.slack import SlackApi, SlackError, web_client
 from integrations.telegram.probe import TelegramProbeError, bot_username
 
+AMOCRM_NOT_CONFIGURED = (
+    "not configured: set AMOBRIDGE_AMOCRM__BASE_URL (https://<account>.amocrm.ru or "
+    ".kommo.com) and AMOBRIDGE_AMOCRM__LONG_LIVED_TOKEN, or for OAuth "
+    "AMOBRIDGE_AMOCRM__CLIENT_ID, …__CLIENT_SECRET and …__REDIRECT_URI"
+)
+
 
 @dataclass(frozen=True, slots=True)
 class CheckRow:
@@ -33,7 +43,9 @@ class CheckRow:
 def explain_amo_error(exc: AmoError) -> str:
     """What an amoCRM failure means for the admin, and what to do about it."""
     if isinstance(exc, AmoOAuthError):
-        return "OAuth refused: the integration must be authorised again in amoCRM"
+        if exc.status is None:  # refused here, before amoCRM: the message says what to do
+            return str(exc)
+        return "OAuth refused: the integration must be authorised again: run amobridge authorize"
     if isinstance(exc, AmoAuthError):
         return (
             "token rejected (401): issue a new long-lived token, or re-authorise the integration"
@@ -70,6 +82,15 @@ async def run_checks(settings: Settings) -> list[CheckRow]:
         await store.close()
     rows.append(await _check_telegram(settings))
     rows.append(await _check_slack(settings))
+    if not settings.telegram.configured and not settings.slack.configured:
+        rows.append(
+            CheckRow(
+                "messenger",
+                False,
+                "none configured: set AMOBRIDGE_TELEGRAM__TOKEN (from @BotFather), or "
+                "AMOBRIDGE_SLACK__BOT_TOKEN and AMOBRIDGE_SLACK__SIGNING_SECRET (the Slack app)",
+            )
+        )
     return rows
 
 
@@ -111,9 +132,22 @@ async def _check_telegram(settings: Settings) -> CheckRow:
 
 async def _check_amocrm(settings: Settings, store: Store) -> list[CheckRow]:
     if not settings.amocrm.configured:
-        return [CheckRow("amoCRM", None, "not configured: set AMOBRIDGE_AMOCRM__BASE_URL")]
+        return [CheckRow("amoCRM", False, AMOCRM_NOT_CONFIGURED)]
+    if settings.amocrm.uses_oauth and await store.load_tokens("amocrm") is None:
+        return [
+            CheckRow(
+                "amoCRM",
+                False,
+                "not authorised yet: run `amobridge authorize`, open the link as an amoCRM "
+                "admin and press Allow",
+            )
+        ]
     client, http = await build_amo_client(
-        settings.amocrm, store, SystemClock(), owner=f"check-{uuid.uuid4().hex[:8]}"
+        settings.amocrm,
+        store,
+        SystemClock(),
+        owner=f"check-{uuid.uuid4().hex[:8]}",
+        secret_key=settings.secret_key,
     )
     try:
         account = await client.account()

@@ -10,7 +10,10 @@ import sys
 
 import typer
 
+from bot.app.logs import configure_logging
 from bot.app.settings import Settings, SettingsError, load_settings
+
+log = logging.getLogger("amobridge")
 
 app = typer.Typer(
     help="amoCRM task reminders and deal alerts in Telegram and Slack.",
@@ -27,40 +30,58 @@ def _settings_or_exit() -> Settings:
         raise typer.Exit(2) from None
 
 
-async def _until_stopped() -> None:
+def _stop_on_signals() -> asyncio.Event:
+    """An event set by SIGINT or SIGTERM (installed at once, so a signal during start-up is
+    not lost: the service starts, then stops cleanly)."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
+    return stop
+
+
+async def _until_stopped() -> None:
+    await _stop_on_signals().wait()
 
 
 @app.command()
 def run() -> None:
     """Run the service: the HTTP server (webhooks, health, metrics) and the scheduler."""
     settings = _settings_or_exit()
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    # One line per HTTP request or job tick drowns what matters; /metrics counts them instead.
-    if settings.log_level != "DEBUG":
-        for chatty in ("httpx", "apscheduler"):
-            logging.getLogger(chatty).setLevel(logging.WARNING)
+    if not settings.amocrm.configured:
+        from bot.app.checks import AMOCRM_NOT_CONFIGURED
+
+        typer.echo(
+            f"amoCRM is {AMOCRM_NOT_CONFIGURED}. `amobridge check` says what else is missing; "
+            "`amobridge demo` and `amobridge sandbox` run without any configuration.",
+            err=True,
+        )
+        raise typer.Exit(2)
+    configure_logging(settings.log_level, settings.log_format)
     from bot.app.wiring import running_service
 
     async def main() -> None:
+        stop = _stop_on_signals()
         async with running_service(settings) as service:
             for line in service.describe():
                 typer.echo(line)
-            await _until_stopped()
+            if settings.amocrm.uses_oauth and await service.store.load_tokens("amocrm") is None:
+                typer.echo(
+                    "amoCRM: not authorised yet: run `amobridge authorize` and open the link "
+                    "as an amoCRM administrator"
+                )
+            log.info("amobridge started, listening on port %s", service.port)
+            await stop.wait()
+            log.info("amobridge stopping")
+        log.info("amobridge stopped")
 
     asyncio.run(main())
 
 
 @app.command()
 def check() -> None:
-    """Validate the configuration and reach amoCRM; print a table of what works."""
+    """Check amoCRM and the messengers: exit 0 only when ready to go live."""
     settings = _settings_or_exit()
     from bot.app.checks import run_checks
 
@@ -91,6 +112,39 @@ def setup() -> None:
         raise typer.Exit(1) from None
     # The secret is part of the URL: show only where it goes.
     typer.echo(f"amoCRM webhook registered: {destination.rsplit('/', 1)[0]}/<secret>")
+
+
+@app.command()
+def authorize(
+    code: str | None = typer.Option(
+        None,
+        "--code",
+        help="The code amoCRM gave (or the whole address it redirected to), for a server "
+        "amoCRM cannot reach.",
+    ),
+) -> None:
+    """Connect amoCRM by OAuth: print the link to open, or exchange a pasted code."""
+    settings = _settings_or_exit()
+    from bot.app.authorize import AuthorizeError, authorization_url, exchange_pasted_code
+
+    try:
+        if code is None:
+            url = asyncio.run(authorization_url(settings))
+        else:
+            account = asyncio.run(exchange_pasted_code(settings, code))
+    except AuthorizeError as exc:
+        typer.echo(f"authorize: {exc}", err=True)
+        raise typer.Exit(exc.exit_code) from None
+    if code is None:
+        typer.echo("Open this link as an amoCRM administrator and press Allow (valid 1 hour):")
+        typer.echo(url)
+        typer.echo(
+            f"amoCRM then sends you to {settings.amocrm.redirect_uri}, which connects amobridge. "
+            "If that server is not reachable from your browser, copy the code (or the whole "
+            "address) from the browser and run: amobridge authorize --code '<code>'"
+        )
+    else:
+        typer.echo(f"amoCRM account {account} is connected; tokens are stored.")
 
 
 @app.command()

@@ -23,6 +23,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ENV_PREFIX = "AMOBRIDGE_"
 _WEBHOOK_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+# 32 bytes, URL-safe base64: 43 characters and one "=".
+_FERNET_KEY = re.compile(r"^[A-Za-z0-9_-]{43}=$")
 
 
 class _Section(BaseModel):
@@ -122,6 +124,22 @@ class Settings(BaseSettings):
     redis_key_prefix: str = "amobridge:"
     public_url: AnyHttpUrl | None = None
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["text", "json"] = "text"
+    # Fernet keys (comma-separated, the first encrypts): OAuth tokens encrypted at rest.
+    secret_key: SecretStr | None = None
+
+    @field_validator("secret_key")
+    @classmethod
+    def _fernet_keys(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return value
+        keys = [k.strip() for k in value.get_secret_value().split(",") if k.strip()]
+        if not keys or not all(_FERNET_KEY.match(k) for k in keys):
+            raise ValueError(
+                "must be one or more Fernet keys separated by commas (make one with: python -c "
+                '"from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())")'
+            )
+        return value
 
     @model_validator(mode="after")
     def _webhook_mode_needs_public_url(self) -> Self:

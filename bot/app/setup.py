@@ -45,7 +45,11 @@ async def register_amocrm_webhook(settings: Settings) -> str:
     store = await open_store(settings.store_url, key_prefix=settings.redis_key_prefix)
     try:
         client, http = await build_amo_client(
-            settings.amocrm, store, SystemClock(), owner=f"setup-{uuid.uuid4().hex[:8]}"
+            settings.amocrm,
+            store,
+            SystemClock(),
+            owner=f"setup-{uuid.uuid4().hex[:8]}",
+            secret_key=settings.secret_key,
         )
         try:
             await client.register_webhook(destination, WEBHOOK_EVENTS)

@@ -15,7 +15,7 @@ from slack_sdk.signature import SignatureVerifier
 
 from bot.app.services import Services
 from bot.app.settings import Settings
-from bot.core import Clock
+from bot.core import Clock, Metrics
 from bot.delivery import OutboxSender
 from bot.people import EmailLinking
 from bot.store import Store
@@ -49,7 +49,12 @@ def _without_slack_environment() -> Iterator[None]:
 
 
 def build_slack(
-    settings: Settings, session: ClientSession, store: Store, s: Services, clock: Clock
+    settings: Settings,
+    session: ClientSession,
+    store: Store,
+    s: Services,
+    clock: Clock,
+    metrics: Metrics | None = None,
 ) -> SlackApp:
     cfg = settings.slack
     assert cfg.bot_token is not None
@@ -83,6 +88,7 @@ def build_slack(
     sender = OutboxSender(
         "slack", SlackNotifier(api), SLACK_LIMITS, store=store, outbox=s.outbox, clock=clock,
         on_permanent_failure=s.guard.on_permanent_failure, activity=s.activity,
+        on_outcome=metrics.observe_send if metrics is not None else None,
     )  # fmt: skip
     verifier = SignatureVerifier(cfg.signing_secret.get_secret_value())
     return SlackApp(bolt, api, sender, home, verifier)

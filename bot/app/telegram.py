@@ -18,7 +18,7 @@ from bot.app.errors import StartupError
 from bot.app.services import Services
 from bot.app.settings import Settings
 from bot.chat import MENU, Dialogs
-from bot.core import LANGUAGES, Catalogue, Clock
+from bot.core import LANGUAGES, Catalogue, Clock, Metrics
 from bot.delivery import OutboxSender
 from bot.store import Store
 from handlers.telegram import TelegramDeps, make_router
@@ -36,7 +36,9 @@ class TelegramApp:
     webhook_url: str | None  # None: long polling
 
 
-def build_telegram(settings: Settings, store: Store, s: Services, clock: Clock) -> TelegramApp:
+def build_telegram(
+    settings: Settings, store: Store, s: Services, clock: Clock, metrics: Metrics | None = None
+) -> TelegramApp:
     cfg = settings.telegram
     assert cfg.token is not None
     session = AiohttpSession(api=TelegramAPIServer.from_base(str(cfg.api_base).rstrip("/")))
@@ -52,6 +54,7 @@ def build_telegram(settings: Settings, store: Store, s: Services, clock: Clock) 
     sender = OutboxSender(
         "telegram", TelegramNotifier(bot), None, store=store, outbox=s.outbox,
         clock=clock, on_permanent_failure=s.guard.on_permanent_failure, activity=s.activity,
+        on_outcome=metrics.observe_send if metrics is not None else None,
     )  # fmt: skip
     webhook_url = None
     if cfg.webhook_secret is not None:

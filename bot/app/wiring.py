@@ -7,6 +7,7 @@ torn down here in reverse order.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import uuid
 from collections.abc import AsyncIterator, Sequence
@@ -15,15 +16,18 @@ from dataclasses import dataclass, field
 
 from aiohttp import ClientSession, web
 
-from bot.app.amocrm import build_amo_client
+from bot.app.access import AccessWatch, paused_while_lost
+from bot.app.amocrm import build_amo_client, build_installer
 from bot.app.errors import StartupError
+from bot.app.health import AmoAccess, Health
 from bot.app.services import Services, build_services
 from bot.app.settings import Settings
 from bot.app.slack import SLACK_EVENTS_PATH, SlackApp, build_slack
 from bot.app.telegram import TELEGRAM_WEBHOOK_PATH, TelegramApp, build_telegram, start_telegram
-from bot.core import Clock, CrmEvent, Metrics, SystemClock
+from bot.core import Channel, Clock, CrmEvent, Metrics, SystemClock
 from bot.crm import CacheSync, EventProcessor, EventsPoller, HintInbox, InboxDrainer, build_crm
 from bot.store import Store, open_store
+from handlers.amocrm_oauth import amocrm_disconnect_routes, amocrm_oauth_routes
 from handlers.amocrm_webhook import amocrm_webhook_routes
 from handlers.http import build_http_app
 from handlers.slack import slack_routes
@@ -63,6 +67,8 @@ class Service:
     clock: Clock
     _exit: AsyncExitStack = field(default_factory=AsyncExitStack)
     port: int | None = None
+    access: AmoAccess = field(default_factory=AmoAccess)
+    watch: AccessWatch | None = None
 
     @property
     def base_url(self) -> str:
@@ -137,10 +143,13 @@ async def _build(settings: Settings, clock: Clock, instance_id: str) -> Service:
         services: Services | None = None
         telegram: TelegramApp | None = None
         routes: list[web.RouteDef] = []
+        access = AmoAccess()
+        watch: AccessWatch | None = None
         if settings.amocrm.configured:
             client, http = await build_amo_client(
-                settings.amocrm, store, clock, owner=instance_id, metrics=metrics
-            )
+                settings.amocrm, store, clock, owner=instance_id, metrics=metrics,
+                on_request=access.observe, secret_key=settings.secret_key,
+            )  # fmt: skip
             exit_stack.push_async_callback(http.aclose)
 
             async def count(events: Sequence[CrmEvent]) -> None:
@@ -154,6 +163,7 @@ async def _build(settings: Settings, clock: Clock, instance_id: str) -> Service:
             exit_stack.push_async_callback(parts.inbox.close)  # before the store closes
             services = build_services(store, client, parts, clock)
             parts.processor.add_listener("reminders", services.reminders.on_events)
+            services.reminders.observe_fired(metrics.observe_reminder)
             parts.processor.add_listener("alerts", services.alerts.on_events)
             parts.processor.add_listener("deal-scans", services.scans.on_events)
             crm = CrmPipeline(
@@ -163,31 +173,50 @@ async def _build(settings: Settings, clock: Clock, instance_id: str) -> Service:
                 poller=parts.poller,
                 sync=parts.sync,
             )
+            watch = AccessWatch(store, client, access, services, oauth=settings.amocrm.uses_oauth)
+            cfg = settings.amocrm
+            if cfg.uses_oauth and cfg.client_id is not None and cfg.client_secret is not None:
+                routes += amocrm_disconnect_routes(
+                    cfg.client_id, cfg.client_secret.get_secret_value(),
+                    functools.partial(watch.lost_now, "the integration was disabled in amoCRM"),
+                )  # fmt: skip
+            installer = build_installer(
+                settings.amocrm, store, http, clock, owner=instance_id,
+                secret_key=settings.secret_key,
+            )  # fmt: skip
+            if installer is not None:
+                routes += amocrm_oauth_routes(installer, services.t)
             if settings.amocrm.webhook_secret is not None:
                 routes += amocrm_webhook_routes(
                     settings.amocrm.webhook_secret.get_secret_value(), parts.inbox, metrics
                 )
 
-        async def health() -> dict[str, str]:
-            try:
-                await store.ping()
-            except Exception:
-                return {"store": "unreachable"}
-            if crm is not None:
-                metrics.inbox_depth.set(await crm.inbox.depth())
-            return {"store": "ok"}
-
         slack: SlackApp | None = None
         if services is not None and crm is not None and settings.slack.configured:
             session = ClientSession(trust_env=False)
             exit_stack.push_async_callback(session.close)
-            slack = build_slack(settings, session, store, services, clock)
+            slack = build_slack(settings, session, store, services, clock, metrics)
             routes += slack_routes(slack.bolt, slack.verifier, SLACK_EVENTS_PATH)
             crm.processor.add_listener("slack-home", slack.home.on_events)
             exit_stack.push_async_callback(slack.home.close)  # before the session closes
-        app = build_http_app(routes, metrics=metrics, health=health)
-        if services is not None and settings.telegram.configured:
-            telegram = build_telegram(settings, store, services, clock)
+        with_telegram = services is not None and settings.telegram.configured
+        channels: list[Channel] = []
+        if with_telegram:
+            channels.append("telegram")
+        if slack is not None:
+            channels.append("slack")
+        health = Health(store, clock, metrics, settings.amocrm, access, channels)
+
+        async def before_scrape() -> None:
+            await health.before_scrape()
+            if crm is not None:
+                metrics.inbox_depth.set(await crm.inbox.depth())
+
+        app = build_http_app(
+            routes, metrics=metrics, ready=health.readiness, before_scrape=before_scrape
+        )
+        if services is not None and with_telegram:
+            telegram = build_telegram(settings, store, services, clock, metrics)
             exit_stack.push_async_callback(telegram.bot.session.close)
             if telegram.webhook_url is not None:
                 assert settings.telegram.webhook_secret is not None
@@ -198,7 +227,7 @@ async def _build(settings: Settings, clock: Clock, instance_id: str) -> Service:
                 ).register(app, path=TELEGRAM_WEBHOOK_PATH)
         return Service(
             settings, store, metrics, crm, services, telegram, slack, app, instance_id, clock,
-            exit_stack,
+            exit_stack, access=access, watch=watch,
         )  # fmt: skip
     except BaseException:
         await exit_stack.aclose()
@@ -226,14 +255,29 @@ async def _start(service: Service, *, run_jobs: bool) -> None:
         return
     cfg = service.settings.amocrm
 
-    def job(name: str, body: JobBody, interval_s: float) -> tuple[SingletonJob, float]:
+    def job(
+        name: str, body: JobBody, interval_s: float, *, needs_amocrm: bool = True
+    ) -> tuple[SingletonJob, float]:
+        # While amoCRM refuses our token, its jobs wait; the access watch probes instead.
+        run = (
+            paused_while_lost(service.access, body, store=service.store, oauth=cfg.uses_oauth)
+            if needs_amocrm
+            else body
+        )
         guarded = SingletonJob(
-            name, body, store=service.store, owner=service.instance_id, ttl_s=3 * interval_s
+            name, run, store=service.store, owner=service.instance_id, ttl_s=3 * interval_s
         )
         return guarded, interval_s
 
+    watch = (
+        [job("amocrm-access", service.watch.tick, cfg.poll_interval_s, needs_amocrm=False)]
+        if service.watch is not None
+        else []
+    )
+
     jobs = JobRunner(
         [
+            *watch,
             job("amocrm-events-poll", crm.poller.poll_once, cfg.poll_interval_s),
             job("amocrm-sync", crm.sync.sync_once, cfg.sync_interval_s),
             *(
@@ -247,7 +291,12 @@ async def _start(service: Service, *, run_jobs: bool) -> None:
                     # Ticks with the poll, scans hourly (stuck deals, close dates near).
                     job("alerts-deal-scan", service.services.scans.scan, cfg.poll_interval_s),
                     # What waited for quiet hours or a mute goes within a poll of their end.
-                    job("held-release", service.services.held.release_due, cfg.poll_interval_s),
+                    job(
+                        "held-release",
+                        service.services.held.release_due,
+                        cfg.poll_interval_s,
+                        needs_amocrm=False,
+                    ),
                     # Each recipient's digest goes at the digest time in their own timezone.
                     job(
                         "alerts-digests",
@@ -255,7 +304,12 @@ async def _start(service: Service, *, run_jobs: bool) -> None:
                         cfg.poll_interval_s,
                     ),
                     # The report log keeps KEEP_DAYS: trimmed a few times a day.
-                    job("activity-trim", service.services.activity.trim, ACTIVITY_TRIM_S),
+                    job(
+                        "activity-trim",
+                        service.services.activity.trim,
+                        ACTIVITY_TRIM_S,
+                        needs_amocrm=False,
+                    ),
                 ]
                 if service.services is not None
                 else []

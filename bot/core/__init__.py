@@ -45,7 +45,7 @@ from bot.core.i18n import (
     human_moment,
     load_catalogue,
 )
-from bot.core.metrics import Metrics
+from bot.core.metrics import Metrics, SendOutcome
 from bot.core.ports import Crm, CrmError, CrmReader
 from bot.core.views import (
     Button,
@@ -100,6 +100,7 @@ __all__ = [
     "ReplyFile",
     "Right",
     "Rights",
+    "SendOutcome",
     "Status",
     "SystemClock",
     "Task",

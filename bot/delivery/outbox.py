@@ -16,7 +16,7 @@ from typing import Protocol
 
 from pydantic import Field
 
-from bot.core import Card, Channel, Clock, DeliveryOp, Value
+from bot.core import Card, Channel, Clock, DeliveryOp, SendOutcome, Value
 from bot.reports import ActivityLog, Notice
 from bot.store import DueEntry, DueItem, Store
 
@@ -102,9 +102,10 @@ class Outbox:
 
     async def enqueue(
         self, items: Sequence[OutboxItem], *, once: str | None = None, once_ttl_s: float = 0
-    ) -> None:
-        """Queue the items. With ``once``, a key marked in the same step as each channel's items
-        are queued: a repeat with the same key (work redone after a crash) queues nothing."""
+    ) -> bool:
+        """Queue the items; False if none was. With ``once``, a key marked in the same step as
+        each channel's items are queued: a repeat with the same key (work redone after a crash)
+        queues nothing."""
         now = self._clock.now()
         by_channel: dict[Channel, list[DueEntry]] = {}
         last = len(items) - 1
@@ -115,13 +116,17 @@ class Outbox:
             by_channel.setdefault(item.channel, []).append(
                 DueEntry(item_id=item.id, due_at=due_at, payload=item.model_dump_json())
             )
+        queued = False
         for channel, entries in by_channel.items():
             if once is None:
                 await self._store.put_due_many(outbox_queue(channel), entries)
-            else:
-                key = f"{once}:{channel}"
-                await self._store.put_due_once(outbox_queue(channel), entries, key, once_ttl_s)
+            elif not await self._store.put_due_once(
+                outbox_queue(channel), entries, f"{once}:{channel}", once_ttl_s
+            ):
+                continue
+            queued = True
             self.wake_event(channel).set()
+        return queued
 
     def wake_event(self, channel: str) -> asyncio.Event:
         return self._wake.setdefault(channel, asyncio.Event())
@@ -204,8 +209,10 @@ class OutboxSender:
         activity: ActivityLog | None = None,
         batch: int = 60,
         spread_s: float = 1.0,
+        on_outcome: Callable[[Channel, SendOutcome], None] | None = None,
     ) -> None:
         self._activity = activity
+        self._on_outcome = on_outcome
         self._channel = channel
         self._notifier = notifier
         self._limits = limits
@@ -284,6 +291,7 @@ class OutboxSender:
             await self._failed(due, item, DeliveryError(type(exc).__name__))
             return
         self.delivered += 1
+        self._outcome("ok")
         await self._store.complete_due(due)
         if sent_at is not None:
             await self._log_sent(item, sent_at)
@@ -301,8 +309,16 @@ class OutboxSender:
             # The message is out; a line missing from a report beats failing the delivery.
             log.exception("%s: delivery of %s not logged", self._channel, item.id)
 
+    def _outcome(self, outcome: SendOutcome) -> None:
+        if self._on_outcome is not None:
+            self._on_outcome(self._channel, outcome)
+
     async def _failed(self, due: DueItem, item: OutboxItem, exc: DeliveryError) -> None:
         queue = outbox_queue(self._channel)
+        if exc.permanent or item.attempt + 1 >= MAX_ATTEMPTS:
+            self._outcome("failed")
+        else:
+            self._outcome("retried" if exc.retry_after is None else "rate_limited")
         if exc.permanent:
             log.warning("%s: %s to %s failed for good: %s", self._channel, item.op, item.chat_id,
                         exc.reason)  # fmt: skip

@@ -79,15 +79,15 @@ class HeldMessages:
         reminder: bool = False,
         once: str | None = None,
         once_ttl_s: float = 0,
-    ) -> None:
+    ) -> bool:
         """Queue ``items`` for the person now, or keep them until their hold is over. With
-        ``once``, queued or kept at most once for that key (see ``Outbox.enqueue``)."""
+        ``once``, queued or kept at most once for that key (see ``Outbox.enqueue``); False if
+        nothing was (no items, or all of them were already)."""
         if not items:
-            return
+            return False
         until = await self._reach.held_until(amo_user_id)
         if until is None:
-            await self._outbox.enqueue(items, once=once, once_ttl_s=once_ttl_s)
-            return
+            return await self._outbox.enqueue(items, once=once, once_ttl_s=once_ttl_s)
         # The release first: a crash before the items leaves a release with nothing to send.
         await self._store.put_due(RELEASE_QUEUE, str(amo_user_id), until)
         now = self._clock.now()
@@ -101,9 +101,9 @@ class HeldMessages:
         ]  # fmt: skip
         if once is None:
             await self._store.put_due_many(held_queue(amo_user_id), entries)
-        else:
-            key = f"{once}:held"
-            await self._store.put_due_once(held_queue(amo_user_id), entries, key, once_ttl_s)
+            return True
+        key = f"{once}:held"
+        return await self._store.put_due_once(held_queue(amo_user_id), entries, key, once_ttl_s)
 
     async def release_due(self) -> int:
         """The job: send what waited for those whose hold is over; how many people's."""

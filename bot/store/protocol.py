@@ -191,6 +191,11 @@ class Store(Protocol):
         """Items in ``queue``, due or not, claimed ones included."""
         ...
 
+    async def earliest_due(self, queue: str) -> float | None:
+        """The smallest ``due_at`` in ``queue`` (a claimed item counts at its lease's end), or
+        None when it is empty: how overdue the queue's most overdue item is, for monitoring."""
+        ...
+
     # --- documents: small JSON values by namespace and key (links, prefs, codes, dialogs) ----
     async def get_doc(self, ns: str, key: str) -> str | None:
         """The live value, or None (absent or expired)."""

@@ -486,6 +486,10 @@ class RedisStore:
     async def count_due(self, queue: str) -> int:
         return int(await self._redis.zcard(f"{self._p}due:{queue}"))
 
+    async def earliest_due(self, queue: str) -> float | None:
+        first = await self._redis.zrange(f"{self._p}due:{queue}", 0, 0, withscores=True)
+        return float(first[0][1]) if first else None
+
     # --- documents ---------------------------------------------------------------------------
     def _doc_keys(self, ns: str) -> list[str]:
         return [f"{self._p}docs:{ns}", f"{self._p}docexp:{ns}"]

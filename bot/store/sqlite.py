@@ -450,6 +450,13 @@ class SqliteStore:
         assert row is not None
         return int(row[0])
 
+    async def earliest_due(self, queue: str) -> float | None:
+        async with self._read() as db:
+            row = await self._fetchone(
+                db, "SELECT min(visible_at) FROM due WHERE queue = ?", (queue,)
+            )
+        return None if row is None or row[0] is None else float(row[0])
+
     # --- documents ---------------------------------------------------------------------------
     async def get_doc(self, ns: str, key: str) -> str | None:
         async with self._read() as db:

@@ -8,7 +8,7 @@ recomputed and every delivered copy of its messages is edited to say what happen
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -70,6 +70,7 @@ class ReminderService:
         outbox: Outbox,
         clock: Clock,
     ) -> None:
+        self._fired_observers: list[Callable[[float], None]] = []
         self._store = store
         self._directory = directory
         self._links = links
@@ -171,6 +172,10 @@ class ReminderService:
         cached = await self._store.get_deal(task.deal_id)
         return cached.value if cached else None
 
+    def observe_fired(self, observer: Callable[[float], None]) -> None:
+        """Call ``observer`` with the lateness (seconds) of each reminder as it fires."""
+        self._fired_observers.append(observer)
+
     async def fire_due(self, limit: int = 50) -> int:
         """Turn due reminders into notifications and put each task's next one; returns how many
         were claimed."""
@@ -211,13 +216,16 @@ class ReminderService:
             task, reader, now, deal=deal, reminder=shown, actor=actor
         )
         # Every messenger the user takes: a press in one edits the copy in the other.
-        await self._held.send(pending.user_id, [
+        queued = await self._held.send(pending.user_id, [
             OutboxItem(
                 channel=link.channel, chat_id=link.chat_id, recipient=pending.user_id,
                 subject=subject(task.id), notice="reminder", card=card,
             )
             for link in links
         ], task_id=task.id, reminder=True, once=fired_key, once_ttl_s=FIRED_TTL_S)  # fmt: skip
+        if queued:
+            for observe in self._fired_observers:
+                observe(now - reminder.at)
         prefs = await self._prefs.get(pending.user_id)
         policy = reminder_policy(prefs, await self._directory.account())
         # From now, not from this reminder: one that fired late must not drag past ones after it.

@@ -1,6 +1,12 @@
 """amoCRM (Kommo) v4 API client: paced, typed errors, no blind retries of writes."""
 
-from integrations.amocrm.auth import AmoAuth, LongLivedTokenAuth, OAuthTokenManager
+from integrations.amocrm.auth import (
+    AmoAuth,
+    LongLivedTokenAuth,
+    OAuthTokenManager,
+    TokenCipher,
+    jwt_expiry,
+)
 from integrations.amocrm.client import AmoClient
 from integrations.amocrm.errors import (
     AmoAuthError,
@@ -15,6 +21,14 @@ from integrations.amocrm.errors import (
     AmoTransportError,
     AmoValidationError,
     ValidationIssue,
+)
+from integrations.amocrm.install import (
+    Installed,
+    InstallError,
+    InstallProblem,
+    OAuthInstaller,
+    code_from_paste,
+    consent_url_base,
 )
 from integrations.amocrm.pacing import NoPacing, Pacer, StorePacer
 from integrations.amocrm.transport import OnRequest, RetryPolicy
@@ -34,15 +48,23 @@ __all__ = [
     "AmoServerError",
     "AmoTransportError",
     "AmoValidationError",
+    "InstallError",
+    "InstallProblem",
+    "Installed",
     "LongLivedTokenAuth",
     "NewTask",
     "NoPacing",
+    "OAuthInstaller",
     "OAuthTokenManager",
     "OnRequest",
     "Pacer",
     "RetryPolicy",
     "StorePacer",
     "TaskPatch",
+    "TokenCipher",
     "ValidationIssue",
     "Webhook",
+    "code_from_paste",
+    "consent_url_base",
+    "jwt_expiry",
 ]

@@ -9,11 +9,15 @@ already), and saves the new pair before anyone uses it.
 from __future__ import annotations
 
 import asyncio
+import base64
+import json
 import random
 import uuid
+from collections.abc import Sequence
 from typing import Protocol
 
 import httpx
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from bot.core import Clock, OAuthTokens
@@ -40,6 +44,19 @@ class AmoAuth(Protocol):
         ...
 
 
+def jwt_expiry(token: str) -> int | None:
+    """The ``exp`` claim of a JWT access token (amoCRM's are), unverified: for monitoring only."""
+    parts = token.split(".")
+    if len(parts) != 3:
+        return None
+    try:
+        claims = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+    except ValueError:
+        return None
+    exp = claims.get("exp") if isinstance(claims, dict) else None
+    return exp if isinstance(exp, int) else None
+
+
 class LongLivedTokenAuth:
     """A token an admin generated in the Keys tab: nothing to refresh, a 401 is final."""
 
@@ -54,6 +71,65 @@ class LongLivedTokenAuth:
 
     async def on_unauthorized(self, rejected: str) -> str | None:
         return None
+
+
+class TokenCipher:
+    """Encrypts the token pair at rest (Fernet: AES-128-CBC with HMAC-SHA256).
+
+    ``keys`` in order of preference: the first encrypts, any decrypts (MultiFernet), so a new
+    key is put first and the old one dropped once the pair was saved again (the next refresh,
+    within a day). A pair stored in clear (before a key was set) is read as it is and encrypted
+    when next saved.
+    """
+
+    PREFIX = "fernet:"
+
+    def __init__(self, keys: Sequence[str]) -> None:
+        self._fernet = MultiFernet([Fernet(key.strip().encode()) for key in keys])
+
+    def __repr__(self) -> str:
+        return "TokenCipher(keys=***)"
+
+    @classmethod
+    def from_setting(cls, value: str | None) -> TokenCipher | None:
+        """``AMOBRIDGE_SECRET_KEY``: one Fernet key, or several separated by commas."""
+        if not value:
+            return None
+        return cls([key for key in value.split(",") if key.strip()])
+
+    def seal(self, tokens: OAuthTokens) -> OAuthTokens:
+        return tokens.model_copy(
+            update={
+                "access_token": self._seal(tokens.access_token),
+                "refresh_token": self._seal(tokens.refresh_token),
+            }
+        )
+
+    def open(self, tokens: OAuthTokens) -> OAuthTokens:
+        return tokens.model_copy(
+            update={
+                "access_token": self._open(tokens.access_token),
+                "refresh_token": self._open(tokens.refresh_token),
+            }
+        )
+
+    def _seal(self, value: str) -> str:
+        return self.PREFIX + self._fernet.encrypt(value.encode()).decode()
+
+    def _open(self, value: str) -> str:
+        if not value.startswith(self.PREFIX):
+            return value
+        try:
+            return self._fernet.decrypt(value.removeprefix(self.PREFIX).encode()).decode()
+        except InvalidToken:
+            raise AmoOAuthError(
+                "the stored amoCRM tokens do not decrypt with AMOBRIDGE_SECRET_KEY: put back "
+                "the key they were saved with (keys can be listed, comma-separated)"
+            ) from None
+
+
+def is_sealed(tokens: OAuthTokens) -> bool:
+    return tokens.refresh_token.startswith(TokenCipher.PREFIX)
 
 
 class _TokenAnswer(BaseModel):
@@ -86,8 +162,10 @@ class OAuthTokenManager:
         refresh_margin_s: float = 300.0,
         lease_ttl_s: float = 60.0,
         lease_wait_s: float = 30.0,
+        cipher: TokenCipher | None = None,
     ) -> None:
         self._store = store
+        self._cipher = cipher
         self._token_url = base_url.rstrip("/") + TOKEN_PATH
         self._client_id = client_id
         self._client_secret = client_secret
@@ -109,18 +187,32 @@ class OAuthTokenManager:
     def __repr__(self) -> str:
         return f"OAuthTokenManager(store_key={self._key!r}, owner={self._owner!r})"
 
+    async def _load(self) -> OAuthTokens | None:
+        stored = await self._store.load_tokens(self._key)
+        if stored is None:
+            return None
+        if self._cipher is not None:
+            return self._cipher.open(stored)
+        if is_sealed(stored):
+            raise AmoOAuthError("the stored amoCRM tokens are encrypted: set AMOBRIDGE_SECRET_KEY")
+        return stored
+
+    async def _save(self, tokens: OAuthTokens) -> None:
+        sealed = self._cipher.seal(tokens) if self._cipher is not None else tokens
+        await self._store.save_tokens(self._key, sealed)
+
     async def exchange_code(self, code: str) -> OAuthTokens:
         """Trade an authorization code (from the install redirect) for a pair, and save it."""
         async with self._lock:
             tokens = await self._grant("authorization_code", code=code)
-            await self._store.save_tokens(self._key, tokens)
+            await self._save(tokens)
             self._cached = tokens
             return tokens
 
     async def access_token(self) -> str:
         tokens = self._cached if self._is_fresh(self._cached) else None
         if tokens is None:
-            tokens = await self._store.load_tokens(self._key)
+            tokens = await self._load()
             if tokens is None:
                 raise AmoOAuthError("no amoCRM tokens stored: authorize the integration first")
         if not self._is_fresh(tokens):
@@ -157,7 +249,7 @@ class OAuthTokenManager:
                 self._cached = current
                 return current
             try:
-                stored = await self._store.load_tokens(self._key)
+                stored = await self._load()
                 if stored is None:
                     raise AmoOAuthError("no amoCRM tokens stored: authorize the integration first")
                 if stored.access_token != stale and self._is_fresh(stored):
@@ -165,7 +257,7 @@ class OAuthTokenManager:
                     return stored
                 tokens = await self._grant("refresh_token", refresh_token=stored.refresh_token)
                 # Saved before anyone uses it: the old refresh token is dead from now on.
-                await self._store.save_tokens(self._key, tokens)
+                await self._save(tokens)
                 self._cached = tokens
                 return tokens
             finally:
@@ -175,7 +267,7 @@ class OAuthTokenManager:
         """Hold the refresh lease (None), or return the pair another holder saved meanwhile."""
         deadline = asyncio.get_running_loop().time() + self._lease_wait
         while not await self._store.acquire_lease(self._lease, self._owner, self._lease_ttl):
-            stored = await self._store.load_tokens(self._key)
+            stored = await self._load()
             if stored is not None and stored.access_token != stale and self._is_fresh(stored):
                 return stored
             if asyncio.get_running_loop().time() >= deadline:

@@ -16,7 +16,7 @@ from sandbox.amocrm.context import CONTEXT, EmulatorContext, OAuthClient, Reques
 from sandbox.amocrm.control import control_routes
 from sandbox.amocrm.faults import Faults
 from sandbox.amocrm.middleware import gate
-from sandbox.amocrm.oauth import oauth_routes
+from sandbox.amocrm.oauth import oauth_routes, send_disconnect_hook
 from sandbox.amocrm.pace import PaceWindow
 from sandbox.amocrm.records import JsonDict
 from sandbox.amocrm.state import AccountState
@@ -44,7 +44,7 @@ class AmoEmulator(Emulator):
         rate_limit_per_s: float | None = 7.0,
         *,
         account_id: int = 31_000_001,
-        oauth_redirect_uri: str = "http://127.0.0.1:8080/amocrm/oauth/callback",
+        oauth_redirect_uri: str = "http://127.0.0.1:8080/amocrm/oauth",
     ) -> None:
         self._clock = clock
         self._state = AccountState(account_id=account_id, subdomain=subdomain, clock=clock)
@@ -139,6 +139,15 @@ class AmoEmulator(Emulator):
 
     def revoke_tokens(self) -> None:
         self._tokens.revoke_all()
+
+    async def disable_integration(self, disconnect_url: str) -> int:
+        """An admin disables the integration: every token dies and amoCRM calls the
+        integration's disconnect hook (returns the hook's HTTP status)."""
+        self.revoke_tokens()
+        return await send_disconnect_hook(
+            disconnect_url, client_id=self.oauth_client_id,
+            client_secret=self.oauth_client_secret, account_id=self.account_id,
+        )  # fmt: skip
 
     # -- the account, changed as in the UI --
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import json
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-from aiohttp import web
+from aiohttp import ClientSession, web
 
 from sandbox.amocrm.context import context_of
 from sandbox.amocrm.problems import oauth_problem
@@ -88,6 +89,25 @@ async def authorize(request: web.Request) -> web.StreamResponse:
         "client_id": ctx.oauth.client_id,
     }
     raise web.HTTPFound(f"{ctx.oauth.redirect_uri()}?{urlencode(params)}")
+
+
+def disconnect_signature(client_id: str, client_secret: str, account_id: int) -> str:
+    """The one signed amoCRM hook: hex HMAC-SHA256 of "{client_id}|{account_id}"."""
+    message = f"{client_id}|{account_id}".encode()
+    return hmac.new(client_secret.encode(), message, hashlib.sha256).hexdigest()
+
+
+async def send_disconnect_hook(
+    url: str, *, client_id: str, client_secret: str, account_id: int
+) -> int:
+    """What amoCRM does when an admin disables the integration: a GET to its disconnect URL."""
+    params = {
+        "account_id": str(account_id),
+        "client_uuid": client_id,
+        "signature": disconnect_signature(client_id, client_secret, account_id),
+    }
+    async with ClientSession() as session, session.get(url, params=params) as response:
+        return response.status
 
 
 def oauth_routes() -> list[web.RouteDef]:

@@ -6,6 +6,7 @@ import asyncio
 import os
 import re
 import signal
+import socket
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -15,6 +16,7 @@ import httpx
 import pytest
 
 from sandbox.amocrm import AmoEmulator, DemoIds
+from sandbox.slack import SlackEmulator
 from sandbox.telegram import TelegramEmulator
 
 CLI = [sys.executable, "-c", "from bot.app.cli import main; main()"]
@@ -63,13 +65,73 @@ def cli(amo: AmoEmulator, demo: DemoIds, tmp_path: Path) -> Cli:
     return run
 
 
-async def test_check_prints_what_works(cli: Cli) -> None:
-    code, out, _ = await cli("check")
+async def test_check_passes_against_the_full_sandbox(
+    amo: AmoEmulator, demo: DemoIds, tg: TelegramEmulator, slack: SlackEmulator, tmp_path: Path
+) -> None:
+    env = env_for(
+        amo, tmp_path,
+        AMOBRIDGE_TELEGRAM__TOKEN=tg.token, AMOBRIDGE_TELEGRAM__API_BASE=tg.base_url,
+        AMOBRIDGE_SLACK__BOT_TOKEN=slack.bot_token,
+        AMOBRIDGE_SLACK__SIGNING_SECRET=slack.signing_secret,
+        AMOBRIDGE_SLACK__API_BASE=slack.api_base,
+    )  # fmt: skip
+    code, out, _ = await amobridge("check", env=env, cwd=tmp_path)
     assert code == 0, out
     assert re.search(r"ok\s+amoCRM\s+authorised", out)
     assert "Demo Sales (demo), timezone Europe/Moscow" in out
     assert "5 active of 6" in out
-    assert re.search(r"--\s+Telegram\s+not configured", out)
+    assert re.search(r"ok\s+Telegram\s+bot @amobridge_bot", out)
+    assert re.search(r"ok\s+Slack\s+workspace", out)
+    assert "FAIL" not in out
+
+
+async def test_check_fails_with_nothing_configured_saying_what_to_set(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AMOBRIDGE_")}
+    env["AMOBRIDGE_STORE_URL"] = f"sqlite:///{tmp_path}/cli.db"
+    code, out, _ = await amobridge("check", env=env, cwd=tmp_path)
+    assert code == 1, out
+    assert re.search(r"FAIL\s+amoCRM\s+not configured: set AMOBRIDGE_AMOCRM__BASE_URL", out)
+    assert re.search(r"FAIL\s+messenger\s+none configured: set AMOBRIDGE_TELEGRAM__TOKEN", out)
+
+
+async def test_check_fails_with_a_messenger_unset_or_unreachable(
+    amo: AmoEmulator, demo: DemoIds, tmp_path: Path
+) -> None:
+    code, out, _ = await amobridge("check", env=env_for(amo, tmp_path), cwd=tmp_path)
+    assert code == 1, out
+    assert re.search(r"ok\s+amoCRM\s+authorised", out)
+    assert re.search(r"FAIL\s+messenger\s+none configured", out)
+
+    with socket.socket() as sock:  # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    env = env_for(amo, tmp_path, AMOBRIDGE_TELEGRAM__TOKEN="123:ABC",
+                  AMOBRIDGE_TELEGRAM__API_BASE=closed)  # fmt: skip
+    code, out, _ = await amobridge("check", env=env, cwd=tmp_path)
+    assert code == 1, out
+    assert re.search(r"FAIL\s+Telegram\s+cannot reach http://127.0.0.1", out)
+
+
+async def test_check_fails_with_a_wrong_amocrm_token(
+    amo: AmoEmulator, demo: DemoIds, tg: TelegramEmulator, tmp_path: Path
+) -> None:
+    env = env_for(
+        amo, tmp_path, AMOBRIDGE_AMOCRM__LONG_LIVED_TOKEN="not-a-token",
+        AMOBRIDGE_TELEGRAM__TOKEN=tg.token, AMOBRIDGE_TELEGRAM__API_BASE=tg.base_url,
+    )  # fmt: skip
+    code, out, _ = await amobridge("check", env=env, cwd=tmp_path)
+    assert code == 1, out
+    assert re.search(r"FAIL\s+amoCRM\s+token rejected \(401\): issue a new long-lived token", out)
+    assert "not-a-token" not in out
+
+
+async def test_run_refuses_to_start_without_amocrm(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AMOBRIDGE_")}
+    code, _, err = await amobridge("run", env=env, cwd=tmp_path)
+    assert code == 2
+    assert "amoCRM is not configured: set AMOBRIDGE_AMOCRM__BASE_URL" in err
+    assert "amobridge demo" in err
+    assert not (tmp_path / "amobridge.db").exists()
 
 
 async def test_check_reaches_the_telegram_bot(cli: Cli, tg: TelegramEmulator) -> None:
@@ -170,8 +232,10 @@ async def test_run_serves_health_and_stops_on_sigterm(
         port = int(lines[-1].rsplit(":", 1)[1])
         async with httpx.AsyncClient() as http:
             health = await http.get(f"http://127.0.0.1:{port}/healthz")
+            ready = await http.get(f"http://127.0.0.1:{port}/readyz")
             metrics = await http.get(f"http://127.0.0.1:{port}/metrics")
-        assert health.json() == {"status": "ok", "store": "ok"}
+        assert health.json() == {"status": "ok"}
+        assert ready.json() == {"status": "ready", "store": "ok", "amocrm": "ok"}
         assert "amobridge_amocrm_requests_total" in metrics.text
 
 

@@ -1358,3 +1358,13 @@ async def test_it_keeps_every_redis_key_under_its_prefix(
         if keys:
             await client.delete(*keys)
         await client.aclose()
+
+
+async def test_it_tells_the_earliest_due_moment_of_a_queue(store: Store) -> None:
+    assert await store.earliest_due("q") is None
+    await store.put_due_many("q", [DueEntry(item_id="a", due_at=30.0),
+                                   DueEntry(item_id="b", due_at=10.0)])  # fmt: skip
+    assert await store.earliest_due("q") == 10.0
+    await store.claim_due("q", now=10.0, limit=1, lease_s=60)  # b: hidden until 70
+    assert await store.earliest_due("q") == 30.0
+    assert await store.earliest_due("other") is None
