@@ -42,7 +42,8 @@ async def build_amo_client(
     cfg: AmoCrmSettings, store: Store, clock: Clock, *, owner: str, metrics: Metrics | None = None
 ) -> tuple[AmoClient, httpx.AsyncClient]:
     """The amoCRM client for these settings, and the HTTP client it owns (closed by the caller)."""
-    http = httpx.AsyncClient(timeout=httpx.Timeout(20, connect=5), trust_env=False)
+    timeout = httpx.Timeout(cfg.request_timeout_s, connect=min(5.0, cfg.request_timeout_s))
+    http = httpx.AsyncClient(timeout=timeout, trust_env=False)
     client = AmoClient(
         str(cfg.base_url).rstrip("/"),
         auth=_amo_auth(cfg, store, http, clock, owner),

@@ -40,6 +40,9 @@ class AmoCrmSettings(_Section):
     requests_per_second: float = Field(default=6.0, gt=0, le=7)
     poll_interval_s: float = Field(default=60.0, gt=0)
     sync_interval_s: float = Field(default=300.0, gt=0)
+    # How long one amoCRM answer is waited for (the SDK's 20 s). A write not answered in time
+    # may still be applied: the press re-reads, and settles later if it cannot tell yet.
+    request_timeout_s: float = Field(default=20.0, gt=0)
 
     @property
     def uses_oauth(self) -> bool:

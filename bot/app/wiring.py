@@ -271,6 +271,8 @@ async def _start(service: Service, *, run_jobs: bool) -> None:
             await asyncio.sleep(idle_s)
 
         loops.append(DrainLoop("reminders", reminders.fire_due, pause))
+        # Presses whose write amoCRM did not confirm: read again and their pressers told.
+        loops.append(DrainLoop("write-settle", service.services.actions.settle_due, pause))
     for name, channel in (("telegram", service.telegram), ("slack", service.slack)):
         if channel is None:
             continue

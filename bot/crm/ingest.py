@@ -28,6 +28,7 @@ from bot.core import (
     Value,
 )
 from bot.crm.changes import deal_events, task_events
+from bot.crm.claims import Claims
 from bot.store import Cached, DueEntry, EntityChange, Store
 
 log = logging.getLogger(__name__)
@@ -174,6 +175,7 @@ class EventProcessor:
         self._crm = crm
         self._clock = clock
         self._listeners = list(listeners)
+        self._claims = Claims(store)
 
     def add_listener(self, listener: EventListener) -> None:
         self._listeners.append(listener)
@@ -226,7 +228,9 @@ class EventProcessor:
         for _ in range(_CAS_ATTEMPTS):
             cached = await read(entity_id)
             before = cached.value if cached else None
-            events = derive(before, current, hint, int(self._clock.now()))
+            # A change amobridge wrote for someone is theirs, whichever path brought it back.
+            said = await self._claims.attribute(kind, entity_id, before, current, hint)
+            events = derive(before, current, said, int(self._clock.now()))
             if not events and (before == current or _older(current, before)):
                 return []
             rev = cached.rev if cached else None

@@ -57,6 +57,7 @@ class AddFault(_Body):
     delay_s: float = 0.0
     path_prefix: str = "/api/v4/"
     non_json: bool = False
+    method: str | None = None
 
 
 class IssueCode(_Body):
@@ -171,6 +172,7 @@ async def add_fault(request: web.Request) -> web.StreamResponse:
         delay_s=body.delay_s,
         path_prefix=body.path_prefix,
         non_json=body.non_json,
+        method=body.method,
     )
     return web.json_response({"pending": ctx.faults.pending})
 
