@@ -92,7 +92,8 @@ class Conversation:
         link = await self._links.by_account(channel, account_id)
         account = await self._directory.account()
         user = await self._directory.user(link.amo_user_id) if link is not None else None
-        if link is None or user is None:
+        # Someone deactivated in amoCRM is nobody here: their link no longer speaks for anyone.
+        if link is None or user is None or not user.is_active:
             lang = as_lang(platform_lang)
             return Speaker(
                 channel=channel, account_id=str(account_id), lang=lang,

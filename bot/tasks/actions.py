@@ -193,7 +193,7 @@ class TaskActions:
             if isinstance(deal, ActionResult):
                 return deal
             responsible = await self._directory.user(deal.responsible_user_id)
-            if not can_view_deal(actor, deal, responsible):
+            if not actor.is_active or not can_view_deal(actor, deal, responsible):
                 return ActionResult(outcome=Outcome.DENIED)
             task = NewTask(
                 text=self._t(lang, "follow_up_text", deal=deal.name), complete_till=at,
@@ -226,7 +226,9 @@ class TaskActions:
     async def take(self, actor: User, deal_id: int, *, via: str, lang: Lang) -> ActionResult:
         """Make ``actor`` responsible for a deal nobody has taken yet (its responsible is still
         the integration's own user). The first press wins; a later one finds the deal taken."""
-        if actor.rights.leads_edit is Right.DENIED and not actor.rights.is_admin:
+        if not actor.is_active or (
+            actor.rights.leads_edit is Right.DENIED and not actor.rights.is_admin
+        ):
             return ActionResult(outcome=Outcome.DENIED)
         owner = uuid.uuid4().hex
         lease = f"deal-action:{deal_id}"
@@ -270,6 +272,8 @@ class TaskActions:
 
     async def _verdict(self, actor: User, task: Task | None) -> ActionResult | None:
         """Why ``actor`` may not act on ``task``, or None if they may."""
+        if not actor.is_active:
+            return ActionResult(outcome=Outcome.DENIED, task=task)
         if task is None:
             return ActionResult(outcome=Outcome.GONE)
         responsible = await self._directory.user(task.responsible_user_id)
@@ -373,6 +377,16 @@ class TaskActions:
     async def _settle(self, item: DueItem) -> None:
         pending = PendingWrite.model_validate_json(item.payload)
         task_id = pending.task_id
+        last = pending.attempt + 1 >= len(SETTLE_AFTER_S)
+        if not last:
+            # The next look is queued before this one, so that a crash in between loses none.
+            # It replaces the claimed entry (a new token), so the claim needs no completing.
+            later = pending.model_copy(update={"attempt": pending.attempt + 1})
+            await self._store.put_due(
+                SETTLE_QUEUE, item.item_id,
+                self._clock.now() + SETTLE_AFTER_S[pending.attempt + 1],
+                later.model_dump_json(),
+            )  # fmt: skip
         try:
             task: Task | None = await self._crm.task(task_id)
         except CrmError:
@@ -390,20 +404,16 @@ class TaskActions:
             if ours:
                 await self._claims.drop("task", task_id)
             await self._tell(pending, "settle_gone")
-        elif pending.attempt + 1 < len(SETTLE_AFTER_S):
-            later = pending.model_copy(update={"attempt": pending.attempt + 1})
-            # Replaces the claimed entry (a new token), so the claim needs no completing.
-            await self._store.put_due(
-                SETTLE_QUEUE, item.item_id,
-                self._clock.now() + SETTLE_AFTER_S[pending.attempt + 1],
-                later.model_dump_json(),
-            )  # fmt: skip
-            return
-        else:
+        elif last:
             if ours:
                 await self._claims.drop("task", task_id)
             await self._tell(pending, "settle_not_done" if read else "settle_unknown")
-        await self._store.complete_due(item)
+        else:
+            return  # looked at again when the next attempt comes due
+        if last:
+            await self._store.complete_due(item)
+        else:
+            await self._store.cancel_due(SETTLE_QUEUE, item.item_id)
 
     async def _tell(self, pending: PendingWrite, key: str) -> None:
         """A message to the presser, in the messenger they pressed in."""

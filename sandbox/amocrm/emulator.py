@@ -7,6 +7,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from urllib.parse import urlsplit
 
 from aiohttp import web
@@ -199,6 +200,10 @@ class AmoEmulator:
             tasks_edit=tasks_edit,
             tasks_delete=tasks_delete,
         )
+
+    def deactivate_user(self, user_id: int) -> None:
+        """An admin switches the user off (they left the company): their token stops working."""
+        self._state.users[user_id] = replace(self._state.users[user_id], is_active=False)
 
     def add_pipeline(
         self, name: str, statuses: Sequence[str], *, is_main: bool = False
