@@ -290,6 +290,8 @@ class Conversation:
             return self.t(me.lang, "deal_taken_already", name=owner.name if owner else "?")
         if result.outcome is Outcome.DENIED:
             return self.t(me.lang, "deal_take_denied")
+        if result.outcome is Outcome.UNKNOWN:
+            return self.t(me.lang, "deal_take_unknown")
         return self.t(me.lang, f"action_{result.outcome.value}")
 
     async def _show_taken(self, deal: Deal, actor: User, via: str) -> None:

@@ -246,12 +246,19 @@ class TaskActions:
                 return deal
             if not await self.unassigned(deal):
                 return ActionResult(outcome=Outcome.ALREADY_DONE, deal=deal)
+            claim = Claim(actor_id=actor.id, via=via, responsible_user_id=actor.id)
+            await self._claims.put("deal", deal_id, claim)
             try:
                 updated_at = await self._crm.update_lead_responsible(deal_id, actor.id)
-            except CrmError:
-                return ActionResult(outcome=Outcome.CRM_ERROR)
-            taken = deal.model_copy(update={"responsible_user_id": actor.id,
-                                            "updated_at": updated_at})  # fmt: skip
+            except CrmError as exc:
+                lost = await self._after_lost_take(deal_id, claim, exc)
+                if isinstance(lost, ActionResult):
+                    return lost
+                taken = lost
+                updated_at = taken.updated_at
+            else:
+                taken = deal.model_copy(update={"responsible_user_id": actor.id,
+                                                "updated_at": updated_at})  # fmt: skip
             hint = EntityHint(kind="deal", id=deal_id, source=HintSource.ACTION, actor_id=actor.id,
                               via=via, action="responsible", at=updated_at)  # fmt: skip
             await self._processor.apply_deal(deal_id, taken, hint)
@@ -260,10 +267,28 @@ class TaskActions:
                 await self._crm.add_lead_note(deal_id, note)
             except CrmError:
                 log.warning("note on deal %s (taken) not written", deal_id)
+            await self._claims.drop("deal", deal_id)
             await self._activity.pressed(actor.id, via, f"deal:{deal_id}", "take")
             return ActionResult(outcome=Outcome.DONE, deal=taken)
         finally:
             await self._store.release_lease(lease, owner)
+
+    async def _after_lost_take(
+        self, deal_id: int, claim: Claim, exc: CrmError
+    ) -> Deal | ActionResult:
+        """The deal, if the lost write took it for the presser; else what to tell them. While
+        amoCRM may still apply it the claim stays, so that a late change is still theirs."""
+        if exc.maybe_applied:
+            try:
+                deal = await self._crm.lead(deal_id)
+            except CrmError:
+                deal = None
+            if deal is not None and claim.met_by(deal):
+                return deal
+            if exc.in_flight or deal is None:
+                return ActionResult(outcome=Outcome.UNKNOWN)
+        await self._claims.drop("deal", deal_id)
+        return ActionResult(outcome=Outcome.CRM_ERROR)
 
     async def unassigned(self, deal: Deal) -> bool:
         """Nobody took the deal yet: amoCRM put it on the integration's own user."""

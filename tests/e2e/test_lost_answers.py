@@ -172,3 +172,26 @@ async def test_a_timeout_amocrm_never_applied_ends_in_nothing_changed(
     assert amo.task(task_id)["is_completed"] is False
     assert "✔ Complete" in buttons(tg.message(ivan, card.message_id))
     assert done_notices(tg, sergey) == []
+
+
+async def test_take_it_applied_but_answered_500_is_the_pressers(
+    service: Service, tg: TelegramEmulator, amo: AmoEmulator, demo: DemoIds
+) -> None:
+    anna = await link(service, tg, demo.admin, "Anna")  # the integration's own user, too
+    ivan = await link(service, tg, demo.ivan, "Ivan")
+    await tg.send_command(anna, "subscribe", 'new_deal to group:"Sales A"')
+    await says(tg, anna, "Subscription s")
+    deal = amo.add_lead("Web form: Hooli", status_id=demo.incoming, pipeline_id=demo.pipeline,
+                        responsible_user_id=demo.admin, by_user=demo.admin)  # fmt: skip
+    alert = await says(tg, ivan, "Web form: Hooli")
+    amo.faults.add("500-after", path_prefix=f"/api/v4/leads/{deal}", method="PATCH")
+
+    await tg.press_button(ivan, ivan, alert.message_id, buttons(alert)["🙋 Take it"])
+
+    edited = await says(tg, ivan, "Taken by Ivan Petrov (Telegram)")
+    assert edited.message_id == alert.message_id
+    assert amo.lead(deal)["responsible_user_id"] == demo.ivan
+    await settled(service, amo)
+    writes = [r for r in amo.request_log if r.method == "PATCH" and r.path.endswith(f"/{deal}")]
+    assert len(writes) == 1
+    assert not any("amoCRM did not" in m.text for m in tg.transcript(ivan))
