@@ -40,7 +40,7 @@ from bot.admin import (
 from bot.alerts import Target
 from bot.chat import Conversation, Dialog, Dialogs
 from bot.chat import commands as cmd
-from bot.core import Catalogue, Lang, ParseError, Reply, Task, as_lang
+from bot.core import Catalogue, Lang, ParseError, Reply, Task, as_lang, human_duration
 from bot.crm import Directory
 from bot.people import LinkingService, LinkResult, LinkStep, Speaker, TelegramIdentity
 from bot.store import Store
@@ -207,7 +207,8 @@ def make_router(d: TelegramDeps) -> Router:
             return
         if result.step is not LinkStep.EMAIL_NOT_FOUND:  # a typo in the e-mail may be retried
             await d.dialogs.clear(identity.user_id)
-        await message.answer(t(lang, f"link_{result.step.value}", name=name))
+        wait = human_duration(t, lang, result.wait_minutes or 0)
+        await message.answer(t(lang, f"link_{result.step.value}", name=name, wait=wait))
 
     async def invite(message: Message, me: Speaker, email: str) -> None:
         if me.user is None:

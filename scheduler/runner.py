@@ -81,8 +81,15 @@ class DrainLoop:
             await self._wait(self._idle_s)
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        task = self._task
+        if task is None:
+            return
+        # Python 3.11's wait_for swallows a cancel that lands just as what it waits for is
+        # done (a wake set by a queueing in this process): the loop would then run on, and the
+        # stop never end. Cancelled again until it is done.
+        while not task.done():
+            task.cancel()
+            await asyncio.wait({task}, timeout=0.5)
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        self._task = None

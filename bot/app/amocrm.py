@@ -70,7 +70,8 @@ async def build_amo_client(
     secret_key: SecretStr | None = None,
 ) -> tuple[AmoClient, httpx.AsyncClient]:
     """The amoCRM client for these settings, and the HTTP client it owns (closed by the caller)."""
-    http = httpx.AsyncClient(timeout=httpx.Timeout(20, connect=5), trust_env=False)
+    timeout = httpx.Timeout(cfg.request_timeout_s, connect=min(5.0, cfg.request_timeout_s))
+    http = httpx.AsyncClient(timeout=timeout, trust_env=False)
     observers = [f for f in (metrics.observe_amocrm if metrics else None, on_request) if f]
 
     def observe(method: str, path: str, status: int) -> None:

@@ -45,6 +45,9 @@ class AmoCrmSettings(_Section):
     # How long a replica that journaled a change has to hand it to reminders, alerts and scans
     # before another replica (or this one after a restart) does it from the journal.
     listener_hold_s: float = Field(default=30.0, gt=0)
+    # How long one amoCRM answer is waited for (the SDK's 20 s). A write not answered in time
+    # may still be applied: the press re-reads, and settles later if it cannot tell yet.
+    request_timeout_s: float = Field(default=20.0, gt=0)
 
     @property
     def uses_oauth(self) -> bool:

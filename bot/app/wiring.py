@@ -322,6 +322,8 @@ async def _start(service: Service, *, run_jobs: bool) -> None:
     if service.services is not None:
         reminders = service.services.reminders
         loops.append(DrainLoop("reminders", reminders.fire_due, _pause))
+        # Presses whose write amoCRM did not confirm: read again and their pressers told.
+        loops.append(DrainLoop("write-settle", service.services.actions.settle_due, _pause))
     for name, channel in (("telegram", service.telegram), ("slack", service.slack)):
         if channel is None:
             continue

@@ -92,7 +92,8 @@ class Conversation:
         link = await self._links.by_account(channel, account_id)
         account = await self._directory.account()
         user = await self._directory.user(link.amo_user_id) if link is not None else None
-        if link is None or user is None:
+        # Someone deactivated in amoCRM is nobody here: their link no longer speaks for anyone.
+        if link is None or user is None or not user.is_active:
             lang = as_lang(platform_lang)
             return Speaker(
                 channel=channel, account_id=str(account_id), lang=lang,
@@ -289,6 +290,8 @@ class Conversation:
             return self.t(me.lang, "deal_taken_already", name=owner.name if owner else "?")
         if result.outcome is Outcome.DENIED:
             return self.t(me.lang, "deal_take_denied")
+        if result.outcome is Outcome.UNKNOWN:
+            return self.t(me.lang, "deal_take_unknown")
         return self.t(me.lang, f"action_{result.outcome.value}")
 
     async def _show_taken(self, deal: Deal, actor: User, via: str) -> None:

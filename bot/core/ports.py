@@ -20,9 +20,12 @@ from bot.core.domain import (
 
 class CrmError(Exception):
     """amoCRM could not do what was asked. ``maybe_applied``: a write may have gone through
-    anyway (the answer was lost), so the caller must re-read before trying again."""
+    anyway (the answer was lost), so the caller must re-read before trying again.
+    ``in_flight``: amoCRM may still be working on it (no answer came, or a gateway's), so a
+    re-read that shows nothing yet does not prove that nothing will happen."""
 
     maybe_applied: bool = False
+    in_flight: bool = False
 
 
 class CrmReader(Protocol):

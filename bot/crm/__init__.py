@@ -5,6 +5,7 @@ periodic sync behind webhooks, the directory of users, groups and pipelines, and
 
 from bot.crm.build import CrmParts, build_crm
 from bot.crm.catchup import CacheSync, EventsPoller
+from bot.crm.claims import Claim, Claims
 from bot.crm.directory import Directory
 from bot.crm.ingest import INBOX_QUEUE, EventProcessor, HintInbox, InboxDrainer
 from bot.crm.rights import assignees, can_edit_task, can_view_deal, may_assign_to
@@ -12,6 +13,8 @@ from bot.crm.rights import assignees, can_edit_task, can_view_deal, may_assign_t
 __all__ = [
     "INBOX_QUEUE",
     "CacheSync",
+    "Claim",
+    "Claims",
     "CrmParts",
     "Directory",
     "EventProcessor",

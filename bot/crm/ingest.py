@@ -28,6 +28,7 @@ from bot.core import (
     Value,
 )
 from bot.crm.changes import deal_events, task_events
+from bot.crm.claims import Claims
 from bot.store import Cached, DueEntry, EntityChange, Store
 
 log = logging.getLogger(__name__)
@@ -195,6 +196,7 @@ class EventProcessor:
         self._clock = clock
         self._listeners = dict(listeners or {})
         self._hold_s = hold_s
+        self._claims = Claims(store)
 
     def add_listener(self, name: str, listener: EventListener) -> None:
         """Register before the first event: the name is the listener's queue, across restarts."""
@@ -250,7 +252,9 @@ class EventProcessor:
         for _ in range(_CAS_ATTEMPTS):
             cached = await read(entity_id)
             before = cached.value if cached else None
-            events = derive(before, current, hint, int(self._clock.now()))
+            # A change amobridge wrote for someone is theirs, whichever path brought it back.
+            said = await self._claims.attribute(kind, entity_id, before, current, hint)
+            events = derive(before, current, said, int(self._clock.now()))
             if not events and (before == current or _older(current, before)):
                 return []
             rev = cached.rev if cached else None

@@ -42,6 +42,6 @@ def build_people(
         prefs=prefs,
         reach=reach,
         held=HeldMessages(store, outbox, reach, directory, cards, clock),
-        linking=LinkingService(store, crm, directory, links, clock, t),
+        linking=LinkingService(store, crm, directory, links, prefs, outbox, clock, t),
         guard=LinkGuard(links, prefs, reach, directory, outbox, t),
     )

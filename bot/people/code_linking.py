@@ -2,29 +2,59 @@
 
 Telegram has no e-mail, so: the user names their amoCRM e-mail; the bot puts a one-time code in
 an amoCRM task for that user; only someone who can open that user's amoCRM sees it. Codes are
-stored hashed, live 10 minutes, allow 5 attempts, then a cool-down. An admin can instead issue a
-one-time invite deep link for a given user.
+stored hashed and live 10 minutes. An admin can instead issue a one-time invite deep link for a
+given user.
+
+Guessing is bounded per amoCRM user and per Telegram account, not per code, and in the store,
+so that starting over (``/start`` and the e-mail again), another Telegram account or another
+replica gains nothing: 5 wrong codes within an hour lock both for 15 minutes, during which no new
+code is issued for them; the admins are told once per lock. Each amoCRM user has at most one open
+code task: the previous one is closed when a new code is made, and on a lock.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import json
+import logging
 import secrets
 from enum import StrEnum
 
-from bot.core import Catalogue, Clock, Crm, NewTask, TaskPatch, User, Value, as_lang
+from pydantic import ValidationError
+
+from bot.core import (
+    Catalogue,
+    Clock,
+    Crm,
+    CrmError,
+    NewTask,
+    TaskPatch,
+    TextMessage,
+    User,
+    Value,
+    as_lang,
+)
 from bot.crm import Directory
+from bot.delivery import Outbox, OutboxItem
 from bot.people.links import ChannelLink, LinkOutcome, Links
+from bot.people.prefs import Prefs, language
 from bot.store import Store
 
+log = logging.getLogger(__name__)
+
 CODE_TTL_S = 600
-CODE_ATTEMPTS = 5
+CODE_ATTEMPTS = 5  # wrong codes allowed within FAIL_WINDOW_S, per amoCRM user and per account
+FAIL_WINDOW_S = 3600
 COOLDOWN_S = 900
 INVITE_TTL_S = 7 * 24 * 3600
+CODE_TASK_TTL_S = 24 * 3600
 CODE_NS = "link_code"
-COOLDOWN_NS = "link_cooldown"
+FAILS_NS = "link_fails"  # wrong-code moments of the last hour, per "amo:<id>" and "tg:<id>"
+LOCK_NS = "link_lock"  # until when no code is issued or judged, per "amo:<id>" and "tg:<id>"
+CODE_TASK_NS = "link_code_task"  # the open code task of an amoCRM user
 INVITE_NS = "link_invite"
+_CAS_ATTEMPTS = 10
 
 
 class LinkStep(StrEnum):
@@ -44,13 +74,13 @@ class LinkResult(Value):
     step: LinkStep
     user: User | None = None
     attempts_left: int | None = None
+    wait_minutes: int | None = None  # COOLING_DOWN, LOCKED: when to try again
 
 
 class PendingCode(Value):
     amo_user_id: int
     code_hash: str
     salt: str
-    attempts_left: int
     task_id: int
 
 
@@ -64,6 +94,14 @@ def _hash(code: str, salt: str) -> str:
     return hashlib.sha256(f"{salt}:{code}".encode()).hexdigest()
 
 
+def _amo(amo_user_id: int) -> str:
+    return f"amo:{amo_user_id}"
+
+
+def _tg(who: TelegramIdentity) -> str:
+    return f"tg:{who.user_id}"
+
+
 class LinkingService:
     def __init__(
         self,
@@ -71,6 +109,8 @@ class LinkingService:
         crm: Crm,
         directory: Directory,
         links: Links,
+        prefs: Prefs,
+        outbox: Outbox,
         clock: Clock,
         t: Catalogue,
     ) -> None:
@@ -78,18 +118,24 @@ class LinkingService:
         self._crm = crm
         self._directory = directory
         self._links = links
+        self._prefs = prefs
+        self._outbox = outbox
         self._clock = clock
         self._t = t
 
     async def request_code(self, who: TelegramIdentity, email: str) -> LinkResult:
         """Create the amoCRM task holding a fresh code for the user with this e-mail."""
-        if await self._store.get_doc(COOLDOWN_NS, str(who.user_id)) is not None:
-            return LinkResult(step=LinkStep.COOLING_DOWN)
+        if (cooling := await self._cooling(_tg(who))) is not None:
+            return cooling
         user = await self._directory.user_by_email(email)
         if user is None:
             return LinkResult(step=LinkStep.EMAIL_NOT_FOUND)
+        if (cooling := await self._cooling(_amo(user.id))) is not None:
+            return cooling
         if await self._links.by_amo(user.id, "telegram") is not None:
             return LinkResult(step=LinkStep.AMO_TAKEN, user=user)
+        # One open code task per amoCRM user: asking again replaces it, never adds to it.
+        await self._close_code_task(user.id, "code_task_replaced")
         code = f"{secrets.randbelow(1_000_000):06d}"
         now = int(self._clock.now())
         task_id = await self._crm.create_task(
@@ -101,13 +147,10 @@ class LinkingService:
                 task_type_id=1,
             )
         )
+        await self._store.put_doc(CODE_TASK_NS, _amo(user.id), str(task_id), ttl_s=CODE_TASK_TTL_S)
         salt = secrets.token_hex(8)
         pending = PendingCode(
-            amo_user_id=user.id,
-            code_hash=_hash(code, salt),
-            salt=salt,
-            attempts_left=CODE_ATTEMPTS,
-            task_id=task_id,
+            amo_user_id=user.id, code_hash=_hash(code, salt), salt=salt, task_id=task_id
         )
         await self._store.put_doc(
             CODE_NS, str(who.user_id), pending.model_dump_json(), ttl_s=CODE_TTL_S
@@ -118,30 +161,126 @@ class LinkingService:
         raw = await self._store.get_doc(CODE_NS, str(who.user_id))
         if raw is None:
             return LinkResult(step=LinkStep.CODE_EXPIRED)
-        pending = PendingCode.model_validate_json(raw)
+        try:
+            pending = PendingCode.model_validate_json(raw)
+        except ValidationError:
+            await self._store.delete_doc(CODE_NS, str(who.user_id))
+            return LinkResult(step=LinkStep.CODE_EXPIRED)
+        keys = (_tg(who), _amo(pending.amo_user_id))
+        if (cooling := await self._cooling(*keys)) is not None:
+            # Locked meanwhile (by guesses from another account): this code is void too.
+            await self._store.delete_doc(CODE_NS, str(who.user_id))
+            return cooling
         if not hmac.compare_digest(_hash(code.strip(), pending.salt), pending.code_hash):
-            left = pending.attempts_left - 1
-            if left <= 0:
-                await self._store.delete_doc(CODE_NS, str(who.user_id))
-                await self._store.put_doc(COOLDOWN_NS, str(who.user_id), "1", ttl_s=COOLDOWN_S)
-                return LinkResult(step=LinkStep.LOCKED)
-            fewer = pending.model_copy(update={"attempts_left": left}).model_dump_json()
-            # Compare-and-set: two wrong guesses at once still cost two attempts.
-            if not await self._store.swap_doc(
-                CODE_NS, str(who.user_id), raw, fewer, ttl_s=CODE_TTL_S
-            ):
-                return await self.submit_code(who, code)  # changed meanwhile: judge again
-            return LinkResult(step=LinkStep.CODE_WRONG, attempts_left=left)
+            wrong = max([await self._count_wrong(key) for key in keys])
+            left = CODE_ATTEMPTS - wrong
+            if left > 0:
+                return LinkResult(step=LinkStep.CODE_WRONG, attempts_left=left)
+            return await self._lock(who, pending)
         # Single use: whoever deletes the pending code first links.
         if not await self._store.swap_doc(CODE_NS, str(who.user_id), raw, None):
             return LinkResult(step=LinkStep.CODE_EXPIRED)
         result = await self._link(who, pending.amo_user_id)
         if result.step is LinkStep.LINKED and result.user is not None:
+            await self._store.swap_doc(CODE_TASK_NS, _amo(pending.amo_user_id),
+                                       str(pending.task_id), None)  # fmt: skip
             done = self._t(as_lang(result.user.lang), "code_task_result")
             await self._crm.update_task(
                 TaskPatch(id=pending.task_id, is_completed=True, result_text=done)
             )
         return result
+
+    # --- the bound on guessing ------------------------------------------------------------
+
+    async def _cooling(self, *keys: str) -> LinkResult | None:
+        """COOLING_DOWN with the wait left, if any of ``keys`` is locked now."""
+        now = int(self._clock.now())
+        until = 0
+        for key in keys:
+            raw = await self._store.get_doc(LOCK_NS, key)
+            if raw is not None and raw.isdigit():
+                until = max(until, int(raw))
+        if until <= now:
+            return None
+        return LinkResult(step=LinkStep.COOLING_DOWN, wait_minutes=_minutes(until - now))
+
+    async def _count_wrong(self, key: str) -> int:
+        """Record one wrong code against ``key``; how many it has had in the last hour."""
+        now = int(self._clock.now())
+        for _ in range(_CAS_ATTEMPTS):
+            raw = await self._store.get_doc(FAILS_NS, key)
+            seen = _moments(raw)
+            recent = [x for x in seen if x > now - FAIL_WINDOW_S] + [now]
+            # Compare-and-set: wrong codes typed at once on two replicas both count.
+            if await self._store.swap_doc(
+                FAILS_NS, key, raw, json.dumps(recent), ttl_s=FAIL_WINDOW_S
+            ):
+                return len(recent)
+        log.warning("link attempts of %s: gave up counting after conflicts", key)
+        return CODE_ATTEMPTS  # fail closed
+
+    async def _lock(self, who: TelegramIdentity, pending: PendingCode) -> LinkResult:
+        """Too many wrong codes: no code for the amoCRM user or from this account for a while."""
+        now = int(self._clock.now())
+        until = now + COOLDOWN_S
+        newly = False
+        for key in (_tg(who), _amo(pending.amo_user_id)):
+            # The wrong codes stay counted: one more within the hour locks again at once.
+            newly = await self._lock_key(key, until, now) or newly
+        await self._store.delete_doc(CODE_NS, str(who.user_id))
+        await self._close_code_task(pending.amo_user_id, "code_task_locked")
+        if newly:
+            await self._tell_admins(who, pending.amo_user_id)
+        return LinkResult(step=LinkStep.LOCKED, wait_minutes=_minutes(COOLDOWN_S))
+
+    async def _lock_key(self, key: str, until: int, now: int) -> bool:
+        """Lock ``key`` until ``until``; True if it was not locked already (a new lock)."""
+        for _ in range(_CAS_ATTEMPTS):
+            raw = await self._store.get_doc(LOCK_NS, key)
+            if raw is not None and raw.isdigit() and int(raw) > now:
+                return False
+            if await self._store.swap_doc(LOCK_NS, key, raw, str(until), ttl_s=COOLDOWN_S):
+                return True
+        return False
+
+    async def _close_code_task(self, amo_user_id: int, result_key: str) -> None:
+        """Close the user's open code task, if there is one: its code no longer counts."""
+        raw = await self._store.get_doc(CODE_TASK_NS, _amo(amo_user_id))
+        if raw is None or not raw.isdigit():
+            return
+        if not await self._store.swap_doc(CODE_TASK_NS, _amo(amo_user_id), raw, None):
+            return  # another request closes it
+        user = await self._directory.user(amo_user_id)
+        text = self._t(as_lang(user.lang if user else None), result_key)
+        try:
+            await self._crm.update_task(
+                TaskPatch(id=int(raw), is_completed=True, result_text=text)
+            )
+        except CrmError:
+            log.warning("code task %s of user %s not closed", raw, amo_user_id)
+
+    async def _tell_admins(self, who: TelegramIdentity, amo_user_id: int) -> None:
+        target = await self._directory.user(amo_user_id)
+        name = target.name if target else str(amo_user_id)
+        account = f"@{who.username}" if who.username else str(who.user_id)
+        log.warning("link codes for %s: too many wrong codes from Telegram %s", name, account)
+        told: set[int] = set()
+        notices = []
+        for admin_link in await self._links.all():
+            if admin_link.paused or admin_link.amo_user_id in told:
+                continue
+            admin = await self._directory.user(admin_link.amo_user_id)
+            if admin is None or not admin.rights.is_admin:
+                continue
+            told.add(admin.id)
+            lang = language(await self._prefs.get(admin.id), admin)
+            text = self._t(lang, "link_locked_admin", name=name, account=account,
+                           count=CODE_ATTEMPTS, minutes=COOLDOWN_S // 60)  # fmt: skip
+            notices.append(OutboxItem(
+                channel=admin_link.channel, chat_id=admin_link.chat_id, recipient=admin.id,
+                card=TextMessage(text=text),
+            ))  # fmt: skip
+        await self._outbox.enqueue(notices)
 
     async def create_invite(self, amo_user_id: int) -> str:
         """A one-time code for a ``/start`` deep link that links ``amo_user_id``."""
@@ -173,3 +312,17 @@ class LinkingService:
         if outcome is LinkOutcome.AMO_TAKEN:
             return LinkResult(step=LinkStep.AMO_TAKEN, user=user)
         return LinkResult(step=LinkStep.LINKED, user=user)
+
+
+def _moments(raw: str | None) -> list[int]:
+    if raw is None:
+        return []
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        return []
+    return [x for x in value if isinstance(x, int)] if isinstance(value, list) else []
+
+
+def _minutes(seconds: int) -> int:
+    return max(1, -(-seconds // 60))

@@ -4,6 +4,13 @@ Every press re-reads the task and checks the presser's amoCRM rights; a lease pe
 double press (or presses in two chats, or on two replicas) one write. After the write the fresh
 task goes through the same ``EventProcessor`` as any amoCRM change, so the copies of its
 messages are edited and its reminders recomputed by the one path that handles every change.
+
+A write whose answer is lost (a 5xx, a timeout, a connection dropped after sending) may or may
+not have been applied, and amoCRM has no idempotency keys to ask with. So the presser is
+remembered first (a ``Claim`` in the store, which credits them whichever path brings the change
+back), and after a lost answer the task is read again: applied is done, not applied after
+amoCRM's own answer is "nothing was changed", and anything else is settled later from the
+store's due index, the presser told the outcome then.
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ from enum import StrEnum
 
 from bot.core import (
     Catalogue,
+    Channel,
     Clock,
     Crm,
     CrmError,
@@ -27,12 +35,23 @@ from bot.core import (
     Right,
     Task,
     TaskPatch,
+    TextMessage,
     User,
     Value,
 )
-from bot.crm import Directory, EventProcessor, can_edit_task, can_view_deal, may_assign_to
+from bot.crm import (
+    Claim,
+    Claims,
+    Directory,
+    EventProcessor,
+    can_edit_task,
+    can_view_deal,
+    may_assign_to,
+)
+from bot.delivery import Outbox, OutboxItem
+from bot.people import Links
 from bot.reports import ActivityLog, Press
-from bot.store import Store
+from bot.store import DueItem, Store
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +60,10 @@ FOLLOW_UP_NS = "follow_up"
 TAKE_WAIT_ROUNDS = 40
 TAKE_WAIT_S = 0.1
 FOLLOW_UP_TTL_S = 3 * 24 * 3600
+SETTLE_QUEUE = "write_settle"
+# When a write whose answer was lost is read again: amoCRM under strain may take a while.
+SETTLE_AFTER_S = (15.0, 60.0, 300.0)
+SETTLE_LEASE_S = 60.0
 
 
 class Outcome(StrEnum):
@@ -49,7 +72,8 @@ class Outcome(StrEnum):
     ALREADY_DONE = "already_done"
     GONE = "gone"
     BUSY = "busy"
-    CRM_ERROR = "crm_error"
+    CRM_ERROR = "crm_error"  # amoCRM refused or failed, and surely changed nothing
+    UNKNOWN = "unknown"  # the answer was lost and amoCRM cannot tell yet: settled later
     BAD_ASSIGNEE = "bad_assignee"
 
 
@@ -63,6 +87,20 @@ class ActionResult(Value):
         return self.outcome is Outcome.DONE
 
 
+class PendingWrite(Value):
+    """A press whose write amoCRM did not confirm: read again later, and the presser told."""
+
+    task_id: int
+    task_text: str
+    actor_id: int
+    via: str
+    lang: Lang
+    press: Press
+    claim: Claim
+    note: str
+    attempt: int = 0
+
+
 class TaskActions:
     def __init__(
         self,
@@ -73,8 +111,13 @@ class TaskActions:
         clock: Clock,
         t: Catalogue,
         activity: ActivityLog,
+        links: Links,
+        outbox: Outbox,
     ) -> None:
         self._activity = activity
+        self._links = links
+        self._outbox = outbox
+        self._claims = Claims(store)
         self._store = store
         self._crm = crm
         self._directory = directory
@@ -107,7 +150,7 @@ class TaskActions:
         note = self._t(lang, "note_completed", actor=actor.name, via=self._t(lang, f"via_{via}"))
         if comment:
             note += "\n" + comment
-        return await self._write(actor, task_id, patch, note, via=via, press="complete")
+        return await self._write(actor, task_id, patch, note, via=via, lang=lang, press="complete")
 
     async def snooze(
         self, actor: User, task_id: int, until: int, *, via: str, lang: Lang, until_text: str
@@ -117,7 +160,7 @@ class TaskActions:
 
         note = self._t(lang, "note_snoozed", actor=actor.name, when=until_text,
                        via=self._t(lang, f"via_{via}"))  # fmt: skip
-        return await self._write(actor, task_id, patch, note, via=via, press="snooze")
+        return await self._write(actor, task_id, patch, note, via=via, lang=lang, press="snooze")
 
     async def reassign(
         self, actor: User, task_id: int, assignee_id: int, *, via: str, lang: Lang
@@ -131,7 +174,7 @@ class TaskActions:
 
         note = self._t(lang, "note_reassigned", actor=actor.name, assignee=assignee.name,
                        via=self._t(lang, f"via_{via}"))  # fmt: skip
-        return await self._write(actor, task_id, patch, note, via=via, press="reassign")
+        return await self._write(actor, task_id, patch, note, via=via, lang=lang, press="reassign")
 
     async def follow_up(
         self, actor: User, deal_id: int, at: int, *, via: str, lang: Lang
@@ -150,7 +193,7 @@ class TaskActions:
             if isinstance(deal, ActionResult):
                 return deal
             responsible = await self._directory.user(deal.responsible_user_id)
-            if not can_view_deal(actor, deal, responsible):
+            if not actor.is_active or not can_view_deal(actor, deal, responsible):
                 return ActionResult(outcome=Outcome.DENIED)
             task = NewTask(
                 text=self._t(lang, "follow_up_text", deal=deal.name), complete_till=at,
@@ -183,7 +226,9 @@ class TaskActions:
     async def take(self, actor: User, deal_id: int, *, via: str, lang: Lang) -> ActionResult:
         """Make ``actor`` responsible for a deal nobody has taken yet (its responsible is still
         the integration's own user). The first press wins; a later one finds the deal taken."""
-        if actor.rights.leads_edit is Right.DENIED and not actor.rights.is_admin:
+        if not actor.is_active or (
+            actor.rights.leads_edit is Right.DENIED and not actor.rights.is_admin
+        ):
             return ActionResult(outcome=Outcome.DENIED)
         owner = uuid.uuid4().hex
         lease = f"deal-action:{deal_id}"
@@ -201,12 +246,19 @@ class TaskActions:
                 return deal
             if not await self.unassigned(deal):
                 return ActionResult(outcome=Outcome.ALREADY_DONE, deal=deal)
+            claim = Claim(actor_id=actor.id, via=via, responsible_user_id=actor.id)
+            await self._claims.put("deal", deal_id, claim)
             try:
                 updated_at = await self._crm.update_lead_responsible(deal_id, actor.id)
-            except CrmError:
-                return ActionResult(outcome=Outcome.CRM_ERROR)
-            taken = deal.model_copy(update={"responsible_user_id": actor.id,
-                                            "updated_at": updated_at})  # fmt: skip
+            except CrmError as exc:
+                lost = await self._after_lost_take(deal_id, claim, exc)
+                if isinstance(lost, ActionResult):
+                    return lost
+                taken = lost
+                updated_at = taken.updated_at
+            else:
+                taken = deal.model_copy(update={"responsible_user_id": actor.id,
+                                                "updated_at": updated_at})  # fmt: skip
             hint = EntityHint(kind="deal", id=deal_id, source=HintSource.ACTION, actor_id=actor.id,
                               via=via, action="responsible", at=updated_at)  # fmt: skip
             await self._processor.apply_deal(deal_id, taken, hint)
@@ -215,10 +267,28 @@ class TaskActions:
                 await self._crm.add_lead_note(deal_id, note)
             except CrmError:
                 log.warning("note on deal %s (taken) not written", deal_id)
+            await self._claims.drop("deal", deal_id)
             await self._activity.pressed(actor.id, via, f"deal:{deal_id}", "take")
             return ActionResult(outcome=Outcome.DONE, deal=taken)
         finally:
             await self._store.release_lease(lease, owner)
+
+    async def _after_lost_take(
+        self, deal_id: int, claim: Claim, exc: CrmError
+    ) -> Deal | ActionResult:
+        """The deal, if the lost write took it for the presser; else what to tell them. While
+        amoCRM may still apply it the claim stays, so that a late change is still theirs."""
+        if exc.maybe_applied:
+            try:
+                deal = await self._crm.lead(deal_id)
+            except CrmError:
+                deal = None
+            if deal is not None and claim.met_by(deal):
+                return deal
+            if exc.in_flight or deal is None:
+                return ActionResult(outcome=Outcome.UNKNOWN)
+        await self._claims.drop("deal", deal_id)
+        return ActionResult(outcome=Outcome.CRM_ERROR)
 
     async def unassigned(self, deal: Deal) -> bool:
         """Nobody took the deal yet: amoCRM put it on the integration's own user."""
@@ -227,6 +297,8 @@ class TaskActions:
 
     async def _verdict(self, actor: User, task: Task | None) -> ActionResult | None:
         """Why ``actor`` may not act on ``task``, or None if they may."""
+        if not actor.is_active:
+            return ActionResult(outcome=Outcome.DENIED, task=task)
         if task is None:
             return ActionResult(outcome=Outcome.GONE)
         responsible = await self._directory.user(task.responsible_user_id)
@@ -244,6 +316,7 @@ class TaskActions:
         note: str,
         *,
         via: str,
+        lang: Lang,
         press: Press,
     ) -> ActionResult:
         owner = uuid.uuid4().hex
@@ -260,38 +333,130 @@ class TaskActions:
                 return refusal
             assert task is not None
             patch = patch_for(task)
+            claim = Claim(
+                actor_id=actor.id, via=via, is_completed=patch.is_completed,
+                complete_till=patch.complete_till, responsible_user_id=patch.responsible_user_id,
+            )  # fmt: skip
+            # Stored before the write: whichever path brings the change back credits the presser.
+            await self._claims.put("task", task_id, claim)
             try:
                 updated_at = await self._crm.update_task(patch)
             except CrmError as exc:
                 if not exc.maybe_applied:
+                    await self._claims.drop("task", task_id)
                     return ActionResult(outcome=Outcome.CRM_ERROR)
-                # The answer was lost: what amoCRM holds now says whether it went through.
-                result = await self._after_lost_answer(task_id, patch, note, actor, via)
-            else:
-                changed = _patched(task, patch, updated_at)
-                await self._applied(changed, note, actor, via)
-                result = ActionResult(outcome=Outcome.DONE, task=changed)
-            if result.ok:
-                await self._activity.pressed(actor.id, via, f"task:{task_id}", press)
-            return result
+                pending = PendingWrite(
+                    task_id=task_id, task_text=task.text[:200], actor_id=actor.id, via=via,
+                    lang=lang, press=press, claim=claim, note=note,
+                )  # fmt: skip
+                return await self._after_lost_answer(pending, in_flight=exc.in_flight)
+            changed = _patched(task, patch, updated_at)
+            await self._applied(changed, note, actor.id, via)
+            await self._claims.drop("task", task_id)
+            await self._activity.pressed(actor.id, via, f"task:{task_id}", press)
+            return ActionResult(outcome=Outcome.DONE, task=changed)
         finally:
             await self._store.release_lease(lease, owner)
 
-    async def _after_lost_answer(
-        self, task_id: int, patch: TaskPatch, note: str, actor: User, via: str
-    ) -> ActionResult:
+    async def _after_lost_answer(self, pending: PendingWrite, *, in_flight: bool) -> ActionResult:
+        """The write's answer was lost: what amoCRM holds now says what to tell the presser."""
+        task_id = pending.task_id
         try:
             task = await self._crm.task(task_id)
         except CrmError:
-            return ActionResult(outcome=Outcome.CRM_ERROR)
-        if task is None or _patched(task, patch, task.updated_at) != task:
-            return ActionResult(outcome=Outcome.CRM_ERROR)
-        await self._applied(task, note, actor, via)
-        return ActionResult(outcome=Outcome.DONE, task=task)
+            return await self._settle_later(pending)
+        if task is not None and pending.claim.met_by(task):
+            await self._confirmed(task, pending)
+            return ActionResult(outcome=Outcome.DONE, task=task)
+        if task is not None and in_flight:
+            return await self._settle_later(pending)  # amoCRM may still be at it
+        # amoCRM answered and did not apply it (or the task is gone): nothing was changed.
+        await self._claims.drop("task", task_id)
+        return ActionResult(outcome=Outcome.GONE if task is None else Outcome.CRM_ERROR)
 
-    async def _applied(self, task: Task, note: str, actor: User, via: str) -> None:
+    async def _settle_later(self, pending: PendingWrite) -> ActionResult:
+        await self._store.put_due(
+            SETTLE_QUEUE, f"task:{pending.task_id}", self._clock.now() + SETTLE_AFTER_S[0],
+            pending.model_dump_json(),
+        )  # fmt: skip
+        return ActionResult(outcome=Outcome.UNKNOWN)
+
+    async def _confirmed(self, task: Task, pending: PendingWrite) -> None:
+        await self._applied(task, pending.note, pending.actor_id, pending.via)
+        await self._claims.drop("task", task.id)
+        await self._activity.pressed(pending.actor_id, pending.via, f"task:{task.id}",
+                                     pending.press)  # fmt: skip
+
+    async def settle_due(self, limit: int = 20) -> int:
+        """Read again the tasks whose writes were not confirmed and tell each presser what
+        became of their press; returns how many were claimed."""
+        items = await self._store.claim_due(SETTLE_QUEUE, self._clock.now(), limit, SETTLE_LEASE_S)
+        for item in items:
+            try:
+                await self._settle(item)
+            except Exception:
+                # Left claimed: it comes back when the claim runs out and is tried again.
+                log.exception("settling %s failed", item.item_id)
+        return len(items)
+
+    async def _settle(self, item: DueItem) -> None:
+        pending = PendingWrite.model_validate_json(item.payload)
+        task_id = pending.task_id
+        last = pending.attempt + 1 >= len(SETTLE_AFTER_S)
+        if not last:
+            # The next look is queued before this one, so that a crash in between loses none.
+            # It replaces the claimed entry (a new token), so the claim needs no completing.
+            later = pending.model_copy(update={"attempt": pending.attempt + 1})
+            await self._store.put_due(
+                SETTLE_QUEUE, item.item_id,
+                self._clock.now() + SETTLE_AFTER_S[pending.attempt + 1],
+                later.model_dump_json(),
+            )  # fmt: skip
+        try:
+            task: Task | None = await self._crm.task(task_id)
+        except CrmError:
+            read = False
+            task = None
+        else:
+            read = True
+        # A later press on the task has its own claim and its own answer; this one only tells.
+        ours = await self._claims.get("task", task_id) == pending.claim
+        if task is not None and pending.claim.met_by(task):
+            if ours:
+                await self._confirmed(task, pending)
+            await self._tell(pending, "settle_done")
+        elif read and task is None:
+            if ours:
+                await self._claims.drop("task", task_id)
+            await self._tell(pending, "settle_gone")
+        elif last:
+            if ours:
+                await self._claims.drop("task", task_id)
+            await self._tell(pending, "settle_not_done" if read else "settle_unknown")
+        else:
+            return  # looked at again when the next attempt comes due
+        if last:
+            await self._store.complete_due(item)
+        else:
+            await self._store.cancel_due(SETTLE_QUEUE, item.item_id)
+
+    async def _tell(self, pending: PendingWrite, key: str) -> None:
+        """A message to the presser, in the messenger they pressed in."""
+        if pending.via not in ("telegram", "slack"):
+            return
+        channel: Channel = "telegram" if pending.via == "telegram" else "slack"
+        link = await self._links.by_amo(pending.actor_id, channel)
+        if link is None:
+            return
+        text = self._t(pending.lang, key, text=pending.task_text)
+        await self._outbox.enqueue([OutboxItem(
+            channel=channel, chat_id=link.chat_id, recipient=pending.actor_id,
+            card=TextMessage(text=text),
+        )])  # fmt: skip
+
+    async def _applied(self, task: Task, note: str, actor_id: int, via: str) -> None:
         hint = EntityHint(
-            kind="task", id=task.id, source=HintSource.ACTION, actor_id=actor.id, via=via,
+            kind="task", id=task.id, source=HintSource.ACTION, actor_id=actor_id, via=via,
             action="complete" if task.is_completed else "update", at=task.updated_at,
         )  # fmt: skip
         await self._processor.apply_task(task.id, task, hint)

@@ -38,5 +38,5 @@ def build_tasks(
         reminders=ReminderService(
             store, directory, p.links, p.prefs, p.reach, p.held, cards, outbox, clock
         ),
-        actions=TaskActions(store, crm, directory, processor, clock, t, activity),
+        actions=TaskActions(store, crm, directory, processor, clock, t, activity, p.links, outbox),
     )

@@ -106,7 +106,18 @@ class AmoRateLimited(AmoError):
 
 
 class AmoServerError(AmoError):
-    """5xx. On a write it may or may not have been applied: re-read before deciding."""
+    """5xx. On a write it may or may not have been applied: re-read before deciding.
+
+    A 500 is amoCRM's own answer: it has finished with the request, so a re-read tells what
+    happened. Any other 5xx (502, 503, 504) may come from a gateway in front of amoCRM while
+    amoCRM is still working on it.
+    """
+
+    maybe_applied = True
+
+    def __init__(self, message: str, **meta: Unpack[ErrorMeta]) -> None:
+        super().__init__(message, **meta)
+        self.in_flight = self.status != 500
 
 
 class AmoBadResponse(AmoError):
@@ -123,6 +134,7 @@ class AmoTransportError(AmoError):
     def __init__(self, message: str, *, maybe_applied: bool, **meta: Unpack[ErrorMeta]) -> None:
         super().__init__(message, **meta)
         self.maybe_applied = maybe_applied
+        self.in_flight = maybe_applied  # sent, and no answer: it may still be under way
 
 
 # Failures that happen before a byte of the request is sent.

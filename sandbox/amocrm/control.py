@@ -64,6 +64,7 @@ class FaultOrder(_Body):
     delay_s: float = 0.0
     path_prefix: str = "/api/v4/"
     non_json: bool = False
+    method: str | None = None
 
 
 class IssueCode(_Body):

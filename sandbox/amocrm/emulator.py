@@ -6,6 +6,7 @@ import secrets
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
 from urllib.parse import urlsplit
 
 from aiohttp import web
@@ -161,6 +162,10 @@ class AmoEmulator(Emulator):
     delete_lead = Forward("_actions", AccountActions.delete_lead)
     add_task = Forward("_actions", AccountActions.add_task)
     delete_task = Forward("_actions", AccountActions.delete_task)
+
+    def deactivate_user(self, user_id: int) -> None:
+        """An admin switches the user off (they left the company): their token stops working."""
+        self._state.users[user_id] = replace(self._state.users[user_id], is_active=False)
 
     def complete_task(
         self, task_id: int, result_text: str | None = None, *, by_user: int | None = None

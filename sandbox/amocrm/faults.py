@@ -11,7 +11,8 @@ from aiohttp import web
 from sandbox.amocrm.problems import problem, title_of
 from sandbox.common.faults import FaultQueue, checked_kind
 
-FaultKind = Literal["429", "500", "503", "slow", "timeout", "html403"]
+# "500-after": the request is carried out, then answered 500 (a write applied, its answer lost).
+FaultKind = Literal["429", "500", "503", "slow", "timeout", "html403", "500-after"]
 
 _NGINX_403 = (
     "<html>\r\n<head><title>403 Forbidden</title></head>\r\n<body>\r\n"
@@ -26,6 +27,7 @@ class Fault:
     delay_s: float
     path_prefix: str
     non_json: bool
+    method: str | None = None  # None: any method
 
 
 class Faults(FaultQueue[Fault]):
@@ -37,15 +39,18 @@ class Faults(FaultQueue[Fault]):
         delay_s: float = 0.0,
         path_prefix: str = "/api/v4/",
         non_json: bool = False,
+        method: str | None = None,
     ) -> None:
         fault_kind = cast(FaultKind, checked_kind(kind, get_args(FaultKind)))
         if count < 1 or delay_s < 0:
             raise ValueError("count must be >= 1 and delay_s >= 0")
-        self.push(Fault(fault_kind, delay_s, path_prefix, non_json), count)
+        self.push(Fault(fault_kind, delay_s, path_prefix, non_json, method), count)
 
-    def take(self, path: str) -> Fault | None:
-        """Consume one use of the oldest fault matching `path`."""
-        return self.take_first(lambda fault: path.startswith(fault.path_prefix))
+    def take(self, path: str, method: str = "GET") -> Fault | None:
+        """Consume one use of the oldest fault matching `path` (and its method, if it has one)."""
+        return self.take_first(
+            lambda fault: path.startswith(fault.path_prefix) and fault.method in (None, method)
+        )
 
 
 def _error(status: int, non_json: bool) -> web.Response:
@@ -57,6 +62,8 @@ def _error(status: int, non_json: bool) -> web.Response:
 
 async def apply_fault(fault: Fault) -> web.Response | None:
     """The answer a fault forces, or None when the request should then be served normally."""
+    if fault.kind == "500-after":
+        return None
     if fault.kind in ("slow", "timeout"):
         await asyncio.sleep(fault.delay_s)
         return _error(504, fault.non_json) if fault.kind == "timeout" else None

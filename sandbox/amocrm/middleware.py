@@ -51,7 +51,7 @@ async def _answer(request: web.Request, handler: Handler) -> web.StreamResponse:
     is_api = request.path.startswith("/api/")
     # The verdict is taken on arrival; a "slow" fault must not move the request out of its window.
     admitted = ctx.pace.admit() if is_api else True
-    fault = ctx.faults.take(request.path)
+    fault = ctx.faults.take(request.path, request.method)
     if fault is not None:
         forced = await apply_fault(fault)
         if forced is not None:
@@ -67,7 +67,10 @@ async def _answer(request: web.Request, handler: Handler) -> web.StreamResponse:
             return unauthorized()
         request[USER_ID] = user.id
     try:
-        return await handler(request)
+        response = await handler(request)
+        if fault is not None and fault.kind == "500-after":
+            return problem(500, "Internal error")
+        return response
     except web.HTTPException as exc:
         if exc.status >= 400:
             return problem(exc.status, exc.reason)

@@ -172,3 +172,24 @@ def test_it_maps_an_oauth_refusal_with_its_hint() -> None:
 def test_it_maps_a_token_endpoint_5xx_as_a_server_error() -> None:
     err = oauth_error_from_response(text(502, "bad gateway"), "refresh_token")
     assert isinstance(err, AmoServerError)
+
+
+@pytest.mark.parametrize(
+    ("status", "maybe_applied", "in_flight"),
+    [(500, True, False), (502, True, True), (503, True, True), (504, True, True),
+     (429, False, False), (400, False, False)],
+)  # fmt: skip
+def test_it_tells_whether_an_answer_leaves_a_write_in_doubt(
+    status: int, maybe_applied: bool, in_flight: bool
+) -> None:
+    """A 5xx may hide an applied write; only amoCRM's own 500 says it is done with it."""
+    err = error_from_response(problem(status, "Error", "x"), "PATCH", "/api/v4/tasks/{id}")
+    assert (err.maybe_applied, err.in_flight) == (maybe_applied, in_flight)
+
+
+def test_a_write_sent_and_unanswered_may_still_be_under_way() -> None:
+    request = httpx.Request("PATCH", "https://demo.amocrm.ru/api/v4/tasks/1")
+    dropped = transport_error(httpx.RemoteProtocolError("gone", request=request), "PATCH", "/x")
+    refused = transport_error(httpx.ConnectError("refused", request=request), "PATCH", "/x")
+    assert (dropped.maybe_applied, dropped.in_flight) == (True, True)
+    assert (refused.maybe_applied, refused.in_flight) == (False, False)

@@ -1,0 +1,95 @@
+"""Who made a change amobridge wrote to amoCRM, remembered before the write.
+
+amoCRM credits every write amobridge makes to the token's own user, and a write whose answer was
+lost comes back later by a webhook, the events poll or the sync, none of which knows who pressed
+the button. So before writing, the action stores a claim: "this task is being completed (or moved,
+or handed over) by Ivan from Telegram". When the processor then sees the entity change from not
+matching the claim to matching it, whatever path brought the change, the events it journals name
+the presser. A claim is dropped once the write is settled (seen applied, or seen not applied), and
+expires on its own in any case, so that a later change made in amoCRM is not credited to it.
+"""
+
+from __future__ import annotations
+
+from pydantic import ValidationError
+
+from bot.core import Deal, EntityHint, EntityKind, HintSource, Task, Value
+from bot.store import Store
+
+CLAIM_NS = "write_claim"
+CLAIM_TTL_S = 3600
+
+
+class Claim(Value):
+    """What a pending write sets, and on whose behalf. Unset fields are not part of it."""
+
+    actor_id: int
+    via: str
+    is_completed: bool | None = None
+    complete_till: int | None = None
+    responsible_user_id: int | None = None
+
+    def met_by(self, entity: Task | Deal | None) -> bool:
+        """Does ``entity`` show every change this claim makes?"""
+        if entity is None:
+            return False
+        if isinstance(entity, Task):
+            if self.is_completed is not None and entity.is_completed != self.is_completed:
+                return False
+            if self.complete_till is not None and entity.complete_till != self.complete_till:
+                return False
+        elif self.is_completed is not None or self.complete_till is not None:
+            return False
+        return (
+            self.responsible_user_id is None
+            or entity.responsible_user_id == self.responsible_user_id
+        )
+
+
+def _key(kind: EntityKind, entity_id: int) -> str:
+    return f"{kind}:{entity_id}"
+
+
+class Claims:
+    """The store's record of writes under way (any replica may see the change come back)."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    async def put(self, kind: EntityKind, entity_id: int, claim: Claim) -> None:
+        await self._store.put_doc(
+            CLAIM_NS, _key(kind, entity_id), claim.model_dump_json(), ttl_s=CLAIM_TTL_S
+        )
+
+    async def get(self, kind: EntityKind, entity_id: int) -> Claim | None:
+        raw = await self._store.get_doc(CLAIM_NS, _key(kind, entity_id))
+        if raw is None:
+            return None
+        try:
+            return Claim.model_validate_json(raw)
+        except ValidationError:
+            return None
+
+    async def drop(self, kind: EntityKind, entity_id: int) -> None:
+        await self._store.delete_doc(CLAIM_NS, _key(kind, entity_id))
+
+    async def attribute(
+        self,
+        kind: EntityKind,
+        entity_id: int,
+        before: Task | Deal | None,
+        current: Task | Deal | None,
+        hint: EntityHint | None,
+    ) -> EntityHint | None:
+        """``hint``, naming the claim's presser if this change is the one the claim made."""
+        if before == current or (hint is not None and hint.source is HintSource.ACTION):
+            return hint  # nothing changed, or the action itself, which names its presser
+        claim = await self.get(kind, entity_id)
+        if claim is None or not claim.met_by(current) or claim.met_by(before):
+            return hint
+        if hint is None:
+            return EntityHint(
+                kind=kind, id=entity_id, source=HintSource.SYNC, actor_id=claim.actor_id,
+                via=claim.via,
+            )  # fmt: skip
+        return hint.model_copy(update={"actor_id": claim.actor_id, "via": claim.via})

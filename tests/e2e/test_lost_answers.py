@@ -1,0 +1,197 @@
+"""A press whose write amoCRM applied (or not) without saying so: the presser is told what is
+true, the card credits the presser, and the task's author hears of it once (issue 12).
+
+amoCRM has no idempotency keys: after a 500, a timeout or a dropped connection the only way to
+know is to read the task again. The emulator's faults stand in for each way the answer is lost.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+
+import pytest
+
+from bot.app.settings import Settings
+from bot.app.setup import register_amocrm_webhook
+from bot.app.wiring import Service, running_service
+from bot.tasks.actions import SETTLE_AFTER_S, SETTLE_QUEUE
+from sandbox.amocrm import AmoEmulator, DemoIds
+from sandbox.telegram import ChatMessage, TelegramEmulator
+from tests.e2e.helpers import FakeClock, buttons, eventually, link, says, settled, synced
+
+TEXT = "Call Globex about the renewal"
+HOUR = 3600
+TIMEOUT_S = 1.0  # amobridge's wait for one amoCRM answer, short so that a test can outwait it
+
+
+@pytest.fixture
+async def service(
+    amo: AmoEmulator,
+    demo: DemoIds,
+    tg: TelegramEmulator,
+    clock: FakeClock,
+    make_settings: Callable[..., Settings],
+) -> AsyncIterator[Service]:
+    settings = make_settings(telegram=tg, request_timeout_s=TIMEOUT_S)
+    async with running_service(settings, clock=clock) as running:
+        hook = running.settings.model_copy(update={"public_url": running.base_url})
+        await register_amocrm_webhook(hook)
+        await synced(running)
+        yield running
+
+
+async def given_task(
+    service: Service, tg: TelegramEmulator, amo: AmoEmulator, demo: DemoIds, clock: FakeClock
+) -> tuple[int, int, int, ChatMessage]:
+    """Sergey gives Ivan a task; Ivan's card of it, with its buttons."""
+    sergey = await link(service, tg, demo.supervisor, "Sergey")
+    ivan = await link(service, tg, demo.ivan, "Ivan")
+    task_id = amo.add_task(TEXT, responsible_user_id=demo.ivan,
+                           complete_till=int(clock.now()) + 3 * HOUR, entity_id=demo.leads[1],
+                           by_user=demo.supervisor)  # fmt: skip
+    card = await says(tg, ivan, "New task from Sergey")
+    assert "✔ Complete" in buttons(card)
+    await settled(service, amo)
+    return sergey, ivan, task_id, card
+
+
+def patches(amo: AmoEmulator, task_id: int) -> int:
+    return sum(1 for r in amo.request_log
+               if r.method == "PATCH" and r.path == f"/api/v4/tasks/{task_id}")  # fmt: skip
+
+
+def reads(amo: AmoEmulator, task_id: int) -> int:
+    return sum(1 for r in amo.request_log
+               if r.method == "GET" and r.path == f"/api/v4/tasks/{task_id}")  # fmt: skip
+
+
+def notes_by_ivan(amo: AmoEmulator, deal_id: int) -> int:
+    return sum("Telegram by Ivan Petrov" in n["params"]["text"] for n in amo.notes(deal_id))
+
+
+def done_notices(tg: TelegramEmulator, chat: int) -> list[ChatMessage]:
+    return [m for m in tg.transcript(chat) if TEXT in m.text and "Completed by" in m.text]
+
+
+async def test_applied_but_answered_500_is_done_and_credits_the_presser(
+    service: Service, tg: TelegramEmulator, amo: AmoEmulator, demo: DemoIds, clock: FakeClock
+) -> None:
+    sergey, ivan, task_id, card = await given_task(service, tg, amo, demo, clock)
+    amo.faults.add("500-after", path_prefix=f"/api/v4/tasks/{task_id}", method="PATCH")
+
+    await tg.press_button(ivan, ivan, card.message_id, buttons(card)["✔ Complete"])
+
+    edited = await says(tg, ivan, "Completed by Ivan Petrov (Telegram)")
+    assert edited.message_id == card.message_id
+    assert buttons(edited) == {}
+    assert amo.task(task_id)["is_completed"] is True
+    # The author hears it once, crediting the one who pressed, not the integration's user.
+    notice = await says(tg, sergey, "Completed by Ivan Petrov (Telegram)")
+    assert TEXT in notice.text
+    await settled(service, amo)
+    assert len(done_notices(tg, sergey)) == 1
+    assert not any("nothing was changed" in m.text or "did not answer" in m.text
+                   for m in tg.transcript(ivan))  # fmt: skip
+    assert patches(amo, task_id) == 1  # read again, not written again
+    assert notes_by_ivan(amo, demo.leads[1]) == 1
+    assert await service.store.count_due(SETTLE_QUEUE) == 0
+
+
+async def test_a_500_that_changed_nothing_says_so_and_credits_nobody_later(
+    service: Service, tg: TelegramEmulator, amo: AmoEmulator, demo: DemoIds, clock: FakeClock
+) -> None:
+    sergey, ivan, task_id, card = await given_task(service, tg, amo, demo, clock)
+    amo.faults.add("500", path_prefix=f"/api/v4/tasks/{task_id}", method="PATCH")
+
+    await tg.press_button(ivan, ivan, card.message_id, buttons(card)["✔ Complete"])
+
+    await says(tg, ivan, "amoCRM did not take the change; nothing was changed")
+    assert amo.task(task_id)["is_completed"] is False
+    assert "✔ Complete" in buttons(tg.message(ivan, card.message_id))
+    # Completed later in amoCRM itself: that is not the press, and is not credited to it.
+    amo.complete_task(task_id, by_user=demo.ivan)
+    await says(tg, ivan, "Completed by Ivan Petrov (amoCRM)")
+    await says(tg, sergey, "Completed by Ivan Petrov (amoCRM)")
+
+
+async def test_an_answer_past_the_timeout_is_settled_when_amocrm_applies_it(
+    service: Service, tg: TelegramEmulator, amo: AmoEmulator, demo: DemoIds, clock: FakeClock
+) -> None:
+    sergey, ivan, task_id, card = await given_task(service, tg, amo, demo, clock)
+    # amoCRM carries the write out, but only after amobridge stopped waiting for the answer.
+    amo.faults.add("slow", delay_s=3 * TIMEOUT_S, path_prefix=f"/api/v4/tasks/{task_id}",
+                   method="PATCH")  # fmt: skip
+
+    await tg.press_button(ivan, ivan, card.message_id, buttons(card)["✔ Complete"])
+
+    await says(tg, ivan, "amoCRM did not answer in time. We will check")
+    # The change comes back by amoCRM's webhook, and is still Ivan's press.
+    edited = await says(tg, ivan, "Completed by Ivan Petrov (Telegram)")
+    assert edited.message_id == card.message_id
+    assert amo.task(task_id)["is_completed"] is True
+    await says(tg, sergey, "Completed by Ivan Petrov (Telegram)")
+
+    clock.advance(SETTLE_AFTER_S[0] + 1)
+    await says(tg, ivan, f"amoCRM confirmed it: your change to the task “{TEXT}” went through")
+
+    async def settled_once() -> bool:
+        return await service.store.count_due(SETTLE_QUEUE) == 0
+
+    await eventually(settled_once, what="the press to be settled")
+    await settled(service, amo)
+    assert len(done_notices(tg, sergey)) == 1
+    assert patches(amo, task_id) == 1
+    assert notes_by_ivan(amo, demo.leads[1]) == 1
+
+
+async def test_a_timeout_amocrm_never_applied_ends_in_nothing_changed(
+    service: Service, tg: TelegramEmulator, amo: AmoEmulator, demo: DemoIds, clock: FakeClock
+) -> None:
+    sergey, ivan, task_id, card = await given_task(service, tg, amo, demo, clock)
+    # A gateway gives up on amoCRM after amobridge did, and the write never happens.
+    amo.faults.add("timeout", delay_s=2 * TIMEOUT_S, path_prefix=f"/api/v4/tasks/{task_id}",
+                   method="PATCH")  # fmt: skip
+
+    await tg.press_button(ivan, ivan, card.message_id, buttons(card)["✔ Complete"])
+    await says(tg, ivan, "amoCRM did not answer in time. We will check")
+
+    for wait in SETTLE_AFTER_S:  # each time it is due, the task is read again
+        seen = reads(amo, task_id)
+        clock.advance(wait + 1)
+
+        async def read_again(seen: int = seen) -> bool:
+            return reads(amo, task_id) > seen
+
+        await eventually(read_again, what="the task to be read again")
+    await says(tg, ivan, f"amoCRM did not apply your change to the task “{TEXT}”")
+
+    async def settled_once() -> bool:
+        return await service.store.count_due(SETTLE_QUEUE) == 0
+
+    await eventually(settled_once, what="the press to be settled")
+    assert amo.task(task_id)["is_completed"] is False
+    assert "✔ Complete" in buttons(tg.message(ivan, card.message_id))
+    assert done_notices(tg, sergey) == []
+
+
+async def test_take_it_applied_but_answered_500_is_the_pressers(
+    service: Service, tg: TelegramEmulator, amo: AmoEmulator, demo: DemoIds
+) -> None:
+    anna = await link(service, tg, demo.admin, "Anna")  # the integration's own user, too
+    ivan = await link(service, tg, demo.ivan, "Ivan")
+    await tg.send_command(anna, "subscribe", 'new_deal to group:"Sales A"')
+    await says(tg, anna, "Subscription s")
+    deal = amo.add_lead("Web form: Hooli", status_id=demo.incoming, pipeline_id=demo.pipeline,
+                        responsible_user_id=demo.admin, by_user=demo.admin)  # fmt: skip
+    alert = await says(tg, ivan, "Web form: Hooli")
+    amo.faults.add("500-after", path_prefix=f"/api/v4/leads/{deal}", method="PATCH")
+
+    await tg.press_button(ivan, ivan, alert.message_id, buttons(alert)["🙋 Take it"])
+
+    edited = await says(tg, ivan, "Taken by Ivan Petrov (Telegram)")
+    assert edited.message_id == alert.message_id
+    assert amo.lead(deal)["responsible_user_id"] == demo.ivan
+    await settled(service, amo)
+    writes = [r for r in amo.request_log if r.method == "PATCH" and r.path.endswith(f"/{deal}")]
+    assert len(writes) == 1
+    assert not any("amoCRM did not" in m.text for m in tg.transcript(ivan))
