@@ -41,7 +41,14 @@ def amocrm_webhook_routes(secret: str, inbox: HintInbox, metrics: Metrics) -> li
                 "refused amoCRM webhook %s: %s", request.headers.get("X-Amocrm-Requestid"), exc
             )
             return web.json_response({"error": f"malformed webhook: {exc}"}, status=400)
-        await inbox.accept(hints)
+        try:
+            await inbox.accept(hints)
+        except Exception as exc:
+            # The store is down (Redis restarting, a full disk): 503, and amoCRM sends the
+            # webhook again later; the events poll catches up besides. Not a bug of the request.
+            metrics.webhooks.labels(outcome="unstored").inc()
+            log.error("amoCRM webhook not stored, answered 503: %s: %s", type(exc).__name__, exc)
+            return web.json_response({"error": "not stored, try again"}, status=503)
         metrics.webhooks.labels(outcome="accepted").inc()
         return web.json_response({"accepted": len(hints)})
 
