@@ -11,6 +11,8 @@ expires on its own in any case, so that a later change made in amoCRM is not cre
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from pydantic import ValidationError
 
 from bot.core import Deal, EntityHint, EntityKind, HintSource, Task, Value
@@ -50,11 +52,11 @@ def _key(kind: EntityKind, entity_id: int) -> str:
     return f"{kind}:{entity_id}"
 
 
+@dataclass(frozen=True, slots=True)
 class Claims:
     """The store's record of writes under way (any replica may see the change come back)."""
 
-    def __init__(self, store: Store) -> None:
-        self._store = store
+    _store: Store
 
     async def put(self, kind: EntityKind, entity_id: int, claim: Claim) -> None:
         await self._store.put_doc(

@@ -19,6 +19,7 @@ import hmac
 import json
 import logging
 import secrets
+from dataclasses import dataclass
 from enum import StrEnum
 
 from pydantic import ValidationError
@@ -102,26 +103,16 @@ def _tg(who: TelegramIdentity) -> str:
     return f"tg:{who.user_id}"
 
 
+@dataclass(frozen=True, slots=True)
 class LinkingService:
-    def __init__(
-        self,
-        store: Store,
-        crm: Crm,
-        directory: Directory,
-        links: Links,
-        prefs: Prefs,
-        outbox: Outbox,
-        clock: Clock,
-        t: Catalogue,
-    ) -> None:
-        self._store = store
-        self._crm = crm
-        self._directory = directory
-        self._links = links
-        self._prefs = prefs
-        self._outbox = outbox
-        self._clock = clock
-        self._t = t
+    _store: Store
+    _crm: Crm
+    _directory: Directory
+    _links: Links
+    _prefs: Prefs
+    _outbox: Outbox
+    _clock: Clock
+    _t: Catalogue
 
     async def request_code(self, who: TelegramIdentity, email: str) -> LinkResult:
         """Create the amoCRM task holding a fresh code for the user with this e-mail."""

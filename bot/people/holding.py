@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 from bot.core import Clock, Deal, Reader, Task, TaskCard, User, Value
@@ -53,22 +54,14 @@ class HeldItem(Value):
     reminder: bool = False  # a reminder (not an alert): once per task, only if still to do
 
 
+@dataclass(frozen=True, slots=True)
 class HeldMessages:
-    def __init__(
-        self,
-        store: Store,
-        outbox: Outbox,
-        reach: Reach,
-        directory: Directory,
-        cards: TaskCards,
-        clock: Clock,
-    ) -> None:
-        self._store = store
-        self._outbox = outbox
-        self._reach = reach
-        self._directory = directory
-        self._cards = cards
-        self._clock = clock
+    _store: Store
+    _outbox: Outbox
+    _reach: Reach
+    _directory: Directory
+    _cards: TaskCards
+    _clock: Clock
 
     async def send(
         self,

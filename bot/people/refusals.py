@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from dataclasses import dataclass
 
 from bot.core import Catalogue, TextMessage
 from bot.crm import Directory
@@ -17,22 +18,14 @@ from bot.people.reach import Reach
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True, slots=True)
 class LinkGuard:
-    def __init__(
-        self,
-        links: Links,
-        prefs: Prefs,
-        reach: Reach,
-        directory: Directory,
-        outbox: Outbox,
-        t: Catalogue,
-    ) -> None:
-        self._links = links
-        self._prefs = prefs
-        self._reach = reach
-        self._directory = directory
-        self._outbox = outbox
-        self._t = t
+    _links: Links
+    _prefs: Prefs
+    _reach: Reach
+    _directory: Directory
+    _outbox: Outbox
+    _t: Catalogue
 
     async def on_permanent_failure(self, item: OutboxItem, error: DeliveryError) -> None:
         if item.recipient is None or not error.gone:

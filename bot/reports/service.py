@@ -4,6 +4,7 @@ chart with a caption or as a workbook."""
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -22,14 +23,12 @@ class Scope(Value):
     people: frozenset[int] | None  # None: everyone
 
 
+@dataclass(frozen=True, slots=True)
 class ReportService:
-    def __init__(
-        self, activity: ActivityLog, directory: Directory, clock: Clock, t: Catalogue
-    ) -> None:
-        self._activity = activity
-        self._directory = directory
-        self._clock = clock
-        self._t = t
+    _activity: ActivityLog
+    _directory: Directory
+    _clock: Clock
+    _t: Catalogue
 
     async def chart(self, reader: Reader, days: int, group: Group | None) -> Reply:
         scope = await self._scope(reader, days, group)

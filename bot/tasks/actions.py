@@ -19,6 +19,7 @@ import asyncio
 import logging
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from enum import StrEnum
 
 from bot.core import (
@@ -101,29 +102,22 @@ class PendingWrite(Value):
     attempt: int = 0
 
 
+@dataclass(frozen=True, slots=True)
 class TaskActions:
-    def __init__(
-        self,
-        store: Store,
-        crm: Crm,
-        directory: Directory,
-        processor: EventProcessor,
-        clock: Clock,
-        t: Catalogue,
-        activity: ActivityLog,
-        links: Links,
-        outbox: Outbox,
-    ) -> None:
-        self._activity = activity
-        self._links = links
-        self._outbox = outbox
-        self._claims = Claims(store)
-        self._store = store
-        self._crm = crm
-        self._directory = directory
-        self._processor = processor
-        self._clock = clock
-        self._t = t
+    _store: Store
+    _crm: Crm
+    _directory: Directory
+    _processor: EventProcessor
+    _clock: Clock
+    _t: Catalogue
+    _activity: ActivityLog
+    _links: Links
+    _outbox: Outbox
+
+    @property
+    def _claims(self) -> Claims:
+        # Claims holds nothing but the store, so one per use is the same record.
+        return Claims(self._store)
 
     async def check(self, actor: User, task_id: int) -> ActionResult:
         """May ``actor`` act on the task at all (before showing a menu or asking for text)?"""
