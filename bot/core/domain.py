@@ -195,11 +195,25 @@ class CrmEventKind(StrEnum):
     TASK_DELETED = "task_deleted"
 
 
-class CrmEvent(Value):
+class EntityChange(Value):
+    """Who changed a deal or a task, how, and the entity before and after: what a ``CrmEvent``
+    records and an alert about it (``alerts.Alert``) carries on, so the two cannot drift apart.
+
+    ``task``/``deal`` hold the entity after the change; ``previous_*`` the cached one before it.
+    """
+
+    actor_id: int | None = None
+    via: str | None = None
+    task: Task | None = None
+    deal: Deal | None = None
+    previous_task: Task | None = None
+    previous_deal: Deal | None = None
+
+
+class CrmEvent(EntityChange):
     """One normalised change of a deal or a task, applied to the cache exactly once.
 
     ``key`` identifies the change (entity, version and kind) and is what deduplicates it.
-    ``task``/``deal`` hold the entity after the change; ``previous_*`` the cached one before it.
     """
 
     key: str
@@ -208,12 +222,6 @@ class CrmEvent(Value):
     entity_id: int
     version: int
     occurred_at: int
-    actor_id: int | None = None
-    via: str | None = None
-    task: Task | None = None
-    deal: Deal | None = None
-    previous_task: Task | None = None
-    previous_deal: Deal | None = None
 
 
 TaskEntityType = Literal["leads", "contacts", "companies", "customers"]
