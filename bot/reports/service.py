@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from bot.core import Catalogue, Clock, Group, Lang, Reader, Reply, ReplyFile, Value
 from bot.crm import Directory
-from bot.reports.figures import Totals, figures, minutes
+from bot.reports.figures import PersonFigures, Totals, figures, minutes
 from bot.reports.files import chart_png, workbook_xlsx
 from bot.reports.log import Activity, ActivityLog
 
@@ -24,6 +24,17 @@ class Scope(Value):
 
 
 @dataclass(frozen=True, slots=True)
+class _Period:
+    """What ``/report`` and ``/export`` both start from: the period's lines and their figures."""
+
+    scope: Scope
+    entries: list[Activity]
+    names: dict[int, str]
+    rows: tuple[PersonFigures, ...]
+    totals: Totals
+
+
+@dataclass(frozen=True, slots=True)
 class ReportService:
     _activity: ActivityLog
     _directory: Directory
@@ -31,35 +42,43 @@ class ReportService:
     _t: Catalogue
 
     async def chart(self, reader: Reader, days: int, group: Group | None) -> Reply:
-        scope = await self._scope(reader, days, group)
-        entries, names = await self._read(scope)
         lang = reader.lang
-        if not entries:
-            return self._nothing(lang, scope)
-        # Counting and drawing are CPU work: off the event loop (see ActivityLog.between).
-        rows, totals = await asyncio.to_thread(figures, entries, names)
+        read = await self._period(reader, days, group)
+        if isinstance(read, Reply):
+            return read
+        scope = read.scope
         title = self._t(lang, "chart_title", period=scope.period, group=scope.group)
-        content = await asyncio.to_thread(chart_png, rows, title, self._t, lang)
+        content = await asyncio.to_thread(chart_png, read.rows, title, self._t, lang)
         png = ReplyFile(name=f"amobridge-report-{days}d.png", content=content, photo=True)
-        return Reply(text=self._caption(lang, scope, totals), file=png)
+        return Reply(text=self._caption(lang, scope, read.totals), file=png)
 
     async def workbook(self, reader: Reader, days: int, group: Group | None) -> Reply:
-        scope = await self._scope(reader, days, group)
-        entries, names = await self._read(scope)
         lang = reader.lang
-        if not entries:
-            return self._nothing(lang, scope)
-        rows, totals = await asyncio.to_thread(figures, entries, names)
+        read = await self._period(reader, days, group)
+        if isinstance(read, Reply):
+            return read
+        scope, entries = read.scope, read.entries
         content = await asyncio.to_thread(
-            workbook_xlsx, rows, totals, entries, names, reader.timezone, self._t, lang
-        )
+            workbook_xlsx, read.rows, read.totals, entries, read.names, reader.timezone, self._t,
+            lang,
+        )  # fmt: skip
         text = self._t(lang, "export_done", period=scope.period, group=scope.group,
                        lines=len(entries))  # fmt: skip
         xlsx = ReplyFile(name=f"amobridge-activity-{days}d.xlsx", content=content)
         return Reply(text=text, file=xlsx)
 
-    def _nothing(self, lang: Lang, scope: Scope) -> Reply:
-        return Reply(text=self._t(lang, "report_nothing", period=scope.period, group=scope.group))
+    async def _period(self, reader: Reader, days: int, group: Group | None) -> _Period | Reply:
+        """The period's lines and figures, or the answer that it holds nothing."""
+        scope = await self._scope(reader, days, group)
+        entries, names = await self._read(scope)
+        if not entries:
+            nothing = self._t(
+                reader.lang, "report_nothing", period=scope.period, group=scope.group
+            )
+            return Reply(text=nothing)
+        # Counting and drawing are CPU work: off the event loop (see ActivityLog.between).
+        rows, totals = await asyncio.to_thread(figures, entries, names)
+        return _Period(scope=scope, entries=entries, names=names, rows=rows, totals=totals)
 
     async def _scope(self, reader: Reader, days: int, group: Group | None) -> Scope:
         until = self._clock.now()
