@@ -21,19 +21,6 @@ from integrations.amocrm import (
 )
 
 
-def _amo_auth(
-    cfg: AmoCrmSettings,
-    store: Store,
-    http: httpx.AsyncClient,
-    clock: Clock,
-    owner: str,
-    secret_key: SecretStr | None,
-) -> AmoAuth:
-    if cfg.long_lived_token is not None:
-        return LongLivedTokenAuth(cfg.long_lived_token.get_secret_value())
-    return _oauth_manager(cfg, store, http, clock, owner, secret_key)
-
-
 def _oauth_manager(
     cfg: AmoCrmSettings,
     store: Store,
@@ -78,9 +65,14 @@ async def build_amo_client(
         for observer in observers:
             observer(method, path, status)
 
+    auth: AmoAuth = (
+        LongLivedTokenAuth(cfg.long_lived_token.get_secret_value())
+        if cfg.long_lived_token is not None
+        else _oauth_manager(cfg, store, http, clock, owner, secret_key)
+    )
     client = AmoClient(
         str(cfg.base_url).rstrip("/"),
-        auth=_amo_auth(cfg, store, http, clock, owner, secret_key),
+        auth=auth,
         pacer=StorePacer(store, rate_per_s=cfg.requests_per_second),
         http=http,
         on_request=observe if observers else None,
