@@ -11,9 +11,9 @@ from enum import StrEnum
 from bot.core import (
     LOST_STATUS_ID,
     WON_STATUS_ID,
+    ChangeContext,
     CrmEvent,
     CrmEventKind,
-    EntityChange,
 )
 
 
@@ -40,8 +40,8 @@ class AlertKind(StrEnum):
 STATUS_KINDS = (AlertKind.DEAL_STATUS, AlertKind.DEAL_WON, AlertKind.DEAL_LOST)
 
 
-class Alert(EntityChange):
-    """What happened to a deal or a task (its ``EntityChange``, from the event or a scan), as told
+class Alert(ChangeContext):
+    """What happened to a deal or a task (its ``ChangeContext``, from the event or a scan), as told
     to the people who follow it."""
 
     kind: AlertKind

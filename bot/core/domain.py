@@ -195,7 +195,7 @@ class CrmEventKind(StrEnum):
     TASK_DELETED = "task_deleted"
 
 
-class EntityChange(Value):
+class ChangeContext(Value):
     """Who changed a deal or a task, how, and the entity before and after: what a ``CrmEvent``
     records and an alert about it (``alerts.Alert``) carries on, so the two cannot drift apart.
 
@@ -210,7 +210,7 @@ class EntityChange(Value):
     previous_deal: Deal | None = None
 
 
-class CrmEvent(EntityChange):
+class CrmEvent(ChangeContext):
     """One normalised change of a deal or a task, applied to the cache exactly once.
 
     ``key`` identifies the change (entity, version and kind) and is what deduplicates it.
