@@ -52,7 +52,7 @@ from bot.crm import (
 from bot.delivery import Outbox, OutboxItem
 from bot.people import Links
 from bot.reports import ActivityLog, Press
-from bot.store import DueItem, Store
+from bot.store import DueItem, Store, work_due
 
 log = logging.getLogger(__name__)
 
@@ -384,14 +384,10 @@ class TaskActions:
     async def settle_due(self, limit: int = 20) -> int:
         """Read again the tasks whose writes were not confirmed and tell each presser what
         became of their press; returns how many were claimed."""
-        items = await self._store.claim_due(SETTLE_QUEUE, self._clock.now(), limit, SETTLE_LEASE_S)
-        for item in items:
-            try:
-                await self._settle(item)
-            except Exception:
-                # Left claimed: it comes back when the claim runs out and is tried again.
-                log.exception("settling %s failed", item.item_id)
-        return len(items)
+        return await work_due(
+            self._store, SETTLE_QUEUE, self._clock.now(), limit, SETTLE_LEASE_S, self._settle,
+            log=log, failed="settling %s failed",
+        )  # fmt: skip
 
     async def _settle(self, item: DueItem) -> None:
         pending = PendingWrite.model_validate_json(item.payload)
