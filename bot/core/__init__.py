@@ -33,6 +33,7 @@ from bot.core.domain import (
     TaskType,
     User,
     Value,
+    WriteEffect,
 )
 from bot.core.durations import ParseError, parse_duration, parse_moment
 from bot.core.i18n import (
@@ -112,6 +113,7 @@ __all__ = [
     "TextMessage",
     "User",
     "Value",
+    "WriteEffect",
     "as_lang",
     "human_duration",
     "human_moment",

@@ -227,7 +227,16 @@ class CrmEvent(ChangeContext):
 TaskEntityType = Literal["leads", "contacts", "companies", "customers"]
 
 
-class TaskPatch(Value):
+class WriteEffect(Value):
+    """What a write to a task (or, for the responsible, a deal) changes that a re-read shows: what
+    a ``TaskPatch`` sets and a pending write's claim (``crm.Claim``) waits to see. None: unset."""
+
+    is_completed: bool | None = None
+    complete_till: int | None = None
+    responsible_user_id: int | None = None
+
+
+class TaskPatch(WriteEffect):
     """A partial edit of one task; only the fields that are set are written.
 
     Complete: ``TaskPatch(id=1, is_completed=True, result_text="Called")``; snooze:
@@ -235,10 +244,7 @@ class TaskPatch(Value):
     """
 
     id: int
-    is_completed: bool | None = None
     result_text: str | None = None
-    complete_till: int | None = None
-    responsible_user_id: int | None = None
     text: str | None = None
 
 

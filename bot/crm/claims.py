@@ -15,21 +15,18 @@ from dataclasses import dataclass
 
 from pydantic import ValidationError
 
-from bot.core import Deal, EntityHint, EntityKind, HintSource, Task, Value
+from bot.core import Deal, EntityHint, EntityKind, HintSource, Task, WriteEffect
 from bot.store import Store
 
 CLAIM_NS = "write_claim"
 CLAIM_TTL_S = 3600
 
 
-class Claim(Value):
+class Claim(WriteEffect):
     """What a pending write sets, and on whose behalf. Unset fields are not part of it."""
 
     actor_id: int
     via: str
-    is_completed: bool | None = None
-    complete_till: int | None = None
-    responsible_user_id: int | None = None
 
     def met_by(self, entity: Task | Deal | None) -> bool:
         """Does ``entity`` show every change this claim makes?"""
