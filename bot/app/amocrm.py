@@ -3,11 +3,13 @@ and for the ``check`` and ``setup`` commands alike."""
 
 from __future__ import annotations
 
+import uuid
+
 import httpx
 from pydantic import SecretStr
 
-from bot.app.settings import AmoCrmSettings
-from bot.core import Clock, Metrics
+from bot.app.settings import AmoCrmSettings, Settings
+from bot.core import Clock, Metrics, SystemClock
 from bot.store import Store
 from integrations.amocrm import (
     AmoAuth,
@@ -78,6 +80,17 @@ async def build_amo_client(
         on_request=observe if observers else None,
     )
     return client, http
+
+
+async def build_command_client(
+    settings: Settings, store: Store, command: str
+) -> tuple[AmoClient, httpx.AsyncClient]:
+    """The client of a one-off command (``check``, ``setup``): the system clock, and a lease owner
+    of its own, so that a token refresh it makes never passes for a running replica's."""
+    return await build_amo_client(
+        settings.amocrm, store, SystemClock(), owner=f"{command}-{uuid.uuid4().hex[:8]}",
+        secret_key=settings.secret_key,
+    )  # fmt: skip
 
 
 def build_installer(
