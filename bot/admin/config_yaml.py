@@ -147,7 +147,7 @@ class ImportPlan(Value):
     subscriptions: tuple[Subscription, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class ConfigIO:
     _directory: Directory
     _subscriptions: Subscriptions

@@ -21,7 +21,7 @@ AMOCRM_WAIT_S = 5.0
 JOURNAL_SCAN = 50_000  # events read to count a day's at most (a busy account has a few thousand)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class HealthReport:
     _store: Store
     _crm: CrmReader

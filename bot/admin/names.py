@@ -69,7 +69,7 @@ def quoted(name: str) -> str:
     return "'" + name.replace("'", "'\"'\"'") + "'"  # shlex's way
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Names:
     _directory: Directory
 

@@ -62,7 +62,7 @@ PREVIEW_EVENTS = 20_000
 MAX_PROBLEMS_SHOWN = 12
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class AdminService:
     _directory: Directory
     _subscriptions: Subscriptions

@@ -31,7 +31,7 @@ from bot.tasks import ReminderService
 AGENDA_LATE_S = 3 * 3600
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class DigestService:
     _store: Store
     _prefs: Prefs

@@ -34,7 +34,7 @@ class Pending(Value):
     dropped: int = 0  # past MAX_ITEMS
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class DigestBook:
     _store: Store
 

@@ -34,7 +34,7 @@ class StageSince(Value):
     since: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class DealScans:
     _crm: Crm
     _store: Store

@@ -32,7 +32,7 @@ OVERDUE_FIRST_WINDOW_S = 3600  # on the first scan, tasks that fell due in the l
 ESCALATION_CURSOR = "alerts:escalation_scan"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class AlertService:
     _store: Store
     _directory: Directory

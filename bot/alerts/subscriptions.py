@@ -110,7 +110,7 @@ def new_id() -> str:
     return "s" + secrets.token_hex(3)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Subscriptions:
     _store: Store
 

@@ -45,7 +45,7 @@ class AmoAccess:
             self.lost = False
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Health:
     _store: Store
     _clock: Clock

@@ -58,7 +58,7 @@ TOMORROW_AT = 9  # "tomorrow": 09:00 in the speaker's timezone
 FOLLOW_UP_AT = 10  # a follow-up task: tomorrow 10:00
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Conversation:
     _store: Store
     _directory: Directory

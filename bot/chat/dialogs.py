@@ -18,7 +18,7 @@ class Dialog(Value):
     task_id: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Dialogs:
     _store: Store
     _channel: str

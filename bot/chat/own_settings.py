@@ -12,7 +12,7 @@ from bot.core import Catalogue, Clock, Reader, human_duration, human_moment
 from bot.people import HeldMessages, Links, Prefs, Reach
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class OwnSettings:
     _links: Links
     _prefs: Prefs

@@ -93,7 +93,7 @@ def _int(value: object) -> int | None:
         return None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class EventsPoller:
     _store: Store
     _crm: CrmReader
@@ -128,7 +128,7 @@ class EventsPoller:
         return 0 if first_start else len(fresh)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class CacheSync:
     """Re-reads what changed in amoCRM since the last sync and applies it like any other change."""
 

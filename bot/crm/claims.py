@@ -49,7 +49,7 @@ def _key(kind: EntityKind, entity_id: int) -> str:
     return f"{kind}:{entity_id}"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Claims:
     """The store's record of writes under way (any replica may see the change come back)."""
 

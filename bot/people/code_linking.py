@@ -103,7 +103,7 @@ def _tg(who: TelegramIdentity) -> str:
     return f"tg:{who.user_id}"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class LinkingService:
     _store: Store
     _crm: Crm

@@ -65,7 +65,7 @@ class Rescheduler(Protocol):
     async def reschedule_user(self, amo_user_id: int) -> None: ...
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class EmailLinking:
     _channel: Channel
     _book: AccountBook

@@ -54,7 +54,7 @@ class HeldItem(Value):
     reminder: bool = False  # a reminder (not an alert): once per task, only if still to do
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class HeldMessages:
     _store: Store
     _outbox: Outbox

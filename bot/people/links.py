@@ -40,7 +40,7 @@ def _amo_key(channel: Channel, amo_user_id: int) -> str:
     return f"{channel}:amo:{amo_user_id}"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Links:
     _store: Store
 

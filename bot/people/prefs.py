@@ -30,7 +30,7 @@ class UserPrefs(Value):
         return self.digest_every_min is not None or self.digest_daily is not None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Prefs:
     _store: Store
 

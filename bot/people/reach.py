@@ -26,7 +26,7 @@ def reachable(links: Sequence[ChannelLink], choice: Channel | None) -> list[Chan
     return chosen or working
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Reach:
     _links: Links
     _prefs: Prefs

@@ -19,7 +19,7 @@ from bot.people.reach import Reach
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class LinkGuard:
     _links: Links
     _prefs: Prefs

@@ -36,7 +36,7 @@ class Activity(Value):
     what: str  # sent: a Notice; pressed: a Press
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class ActivityLog:
     _store: Store
     _clock: Clock

@@ -34,7 +34,7 @@ class _Period:
     totals: Totals
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class ReportService:
     _activity: ActivityLog
     _directory: Directory

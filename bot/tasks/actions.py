@@ -102,7 +102,7 @@ class PendingWrite(Value):
     attempt: int = 0
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class TaskActions:
     _store: Store
     _crm: Crm

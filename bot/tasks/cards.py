@@ -36,7 +36,7 @@ class OutcomeLine(Value):
     assignee: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class CardFactory:
     _t: Catalogue
     _directory: Directory
