@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import reprlib
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import yaml
@@ -146,20 +147,13 @@ class ImportPlan(Value):
     subscriptions: tuple[Subscription, ...]
 
 
+@dataclass(frozen=True, slots=True, eq=False)
 class ConfigIO:
-    def __init__(
-        self,
-        directory: Directory,
-        subscriptions: Subscriptions,
-        names: Names,
-        clock: Clock,
-        t: Catalogue,
-    ) -> None:
-        self._directory = directory
-        self._subscriptions = subscriptions
-        self._names = names
-        self._clock = clock
-        self._t = t
+    _directory: Directory
+    _subscriptions: Subscriptions
+    _names: Names
+    _clock: Clock
+    _t: Catalogue
 
     async def export(self, lang: Lang) -> str:
         settings = await self._subscriptions.settings()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from dataclasses import dataclass
 
 from bot.core import CHANNELS, Catalogue, Clock, CrmError, CrmReader, Lang, Reader, human_moment
 from bot.crm import INBOX_QUEUE, Directory
@@ -20,22 +21,14 @@ AMOCRM_WAIT_S = 5.0
 JOURNAL_SCAN = 50_000  # events read to count a day's at most (a busy account has a few thousand)
 
 
+@dataclass(frozen=True, slots=True, eq=False)
 class HealthReport:
-    def __init__(
-        self,
-        store: Store,
-        crm: CrmReader,
-        directory: Directory,
-        links: Links,
-        clock: Clock,
-        t: Catalogue,
-    ) -> None:
-        self._store = store
-        self._crm = crm
-        self._directory = directory
-        self._links = links
-        self._clock = clock
-        self._t = t
+    _store: Store
+    _crm: CrmReader
+    _directory: Directory
+    _links: Links
+    _clock: Clock
+    _t: Catalogue
 
     async def report(self, reader: Reader) -> str:
         t, lang = self._t, reader.lang

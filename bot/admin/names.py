@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from bot.admin.grammar import FilterSpec, TargetSpec
 from bot.alerts import DEFAULT_SHARED_FIELDS, Filters, Subscription, Target
@@ -68,9 +69,9 @@ def quoted(name: str) -> str:
     return "'" + name.replace("'", "'\"'\"'") + "'"  # shlex's way
 
 
+@dataclass(frozen=True, slots=True, eq=False)
 class Names:
-    def __init__(self, directory: Directory) -> None:
-        self._directory = directory
+    _directory: Directory
 
     # --- typed → ids ------------------------------------------------------------------------
 

@@ -8,6 +8,7 @@ Every answer is text in the admin's language, with buttons where there is someth
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 
 from bot.admin.config_yaml import ConfigIO, ImportPlan
 from bot.admin.grammar import (
@@ -61,26 +62,24 @@ PREVIEW_EVENTS = 20_000
 MAX_PROBLEMS_SHOWN = 12
 
 
+@dataclass(frozen=True, slots=True, eq=False)
 class AdminService:
-    def __init__(
-        self,
-        directory: Directory,
-        subscriptions: Subscriptions,
-        store: Store,
-        clock: Clock,
-        t: Catalogue,
-        health: HealthReport,
-        reports: ReportService,
-    ) -> None:
-        self._health = health
-        self._reports = reports
-        self._directory = directory
-        self._subscriptions = subscriptions
-        self._store = store
-        self._clock = clock
-        self._t = t
-        self._names = Names(directory)
-        self.config = ConfigIO(directory, subscriptions, self._names, clock, t)
+    _directory: Directory
+    _subscriptions: Subscriptions
+    _store: Store
+    _clock: Clock
+    _t: Catalogue
+    _health: HealthReport
+    _reports: ReportService
+
+    # Names and ConfigIO hold only what is passed here, so one per use reads the same amoCRM.
+    @property
+    def _names(self) -> Names:
+        return Names(self._directory)
+
+    @property
+    def config(self) -> ConfigIO:
+        return ConfigIO(self._directory, self._subscriptions, self._names, self._clock, self._t)
 
     async def preview(self, lang: Lang, command: Preview) -> Reply:
         """What the subscription would have sent over the last days, from the event journal:

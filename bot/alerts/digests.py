@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Awaitable
+from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from bot.alerts.kinds import STATUS_KINDS, Alert
@@ -30,31 +31,23 @@ from bot.tasks import ReminderService
 AGENDA_LATE_S = 3 * 3600
 
 
+@dataclass(frozen=True, slots=True, eq=False)
 class DigestService:
-    def __init__(
-        self,
-        store: Store,
-        prefs: Prefs,
-        directory: Directory,
-        reach: Reach,
-        held: HeldMessages,
-        subscriptions: Subscriptions,
-        reminders: ReminderService,
-        outbox: Outbox,
-        clock: Clock,
-        t: Catalogue,
-    ) -> None:
-        self._book = DigestBook(store)
-        self._store = store
-        self._prefs = prefs
-        self._directory = directory
-        self._reach = reach
-        self._held = held
-        self._subscriptions = subscriptions
-        self._reminders = reminders
-        self._outbox = outbox
-        self._clock = clock
-        self._t = t
+    _store: Store
+    _prefs: Prefs
+    _directory: Directory
+    _reach: Reach
+    _held: HeldMessages
+    _subscriptions: Subscriptions
+    _reminders: ReminderService
+    _outbox: Outbox
+    _clock: Clock
+    _t: Catalogue
+
+    @property
+    def _book(self) -> DigestBook:
+        # The book holds nothing but the store, so one per use is the same book.
+        return DigestBook(self._store)
 
     async def personal(self, amo_user_id: int) -> bool:
         """Does the person take their alerts as a digest (``/digest``)?"""

@@ -8,7 +8,13 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from bot.core import LOST_STATUS_ID, WON_STATUS_ID, CrmEvent, CrmEventKind, Deal, Task, Value
+from bot.core import (
+    LOST_STATUS_ID,
+    WON_STATUS_ID,
+    ChangeContext,
+    CrmEvent,
+    CrmEventKind,
+)
 
 
 class AlertKind(StrEnum):
@@ -34,16 +40,13 @@ class AlertKind(StrEnum):
 STATUS_KINDS = (AlertKind.DEAL_STATUS, AlertKind.DEAL_WON, AlertKind.DEAL_LOST)
 
 
-class Alert(Value):
+class Alert(ChangeContext):
+    """What happened to a deal or a task (its ``ChangeContext``, from the event or a scan), as told
+    to the people who follow it."""
+
     kind: AlertKind
     key: str  # the alert's identity: a recipient hears about one key once
     occurred_at: int
-    actor_id: int | None = None
-    via: str | None = None
-    deal: Deal | None = None
-    previous_deal: Deal | None = None
-    task: Task | None = None
-    previous_task: Task | None = None
     since: int | None = None  # a stuck deal: when it entered its stage; closing: its close date
 
     @property

@@ -8,6 +8,7 @@ lines at the same moment lose none, and taking them for sending empties it in th
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from bot.core import Lang, Value, wall_clock
@@ -33,9 +34,9 @@ class Pending(Value):
     dropped: int = 0  # past MAX_ITEMS
 
 
+@dataclass(frozen=True, slots=True, eq=False)
 class DigestBook:
-    def __init__(self, store: Store) -> None:
-        self._store = store
+    _store: Store
 
     async def add(self, who: str, lang: Lang, item: PendingItem) -> None:
         for _ in range(_CAS_ROUNDS):

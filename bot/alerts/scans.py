@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 
 from bot.alerts.kinds import Alert, AlertKind
 from bot.alerts.subscriptions import Subscriptions
@@ -33,22 +34,14 @@ class StageSince(Value):
     since: int
 
 
+@dataclass(frozen=True, slots=True, eq=False)
 class DealScans:
-    def __init__(
-        self,
-        crm: Crm,
-        store: Store,
-        directory: Directory,
-        subscriptions: Subscriptions,
-        clock: Clock,
-        deliver: Callable[[list[Alert]], Awaitable[None]],
-    ) -> None:
-        self._crm = crm
-        self._store = store
-        self._directory = directory
-        self._subscriptions = subscriptions
-        self._clock = clock
-        self._deliver = deliver
+    _crm: Crm
+    _store: Store
+    _directory: Directory
+    _subscriptions: Subscriptions
+    _clock: Clock
+    _deliver: Callable[[list[Alert]], Awaitable[None]]
 
     async def on_events(self, events: Sequence[CrmEvent]) -> None:
         """Note when each deal entered its stage (a listener of applied events)."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from bot.alerts.digests import DigestService
@@ -31,32 +32,19 @@ OVERDUE_FIRST_WINDOW_S = 3600  # on the first scan, tasks that fell due in the l
 ESCALATION_CURSOR = "alerts:escalation_scan"
 
 
+@dataclass(frozen=True, slots=True, eq=False)
 class AlertService:
-    def __init__(
-        self,
-        store: Store,
-        directory: Directory,
-        reach: Reach,
-        held: HeldMessages,
-        subscriptions: Subscriptions,
-        reminders: ReminderService,
-        cards: CardFactory,
-        outbox: Outbox,
-        clock: Clock,
-        t: Catalogue,
-        digests: DigestService,
-    ) -> None:
-        self._store = store
-        self._directory = directory
-        self._reach = reach
-        self._held = held
-        self._subscriptions = subscriptions
-        self._reminders = reminders
-        self._cards = cards
-        self._outbox = outbox
-        self._clock = clock
-        self._t = t
-        self._digests = digests
+    _store: Store
+    _directory: Directory
+    _reach: Reach
+    _held: HeldMessages
+    _subscriptions: Subscriptions
+    _reminders: ReminderService
+    _cards: CardFactory
+    _outbox: Outbox
+    _clock: Clock
+    _t: Catalogue
+    _digests: DigestService
 
     async def on_events(self, events: Sequence[CrmEvent]) -> None:
         settings = await self._subscriptions.settings()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Literal
 
 from pydantic import Field
@@ -109,9 +110,9 @@ def new_id() -> str:
     return "s" + secrets.token_hex(3)
 
 
+@dataclass(frozen=True, slots=True, eq=False)
 class Subscriptions:
-    def __init__(self, store: Store) -> None:
-        self._store = store
+    _store: Store
 
     async def settings(self) -> AlertSettings:
         raw = await self._store.get_doc(SETTINGS_NS, "account")

@@ -3,11 +3,13 @@ and for the ``check`` and ``setup`` commands alike."""
 
 from __future__ import annotations
 
+import uuid
+
 import httpx
 from pydantic import SecretStr
 
-from bot.app.settings import AmoCrmSettings
-from bot.core import Clock, Metrics
+from bot.app.settings import AmoCrmSettings, Settings
+from bot.core import Clock, Metrics, SystemClock
 from bot.store import Store
 from integrations.amocrm import (
     AmoAuth,
@@ -19,19 +21,6 @@ from integrations.amocrm import (
     StorePacer,
     TokenCipher,
 )
-
-
-def _amo_auth(
-    cfg: AmoCrmSettings,
-    store: Store,
-    http: httpx.AsyncClient,
-    clock: Clock,
-    owner: str,
-    secret_key: SecretStr | None,
-) -> AmoAuth:
-    if cfg.long_lived_token is not None:
-        return LongLivedTokenAuth(cfg.long_lived_token.get_secret_value())
-    return _oauth_manager(cfg, store, http, clock, owner, secret_key)
 
 
 def _oauth_manager(
@@ -78,14 +67,30 @@ async def build_amo_client(
         for observer in observers:
             observer(method, path, status)
 
+    auth: AmoAuth = (
+        LongLivedTokenAuth(cfg.long_lived_token.get_secret_value())
+        if cfg.long_lived_token is not None
+        else _oauth_manager(cfg, store, http, clock, owner, secret_key)
+    )
     client = AmoClient(
         str(cfg.base_url).rstrip("/"),
-        auth=_amo_auth(cfg, store, http, clock, owner, secret_key),
+        auth=auth,
         pacer=StorePacer(store, rate_per_s=cfg.requests_per_second),
         http=http,
         on_request=observe if observers else None,
     )
     return client, http
+
+
+async def build_command_client(
+    settings: Settings, store: Store, command: str
+) -> tuple[AmoClient, httpx.AsyncClient]:
+    """The client of a one-off command (``check``, ``setup``): the system clock, and a lease owner
+    of its own, so that a token refresh it makes never passes for a running replica's."""
+    return await build_amo_client(
+        settings.amocrm, store, SystemClock(), owner=f"{command}-{uuid.uuid4().hex[:8]}",
+        secret_key=settings.secret_key,
+    )  # fmt: skip
 
 
 def build_installer(

@@ -6,14 +6,12 @@ least one messenger is configured and reachable; each failing row says how to fi
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 
 from aiohttp import ClientSession
 
-from bot.app.amocrm import build_amo_client
+from bot.app.amocrm import build_command_client
 from bot.app.settings import Settings
-from bot.core import SystemClock
 from bot.store import Store, open_store
 from integrations.amocrm import (
     AmoAuthError,
@@ -142,13 +140,7 @@ async def _check_amocrm(settings: Settings, store: Store) -> list[CheckRow]:
                 "admin and press Allow",
             )
         ]
-    client, http = await build_amo_client(
-        settings.amocrm,
-        store,
-        SystemClock(),
-        owner=f"check-{uuid.uuid4().hex[:8]}",
-        secret_key=settings.secret_key,
-    )
+    client, http = await build_command_client(settings, store, "check")
     try:
         account = await client.account()
         users = await client.users()

@@ -8,6 +8,7 @@ API answer was not a 401), and no messenger's outbox has a message overdue by mo
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from bot.app.settings import AmoCrmSettings
 from bot.core import Channel, Clock, Metrics
@@ -44,22 +45,14 @@ class AmoAccess:
             self.lost = False
 
 
+@dataclass(frozen=True, slots=True, eq=False)
 class Health:
-    def __init__(
-        self,
-        store: Store,
-        clock: Clock,
-        metrics: Metrics,
-        amocrm: AmoCrmSettings,
-        access: AmoAccess,
-        channels: Sequence[Channel],
-    ) -> None:
-        self._store = store
-        self._clock = clock
-        self._metrics = metrics
-        self._amocrm = amocrm
-        self._access = access
-        self._channels = channels
+    _store: Store
+    _clock: Clock
+    _metrics: Metrics
+    _amocrm: AmoCrmSettings
+    _access: AmoAccess
+    _channels: Sequence[Channel]
 
     async def token_expires_at(self) -> int | None:
         if self._amocrm.long_lived_token is not None:

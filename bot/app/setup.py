@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import uuid
-
-from bot.app.amocrm import build_amo_client
+from bot.app.amocrm import build_command_client
 from bot.app.settings import Settings
-from bot.core import SystemClock
 from bot.store import open_store
 
 # What amobridge follows; amoCRM has no complete_task: a completion arrives as update_task.
@@ -44,13 +41,7 @@ async def register_amocrm_webhook(settings: Settings) -> str:
     destination = webhook_destination(settings)
     store = await open_store(settings.store_url, key_prefix=settings.redis_key_prefix)
     try:
-        client, http = await build_amo_client(
-            settings.amocrm,
-            store,
-            SystemClock(),
-            owner=f"setup-{uuid.uuid4().hex[:8]}",
-            secret_key=settings.secret_key,
-        )
+        client, http = await build_command_client(settings, store, "setup")
         try:
             await client.register_webhook(destination, WEBHOOK_EVENTS)
         finally:

@@ -25,9 +25,9 @@ def build_conversation(
     t: Catalogue,
 ) -> Conversation:
     p = people
+    own = OwnSettings(p.links, p.prefs, p.reach, p.held, digests, clock, t)
+    # Positional, like every service: each argument has its own type, so mypy checks the order.
     return Conversation(
-        store=store, directory=directory, links=p.links, prefs=p.prefs,
-        own=OwnSettings(p.links, p.prefs, p.reach, p.held, digests, clock, t),
-        reminders=tasks.reminders, actions=tasks.actions, cards=cards, outbox=outbox,
-        clock=clock, t=t,
+        store, directory, p.links, p.prefs, own, tasks.reminders, tasks.actions, cards, outbox,
+        clock, t,
     )  # fmt: skip

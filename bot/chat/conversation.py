@@ -9,6 +9,7 @@ code, ``/amo link``) stay in that messenger's handler.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -57,33 +58,19 @@ TOMORROW_AT = 9  # "tomorrow": 09:00 in the speaker's timezone
 FOLLOW_UP_AT = 10  # a follow-up task: tomorrow 10:00
 
 
+@dataclass(frozen=True, slots=True, eq=False)
 class Conversation:
-    def __init__(
-        self,
-        *,
-        store: Store,
-        directory: Directory,
-        links: Links,
-        prefs: Prefs,
-        own: OwnSettings,
-        reminders: ReminderService,
-        actions: TaskActions,
-        cards: CardFactory,
-        outbox: Outbox,
-        clock: Clock,
-        t: Catalogue,
-    ) -> None:
-        self._store = store
-        self._directory = directory
-        self._links = links
-        self._prefs = prefs
-        self._own = own
-        self._reminders = reminders
-        self._actions = actions
-        self._cards = cards
-        self._outbox = outbox
-        self._clock = clock
-        self.t = t
+    _store: Store
+    _directory: Directory
+    _links: Links
+    _prefs: Prefs
+    _own: OwnSettings
+    _reminders: ReminderService
+    _actions: TaskActions
+    _cards: CardFactory
+    _outbox: Outbox
+    _clock: Clock
+    t: Catalogue  # public: the Slack Home tab writes with the same catalogue
 
     async def speaker(
         self, channel: Channel, account_id: str | int, platform_lang: str | None

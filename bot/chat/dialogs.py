@@ -3,6 +3,7 @@ comment, a custom snooze time). Kept in the store, so any replica can take the a
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Literal
 
 from bot.core import Value
@@ -17,10 +18,10 @@ class Dialog(Value):
     task_id: int | None = None
 
 
+@dataclass(frozen=True, slots=True, eq=False)
 class Dialogs:
-    def __init__(self, store: Store, channel: str) -> None:
-        self._store = store
-        self._channel = channel
+    _store: Store
+    _channel: str
 
     def _key(self, user: int | str) -> str:
         return f"{self._channel}:{user}"

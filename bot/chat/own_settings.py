@@ -4,30 +4,23 @@ a hold, or the digest, sends what waited for it at once."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from bot.alerts import DigestService
 from bot.chat import commands as cmd
 from bot.core import Catalogue, Clock, Reader, human_duration, human_moment
 from bot.people import HeldMessages, Links, Prefs, Reach
 
 
+@dataclass(frozen=True, slots=True, eq=False)
 class OwnSettings:
-    def __init__(
-        self,
-        links: Links,
-        prefs: Prefs,
-        reach: Reach,
-        held: HeldMessages,
-        digests: DigestService,
-        clock: Clock,
-        t: Catalogue,
-    ) -> None:
-        self._digests = digests
-        self._links = links
-        self._prefs = prefs
-        self._reach = reach
-        self._held = held
-        self._clock = clock
-        self._t = t
+    _links: Links
+    _prefs: Prefs
+    _reach: Reach
+    _held: HeldMessages
+    _digests: DigestService
+    _clock: Clock
+    _t: Catalogue
 
     async def messenger(self, amo_user_id: int, reader: Reader, command: cmd.SetMessenger) -> str:
         """``/messenger``: show or change where the person's alerts and reminders go."""

@@ -11,6 +11,7 @@ from bot.core.domain import (
     WON_STATUS_ID,
     Account,
     AmoEvent,
+    ChangeContext,
     Channel,
     CrmEvent,
     CrmEventKind,
@@ -32,6 +33,7 @@ from bot.core.domain import (
     TaskType,
     User,
     Value,
+    WriteEffect,
 )
 from bot.core.durations import ParseError, parse_duration, parse_moment
 from bot.core.i18n import (
@@ -71,6 +73,7 @@ __all__ = [
     "Button",
     "Card",
     "Catalogue",
+    "ChangeContext",
     "Channel",
     "Clock",
     "Crm",
@@ -110,6 +113,7 @@ __all__ = [
     "TextMessage",
     "User",
     "Value",
+    "WriteEffect",
     "as_lang",
     "human_duration",
     "human_moment",

@@ -195,19 +195,13 @@ class CrmEventKind(StrEnum):
     TASK_DELETED = "task_deleted"
 
 
-class CrmEvent(Value):
-    """One normalised change of a deal or a task, applied to the cache exactly once.
+class ChangeContext(Value):
+    """Who changed a deal or a task, how, and the entity before and after: what a ``CrmEvent``
+    records and an alert about it (``alerts.Alert``) carries on, so the two cannot drift apart.
 
-    ``key`` identifies the change (entity, version and kind) and is what deduplicates it.
     ``task``/``deal`` hold the entity after the change; ``previous_*`` the cached one before it.
     """
 
-    key: str
-    kind: CrmEventKind
-    entity_kind: EntityKind
-    entity_id: int
-    version: int
-    occurred_at: int
     actor_id: int | None = None
     via: str | None = None
     task: Task | None = None
@@ -216,10 +210,33 @@ class CrmEvent(Value):
     previous_deal: Deal | None = None
 
 
+class CrmEvent(ChangeContext):
+    """One normalised change of a deal or a task, applied to the cache exactly once.
+
+    ``key`` identifies the change (entity, version and kind) and is what deduplicates it.
+    """
+
+    key: str
+    kind: CrmEventKind
+    entity_kind: EntityKind
+    entity_id: int
+    version: int
+    occurred_at: int
+
+
 TaskEntityType = Literal["leads", "contacts", "companies", "customers"]
 
 
-class TaskPatch(Value):
+class WriteEffect(Value):
+    """What a write to a task (or, for the responsible, a deal) changes that a re-read shows: what
+    a ``TaskPatch`` sets and a pending write's claim (``crm.Claim``) waits to see. None: unset."""
+
+    is_completed: bool | None = None
+    complete_till: int | None = None
+    responsible_user_id: int | None = None
+
+
+class TaskPatch(WriteEffect):
     """A partial edit of one task; only the fields that are set are written.
 
     Complete: ``TaskPatch(id=1, is_completed=True, result_text="Called")``; snooze:
@@ -227,10 +244,7 @@ class TaskPatch(Value):
     """
 
     id: int
-    is_completed: bool | None = None
     result_text: str | None = None
-    complete_till: int | None = None
-    responsible_user_id: int | None = None
     text: str | None = None
 
 

@@ -4,6 +4,7 @@ periodic sync (repairs any drift between the cache and amoCRM)."""
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 from bot.core import AmoEvent, Clock, CrmReader, EntityHint, EntityKind, HintAction, HintSource
 from bot.crm.ingest import EventProcessor, HintInbox
@@ -92,12 +93,12 @@ def _int(value: object) -> int | None:
         return None
 
 
+@dataclass(frozen=True, slots=True, eq=False)
 class EventsPoller:
-    def __init__(self, store: Store, crm: CrmReader, inbox: HintInbox, clock: Clock) -> None:
-        self._store = store
-        self._crm = crm
-        self._inbox = inbox
-        self._clock = clock
+    _store: Store
+    _crm: CrmReader
+    _inbox: HintInbox
+    _clock: Clock
 
     async def poll_once(self) -> int:
         """Queue a hint for every not-yet-seen event since the cursor; returns how many."""
@@ -127,14 +128,14 @@ class EventsPoller:
         return 0 if first_start else len(fresh)
 
 
+@dataclass(frozen=True, slots=True, eq=False)
 class CacheSync:
     """Re-reads what changed in amoCRM since the last sync and applies it like any other change."""
 
-    def __init__(self, store: Store, crm: CrmReader, processor: EventProcessor, clock: Clock):
-        self._store = store
-        self._crm = crm
-        self._processor = processor
-        self._clock = clock
+    _store: Store
+    _crm: CrmReader
+    _processor: EventProcessor
+    _clock: Clock
 
     async def sync_once(self) -> int:
         """Returns how many events the sync produced (0 when nothing had drifted)."""

@@ -11,23 +11,22 @@ expires on its own in any case, so that a later change made in amoCRM is not cre
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from pydantic import ValidationError
 
-from bot.core import Deal, EntityHint, EntityKind, HintSource, Task, Value
+from bot.core import Deal, EntityHint, EntityKind, HintSource, Task, WriteEffect
 from bot.store import Store
 
 CLAIM_NS = "write_claim"
 CLAIM_TTL_S = 3600
 
 
-class Claim(Value):
+class Claim(WriteEffect):
     """What a pending write sets, and on whose behalf. Unset fields are not part of it."""
 
     actor_id: int
     via: str
-    is_completed: bool | None = None
-    complete_till: int | None = None
-    responsible_user_id: int | None = None
 
     def met_by(self, entity: Task | Deal | None) -> bool:
         """Does ``entity`` show every change this claim makes?"""
@@ -50,11 +49,11 @@ def _key(kind: EntityKind, entity_id: int) -> str:
     return f"{kind}:{entity_id}"
 
 
+@dataclass(frozen=True, slots=True, eq=False)
 class Claims:
     """The store's record of writes under way (any replica may see the change come back)."""
 
-    def __init__(self, store: Store) -> None:
-        self._store = store
+    _store: Store
 
     async def put(self, kind: EntityKind, entity_id: int, claim: Claim) -> None:
         await self._store.put_doc(

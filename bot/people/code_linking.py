@@ -19,6 +19,7 @@ import hmac
 import json
 import logging
 import secrets
+from dataclasses import dataclass
 from enum import StrEnum
 
 from pydantic import ValidationError
@@ -30,15 +31,15 @@ from bot.core import (
     CrmError,
     NewTask,
     TaskPatch,
-    TextMessage,
     User,
     Value,
     as_lang,
 )
 from bot.crm import Directory
-from bot.delivery import Outbox, OutboxItem
+from bot.delivery import Outbox
+from bot.people.admins import admin_notices
 from bot.people.links import ChannelLink, LinkOutcome, Links
-from bot.people.prefs import Prefs, language
+from bot.people.prefs import Prefs
 from bot.store import Store
 
 log = logging.getLogger(__name__)
@@ -102,26 +103,16 @@ def _tg(who: TelegramIdentity) -> str:
     return f"tg:{who.user_id}"
 
 
+@dataclass(frozen=True, slots=True, eq=False)
 class LinkingService:
-    def __init__(
-        self,
-        store: Store,
-        crm: Crm,
-        directory: Directory,
-        links: Links,
-        prefs: Prefs,
-        outbox: Outbox,
-        clock: Clock,
-        t: Catalogue,
-    ) -> None:
-        self._store = store
-        self._crm = crm
-        self._directory = directory
-        self._links = links
-        self._prefs = prefs
-        self._outbox = outbox
-        self._clock = clock
-        self._t = t
+    _store: Store
+    _crm: Crm
+    _directory: Directory
+    _links: Links
+    _prefs: Prefs
+    _outbox: Outbox
+    _clock: Clock
+    _t: Catalogue
 
     async def request_code(self, who: TelegramIdentity, email: str) -> LinkResult:
         """Create the amoCRM task holding a fresh code for the user with this e-mail."""
@@ -264,22 +255,11 @@ class LinkingService:
         name = target.name if target else str(amo_user_id)
         account = f"@{who.username}" if who.username else str(who.user_id)
         log.warning("link codes for %s: too many wrong codes from Telegram %s", name, account)
-        told: set[int] = set()
-        notices = []
-        for admin_link in await self._links.all():
-            if admin_link.paused or admin_link.amo_user_id in told:
-                continue
-            admin = await self._directory.user(admin_link.amo_user_id)
-            if admin is None or not admin.rights.is_admin:
-                continue
-            told.add(admin.id)
-            lang = language(await self._prefs.get(admin.id), admin)
-            text = self._t(lang, "link_locked_admin", name=name, account=account,
-                           count=CODE_ATTEMPTS, minutes=COOLDOWN_S // 60)  # fmt: skip
-            notices.append(OutboxItem(
-                channel=admin_link.channel, chat_id=admin_link.chat_id, recipient=admin.id,
-                card=TextMessage(text=text),
-            ))  # fmt: skip
+        notices = await admin_notices(
+            self._links, self._directory, self._prefs,
+            lambda lang: self._t(lang, "link_locked_admin", name=name, account=account,
+                                 count=CODE_ATTEMPTS, minutes=COOLDOWN_S // 60),
+        )  # fmt: skip
         await self._outbox.enqueue(notices)
 
     async def create_invite(self, amo_user_id: int) -> str:

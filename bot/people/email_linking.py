@@ -7,6 +7,7 @@ e-mail of an active amoCRM user; bots and deactivated accounts are never linked.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
@@ -64,22 +65,14 @@ class Rescheduler(Protocol):
     async def reschedule_user(self, amo_user_id: int) -> None: ...
 
 
+@dataclass(frozen=True, slots=True, eq=False)
 class EmailLinking:
-    def __init__(
-        self,
-        channel: Channel,
-        book: AccountBook,
-        links: Links,
-        directory: Directory,
-        reminders: Rescheduler,
-        clock: Clock,
-    ) -> None:
-        self._channel = channel
-        self._book = book
-        self._links = links
-        self._directory = directory
-        self._reminders = reminders
-        self._clock = clock
+    _channel: Channel
+    _book: AccountBook
+    _links: Links
+    _directory: Directory
+    _reminders: Rescheduler
+    _clock: Clock
 
     async def link(self, account_id: str) -> EmailLinkResult:
         """Link the account that asked (``/amo link``)."""

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 from bot.core import Clock, Deal, Reader, Task, TaskCard, User, Value
 from bot.crm import Directory
 from bot.delivery import Outbox, OutboxItem
 from bot.people.reach import Reach
-from bot.store import DueEntry, DueItem, Store
+from bot.store import DueEntry, DueItem, Store, work_due
 
 log = logging.getLogger(__name__)
 
@@ -53,22 +54,14 @@ class HeldItem(Value):
     reminder: bool = False  # a reminder (not an alert): once per task, only if still to do
 
 
+@dataclass(frozen=True, slots=True, eq=False)
 class HeldMessages:
-    def __init__(
-        self,
-        store: Store,
-        outbox: Outbox,
-        reach: Reach,
-        directory: Directory,
-        cards: TaskCards,
-        clock: Clock,
-    ) -> None:
-        self._store = store
-        self._outbox = outbox
-        self._reach = reach
-        self._directory = directory
-        self._cards = cards
-        self._clock = clock
+    _store: Store
+    _outbox: Outbox
+    _reach: Reach
+    _directory: Directory
+    _cards: TaskCards
+    _clock: Clock
 
     async def send(
         self,
@@ -107,14 +100,10 @@ class HeldMessages:
 
     async def release_due(self) -> int:
         """The job: send what waited for those whose hold is over; how many people's."""
-        now = self._clock.now()
-        markers = await self._store.claim_due(RELEASE_QUEUE, now, BATCH, CLAIM_LEASE_S)
-        for marker in markers:
-            try:
-                await self._release_marker(marker)
-            except Exception:
-                log.exception("releasing the messages held for %s failed", marker.item_id)
-        return len(markers)
+        return await work_due(
+            self._store, RELEASE_QUEUE, self._clock.now(), BATCH, CLAIM_LEASE_S,
+            self._release_marker, log=log, failed="releasing the messages held for %s failed",
+        )  # fmt: skip
 
     async def _release_marker(self, marker: DueItem) -> None:
         amo_user_id = int(marker.item_id)

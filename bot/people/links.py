@@ -7,6 +7,7 @@ the first if the second is taken, so neither side is ever linked twice even when
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 
 from bot.core import CHANNELS, Channel, Lang, Reader, User, Value
@@ -39,9 +40,9 @@ def _amo_key(channel: Channel, amo_user_id: int) -> str:
     return f"{channel}:amo:{amo_user_id}"
 
 
+@dataclass(frozen=True, slots=True, eq=False)
 class Links:
-    def __init__(self, store: Store) -> None:
-        self._store = store
+    _store: Store
 
     async def by_account(self, channel: Channel, account_id: str | int) -> ChannelLink | None:
         raw = await self._store.get_doc(NS, _account_key(channel, str(account_id)))

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import time
 
 from bot.core import Account, Channel, Lang, User, Value, as_lang
@@ -29,9 +30,9 @@ class UserPrefs(Value):
         return self.digest_every_min is not None or self.digest_daily is not None
 
 
+@dataclass(frozen=True, slots=True, eq=False)
 class Prefs:
-    def __init__(self, store: Store) -> None:
-        self._store = store
+    _store: Store
 
     async def get(self, amo_user_id: int) -> UserPrefs:
         raw = await self._store.get_doc(NS, str(amo_user_id))

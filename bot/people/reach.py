@@ -10,6 +10,7 @@ there (``LinkGuard``).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from bot.core import Channel, Clock, Reader
 from bot.crm import Directory
@@ -25,12 +26,12 @@ def reachable(links: Sequence[ChannelLink], choice: Channel | None) -> list[Chan
     return chosen or working
 
 
+@dataclass(frozen=True, slots=True, eq=False)
 class Reach:
-    def __init__(self, links: Links, prefs: Prefs, directory: Directory, clock: Clock) -> None:
-        self._links = links
-        self._prefs = prefs
-        self._directory = directory
-        self._clock = clock
+    _links: Links
+    _prefs: Prefs
+    _directory: Directory
+    _clock: Clock
 
     async def reader(self, amo_user_id: int) -> Reader:
         """The person's language and timezone, to write a card for them."""

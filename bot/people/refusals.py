@@ -6,33 +6,27 @@ from __future__ import annotations
 
 import logging
 import uuid
+from dataclasses import dataclass
 
-from bot.core import Catalogue, TextMessage
+from bot.core import Catalogue
 from bot.crm import Directory
 from bot.delivery import DeliveryError, Outbox, OutboxItem
+from bot.people.admins import admin_notices
 from bot.people.links import ChannelLink, Links
-from bot.people.prefs import Prefs, language
+from bot.people.prefs import Prefs
 from bot.people.reach import Reach
 
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True, slots=True, eq=False)
 class LinkGuard:
-    def __init__(
-        self,
-        links: Links,
-        prefs: Prefs,
-        reach: Reach,
-        directory: Directory,
-        outbox: Outbox,
-        t: Catalogue,
-    ) -> None:
-        self._links = links
-        self._prefs = prefs
-        self._reach = reach
-        self._directory = directory
-        self._outbox = outbox
-        self._t = t
+    _links: Links
+    _prefs: Prefs
+    _reach: Reach
+    _directory: Directory
+    _outbox: Outbox
+    _t: Catalogue
 
     async def on_permanent_failure(self, item: OutboxItem, error: DeliveryError) -> None:
         if item.recipient is None or not error.gone:
@@ -53,21 +47,12 @@ class LinkGuard:
         user = await self._directory.user(item.recipient)
         name = user.name if user else str(item.recipient)
         log.warning("paused the %s link of %s: %s", item.channel, name, reason)
-        told: set[int] = set()
-        notices = []
-        for admin_link in sorted(await self._links.all(), key=lambda x: x.channel != item.channel):
-            # One notice per admin, in the messenger that failed if they use it.
-            if admin_link.paused or admin_link.amo_user_id in told:
-                continue
-            admin = await self._directory.user(admin_link.amo_user_id)
-            if admin is None or not admin.rights.is_admin:
-                continue
-            told.add(admin.id)
-            lang = language(await self._prefs.get(admin.id), admin)
-            notices.append(OutboxItem(
-                channel=admin_link.channel, chat_id=admin_link.chat_id, recipient=admin.id,
-                card=TextMessage(text=self._t(lang, f"paused_admin_{item.channel}", name=name)),
-            ))  # fmt: skip
+        # One notice per admin, in the messenger that failed if they use it.
+        notices = await admin_notices(
+            self._links, self._directory, self._prefs,
+            lambda lang: self._t(lang, f"paused_admin_{item.channel}", name=name),
+            prefer=item.channel,
+        )  # fmt: skip
         await self._outbox.enqueue(notices)
 
 

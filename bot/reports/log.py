@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from dataclasses import dataclass
 from typing import Literal
 
 from pydantic import Field
@@ -35,10 +36,10 @@ class Activity(Value):
     what: str  # sent: a Notice; pressed: a Press
 
 
+@dataclass(frozen=True, slots=True, eq=False)
 class ActivityLog:
-    def __init__(self, store: Store, clock: Clock) -> None:
-        self._store = store
-        self._clock = clock
+    _store: Store
+    _clock: Clock
 
     async def sent(
         self, person: int, channel: Channel, subject: str, notice: Notice, *, at: float

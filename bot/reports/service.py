@@ -4,12 +4,13 @@ chart with a caption or as a workbook."""
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.core import Catalogue, Clock, Group, Lang, Reader, Reply, ReplyFile, Value
 from bot.crm import Directory
-from bot.reports.figures import Totals, figures, minutes
+from bot.reports.figures import PersonFigures, Totals, figures, minutes
 from bot.reports.files import chart_png, workbook_xlsx
 from bot.reports.log import Activity, ActivityLog
 
@@ -22,45 +23,62 @@ class Scope(Value):
     people: frozenset[int] | None  # None: everyone
 
 
+@dataclass(frozen=True, slots=True)
+class _Period:
+    """What ``/report`` and ``/export`` both start from: the period's lines and their figures."""
+
+    scope: Scope
+    entries: list[Activity]
+    names: dict[int, str]
+    rows: tuple[PersonFigures, ...]
+    totals: Totals
+
+
+@dataclass(frozen=True, slots=True, eq=False)
 class ReportService:
-    def __init__(
-        self, activity: ActivityLog, directory: Directory, clock: Clock, t: Catalogue
-    ) -> None:
-        self._activity = activity
-        self._directory = directory
-        self._clock = clock
-        self._t = t
+    _activity: ActivityLog
+    _directory: Directory
+    _clock: Clock
+    _t: Catalogue
 
     async def chart(self, reader: Reader, days: int, group: Group | None) -> Reply:
-        scope = await self._scope(reader, days, group)
-        entries, names = await self._read(scope)
         lang = reader.lang
-        if not entries:
-            return self._nothing(lang, scope)
-        # Counting and drawing are CPU work: off the event loop (see ActivityLog.between).
-        rows, totals = await asyncio.to_thread(figures, entries, names)
+        read = await self._period(reader, days, group)
+        if isinstance(read, Reply):
+            return read
+        scope = read.scope
         title = self._t(lang, "chart_title", period=scope.period, group=scope.group)
-        content = await asyncio.to_thread(chart_png, rows, title, self._t, lang)
+        content = await asyncio.to_thread(chart_png, read.rows, title, self._t, lang)
         png = ReplyFile(name=f"amobridge-report-{days}d.png", content=content, photo=True)
-        return Reply(text=self._caption(lang, scope, totals), file=png)
+        return Reply(text=self._caption(lang, scope, read.totals), file=png)
 
     async def workbook(self, reader: Reader, days: int, group: Group | None) -> Reply:
-        scope = await self._scope(reader, days, group)
-        entries, names = await self._read(scope)
         lang = reader.lang
-        if not entries:
-            return self._nothing(lang, scope)
-        rows, totals = await asyncio.to_thread(figures, entries, names)
+        read = await self._period(reader, days, group)
+        if isinstance(read, Reply):
+            return read
+        scope, entries = read.scope, read.entries
         content = await asyncio.to_thread(
-            workbook_xlsx, rows, totals, entries, names, reader.timezone, self._t, lang
-        )
+            workbook_xlsx, read.rows, read.totals, entries, read.names, reader.timezone, self._t,
+            lang,
+        )  # fmt: skip
         text = self._t(lang, "export_done", period=scope.period, group=scope.group,
                        lines=len(entries))  # fmt: skip
         xlsx = ReplyFile(name=f"amobridge-activity-{days}d.xlsx", content=content)
         return Reply(text=text, file=xlsx)
 
-    def _nothing(self, lang: Lang, scope: Scope) -> Reply:
-        return Reply(text=self._t(lang, "report_nothing", period=scope.period, group=scope.group))
+    async def _period(self, reader: Reader, days: int, group: Group | None) -> _Period | Reply:
+        """The period's lines and figures, or the answer that it holds nothing."""
+        scope = await self._scope(reader, days, group)
+        entries, names = await self._read(scope)
+        if not entries:
+            nothing = self._t(
+                reader.lang, "report_nothing", period=scope.period, group=scope.group
+            )
+            return Reply(text=nothing)
+        # Counting and drawing are CPU work: off the event loop (see ActivityLog.between).
+        rows, totals = await asyncio.to_thread(figures, entries, names)
+        return _Period(scope=scope, entries=entries, names=names, rows=rows, totals=totals)
 
     async def _scope(self, reader: Reader, days: int, group: Group | None) -> Scope:
         until = self._clock.now()

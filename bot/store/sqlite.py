@@ -36,7 +36,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from typing import Any, Self
+from typing import Any, Literal, Self
 
 import aiosqlite
 
@@ -283,18 +283,23 @@ class SqliteStore:
 
     # --- task and deal cache -----------------------------------------------------------------
     async def get_task(self, task_id: int) -> Cached[Task] | None:
-        async with self._read() as db:
-            row = await self._fetchone(db, "SELECT body, rev FROM tasks WHERE id = ?", (task_id,))
-        if row is None:
+        if (row := await self._cached_row("tasks", task_id)) is None:
             return None
         return Cached[Task](value=Task.model_validate_json(row[0]), rev=int(row[1]))
 
     async def get_deal(self, deal_id: int) -> Cached[Deal] | None:
-        async with self._read() as db:
-            row = await self._fetchone(db, "SELECT body, rev FROM deals WHERE id = ?", (deal_id,))
-        if row is None:
+        if (row := await self._cached_row("deals", deal_id)) is None:
             return None
         return Cached[Deal](value=Deal.model_validate_json(row[0]), rev=int(row[1]))
+
+    async def _cached_row(
+        self, table: Literal["tasks", "deals"], entity_id: int
+    ) -> sqlite3.Row | None:
+        """The cached entity's body and revision, or None (the two tables are alike)."""
+        async with self._read() as db:
+            return await self._fetchone(
+                db, f"SELECT body, rev FROM {table} WHERE id = ?", (entity_id,)
+            )
 
     async def list_open_tasks(self, responsible_user_id: int | None = None) -> list[Task]:
         async with self._read() as db:

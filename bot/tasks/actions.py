@@ -19,6 +19,7 @@ import asyncio
 import logging
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from enum import StrEnum
 
 from bot.core import (
@@ -51,7 +52,7 @@ from bot.crm import (
 from bot.delivery import Outbox, OutboxItem
 from bot.people import Links
 from bot.reports import ActivityLog, Press
-from bot.store import DueItem, Store
+from bot.store import DueItem, Store, work_due
 
 log = logging.getLogger(__name__)
 
@@ -101,29 +102,22 @@ class PendingWrite(Value):
     attempt: int = 0
 
 
+@dataclass(frozen=True, slots=True, eq=False)
 class TaskActions:
-    def __init__(
-        self,
-        store: Store,
-        crm: Crm,
-        directory: Directory,
-        processor: EventProcessor,
-        clock: Clock,
-        t: Catalogue,
-        activity: ActivityLog,
-        links: Links,
-        outbox: Outbox,
-    ) -> None:
-        self._activity = activity
-        self._links = links
-        self._outbox = outbox
-        self._claims = Claims(store)
-        self._store = store
-        self._crm = crm
-        self._directory = directory
-        self._processor = processor
-        self._clock = clock
-        self._t = t
+    _store: Store
+    _crm: Crm
+    _directory: Directory
+    _processor: EventProcessor
+    _clock: Clock
+    _t: Catalogue
+    _activity: ActivityLog
+    _links: Links
+    _outbox: Outbox
+
+    @property
+    def _claims(self) -> Claims:
+        # Claims holds nothing but the store, so one per use is the same record.
+        return Claims(self._store)
 
     async def check(self, actor: User, task_id: int) -> ActionResult:
         """May ``actor`` act on the task at all (before showing a menu or asking for text)?"""
@@ -390,14 +384,10 @@ class TaskActions:
     async def settle_due(self, limit: int = 20) -> int:
         """Read again the tasks whose writes were not confirmed and tell each presser what
         became of their press; returns how many were claimed."""
-        items = await self._store.claim_due(SETTLE_QUEUE, self._clock.now(), limit, SETTLE_LEASE_S)
-        for item in items:
-            try:
-                await self._settle(item)
-            except Exception:
-                # Left claimed: it comes back when the claim runs out and is tried again.
-                log.exception("settling %s failed", item.item_id)
-        return len(items)
+        return await work_due(
+            self._store, SETTLE_QUEUE, self._clock.now(), limit, SETTLE_LEASE_S, self._settle,
+            log=log, failed="settling %s failed",
+        )  # fmt: skip
 
     async def _settle(self, item: DueItem) -> None:
         pending = PendingWrite.model_validate_json(item.payload)

@@ -3,6 +3,8 @@ the button menus that hang off them (snooze, reassign)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from bot.core import (
     Button,
     Catalogue,
@@ -34,10 +36,10 @@ class OutcomeLine(Value):
     assignee: str | None = None
 
 
+@dataclass(frozen=True, slots=True, eq=False)
 class CardFactory:
-    def __init__(self, t: Catalogue, directory: Directory) -> None:
-        self._t = t
-        self._directory = directory
+    _t: Catalogue
+    _directory: Directory
 
     async def task_card(
         self,

@@ -28,7 +28,7 @@ from bot.core import (
 from bot.crm import Directory
 from bot.delivery import MessageRef, Outbox, OutboxItem
 from bot.people import HeldMessages, Links, Prefs, Reach, UserPrefs, timezone
-from bot.store import DueItem, Store
+from bot.store import DueItem, Store, work_due
 from bot.tasks.cards import CardFactory, OutcomeLine
 from bot.tasks.schedule import DEFAULT_LEAD_MINUTES, Reminder, ReminderPolicy, next_reminder
 
@@ -180,14 +180,10 @@ class ReminderService:
         """Turn due reminders into notifications and put each task's next one; returns how many
         were claimed."""
         now = self._clock.now()
-        items = await self._store.claim_due(REMINDER_QUEUE, now, limit, CLAIM_LEASE_S)
-        for item in items:
-            try:
-                await self._fire(item, int(now))
-            except Exception:
-                # Left claimed: it comes back when the claim runs out and is tried again.
-                log.exception("reminder %s failed", item.item_id)
-        return len(items)
+        return await work_due(
+            self._store, REMINDER_QUEUE, now, limit, CLAIM_LEASE_S,
+            lambda item: self._fire(item, int(now)), log=log, failed="reminder %s failed",
+        )  # fmt: skip
 
     async def _fire(self, item: DueItem, now: int) -> None:
         pending = PendingReminder.model_validate_json(item.payload)

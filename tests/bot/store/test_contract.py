@@ -12,6 +12,7 @@ import itertools
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
+from typing import TypeVar
 
 import aiosqlite
 import pytest
@@ -22,6 +23,8 @@ from bot.store import DueEntry, DueItem, EntityChange, Store, open_store
 from bot.store import sqlite as sqlite_store
 from bot.store.redis import RedisStore
 from bot.store.sqlite import SCHEMA_VERSION, SqliteStore
+
+_T = TypeVar("_T")
 
 Opener = Callable[[], Awaitable[Store]]
 
@@ -115,6 +118,14 @@ async def rev_of_task(store: Store, task_id: int) -> int:
 
 async def event_keys(store: Store, since: int = 0, limit: int = 1000) -> list[str]:
     return [e.key for e in await store.recent_events(since, limit)]
+
+
+async def race(
+    stores: tuple[Store, Store], count: int, call: Callable[[Store, int], Awaitable[_T]]
+) -> list[_T]:
+    """``count`` concurrent calls ``call(store, n)``, alternating between the two instances."""
+    a, b = stores
+    return await asyncio.gather(*(call(a if n % 2 else b, n) for n in range(count)))
 
 
 async def eventually(check: Callable[[], Awaitable[bool]], timeout_s: float = 5.0) -> None:
@@ -1040,9 +1051,7 @@ async def test_it_hands_each_due_item_to_one_of_two_concurrent_claimers(
     claimed = [item for batch in results for item in batch]
 
     assert sorted(i.item_id for i in claimed) == sorted(ids)
-    done = await asyncio.gather(
-        *((a if n % 2 else b).complete_due(item) for n, item in enumerate(claimed))
-    )
+    done = await race(two_stores, len(claimed), lambda s, n: s.complete_due(claimed[n]))
     assert all(done)
     assert await a.count_due("q") == 0
 
@@ -1055,14 +1064,9 @@ async def test_it_lets_exactly_one_of_concurrent_same_revision_changes_win(
     rev = await rev_of_task(b, 1)
 
     # Every contender saw the same hint, so all carry its event; each adds one of its own.
-    results = await asyncio.gather(
-        *(
-            (a if n % 2 else b).apply_change(
-                put_task(a_task(1, text=f"by {n}"), rev, an_event("t1:v2"), an_event(f"own {n}"))
-            )
-            for n in range(10)
-        )
-    )
+    results = await race(two_stores, 10, lambda s, n: s.apply_change(
+        put_task(a_task(1, text=f"by {n}"), rev, an_event("t1:v2"), an_event(f"own {n}"))
+    ))  # fmt: skip
 
     winners = [n for n, result in enumerate(results) if result is not None]
     assert len(winners) == 1
@@ -1081,14 +1085,9 @@ async def test_it_lets_exactly_one_of_concurrent_creations_win(
 ) -> None:
     a, b = two_stores
 
-    results = await asyncio.gather(
-        *(
-            (a if n % 2 else b).apply_change(
-                put_task(a_task(1, text=f"by {n}"), None, an_event("t1:created"))
-            )
-            for n in range(10)
-        )
-    )
+    results = await race(two_stores, 10, lambda s, n: s.apply_change(
+        put_task(a_task(1, text=f"by {n}"), None, an_event("t1:created"))
+    ))  # fmt: skip
 
     assert sum(result is not None for result in results) == 1
     assert await event_keys(b) == ["t1:created"]
@@ -1098,10 +1097,8 @@ async def test_it_lets_exactly_one_of_concurrent_creations_win(
 async def test_it_grants_a_contested_lease_to_exactly_one_owner(
     two_stores: tuple[Store, Store],
 ) -> None:
-    a, b = two_stores
-
-    results = await asyncio.gather(
-        *((a if n % 2 else b).acquire_lease("token-refresh", f"owner-{n}", 30) for n in range(10))
+    results = await race(
+        two_stores, 10, lambda s, n: s.acquire_lease("token-refresh", f"owner-{n}", 30)
     )
 
     assert results.count(True) == 1
@@ -1122,13 +1119,10 @@ async def test_it_hands_an_expired_lease_to_an_owner_on_another_instance(
 async def test_it_spaces_slots_reserved_from_two_instances(
     two_stores: tuple[Store, Store],
 ) -> None:
-    a, b = two_stores
     interval = 5.0
 
     started = time.monotonic()
-    waits = await asyncio.gather(
-        *((a if n % 2 else b).reserve_slot("amocrm", interval) for n in range(20))
-    )
+    waits = await race(two_stores, 20, lambda s, _: s.reserve_slot("amocrm", interval))
     spread = time.monotonic() - started
 
     # Slot = (moment of the call) + wait, and every call happened within ``spread``; so the
@@ -1143,11 +1137,7 @@ async def test_it_spaces_slots_reserved_from_two_instances(
 async def test_it_marks_a_key_seen_once_under_concurrency(
     two_stores: tuple[Store, Store],
 ) -> None:
-    a, b = two_stores
-
-    results = await asyncio.gather(
-        *((a if n % 2 else b).mark_seen("amocrm:event:42", 60) for n in range(20))
-    )
+    results = await race(two_stores, 20, lambda s, _: s.mark_seen("amocrm:event:42", 60))
 
     assert results.count(True) == 1
 
@@ -1157,9 +1147,7 @@ async def test_it_lets_exactly_one_of_concurrent_document_creations_win(
 ) -> None:
     a, b = two_stores
 
-    results = await asyncio.gather(
-        *((a if n % 2 else b).swap_doc("links", "user:1", None, f"v{n}") for n in range(20))
-    )
+    results = await race(two_stores, 20, lambda s, n: s.swap_doc("links", "user:1", None, f"v{n}"))
 
     assert results.count(True) == 1
     winner = results.index(True)
@@ -1173,11 +1161,8 @@ async def test_it_lets_exactly_one_of_concurrent_document_swaps_win(
     a, b = two_stores
     await a.put_doc("dialogs", "chat:1", "v0", ttl_s=60)
 
-    results = await asyncio.gather(
-        *(
-            (a if n % 2 else b).swap_doc("dialogs", "chat:1", "v0", f"v{n + 1}", ttl_s=60)
-            for n in range(20)
-        )
+    results = await race(
+        two_stores, 20, lambda s, n: s.swap_doc("dialogs", "chat:1", "v0", f"v{n + 1}", ttl_s=60)
     )
 
     assert results.count(True) == 1
@@ -1189,10 +1174,8 @@ async def test_it_keeps_every_value_appended_from_two_instances(
 ) -> None:
     a, b = two_stores
 
-    await asyncio.gather(*((a if n % 2 else b).append("log", "n1", f"v{n}") for n in range(20)))
-    await asyncio.gather(
-        *((a if n % 2 else b).append("log", "n2", f"v{n}", max_len=5) for n in range(20))
-    )
+    await race(two_stores, 20, lambda s, n: s.append("log", "n1", f"v{n}"))
+    await race(two_stores, 20, lambda s, n: s.append("log", "n2", f"v{n}", max_len=5))
 
     assert sorted(await b.read_list("log", "n1")) == sorted(f"v{n}" for n in range(20))
     assert len(await a.read_list("log", "n2")) == 5
