@@ -26,7 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bot.crm.ingest import INBOX_QUEUE
+from bot.crm import INBOX_QUEUE
 from bot.delivery import outbox_queue
 from bot.people import ChannelLink, Links
 from bot.store import Store, open_store
