@@ -25,7 +25,7 @@ from bot.admin import ADMIN_COMMANDS, UNSUBSCRIBE_PREFIX, AdminService, ConfigIm
 from bot.alerts import Target
 from bot.chat import Conversation
 from bot.chat import commands as cmd
-from bot.core import Catalogue, Lang, ParseError, Reply, TextMessage
+from bot.core import Catalogue, CrmError, Lang, ParseError, Reply, TextMessage, as_lang
 from bot.people import EmailLinking, EmailLinkResult, EmailLinkStep, Speaker
 from bot.tasks import Action, BadPayload, DealPayload, Payload, unpack, unpack_deal
 from handlers.body import BodyTooLarge, read_limited
@@ -345,14 +345,18 @@ def register(app: AsyncApp, d: SlackDeps) -> None:
         user = _get(body, "user", "id") or body.get("user_id")
         if not isinstance(user, str):
             return
-        me = await who(user)
         response_url = body.get("response_url")
         key = "error_amocrm_access_lost" if isinstance(error, AmoAuthError) else "error_generic"
         try:
+            try:
+                me: Speaker | None = await who(user)
+            except CrmError:
+                me = None  # who they are needs amoCRM too: answer in their Slack language
+            lang = me.lang if me is not None else as_lang(await api.locale(user))
             if isinstance(response_url, str):
-                await api.respond(response_url, t(me.lang, key))
-            else:
-                await tell(me, None, t(me.lang, key))
+                await api.respond(response_url, t(lang, key))
+            elif me is not None:
+                await tell(me, None, t(lang, key))
         except Exception:
             log.exception("could not tell the user about the failure")
 

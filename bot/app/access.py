@@ -5,7 +5,8 @@ The loss is seen by any replica's amoCRM calls (a 401, or a refused refresh); th
 kept in the store, set and cleared by compare-and-set, so the admins hear of it once whatever the
 number of replicas. While it lasts, the amoCRM jobs skip their work and this watch probes amoCRM
 once per tick instead; the events poll's cursor has not moved meanwhile, so once access is back
-the next poll catches up on what changed.
+the next poll catches up on what changed. The webhook inbox, drained by every replica, waits on
+the store's record (``paused``): its hints stay queued and are processed once access is back.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from collections.abc import Awaitable, Callable
 
 from bot.app.health import ACCESS_NS, LOST, STATE_KEY, TOKENS_KEY, AmoAccess, access_lost
 from bot.app.services import Services
-from bot.core import TextMessage
+from bot.core import CrmError, TextMessage
 from bot.delivery import OutboxItem
 from bot.people import language
 from bot.store import Store
@@ -25,26 +26,6 @@ from integrations.amocrm import AmoAuthError, AmoClient, AmoError
 log = logging.getLogger(__name__)
 
 ADMINS_KEY = "admins"
-
-
-def paused_while_lost(
-    access: AmoAccess,
-    body: Callable[[], Awaitable[object]],
-    *,
-    store: Store,
-    oauth: bool,
-) -> Callable[[], Awaitable[None]]:
-    """A job body that does nothing while amoCRM refuses our token (the watch probes instead),
-    nor, with OAuth, before ``amobridge authorize`` stored the first tokens."""
-
-    async def run() -> None:
-        if access.lost:
-            return
-        if oauth and await store.load_tokens(TOKENS_KEY) is None:
-            return
-        await body()
-
-    return run
 
 
 class AccessWatch:
@@ -62,6 +43,33 @@ class AccessWatch:
         self._access = access
         self._s = services
         self._oauth = oauth
+
+    def pausing(self, body: Callable[[], Awaitable[object]]) -> Callable[[], Awaitable[None]]:
+        """A job body that does nothing while amoCRM refuses our token (this watch probes
+        instead), nor, with OAuth, before ``amobridge authorize`` stored the first tokens. A
+        refusal met by the body itself pauses the work (admins told once), not a traceback."""
+
+        async def run() -> None:
+            if self._access.lost:
+                return
+            if self._oauth and await self._store.load_tokens(TOKENS_KEY) is None:
+                return
+            try:
+                await body()
+            except CrmError as exc:
+                if not exc.access_lost:
+                    raise
+                await self.lost_now("amoCRM rejects the token")
+
+        return run
+
+    async def paused(self) -> bool:
+        """Whether the amoCRM work every replica does (the webhook inbox) waits: access is lost
+        (the store's record, shared by the replicas and cleared by the watch once amoCRM answers
+        again), or, with OAuth, nothing is authorised yet."""
+        if self._oauth and await self._store.load_tokens(TOKENS_KEY) is None:
+            return True
+        return await access_lost(self._store)
 
     async def tick(self) -> None:
         if not self._access.lost and not await access_lost(self._store):

@@ -6,7 +6,12 @@ least one messenger is configured and reachable; each failing row says how to fi
 
 from __future__ import annotations
 
+import asyncio
+import ipaddress
+import socket
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from aiohttp import ClientSession
 
@@ -31,11 +36,71 @@ AMOCRM_NOT_CONFIGURED = (
 )
 
 
+# Where amoCRM accounts live: https://<account>.amocrm.ru (or .amocrm.com, .kommo.com).
+AMOCRM_HOST_SUFFIXES = (".amocrm.ru", ".amocrm.com", ".kommo.com")
+RESOLVE_TIMEOUT_S = 10.0
+
+# Looks a host name up (raises OSError if it does not resolve): the system's resolver.
+Resolver = Callable[[str, int], Awaitable[object]]
+
+
 @dataclass(frozen=True, slots=True)
 class CheckRow:
     part: str
-    ok: bool | None  # None: not configured, nothing to check
+    ok: bool | None  # None: not configured, nothing to check (or only a warning)
     detail: str
+    warning: bool = False  # worth a look, but does not fail the check
+
+    @property
+    def mark(self) -> str:
+        if self.warning:
+            return "WARN"
+        return "ok" if self.ok else ("--" if self.ok is None else "FAIL")
+
+
+def amocrm_host_warning(base_url: str) -> str | None:
+    """What is wrong with the host of AMOBRIDGE_AMOCRM__BASE_URL, if no amoCRM account can live
+    there (a typo, a bare domain, www.); None for an account's host or this machine's (the
+    emulator)."""
+    host = (urlsplit(base_url).hostname or "").rstrip(".").lower()
+    if _is_loopback(host):
+        return None
+    subdomain = next(
+        (host.removesuffix(suffix) for suffix in AMOCRM_HOST_SUFFIXES if host.endswith(suffix)),
+        None,
+    )
+    if subdomain and subdomain != "www" and "." not in subdomain:
+        return None
+    return (
+        f"{host or base_url} is not an amoCRM account's address: accounts live at "
+        "https://<account>.amocrm.ru, https://<account>.amocrm.com or "
+        "https://<account>.kommo.com (the address the browser shows when you are signed in)"
+    )
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def cannot_reach(host: str, why: str) -> str:
+    return (
+        f"cannot reach {host}: is the subdomain right? ({why}; check "
+        "AMOBRIDGE_AMOCRM__BASE_URL and the network)"
+    )
+
+
+async def _resolve(host: str, port: int) -> object:
+    loop = asyncio.get_running_loop()
+    lookup = loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    try:
+        return await asyncio.wait_for(lookup, RESOLVE_TIMEOUT_S)
+    except TimeoutError:
+        raise OSError("no answer from the name server") from None
 
 
 def explain_amo_error(exc: AmoError) -> str:
@@ -59,25 +124,27 @@ def explain_amo_error(exc: AmoError) -> str:
     return f"amoCRM answered {exc.status or 'an error'}: {exc.title or 'unexpected error'}"
 
 
-async def run_checks(settings: Settings) -> list[CheckRow]:
+async def run_checks(settings: Settings, *, resolve: Resolver = _resolve) -> list[CheckRow]:
     rows = [CheckRow("configuration", True, "valid")]
-    try:
-        store = await open_store(settings.store_url, key_prefix=settings.redis_key_prefix)
-        await store.ping()
-    except Exception as exc:
-        rows.append(
-            CheckRow(
-                "store",
-                False,
-                f"cannot open {settings.store_url.split('://')[0]} store ({type(exc).__name__})",
+    backend = settings.store_url.split("://", 1)[0]
+    if not settings.amocrm.configured:
+        # Nothing to keep yet: a look around creates no store (no SQLite file), as `run` does.
+        rows.append(CheckRow("store", None, f"{backend}: not opened until amoCRM is configured"))
+        rows.append(CheckRow("amoCRM", False, AMOCRM_NOT_CONFIGURED))
+    else:
+        try:
+            store = await open_store(settings.store_url, key_prefix=settings.redis_key_prefix)
+            await store.ping()
+        except Exception as exc:
+            rows.append(
+                CheckRow("store", False, f"cannot open {backend} store ({type(exc).__name__})")
             )
-        )
-        return rows
-    rows.append(CheckRow("store", True, settings.store_url.split("://", 1)[0]))
-    try:
-        rows += await _check_amocrm(settings, store)
-    finally:
-        await store.close()
+            return rows
+        rows.append(CheckRow("store", True, backend))
+        try:
+            rows += await _check_amocrm(settings, store, resolve)
+        finally:
+            await store.close()
     rows.append(await _check_telegram(settings))
     rows.append(await _check_slack(settings))
     if not settings.telegram.configured and not settings.slack.configured:
@@ -128,28 +195,39 @@ async def _check_telegram(settings: Settings) -> CheckRow:
     return CheckRow("Telegram", True, f"bot @{username}, {mode}")
 
 
-async def _check_amocrm(settings: Settings, store: Store) -> list[CheckRow]:
-    if not settings.amocrm.configured:
-        return [CheckRow("amoCRM", False, AMOCRM_NOT_CONFIGURED)]
+async def _check_amocrm(settings: Settings, store: Store, resolve: Resolver) -> list[CheckRow]:
+    base_url = str(settings.amocrm.base_url)
+    odd_host = amocrm_host_warning(base_url)
+    rows = [] if odd_host is None else [CheckRow("amoCRM", None, odd_host, warning=True)]
+    address = urlsplit(base_url)
+    host = address.hostname or base_url
+    try:
+        await resolve(host, address.port or (443 if address.scheme == "https" else 80))
+    except OSError:
+        return [*rows, CheckRow("amoCRM", False, cannot_reach(host, "the name does not resolve"))]
     if settings.amocrm.uses_oauth and await store.load_tokens("amocrm") is None:
         return [
+            *rows,
             CheckRow(
                 "amoCRM",
                 False,
                 "not authorised yet: run `amobridge authorize`, open the link as an amoCRM "
                 "admin and press Allow",
-            )
+            ),
         ]
     client, http = await build_command_client(settings, store, "check")
     try:
         account = await client.account()
         users = await client.users()
+    except AmoTransportError:
+        return [*rows, CheckRow("amoCRM", False, cannot_reach(host, "nothing answers there"))]
     except AmoError as exc:
-        return [CheckRow("amoCRM", False, explain_amo_error(exc))]
+        return [*rows, CheckRow("amoCRM", False, explain_amo_error(exc))]
     finally:
         await http.aclose()
     active = sum(1 for u in users if u.is_active)
     return [
+        *rows,
         CheckRow("amoCRM", True, f"authorised at {settings.amocrm.base_url}"),
         CheckRow(
             "account", True, f"{account.name} ({account.subdomain}), timezone {account.timezone}"

@@ -88,8 +88,7 @@ def check() -> None:
     rows = asyncio.run(run_checks(settings))
     width = max(len(r.part) for r in rows)
     for row in rows:
-        mark = "ok  " if row.ok else ("--  " if row.ok is None else "FAIL")
-        typer.echo(f"{mark}  {row.part.ljust(width)}  {row.detail}")
+        typer.echo(f"{row.mark.ljust(4)}  {row.part.ljust(width)}  {row.detail}")
     if any(row.ok is False for row in rows):
         raise typer.Exit(1)
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from aiohttp import ClientSession, web
 
-from bot.app.access import AccessWatch, paused_while_lost
+from bot.app.access import AccessWatch
 from bot.app.amocrm import build_amo_client, build_installer
 from bot.app.errors import StartupError
 from bot.app.health import AmoAccess, Health
@@ -254,30 +254,22 @@ async def _start(service: Service, *, run_jobs: bool) -> None:
     if crm is None or not run_jobs:
         return
     cfg = service.settings.amocrm
+    access = service.watch
+    assert access is not None  # built with the amoCRM pipeline
 
     def job(
         name: str, body: JobBody, interval_s: float, *, needs_amocrm: bool = True
     ) -> tuple[SingletonJob, float]:
         # While amoCRM refuses our token, its jobs wait; the access watch probes instead.
-        run = (
-            paused_while_lost(service.access, body, store=service.store, oauth=cfg.uses_oauth)
-            if needs_amocrm
-            else body
-        )
+        run = access.pausing(body) if needs_amocrm else body
         guarded = SingletonJob(
             name, run, store=service.store, owner=service.instance_id, ttl_s=3 * interval_s
         )
         return guarded, interval_s
 
-    watch = (
-        [job("amocrm-access", service.watch.tick, cfg.poll_interval_s, needs_amocrm=False)]
-        if service.watch is not None
-        else []
-    )
-
     jobs = JobRunner(
         [
-            *watch,
+            job("amocrm-access", access.tick, cfg.poll_interval_s, needs_amocrm=False),
             job("amocrm-events-poll", crm.poller.poll_once, cfg.poll_interval_s),
             job("amocrm-sync", crm.sync.sync_once, cfg.sync_interval_s),
             *(
@@ -316,7 +308,8 @@ async def _start(service: Service, *, run_jobs: bool) -> None:
             ),
         ]
     )
-    drainer = InboxDrainer(service.store, crm.processor, service.clock)
+    # Hints wait in the inbox while amoCRM refuses our token, like the jobs.
+    drainer = InboxDrainer(service.store, crm.processor, service.clock, gate=access)
     worker = DrainLoop("inbox", drainer.drain_once, crm.inbox.wait)
     loops = [worker, DrainLoop("listeners", crm.processor.redeliver, _pause, idle_s=5.0)]
     if service.services is not None:

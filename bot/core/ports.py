@@ -22,10 +22,13 @@ class CrmError(Exception):
     """amoCRM could not do what was asked. ``maybe_applied``: a write may have gone through
     anyway (the answer was lost), so the caller must re-read before trying again.
     ``in_flight``: amoCRM may still be working on it (no answer came, or a gateway's), so a
-    re-read that shows nothing yet does not prove that nothing will happen."""
+    re-read that shows nothing yet does not prove that nothing will happen.
+    ``access_lost``: amoCRM refuses our token (a 401, a refused refresh): nothing will work
+    until the integration is authorised again, so amoCRM work waits rather than fails."""
 
     maybe_applied: bool = False
     in_flight: bool = False
+    access_lost: bool = False
 
 
 class CrmReader(Protocol):

@@ -12,12 +12,13 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from pydantic import ValidationError
 
 from bot.core import (
     Clock,
+    CrmError,
     CrmEvent,
     CrmReader,
     Deal,
@@ -322,18 +323,45 @@ def _older(current: Task | Deal | None, cached: Task | Deal | None) -> bool:
     return current is not None and cached is not None and current.updated_at < cached.updated_at
 
 
-class InboxDrainer:
-    """Claims queued hints and processes them; a failed hint is retried later with backoff."""
+class AccessGate(Protocol):
+    """Whether amoCRM accepts our token (the composition root's ``AccessWatch``)."""
 
-    def __init__(self, store: Store, processor: EventProcessor, clock: Clock) -> None:
+    async def paused(self) -> bool:
+        """True while amoCRM work must wait: access is lost, or not authorised yet."""
+        ...
+
+    async def lost_now(self, why: str) -> None:
+        """Record that amoCRM refused our token (the admins are told once)."""
+        ...
+
+
+class InboxDrainer:
+    """Claims queued hints and processes them; a failed hint is retried later with backoff.
+
+    While amoCRM refuses our token (``gate``), it claims nothing: the hints wait in the inbox,
+    unchanged, and are processed once access is back. A hint that meets the refusal first is put
+    back as it was, with the rest of its batch.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        processor: EventProcessor,
+        clock: Clock,
+        *,
+        gate: AccessGate | None = None,
+    ) -> None:
         self._store = store
         self._processor = processor
         self._clock = clock
+        self._gate = gate
 
     async def drain_once(self, limit: int = 20) -> int:
-        """Process what is due now; returns how many hints were claimed."""
+        """Process what is due now; returns how many hints were processed or retried."""
+        if self._gate is not None and await self._gate.paused():
+            return 0
         items = await self._store.claim_due(INBOX_QUEUE, self._clock.now(), limit, INBOX_LEASE_S)
-        for item in items:
+        for index, item in enumerate(items):
             try:
                 queued = QueuedHint.model_validate_json(item.payload)
             except ValidationError:
@@ -342,21 +370,37 @@ class InboxDrainer:
                 continue
             try:
                 await self._processor.process(queued.hint)
+            except CrmError as exc:
+                if not exc.access_lost or self._gate is None:
+                    await self._retry(item.item_id, queued)
+                    continue
+                await self._gate.lost_now("amoCRM rejects the token")
+                waiting = items[index:]
+                # Put back as they were (same due time, same attempt): they wait for access.
+                await self._store.put_due_many(INBOX_QUEUE, [
+                    DueEntry(item_id=i.item_id, due_at=i.due_at, payload=i.payload)
+                    for i in waiting
+                ])  # fmt: skip
+                log.info("amoCRM access is lost: %d hint(s) wait in the inbox", len(waiting))
+                return index
             except Exception:
-                # Anything from the amoCRM read (rate limit, outage, revoked token) is retried;
-                # the poll and the sync would repair it too, but later.
-                delay = RETRY_DELAYS_S[min(queued.attempt, len(RETRY_DELAYS_S) - 1)]
-                log.warning(
-                    "hint %s failed (attempt %d), retrying in %.0fs",
-                    item.item_id,
-                    queued.attempt + 1,
-                    delay,
-                    exc_info=True,
-                )
-                retry = QueuedHint(hint=queued.hint, attempt=queued.attempt + 1)
-                await self._store.put_due(
-                    INBOX_QUEUE, item.item_id, self._clock.now() + delay, retry.model_dump_json()
-                )
+                await self._retry(item.item_id, queued)
                 continue
             await self._store.complete_due(item)
         return len(items)
+
+    async def _retry(self, item_id: str, queued: QueuedHint) -> None:
+        # Anything else from the amoCRM read (rate limit, outage) is retried; the poll and the
+        # sync would repair it too, but later.
+        delay = RETRY_DELAYS_S[min(queued.attempt, len(RETRY_DELAYS_S) - 1)]
+        log.warning(
+            "hint %s failed (attempt %d), retrying in %.0fs",
+            item_id,
+            queued.attempt + 1,
+            delay,
+            exc_info=True,
+        )
+        retry = QueuedHint(hint=queued.hint, attempt=queued.attempt + 1)
+        await self._store.put_due(
+            INBOX_QUEUE, item_id, self._clock.now() + delay, retry.model_dump_json()
+        )

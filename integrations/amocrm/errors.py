@@ -51,6 +51,8 @@ class AmoError(CrmError):
 class AmoAuthError(AmoError):
     """401: the token was refused (and, for OAuth, one refresh did not help)."""
 
+    access_lost = True
+
 
 class AmoOAuthError(AmoAuthError):
     """The token endpoint refused a grant: the integration must be authorized again.

@@ -83,15 +83,35 @@ async def test_check_passes_against_the_full_sandbox(
     assert re.search(r"ok\s+Telegram\s+bot @amobridge_bot", out)
     assert re.search(r"ok\s+Slack\s+workspace", out)
     assert "FAIL" not in out
+    assert "WARN" not in out  # this machine (the emulator) is a fine amoCRM host
 
 
 async def test_check_fails_with_nothing_configured_saying_what_to_set(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AMOBRIDGE_")}
-    env["AMOBRIDGE_STORE_URL"] = f"sqlite:///{tmp_path}/cli.db"
     code, out, _ = await amobridge("check", env=env, cwd=tmp_path)
     assert code == 1, out
     assert re.search(r"FAIL\s+amoCRM\s+not configured: set AMOBRIDGE_AMOCRM__BASE_URL", out)
     assert re.search(r"FAIL\s+messenger\s+none configured: set AMOBRIDGE_TELEGRAM__TOKEN", out)
+    assert re.search(r"--\s+store\s+sqlite: not opened until amoCRM is configured", out)
+    # A look around leaves nothing behind: the store is created by the first `run`.
+    assert not (tmp_path / "amobridge.db").exists()
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:  # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def test_check_says_when_the_amocrm_host_does_not_answer(cli: Cli) -> None:
+    code, out, _ = await cli(
+        "check", AMOBRIDGE_AMOCRM__BASE_URL=f"http://127.0.0.1:{_closed_port()}"
+    )
+    assert code == 1, out
+    assert re.search(
+        r"FAIL\s+amoCRM\s+cannot reach 127.0.0.1: is the subdomain right\? \(nothing answers", out
+    )
+    assert "WARN" not in out  # this machine (the emulator) is a fine amoCRM host
 
 
 async def test_check_fails_with_a_messenger_unset_or_unreachable(
@@ -102,9 +122,7 @@ async def test_check_fails_with_a_messenger_unset_or_unreachable(
     assert re.search(r"ok\s+amoCRM\s+authorised", out)
     assert re.search(r"FAIL\s+messenger\s+none configured", out)
 
-    with socket.socket() as sock:  # a port nothing listens on
-        sock.bind(("127.0.0.1", 0))
-        closed = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    closed = f"http://127.0.0.1:{_closed_port()}"
     env = env_for(amo, tmp_path, AMOBRIDGE_TELEGRAM__TOKEN="123:ABC",
                   AMOBRIDGE_TELEGRAM__API_BASE=closed)  # fmt: skip
     code, out, _ = await amobridge("check", env=env, cwd=tmp_path)

@@ -16,10 +16,11 @@ from pydantic import SecretStr
 
 from bot.app.authorize import AuthorizeError, authorization_url, exchange_pasted_code
 from bot.app.settings import AmoCrmSettings, HttpSettings, Settings, TelegramSettings
+from bot.app.setup import register_amocrm_webhook
 from bot.app.wiring import Service, running_service
 from sandbox.amocrm import AmoEmulator, DemoIds
 from sandbox.telegram import TelegramEmulator
-from tests.e2e.helpers import FakeClock, link, reminder_scheduled, says, synced
+from tests.e2e.helpers import FakeClock, link, reminder_scheduled, says, settled, synced
 from tests.e2e.test_cli import CLI
 
 
@@ -266,6 +267,50 @@ async def test_a_revoked_authorisation_tells_the_admin_once_and_the_poll_catches
         await reminder_scheduled(service, scheduled + 1)
         ready = await browser.get(service.base_url + "/readyz")
         assert ready.json()["amocrm"] == "ok"
+
+
+async def test_a_webhook_while_access_is_lost_waits_and_is_delivered_once_re_authorised(
+    settings: Settings,
+    demo: DemoIds,
+    amo: AmoEmulator,
+    clock: FakeClock,
+    tg: TelegramEmulator,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    telegram = TelegramSettings(token=tg.token, api_base=tg.base_url)
+    hooks = settings.amocrm.model_copy(update={"webhook_secret": SecretStr("oauth-hook-secret")})
+    with_tg = settings.model_copy(update={"telegram": telegram, "amocrm": hooks})
+    async with running_service(with_tg, clock=clock) as service, httpx.AsyncClient() as browser:
+        page = await browser.get(await _consent(browser, await authorization_url(with_tg)))
+        assert page.status_code == 200
+        await register_amocrm_webhook(with_tg.model_copy(update={"public_url": service.base_url}))
+        await synced(service)
+        anna = await link(service, tg, demo.admin, "Anna")
+        assert service.crm is not None
+        inbox = service.crm.inbox
+
+        amo.revoke_tokens()
+        caplog.clear()
+        # Meanwhile Maria gives Anna a task: amoCRM's webhook is taken (200) and waits.
+        due = int(clock.now()) + 6 * 3600
+        amo.add_task("Call Acme back", responsible_user_id=demo.admin, by_user=demo.maria,
+                     complete_till=due, entity_id=demo.leads[0])  # fmt: skip
+        await amo.drain_webhooks()
+        assert {d.status for d in amo.webhook_deliveries} == {200}
+        await says(tg, anna, "amoCRM access is lost")
+        await asyncio.sleep(10 * settings.amocrm.poll_interval_s)  # the inbox worker's turns
+        assert await inbox.depth() == 1
+        assert not any("Call Acme back" in m.text for m in tg.transcript(anna))
+        tracebacks = [f"{r.name}: {r.getMessage()}" for r in caplog.records if r.exc_info]
+        assert tracebacks == []
+
+        page = await browser.get(await _consent(browser, await authorization_url(with_tg)))
+        assert page.status_code == 200
+        await says(tg, anna, "amoCRM access is back")
+        card = await says(tg, anna, "New task from Maria Ivanova")
+        assert "Call Acme back" in card.text
+        await settled(service, amo)  # the waiting hint is applied (once: no second card)
+        assert sum("Call Acme back" in m.text for m in tg.transcript(anna)) == 1
 
 
 async def test_disabling_the_integration_in_amocrm_tells_the_admin_at_once(

@@ -10,6 +10,7 @@ import pytest
 
 from bot.app.settings import Settings
 from bot.app.wiring import Service, running_service
+from bot.crm.directory import REFRESH_S
 from bot.delivery.outbox import outbox_queue
 from sandbox.amocrm import AmoEmulator, DemoIds
 from sandbox.slack import Signing, SlackEmulator
@@ -330,6 +331,20 @@ async def test_amo_commands_answer_only_the_caller_and_explain_mistakes(
     await amo_says("", "/amo remind 60m,15m")  # a bare /amo is help
     await amo_says("lang ru", "Язык: русский.")
     assert slack.messages(general) == []  # nothing was said in the channel
+
+
+async def test_with_amocrm_access_lost_a_command_says_so_and_what_happens_next(
+    service: Service, slack: SlackEmulator, amo: AmoEmulator, clock: FakeClock
+) -> None:
+    ivan = await slack_link(slack, "Ivan Petrov", "ivan@demo.example")
+    amo.revoke_tokens()  # an amoCRM admin revoked amobridge's token
+    clock.advance(REFRESH_S + 1)  # amobridge's copy of the users is old: it must ask amoCRM
+    lost = "amoCRM access is lost, so this cannot be done now. The admins know how to restore it."
+
+    await amo_tells(slack, ivan, "tasks", lost)
+    newcomer = slack.add_user("Maria Ivanova", email="maria@demo.example")
+    await amo_tells(slack, newcomer, "link", lost)
+    assert not any("Something went wrong" in message_text(m) for m in slack.ephemerals(ivan))
 
 
 async def test_the_home_tab_lists_todays_tasks_and_redraws_after_a_click(

@@ -1,17 +1,21 @@
 """The webhook inbox's group commit: concurrent webhooks share store writes, every hint is stored
-however its caller ends, and a failed write fails exactly the webhooks whose hints it held."""
+however its caller ends, and a failed write fails exactly the webhooks whose hints it held. Its
+drainer waits, losing nothing, while amoCRM refuses our token."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
+from typing import cast
 
 import pytest
 
 from bot.core.clock import SystemClock
-from bot.core.domain import EntityHint, HintSource
-from bot.crm.ingest import INBOX_QUEUE, HintInbox
+from bot.core.domain import Deal, EntityHint, HintSource, Task
+from bot.core.ports import CrmError, CrmReader
+from bot.crm.ingest import INBOX_QUEUE, EventProcessor, HintInbox, InboxDrainer
 from bot.store import DueEntry
 from bot.store.sqlite import SqliteStore
 
@@ -104,3 +108,74 @@ async def test_close_waits_for_the_write_under_way(store: WatchedStore) -> None:
     store.gate.set()
     await asyncio.wait_for(asyncio.gather(accepted, closing), timeout=5)
     assert await queued(store) == ["task:1"]
+
+
+class TokenRefused(CrmError):
+    access_lost = True
+
+
+class RefusingAmo:
+    """amoCRM's reads as the inbox makes them: refused (a revoked token) until ``refusing`` is
+    cleared; then every entity is gone."""
+
+    def __init__(self) -> None:
+        self.refusing = True
+        self.reads: list[int] = []
+
+    def _read(self, entity_id: int) -> None:
+        self.reads.append(entity_id)
+        if self.refusing:
+            raise TokenRefused("401")
+
+    async def task(self, task_id: int) -> Task | None:
+        self._read(task_id)
+        return None
+
+    async def lead(self, lead_id: int) -> Deal | None:
+        self._read(lead_id)
+        return None
+
+
+class Gate:
+    """The access watch as the drainer sees it."""
+
+    def __init__(self) -> None:
+        self.lost = False
+        self.told: list[str] = []
+
+    async def paused(self) -> bool:
+        return self.lost
+
+    async def lost_now(self, why: str) -> None:
+        self.lost = True
+        self.told.append(why)
+
+
+async def test_a_refused_token_keeps_every_hint_queued_until_access_is_back(
+    store: WatchedStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    clock = SystemClock()
+    await HintInbox(store, clock).accept([*hint(1), *hint(2), *hint(3)])
+    amo, gate = RefusingAmo(), Gate()
+    processor = EventProcessor(store, cast("CrmReader", amo), clock)
+    drainer = InboxDrainer(store, processor, clock, gate=gate)
+
+    with caplog.at_level(logging.INFO):
+        assert await drainer.drain_once() == 0
+        assert gate.told == ["amoCRM rejects the token"]  # the admins are told by the watch
+        assert len(amo.reads) == 1  # the first refusal stops the batch
+        assert await drainer.drain_once() == 0  # paused: nothing is claimed, nothing read
+        assert len(amo.reads) == 1
+
+    # All three wait, due now (not pushed back as a failure would be), and no traceback.
+    assert await store.count_due(INBOX_QUEUE) == 3
+    earliest = await store.earliest_due(INBOX_QUEUE)
+    assert earliest is not None
+    assert earliest <= clock.now()
+    assert [r for r in caplog.records if r.exc_info] == []
+    assert "3 hint(s) wait in the inbox" in caplog.text
+
+    amo.refusing, gate.lost = False, False  # re-authorised
+    assert await drainer.drain_once() == 3
+    assert sorted(amo.reads[1:]) == [1, 2, 3]
+    assert await store.count_due(INBOX_QUEUE) == 0
