@@ -8,25 +8,10 @@ from aiohttp import web
 from sandbox.amocrm.context import EmulatorContext, context_of
 from sandbox.amocrm.task_actions import TaskEdit
 from sandbox.common.control import ControlBody as _Body
-from sandbox.common.control import answers_errors, fault_routes, read_body, records_json
-
-# (HTTP method, path, body or meaning), for `amobridge sandbox` and the README.
-CONTROL_ENDPOINTS: tuple[tuple[str, str, str], ...] = (
-    ("GET", "/_control/state", "users, deals and tasks"),
-    ("POST", "/_control/leads/{id}/move", '{"status_id": 142}'),
-    ("POST", "/_control/tasks", '{"text", "responsible_user_id", "complete_till", "entity_id"?}'),
-    ("POST", "/_control/tasks/{id}/complete", '{"result_text"?}'),
-    ("PATCH", "/_control/tasks/{id}", '{"complete_till"?, "responsible_user_id"?, "text"?}'),
-    ("POST", "/_control/faults", '{"kind": "429|500|503|slow|timeout|html403", "count": 3}'),
-    ("DELETE", "/_control/faults", "drop the pending faults"),
-    ("POST", "/_control/tokens/revoke", "every token stops working"),
-    ("POST", "/_control/oauth/code", '{"user_id"?} -> {"code"}'),
-    ("POST", "/_control/webhooks", '{"enabled": false}'),
-    ("GET", "/_control/requests", "the API request log"),
-    ("GET", "/_control/webhooks/deliveries", "every webhook delivery attempt"),
-)
+from sandbox.common.control import ControlRoutes, answers_errors, read_body, records_json
 
 _answers_errors = answers_errors(lambda exc: f"not found: {exc.args[0] if exc.args else ''}")
+CONTROL = ControlRoutes(_answers_errors)
 
 
 class MoveLead(_Body):
@@ -79,6 +64,7 @@ def _ctx(request: web.Request) -> EmulatorContext:
     return context_of(request)
 
 
+@CONTROL.get("/_control/state", "users, deals and tasks")
 async def get_state(request: web.Request) -> web.StreamResponse:
     ctx = _ctx(request)
     state, wire = ctx.state, ctx.wire
@@ -92,6 +78,7 @@ async def get_state(request: web.Request) -> web.StreamResponse:
     )
 
 
+@CONTROL.post(r"/_control/leads/{id:\d+}/move", '{"status_id": 142}')
 @_answers_errors
 async def move_lead(request: web.Request) -> web.StreamResponse:
     ctx = _ctx(request)
@@ -101,6 +88,7 @@ async def move_lead(request: web.Request) -> web.StreamResponse:
     return web.json_response(ctx.wire.lead(ctx.state.leads[lead_id]))
 
 
+@CONTROL.post("/_control/tasks", '{"text", "responsible_user_id", "complete_till", "entity_id"?}')
 @_answers_errors
 async def add_task(request: web.Request) -> web.StreamResponse:
     ctx = _ctx(request)
@@ -115,6 +103,7 @@ def _edited(request: web.Request, edit: TaskEdit, by_user: int | None) -> web.Re
     return web.json_response(ctx.wire.task(task))
 
 
+@CONTROL.post(r"/_control/tasks/{id:\d+}/complete", '{"result_text"?}')
 @_answers_errors
 async def complete_task(request: web.Request) -> web.StreamResponse:
     body = await read_body(request, CompleteTask)
@@ -122,17 +111,20 @@ async def complete_task(request: web.Request) -> web.StreamResponse:
                    body.by_user)  # fmt: skip
 
 
+@CONTROL.patch(r"/_control/tasks/{id:\d+}", '{"complete_till"?, "responsible_user_id"?, "text"?}')
 @_answers_errors
 async def edit_task(request: web.Request) -> web.StreamResponse:
     body = await read_body(request, EditTask)
     return _edited(request, TaskEdit(**body.model_dump(exclude={"by_user"})), body.by_user)
 
 
+@CONTROL.post("/_control/tokens/revoke", "every token stops working")
 async def revoke_tokens(request: web.Request) -> web.StreamResponse:
     _ctx(request).tokens.revoke_all()
     return web.json_response({"revoked": True})
 
 
+@CONTROL.post("/_control/oauth/code", '{"user_id"?} -> {"code"}')
 @_answers_errors
 async def issue_code(request: web.Request) -> web.StreamResponse:
     ctx = _ctx(request)
@@ -142,6 +134,7 @@ async def issue_code(request: web.Request) -> web.StreamResponse:
     return web.json_response({"code": ctx.tokens.issue_code(user_id)})
 
 
+@CONTROL.post("/_control/webhooks", '{"enabled": false}')
 @_answers_errors
 async def switch_webhooks(request: web.Request) -> web.StreamResponse:
     ctx = _ctx(request)
@@ -150,25 +143,18 @@ async def switch_webhooks(request: web.Request) -> web.StreamResponse:
     return web.json_response({"enabled": ctx.hooks.enabled})
 
 
+@CONTROL.get("/_control/requests", "the API request log")
 async def get_requests(request: web.Request) -> web.StreamResponse:
     return records_json(_ctx(request).request_log)
 
 
+@CONTROL.get("/_control/webhooks/deliveries", "every webhook delivery attempt")
 async def get_deliveries(request: web.Request) -> web.StreamResponse:
     return records_json(_ctx(request).hooks.deliveries)
 
 
-def control_routes() -> list[web.RouteDef]:
-    return [
-        web.get("/_control/state", get_state),
-        web.post(r"/_control/leads/{id:\d+}/move", move_lead),
-        web.post("/_control/tasks", add_task),
-        web.post(r"/_control/tasks/{id:\d+}/complete", complete_task),
-        web.patch(r"/_control/tasks/{id:\d+}", edit_task),
-        *fault_routes(lambda request: _ctx(request).faults, FaultOrder, _answers_errors),
-        web.post("/_control/tokens/revoke", revoke_tokens),
-        web.post("/_control/oauth/code", issue_code),
-        web.post("/_control/webhooks", switch_webhooks),
-        web.get("/_control/requests", get_requests),
-        web.get("/_control/webhooks/deliveries", get_deliveries),
-    ]
+CONTROL.faults(
+    lambda request: _ctx(request).faults,
+    FaultOrder,
+    '{"kind": "429|500|503|slow|timeout|html403", "count": 3}',
+)

@@ -14,7 +14,7 @@ from aiohttp import web
 from sandbox.amocrm.actions import AccountActions
 from sandbox.amocrm.api import api_routes
 from sandbox.amocrm.context import CONTEXT, EmulatorContext, OAuthClient, RequestRecord
-from sandbox.amocrm.control import control_routes
+from sandbox.amocrm.control import CONTROL
 from sandbox.amocrm.faults import Faults
 from sandbox.amocrm.middleware import gate
 from sandbox.amocrm.oauth import oauth_routes, send_disconnect_hook
@@ -107,7 +107,7 @@ class AmoEmulator(Emulator):
             request_log=self._request_log,
             clock=self._clock,
         )
-        app.add_routes([*api_routes(), *oauth_routes(), *control_routes()])
+        app.add_routes([*api_routes(), *oauth_routes, *CONTROL.routes])
         return app
 
     async def _started(self, url: str) -> None:

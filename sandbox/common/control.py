@@ -1,10 +1,12 @@
-"""Helpers for the emulators' HTTP control APIs under ``/_control/``: JSON bodies read into
-frozen pydantic models, and errors answered as ``{"error": ...}`` (400, or 404 for an unknown id).
+"""Helpers for the emulators' HTTP control APIs under ``/_control/``: each endpoint declared once
+on its handler (``ControlRoutes``), JSON bodies read into frozen pydantic models, and errors
+answered as ``{"error": ...}`` (400, or 404 for an unknown id).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Awaitable, Callable, Iterable
 from functools import wraps
 from typing import Any, Protocol, TypeVar
@@ -86,22 +88,69 @@ class MethodFaultOrder(ControlBody):
     delay_s: float = 1.0
 
 
-def fault_routes(
-    faults_of: Callable[[web.Request], Injects],
-    order: type[BaseModel],
-    answering: Callable[[Handler], Handler],
-) -> list[web.RouteDef]:
-    """``POST /_control/faults`` (the body an ``order``) and ``DELETE`` (the pending faults
-    dropped); both answer ``{"pending": n}``."""
+# ``{id:\\d+}`` as listed: ``{id}`` (aiohttp's canonical form of the path).
+_PATTERN = re.compile(r"\{(\w+):[^}]*\}")
 
-    @answering
-    async def add_fault(request: web.Request) -> web.StreamResponse:
-        faults = faults_of(request)
-        faults.add(**(await read_body(request, order)).model_dump())
-        return web.json_response({"pending": faults.pending})
+# (HTTP method, path, body or meaning): what `amobridge sandbox` and the README list.
+Endpoint = tuple[str, str, str]
 
-    async def clear_faults(request: web.Request) -> web.StreamResponse:
-        faults_of(request).clear()
-        return web.json_response({"pending": 0})
 
-    return [web.post("/_control/faults", add_fault), web.delete("/_control/faults", clear_faults)]
+class ControlRoutes:
+    """An emulator's control endpoints, each declared once, on its handler, with what it takes
+    or does: the app's routes and the listing shown to people come from that one declaration,
+    so they cannot drift apart."""
+
+    def __init__(self, answering: Callable[[Handler], Handler]) -> None:
+        self._answering = answering  # how this emulator answers a bad body or an unknown id
+        self._routes: list[web.RouteDef] = []
+        self._listed: list[Endpoint] = []
+
+    def add(self, method: str, path: str, what: str, handler: Handler) -> None:
+        self._routes.append(web.route(method, path, handler))
+        self._listed.append((method, _PATTERN.sub(r"{\1}", path), what))
+
+    def _declaring(self, method: str, path: str, what: str) -> Callable[[Handler], Handler]:
+        def declare(handler: Handler) -> Handler:
+            self.add(method, path, what, handler)
+            return handler
+
+        return declare
+
+    def get(self, path: str, what: str) -> Callable[[Handler], Handler]:
+        return self._declaring("GET", path, what)
+
+    def post(self, path: str, what: str) -> Callable[[Handler], Handler]:
+        return self._declaring("POST", path, what)
+
+    def patch(self, path: str, what: str) -> Callable[[Handler], Handler]:
+        return self._declaring("PATCH", path, what)
+
+    def faults(
+        self,
+        faults_of: Callable[[web.Request], Injects],
+        order: type[BaseModel],
+        what: str,
+    ) -> None:
+        """``POST /_control/faults`` (the body an ``order``, ``what`` says which) and ``DELETE``
+        (the pending faults dropped); both answer ``{"pending": n}``."""
+
+        @self._answering
+        async def add_fault(request: web.Request) -> web.StreamResponse:
+            faults = faults_of(request)
+            faults.add(**(await read_body(request, order)).model_dump())
+            return web.json_response({"pending": faults.pending})
+
+        async def clear_faults(request: web.Request) -> web.StreamResponse:
+            faults_of(request).clear()
+            return web.json_response({"pending": 0})
+
+        self.add("POST", "/_control/faults", what, add_fault)
+        self.add("DELETE", "/_control/faults", "drop the pending faults", clear_faults)
+
+    @property
+    def routes(self) -> list[web.RouteDef]:
+        return list(self._routes)
+
+    @property
+    def endpoints(self) -> tuple[Endpoint, ...]:
+        return tuple(self._listed)

@@ -14,9 +14,9 @@ from pydantic import ConfigDict, Field
 
 from sandbox.common.control import (
     ControlBody,
+    ControlRoutes,
     MethodFaultOrder,
     answers_errors,
-    fault_routes,
     read_body,
 )
 from sandbox.slack.context import context_of
@@ -27,38 +27,9 @@ from sandbox.slack.records import Interaction, JsonDict, Signing, SlackRateLimit
 
 PEOPLE = web.AppKey("slack_people", People)
 _answers_errors = answers_errors(lambda exc: f"unknown {exc.args[0]}", (ValueError, RuntimeError))
+CONTROL = ControlRoutes(_answers_errors)
 
-# (HTTP method, path, body or meaning), for `amobridge sandbox` and the README.
-CONTROL_ENDPOINTS: tuple[tuple[str, str, str], ...] = (
-    ("POST", "/_control/request-url", '{"url"}: where Slack sends commands, clicks and events'),
-    ("GET", "/_control/request-url", "the app's Request URL"),
-    ("POST", "/_control/users", '{"name", "email"?, "tz"?, "is_admin"?, "is_bot"?} -> {"id"}'),
-    ("GET", "/_control/users", "the workspace's people"),
-    ("POST", "/_control/users/{id}/deactivate", "an admin deactivates the person"),
-    ("POST", "/_control/users/{id}/reactivate", "and brings them back"),
-    ("POST", "/_control/channels", '{"name", "members": [user ids], "bot_member"?} -> {"id"}'),
-    ("GET", "/_control/channels", "the channels and direct messages"),
-    ("POST", "/_control/slash", '{"user", "command": "/amo", "text", "channel"?}'),
-    ("POST", "/_control/click", '{"user", "channel", "ts", "action_id", "value"?}'),
-    ("POST", "/_control/click-ephemeral", '{"user", "channel", "ts", "action_id", "value"?}'),
-    ("POST", "/_control/views/click", '{"user", "view_id", "action_id", "value"?}'),
-    ("POST", "/_control/views/submit", '{"user", "view_id", "values": {block: {action: v}}}'),
-    ("POST", "/_control/views/close", '{"user", "view_id"}: Cancel on the modal in front'),
-    ("POST", "/_control/home/open", '{"user"}: the person opens the app\'s Home tab'),
-    ("POST", "/_control/verify-url", "Slack's url_verification of the Request URL"),
-    ("GET", "/_control/channels/{id}/messages", "a channel's messages, edits included"),
-    ("GET", "/_control/users/{id}/dm", "the person's direct messages with the app"),
-    ("GET", "/_control/users/{id}/ephemerals", "what only this person was shown"),
-    ("GET", "/_control/users/{id}/views", "the person's open modals and Home tab"),
-    ("GET", "/_control/requests", "the Web API request log"),
-    ("GET", "/_control/interactions", "what was sent to the app, its answer and ack time"),
-    ("GET", "/_control/stats", "counts: requests, 429s, errors, messages, interactions"),
-    ("POST", "/_control/faults",
-     '{"kind": "429|500|503|timeout|<error code>", "count"?, "method"?, "retry_after"?}'),
-    ("DELETE", "/_control/faults", "drop the pending faults"),
-    ("POST", "/_control/signing", '{"secret"?, "age_s"?, "tamper"?}: sign the next requests so'),
-    ("POST", "/_control/rate-limits", '{"enabled", "post_burst"?, "tier3_per_min"?, ...}'),
-)  # fmt: skip
+_USER = "/_control/users/{id}"
 
 
 class _Body(ControlBody):
@@ -167,16 +138,19 @@ def _person(request: web.Request) -> str:
 # --- the app and the workspace ------------------------------------------------------------
 
 
+@CONTROL.post("/_control/request-url", '{"url"}: where Slack sends commands, clicks and events')
 @_answers_errors
 async def set_request_url(request: web.Request) -> web.StreamResponse:
     request.app[PEOPLE].link.request_url = (await read_body(request, RequestUrl)).url
     return web.json_response({"url": request.app[PEOPLE].link.request_url})
 
 
+@CONTROL.get("/_control/request-url", "the app's Request URL")
 async def get_request_url(request: web.Request) -> web.StreamResponse:
     return web.json_response({"url": request.app[PEOPLE].link.request_url})
 
 
+@CONTROL.post("/_control/users", '{"name", "email"?, "tz"?, "is_admin"?, "is_bot"?} -> {"id"}')
 @_answers_errors
 async def add_user(request: web.Request) -> web.StreamResponse:
     body = await read_body(request, NewUser)
@@ -185,22 +159,26 @@ async def add_user(request: web.Request) -> web.StreamResponse:
     return web.json_response({"id": user}, status=201)
 
 
+@CONTROL.get("/_control/users", "the workspace's people")
 async def users(request: web.Request) -> web.StreamResponse:
     return web.json_response(_json(list(context_of(request).ws.users.values())))
 
 
+@CONTROL.post(f"{_USER}/deactivate", "an admin deactivates the person")
 @_answers_errors
 async def deactivate(request: web.Request) -> web.StreamResponse:
     context_of(request).ws.set_deleted(_person(request), True)
     return web.json_response({"deleted": True})
 
 
+@CONTROL.post(f"{_USER}/reactivate", "and brings them back")
 @_answers_errors
 async def reactivate(request: web.Request) -> web.StreamResponse:
     context_of(request).ws.set_deleted(_person(request), False)
     return web.json_response({"deleted": False})
 
 
+@CONTROL.post("/_control/channels", '{"name", "members": [user ids], "bot_member"?} -> {"id"}')
 @_answers_errors
 async def add_channel(request: web.Request) -> web.StreamResponse:
     body = await read_body(request, NewChannel)
@@ -208,6 +186,7 @@ async def add_channel(request: web.Request) -> web.StreamResponse:
     return web.json_response({"id": channel}, status=201)
 
 
+@CONTROL.get("/_control/channels", "the channels and direct messages")
 async def channels(request: web.Request) -> web.StreamResponse:
     return web.json_response([
         {"id": c.id, "name": c.name, "is_im": c.is_im, "user": c.im_user,
@@ -219,6 +198,7 @@ async def channels(request: web.Request) -> web.StreamResponse:
 # --- what people do -------------------------------------------------------------------------
 
 
+@CONTROL.post("/_control/slash", '{"user", "command": "/amo", "text", "channel"?}')
 @_answers_errors
 async def slash(request: web.Request) -> web.StreamResponse:
     body = await read_body(request, Slash)
@@ -228,6 +208,7 @@ async def slash(request: web.Request) -> web.StreamResponse:
     return web.json_response(_interaction(result))
 
 
+@CONTROL.post("/_control/click", '{"user", "channel", "ts", "action_id", "value"?}')
 @_answers_errors
 async def click(request: web.Request) -> web.StreamResponse:
     body = await read_body(request, Click)
@@ -236,6 +217,7 @@ async def click(request: web.Request) -> web.StreamResponse:
     return web.json_response(_interaction(result))
 
 
+@CONTROL.post("/_control/click-ephemeral", '{"user", "channel", "ts", "action_id", "value"?}')
 @_answers_errors
 async def click_ephemeral(request: web.Request) -> web.StreamResponse:
     body = await read_body(request, Click)
@@ -245,6 +227,7 @@ async def click_ephemeral(request: web.Request) -> web.StreamResponse:
     return web.json_response(_interaction(result))
 
 
+@CONTROL.post("/_control/views/click", '{"user", "view_id", "action_id", "value"?}')
 @_answers_errors
 async def click_view(request: web.Request) -> web.StreamResponse:
     body = await read_body(request, ViewClick)
@@ -253,6 +236,7 @@ async def click_view(request: web.Request) -> web.StreamResponse:
     return web.json_response(_interaction(result))
 
 
+@CONTROL.post("/_control/views/submit", '{"user", "view_id", "values": {block: {action: v}}}')
 @_answers_errors
 async def submit(request: web.Request) -> web.StreamResponse:
     body = await read_body(request, Submit)
@@ -260,6 +244,7 @@ async def submit(request: web.Request) -> web.StreamResponse:
     return web.json_response(_interaction(result))
 
 
+@CONTROL.post("/_control/views/close", '{"user", "view_id"}: Cancel on the modal in front')
 @_answers_errors
 async def close_view(request: web.Request) -> web.StreamResponse:
     body = await read_body(request, CloseView)
@@ -268,12 +253,14 @@ async def close_view(request: web.Request) -> web.StreamResponse:
     ))  # fmt: skip
 
 
+@CONTROL.post("/_control/home/open", '{"user"}: the person opens the app\'s Home tab')
 @_answers_errors
 async def open_home(request: web.Request) -> web.StreamResponse:
     body = await read_body(request, OpenHome)
     return web.json_response(_interaction(await request.app[PEOPLE].open_home(body.user)))
 
 
+@CONTROL.post("/_control/verify-url", "Slack's url_verification of the Request URL")
 @_answers_errors
 async def verify_url(request: web.Request) -> web.StreamResponse:
     return web.json_response(_interaction(await request.app[PEOPLE].verify_url()))
@@ -282,6 +269,7 @@ async def verify_url(request: web.Request) -> web.StreamResponse:
 # --- looking inside -------------------------------------------------------------------------
 
 
+@CONTROL.get("/_control/channels/{id}/messages", "a channel's messages, edits included")
 @_answers_errors
 async def messages(request: web.Request) -> web.StreamResponse:
     ws = context_of(request).ws
@@ -289,6 +277,7 @@ async def messages(request: web.Request) -> web.StreamResponse:
     return web.json_response(_json(ws.messages(channel.id)))
 
 
+@CONTROL.get(f"{_USER}/dm", "the person's direct messages with the app")
 @_answers_errors
 async def dm(request: web.Request) -> web.StreamResponse:
     ws = context_of(request).ws
@@ -296,12 +285,14 @@ async def dm(request: web.Request) -> web.StreamResponse:
     return web.json_response({"channel": channel, "messages": _json(ws.messages(channel))})
 
 
+@CONTROL.get(f"{_USER}/ephemerals", "what only this person was shown")
 @_answers_errors
 async def ephemerals(request: web.Request) -> web.StreamResponse:
     ws = context_of(request).ws
     return web.json_response(_json(ws.ephemerals(_person(request))))
 
 
+@CONTROL.get(f"{_USER}/views", "the person's open modals and Home tab")
 @_answers_errors
 async def views(request: web.Request) -> web.StreamResponse:
     ws = context_of(request).ws
@@ -310,14 +301,17 @@ async def views(request: web.Request) -> web.StreamResponse:
                               "home": _json(ws.homes.get(user))})  # fmt: skip
 
 
+@CONTROL.get("/_control/requests", "the Web API request log")
 async def requests(request: web.Request) -> web.StreamResponse:
     return web.json_response(_json(context_of(request).request_log))
 
 
+@CONTROL.get("/_control/interactions", "what was sent to the app, its answer and ack time")
 async def interactions(request: web.Request) -> web.StreamResponse:
     return web.json_response(_json(request.app[PEOPLE].interactions))
 
 
+@CONTROL.get("/_control/stats", "counts: requests, 429s, errors, messages, interactions")
 async def stats(request: web.Request) -> web.StreamResponse:
     found = compute_stats(context_of(request), request.app[PEOPLE].interactions)
     return web.json_response(dataclasses.asdict(found))
@@ -326,6 +320,7 @@ async def stats(request: web.Request) -> web.StreamResponse:
 # --- knobs ----------------------------------------------------------------------------------
 
 
+@CONTROL.post("/_control/signing", '{"secret"?, "age_s"?, "tamper"?}: sign the next requests so')
 @_answers_errors
 async def signing(request: web.Request) -> web.StreamResponse:
     body = await read_body(request, SigningBody)
@@ -333,6 +328,7 @@ async def signing(request: web.Request) -> web.StreamResponse:
     return web.json_response(body.model_dump())
 
 
+@CONTROL.post("/_control/rate-limits", '{"enabled", "post_burst"?, "tier3_per_min"?, ...}')
 @_answers_errors
 async def rate_limits(request: web.Request) -> web.StreamResponse:
     body = await read_body(request, RateLimitsBody)
@@ -341,33 +337,8 @@ async def rate_limits(request: web.Request) -> web.StreamResponse:
     return web.json_response(body.model_dump())
 
 
-def control_routes() -> list[web.RouteDef]:
-    user = "/_control/users/{id}"
-    return [
-        web.post("/_control/request-url", set_request_url),
-        web.get("/_control/request-url", get_request_url),
-        web.post("/_control/users", add_user),
-        web.get("/_control/users", users),
-        web.post(f"{user}/deactivate", deactivate),
-        web.post(f"{user}/reactivate", reactivate),
-        web.post("/_control/channels", add_channel),
-        web.get("/_control/channels", channels),
-        web.post("/_control/slash", slash),
-        web.post("/_control/click", click),
-        web.post("/_control/click-ephemeral", click_ephemeral),
-        web.post("/_control/views/click", click_view),
-        web.post("/_control/views/submit", submit),
-        web.post("/_control/views/close", close_view),
-        web.post("/_control/home/open", open_home),
-        web.post("/_control/verify-url", verify_url),
-        web.get("/_control/channels/{id}/messages", messages),
-        web.get(f"{user}/dm", dm),
-        web.get(f"{user}/ephemerals", ephemerals),
-        web.get(f"{user}/views", views),
-        web.get("/_control/requests", requests),
-        web.get("/_control/interactions", interactions),
-        web.get("/_control/stats", stats),
-        *fault_routes(lambda request: context_of(request).faults, FaultOrder, _answers_errors),
-        web.post("/_control/signing", signing),
-        web.post("/_control/rate-limits", rate_limits),
-    ]
+CONTROL.faults(
+    lambda request: context_of(request).faults,
+    FaultOrder,
+    '{"kind": "429|500|503|timeout|<error code>", "count"?, "method"?, "retry_after"?}',
+)

@@ -12,7 +12,7 @@ from sandbox.common.ratelimit import limits_from
 from sandbox.common.serving import MAX_UPLOAD_BYTES, Emulator
 from sandbox.slack.context import CONTEXT, Context
 from sandbox.slack.context import stats as compute_stats
-from sandbox.slack.control import PEOPLE, control_routes
+from sandbox.slack.control import CONTROL, PEOPLE
 from sandbox.slack.delivery import AppLink
 from sandbox.slack.endpoint import api_endpoint, upload_endpoint
 from sandbox.slack.faults import Faults
@@ -95,7 +95,7 @@ class SlackEmulator(Emulator):
         app[CONTEXT] = self._context
         app[PEOPLE] = self._people
         app.add_routes([
-            *control_routes(),
+            *CONTROL.routes,
             web.route("*", "/api/{method}", api_endpoint),
             web.post("/_response/{key}", response_endpoint),
             web.route("*", "/_upload/{file_id}", upload_endpoint),

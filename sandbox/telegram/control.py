@@ -12,9 +12,9 @@ from pydantic import Field
 
 from sandbox.common.control import ControlBody as _Body
 from sandbox.common.control import (
+    ControlRoutes,
     MethodFaultOrder,
     answers_errors,
-    fault_routes,
     read_body,
     records_json,
 )
@@ -24,25 +24,9 @@ from sandbox.telegram.records import ChatMessage, FileRecord, JsonDict
 
 PEOPLE = web.AppKey("telegram_people", People)
 _answers_errors = answers_errors(lambda exc: str(exc.args[0]) if exc.args else "not found")
+CONTROL = ControlRoutes(_answers_errors)
 
-# (HTTP method, path, body or meaning), for `amobridge sandbox` and the README.
-CONTROL_ENDPOINTS: tuple[tuple[str, str, str], ...] = (
-    ("POST", "/_control/users", '{"first_name", "username"?, "language_code"?, "started"?}'),
-    ("POST", "/_control/groups", '{"title", "members": [user ids]} -> {"id"} (negative)'),
-    ("POST", "/_control/users/{id}/messages", '{"text", "chat_id"?}: the user writes'),
-    (
-        "POST",
-        "/_control/users/{id}/documents",
-        '{"file_name", "content" (base64), "caption"?, "chat_id"?}: the user sends a file',
-    ),
-    ("POST", "/_control/users/{id}/press", '{"chat_id", "message_id", "callback_data"}'),
-    ("POST", "/_control/users/{id}/block", "the user blocks the bot (/unblock undoes it)"),
-    ("GET", "/_control/chats/{id}/transcript", "both sides of a chat, edits included"),
-    ("GET", "/_control/requests", "the Bot API request log"),
-    ("GET", "/_control/callback-answers", "every answerCallbackQuery, late ones flagged"),
-    ("POST", "/_control/faults", '{"kind": "500|502|429|timeout", "count"?, "method"?}'),
-    ("DELETE", "/_control/faults", "drop the pending faults"),
-)
+_USER = r"/_control/users/{id:\d+}"
 
 
 class NewUser(_Body):
@@ -101,6 +85,7 @@ def _id(request: web.Request) -> int:
     return int(request.match_info["id"])
 
 
+@CONTROL.post("/_control/users", '{"first_name", "username"?, "language_code"?, "started"?}')
 @_answers_errors
 async def add_user(request: web.Request) -> web.StreamResponse:
     body = await read_body(request, NewUser)
@@ -114,6 +99,7 @@ async def add_user(request: web.Request) -> web.StreamResponse:
     return web.json_response({"id": user_id}, status=201)
 
 
+@CONTROL.post("/_control/groups", '{"title", "members": [user ids]} -> {"id"} (negative)')
 @_answers_errors
 async def add_group(request: web.Request) -> web.StreamResponse:
     body = await read_body(request, NewGroup)
@@ -121,6 +107,7 @@ async def add_group(request: web.Request) -> web.StreamResponse:
     return web.json_response({"id": group_id}, status=201)
 
 
+@CONTROL.post(f"{_USER}/messages", '{"text", "chat_id"?}: the user writes')
 @_answers_errors
 async def send_message(request: web.Request) -> web.StreamResponse:
     body = await read_body(request, UserMessage)
@@ -128,6 +115,10 @@ async def send_message(request: web.Request) -> web.StreamResponse:
     return web.json_response({"message_id": message_id})
 
 
+@CONTROL.post(
+    f"{_USER}/documents",
+    '{"file_name", "content" (base64), "caption"?, "chat_id"?}: the user sends a file',
+)
 @_answers_errors
 async def send_document(request: web.Request) -> web.StreamResponse:
     body = await read_body(request, UserDocument)
@@ -142,6 +133,7 @@ async def send_document(request: web.Request) -> web.StreamResponse:
     return web.json_response({"message_id": message_id})
 
 
+@CONTROL.post(f"{_USER}/press", '{"chat_id", "message_id", "callback_data"}')
 @_answers_errors
 async def press(request: web.Request) -> web.StreamResponse:
     body = await read_body(request, Press)
@@ -151,18 +143,21 @@ async def press(request: web.Request) -> web.StreamResponse:
     return web.json_response({"callback_query_id": query_id})
 
 
+@CONTROL.post(f"{_USER}/block", "the user blocks the bot")
 @_answers_errors
 async def block(request: web.Request) -> web.StreamResponse:
     request.app[PEOPLE].block(_id(request))
     return web.json_response({"blocked": True})
 
 
+@CONTROL.post(f"{_USER}/unblock", "and unblocks it")
 @_answers_errors
 async def unblock(request: web.Request) -> web.StreamResponse:
     request.app[PEOPLE].unblock(_id(request))
     return web.json_response({"blocked": False})
 
 
+@CONTROL.get(r"/_control/chats/{id:-?\d+}/transcript", "both sides of a chat, edits included")
 @_answers_errors
 async def transcript(request: web.Request) -> web.StreamResponse:
     state = context_of(request).state
@@ -171,28 +166,18 @@ async def transcript(request: web.Request) -> web.StreamResponse:
     return web.json_response([message_json(m) for m in state.transcript(chat_id)])
 
 
+@CONTROL.get("/_control/requests", "the Bot API request log")
 async def requests(request: web.Request) -> web.StreamResponse:
     return records_json(context_of(request).request_log)
 
 
+@CONTROL.get("/_control/callback-answers", "every answerCallbackQuery, late ones flagged")
 async def callback_answers(request: web.Request) -> web.StreamResponse:
     return records_json(context_of(request).state.callback_answers)
 
 
-def control_routes() -> list[web.RouteDef]:
-    user = r"/_control/users/{id:\d+}"
-    return [
-        web.post("/_control/users", add_user),
-        web.post("/_control/groups", add_group),
-        web.post(f"{user}/messages", send_message),
-        web.post(f"{user}/documents", send_document),
-        web.post(f"{user}/press", press),
-        web.post(f"{user}/block", block),
-        web.post(f"{user}/unblock", unblock),
-        web.get(r"/_control/chats/{id:-?\d+}/transcript", transcript),
-        web.get("/_control/requests", requests),
-        web.get("/_control/callback-answers", callback_answers),
-        *fault_routes(
-            lambda request: context_of(request).faults, MethodFaultOrder, _answers_errors
-        ),
-    ]
+CONTROL.faults(
+    lambda request: context_of(request).faults,
+    MethodFaultOrder,
+    '{"kind": "500|502|429|timeout", "count"?, "method"?}',
+)

@@ -23,6 +23,8 @@ from sandbox.amocrm.query import (
 )
 from sandbox.amocrm.records import Event, JsonDict
 
+routes = web.RouteTableDef()
+
 EventTest = Callable[[Event], bool]
 
 
@@ -86,6 +88,7 @@ def _tests(filters: JsonDict) -> list[EventTest]:
     return tests
 
 
+@routes.get("/api/v4/events")
 @answers_query_errors
 async def list_events(request: web.Request) -> web.StreamResponse:
     ctx = context_of(request)
@@ -102,6 +105,7 @@ async def list_events(request: web.Request) -> web.StreamResponse:
     return paged(request, "events", body, page=page, limit=limit)
 
 
+@routes.get("/api/v4/events/{id}")
 async def get_event(request: web.Request) -> web.StreamResponse:
     ctx = context_of(request)
     event_id = request.match_info["id"]
@@ -109,10 +113,3 @@ async def get_event(request: web.Request) -> web.StreamResponse:
     if event is None:
         return no_content()
     return hal(ctx.wire.event(event, with_=with_set(query_of(request))))
-
-
-def routes() -> list[web.RouteDef]:
-    return [
-        web.get("/api/v4/events", list_events),
-        web.get("/api/v4/events/{id}", get_event),
-    ]

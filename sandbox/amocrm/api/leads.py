@@ -20,9 +20,12 @@ from sandbox.amocrm.query import (
 )
 from sandbox.amocrm.records import JsonDict, Lead
 
+routes = web.RouteTableDef()
+
 _PIPELINE_NOT_FOUND = "Pipeline not found"
 
 
+@routes.get("/api/v4/leads/pipelines")
 async def list_pipelines(request: web.Request) -> web.StreamResponse:
     ctx = context_of(request)
     pipelines = [ctx.wire.pipeline(p) for p in ctx.state.pipelines.values()]
@@ -42,6 +45,7 @@ def _pipeline_id(request: web.Request) -> int | None:
     return pipeline_id if pipeline_id in context_of(request).state.pipelines else None
 
 
+@routes.get(r"/api/v4/leads/pipelines/{id:\d+}")
 async def get_pipeline(request: web.Request) -> web.StreamResponse:
     pipeline_id = _pipeline_id(request)
     if pipeline_id is None:
@@ -50,6 +54,7 @@ async def get_pipeline(request: web.Request) -> web.StreamResponse:
     return hal(ctx.wire.pipeline(ctx.state.pipelines[pipeline_id]))
 
 
+@routes.get(r"/api/v4/leads/pipelines/{id:\d+}/statuses")
 async def list_statuses(request: web.Request) -> web.StreamResponse:
     pipeline_id = _pipeline_id(request)
     if pipeline_id is None:
@@ -90,6 +95,7 @@ def _matches(lead: Lead, filters: JsonDict, closest_task_at: int | None) -> bool
     return True
 
 
+@routes.get("/api/v4/leads")
 @answers_query_errors
 async def list_leads(request: web.Request) -> web.StreamResponse:
     ctx = context_of(request)
@@ -115,6 +121,7 @@ async def list_leads(request: web.Request) -> web.StreamResponse:
     return paged(request, "leads", body, page=page, limit=limit)
 
 
+@routes.get(r"/api/v4/leads/{id:\d+}")
 async def get_lead(request: web.Request) -> web.StreamResponse:
     ctx = context_of(request)
     state, actor = ctx.state, user_of(request)
@@ -126,6 +133,7 @@ async def get_lead(request: web.Request) -> web.StreamResponse:
     return hal(ctx.wire.lead(lead, with_=with_set(query_of(request))))
 
 
+@routes.patch(r"/api/v4/leads/{id:\d+}")
 @answers_query_errors
 async def update_lead(request: web.Request) -> web.StreamResponse:
     """PATCH /api/v4/leads/{id}: the responsible (what amobridge writes), as amoCRM takes it."""
@@ -149,6 +157,7 @@ async def update_lead(request: web.Request) -> web.StreamResponse:
                 "_links": ctx.wire.links(f"/api/v4/leads/{updated.id}")})  # fmt: skip
 
 
+@routes.get("/api/v4/leads/loss_reasons")
 async def list_loss_reasons(request: web.Request) -> web.StreamResponse:
     """GET /api/v4/leads/loss_reasons: every reason, no paging (an account has a handful)."""
     ctx = context_of(request)
@@ -160,22 +169,10 @@ async def list_loss_reasons(request: web.Request) -> web.StreamResponse:
     })  # fmt: skip
 
 
+@routes.get(r"/api/v4/leads/loss_reasons/{id:\d+}")
 async def get_loss_reason(request: web.Request) -> web.StreamResponse:
     ctx = context_of(request)
     reason = ctx.state.loss_reasons.get(int(request.match_info["id"]))
     if reason is None:
         return problem(404, "Loss reason not found")
     return hal(ctx.wire.loss_reason(reason))
-
-
-def routes() -> list[web.RouteDef]:
-    return [
-        web.get("/api/v4/leads/pipelines", list_pipelines),
-        web.get(r"/api/v4/leads/pipelines/{id:\d+}", get_pipeline),
-        web.get(r"/api/v4/leads/pipelines/{id:\d+}/statuses", list_statuses),
-        web.get("/api/v4/leads/loss_reasons", list_loss_reasons),
-        web.get(r"/api/v4/leads/loss_reasons/{id:\d+}", get_loss_reason),
-        web.get("/api/v4/leads", list_leads),
-        web.get(r"/api/v4/leads/{id:\d+}", get_lead),
-        web.patch(r"/api/v4/leads/{id:\d+}", update_lead),
-    ]

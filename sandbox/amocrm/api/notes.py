@@ -14,6 +14,8 @@ from sandbox.amocrm.problems import FieldError, hal, no_content, validation_fail
 from sandbox.amocrm.query import int_list, paging, section, str_list
 from sandbox.amocrm.records import JsonDict
 
+routes = web.RouteTableDef()
+
 NOTE_TYPES = (
     "common",
     "service_message",
@@ -101,16 +103,20 @@ def _request_id(item: Any, index: int) -> str:
     return str(index) if value is None else str(value)
 
 
+@routes.post(r"/api/v4/leads/{id:\d+}/notes")
 @answers_query_errors
 async def create_for_lead(request: web.Request) -> web.StreamResponse:
     return await _create(request, int(request.match_info["id"]))
 
 
+@routes.post("/api/v4/leads/notes")
 @answers_query_errors
 async def create_for_leads(request: web.Request) -> web.StreamResponse:
     return await _create(request, None)
 
 
+@routes.get("/api/v4/leads/notes")
+@routes.get(r"/api/v4/leads/{id:\d+}/notes")
 @answers_query_errors
 async def list_notes(request: web.Request) -> web.StreamResponse:
     ctx = context_of(request)
@@ -132,19 +138,10 @@ async def list_notes(request: web.Request) -> web.StreamResponse:
     return paged(request, "notes", notes, page=page, limit=limit)
 
 
+@routes.get(r"/api/v4/leads/{id:\d+}/notes/{note_id:\d+}")
 async def get_note(request: web.Request) -> web.StreamResponse:
     ctx = context_of(request)
     note = ctx.state.notes.get(int(request.match_info["note_id"]))
     if note is None or note.entity_id != int(request.match_info["id"]):
         return no_content()
     return hal(ctx.wire.note(note))
-
-
-def routes() -> list[web.RouteDef]:
-    return [
-        web.post("/api/v4/leads/notes", create_for_leads),
-        web.get("/api/v4/leads/notes", list_notes),
-        web.post(r"/api/v4/leads/{id:\d+}/notes", create_for_lead),
-        web.get(r"/api/v4/leads/{id:\d+}/notes", list_notes),
-        web.get(r"/api/v4/leads/{id:\d+}/notes/{note_id:\d+}", get_note),
-    ]

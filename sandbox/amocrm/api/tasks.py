@@ -22,6 +22,8 @@ from sandbox.amocrm.query import (
 from sandbox.amocrm.records import JsonDict, Task
 from sandbox.amocrm.task_actions import TaskEdit
 
+routes = web.RouteTableDef()
+
 
 def _filter(ctx: EmulatorContext, filters: JsonDict) -> list[Task]:
     state = ctx.state
@@ -66,6 +68,7 @@ def _filter(ctx: EmulatorContext, filters: JsonDict) -> list[Task]:
     return [task for task in state.tasks.values() if keep(task)]
 
 
+@routes.get("/api/v4/tasks")
 @answers_query_errors
 async def list_tasks(request: web.Request) -> web.StreamResponse:
     ctx = context_of(request)
@@ -78,6 +81,7 @@ async def list_tasks(request: web.Request) -> web.StreamResponse:
     return paged(request, "tasks", [ctx.wire.task(t) for t in tasks], page=page, limit=limit)
 
 
+@routes.get(r"/api/v4/tasks/{id:\d+}")
 async def get_task(request: web.Request) -> web.StreamResponse:
     ctx = context_of(request)
     task = ctx.state.tasks.get(int(request.match_info["id"]))
@@ -120,6 +124,7 @@ def _create(ctx: EmulatorContext, actor: int, item: TaskInput) -> JsonDict:
     }
 
 
+@routes.post("/api/v4/tasks")
 @answers_query_errors
 async def create_tasks(request: web.Request) -> web.StreamResponse:
     ctx, actor = context_of(request), user_of(request)
@@ -153,6 +158,7 @@ def _apply(ctx: EmulatorContext, actor: int, item: TaskInput) -> JsonDict:
     }
 
 
+@routes.patch("/api/v4/tasks")
 @answers_query_errors
 async def update_tasks(request: web.Request) -> web.StreamResponse:
     ctx, actor = context_of(request), user_of(request)
@@ -164,6 +170,7 @@ async def update_tasks(request: web.Request) -> web.StreamResponse:
     return _tasks_answer(ctx, [_apply(ctx, actor, item) for item in inputs])
 
 
+@routes.patch(r"/api/v4/tasks/{id:\d+}")
 @answers_query_errors
 async def update_task(request: web.Request) -> web.StreamResponse:
     ctx = context_of(request)
@@ -182,13 +189,3 @@ async def update_task(request: web.Request) -> web.StreamResponse:
     if _forbidden(ctx, actor, [parsed]):
         return problem(403, "Access denied: no right to edit this task")
     return hal(_apply(ctx, actor, parsed))
-
-
-def routes() -> list[web.RouteDef]:
-    return [
-        web.get("/api/v4/tasks", list_tasks),
-        web.post("/api/v4/tasks", create_tasks),
-        web.patch("/api/v4/tasks", update_tasks),
-        web.get(r"/api/v4/tasks/{id:\d+}", get_task),
-        web.patch(r"/api/v4/tasks/{id:\d+}", update_task),
-    ]

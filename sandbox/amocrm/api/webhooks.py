@@ -11,6 +11,8 @@ from sandbox.amocrm.context import context_of, user_of
 from sandbox.amocrm.problems import FieldError, hal, no_content, problem, validation_failed
 from sandbox.amocrm.query import section
 
+routes = web.RouteTableDef()
+
 MAX_HOOKS = 100
 _SETTING = re.compile(
     r"^(?:(?:add|update|delete)_(?:lead|contact|company|customer|task|talk)"
@@ -26,6 +28,7 @@ def _forbidden(request: web.Request) -> web.Response | None:
     return None
 
 
+@routes.post("/api/v4/webhooks")
 @answers_query_errors
 async def save_hook(request: web.Request) -> web.StreamResponse:
     if (denied := _forbidden(request)) is not None:
@@ -63,6 +66,7 @@ async def save_hook(request: web.Request) -> web.StreamResponse:
     return hal(ctx.wire.webhook(hook))
 
 
+@routes.get("/api/v4/webhooks")
 @answers_query_errors
 async def list_hooks(request: web.Request) -> web.StreamResponse:
     if (denied := _forbidden(request)) is not None:
@@ -81,6 +85,7 @@ async def list_hooks(request: web.Request) -> web.StreamResponse:
     return hal({"_total_items": len(hooks), "_embedded": {"webhooks": hooks}})
 
 
+@routes.delete("/api/v4/webhooks")
 @answers_query_errors
 async def delete_hook(request: web.Request) -> web.StreamResponse:
     if (denied := _forbidden(request)) is not None:
@@ -92,11 +97,3 @@ async def delete_hook(request: web.Request) -> web.StreamResponse:
     if not context_of(request).actions.delete_webhook(destination):
         return problem(404, "Webhook not found")
     return no_content()
-
-
-def routes() -> list[web.RouteDef]:
-    return [
-        web.post("/api/v4/webhooks", save_hook),
-        web.get("/api/v4/webhooks", list_hooks),
-        web.delete("/api/v4/webhooks", delete_hook),
-    ]

@@ -9,8 +9,8 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from sandbox.common.control import (
     ControlBody,
+    ControlRoutes,
     answers_errors,
-    fault_routes,
     read_body,
     records_json,
 )
@@ -108,8 +108,10 @@ class _Order(ControlBody):
 
 async def test_faults_are_ordered_and_dropped_over_http() -> None:
     faults = _Faults()
+    control = ControlRoutes(_answers)
+    control.faults(lambda request: faults, _Order, '{"kind"}')
     app = web.Application()
-    app.add_routes(fault_routes(lambda request: faults, _Order, _answers))
+    app.add_routes(control.routes)
     async with TestClient(TestServer(app)) as http:
         added = await http.post("/_control/faults", data='{"kind": "500", "count": 2}')
         assert await added.json() == {"pending": 2}
@@ -121,3 +123,19 @@ async def test_faults_are_ordered_and_dropped_over_http() -> None:
         dropped = await http.delete("/_control/faults")
         assert await dropped.json() == {"pending": 0}
     assert faults.added == [{"kind": "500", "count": 2, "method": None}]
+
+
+async def test_each_declared_endpoint_is_routed_and_listed_with_its_canonical_path() -> None:
+    control = ControlRoutes(_answers)
+
+    @control.get(r"/_control/things/{id:\d+}", "one thing")
+    async def thing(request: web.Request) -> web.StreamResponse:
+        return web.json_response({"id": int(request.match_info["id"])})
+
+    assert control.endpoints == (("GET", "/_control/things/{id}", "one thing"),)
+    app = web.Application()
+    app.add_routes(control.routes)
+    async with TestClient(TestServer(app)) as http:
+        found = await http.get("/_control/things/7")
+        assert await found.json() == {"id": 7}
+        assert (await http.get("/_control/things/seven")).status == 404
