@@ -2,27 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from aiohttp import web
 
 from sandbox.amocrm.api.common import allows, answers_query_errors, json_body, paged, query_of
-from sandbox.amocrm.context import context_of, user_of
+from sandbox.amocrm.context import EmulatorContext, context_of, user_of
 from sandbox.amocrm.problems import FieldError, hal, no_content, problem, validation_failed
-from sandbox.amocrm.query import (
-    int_list,
-    order,
-    paging,
-    section,
-    status_pairs,
-    str_list,
-    time_range,
-    value_range,
-    with_set,
-)
+from sandbox.amocrm.query import Filters, order, paging, with_set
 from sandbox.amocrm.records import JsonDict, Lead
 
 routes = web.RouteTableDef()
 
-_PIPELINE_NOT_FOUND = "Pipeline not found"
+
+def _listing(ctx: EmulatorContext, path: str, key: str, items: list[JsonDict]) -> JsonDict:
+    """A whole list of an account's settings (not paged), as amoCRM answers it."""
+    return {"_total_items": len(items), "_links": ctx.wire.links(path),
+            "_embedded": {key: items}}  # fmt: skip
 
 
 @routes.get("/api/v4/leads/pipelines")
@@ -31,68 +27,56 @@ async def list_pipelines(request: web.Request) -> web.StreamResponse:
     pipelines = [ctx.wire.pipeline(p) for p in ctx.state.pipelines.values()]
     if not pipelines:
         return no_content()
-    return hal(
-        {
-            "_total_items": len(pipelines),
-            "_links": ctx.wire.links("/api/v4/leads/pipelines"),
-            "_embedded": {"pipelines": pipelines},
-        }
-    )
+    return hal(_listing(ctx, "/api/v4/leads/pipelines", "pipelines", pipelines))
 
 
-def _pipeline_id(request: web.Request) -> int | None:
-    pipeline_id = int(request.match_info["id"])
-    return pipeline_id if pipeline_id in context_of(request).state.pipelines else None
+async def _of_pipeline(
+    request: web.Request, answer: Callable[[EmulatorContext, int], JsonDict]
+) -> web.StreamResponse:
+    """``answer`` about the pipeline the path names, or 404 for an unknown one."""
+    ctx, pipeline_id = context_of(request), int(request.match_info["id"])
+    if pipeline_id not in ctx.state.pipelines:
+        return problem(404, "Pipeline not found")
+    return hal(answer(ctx, pipeline_id))
 
 
 @routes.get(r"/api/v4/leads/pipelines/{id:\d+}")
 async def get_pipeline(request: web.Request) -> web.StreamResponse:
-    pipeline_id = _pipeline_id(request)
-    if pipeline_id is None:
-        return problem(404, _PIPELINE_NOT_FOUND)
-    ctx = context_of(request)
-    return hal(ctx.wire.pipeline(ctx.state.pipelines[pipeline_id]))
+    return await _of_pipeline(
+        request, lambda ctx, id_: ctx.wire.pipeline(ctx.state.pipelines[id_])
+    )
+
+
+def _statuses(ctx: EmulatorContext, pipeline_id: int) -> JsonDict:
+    statuses = [ctx.wire.status(s) for s in ctx.state.pipeline_statuses(pipeline_id)]
+    return _listing(ctx, f"/api/v4/leads/pipelines/{pipeline_id}/statuses", "statuses", statuses)
 
 
 @routes.get(r"/api/v4/leads/pipelines/{id:\d+}/statuses")
 async def list_statuses(request: web.Request) -> web.StreamResponse:
-    pipeline_id = _pipeline_id(request)
-    if pipeline_id is None:
-        return problem(404, _PIPELINE_NOT_FOUND)
-    ctx = context_of(request)
-    statuses = [ctx.wire.status(s) for s in ctx.state.pipeline_statuses(pipeline_id)]
-    return hal(
-        {
-            "_total_items": len(statuses),
-            "_links": ctx.wire.links(f"/api/v4/leads/pipelines/{pipeline_id}/statuses"),
-            "_embedded": {"statuses": statuses},
-        }
-    )
+    return await _of_pipeline(request, _statuses)
 
 
-def _matches(lead: Lead, filters: JsonDict, closest_task_at: int | None) -> bool:
+def _matches(lead: Lead, filters: Filters, closest_task_at: int | None) -> bool:
     for name in ("id", "pipeline_id", "responsible_user_id", "created_by", "updated_by"):
-        wanted = int_list(filters.get(name), f"filter[{name}]")
+        wanted = filters.ints(name)
         if wanted is not None and getattr(lead, name) not in wanted:
             return False
-    names = str_list(filters.get("name"))
+    names = filters.strs("name")
     if names and lead.name not in names:
         return False
-    price = value_range(filters.get("price"), "filter[price]")
+    price = filters.amounts("price")
     if price is not None and lead.price not in price:
         return False
     for name in ("created_at", "updated_at", "closed_at"):
-        bounds = time_range(filters.get(name), f"filter[{name}]")
+        bounds = filters.times(name)
         if bounds is not None and getattr(lead, name) not in bounds:
             return False
-    closest = time_range(filters.get("closest_task_at"), "filter[closest_task_at]")
+    closest = filters.times("closest_task_at")
     if closest is not None and closest_task_at not in closest:
         return False
-    if "statuses" in filters:
-        pairs = status_pairs(filters["statuses"], "filter[statuses]")
-        if not any(lead.pipeline_id == p and (s is None or lead.status_id == s) for p, s in pairs):
-            return False
-    return True
+    statuses = filters.statuses("statuses")
+    return statuses is None or statuses.match(lead.pipeline_id, lead.status_id)
 
 
 @routes.get("/api/v4/leads")
@@ -103,7 +87,7 @@ async def list_leads(request: web.Request) -> web.StreamResponse:
     query = query_of(request)
     page, limit = paging(query, max_limit=250)
     with_ = with_set(query)
-    filters = section(query, "filter")
+    filters = Filters.of(query)
     text = str(query.get("query") or "").strip().lower()
     only_deleted = "only_deleted" in with_
     leads = [

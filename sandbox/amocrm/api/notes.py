@@ -11,7 +11,7 @@ from aiohttp import web
 from sandbox.amocrm.api.common import answers_query_errors, json_body, paged, query_of
 from sandbox.amocrm.context import EmulatorContext, context_of, user_of
 from sandbox.amocrm.problems import FieldError, hal, no_content, validation_failed
-from sandbox.amocrm.query import int_list, paging, section, str_list
+from sandbox.amocrm.query import Filters, paging
 from sandbox.amocrm.records import JsonDict
 
 routes = web.RouteTableDef()
@@ -122,13 +122,13 @@ async def list_notes(request: web.Request) -> web.StreamResponse:
     ctx = context_of(request)
     query = query_of(request)
     page, limit = paging(query, max_limit=250)
-    filters = section(query, "filter")
+    filters = Filters.of(query)
     lead_ids = (
         [int(request.match_info["id"])]
         if "id" in request.match_info
-        else int_list(filters.get("entity_id"), "filter[entity_id]")
+        else filters.ints("entity_id")
     )
-    types = str_list(filters.get("note_type"))
+    types = filters.strs("note_type")
     notes = [
         ctx.wire.note(note)
         for note in ctx.state.notes.values()

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
+from functools import wraps
 
 from aiohttp import web
 
-from sandbox.amocrm.api.common import answers_query_errors, json_body, query_of
+from sandbox.amocrm.api.common import Handler, answers_query_errors, json_body, query_of
 from sandbox.amocrm.context import context_of, user_of
 from sandbox.amocrm.problems import FieldError, hal, no_content, problem, validation_failed
 from sandbox.amocrm.query import section
@@ -22,17 +23,22 @@ _SETTING = re.compile(
 )
 
 
-def _forbidden(request: web.Request) -> web.Response | None:
-    if not context_of(request).state.users[user_of(request)].is_admin:
-        return problem(403, "Access denied: account admin rights required")
-    return None
+def _admins_only(handler: Handler) -> Handler:
+    """Only an account admin may see or change the hooks (403 for anyone else)."""
+
+    @answers_query_errors
+    @wraps(handler)
+    async def checked(request: web.Request) -> web.StreamResponse:
+        if not context_of(request).state.users[user_of(request)].is_admin:
+            return problem(403, "Access denied: account admin rights required")
+        return await handler(request)
+
+    return checked
 
 
 @routes.post("/api/v4/webhooks")
-@answers_query_errors
+@_admins_only
 async def save_hook(request: web.Request) -> web.StreamResponse:
-    if (denied := _forbidden(request)) is not None:
-        return denied
     ctx = context_of(request)
     body = await json_body(request)
     if not isinstance(body, dict):
@@ -67,10 +73,8 @@ async def save_hook(request: web.Request) -> web.StreamResponse:
 
 
 @routes.get("/api/v4/webhooks")
-@answers_query_errors
+@_admins_only
 async def list_hooks(request: web.Request) -> web.StreamResponse:
-    if (denied := _forbidden(request)) is not None:
-        return denied
     ctx = context_of(request)
     # Not split on commas: a URL may hold one.
     given = section(query_of(request), "filter").get("destination")
@@ -86,10 +90,8 @@ async def list_hooks(request: web.Request) -> web.StreamResponse:
 
 
 @routes.delete("/api/v4/webhooks")
-@answers_query_errors
+@_admins_only
 async def delete_hook(request: web.Request) -> web.StreamResponse:
-    if (denied := _forbidden(request)) is not None:
-        return denied
     body = await json_body(request)
     destination = body.get("destination") if isinstance(body, dict) else None
     if not isinstance(destination, str):
