@@ -10,6 +10,8 @@
 - `faults`: `FaultQueue` (faults answering the next calls they match), `MethodFault` and
   `MethodFaults` (by method name), `checked_kind`, `hang_up` (an injected timeout: hold the
   call, then drop the line).
+- `jsonbody`: `json_object` (a request's JSON body as an object, an empty body `{}`) and
+  `NotAnObject` (what each service answers it with is its own).
 - `ratelimit`: `Limiter` (the limits in force over their buckets), `TokenBucket`,
   `SlidingWindow`, `limits_from` and `retry_after_s`.
 """

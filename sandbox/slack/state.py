@@ -8,9 +8,10 @@ import dataclasses
 import hashlib
 import mimetypes
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from sandbox.slack.handles import ResponseUrls, Triggers
@@ -30,6 +31,7 @@ DEFAULT_SCOPES = (
     "chat:write", "im:write", "users:read", "users:read.email", "commands", "files:write",
 )  # fmt: skip
 SLACKBOT = "USLACKBOT"
+V = TypeVar("V")
 MAX_MODAL_STACK = 3  # a person has at most three modals open (views.push says so past that)
 
 
@@ -55,6 +57,14 @@ class Upload:
     name: str
     length: int
     data: bytes | None = None
+
+
+def _known(table: Mapping[str, V], key: str, what: str) -> V:
+    """``table[key]``, or a KeyError the control API shows as "unknown <what> <key>"."""
+    found = table.get(key)
+    if found is None:
+        raise KeyError(f"{what} {key}")
+    return found
 
 
 def _tz_offset(tz: str) -> int:
@@ -148,10 +158,7 @@ class Workspace:
 
     def person(self, user_id: str) -> SlackUser:
         """A person of the workspace; KeyError for anyone else."""
-        found = self.users.get(user_id)
-        if found is None:
-            raise KeyError(f"user {user_id}")
-        return found
+        return _known(self.users, user_id, "user")
 
     def set_deleted(self, user_id: str, deleted: bool) -> None:
         self.users[user_id] = dataclasses.replace(self.person(user_id), deleted=deleted)
@@ -179,10 +186,7 @@ class Workspace:
         return channel_id
 
     def channel(self, channel_id: str) -> Channel:
-        found = self.channels.get(channel_id)
-        if found is None:
-            raise KeyError(f"channel {channel_id}")
-        return found
+        return _known(self.channels, channel_id, "channel")
 
     def dm(self, user_id: str) -> Channel:
         """The direct message channel between the person and the bot (made on first use)."""
