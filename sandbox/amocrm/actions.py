@@ -128,21 +128,11 @@ class AccountActions(TaskActions):
         state = self._state
         state.status(pipeline_id, status_id)
         state.user(responsible_user_id)
-        actor, now = self._actor(by_user), state.now()
-        lead = Lead(
-            id=state.next_id("lead"),
-            name=name,
-            price=price,
-            status_id=status_id,
-            pipeline_id=pipeline_id,
-            responsible_user_id=responsible_user_id,
-            group_id=state.group_of(responsible_user_id),
-            created_by=actor,
-            updated_by=actor,
-            created_at=now,
-            updated_at=now,
-            closed_at=now if status_id in (WON_STATUS_ID, LOST_STATUS_ID) else closed_at,
-        )
+        actor = self._actor(by_user)
+        made = state.made_and_updated("lead", responsible_user_id, actor)
+        closed = status_id in (WON_STATUS_ID, LOST_STATUS_ID)
+        lead = Lead(**made, name=name, price=price, status_id=status_id, pipeline_id=pipeline_id,
+                    closed_at=made["created_at"] if closed else closed_at)  # fmt: skip
         state.leads[lead.id] = lead
         # amoCRM logs a system note with the lead_added event; only its id is visible.
         note_id = state.next_id("note")
@@ -278,16 +268,8 @@ class AccountActions(TaskActions):
         state.live_lead(lead_id)
         actor = self._actor(by_user)
         responsible = actor if responsible_user_id is None else responsible_user_id
-        note = Note(
-            id=state.next_id("note"),
-            entity_id=lead_id,
-            note_type=note_type,
-            params=params,
-            responsible_user_id=responsible,
-            group_id=state.group_of(responsible),
-            created_by=actor,
-            created_at=state.now(),
-        )
+        made = state.made("note", responsible, actor)
+        note = Note(**made, entity_id=lead_id, note_type=note_type, params=params)
         state.notes[note.id] = note
         return note
 

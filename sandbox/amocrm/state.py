@@ -12,6 +12,8 @@ from sandbox.amocrm.records import (
     JsonDict,
     Lead,
     LossReason,
+    Made,
+    MadeAndUpdated,
     Note,
     Pipeline,
     Status,
@@ -86,6 +88,16 @@ class AccountState:
     def group_of(self, user_id: int) -> int:
         user = self.users.get(user_id)
         return user.group_id if user else 0
+
+    def made(self, kind: str, responsible_user_id: int, actor: int) -> Made:
+        """A new ``kind`` record's id, owner (and the owner's group) and maker, now."""
+        return Made(id=self.next_id(kind), responsible_user_id=responsible_user_id,
+                    group_id=self.group_of(responsible_user_id), created_by=actor,
+                    created_at=self.now())  # fmt: skip
+
+    def made_and_updated(self, kind: str, responsible_user_id: int, actor: int) -> MadeAndUpdated:
+        made = self.made(kind, responsible_user_id, actor)
+        return MadeAndUpdated(**made, updated_by=actor, updated_at=made["created_at"])
 
     def status(self, pipeline_id: int, status_id: int) -> Status:
         return self.statuses[(pipeline_id, status_id)]
