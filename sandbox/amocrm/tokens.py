@@ -11,7 +11,7 @@ import json
 import secrets
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 ACCESS_TTL_S = 86_400
@@ -48,44 +48,39 @@ def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
+@dataclass(kw_only=True)
 class TokenStore:
-    def __init__(
-        self,
-        *,
-        clock: Callable[[], float],
-        client_id: str,
-        account_id: int,
-        api_domain: Callable[[], str],
-    ) -> None:
-        self._clock = clock
-        self._client_id = client_id
-        self._account_id = account_id
-        self._api_domain = api_domain
-        self._access: dict[str, Grant] = {}
-        self._refresh: dict[str, Grant] = {}
-        self._codes: dict[str, Grant] = {}
-        self._used_codes: set[str] = set()
-        self._dead_refresh: set[str] = set()
+    """The account's tokens: whom each is for and until when (by ``clock``)."""
+
+    clock: Callable[[], float]
+    client_id: str
+    account_id: int
+    api_domain: Callable[[], str]
+    _access: dict[str, Grant] = field(init=False, default_factory=dict)
+    _refresh: dict[str, Grant] = field(init=False, default_factory=dict)
+    _codes: dict[str, Grant] = field(init=False, default_factory=dict)
+    _used_codes: set[str] = field(init=False, default_factory=set)
+    _dead_refresh: set[str] = field(init=False, default_factory=set)
 
     def _now(self) -> int:
-        return int(self._clock())
+        return int(self.clock())
 
     def _jwt(self, user_id: int, ttl_s: int) -> str:
         now = self._now()
         header = {"typ": "JWT", "alg": "RS256", "jti": uuid.uuid4().hex}
         claims = {
-            "aud": self._client_id,
+            "aud": self.client_id,
             "jti": uuid.uuid4().hex,
             "iat": now,
             "nbf": now,
             "exp": now + ttl_s,
             "sub": str(user_id),
             "grant_type": "",
-            "account_id": self._account_id,
+            "account_id": self.account_id,
             "base_domain": "amocrm.ru",
             "version": 2,
             "scopes": ["crm", "notifications"],
-            "api_domain": self._api_domain(),
+            "api_domain": self.api_domain(),
         }
         parts = (json.dumps(header).encode(), json.dumps(claims).encode(), secrets.token_bytes(64))
         return ".".join(_b64(part) for part in parts)
