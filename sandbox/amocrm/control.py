@@ -8,39 +8,41 @@ from aiohttp import web
 from sandbox.amocrm.context import EmulatorContext, context_of
 from sandbox.amocrm.task_actions import TaskEdit
 from sandbox.common.control import ControlBody as _Body
-from sandbox.common.control import ControlRoutes, answers_errors, read_body, records_json
+from sandbox.common.control import ControlRoutes, answers_errors, read_body
 
 _answers_errors = answers_errors(lambda exc: f"not found: {exc.args[0] if exc.args else ''}")
 CONTROL = ControlRoutes(_answers_errors)
 
 
-class MoveLead(_Body):
-    status_id: int
-    pipeline_id: int | None = None
-    loss_reason_id: int | None = None
+class _Change(_Body):
+    """A change a person makes in the UI: ``by_user``, who (None: the account's admin)."""
+
     by_user: int | None = None
 
 
-class NewTask(_Body):
+class MoveLead(_Change):
+    status_id: int
+    pipeline_id: int | None = None
+    loss_reason_id: int | None = None
+
+
+class NewTask(_Change):
     text: str
     responsible_user_id: int
     complete_till: int
     entity_id: int | None = None
     entity_type: str = "leads"
     task_type_id: int = 1
-    by_user: int | None = None
 
 
-class CompleteTask(_Body):
+class CompleteTask(_Change):
     result_text: str | None = None
-    by_user: int | None = None
 
 
-class EditTask(_Body):
+class EditTask(_Change):
     complete_till: int | None = None
     responsible_user_id: int | None = None
     text: str | None = None
-    by_user: int | None = None
 
 
 class FaultOrder(_Body):
@@ -143,18 +145,16 @@ async def switch_webhooks(request: web.Request) -> web.StreamResponse:
     return web.json_response({"enabled": ctx.hooks.enabled})
 
 
-@CONTROL.get("/_control/requests", "the API request log")
-async def get_requests(request: web.Request) -> web.StreamResponse:
-    return records_json(_ctx(request).request_log)
+CONTROL.records(
+    "/_control/webhooks/deliveries",
+    "every webhook delivery attempt",
+    lambda request: _ctx(request).hooks.deliveries,
+)
 
 
-@CONTROL.get("/_control/webhooks/deliveries", "every webhook delivery attempt")
-async def get_deliveries(request: web.Request) -> web.StreamResponse:
-    return records_json(_ctx(request).hooks.deliveries)
-
-
-CONTROL.faults(
-    lambda request: _ctx(request).faults,
+CONTROL.log_and_faults(
+    _ctx,
     FaultOrder,
-    '{"kind": "429|500|503|slow|timeout|html403", "count": 3}',
+    log="the API request log",
+    faults='{"kind": "429|500|503|slow|timeout|html403", "count": 3}',
 )

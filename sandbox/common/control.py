@@ -78,6 +78,16 @@ class Injects(Protocol):
     def clear(self) -> None: ...
 
 
+class Served(Protocol):
+    """An emulator's context, as its control API sees it."""
+
+    @property
+    def request_log(self) -> Iterable[Any]: ...
+
+    @property
+    def faults(self) -> Injects: ...
+
+
 class MethodFaultOrder(ControlBody):
     """``POST /_control/faults`` of an API called by method name (Telegram's, Slack's)."""
 
@@ -125,26 +135,40 @@ class ControlRoutes:
     def patch(self, path: str, what: str) -> Callable[[Handler], Handler]:
         return self._declaring("PATCH", path, what)
 
-    def faults(
-        self,
-        faults_of: Callable[[web.Request], Injects],
-        order: type[BaseModel],
-        what: str,
+    def records(
+        self, path: str, what: str, records_of: Callable[[web.Request], Iterable[Any]]
     ) -> None:
-        """``POST /_control/faults`` (the body an ``order``, ``what`` says which) and ``DELETE``
-        (the pending faults dropped); both answer ``{"pending": n}``."""
+        """``GET path``: a list of dataclass records (a request log, deliveries, answers)."""
+
+        async def listing(request: web.Request) -> web.StreamResponse:
+            return records_json(records_of(request))
+
+        self.add("GET", path, what, listing)
+
+    def log_and_faults(
+        self,
+        context_of: Callable[[web.Request], Served],
+        order: type[BaseModel],
+        *,
+        log: str,
+        faults: str,
+    ) -> None:
+        """What every emulator has: ``GET /_control/requests`` (its request log, ``log`` says
+        which), ``POST /_control/faults`` (the body an ``order``, ``faults`` says which) and
+        ``DELETE`` (the pending faults dropped); the fault endpoints answer ``{"pending": n}``."""
+        self.records("/_control/requests", log, lambda request: context_of(request).request_log)
 
         @self._answering
         async def add_fault(request: web.Request) -> web.StreamResponse:
-            faults = faults_of(request)
-            faults.add(**(await read_body(request, order)).model_dump())
-            return web.json_response({"pending": faults.pending})
+            injects = context_of(request).faults
+            injects.add(**(await read_body(request, order)).model_dump())
+            return web.json_response({"pending": injects.pending})
 
         async def clear_faults(request: web.Request) -> web.StreamResponse:
-            faults_of(request).clear()
+            context_of(request).faults.clear()
             return web.json_response({"pending": 0})
 
-        self.add("POST", "/_control/faults", what, add_fault)
+        self.add("POST", "/_control/faults", faults, add_fault)
         self.add("DELETE", "/_control/faults", "drop the pending faults", clear_faults)
 
     @property

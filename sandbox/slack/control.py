@@ -62,19 +62,21 @@ class Slash(_Body):
     channel: str | None = None
 
 
-class Click(_Body):
+class _Press(_Body):
+    """A person presses the element ``action_id`` (carrying ``value``) on a message or a view."""
+
     user: str
+    action_id: str
+    value: str | None = None
+
+
+class Click(_Press):
     channel: str
     ts: str
-    action_id: str
-    value: str | None = None
 
 
-class ViewClick(_Body):
-    user: str
+class ViewClick(_Press):
     view_id: str
-    action_id: str
-    value: str | None = None
 
 
 class Submit(_Body):
@@ -301,14 +303,11 @@ async def views(request: web.Request) -> web.StreamResponse:
                               "home": _json(ws.homes.get(user))})  # fmt: skip
 
 
-@CONTROL.get("/_control/requests", "the Web API request log")
-async def requests(request: web.Request) -> web.StreamResponse:
-    return web.json_response(_json(context_of(request).request_log))
-
-
-@CONTROL.get("/_control/interactions", "what was sent to the app, its answer and ack time")
-async def interactions(request: web.Request) -> web.StreamResponse:
-    return web.json_response(_json(request.app[PEOPLE].interactions))
+CONTROL.records(
+    "/_control/interactions",
+    "what was sent to the app, its answer and ack time",
+    lambda request: request.app[PEOPLE].interactions,
+)
 
 
 @CONTROL.get("/_control/stats", "counts: requests, 429s, errors, messages, interactions")
@@ -337,8 +336,9 @@ async def rate_limits(request: web.Request) -> web.StreamResponse:
     return web.json_response(body.model_dump())
 
 
-CONTROL.faults(
-    lambda request: context_of(request).faults,
+CONTROL.log_and_faults(
+    context_of,
     FaultOrder,
-    '{"kind": "429|500|503|timeout|<error code>", "count"?, "method"?, "retry_after"?}',
+    log="the Web API request log",
+    faults='{"kind": "429|500|503|timeout|<error code>", "count"?, "method"?, "retry_after"?}',
 )

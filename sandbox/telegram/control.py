@@ -16,7 +16,6 @@ from sandbox.common.control import (
     MethodFaultOrder,
     answers_errors,
     read_body,
-    records_json,
 )
 from sandbox.telegram.context import context_of
 from sandbox.telegram.people import People
@@ -42,17 +41,21 @@ class NewGroup(_Body):
     members: list[int] = Field(default_factory=list)
 
 
-class UserMessage(_Body):
-    text: str
+class _Sent(_Body):
+    """What a user sends, to ``chat_id`` (None: the private chat with the bot)."""
+
     chat_id: int | None = None
 
 
-class UserDocument(_Body):
+class UserMessage(_Sent):
+    text: str
+
+
+class UserDocument(_Sent):
     file_name: str
     content: str  # base64
     caption: str | None = None
     mime_type: str = "application/octet-stream"
-    chat_id: int | None = None
 
 
 class Press(_Body):
@@ -166,18 +169,16 @@ async def transcript(request: web.Request) -> web.StreamResponse:
     return web.json_response([message_json(m) for m in state.transcript(chat_id)])
 
 
-@CONTROL.get("/_control/requests", "the Bot API request log")
-async def requests(request: web.Request) -> web.StreamResponse:
-    return records_json(context_of(request).request_log)
+CONTROL.records(
+    "/_control/callback-answers",
+    "every answerCallbackQuery, late ones flagged",
+    lambda request: context_of(request).state.callback_answers,
+)
 
 
-@CONTROL.get("/_control/callback-answers", "every answerCallbackQuery, late ones flagged")
-async def callback_answers(request: web.Request) -> web.StreamResponse:
-    return records_json(context_of(request).state.callback_answers)
-
-
-CONTROL.faults(
-    lambda request: context_of(request).faults,
+CONTROL.log_and_faults(
+    context_of,
     MethodFaultOrder,
-    '{"kind": "500|502|429|timeout", "count"?, "method"?}',
+    log="the Bot API request log",
+    faults='{"kind": "500|502|429|timeout", "count"?, "method"?}',
 )

@@ -106,13 +106,22 @@ class _Order(ControlBody):
     method: str | None = None
 
 
-async def test_faults_are_ordered_and_dropped_over_http() -> None:
+@dataclass(frozen=True)
+class _Context:
+    faults: _Faults
+    request_log: list[_Record]
+
+
+async def test_faults_are_ordered_and_dropped_and_the_log_read_over_http() -> None:
     faults = _Faults()
+    context = _Context(faults, [_Record("GET", 200)])
     control = ControlRoutes(_answers)
-    control.faults(lambda request: faults, _Order, '{"kind"}')
+    control.log_and_faults(lambda request: context, _Order, log="the log", faults='{"kind"}')
     app = web.Application()
     app.add_routes(control.routes)
     async with TestClient(TestServer(app)) as http:
+        logged = await http.get("/_control/requests")
+        assert await logged.json() == [{"method": "GET", "status": 200}]
         added = await http.post("/_control/faults", data='{"kind": "500", "count": 2}')
         assert await added.json() == {"pending": 2}
         refused = await http.post("/_control/faults", data='{"kind": "nope"}')
