@@ -11,7 +11,6 @@ from sandbox.common.control import ControlBody as _Body
 from sandbox.common.control import ControlRoutes, answers_errors, read_body
 
 _answers_errors = answers_errors(lambda exc: f"not found: {exc.args[0] if exc.args else ''}")
-CONTROL = ControlRoutes(_answers_errors)
 
 
 class _Change(_Body):
@@ -64,6 +63,15 @@ class SwitchWebhooks(_Body):
 
 def _ctx(request: web.Request) -> EmulatorContext:
     return context_of(request)
+
+
+CONTROL = ControlRoutes(
+    _answers_errors,
+    _ctx,
+    FaultOrder,
+    log="the API request log",
+    faults='{"kind": "429|500|503|slow|timeout|html403", "count": 3}',
+)
 
 
 @CONTROL.get("/_control/state", "users, deals and tasks")
@@ -149,12 +157,4 @@ CONTROL.records(
     "/_control/webhooks/deliveries",
     "every webhook delivery attempt",
     lambda request: _ctx(request).hooks.deliveries,
-)
-
-
-CONTROL.log_and_faults(
-    _ctx,
-    FaultOrder,
-    log="the API request log",
-    faults='{"kind": "429|500|503|slow|timeout|html403", "count": 3}',
 )

@@ -4,9 +4,10 @@
   `serve_app` (an aiohttp app on a loopback port), `MAX_UPLOAD_BYTES`.
 - `handle`: `Shown`, `Knob` and `Forward`, a handle's attributes and methods kept by its parts.
 - `control`: the `/_control/` helpers: `ControlRoutes` (each endpoint declared once, on its
-  handler, with what it does: the app's routes and the listing come from it; `records()` a
-  list of records, `log_and_faults()` every emulator's request log and `POST`/`DELETE
-  /_control/faults`, with `MethodFaultOrder` the body for an API called by method name), `ControlBody`, `read_body`, `answers_errors`, `json_error`, `records_json`.
+  handler, with what it does: the app's routes and the listing come from it; made with what
+  every emulator has, its request log and `POST`/`DELETE /_control/faults`, `MethodFaultOrder`
+  the body for an API called by method name; `records()` adds a list of records),
+  `ControlBody`, `read_body`, `answers_errors`, `json_error`, `records_json`.
 - `faults`: `FaultQueue` (faults answering the next calls they match), `MethodFault` and
   `MethodFaults` (by method name), `checked_kind`, `hang_up` (an injected timeout: hold the
   call, then drop the line).

@@ -110,10 +110,24 @@ class ControlRoutes:
     or does: the app's routes and the listing shown to people come from that one declaration,
     so they cannot drift apart."""
 
-    def __init__(self, answering: Callable[[Handler], Handler]) -> None:
-        self._answering = answering  # how this emulator answers a bad body or an unknown id
+    def __init__(
+        self,
+        answering: Callable[[Handler], Handler],
+        context_of: Callable[[web.Request], Served],
+        fault_order: type[BaseModel],
+        *,
+        log: str,
+        faults: str,
+    ) -> None:
+        """``answering``: how this emulator answers a bad body or an unknown id. What every
+        emulator has is declared here: ``GET /_control/requests`` (its request log, ``log``
+        says which), ``POST /_control/faults`` (the body a ``fault_order``, ``faults`` says
+        which) and ``DELETE`` (the pending faults dropped)."""
+        self._answering = answering
         self._routes: list[web.RouteDef] = []
         self._listed: list[Endpoint] = []
+        self.records("/_control/requests", log, lambda request: context_of(request).request_log)
+        self._fault_routes(context_of, fault_order, faults)
 
     def add(self, method: str, path: str, what: str, handler: Handler) -> None:
         self._routes.append(web.route(method, path, handler))
@@ -145,18 +159,10 @@ class ControlRoutes:
 
         self.add("GET", path, what, listing)
 
-    def log_and_faults(
-        self,
-        context_of: Callable[[web.Request], Served],
-        order: type[BaseModel],
-        *,
-        log: str,
-        faults: str,
+    def _fault_routes(
+        self, context_of: Callable[[web.Request], Served], order: type[BaseModel], what: str
     ) -> None:
-        """What every emulator has: ``GET /_control/requests`` (its request log, ``log`` says
-        which), ``POST /_control/faults`` (the body an ``order``, ``faults`` says which) and
-        ``DELETE`` (the pending faults dropped); the fault endpoints answer ``{"pending": n}``."""
-        self.records("/_control/requests", log, lambda request: context_of(request).request_log)
+        """Both answer ``{"pending": n}``."""
 
         @self._answering
         async def add_fault(request: web.Request) -> web.StreamResponse:
@@ -168,7 +174,7 @@ class ControlRoutes:
             context_of(request).faults.clear()
             return web.json_response({"pending": 0})
 
-        self.add("POST", "/_control/faults", faults, add_fault)
+        self.add("POST", "/_control/faults", what, add_fault)
         self.add("DELETE", "/_control/faults", "drop the pending faults", clear_faults)
 
     @property

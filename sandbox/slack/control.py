@@ -27,7 +27,6 @@ from sandbox.slack.records import Interaction, JsonDict, Signing, SlackRateLimit
 
 PEOPLE = web.AppKey("slack_people", People)
 _answers_errors = answers_errors(lambda exc: f"unknown {exc.args[0]}", (ValueError, RuntimeError))
-CONTROL = ControlRoutes(_answers_errors)
 
 _USER = "/_control/users/{id}"
 
@@ -138,6 +137,15 @@ def _person(request: web.Request) -> str:
 
 
 # --- the app and the workspace ------------------------------------------------------------
+
+
+CONTROL = ControlRoutes(
+    _answers_errors,
+    context_of,
+    FaultOrder,
+    log="the Web API request log",
+    faults='{"kind": "429|500|503|timeout|<error code>", "count"?, "method"?, "retry_after"?}',
+)
 
 
 @CONTROL.post("/_control/request-url", '{"url"}: where Slack sends commands, clicks and events')
@@ -334,11 +342,3 @@ async def rate_limits(request: web.Request) -> web.StreamResponse:
     limits = SlackRateLimits(**body.model_dump(exclude={"enabled"})) if body.enabled else None
     context_of(request).limiter.limits = limits
     return web.json_response(body.model_dump())
-
-
-CONTROL.log_and_faults(
-    context_of,
-    FaultOrder,
-    log="the Web API request log",
-    faults='{"kind": "429|500|503|timeout|<error code>", "count"?, "method"?, "retry_after"?}',
-)

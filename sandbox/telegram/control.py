@@ -23,7 +23,6 @@ from sandbox.telegram.records import ChatMessage, FileRecord, JsonDict
 
 PEOPLE = web.AppKey("telegram_people", People)
 _answers_errors = answers_errors(lambda exc: str(exc.args[0]) if exc.args else "not found")
-CONTROL = ControlRoutes(_answers_errors)
 
 _USER = r"/_control/users/{id:\d+}"
 
@@ -86,6 +85,15 @@ def message_json(message: ChatMessage) -> JsonDict:
 
 def _id(request: web.Request) -> int:
     return int(request.match_info["id"])
+
+
+CONTROL = ControlRoutes(
+    _answers_errors,
+    context_of,
+    MethodFaultOrder,
+    log="the Bot API request log",
+    faults='{"kind": "500|502|429|timeout", "count"?, "method"?}',
+)
 
 
 @CONTROL.post("/_control/users", '{"first_name", "username"?, "language_code"?, "started"?}')
@@ -173,12 +181,4 @@ CONTROL.records(
     "/_control/callback-answers",
     "every answerCallbackQuery, late ones flagged",
     lambda request: context_of(request).state.callback_answers,
-)
-
-
-CONTROL.log_and_faults(
-    context_of,
-    MethodFaultOrder,
-    log="the Bot API request log",
-    faults='{"kind": "500|502|429|timeout", "count"?, "method"?}',
 )

@@ -115,8 +115,9 @@ class _Context:
 async def test_faults_are_ordered_and_dropped_and_the_log_read_over_http() -> None:
     faults = _Faults()
     context = _Context(faults, [_Record("GET", 200)])
-    control = ControlRoutes(_answers)
-    control.log_and_faults(lambda request: context, _Order, log="the log", faults='{"kind"}')
+    control = ControlRoutes(
+        _answers, lambda request: context, _Order, log="the log", faults='{"kind"}'
+    )
     app = web.Application()
     app.add_routes(control.routes)
     async with TestClient(TestServer(app)) as http:
@@ -135,13 +136,14 @@ async def test_faults_are_ordered_and_dropped_and_the_log_read_over_http() -> No
 
 
 async def test_each_declared_endpoint_is_routed_and_listed_with_its_canonical_path() -> None:
-    control = ControlRoutes(_answers)
+    context = _Context(_Faults(), [])
+    control = ControlRoutes(_answers, lambda request: context, _Order, log="log", faults="kind")
 
     @control.get(r"/_control/things/{id:\d+}", "one thing")
     async def thing(request: web.Request) -> web.StreamResponse:
         return web.json_response({"id": int(request.match_info["id"])})
 
-    assert control.endpoints == (("GET", "/_control/things/{id}", "one thing"),)
+    assert control.endpoints[-1] == ("GET", "/_control/things/{id}", "one thing")
     app = web.Application()
     app.add_routes(control.routes)
     async with TestClient(TestServer(app)) as http:
