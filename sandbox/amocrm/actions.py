@@ -127,18 +127,27 @@ class AccountActions(TaskActions):
             pipeline_id=pipeline_id,
             closed_at=made["created_at"] if closed else closed_at,
         )
-        state.leads[lead.id] = lead
         # amoCRM logs a system note with the lead_added event; only its id is visible.
-        note_id = state.next_id("note")
-        state.record_event(
-            "lead_added",
-            entity_type="lead",
-            entity_id=lead.id,
-            created_by=actor,
-            after=({"note": {"id": note_id}},),
-        )
-        self._emit("leads", add=lead_fields(lead, state.account_id))
+        note = {"note": {"id": state.next_id("note")}}
+        self._emit("leads", add=self._store_lead(lead, "lead_added", actor, after=(note,)))
         return lead.id
+
+    def _store_lead(
+        self,
+        lead: records.Lead,
+        event: str,
+        actor: int,
+        *,
+        after: tuple[JsonDict, ...] = (),
+        before: tuple[JsonDict, ...] = (),
+    ) -> JsonDict:
+        """Keep the deal as it now is and log ``event`` as ``actor``'s (with the values
+        ``after`` and ``before`` it); the deal's webhook fields."""
+        state = self._state
+        state.leads[lead.id] = lead
+        state.record_event(event, entity_type="lead", entity_id=lead.id, created_by=actor,
+                           after=after, before=before)  # fmt: skip
+        return lead_fields(lead, state.account_id)
 
     def move_lead(
         self,
@@ -176,16 +185,11 @@ class AccountActions(TaskActions):
             closed_at=now if closing else None if reopening else old.closed_at,
             loss_reason_id=loss_reason_id if status_id == records.LOST_STATUS_ID else None,
         )
-        state.leads[lead_id] = lead
-        state.record_event(
-            "lead_status_changed",
-            entity_type="lead",
-            entity_id=lead_id,
-            created_by=actor,
+        fields = self._store_lead(
+            lead, "lead_status_changed", actor,
             after=({"lead_status": {"id": status_id, "pipeline_id": target_pipeline}},),
             before=({"lead_status": {"id": old.status_id, "pipeline_id": old.pipeline_id}},),
-        )
-        fields = lead_fields(lead, state.account_id)
+        )  # fmt: skip
         self._emit(
             "leads",
             status=lead_status_fields(
@@ -223,16 +227,11 @@ class AccountActions(TaskActions):
             updated_by=actor,
             updated_at=state.now(),
         )
-        state.leads[lead_id] = lead
-        state.record_event(
-            "entity_responsible_changed",
-            entity_type="lead",
-            entity_id=lead_id,
-            created_by=actor,
+        fields = self._store_lead(
+            lead, "entity_responsible_changed", actor,
             after=({"responsible_user": {"id": user_id}},),
             before=({"responsible_user": {"id": old.responsible_user_id}},),
-        )
-        fields = lead_fields(lead, state.account_id)
+        )  # fmt: skip
         self._emit(
             "leads",
             responsible={**fields, "old_responsible_user_id": str(old.responsible_user_id)},
@@ -243,10 +242,8 @@ class AccountActions(TaskActions):
         state = self._state
         old = state.live_lead(lead_id)
         actor = self._actor(by_user)
-        state.leads[lead_id] = replace(
-            old, is_deleted=True, updated_by=actor, updated_at=state.now()
-        )
-        state.record_event("lead_deleted", entity_type="lead", entity_id=lead_id, created_by=actor)
+        deleted = replace(old, is_deleted=True, updated_by=actor, updated_at=state.now())
+        self._store_lead(deleted, "lead_deleted", actor)
         self._emit("leads", delete={"id": str(lead_id)})
 
     # -- notes and webhooks (API-only changes: no UI event of their own here) --

@@ -7,7 +7,7 @@ from aiohttp import web
 from sandbox.amocrm.api.common import answers_query_errors, paged, query_of
 from sandbox.amocrm.context import context_of, user_of
 from sandbox.amocrm.problems import hal, no_content, problem
-from sandbox.amocrm.query import paging, with_set
+from sandbox.amocrm.query import with_set
 
 routes = web.RouteTableDef()
 
@@ -33,9 +33,8 @@ async def list_users(request: web.Request) -> web.StreamResponse:
     if denied is not None:
         return denied
     ctx = context_of(request)
-    page, limit = paging(query_of(request), max_limit=250)
     users = [ctx.wire.user(u) for u in sorted(ctx.state.users.values(), key=lambda u: u.id)]
-    return paged(request, "users", users, page=page, limit=limit, with_totals=True)
+    return paged(request, "users", users, max_limit=250, with_totals=True)
 
 
 @routes.get(r"/api/v4/users/{id:\d+}")

@@ -9,7 +9,7 @@ from aiohttp import web
 from sandbox.amocrm.api.common import answers_query_errors, paged, query_of
 from sandbox.amocrm.context import context_of
 from sandbox.amocrm.problems import hal, no_content
-from sandbox.amocrm.query import Filters, QueryError, order, paging, with_set
+from sandbox.amocrm.query import Filters, QueryError, order, with_set
 from sandbox.amocrm.records import Event
 
 routes = web.RouteTableDef()
@@ -75,7 +75,6 @@ def _tests(filters: Filters) -> list[EventTest]:
 async def list_events(request: web.Request) -> web.StreamResponse:
     ctx = context_of(request)
     query = query_of(request)
-    page, limit = paging(query, max_limit=100)
     tests = _tests(Filters.of(query))
     events = [e for e in ctx.state.events if all(test(e) for test in tests)]
     # Newest first unless asked otherwise, like the account's event feed.
@@ -84,7 +83,7 @@ async def list_events(request: web.Request) -> web.StreamResponse:
     events.sort(key=lambda e: (e.created_at, e.seq), reverse=descending)
     with_ = with_set(query)
     body = [ctx.wire.event(e, with_=with_) for e in events]
-    return paged(request, "events", body, page=page, limit=limit)
+    return paged(request, "events", body, max_limit=100)
 
 
 @routes.get("/api/v4/events/{id}")

@@ -9,7 +9,7 @@ from aiohttp import web
 from sandbox.amocrm.api.common import allows, answers_query_errors, json_body, paged, query_of
 from sandbox.amocrm.context import EmulatorContext, context_of, user_of
 from sandbox.amocrm.problems import FieldError, hal, no_content, problem, validation_failed
-from sandbox.amocrm.query import Filters, order, paging, with_set
+from sandbox.amocrm.query import Filters, order, with_set
 from sandbox.amocrm.records import JsonDict, Lead
 
 routes = web.RouteTableDef()
@@ -85,7 +85,6 @@ async def list_leads(request: web.Request) -> web.StreamResponse:
     ctx = context_of(request)
     state, actor = ctx.state, user_of(request)
     query = query_of(request)
-    page, limit = paging(query, max_limit=250)
     with_ = with_set(query)
     filters = Filters.of(query)
     text = str(query.get("query") or "").strip().lower()
@@ -102,7 +101,7 @@ async def list_leads(request: web.Request) -> web.StreamResponse:
     field, descending = sort if sort is not None else ("id", False)
     leads.sort(key=lambda lead: (getattr(lead, field), lead.id), reverse=descending)
     body = [ctx.wire.lead(lead, with_=with_) for lead in leads]
-    return paged(request, "leads", body, page=page, limit=limit)
+    return paged(request, "leads", body, max_limit=250)
 
 
 @routes.get(r"/api/v4/leads/{id:\d+}")

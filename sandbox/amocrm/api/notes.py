@@ -11,7 +11,7 @@ from aiohttp import web
 from sandbox.amocrm.api.common import answers_query_errors, json_body, paged, query_of
 from sandbox.amocrm.context import EmulatorContext, context_of, user_of
 from sandbox.amocrm.problems import FieldError, hal, no_content, validation_failed
-from sandbox.amocrm.query import Filters, paging
+from sandbox.amocrm.query import Filters
 from sandbox.amocrm.records import JsonDict
 
 routes = web.RouteTableDef()
@@ -121,7 +121,6 @@ async def create_for_leads(request: web.Request) -> web.StreamResponse:
 async def list_notes(request: web.Request) -> web.StreamResponse:
     ctx = context_of(request)
     query = query_of(request)
-    page, limit = paging(query, max_limit=250)
     filters = Filters.of(query)
     lead_ids = (
         [int(request.match_info["id"])]
@@ -135,7 +134,7 @@ async def list_notes(request: web.Request) -> web.StreamResponse:
         if (lead_ids is None or note.entity_id in lead_ids)
         and (not types or note.note_type in types)
     ]
-    return paged(request, "notes", notes, page=page, limit=limit)
+    return paged(request, "notes", notes, max_limit=250)
 
 
 @routes.get(r"/api/v4/leads/{id:\d+}/notes/{note_id:\d+}")

@@ -10,7 +10,7 @@ from sandbox.amocrm.api.common import allows, answers_query_errors, json_body, p
 from sandbox.amocrm.api.task_input import TaskInput, parse_batch, parse_item
 from sandbox.amocrm.context import EmulatorContext, context_of, user_of
 from sandbox.amocrm.problems import hal, no_content, problem, validation_failed
-from sandbox.amocrm.query import Filters, QueryError, order, paging
+from sandbox.amocrm.query import Filters, QueryError, order
 from sandbox.amocrm.records import JsonDict, Task
 from sandbox.amocrm.task_actions import TaskEdit
 
@@ -58,12 +58,11 @@ def _filter(ctx: EmulatorContext, filters: Filters) -> list[Task]:
 async def list_tasks(request: web.Request) -> web.StreamResponse:
     ctx = context_of(request)
     query = query_of(request)
-    page, limit = paging(query, max_limit=250)
     tasks = _filter(ctx, Filters.of(query))
     sort = order(query, ("created_at", "updated_at", "complete_till", "id"))
     field, descending = sort if sort is not None else ("id", False)
     tasks.sort(key=lambda task: (getattr(task, field), task.id), reverse=descending)
-    return paged(request, "tasks", [ctx.wire.task(t) for t in tasks], page=page, limit=limit)
+    return paged(request, "tasks", [ctx.wire.task(t) for t in tasks], max_limit=250)
 
 
 @routes.get(r"/api/v4/tasks/{id:\d+}")
@@ -92,6 +91,12 @@ async def _batch(request: web.Request, carry_out: CarryOut, *, creating: bool) -
     return hal({"_links": ctx.wire.links("/api/v4/tasks"), "_embedded": {"tasks": tasks}})
 
 
+def _answered(ctx: EmulatorContext, item: TaskInput, task_id: int, **extra: int) -> JsonDict:
+    """A batch's answer for one task: its id (and ``extra``), the caller's request_id, a link."""
+    links = ctx.wire.links(f"/api/v4/tasks/{task_id}")
+    return {"id": task_id, **extra, "request_id": item.request_id, "_links": links}
+
+
 def _create(ctx: EmulatorContext, actor: int, item: TaskInput) -> JsonDict:
     edit = item.edit
     assert edit.text is not None
@@ -109,11 +114,7 @@ def _create(ctx: EmulatorContext, actor: int, item: TaskInput) -> JsonDict:
     )
     if edit.is_completed or edit.result_text is not None:
         ctx.actions.edit_task(task_id, _completion_only(item), by_user=actor)
-    return {
-        "id": task_id,
-        "request_id": item.request_id,
-        "_links": ctx.wire.links(f"/api/v4/tasks/{task_id}"),
-    }
+    return _answered(ctx, item, task_id)
 
 
 @routes.post("/api/v4/tasks")
@@ -138,12 +139,7 @@ def _forbidden(ctx: EmulatorContext, actor: int, inputs: list[TaskInput]) -> boo
 def _apply(ctx: EmulatorContext, actor: int, item: TaskInput) -> JsonDict:
     assert item.id is not None  # parse_item requires it for updates
     task = ctx.actions.edit_task(item.id, item.edit, by_user=actor)
-    return {
-        "id": task.id,
-        "updated_at": task.updated_at,
-        "request_id": item.request_id,
-        "_links": ctx.wire.links(f"/api/v4/tasks/{task.id}"),
-    }
+    return _answered(ctx, item, task.id, updated_at=task.updated_at)
 
 
 @routes.patch("/api/v4/tasks")
