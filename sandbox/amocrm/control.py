@@ -8,9 +8,7 @@ from aiohttp import web
 from sandbox.amocrm.context import EmulatorContext, context_of
 from sandbox.amocrm.task_actions import TaskEdit
 from sandbox.common.control import ControlBody as _Body
-from sandbox.common.control import ControlRoutes, answers_errors, read_body
-
-_answers_errors = answers_errors(lambda exc: f"not found: {exc.args[0] if exc.args else ''}")
+from sandbox.common.control import ControlRoutes, read_body
 
 
 class _Change(_Body):
@@ -66,9 +64,9 @@ def _ctx(request: web.Request) -> EmulatorContext:
 
 
 CONTROL = ControlRoutes(
-    _answers_errors,
     _ctx,
     FaultOrder,
+    not_found=lambda exc: f"not found: {exc.args[0] if exc.args else ''}",
     log="the API request log",
     faults='{"kind": "429|500|503|slow|timeout|html403", "count": 3}',
 )
@@ -89,7 +87,6 @@ async def get_state(request: web.Request) -> web.StreamResponse:
 
 
 @CONTROL.post(r"/_control/leads/{id:\d+}/move", '{"status_id": 142}')
-@_answers_errors
 async def move_lead(request: web.Request) -> web.StreamResponse:
     ctx = _ctx(request)
     body = await read_body(request, MoveLead)
@@ -99,7 +96,6 @@ async def move_lead(request: web.Request) -> web.StreamResponse:
 
 
 @CONTROL.post("/_control/tasks", '{"text", "responsible_user_id", "complete_till", "entity_id"?}')
-@_answers_errors
 async def add_task(request: web.Request) -> web.StreamResponse:
     ctx = _ctx(request)
     body = await read_body(request, NewTask)
@@ -114,7 +110,6 @@ def _edited(request: web.Request, edit: TaskEdit, by_user: int | None) -> web.Re
 
 
 @CONTROL.post(r"/_control/tasks/{id:\d+}/complete", '{"result_text"?}')
-@_answers_errors
 async def complete_task(request: web.Request) -> web.StreamResponse:
     body = await read_body(request, CompleteTask)
     return _edited(request, TaskEdit(is_completed=True, result_text=body.result_text),
@@ -122,7 +117,6 @@ async def complete_task(request: web.Request) -> web.StreamResponse:
 
 
 @CONTROL.patch(r"/_control/tasks/{id:\d+}", '{"complete_till"?, "responsible_user_id"?, "text"?}')
-@_answers_errors
 async def edit_task(request: web.Request) -> web.StreamResponse:
     body = await read_body(request, EditTask)
     return _edited(request, TaskEdit(**body.model_dump(exclude={"by_user"})), body.by_user)
@@ -135,7 +129,6 @@ async def revoke_tokens(request: web.Request) -> web.StreamResponse:
 
 
 @CONTROL.post("/_control/oauth/code", '{"user_id"?} -> {"code"}')
-@_answers_errors
 async def issue_code(request: web.Request) -> web.StreamResponse:
     ctx = _ctx(request)
     body = await read_body(request, IssueCode)
@@ -145,7 +138,6 @@ async def issue_code(request: web.Request) -> web.StreamResponse:
 
 
 @CONTROL.post("/_control/webhooks", '{"enabled": false}')
-@_answers_errors
 async def switch_webhooks(request: web.Request) -> web.StreamResponse:
     ctx = _ctx(request)
     body = await read_body(request, SwitchWebhooks)

@@ -112,25 +112,26 @@ class ControlRoutes:
 
     def __init__(
         self,
-        answering: Callable[[Handler], Handler],
         context_of: Callable[[web.Request], Served],
         fault_order: type[BaseModel],
         *,
+        not_found: Callable[[KeyError], str],
+        bad: tuple[type[Exception], ...] = (ValueError,),
         log: str,
         faults: str,
     ) -> None:
-        """``answering``: how this emulator answers a bad body or an unknown id. What every
-        emulator has is declared here: ``GET /_control/requests`` (its request log, ``log``
-        says which), ``POST /_control/faults`` (the body a ``fault_order``, ``faults`` says
-        which) and ``DELETE`` (the pending faults dropped)."""
-        self._answering = answering
+        """Every declared handler answers errors as `answers_errors` (``not_found``, ``bad``)
+        does. What every emulator has is declared here: ``GET /_control/requests`` (its
+        request log, ``log`` says which), ``POST /_control/faults`` (the body a
+        ``fault_order``, ``faults`` says which) and ``DELETE`` (the pending faults dropped)."""
+        self._answering = answers_errors(not_found, bad)
         self._routes: list[web.RouteDef] = []
         self._listed: list[Endpoint] = []
         self.records("/_control/requests", log, lambda request: context_of(request).request_log)
         self._fault_routes(context_of, fault_order, faults)
 
     def add(self, method: str, path: str, what: str, handler: Handler) -> None:
-        self._routes.append(web.route(method, path, handler))
+        self._routes.append(web.route(method, path, self._answering(handler)))
         self._listed.append((method, _PATTERN.sub(r"{\1}", path), what))
 
     def _declaring(self, method: str, path: str, what: str) -> Callable[[Handler], Handler]:
@@ -164,7 +165,6 @@ class ControlRoutes:
     ) -> None:
         """Both answer ``{"pending": n}``."""
 
-        @self._answering
         async def add_fault(request: web.Request) -> web.StreamResponse:
             injects = context_of(request).faults
             injects.add(**(await read_body(request, order)).model_dump())

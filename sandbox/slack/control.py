@@ -16,7 +16,6 @@ from sandbox.common.control import (
     ControlBody,
     ControlRoutes,
     MethodFaultOrder,
-    answers_errors,
     read_body,
 )
 from sandbox.slack.context import context_of
@@ -26,7 +25,6 @@ from sandbox.slack.people import People
 from sandbox.slack.records import Interaction, JsonDict, Signing, SlackRateLimits
 
 PEOPLE = web.AppKey("slack_people", People)
-_answers_errors = answers_errors(lambda exc: f"unknown {exc.args[0]}", (ValueError, RuntimeError))
 
 _USER = "/_control/users/{id}"
 
@@ -140,16 +138,16 @@ def _person(request: web.Request) -> str:
 
 
 CONTROL = ControlRoutes(
-    _answers_errors,
     context_of,
     FaultOrder,
+    not_found=lambda exc: f"unknown {exc.args[0]}",
+    bad=(ValueError, RuntimeError),
     log="the Web API request log",
     faults='{"kind": "429|500|503|timeout|<error code>", "count"?, "method"?, "retry_after"?}',
 )
 
 
 @CONTROL.post("/_control/request-url", '{"url"}: where Slack sends commands, clicks and events')
-@_answers_errors
 async def set_request_url(request: web.Request) -> web.StreamResponse:
     request.app[PEOPLE].link.request_url = (await read_body(request, RequestUrl)).url
     return web.json_response({"url": request.app[PEOPLE].link.request_url})
@@ -161,7 +159,6 @@ async def get_request_url(request: web.Request) -> web.StreamResponse:
 
 
 @CONTROL.post("/_control/users", '{"name", "email"?, "tz"?, "is_admin"?, "is_bot"?} -> {"id"}')
-@_answers_errors
 async def add_user(request: web.Request) -> web.StreamResponse:
     body = await read_body(request, NewUser)
     user = context_of(request).ws.add_user(body.name, email=body.email, tz=body.tz,
@@ -175,21 +172,18 @@ async def users(request: web.Request) -> web.StreamResponse:
 
 
 @CONTROL.post(f"{_USER}/deactivate", "an admin deactivates the person")
-@_answers_errors
 async def deactivate(request: web.Request) -> web.StreamResponse:
     context_of(request).ws.set_deleted(_person(request), True)
     return web.json_response({"deleted": True})
 
 
 @CONTROL.post(f"{_USER}/reactivate", "and brings them back")
-@_answers_errors
 async def reactivate(request: web.Request) -> web.StreamResponse:
     context_of(request).ws.set_deleted(_person(request), False)
     return web.json_response({"deleted": False})
 
 
 @CONTROL.post("/_control/channels", '{"name", "members": [user ids], "bot_member"?} -> {"id"}')
-@_answers_errors
 async def add_channel(request: web.Request) -> web.StreamResponse:
     body = await read_body(request, NewChannel)
     channel = context_of(request).ws.add_channel(body.name, body.members, body.bot_member)
@@ -209,7 +203,6 @@ async def channels(request: web.Request) -> web.StreamResponse:
 
 
 @CONTROL.post("/_control/slash", '{"user", "command": "/amo", "text", "channel"?}')
-@_answers_errors
 async def slash(request: web.Request) -> web.StreamResponse:
     body = await read_body(request, Slash)
     result = await request.app[PEOPLE].slash_command(
@@ -219,7 +212,6 @@ async def slash(request: web.Request) -> web.StreamResponse:
 
 
 @CONTROL.post("/_control/click", '{"user", "channel", "ts", "action_id", "value"?}')
-@_answers_errors
 async def click(request: web.Request) -> web.StreamResponse:
     body = await read_body(request, Click)
     result = await request.app[PEOPLE].click(body.user, body.channel, body.ts, body.action_id,
@@ -228,7 +220,6 @@ async def click(request: web.Request) -> web.StreamResponse:
 
 
 @CONTROL.post("/_control/click-ephemeral", '{"user", "channel", "ts", "action_id", "value"?}')
-@_answers_errors
 async def click_ephemeral(request: web.Request) -> web.StreamResponse:
     body = await read_body(request, Click)
     result = await request.app[PEOPLE].click_ephemeral(
@@ -238,7 +229,6 @@ async def click_ephemeral(request: web.Request) -> web.StreamResponse:
 
 
 @CONTROL.post("/_control/views/click", '{"user", "view_id", "action_id", "value"?}')
-@_answers_errors
 async def click_view(request: web.Request) -> web.StreamResponse:
     body = await read_body(request, ViewClick)
     result = await request.app[PEOPLE].click_view(body.user, body.view_id, body.action_id,
@@ -247,7 +237,6 @@ async def click_view(request: web.Request) -> web.StreamResponse:
 
 
 @CONTROL.post("/_control/views/submit", '{"user", "view_id", "values": {block: {action: v}}}')
-@_answers_errors
 async def submit(request: web.Request) -> web.StreamResponse:
     body = await read_body(request, Submit)
     result = await request.app[PEOPLE].submit_view(body.user, body.view_id, body.values)
@@ -255,7 +244,6 @@ async def submit(request: web.Request) -> web.StreamResponse:
 
 
 @CONTROL.post("/_control/views/close", '{"user", "view_id"}: Cancel on the modal in front')
-@_answers_errors
 async def close_view(request: web.Request) -> web.StreamResponse:
     body = await read_body(request, CloseView)
     return web.json_response(_interaction(
@@ -264,14 +252,12 @@ async def close_view(request: web.Request) -> web.StreamResponse:
 
 
 @CONTROL.post("/_control/home/open", '{"user"}: the person opens the app\'s Home tab')
-@_answers_errors
 async def open_home(request: web.Request) -> web.StreamResponse:
     body = await read_body(request, OpenHome)
     return web.json_response(_interaction(await request.app[PEOPLE].open_home(body.user)))
 
 
 @CONTROL.post("/_control/verify-url", "Slack's url_verification of the Request URL")
-@_answers_errors
 async def verify_url(request: web.Request) -> web.StreamResponse:
     return web.json_response(_interaction(await request.app[PEOPLE].verify_url()))
 
@@ -280,7 +266,6 @@ async def verify_url(request: web.Request) -> web.StreamResponse:
 
 
 @CONTROL.get("/_control/channels/{id}/messages", "a channel's messages, edits included")
-@_answers_errors
 async def messages(request: web.Request) -> web.StreamResponse:
     ws = context_of(request).ws
     channel = ws.channel(request.match_info["id"])
@@ -288,7 +273,6 @@ async def messages(request: web.Request) -> web.StreamResponse:
 
 
 @CONTROL.get(f"{_USER}/dm", "the person's direct messages with the app")
-@_answers_errors
 async def dm(request: web.Request) -> web.StreamResponse:
     ws = context_of(request).ws
     channel = ws.dm(_person(request)).id
@@ -296,14 +280,12 @@ async def dm(request: web.Request) -> web.StreamResponse:
 
 
 @CONTROL.get(f"{_USER}/ephemerals", "what only this person was shown")
-@_answers_errors
 async def ephemerals(request: web.Request) -> web.StreamResponse:
     ws = context_of(request).ws
     return web.json_response(_json(ws.ephemerals(_person(request))))
 
 
 @CONTROL.get(f"{_USER}/views", "the person's open modals and Home tab")
-@_answers_errors
 async def views(request: web.Request) -> web.StreamResponse:
     ws = context_of(request).ws
     user = _person(request)
@@ -328,7 +310,6 @@ async def stats(request: web.Request) -> web.StreamResponse:
 
 
 @CONTROL.post("/_control/signing", '{"secret"?, "age_s"?, "tamper"?}: sign the next requests so')
-@_answers_errors
 async def signing(request: web.Request) -> web.StreamResponse:
     body = await read_body(request, SigningBody)
     request.app[PEOPLE].link.signing = Signing(body.secret, body.age_s, body.tamper)
@@ -336,7 +317,6 @@ async def signing(request: web.Request) -> web.StreamResponse:
 
 
 @CONTROL.post("/_control/rate-limits", '{"enabled", "post_burst"?, "tier3_per_min"?, ...}')
-@_answers_errors
 async def rate_limits(request: web.Request) -> web.StreamResponse:
     body = await read_body(request, RateLimitsBody)
     limits = SlackRateLimits(**body.model_dump(exclude={"enabled"})) if body.enabled else None

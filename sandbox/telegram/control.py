@@ -14,7 +14,6 @@ from sandbox.common.control import ControlBody as _Body
 from sandbox.common.control import (
     ControlRoutes,
     MethodFaultOrder,
-    answers_errors,
     read_body,
 )
 from sandbox.telegram.context import context_of
@@ -22,7 +21,6 @@ from sandbox.telegram.people import People
 from sandbox.telegram.records import ChatMessage, FileRecord, JsonDict
 
 PEOPLE = web.AppKey("telegram_people", People)
-_answers_errors = answers_errors(lambda exc: str(exc.args[0]) if exc.args else "not found")
 
 _USER = r"/_control/users/{id:\d+}"
 
@@ -88,16 +86,15 @@ def _id(request: web.Request) -> int:
 
 
 CONTROL = ControlRoutes(
-    _answers_errors,
     context_of,
     MethodFaultOrder,
+    not_found=lambda exc: str(exc.args[0]) if exc.args else "not found",
     log="the Bot API request log",
     faults='{"kind": "500|502|429|timeout", "count"?, "method"?}',
 )
 
 
 @CONTROL.post("/_control/users", '{"first_name", "username"?, "language_code"?, "started"?}')
-@_answers_errors
 async def add_user(request: web.Request) -> web.StreamResponse:
     body = await read_body(request, NewUser)
     user_id = request.app[PEOPLE].add_user(
@@ -111,7 +108,6 @@ async def add_user(request: web.Request) -> web.StreamResponse:
 
 
 @CONTROL.post("/_control/groups", '{"title", "members": [user ids]} -> {"id"} (negative)')
-@_answers_errors
 async def add_group(request: web.Request) -> web.StreamResponse:
     body = await read_body(request, NewGroup)
     group_id = request.app[PEOPLE].add_group(body.title, body.members)
@@ -119,7 +115,6 @@ async def add_group(request: web.Request) -> web.StreamResponse:
 
 
 @CONTROL.post(f"{_USER}/messages", '{"text", "chat_id"?}: the user writes')
-@_answers_errors
 async def send_message(request: web.Request) -> web.StreamResponse:
     body = await read_body(request, UserMessage)
     message_id = request.app[PEOPLE].say(_id(request), body.text, body.chat_id)
@@ -130,7 +125,6 @@ async def send_message(request: web.Request) -> web.StreamResponse:
     f"{_USER}/documents",
     '{"file_name", "content" (base64), "caption"?, "chat_id"?}: the user sends a file',
 )
-@_answers_errors
 async def send_document(request: web.Request) -> web.StreamResponse:
     body = await read_body(request, UserDocument)
     try:
@@ -145,7 +139,6 @@ async def send_document(request: web.Request) -> web.StreamResponse:
 
 
 @CONTROL.post(f"{_USER}/press", '{"chat_id", "message_id", "callback_data"}')
-@_answers_errors
 async def press(request: web.Request) -> web.StreamResponse:
     body = await read_body(request, Press)
     query_id = await request.app[PEOPLE].press(
@@ -155,21 +148,18 @@ async def press(request: web.Request) -> web.StreamResponse:
 
 
 @CONTROL.post(f"{_USER}/block", "the user blocks the bot")
-@_answers_errors
 async def block(request: web.Request) -> web.StreamResponse:
     request.app[PEOPLE].block(_id(request))
     return web.json_response({"blocked": True})
 
 
 @CONTROL.post(f"{_USER}/unblock", "and unblocks it")
-@_answers_errors
 async def unblock(request: web.Request) -> web.StreamResponse:
     request.app[PEOPLE].unblock(_id(request))
     return web.json_response({"blocked": False})
 
 
 @CONTROL.get(r"/_control/chats/{id:-?\d+}/transcript", "both sides of a chat, edits included")
-@_answers_errors
 async def transcript(request: web.Request) -> web.StreamResponse:
     state = context_of(request).state
     chat_id = _id(request)

@@ -27,7 +27,11 @@ class _Record:
     status: int
 
 
-_answers = answers_errors(lambda exc: f"unknown {exc.args[0]}")
+def _unknown(exc: KeyError) -> str:
+    return f"unknown {exc.args[0]}"
+
+
+_answers = answers_errors(_unknown)
 
 
 @_answers
@@ -116,7 +120,7 @@ async def test_faults_are_ordered_and_dropped_and_the_log_read_over_http() -> No
     faults = _Faults()
     context = _Context(faults, [_Record("GET", 200)])
     control = ControlRoutes(
-        _answers, lambda request: context, _Order, log="the log", faults='{"kind"}'
+        lambda request: context, _Order, not_found=_unknown, log="the log", faults='{"kind"}'
     )
     app = web.Application()
     app.add_routes(control.routes)
@@ -137,11 +141,13 @@ async def test_faults_are_ordered_and_dropped_and_the_log_read_over_http() -> No
 
 async def test_each_declared_endpoint_is_routed_and_listed_with_its_canonical_path() -> None:
     context = _Context(_Faults(), [])
-    control = ControlRoutes(_answers, lambda request: context, _Order, log="log", faults="kind")
+    control = ControlRoutes(
+        lambda request: context, _Order, not_found=_unknown, log="log", faults="kind"
+    )
 
     @control.get(r"/_control/things/{id:\d+}", "one thing")
     async def thing(request: web.Request) -> web.StreamResponse:
-        return web.json_response({"id": int(request.match_info["id"])})
+        return web.json_response({"id": {"7": 7}[request.match_info["id"]]})
 
     assert control.endpoints[-1] == ("GET", "/_control/things/{id}", "one thing")
     app = web.Application()
@@ -150,3 +156,5 @@ async def test_each_declared_endpoint_is_routed_and_listed_with_its_canonical_pa
         found = await http.get("/_control/things/7")
         assert await found.json() == {"id": 7}
         assert (await http.get("/_control/things/seven")).status == 404
+        unknown = await http.get("/_control/things/8")
+        assert (unknown.status, await unknown.json()) == (404, {"error": "unknown 8"})
