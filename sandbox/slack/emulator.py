@@ -21,6 +21,7 @@ from sandbox.slack.people import People
 from sandbox.slack.ratelimit import RateLimiter
 from sandbox.slack.responses import response_endpoint
 from sandbox.slack.state import DEFAULT_SCOPES, Workspace
+from sandbox.watch import WaitFor
 
 
 class SlackEmulator(Emulator):
@@ -234,36 +235,22 @@ class SlackEmulator(Emulator):
     def file(self, file_id: str) -> records.FileRecord:
         return self._ws.files[file_id]
 
-    async def wait_for_message(
-        self,
-        channel_id: str,
-        predicate: Callable[[records.SlackMessage], bool] | None = None,
-        timeout_s: float = 5.0,
-    ) -> records.SlackMessage:
-        """The next bot message event in the channel (a post, an edit or a deletion, as a
-        snapshot) that matches ``predicate``, after the last one this returned. Events from
-        before the call count, so acting first and waiting second never races. TimeoutError
-        after ``timeout_s``."""
-        return await self._ws.message_watch.next(channel_id, predicate, timeout_s)
-
-    async def wait_for_ephemeral(
-        self,
-        user_id: str,
-        predicate: Callable[[records.Ephemeral], bool] | None = None,
-        timeout_s: float = 5.0,
-    ) -> records.Ephemeral:
-        """The same for what only ``user_id`` is shown (new, replaced or deleted)."""
-        return await self._ws.ephemeral_watch.next(user_id, predicate, timeout_s)
-
-    async def wait_for_view(
-        self,
-        user_id: str,
-        predicate: Callable[[records.ViewRecord], bool] | None = None,
-        timeout_s: float = 5.0,
-    ) -> records.ViewRecord:
-        """The same for the person's views: a modal opened, pushed or updated, or a Home tab
-        published."""
-        return await self._ws.view_watch.next(user_id, predicate, timeout_s)
+    wait_for_message = WaitFor[str, records.SlackMessage](
+        lambda handle: handle._ws.message_watch,
+        "The next bot message event in the channel (a post, an edit or a deletion, as a"
+        " snapshot) that matches ``predicate``, after the last one this returned. Events from"
+        " before the call count, so acting first and waiting second never races. TimeoutError"
+        " after ``timeout_s``.",
+    )
+    wait_for_ephemeral = WaitFor[str, records.Ephemeral](
+        lambda handle: handle._ws.ephemeral_watch,
+        "The same for what only ``user_id`` is shown (new, replaced or deleted).",
+    )
+    wait_for_view = WaitFor[str, records.ViewRecord](
+        lambda handle: handle._ws.view_watch,
+        "The same for the person's views: a modal opened, pushed or updated, or a Home tab"
+        " published.",
+    )
 
     @property
     def interactions(self) -> list[records.Interaction]:
