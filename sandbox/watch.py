@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Hashable
-from typing import Any, Generic, Protocol, Self, TypeVar, overload
+from typing import Any, Generic, Protocol, TypeVar
+
+from sandbox.common.handle import OfHandle
 
 K = TypeVar("K", bound=Hashable)
 T = TypeVar("T")
@@ -69,7 +71,7 @@ class Waiting(Protocol[K_contra, T_co]):
     ) -> T_co: ...
 
 
-class WaitFor(Generic[K, T]):
+class WaitFor(OfHandle[Waiting[K, T]], Generic[K, T]):
     """A handle's ``wait_for_…(key, predicate=None, timeout_s=5.0)``: the next event of one of
     its watches (``watch_of(handle)``) for ``key`` that matches ``predicate``, after the last
     one it returned; TimeoutError after ``timeout_s``."""
@@ -78,13 +80,7 @@ class WaitFor(Generic[K, T]):
         self._watch_of = watch_of
         self.__doc__ = doc
 
-    @overload
-    def __get__(self, handle: None, owner: type[Any]) -> Self: ...
-    @overload
-    def __get__(self, handle: object, owner: type[Any]) -> Waiting[K, T]: ...
-    def __get__(self, handle: object | None, owner: type[Any]) -> Self | Waiting[K, T]:
-        if handle is None:
-            return self
+    def _of(self, handle: object) -> Waiting[K, T]:
         watch = self._watch_of(handle)
 
         async def wait(

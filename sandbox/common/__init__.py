@@ -2,7 +2,8 @@
 
 - `serving`: `Emulator` (the base of every handle: `make_app`, `serve()`, `base_url`),
   `serve_app` (an aiohttp app on a loopback port), `MAX_UPLOAD_BYTES`.
-- `handle`: `Shown`, `Knob` and `Forward`, a handle's attributes and methods kept by its parts.
+- `handle`: `Shown`, `Knob` and `Forward`, a handle's attributes and methods kept by its parts
+  (each an `OfHandle`, as is `sandbox.watch.WaitFor`, a handle's `wait_for_…`).
 - `control`: the `/_control/` helpers: `ControlRoutes` (each endpoint declared once, on its
   handler, with what it does: the app's routes and the listing come from it; made with what
   every emulator has, its request log and `POST`/`DELETE /_control/faults`, `MethodFaultOrder`
