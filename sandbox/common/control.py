@@ -129,6 +129,7 @@ class ControlRoutes:
         self._listed: list[Endpoint] = []
         self.records("/_control/requests", log, lambda request: context_of(request).request_log)
         self._fault_routes(context_of, fault_order, faults)
+        self._common = len(self._routes)  # listed after the emulator's own, as people read them
 
     def add(self, method: str, path: str, what: str, handler: Handler) -> None:
         self._routes.append(web.route(method, path, self._answering(handler)))
@@ -179,8 +180,8 @@ class ControlRoutes:
 
     @property
     def routes(self) -> list[web.RouteDef]:
-        return list(self._routes)
+        return self._routes[self._common :] + self._routes[: self._common]
 
     @property
     def endpoints(self) -> tuple[Endpoint, ...]:
-        return tuple(self._listed)
+        return (*self._listed[self._common :], *self._listed[: self._common])

@@ -149,7 +149,13 @@ async def test_each_declared_endpoint_is_routed_and_listed_with_its_canonical_pa
     async def thing(request: web.Request) -> web.StreamResponse:
         return web.json_response({"id": {"7": 7}[request.match_info["id"]]})
 
-    assert control.endpoints[-1] == ("GET", "/_control/things/{id}", "one thing")
+    assert control.endpoints[0] == ("GET", "/_control/things/{id}", "one thing")
+    # What every emulator has comes after its own endpoints.
+    assert [(method, path) for method, path, _ in control.endpoints[1:]] == [
+        ("GET", "/_control/requests"),
+        ("POST", "/_control/faults"),
+        ("DELETE", "/_control/faults"),
+    ]
     app = web.Application()
     app.add_routes(control.routes)
     async with TestClient(TestServer(app)) as http:
