@@ -48,7 +48,7 @@ def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
-@dataclass(kw_only=True)
+@dataclass(eq=False, kw_only=True)
 class TokenStore:
     """The account's tokens: whom each is for and until when (by ``clock``)."""
 

@@ -141,7 +141,7 @@ def describe(m: ChatMessage, manager: Manager) -> list[str]:
     return lines
 
 
-@dataclass
+@dataclass(eq=False)
 class SlackManager:
     """The person in Slack: her slash commands, clicks and modal answers, and her DM."""
 
