@@ -128,6 +128,18 @@ async def revoke_tokens(request: web.Request) -> web.StreamResponse:
     return web.json_response({"revoked": True})
 
 
+@CONTROL.post("/_control/tokens/refresh/revoke", "refresh tokens stop working; access ones last")
+async def revoke_refresh_tokens(request: web.Request) -> web.StreamResponse:
+    _ctx(request).tokens.revoke_refresh()
+    return web.json_response({"revoked": "refresh"})
+
+
+@CONTROL.post("/_control/tokens/expire", "OAuth access tokens expire now (a refresh is due)")
+async def expire_access_tokens(request: web.Request) -> web.StreamResponse:
+    _ctx(request).tokens.expire_access()
+    return web.json_response({"expired": "access"})
+
+
 @CONTROL.post("/_control/oauth/code", '{"user_id"?} -> {"code"}')
 async def issue_code(request: web.Request) -> web.StreamResponse:
     ctx = _ctx(request)

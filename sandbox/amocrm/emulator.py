@@ -141,6 +141,14 @@ class AmoEmulator(Emulator):
     def revoke_tokens(self) -> None:
         self._tokens.revoke_all()
 
+    def revoke_refresh_tokens(self) -> None:
+        """The refresh tokens stop working; the access tokens live out their day."""
+        self._tokens.revoke_refresh()
+
+    def expire_access_tokens(self) -> None:
+        """Every OAuth access token's day is over now: the next call needs a refresh."""
+        self._tokens.expire_access()
+
     async def disable_integration(self, disconnect_url: str) -> int:
         """An admin disables the integration: every token dies and amoCRM calls the
         integration's disconnect hook (returns the hook's HTTP status)."""

@@ -1,7 +1,10 @@
 """Authorization codes, OAuth token pairs and long-lived tokens, with amoCRM's lifetimes.
 
 After a refresh the previous access token keeps working until it expires, as on real amoCRM
-(only the refresh token is single use); `revoke_all` is what kills every token at once.
+(only the refresh token is single use); `revoke_all` is what kills every token at once,
+`revoke_refresh` kills the refresh tokens only (what a stolen or rotated-away refresh token looks
+like: the service finds out when its access token runs out) and `expire_access` ends every access
+token's day now, so that a test or a person at the sandbox need not wait 24 hours for it.
 """
 
 from __future__ import annotations
@@ -139,6 +142,18 @@ class TokenStore:
         refusals = ("Token has been revoked", "Invalid refresh token", "Token has expired")
         user_id = self._redeem(self._refresh, self._dead_refresh, refresh_token, refusals)
         return self._new_pair(user_id)
+
+    def revoke_refresh(self) -> None:
+        """Every refresh token dies; access tokens keep working until they expire."""
+        self._dead_refresh.update(self._refresh)
+        self._refresh.clear()
+
+    def expire_access(self) -> None:
+        """Every OAuth access token expires now (long-lived tokens are not touched)."""
+        now = self._now()
+        for token, grant in self._access.items():
+            if grant.kind == "oauth":
+                self._access[token] = Grant(grant.user_id, now, grant.kind)
 
     def revoke_all(self) -> None:
         """Every access, refresh and long-lived token dies; issued codes stay usable."""
