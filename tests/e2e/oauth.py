@@ -3,6 +3,7 @@ admin's press on amoCRM's consent page."""
 
 from __future__ import annotations
 
+import os
 import socket
 
 import httpx
@@ -51,3 +52,19 @@ async def authorise(browser: httpx.AsyncClient, settings: Settings) -> None:
     """``amobridge authorize``'s link, followed to the end: the service holds tokens."""
     page = await browser.get(await consent(browser, await authorization_url(settings)))
     assert page.status_code == 200, page.text
+
+
+def oauth_env(settings: Settings, *, client_secret: str | None = None) -> dict[str, str]:
+    """The environment ``amobridge`` runs with for ``settings`` (an OAuth integration), as an
+    admin's ``.env`` would have it; ``client_secret`` overrides the configured one."""
+    cfg = settings.amocrm
+    secret = client_secret or (cfg.client_secret.get_secret_value() if cfg.client_secret else "")
+    return {
+        **{k: v for k, v in os.environ.items() if not k.startswith("AMOBRIDGE_")},
+        "AMOBRIDGE_AMOCRM__BASE_URL": str(cfg.base_url),
+        "AMOBRIDGE_AMOCRM__CLIENT_ID": str(cfg.client_id),
+        "AMOBRIDGE_AMOCRM__CLIENT_SECRET": secret,
+        "AMOBRIDGE_AMOCRM__REDIRECT_URI": str(cfg.redirect_uri),
+        "AMOBRIDGE_STORE_URL": settings.store_url,
+        "AMOBRIDGE_REDIS_KEY_PREFIX": settings.redis_key_prefix,
+    }

@@ -4,7 +4,6 @@ link, amoCRM's consent page redirects to ``/amocrm/oauth``, the page says what h
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -13,15 +12,15 @@ import pytest
 from cryptography.fernet import Fernet
 from pydantic import SecretStr
 
-from bot.app.authorize import AuthorizeError, authorization_url, exchange_pasted_code
+from bot.app.authorize import authorization_url
 from bot.app.settings import HttpSettings, Settings, TelegramSettings
 from bot.app.setup import register_amocrm_webhook
 from bot.app.wiring import Service, running_service
 from sandbox.amocrm import AmoEmulator, DemoIds
 from sandbox.telegram import TelegramEmulator
 from tests.e2e.helpers import FakeClock, link, reminder_scheduled, says, settled, synced
-from tests.e2e.oauth import consent, free_port, oauth_settings
-from tests.e2e.test_cli import CLI
+from tests.e2e.oauth import consent, free_port, oauth_env, oauth_settings
+from tests.e2e.test_cli import CLI, amobridge
 
 
 @pytest.fixture
@@ -51,15 +50,7 @@ def _with_query(location: str, **changes: str) -> str:
 async def test_an_admin_installs_with_the_printed_link_and_the_service_starts_working(
     service: Service, settings: Settings, amo: AmoEmulator, tmp_path: Path
 ) -> None:
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("AMOBRIDGE_")},
-        "AMOBRIDGE_AMOCRM__BASE_URL": amo.base_url,
-        "AMOBRIDGE_AMOCRM__CLIENT_ID": amo.oauth_client_id,
-        "AMOBRIDGE_AMOCRM__CLIENT_SECRET": amo.oauth_client_secret,
-        "AMOBRIDGE_AMOCRM__REDIRECT_URI": str(settings.amocrm.redirect_uri),
-        "AMOBRIDGE_STORE_URL": settings.store_url,
-        "AMOBRIDGE_REDIS_KEY_PREFIX": settings.redis_key_prefix,
-    }
+    env = oauth_env(settings)
     proc = await asyncio.create_subprocess_exec(
         *CLI, "authorize", env=env, cwd=tmp_path,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
@@ -155,12 +146,17 @@ async def test_a_pasted_code_installs_once(
     url = await authorization_url(settings)
     async with httpx.AsyncClient() as browser:
         location = await consent(browser, url)
-    # The admin copies the whole address from the browser, whose page could not load.
-    account = await exchange_pasted_code(settings, location)
-    assert account == httpx.URL(amo.base_url).netloc.decode()
+    # The admin copies the whole address from the browser, whose page could not load, and
+    # pastes it at the server's console.
+    env = oauth_env(settings)
+    code, out, err = await amobridge("authorize", "--code", location, env=env, cwd=tmp_path)
+    assert code == 0, err
+    account = httpx.URL(amo.base_url).netloc.decode()
+    assert f"amoCRM account {account} is connected; tokens are stored." in out
     await synced(service)
-    with pytest.raises(AuthorizeError, match="already used"):
-        await exchange_pasted_code(settings, location)
+    code, out, err = await amobridge("authorize", "--code", location, env=env, cwd=tmp_path)
+    assert code != 0
+    assert "this code was already used: run amobridge authorize again" in err
     assert _exchanges(amo) == 1
 
 
@@ -185,18 +181,7 @@ async def test_tokens_are_encrypted_at_rest_when_a_secret_key_is_set(
 
 
 async def _check(settings: Settings) -> tuple[int, str, str]:
-    from tests.e2e.test_cli import amobridge
-
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("AMOBRIDGE_")},
-        "AMOBRIDGE_AMOCRM__BASE_URL": str(settings.amocrm.base_url),
-        "AMOBRIDGE_AMOCRM__CLIENT_ID": str(settings.amocrm.client_id),
-        "AMOBRIDGE_AMOCRM__CLIENT_SECRET": "x",
-        "AMOBRIDGE_AMOCRM__REDIRECT_URI": str(settings.amocrm.redirect_uri),
-        "AMOBRIDGE_STORE_URL": settings.store_url,
-        "AMOBRIDGE_REDIS_KEY_PREFIX": settings.redis_key_prefix,
-    }
-    return await amobridge("check", env=env, cwd=Path.cwd())
+    return await amobridge("check", env=oauth_env(settings, client_secret="x"), cwd=Path.cwd())
 
 
 async def test_a_revoked_authorisation_tells_the_admin_once_and_the_poll_catches_up(
