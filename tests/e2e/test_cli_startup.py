@@ -1,5 +1,6 @@
-"""``amobridge run`` and ``check`` with a store that cannot be opened: one line that says what to
-fix, no traceback, and (for ``run``) exit code 2, as for any set-up mistake."""
+"""``amobridge run`` and ``check`` with a store that cannot be opened, or a messenger refusing its
+token at start: one line that says what to fix, no traceback, and (for ``run``) exit code 2, as
+for any set-up mistake."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from sandbox.amocrm import AmoEmulator, DemoIds
+from sandbox.telegram import TelegramEmulator
 from tests.e2e.oauth import free_port
 from tests.e2e.test_cli import amobridge, env_for
 
@@ -49,3 +51,16 @@ async def test_a_store_that_cannot_be_opened_is_one_line_naming_the_setting(
     for text in (run_out, run_err, check_out, check_err):
         assert "Traceback" not in text
         assert "hunter2" not in text
+
+
+async def test_run_with_a_bot_token_telegram_refuses_is_one_line_and_exit_2(
+    amo: AmoEmulator, demo: DemoIds, tg: TelegramEmulator, tmp_path: Path
+) -> None:
+    env = env_for(amo, tmp_path, AMOBRIDGE_TELEGRAM__TOKEN="123456:NOT-THE-TOKEN",
+                  AMOBRIDGE_TELEGRAM__API_BASE=tg.base_url,
+                  AMOBRIDGE_HTTP__PORT=str(free_port()))  # fmt: skip
+    code, out, err = await amobridge("run", env=env, cwd=tmp_path)
+    assert code == 2, out + err
+    assert err.strip().splitlines()[-1].startswith("Telegram refused the bot token")
+    assert "Traceback" not in err
+    assert "NOT-THE-TOKEN" not in out + err
