@@ -201,7 +201,7 @@ class EventProcessor:
         self._hold_s = hold_s
         self._claims = Claims(store)
         # Per listener: while amoCRM is down its events come back every hold; said once.
-        self._failures = {name: FailureNote(log, f"listener {name}") for name in self._listeners}
+        self._failures: dict[str, FailureNote] = {}
 
     def add_listener(self, name: str, listener: EventListener) -> None:
         """Register before the first event: the name is the listener's queue, across restarts."""
