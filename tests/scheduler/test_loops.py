@@ -5,22 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
-from bot.store import Store, open_store
+from bot.store import open_store
 from integrations.amocrm import AmoServerError
 from scheduler.runner import DrainLoop
 from scheduler.singleton import SingletonJob
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    opened = await open_store(f"sqlite:///{tmp_path}/jobs.db")
-    yield opened
-    await opened.close()
 
 
 def outage() -> AmoServerError:
@@ -32,7 +24,7 @@ def said(caplog: pytest.LogCaptureFixture) -> list[tuple[str, str, bool]]:
 
 
 async def test_a_job_during_an_outage_says_so_once_and_when_it_is_over(
-    store: Store, caplog: pytest.LogCaptureFixture
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO, logger="scheduler")
     answers: list[Exception | None] = [outage(), outage(), outage(), None, None, KeyError("x")]
@@ -42,9 +34,13 @@ async def test_a_job_during_an_outage_says_so_once_and_when_it_is_over(
         if answer is not None:
             raise answer
 
-    job = SingletonJob("amocrm-events-poll", poll, store=store, owner="me", ttl_s=30)
-    for _ in range(6):
-        assert await job.run()
+    store = await open_store(f"sqlite:///{tmp_path}/jobs.db")  # its lease is a real one
+    try:
+        job = SingletonJob("amocrm-events-poll", poll, store=store, owner="me", ttl_s=30)
+        for _ in range(6):
+            assert await job.run()
+    finally:
+        await store.close()
     assert said(caplog) == [
         ("WARNING", "job amocrm-events-poll: held up by amoCRM's answer GET /api/v4/events -> "
                     "503 (Service Unavailable) (AmoServerError); said once until it changes",
