@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import KW_ONLY, dataclass
 
 from bot.store import Store
 
@@ -13,6 +14,7 @@ log = logging.getLogger(__name__)
 JobBody = Callable[[], Awaitable[object]]
 
 
+@dataclass(frozen=True, slots=True, eq=False)
 class SingletonJob:
     """A job body guarded by a lease: on every tick the holder renews it and runs; the others skip.
 
@@ -20,27 +22,19 @@ class SingletonJob:
     within ``ttl_s`` when the holder dies.
     """
 
-    def __init__(
-        self,
-        name: str,
-        body: JobBody,
-        *,
-        store: Store,
-        owner: str,
-        ttl_s: float,
-    ) -> None:
-        self.name = name
-        self._body = body
-        self._store = store
-        self._owner = owner
-        self._ttl_s = ttl_s
+    name: str
+    body: JobBody
+    _: KW_ONLY
+    store: Store
+    owner: str
+    ttl_s: float
 
     async def run(self) -> bool:
         """Run once if this replica holds the lease; True if it ran."""
         try:
-            if not await self._store.acquire_lease(f"job:{self.name}", self._owner, self._ttl_s):
+            if not await self.store.acquire_lease(f"job:{self.name}", self.owner, self.ttl_s):
                 return False
-            await self._body()
+            await self.body()
         except asyncio.CancelledError:
             # Shutdown cancels a running tick; APScheduler would log that as a failed job.
             log.debug("job %s cancelled", self.name)
@@ -51,4 +45,4 @@ class SingletonJob:
         return True
 
     async def release(self) -> None:
-        await self._store.release_lease(f"job:{self.name}", self._owner)
+        await self.store.release_lease(f"job:{self.name}", self.owner)
