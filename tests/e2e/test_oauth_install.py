@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -20,19 +19,13 @@ from bot.app.setup import register_amocrm_webhook
 from bot.app.wiring import Service, running_service
 from sandbox.amocrm import AmoEmulator, DemoIds
 from sandbox.telegram import TelegramEmulator
-from tests.e2e.helpers import FakeClock, link, reminder_scheduled, says, settled, synced
+from tests.e2e.helpers import FakeClock, free_port, link, reminder_scheduled, says, settled, synced
 from tests.e2e.test_cli import CLI
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture
 def settings(amo: AmoEmulator, store_url: str, redis_prefix: str) -> Settings:
-    port = _free_port()
+    port = free_port()
     redirect = f"http://127.0.0.1:{port}/amocrm/oauth"
     amo.oauth_redirect_uri = redirect
     return Settings(
@@ -155,9 +148,7 @@ async def test_a_wrong_or_missing_state_exchanges_nothing(
 async def test_a_code_reaching_two_replicas_at_once_is_exchanged_once(
     settings: Settings, demo: DemoIds, amo: AmoEmulator, clock: FakeClock
 ) -> None:
-    second = settings.model_copy(
-        update={"http": HttpSettings(host="127.0.0.1", port=_free_port())}
-    )
+    second = settings.model_copy(update={"http": HttpSettings(host="127.0.0.1", port=free_port())})
     async with (
         running_service(settings, clock=clock, run_jobs=False) as one,
         running_service(second, clock=clock, run_jobs=False) as two,
