@@ -4,19 +4,13 @@ admin's press on amoCRM's consent page."""
 from __future__ import annotations
 
 import os
-import socket
 
 import httpx
 
 from bot.app.authorize import authorization_url
 from bot.app.settings import AmoCrmSettings, HttpSettings, Settings
 from sandbox.amocrm import AmoEmulator
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from tests.e2e.helpers import free_port
 
 
 def oauth_settings(amo: AmoEmulator, store_url: str, redis_prefix: str) -> Settings:

@@ -12,7 +12,7 @@ import pytest
 
 from sandbox.amocrm import AmoEmulator, DemoIds
 from sandbox.telegram import TelegramEmulator
-from tests.e2e.oauth import free_port
+from tests.e2e.helpers import free_port
 from tests.e2e.test_cli import amobridge, env_for
 
 

@@ -18,8 +18,8 @@ from bot.app.setup import register_amocrm_webhook
 from bot.app.wiring import Service, running_service
 from sandbox.amocrm import AmoEmulator, DemoIds
 from sandbox.telegram import TelegramEmulator
-from tests.e2e.helpers import FakeClock, link, reminder_scheduled, says, settled, synced
-from tests.e2e.oauth import consent, free_port, oauth_env, oauth_settings
+from tests.e2e.helpers import FakeClock, free_port, link, reminder_scheduled, says, settled, synced
+from tests.e2e.oauth import consent, oauth_env, oauth_settings
 from tests.e2e.test_cli import CLI, amobridge
 
 
