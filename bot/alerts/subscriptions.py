@@ -3,8 +3,8 @@
 A subscription is an alert kind, filters on the deal or task, a target (people, or a shared
 chat), a delivery mode, and for shared chats the fields it may show. The defaults are what a
 sales team expects with nothing configured: a manager hears about their own deals' moves and
-about tasks others give them; supervisors hear about won deals and overdue tasks of their group;
-whoever gave a task hears when someone else completes it.
+about tasks others give or hand over to them and deals handed to them; supervisors hear about won
+deals and overdue tasks of their group; whoever gave a task hears when someone else completes it.
 """
 
 from __future__ import annotations
@@ -102,6 +102,10 @@ DEFAULTS: tuple[Subscription, ...] = (
     Subscription(id="d5", kind=AlertKind.TASK_COMPLETED, target=Target(kind="author"),
                  builtin=True),
     Subscription(id="d6", kind=AlertKind.TASK_ESCALATED, target=Target(kind="supervisors"),
+                 builtin=True),
+    Subscription(id="d7", kind=AlertKind.TASK_REASSIGNED, target=Target(kind="responsible"),
+                 builtin=True),
+    Subscription(id="d8", kind=AlertKind.DEAL_RESPONSIBLE, target=Target(kind="responsible"),
                  builtin=True),
 )  # fmt: skip
 
