@@ -29,7 +29,7 @@ from bot.core import (
     Reader,
     User,
 )
-from bot.crm import Directory
+from bot.crm import Claims, Directory
 from bot.delivery import Outbox, OutboxItem
 from bot.people import HeldMessages, Reach
 from bot.store import Store
@@ -125,6 +125,7 @@ class AlertService:
         alerts one change makes reach each person (or chat) as one card."""
         if not alerts:
             return
+        alerts = [await self._authored(alert) for alert in alerts]
         settings = await self._subscriptions.settings()
         account = await self._directory.account()
         router = Router(
@@ -140,6 +141,15 @@ class AlertService:
                     told.setdefault(str(who), []).append((alert, recipient))
             for who, found in told.items():
                 await self._tell(who, found)
+
+    async def _authored(self, alert: Alert) -> Alert:
+        """The alert with its task's real author: one amobridge created for someone is theirs,
+        though amoCRM names the token's user (for ``to author`` and ``by_others``)."""
+        task = alert.task
+        author = await Claims(self._store).author(task.id) if task is not None else None
+        if task is None or author is None or author == task.created_by:
+            return alert
+        return alert.model_copy(update={"task": task.model_copy(update={"created_by": author})})
 
     async def _tell(self, who: str, found: list[tuple[Alert, Recipient]]) -> None:
         """One change's alerts for one recipient: a digest line each, or one card headed by the

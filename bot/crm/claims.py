@@ -10,7 +10,8 @@ expires on its own in any case, so that a later change made in amoCRM is not cre
 
 A task amobridge creates (a follow-up) has no id before the write, so its claim is keyed by what
 identifies it instead: the entity it hangs on, its responsible and its deadline. The first sight
-of a task that matches it (a creation, by any path) names the presser.
+of a task that matches it (a creation, by any path) names the presser, who is from then on its
+author (``author``): amoCRM's ``created_by`` says the token's user for as long as the task lives.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from bot.store import Store
 
 CLAIM_NS = "write_claim"
 CLAIM_TTL_S = 3600
+AUTHOR_NS = "task_author"
+AUTHOR_TTL_S = 400 * 24 * 3600  # as long as the activity log: tasks rarely live longer
 
 
 class Claim(WriteEffect):
@@ -94,6 +97,15 @@ class Claims:
                             task.complete_till)  # fmt: skip
         await self._store.put_doc(CLAIM_NS, key, claim.model_dump_json(), ttl_s=CLAIM_TTL_S)
 
+    async def put_author(self, task_id: int, actor_id: int) -> None:
+        """``actor_id`` made the task through amobridge (amoCRM names the token's user)."""
+        await self._store.put_doc(AUTHOR_NS, str(task_id), str(actor_id), ttl_s=AUTHOR_TTL_S)
+
+    async def author(self, task_id: int) -> int | None:
+        """Who made the task through amobridge, if someone did."""
+        raw = await self._store.get_doc(AUTHOR_NS, str(task_id))
+        return int(raw) if raw is not None and raw.isdigit() else None
+
     async def _new_task_claim(self, task: Task) -> Claim | None:
         key = _new_task_key(task.entity_type, task.entity_id, task.responsible_user_id,
                             task.complete_till)  # fmt: skip
@@ -113,6 +125,8 @@ class Claims:
         claim = await self.get(kind, entity_id)
         if claim is None and before is None and isinstance(current, Task):
             claim = await self._new_task_claim(current)  # first sight: one we created?
+            if claim is not None and claim.met_by(current):
+                await self.put_author(entity_id, claim.actor_id)
         if claim is None or not claim.met_by(current) or claim.met_by(before):
             return hint
         if hint is None:

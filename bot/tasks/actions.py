@@ -209,6 +209,7 @@ class TaskActions:
                 # idempotency keys on amoCRM writes).
                 return ActionResult(outcome=Outcome.CRM_ERROR)
             await self._store.put_doc(FOLLOW_UP_NS, done_key, "1", ttl_s=FOLLOW_UP_TTL_S)
+            await self._claims.put_author(task_id, actor.id)
             await self._created(task_id, actor.id, via)
             await self._activity.pressed(actor.id, via, f"deal:{deal_id}", "follow_up")
             return ActionResult(outcome=Outcome.DONE)

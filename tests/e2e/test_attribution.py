@@ -62,6 +62,13 @@ async def test_a_follow_up_pressed_by_ivan_is_his_and_reaches_nobody_as_a_new_ta
         assert [m.text for m in bot_messages(tg, chat, "Follow up on")
                 if "New task" in m.text] == []  # fmt: skip
 
+    # Ivan is its author too: when Maria completes it, he hears of it (d5), Anna does not.
+    amo.complete_task(made[-1]["entity_id"], by_user=demo.maria)
+    done = await says(tg, ivan, "Completed by Maria Ivanova (amoCRM)")
+    assert "Follow up on" in done.text
+    await all_sent(service, amo)
+    assert bot_messages(tg, anna, "Completed by") == []
+
 
 async def test_a_task_handed_over_with_a_button_reaches_the_new_owner_with_its_buttons(
     service: Service, tg: TelegramEmulator, amo: AmoEmulator, demo: DemoIds

@@ -69,9 +69,11 @@ async def test_a_task_we_created_for_ivan_is_his_when_amocrm_reports_it(store: S
     credited = await claims.attribute("task", 8, None, CREATED, ADDED)
     assert credited is not None
     assert (credited.actor_id, credited.via, credited.action) == (2, "telegram", "add")
+    assert await claims.author(8) == 2  # and its author from then on, not amoCRM's 99
     # Another task on the deal (someone else's, or another deadline) is left alone.
     other = CREATED.model_copy(update={"id": 9, "complete_till": NOW + 90000})
     assert await claims.attribute("task", 9, None, other, ADDED) == ADDED
+    assert await claims.author(9) is None
     # A later change of the task is not its creation.
     moved = CREATED.model_copy(update={"text": "Call", "updated_at": NOW + 5})
     assert await claims.attribute("task", 8, CREATED, moved, ADDED) == ADDED
