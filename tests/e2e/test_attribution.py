@@ -160,18 +160,3 @@ async def test_one_change_matching_three_subscriptions_is_one_message_per_person
         assert card.text.startswith("🏆 Deal won")
         assert "Contract → Успешно реализовано (Sales)" in card.text
         assert "By Ivan Petrov (amoCRM)" in card.text
-
-
-async def test_a_lost_deal_tells_its_loss_reason_on_every_copy(
-    service: Service, tg: TelegramEmulator, amo: AmoEmulator, demo: DemoIds
-) -> None:
-    anna = await link(service, tg, demo.admin, "Anna")
-    await subscribe(tg, anna, "lost to me")
-    maria = await link(service, tg, demo.maria, "Maria")  # d1: her deal moved
-    reason = amo.add_loss_reason("Chose an in-house tool")
-
-    amo.move_lead(demo.leads[2], demo.lost, loss_reason_id=reason, by_user=demo.supervisor)
-
-    for chat in (anna, maria):
-        copy = await says(tg, chat, "Initech pilot")
-        assert "Loss reason: Chose an in-house tool" in copy.text
