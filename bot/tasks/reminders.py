@@ -157,7 +157,9 @@ class ReminderService:
         now = int(self._clock.now())
         deal = await self._deal_of(task)
 
-        async def card_for(ref: MessageRef) -> TaskCard:
+        async def card_for(ref: MessageRef) -> TaskCard | None:
+            if kind == "reassigned" and ref.recipient == task.responsible_user_id:
+                return None  # the new responsible's copies are theirs to act on
             reader = await self.reader(ref.recipient) if ref.recipient else await self._default()
             return await self._cards.task_card(task, reader, now, deal=deal, outcome=outcome)
 
