@@ -341,6 +341,11 @@ def register(app: AsyncApp, d: SlackDeps) -> None:
 
     @app.error
     async def on_error(error: Exception, body: Body) -> None:
+        if isinstance(error, SlackError) and error.retry_after is not None:
+            # Slack's rate limit outlasted the retries (each waited its Retry-After): Slack's
+            # answer, not a bug, and the person cannot be told through Slack right now.
+            log.warning("slack: %s still rate limited after retries", error.method)
+            return
         log.error("slack request failed", exc_info=error)
         user = _get(body, "user", "id") or body.get("user_id")
         if not isinstance(user, str):

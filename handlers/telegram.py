@@ -15,7 +15,12 @@ from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
 from aiogram import BaseMiddleware, Bot, Dispatcher, F, Router
-from aiogram.exceptions import TelegramAPIError
+from aiogram.exceptions import (
+    TelegramAPIError,
+    TelegramForbiddenError,
+    TelegramRetryAfter,
+    TelegramUnauthorizedError,
+)
 from aiogram.methods import TelegramMethod
 from aiogram.types import (
     BufferedInputFile,
@@ -54,6 +59,8 @@ log = logging.getLogger(__name__)
 _P = TypeVar("_P", Payload, DealPayload)
 
 VIA: Literal["telegram"] = "telegram"
+# Bot API answers that are not a bug of ours: logged as one line, never as a traceback.
+_EXPECTED = (TelegramRetryAfter, TelegramForbiddenError, TelegramUnauthorizedError)
 
 
 @dataclass(frozen=True, slots=True)
@@ -391,6 +398,12 @@ def make_router(d: TelegramDeps) -> Router:
 
     @router.errors()
     async def on_error(event: ErrorEvent) -> bool:
+        if isinstance(event.exception, _EXPECTED):
+            # Telegram's own answer (flood control past our retries, the bot blocked or
+            # kicked): nothing to fix in the code, and no way to tell the person right now.
+            log.warning("update %s: telegram answered %s", event.update.update_id,
+                        type(event.exception).__name__)  # fmt: skip
+            return True
         log.error("update %s failed", event.update.update_id, exc_info=event.exception)
         target = event.update.message or (
             event.update.callback_query.message if event.update.callback_query else None

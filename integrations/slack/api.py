@@ -13,6 +13,7 @@ from typing import Any
 
 from aiohttp import ClientSession
 from slack_sdk.errors import SlackClientError
+from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
@@ -31,10 +32,19 @@ JsonDict = dict[str, Any]
 DEFAULT_API_BASE = "https://slack.com/api/"
 
 
+def _retries() -> list[AsyncRetryHandler]:
+    """A 429 is waited out (its Retry-After) and tried again, twice at most; a dropped
+    connection once. Replies through a response_url and Web API calls alike."""
+    return [
+        AsyncConnectionErrorRetryHandler(max_retry_count=1),
+        AsyncRateLimitErrorRetryHandler(max_retry_count=2),
+    ]
+
+
 def web_client(
     token: str | None, api_base: str = DEFAULT_API_BASE, *, session: ClientSession | None = None
 ) -> AsyncWebClient:
-    """A Web API client: a 429 is waited out (Retry-After) and tried again, twice at most.
+    """A Web API client: a 429 is waited out (Retry-After) and tried again (``_retries``).
 
     ``session``: one aiohttp session for every call (slack_sdk opens one per call without it).
     """
@@ -43,10 +53,7 @@ def web_client(
         base_url=api_base if api_base.endswith("/") else api_base + "/",
         session=session,
         timeout=15,
-        retry_handlers=[
-            AsyncConnectionErrorRetryHandler(max_retry_count=1),
-            AsyncRateLimitErrorRetryHandler(max_retry_count=2),
-        ],
+        retry_handlers=_retries(),
     )
     client.proxy = None  # the constructor took it from the environment (see the module doc)
     return client
@@ -159,12 +166,18 @@ class SlackApi:
         self, response_url: str, text: str, blocks: list[JsonDict] | None = None
     ) -> None:
         """An ephemeral answer through an interaction's response_url (works in any channel)."""
-        webhook = AsyncWebhookClient(response_url, timeout=15, session=self.client.session)
+        webhook = AsyncWebhookClient(
+            response_url, timeout=15, session=self.client.session, retry_handlers=_retries()
+        )
         webhook.proxy = None  # as for the Web API client (see the module doc)
         try:
             answer = await webhook.send(text=text, blocks=blocks, response_type="ephemeral")
         except (OSError, TimeoutError) as exc:
             raise SlackError("response_url", "network") from exc
+        if answer.status_code == 429:  # still limited after the retries waited it out
+            header = answer.headers.get("retry-after") or answer.headers.get("Retry-After")
+            waited = float(header) if header and str(header).isdigit() else 1.0
+            raise SlackError("response_url", "ratelimited", waited)
         if answer.status_code != 200:
             raise SlackError("response_url", answer.body or f"http_{answer.status_code}")
 

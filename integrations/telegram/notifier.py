@@ -26,6 +26,7 @@ from aiogram.types import LinkPreviewOptions
 
 from bot.core import Card
 from bot.delivery import ChannelLimits, DeliveryError
+from integrations.telegram.pacing import bulk
 from integrations.telegram.render import Rendered, render_card
 
 log = logging.getLogger(__name__)
@@ -102,16 +103,18 @@ class TelegramNotifier:
 
     async def send(self, chat_id: str, card: Card) -> str:
         try:
-            message = await self._bot.send_message(chat_id=_chat(chat_id), **_as_html(card))
+            with bulk():
+                message = await self._bot.send_message(chat_id=_chat(chat_id), **_as_html(card))
         except AiogramError as exc:
             raise delivery_error(exc, chat_id) from exc
         return str(message.message_id)
 
     async def edit(self, chat_id: str, message_id: str, card: Card) -> None:
         try:
-            await self._bot.edit_message_text(
-                chat_id=_chat(chat_id), message_id=int(message_id), **_as_html(card)
-            )
+            with bulk():
+                await self._bot.edit_message_text(
+                    chat_id=_chat(chat_id), message_id=int(message_id), **_as_html(card)
+                )
         except TelegramBadRequest as exc:
             if _NOT_MODIFIED in exc.message:
                 return  # a double tap, or a second replica's edit: the message shows this card
