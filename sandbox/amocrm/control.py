@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from sandbox.amocrm.actions import LeadEdit
 from sandbox.amocrm.context import EmulatorContext, context_of
 from sandbox.amocrm.task_actions import TaskEdit
 from sandbox.common.control import ControlBody as _Body
@@ -13,6 +14,12 @@ from sandbox.common.control import answers_errors, fault_routes, read_body, reco
 # (HTTP method, path, body or meaning), for `amobridge sandbox` and the README.
 CONTROL_ENDPOINTS: tuple[tuple[str, str, str], ...] = (
     ("GET", "/_control/state", "users, deals and tasks"),
+    (
+        "POST",
+        "/_control/leads",
+        '{"name", "responsible_user_id", "price"?, "closed_at"?, "status_id"?, "pipeline_id"?}',
+    ),
+    ("PATCH", "/_control/leads/{id}", '{"price"?, "closed_at"?, "name"?}'),
     ("POST", "/_control/leads/{id}/move", '{"status_id": 142}'),
     ("POST", "/_control/tasks", '{"text", "responsible_user_id", "complete_till", "entity_id"?}'),
     ("POST", "/_control/tasks/{id}/complete", '{"result_text"?}'),
@@ -27,6 +34,20 @@ CONTROL_ENDPOINTS: tuple[tuple[str, str, str], ...] = (
 )
 
 _answers_errors = answers_errors(lambda exc: f"not found: {exc.args[0] if exc.args else ''}")
+
+
+class EditLead(_Body):
+    price: int | None = None
+    closed_at: int | None = None  # an open deal's planned close date
+    name: str | None = None
+    by_user: int | None = None
+
+
+class NewLead(EditLead):
+    name: str
+    responsible_user_id: int
+    status_id: int | None = None  # None: the first stage of the pipeline
+    pipeline_id: int | None = None  # None: the main pipeline
 
 
 class MoveLead(_Body):
@@ -90,6 +111,36 @@ async def get_state(request: web.Request) -> web.StreamResponse:
             "tasks": [wire.task(t) for t in state.tasks.values()],
         }
     )
+
+
+@_answers_errors
+async def add_lead(request: web.Request) -> web.StreamResponse:
+    ctx = _ctx(request)
+    body = await read_body(request, NewLead)
+    state = ctx.state
+    pipeline_id = body.pipeline_id
+    if pipeline_id is None:
+        pipeline_id = next(p.id for p in state.pipelines.values() if p.is_main)
+    status_id = body.status_id
+    if status_id is None:
+        status_id = state.pipelines[pipeline_id].status_ids[0]
+    lead_id = ctx.actions.add_lead(
+        body.name, status_id=status_id, pipeline_id=pipeline_id,
+        responsible_user_id=body.responsible_user_id, price=body.price or 0,
+        closed_at=body.closed_at,
+        by_user=body.by_user,
+    )  # fmt: skip
+    return web.json_response(ctx.wire.lead(state.leads[lead_id]), status=201)
+
+
+@_answers_errors
+async def edit_lead(request: web.Request) -> web.StreamResponse:
+    ctx = _ctx(request)
+    body = await read_body(request, EditLead)
+    lead_id = int(request.match_info["id"])
+    edit = LeadEdit(price=body.price, closed_at=body.closed_at, name=body.name)
+    ctx.actions.edit_lead(lead_id, edit, by_user=body.by_user)
+    return web.json_response(ctx.wire.lead(ctx.state.leads[lead_id]))
 
 
 @_answers_errors
@@ -161,6 +212,8 @@ async def get_deliveries(request: web.Request) -> web.StreamResponse:
 def control_routes() -> list[web.RouteDef]:
     return [
         web.get("/_control/state", get_state),
+        web.post("/_control/leads", add_lead),
+        web.patch(r"/_control/leads/{id:\d+}", edit_lead),
         web.post(r"/_control/leads/{id:\d+}/move", move_lead),
         web.post("/_control/tasks", add_task),
         web.post(r"/_control/tasks/{id:\d+}/complete", complete_task),

@@ -37,4 +37,10 @@ SCOPES: dict[str, str] = {
     "files.completeUploadExternal": "files:write",
 }  # fmt: skip
 
-__all__ = ["METHODS", "SCOPES", "Method"]
+# Methods whose reference pages list form and query inputs only (Slack reads JSON bodies for
+# write methods; files.getUploadURLExternal refuses one, seen live).
+FORM_ONLY = frozenset(
+    {"users.info", "users.list", "users.lookupByEmail", "files.getUploadURLExternal"}
+)
+
+__all__ = ["FORM_ONLY", "METHODS", "SCOPES", "Method"]
