@@ -53,7 +53,7 @@ def build_telegram(
     dispatcher.include_router(make_router(deps))
     sender = OutboxSender(
         "telegram", TelegramNotifier(bot), None, store=store, outbox=s.outbox,
-        clock=clock, on_permanent_failure=s.guard.on_permanent_failure, activity=s.activity,
+        clock=clock, on_permanent_failure=s.on_permanent_failure, activity=s.activity,
         on_outcome=metrics.observe_send if metrics is not None else None,
     )  # fmt: skip
     webhook_url = None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable
-from typing import Any
+from typing import Any, Literal
 
 from aiohttp import ClientSession
 from slack_sdk.errors import SlackClientError
@@ -29,6 +29,8 @@ from integrations.slack.errors import SlackError, slack_error
 log = logging.getLogger(__name__)
 
 JsonDict = dict[str, Any]
+# Where the app stands in a channel an admin subscribes "to here".
+Presence = Literal["member", "joined", "private", "archived"]
 DEFAULT_API_BASE = "https://slack.com/api/"
 
 
@@ -138,6 +140,24 @@ class SlackApi:
             )
             self._dms[account_id] = answer["channel"]["id"]
         return self._dms[account_id]
+
+    async def enter(self, channel: str) -> Presence:
+        """Make sure the app is in ``channel``, joining it if it is public. "private": a
+        private channel it was not invited to (Slack hides those from it)."""
+        try:
+            answer = await self._call("conversations.info",
+                                      self.client.conversations_info(channel=channel))  # fmt: skip
+        except SlackError as exc:
+            if exc.code == "channel_not_found":
+                return "private"
+            raise
+        found = answer["channel"]
+        if found.get("is_archived"):
+            return "archived"
+        if found.get("is_member"):
+            return "member"
+        await self._call("conversations.join", self.client.conversations_join(channel=channel))
+        return "joined"
 
     # --- messages and views --------------------------------------------------------------
 

@@ -36,7 +36,8 @@ CONTROL_ENDPOINTS: tuple[tuple[str, str, str], ...] = (
     ("GET", "/_control/users", "the workspace's people"),
     ("POST", "/_control/users/{id}/deactivate", "an admin deactivates the person"),
     ("POST", "/_control/users/{id}/reactivate", "and brings them back"),
-    ("POST", "/_control/channels", '{"name", "members": [user ids], "bot_member"?} -> {"id"}'),
+    ("POST", "/_control/channels",
+     '{"name", "members": [user ids], "bot_member"?, "private"?} -> {"id"}'),
     ("GET", "/_control/channels", "the channels and direct messages"),
     ("POST", "/_control/slash", '{"user", "command": "/amo", "text", "channel"?}'),
     ("POST", "/_control/click", '{"user", "channel", "ts", "action_id", "value"?}'),
@@ -78,6 +79,7 @@ class NewChannel(_Body):
     name: str
     members: list[str] = Field(default_factory=list)
     bot_member: bool = True
+    private: bool = False
 
 
 class RequestUrl(_Body):
@@ -204,14 +206,15 @@ async def reactivate(request: web.Request) -> web.StreamResponse:
 @_answers_errors
 async def add_channel(request: web.Request) -> web.StreamResponse:
     body = await read_body(request, NewChannel)
-    channel = context_of(request).ws.add_channel(body.name, body.members, body.bot_member)
+    channel = context_of(request).ws.add_channel(body.name, body.members, body.bot_member,
+                                                 body.private)  # fmt: skip
     return web.json_response({"id": channel}, status=201)
 
 
 async def channels(request: web.Request) -> web.StreamResponse:
     return web.json_response([
         {"id": c.id, "name": c.name, "is_im": c.is_im, "user": c.im_user,
-         "members": sorted(c.members), "bot_member": c.bot_member}
+         "members": sorted(c.members), "bot_member": c.bot_member, "private": c.is_private}
         for c in context_of(request).ws.channels.values()
     ])  # fmt: skip
 

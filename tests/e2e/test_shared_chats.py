@@ -1,0 +1,66 @@
+"""Shared chats that work: a subscription "to here" in a Slack channel the app is not in joins it
+(public) or explains how to invite the app (private); a chat that later refuses the bot pauses
+its subscriptions and the admins are told once; subscribing there again resumes them."""
+
+from __future__ import annotations
+
+from bot.app.wiring import Service
+from sandbox.amocrm import AmoEmulator, DemoIds
+from sandbox.slack import SlackEmulator
+from tests.e2e.helpers import eventually, settled
+from tests.e2e.slack_helpers import amo_tells, message_text, slack_admin, slack_says
+
+
+async def subscriptions(service: Service) -> list[tuple[str, bool]]:
+    assert service.services is not None
+    return [(s.id, s.paused) for s in await service.services.subscriptions.configured()]
+
+
+async def test_a_public_channel_is_joined_a_private_one_explained(
+    service: Service, slack: SlackEmulator, amo: AmoEmulator, demo: DemoIds
+) -> None:
+    anna = await slack_admin(slack)
+    deals = slack.add_channel("deals", [anna], bot_member=False)
+    board = slack.add_channel("board", [anna], bot_member=False, private=True)
+
+    await amo_tells(slack, anna, "subscribe won to here", "Subscription s", channel_id=deals)
+    assert slack.bot_is_member(deals)  # the app joined the channel
+    amo.move_lead(demo.leads[3], demo.won, by_user=demo.maria)
+    await slack_says(slack, deals, "Deal won")
+
+    told = await amo_tells(slack, anna, "subscribe lost to here", "Invite me", channel_id=board)
+    assert "/invite @amobridge" in message_text(told)
+    assert len(await subscriptions(service)) == 1  # nothing subscribed for the private channel
+    slack.set_bot_member(board, True)  # a member invited the app
+    await amo_tells(slack, anna, "subscribe lost to here", "Subscription s", channel_id=board)
+
+
+async def test_a_channel_that_drops_the_app_pauses_its_subscription_until_resubscribed(
+    service: Service, slack: SlackEmulator, amo: AmoEmulator, demo: DemoIds
+) -> None:
+    anna = await slack_admin(slack)
+    deals = slack.add_channel("deals", [anna])
+    await amo_tells(slack, anna, "subscribe won to here", "Subscription s", channel_id=deals)
+    [(sid, _)] = await subscriptions(service)
+
+    slack.set_bot_member(deals, False)  # someone removed the app from the channel
+    amo.move_lead(demo.leads[3], demo.won, by_user=demo.maria)
+    notice = await slack_says(slack, slack.dm_channel(anna), "I can no longer post")
+    assert sid in message_text(notice)
+
+    async def paused() -> bool:
+        return await subscriptions(service) == [(sid, True)]
+
+    await eventually(paused, what="the subscription to be paused")
+    listed = await amo_tells(slack, anna, "subscriptions", sid)
+    assert "paused" in message_text(listed)
+    amo.move_lead(demo.leads[0], demo.won, by_user=demo.maria)  # while paused: no new notice
+    await settled(service, amo)
+    dm = slack.messages(slack.dm_channel(anna))
+    assert sum("I can no longer post" in message_text(m) for m in dm) == 1
+
+    await amo_tells(slack, anna, "subscribe lost to here", "Subscription s", channel_id=deals)
+    assert (sid, False) in await subscriptions(service)  # resumed, the app back in
+    amo.move_lead(demo.leads[1], demo.won, by_user=demo.maria)
+    resumed = await slack_says(slack, deals, "Deal won")
+    assert "Globex" in message_text(resumed)
