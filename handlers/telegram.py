@@ -52,7 +52,7 @@ from bot.store import Store
 from bot.tasks import Action, BadPayload, CardFactory, DealPayload, Payload, unpack, unpack_deal
 from handlers.body import BodyTooLarge, read_limited
 from integrations.amocrm import AmoAuthError
-from integrations.telegram.render import render_keyboard
+from integrations.telegram import render_keyboard, topic_address
 
 log = logging.getLogger(__name__)
 
@@ -146,7 +146,10 @@ def make_router(d: TelegramDeps) -> Router:
 
     def here_of(message: Message) -> Target | None:
         shared = message.chat.type in ("group", "supergroup")
-        return Target(kind="telegram_chat", id=str(message.chat.id)) if shared else None
+        # Typed in a forum's topic: the subscription posts into that topic.
+        thread = message.message_thread_id if message.is_topic_message else None
+        here = topic_address(message.chat.id, thread)
+        return Target(kind="telegram_chat", id=here) if shared else None
 
     @router.message(F.document)
     async def on_document(message: Message) -> None:

@@ -28,8 +28,17 @@ _answers_errors = answers_errors(lambda exc: str(exc.args[0]) if exc.args else "
 # (HTTP method, path, body or meaning), for `amobridge sandbox` and the README.
 CONTROL_ENDPOINTS: tuple[tuple[str, str, str], ...] = (
     ("POST", "/_control/users", '{"first_name", "username"?, "language_code"?, "started"?}'),
-    ("POST", "/_control/groups", '{"title", "members": [user ids]} -> {"id"} (negative)'),
-    ("POST", "/_control/users/{id}/messages", '{"text", "chat_id"?}: the user writes'),
+    (
+        "POST",
+        "/_control/groups",
+        '{"title", "members": [user ids], "forum"?} -> {"id"} (negative)',
+    ),
+    ("POST", "/_control/groups/{id}/topics", "a topic opens -> {message_thread_id}"),
+    (
+        "POST",
+        "/_control/users/{id}/messages",
+        '{"text", "chat_id"?, "thread_id"?}: the user writes',
+    ),
     (
         "POST",
         "/_control/users/{id}/documents",
@@ -56,11 +65,13 @@ class NewUser(_Body):
 class NewGroup(_Body):
     title: str
     members: list[int] = Field(default_factory=list)
+    forum: bool = False  # a supergroup with topics
 
 
 class UserMessage(_Body):
     text: str
     chat_id: int | None = None
+    thread_id: int | None = None  # a topic of a forum
 
 
 class UserDocument(_Body):
@@ -117,14 +128,20 @@ async def add_user(request: web.Request) -> web.StreamResponse:
 @_answers_errors
 async def add_group(request: web.Request) -> web.StreamResponse:
     body = await read_body(request, NewGroup)
-    group_id = request.app[PEOPLE].add_group(body.title, body.members)
+    group_id = request.app[PEOPLE].add_group(body.title, body.members, forum=body.forum)
     return web.json_response({"id": group_id}, status=201)
+
+
+@_answers_errors
+async def add_topic(request: web.Request) -> web.StreamResponse:
+    thread = request.app[PEOPLE].add_topic(int(request.match_info["id"]))
+    return web.json_response({"message_thread_id": thread}, status=201)
 
 
 @_answers_errors
 async def send_message(request: web.Request) -> web.StreamResponse:
     body = await read_body(request, UserMessage)
-    message_id = request.app[PEOPLE].say(_id(request), body.text, body.chat_id)
+    message_id = request.app[PEOPLE].say(_id(request), body.text, body.chat_id, body.thread_id)
     return web.json_response({"message_id": message_id})
 
 
@@ -184,6 +201,7 @@ def control_routes() -> list[web.RouteDef]:
     return [
         web.post("/_control/users", add_user),
         web.post("/_control/groups", add_group),
+        web.post(r"/_control/groups/{id:-?\d+}/topics", add_topic),
         web.post(f"{user}/messages", send_message),
         web.post(f"{user}/documents", send_document),
         web.post(f"{user}/press", press),

@@ -46,11 +46,25 @@ class People:
             started=started,
         )
 
-    def add_group(self, title: str, members: Iterable[int] = ()) -> int:
-        """A group chat with the bot in it; returns its (negative) id."""
+    def add_group(self, title: str, members: Iterable[int] = (), *, forum: bool = False) -> int:
+        """A group chat with the bot in it (a supergroup with topics if ``forum``); returns
+        its (negative) id."""
         if not title:
             raise ValueError("a group needs a title")
-        return self._state.add_group(title, frozenset(members))
+        return self._state.add_group(title, frozenset(members), forum)
+
+    def add_topic(self, group_id: int) -> int:
+        """A member opens a topic in a forum; returns its message_thread_id."""
+        chat = self._state.chat(group_id)
+        if not chat.is_forum:
+            raise ValueError(f"chat {group_id} has no topics")
+        thread = self._state.next_message_id(group_id)  # the topic's first (service) message
+        self._state.chats[group_id] = replace(chat, topics=chat.topics | {thread})
+        return thread
+
+    def set_bot_can_post(self, group_id: int, allowed: bool) -> None:
+        """An admin gives or takes the bot's right to send messages in the group."""
+        self._state.chats[group_id] = replace(self._state.chat(group_id), can_post=allowed)
 
     # -- what they do --
 
@@ -69,12 +83,17 @@ class People:
             raise ValueError(f"the bot is no longer in group {chat.id}")
         return chat
 
-    def say(self, user_id: int, text: str, chat_id: int | None = None) -> int:
-        """The user sends `text`; returns the message id. Opening the private chat starts it."""
+    def say(
+        self, user_id: int, text: str, chat_id: int | None = None, thread_id: int | None = None
+    ) -> int:
+        """The user sends `text` (in topic ``thread_id`` of a forum); returns the message id.
+        Opening the private chat starts it."""
         if not text:
             raise ValueError("a message needs text")
         person = self._state.user(user_id)
         chat = self._chat_of(person, chat_id)
+        if thread_id is not None and thread_id not in chat.topics:
+            raise ValueError(f"no topic {thread_id} in chat {chat.id}")
         if chat.type == "private" and not person.started:
             person = self._state.update_user(user_id, started=True)
         state = self._state
@@ -87,6 +106,7 @@ class People:
             html=None,
             entities=command_entities(text),
             date=state.date(),
+            thread_id=thread_id,
         )
         state.put_message(stored)
         self._updates.push("message", wire.message(state, stored))

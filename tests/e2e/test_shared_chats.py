@@ -1,13 +1,15 @@
 """Shared chats that work: a subscription "to here" in a Slack channel the app is not in joins it
-(public) or explains how to invite the app (private); a chat that later refuses the bot pauses
-its subscriptions and the admins are told once; subscribing there again resumes them."""
+(public) or explains how to invite the app (private); typed in a Telegram forum's topic, it posts
+into that topic; a chat that later refuses the bot pauses its subscriptions and the admins are
+told once; subscribing there again resumes them."""
 
 from __future__ import annotations
 
 from bot.app.wiring import Service
 from sandbox.amocrm import AmoEmulator, DemoIds
 from sandbox.slack import SlackEmulator
-from tests.e2e.helpers import eventually, settled
+from sandbox.telegram import TelegramEmulator
+from tests.e2e.helpers import answered, eventually, link, says, settled
 from tests.e2e.slack_helpers import amo_tells, message_text, slack_admin, slack_says
 
 
@@ -64,3 +66,45 @@ async def test_a_channel_that_drops_the_app_pauses_its_subscription_until_resubs
     amo.move_lead(demo.leads[1], demo.won, by_user=demo.maria)
     resumed = await slack_says(slack, deals, "Deal won")
     assert "Globex" in message_text(resumed)
+
+
+async def test_to_here_in_a_telegram_topic_posts_into_that_topic(
+    service: Service, tg: TelegramEmulator, amo: AmoEmulator, demo: DemoIds
+) -> None:
+    anna = await link(service, tg, demo.admin, "Anna")
+    forum = tg.add_group(title="Sales", members=[anna], forum=True)
+    deals = tg.add_topic(forum)
+    await tg.send_command(anna, "subscribe", "won to here", chat_id=forum, thread_id=deals)
+    done = await says(tg, forum, "Subscription s")
+    assert done.thread_id == deals  # answered in the topic it was typed in
+
+    amo.move_lead(demo.leads[3], demo.won, by_user=demo.maria)
+
+    won = await says(tg, forum, "Deal won")
+    assert won.thread_id == deals
+    assert "Umbrella LLC rollout" in won.text
+
+
+async def test_a_telegram_group_that_takes_the_bots_rights_pauses_its_subscription(
+    service: Service, tg: TelegramEmulator, amo: AmoEmulator, demo: DemoIds
+) -> None:
+    anna = await link(service, tg, demo.admin, "Anna")
+    group = tg.add_group(title="Sales A", members=[anna])
+    await tg.send_command(anna, "subscribe", "won to here", chat_id=group)
+    await says(tg, group, "Subscription s")
+    [(sid, _)] = await subscriptions(service)
+
+    tg.set_bot_can_post(group, False)  # an admin of the group took the right to post
+    amo.move_lead(demo.leads[3], demo.won, by_user=demo.maria)
+
+    notice = await says(tg, anna, "I can no longer post in the Telegram group")
+    assert sid in notice.text
+    listed = await answered(tg, anna, "/subscriptions", sid)
+    assert "paused" in listed.text
+    amo.move_lead(demo.leads[0], demo.won, by_user=demo.maria)  # paused: no second notice
+    await settled(service, amo)
+    assert sum("I can no longer post" in m.text for m in tg.transcript(anna)) == 1
+    tg.set_bot_can_post(group, True)
+    await tg.send_command(anna, "subscribe", "lost to here", chat_id=group)
+    await says(tg, group, "Subscription s")
+    assert (sid, False) in await subscriptions(service)
