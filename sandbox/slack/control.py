@@ -39,6 +39,8 @@ CONTROL_ENDPOINTS: tuple[tuple[str, str, str], ...] = (
     ("POST", "/_control/channels",
      '{"name", "members": [user ids], "bot_member"?, "private"?} -> {"id"}'),
     ("GET", "/_control/channels", "the channels and direct messages"),
+    ("PATCH", "/_control/channels/{id}",
+     '{"bot_member"?, "archived"?}: the app invited or removed, the channel archived'),
     ("POST", "/_control/slash", '{"user", "command": "/amo", "text", "channel"?}'),
     ("POST", "/_control/click", '{"user", "channel", "ts", "action_id", "value"?}'),
     ("POST", "/_control/click-ephemeral", '{"user", "channel", "ts", "action_id", "value"?}'),
@@ -80,6 +82,11 @@ class NewChannel(_Body):
     members: list[str] = Field(default_factory=list)
     bot_member: bool = True
     private: bool = False
+
+
+class ChannelChange(_Body):
+    bot_member: bool | None = None
+    archived: bool | None = None
 
 
 class RequestUrl(_Body):
@@ -209,6 +216,18 @@ async def add_channel(request: web.Request) -> web.StreamResponse:
     channel = context_of(request).ws.add_channel(body.name, body.members, body.bot_member,
                                                  body.private)  # fmt: skip
     return web.json_response({"id": channel}, status=201)
+
+
+@_answers_errors
+async def change_channel(request: web.Request) -> web.StreamResponse:
+    body = await read_body(request, ChannelChange)
+    channel = context_of(request).ws.channel(request.match_info["id"])
+    if body.bot_member is not None:
+        channel.bot_member = body.bot_member
+    if body.archived is not None:
+        channel.is_archived = body.archived
+    return web.json_response({"id": channel.id, "bot_member": channel.bot_member,
+                              "archived": channel.is_archived})  # fmt: skip
 
 
 async def channels(request: web.Request) -> web.StreamResponse:
@@ -355,6 +374,7 @@ def control_routes() -> list[web.RouteDef]:
         web.post(f"{user}/reactivate", reactivate),
         web.post("/_control/channels", add_channel),
         web.get("/_control/channels", channels),
+        web.patch("/_control/channels/{id}", change_channel),
         web.post("/_control/slash", slash),
         web.post("/_control/click", click),
         web.post("/_control/click-ephemeral", click_ephemeral),

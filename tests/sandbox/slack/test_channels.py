@@ -4,6 +4,7 @@ and a post where it is not a member is refused as Slack refuses it."""
 
 from __future__ import annotations
 
+from aiohttp import ClientSession
 from slack_sdk.web.async_client import AsyncWebClient
 
 from sandbox.slack import SlackEmulator
@@ -52,3 +53,18 @@ async def test_joining_takes_the_channels_join_scope(slack: SlackEmulator, ann: 
         channel = slack_without.add_channel("general", bot_member=False)
         client = AsyncWebClient(token="xoxb-t", base_url=slack_without.api_base)
         assert await error_of(client.conversations_join(channel=channel)) == "missing_scope"
+
+
+async def test_a_person_removes_the_app_or_archives_over_the_control_api(
+    slack: SlackEmulator, session: ClientSession, client: AsyncWebClient, ann: str
+) -> None:
+    general = slack.add_channel("general", [ann])
+    url = f"{slack.base_url}/_control/channels/{general}"
+    async with session.patch(url, json={"bot_member": False}) as removed:
+        assert (await removed.json())["bot_member"] is False
+    assert await error_of(client.chat_postMessage(channel=general, text="x")) == "not_in_channel"
+    async with session.patch(url, json={"bot_member": True, "archived": True}) as archived:
+        assert (await archived.json())["archived"] is True
+    assert await error_of(client.chat_postMessage(channel=general, text="x")) == "is_archived"
+    async with session.patch(f"{slack.base_url}/_control/channels/C404", json={}) as unknown:
+        assert unknown.status == 404
