@@ -25,6 +25,8 @@ from aiogram.methods import TelegramMethod
 from aiogram.types import (
     BufferedInputFile,
     CallbackQuery,
+    ChatMemberRestricted,
+    ChatMemberUpdated,
     Document,
     ErrorEvent,
     Message,
@@ -42,7 +44,7 @@ from bot.admin import (
     AdminService,
     ConfigImport,
 )
-from bot.alerts import Target
+from bot.alerts import Subscriptions, Target
 from bot.chat import Conversation, Dialog, Dialogs
 from bot.chat import commands as cmd
 from bot.core import Catalogue, Lang, ParseError, Reply, Task, as_lang, human_duration
@@ -73,6 +75,7 @@ class TelegramDeps:
     cards: CardFactory
     store: Store
     t: Catalogue
+    subscriptions: Subscriptions
 
 
 class InOrder(BaseMiddleware):
@@ -398,6 +401,19 @@ def make_router(d: TelegramDeps) -> Router:
         await message.edit_reply_markup(
             reply_markup=render_keyboard(d.cards.reassign_rows(task, me.lang, people, page))
         )
+
+    @router.my_chat_member()
+    async def on_bot_status(update: ChatMemberUpdated) -> None:
+        """The bot was added back to a group, or may post there again: what was paused for that
+        chat (``alerts.ChatGuard``) resumes. Its removal needs no handler: the next send says."""
+        if update.chat.type not in ("group", "supergroup"):
+            return
+        member = update.new_chat_member
+        may_post = member.status in ("member", "administrator", "creator") or (
+            isinstance(member, ChatMemberRestricted) and member.can_send_messages
+        )
+        if may_post:
+            await d.subscriptions.resume_chat("telegram_chat", str(update.chat.id))
 
     @router.errors()
     async def on_error(event: ErrorEvent) -> bool:

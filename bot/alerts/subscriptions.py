@@ -10,7 +10,7 @@ whoever gave a task hears when someone else completes it.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -162,10 +162,23 @@ class Subscriptions:
         """Pause (or resume) every configured subscription posting to ``target``; returns
         those this call changed. A compare-and-set per subscription, so that of two replicas
         meeting the same refusal only one changes each (and only one tells the admins)."""
+        return await self._flip(lambda t: t == target, paused)
+
+    async def resume_chat(self, kind: TargetKind, chat_id: str) -> list[Subscription]:
+        """The chat takes the bot's messages again: resume what posts there, in any of its
+        topics too (a Telegram forum topic's address is "<chat>/<topic>")."""
+        return await self._flip(
+            lambda t: (
+                t.kind == kind and (t.id == chat_id or (t.id or "").startswith(f"{chat_id}/"))
+            ),
+            False,
+        )
+
+    async def _flip(self, where: Callable[[Target], bool], paused: bool) -> list[Subscription]:
         changed = []
         for raw in (await self._store.list_docs(NS)).values():
             subscription = Subscription.model_validate_json(raw)
-            if subscription.target != target or subscription.paused == paused:
+            if not where(subscription.target) or subscription.paused == paused:
                 continue
             flipped = subscription.model_copy(update={"paused": paused})
             if await self._store.swap_doc(NS, subscription.id, raw, flipped.model_dump_json()):

@@ -48,7 +48,7 @@ def build_telegram(
     deps = TelegramDeps(
         conversation=s.conversation, admin=s.admin, dialogs=Dialogs(store, "telegram"),
         linking=s.linking,
-        directory=s.directory, cards=s.cards, store=store, t=s.t,
+        directory=s.directory, cards=s.cards, store=store, t=s.t, subscriptions=s.subscriptions,
     )  # fmt: skip
     dispatcher.include_router(make_router(deps))
     sender = OutboxSender(

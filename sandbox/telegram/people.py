@@ -17,6 +17,14 @@ from sandbox.telegram.records import ChatMessage, FileRecord, JsonDict
 from sandbox.telegram.state import BotState, ChatRecord, IssuedCallback, UserRecord
 from sandbox.telegram.updates import UpdateQueue
 
+# The rights a ChatMemberRestricted states besides can_send_messages (all off here).
+_OTHER_RIGHTS = (
+    "can_send_audios", "can_send_documents", "can_send_photos", "can_send_videos",
+    "can_send_video_notes", "can_send_voice_notes", "can_send_polls", "can_send_other_messages",
+    "can_add_web_page_previews", "can_react_to_messages", "can_edit_tag", "can_change_info",
+    "can_invite_users", "can_pin_messages", "can_manage_topics",
+)  # fmt: skip
+
 
 class People:
     def __init__(self, state: BotState, updates: UpdateQueue) -> None:
@@ -62,9 +70,14 @@ class People:
         self._state.chats[group_id] = replace(chat, topics=chat.topics | {thread})
         return thread
 
-    def set_bot_can_post(self, group_id: int, allowed: bool) -> None:
-        """An admin gives or takes the bot's right to send messages in the group."""
-        self._state.chats[group_id] = replace(self._state.chat(group_id), can_post=allowed)
+    def set_bot_can_post(self, group_id: int, allowed: bool, by_user: int | None = None) -> None:
+        """An admin of the group (``by_user``: a member) gives or takes the bot's right to send
+        messages: the bot is told (my_chat_member, "restricted" while it may not post)."""
+        chat = self._state.chat(group_id)
+        actor = self._state.user(by_user if by_user is not None else min(chat.members))
+        self._state.chats[group_id] = replace(chat, can_post=allowed)
+        old, new = ("restricted", "member") if allowed else ("member", "restricted")
+        self._bot_status_changed(chat, actor, old, new)
 
     # -- what they do --
 
@@ -190,6 +203,9 @@ class People:
         for member in (old_member, new_member):
             if member["status"] == "kicked":
                 member["until_date"] = 0
+            if member["status"] == "restricted":  # what ChatMemberRestricted carries
+                member |= {"is_member": True, "until_date": 0, "can_send_messages": False,
+                           **dict.fromkeys(_OTHER_RIGHTS, False)}  # fmt: skip
         self._updates.push(
             "my_chat_member",
             {

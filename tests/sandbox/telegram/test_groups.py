@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest
+from aiogram.types import ChatMemberRestricted
 
 from sandbox.telegram import TelegramEmulator
 from tests.sandbox.telegram.helpers import api_error
@@ -44,3 +45,8 @@ async def test_a_bot_without_the_right_to_post_is_refused(
     assert refused.message == "Bad Request: not enough rights to send text messages to the chat"
     tg.set_bot_can_post(group, True)
     assert (await bot.send_message(group, "hi")).text == "hi"
+    told = [u.my_chat_member for u in await bot.get_updates() if u.my_chat_member is not None]
+    changes = [(c.old_chat_member.status, c.new_chat_member.status) for c in told]
+    assert changes == [("member", "restricted"), ("restricted", "member")]
+    assert isinstance(told[0].new_chat_member, ChatMemberRestricted)
+    assert told[0].new_chat_member.can_send_messages is False
