@@ -31,7 +31,16 @@ from bot.admin import (
 from bot.alerts import Target
 from bot.chat import Conversation
 from bot.chat import commands as cmd
-from bot.core import Catalogue, CrmError, Lang, ParseError, Reply, TextMessage, as_lang
+from bot.core import (
+    Catalogue,
+    CrmError,
+    Lang,
+    ParseError,
+    Reply,
+    TextMessage,
+    as_lang,
+    log_failure,
+)
 from bot.people import EmailLinking, EmailLinkResult, EmailLinkStep, Speaker
 from bot.tasks import Action, BadPayload, DealPayload, Payload, unpack, unpack_deal
 from handlers.body import BodyTooLarge, read_limited
@@ -369,7 +378,7 @@ def register(app: AsyncApp, d: SlackDeps) -> None:
             # answer, not a bug, and the person cannot be told through Slack right now.
             log.warning("slack: %s still rate limited after retries", error.method)
             return
-        log.error("slack request failed", exc_info=error)
+        log_failure(log, error, "slack request failed")
         user = _get(body, "user", "id") or body.get("user_id")
         if not isinstance(user, str):
             return

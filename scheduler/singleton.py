@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
+from bot.core import FailureNote
 from bot.store import Store
 
 log = logging.getLogger(__name__)
@@ -34,6 +35,7 @@ class SingletonJob:
         self._store = store
         self._owner = owner
         self._ttl_s = ttl_s
+        self._failures = FailureNote(log, f"job {name}")
 
     async def run(self) -> bool:
         """Run once if this replica holds the lease; True if it ran."""
@@ -45,9 +47,11 @@ class SingletonJob:
             # Shutdown cancels a running tick; APScheduler would log that as a failed job.
             log.debug("job %s cancelled", self.name)
             return False
-        except Exception:
+        except Exception as exc:
             # A failed tick is retried on the next one; the scheduler must keep running.
-            log.exception("job %s failed", self.name)
+            self._failures.failed(exc)
+        else:
+            self._failures.worked()
         return True
 
     async def release(self) -> None:

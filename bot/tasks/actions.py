@@ -19,7 +19,7 @@ import asyncio
 import logging
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from bot.core import (
@@ -30,6 +30,7 @@ from bot.core import (
     CrmError,
     Deal,
     EntityHint,
+    FailureNote,
     HintSource,
     Lang,
     NewTask,
@@ -113,6 +114,10 @@ class TaskActions:
     _activity: ActivityLog
     _links: Links
     _outbox: Outbox
+    # The settling loop's failures, said once while amoCRM is down rather than per press.
+    _settle_failures: FailureNote = field(
+        default_factory=lambda: FailureNote(log, "settling presses")
+    )
 
     @property
     def _claims(self) -> Claims:
@@ -386,7 +391,7 @@ class TaskActions:
         became of their press; returns how many were claimed."""
         return await work_due(
             self._store, SETTLE_QUEUE, self._clock.now(), limit, SETTLE_LEASE_S, self._settle,
-            log=log, failed="settling %s failed",
+            failures=self._settle_failures,
         )  # fmt: skip
 
     async def _settle(self, item: DueItem) -> None:

@@ -19,6 +19,7 @@ from bot.core import (
     CrmEvent,
     CrmEventKind,
     Deal,
+    FailureNote,
     Reader,
     Task,
     TaskCard,
@@ -71,6 +72,7 @@ class ReminderService:
         clock: Clock,
     ) -> None:
         self._fired_observers: list[Callable[[float], None]] = []
+        self._failures = FailureNote(log, "reminders")
         self._store = store
         self._directory = directory
         self._links = links
@@ -182,7 +184,7 @@ class ReminderService:
         now = self._clock.now()
         return await work_due(
             self._store, REMINDER_QUEUE, now, limit, CLAIM_LEASE_S,
-            lambda item: self._fire(item, int(now)), log=log, failed="reminder %s failed",
+            lambda item: self._fire(item, int(now)), failures=self._failures,
         )  # fmt: skip
 
     async def _fire(self, item: DueItem, now: int) -> None:

@@ -32,8 +32,11 @@ CODE_CLAIM_TTL_S = 86_400.0
 _ISSUED = "issued"
 _MAX_STATE = 64
 
-# amoCRM's account hosts and where each family's consent page is.
-_CONSENT_HOSTS = {"amocrm.ru": "www.amocrm.ru", "amocrm.com": "www.amocrm.com",
+# amoCRM's account hosts and where each family's consent page is: www.amocrm.ru/oauth for the
+# Russian platform (amoCRM's docs); *.amocrm.com is Kommo's former name, the same platform as
+# *.kommo.com (the redirect's ``platform=2``), so both consent at www.kommo.com. The token
+# exchange and refreshes go to the account's own host (``<base>/oauth2/access_token``).
+_CONSENT_HOSTS = {"amocrm.ru": "www.amocrm.ru", "amocrm.com": "www.kommo.com",
                   "kommo.com": "www.kommo.com"}  # fmt: skip
 
 
