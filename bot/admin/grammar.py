@@ -378,3 +378,8 @@ def _target(word: str, usage: str) -> TargetSpec:
     if sep and value and key.lower() in ("slack", "telegram"):
         return TargetSpec(kind="chat", name=f"{key.lower()}:{value}")
     raise GrammarError("admin_bad_target", usage, word=word)
+
+
+def wants_here(command: AdminCommand) -> bool:
+    """A subscription "to here": the chat it was typed in must take the bot's messages."""
+    return isinstance(command, Subscribe) and command.target.kind == "here"

@@ -129,7 +129,8 @@ class AlertService:
         settings = await self._subscriptions.settings()
         account = await self._directory.account()
         router = Router(
-            await self._subscriptions.active(), await self._directory.active_users(), settings,
+            [s for s in await self._subscriptions.active() if not s.paused],
+            await self._directory.active_users(), settings,
             unassigned_user_id=account.current_user_id,
         )  # fmt: skip
         for together in _by_change(alerts):

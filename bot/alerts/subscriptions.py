@@ -10,7 +10,7 @@ deals and overdue tasks of their group; whoever gave a task hears when someone e
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -71,6 +71,7 @@ class Subscription(Value):
     created_by: int | None = None
     lang: Lang | None = None  # a shared chat reads alerts in its creator's language
     builtin: bool = False  # one of the defaults (switched off by unsubscribing it)
+    paused: bool = False  # its shared chat refused the bot for good (``bot.alerts.chats``)
 
 
 MIN_ESCALATE_MIN = 5
@@ -159,6 +160,33 @@ class Subscriptions:
         for gone in old - {s.id for s in subscriptions}:
             await self._store.delete_doc(NS, gone)
         await self.save_settings(settings)
+
+    async def set_paused(self, target: Target, paused: bool) -> list[Subscription]:
+        """Pause (or resume) every configured subscription posting to ``target``; returns
+        those this call changed. A compare-and-set per subscription, so that of two replicas
+        meeting the same refusal only one changes each (and only one tells the admins)."""
+        return await self._flip(lambda t: t == target, paused)
+
+    async def resume_chat(self, kind: TargetKind, chat_id: str) -> list[Subscription]:
+        """The chat takes the bot's messages again: resume what posts there, in any of its
+        topics too (a Telegram forum topic's address is "<chat>/<topic>")."""
+        return await self._flip(
+            lambda t: (
+                t.kind == kind and (t.id == chat_id or (t.id or "").startswith(f"{chat_id}/"))
+            ),
+            False,
+        )
+
+    async def _flip(self, where: Callable[[Target], bool], paused: bool) -> list[Subscription]:
+        changed = []
+        for raw in (await self._store.list_docs(NS)).values():
+            subscription = Subscription.model_validate_json(raw)
+            if not where(subscription.target) or subscription.paused == paused:
+                continue
+            flipped = subscription.model_copy(update={"paused": paused})
+            if await self._store.swap_doc(NS, subscription.id, raw, flipped.model_dump_json()):
+                changed.append(flipped)
+        return changed
 
     async def remove(self, subscription_id: str) -> bool:
         """Remove a configured subscription, or switch a default off; False if unknown."""

@@ -187,6 +187,12 @@ async def wait_turn(
         await store.reserve_slot(chat, min(wait, chat_gap))
 
 
+async def hold_chat(store: Store, channel: str, chat_id: str, seconds: float) -> None:
+    """The channel said "retry after ``seconds``" for this chat: push the chat's shared timeline
+    that far, so that no sender of any replica (replies included) tries it sooner."""
+    await store.reserve_slot(f"{channel}:chat:{chat_id}", seconds)
+
+
 PermanentFailure = Callable[[OutboxItem, DeliveryError], Awaitable[None]]
 
 

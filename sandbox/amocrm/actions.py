@@ -4,7 +4,7 @@ the events amoCRM would log and hands the webhook view of the change to a sink."
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from sandbox.amocrm import records
 from sandbox.amocrm.hookfields import lead_fields, lead_status_fields
@@ -12,6 +12,15 @@ from sandbox.amocrm.records import JsonDict, Right
 from sandbox.amocrm.task_actions import TaskActions
 
 _STATUS_COLORS = ("#99ccff", "#ffff99", "#ffcc66", "#ffcccc", "#deff81", "#87f2c0")
+
+
+@dataclass(frozen=True, slots=True)
+class LeadEdit:
+    """A person's edit of a deal's card (budget, planned close date, name); None: as it is."""
+
+    price: int | None = None
+    closed_at: int | None = None
+    name: str | None = None
 
 
 class AccountActions(TaskActions):
@@ -200,6 +209,36 @@ class AccountActions(TaskActions):
             ),
             update=fields,
         )
+
+    def edit_lead(self, lead_id: int, edit: LeadEdit, *, by_user: int | None = None) -> None:
+        """A person edits a deal's card. A new budget is logged as amoCRM logs it
+        (``sale_field_changed``); any change sends the leads "update" webhook."""
+        state = self._state
+        old = state.live_lead(lead_id)
+        if edit.price is not None and edit.price < 0:
+            raise ValueError("a deal's budget is 0 or more")
+        lead = replace(
+            old,
+            price=old.price if edit.price is None else edit.price,
+            closed_at=edit.closed_at or old.closed_at,
+            name=edit.name or old.name,
+        )
+        if lead == old:
+            return
+        actor = self._actor(by_user)
+        lead = replace(lead, updated_by=actor, updated_at=state.now())
+        state.leads[lead_id] = lead
+        if lead.price != old.price:
+            sale = [{"sale_field_value": {"sale": price}} for price in (lead.price, old.price)]
+            state.record_event(
+                "sale_field_changed",
+                entity_type="lead",
+                entity_id=lead_id,
+                created_by=actor,
+                after=(sale[0],),
+                before=(sale[1],),
+            )
+        self._emit("leads", update=lead_fields(lead, state.account_id))
 
     def add_loss_reason(self, name: str) -> int:
         state = self._state

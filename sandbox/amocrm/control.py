@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from sandbox.amocrm.actions import LeadEdit
 from sandbox.amocrm.context import EmulatorContext, context_of
 from sandbox.amocrm.task_actions import TaskEdit
 from sandbox.common.control import ControlBody as _Body
@@ -15,6 +16,19 @@ class _Change(_Body):
     """A change a person makes in the UI: ``by_user``, who (None: the account's admin)."""
 
     by_user: int | None = None
+
+
+class EditLead(_Change):
+    price: int | None = None
+    closed_at: int | None = None  # an open deal's planned close date
+    name: str | None = None
+
+
+class NewLead(EditLead):
+    name: str
+    responsible_user_id: int
+    status_id: int | None = None  # None: the first stage of the pipeline
+    pipeline_id: int | None = None  # None: the main pipeline
 
 
 class MoveLead(_Change):
@@ -84,6 +98,38 @@ async def get_state(request: web.Request) -> web.StreamResponse:
             "tasks": [wire.task(t) for t in state.tasks.values()],
         }
     )
+
+
+@CONTROL.post(
+    "/_control/leads",
+    '{"name", "responsible_user_id", "price"?, "closed_at"?, "status_id"?, "pipeline_id"?}',
+)
+async def add_lead(request: web.Request) -> web.StreamResponse:
+    ctx = _ctx(request)
+    body = await read_body(request, NewLead)
+    state = ctx.state
+    pipeline_id = body.pipeline_id
+    if pipeline_id is None:
+        pipeline_id = next(p.id for p in state.pipelines.values() if p.is_main)
+    status_id = body.status_id
+    if status_id is None:
+        status_id = state.pipelines[pipeline_id].status_ids[0]
+    lead_id = ctx.actions.add_lead(
+        body.name, status_id=status_id, pipeline_id=pipeline_id,
+        responsible_user_id=body.responsible_user_id, price=body.price or 0,
+        closed_at=body.closed_at, by_user=body.by_user,
+    )  # fmt: skip
+    return web.json_response(ctx.wire.lead(state.leads[lead_id]), status=201)
+
+
+@CONTROL.patch(r"/_control/leads/{id:\d+}", '{"price"?, "closed_at"?, "name"?}')
+async def edit_lead(request: web.Request) -> web.StreamResponse:
+    ctx = _ctx(request)
+    body = await read_body(request, EditLead)
+    lead_id = int(request.match_info["id"])
+    edit = LeadEdit(price=body.price, closed_at=body.closed_at, name=body.name)
+    ctx.actions.edit_lead(lead_id, edit, by_user=body.by_user)
+    return web.json_response(ctx.wire.lead(ctx.state.leads[lead_id]))
 
 
 @CONTROL.post(r"/_control/leads/{id:\d+}/move", '{"status_id": 142}')

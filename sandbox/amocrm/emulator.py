@@ -165,6 +165,7 @@ class AmoEmulator(Emulator):
     add_pipeline = Forward("_actions", AccountActions.add_pipeline)
     add_lead = Forward("_actions", AccountActions.add_lead)
     move_lead = Forward("_actions", AccountActions.move_lead)
+    edit_lead = Forward("_actions", AccountActions.edit_lead)
     add_loss_reason = Forward("_actions", AccountActions.add_loss_reason)
     set_lead_responsible = Forward("_actions", AccountActions.set_lead_responsible)
     delete_lead = Forward("_actions", AccountActions.delete_lead)

@@ -46,6 +46,12 @@ class NewChannel(_Body):
     name: str
     members: list[str] = Field(default_factory=list)
     bot_member: bool = True
+    private: bool = False
+
+
+class ChannelChange(_Body):
+    bot_member: bool | None = None
+    archived: bool | None = None
 
 
 class RequestUrl(_Body):
@@ -183,18 +189,36 @@ async def reactivate(request: web.Request) -> web.StreamResponse:
     return web.json_response({"deleted": False})
 
 
-@CONTROL.post("/_control/channels", '{"name", "members": [user ids], "bot_member"?} -> {"id"}')
+@CONTROL.post(
+    "/_control/channels", '{"name", "members": [user ids], "bot_member"?, "private"?} -> {"id"}'
+)
 async def add_channel(request: web.Request) -> web.StreamResponse:
     body = await read_body(request, NewChannel)
-    channel = context_of(request).ws.add_channel(body.name, body.members, body.bot_member)
+    channel = context_of(request).ws.add_channel(body.name, body.members, body.bot_member,
+                                                 body.private)  # fmt: skip
     return web.json_response({"id": channel}, status=201)
+
+
+@CONTROL.patch(
+    "/_control/channels/{id}",
+    '{"bot_member"?, "archived"?}: the app invited or removed, the channel archived',
+)
+async def change_channel(request: web.Request) -> web.StreamResponse:
+    body = await read_body(request, ChannelChange)
+    channel = context_of(request).ws.channel(request.match_info["id"])
+    if body.bot_member is not None:
+        channel.bot_member = body.bot_member
+    if body.archived is not None:
+        channel.is_archived = body.archived
+    return web.json_response({"id": channel.id, "bot_member": channel.bot_member,
+                              "archived": channel.is_archived})  # fmt: skip
 
 
 @CONTROL.get("/_control/channels", "the channels and direct messages")
 async def channels(request: web.Request) -> web.StreamResponse:
     return web.json_response([
         {"id": c.id, "name": c.name, "is_im": c.is_im, "user": c.im_user,
-         "members": sorted(c.members), "bot_member": c.bot_member}
+         "members": sorted(c.members), "bot_member": c.bot_member, "private": c.is_private}
         for c in context_of(request).ws.channels.values()
     ])  # fmt: skip
 

@@ -161,10 +161,22 @@ class SlackEmulator(Emulator):
         self._ws.set_deleted(user_id, False)
 
     def add_channel(
-        self, name: str, members: Iterable[str] = (), *, bot_member: bool = True
+        self,
+        name: str,
+        members: Iterable[str] = (),
+        *,
+        bot_member: bool = True,
+        private: bool = False,
     ) -> str:
-        """A public channel ("C…"), the bot in it unless ``bot_member=False``."""
-        return self._ws.add_channel(name, list(members), bot_member)
+        """A channel ("C…"), public unless ``private``, the bot in it unless ``bot_member=False``
+        (then the app may join a public one with conversations.join; a private one it may not)."""
+        return self._ws.add_channel(name, list(members), bot_member, private)
+
+    def bot_is_member(self, channel_id: str) -> bool:
+        return self._ws.channel(channel_id).bot_member
+
+    def archive_channel(self, channel_id: str) -> None:
+        self._ws.channel(channel_id).is_archived = True
 
     def join_channel(self, user_id: str, channel_id: str) -> None:
         self._ws.person(user_id)

@@ -30,6 +30,7 @@ from sandbox.watch import Watch
 
 DEFAULT_SCOPES = (
     "chat:write", "im:write", "users:read", "users:read.email", "commands", "files:write",
+    "channels:read", "groups:read", "channels:join",
 )  # fmt: skip
 SLACKBOT = "USLACKBOT"
 _APP_ID, _BOT_ID = "A0AMOBRIDGE", "B0AMOBRIDGE"  # the installed app and its bot
@@ -43,6 +44,8 @@ class Channel:
     name: str
     members: set[str] = field(default_factory=set)
     bot_member: bool = True
+    is_private: bool = False  # a private channel: the app joins only when a member invites it
+    is_archived: bool = False
     im_user: str | None = None  # for a direct message with the bot: the person
     opened: bool = False  # conversations.open has been called for this DM
 
@@ -186,12 +189,14 @@ class Workspace:
 
     # --- channels ---------------------------------------------------------------------------
 
-    def add_channel(self, name: str, members: list[str], bot_member: bool) -> str:
+    def add_channel(
+        self, name: str, members: list[str], bot_member: bool, private: bool = False
+    ) -> str:
         for user in members:
             self.person(user)
-        channel_id = self.new_id("C")
+        channel_id = self.new_id("C")  # private channels are "C…" too nowadays
         self.channels[channel_id] = Channel(channel_id, name.lstrip("#"), set(members),
-                                            bot_member)  # fmt: skip
+                                            bot_member, is_private=private)  # fmt: skip
         return channel_id
 
     def channel(self, channel_id: str) -> Channel:

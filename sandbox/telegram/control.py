@@ -36,6 +36,7 @@ class NewUser(_Body):
 class NewGroup(_Body):
     title: str
     members: list[int] = Field(default_factory=list)
+    forum: bool = False  # a supergroup with topics
 
 
 class _Sent(_Body):
@@ -46,6 +47,7 @@ class _Sent(_Body):
 
 class UserMessage(_Sent):
     text: str
+    thread_id: int | None = None  # a topic of a forum
 
 
 class UserDocument(_Sent):
@@ -107,17 +109,25 @@ async def add_user(request: web.Request) -> web.StreamResponse:
     return web.json_response({"id": user_id}, status=201)
 
 
-@CONTROL.post("/_control/groups", '{"title", "members": [user ids]} -> {"id"} (negative)')
+@CONTROL.post(
+    "/_control/groups", '{"title", "members": [user ids], "forum"?} -> {"id"} (negative)'
+)
 async def add_group(request: web.Request) -> web.StreamResponse:
     body = await read_body(request, NewGroup)
-    group_id = request.app[PEOPLE].add_group(body.title, body.members)
+    group_id = request.app[PEOPLE].add_group(body.title, body.members, forum=body.forum)
     return web.json_response({"id": group_id}, status=201)
 
 
-@CONTROL.post(f"{_USER}/messages", '{"text", "chat_id"?}: the user writes')
+@CONTROL.post(r"/_control/groups/{id:-?\d+}/topics", "a topic opens -> {message_thread_id}")
+async def add_topic(request: web.Request) -> web.StreamResponse:
+    thread = request.app[PEOPLE].add_topic(int(request.match_info["id"]))
+    return web.json_response({"message_thread_id": thread}, status=201)
+
+
+@CONTROL.post(f"{_USER}/messages", '{"text", "chat_id"?, "thread_id"?}: the user writes')
 async def send_message(request: web.Request) -> web.StreamResponse:
     body = await read_body(request, UserMessage)
-    message_id = request.app[PEOPLE].say(_id(request), body.text, body.chat_id)
+    message_id = request.app[PEOPLE].say(_id(request), body.text, body.chat_id, body.thread_id)
     return web.json_response({"message_id": message_id})
 
 

@@ -114,7 +114,7 @@ async def publish(ctx: Context, params: Params) -> JsonDict:
     ws, view = ctx.ws, _checked_as(params, "home")
     user = params.string("user_id")
     if user not in ws.users:
-        raise ApiError("user_not_found")
+        raise ApiError("invalid_arguments")  # Slack's answer for an unknown user_id here
     current = ws.homes.get(user)
     _check_hash(params, current)
     view_id = current.id if current is not None else ws.new_id("V")
