@@ -15,7 +15,7 @@ from bot.core import load_catalogue
 from tests.properties import FUZZ, numberish, words
 
 T = load_catalogue()
-NAMES = ("start", "help", "tasks", "remind", "tz", "lang", "messenger", "quiet", "mute",
+NAMES = ("start", "help", "tasks", "remind", "tz", "lang", "messenger", "quiet", "hours", "mute",
          "digest", "unlink", "link", "invite", *ADMIN_NAMES)  # fmt: skip
 arguments = st.one_of(
     words,
