@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.alerts.control import ControlTasks
 from bot.alerts.digests import DigestService
 from bot.alerts.scans import DealScans
 from bot.alerts.service import AlertService
@@ -40,9 +41,10 @@ def build_alerts(
     digests = DigestService(
         store, p.prefs, directory, p.reach, p.held, subscriptions, reminders, outbox, clock, t
     )
+    control = ControlTasks(store, crm, directory, clock, t)
     alerts = AlertService(
         store, directory, p.reach, p.held, subscriptions, reminders, cards, outbox, clock, t,
-        digests,
+        digests, control,
     )  # fmt: skip
     scans = DealScans(crm, store, directory, subscriptions, clock, alerts.deliver)
     return AlertParts(subscriptions=subscriptions, alerts=alerts, digests=digests, scans=scans)

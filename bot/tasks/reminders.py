@@ -34,7 +34,9 @@ from bot.people import (
     Prefs,
     Reach,
     UserPrefs,
+    chosen_hours,
     timezone,
+    within_hours,
     working_hours,
 )
 from bot.store import DueItem, Store, work_due
@@ -134,6 +136,15 @@ class ReminderService:
         prefs = await self._prefs.get(amo_user_id)
         account = await self._directory.account()
         return reminder_policy(prefs, account, await self._prefs.account())
+
+    async def in_working_hours(self, amo_user_id: int, at: int) -> int:
+        """``at``, or the person's next working start if it falls outside the hours they or an
+        admin set (none set: ``at``, as before there were working hours to set)."""
+        prefs = await self._prefs.get(amo_user_id)
+        hours = chosen_hours(prefs, await self._prefs.account())
+        if hours is None:
+            return at
+        return within_hours(at, hours, timezone(prefs, await self._directory.account()))
 
     async def _next(self, task: Task, *, after: int) -> Reminder | None:
         policy = await self.policy(task.responsible_user_id)
