@@ -41,6 +41,7 @@ from bot.people import (
 )
 from bot.store import DueItem, Store, work_due
 from bot.tasks.cards import CardFactory, OutcomeLine
+from bot.tasks.elsewhere import OtherMessenger
 from bot.tasks.schedule import (
     DEFAULT_LEAD_MINUTES,
     Reminder,
@@ -86,8 +87,10 @@ class ReminderService:
         cards: CardFactory,
         outbox: Outbox,
         clock: Clock,
+        elsewhere: OtherMessenger,
     ) -> None:
         self._fired_observers: list[Callable[[float], None]] = []
+        self._elsewhere = elsewhere
         self._store = store
         self._directory = directory
         self._links = links
@@ -220,7 +223,7 @@ class ReminderService:
         return await work_due(
             self._store, REMINDER_QUEUE, now, limit, CLAIM_LEASE_S,
             lambda item: self._fire(item, int(now)), log=log, failed="reminder %s failed",
-        )  # fmt: skip
+        ) + await self._elsewhere.fire_due(limit)  # fmt: skip
 
     async def _fire(self, item: DueItem, now: int) -> None:
         pending = PendingReminder.model_validate_json(item.payload)
@@ -259,6 +262,9 @@ class ReminderService:
         if queued:
             for observe in self._fired_observers:
                 observe(now - reminder.at)
+        # Planned whether or not this step queued it: a crash right after queuing comes back
+        # here with ``queued`` False, and the plan has a once-key of its own.
+        await self._elsewhere.plan(task.id, pending.user_id, reminder.at, links)
         # From now, not from this reminder: one that fired late must not drag past ones after it.
         following = await self._next(task, after=max(reminder.at, now))
         if following is None:
