@@ -25,7 +25,16 @@ from bot.admin import ADMIN_COMMANDS, UNSUBSCRIBE_PREFIX, AdminService, ConfigIm
 from bot.alerts import Target
 from bot.chat import Conversation
 from bot.chat import commands as cmd
-from bot.core import Catalogue, CrmError, Lang, ParseError, Reply, TextMessage, as_lang
+from bot.core import (
+    Catalogue,
+    CrmError,
+    Lang,
+    ParseError,
+    Reply,
+    TextMessage,
+    as_lang,
+    log_failure,
+)
 from bot.people import EmailLinking, EmailLinkResult, EmailLinkStep, Speaker
 from bot.tasks import Action, BadPayload, DealPayload, Payload, unpack, unpack_deal
 from handlers.body import BodyTooLarge, read_limited
@@ -341,7 +350,7 @@ def register(app: AsyncApp, d: SlackDeps) -> None:
 
     @app.error
     async def on_error(error: Exception, body: Body) -> None:
-        log.error("slack request failed", exc_info=error)
+        log_failure(log, error, "slack request failed")
         user = _get(body, "user", "id") or body.get("user_id")
         if not isinstance(user, str):
             return

@@ -40,7 +40,7 @@ from bot.admin import (
 from bot.alerts import Target
 from bot.chat import Conversation, Dialog, Dialogs
 from bot.chat import commands as cmd
-from bot.core import Catalogue, Lang, ParseError, Reply, Task, as_lang, human_duration
+from bot.core import Catalogue, Lang, ParseError, Reply, Task, as_lang, human_duration, log_failure
 from bot.crm import Directory
 from bot.people import LinkingService, LinkResult, LinkStep, Speaker, TelegramIdentity
 from bot.store import Store
@@ -391,7 +391,7 @@ def make_router(d: TelegramDeps) -> Router:
 
     @router.errors()
     async def on_error(event: ErrorEvent) -> bool:
-        log.error("update %s failed", event.update.update_id, exc_info=event.exception)
+        log_failure(log, event.exception, "update %s failed", event.update.update_id)
         target = event.update.message or (
             event.update.callback_query.message if event.update.callback_query else None
         )

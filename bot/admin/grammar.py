@@ -48,9 +48,10 @@ EVENT_WORDS: dict[str, AlertKind] = {
     "task_overdue": AlertKind.TASK_OVERDUE, "overdue": AlertKind.TASK_OVERDUE,
     "escalated": AlertKind.TASK_ESCALATED, "task_escalated": AlertKind.TASK_ESCALATED,
     "escalation": AlertKind.TASK_ESCALATED,
+    "task_handed": AlertKind.TASK_REASSIGNED, "task_reassigned": AlertKind.TASK_REASSIGNED,
 }  # fmt: skip
 EVENT_NAMES = ("new_deal", "moved", "won", "lost", "handed", "big_deal", "stale", "close_date",
-               "new_task", "task_done", "overdue", "escalated")  # fmt: skip
+               "new_task", "task_done", "task_handed", "overdue", "escalated")  # fmt: skip
 FILTER_KEYS = ("pipeline", "status", "user", "group", "type", "tag", "fields")
 TARGET_WORDS = ("me", "responsible", "author", "supervisors", "here")
 _PRICE = re.compile(r"^price(>=|<=|>|<)(\d[\d_ ]*)$", re.IGNORECASE | re.ASCII)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from bot.alerts.control import ControlTasks
@@ -9,12 +10,14 @@ from bot.alerts.digests import DigestService
 from bot.alerts.scans import DealScans
 from bot.alerts.service import AlertService
 from bot.alerts.subscriptions import Subscriptions
-from bot.core import Catalogue, Clock, Crm
+from bot.core import Catalogue, Clock, Crm, FailureNote
 from bot.crm import Directory
 from bot.delivery import Outbox
 from bot.people import PeopleParts
 from bot.store import Store
 from bot.tasks import CardFactory, ReminderService
+
+log = logging.getLogger("bot.alerts.control")
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +44,7 @@ def build_alerts(
     digests = DigestService(
         store, p.prefs, directory, p.reach, p.held, subscriptions, reminders, outbox, clock, t
     )
-    control = ControlTasks(store, crm, directory, clock, t)
+    control = ControlTasks(store, crm, directory, clock, t, FailureNote(log, "control tasks"))
     alerts = AlertService(
         store, directory, p.reach, p.held, subscriptions, reminders, cards, outbox, clock, t,
         digests, control,

@@ -12,17 +12,24 @@ finds it there and only records it.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 from bot.alerts.kinds import Alert
-from bot.core import Catalogue, Clock, Crm, CrmError, Lang, NewTask, TaskPatch, Value, as_lang
+from bot.core import (
+    Catalogue,
+    Clock,
+    Crm,
+    FailureNote,
+    Lang,
+    NewTask,
+    TaskPatch,
+    Value,
+    as_lang,
+)
 from bot.crm import Directory
 from bot.store import DueEntry, DueItem, Store, work_due
-
-log = logging.getLogger(__name__)
 
 CONTROL_QUEUE = "control-tasks"
 CONTROL_NS = "control_task"  # original task id → the control tasks made for it
@@ -55,6 +62,7 @@ class ControlTasks:
     _directory: Directory
     _clock: Clock
     _t: Catalogue
+    _failures: FailureNote  # the jobs' (one per service, kept across calls)
 
     async def escalated(self, alerts: Sequence[Alert], supervisor_of: dict[int, int]) -> None:
         """Queue a control task for each escalation on a deal; ``supervisor_of``: the original
@@ -90,21 +98,18 @@ class ControlTasks:
         """Do the queued jobs (also the scan's job: one left by a crash is done on the next)."""
         return await work_due(
             self._store, CONTROL_QUEUE, self._clock.now(), 20, CLAIM_LEASE_S, self._do,
-            log=log, failed="control task job %s failed",
+            failures=self._failures,
         )  # fmt: skip
 
     async def _do(self, item: DueItem) -> None:
         job = ControlJob.model_validate_json(item.payload)
-        try:
-            if job.op == "create":
-                await self._create(job)
-            else:
-                await self._close(job)
-        except CrmError as exc:
-            # amoCRM said no or did not answer: the claim runs out and the job is tried again
-            # (a create reads back first). An expected answer, so no traceback.
-            log.warning("control task job %s waits for amoCRM: %s", item.item_id, exc)
-            return
+        # When amoCRM says no or does not answer, the job stays claimed and is tried again when
+        # the claim runs out (a create reads back first); the failure note logs an expected
+        # answer once, without a traceback.
+        if job.op == "create":
+            await self._create(job)
+        else:
+            await self._close(job)
         await self._store.complete_due(item)
 
     async def _create(self, job: ControlJob) -> None:

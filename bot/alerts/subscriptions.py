@@ -3,8 +3,8 @@
 A subscription is an alert kind, filters on the deal or task, a target (people, or a shared
 chat), a delivery mode, and for shared chats the fields it may show. The defaults are what a
 sales team expects with nothing configured: a manager hears about their own deals' moves and
-about tasks others give them; supervisors hear about won deals and overdue tasks of their group;
-whoever gave a task hears when someone else completes it.
+about tasks others give or hand over to them and deals handed to them; supervisors hear about won
+deals and overdue tasks of their group; whoever gave a task hears when someone else completes it.
 """
 
 from __future__ import annotations
@@ -92,20 +92,23 @@ class AlertSettings(Value):
     control_tasks: bool = False
 
 
+def _builtin(
+    id: str, kind: AlertKind, target: TargetKind, filters: Filters | None = None
+) -> Subscription:
+    return Subscription(id=id, kind=kind, filters=filters or Filters(),
+                        target=Target(kind=target), builtin=True)  # fmt: skip
+
+
 DEFAULTS: tuple[Subscription, ...] = (
-    Subscription(id="d1", kind=AlertKind.DEAL_STATUS, target=Target(kind="responsible"),
-                 builtin=True),
-    Subscription(id="d2", kind=AlertKind.TASK_CREATED, filters=Filters(by_others=True),
-                 target=Target(kind="responsible"), builtin=True),
-    Subscription(id="d3", kind=AlertKind.DEAL_WON, target=Target(kind="supervisors"),
-                 builtin=True),
-    Subscription(id="d4", kind=AlertKind.TASK_OVERDUE, target=Target(kind="supervisors"),
-                 builtin=True),
-    Subscription(id="d5", kind=AlertKind.TASK_COMPLETED, target=Target(kind="author"),
-                 builtin=True),
-    Subscription(id="d6", kind=AlertKind.TASK_ESCALATED, target=Target(kind="supervisors"),
-                 builtin=True),
-)  # fmt: skip
+    _builtin("d1", AlertKind.DEAL_STATUS, "responsible"),
+    _builtin("d2", AlertKind.TASK_CREATED, "responsible", Filters(by_others=True)),
+    _builtin("d3", AlertKind.DEAL_WON, "supervisors"),
+    _builtin("d4", AlertKind.TASK_OVERDUE, "supervisors"),
+    _builtin("d5", AlertKind.TASK_COMPLETED, "author"),
+    _builtin("d6", AlertKind.TASK_ESCALATED, "supervisors"),
+    _builtin("d7", AlertKind.TASK_REASSIGNED, "responsible"),  # the one it was handed to
+    _builtin("d8", AlertKind.DEAL_RESPONSIBLE, "responsible"),
+)
 
 
 def new_id() -> str:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Awaitable, Callable
 
+from bot.core import FailureNote
 from bot.store.protocol import DueItem, Store
 
 
@@ -16,16 +16,20 @@ async def work_due(
     lease_s: float,
     work: Callable[[DueItem], Awaitable[None]],
     *,
-    log: logging.Logger,
-    failed: str,
+    failures: FailureNote,
 ) -> int:
     """Claim up to ``limit`` items of ``queue`` due by ``now`` and ``work`` each; returns how many
-    were claimed. One that fails is logged (``failed`` % its id, on the caller's ``log``) and left
-    claimed: it comes back when the claim runs out and is tried again."""
+    were claimed. One that fails is noted in ``failures`` (the caller's, kept across calls, so
+    that an amoCRM outage is said once, not per item and tick) and left claimed: it comes back
+    when the claim runs out and is tried again."""
     items = await store.claim_due(queue, now, limit, lease_s)
+    failed = False
     for item in items:
         try:
             await work(item)
-        except Exception:
-            log.exception(failed, item.item_id)
+        except Exception as exc:
+            failed = True
+            failures.failed(exc, item.item_id)
+    if items and not failed:
+        failures.worked()
     return len(items)

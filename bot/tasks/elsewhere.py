@@ -11,19 +11,16 @@ snoozed, handed over: its ``updated_at`` moved).
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.core import Catalogue, Clock, Value
+from bot.core import Catalogue, Clock, FailureNote, Value
 from bot.crm import Directory
 from bot.delivery import OutboxItem
 from bot.people import ChannelLink, HeldMessages, Links, Prefs, Reach
 from bot.reports import ActivityLog
 from bot.store import DueEntry, DueItem, Store, work_due
 from bot.tasks.cards import CardFactory
-
-log = logging.getLogger(__name__)
 
 ELSEWHERE_QUEUE = "reminders-elsewhere"
 CLAIM_LEASE_S = 60.0
@@ -67,10 +64,11 @@ class OtherMessenger:
         entry = DueEntry(item_id=key, due_at=now + after * 60, payload=job.model_dump_json())
         await self._store.put_due_once(ELSEWHERE_QUEUE, [entry], f"elsewhere:{key}", ONCE_TTL_S)
 
-    async def fire_due(self, limit: int) -> int:
+    async def fire_due(self, limit: int, failures: FailureNote) -> int:
+        """The reminder loop's turn for repeats; ``failures``: that loop's."""
         return await work_due(
             self._store, ELSEWHERE_QUEUE, self._clock.now(), limit, CLAIM_LEASE_S, self._fire,
-            log=log, failed="repeating reminder %s in the other messenger failed",
+            failures=failures,
         )  # fmt: skip
 
     async def _others(self, user_id: int, channels: Sequence[str]) -> list[ChannelLink]:

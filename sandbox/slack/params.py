@@ -16,6 +16,7 @@ from typing import Any
 
 from aiohttp import web
 
+from sandbox.common.jsonbody import NotAnObject, json_object
 from sandbox.slack.errors import ApiError
 from sandbox.slack.records import JsonDict
 
@@ -88,13 +89,10 @@ async def read_params(request: web.Request) -> tuple[Params, str | None]:
     if request.can_read_body:
         kind = request.content_type
         if kind == "application/json":
-            raw = await request.read()
             try:
-                body = json.loads(raw) if raw.strip() else {}
-            except ValueError:
+                body = json_object(await request.read())
+            except NotAnObject:
                 raise ApiError("invalid_json") from None
-            if not isinstance(body, dict):
-                raise ApiError("invalid_json")
             body.pop("token", None)
             values.update(body)
         elif kind in ("application/x-www-form-urlencoded", "multipart/form-data"):

@@ -14,7 +14,7 @@ from sandbox.common.ratelimit import limits_from
 from sandbox.common.serving import MAX_UPLOAD_BYTES, Emulator
 from sandbox.telegram.api.profile import scope_key
 from sandbox.telegram.context import CONTEXT, BotContext, Knobs
-from sandbox.telegram.control import PEOPLE, control_routes
+from sandbox.telegram.control import CONTROL, PEOPLE
 from sandbox.telegram.endpoint import bot_endpoint, file_endpoint, run_webhook_reply
 from sandbox.telegram.errors import ApiError
 from sandbox.telegram.faults import Faults
@@ -94,7 +94,7 @@ class TelegramEmulator(Emulator):
         app[CONTEXT] = self._context
         app[PEOPLE] = self._people
         app.add_routes([
-            *control_routes(),
+            *CONTROL.routes,
             web.get("/file/bot{token}/{path:.+}", file_endpoint),
             web.route("*", "/bot{token}/{method}", bot_endpoint),
         ])  # fmt: skip

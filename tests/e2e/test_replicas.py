@@ -4,7 +4,6 @@ SIGKILL while they go out: every reminder still reaches its manager once, never 
 from __future__ import annotations
 
 import asyncio
-import socket
 import time
 from collections import Counter
 from pathlib import Path
@@ -15,17 +14,12 @@ from bot.people.links import ChannelLink, Links
 from bot.store import open_store
 from sandbox.amocrm import AmoEmulator, DemoIds
 from sandbox.telegram import TelegramEmulator
+from tests.e2e.helpers import free_port
 from tests.e2e.processes import ServiceProcess, queues_empty, run_env
 
 MANAGERS = 50
 TASKS_EACH = 20  # 1,000 reminders
 KILL_AT = 150  # reminders delivered before the third replica is killed
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 async def test_a_thousand_reminders_go_out_once_each_when_a_replica_dies(
@@ -57,7 +51,7 @@ async def test_a_thousand_reminders_go_out_once_each_when_a_replica_dies(
 
         # Telegram updates reach the first replica by webhook (long polling allows one poller);
         # every replica sends, claims and fires.
-        port = _free_port()
+        port = free_port()
         common = {
             "AMOBRIDGE_AMOCRM__BASE_URL": amo.base_url,
             "AMOBRIDGE_AMOCRM__LONG_LIVED_TOKEN": amo.long_lived_token,
