@@ -7,7 +7,7 @@ from bot.admin.service import AdminService
 from bot.alerts import Subscriptions
 from bot.core import Catalogue, Clock, CrmReader
 from bot.crm import Directory
-from bot.people import Links
+from bot.people import Links, Prefs
 from bot.reports import ReportService
 from bot.store import Store
 
@@ -17,10 +17,11 @@ def build_admin(
     crm: CrmReader,
     directory: Directory,
     links: Links,
+    prefs: Prefs,
     subscriptions: Subscriptions,
     reports: ReportService,
     clock: Clock,
     t: Catalogue,
 ) -> AdminService:
     health = HealthReport(store, crm, directory, links, clock, t)
-    return AdminService(directory, subscriptions, store, clock, t, health, reports)
+    return AdminService(directory, subscriptions, store, clock, t, health, reports, prefs)

@@ -32,6 +32,15 @@ from bot.alerts import (
 )
 from bot.core import Catalogue, Clock, Lang, User, Value
 from bot.crm import Directory
+from bot.people import (
+    MAX_OTHER_MESSENGER_MIN,
+    MIN_OTHER_MESSENGER_MIN,
+    AccountPrefs,
+    HoursError,
+    Prefs,
+    format_hours,
+    parse_hours,
+)
 
 MAX_FILE_BYTES = 256 * 1024
 MAX_AMOUNT = 10**15
@@ -71,6 +80,12 @@ class ConfigFile(_Strict):
     digest_at: str = Field(default=AlertSettings().digest_at, pattern=DIGEST_AT)
     escalate_after_min: int | None = Field(
         default=AlertSettings().escalate_after_min, ge=MIN_ESCALATE_MIN, le=MAX_ESCALATE_MIN
+    )
+    control_tasks: bool = False
+    # "09:00-18:00 mon-fri" (the /config hours grammar); absent: amobridge's default.
+    working_hours: str | None = Field(default=None, max_length=100)
+    other_messenger_after_min: int | None = Field(
+        default=None, ge=MIN_OTHER_MESSENGER_MIN, le=MAX_OTHER_MESSENGER_MIN
     )
     stale: list[StaleEntry] = Field(default_factory=list)
     supervisors: list[SupervisorEntry] = Field(default_factory=list)
@@ -144,6 +159,7 @@ def _schema_problem(error: Any) -> tuple[str, dict[str, object]]:
 
 class ImportPlan(Value):
     settings: AlertSettings
+    account: AccountPrefs
     subscriptions: tuple[Subscription, ...]
 
 
@@ -151,6 +167,7 @@ class ImportPlan(Value):
 class ConfigIO:
     _directory: Directory
     _subscriptions: Subscriptions
+    _prefs: Prefs
     _names: Names
     _clock: Clock
     _t: Catalogue
@@ -175,12 +192,17 @@ class ConfigIO:
             if s.lang is not None:
                 entry["lang"] = s.lang
             subscriptions.append(entry)
+        account_prefs = await self._prefs.account()
+        hours = account_prefs.hours
         document = {
             "version": 1,
             "big_deal_threshold": settings.big_deal_price,
             "close_date_days": settings.close_date_days,
             "digest_at": settings.digest_at,
             "escalate_after_min": settings.escalate_after_min,
+            "control_tasks": settings.control_tasks,
+            "working_hours": format_hours(hours) if hours is not None else None,
+            "other_messenger_after_min": account_prefs.other_messenger_after_min,
             "stale": stale,
             "supervisors": supervisors,
             "defaults_off": list(settings.disabled_defaults),
@@ -208,6 +230,10 @@ class ConfigIO:
             if off not in known_defaults:
                 problems.append(t(lang, "config_bad_default", id=off,
                                   known=", ".join(sorted(known_defaults))))  # fmt: skip
+        try:
+            hours = parse_hours(file.working_hours) if file.working_hours is not None else None
+        except HoursError as exc:
+            problems.append(f"working_hours: {t(lang, exc.code)}")
         if problems:
             return problems
         settings = AlertSettings(
@@ -215,14 +241,19 @@ class ConfigIO:
             close_date_days=file.close_date_days,
             digest_at=file.digest_at,
             escalate_after_min=file.escalate_after_min,
+            control_tasks=file.control_tasks,
             stale_days=stale,
             supervisors=supervisors,
             disabled_defaults=tuple(dict.fromkeys(file.defaults_off)),
         )
-        return ImportPlan(settings=settings, subscriptions=tuple(subscriptions))
+        account = AccountPrefs(
+            hours=hours, other_messenger_after_min=file.other_messenger_after_min
+        )
+        return ImportPlan(settings=settings, account=account, subscriptions=tuple(subscriptions))
 
     async def apply(self, plan: ImportPlan) -> None:
         await self._subscriptions.replace_all(plan.subscriptions, plan.settings)
+        await self._prefs.update_account(**plan.account.model_dump())
 
     # --- the parts --------------------------------------------------------------------------
 

@@ -13,6 +13,13 @@ from typing import Literal
 
 from bot.alerts import MAX_ESCALATE_MIN, MIN_ESCALATE_MIN, AlertKind
 from bot.core import ParseError, Value, parse_duration
+from bot.people import (
+    MAX_OTHER_MESSENGER_MIN,
+    MIN_OTHER_MESSENGER_MIN,
+    HoursError,
+    WorkingHours,
+    parse_hours,
+)
 
 
 class GrammarError(Exception):
@@ -129,6 +136,17 @@ class ConfigImport(Value):
     text: str | None = None
 
 
+class ConfigSet(Value):
+    """One account setting: ``/config hours 09:00-18:00 mon-fri``, ``/config control_tasks on``,
+    ``/config other_messenger 30m``; ``off`` turns it off (hours: amobridge's default)."""
+
+    name: Literal["config_set"] = "config_set"
+    key: Literal["hours", "control_tasks", "other_messenger"]
+    hours: WorkingHours | None = None
+    on: bool = False
+    minutes: int | None = None
+
+
 class Health(Value):
     name: Literal["health"] = "health"
 
@@ -151,11 +169,12 @@ class ExportActivity(Value):
 
 AdminCommand = (
     Subscribe | ListSubscriptions | Unsubscribe | SetSupervisor | SetThreshold | SetStale | Preview
-    | ConfigExport | ConfigImport | Health | ShowReport | ExportActivity | SetEscalation
+    | ConfigExport | ConfigImport | ConfigSet | Health | ShowReport | ExportActivity
+    | SetEscalation
 )  # fmt: skip
 ADMIN_COMMANDS = (
     Subscribe, ListSubscriptions, Unsubscribe, SetSupervisor, SetThreshold, SetStale, Preview,
-    ConfigExport, ConfigImport, Health, ShowReport, ExportActivity, SetEscalation,
+    ConfigExport, ConfigImport, ConfigSet, Health, ShowReport, ExportActivity, SetEscalation,
 )  # fmt: skip
 ADMIN_NAMES = (
     "subscribe", "subscriptions", "unsubscribe", "supervisor", "threshold", "stale", "preview",
@@ -254,16 +273,46 @@ def _period_and_group(args: str, usage: str) -> tuple[int, str | None]:
     return days, group or None
 
 
-def _config(args: str) -> ConfigExport | ConfigImport:
+_OFF = ("off", "выкл", "no", "нет")
+_ON = ("on", "вкл", "yes", "да")
+
+
+def _config(args: str) -> ConfigExport | ConfigImport | ConfigSet:
     words = args.split(maxsplit=1)
     verb = words[0].lower() if words else ""
     if verb in ("export", "экспорт") and len(words) == 1:
         return ConfigExport()
+    if verb in ("hours", "control_tasks", "other_messenger"):
+        return _config_set(verb, words[1].strip().lower() if len(words) > 1 else "")
     if verb in ("import", "импорт"):
         # The YAML after the word keeps its lines and indents (split() would eat the first).
         text = args.lstrip()[len(verb) :].lstrip(" \t").removeprefix("\r").removeprefix("\n")
         return ConfigImport(text=text if text.strip() else None)
     raise GrammarError("admin_bad_config", "usage_config")
+
+
+def _config_set(key: str, value: str) -> ConfigSet:
+    usage = f"usage_config_{key}"
+    if value in _OFF:
+        return ConfigSet(key=key)
+    if key == "hours":
+        try:
+            return ConfigSet(key=key, hours=parse_hours(value))
+        except HoursError as exc:
+            raise GrammarError(exc.code, usage) from None
+    if key == "control_tasks":
+        if value not in _ON:
+            raise GrammarError("admin_bad_on_off", usage)
+        return ConfigSet(key=key, on=True)
+    try:
+        minutes = parse_duration(value).total_seconds() / 60
+    except ParseError:
+        raise GrammarError("admin_bad_other_messenger", usage) from None
+    if minutes != int(minutes) or not (
+        MIN_OTHER_MESSENGER_MIN <= minutes <= MAX_OTHER_MESSENGER_MIN
+    ):
+        raise GrammarError("admin_bad_other_messenger", usage)
+    return ConfigSet(key=key, minutes=int(minutes))
 
 
 def _escalate(args: str) -> SetEscalation:

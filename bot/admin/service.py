@@ -10,11 +10,13 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
+from bot.admin.account import AccountConfig
 from bot.admin.config_yaml import ConfigIO, ImportPlan
 from bot.admin.grammar import (
     AdminCommand,
     ConfigExport,
     ConfigImport,
+    ConfigSet,
     ExportActivity,
     Health,
     ListSubscriptions,
@@ -53,7 +55,7 @@ from bot.core import (
     human_duration,
 )
 from bot.crm import Directory
-from bot.people import Speaker
+from bot.people import Prefs, Speaker
 from bot.reports import ReportService
 from bot.store import Store
 
@@ -71,6 +73,7 @@ class AdminService:
     _t: Catalogue
     _health: HealthReport
     _reports: ReportService
+    _prefs: Prefs
 
     # Names and ConfigIO hold only what is passed here, so one per use reads the same amoCRM.
     @property
@@ -79,7 +82,9 @@ class AdminService:
 
     @property
     def config(self) -> ConfigIO:
-        return ConfigIO(self._directory, self._subscriptions, self._names, self._clock, self._t)
+        return ConfigIO(
+            self._directory, self._subscriptions, self._prefs, self._names, self._clock, self._t
+        )
 
     async def preview(self, lang: Lang, command: Preview) -> Reply:
         """What the subscription would have sent over the last days, from the event journal:
@@ -139,6 +144,9 @@ class AdminService:
                 return await self._export(lang)
             if isinstance(command, SetEscalation):
                 return await self._escalate(lang, command)
+            if isinstance(command, ConfigSet):
+                account = AccountConfig(self._subscriptions, self._prefs, t)
+                return await account.apply(lang, command)
             if isinstance(command, Health):
                 return Reply(text=await self._health.report(me.reader))
             if isinstance(command, ShowReport):
@@ -391,6 +399,7 @@ _USAGE: dict[type, str] = {
     Preview: "usage_preview",
     ConfigExport: "usage_config",
     ConfigImport: "usage_config",
+    ConfigSet: "usage_config",
     ShowReport: "usage_report",
     SetEscalation: "usage_escalate",
     ExportActivity: "usage_export",

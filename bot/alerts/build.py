@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from bot.alerts.chats import ChatGuard
+from bot.alerts.control import ControlTasks
 from bot.alerts.digests import DigestService
 from bot.alerts.scans import DealScans
 from bot.alerts.service import AlertService
 from bot.alerts.subscriptions import Subscriptions
-from bot.core import Catalogue, Clock, Crm
+from bot.core import Catalogue, Clock, Crm, FailureNote
 from bot.crm import Directory
 from bot.delivery import Outbox
 from bot.people import PeopleParts
 from bot.store import Store
 from bot.tasks import CardFactory, ReminderService
+
+log = logging.getLogger("bot.alerts.control")
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,9 +46,10 @@ def build_alerts(
     digests = DigestService(
         store, p.prefs, directory, p.reach, p.held, subscriptions, reminders, outbox, clock, t
     )
+    control = ControlTasks(store, crm, directory, clock, t, FailureNote(log, "control tasks"))
     alerts = AlertService(
         store, directory, p.reach, p.held, subscriptions, reminders, cards, outbox, clock, t,
-        digests,
+        digests, control,
     )  # fmt: skip
     scans = DealScans(crm, store, directory, subscriptions, clock, alerts.deliver)
     chats = ChatGuard(subscriptions, p.links, p.prefs, directory, outbox, t)

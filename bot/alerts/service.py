@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from bot.alerts.control import ControlTasks
 from bot.alerts.digests import DigestService
 from bot.alerts.kinds import MOST_TELLING, STATUS_KINDS, Alert, AlertKind, alerts_from
 from bot.alerts.routing import Recipient, Router
@@ -25,6 +26,7 @@ from bot.core import (
     Catalogue,
     Clock,
     CrmEvent,
+    CrmEventKind,
     DealCard,
     Reader,
     User,
@@ -56,12 +58,20 @@ class AlertService:
     _clock: Clock
     _t: Catalogue
     _digests: DigestService
+    _control: ControlTasks
 
     async def on_events(self, events: Sequence[CrmEvent]) -> None:
         settings = await self._subscriptions.settings()
         await self.deliver([
             a for e in events for a in alerts_from(e, big_deal_price=settings.big_deal_price)
         ])  # fmt: skip
+        for event in events:
+            done = event.previous_task or event.task
+            if done is not None and event.kind in (
+                CrmEventKind.TASK_COMPLETED,
+                CrmEventKind.TASK_DELETED,
+            ):
+                await self._control.task_done(done.id)
 
     async def scan_overdue(self) -> int:
         """The scheduled scan: open tasks whose deadline passed since the last scan become
@@ -91,8 +101,8 @@ class AlertService:
         """The scheduled scan: an open task whose deadline passed ``escalate_after_min`` ago
         with nobody reacting (still open, not changed since its deadline: a snooze moves the
         deadline, a handover changes the task) becomes a "no reaction" alert, once per task,
-        deadline and responsible. Only for people amobridge can reach: someone never told
-        cannot be said not to react. Returns how many."""
+        deadline and responsible, in the responsible's working hours. Only for people amobridge
+        can reach: someone never told cannot be said not to react. Returns how many."""
         settings = await self._subscriptions.settings()
         now = int(self._clock.now())
         cursor = await self._store.get_cursor(ESCALATION_CURSOR)
@@ -104,7 +114,14 @@ class AlertService:
         since = int(cursor) if cursor is not None else now - OVERDUE_FIRST_WINDOW_S
         alerts = []
         for task in await self._store.list_open_tasks():
-            if not since < task.complete_till + delay <= now:
+            if task.complete_till + delay > now:
+                continue
+            # Nobody is expected to react outside their working hours: the escalation waits
+            # for the responsible's next working start.
+            at = await self._reminders.in_working_hours(
+                task.responsible_user_id, task.complete_till + delay
+            )
+            if not since < at <= now:
                 continue
             if task.updated_at > task.complete_till:
                 continue  # changed since its deadline (handed over, edited): someone acted
@@ -113,12 +130,31 @@ class AlertService:
             cached = await self._store.get_deal(task.deal_id) if task.deal_id else None
             key = f"task:{task.id}:{task.complete_till}:{task.responsible_user_id}:escalated"
             alerts.append(Alert(
-                kind=AlertKind.TASK_ESCALATED, key=key, occurred_at=task.complete_till + delay,
+                kind=AlertKind.TASK_ESCALATED, key=key, occurred_at=at,
                 task=task, deal=cached.value if cached else None,
             ))  # fmt: skip
         await self.deliver(alerts)
+        if settings.control_tasks:
+            await self._control.escalated(alerts, await self._checkers(alerts))
         await self._store.set_cursor(ESCALATION_CURSOR, str(now))
         return len(alerts)
+
+    async def _checkers(self, alerts: list[Alert]) -> dict[int, int]:
+        """Task id → the supervisor of its responsible's group who checks it (the first one
+        who is not the responsible themselves); tasks with nobody to check them are left out."""
+        settings = await self._subscriptions.settings()
+        router = Router((), await self._directory.active_users(), settings)
+        chosen: dict[int, int] = {}
+        for alert in alerts:
+            assert alert.task is not None
+            owner = await self._directory.user(alert.task.responsible_user_id)
+            others = [
+                s for s in router.supervisors(owner.group_id if owner else None)
+                if s != alert.task.responsible_user_id
+            ]  # fmt: skip
+            if others:
+                chosen[alert.task.id] = others[0]
+        return chosen
 
     async def deliver(self, alerts: list[Alert]) -> None:
         """Route the alerts and queue them (or keep them for digests), once per recipient; the

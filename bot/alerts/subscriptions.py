@@ -89,6 +89,8 @@ class AlertSettings(Value):
     disabled_defaults: tuple[str, ...] = ()
     # An overdue task nobody reacted to this long after its deadline is escalated (None: never).
     escalate_after_min: int | None = Field(default=120, ge=MIN_ESCALATE_MIN, le=MAX_ESCALATE_MIN)
+    # Each escalation also leaves a control task for the supervisor on the deal in amoCRM.
+    control_tasks: bool = False
 
 
 def _builtin(

@@ -84,7 +84,15 @@ def build_services(store: Store, crm: AmoClient, parts: CrmParts, clock: Clock) 
         ),
         subscriptions=alerts.subscriptions,
         admin=build_admin(
-            store, crm, directory, people.links, alerts.subscriptions, reports.reports, clock, t
+            store,
+            crm,
+            directory,
+            people.links,
+            people.prefs,
+            alerts.subscriptions,
+            reports.reports,
+            clock,
+            t,
         ),
         alerts=alerts.alerts,
         digests=alerts.digests,

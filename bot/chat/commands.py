@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from bot.admin import ADMIN_NAMES, AdminCommand, GrammarError, parse_admin
 from bot.core import Channel, Lang, ParseError, Value, as_lang, parse_duration
-from bot.people import MAX_MUTE_MINUTES
+from bot.people import MAX_MUTE_MINUTES, HoursError, WorkingHours, parse_hours
 
 MIN_DIGEST_MINUTES = 15
 MAX_DIGEST_MINUTES = 12 * 60
@@ -67,6 +67,15 @@ class Quiet(Value):
     off: bool = False
 
 
+class Hours(Value):
+    """``/hours 10:00-19:00 mon-fri``: the person's working hours; ``off``: the account's;
+    neither: show them."""
+
+    name: Literal["hours"] = "hours"
+    hours: WorkingHours | None = None
+    off: bool = False
+
+
 class Mute(Value):
     """Hold alerts and reminders for a while; neither set nor ``off``: show the mute."""
 
@@ -104,8 +113,8 @@ class Link(Value):
 
 
 UserCommand = (
-    Start | Help | Tasks | Remind | SetTimezone | SetLanguage | SetMessenger | Quiet | Mute
-    | Digest | Unlink | Invite | Link
+    Start | Help | Tasks | Remind | SetTimezone | SetLanguage | SetMessenger | Quiet | Hours
+    | Mute | Digest | Unlink | Invite | Link
 )  # fmt: skip
 Command = UserCommand | AdminCommand
 
@@ -147,6 +156,8 @@ def parse_command(text: str) -> Command:
         return _messenger(args)
     if name == "quiet":
         return _quiet(args)
+    if name in ("hours", "часы"):
+        return _hours(args)
     if name == "mute":
         return _mute(args)
     if name == "digest":
@@ -249,6 +260,16 @@ def _quiet(args: str) -> Quiet:
     if start == end:
         raise CommandError("quiet_empty", "usage_quiet")
     return Quiet(start=start, end=end)
+
+
+def _hours(args: str) -> Hours:
+    text = args.strip().lower()
+    if not text or text in _OFF:
+        return Hours(off=bool(text))
+    try:
+        return Hours(hours=parse_hours(text))
+    except HoursError as exc:
+        raise CommandError(exc.code, "usage_hours") from None
 
 
 def _mute(args: str) -> Mute:

@@ -124,7 +124,7 @@ class Conversation:
             return t(me.lang, f"help_{me.channel}")
         shared = (
             cmd.Tasks | cmd.Remind | cmd.SetTimezone | cmd.SetLanguage | cmd.SetMessenger
-            | cmd.Quiet | cmd.Mute | cmd.Digest
+            | cmd.Quiet | cmd.Hours | cmd.Mute | cmd.Digest
         )  # fmt: skip
         if not isinstance(command, shared):
             return None
@@ -136,6 +136,10 @@ class Conversation:
             return await self._own.messenger(me.user.id, me.reader, command)
         if isinstance(command, cmd.Quiet):
             return await self._own.quiet(me.user.id, me.reader, command)
+        if isinstance(command, cmd.Hours):
+            text = await self._own.hours(me.user.id, me.reader, command)
+            await self._reminders.reschedule_user(me.user.id)  # overdue repeats move
+            return text
         if isinstance(command, cmd.Mute):
             return await self._own.mute(me.user.id, me.reader, command)
         if isinstance(command, cmd.Digest):

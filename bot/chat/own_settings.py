@@ -1,6 +1,6 @@
 """A person's own delivery settings, answered alike in every messenger: which messenger
-(``/messenger``), quiet hours (``/quiet``), mute (``/mute``) and digest (``/digest``). Lifting
-a hold, or the digest, sends what waited for it at once."""
+(``/messenger``), quiet hours (``/quiet``), working hours (``/hours``), mute (``/mute``) and
+digest (``/digest``). Lifting a hold, or the digest, sends what waited for it at once."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from bot.alerts import DigestService
 from bot.chat import commands as cmd
 from bot.core import Catalogue, Clock, Reader, human_duration, human_moment
-from bot.people import HeldMessages, Links, Prefs, Reach
+from bot.people import HeldMessages, Links, Prefs, Reach, format_hours, working_hours
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -63,6 +63,19 @@ class OwnSettings:
         text = t(lang, "quiet_set", start=f"{prefs.quiet_start:%H:%M}",
                  end=f"{prefs.quiet_end:%H:%M}", tz=reader.timezone)  # fmt: skip
         return text + "\n" + t(lang, "usage_quiet")
+
+    async def hours(self, amo_user_id: int, reader: Reader, command: cmd.Hours) -> str:
+        """``/hours 10:00-19:00 mon-fri``: overdue repeats and escalations keep to these hours,
+        and nothing comes outside them; ``/hours off``: the account's hours again."""
+        t, lang = self._t, reader.lang
+        if command.off or command.hours is not None:
+            prefs = await self._prefs.update(amo_user_id, hours=command.hours)
+            changed = await self._hold_changed(amo_user_id, reader)
+        else:
+            prefs, changed = await self._prefs.get(amo_user_id), "\n" + t(lang, "usage_hours")
+        hours = working_hours(prefs, await self._prefs.account())
+        key = "hours_own" if prefs.hours is not None else "hours_account"
+        return t(lang, key, hours=format_hours(hours), tz=reader.timezone) + changed
 
     async def mute(self, amo_user_id: int, reader: Reader, command: cmd.Mute) -> str:
         """``/mute 2h``: alerts and reminders wait until then; ``/mute off`` lifts it."""

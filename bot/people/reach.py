@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from bot.core import Channel, Clock, Reader
 from bot.crm import Directory
 from bot.people.links import ChannelLink, Links
-from bot.people.prefs import Prefs, language, timezone
+from bot.people.prefs import Prefs, chosen_hours, language, timezone
 from bot.people.quiet import held_until
 
 
@@ -41,10 +41,12 @@ class Reach:
         return Reader(lang=language(prefs, user), timezone=timezone(prefs, account))
 
     async def held_until(self, amo_user_id: int) -> int | None:
-        """Until when the person's alerts and reminders wait (quiet hours, mute); None: now."""
+        """Until when the person's alerts and reminders wait (quiet hours, mute, outside working
+        hours someone set); None: now."""
         prefs = await self._prefs.get(amo_user_id)
         account = await self._directory.account()
-        return held_until(int(self._clock.now()), prefs, timezone(prefs, account))
+        hours = chosen_hours(prefs, await self._prefs.account())
+        return held_until(int(self._clock.now()), prefs, timezone(prefs, account), hours)
 
     async def links(self, amo_user_id: int) -> list[ChannelLink]:
         """The messengers a message for this amoCRM user goes to now."""

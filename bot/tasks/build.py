@@ -12,6 +12,7 @@ from bot.reports import ActivityLog
 from bot.store import Store
 from bot.tasks.actions import TaskActions
 from bot.tasks.cards import CardFactory
+from bot.tasks.elsewhere import OtherMessenger
 from bot.tasks.reminders import ReminderService
 
 
@@ -34,9 +35,12 @@ def build_tasks(
     t: Catalogue,
 ) -> TaskParts:
     p = people
+    elsewhere = OtherMessenger(
+        store, directory, p.links, p.prefs, p.reach, p.held, cards, activity, clock, t
+    )
     return TaskParts(
         reminders=ReminderService(
-            store, directory, p.links, p.prefs, p.reach, p.held, cards, outbox, clock
+            store, directory, p.links, p.prefs, p.reach, p.held, cards, outbox, clock, elsewhere
         ),
         actions=TaskActions(store, crm, directory, processor, clock, t, activity, p.links, outbox),
     )

@@ -67,8 +67,8 @@ class CardFactory:
                 "heading_before",
                 duration=human_duration(t, lang, reminder.minutes_before or 0),
             )
-        elif reminder is not None and reminder.kind is ReminderKind.DUE:
-            heading = t(lang, "heading_due")
+        elif reminder is not None and reminder.kind in (ReminderKind.DUE, ReminderKind.TODAY):
+            heading = t(lang, f"heading_{reminder.kind.value}")
         elif overdue:
             late = (now - task.complete_till) // 60
             heading = t(lang, "heading_overdue", duration=human_duration(t, lang, late))

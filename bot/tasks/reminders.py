@@ -28,10 +28,28 @@ from bot.core import (
 )
 from bot.crm import Directory
 from bot.delivery import MessageRef, Outbox, OutboxItem
-from bot.people import HeldMessages, Links, Prefs, Reach, UserPrefs, timezone
+from bot.people import (
+    AccountPrefs,
+    HeldMessages,
+    Links,
+    Prefs,
+    Reach,
+    UserPrefs,
+    chosen_hours,
+    timezone,
+    within_hours,
+    working_hours,
+)
 from bot.store import DueItem, Store, work_due
 from bot.tasks.cards import CardFactory, OutcomeLine
-from bot.tasks.schedule import DEFAULT_LEAD_MINUTES, Reminder, ReminderPolicy, next_reminder
+from bot.tasks.elsewhere import OtherMessenger
+from bot.tasks.schedule import (
+    DEFAULT_LEAD_MINUTES,
+    Reminder,
+    ReminderPolicy,
+    is_all_day,
+    next_reminder,
+)
 
 log = logging.getLogger(__name__)
 
@@ -70,8 +88,10 @@ class ReminderService:
         cards: CardFactory,
         outbox: Outbox,
         clock: Clock,
+        elsewhere: OtherMessenger,
     ) -> None:
         self._fired_observers: list[Callable[[float], None]] = []
+        self._elsewhere = elsewhere
         self._failures = FailureNote(log, "reminders")
         self._store = store
         self._directory = directory
@@ -106,9 +126,7 @@ class ReminderService:
         if task.is_completed or not linked:
             await self._store.cancel_due(REMINDER_QUEUE, item_id)
             return
-        prefs = await self._prefs.get(task.responsible_user_id)
-        policy = reminder_policy(prefs, await self._directory.account())
-        reminder = next_reminder(task.complete_till, policy, after=int(self._clock.now()))
+        reminder = await self._next(task, after=int(self._clock.now()))
         if reminder is None:
             await self._store.cancel_due(REMINDER_QUEUE, item_id)
             return
@@ -116,6 +134,28 @@ class ReminderService:
             task_id=task.id, user_id=task.responsible_user_id, reminder=reminder
         )
         await self._store.put_due(REMINDER_QUEUE, item_id, reminder.at, pending.model_dump_json())
+
+    async def policy(self, amo_user_id: int) -> ReminderPolicy:
+        """The person's reminder times, timezone and working hours (theirs, else the
+        account's)."""
+        prefs = await self._prefs.get(amo_user_id)
+        account = await self._directory.account()
+        return reminder_policy(prefs, account, await self._prefs.account())
+
+    async def in_working_hours(self, amo_user_id: int, at: int) -> int:
+        """``at``, or the person's next working start if it falls outside the hours they or an
+        admin set (none set: ``at``, as before there were working hours to set)."""
+        prefs = await self._prefs.get(amo_user_id)
+        hours = chosen_hours(prefs, await self._prefs.account())
+        if hours is None:
+            return at
+        return within_hours(at, hours, timezone(prefs, await self._directory.account()))
+
+    async def _next(self, task: Task, *, after: int) -> Reminder | None:
+        policy = await self.policy(task.responsible_user_id)
+        account = await self._directory.account()
+        all_day = is_all_day(task.complete_till, account.timezone)
+        return next_reminder(task.complete_till, policy, after=after, all_day=all_day)
 
     async def reschedule_user(self, amo_user_id: int) -> None:
         """After linking or a change of ``/remind`` or ``/tz``: every open task of the user."""
@@ -187,7 +227,7 @@ class ReminderService:
         return await work_due(
             self._store, REMINDER_QUEUE, now, limit, CLAIM_LEASE_S,
             lambda item: self._fire(item, int(now)), failures=self._failures,
-        )  # fmt: skip
+        ) + await self._elsewhere.fire_due(limit, self._failures)  # fmt: skip
 
     async def _fire(self, item: DueItem, now: int) -> None:
         pending = PendingReminder.model_validate_json(item.payload)
@@ -226,10 +266,11 @@ class ReminderService:
         if queued:
             for observe in self._fired_observers:
                 observe(now - reminder.at)
-        prefs = await self._prefs.get(pending.user_id)
-        policy = reminder_policy(prefs, await self._directory.account())
+        # Planned whether or not this step queued it: a crash right after queuing comes back
+        # here with ``queued`` False, and the plan has a once-key of its own.
+        await self._elsewhere.plan(task.id, pending.user_id, reminder.at, links)
         # From now, not from this reminder: one that fired late must not drag past ones after it.
-        following = next_reminder(task.complete_till, policy, after=max(reminder.at, now))
+        following = await self._next(task, after=max(reminder.at, now))
         if following is None:
             await self._store.complete_due(item)
             return
@@ -240,6 +281,9 @@ class ReminderService:
         )
 
 
-def reminder_policy(prefs: UserPrefs, account: Account) -> ReminderPolicy:
+def reminder_policy(
+    prefs: UserPrefs, account: Account, account_prefs: AccountPrefs
+) -> ReminderPolicy:
     lead = DEFAULT_LEAD_MINUTES if prefs.lead_minutes is None else prefs.lead_minutes
-    return ReminderPolicy(lead_minutes=lead, timezone=timezone(prefs, account))
+    hours = working_hours(prefs, account_prefs)
+    return ReminderPolicy.of(lead, timezone(prefs, account), hours)

@@ -40,6 +40,13 @@ def travel_to(clock: FakeClock, moment: datetime) -> None:
     clock.advance(moment.timestamp() - clock.now())
 
 
+def clock_at(moment: datetime) -> FakeClock:
+    """A clock that starts at ``moment`` (for tests about a given evening or morning)."""
+    clock = FakeClock()
+    clock.offset = moment.timestamp() - time.time()
+    return clock
+
+
 async def eventually(
     check: Callable[[], Awaitable[bool]], *, timeout_s: float = 15.0, what: str = "condition"
 ) -> None:
@@ -144,6 +151,11 @@ async def task_given(
     )
     await reminder_scheduled(service, scheduled + 1)
     return task_id
+
+
+def about(tg: TelegramEmulator, chat: int, text: str) -> list[ChatMessage]:
+    """The bot's messages in ``chat`` (as they are now) that mention ``text``."""
+    return [m for m in tg.transcript(chat) if m.from_bot and text in m.text]
 
 
 def buttons(message: ChatMessage) -> dict[str, str]:

@@ -6,7 +6,6 @@ FakeClock."""
 
 from __future__ import annotations
 
-import time
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -17,8 +16,18 @@ from bot.app.wiring import Service
 from bot.delivery.outbox import outbox_queue
 from bot.people.holding import held_queue
 from sandbox.amocrm import AmoEmulator, DemoIds
-from sandbox.telegram import ChatMessage, TelegramEmulator
-from tests.e2e.helpers import FakeClock, answered, eventually, link, says, settled, travel_to
+from sandbox.telegram import TelegramEmulator
+from tests.e2e.helpers import (
+    FakeClock,
+    about,
+    answered,
+    clock_at,
+    eventually,
+    link,
+    says,
+    settled,
+    travel_to,
+)
 
 MOSCOW = ZoneInfo("Europe/Moscow")
 TUESDAY_21_50 = datetime(2026, 11, 24, 21, 50, tzinfo=MOSCOW)
@@ -27,18 +36,12 @@ pytestmark = pytest.mark.parametrize("store_url", ["sqlite", "redis"], indirect=
 
 @pytest.fixture
 def clock() -> FakeClock:
-    clock = FakeClock()
-    clock.offset = TUESDAY_21_50.timestamp() - time.time()
-    return clock
+    return clock_at(TUESDAY_21_50)
 
 
 @pytest.fixture
 def messengers() -> tuple[str, ...]:
     return ("telegram",)
-
-
-def about(tg: TelegramEmulator, chat: int, text: str) -> list[ChatMessage]:
-    return [m for m in tg.transcript(chat) if m.from_bot and text in m.text]
 
 
 async def waiting(service: Service, amo_user_id: int, count: int) -> None:

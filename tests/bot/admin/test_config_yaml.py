@@ -17,6 +17,7 @@ from tests.properties import FUZZ, numberish, words
 
 T = load_catalogue()
 KEYS = ("version", "big_deal_threshold", "close_date_days", "digest_at", "escalate_after_min",
+        "control_tasks", "working_hours", "other_messenger_after_min",
         "stale", "supervisors", "defaults_off", "subscriptions", "status", "days", "group",
         "users", "id", "rule", "lang", "pipeline")  # fmt: skip
 leaf = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True), numberish,

@@ -13,7 +13,7 @@ from bot.admin import ADMIN_NAMES
 from bot.chat.commands import CommandError, SetTimezone, parse_command
 from tests.properties import FUZZ, numberish, read_or_explained, words
 
-NAMES = ("start", "help", "tasks", "remind", "tz", "lang", "messenger", "quiet", "mute",
+NAMES = ("start", "help", "tasks", "remind", "tz", "lang", "messenger", "quiet", "hours", "mute",
          "digest", "unlink", "link", "invite", *ADMIN_NAMES)  # fmt: skip
 arguments = st.one_of(
     words,

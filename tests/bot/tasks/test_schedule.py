@@ -5,7 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime, time
 from zoneinfo import ZoneInfo
 
-from bot.tasks.schedule import ReminderKind, ReminderPolicy, next_reminder, within_working_hours
+from bot.people import WorkingHours
+from bot.tasks.schedule import (
+    ReminderKind,
+    ReminderPolicy,
+    is_all_day,
+    next_reminder,
+    within_working_hours,
+)
 
 BERLIN = ReminderPolicy(timezone="Europe/Berlin")
 
@@ -83,3 +90,26 @@ def test_lead_reminders_are_exact_instants_whatever_the_timezone() -> None:
     reminder = next_reminder(due, BERLIN, after=due - 2 * 3600)
     assert reminder is not None
     assert due - reminder.at == 3600
+
+
+def test_an_all_day_task_is_reminded_at_the_start_of_its_working_day() -> None:
+    due = ts("2026-11-24 23:59")  # amoCRM's "all day" on a Tuesday
+    assert is_all_day(due, "Europe/Berlin")
+    assert not is_all_day(due, "Europe/Moscow")
+    first = next_reminder(due, BERLIN, after=ts("2026-11-23 18:00"), all_day=True)
+    assert first is not None
+    assert (local(first.at), first.kind) == ("Tue 2026-11-24 09:00", ReminderKind.TODAY)
+    # Then overdue from the next working morning, never at 22:59 or at midnight.
+    second = next_reminder(due, BERLIN, after=first.at, all_day=True)
+    assert second is not None
+    assert (local(second.at), second.kind) == ("Wed 2026-11-25 09:00", ReminderKind.OVERDUE)
+
+
+def test_own_working_hours_move_overdue_repeats() -> None:
+    late = ReminderPolicy.of(
+        (60,), "Europe/Berlin", WorkingHours(start=time(11), end=time(20), days=frozenset({1, 2}))
+    )
+    due = ts("2026-11-24 19:30")  # Tuesday: the repeat at 23:30 moves to Monday 11:00
+    reminder = next_reminder(due, late, after=due)
+    assert reminder is not None
+    assert local(reminder.at) == "Mon 2026-11-30 11:00"
