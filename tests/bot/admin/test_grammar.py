@@ -87,3 +87,14 @@ def test_names_match_in_any_case_by_a_unique_start_and_suggest_on_a_miss() -> No
     assert caught.value.suggestions[0] == "Sales"
     with pytest.raises(UnknownName):
         pick("pipeline", "S", named)  # Sales or Support: ambiguous
+
+
+@pytest.mark.parametrize("kind", list(AlertKind))
+def test_every_alert_kind_is_written_back_with_a_word_the_grammar_reads(kind: AlertKind) -> None:
+    # /subscriptions and the YAML export name each subscription's kind by this word.
+    from bot.admin.names import _EVENT_WORD
+
+    command = parse_command(f"/subscribe {_EVENT_WORD[kind.value]} to supervisors")
+
+    assert isinstance(command, Subscribe)
+    assert command.kind == kind
