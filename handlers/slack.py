@@ -4,22 +4,22 @@ Every listener acknowledges first (Slack gives 3 seconds and shows the user an e
 then calls the core. Answers that concern only the caller are ephemeral: through the command's
 response_url, or ``chat.postEphemeral`` next to the clicked message. No exception text reaches a
 user: anything unexpected is logged and answered with the catalogue's apology.
+
+Over 400 lines on purpose: every listener is registered in one ``register`` so that the
+ack-first rule and the shared look-ups (who clicked, where) read in one place. The HTTP edge
+(signature on the raw bytes, envelope checks) is handlers.slack_edge.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
-from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
-from slack_bolt.request.async_request import AsyncBoltRequest
-from slack_sdk.signature import SignatureVerifier
 
 from bot.admin import (
     ADMIN_COMMANDS,
@@ -43,7 +43,7 @@ from bot.core import (
 )
 from bot.people import EmailLinking, EmailLinkResult, EmailLinkStep, Speaker
 from bot.tasks import Action, BadPayload, DealPayload, Payload, unpack, unpack_deal
-from handlers.body import BodyTooLarge, read_limited
+from handlers.slack_edge import field_of
 from integrations.amocrm import AmoAuthError
 from integrations.slack.api import SlackApi
 from integrations.slack.errors import SlackError
@@ -243,8 +243,8 @@ def register(app: AsyncApp, d: SlackDeps) -> None:
     async def clicked(body: Body) -> tuple[Speaker, str | None]:
         """Who clicked, and the channel of the message clicked in (None: the Home tab)."""
         me = await who(body["user"]["id"])  # check_envelope made sure of it
-        in_message = _get(body, "container", "type") == "message"
-        channel = _get(body, "container", "channel_id") if in_message else None
+        in_message = field_of(body, "container", "type") == "message"
+        channel = field_of(body, "container", "channel_id") if in_message else None
         return me, channel if isinstance(channel, str) else None
 
     async def decoded(
@@ -279,7 +279,7 @@ def register(app: AsyncApp, d: SlackDeps) -> None:
     async def on_unsubscribe(ack: AsyncAck, body: Body, action: Body) -> None:
         await ack()
         me, _ = await clicked(body)
-        channel = _get(body, "container", "channel_id")
+        channel = field_of(body, "container", "channel_id")
         value = _action_value(action)
         answer = await d.admin.press_unsubscribe(me, value[len(UNSUBSCRIBE_PREFIX) :][:64])
         await tell(me, channel if isinstance(channel, str) else None, answer.text)
@@ -379,7 +379,7 @@ def register(app: AsyncApp, d: SlackDeps) -> None:
             log.warning("slack: %s still rate limited after retries", error.method)
             return
         log_failure(log, error, "slack request failed")
-        user = _get(body, "user", "id") or body.get("user_id")
+        user = field_of(body, "user", "id") or body.get("user_id")
         if not isinstance(user, str):
             return
         response_url = body.get("response_url")
@@ -415,7 +415,7 @@ def _action_value(action: Body) -> str:
     value = action.get("value")
     if isinstance(value, str) and value:
         return value
-    selected = _get(action, "selected_option", "value")
+    selected = field_of(action, "selected_option", "value")
     return selected if isinstance(selected, str) else ""
 
 
@@ -424,107 +424,3 @@ def _metadata(view: Body) -> tuple[int | None, str | None]:
     task, _, channel = str(view.get("private_metadata") or "").partition(":")
     ours = 0 < len(task) <= 19 and task.isascii() and task.isdigit()  # not "²": int() refuses it
     return (int(task) if ours else None), (channel or None)
-
-
-MAX_BODY_BYTES = 1024 * 1024  # Slack's payloads are a few kilobytes; a modal's text 3,000 chars
-_TIMESTAMP_DIGITS = 12
-
-
-class MalformedSlackRequest(ValueError):
-    """A signed body bolt could not route (not JSON, not an object, an event that is not one);
-    the reason is safe to log: it holds no body data."""
-
-
-def slack_routes(
-    app: AsyncApp, verifier: SignatureVerifier, path: str = "/slack/events"
-) -> list[web.RouteDef]:
-    """Events, interactivity and the slash command at one URL, as the app manifest sets it.
-
-    The signature and its timestamp (5 minutes) are checked on the raw bytes before anything is
-    parsed: a request that fails is answered 401 and nothing else runs. Bolt checks them again.
-    A signed body that is not one of Slack's is answered 400, never handed to a listener.
-    """
-
-    async def endpoint(request: web.Request) -> web.StreamResponse:
-        try:
-            raw = await read_limited(request, MAX_BODY_BYTES)
-        except BodyTooLarge:
-            return web.json_response({"error": "body too large"}, status=413)
-        if not _signed(verifier, raw, request.headers):
-            return web.json_response({"error": "invalid signature"}, status=401)
-        try:
-            bolt_request = parse_request(raw, request.query_string, request.headers)
-        except MalformedSlackRequest as exc:
-            log.warning("slack: refused a signed request: %s", exc)
-            return web.json_response({"error": f"malformed request: {exc}"}, status=400)
-        response = await app.async_dispatch(bolt_request)
-        return await to_aiohttp_response(response)
-
-    return [web.post(path, endpoint)]
-
-
-def _signed(verifier: SignatureVerifier, raw: bytes, headers: Mapping[str, str]) -> bool:
-    timestamp = headers.get("X-Slack-Request-Timestamp", "")
-    # slack_sdk calls int() on the header: only ASCII digits reach it ("²" would raise).
-    if not (0 < len(timestamp) <= _TIMESTAMP_DIGITS and timestamp.isascii()):
-        return False
-    signature = headers.get("X-Slack-Signature", "")
-    if not (timestamp.isdigit() and signature.isascii()):  # compare_digest takes ASCII only
-        return False
-    try:
-        text = raw.decode("utf-8")  # slack_sdk decodes the body itself, and would raise
-    except UnicodeDecodeError:
-        return False  # Slack sends UTF-8: a body that is not cannot be one it signed
-    return verifier.is_valid(text, timestamp, signature)
-
-
-def parse_request(raw: bytes, query: str, headers: Mapping[str, str]) -> AsyncBoltRequest:
-    """A signed body as bolt's request, checked to have the shape bolt's matchers read."""
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:  # _signed refuses it first; kept for any other caller
-        raise MalformedSlackRequest("body is not UTF-8") from None
-    try:
-        request = AsyncBoltRequest(body=text, query=query, headers=dict(headers))
-    except (ValueError, RecursionError, AttributeError, TypeError, KeyError, IndexError):
-        # json.loads (a JSONDecodeError is a ValueError), then bolt's look-ups in a non-object.
-        raise MalformedSlackRequest("body is not a Slack payload") from None
-    check_envelope(request.body)
-    return request
-
-
-def check_envelope(body: object) -> None:
-    """Raises ``MalformedSlackRequest`` unless ``body`` has the parts bolt and our listeners read:
-    an event object with a type, a user with an id, actions with an action_id, a view with a
-    callback_id, a command with its user and response URL."""
-    if not isinstance(body, dict):
-        raise MalformedSlackRequest("body is not an object")
-    kind = body.get("type")
-    if "event" in body or kind == "event_callback":
-        event = body.get("event")
-        if not isinstance(event, dict) or not isinstance(event.get("type"), str):
-            raise MalformedSlackRequest("event is not an object with a type")
-    if kind in ("block_actions", "view_submission", "view_closed", "shortcut", "message_action"):
-        if not isinstance(_get(body, "user", "id"), str):
-            raise MalformedSlackRequest("interaction without a user id")
-        if "container" in body and not isinstance(body["container"], dict):
-            raise MalformedSlackRequest("container is not an object")
-    if kind == "block_actions":
-        actions = body.get("actions")
-        if not isinstance(actions, list) or not all(
-            isinstance(a, dict) and isinstance(a.get("action_id"), str) for a in actions
-        ):
-            raise MalformedSlackRequest("actions are not objects with an action_id")
-    if kind in ("view_submission", "view_closed") and not isinstance(
-        _get(body, "view", "callback_id"), str
-    ):
-        raise MalformedSlackRequest("view without a callback_id")
-    if "command" in body and not all(
-        isinstance(body.get(key), str) for key in ("command", "user_id", "response_url")
-    ):
-        raise MalformedSlackRequest("command without its user or response URL")
-
-
-def _get(body: dict[str, Any], key: str, inner: str) -> object:
-    part = body.get(key)
-    return part.get(inner) if isinstance(part, dict) else None

@@ -3,25 +3,27 @@
 Thin on purpose: parse what Telegram sent, call one service, answer in the user's language.
 Every failure a user can cause gets a message from the catalogue; anything unexpected gets a
 generic apology and a log line, never exception text.
+
+Over 400 lines on purpose: one router, because aiogram matches handlers in the order they are
+registered and that order (dialogs before commands, callbacks by prefix) is part of the behaviour.
+The HTTP edge (secret, body limit) is handlers.telegram_edge.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hmac
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
-from aiogram import BaseMiddleware, Bot, Dispatcher, F, Router
+from aiogram import BaseMiddleware, F, Router
 from aiogram.exceptions import (
     TelegramAPIError,
     TelegramForbiddenError,
     TelegramRetryAfter,
     TelegramUnauthorizedError,
 )
-from aiogram.methods import TelegramMethod
 from aiogram.types import (
     BufferedInputFile,
     CallbackQuery,
@@ -31,11 +33,7 @@ from aiogram.types import (
     ErrorEvent,
     Message,
     TelegramObject,
-    Update,
 )
-from aiogram.webhook.aiohttp_server import SimpleRequestHandler
-from aiohttp import web
-from pydantic import ValidationError
 
 from bot.admin import (
     ADMIN_COMMANDS,
@@ -52,7 +50,6 @@ from bot.crm import Directory
 from bot.people import LinkingService, LinkResult, LinkStep, Speaker, TelegramIdentity
 from bot.store import Store
 from bot.tasks import Action, BadPayload, CardFactory, DealPayload, Payload, unpack, unpack_deal
-from handlers.body import BodyTooLarge, read_limited
 from integrations.amocrm import AmoAuthError
 from integrations.telegram import render_keyboard, topic_address
 
@@ -440,49 +437,3 @@ def make_router(d: TelegramDeps) -> Router:
         return True
 
     return router
-
-
-MAX_UPDATE_BYTES = 1024 * 1024  # an update is a few kilobytes; files come by reference
-
-
-class TelegramWebhook(SimpleRequestHandler):
-    """aiogram's webhook handler with the edge made strict: the secret header is compared as
-    bytes (aiogram's str compare raises on a non-ASCII header), the body is read under a limit,
-    and an update that is not JSON or not an Update is answered 400 before anything runs (aiogram
-    would answer 500, or 200 and fail later in the background)."""
-
-    def __init__(self, dispatcher: Dispatcher, bot: Bot, *, secret_token: str) -> None:
-        super().__init__(dispatcher=dispatcher, bot=bot, secret_token=secret_token)
-        self._feeding: set[asyncio.Task[None]] = set()
-
-    async def handle(self, request: web.Request) -> web.Response:
-        header = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
-        if not self._secret_matches(header):
-            return web.Response(body="Unauthorized", status=401)
-        try:
-            raw = await read_limited(request, MAX_UPDATE_BYTES)
-        except BodyTooLarge:
-            return web.json_response({"error": "body too large"}, status=413)
-        try:
-            update = Update.model_validate_json(raw, context={"bot": self.bot})
-        except ValidationError:
-            log.warning("telegram: refused an update that is not one")
-            return web.json_response({"error": "malformed update"}, status=400)
-        task = asyncio.create_task(self._feed(update))
-        self._feeding.add(task)
-        task.add_done_callback(self._feeding.discard)
-        return web.json_response({})
-
-    def _secret_matches(self, header: str) -> bool:
-        if not self.secret_token:
-            return True
-        given = header.encode("utf-8", "surrogateescape")  # aiohttp's decoding, undone
-        return hmac.compare_digest(given, self.secret_token.encode())
-
-    async def _feed(self, update: Update) -> None:
-        try:
-            result = await self.dispatcher.feed_update(self.bot, update)
-            if isinstance(result, TelegramMethod):
-                await self.dispatcher.silent_call_request(bot=self.bot, result=result)
-        except Exception:
-            log.exception("telegram: update %s failed", update.update_id)

@@ -30,8 +30,8 @@ from bot.store import Store, open_store
 from handlers.amocrm_oauth import amocrm_disconnect_routes, amocrm_oauth_routes
 from handlers.amocrm_webhook import amocrm_webhook_routes
 from handlers.http import build_http_app
-from handlers.slack import slack_routes
-from handlers.telegram import TelegramWebhook
+from handlers.slack_edge import slack_routes
+from handlers.telegram_edge import TelegramWebhook
 from integrations.amocrm import AmoClient
 from integrations.slack import SlackError
 from scheduler.runner import DrainLoop, JobRunner

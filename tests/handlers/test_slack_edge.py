@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from slack_sdk.signature import SignatureVerifier
 
-from handlers.slack import MalformedSlackRequest, _signed, parse_request
+from handlers.slack_edge import MalformedSlackRequest, _signed, parse_request
 from sandbox.slack.signing import signature
 from tests.properties import FUZZ, UNICODE_DIGITS, numberish
 
