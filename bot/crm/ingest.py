@@ -4,6 +4,9 @@ Webhooks, the events poll and the periodic sync all end in ``EventProcessor.appl
 compares amoCRM's current entity with the cached one, derives the events (``bot.crm.changes``) and
 writes cache and journal in one compare-and-set. Whatever path a change takes, and however often,
 it yields its events once.
+
+Just over 400 lines on purpose: the inbox, the processor and the listener hand-over share one
+exactly-once argument (compare-and-set, journal, due queues) that is easier to check in one file.
 """
 
 from __future__ import annotations
