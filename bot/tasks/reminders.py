@@ -35,7 +35,7 @@ from bot.tasks.schedule import DEFAULT_LEAD_MINUTES, Reminder, ReminderPolicy, n
 log = logging.getLogger(__name__)
 
 REMINDER_QUEUE = "reminders"
-CLAIM_LEASE_S = 60.0
+RETRY_S = 60.0  # a reminder that failed is tried again after this
 LATE_S = 5 * 60
 FIRED_TTL_S = 3 * 24 * 3600
 
@@ -181,8 +181,9 @@ class ReminderService:
         were claimed."""
         now = self._clock.now()
         return await work_due(
-            self._store, REMINDER_QUEUE, now, limit, CLAIM_LEASE_S,
-            lambda item: self._fire(item, int(now)), log=log, failed="reminder %s failed",
+            self._store, REMINDER_QUEUE, now, limit, RETRY_S,
+            lambda item: self._fire(item, int(now)), clock=self._clock.now, log=log,
+            failed="reminder %s failed",
         )  # fmt: skip
 
     async def _fire(self, item: DueItem, now: int) -> None:
