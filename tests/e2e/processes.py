@@ -15,6 +15,7 @@ import multiprocessing
 import os
 import signal
 import sys
+from multiprocessing import forkserver
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from pathlib import Path
@@ -25,6 +26,12 @@ from bot.store import Store
 _CONTEXT = multiprocessing.get_context("forkserver")
 _CONTEXT.set_forkserver_preload(["bot.app.cli", "bot.app.wiring"])
 _EXIT_WAIT_S = 30.0
+
+
+async def warm_up() -> None:
+    """Start the fork server now (it imports the application once), so that a test can time what
+    comes next without that one-off cost."""
+    await asyncio.to_thread(forkserver.ensure_running)
 
 
 def run_env(**settings: str) -> dict[str, str]:
