@@ -21,7 +21,7 @@ from bot.app.wiring import Service, running_service
 from sandbox.amocrm import AmoEmulator, DemoIds
 from sandbox.telegram import TelegramEmulator
 from tests.e2e.helpers import FakeClock, link, reminder_scheduled, says, settled, synced
-from tests.e2e.test_cli import CLI
+from tests.e2e.processes import forked
 
 
 def _free_port() -> int:
@@ -89,10 +89,7 @@ async def test_an_admin_installs_with_the_printed_link_and_the_service_starts_wo
         "AMOBRIDGE_STORE_URL": settings.store_url,
         "AMOBRIDGE_REDIS_KEY_PREFIX": settings.redis_key_prefix,
     }
-    proc = await asyncio.create_subprocess_exec(
-        *CLI, "authorize", env=env, cwd=tmp_path,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
+    proc = await forked("authorize", env=env, cwd=tmp_path)
     out, err = await asyncio.wait_for(proc.communicate(), timeout=60)
     assert proc.returncode == 0, err.decode()
     [url] = [line for line in out.decode().splitlines() if line.startswith("http")]
