@@ -21,11 +21,26 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.signature import SignatureVerifier
 
-from bot.admin import ADMIN_COMMANDS, UNSUBSCRIBE_PREFIX, AdminService, ConfigImport
+from bot.admin import (
+    ADMIN_COMMANDS,
+    UNSUBSCRIBE_PREFIX,
+    AdminService,
+    ConfigImport,
+    wants_here,
+)
 from bot.alerts import Target
 from bot.chat import Conversation
 from bot.chat import commands as cmd
-from bot.core import Catalogue, CrmError, Lang, ParseError, Reply, TextMessage, as_lang
+from bot.core import (
+    Catalogue,
+    CrmError,
+    Lang,
+    ParseError,
+    Reply,
+    TextMessage,
+    as_lang,
+    log_failure,
+)
 from bot.people import EmailLinking, EmailLinkResult, EmailLinkStep, Speaker
 from bot.tasks import Action, BadPayload, DealPayload, Payload, unpack, unpack_deal
 from handlers.body import BodyTooLarge, read_limited
@@ -149,6 +164,11 @@ def register(app: AsyncApp, d: SlackDeps) -> None:
         if isinstance(command, ADMIN_COMMANDS):
             shared = channel is not None and not channel.startswith("D")  # D…: a direct message
             here = Target(kind="slack_channel", id=channel) if shared else None
+            admin = me.user is not None and me.user.rights.is_admin
+            if here is not None and channel is not None and admin and wants_here(command):
+                refusal = await enter(me.lang, channel)
+                if refusal is not None:
+                    return refusal
             return await d.admin.run(me, command, here)
         if isinstance(command, cmd.Link | cmd.Start):
             everyone = isinstance(command, cmd.Link) and command.everyone
@@ -162,6 +182,18 @@ def register(app: AsyncApp, d: SlackDeps) -> None:
         if isinstance(command, cmd.Tasks) and me.link is not None and channel != me.link.chat_id:
             return t(me.lang, "slack_tasks_in_dm", header=answer)
         return answer
+
+    async def enter(lang: Lang, channel: str) -> str | None:
+        """The app in the channel an admin subscribes "to here" (joined if public); else why
+        not and what to do, said before anything is subscribed."""
+        try:
+            presence = await api.enter(channel)
+        except SlackError as exc:
+            log.warning("slack: could not enter %s: %s", channel, exc)
+            return t(lang, "slack_here_failed")
+        if presence in ("private", "archived"):
+            return t(lang, f"slack_here_{presence}")
+        return None
 
     async def link(me: Speaker) -> str:
         result = await d.linking.link(me.account_id)
@@ -341,7 +373,12 @@ def register(app: AsyncApp, d: SlackDeps) -> None:
 
     @app.error
     async def on_error(error: Exception, body: Body) -> None:
-        log.error("slack request failed", exc_info=error)
+        if isinstance(error, SlackError) and error.retry_after is not None:
+            # Slack's rate limit outlasted the retries (each waited its Retry-After): Slack's
+            # answer, not a bug, and the person cannot be told through Slack right now.
+            log.warning("slack: %s still rate limited after retries", error.method)
+            return
+        log_failure(log, error, "slack request failed")
         user = _get(body, "user", "id") or body.get("user_id")
         if not isinstance(user, str):
             return

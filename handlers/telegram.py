@@ -15,11 +15,18 @@ from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
 from aiogram import BaseMiddleware, Bot, Dispatcher, F, Router
-from aiogram.exceptions import TelegramAPIError
+from aiogram.exceptions import (
+    TelegramAPIError,
+    TelegramForbiddenError,
+    TelegramRetryAfter,
+    TelegramUnauthorizedError,
+)
 from aiogram.methods import TelegramMethod
 from aiogram.types import (
     BufferedInputFile,
     CallbackQuery,
+    ChatMemberRestricted,
+    ChatMemberUpdated,
     Document,
     ErrorEvent,
     Message,
@@ -37,23 +44,25 @@ from bot.admin import (
     AdminService,
     ConfigImport,
 )
-from bot.alerts import Target
+from bot.alerts import Subscriptions, Target
 from bot.chat import Conversation, Dialog, Dialogs
 from bot.chat import commands as cmd
-from bot.core import Catalogue, Lang, ParseError, Reply, Task, as_lang, human_duration
+from bot.core import Catalogue, Lang, ParseError, Reply, Task, as_lang, human_duration, log_failure
 from bot.crm import Directory
 from bot.people import LinkingService, LinkResult, LinkStep, Speaker, TelegramIdentity
 from bot.store import Store
 from bot.tasks import Action, BadPayload, CardFactory, DealPayload, Payload, unpack, unpack_deal
 from handlers.body import BodyTooLarge, read_limited
 from integrations.amocrm import AmoAuthError
-from integrations.telegram.render import render_keyboard
+from integrations.telegram import render_keyboard, topic_address
 
 log = logging.getLogger(__name__)
 
 _P = TypeVar("_P", Payload, DealPayload)
 
 VIA: Literal["telegram"] = "telegram"
+# Bot API answers that are not a bug of ours: logged as one line, never as a traceback.
+_EXPECTED = (TelegramRetryAfter, TelegramForbiddenError, TelegramUnauthorizedError)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +75,7 @@ class TelegramDeps:
     cards: CardFactory
     store: Store
     t: Catalogue
+    subscriptions: Subscriptions
 
 
 class InOrder(BaseMiddleware):
@@ -139,7 +149,10 @@ def make_router(d: TelegramDeps) -> Router:
 
     def here_of(message: Message) -> Target | None:
         shared = message.chat.type in ("group", "supergroup")
-        return Target(kind="telegram_chat", id=str(message.chat.id)) if shared else None
+        # Typed in a forum's topic: the subscription posts into that topic.
+        thread = message.message_thread_id if message.is_topic_message else None
+        here = topic_address(message.chat.id, thread)
+        return Target(kind="telegram_chat", id=here) if shared else None
 
     @router.message(F.document)
     async def on_document(message: Message) -> None:
@@ -389,9 +402,28 @@ def make_router(d: TelegramDeps) -> Router:
             reply_markup=render_keyboard(d.cards.reassign_rows(task, me.lang, people, page))
         )
 
+    @router.my_chat_member()
+    async def on_bot_status(update: ChatMemberUpdated) -> None:
+        """The bot was added back to a group, or may post there again: what was paused for that
+        chat (``alerts.ChatGuard``) resumes. Its removal needs no handler: the next send says."""
+        if update.chat.type not in ("group", "supergroup"):
+            return
+        member = update.new_chat_member
+        may_post = member.status in ("member", "administrator", "creator") or (
+            isinstance(member, ChatMemberRestricted) and member.can_send_messages
+        )
+        if may_post:
+            await d.subscriptions.resume_chat("telegram_chat", str(update.chat.id))
+
     @router.errors()
     async def on_error(event: ErrorEvent) -> bool:
-        log.error("update %s failed", event.update.update_id, exc_info=event.exception)
+        if isinstance(event.exception, _EXPECTED):
+            # Telegram's own answer (flood control past our retries, the bot blocked or
+            # kicked): nothing to fix in the code, and no way to tell the person right now.
+            log.warning("update %s: telegram answered %s", event.update.update_id,
+                        type(event.exception).__name__)  # fmt: skip
+            return True
+        log_failure(log, event.exception, "update %s failed", event.update.update_id)
         target = event.update.message or (
             event.update.callback_query.message if event.update.callback_query else None
         )

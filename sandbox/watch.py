@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Hashable
-from typing import Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
+
+from sandbox.common.handle import OfHandle
 
 K = TypeVar("K", bound=Hashable)
 T = TypeVar("T")
+K_contra = TypeVar("K_contra", bound=Hashable, contravariant=True)
+T_co = TypeVar("T_co", covariant=True)
 
 
 class Watch(Generic[K, T]):
@@ -56,3 +60,32 @@ class Watch(Generic[K, T]):
             raise TimeoutError(
                 f"no matching {self._what} for {key} within {timeout_s} s ({seen} in all)"
             ) from None
+
+
+class Waiting(Protocol[K_contra, T_co]):
+    async def __call__(
+        self,
+        key: K_contra,
+        predicate: Callable[[T_co], bool] | None = None,
+        timeout_s: float = 5.0,
+    ) -> T_co: ...
+
+
+class WaitFor(OfHandle[Waiting[K, T]], Generic[K, T]):
+    """A handle's ``wait_for_…(key, predicate=None, timeout_s=5.0)``: the next event of one of
+    its watches (``watch_of(handle)``) for ``key`` that matches ``predicate``, after the last
+    one it returned; TimeoutError after ``timeout_s``."""
+
+    def __init__(self, watch_of: Callable[[Any], Watch[K, T]], doc: str) -> None:
+        self._watch_of = watch_of
+        self.__doc__ = doc
+
+    def _of(self, handle: object) -> Waiting[K, T]:
+        watch = self._watch_of(handle)
+
+        async def wait(
+            key: K, predicate: Callable[[T], bool] | None = None, timeout_s: float = 5.0
+        ) -> T:
+            return await watch.next(key, predicate, timeout_s)
+
+        return wait

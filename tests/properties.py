@@ -4,8 +4,16 @@ of digits, very long words."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from hypothesis import settings
 from hypothesis import strategies as st
+
+from bot.core import load_catalogue
+
+R = TypeVar("R")
+T = load_catalogue()
 
 # Bounded so that the suite stays fast; no example database written into the work tree.
 FUZZ = settings(max_examples=200, deadline=None, database=None)
@@ -25,3 +33,20 @@ numberish = st.one_of(
 """Text that looks like a number, or almost: what ``int()``/``isdigit()`` disagree on."""
 
 words = st.one_of(numberish, st.text(max_size=40), st.just("A" * 300))
+
+
+def read_or_explained(parse: Callable[[], R], refusal: type[Exception]) -> R | None:
+    """What ``parse`` reads, or None when it refuses with ``refusal`` whose message (and example,
+    if it has one) the catalogue holds in both languages; any other exception fails the test."""
+    try:
+        return parse()
+    except refusal as exc:
+        # The parsers' errors share these attributes by convention, not by a base class.
+        code: str = getattr(exc, "code")  # noqa: B009 (no type declares it)
+        params: dict[str, object] = getattr(exc, "params", {})
+        usage: str | None = getattr(exc, "usage", None)
+        for lang in ("ru", "en"):
+            assert T(lang, code, **params)
+            if usage is not None:
+                assert T(lang, usage)
+        return None

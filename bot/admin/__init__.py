@@ -12,6 +12,7 @@ from bot.admin.grammar import (
     ConfigImport,
     GrammarError,
     parse_admin,
+    wants_here,
 )
 from bot.admin.health import HealthReport
 from bot.admin.service import UNSUBSCRIBE_PREFIX, AdminService
@@ -28,4 +29,5 @@ __all__ = [
     "HealthReport",
     "build_admin",
     "parse_admin",
+    "wants_here",
 ]

@@ -41,9 +41,10 @@ EVENT_WORDS: dict[str, AlertKind] = {
     "task_overdue": AlertKind.TASK_OVERDUE, "overdue": AlertKind.TASK_OVERDUE,
     "escalated": AlertKind.TASK_ESCALATED, "task_escalated": AlertKind.TASK_ESCALATED,
     "escalation": AlertKind.TASK_ESCALATED,
+    "task_handed": AlertKind.TASK_REASSIGNED, "task_reassigned": AlertKind.TASK_REASSIGNED,
 }  # fmt: skip
 EVENT_NAMES = ("new_deal", "moved", "won", "lost", "handed", "big_deal", "stale", "close_date",
-               "new_task", "task_done", "overdue", "escalated")  # fmt: skip
+               "new_task", "task_done", "task_handed", "overdue", "escalated")  # fmt: skip
 FILTER_KEYS = ("pipeline", "status", "user", "group", "type", "tag", "fields")
 TARGET_WORDS = ("me", "responsible", "author", "supervisors", "here")
 _PRICE = re.compile(r"^price(>=|<=|>|<)(\d[\d_ ]*)$", re.IGNORECASE | re.ASCII)
@@ -377,3 +378,8 @@ def _target(word: str, usage: str) -> TargetSpec:
     if sep and value and key.lower() in ("slack", "telegram"):
         return TargetSpec(kind="chat", name=f"{key.lower()}:{value}")
     raise GrammarError("admin_bad_target", usage, word=word)
+
+
+def wants_here(command: AdminCommand) -> bool:
+    """A subscription "to here": the chat it was typed in must take the bot's messages."""
+    return isinstance(command, Subscribe) and command.target.kind == "here"

@@ -31,6 +31,7 @@ _EVENT_WORD = {
     "deal_responsible": "handed", "big_deal": "big_deal", "stale_deal": "stale",
     "close_date_near": "close_date", "task_created": "new_task", "task_completed": "task_done",
     "task_overdue": "overdue",
+    "task_reassigned": "task_handed",
 }  # fmt: skip
 
 

@@ -188,6 +188,8 @@ class AdminService:
             lang=me.lang,
         )
         await self._subscriptions.add(subscription)
+        if subscription.target.shared:  # the chat takes messages again: resume what was paused
+            await self._subscriptions.set_paused(subscription.target, False)
         return Reply(
             text=t(
                 lang,
@@ -230,7 +232,8 @@ class AdminService:
         lines = [t(lang, "admin_list_header")]
         rows = []
         for subscription in active:
-            lines.append(f"{subscription.id} · {await self.describe(subscription, lang)}")
+            paused = t(lang, "admin_list_paused") if subscription.paused else ""
+            lines.append(f"{subscription.id} · {await self.describe(subscription, lang)}{paused}")
             rows.append(
                 (
                     Button(

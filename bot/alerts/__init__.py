@@ -4,6 +4,7 @@ close dates, escalations' subjects), and digests.
 """
 
 from bot.alerts.build import AlertParts, build_alerts
+from bot.alerts.chats import ChatGuard
 from bot.alerts.digests import DigestService
 from bot.alerts.kinds import AlertKind, alerts_from
 from bot.alerts.routing import Router
@@ -35,6 +36,7 @@ __all__ = [
     "AlertParts",
     "AlertService",
     "AlertSettings",
+    "ChatGuard",
     "DealScans",
     "DigestService",
     "Filters",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.alerts.chats import ChatGuard
 from bot.alerts.digests import DigestService
 from bot.alerts.scans import DealScans
 from bot.alerts.service import AlertService
@@ -22,6 +23,7 @@ class AlertParts:
     alerts: AlertService
     digests: DigestService
     scans: DealScans
+    chats: ChatGuard
 
 
 def build_alerts(
@@ -45,4 +47,6 @@ def build_alerts(
         digests,
     )  # fmt: skip
     scans = DealScans(crm, store, directory, subscriptions, clock, alerts.deliver)
-    return AlertParts(subscriptions=subscriptions, alerts=alerts, digests=digests, scans=scans)
+    chats = ChatGuard(subscriptions, p.links, p.prefs, directory, outbox, t)
+    return AlertParts(subscriptions=subscriptions, alerts=alerts, digests=digests, scans=scans,
+                      chats=chats)  # fmt: skip

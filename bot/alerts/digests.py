@@ -83,8 +83,8 @@ class DigestService:
         t, lang = self._t, reader.lang
         actor = await self._directory.user(alert.actor_id) if alert.actor_id else None
         owner = await self._directory.user(alert.responsible_id) if alert.responsible_id else None
-        head = t(lang, f"alert_{alert.kind.value}", actor=actor.name if actor else "",
-                 owner=owner.name if owner else "")  # fmt: skip
+        who = actor.name if actor else t(lang, "someone")
+        head = t(lang, f"alert_{alert.kind.value}", actor=who, owner=owner.name if owner else "")
         deal = alert.deal
         if alert.kind.about_deal and deal is not None:
             may_name = fields is None or "name" in fields

@@ -30,6 +30,7 @@ class AlertKind(StrEnum):
     TASK_COMPLETED = "task_completed"
     TASK_OVERDUE = "task_overdue"
     TASK_ESCALATED = "task_escalated"  # overdue, and its responsible has not reacted
+    TASK_REASSIGNED = "task_reassigned"  # handed to someone else
 
     @property
     def about_deal(self) -> bool:
@@ -38,6 +39,13 @@ class AlertKind(StrEnum):
 
 # The kinds about a deal's stage: their cards and digest lines say where it went.
 STATUS_KINDS = (AlertKind.DEAL_STATUS, AlertKind.DEAL_WON, AlertKind.DEAL_LOST)
+# When one change makes several alerts for one person, the card is headed by the first of these
+# it has; the others become lines of it.
+MOST_TELLING = (
+    AlertKind.DEAL_WON, AlertKind.DEAL_LOST, AlertKind.DEAL_CREATED, AlertKind.DEAL_RESPONSIBLE,
+    AlertKind.BIG_DEAL, AlertKind.DEAL_STATUS, AlertKind.TASK_CREATED, AlertKind.TASK_REASSIGNED,
+    AlertKind.TASK_COMPLETED,
+)  # fmt: skip
 
 
 class Alert(ChangeContext):
@@ -48,6 +56,7 @@ class Alert(ChangeContext):
     key: str  # the alert's identity: a recipient hears about one key once
     occurred_at: int
     since: int | None = None  # a stuck deal: when it entered its stage; closing: its close date
+    change: str | None = None  # the entity version it comes from: one message per person for it
 
     @property
     def responsible_id(self) -> int | None:
@@ -83,9 +92,12 @@ def alerts_from(event: CrmEvent, *, big_deal_price: int | None) -> list[Alert]:
         kinds.append(AlertKind.TASK_CREATED)
     elif event.kind is CrmEventKind.TASK_COMPLETED and event.task is not None:
         kinds.append(AlertKind.TASK_COMPLETED)
+    elif event.kind is CrmEventKind.TASK_RESPONSIBLE_CHANGED and event.task is not None:
+        kinds.append(AlertKind.TASK_REASSIGNED)
     return [
         Alert(
             kind=kind, key=f"{event.key}:{kind.value}", occurred_at=event.occurred_at,
+            change=f"{event.entity_kind}:{event.entity_id}:{event.version}",
             actor_id=event.actor_id, via=event.via, deal=deal, previous_deal=before,
             task=event.task, previous_task=event.previous_task,
         )

@@ -14,11 +14,22 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from bot.alerts.digests import DigestService
-from bot.alerts.kinds import STATUS_KINDS, Alert, AlertKind, alerts_from
+from bot.alerts.kinds import MOST_TELLING, STATUS_KINDS, Alert, AlertKind, alerts_from
 from bot.alerts.routing import Recipient, Router
 from bot.alerts.subscriptions import Subscriptions
-from bot.core import DEFAULT_LANG, Button, Card, Catalogue, Clock, CrmEvent, DealCard, Reader, User
-from bot.crm import Directory
+from bot.core import (
+    DEFAULT_LANG,
+    LOST_STATUS_ID,
+    Button,
+    Card,
+    Catalogue,
+    Clock,
+    CrmEvent,
+    DealCard,
+    Reader,
+    User,
+)
+from bot.crm import Claims, Directory
 from bot.delivery import Outbox, OutboxItem
 from bot.people import HeldMessages, Reach
 from bot.store import Store
@@ -110,59 +121,92 @@ class AlertService:
         return len(alerts)
 
     async def deliver(self, alerts: list[Alert]) -> None:
-        """Route the alerts and queue them (or keep them for digests), once per recipient."""
+        """Route the alerts and queue them (or keep them for digests), once per recipient; the
+        alerts one change makes reach each person (or chat) as one card."""
         if not alerts:
             return
+        alerts = [await self._authored(alert) for alert in alerts]
         settings = await self._subscriptions.settings()
         account = await self._directory.account()
         router = Router(
-            await self._subscriptions.active(), await self._directory.active_users(), settings,
+            [s for s in await self._subscriptions.active() if not s.paused],
+            await self._directory.active_users(), settings,
             unassigned_user_id=account.current_user_id,
         )  # fmt: skip
-        for alert in alerts:
-            for recipient in router.route(alert):
-                chat = recipient.shared
-                who = f"{chat.kind}:{chat.id}" if chat is not None else recipient.amo_user_id
-                # Once per alert and recipient, marked in the same step as it is queued, so that
-                # the same events given again after a crash neither lose nor repeat it.
-                once = f"alert:{alert.key}:{who}"
-                person = recipient.amo_user_id
-                if recipient.digest or (
-                    person is not None and await self._digests.personal(person)
-                ):
-                    if await self._store.mark_seen(once, SENT_TTL_S):
-                        await self._digests.keep(alert, recipient)
-                elif recipient.shared is not None:
-                    item = await self._to_chat(alert, recipient)
-                    await self._outbox.enqueue([item], once=once, once_ttl_s=SENT_TTL_S)
-                else:
-                    assert person is not None
-                    about = alert.task.id if alert.task and not alert.kind.about_deal else None
-                    await self._held.send(
-                        person, await self._to_person(alert, recipient), task_id=about,
-                        once=once, once_ttl_s=SENT_TTL_S,
-                    )  # fmt: skip
+        for together in _by_change(alerts):
+            told: dict[str, list[tuple[Alert, Recipient]]] = {}
+            for alert in together:
+                for recipient in router.route(alert):
+                    chat = recipient.shared
+                    who = f"{chat.kind}:{chat.id}" if chat is not None else recipient.amo_user_id
+                    told.setdefault(str(who), []).append((alert, recipient))
+            for who, found in told.items():
+                await self._tell(who, found)
 
-    async def _to_person(self, alert: Alert, recipient: Recipient) -> list[OutboxItem]:
+    async def _authored(self, alert: Alert) -> Alert:
+        """The alert with its task's real author: one amobridge created for someone is theirs,
+        though amoCRM names the token's user (for ``to author`` and ``by_others``)."""
+        task = alert.task
+        author = await Claims(self._store).author(task.id) if task is not None else None
+        if task is None or author is None or author == task.created_by:
+            return alert
+        return alert.model_copy(update={"task": task.model_copy(update={"created_by": author})})
+
+    async def _tell(self, who: str, found: list[tuple[Alert, Recipient]]) -> None:
+        """One change's alerts for one recipient: a digest line each, or one card headed by the
+        most telling one."""
+        person = found[0][1].amo_user_id
+        everything_kept = person is not None and await self._digests.personal(person)
+        now = [(a, r) for a, r in found if not (r.digest or everything_kept)]
+        for alert, recipient in found:
+            # Once per alert and recipient, marked in the same step as it is queued (or kept),
+            # so that the same events given again after a crash neither lose nor repeat it.
+            kept = (alert, recipient) not in now
+            if kept and await self._store.mark_seen(f"alert:{alert.key}:{who}", SENT_TTL_S):
+                await self._digests.keep(alert, recipient)
+        if not now:
+            return
+        now.sort(key=lambda pair: _rank(pair[0].kind))
+        alert, recipient = now[0]
+        also = tuple(a.kind for a, _ in now[1:])
+        once = f"alert:{alert.key}:{who}"
+        if recipient.shared is not None:
+            fields = tuple(dict.fromkeys(f for _, r in now for f in r.fields))
+            shown = recipient.model_copy(update={"fields": fields})
+            item = await self._to_chat(alert, shown, also)
+            await self._outbox.enqueue([item], once=once, once_ttl_s=SENT_TTL_S)
+        else:
+            assert person is not None
+            about = alert.task.id if alert.task and not alert.kind.about_deal else None
+            await self._held.send(
+                person, await self._to_person(alert, recipient, also), task_id=about,
+                once=once, once_ttl_s=SENT_TTL_S,
+            )  # fmt: skip
+
+    async def _to_person(
+        self, alert: Alert, recipient: Recipient, also: tuple[AlertKind, ...]
+    ) -> list[OutboxItem]:
         assert recipient.amo_user_id is not None
         links = await self._reach.links(recipient.amo_user_id)
         if not links:
             return []
         user = await self._directory.user(recipient.amo_user_id)
         reader = await self._reminders.reader(recipient.amo_user_id)
-        card = await self.card(alert, reader, viewer=user)
+        card = await self.card(alert, reader, viewer=user, also=also)
         return [
             OutboxItem(channel=link.channel, chat_id=link.chat_id, recipient=link.amo_user_id,
                        subject=self._subject(alert), notice="alert", card=card)
             for link in links
         ]  # fmt: skip
 
-    async def _to_chat(self, alert: Alert, recipient: Recipient) -> OutboxItem:
+    async def _to_chat(
+        self, alert: Alert, recipient: Recipient, also: tuple[AlertKind, ...]
+    ) -> OutboxItem:
         target = recipient.shared
         assert target is not None
         account = await self._directory.account()
         reader = Reader(lang=recipient.lang or DEFAULT_LANG, timezone=account.timezone)
-        card = await self.card(alert, reader, viewer=None, fields=recipient.fields)
+        card = await self.card(alert, reader, viewer=None, fields=recipient.fields, also=also)
         channel = "slack" if target.kind == "slack_channel" else "telegram"
         chat = target.id or ""
         return OutboxItem(channel=channel, chat_id=chat, is_group=chat.startswith("-"),
@@ -181,8 +225,10 @@ class AlertService:
         *,
         viewer: User | None,
         fields: tuple[str, ...] | None = None,
+        also: tuple[AlertKind, ...] = (),
     ) -> Card:
-        """The alert as ``reader`` sees it; ``fields``: what a shared chat may show."""
+        """The alert as ``reader`` sees it; ``fields``: what a shared chat may show; ``also``:
+        the other alerts the same change makes for this reader, told as lines of this one."""
         t, lang, now = self._t, reader.lang, int(self._clock.now())
         actor = await self._directory.user(alert.actor_id) if alert.actor_id else None
         if not alert.kind.about_deal:
@@ -192,7 +238,11 @@ class AlertService:
                                   via=alert.via)  # fmt: skip
                 return await self._cards.task_card(alert.task, reader, now, outcome=outcome)
             owner = await self._directory.user(alert.task.responsible_user_id)
-            heading = t(lang, f"alert_{alert.kind.value}", actor=actor.name if actor else "",
+            key = f"alert_{alert.kind.value}"
+            handed_to_viewer = viewer is not None and viewer.id == alert.task.responsible_user_id
+            if alert.kind is AlertKind.TASK_REASSIGNED and handed_to_viewer:
+                key += "_you"  # the new responsible: "… handed you a task"
+            heading = t(lang, key, actor=actor.name if actor else t(lang, "someone"),
                         owner=owner.name if owner else "")  # fmt: skip
             return await self._cards.task_card(
                 alert.task, reader, now, actor=viewer, heading=heading
@@ -207,13 +257,16 @@ class AlertService:
         lines: list[str] = []
         pipeline, status = await self._directory.status_name(deal.pipeline_id, deal.status_id)
         before = alert.previous_deal
+        kinds = {alert.kind, *also}
+        lines += [t(lang, f"alert_{kind.value}") for kind in also if kind not in STATUS_KINDS]
         if may("status"):
-            if alert.kind in STATUS_KINDS and before is not None:
+            if kinds & set(STATUS_KINDS) and before is not None:
                 _, was = await self._directory.status_name(before.pipeline_id, before.status_id)
                 lines.append(t(lang, "alert_line_moved", was=was, now=status, pipeline=pipeline))
             else:
                 lines.append(t(lang, "alert_line_stage", now=status, pipeline=pipeline))
-            if alert.kind is AlertKind.DEAL_LOST and deal.loss_reason_id:
+            # Whichever alert tells of it (a move, a handover), a lost deal says why.
+            if deal.status_id == LOST_STATUS_ID and deal.loss_reason_id:
                 reason = await self._directory.loss_reason(deal.loss_reason_id)
                 if reason is not None:
                     lines.append(t(lang, "alert_line_loss_reason", reason=reason))
@@ -248,3 +301,15 @@ class AlertService:
             title=deal.name if may("name") and deal.name else t(lang, "deal_untitled"),
             url=url, lines=tuple(lines), rows=(tuple(buttons),),
         )  # fmt: skip
+
+
+def _rank(kind: AlertKind) -> int:
+    return MOST_TELLING.index(kind) if kind in MOST_TELLING else len(MOST_TELLING)
+
+
+def _by_change(alerts: list[Alert]) -> list[list[Alert]]:
+    """The alerts grouped by the change they come from (a scan's alerts each stand alone)."""
+    groups: dict[str, list[Alert]] = {}
+    for alert in alerts:
+        groups.setdefault(alert.change or alert.key, []).append(alert)
+    return list(groups.values())

@@ -3,14 +3,14 @@
 A subscription is an alert kind, filters on the deal or task, a target (people, or a shared
 chat), a delivery mode, and for shared chats the fields it may show. The defaults are what a
 sales team expects with nothing configured: a manager hears about their own deals' moves and
-about tasks others give them; supervisors hear about won deals and overdue tasks of their group;
-whoever gave a task hears when someone else completes it.
+about tasks others give or hand over to them and deals handed to them; supervisors hear about won
+deals and overdue tasks of their group; whoever gave a task hears when someone else completes it.
 """
 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -71,6 +71,7 @@ class Subscription(Value):
     created_by: int | None = None
     lang: Lang | None = None  # a shared chat reads alerts in its creator's language
     builtin: bool = False  # one of the defaults (switched off by unsubscribing it)
+    paused: bool = False  # its shared chat refused the bot for good (``bot.alerts.chats``)
 
 
 MIN_ESCALATE_MIN = 5
@@ -90,20 +91,23 @@ class AlertSettings(Value):
     escalate_after_min: int | None = Field(default=120, ge=MIN_ESCALATE_MIN, le=MAX_ESCALATE_MIN)
 
 
+def _builtin(
+    id: str, kind: AlertKind, target: TargetKind, filters: Filters | None = None
+) -> Subscription:
+    return Subscription(id=id, kind=kind, filters=filters or Filters(),
+                        target=Target(kind=target), builtin=True)  # fmt: skip
+
+
 DEFAULTS: tuple[Subscription, ...] = (
-    Subscription(id="d1", kind=AlertKind.DEAL_STATUS, target=Target(kind="responsible"),
-                 builtin=True),
-    Subscription(id="d2", kind=AlertKind.TASK_CREATED, filters=Filters(by_others=True),
-                 target=Target(kind="responsible"), builtin=True),
-    Subscription(id="d3", kind=AlertKind.DEAL_WON, target=Target(kind="supervisors"),
-                 builtin=True),
-    Subscription(id="d4", kind=AlertKind.TASK_OVERDUE, target=Target(kind="supervisors"),
-                 builtin=True),
-    Subscription(id="d5", kind=AlertKind.TASK_COMPLETED, target=Target(kind="author"),
-                 builtin=True),
-    Subscription(id="d6", kind=AlertKind.TASK_ESCALATED, target=Target(kind="supervisors"),
-                 builtin=True),
-)  # fmt: skip
+    _builtin("d1", AlertKind.DEAL_STATUS, "responsible"),
+    _builtin("d2", AlertKind.TASK_CREATED, "responsible", Filters(by_others=True)),
+    _builtin("d3", AlertKind.DEAL_WON, "supervisors"),
+    _builtin("d4", AlertKind.TASK_OVERDUE, "supervisors"),
+    _builtin("d5", AlertKind.TASK_COMPLETED, "author"),
+    _builtin("d6", AlertKind.TASK_ESCALATED, "supervisors"),
+    _builtin("d7", AlertKind.TASK_REASSIGNED, "responsible"),  # the one it was handed to
+    _builtin("d8", AlertKind.DEAL_RESPONSIBLE, "responsible"),
+)
 
 
 def new_id() -> str:
@@ -156,6 +160,33 @@ class Subscriptions:
         for gone in old - {s.id for s in subscriptions}:
             await self._store.delete_doc(NS, gone)
         await self.save_settings(settings)
+
+    async def set_paused(self, target: Target, paused: bool) -> list[Subscription]:
+        """Pause (or resume) every configured subscription posting to ``target``; returns
+        those this call changed. A compare-and-set per subscription, so that of two replicas
+        meeting the same refusal only one changes each (and only one tells the admins)."""
+        return await self._flip(lambda t: t == target, paused)
+
+    async def resume_chat(self, kind: TargetKind, chat_id: str) -> list[Subscription]:
+        """The chat takes the bot's messages again: resume what posts there, in any of its
+        topics too (a Telegram forum topic's address is "<chat>/<topic>")."""
+        return await self._flip(
+            lambda t: (
+                t.kind == kind and (t.id == chat_id or (t.id or "").startswith(f"{chat_id}/"))
+            ),
+            False,
+        )
+
+    async def _flip(self, where: Callable[[Target], bool], paused: bool) -> list[Subscription]:
+        changed = []
+        for raw in (await self._store.list_docs(NS)).values():
+            subscription = Subscription.model_validate_json(raw)
+            if not where(subscription.target) or subscription.paused == paused:
+                continue
+            flipped = subscription.model_copy(update={"paused": paused})
+            if await self._store.swap_doc(NS, subscription.id, raw, flipped.model_dump_json()):
+                changed.append(flipped)
+        return changed
 
     async def remove(self, subscription_id: str) -> bool:
         """Remove a configured subscription, or switch a default off; False if unknown."""

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import KW_ONLY, dataclass
 
 from bot.app.health import ACCESS_NS, LOST, STATE_KEY, TOKENS_KEY, AmoAccess, access_lost
 from bot.app.services import Services
@@ -28,21 +29,14 @@ log = logging.getLogger(__name__)
 ADMINS_KEY = "admins"
 
 
+@dataclass(frozen=True, slots=True, eq=False)
 class AccessWatch:
-    def __init__(
-        self,
-        store: Store,
-        client: AmoClient,
-        access: AmoAccess,
-        services: Services,
-        *,
-        oauth: bool,
-    ) -> None:
-        self._store = store
-        self._client = client
-        self._access = access
-        self._s = services
-        self._oauth = oauth
+    _store: Store
+    _client: AmoClient
+    _access: AmoAccess
+    _s: Services
+    _: KW_ONLY
+    oauth: bool  # tokens come from ``amobridge authorize`` (else a long-lived token)
 
     def pausing(self, body: Callable[[], Awaitable[object]]) -> Callable[[], Awaitable[None]]:
         """A job body that does nothing while amoCRM refuses our token (this watch probes
@@ -52,7 +46,7 @@ class AccessWatch:
         async def run() -> None:
             if self._access.lost:
                 return
-            if self._oauth and await self._store.load_tokens(TOKENS_KEY) is None:
+            if self.oauth and await self._store.load_tokens(TOKENS_KEY) is None:
                 return
             try:
                 await body()
@@ -67,7 +61,7 @@ class AccessWatch:
         """Whether the amoCRM work every replica does (the webhook inbox) waits: access is lost
         (the store's record, shared by the replicas and cleared by the watch once amoCRM answers
         again), or, with OAuth, nothing is authorised yet."""
-        if self._oauth and await self._store.load_tokens(TOKENS_KEY) is None:
+        if self.oauth and await self._store.load_tokens(TOKENS_KEY) is None:
             return True
         return await access_lost(self._store)
 
@@ -93,7 +87,7 @@ class AccessWatch:
         self._access.lost = True
         if await self._store.swap_doc(ACCESS_NS, STATE_KEY, None, LOST):
             log.warning("amoCRM access is lost: %s; amoCRM work paused", why)
-            await self._tell("amocrm_lost_oauth" if self._oauth else "amocrm_lost_token")
+            await self._tell("amocrm_lost_oauth" if self.oauth else "amocrm_lost_token")
 
     async def _remember_admins(self) -> None:
         """Who to tell, and in which language, kept while amoCRM answers: once it refuses us,

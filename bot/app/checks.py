@@ -17,7 +17,7 @@ from aiohttp import ClientSession
 
 from bot.app.amocrm import build_command_client
 from bot.app.settings import Settings
-from bot.store import Store, open_store
+from bot.store import Store, StoreOpenError, open_store
 from integrations.amocrm import (
     AmoAuthError,
     AmoError,
@@ -35,6 +35,8 @@ AMOCRM_NOT_CONFIGURED = (
     "AMOBRIDGE_AMOCRM__CLIENT_ID, …__CLIENT_SECRET and …__REDIRECT_URI"
 )
 
+# Named after a store that cannot be opened: the one setting that decides it.
+STORE_SETTING = "AMOBRIDGE_STORE_URL"
 
 # Where amoCRM accounts live: https://<account>.amocrm.ru (or .amocrm.com, .kommo.com).
 AMOCRM_HOST_SUFFIXES = (".amocrm.ru", ".amocrm.com", ".kommo.com")
@@ -135,6 +137,9 @@ async def run_checks(settings: Settings, *, resolve: Resolver = _resolve) -> lis
         try:
             store = await open_store(settings.store_url, key_prefix=settings.redis_key_prefix)
             await store.ping()
+        except StoreOpenError as exc:
+            rows.append(CheckRow("store", False, f"{exc} ({STORE_SETTING})"))
+            return rows
         except Exception as exc:
             rows.append(
                 CheckRow("store", False, f"cannot open {backend} store ({type(exc).__name__})")

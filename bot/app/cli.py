@@ -59,7 +59,10 @@ def run() -> None:
         )
         raise typer.Exit(2)
     configure_logging(settings.log_level, settings.log_format)
+    from bot.app.checks import STORE_SETTING
+    from bot.app.errors import StartupError
     from bot.app.wiring import running_service
+    from bot.store import StoreOpenError
 
     async def main() -> None:
         stop = _stop_on_signals()
@@ -76,7 +79,15 @@ def run() -> None:
             log.info("amobridge stopping")
         log.info("amobridge stopped")
 
-    asyncio.run(main())
+    # A set-up mistake found while starting: one line saying what to fix, not a traceback.
+    try:
+        asyncio.run(main())
+    except StoreOpenError as exc:
+        typer.echo(f"store: {exc} ({STORE_SETTING})", err=True)
+        raise typer.Exit(2) from None
+    except StartupError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from None
 
 
 @app.command()

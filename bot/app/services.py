@@ -5,11 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.admin import AdminService, build_admin
-from bot.alerts import AlertService, DealScans, DigestService, Subscriptions, build_alerts
+from bot.alerts import (
+    AlertService,
+    ChatGuard,
+    DealScans,
+    DigestService,
+    Subscriptions,
+    build_alerts,
+)
 from bot.chat import Conversation, build_conversation
 from bot.core import Catalogue, Clock, load_catalogue
 from bot.crm import CrmParts, Directory
-from bot.delivery import Outbox
+from bot.delivery import DeliveryError, Outbox, OutboxItem
 from bot.people import HeldMessages, LinkGuard, LinkingService, Links, Prefs, build_people
 from bot.reports import ActivityLog, build_reports
 from bot.store import Store
@@ -32,6 +39,7 @@ class Services:
     actions: TaskActions
     linking: LinkingService
     guard: LinkGuard
+    chats: ChatGuard
     conversation: Conversation
     subscriptions: Subscriptions
     alerts: AlertService
@@ -39,6 +47,12 @@ class Services:
     scans: DealScans
     admin: AdminService
     activity: ActivityLog
+
+    async def on_permanent_failure(self, item: OutboxItem, error: DeliveryError) -> None:
+        """A messenger refused a chat for good: a person's link, or a shared chat's
+        subscriptions, is paused (each guard takes only its own kind of chat)."""
+        await self.guard.on_permanent_failure(item, error)
+        await self.chats.on_permanent_failure(item, error)
 
 
 def build_services(store: Store, crm: AmoClient, parts: CrmParts, clock: Clock) -> Services:
@@ -64,6 +78,7 @@ def build_services(store: Store, crm: AmoClient, parts: CrmParts, clock: Clock) 
         actions=tasks.actions,
         linking=people.linking,
         guard=people.guard,
+        chats=alerts.chats,
         conversation=build_conversation(
             store, directory, people, tasks, alerts.digests, cards, outbox, clock, t
         ),

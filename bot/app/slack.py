@@ -87,7 +87,7 @@ def build_slack(
                              t=s.t))  # fmt: skip
     sender = OutboxSender(
         "slack", SlackNotifier(api), SLACK_LIMITS, store=store, outbox=s.outbox, clock=clock,
-        on_permanent_failure=s.guard.on_permanent_failure, activity=s.activity,
+        on_permanent_failure=s.on_permanent_failure, activity=s.activity,
         on_outcome=metrics.observe_send if metrics is not None else None,
     )  # fmt: skip
     verifier = SignatureVerifier(cfg.signing_secret.get_secret_value())

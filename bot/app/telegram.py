@@ -48,12 +48,12 @@ def build_telegram(
     deps = TelegramDeps(
         conversation=s.conversation, admin=s.admin, dialogs=Dialogs(store, "telegram"),
         linking=s.linking,
-        directory=s.directory, cards=s.cards, store=store, t=s.t,
+        directory=s.directory, cards=s.cards, store=store, t=s.t, subscriptions=s.subscriptions,
     )  # fmt: skip
     dispatcher.include_router(make_router(deps))
     sender = OutboxSender(
         "telegram", TelegramNotifier(bot), None, store=store, outbox=s.outbox,
-        clock=clock, on_permanent_failure=s.guard.on_permanent_failure, activity=s.activity,
+        clock=clock, on_permanent_failure=s.on_permanent_failure, activity=s.activity,
         on_outcome=metrics.observe_send if metrics is not None else None,
     )  # fmt: skip
     webhook_url = None

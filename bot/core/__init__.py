@@ -36,6 +36,7 @@ from bot.core.domain import (
     WriteEffect,
 )
 from bot.core.durations import ParseError, parse_duration, parse_moment
+from bot.core.failures import FailureNote, is_expected, log_failure
 from bot.core.i18n import (
     DEFAULT_LANG,
     LANGUAGES,
@@ -88,6 +89,7 @@ __all__ = [
     "DigestItem",
     "EntityHint",
     "EntityKind",
+    "FailureNote",
     "Group",
     "HintAction",
     "HintSource",
@@ -117,7 +119,9 @@ __all__ = [
     "as_lang",
     "human_duration",
     "human_moment",
+    "is_expected",
     "load_catalogue",
+    "log_failure",
     "parse_duration",
     "parse_moment",
     "wall_clock",

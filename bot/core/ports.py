@@ -24,11 +24,14 @@ class CrmError(Exception):
     ``in_flight``: amoCRM may still be working on it (no answer came, or a gateway's), so a
     re-read that shows nothing yet does not prove that nothing will happen.
     ``access_lost``: amoCRM refuses our token (a 401, a refused refresh): nothing will work
-    until the integration is authorised again, so amoCRM work waits rather than fails."""
+    until the integration is authorised again, so amoCRM work waits rather than fails.
+    ``expected``: an answer amoCRM documents (401, 402, 403, 429, 5xx, no answer), not a bug
+    of ours: logged as one line, without a traceback (``bot.core.FailureNote``)."""
 
     maybe_applied: bool = False
     in_flight: bool = False
     access_lost: bool = False
+    expected: bool = False
 
 
 class CrmReader(Protocol):

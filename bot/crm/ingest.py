@@ -24,9 +24,11 @@ from bot.core import (
     Deal,
     EntityHint,
     EntityKind,
+    FailureNote,
     HintSource,
     Task,
     Value,
+    is_expected,
 )
 from bot.crm.changes import deal_events, task_events
 from bot.crm.claims import Claims
@@ -196,6 +198,8 @@ class EventProcessor:
         self._listeners = dict(listeners or {})
         self._hold_s = hold_s
         self._claims = Claims(store)
+        # Per listener: while amoCRM is down its events come back every hold; said once.
+        self._failures: dict[str, FailureNote] = {}
 
     def add_listener(self, name: str, listener: EventListener) -> None:
         """Register before the first event: the name is the listener's queue, across restarts."""
@@ -305,14 +309,15 @@ class EventProcessor:
                 delivered += len(items)
         return delivered
 
-    @staticmethod
-    async def _run(name: str, listener: EventListener, events: Sequence[CrmEvent]) -> bool:
+    async def _run(self, name: str, listener: EventListener, events: Sequence[CrmEvent]) -> bool:
+        failures = self._failures.setdefault(name, FailureNote(log, f"listener {name}"))
         try:
             await listener(events)
-        except Exception:
+        except Exception as exc:
             # Its queue keeps the events: they come again once the hold is over.
-            log.exception("%s failed on %s", name, ", ".join(e.key for e in events))
+            failures.failed(exc, ", ".join(e.key for e in events))
             return False
+        failures.worked()
         return True
 
 
@@ -375,7 +380,7 @@ class InboxDrainer:
                 await self._processor.process(queued.hint)
             except CrmError as exc:
                 if not exc.access_lost or self._gate is None:
-                    await self._retry(item.item_id, queued)
+                    await self._retry(item.item_id, queued, exc)
                     continue
                 await self._gate.lost_now("amoCRM rejects the token")
                 waiting = items[index:]
@@ -386,22 +391,24 @@ class InboxDrainer:
                 ])  # fmt: skip
                 log.info("amoCRM access is lost: %d hint(s) wait in the inbox", len(waiting))
                 return index
-            except Exception:
-                await self._retry(item.item_id, queued)
+            except Exception as exc:
+                await self._retry(item.item_id, queued, exc)
                 continue
             await self._store.complete_due(item)
         return len(items)
 
-    async def _retry(self, item_id: str, queued: QueuedHint) -> None:
+    async def _retry(self, item_id: str, queued: QueuedHint, exc: Exception) -> None:
         # Anything else from the amoCRM read (rate limit, outage) is retried; the poll and the
         # sync would repair it too, but later.
         delay = RETRY_DELAYS_S[min(queued.attempt, len(RETRY_DELAYS_S) - 1)]
+        # An outage or a rate limit is amoCRM's documented answer: a line, not a traceback.
         log.warning(
-            "hint %s failed (attempt %d), retrying in %.0fs",
+            "hint %s failed (attempt %d), retrying in %.0fs: %s",
             item_id,
             queued.attempt + 1,
             delay,
-            exc_info=True,
+            exc,
+            exc_info=not is_expected(exc),
         )
         retry = QueuedHint(hint=queued.hint, attempt=queued.attempt + 1)
         await self._store.put_due(

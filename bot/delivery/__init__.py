@@ -11,6 +11,7 @@ from bot.delivery.outbox import (
     Outbox,
     OutboxItem,
     OutboxSender,
+    hold_chat,
     outbox_queue,
     wait_turn,
 )
@@ -23,6 +24,7 @@ __all__ = [
     "Outbox",
     "OutboxItem",
     "OutboxSender",
+    "hold_chat",
     "outbox_queue",
     "wait_turn",
 ]

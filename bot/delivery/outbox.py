@@ -12,6 +12,7 @@ import contextlib
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import KW_ONLY, dataclass, field
 from typing import Protocol
 
 from pydantic import Field
@@ -184,9 +185,16 @@ async def wait_turn(
         await store.reserve_slot(chat, min(wait, chat_gap))
 
 
+async def hold_chat(store: Store, channel: str, chat_id: str, seconds: float) -> None:
+    """The channel said "retry after ``seconds``" for this chat: push the chat's shared timeline
+    that far, so that no sender of any replica (replies included) tries it sooner."""
+    await store.reserve_slot(f"{channel}:chat:{chat_id}", seconds)
+
+
 PermanentFailure = Callable[[OutboxItem, DeliveryError], Awaitable[None]]
 
 
+@dataclass(eq=False, slots=True)
 class OutboxSender:
     """Drains one channel's outbox: paced, retried, and every delivery recorded.
 
@@ -194,41 +202,31 @@ class OutboxSender:
     to commands included, so that nothing shares a chat's budget unseen).
     """
 
-    def __init__(
-        self,
-        channel: Channel,
-        notifier: Notifier,
-        limits: ChannelLimits | None,
-        *,
-        store: Store,
-        outbox: Outbox,
-        clock: Clock,
-        on_permanent_failure: PermanentFailure,
-        activity: ActivityLog | None = None,
-        batch: int = 60,
-        spread_s: float = 1.0,
-        on_outcome: Callable[[Channel, SendOutcome], None] | None = None,
-    ) -> None:
-        self._activity = activity
-        self._on_outcome = on_outcome
-        self._channel = channel
-        self._notifier = notifier
-        self._limits = limits
-        self._store = store
-        self._outbox = outbox
-        self._clock = clock
-        self._on_permanent = on_permanent_failure
-        self._batch = batch
+    channel: Channel
+    notifier: Notifier
+    limits: ChannelLimits | None
+    _: KW_ONLY
+    store: Store
+    outbox: Outbox
+    clock: Clock
+    on_permanent_failure: PermanentFailure
+    activity: ActivityLog | None = None
+    batch: int = 60
+    spread_s: float = 1.0
+    on_outcome: Callable[[Channel, SendOutcome], None] | None = None
+    delivered: int = field(default=0, init=False)
+    _in_flight: set[asyncio.Future[list[None]]] = field(default_factory=set, init=False)
+
+    @property
+    def _gap_s(self) -> float:
         # How far apart a chat's queued messages are put back (its pace, when the sender paces).
-        self._spread_s = limits.per_chat_s if limits is not None else spread_s
-        self.delivered = 0
-        self._in_flight: set[asyncio.Future[list[None]]] = set()
+        return self.limits.per_chat_s if self.limits is not None else self.spread_s
 
     async def drain_once(self) -> int:
         """Send what is due now; returns how many items were claimed."""
-        now = self._clock.now()
-        queue = outbox_queue(self._channel)
-        items = await self._store.claim_due(queue, now, self._batch, CLAIM_LEASE_S)
+        now = self.clock.now()
+        queue = outbox_queue(self.channel)
+        items = await self.store.claim_due(queue, now, self.batch, CLAIM_LEASE_S)
         # One message per chat per round: a chat's second message would only wait out the
         # chat's pace while holding up every other chat of the batch. The rest go back into the
         # index, due when their chat's turn comes, in their order.
@@ -241,11 +239,11 @@ class OutboxSender:
             if ahead == 0:
                 first.append(due)
             else:
-                later = now + ahead * self._spread_s
-                await self._store.put_due(queue, due.item_id, later, due.payload)
+                later = now + ahead * self._gap_s
+                await self.store.put_due(queue, due.item_id, later, due.payload)
         # The claims are renewed until the deliveries end (also past a stop, see ``finish``):
         # however long a message waits for its chat's turn, no other sender takes it over.
-        keeper = ClaimKeeper(self._store, first, CLAIM_LEASE_S, self._clock.now)
+        keeper = ClaimKeeper(self.store, first, CLAIM_LEASE_S, self.clock.now)
         keeper.start()
         batch = asyncio.gather(*(self._deliver(item, keeper) for item in first))
         self._in_flight.add(batch)
@@ -266,26 +264,26 @@ class OutboxSender:
             batch.cancel()
 
     async def wait(self, timeout_s: float) -> None:
-        await self._outbox.wait(self._channel, timeout_s)
+        await self.outbox.wait(self.channel, timeout_s)
 
     async def _deliver(self, due: DueItem, keeper: ClaimKeeper) -> None:
         item = OutboxItem.model_validate_json(due.payload)
-        if self._limits is not None:
-            await wait_turn(self._store, self._channel, self._limits, item.chat_id, item.is_group)
+        if self.limits is not None:
+            await wait_turn(self.store, self.channel, self.limits, item.chat_id, item.is_group)
         if not keeper.holds(due):  # stalled past the lease: another sender has it now
-            log.warning("%s: lost the claim on %s to another sender", self._channel, item.id)
+            log.warning("%s: lost the claim on %s to another sender", self.channel, item.id)
             return
         sent_at: float | None = None  # set when this delivery is a new message
         try:
             if item.op == "edit" and item.message_id is not None:
-                await self._notifier.edit(item.chat_id, item.message_id, item.card)
+                await self.notifier.edit(item.chat_id, item.message_id, item.card)
             else:
                 # The moment the send began: the message is in the chat no sooner than this.
-                sent_at = self._clock.now()
-                message_id = await self._notifier.send(item.chat_id, item.card)
+                sent_at = self.clock.now()
+                message_id = await self.notifier.send(item.chat_id, item.card)
                 if item.subject is not None:
-                    await self._outbox.add_ref(item.subject, MessageRef(
-                        channel=self._channel, chat_id=item.chat_id, message_id=message_id,
+                    await self.outbox.add_ref(item.subject, MessageRef(
+                        channel=self.channel, chat_id=item.chat_id, message_id=message_id,
                         recipient=item.recipient,
                     ))  # fmt: skip
         except DeliveryError as exc:
@@ -293,54 +291,54 @@ class OutboxSender:
             return
         except Exception as exc:
             # A bug in a notifier must not lose the message: it is retried like a network error.
-            log.exception("%s notifier failed on %s", self._channel, item.id)
+            log.exception("%s notifier failed on %s", self.channel, item.id)
             await self._failed(due, item, DeliveryError(type(exc).__name__))
             return
         self.delivered += 1
         self._outcome("ok")
-        await self._store.complete_due(due)
+        await self.store.complete_due(due)
         if sent_at is not None:
             await self._log_sent(item, sent_at)
 
     async def _log_sent(self, item: OutboxItem, at: float) -> None:
-        if self._activity is None or item.notice is None:
+        if self.activity is None or item.notice is None:
             return
         if item.recipient is None or item.subject is None:
             return
         try:
-            await self._activity.sent(
-                item.recipient, self._channel, item.subject, item.notice, at=at
+            await self.activity.sent(
+                item.recipient, self.channel, item.subject, item.notice, at=at
             )
         except Exception:
             # The message is out; a line missing from a report beats failing the delivery.
-            log.exception("%s: delivery of %s not logged", self._channel, item.id)
+            log.exception("%s: delivery of %s not logged", self.channel, item.id)
 
     def _outcome(self, outcome: SendOutcome) -> None:
-        if self._on_outcome is not None:
-            self._on_outcome(self._channel, outcome)
+        if self.on_outcome is not None:
+            self.on_outcome(self.channel, outcome)
 
     async def _failed(self, due: DueItem, item: OutboxItem, exc: DeliveryError) -> None:
-        queue = outbox_queue(self._channel)
+        queue = outbox_queue(self.channel)
         if exc.permanent or item.attempt + 1 >= MAX_ATTEMPTS:
             self._outcome("failed")
         else:
             self._outcome("retried" if exc.retry_after is None else "rate_limited")
         if exc.permanent:
-            log.warning("%s: %s to %s failed for good: %s", self._channel, item.op, item.chat_id,
+            log.warning("%s: %s to %s failed for good: %s", self.channel, item.op, item.chat_id,
                         exc.reason)  # fmt: skip
-            await self._store.complete_due(due)
-            await self._on_permanent(item, exc)
+            await self.store.complete_due(due)
+            await self.on_permanent_failure(item, exc)
             return
         if item.attempt + 1 >= MAX_ATTEMPTS:
-            log.error("%s: giving up on %s after %d attempts: %s", self._channel, item.id,
+            log.error("%s: giving up on %s after %d attempts: %s", self.channel, item.id,
                       item.attempt + 1, exc.reason)  # fmt: skip
-            await self._store.complete_due(due)
+            await self.store.complete_due(due)
             return
         delay = exc.retry_after
         if delay is None:
             delay = RETRY_DELAYS_S[min(item.attempt, len(RETRY_DELAYS_S) - 1)]
         retry = item.model_copy(update={"attempt": item.attempt + 1})
-        log.info("%s: %s to %s retried in %.1fs: %s", self._channel, item.op, item.chat_id,
+        log.info("%s: %s to %s retried in %.1fs: %s", self.channel, item.op, item.chat_id,
                  delay, exc.reason)  # fmt: skip
-        await self._store.put_due(queue, item.id, self._clock.now() + delay,
+        await self.store.put_due(queue, item.id, self.clock.now() + delay,
                                   retry.model_dump_json())  # fmt: skip

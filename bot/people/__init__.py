@@ -4,6 +4,7 @@ mute, which messenger reaches them, messages held until a hold ends, and what ha
 messenger refuses someone for good.
 """
 
+from bot.people.admins import admin_notices
 from bot.people.build import PeopleParts, build_people
 from bot.people.code_linking import LinkingService, LinkResult, LinkStep, TelegramIdentity
 from bot.people.email_linking import EmailLinking, EmailLinkResult, EmailLinkStep, MessengerAccount
@@ -34,6 +35,7 @@ __all__ = [
     "Speaker",
     "TelegramIdentity",
     "UserPrefs",
+    "admin_notices",
     "build_people",
     "language",
     "timezone",

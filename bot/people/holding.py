@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
-from bot.core import Clock, Deal, Reader, Task, TaskCard, User, Value
+from bot.core import Clock, Deal, FailureNote, Reader, Task, TaskCard, User, Value
 from bot.crm import Directory
 from bot.delivery import Outbox, OutboxItem
 from bot.people.reach import Reach
@@ -62,6 +62,10 @@ class HeldMessages:
     _directory: Directory
     _cards: TaskCards
     _clock: Clock
+    # The release loop's failures, said once while amoCRM is down rather than per person.
+    _failures: FailureNote = field(
+        default_factory=lambda: FailureNote(log, "releasing held messages")
+    )
 
     async def send(
         self,
@@ -102,8 +106,7 @@ class HeldMessages:
         """The job: send what waited for those whose hold is over; how many people's."""
         return await work_due(
             self._store, RELEASE_QUEUE, self._clock.now(), BATCH, RETRY_S,
-            self._release_marker, clock=self._clock.now, log=log,
-            failed="releasing the messages held for %s failed",
+            self._release_marker, clock=self._clock.now, failures=self._failures,
         )  # fmt: skip
 
     async def _release_marker(self, marker: DueItem) -> None:

@@ -3,20 +3,12 @@
 from __future__ import annotations
 
 from bot.store.due import CLAIM_LEASE_S, ClaimKeeper, keep_claims, work_due
+from bot.store.opening import StoreOpenError, open_store
 from bot.store.protocol import Cached, DueEntry, DueItem, EntityChange, Store
 from bot.store.redis import RedisStore
 from bot.store.sqlite import SqliteStore
 
 __all__ = [
     "CLAIM_LEASE_S", "Cached", "ClaimKeeper", "DueEntry", "DueItem", "EntityChange", "RedisStore",
-    "SqliteStore", "Store", "keep_claims", "open_store", "work_due",
+    "SqliteStore", "Store", "StoreOpenError", "keep_claims", "open_store", "work_due",
 ]  # fmt: skip
-
-
-async def open_store(url: str, *, key_prefix: str = "amobridge:") -> Store:
-    """``sqlite:///relative.db``, ``sqlite:////abs/path.db`` or ``redis://host:port/db``."""
-    if url.startswith("sqlite://"):
-        return await SqliteStore.open(url.removeprefix("sqlite://").removeprefix("/"))
-    if url.startswith(("redis://", "rediss://")):
-        return await RedisStore.open(url, key_prefix=key_prefix)
-    raise ValueError(f"unsupported store URL scheme: {url.split(':', 1)[0]!r}")

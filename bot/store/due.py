@@ -9,6 +9,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 
+from bot.core import FailureNote
 from bot.store.protocol import DueItem, Store
 
 # A claim's lease is short so that a dead worker's items come back within seconds; a live worker
@@ -102,20 +103,22 @@ async def work_due(
     work: Callable[[DueItem], Awaitable[None]],
     *,
     clock: Callable[[], float],
-    log: logging.Logger,
-    failed: str,
+    failures: FailureNote,
 ) -> int:
     """Claim up to ``limit`` items of ``queue`` due by ``now`` and ``work`` each, keeping the
     claims alive meanwhile (renewed by ``clock``'s time); returns how many were claimed. One that
-    fails is logged (``failed`` % its id, on the caller's ``log``) and left claimed for
-    ``retry_s``: it comes back then and is tried again."""
+    fails is noted in ``failures`` (the caller's, kept across calls, so that an amoCRM outage is
+    said once, not per item and tick) and left claimed for ``retry_s``: it comes back then and is
+    tried again."""
     items = await store.claim_due(queue, now, limit, CLAIM_LEASE_S)
+    failed = False
     async with keep_claims(store, items, CLAIM_LEASE_S, clock) as keeper:
         for item in items:
             try:
                 await work(item)
-            except Exception:
-                log.exception(failed, item.item_id)
+            except Exception as exc:
+                failed = True
+                failures.failed(exc, item.item_id)
                 keeper.release(item)
                 # A renewal already under way may bring it back sooner: only a retry sooner. If
                 # the store fails here too, the claim simply runs out after the short lease.
@@ -123,4 +126,6 @@ async def work_due(
                     await store.extend_claims([item], clock() + retry_s)
             else:
                 keeper.release(item)
+    if items and not failed:
+        failures.worked()
     return len(items)

@@ -19,7 +19,7 @@ import asyncio
 import logging
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from bot.core import (
@@ -30,6 +30,7 @@ from bot.core import (
     CrmError,
     Deal,
     EntityHint,
+    FailureNote,
     HintSource,
     Lang,
     NewTask,
@@ -113,6 +114,10 @@ class TaskActions:
     _activity: ActivityLog
     _links: Links
     _outbox: Outbox
+    # The settling loop's failures, said once while amoCRM is down rather than per press.
+    _settle_failures: FailureNote = field(
+        default_factory=lambda: FailureNote(log, "settling presses")
+    )
 
     @property
     def _claims(self) -> Claims:
@@ -194,18 +199,34 @@ class TaskActions:
                 responsible_user_id=actor.id, entity_type="leads", entity_id=deal_id,
                 task_type_id=1,
             )  # fmt: skip
+            # amoCRM names the token's user as the author: the creation is the presser's.
+            await self._claims.put_new_task(task, actor.id, via)
             try:
-                await self._crm.create_task(task)
+                task_id = await self._crm.create_task(task)
             except CrmError:
                 # A lost answer may hide a created task; the marker below is not written, so a
                 # second press can make a second task: better than none (reference: no
                 # idempotency keys on amoCRM writes).
                 return ActionResult(outcome=Outcome.CRM_ERROR)
             await self._store.put_doc(FOLLOW_UP_NS, done_key, "1", ttl_s=FOLLOW_UP_TTL_S)
+            await self._claims.put_author(task_id, actor.id)
+            await self._created(task_id, actor.id, via)
             await self._activity.pressed(actor.id, via, f"deal:{deal_id}", "follow_up")
             return ActionResult(outcome=Outcome.DONE)
         finally:
             await self._store.release_lease(lease, owner)
+
+    async def _created(self, task_id: int, actor_id: int, via: str) -> None:
+        """Apply the task just created, as the presser's, so its reminders are planned now; if
+        it cannot be read yet, whichever path brings it later credits them (its claim)."""
+        try:
+            created = await self._crm.task(task_id)
+        except CrmError:
+            return
+        if created is not None:
+            hint = EntityHint(kind="task", id=task_id, source=HintSource.ACTION, action="add",
+                              actor_id=actor_id, via=via, at=created.updated_at)  # fmt: skip
+            await self._processor.apply_task(task_id, created, hint)
 
     async def _live_deal(self, deal_id: int) -> Deal | ActionResult:
         """The deal as amoCRM has it now, or why there is none to act on."""
@@ -386,7 +407,7 @@ class TaskActions:
         became of their press; returns how many were claimed."""
         return await work_due(
             self._store, SETTLE_QUEUE, self._clock.now(), limit, SETTLE_RETRY_S, self._settle,
-            clock=self._clock.now, log=log, failed="settling %s failed",
+            clock=self._clock.now, failures=self._settle_failures,
         )  # fmt: skip
 
     async def _settle(self, item: DueItem) -> None:

@@ -19,6 +19,7 @@ from bot.core import (
     CrmEvent,
     CrmEventKind,
     Deal,
+    FailureNote,
     Reader,
     Task,
     TaskCard,
@@ -71,6 +72,7 @@ class ReminderService:
         clock: Clock,
     ) -> None:
         self._fired_observers: list[Callable[[float], None]] = []
+        self._failures = FailureNote(log, "reminders")
         self._store = store
         self._directory = directory
         self._links = links
@@ -155,7 +157,9 @@ class ReminderService:
         now = int(self._clock.now())
         deal = await self._deal_of(task)
 
-        async def card_for(ref: MessageRef) -> TaskCard:
+        async def card_for(ref: MessageRef) -> TaskCard | None:
+            if kind == "reassigned" and ref.recipient == task.responsible_user_id:
+                return None  # the new responsible's copies are theirs to act on
             reader = await self.reader(ref.recipient) if ref.recipient else await self._default()
             return await self._cards.task_card(task, reader, now, deal=deal, outcome=outcome)
 
@@ -182,8 +186,8 @@ class ReminderService:
         now = self._clock.now()
         return await work_due(
             self._store, REMINDER_QUEUE, now, limit, RETRY_S,
-            lambda item: self._fire(item, int(now)), clock=self._clock.now, log=log,
-            failed="reminder %s failed",
+            lambda item: self._fire(item, int(now)), clock=self._clock.now,
+            failures=self._failures,
         )  # fmt: skip
 
     async def _fire(self, item: DueItem, now: int) -> None:

@@ -52,6 +52,7 @@ class AmoAuthError(AmoError):
     """401: the token was refused (and, for OAuth, one refresh did not help)."""
 
     access_lost = True
+    expected = True
 
 
 class AmoOAuthError(AmoAuthError):
@@ -70,9 +71,13 @@ class AmoOAuthError(AmoAuthError):
 class AmoPaymentRequired(AmoError):
     """402: the account is not paid."""
 
+    expected = True
+
 
 class AmoForbidden(AmoError):
     """403: missing rights, IP whitelist, or (``blocked``) the nginx page of a flood block."""
+
+    expected = True
 
     def __init__(self, message: str, *, blocked: bool = False, **meta: Unpack[ErrorMeta]) -> None:
         super().__init__(message, **meta)
@@ -100,6 +105,8 @@ class AmoValidationError(AmoError):
 class AmoRateLimited(AmoError):
     """429: over the per-second limit; rejected before processing, so safe to send again."""
 
+    expected = True
+
     def __init__(
         self, message: str, *, retry_after: float | None = None, **meta: Unpack[ErrorMeta]
     ) -> None:
@@ -116,6 +123,7 @@ class AmoServerError(AmoError):
     """
 
     maybe_applied = True
+    expected = True
 
     def __init__(self, message: str, **meta: Unpack[ErrorMeta]) -> None:
         super().__init__(message, **meta)
@@ -132,6 +140,8 @@ class AmoTransportError(AmoError):
     ``maybe_applied`` is False only when the request surely never reached amoCRM (the
     connection was never made); a read timeout on a write may have been applied.
     """
+
+    expected = True
 
     def __init__(self, message: str, *, maybe_applied: bool, **meta: Unpack[ErrorMeta]) -> None:
         super().__init__(message, **meta)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass
 from enum import StrEnum
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -32,8 +32,11 @@ CODE_CLAIM_TTL_S = 86_400.0
 _ISSUED = "issued"
 _MAX_STATE = 64
 
-# amoCRM's account hosts and where each family's consent page is.
-_CONSENT_HOSTS = {"amocrm.ru": "www.amocrm.ru", "amocrm.com": "www.amocrm.com",
+# amoCRM's account hosts and where each family's consent page is: www.amocrm.ru/oauth for the
+# Russian platform (amoCRM's docs); *.amocrm.com is Kommo's former name, the same platform as
+# *.kommo.com (the redirect's ``platform=2``), so both consent at www.kommo.com. The token
+# exchange and refreshes go to the account's own host (``<base>/oauth2/access_token``).
+_CONSENT_HOSTS = {"amocrm.ru": "www.amocrm.ru", "amocrm.com": "www.kommo.com",
                   "kommo.com": "www.kommo.com"}  # fmt: skip
 
 
@@ -77,36 +80,28 @@ def _code_key(code: str) -> str:
     return hashlib.sha256(code.encode()).hexdigest()
 
 
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class OAuthInstaller:
-    def __init__(
-        self,
-        store: Store,
-        tokens: OAuthTokenManager,
-        *,
-        base_url: str,
-        client_id: str,
-        owner: str,
-    ) -> None:
-        self._store = store
-        self._tokens = tokens
-        self._base_url = base_url
-        self._host = (urlsplit(base_url).netloc or "").lower()
-        self._client_id = client_id
-        self._owner = owner
+    _store: Store
+    _tokens: OAuthTokenManager
+    _: KW_ONLY
+    base_url: str
+    client_id: str
+    owner: str
 
     def __repr__(self) -> str:
-        return f"OAuthInstaller(account={self._host!r})"
+        return f"OAuthInstaller(account={self.account_host!r})"
 
     @property
     def account_host(self) -> str:
-        return self._host
+        return (urlsplit(self.base_url).netloc or "").lower()
 
     async def authorization_url(self) -> str:
         """A consent URL with a fresh state, valid ``STATE_TTL_S`` for one install."""
         state = secrets.token_urlsafe(24)
         await self._store.put_doc(STATE_NS, state, _ISSUED, ttl_s=STATE_TTL_S)
-        query = urlencode({"client_id": self._client_id, "state": state, "mode": "post_message"})
-        return f"{consent_url_base(self._base_url)}?{query}"
+        query = urlencode({"client_id": self.client_id, "state": state, "mode": "post_message"})
+        return f"{consent_url_base(self.base_url)}?{query}"
 
     async def install(
         self, code: str | None, *, state: str | None, referer: str | None, pasted: bool = False
@@ -120,10 +115,10 @@ class OAuthInstaller:
             # Ours are 32 characters; anything longer is not looked up at all.
             if len(state) > _MAX_STATE or await self._store.get_doc(STATE_NS, state) != _ISSUED:
                 raise InstallError(InstallProblem.STATE)
-        if referer is not None and referer.strip().lower() != self._host:
+        if referer is not None and referer.strip().lower() != self.account_host:
             raise InstallError(InstallProblem.ACCOUNT)
         claimed = await self._store.swap_doc(
-            CODE_NS, _code_key(code), None, self._owner, ttl_s=CODE_CLAIM_TTL_S
+            CODE_NS, _code_key(code), None, self.owner, ttl_s=CODE_CLAIM_TTL_S
         )
         if not claimed:
             raise InstallError(InstallProblem.USED)
@@ -137,7 +132,7 @@ class OAuthInstaller:
             raise InstallError(InstallProblem.REFUSED) from None
         except AmoError:
             raise InstallError(InstallProblem.UNREACHABLE) from None
-        return Installed(self._host, tokens)
+        return Installed(self.account_host, tokens)
 
 
 def code_from_paste(pasted: str) -> tuple[str, str | None]:

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable
-from typing import Any
+from typing import Any, Literal
 
 from aiohttp import ClientSession
 from slack_sdk.errors import SlackClientError
+from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
@@ -28,13 +29,24 @@ from integrations.slack.errors import SlackError, slack_error
 log = logging.getLogger(__name__)
 
 JsonDict = dict[str, Any]
+# Where the app stands in a channel an admin subscribes "to here".
+Presence = Literal["member", "joined", "private", "archived"]
 DEFAULT_API_BASE = "https://slack.com/api/"
+
+
+def _retries() -> list[AsyncRetryHandler]:
+    """A 429 is waited out (its Retry-After) and tried again, twice at most; a dropped
+    connection once. Replies through a response_url and Web API calls alike."""
+    return [
+        AsyncConnectionErrorRetryHandler(max_retry_count=1),
+        AsyncRateLimitErrorRetryHandler(max_retry_count=2),
+    ]
 
 
 def web_client(
     token: str | None, api_base: str = DEFAULT_API_BASE, *, session: ClientSession | None = None
 ) -> AsyncWebClient:
-    """A Web API client: a 429 is waited out (Retry-After) and tried again, twice at most.
+    """A Web API client: a 429 is waited out (Retry-After) and tried again (``_retries``).
 
     ``session``: one aiohttp session for every call (slack_sdk opens one per call without it).
     """
@@ -43,10 +55,7 @@ def web_client(
         base_url=api_base if api_base.endswith("/") else api_base + "/",
         session=session,
         timeout=15,
-        retry_handlers=[
-            AsyncConnectionErrorRetryHandler(max_retry_count=1),
-            AsyncRateLimitErrorRetryHandler(max_retry_count=2),
-        ],
+        retry_handlers=_retries(),
     )
     client.proxy = None  # the constructor took it from the environment (see the module doc)
     return client
@@ -132,6 +141,24 @@ class SlackApi:
             self._dms[account_id] = answer["channel"]["id"]
         return self._dms[account_id]
 
+    async def enter(self, channel: str) -> Presence:
+        """Make sure the app is in ``channel``, joining it if it is public. "private": a
+        private channel it was not invited to (Slack hides those from it)."""
+        try:
+            answer = await self._call("conversations.info",
+                                      self.client.conversations_info(channel=channel))  # fmt: skip
+        except SlackError as exc:
+            if exc.code == "channel_not_found":
+                return "private"
+            raise
+        found = answer["channel"]
+        if found.get("is_archived"):
+            return "archived"
+        if found.get("is_member"):
+            return "member"
+        await self._call("conversations.join", self.client.conversations_join(channel=channel))
+        return "joined"
+
     # --- messages and views --------------------------------------------------------------
 
     async def post(self, channel: str, text: str, blocks: list[JsonDict]) -> str:
@@ -159,12 +186,18 @@ class SlackApi:
         self, response_url: str, text: str, blocks: list[JsonDict] | None = None
     ) -> None:
         """An ephemeral answer through an interaction's response_url (works in any channel)."""
-        webhook = AsyncWebhookClient(response_url, timeout=15, session=self.client.session)
+        webhook = AsyncWebhookClient(
+            response_url, timeout=15, session=self.client.session, retry_handlers=_retries()
+        )
         webhook.proxy = None  # as for the Web API client (see the module doc)
         try:
             answer = await webhook.send(text=text, blocks=blocks, response_type="ephemeral")
         except (OSError, TimeoutError) as exc:
             raise SlackError("response_url", "network") from exc
+        if answer.status_code == 429:  # still limited after the retries waited it out
+            header = answer.headers.get("retry-after") or answer.headers.get("Retry-After")
+            waited = float(header) if header and str(header).isdigit() else 1.0
+            raise SlackError("response_url", "ratelimited", waited)
         if answer.status_code != 200:
             raise SlackError("response_url", answer.body or f"http_{answer.status_code}")
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -28,17 +29,16 @@ SEEN_NS = "slack_home_seen"
 SEEN_TTL_S = 30 * 24 * 3600
 
 
+@dataclass(frozen=True, slots=True, eq=False)
 class SlackHome:
-    def __init__(
-        self, api: SlackApi, conversation: Conversation, links: Links, store: Store, clock: Clock
-    ) -> None:
-        self._api = api
-        self._talk = conversation
-        self._links = links
-        self._store = store
-        self._clock = clock
-        self._redraws: dict[str, asyncio.Task[None]] = {}
-        self._stale: set[str] = set()
+    _api: SlackApi
+    _talk: Conversation
+    _links: Links
+    _store: Store
+    _clock: Clock
+    # The redraw running for each user, and the users whose tab changed again meanwhile.
+    _redraws: dict[str, asyncio.Task[None]] = field(default_factory=dict, init=False)
+    _stale: set[str] = field(default_factory=set, init=False)
 
     async def opened(self, slack_user_id: str) -> None:
         await self._store.put_doc(SEEN_NS, slack_user_id, "1", ttl_s=SEEN_TTL_S)

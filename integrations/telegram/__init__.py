@@ -1,6 +1,11 @@
 """Telegram delivery: cards rendered as HTML with inline keyboards, sent through aiogram."""
 
-from integrations.telegram.notifier import TELEGRAM_LIMITS, TelegramNotifier, delivery_error
+from integrations.telegram.notifier import (
+    TELEGRAM_LIMITS,
+    TelegramNotifier,
+    delivery_error,
+    topic_address,
+)
 from integrations.telegram.render import MESSAGE_LIMIT, Rendered, render_card, render_keyboard
 
 __all__ = [
@@ -11,4 +16,5 @@ __all__ = [
     "delivery_error",
     "render_card",
     "render_keyboard",
+    "topic_address",
 ]

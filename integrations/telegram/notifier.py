@@ -26,6 +26,7 @@ from aiogram.types import LinkPreviewOptions
 
 from bot.core import Card
 from bot.delivery import ChannelLimits, DeliveryError
+from integrations.telegram.pacing import bulk
 from integrations.telegram.render import Rendered, render_card
 
 log = logging.getLogger(__name__)
@@ -37,7 +38,10 @@ log = logging.getLogger(__name__)
 TELEGRAM_LIMITS = ChannelLimits(per_chat_s=1.0, per_group_s=3.1, global_s=1 / 29)
 
 _NOT_MODIFIED = "message is not modified"
-_CHAT_GONE = "chat not found"
+# The chat (or topic) no longer takes the bot's messages: the chat or topic is gone, or an admin
+# took the bot's right to post. Anything else refused is about this one message.
+_CHAT_GONE = ("chat not found", "not enough rights", "thread not found")
+TOPIC_SEP = "/"  # a forum topic as a chat address: "<chat id>/<message_thread_id>"
 _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 
@@ -58,7 +62,8 @@ def delivery_error(exc: AiogramError, chat_id: str) -> DeliveryError:
         # "chat not found", "message to edit not found", or a message Telegram refuses as
         # malformed: none improves by sending it again.
         log.warning("telegram: refused for chat %s: %s", chat_id, exc.message)
-        return DeliveryError(reason, permanent=True, gone=_CHAT_GONE in exc.message)
+        gone = any(words in exc.message for words in _CHAT_GONE)
+        return DeliveryError(reason, permanent=True, gone=gone)
     if isinstance(exc, TelegramUnauthorizedError):
         # The token, not the chat: nothing about this recipient is permanent.
         log.error("telegram: the bot token was refused: %s", exc.message)
@@ -68,9 +73,20 @@ def delivery_error(exc: AiogramError, chat_id: str) -> DeliveryError:
     return DeliveryError(reason)
 
 
+def topic_address(chat_id: int, thread_id: int | None) -> str:
+    """Where a message typed in ``chat_id`` (in topic ``thread_id`` of a forum) is answered."""
+    return f"{chat_id}{TOPIC_SEP}{thread_id}" if thread_id else str(chat_id)
+
+
 def _chat(chat_id: str) -> int | str:
     # Our chats are numeric ids; an "@channel" username is passed through as Telegram takes it.
-    return int(chat_id) if chat_id.lstrip("-").isdigit() else chat_id
+    chat = chat_id.partition(TOPIC_SEP)[0]
+    return int(chat) if chat.lstrip("-").isdigit() else chat
+
+
+def _thread(chat_id: str) -> int | None:
+    thread = chat_id.partition(TOPIC_SEP)[2]
+    return int(thread) if thread.isdigit() else None
 
 
 def _render(card: Card) -> Rendered:
@@ -102,16 +118,20 @@ class TelegramNotifier:
 
     async def send(self, chat_id: str, card: Card) -> str:
         try:
-            message = await self._bot.send_message(chat_id=_chat(chat_id), **_as_html(card))
+            with bulk():
+                message = await self._bot.send_message(
+                    chat_id=_chat(chat_id), message_thread_id=_thread(chat_id), **_as_html(card)
+                )
         except AiogramError as exc:
             raise delivery_error(exc, chat_id) from exc
         return str(message.message_id)
 
     async def edit(self, chat_id: str, message_id: str, card: Card) -> None:
         try:
-            await self._bot.edit_message_text(
-                chat_id=_chat(chat_id), message_id=int(message_id), **_as_html(card)
-            )
+            with bulk():
+                await self._bot.edit_message_text(
+                    chat_id=_chat(chat_id), message_id=int(message_id), **_as_html(card)
+                )
         except TelegramBadRequest as exc:
             if _NOT_MODIFIED in exc.message:
                 return  # a double tap, or a second replica's edit: the message shows this card

@@ -5,11 +5,14 @@ amoCRM client can be tested against it unchanged; it imports nothing from the se
 """
 
 from sandbox.amocrm.context import RequestRecord
-from sandbox.amocrm.control import CONTROL_ENDPOINTS
+from sandbox.amocrm.control import CONTROL
 from sandbox.amocrm.emulator import AmoEmulator
 from sandbox.amocrm.faults import FaultKind
 from sandbox.amocrm.seed import DemoIds, seed_demo_account
 from sandbox.amocrm.webhooks import WebhookDelivery
+
+# (HTTP method, path, body or meaning) of each control endpoint, as `amobridge sandbox` lists them.
+CONTROL_ENDPOINTS = CONTROL.endpoints
 
 __all__ = [
     "CONTROL_ENDPOINTS",

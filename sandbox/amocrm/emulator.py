@@ -14,7 +14,7 @@ from aiohttp import web
 from sandbox.amocrm.actions import AccountActions
 from sandbox.amocrm.api import api_routes
 from sandbox.amocrm.context import CONTEXT, EmulatorContext, OAuthClient, RequestRecord
-from sandbox.amocrm.control import control_routes
+from sandbox.amocrm.control import CONTROL
 from sandbox.amocrm.faults import Faults
 from sandbox.amocrm.middleware import gate
 from sandbox.amocrm.oauth import oauth_routes, send_disconnect_hook
@@ -107,7 +107,7 @@ class AmoEmulator(Emulator):
             request_log=self._request_log,
             clock=self._clock,
         )
-        app.add_routes([*api_routes(), *oauth_routes(), *control_routes()])
+        app.add_routes([*api_routes(), *oauth_routes, *CONTROL.routes])
         return app
 
     async def _started(self, url: str) -> None:
@@ -141,6 +141,14 @@ class AmoEmulator(Emulator):
     def revoke_tokens(self) -> None:
         self._tokens.revoke_all()
 
+    def revoke_refresh_tokens(self) -> None:
+        """The refresh tokens stop working; the access tokens live out their day."""
+        self._tokens.revoke_refresh()
+
+    def expire_access_tokens(self) -> None:
+        """Every OAuth access token's day is over now: the next call needs a refresh."""
+        self._tokens.expire_access()
+
     async def disable_integration(self, disconnect_url: str) -> int:
         """An admin disables the integration: every token dies and amoCRM calls the
         integration's disconnect hook (returns the hook's HTTP status)."""
@@ -157,6 +165,7 @@ class AmoEmulator(Emulator):
     add_pipeline = Forward("_actions", AccountActions.add_pipeline)
     add_lead = Forward("_actions", AccountActions.add_lead)
     move_lead = Forward("_actions", AccountActions.move_lead)
+    edit_lead = Forward("_actions", AccountActions.edit_lead)
     add_loss_reason = Forward("_actions", AccountActions.add_loss_reason)
     set_lead_responsible = Forward("_actions", AccountActions.set_lead_responsible)
     delete_lead = Forward("_actions", AccountActions.delete_lead)

@@ -14,6 +14,8 @@ from sandbox.amocrm.context import context_of
 from sandbox.amocrm.problems import oauth_problem
 from sandbox.amocrm.tokens import OAuthError, TokenPair
 
+oauth_routes = web.RouteTableDef()
+
 
 async def _fields(request: web.Request) -> dict[str, str]:
     """The body as JSON (the docs) or form-encoded (league/oauth2-client in the PHP SDK)."""
@@ -36,6 +38,7 @@ def _require(fields: dict[str, str], name: str) -> str:
     return value
 
 
+@oauth_routes.post("/oauth2/access_token")
 async def access_token(request: web.Request) -> web.Response:
     ctx = context_of(request)
     try:
@@ -76,6 +79,7 @@ def _token_body(pair: TokenPair) -> dict[str, Any]:
     }
 
 
+@oauth_routes.get("/oauth")
 async def authorize(request: web.Request) -> web.StreamResponse:
     """The install popup, consented at once by the account admin: redirects with a code."""
     ctx = context_of(request)
@@ -108,10 +112,3 @@ async def send_disconnect_hook(
     }
     async with ClientSession() as session, session.get(url, params=params) as response:
         return response.status
-
-
-def oauth_routes() -> list[web.RouteDef]:
-    return [
-        web.post("/oauth2/access_token", access_token),
-        web.get("/oauth", authorize),
-    ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from types import MappingProxyType
 from typing import Any
 
@@ -71,7 +71,7 @@ class FieldError:
     detail: str
 
     def as_json(self) -> JsonDict:
-        return {"code": self.code, "path": self.path, "detail": self.detail}
+        return asdict(self)  # the wire's keys are the fields' names
 
 
 def validation_failed(items: Sequence[tuple[str, Sequence[FieldError]]]) -> web.Response:

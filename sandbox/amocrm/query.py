@@ -116,6 +116,62 @@ def status_pairs(value: Any, name: str) -> list[tuple[int, int | None]]:
     return pairs
 
 
+@dataclass(frozen=True, slots=True)
+class Statuses:
+    """A statuses filter: (pipeline_id, status_id) pairs, a None status_id meaning any status
+    of the pipeline."""
+
+    pairs: tuple[tuple[int, int | None], ...]
+
+    def match(self, pipeline_id: int, status_id: int) -> bool:
+        return any(pipeline_id == p and (s is None or status_id == s) for p, s in self.pairs)
+
+
+@dataclass(frozen=True, slots=True)
+class Filters:
+    """A ``filter[...]`` section, each filter read by its name and, when it is bad, named as the
+    query spells it (``label[name]``); an absent filter reads as None (or an empty list)."""
+
+    values: JsonDict
+    label: str = "filter"
+
+    @classmethod
+    def of(cls, query: JsonDict) -> Filters:
+        return cls(section(query, "filter"))
+
+    def _label(self, name: str) -> str:
+        return f"{self.label}[{name}]"
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.values
+
+    def within(self, name: str) -> Filters:
+        """A nested section (``filter[value_after][...]``); empty unless it is one."""
+        return Filters(section(self.values, name), self._label(name))
+
+    def strs(self, name: str) -> list[str]:
+        return str_list(self.values.get(name))
+
+    def ints(self, name: str, alias: str | None = None) -> list[int] | None:
+        """``alias``: another name the same filter is sent under."""
+        value = self.values.get(name, None if alias is None else self.values.get(alias))
+        return int_list(value, self._label(name))
+
+    def flag(self, name: str) -> bool | None:
+        return flag(self.values.get(name), self._label(name))
+
+    def times(self, name: str) -> Range | None:
+        return time_range(self.values.get(name), self._label(name))
+
+    def amounts(self, name: str) -> Range | None:
+        return value_range(self.values.get(name), self._label(name))
+
+    def statuses(self, name: str) -> Statuses | None:
+        if name not in self.values:
+            return None
+        return Statuses(tuple(status_pairs(self.values[name], self._label(name))))
+
+
 def with_set(query: JsonDict) -> set[str]:
     return set(str_list(query.get("with")))
 

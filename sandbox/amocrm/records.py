@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict
 
 JsonDict = dict[str, Any]
 Right = Literal["A", "G", "M", "D"]
@@ -58,6 +58,23 @@ class Pipeline:
     sort: int
     is_main: bool
     status_ids: tuple[int, ...]
+
+
+class Made(TypedDict):
+    """The fields of a new deal, task or note that say which it is, whose, and who made it when."""
+
+    id: int
+    responsible_user_id: int
+    group_id: int
+    created_by: int
+    created_at: int
+
+
+class MadeAndUpdated(Made):
+    """``Made``, for a record that also keeps who changed it last and when (as yet its maker)."""
+
+    updated_by: int
+    updated_at: int
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 from sandbox.amocrm.emulator import AmoEmulator
 from sandbox.amocrm.records import LOST_STATUS_ID, WON_STATUS_ID, Right
@@ -63,13 +63,8 @@ class DemoIds:
 
     @property
     def tasks(self) -> tuple[int, ...]:
-        return (
-            self.task_due_15m,
-            self.task_due_60m,
-            self.task_due_3h,
-            self.task_overdue,
-            self.task_completed,
-        )
+        """Every ``task_…`` id, in the order they are declared (and made)."""
+        return tuple(getattr(self, f.name) for f in fields(self) if f.name.startswith("task_"))
 
 
 def seed_demo_account(emu: AmoEmulator) -> DemoIds:

@@ -6,19 +6,8 @@ from collections.abc import Callable, Mapping
 from itertools import count
 from types import MappingProxyType
 
-from sandbox.amocrm.records import (
-    Event,
-    Group,
-    JsonDict,
-    Lead,
-    LossReason,
-    Note,
-    Pipeline,
-    Status,
-    Task,
-    User,
-    Webhook,
-)
+from sandbox.amocrm import records
+from sandbox.amocrm.records import JsonDict, Made, MadeAndUpdated
 
 _CROCKFORD = "0123456789abcdefghjkmnpqrstvwxyz"
 
@@ -62,16 +51,16 @@ class AccountState:
         self.timezone = "Europe/Moscow"
         self._clock = clock
         self._ids = {kind: count(start) for kind, start in _ID_STARTS.items()}
-        self.groups: dict[int, Group] = {0: Group(id=0, name="Отдел продаж")}
-        self.users: dict[int, User] = {}
-        self.pipelines: dict[int, Pipeline] = {}
-        self.statuses: dict[tuple[int, int], Status] = {}  # by (pipeline_id, status_id)
-        self.leads: dict[int, Lead] = {}
-        self.loss_reasons: dict[int, LossReason] = {}
-        self.tasks: dict[int, Task] = {}
-        self.notes: dict[int, Note] = {}
-        self.events: list[Event] = []
-        self.webhooks: dict[int, Webhook] = {}
+        self.groups: dict[int, records.Group] = {0: records.Group(id=0, name="Отдел продаж")}
+        self.users: dict[int, records.User] = {}
+        self.pipelines: dict[int, records.Pipeline] = {}
+        self.statuses: dict[tuple[int, int], records.Status] = {}  # by (pipeline_id, status_id)
+        self.leads: dict[int, records.Lead] = {}
+        self.loss_reasons: dict[int, records.LossReason] = {}
+        self.tasks: dict[int, records.Task] = {}
+        self.notes: dict[int, records.Note] = {}
+        self.events: list[records.Event] = []
+        self.webhooks: dict[int, records.Webhook] = {}
         self.admin_user_id = 0
 
     def now(self) -> int:
@@ -80,24 +69,34 @@ class AccountState:
     def next_id(self, kind: str) -> int:
         return next(self._ids[kind])
 
-    def user(self, user_id: int) -> User:
+    def user(self, user_id: int) -> records.User:
         return self.users[user_id]
 
     def group_of(self, user_id: int) -> int:
         user = self.users.get(user_id)
         return user.group_id if user else 0
 
-    def status(self, pipeline_id: int, status_id: int) -> Status:
+    def made(self, kind: str, responsible_user_id: int, actor: int) -> Made:
+        """A new ``kind`` record's id, owner (and the owner's group) and maker, now."""
+        return Made(id=self.next_id(kind), responsible_user_id=responsible_user_id,
+                    group_id=self.group_of(responsible_user_id), created_by=actor,
+                    created_at=self.now())  # fmt: skip
+
+    def made_and_updated(self, kind: str, responsible_user_id: int, actor: int) -> MadeAndUpdated:
+        made = self.made(kind, responsible_user_id, actor)
+        return MadeAndUpdated(**made, updated_by=actor, updated_at=made["created_at"])
+
+    def status(self, pipeline_id: int, status_id: int) -> records.Status:
         return self.statuses[(pipeline_id, status_id)]
 
-    def pipeline_statuses(self, pipeline_id: int) -> list[Status]:
+    def pipeline_statuses(self, pipeline_id: int) -> list[records.Status]:
         pipeline = self.pipelines[pipeline_id]
         return [self.statuses[(pipeline_id, sid)] for sid in pipeline.status_ids]
 
-    def loss_reason(self, reason_id: int) -> LossReason:
+    def loss_reason(self, reason_id: int) -> records.LossReason:
         return self.loss_reasons[reason_id]
 
-    def live_lead(self, lead_id: int) -> Lead:
+    def live_lead(self, lead_id: int) -> records.Lead:
         lead = self.leads[lead_id]
         if lead.is_deleted:
             raise KeyError(lead_id)
@@ -120,10 +119,10 @@ class AccountState:
         created_by: int,
         after: tuple[JsonDict, ...] = (),
         before: tuple[JsonDict, ...] = (),
-    ) -> Event:
+    ) -> records.Event:
         seq = self.next_id("event")
         created_at = self.now()
-        event = Event(
+        event = records.Event(
             id=event_id(created_at, seq),
             seq=seq,
             type=kind,

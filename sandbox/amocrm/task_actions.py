@@ -75,21 +75,15 @@ class TaskActions(ActionBase):
             entity_type = None
         else:
             self._check_entity(entity_type, entity_id)
-        actor, now = self._actor(by_user), state.now()
+        actor = self._actor(by_user)
         task = Task(
-            id=state.next_id("task"),
+            **state.made_and_updated("task", responsible_user_id, actor),
             text=text,
             task_type_id=task_type_id,
-            responsible_user_id=responsible_user_id,
-            group_id=state.group_of(responsible_user_id),
             entity_type=entity_type,
             entity_id=entity_id,
             complete_till=complete_till,
             duration=duration,
-            created_by=actor,
-            updated_by=actor,
-            created_at=now,
-            updated_at=now,
         )
         state.tasks[task.id] = task
         state.record_event("task_added", entity_type="task", entity_id=task.id, created_by=actor)

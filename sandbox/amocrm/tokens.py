@@ -1,7 +1,10 @@
 """Authorization codes, OAuth token pairs and long-lived tokens, with amoCRM's lifetimes.
 
 After a refresh the previous access token keeps working until it expires, as on real amoCRM
-(only the refresh token is single use); `revoke_all` is what kills every token at once.
+(only the refresh token is single use); `revoke_all` is what kills every token at once,
+`revoke_refresh` kills the refresh tokens only (what a stolen or rotated-away refresh token looks
+like: the service finds out when its access token runs out) and `expire_access` ends every access
+token's day now, so that a test or a person at the sandbox need not wait 24 hours for it.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ import json
 import secrets
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 ACCESS_TTL_S = 86_400
@@ -48,44 +51,39 @@ def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
+@dataclass(eq=False, kw_only=True)
 class TokenStore:
-    def __init__(
-        self,
-        *,
-        clock: Callable[[], float],
-        client_id: str,
-        account_id: int,
-        api_domain: Callable[[], str],
-    ) -> None:
-        self._clock = clock
-        self._client_id = client_id
-        self._account_id = account_id
-        self._api_domain = api_domain
-        self._access: dict[str, Grant] = {}
-        self._refresh: dict[str, Grant] = {}
-        self._codes: dict[str, Grant] = {}
-        self._used_codes: set[str] = set()
-        self._dead_refresh: set[str] = set()
+    """The account's tokens: whom each is for and until when (by ``clock``)."""
+
+    clock: Callable[[], float]
+    client_id: str
+    account_id: int
+    api_domain: Callable[[], str]
+    _access: dict[str, Grant] = field(init=False, default_factory=dict)
+    _refresh: dict[str, Grant] = field(init=False, default_factory=dict)
+    _codes: dict[str, Grant] = field(init=False, default_factory=dict)
+    _used_codes: set[str] = field(init=False, default_factory=set)
+    _dead_refresh: set[str] = field(init=False, default_factory=set)
 
     def _now(self) -> int:
-        return int(self._clock())
+        return int(self.clock())
 
     def _jwt(self, user_id: int, ttl_s: int) -> str:
         now = self._now()
         header = {"typ": "JWT", "alg": "RS256", "jti": uuid.uuid4().hex}
         claims = {
-            "aud": self._client_id,
+            "aud": self.client_id,
             "jti": uuid.uuid4().hex,
             "iat": now,
             "nbf": now,
             "exp": now + ttl_s,
             "sub": str(user_id),
             "grant_type": "",
-            "account_id": self._account_id,
+            "account_id": self.account_id,
             "base_domain": "amocrm.ru",
             "version": 2,
             "scopes": ["crm", "notifications"],
-            "api_domain": self._api_domain(),
+            "api_domain": self.api_domain(),
         }
         parts = (json.dumps(header).encode(), json.dumps(claims).encode(), secrets.token_bytes(64))
         return ".".join(_b64(part) for part in parts)
@@ -144,6 +142,18 @@ class TokenStore:
         refusals = ("Token has been revoked", "Invalid refresh token", "Token has expired")
         user_id = self._redeem(self._refresh, self._dead_refresh, refresh_token, refusals)
         return self._new_pair(user_id)
+
+    def revoke_refresh(self) -> None:
+        """Every refresh token dies; access tokens keep working until they expire."""
+        self._dead_refresh.update(self._refresh)
+        self._refresh.clear()
+
+    def expire_access(self) -> None:
+        """Every OAuth access token expires now (long-lived tokens are not touched)."""
+        now = self._now()
+        for token, grant in self._access.items():
+            if grant.kind == "oauth":
+                self._access[token] = Grant(grant.user_id, now, grant.kind)
 
     def revoke_all(self) -> None:
         """Every access, refresh and long-lived token dies; issued codes stay usable."""

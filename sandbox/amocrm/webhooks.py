@@ -6,7 +6,7 @@ import asyncio
 import uuid
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import KW_ONLY, dataclass, field, replace
 
 import aiohttp
 
@@ -47,39 +47,35 @@ class _Outcome:
         )
 
 
+@dataclass(eq=False)
 class WebhookDispatcher:
     """Turns changes into POSTs to every registered, enabled hook that subscribes to them.
 
     Deliveries run as tasks on the serving loop so an API answer never waits for them; a change
-    made while no loop runs waits for `attach` (or `drain`).
+    made while no loop runs waits for `attach` (or `drain`). The knobs a test may turn are the
+    fields with defaults.
     """
 
-    def __init__(
-        self,
-        state: AccountState,
-        *,
-        clock: Callable[[], float],
-        account_url: Callable[[], str],
-    ) -> None:
-        self._state = state
-        self._clock = clock
-        self._account_url = account_url
-        self.enabled = True
-        self.retry_delays_s: tuple[float, ...] = DEFAULT_RETRY_DELAYS_S
-        self.timeout_s = 2.0
-        self.deliveries: list[WebhookDelivery] = []
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._waiting: list[tuple[int, str, str]] = []
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._session: aiohttp.ClientSession | None = None
-        self._failures: dict[int, deque[float]] = {}
+    state: AccountState
+    _: KW_ONLY
+    clock: Callable[[], float]
+    account_url: Callable[[], str]
+    enabled: bool = True
+    retry_delays_s: tuple[float, ...] = DEFAULT_RETRY_DELAYS_S
+    timeout_s: float = 2.0
+    deliveries: list[WebhookDelivery] = field(init=False, default_factory=list)
+    _tasks: set[asyncio.Task[None]] = field(init=False, default_factory=set)
+    _waiting: list[tuple[int, str, str]] = field(init=False, default_factory=list)
+    _loop: asyncio.AbstractEventLoop | None = field(init=False, default=None)
+    _session: aiohttp.ClientSession | None = field(init=False, default=None)
+    _failures: dict[int, deque[float]] = field(init=False, default_factory=dict)
 
     # -- scheduling --
 
     def on_change(self, change: HookChange) -> None:
         if not self.enabled:
             return
-        state = self._state
+        state = self.state
         for hook in sorted(state.webhooks.values(), key=lambda h: (h.sort, h.id)):
             actions = {
                 action: fields
@@ -91,7 +87,7 @@ class WebhookDispatcher:
             body = encode_hook(
                 subdomain=state.subdomain,
                 account_id=state.account_id,
-                account_url=self._account_url(),
+                account_url=self.account_url(),
                 entity=change.entity,
                 actions=actions,
             )
@@ -158,14 +154,14 @@ class WebhookDispatcher:
         while True:
             outcome = await self._post(destination, body)
             self.deliveries.append(
-                WebhookDelivery(destination, body, outcome.status, attempt, self._clock())
+                WebhookDelivery(destination, body, outcome.status, attempt, self.clock())
             )
             self._note(hook_id, outcome)
             delay = self._retry_delay(attempt, outcome)
             if delay is None:
                 return
             await asyncio.sleep(delay)
-            hook = self._state.webhooks.get(hook_id)
+            hook = self.state.webhooks.get(hook_id)
             if not self.enabled or hook is None or hook.disabled:
                 return
             attempt += 1
@@ -204,11 +200,11 @@ class WebhookDispatcher:
         """Disable a hook after more than 100 failures within 2 h, the latest one included."""
         if outcome.ok:
             return
-        now = self._clock()
+        now = self.clock()
         failures = self._failures.setdefault(hook_id, deque())
         failures.append(now)
         while failures and failures[0] < now - _DISABLE_WINDOW_S:
             failures.popleft()
-        hook = self._state.webhooks.get(hook_id)
+        hook = self.state.webhooks.get(hook_id)
         if hook is not None and len(failures) > _DISABLE_AFTER_FAILURES:
-            self._state.webhooks[hook_id] = replace(hook, disabled=True)
+            self.state.webhooks[hook_id] = replace(hook, disabled=True)

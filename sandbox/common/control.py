@@ -1,10 +1,12 @@
-"""Helpers for the emulators' HTTP control APIs under ``/_control/``: JSON bodies read into
-frozen pydantic models, and errors answered as ``{"error": ...}`` (400, or 404 for an unknown id).
+"""Helpers for the emulators' HTTP control APIs under ``/_control/``: each endpoint declared once
+on its handler (``ControlRoutes``), JSON bodies read into frozen pydantic models, and errors
+answered as ``{"error": ...}`` (400, or 404 for an unknown id).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Awaitable, Callable, Iterable
 from functools import wraps
 from typing import Any, Protocol, TypeVar
@@ -76,6 +78,16 @@ class Injects(Protocol):
     def clear(self) -> None: ...
 
 
+class Served(Protocol):
+    """An emulator's context, as its control API sees it."""
+
+    @property
+    def request_log(self) -> Iterable[Any]: ...
+
+    @property
+    def faults(self) -> Injects: ...
+
+
 class MethodFaultOrder(ControlBody):
     """``POST /_control/faults`` of an API called by method name (Telegram's, Slack's)."""
 
@@ -86,22 +98,90 @@ class MethodFaultOrder(ControlBody):
     delay_s: float = 1.0
 
 
-def fault_routes(
-    faults_of: Callable[[web.Request], Injects],
-    order: type[BaseModel],
-    answering: Callable[[Handler], Handler],
-) -> list[web.RouteDef]:
-    """``POST /_control/faults`` (the body an ``order``) and ``DELETE`` (the pending faults
-    dropped); both answer ``{"pending": n}``."""
+# ``{id:\\d+}`` as listed: ``{id}`` (aiohttp's canonical form of the path).
+_PATTERN = re.compile(r"\{(\w+):[^}]*\}")
 
-    @answering
-    async def add_fault(request: web.Request) -> web.StreamResponse:
-        faults = faults_of(request)
-        faults.add(**(await read_body(request, order)).model_dump())
-        return web.json_response({"pending": faults.pending})
+# (HTTP method, path, body or meaning): what `amobridge sandbox` and the README list.
+Endpoint = tuple[str, str, str]
 
-    async def clear_faults(request: web.Request) -> web.StreamResponse:
-        faults_of(request).clear()
-        return web.json_response({"pending": 0})
 
-    return [web.post("/_control/faults", add_fault), web.delete("/_control/faults", clear_faults)]
+class ControlRoutes:
+    """An emulator's control endpoints, each declared once, on its handler, with what it takes
+    or does: the app's routes and the listing shown to people come from that one declaration,
+    so they cannot drift apart."""
+
+    def __init__(
+        self,
+        context_of: Callable[[web.Request], Served],
+        fault_order: type[BaseModel],
+        *,
+        not_found: Callable[[KeyError], str],
+        bad: tuple[type[Exception], ...] = (ValueError,),
+        log: str,
+        faults: str,
+    ) -> None:
+        """Every declared handler answers errors as `answers_errors` (``not_found``, ``bad``)
+        does. What every emulator has is declared here: ``GET /_control/requests`` (its
+        request log, ``log`` says which), ``POST /_control/faults`` (the body a
+        ``fault_order``, ``faults`` says which) and ``DELETE`` (the pending faults dropped)."""
+        self._answering = answers_errors(not_found, bad)
+        self._routes: list[web.RouteDef] = []
+        self._listed: list[Endpoint] = []
+        self.records("/_control/requests", log, lambda request: context_of(request).request_log)
+        self._fault_routes(context_of, fault_order, faults)
+        self._common = len(self._routes)  # listed after the emulator's own, as people read them
+
+    def add(self, method: str, path: str, what: str, handler: Handler) -> None:
+        self._routes.append(web.route(method, path, self._answering(handler)))
+        self._listed.append((method, _PATTERN.sub(r"{\1}", path), what))
+
+    def _declaring(self, method: str, path: str, what: str) -> Callable[[Handler], Handler]:
+        def declare(handler: Handler) -> Handler:
+            self.add(method, path, what, handler)
+            return handler
+
+        return declare
+
+    def get(self, path: str, what: str) -> Callable[[Handler], Handler]:
+        return self._declaring("GET", path, what)
+
+    def post(self, path: str, what: str) -> Callable[[Handler], Handler]:
+        return self._declaring("POST", path, what)
+
+    def patch(self, path: str, what: str) -> Callable[[Handler], Handler]:
+        return self._declaring("PATCH", path, what)
+
+    def records(
+        self, path: str, what: str, records_of: Callable[[web.Request], Iterable[Any]]
+    ) -> None:
+        """``GET path``: a list of dataclass records (a request log, deliveries, answers)."""
+
+        async def listing(request: web.Request) -> web.StreamResponse:
+            return records_json(records_of(request))
+
+        self.add("GET", path, what, listing)
+
+    def _fault_routes(
+        self, context_of: Callable[[web.Request], Served], order: type[BaseModel], what: str
+    ) -> None:
+        """Both answer ``{"pending": n}``."""
+
+        async def add_fault(request: web.Request) -> web.StreamResponse:
+            injects = context_of(request).faults
+            injects.add(**(await read_body(request, order)).model_dump())
+            return web.json_response({"pending": injects.pending})
+
+        async def clear_faults(request: web.Request) -> web.StreamResponse:
+            context_of(request).faults.clear()
+            return web.json_response({"pending": 0})
+
+        self.add("POST", "/_control/faults", what, add_fault)
+        self.add("DELETE", "/_control/faults", "drop the pending faults", clear_faults)
+
+    @property
+    def routes(self) -> list[web.RouteDef]:
+        return self._routes[self._common :] + self._routes[: self._common]
+
+    @property
+    def endpoints(self) -> tuple[Endpoint, ...]:
+        return (*self._listed[self._common :], *self._listed[: self._common])

@@ -11,9 +11,24 @@ from typing import Any, Concatenate, Generic, Never, ParamSpec, Self, TypeVar, c
 T = TypeVar("T")
 P = ParamSpec("P")
 R = TypeVar("R")
+V = TypeVar("V")
 
 
-class Shown(Generic[T]):
+class OfHandle(Generic[V]):
+    """A descriptor whose value on a handle ``_of`` works out (on the class: the descriptor)."""
+
+    @overload
+    def __get__(self, handle: None, owner: type[Any]) -> Self: ...
+    @overload
+    def __get__(self, handle: object, owner: type[Any]) -> V: ...
+    def __get__(self, handle: object | None, owner: type[Any]) -> Self | V:
+        return self if handle is None else self._of(handle)
+
+    def _of(self, handle: object) -> V:
+        raise NotImplementedError
+
+
+class Shown(OfHandle[T]):
     """A read-only attribute: ``part`` names the handle's attribute that holds the part,
     ``name`` the part's attribute."""
 
@@ -22,13 +37,7 @@ class Shown(Generic[T]):
         self._name = name
         self.__doc__ = doc
 
-    @overload
-    def __get__(self, handle: None, owner: type[Any]) -> Self: ...
-    @overload
-    def __get__(self, handle: object, owner: type[Any]) -> T: ...
-    def __get__(self, handle: object | None, owner: type[Any]) -> Self | T:
-        if handle is None:
-            return self
+    def _of(self, handle: object) -> T:
         return cast(T, getattr(getattr(handle, self._part), self._name))
 
     def __set__(self, handle: object, value: Never) -> None:
@@ -51,7 +60,7 @@ class Knob(Shown[T]):
         setattr(getattr(handle, self._part), self._name, kept)
 
 
-class Forward(Generic[P, R]):
+class Forward(OfHandle[Callable[P, R]], Generic[P, R]):
     """A method the part carries out as it is, arguments and answer unchanged."""
 
     def __init__(self, part: str, method: Callable[Concatenate[Any, P], R]) -> None:
@@ -59,11 +68,5 @@ class Forward(Generic[P, R]):
         self._method = method
         self.__doc__ = method.__doc__
 
-    @overload
-    def __get__(self, handle: None, owner: type[Any]) -> Self: ...
-    @overload
-    def __get__(self, handle: object, owner: type[Any]) -> Callable[P, R]: ...
-    def __get__(self, handle: object | None, owner: type[Any]) -> Self | Callable[P, R]:
-        if handle is None:
-            return self
+    def _of(self, handle: object) -> Callable[P, R]:
         return partial(self._method, getattr(handle, self._part))

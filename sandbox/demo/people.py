@@ -7,6 +7,7 @@ import asyncio
 import re
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from datetime import time as dt_time
 from typing import Any, TypeVar
@@ -16,6 +17,7 @@ from sandbox.slack import SlackEmulator, SlackMessage
 from sandbox.telegram import ChatMessage, TelegramEmulator
 
 T = TypeVar("T")
+K = TypeVar("K")
 Echo = Callable[[str], object]
 STEP_TIMEOUT_S = 20.0
 
@@ -57,13 +59,21 @@ async def in_time(step: Awaitable[T], failure: str) -> T:
         raise DemoFailed(failure) from None
 
 
+async def shown(
+    wait: Callable[..., Awaitable[T]], key: K, shows: Callable[[T], bool], failure: str
+) -> T:
+    """The next thing an emulator's ``wait`` sees for ``key`` that ``shows`` what a step
+    expects; DemoFailed(``failure``) if none comes in time."""
+    return await in_time(wait(key, shows, timeout_s=STEP_TIMEOUT_S), failure)
+
+
+@dataclass(frozen=True)
 class Manager:
     """The person in Telegram: what they type and press, and what they see."""
 
-    def __init__(self, tg: TelegramEmulator, user: int, name: str) -> None:
-        self.tg = tg
-        self.user = user
-        self.name = name
+    tg: TelegramEmulator
+    user: int
+    name: str
 
     async def types(self, text: str) -> None:
         if text.startswith("/"):
@@ -72,11 +82,15 @@ class Manager:
         else:
             await self.tg.send_text(self.user, text)
 
+    async def converses(self, *turns: tuple[str, str]) -> None:
+        """Each turn: the person types the line, and the bot answers with the fragment."""
+        for line, answer in turns:
+            await self.types(line)
+            await self.sees(answer)
+
     async def sees(self, fragment: str) -> ChatMessage:
-        seen = self.tg.wait_for_message(
-            self.user, lambda m: fragment in m.text, timeout_s=STEP_TIMEOUT_S
-        )
-        return await in_time(seen, f"the bot never said {fragment!r}")
+        return await shown(self.tg.wait_for_message, self.user, lambda m: fragment in m.text,
+                           f"the bot never said {fragment!r}")  # fmt: skip
 
     async def finds(self, fragment: str) -> ChatMessage:
         """The latest message showing ``fragment``, whenever it came (cards come in any order)."""
@@ -91,10 +105,8 @@ class Manager:
         return found
 
     async def sees_buttons(self, label: str) -> ChatMessage:
-        seen = self.tg.wait_for_message(
-            self.user, lambda m: label in buttons(m), timeout_s=STEP_TIMEOUT_S
-        )
-        return await in_time(seen, f"no button {label!r} appeared")
+        return await shown(self.tg.wait_for_message, self.user, lambda m: label in buttons(m),
+                           f"no button {label!r} appeared")  # fmt: skip
 
     async def presses(self, message: ChatMessage, label: str) -> None:
         current = self.tg.message(self.user, message.message_id)
@@ -129,30 +141,36 @@ def describe(m: ChatMessage, manager: Manager) -> list[str]:
     return lines
 
 
+@dataclass(eq=False)
 class SlackManager:
     """The person in Slack: her slash commands, clicks and modal answers, and her DM."""
 
-    def __init__(self, slack: SlackEmulator, user: str, name: str) -> None:
-        self.slack = slack
-        self.user = user
-        self.name = name
-        self.dm = slack.dm_channel(user)
+    slack: SlackEmulator
+    user: str
+    name: str
+    dm: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.dm = self.slack.dm_channel(self.user)  # made now, as Slack has it from the start
 
     async def types(self, text: str) -> None:
         command, _, rest = text.partition(" ")
         await self.slack.slash_command(self.user, command, rest)
 
+    async def converses(self, *turns: tuple[str, str]) -> None:
+        """Each turn: she types the command, and Slack shows her (only) the fragment."""
+        for line, answer in turns:
+            await self.types(line)
+            await self.is_told(answer)
+
     async def is_told(self, fragment: str) -> None:
-        told = self.slack.wait_for_ephemeral(
-            self.user, lambda m: fragment in m.text, timeout_s=STEP_TIMEOUT_S
-        )
-        await in_time(told, f"Slack never told {self.name} {fragment!r}")
+        await shown(self.slack.wait_for_ephemeral, self.user, lambda m: fragment in m.text,
+                    f"Slack never told {self.name} {fragment!r}")  # fmt: skip
 
     async def sees(self, fragment: str) -> SlackMessage:
-        seen = self.slack.wait_for_message(
-            self.dm, lambda m: fragment in slack_text(m), timeout_s=STEP_TIMEOUT_S
-        )
-        return await in_time(seen, f"the bot never said {fragment!r} in Slack")
+        return await shown(self.slack.wait_for_message, self.dm,
+                           lambda m: fragment in slack_text(m),
+                           f"the bot never said {fragment!r} in Slack")  # fmt: skip
 
     async def clicks(self, message: SlackMessage, label: str) -> None:
         current = self.slack.message(self.dm, message.ts)

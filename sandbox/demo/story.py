@@ -52,10 +52,7 @@ async def morning(
     ivan = Manager(tg, tg.add_user(first_name="Ivan", language_code="en"), "Ivan")
     echo("1. Ivan links his Telegram: he gives his amoCRM e-mail, amobridge puts a code in an")
     echo("   amoCRM task only he can see, and he types it back.")
-    await ivan.types("/start")
-    await ivan.sees("e-mail")
-    await ivan.types("ivan@demo.example")
-    await ivan.sees("6-digit code")
+    await ivan.converses(("/start", "e-mail"), ("ivan@demo.example", "6-digit code"))
     code_task = next(
         amo.task(e["entity_id"]) for e in reversed(amo.events())
         if e["type"] == "task_added" and "amobridge" in amo.task(e["entity_id"])["text"]
@@ -63,10 +60,7 @@ async def morning(
     code = re.search(r"\b(\d{6})\b", code_task["text"])
     if code is None:
         raise DemoFailed("no code in the amoCRM task")
-    await ivan.types(code.group(1))
-    await ivan.sees("Ivan Petrov")
-    await ivan.types("/lang en")
-    await ivan.sees("Language: English.")
+    await ivan.converses((code.group(1), "Ivan Petrov"), ("/lang en", "Language: English."))
 
     echo("2. Anna, the admin, gives Ivan a task due in an hour; the demo's clock skips ahead.")
     queued = await service.store.count_due("reminders")
@@ -105,10 +99,7 @@ async def slack_morning(
                          "Maria")  # fmt: skip
     echo("5. Maria works in Slack. She types /amo link: amobridge finds her amoCRM account by")
     echo("   the e-mail Slack has for her.")
-    await maria.types("/amo link")
-    await maria.is_told("Maria Ivanova")
-    await maria.types("/amo lang en")
-    await maria.is_told("Language: English.")
+    await maria.converses(("/amo link", "Maria Ivanova"), ("/amo lang en", "Language: English."))
     echo(
         "6. The Acme call Ivan handed her comes due; Slack reminds her, and she completes it with"
     )
@@ -131,10 +122,7 @@ async def admin_report(service: Service, tg: TelegramEmulator, ids: DemoIds, ech
     echo("   chart per person (what they did with their reminders, how soon) for her.")
     code = await service.services.linking.create_invite(ids.admin)
     anna = Manager(tg, tg.add_user(first_name="Anna", language_code="en"), "Anna")
-    await anna.types(f"/start {code}")
-    await anna.sees("Anna Admin")
-    await anna.types("/lang en")
-    await anna.sees("Language: English.")
+    await anna.converses((f"/start {code}", "Anna Admin"), ("/lang en", "Language: English."))
     await anna.types("/report 1d")
     chart = await anna.sees("📊 Reactions")
     if chart.photo is None:

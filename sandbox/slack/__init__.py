@@ -8,7 +8,7 @@ Slack's 3 seconds. It imports nothing from the service: it is checked against Sl
 against our code.
 """
 
-from sandbox.slack.control import CONTROL_ENDPOINTS
+from sandbox.slack.control import CONTROL
 from sandbox.slack.emulator import SlackEmulator
 from sandbox.slack.records import (
     Ephemeral,
@@ -23,6 +23,9 @@ from sandbox.slack.records import (
     Stats,
     ViewRecord,
 )
+
+# (HTTP method, path, body or meaning) of each control endpoint, as `amobridge sandbox` lists them.
+CONTROL_ENDPOINTS = CONTROL.endpoints
 
 __all__ = [
     "CONTROL_ENDPOINTS",

@@ -14,9 +14,8 @@ from pydantic import ConfigDict, Field
 
 from sandbox.common.control import (
     ControlBody,
+    ControlRoutes,
     MethodFaultOrder,
-    answers_errors,
-    fault_routes,
     read_body,
 )
 from sandbox.slack.context import context_of
@@ -26,39 +25,8 @@ from sandbox.slack.people import People
 from sandbox.slack.records import Interaction, JsonDict, Signing, SlackRateLimits
 
 PEOPLE = web.AppKey("slack_people", People)
-_answers_errors = answers_errors(lambda exc: f"unknown {exc.args[0]}", (ValueError, RuntimeError))
 
-# (HTTP method, path, body or meaning), for `amobridge sandbox` and the README.
-CONTROL_ENDPOINTS: tuple[tuple[str, str, str], ...] = (
-    ("POST", "/_control/request-url", '{"url"}: where Slack sends commands, clicks and events'),
-    ("GET", "/_control/request-url", "the app's Request URL"),
-    ("POST", "/_control/users", '{"name", "email"?, "tz"?, "is_admin"?, "is_bot"?} -> {"id"}'),
-    ("GET", "/_control/users", "the workspace's people"),
-    ("POST", "/_control/users/{id}/deactivate", "an admin deactivates the person"),
-    ("POST", "/_control/users/{id}/reactivate", "and brings them back"),
-    ("POST", "/_control/channels", '{"name", "members": [user ids], "bot_member"?} -> {"id"}'),
-    ("GET", "/_control/channels", "the channels and direct messages"),
-    ("POST", "/_control/slash", '{"user", "command": "/amo", "text", "channel"?}'),
-    ("POST", "/_control/click", '{"user", "channel", "ts", "action_id", "value"?}'),
-    ("POST", "/_control/click-ephemeral", '{"user", "channel", "ts", "action_id", "value"?}'),
-    ("POST", "/_control/views/click", '{"user", "view_id", "action_id", "value"?}'),
-    ("POST", "/_control/views/submit", '{"user", "view_id", "values": {block: {action: v}}}'),
-    ("POST", "/_control/views/close", '{"user", "view_id"}: Cancel on the modal in front'),
-    ("POST", "/_control/home/open", '{"user"}: the person opens the app\'s Home tab'),
-    ("POST", "/_control/verify-url", "Slack's url_verification of the Request URL"),
-    ("GET", "/_control/channels/{id}/messages", "a channel's messages, edits included"),
-    ("GET", "/_control/users/{id}/dm", "the person's direct messages with the app"),
-    ("GET", "/_control/users/{id}/ephemerals", "what only this person was shown"),
-    ("GET", "/_control/users/{id}/views", "the person's open modals and Home tab"),
-    ("GET", "/_control/requests", "the Web API request log"),
-    ("GET", "/_control/interactions", "what was sent to the app, its answer and ack time"),
-    ("GET", "/_control/stats", "counts: requests, 429s, errors, messages, interactions"),
-    ("POST", "/_control/faults",
-     '{"kind": "429|500|503|timeout|<error code>", "count"?, "method"?, "retry_after"?}'),
-    ("DELETE", "/_control/faults", "drop the pending faults"),
-    ("POST", "/_control/signing", '{"secret"?, "age_s"?, "tamper"?}: sign the next requests so'),
-    ("POST", "/_control/rate-limits", '{"enabled", "post_burst"?, "tier3_per_min"?, ...}'),
-)  # fmt: skip
+_USER = "/_control/users/{id}"
 
 
 class _Body(ControlBody):
@@ -78,6 +46,12 @@ class NewChannel(_Body):
     name: str
     members: list[str] = Field(default_factory=list)
     bot_member: bool = True
+    private: bool = False
+
+
+class ChannelChange(_Body):
+    bot_member: bool | None = None
+    archived: bool | None = None
 
 
 class RequestUrl(_Body):
@@ -91,19 +65,21 @@ class Slash(_Body):
     channel: str | None = None
 
 
-class Click(_Body):
+class _Press(_Body):
+    """A person presses the element ``action_id`` (carrying ``value``) on a message or a view."""
+
     user: str
+    action_id: str
+    value: str | None = None
+
+
+class Click(_Press):
     channel: str
     ts: str
-    action_id: str
-    value: str | None = None
 
 
-class ViewClick(_Body):
-    user: str
+class ViewClick(_Press):
     view_id: str
-    action_id: str
-    value: str | None = None
 
 
 class Submit(_Body):
@@ -167,17 +143,28 @@ def _person(request: web.Request) -> str:
 # --- the app and the workspace ------------------------------------------------------------
 
 
-@_answers_errors
+CONTROL = ControlRoutes(
+    context_of,
+    FaultOrder,
+    not_found=lambda exc: f"unknown {exc.args[0]}",
+    bad=(ValueError, RuntimeError),
+    log="the Web API request log",
+    faults='{"kind": "429|500|503|timeout|<error code>", "count"?, "method"?, "retry_after"?}',
+)
+
+
+@CONTROL.post("/_control/request-url", '{"url"}: where Slack sends commands, clicks and events')
 async def set_request_url(request: web.Request) -> web.StreamResponse:
     request.app[PEOPLE].link.request_url = (await read_body(request, RequestUrl)).url
     return web.json_response({"url": request.app[PEOPLE].link.request_url})
 
 
+@CONTROL.get("/_control/request-url", "the app's Request URL")
 async def get_request_url(request: web.Request) -> web.StreamResponse:
     return web.json_response({"url": request.app[PEOPLE].link.request_url})
 
 
-@_answers_errors
+@CONTROL.post("/_control/users", '{"name", "email"?, "tz"?, "is_admin"?, "is_bot"?} -> {"id"}')
 async def add_user(request: web.Request) -> web.StreamResponse:
     body = await read_body(request, NewUser)
     user = context_of(request).ws.add_user(body.name, email=body.email, tz=body.tz,
@@ -185,33 +172,53 @@ async def add_user(request: web.Request) -> web.StreamResponse:
     return web.json_response({"id": user}, status=201)
 
 
+@CONTROL.get("/_control/users", "the workspace's people")
 async def users(request: web.Request) -> web.StreamResponse:
     return web.json_response(_json(list(context_of(request).ws.users.values())))
 
 
-@_answers_errors
+@CONTROL.post(f"{_USER}/deactivate", "an admin deactivates the person")
 async def deactivate(request: web.Request) -> web.StreamResponse:
     context_of(request).ws.set_deleted(_person(request), True)
     return web.json_response({"deleted": True})
 
 
-@_answers_errors
+@CONTROL.post(f"{_USER}/reactivate", "and brings them back")
 async def reactivate(request: web.Request) -> web.StreamResponse:
     context_of(request).ws.set_deleted(_person(request), False)
     return web.json_response({"deleted": False})
 
 
-@_answers_errors
+@CONTROL.post(
+    "/_control/channels", '{"name", "members": [user ids], "bot_member"?, "private"?} -> {"id"}'
+)
 async def add_channel(request: web.Request) -> web.StreamResponse:
     body = await read_body(request, NewChannel)
-    channel = context_of(request).ws.add_channel(body.name, body.members, body.bot_member)
+    channel = context_of(request).ws.add_channel(body.name, body.members, body.bot_member,
+                                                 body.private)  # fmt: skip
     return web.json_response({"id": channel}, status=201)
 
 
+@CONTROL.patch(
+    "/_control/channels/{id}",
+    '{"bot_member"?, "archived"?}: the app invited or removed, the channel archived',
+)
+async def change_channel(request: web.Request) -> web.StreamResponse:
+    body = await read_body(request, ChannelChange)
+    channel = context_of(request).ws.channel(request.match_info["id"])
+    if body.bot_member is not None:
+        channel.bot_member = body.bot_member
+    if body.archived is not None:
+        channel.is_archived = body.archived
+    return web.json_response({"id": channel.id, "bot_member": channel.bot_member,
+                              "archived": channel.is_archived})  # fmt: skip
+
+
+@CONTROL.get("/_control/channels", "the channels and direct messages")
 async def channels(request: web.Request) -> web.StreamResponse:
     return web.json_response([
         {"id": c.id, "name": c.name, "is_im": c.is_im, "user": c.im_user,
-         "members": sorted(c.members), "bot_member": c.bot_member}
+         "members": sorted(c.members), "bot_member": c.bot_member, "private": c.is_private}
         for c in context_of(request).ws.channels.values()
     ])  # fmt: skip
 
@@ -219,7 +226,7 @@ async def channels(request: web.Request) -> web.StreamResponse:
 # --- what people do -------------------------------------------------------------------------
 
 
-@_answers_errors
+@CONTROL.post("/_control/slash", '{"user", "command": "/amo", "text", "channel"?}')
 async def slash(request: web.Request) -> web.StreamResponse:
     body = await read_body(request, Slash)
     result = await request.app[PEOPLE].slash_command(
@@ -228,7 +235,7 @@ async def slash(request: web.Request) -> web.StreamResponse:
     return web.json_response(_interaction(result))
 
 
-@_answers_errors
+@CONTROL.post("/_control/click", '{"user", "channel", "ts", "action_id", "value"?}')
 async def click(request: web.Request) -> web.StreamResponse:
     body = await read_body(request, Click)
     result = await request.app[PEOPLE].click(body.user, body.channel, body.ts, body.action_id,
@@ -236,7 +243,7 @@ async def click(request: web.Request) -> web.StreamResponse:
     return web.json_response(_interaction(result))
 
 
-@_answers_errors
+@CONTROL.post("/_control/click-ephemeral", '{"user", "channel", "ts", "action_id", "value"?}')
 async def click_ephemeral(request: web.Request) -> web.StreamResponse:
     body = await read_body(request, Click)
     result = await request.app[PEOPLE].click_ephemeral(
@@ -245,7 +252,7 @@ async def click_ephemeral(request: web.Request) -> web.StreamResponse:
     return web.json_response(_interaction(result))
 
 
-@_answers_errors
+@CONTROL.post("/_control/views/click", '{"user", "view_id", "action_id", "value"?}')
 async def click_view(request: web.Request) -> web.StreamResponse:
     body = await read_body(request, ViewClick)
     result = await request.app[PEOPLE].click_view(body.user, body.view_id, body.action_id,
@@ -253,14 +260,14 @@ async def click_view(request: web.Request) -> web.StreamResponse:
     return web.json_response(_interaction(result))
 
 
-@_answers_errors
+@CONTROL.post("/_control/views/submit", '{"user", "view_id", "values": {block: {action: v}}}')
 async def submit(request: web.Request) -> web.StreamResponse:
     body = await read_body(request, Submit)
     result = await request.app[PEOPLE].submit_view(body.user, body.view_id, body.values)
     return web.json_response(_interaction(result))
 
 
-@_answers_errors
+@CONTROL.post("/_control/views/close", '{"user", "view_id"}: Cancel on the modal in front')
 async def close_view(request: web.Request) -> web.StreamResponse:
     body = await read_body(request, CloseView)
     return web.json_response(_interaction(
@@ -268,13 +275,13 @@ async def close_view(request: web.Request) -> web.StreamResponse:
     ))  # fmt: skip
 
 
-@_answers_errors
+@CONTROL.post("/_control/home/open", '{"user"}: the person opens the app\'s Home tab')
 async def open_home(request: web.Request) -> web.StreamResponse:
     body = await read_body(request, OpenHome)
     return web.json_response(_interaction(await request.app[PEOPLE].open_home(body.user)))
 
 
-@_answers_errors
+@CONTROL.post("/_control/verify-url", "Slack's url_verification of the Request URL")
 async def verify_url(request: web.Request) -> web.StreamResponse:
     return web.json_response(_interaction(await request.app[PEOPLE].verify_url()))
 
@@ -282,27 +289,27 @@ async def verify_url(request: web.Request) -> web.StreamResponse:
 # --- looking inside -------------------------------------------------------------------------
 
 
-@_answers_errors
+@CONTROL.get("/_control/channels/{id}/messages", "a channel's messages, edits included")
 async def messages(request: web.Request) -> web.StreamResponse:
     ws = context_of(request).ws
     channel = ws.channel(request.match_info["id"])
     return web.json_response(_json(ws.messages(channel.id)))
 
 
-@_answers_errors
+@CONTROL.get(f"{_USER}/dm", "the person's direct messages with the app")
 async def dm(request: web.Request) -> web.StreamResponse:
     ws = context_of(request).ws
     channel = ws.dm(_person(request)).id
     return web.json_response({"channel": channel, "messages": _json(ws.messages(channel))})
 
 
-@_answers_errors
+@CONTROL.get(f"{_USER}/ephemerals", "what only this person was shown")
 async def ephemerals(request: web.Request) -> web.StreamResponse:
     ws = context_of(request).ws
     return web.json_response(_json(ws.ephemerals(_person(request))))
 
 
-@_answers_errors
+@CONTROL.get(f"{_USER}/views", "the person's open modals and Home tab")
 async def views(request: web.Request) -> web.StreamResponse:
     ws = context_of(request).ws
     user = _person(request)
@@ -310,14 +317,14 @@ async def views(request: web.Request) -> web.StreamResponse:
                               "home": _json(ws.homes.get(user))})  # fmt: skip
 
 
-async def requests(request: web.Request) -> web.StreamResponse:
-    return web.json_response(_json(context_of(request).request_log))
+CONTROL.records(
+    "/_control/interactions",
+    "what was sent to the app, its answer and ack time",
+    lambda request: request.app[PEOPLE].interactions,
+)
 
 
-async def interactions(request: web.Request) -> web.StreamResponse:
-    return web.json_response(_json(request.app[PEOPLE].interactions))
-
-
+@CONTROL.get("/_control/stats", "counts: requests, 429s, errors, messages, interactions")
 async def stats(request: web.Request) -> web.StreamResponse:
     found = compute_stats(context_of(request), request.app[PEOPLE].interactions)
     return web.json_response(dataclasses.asdict(found))
@@ -326,48 +333,16 @@ async def stats(request: web.Request) -> web.StreamResponse:
 # --- knobs ----------------------------------------------------------------------------------
 
 
-@_answers_errors
+@CONTROL.post("/_control/signing", '{"secret"?, "age_s"?, "tamper"?}: sign the next requests so')
 async def signing(request: web.Request) -> web.StreamResponse:
     body = await read_body(request, SigningBody)
     request.app[PEOPLE].link.signing = Signing(body.secret, body.age_s, body.tamper)
     return web.json_response(body.model_dump())
 
 
-@_answers_errors
+@CONTROL.post("/_control/rate-limits", '{"enabled", "post_burst"?, "tier3_per_min"?, ...}')
 async def rate_limits(request: web.Request) -> web.StreamResponse:
     body = await read_body(request, RateLimitsBody)
     limits = SlackRateLimits(**body.model_dump(exclude={"enabled"})) if body.enabled else None
     context_of(request).limiter.limits = limits
     return web.json_response(body.model_dump())
-
-
-def control_routes() -> list[web.RouteDef]:
-    user = "/_control/users/{id}"
-    return [
-        web.post("/_control/request-url", set_request_url),
-        web.get("/_control/request-url", get_request_url),
-        web.post("/_control/users", add_user),
-        web.get("/_control/users", users),
-        web.post(f"{user}/deactivate", deactivate),
-        web.post(f"{user}/reactivate", reactivate),
-        web.post("/_control/channels", add_channel),
-        web.get("/_control/channels", channels),
-        web.post("/_control/slash", slash),
-        web.post("/_control/click", click),
-        web.post("/_control/click-ephemeral", click_ephemeral),
-        web.post("/_control/views/click", click_view),
-        web.post("/_control/views/submit", submit),
-        web.post("/_control/views/close", close_view),
-        web.post("/_control/home/open", open_home),
-        web.post("/_control/verify-url", verify_url),
-        web.get("/_control/channels/{id}/messages", messages),
-        web.get(f"{user}/dm", dm),
-        web.get(f"{user}/ephemerals", ephemerals),
-        web.get(f"{user}/views", views),
-        web.get("/_control/requests", requests),
-        web.get("/_control/interactions", interactions),
-        web.get("/_control/stats", stats),
-        *fault_routes(lambda request: context_of(request).faults, FaultOrder, _answers_errors),
-        web.post("/_control/signing", signing),
-        web.post("/_control/rate-limits", rate_limits),
-    ]

@@ -10,28 +10,18 @@ from aiohttp import web
 from sandbox.common.handle import Forward, Knob, Shown
 from sandbox.common.ratelimit import limits_from
 from sandbox.common.serving import MAX_UPLOAD_BYTES, Emulator
+from sandbox.slack import records
 from sandbox.slack.context import CONTEXT, Context
 from sandbox.slack.context import stats as compute_stats
-from sandbox.slack.control import PEOPLE, control_routes
+from sandbox.slack.control import CONTROL, PEOPLE
 from sandbox.slack.delivery import AppLink
 from sandbox.slack.endpoint import api_endpoint, upload_endpoint
 from sandbox.slack.faults import Faults
 from sandbox.slack.people import People
 from sandbox.slack.ratelimit import RateLimiter
-from sandbox.slack.records import (
-    Ephemeral,
-    FileRecord,
-    Interaction,
-    RequestRecord,
-    Signing,
-    SlackMessage,
-    SlackRateLimits,
-    SlackUser,
-    Stats,
-    ViewRecord,
-)
 from sandbox.slack.responses import response_endpoint
 from sandbox.slack.state import DEFAULT_SCOPES, Workspace
+from sandbox.watch import WaitFor
 
 
 class SlackEmulator(Emulator):
@@ -51,7 +41,7 @@ class SlackEmulator(Emulator):
         bot_token: str = "xoxb-test-token",
         signing_secret: str = "test-signing-secret",
         clock: Callable[[], float] = time.time,
-        rate_limits: bool | SlackRateLimits = True,
+        rate_limits: bool | records.SlackRateLimits = True,
         *,
         team_id: str = "T0AMOBRIDGE",
         team_domain: str = "amobridge",
@@ -63,7 +53,7 @@ class SlackEmulator(Emulator):
             scopes=tuple(scopes) if scopes is not None else DEFAULT_SCOPES, clock=clock,
         )  # fmt: skip
         self.faults = Faults()
-        limiter = RateLimiter(limits_from(rate_limits, SlackRateLimits))
+        limiter = RateLimiter(limits_from(rate_limits, records.SlackRateLimits))
         self._context = Context(self._ws, limiter, self.faults, lambda: self.base_url)
         self._link = AppLink(signing_secret)
         self._triggers = self._ws.triggers
@@ -95,7 +85,7 @@ class SlackEmulator(Emulator):
         app[CONTEXT] = self._context
         app[PEOPLE] = self._people
         app.add_routes([
-            *control_routes(),
+            *CONTROL.routes,
             web.route("*", "/api/{method}", api_endpoint),
             web.post("/_response/{key}", response_endpoint),
             web.route("*", "/_upload/{file_id}", upload_endpoint),
@@ -112,7 +102,7 @@ class SlackEmulator(Emulator):
         "request_url",
         "Where Slack sends slash commands, interactions and events (one URL for all).",
     )
-    signing = Knob[Signing](
+    signing = Knob[records.Signing](
         "_link",
         "signing",
         "How the next requests to the app are signed (another secret, an old timestamp, a body"
@@ -133,13 +123,13 @@ class SlackEmulator(Emulator):
     )
 
     @property
-    def rate_limits(self) -> SlackRateLimits | None:
+    def rate_limits(self) -> records.SlackRateLimits | None:
         return self._context.limiter.limits
 
     @rate_limits.setter
-    def rate_limits(self, value: bool | SlackRateLimits | None) -> None:
+    def rate_limits(self, value: bool | records.SlackRateLimits | None) -> None:
         """True: Slack's limits; False/None: none; or a SlackRateLimits. Buckets start full."""
-        self._context.limiter.limits = limits_from(value, SlackRateLimits)
+        self._context.limiter.limits = limits_from(value, records.SlackRateLimits)
 
     # --- people and channels ----------------------------------------------------------------
 
@@ -157,10 +147,10 @@ class SlackEmulator(Emulator):
         return self._ws.add_user(real_name, email=email, tz=tz, is_admin=is_admin,
                                  is_bot=is_bot, locale=locale)  # fmt: skip
 
-    def user(self, user_id: str) -> SlackUser:
+    def user(self, user_id: str) -> records.SlackUser:
         return self._ws.person(user_id)
 
-    def people(self) -> list[SlackUser]:
+    def people(self) -> list[records.SlackUser]:
         """The workspace's members, the app's bot user and Slackbot not included."""
         return list(self._ws.users.values())
 
@@ -171,10 +161,22 @@ class SlackEmulator(Emulator):
         self._ws.set_deleted(user_id, False)
 
     def add_channel(
-        self, name: str, members: Iterable[str] = (), *, bot_member: bool = True
+        self,
+        name: str,
+        members: Iterable[str] = (),
+        *,
+        bot_member: bool = True,
+        private: bool = False,
     ) -> str:
-        """A public channel ("C…"), the bot in it unless ``bot_member=False``."""
-        return self._ws.add_channel(name, list(members), bot_member)
+        """A channel ("C…"), public unless ``private``, the bot in it unless ``bot_member=False``
+        (then the app may join a public one with conversations.join; a private one it may not)."""
+        return self._ws.add_channel(name, list(members), bot_member, private)
+
+    def bot_is_member(self, channel_id: str) -> bool:
+        return self._ws.channel(channel_id).bot_member
+
+    def archive_channel(self, channel_id: str) -> None:
+        self._ws.channel(channel_id).is_archived = True
 
     def join_channel(self, user_id: str, channel_id: str) -> None:
         self._ws.person(user_id)
@@ -220,72 +222,58 @@ class SlackEmulator(Emulator):
 
     # --- reading back -----------------------------------------------------------------------
 
-    def messages(self, channel_id: str) -> list[SlackMessage]:
+    def messages(self, channel_id: str) -> list[records.SlackMessage]:
         """Every message of the channel as it is now (deleted ones flagged), oldest first."""
         return self._ws.messages(channel_id)
 
-    def message(self, channel_id: str, ts: str) -> SlackMessage:
+    def message(self, channel_id: str, ts: str) -> records.SlackMessage:
         found = self._ws.message(channel_id, ts)
         if found is None:
             raise KeyError(f"no message {ts} in {channel_id}")
         return found
 
-    def ephemerals(self, user_id: str, channel_id: str | None = None) -> list[Ephemeral]:
+    def ephemerals(self, user_id: str, channel_id: str | None = None) -> list[records.Ephemeral]:
         """What only ``user_id`` was shown (in ``channel_id``, or anywhere), oldest first."""
         return self._ws.ephemerals(user_id, channel_id)
 
-    def views(self, user_id: str) -> list[ViewRecord]:
+    def views(self, user_id: str) -> list[records.ViewRecord]:
         """The person's open modals, bottom first (the last one is in front)."""
         return list(self._ws.modals.get(user_id, []))
 
-    def home(self, user_id: str) -> ViewRecord | None:
+    def home(self, user_id: str) -> records.ViewRecord | None:
         """The Home tab the app last published for the person."""
         return self._ws.homes.get(user_id)
 
-    def file(self, file_id: str) -> FileRecord:
+    def file(self, file_id: str) -> records.FileRecord:
         return self._ws.files[file_id]
 
-    async def wait_for_message(
-        self,
-        channel_id: str,
-        predicate: Callable[[SlackMessage], bool] | None = None,
-        timeout_s: float = 5.0,
-    ) -> SlackMessage:
-        """The next bot message event in the channel (a post, an edit or a deletion, as a
-        snapshot) that matches ``predicate``, after the last one this returned. Events from
-        before the call count, so acting first and waiting second never races. TimeoutError
-        after ``timeout_s``."""
-        return await self._ws.message_watch.next(channel_id, predicate, timeout_s)
-
-    async def wait_for_ephemeral(
-        self,
-        user_id: str,
-        predicate: Callable[[Ephemeral], bool] | None = None,
-        timeout_s: float = 5.0,
-    ) -> Ephemeral:
-        """The same for what only ``user_id`` is shown (new, replaced or deleted)."""
-        return await self._ws.ephemeral_watch.next(user_id, predicate, timeout_s)
-
-    async def wait_for_view(
-        self,
-        user_id: str,
-        predicate: Callable[[ViewRecord], bool] | None = None,
-        timeout_s: float = 5.0,
-    ) -> ViewRecord:
-        """The same for the person's views: a modal opened, pushed or updated, or a Home tab
-        published."""
-        return await self._ws.view_watch.next(user_id, predicate, timeout_s)
+    wait_for_message = WaitFor[str, records.SlackMessage](
+        lambda handle: handle._ws.message_watch,
+        "The next bot message event in the channel (a post, an edit or a deletion, as a"
+        " snapshot) that matches ``predicate``, after the last one this returned. Events from"
+        " before the call count, so acting first and waiting second never races. TimeoutError"
+        " after ``timeout_s``.",
+    )
+    wait_for_ephemeral = WaitFor[str, records.Ephemeral](
+        lambda handle: handle._ws.ephemeral_watch,
+        "The same for what only ``user_id`` is shown (new, replaced or deleted).",
+    )
+    wait_for_view = WaitFor[str, records.ViewRecord](
+        lambda handle: handle._ws.view_watch,
+        "The same for the person's views: a modal opened, pushed or updated, or a Home tab"
+        " published.",
+    )
 
     @property
-    def interactions(self) -> list[Interaction]:
+    def interactions(self) -> list[records.Interaction]:
         """Every request sent to the app, with what came of it, oldest first."""
         return list(self._people.interactions)
 
     @property
-    def request_log(self) -> list[RequestRecord]:
+    def request_log(self) -> list[records.RequestRecord]:
         """Every Web API call, oldest first."""
         return list(self._context.request_log)
 
     @property
-    def stats(self) -> Stats:
+    def stats(self) -> records.Stats:
         return compute_stats(self._context, self._people.interactions)

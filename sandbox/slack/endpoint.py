@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from aiohttp import web
 
 from sandbox.common.faults import MethodFault, hang_up
-from sandbox.slack.api import METHODS, SCOPES
+from sandbox.slack.api import FORM_ONLY, METHODS, SCOPES
 from sandbox.slack.context import Context, context_of
 from sandbox.slack.errors import ApiError, error_body, missing_scope
 from sandbox.slack.params import Params, read_params
@@ -98,7 +98,7 @@ async def api_endpoint(request: web.Request) -> web.StreamResponse:
     try:
         if method not in METHODS:
             raise ApiError("unknown_method", req_method=method)
-        params, token = await read_params(request)
+        params, token = await read_params(request, takes_json=method not in FORM_ONLY)
         answer = await _call(ctx, method, params, token)
     except ApiError as exc:
         answer = Answer(error_body(exc))

@@ -2,8 +2,9 @@
 
 slack_sdk sends each method its own way (a JSON body for chat.postMessage and views.*, the
 query string of an empty POST for conversations.open, chat.delete and the files steps, a GET for
-users.*), and Slack accepts any of them for any method, so query, form (urlencoded or multipart)
-and JSON inputs are merged, the body's over the query's. Unknown parameters (bolt adds
+users.*), and Slack accepts form and query inputs for any method and a JSON body for most write
+methods (``api.FORM_ONLY`` lists those it does not take one for), so query, form (urlencoded or
+multipart) and JSON inputs are merged, the body's over the query's. Unknown parameters (bolt adds
 ``team_id``) are kept and ignored. The token comes from ``Authorization: Bearer`` or a
 ``token`` parameter of the query or a form: Slack does not read a token from a JSON body.
 """
@@ -16,6 +17,7 @@ from typing import Any
 
 from aiohttp import web
 
+from sandbox.common.jsonbody import NotAnObject, json_object
 from sandbox.slack.errors import ApiError
 from sandbox.slack.records import JsonDict
 
@@ -82,19 +84,23 @@ def _bearer(request: web.Request) -> str | None:
     return token.strip() or None if scheme.lower() == "bearer" else None
 
 
-async def read_params(request: web.Request) -> tuple[Params, str | None]:
-    """The merged inputs and the token (None: none was given)."""
+async def read_params(
+    request: web.Request, *, takes_json: bool = True
+) -> tuple[Params, str | None]:
+    """The merged inputs and the token (None: none was given). A method documented with form
+    and query inputs only (``takes_json`` False) refuses a JSON body with invalid_arguments:
+    Slack does not read it, so the arguments it carries are missing."""
     values: dict[str, Any] = dict(request.query)
     if request.can_read_body:
         kind = request.content_type
-        if kind == "application/json":
-            raw = await request.read()
+        if kind == "application/json" and not takes_json:
+            if (await request.read()).strip():
+                raise ApiError("invalid_arguments")
+        elif kind == "application/json":
             try:
-                body = json.loads(raw) if raw.strip() else {}
-            except ValueError:
+                body = json_object(await request.read())
+            except NotAnObject:
                 raise ApiError("invalid_json") from None
-            if not isinstance(body, dict):
-                raise ApiError("invalid_json")
             body.pop("token", None)
             values.update(body)
         elif kind in ("application/x-www-form-urlencoded", "multipart/form-data"):

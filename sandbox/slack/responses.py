@@ -5,7 +5,8 @@ The JSON body carries ``text``/``blocks``, ``response_type`` ("ephemeral", the d
 "in_channel"), ``replace_original`` and ``delete_original``. For a click on a message (or on an
 ephemeral message), replace and delete act on that message; otherwise the answer is a new
 ephemeral message to the person, or a message in the channel. Errors are HTTP 4xx with
-``{"ok": false, "error": code}``, and do not use up the URL.
+``{"ok": false, "error": code}``, and do not use up the URL. A fault injected for the method
+name "response_url" (and only one naming it) answers a call instead, as for the Web API.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import json
 
 from aiohttp import web
 
+from sandbox.common.faults import hang_up
 from sandbox.slack.blockkit import BlockError, check_blocks, with_ids
 from sandbox.slack.context import context_of
 from sandbox.slack.handles import ResponseTarget
@@ -53,8 +55,26 @@ def _act(ws: Workspace, target: ResponseTarget, body: JsonDict, blocks: list[Jso
         ws.ephemeral(target.channel, target.user, text, blocks, "response_url")
 
 
+async def _fault(request: web.Request) -> web.StreamResponse | None:
+    fault = context_of(request).faults.take_first(lambda f: f.method == "response_url")
+    if fault is None:
+        return None
+    if fault.kind == "429":
+        answer = web.json_response({"ok": False, "error": "ratelimited"}, status=429)
+        answer.headers["Retry-After"] = str(fault.retry_after)
+        return answer
+    if fault.kind in ("500", "503"):
+        return _refused(int(fault.kind), "internal_error")
+    if fault.kind == "timeout":
+        return await hang_up(request, fault.delay_s)
+    return _refused(400, fault.kind)
+
+
 async def response_endpoint(request: web.Request) -> web.StreamResponse:
     ws = context_of(request).ws
+    faulted = await _fault(request)
+    if faulted is not None:
+        return faulted
     try:
         target = ws.responses.target(request.match_info["key"])
     except LookupError as exc:

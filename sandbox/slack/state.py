@@ -8,9 +8,11 @@ import dataclasses
 import hashlib
 import mimetypes
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from sandbox.slack.handles import ResponseUrls, Triggers
@@ -28,8 +30,11 @@ from sandbox.watch import Watch
 
 DEFAULT_SCOPES = (
     "chat:write", "im:write", "users:read", "users:read.email", "commands", "files:write",
+    "channels:read", "groups:read", "channels:join",
 )  # fmt: skip
 SLACKBOT = "USLACKBOT"
+_APP_ID, _BOT_ID = "A0AMOBRIDGE", "B0AMOBRIDGE"  # the installed app and its bot
+V = TypeVar("V")
 MAX_MODAL_STACK = 3  # a person has at most three modals open (views.push says so past that)
 
 
@@ -39,6 +44,8 @@ class Channel:
     name: str
     members: set[str] = field(default_factory=set)
     bot_member: bool = True
+    is_private: bool = False  # a private channel: the app joins only when a member invites it
+    is_archived: bool = False
     im_user: str | None = None  # for a direct message with the bot: the person
     opened: bool = False  # conversations.open has been called for this DM
 
@@ -57,57 +64,72 @@ class Upload:
     data: bytes | None = None
 
 
+def _known(table: Mapping[str, V], key: str, what: str) -> V:
+    """``table[key]``, or a KeyError the control API shows as "unknown <what> <key>"."""
+    found = table.get(key)
+    if found is None:
+        raise KeyError(f"{what} {key}")
+    return found
+
+
 def _tz_offset(tz: str) -> int:
     offset = datetime.now(ZoneInfo(tz)).utcoffset()
     return int(offset.total_seconds()) if offset else 0
 
 
+def _bot_user() -> SlackUser:
+    return SlackUser(
+        id="U0AMOBRIDGE", name="amobridge", real_name="amobridge", email=None, tz="UTC",
+        tz_offset=0, is_bot=True, bot_id=_BOT_ID, app_id=_APP_ID,
+    )  # fmt: skip
+
+
+def _slackbot() -> SlackUser:
+    # Slackbot is in every workspace's member list (and, famously, has is_bot false).
+    return SlackUser(id=SLACKBOT, name="slackbot", real_name="Slackbot", email=None, tz="UTC",
+                     tz_offset=0)  # fmt: skip
+
+
+@dataclass(eq=False, kw_only=True)
 class Workspace:
-    def __init__(
-        self,
-        *,
-        team_id: str,
-        team_domain: str,
-        bot_token: str,
-        scopes: tuple[str, ...],
-        clock: Callable[[], float],
-    ) -> None:
-        self.team_id = team_id
-        self.team_domain = team_domain
-        self.bot_token = bot_token
-        self.scopes = scopes
-        self.clock = clock
-        self.app_id = "A0AMOBRIDGE"
-        self.bot_id = "B0AMOBRIDGE"
-        self.bot = SlackUser(
-            id="U0AMOBRIDGE", name="amobridge", real_name="amobridge", email=None, tz="UTC",
-            tz_offset=0, is_bot=True, bot_id=self.bot_id, app_id=self.app_id,
-        )  # fmt: skip
-        # Slackbot is in every workspace's member list (and, famously, has is_bot false).
-        self.slackbot = SlackUser(id=SLACKBOT, name="slackbot", real_name="Slackbot",
-                                  email=None, tz="UTC", tz_offset=0)  # fmt: skip
-        self.users: dict[str, SlackUser] = {}  # the people
-        self.channels: dict[str, Channel] = {}
-        self._messages: dict[str, dict[str, SlackMessage]] = {}
-        self._ephemerals: dict[tuple[str, str, str], Ephemeral] = {}
-        self.modals: dict[str, list[ViewRecord]] = {}
-        self.homes: dict[str, ViewRecord] = {}
-        self.uploads: dict[str, Upload] = {}
-        self.files: dict[str, FileRecord] = {}
-        self.triggers = Triggers()
-        self.responses = ResponseUrls()
-        self.message_watch: Watch[str, SlackMessage] = Watch("bot message")
-        self.ephemeral_watch: Watch[str, Ephemeral] = Watch("ephemeral message")
-        self.view_watch: Watch[str, ViewRecord] = Watch("view")
-        # What chat.postMessage answers for the DM of a deactivated person (None: it posts).
-        self.deactivated_dm_error: str | None = "is_archived"
-        self.posted = 0
-        self.updated = 0
-        self.deleted = 0
-        self.ephemerals_shown = 0
-        self.views_opened = 0
-        self._last_ts = 0.0
-        self._serial = 0
+    """The workspace and its installed app: the people, channels, messages, views and files,
+    and the counts the stats show. Only the first five fields are given; the rest start empty."""
+
+    team_id: str
+    team_domain: str
+    bot_token: str
+    scopes: tuple[str, ...]
+    clock: Callable[[], float]
+    app_id: str = field(init=False, default=_APP_ID)
+    bot_id: str = field(init=False, default=_BOT_ID)
+    bot: SlackUser = field(init=False, default_factory=_bot_user)
+    slackbot: SlackUser = field(init=False, default_factory=_slackbot)
+    users: dict[str, SlackUser] = field(init=False, default_factory=dict)  # the people
+    channels: dict[str, Channel] = field(init=False, default_factory=dict)
+    _messages: dict[str, dict[str, SlackMessage]] = field(init=False, default_factory=dict)
+    _ephemerals: dict[tuple[str, str, str], Ephemeral] = field(init=False, default_factory=dict)
+    modals: dict[str, list[ViewRecord]] = field(init=False, default_factory=dict)
+    homes: dict[str, ViewRecord] = field(init=False, default_factory=dict)
+    uploads: dict[str, Upload] = field(init=False, default_factory=dict)
+    files: dict[str, FileRecord] = field(init=False, default_factory=dict)
+    triggers: Triggers = field(init=False, default_factory=Triggers)
+    responses: ResponseUrls = field(init=False, default_factory=ResponseUrls)
+    message_watch: Watch[str, SlackMessage] = field(
+        init=False, default_factory=partial(Watch, "bot message")
+    )
+    ephemeral_watch: Watch[str, Ephemeral] = field(
+        init=False, default_factory=partial(Watch, "ephemeral message")
+    )
+    view_watch: Watch[str, ViewRecord] = field(init=False, default_factory=partial(Watch, "view"))
+    # What chat.postMessage answers for the DM of a deactivated person (None: it posts).
+    deactivated_dm_error: str | None = field(init=False, default="is_archived")
+    posted: int = field(init=False, default=0)
+    updated: int = field(init=False, default=0)
+    deleted: int = field(init=False, default=0)
+    ephemerals_shown: int = field(init=False, default=0)
+    views_opened: int = field(init=False, default=0)
+    _last_ts: float = field(init=False, default=0.0)
+    _serial: int = field(init=False, default=0)
 
     @property
     def bot_user_id(self) -> str:
@@ -148,10 +170,7 @@ class Workspace:
 
     def person(self, user_id: str) -> SlackUser:
         """A person of the workspace; KeyError for anyone else."""
-        found = self.users.get(user_id)
-        if found is None:
-            raise KeyError(f"user {user_id}")
-        return found
+        return _known(self.users, user_id, "user")
 
     def set_deleted(self, user_id: str, deleted: bool) -> None:
         self.users[user_id] = dataclasses.replace(self.person(user_id), deleted=deleted)
@@ -170,19 +189,18 @@ class Workspace:
 
     # --- channels ---------------------------------------------------------------------------
 
-    def add_channel(self, name: str, members: list[str], bot_member: bool) -> str:
+    def add_channel(
+        self, name: str, members: list[str], bot_member: bool, private: bool = False
+    ) -> str:
         for user in members:
             self.person(user)
-        channel_id = self.new_id("C")
+        channel_id = self.new_id("C")  # private channels are "C…" too nowadays
         self.channels[channel_id] = Channel(channel_id, name.lstrip("#"), set(members),
-                                            bot_member)  # fmt: skip
+                                            bot_member, is_private=private)  # fmt: skip
         return channel_id
 
     def channel(self, channel_id: str) -> Channel:
-        found = self.channels.get(channel_id)
-        if found is None:
-            raise KeyError(f"channel {channel_id}")
-        return found
+        return _known(self.channels, channel_id, "channel")
 
     def dm(self, user_id: str) -> Channel:
         """The direct message channel between the person and the bot (made on first use)."""

@@ -6,7 +6,7 @@ aiogram, or any Bot API client, can be tested against it unchanged. It imports n
 service: it is checked against Telegram, not against our code.
 """
 
-from sandbox.telegram.control import CONTROL_ENDPOINTS
+from sandbox.telegram.control import CONTROL
 from sandbox.telegram.emulator import TelegramEmulator
 from sandbox.telegram.faults import FaultKind
 from sandbox.telegram.records import (
@@ -19,6 +19,9 @@ from sandbox.telegram.records import (
     WebhookDelivery,
     WebhookInfo,
 )
+
+# (HTTP method, path, body or meaning) of each control endpoint, as `amobridge sandbox` lists them.
+CONTROL_ENDPOINTS = CONTROL.endpoints
 
 __all__ = [
     "CONTROL_ENDPOINTS",

@@ -12,37 +12,17 @@ from pydantic import Field
 
 from sandbox.common.control import ControlBody as _Body
 from sandbox.common.control import (
+    ControlRoutes,
     MethodFaultOrder,
-    answers_errors,
-    fault_routes,
     read_body,
-    records_json,
 )
 from sandbox.telegram.context import context_of
 from sandbox.telegram.people import People
 from sandbox.telegram.records import ChatMessage, FileRecord, JsonDict
 
 PEOPLE = web.AppKey("telegram_people", People)
-_answers_errors = answers_errors(lambda exc: str(exc.args[0]) if exc.args else "not found")
 
-# (HTTP method, path, body or meaning), for `amobridge sandbox` and the README.
-CONTROL_ENDPOINTS: tuple[tuple[str, str, str], ...] = (
-    ("POST", "/_control/users", '{"first_name", "username"?, "language_code"?, "started"?}'),
-    ("POST", "/_control/groups", '{"title", "members": [user ids]} -> {"id"} (negative)'),
-    ("POST", "/_control/users/{id}/messages", '{"text", "chat_id"?}: the user writes'),
-    (
-        "POST",
-        "/_control/users/{id}/documents",
-        '{"file_name", "content" (base64), "caption"?, "chat_id"?}: the user sends a file',
-    ),
-    ("POST", "/_control/users/{id}/press", '{"chat_id", "message_id", "callback_data"}'),
-    ("POST", "/_control/users/{id}/block", "the user blocks the bot (/unblock undoes it)"),
-    ("GET", "/_control/chats/{id}/transcript", "both sides of a chat, edits included"),
-    ("GET", "/_control/requests", "the Bot API request log"),
-    ("GET", "/_control/callback-answers", "every answerCallbackQuery, late ones flagged"),
-    ("POST", "/_control/faults", '{"kind": "500|502|429|timeout", "count"?, "method"?}'),
-    ("DELETE", "/_control/faults", "drop the pending faults"),
-)
+_USER = r"/_control/users/{id:\d+}"
 
 
 class NewUser(_Body):
@@ -56,19 +36,25 @@ class NewUser(_Body):
 class NewGroup(_Body):
     title: str
     members: list[int] = Field(default_factory=list)
+    forum: bool = False  # a supergroup with topics
 
 
-class UserMessage(_Body):
-    text: str
+class _Sent(_Body):
+    """What a user sends, to ``chat_id`` (None: the private chat with the bot)."""
+
     chat_id: int | None = None
 
 
-class UserDocument(_Body):
+class UserMessage(_Sent):
+    text: str
+    thread_id: int | None = None  # a topic of a forum
+
+
+class UserDocument(_Sent):
     file_name: str
     content: str  # base64
     caption: str | None = None
     mime_type: str = "application/octet-stream"
-    chat_id: int | None = None
 
 
 class Press(_Body):
@@ -101,7 +87,16 @@ def _id(request: web.Request) -> int:
     return int(request.match_info["id"])
 
 
-@_answers_errors
+CONTROL = ControlRoutes(
+    context_of,
+    MethodFaultOrder,
+    not_found=lambda exc: str(exc.args[0]) if exc.args else "not found",
+    log="the Bot API request log",
+    faults='{"kind": "500|502|429|timeout", "count"?, "method"?}',
+)
+
+
+@CONTROL.post("/_control/users", '{"first_name", "username"?, "language_code"?, "started"?}')
 async def add_user(request: web.Request) -> web.StreamResponse:
     body = await read_body(request, NewUser)
     user_id = request.app[PEOPLE].add_user(
@@ -114,21 +109,32 @@ async def add_user(request: web.Request) -> web.StreamResponse:
     return web.json_response({"id": user_id}, status=201)
 
 
-@_answers_errors
+@CONTROL.post(
+    "/_control/groups", '{"title", "members": [user ids], "forum"?} -> {"id"} (negative)'
+)
 async def add_group(request: web.Request) -> web.StreamResponse:
     body = await read_body(request, NewGroup)
-    group_id = request.app[PEOPLE].add_group(body.title, body.members)
+    group_id = request.app[PEOPLE].add_group(body.title, body.members, forum=body.forum)
     return web.json_response({"id": group_id}, status=201)
 
 
-@_answers_errors
+@CONTROL.post(r"/_control/groups/{id:-?\d+}/topics", "a topic opens -> {message_thread_id}")
+async def add_topic(request: web.Request) -> web.StreamResponse:
+    thread = request.app[PEOPLE].add_topic(int(request.match_info["id"]))
+    return web.json_response({"message_thread_id": thread}, status=201)
+
+
+@CONTROL.post(f"{_USER}/messages", '{"text", "chat_id"?, "thread_id"?}: the user writes')
 async def send_message(request: web.Request) -> web.StreamResponse:
     body = await read_body(request, UserMessage)
-    message_id = request.app[PEOPLE].say(_id(request), body.text, body.chat_id)
+    message_id = request.app[PEOPLE].say(_id(request), body.text, body.chat_id, body.thread_id)
     return web.json_response({"message_id": message_id})
 
 
-@_answers_errors
+@CONTROL.post(
+    f"{_USER}/documents",
+    '{"file_name", "content" (base64), "caption"?, "chat_id"?}: the user sends a file',
+)
 async def send_document(request: web.Request) -> web.StreamResponse:
     body = await read_body(request, UserDocument)
     try:
@@ -142,7 +148,7 @@ async def send_document(request: web.Request) -> web.StreamResponse:
     return web.json_response({"message_id": message_id})
 
 
-@_answers_errors
+@CONTROL.post(f"{_USER}/press", '{"chat_id", "message_id", "callback_data"}')
 async def press(request: web.Request) -> web.StreamResponse:
     body = await read_body(request, Press)
     query_id = await request.app[PEOPLE].press(
@@ -151,19 +157,19 @@ async def press(request: web.Request) -> web.StreamResponse:
     return web.json_response({"callback_query_id": query_id})
 
 
-@_answers_errors
+@CONTROL.post(f"{_USER}/block", "the user blocks the bot")
 async def block(request: web.Request) -> web.StreamResponse:
     request.app[PEOPLE].block(_id(request))
     return web.json_response({"blocked": True})
 
 
-@_answers_errors
+@CONTROL.post(f"{_USER}/unblock", "and unblocks it")
 async def unblock(request: web.Request) -> web.StreamResponse:
     request.app[PEOPLE].unblock(_id(request))
     return web.json_response({"blocked": False})
 
 
-@_answers_errors
+@CONTROL.get(r"/_control/chats/{id:-?\d+}/transcript", "both sides of a chat, edits included")
 async def transcript(request: web.Request) -> web.StreamResponse:
     state = context_of(request).state
     chat_id = _id(request)
@@ -171,28 +177,8 @@ async def transcript(request: web.Request) -> web.StreamResponse:
     return web.json_response([message_json(m) for m in state.transcript(chat_id)])
 
 
-async def requests(request: web.Request) -> web.StreamResponse:
-    return records_json(context_of(request).request_log)
-
-
-async def callback_answers(request: web.Request) -> web.StreamResponse:
-    return records_json(context_of(request).state.callback_answers)
-
-
-def control_routes() -> list[web.RouteDef]:
-    user = r"/_control/users/{id:\d+}"
-    return [
-        web.post("/_control/users", add_user),
-        web.post("/_control/groups", add_group),
-        web.post(f"{user}/messages", send_message),
-        web.post(f"{user}/documents", send_document),
-        web.post(f"{user}/press", press),
-        web.post(f"{user}/block", block),
-        web.post(f"{user}/unblock", unblock),
-        web.get(r"/_control/chats/{id:-?\d+}/transcript", transcript),
-        web.get("/_control/requests", requests),
-        web.get("/_control/callback-answers", callback_answers),
-        *fault_routes(
-            lambda request: context_of(request).faults, MethodFaultOrder, _answers_errors
-        ),
-    ]
+CONTROL.records(
+    "/_control/callback-answers",
+    "every answerCallbackQuery, late ones flagged",
+    lambda request: context_of(request).state.callback_answers,
+)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from aiohttp import web
 
@@ -14,7 +14,7 @@ from sandbox.common.ratelimit import limits_from
 from sandbox.common.serving import MAX_UPLOAD_BYTES, Emulator
 from sandbox.telegram.api.profile import scope_key
 from sandbox.telegram.context import CONTEXT, BotContext, Knobs
-from sandbox.telegram.control import PEOPLE, control_routes
+from sandbox.telegram.control import CONTROL, PEOPLE
 from sandbox.telegram.endpoint import bot_endpoint, file_endpoint, run_webhook_reply
 from sandbox.telegram.errors import ApiError
 from sandbox.telegram.faults import Faults
@@ -36,6 +36,14 @@ from sandbox.telegram.state import BotIdentity, BotState
 from sandbox.telegram.updates import LongPoll, UpdateQueue
 from sandbox.telegram.watch import MessagePredicate
 from sandbox.telegram.webhook import WebhookDeliverer
+
+
+class Place(TypedDict, total=False):
+    """Where a person writes: a group (``chat_id``; their private chat if left out), and in a
+    forum the topic (``thread_id``)."""
+
+    chat_id: int | None
+    thread_id: int | None
 
 
 class TelegramEmulator(Emulator):
@@ -94,7 +102,7 @@ class TelegramEmulator(Emulator):
         app[CONTEXT] = self._context
         app[PEOPLE] = self._people
         app.add_routes([
-            *control_routes(),
+            *CONTROL.routes,
             web.get("/file/bot{token}/{path:.+}", file_endpoint),
             web.route("*", "/bot{token}/{method}", bot_endpoint),
         ])  # fmt: skip
@@ -114,16 +122,20 @@ class TelegramEmulator(Emulator):
     add_user = Forward("_people", People.add_user)
     add_group = Forward("_people", People.add_group)
 
-    async def send_text(self, user: int, text: str, *, chat_id: int | None = None) -> int:
-        """The user writes `text` (to the bot, or in a group); returns the message id."""
-        return self._people.say(user, text, chat_id)
+    add_topic = Forward("_people", People.add_topic)
+    set_bot_can_post = Forward("_people", People.set_bot_can_post)
+
+    async def send_text(self, user: int, text: str, **place: Unpack[Place]) -> int:
+        """The user writes `text` (to the bot, or in a group, or a topic of a forum); returns
+        the message id."""
+        return self._people.say(user, text, **place)
 
     async def send_command(
-        self, user: int, command: str, payload: str | None = None, *, chat_id: int | None = None
+        self, user: int, command: str, payload: str | None = None, **place: Unpack[Place]
     ) -> int:
         """The user sends "/command payload" (a bot_command entity included)."""
         text = f"/{command.lstrip('/')}" + (f" {payload}" if payload else "")
-        return self._people.say(user, text, chat_id)
+        return self._people.say(user, text, **place)
 
     send_document = Forward("_people", People.send_document)
     press_button = Forward("_people", People.press)

@@ -16,6 +16,7 @@ from urllib.parse import parse_qsl
 import aiohttp
 from aiohttp import hdrs
 
+from sandbox.common.jsonbody import NotAnObject, json_object
 from sandbox.telegram.errors import bad_request
 
 _ATTACH = "attach://"
@@ -139,13 +140,12 @@ async def read_params(
         body = _decode(await content.read())
         values.update(parse_qsl(body, keep_blank_values=True))
     elif content_type == "application/json":
-        raw = await content.read()
         try:
-            decoded = json.loads(raw) if raw.strip() else {}
-        except ValueError:
+            decoded = json_object(await content.read())
+        except NotAnObject as exc:
+            if exc.parsed:
+                raise bad_request("JSON encoded request body must be an object") from None
             raise bad_request("can't parse JSON encoded request body") from None
-        if not isinstance(decoded, dict):
-            raise bad_request("JSON encoded request body must be an object")
         for name, value in decoded.items():
             text = _as_text(value)
             if text is not None:

@@ -17,6 +17,14 @@ from sandbox.telegram.records import ChatMessage, FileRecord, JsonDict
 from sandbox.telegram.state import BotState, ChatRecord, IssuedCallback, UserRecord
 from sandbox.telegram.updates import UpdateQueue
 
+# The rights a ChatMemberRestricted states besides can_send_messages (all off here).
+_OTHER_RIGHTS = (
+    "can_send_audios", "can_send_documents", "can_send_photos", "can_send_videos",
+    "can_send_video_notes", "can_send_voice_notes", "can_send_polls", "can_send_other_messages",
+    "can_add_web_page_previews", "can_react_to_messages", "can_edit_tag", "can_change_info",
+    "can_invite_users", "can_pin_messages", "can_manage_topics",
+)  # fmt: skip
+
 
 class People:
     def __init__(self, state: BotState, updates: UpdateQueue) -> None:
@@ -46,11 +54,30 @@ class People:
             started=started,
         )
 
-    def add_group(self, title: str, members: Iterable[int] = ()) -> int:
-        """A group chat with the bot in it; returns its (negative) id."""
+    def add_group(self, title: str, members: Iterable[int] = (), *, forum: bool = False) -> int:
+        """A group chat with the bot in it (a supergroup with topics if ``forum``); returns
+        its (negative) id."""
         if not title:
             raise ValueError("a group needs a title")
-        return self._state.add_group(title, frozenset(members))
+        return self._state.add_group(title, frozenset(members), forum)
+
+    def add_topic(self, group_id: int) -> int:
+        """A member opens a topic in a forum; returns its message_thread_id."""
+        chat = self._state.chat(group_id)
+        if not chat.is_forum:
+            raise ValueError(f"chat {group_id} has no topics")
+        thread = self._state.next_message_id(group_id)  # the topic's first (service) message
+        self._state.chats[group_id] = replace(chat, topics=chat.topics | {thread})
+        return thread
+
+    def set_bot_can_post(self, group_id: int, allowed: bool, by_user: int | None = None) -> None:
+        """An admin of the group (``by_user``: a member) gives or takes the bot's right to send
+        messages: the bot is told (my_chat_member, "restricted" while it may not post)."""
+        chat = self._state.chat(group_id)
+        actor = self._state.user(by_user if by_user is not None else min(chat.members))
+        self._state.chats[group_id] = replace(chat, can_post=allowed)
+        old, new = ("restricted", "member") if allowed else ("member", "restricted")
+        self._bot_status_changed(chat, actor, old, new)
 
     # -- what they do --
 
@@ -69,12 +96,17 @@ class People:
             raise ValueError(f"the bot is no longer in group {chat.id}")
         return chat
 
-    def say(self, user_id: int, text: str, chat_id: int | None = None) -> int:
-        """The user sends `text`; returns the message id. Opening the private chat starts it."""
+    def say(
+        self, user_id: int, text: str, chat_id: int | None = None, thread_id: int | None = None
+    ) -> int:
+        """The user sends `text` (in topic ``thread_id`` of a forum); returns the message id.
+        Opening the private chat starts it."""
         if not text:
             raise ValueError("a message needs text")
         person = self._state.user(user_id)
         chat = self._chat_of(person, chat_id)
+        if thread_id is not None and thread_id not in chat.topics:
+            raise ValueError(f"no topic {thread_id} in chat {chat.id}")
         if chat.type == "private" and not person.started:
             person = self._state.update_user(user_id, started=True)
         state = self._state
@@ -87,6 +119,7 @@ class People:
             html=None,
             entities=command_entities(text),
             date=state.date(),
+            thread_id=thread_id,
         )
         state.put_message(stored)
         self._updates.push("message", wire.message(state, stored))
@@ -170,6 +203,9 @@ class People:
         for member in (old_member, new_member):
             if member["status"] == "kicked":
                 member["until_date"] = 0
+            if member["status"] == "restricted":  # what ChatMemberRestricted carries
+                member |= {"is_member": True, "until_date": 0, "can_send_messages": False,
+                           **dict.fromkeys(_OTHER_RIGHTS, False)}  # fmt: skip
         self._updates.push(
             "my_chat_member",
             {

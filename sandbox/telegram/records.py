@@ -52,6 +52,7 @@ class ChatMessage:
     deleted: bool = False
     photo: FileRecord | None = None
     document: FileRecord | None = None
+    thread_id: int | None = None  # the forum topic it is in (message_thread_id)
 
     def __post_init__(self) -> None:
         # The caller's dicts must not alias a stored message.

@@ -16,7 +16,7 @@ from sandbox.telegram.records import CallbackAnswer, ChatMessage, FileRecord, Js
 from sandbox.telegram.watch import MessageWatch
 
 _TOKEN = re.compile(r"^(\d+):[^\s:]+$")
-ChatType = Literal["private", "group"]
+ChatType = Literal["private", "group", "supergroup"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +55,9 @@ class ChatRecord:
     members: frozenset[int] = frozenset()
     chat_instance: str
     bot_member: bool = True
+    can_post: bool = True  # an admin may take the bot's right to send messages away
+    is_forum: bool = False  # a supergroup with topics
+    topics: frozenset[int] = frozenset()  # its topics' message_thread_id
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -133,16 +136,19 @@ class BotState:
         )
         return user_id
 
-    def add_group(self, title: str, members: frozenset[int]) -> int:
+    def add_group(self, title: str, members: frozenset[int], forum: bool = False) -> int:
+        """A group; a forum (topics) is a supergroup, its id "-100…" as Telegram gives them."""
         for member in members:
             self.user(member)
-        chat_id = -next(self._group_ids)
+        number = next(self._group_ids)
+        chat_id = -(1_000_000_000_000 + number) if forum else -number
         self.chats[chat_id] = ChatRecord(
             id=chat_id,
-            type="group",
+            type="supergroup" if forum else "group",
             title=title,
             members=members,
             chat_instance=_chat_instance(chat_id),
+            is_forum=forum,
         )
         return chat_id
 

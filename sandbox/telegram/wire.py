@@ -44,7 +44,10 @@ def chat(state: BotState, record: ChatRecord) -> JsonDict:
         if person.username is not None:
             body["username"] = person.username
         return body
-    return {"id": record.id, "type": record.type, "title": record.title or ""}
+    body = {"id": record.id, "type": record.type, "title": record.title or ""}
+    if record.is_forum:
+        body["is_forum"] = True
+    return body
 
 
 def photo_sizes(record: FileRecord) -> list[JsonDict]:
@@ -91,6 +94,8 @@ def message(state: BotState, stored: ChatMessage) -> JsonDict:
         body["text"] = stored.text
         if stored.entities:
             body["entities"] = [dict(e) for e in stored.entities]
+    if stored.thread_id is not None:
+        body |= {"message_thread_id": stored.thread_id, "is_topic_message": True}
     if stored.edit_date is not None:
         body["edit_date"] = stored.edit_date
     markup = inline_part(stored.reply_markup)

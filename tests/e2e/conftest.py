@@ -25,7 +25,7 @@ from sandbox.amocrm import AmoEmulator, DemoIds, seed_demo_account
 from sandbox.demo import seconds_until
 from sandbox.slack import SlackEmulator
 from sandbox.telegram import TelegramEmulator
-from tests.e2e.helpers import FakeClock, synced
+from tests.e2e.helpers import FakeClock, free_port, synced
 
 WEBHOOK_SECRET = "e2e-webhook-secret"
 
@@ -138,6 +138,23 @@ def make_settings(amo: AmoEmulator, store_url: str, redis_prefix: str) -> Callab
     return make
 
 
+def webhook_mode(settings: Settings, tg: TelegramEmulator, secret: str) -> Settings:
+    """``settings`` with Telegram updates coming by webhook: on a fixed free port, as the
+    webhook's public URL must be known before the service listens."""
+    port = free_port()
+    return Settings(
+        _env_file=None,
+        **{
+            **settings.model_dump(),
+            "telegram": TelegramSettings(
+                token=tg.token, api_base=tg.base_url, webhook_secret=secret
+            ),
+            "http": HttpSettings(host="127.0.0.1", port=port),
+            "public_url": f"http://127.0.0.1:{port}",
+        },
+    )
+
+
 @asynccontextmanager
 async def serving(
     settings: Settings,
@@ -157,19 +174,27 @@ async def serving(
 
 
 @pytest.fixture
-async def service(
+def service_settings(
+    demo: DemoIds,
     tg: TelegramEmulator,
     slack: SlackEmulator,
-    demo: DemoIds,
-    clock: FakeClock,
     make_settings: Callable[..., Settings],
     poll_interval_s: float,
     messengers: tuple[str, ...],
-) -> AsyncIterator[Service]:
-    """The service with its ``messengers``, its amoCRM webhook registered and its cache synced
-    (a module that needs another set-up starts its own with ``serving``)."""
+) -> Settings:
+    """What ``service`` runs with (in the seeded ``demo`` account, whose admin owns the token): a
+    module that needs other settings overrides this."""
     chat = slack if "slack" in messengers else None
-    settings = make_settings(telegram=tg, slack=chat, poll_interval_s=poll_interval_s)
-    async with serving(settings, clock, slack=chat) as running:
+    return make_settings(telegram=tg, slack=chat, poll_interval_s=poll_interval_s)
+
+
+@pytest.fixture
+async def service(
+    service_settings: Settings, slack: SlackEmulator, clock: FakeClock
+) -> AsyncIterator[Service]:
+    """The service with its ``service_settings``, its amoCRM webhook registered and its cache
+    synced (a module that needs another set-up starts its own with ``serving``)."""
+    chat = slack if service_settings.slack.configured else None
+    async with serving(service_settings, clock, slack=chat) as running:
         await synced(running)
         yield running

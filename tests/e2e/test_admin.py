@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 
+import httpx
+
 from bot.alerts.subscriptions import AlertSettings
 from bot.app.wiring import Service
 from sandbox.amocrm import AmoEmulator, DemoIds
@@ -350,3 +352,29 @@ async def test_config_import_form_in_slack_shows_mistakes_under_the_text(
     acked_in_time(done)
     await tells(slack, anna, "Set-up imported: 1 subscriptions")
     assert len(await configured(service)) == 1
+
+
+async def test_a_deal_made_and_raised_over_the_control_api_is_a_big_deal(
+    service: Service, tg: TelegramEmulator, amo: AmoEmulator, demo: DemoIds
+) -> None:
+    """What a person trying big-deal alerts by hand does: a small deal, then its budget raised
+    past the threshold, with the emulator's control API."""
+    anna = await link(service, tg, demo.admin, "Anna")
+    await answered(tg, anna, "/threshold big 1000000", "A big deal is 1 000 000 or more.")
+    await tg.send_command(anna, "subscribe", "big_deal to me")
+    await says(tg, anna, "To remove it: /unsubscribe")
+    async with httpx.AsyncClient(base_url=f"{amo.base_url}/_control") as control:
+        made = await control.post("/leads", json={
+            "name": "Umbrella pilot", "responsible_user_id": demo.maria, "price": 10_000,
+            "by_user": demo.maria,
+        })  # fmt: skip
+        assert made.status_code == 201
+        await settled(service, amo)
+        assert not any("Umbrella" in m.text for m in tg.transcript(anna))  # not big yet
+        raised = await control.patch(f"/leads/{made.json()['id']}",
+                                     json={"price": 1_200_000, "by_user": demo.maria})  # fmt: skip
+        assert raised.status_code == 200
+
+    alert = await says(tg, anna, "💰 Big deal")
+    assert "Umbrella pilot" in alert.text
+    assert "Amount: 1 200 000" in alert.text

@@ -165,19 +165,23 @@ async def test_a_completed_task_reaches_whoever_gave_it_unless_they_completed_it
     assert sum("Call Globex" in m.text for m in tg.transcript(ivan)) == 1
 
 
-async def test_a_lost_deal_says_why(
+async def test_a_lost_deal_says_why_on_every_copy(
     service: Service, tg: TelegramEmulator, amo: AmoEmulator, demo: DemoIds
 ) -> None:
     sergey = await link(service, tg, demo.supervisor, "Sergey")  # sees Sales A's deals
     anna = await link(service, tg, demo.admin, "Anna")
+    maria = await link(service, tg, demo.maria, "Maria")  # d1: her deals' moves
     await answered(tg, anna, '/subscribe lost group:"Sales A" to supervisors', "Subscription s")
     reason = amo.add_loss_reason("Went with a competitor")
 
-    amo.move_lead(demo.leads[1], demo.lost, loss_reason_id=reason, by_user=demo.ivan)
+    amo.move_lead(demo.leads[3], demo.lost, loss_reason_id=reason, by_user=demo.ivan)
 
     alert = await says(tg, sergey, "✖ Deal lost")
-    assert "Globex renewal" in alert.text
+    assert "Umbrella LLC rollout" in alert.text
     assert "Loss reason: Went with a competitor" in alert.text
+    # The responsible's copy (a move, to her) says why too.
+    moved = await says(tg, maria, "Umbrella LLC rollout")
+    assert "Loss reason: Went with a competitor" in moved.text
 
 
 async def test_a_deal_stuck_in_its_stage_reaches_the_supervisor_once(

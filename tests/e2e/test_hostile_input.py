@@ -15,16 +15,15 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.app.settings import HttpSettings, Settings, SlackSettings, TelegramSettings
-from bot.app.setup import register_amocrm_webhook
+from bot.app.settings import Settings
 from bot.app.telegram import TELEGRAM_WEBHOOK_PATH
-from bot.app.wiring import Service, running_service
+from bot.app.wiring import Service
 from sandbox.amocrm import AmoEmulator, DemoIds
 from sandbox.slack import SlackEmulator
 from sandbox.slack.signing import signature
 from sandbox.telegram import TelegramEmulator
-from tests.e2e.conftest import WEBHOOK_SECRET
-from tests.e2e.helpers import FakeClock, eventually, says, synced
+from tests.e2e.conftest import WEBHOOK_SECRET, webhook_mode
+from tests.e2e.helpers import eventually, says
 from tests.e2e.hostile_corpus import (
     AMO_CASES,
     BIG_BODY_BYTES,
@@ -35,7 +34,6 @@ from tests.e2e.hostile_corpus import (
     SlackCase,
 )
 from tests.e2e.slack_helpers import acked_in_time, message_text, tells
-from tests.e2e.test_telegram_more import free_port
 
 TELEGRAM_SECRET = "e2e-hostile-secret"
 AMO_PATH = f"/amocrm/webhook/{WEBHOOK_SECRET}"
@@ -49,39 +47,14 @@ def store_url(tmp_path: Path) -> str:
 
 
 @pytest.fixture
-async def service(
-    amo: AmoEmulator,
+def service_settings(
     demo: DemoIds,
     slack: SlackEmulator,
     tg: TelegramEmulator,
-    clock: FakeClock,
     make_settings: Callable[..., Settings],
-) -> AsyncIterator[Service]:
+) -> Settings:
     """Every edge on: amoCRM webhooks, Slack, and Telegram in webhook mode."""
-    base = make_settings()
-    port = free_port()
-    settings = Settings(
-        _env_file=None,
-        amocrm=base.amocrm,
-        telegram=TelegramSettings(
-            token=tg.token, api_base=tg.base_url, webhook_secret=TELEGRAM_SECRET
-        ),
-        slack=SlackSettings(
-            bot_token=slack.bot_token,
-            signing_secret=slack.signing_secret,
-            api_base=slack.api_base,
-        ),
-        http=HttpSettings(host="127.0.0.1", port=port),
-        public_url=f"http://127.0.0.1:{port}",
-        store_url=base.store_url,
-        redis_key_prefix=base.redis_key_prefix,
-    )
-    async with running_service(settings, clock=clock) as running:
-        slack.request_url = running.base_url + "/slack/events"
-        hook = running.settings.model_copy(update={"public_url": running.base_url})
-        await register_amocrm_webhook(hook)
-        await synced(running)
-        yield running
+    return webhook_mode(make_settings(slack=slack), tg, TELEGRAM_SECRET)
 
 
 @pytest.fixture

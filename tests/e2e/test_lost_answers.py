@@ -7,17 +7,16 @@ know is to read the task again. The emulator's faults stand in for each way the 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 
 import pytest
 
 from bot.app.settings import Settings
-from bot.app.setup import register_amocrm_webhook
-from bot.app.wiring import Service, running_service
+from bot.app.wiring import Service
 from bot.tasks.actions import SETTLE_AFTER_S, SETTLE_QUEUE
 from sandbox.amocrm import AmoEmulator, DemoIds
 from sandbox.telegram import ChatMessage, TelegramEmulator
-from tests.e2e.helpers import FakeClock, buttons, eventually, link, says, settled, synced
+from tests.e2e.helpers import FakeClock, buttons, eventually, link, says, settled
 
 TEXT = "Call Globex about the renewal"
 HOUR = 3600
@@ -25,25 +24,23 @@ TIMEOUT_S = 1.0  # amobridge's wait for one amoCRM answer, short so that a test 
 
 
 @pytest.fixture
-async def service(
+def service_settings(
+    demo: DemoIds, tg: TelegramEmulator, make_settings: Callable[..., Settings]
+) -> Settings:
+    return make_settings(telegram=tg, request_timeout_s=TIMEOUT_S)
+
+
+async def pressed_despite(
+    fault: str,
+    service: Service,
+    tg: TelegramEmulator,
     amo: AmoEmulator,
     demo: DemoIds,
-    tg: TelegramEmulator,
     clock: FakeClock,
-    make_settings: Callable[..., Settings],
-) -> AsyncIterator[Service]:
-    settings = make_settings(telegram=tg, request_timeout_s=TIMEOUT_S)
-    async with running_service(settings, clock=clock) as running:
-        hook = running.settings.model_copy(update={"public_url": running.base_url})
-        await register_amocrm_webhook(hook)
-        await synced(running)
-        yield running
-
-
-async def given_task(
-    service: Service, tg: TelegramEmulator, amo: AmoEmulator, demo: DemoIds, clock: FakeClock
+    delay_s: float = 0.0,
 ) -> tuple[int, int, int, ChatMessage]:
-    """Sergey gives Ivan a task; Ivan's card of it, with its buttons."""
+    """Sergey gives Ivan a task, and Ivan presses Complete on its card while amoCRM's answer to
+    the write is lost by ``fault``; the presser, the author, the task and Ivan's card."""
     sergey = await link(service, tg, demo.supervisor, "Sergey")
     ivan = await link(service, tg, demo.ivan, "Ivan")
     task_id = amo.add_task(TEXT, responsible_user_id=demo.ivan,
@@ -52,7 +49,34 @@ async def given_task(
     card = await says(tg, ivan, "New task from Sergey")
     assert "✔ Complete" in buttons(card)
     await settled(service, amo)
+    amo.faults.add(fault, path_prefix=f"/api/v4/tasks/{task_id}", method="PATCH", delay_s=delay_s)
+    await tg.press_button(ivan, ivan, card.message_id, buttons(card)["✔ Complete"])
     return sergey, ivan, task_id, card
+
+
+async def press_timed_out(
+    fault: str,
+    outwait: float,
+    service: Service,
+    tg: TelegramEmulator,
+    amo: AmoEmulator,
+    demo: DemoIds,
+    clock: FakeClock,
+) -> tuple[int, int, int, ChatMessage]:
+    """``pressed_despite`` a ``fault`` that holds the answer ``outwait`` times amobridge's wait
+    for it: Ivan is told the outcome is being checked."""
+    pressed = await pressed_despite(
+        fault, service, tg, amo, demo, clock, delay_s=outwait * TIMEOUT_S
+    )
+    await says(tg, pressed[1], "amoCRM did not answer in time. We will check")
+    return pressed
+
+
+async def press_settled(service: Service) -> None:
+    async def settled_once() -> bool:
+        return await service.store.count_due(SETTLE_QUEUE) == 0
+
+    await eventually(settled_once, what="the press to be settled")
 
 
 def patches(amo: AmoEmulator, task_id: int) -> int:
@@ -76,10 +100,7 @@ def done_notices(tg: TelegramEmulator, chat: int) -> list[ChatMessage]:
 async def test_applied_but_answered_500_is_done_and_credits_the_presser(
     service: Service, tg: TelegramEmulator, amo: AmoEmulator, demo: DemoIds, clock: FakeClock
 ) -> None:
-    sergey, ivan, task_id, card = await given_task(service, tg, amo, demo, clock)
-    amo.faults.add("500-after", path_prefix=f"/api/v4/tasks/{task_id}", method="PATCH")
-
-    await tg.press_button(ivan, ivan, card.message_id, buttons(card)["✔ Complete"])
+    sergey, ivan, task_id, card = await pressed_despite("500-after", service, tg, amo, demo, clock)
 
     edited = await says(tg, ivan, "Completed by Ivan Petrov (Telegram)")
     assert edited.message_id == card.message_id
@@ -100,10 +121,7 @@ async def test_applied_but_answered_500_is_done_and_credits_the_presser(
 async def test_a_500_that_changed_nothing_says_so_and_credits_nobody_later(
     service: Service, tg: TelegramEmulator, amo: AmoEmulator, demo: DemoIds, clock: FakeClock
 ) -> None:
-    sergey, ivan, task_id, card = await given_task(service, tg, amo, demo, clock)
-    amo.faults.add("500", path_prefix=f"/api/v4/tasks/{task_id}", method="PATCH")
-
-    await tg.press_button(ivan, ivan, card.message_id, buttons(card)["✔ Complete"])
+    sergey, ivan, task_id, card = await pressed_despite("500", service, tg, amo, demo, clock)
 
     await says(tg, ivan, "amoCRM did not take the change; nothing was changed")
     assert amo.task(task_id)["is_completed"] is False
@@ -117,14 +135,8 @@ async def test_a_500_that_changed_nothing_says_so_and_credits_nobody_later(
 async def test_an_answer_past_the_timeout_is_settled_when_amocrm_applies_it(
     service: Service, tg: TelegramEmulator, amo: AmoEmulator, demo: DemoIds, clock: FakeClock
 ) -> None:
-    sergey, ivan, task_id, card = await given_task(service, tg, amo, demo, clock)
     # amoCRM carries the write out, but only after amobridge stopped waiting for the answer.
-    amo.faults.add("slow", delay_s=3 * TIMEOUT_S, path_prefix=f"/api/v4/tasks/{task_id}",
-                   method="PATCH")  # fmt: skip
-
-    await tg.press_button(ivan, ivan, card.message_id, buttons(card)["✔ Complete"])
-
-    await says(tg, ivan, "amoCRM did not answer in time. We will check")
+    sergey, ivan, task_id, card = await press_timed_out("slow", 3, service, tg, amo, demo, clock)
     # The change comes back by amoCRM's webhook, and is still Ivan's press.
     edited = await says(tg, ivan, "Completed by Ivan Petrov (Telegram)")
     assert edited.message_id == card.message_id
@@ -134,10 +146,7 @@ async def test_an_answer_past_the_timeout_is_settled_when_amocrm_applies_it(
     clock.advance(SETTLE_AFTER_S[0] + 1)
     await says(tg, ivan, f"amoCRM confirmed it: your change to the task “{TEXT}” went through")
 
-    async def settled_once() -> bool:
-        return await service.store.count_due(SETTLE_QUEUE) == 0
-
-    await eventually(settled_once, what="the press to be settled")
+    await press_settled(service)
     await settled(service, amo)
     assert len(done_notices(tg, sergey)) == 1
     assert patches(amo, task_id) == 1
@@ -147,13 +156,10 @@ async def test_an_answer_past_the_timeout_is_settled_when_amocrm_applies_it(
 async def test_a_timeout_amocrm_never_applied_ends_in_nothing_changed(
     service: Service, tg: TelegramEmulator, amo: AmoEmulator, demo: DemoIds, clock: FakeClock
 ) -> None:
-    sergey, ivan, task_id, card = await given_task(service, tg, amo, demo, clock)
     # A gateway gives up on amoCRM after amobridge did, and the write never happens.
-    amo.faults.add("timeout", delay_s=2 * TIMEOUT_S, path_prefix=f"/api/v4/tasks/{task_id}",
-                   method="PATCH")  # fmt: skip
-
-    await tg.press_button(ivan, ivan, card.message_id, buttons(card)["✔ Complete"])
-    await says(tg, ivan, "amoCRM did not answer in time. We will check")
+    sergey, ivan, task_id, card = await press_timed_out(
+        "timeout", 2, service, tg, amo, demo, clock
+    )
 
     for wait in SETTLE_AFTER_S:  # each time it is due, the task is read again
         seen = reads(amo, task_id)
@@ -165,10 +171,7 @@ async def test_a_timeout_amocrm_never_applied_ends_in_nothing_changed(
         await eventually(read_again, what="the task to be read again")
     await says(tg, ivan, f"amoCRM did not apply your change to the task “{TEXT}”")
 
-    async def settled_once() -> bool:
-        return await service.store.count_due(SETTLE_QUEUE) == 0
-
-    await eventually(settled_once, what="the press to be settled")
+    await press_settled(service)
     assert amo.task(task_id)["is_completed"] is False
     assert "✔ Complete" in buttons(tg.message(ivan, card.message_id))
     assert done_notices(tg, sergey) == []

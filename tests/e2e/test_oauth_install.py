@@ -4,8 +4,6 @@ link, amoCRM's consent page redirects to ``/amocrm/oauth``, the page says what h
 from __future__ import annotations
 
 import asyncio
-import os
-import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -14,41 +12,21 @@ import pytest
 from cryptography.fernet import Fernet
 from pydantic import SecretStr
 
-from bot.app.authorize import AuthorizeError, authorization_url, exchange_pasted_code
-from bot.app.settings import AmoCrmSettings, HttpSettings, Settings, TelegramSettings
+from bot.app.authorize import authorization_url
+from bot.app.settings import HttpSettings, Settings, TelegramSettings
 from bot.app.setup import register_amocrm_webhook
 from bot.app.wiring import Service, running_service
 from sandbox.amocrm import AmoEmulator, DemoIds
 from sandbox.telegram import TelegramEmulator
-from tests.e2e.helpers import FakeClock, link, reminder_scheduled, says, settled, synced
+from tests.e2e.helpers import FakeClock, free_port, link, reminder_scheduled, says, settled, synced
+from tests.e2e.oauth import consent, oauth_env, oauth_settings
 from tests.e2e.processes import forked
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from tests.e2e.test_cli import amobridge
 
 
 @pytest.fixture
 def settings(amo: AmoEmulator, store_url: str, redis_prefix: str) -> Settings:
-    port = _free_port()
-    redirect = f"http://127.0.0.1:{port}/amocrm/oauth"
-    amo.oauth_redirect_uri = redirect
-    return Settings(
-        _env_file=None,
-        amocrm=AmoCrmSettings(
-            base_url=amo.base_url,
-            client_id=amo.oauth_client_id,
-            client_secret=amo.oauth_client_secret,
-            redirect_uri=redirect,
-            poll_interval_s=0.3,
-            sync_interval_s=0.3,
-        ),
-        http=HttpSettings(host="127.0.0.1", port=port),
-        store_url=store_url,
-        redis_key_prefix=redis_prefix,
-    )
+    return oauth_settings(amo, store_url, redis_prefix)
 
 
 @pytest.fixture
@@ -65,13 +43,6 @@ def _exchanges(amo: AmoEmulator) -> int:
     )
 
 
-async def _consent(browser: httpx.AsyncClient, url: str) -> str:
-    """The admin presses Allow on amoCRM's page: where amoCRM sends the browser back to."""
-    consent = await browser.get(url)
-    assert consent.status_code == 302, consent.text
-    return consent.headers["location"]
-
-
 def _with_query(location: str, **changes: str) -> str:
     url = httpx.URL(location)
     return str(url.copy_merge_params(changes))
@@ -80,15 +51,7 @@ def _with_query(location: str, **changes: str) -> str:
 async def test_an_admin_installs_with_the_printed_link_and_the_service_starts_working(
     service: Service, settings: Settings, amo: AmoEmulator, tmp_path: Path
 ) -> None:
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("AMOBRIDGE_")},
-        "AMOBRIDGE_AMOCRM__BASE_URL": amo.base_url,
-        "AMOBRIDGE_AMOCRM__CLIENT_ID": amo.oauth_client_id,
-        "AMOBRIDGE_AMOCRM__CLIENT_SECRET": amo.oauth_client_secret,
-        "AMOBRIDGE_AMOCRM__REDIRECT_URI": str(settings.amocrm.redirect_uri),
-        "AMOBRIDGE_STORE_URL": settings.store_url,
-        "AMOBRIDGE_REDIS_KEY_PREFIX": settings.redis_key_prefix,
-    }
+    env = oauth_env(settings)
     proc = await forked("authorize", env=env, cwd=tmp_path)
     out, err = await asyncio.wait_for(proc.communicate(), timeout=60)
     assert proc.returncode == 0, err.decode()
@@ -97,7 +60,7 @@ async def test_an_admin_installs_with_the_printed_link_and_the_service_starts_wo
     assert amo.oauth_client_secret not in out.decode()
 
     async with httpx.AsyncClient() as browser:
-        location = await _consent(browser, url)
+        location = await consent(browser, url)
         assert location.startswith(service.base_url + "/amocrm/oauth?code=")
         page = await browser.get(location, headers={"Accept-Language": "en-GB,en;q=0.9"})
         assert page.status_code == 200
@@ -120,7 +83,7 @@ async def test_a_wrong_or_missing_state_exchanges_nothing(
 ) -> None:
     url = await authorization_url(settings)
     async with httpx.AsyncClient() as browser:
-        location = await _consent(browser, url)
+        location = await consent(browser, url)
         forged = await browser.get(
             _with_query(location, state="forged-state"), headers={"Accept-Language": "en"}
         )
@@ -152,16 +115,14 @@ async def test_a_wrong_or_missing_state_exchanges_nothing(
 async def test_a_code_reaching_two_replicas_at_once_is_exchanged_once(
     settings: Settings, demo: DemoIds, amo: AmoEmulator, clock: FakeClock
 ) -> None:
-    second = settings.model_copy(
-        update={"http": HttpSettings(host="127.0.0.1", port=_free_port())}
-    )
+    second = settings.model_copy(update={"http": HttpSettings(host="127.0.0.1", port=free_port())})
     async with (
         running_service(settings, clock=clock, run_jobs=False) as one,
         running_service(second, clock=clock, run_jobs=False) as two,
     ):
         url = await authorization_url(settings)
         async with httpx.AsyncClient() as browser:
-            location = await _consent(browser, url)
+            location = await consent(browser, url)
             query = httpx.URL(location).query.decode()
             pages = await asyncio.gather(
                 *(
@@ -182,13 +143,18 @@ async def test_a_pasted_code_installs_once(
 ) -> None:
     url = await authorization_url(settings)
     async with httpx.AsyncClient() as browser:
-        location = await _consent(browser, url)
-    # The admin copies the whole address from the browser, whose page could not load.
-    account = await exchange_pasted_code(settings, location)
-    assert account == httpx.URL(amo.base_url).netloc.decode()
+        location = await consent(browser, url)
+    # The admin copies the whole address from the browser, whose page could not load, and
+    # pastes it at the server's console.
+    env = oauth_env(settings)
+    code, out, err = await amobridge("authorize", "--code", location, env=env, cwd=tmp_path)
+    assert code == 0, err
+    account = httpx.URL(amo.base_url).netloc.decode()
+    assert f"amoCRM account {account} is connected; tokens are stored." in out
     await synced(service)
-    with pytest.raises(AuthorizeError, match="already used"):
-        await exchange_pasted_code(settings, location)
+    code, out, err = await amobridge("authorize", "--code", location, env=env, cwd=tmp_path)
+    assert code != 0
+    assert "this code was already used: run amobridge authorize again" in err
     assert _exchanges(amo) == 1
 
 
@@ -199,7 +165,7 @@ async def test_tokens_are_encrypted_at_rest_when_a_secret_key_is_set(
     async with running_service(keyed, clock=clock) as service:
         url = await authorization_url(keyed)
         async with httpx.AsyncClient() as browser:
-            page = await browser.get(await _consent(browser, url))
+            page = await browser.get(await consent(browser, url))
         assert page.status_code == 200
         await synced(service)
         stored = await service.store.load_tokens("amocrm")
@@ -213,18 +179,7 @@ async def test_tokens_are_encrypted_at_rest_when_a_secret_key_is_set(
 
 
 async def _check(settings: Settings) -> tuple[int, str, str]:
-    from tests.e2e.test_cli import amobridge
-
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("AMOBRIDGE_")},
-        "AMOBRIDGE_AMOCRM__BASE_URL": str(settings.amocrm.base_url),
-        "AMOBRIDGE_AMOCRM__CLIENT_ID": str(settings.amocrm.client_id),
-        "AMOBRIDGE_AMOCRM__CLIENT_SECRET": "x",
-        "AMOBRIDGE_AMOCRM__REDIRECT_URI": str(settings.amocrm.redirect_uri),
-        "AMOBRIDGE_STORE_URL": settings.store_url,
-        "AMOBRIDGE_REDIS_KEY_PREFIX": settings.redis_key_prefix,
-    }
-    return await amobridge("check", env=env, cwd=Path.cwd())
+    return await amobridge("check", env=oauth_env(settings, client_secret="x"), cwd=Path.cwd())
 
 
 async def test_a_revoked_authorisation_tells_the_admin_once_and_the_poll_catches_up(
@@ -233,7 +188,7 @@ async def test_a_revoked_authorisation_tells_the_admin_once_and_the_poll_catches
     telegram = TelegramSettings(token=tg.token, api_base=tg.base_url)
     with_tg = settings.model_copy(update={"telegram": telegram})
     async with running_service(with_tg, clock=clock) as service, httpx.AsyncClient() as browser:
-        page = await browser.get(await _consent(browser, await authorization_url(with_tg)))
+        page = await browser.get(await consent(browser, await authorization_url(with_tg)))
         assert page.status_code == 200
         await synced(service)
         anna = await link(service, tg, demo.admin, "Anna")
@@ -258,7 +213,7 @@ async def test_a_revoked_authorisation_tells_the_admin_once_and_the_poll_catches
         await tg.send_text(ivan, "ivan@demo.example")
         await says(tg, ivan, "amoCRM access is lost, so this cannot be done now")
 
-        page = await browser.get(await _consent(browser, await authorization_url(with_tg)))
+        page = await browser.get(await consent(browser, await authorization_url(with_tg)))
         assert page.status_code == 200
         await says(tg, anna, "amoCRM access is back")
         await reminder_scheduled(service, scheduled + 1)
@@ -278,7 +233,7 @@ async def test_a_webhook_while_access_is_lost_waits_and_is_delivered_once_re_aut
     hooks = settings.amocrm.model_copy(update={"webhook_secret": SecretStr("oauth-hook-secret")})
     with_tg = settings.model_copy(update={"telegram": telegram, "amocrm": hooks})
     async with running_service(with_tg, clock=clock) as service, httpx.AsyncClient() as browser:
-        page = await browser.get(await _consent(browser, await authorization_url(with_tg)))
+        page = await browser.get(await consent(browser, await authorization_url(with_tg)))
         assert page.status_code == 200
         await register_amocrm_webhook(with_tg.model_copy(update={"public_url": service.base_url}))
         await synced(service)
@@ -301,7 +256,7 @@ async def test_a_webhook_while_access_is_lost_waits_and_is_delivered_once_re_aut
         tracebacks = [f"{r.name}: {r.getMessage()}" for r in caplog.records if r.exc_info]
         assert tracebacks == []
 
-        page = await browser.get(await _consent(browser, await authorization_url(with_tg)))
+        page = await browser.get(await consent(browser, await authorization_url(with_tg)))
         assert page.status_code == 200
         await says(tg, anna, "amoCRM access is back")
         card = await says(tg, anna, "New task from Maria Ivanova")
@@ -317,7 +272,7 @@ async def test_disabling_the_integration_in_amocrm_tells_the_admin_at_once(
     telegram = TelegramSettings(token=tg.token, api_base=tg.base_url)
     with_tg = settings.model_copy(update={"telegram": telegram, "amocrm": quiet})
     async with running_service(with_tg, clock=clock) as service, httpx.AsyncClient() as browser:
-        page = await browser.get(await _consent(browser, await authorization_url(with_tg)))
+        page = await browser.get(await consent(browser, await authorization_url(with_tg)))
         assert page.status_code == 200
         anna = await link(service, tg, demo.admin, "Anna")
         hook = service.base_url + "/amocrm/disconnect"

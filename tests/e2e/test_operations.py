@@ -8,7 +8,6 @@ import os
 import re
 import signal
 import sys
-from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import httpx
@@ -29,20 +28,8 @@ BURST = 5
 
 
 @pytest.fixture
-def store_url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path}/amobridge.db"
-
-
-@pytest.fixture
-async def service(
-    amo: AmoEmulator,
-    demo: DemoIds,
-    tg: TelegramEmulator,
-    clock: FakeClock,
-    make_settings: Callable[..., Settings],
-) -> AsyncIterator[Service]:
-    async with running_service(make_settings(telegram=tg), clock=clock) as running:
-        yield running
+def messengers() -> tuple[str, ...]:
+    return ("telegram",)
 
 
 def sample(text: str, name: str, **labels: str) -> float:
@@ -114,15 +101,10 @@ async def test_a_burst_of_reminders_moves_the_outbox_and_lateness_series(
 
 
 async def test_readyz_reports_a_stuck_outbox_and_healthz_stays_alive(
-    amo: AmoEmulator,
-    demo: DemoIds,
-    tg: TelegramEmulator,
-    clock: FakeClock,
-    make_settings: Callable[..., Settings],
+    amo: AmoEmulator, clock: FakeClock, service_settings: Settings
 ) -> None:
     # No drain loops: nothing sends, as when the sender is dead.
-    settings = make_settings(telegram=tg)
-    async with running_service(settings, clock=clock, run_jobs=False) as service, \
+    async with running_service(service_settings, clock=clock, run_jobs=False) as service, \
             httpx.AsyncClient(base_url=service.base_url) as http:  # fmt: skip
         ready = await http.get("/readyz")
         assert ready.status_code == 200, ready.text

@@ -7,7 +7,6 @@ the time goes to sending them at Telegram's pace (30 a second)."""
 from __future__ import annotations
 
 import asyncio
-import socket
 import time
 from collections import Counter
 from pathlib import Path
@@ -18,18 +17,13 @@ from bot.people.links import ChannelLink, Links
 from bot.store import open_store
 from sandbox.amocrm import AmoEmulator, DemoIds
 from sandbox.telegram import TelegramEmulator
+from tests.e2e.helpers import free_port
 from tests.e2e.processes import ServiceProcess, queues_empty, run_env, warm_up
 
 MANAGERS = 50
 TASKS_EACH = 20  # 1,000 reminders
 KILL_AT = 150  # reminders delivered before the third replica is killed
 SETUP_S = 35  # seconds to start three replicas and sync the tasks (24 s seen under load)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 async def test_a_thousand_reminders_go_out_once_each_when_a_replica_dies(
@@ -64,7 +58,7 @@ async def test_a_thousand_reminders_go_out_once_each_when_a_replica_dies(
 
         # Telegram updates reach the first replica by webhook (long polling allows one poller);
         # every replica sends, claims and fires.
-        port = _free_port()
+        port = free_port()
         common = {
             "AMOBRIDGE_AMOCRM__BASE_URL": amo.base_url,
             "AMOBRIDGE_AMOCRM__LONG_LIVED_TOKEN": amo.long_lived_token,

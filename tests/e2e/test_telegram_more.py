@@ -4,7 +4,6 @@ real aiogram client, the Telegram and amoCRM emulators, sharing one FakeClock.""
 
 from __future__ import annotations
 
-import socket
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -13,7 +12,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
-from bot.app.settings import HttpSettings, Settings, TelegramSettings
+from bot.app.settings import HttpSettings, Settings
 from bot.app.telegram import TELEGRAM_WEBHOOK_PATH
 from bot.app.wiring import Service
 from bot.delivery.outbox import outbox_queue
@@ -21,13 +20,14 @@ from bot.store import CLAIM_LEASE_S
 from bot.tasks.buttons import Action, Payload
 from sandbox.amocrm import AmoEmulator, DemoIds
 from sandbox.telegram import ChatMessage, TelegramEmulator
-from tests.e2e.conftest import serving
+from tests.e2e.conftest import serving, webhook_mode
 from tests.e2e.helpers import (
     FakeClock,
     answered,
     buttons,
     card_of,
     eventually,
+    free_port,
     link,
     reminder_scheduled,
     says,
@@ -59,12 +59,6 @@ def messengers() -> tuple[str, ...]:
     return ("telegram",)
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture
 def restartable(tg: TelegramEmulator, make_settings: Callable[..., Settings]) -> Settings:
     """Settings that a second instance of the service can start with after the first stopped:
@@ -92,19 +86,8 @@ async def test_in_webhook_mode_updates_come_by_webhook_and_a_wrong_secret_is_ref
     clock: FakeClock,
     make_settings: Callable[..., Settings],
 ) -> None:
-    port = free_port()
-    base = make_settings(telegram=tg)
-    settings = Settings(
-        _env_file=None,
-        amocrm=base.amocrm,
-        telegram=TelegramSettings(
-            token=tg.token, api_base=tg.base_url, webhook_secret=TELEGRAM_SECRET
-        ),
-        http=HttpSettings(host="127.0.0.1", port=port),
-        public_url=f"http://127.0.0.1:{port}",
-        store_url=base.store_url,
-        redis_key_prefix=base.redis_key_prefix,
-    )
+    settings = webhook_mode(make_settings(), tg, TELEGRAM_SECRET)
+    port = settings.http.port
     async with serving(settings, clock) as service:
         hook = tg.webhook
         assert hook is not None

@@ -7,9 +7,12 @@ from aiohttp import web
 from sandbox.amocrm.api.common import answers_query_errors, paged, query_of
 from sandbox.amocrm.context import context_of, user_of
 from sandbox.amocrm.problems import hal, no_content, problem
-from sandbox.amocrm.query import paging, with_set
+from sandbox.amocrm.query import with_set
+
+routes = web.RouteTableDef()
 
 
+@routes.get("/api/v4/account")
 async def get_account(request: web.Request) -> web.StreamResponse:
     ctx = context_of(request)
     body = ctx.wire.account(current_user_id=user_of(request), with_=with_set(query_of(request)))
@@ -23,17 +26,18 @@ def _admin_only(request: web.Request) -> web.Response | None:
     return None
 
 
+@routes.get("/api/v4/users")
 @answers_query_errors
 async def list_users(request: web.Request) -> web.StreamResponse:
     denied = _admin_only(request)
     if denied is not None:
         return denied
     ctx = context_of(request)
-    page, limit = paging(query_of(request), max_limit=250)
     users = [ctx.wire.user(u) for u in sorted(ctx.state.users.values(), key=lambda u: u.id)]
-    return paged(request, "users", users, page=page, limit=limit, with_totals=True)
+    return paged(request, "users", users, max_limit=250, with_totals=True)
 
 
+@routes.get(r"/api/v4/users/{id:\d+}")
 async def get_user(request: web.Request) -> web.StreamResponse:
     ctx = context_of(request)
     try:
@@ -46,11 +50,3 @@ async def get_user(request: web.Request) -> web.StreamResponse:
         if denied is not None:
             return denied
     return hal(ctx.wire.user(user))
-
-
-def routes() -> list[web.RouteDef]:
-    return [
-        web.get("/api/v4/account", get_account),
-        web.get("/api/v4/users", list_users),
-        web.get(r"/api/v4/users/{id:\d+}", get_user),
-    ]

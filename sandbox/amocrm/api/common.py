@@ -13,7 +13,7 @@ from aiohttp import web
 
 from sandbox.amocrm.context import context_of
 from sandbox.amocrm.problems import hal, no_content, problem
-from sandbox.amocrm.query import QueryError, parse_query
+from sandbox.amocrm.query import QueryError, paging, parse_query
 from sandbox.amocrm.records import JsonDict, Right
 from sandbox.amocrm.state import AccountState
 
@@ -59,11 +59,12 @@ def paged(
     key: str,
     items: Sequence[JsonDict],
     *,
-    page: int,
-    limit: int,
+    max_limit: int,
     with_totals: bool = False,
 ) -> web.Response:
-    """One page of a list, or 204 when the page is empty (an empty list or past the end)."""
+    """The page the query asks for (``page``, ``limit`` up to ``max_limit``) of a list, or 204
+    when the page is empty (an empty list or past the end)."""
+    page, limit = paging(query_of(request), max_limit=max_limit)
     start = (page - 1) * limit
     chunk = list(items[start : start + limit])
     if not chunk:

@@ -3,78 +3,62 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from aiohttp import web
 
 from sandbox.amocrm.api.common import answers_query_errors, paged, query_of
 from sandbox.amocrm.context import context_of
 from sandbox.amocrm.problems import hal, no_content
-from sandbox.amocrm.query import (
-    QueryError,
-    int_list,
-    order,
-    paging,
-    section,
-    status_pairs,
-    str_list,
-    time_range,
-    with_set,
-)
-from sandbox.amocrm.records import Event, JsonDict
+from sandbox.amocrm.query import Filters, QueryError, order, with_set
+from sandbox.amocrm.records import Event
+
+routes = web.RouteTableDef()
 
 EventTest = Callable[[Event], bool]
 
 
-def _value_tests(side: str, spec: Any) -> list[EventTest]:
+def _value_tests(side: str, spec: Filters) -> list[EventTest]:
     """`filter[value_after|value_before][leads_statuses|responsible_user_id]`."""
-    if not isinstance(spec, dict):
-        return []
-    attr = "value_after" if side == "value_after" else "value_before"
     tests: list[EventTest] = []
-    if "leads_statuses" in spec:
-        pairs = status_pairs(spec["leads_statuses"], f"filter[{side}][leads_statuses]")
+    statuses = spec.statuses("leads_statuses")
+    if statuses is not None:
 
         def status_test(event: Event) -> bool:
-            values = [v["lead_status"] for v in getattr(event, attr) if "lead_status" in v]
-            return any(
-                v["pipeline_id"] == p and (s is None or v["id"] == s)
-                for v in values
-                for p, s in pairs
-            )
+            values = [v["lead_status"] for v in getattr(event, side) if "lead_status" in v]
+            return any(statuses.match(v["pipeline_id"], v["id"]) for v in values)
 
         tests.append(status_test)
-    if "responsible_user_id" in spec:
-        wanted = int_list(spec["responsible_user_id"], f"filter[{side}][responsible_user_id]")
+    wanted = spec.ints("responsible_user_id")
+    if wanted is not None:
 
         def responsible_test(event: Event) -> bool:
             values = [
-                v["responsible_user"] for v in getattr(event, attr) if "responsible_user" in v
+                v["responsible_user"] for v in getattr(event, side) if "responsible_user" in v
             ]
-            return any(v["id"] in (wanted or []) for v in values)
+            return any(v["id"] in wanted for v in values)
 
         tests.append(responsible_test)
     return tests
 
 
-def _tests(filters: JsonDict) -> list[EventTest]:
+def _tests(filters: Filters) -> list[EventTest]:
     tests: list[EventTest] = []
-    ids = str_list(filters.get("id"))
+    ids = filters.strs("id")
     if ids:
         tests.append(lambda e: e.id in ids)
-    created = time_range(filters.get("created_at"), "filter[created_at]")
+    created = filters.times("created_at")
     if created is not None:
         tests.append(lambda e: e.created_at in created)
-    created_by = int_list(filters.get("created_by"), "filter[created_by]")
+    created_by = filters.ints("created_by")
     if created_by is not None:
         tests.append(lambda e: e.created_by in created_by)
-    types = str_list(filters.get("type"))
+    types = filters.strs("type")
     if types:
         tests.append(lambda e: e.type in types)
-    entities = str_list(filters.get("entity"))
+    entities = filters.strs("entity")
     if entities:
         tests.append(lambda e: e.entity_type in entities)
-    entity_ids = int_list(filters.get("entity_id"), "filter[entity_id]")
+    entity_ids = filters.ints("entity_id")
     if entity_ids is not None:
         if len(entities) != 1:
             raise QueryError("filter[entity_id] needs exactly one filter[entity]")
@@ -82,16 +66,16 @@ def _tests(filters: JsonDict) -> list[EventTest]:
             raise QueryError("filter[entity_id] takes at most 10 ids")
         tests.append(lambda e: e.entity_id in entity_ids)
     for side in ("value_after", "value_before"):
-        tests += _value_tests(side, filters.get(side))
+        tests += _value_tests(side, filters.within(side))
     return tests
 
 
+@routes.get("/api/v4/events")
 @answers_query_errors
 async def list_events(request: web.Request) -> web.StreamResponse:
     ctx = context_of(request)
     query = query_of(request)
-    page, limit = paging(query, max_limit=100)
-    tests = _tests(section(query, "filter"))
+    tests = _tests(Filters.of(query))
     events = [e for e in ctx.state.events if all(test(e) for test in tests)]
     # Newest first unless asked otherwise, like the account's event feed.
     sort = order(query, ("created_at", "id"))
@@ -99,9 +83,10 @@ async def list_events(request: web.Request) -> web.StreamResponse:
     events.sort(key=lambda e: (e.created_at, e.seq), reverse=descending)
     with_ = with_set(query)
     body = [ctx.wire.event(e, with_=with_) for e in events]
-    return paged(request, "events", body, page=page, limit=limit)
+    return paged(request, "events", body, max_limit=100)
 
 
+@routes.get("/api/v4/events/{id}")
 async def get_event(request: web.Request) -> web.StreamResponse:
     ctx = context_of(request)
     event_id = request.match_info["id"]
@@ -109,10 +94,3 @@ async def get_event(request: web.Request) -> web.StreamResponse:
     if event is None:
         return no_content()
     return hal(ctx.wire.event(event, with_=with_set(query_of(request))))
-
-
-def routes() -> list[web.RouteDef]:
-    return [
-        web.get("/api/v4/events", list_events),
-        web.get("/api/v4/events/{id}", get_event),
-    ]

@@ -2,102 +2,91 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from aiohttp import web
 
 from sandbox.amocrm.api.common import allows, answers_query_errors, json_body, paged, query_of
-from sandbox.amocrm.context import context_of, user_of
+from sandbox.amocrm.context import EmulatorContext, context_of, user_of
 from sandbox.amocrm.problems import FieldError, hal, no_content, problem, validation_failed
-from sandbox.amocrm.query import (
-    int_list,
-    order,
-    paging,
-    section,
-    status_pairs,
-    str_list,
-    time_range,
-    value_range,
-    with_set,
-)
+from sandbox.amocrm.query import Filters, order, with_set
 from sandbox.amocrm.records import JsonDict, Lead
 
-_PIPELINE_NOT_FOUND = "Pipeline not found"
+routes = web.RouteTableDef()
 
 
+def _listing(ctx: EmulatorContext, path: str, key: str, items: list[JsonDict]) -> JsonDict:
+    """A whole list of an account's settings (not paged), as amoCRM answers it."""
+    return {"_total_items": len(items), "_links": ctx.wire.links(path),
+            "_embedded": {key: items}}  # fmt: skip
+
+
+@routes.get("/api/v4/leads/pipelines")
 async def list_pipelines(request: web.Request) -> web.StreamResponse:
     ctx = context_of(request)
     pipelines = [ctx.wire.pipeline(p) for p in ctx.state.pipelines.values()]
     if not pipelines:
         return no_content()
-    return hal(
-        {
-            "_total_items": len(pipelines),
-            "_links": ctx.wire.links("/api/v4/leads/pipelines"),
-            "_embedded": {"pipelines": pipelines},
-        }
-    )
+    return hal(_listing(ctx, "/api/v4/leads/pipelines", "pipelines", pipelines))
 
 
-def _pipeline_id(request: web.Request) -> int | None:
-    pipeline_id = int(request.match_info["id"])
-    return pipeline_id if pipeline_id in context_of(request).state.pipelines else None
+async def _of_pipeline(
+    request: web.Request, answer: Callable[[EmulatorContext, int], JsonDict]
+) -> web.StreamResponse:
+    """``answer`` about the pipeline the path names, or 404 for an unknown one."""
+    ctx, pipeline_id = context_of(request), int(request.match_info["id"])
+    if pipeline_id not in ctx.state.pipelines:
+        return problem(404, "Pipeline not found")
+    return hal(answer(ctx, pipeline_id))
 
 
+@routes.get(r"/api/v4/leads/pipelines/{id:\d+}")
 async def get_pipeline(request: web.Request) -> web.StreamResponse:
-    pipeline_id = _pipeline_id(request)
-    if pipeline_id is None:
-        return problem(404, _PIPELINE_NOT_FOUND)
-    ctx = context_of(request)
-    return hal(ctx.wire.pipeline(ctx.state.pipelines[pipeline_id]))
-
-
-async def list_statuses(request: web.Request) -> web.StreamResponse:
-    pipeline_id = _pipeline_id(request)
-    if pipeline_id is None:
-        return problem(404, _PIPELINE_NOT_FOUND)
-    ctx = context_of(request)
-    statuses = [ctx.wire.status(s) for s in ctx.state.pipeline_statuses(pipeline_id)]
-    return hal(
-        {
-            "_total_items": len(statuses),
-            "_links": ctx.wire.links(f"/api/v4/leads/pipelines/{pipeline_id}/statuses"),
-            "_embedded": {"statuses": statuses},
-        }
+    return await _of_pipeline(
+        request, lambda ctx, id_: ctx.wire.pipeline(ctx.state.pipelines[id_])
     )
 
 
-def _matches(lead: Lead, filters: JsonDict, closest_task_at: int | None) -> bool:
+def _statuses(ctx: EmulatorContext, pipeline_id: int) -> JsonDict:
+    statuses = [ctx.wire.status(s) for s in ctx.state.pipeline_statuses(pipeline_id)]
+    return _listing(ctx, f"/api/v4/leads/pipelines/{pipeline_id}/statuses", "statuses", statuses)
+
+
+@routes.get(r"/api/v4/leads/pipelines/{id:\d+}/statuses")
+async def list_statuses(request: web.Request) -> web.StreamResponse:
+    return await _of_pipeline(request, _statuses)
+
+
+def _matches(lead: Lead, filters: Filters, closest_task_at: int | None) -> bool:
     for name in ("id", "pipeline_id", "responsible_user_id", "created_by", "updated_by"):
-        wanted = int_list(filters.get(name), f"filter[{name}]")
+        wanted = filters.ints(name)
         if wanted is not None and getattr(lead, name) not in wanted:
             return False
-    names = str_list(filters.get("name"))
+    names = filters.strs("name")
     if names and lead.name not in names:
         return False
-    price = value_range(filters.get("price"), "filter[price]")
+    price = filters.amounts("price")
     if price is not None and lead.price not in price:
         return False
     for name in ("created_at", "updated_at", "closed_at"):
-        bounds = time_range(filters.get(name), f"filter[{name}]")
+        bounds = filters.times(name)
         if bounds is not None and getattr(lead, name) not in bounds:
             return False
-    closest = time_range(filters.get("closest_task_at"), "filter[closest_task_at]")
+    closest = filters.times("closest_task_at")
     if closest is not None and closest_task_at not in closest:
         return False
-    if "statuses" in filters:
-        pairs = status_pairs(filters["statuses"], "filter[statuses]")
-        if not any(lead.pipeline_id == p and (s is None or lead.status_id == s) for p, s in pairs):
-            return False
-    return True
+    statuses = filters.statuses("statuses")
+    return statuses is None or statuses.match(lead.pipeline_id, lead.status_id)
 
 
+@routes.get("/api/v4/leads")
 @answers_query_errors
 async def list_leads(request: web.Request) -> web.StreamResponse:
     ctx = context_of(request)
     state, actor = ctx.state, user_of(request)
     query = query_of(request)
-    page, limit = paging(query, max_limit=250)
     with_ = with_set(query)
-    filters = section(query, "filter")
+    filters = Filters.of(query)
     text = str(query.get("query") or "").strip().lower()
     only_deleted = "only_deleted" in with_
     leads = [
@@ -112,9 +101,10 @@ async def list_leads(request: web.Request) -> web.StreamResponse:
     field, descending = sort if sort is not None else ("id", False)
     leads.sort(key=lambda lead: (getattr(lead, field), lead.id), reverse=descending)
     body = [ctx.wire.lead(lead, with_=with_) for lead in leads]
-    return paged(request, "leads", body, page=page, limit=limit)
+    return paged(request, "leads", body, max_limit=250)
 
 
+@routes.get(r"/api/v4/leads/{id:\d+}")
 async def get_lead(request: web.Request) -> web.StreamResponse:
     ctx = context_of(request)
     state, actor = ctx.state, user_of(request)
@@ -126,6 +116,7 @@ async def get_lead(request: web.Request) -> web.StreamResponse:
     return hal(ctx.wire.lead(lead, with_=with_set(query_of(request))))
 
 
+@routes.patch(r"/api/v4/leads/{id:\d+}")
 @answers_query_errors
 async def update_lead(request: web.Request) -> web.StreamResponse:
     """PATCH /api/v4/leads/{id}: the responsible (what amobridge writes), as amoCRM takes it."""
@@ -149,6 +140,7 @@ async def update_lead(request: web.Request) -> web.StreamResponse:
                 "_links": ctx.wire.links(f"/api/v4/leads/{updated.id}")})  # fmt: skip
 
 
+@routes.get("/api/v4/leads/loss_reasons")
 async def list_loss_reasons(request: web.Request) -> web.StreamResponse:
     """GET /api/v4/leads/loss_reasons: every reason, no paging (an account has a handful)."""
     ctx = context_of(request)
@@ -160,22 +152,10 @@ async def list_loss_reasons(request: web.Request) -> web.StreamResponse:
     })  # fmt: skip
 
 
+@routes.get(r"/api/v4/leads/loss_reasons/{id:\d+}")
 async def get_loss_reason(request: web.Request) -> web.StreamResponse:
     ctx = context_of(request)
     reason = ctx.state.loss_reasons.get(int(request.match_info["id"]))
     if reason is None:
         return problem(404, "Loss reason not found")
     return hal(ctx.wire.loss_reason(reason))
-
-
-def routes() -> list[web.RouteDef]:
-    return [
-        web.get("/api/v4/leads/pipelines", list_pipelines),
-        web.get(r"/api/v4/leads/pipelines/{id:\d+}", get_pipeline),
-        web.get(r"/api/v4/leads/pipelines/{id:\d+}/statuses", list_statuses),
-        web.get("/api/v4/leads/loss_reasons", list_loss_reasons),
-        web.get(r"/api/v4/leads/loss_reasons/{id:\d+}", get_loss_reason),
-        web.get("/api/v4/leads", list_leads),
-        web.get(r"/api/v4/leads/{id:\d+}", get_lead),
-        web.patch(r"/api/v4/leads/{id:\d+}", update_lead),
-    ]

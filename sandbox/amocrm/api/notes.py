@@ -11,8 +11,10 @@ from aiohttp import web
 from sandbox.amocrm.api.common import answers_query_errors, json_body, paged, query_of
 from sandbox.amocrm.context import EmulatorContext, context_of, user_of
 from sandbox.amocrm.problems import FieldError, hal, no_content, validation_failed
-from sandbox.amocrm.query import int_list, paging, section, str_list
+from sandbox.amocrm.query import Filters
 from sandbox.amocrm.records import JsonDict
+
+routes = web.RouteTableDef()
 
 NOTE_TYPES = (
     "common",
@@ -101,50 +103,44 @@ def _request_id(item: Any, index: int) -> str:
     return str(index) if value is None else str(value)
 
 
+@routes.post(r"/api/v4/leads/{id:\d+}/notes")
 @answers_query_errors
 async def create_for_lead(request: web.Request) -> web.StreamResponse:
     return await _create(request, int(request.match_info["id"]))
 
 
+@routes.post("/api/v4/leads/notes")
 @answers_query_errors
 async def create_for_leads(request: web.Request) -> web.StreamResponse:
     return await _create(request, None)
 
 
+@routes.get("/api/v4/leads/notes")
+@routes.get(r"/api/v4/leads/{id:\d+}/notes")
 @answers_query_errors
 async def list_notes(request: web.Request) -> web.StreamResponse:
     ctx = context_of(request)
     query = query_of(request)
-    page, limit = paging(query, max_limit=250)
-    filters = section(query, "filter")
+    filters = Filters.of(query)
     lead_ids = (
         [int(request.match_info["id"])]
         if "id" in request.match_info
-        else int_list(filters.get("entity_id"), "filter[entity_id]")
+        else filters.ints("entity_id")
     )
-    types = str_list(filters.get("note_type"))
+    types = filters.strs("note_type")
     notes = [
         ctx.wire.note(note)
         for note in ctx.state.notes.values()
         if (lead_ids is None or note.entity_id in lead_ids)
         and (not types or note.note_type in types)
     ]
-    return paged(request, "notes", notes, page=page, limit=limit)
+    return paged(request, "notes", notes, max_limit=250)
 
 
+@routes.get(r"/api/v4/leads/{id:\d+}/notes/{note_id:\d+}")
 async def get_note(request: web.Request) -> web.StreamResponse:
     ctx = context_of(request)
     note = ctx.state.notes.get(int(request.match_info["note_id"]))
     if note is None or note.entity_id != int(request.match_info["id"]):
         return no_content()
     return hal(ctx.wire.note(note))
-
-
-def routes() -> list[web.RouteDef]:
-    return [
-        web.post("/api/v4/leads/notes", create_for_leads),
-        web.get("/api/v4/leads/notes", list_notes),
-        web.post(r"/api/v4/leads/{id:\d+}/notes", create_for_lead),
-        web.get(r"/api/v4/leads/{id:\d+}/notes", list_notes),
-        web.get(r"/api/v4/leads/{id:\d+}/notes/{note_id:\d+}", get_note),
-    ]

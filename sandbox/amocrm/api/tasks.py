@@ -2,54 +2,41 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from aiohttp import web
 
 from sandbox.amocrm.api.common import allows, answers_query_errors, json_body, paged, query_of
 from sandbox.amocrm.api.task_input import TaskInput, parse_batch, parse_item
 from sandbox.amocrm.context import EmulatorContext, context_of, user_of
 from sandbox.amocrm.problems import hal, no_content, problem, validation_failed
-from sandbox.amocrm.query import (
-    QueryError,
-    flag,
-    int_list,
-    order,
-    paging,
-    section,
-    status_pairs,
-    str_list,
-    time_range,
-)
+from sandbox.amocrm.query import Filters, QueryError, order
 from sandbox.amocrm.records import JsonDict, Task
 from sandbox.amocrm.task_actions import TaskEdit
 
+routes = web.RouteTableDef()
 
-def _filter(ctx: EmulatorContext, filters: JsonDict) -> list[Task]:
+
+def _filter(ctx: EmulatorContext, filters: Filters) -> list[Task]:
     state = ctx.state
-    ids = int_list(filters.get("id"), "filter[id]")
-    responsible = int_list(filters.get("responsible_user_id"), "filter[responsible_user_id]")
-    created_by = int_list(filters.get("created_by"), "filter[created_by]")
-    done = flag(filters.get("is_completed"), "filter[is_completed]")
+    ids = filters.ints("id")
+    responsible = filters.ints("responsible_user_id")
+    created_by = filters.ints("created_by")
+    done = filters.flag("is_completed")
     # The docs say task_type; amoCRM's own SDK sends task_type_id.
-    types = int_list(filters.get("task_type", filters.get("task_type_id")), "filter[task_type]")
-    entity_types = str_list(filters.get("entity_type"))
-    entity_ids = int_list(filters.get("entity_id"), "filter[entity_id]")
+    types = filters.ints("task_type", alias="task_type_id")
+    entity_types = filters.strs("entity_type")
+    entity_ids = filters.ints("entity_id")
     if entity_ids is not None and not entity_types:
         raise QueryError("filter[entity_id] needs filter[entity_type]")
-    updated = time_range(filters.get("updated_at"), "filter[updated_at]")
-    due = time_range(filters.get("complete_till"), "filter[complete_till]")
-    lead_statuses = (
-        status_pairs(filters["lead_statuses"], "filter[lead_statuses]")
-        if "lead_statuses" in filters
-        else None
-    )
+    updated = filters.times("updated_at")
+    due = filters.times("complete_till")
+    lead_statuses = filters.statuses("lead_statuses")
 
     def keep(task: Task) -> bool:
         if lead_statuses is not None:
             lead = state.leads.get(task.entity_id or 0) if task.entity_type == "leads" else None
-            if lead is None or not any(
-                lead.pipeline_id == p and (s is None or lead.status_id == s)
-                for p, s in lead_statuses
-            ):
+            if lead is None or not lead_statuses.match(lead.pipeline_id, lead.status_id):
                 return False
         return (
             (ids is None or task.id in ids)
@@ -66,18 +53,19 @@ def _filter(ctx: EmulatorContext, filters: JsonDict) -> list[Task]:
     return [task for task in state.tasks.values() if keep(task)]
 
 
+@routes.get("/api/v4/tasks")
 @answers_query_errors
 async def list_tasks(request: web.Request) -> web.StreamResponse:
     ctx = context_of(request)
     query = query_of(request)
-    page, limit = paging(query, max_limit=250)
-    tasks = _filter(ctx, section(query, "filter"))
+    tasks = _filter(ctx, Filters.of(query))
     sort = order(query, ("created_at", "updated_at", "complete_till", "id"))
     field, descending = sort if sort is not None else ("id", False)
     tasks.sort(key=lambda task: (getattr(task, field), task.id), reverse=descending)
-    return paged(request, "tasks", [ctx.wire.task(t) for t in tasks], page=page, limit=limit)
+    return paged(request, "tasks", [ctx.wire.task(t) for t in tasks], max_limit=250)
 
 
+@routes.get(r"/api/v4/tasks/{id:\d+}")
 async def get_task(request: web.Request) -> web.StreamResponse:
     ctx = context_of(request)
     task = ctx.state.tasks.get(int(request.match_info["id"]))
@@ -85,15 +73,28 @@ async def get_task(request: web.Request) -> web.StreamResponse:
     return no_content() if task is None else hal(ctx.wire.task(task))
 
 
-async def _batch(request: web.Request, *, creating: bool) -> list[TaskInput] | web.Response:
-    """The tasks of a batch POST or PATCH, or the answer refusing it if any is not valid."""
-    state = context_of(request).state
-    inputs, errors = parse_batch(await json_body(request), creating=creating, state=state)
-    return validation_failed(errors) if errors else inputs
+_NO_EDIT_RIGHT = "Access denied: no right to edit this task"
+# One task of a batch carried out by the actor, as the batch's answer shows it.
+CarryOut = Callable[[EmulatorContext, int, TaskInput], JsonDict]
 
 
-def _tasks_answer(ctx: EmulatorContext, tasks: list[JsonDict]) -> web.Response:
+async def _batch(request: web.Request, carry_out: CarryOut, *, creating: bool) -> web.Response:
+    """A batch POST or PATCH: refused whole if any task is not valid (or, for a change, not
+    the actor's to edit), else every task carried out."""
+    ctx, actor = context_of(request), user_of(request)
+    inputs, errors = parse_batch(await json_body(request), creating=creating, state=ctx.state)
+    if errors:
+        return validation_failed(errors)
+    if not creating and _forbidden(ctx, actor, inputs):
+        return problem(403, _NO_EDIT_RIGHT)
+    tasks = [carry_out(ctx, actor, item) for item in inputs]
     return hal({"_links": ctx.wire.links("/api/v4/tasks"), "_embedded": {"tasks": tasks}})
+
+
+def _answered(ctx: EmulatorContext, item: TaskInput, task_id: int, **extra: int) -> JsonDict:
+    """A batch's answer for one task: its id (and ``extra``), the caller's request_id, a link."""
+    links = ctx.wire.links(f"/api/v4/tasks/{task_id}")
+    return {"id": task_id, **extra, "request_id": item.request_id, "_links": links}
 
 
 def _create(ctx: EmulatorContext, actor: int, item: TaskInput) -> JsonDict:
@@ -113,20 +114,13 @@ def _create(ctx: EmulatorContext, actor: int, item: TaskInput) -> JsonDict:
     )
     if edit.is_completed or edit.result_text is not None:
         ctx.actions.edit_task(task_id, _completion_only(item), by_user=actor)
-    return {
-        "id": task_id,
-        "request_id": item.request_id,
-        "_links": ctx.wire.links(f"/api/v4/tasks/{task_id}"),
-    }
+    return _answered(ctx, item, task_id)
 
 
+@routes.post("/api/v4/tasks")
 @answers_query_errors
 async def create_tasks(request: web.Request) -> web.StreamResponse:
-    ctx, actor = context_of(request), user_of(request)
-    inputs = await _batch(request, creating=True)
-    if isinstance(inputs, web.Response):
-        return inputs
-    return _tasks_answer(ctx, [_create(ctx, actor, item) for item in inputs])
+    return await _batch(request, _create, creating=True)
 
 
 def _completion_only(item: TaskInput) -> TaskEdit:
@@ -145,25 +139,16 @@ def _forbidden(ctx: EmulatorContext, actor: int, inputs: list[TaskInput]) -> boo
 def _apply(ctx: EmulatorContext, actor: int, item: TaskInput) -> JsonDict:
     assert item.id is not None  # parse_item requires it for updates
     task = ctx.actions.edit_task(item.id, item.edit, by_user=actor)
-    return {
-        "id": task.id,
-        "updated_at": task.updated_at,
-        "request_id": item.request_id,
-        "_links": ctx.wire.links(f"/api/v4/tasks/{task.id}"),
-    }
+    return _answered(ctx, item, task.id, updated_at=task.updated_at)
 
 
+@routes.patch("/api/v4/tasks")
 @answers_query_errors
 async def update_tasks(request: web.Request) -> web.StreamResponse:
-    ctx, actor = context_of(request), user_of(request)
-    inputs = await _batch(request, creating=False)
-    if isinstance(inputs, web.Response):
-        return inputs
-    if _forbidden(ctx, actor, inputs):
-        return problem(403, "Access denied: no right to edit this task")
-    return _tasks_answer(ctx, [_apply(ctx, actor, item) for item in inputs])
+    return await _batch(request, _apply, creating=False)
 
 
+@routes.patch(r"/api/v4/tasks/{id:\d+}")
 @answers_query_errors
 async def update_task(request: web.Request) -> web.StreamResponse:
     ctx = context_of(request)
@@ -180,15 +165,5 @@ async def update_task(request: web.Request) -> web.StreamResponse:
     if not isinstance(parsed, TaskInput):
         return validation_failed([parsed])
     if _forbidden(ctx, actor, [parsed]):
-        return problem(403, "Access denied: no right to edit this task")
+        return problem(403, _NO_EDIT_RIGHT)
     return hal(_apply(ctx, actor, parsed))
-
-
-def routes() -> list[web.RouteDef]:
-    return [
-        web.get("/api/v4/tasks", list_tasks),
-        web.post("/api/v4/tasks", create_tasks),
-        web.patch("/api/v4/tasks", update_tasks),
-        web.get(r"/api/v4/tasks/{id:\d+}", get_task),
-        web.patch(r"/api/v4/tasks/{id:\d+}", update_task),
-    ]

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import re
+from functools import wraps
 
 from aiohttp import web
 
-from sandbox.amocrm.api.common import answers_query_errors, json_body, query_of
+from sandbox.amocrm.api.common import Handler, answers_query_errors, json_body, query_of
 from sandbox.amocrm.context import context_of, user_of
 from sandbox.amocrm.problems import FieldError, hal, no_content, problem, validation_failed
 from sandbox.amocrm.query import section
+
+routes = web.RouteTableDef()
 
 MAX_HOOKS = 100
 _SETTING = re.compile(
@@ -20,16 +23,22 @@ _SETTING = re.compile(
 )
 
 
-def _forbidden(request: web.Request) -> web.Response | None:
-    if not context_of(request).state.users[user_of(request)].is_admin:
-        return problem(403, "Access denied: account admin rights required")
-    return None
+def _admins_only(handler: Handler) -> Handler:
+    """Only an account admin may see or change the hooks (403 for anyone else)."""
+
+    @answers_query_errors
+    @wraps(handler)
+    async def checked(request: web.Request) -> web.StreamResponse:
+        if not context_of(request).state.users[user_of(request)].is_admin:
+            return problem(403, "Access denied: account admin rights required")
+        return await handler(request)
+
+    return checked
 
 
-@answers_query_errors
+@routes.post("/api/v4/webhooks")
+@_admins_only
 async def save_hook(request: web.Request) -> web.StreamResponse:
-    if (denied := _forbidden(request)) is not None:
-        return denied
     ctx = context_of(request)
     body = await json_body(request)
     if not isinstance(body, dict):
@@ -63,10 +72,9 @@ async def save_hook(request: web.Request) -> web.StreamResponse:
     return hal(ctx.wire.webhook(hook))
 
 
-@answers_query_errors
+@routes.get("/api/v4/webhooks")
+@_admins_only
 async def list_hooks(request: web.Request) -> web.StreamResponse:
-    if (denied := _forbidden(request)) is not None:
-        return denied
     ctx = context_of(request)
     # Not split on commas: a URL may hold one.
     given = section(query_of(request), "filter").get("destination")
@@ -81,10 +89,9 @@ async def list_hooks(request: web.Request) -> web.StreamResponse:
     return hal({"_total_items": len(hooks), "_embedded": {"webhooks": hooks}})
 
 
-@answers_query_errors
+@routes.delete("/api/v4/webhooks")
+@_admins_only
 async def delete_hook(request: web.Request) -> web.StreamResponse:
-    if (denied := _forbidden(request)) is not None:
-        return denied
     body = await json_body(request)
     destination = body.get("destination") if isinstance(body, dict) else None
     if not isinstance(destination, str):
@@ -92,11 +99,3 @@ async def delete_hook(request: web.Request) -> web.StreamResponse:
     if not context_of(request).actions.delete_webhook(destination):
         return problem(404, "Webhook not found")
     return no_content()
-
-
-def routes() -> list[web.RouteDef]:
-    return [
-        web.post("/api/v4/webhooks", save_hook),
-        web.get("/api/v4/webhooks", list_hooks),
-        web.delete("/api/v4/webhooks", delete_hook),
-    ]

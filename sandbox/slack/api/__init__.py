@@ -16,6 +16,8 @@ METHODS: dict[str, Method] = {
     "chat.postEphemeral": chat.post_ephemeral,
     "chat.delete": chat.delete,
     "conversations.open": conversations.open_dm,
+    "conversations.info": conversations.info,
+    "conversations.join": conversations.join,
     "users.info": users.info,
     "users.lookupByEmail": users.lookup_by_email,
     "users.list": users.members,
@@ -32,9 +34,22 @@ METHODS: dict[str, Method] = {
 SCOPES: dict[str, str] = {
     "chat.postMessage": "chat:write", "chat.update": "chat:write",
     "chat.postEphemeral": "chat:write", "chat.delete": "chat:write",
-    "conversations.open": "im:write", "users.info": "users:read", "users.list": "users:read",
+    "conversations.open": "im:write", "conversations.info": "channels:read",
+    "conversations.join": "channels:join", "users.info": "users:read", "users.list": "users:read",
     "users.lookupByEmail": "users:read.email", "files.getUploadURLExternal": "files:write",
     "files.completeUploadExternal": "files:write",
 }  # fmt: skip
 
-__all__ = ["METHODS", "SCOPES", "Method"]
+# Methods whose reference pages list form and query inputs only (Slack reads JSON bodies for
+# write methods; files.getUploadURLExternal refuses one, seen live).
+FORM_ONLY = frozenset(
+    {
+        "users.info",
+        "users.list",
+        "users.lookupByEmail",
+        "files.getUploadURLExternal",
+        "conversations.info",
+    }
+)
+
+__all__ = ["FORM_ONLY", "METHODS", "SCOPES", "Method"]

@@ -36,13 +36,14 @@ def _own_message(ctx: Context, params: Params, refused: str) -> SlackMessage:
 
 
 async def update(ctx: Context, params: Params) -> JsonDict:
-    """Blocks left out are kept, as Slack's docs say (an empty list removes them); text left
-    out becomes empty. More than 4,000 characters of text: msg_too_long."""
+    """As Slack's reference says: blocks left out are kept only when text is left out too; text
+    without blocks replaces the message, its blocks removed (an empty list removes them too).
+    Text left out becomes empty. More than 4,000 characters of text: msg_too_long."""
     current = _own_message(ctx, params, "cant_update_message")
+    text = params.string("text")
     blocks = message_blocks(params)
     if blocks is None:
-        blocks = current.blocks
-    text = params.string("text")
+        blocks = [] if text else current.blocks
     if not text and not blocks and not params.given("attachments"):
         raise ApiError("no_text")
     if len(text) > MAX_UPDATE_TEXT:

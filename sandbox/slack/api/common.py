@@ -26,6 +26,10 @@ def postable(ws: Workspace, ref: str) -> Channel:
         assert channel.im_user is not None
         if ws.users[channel.im_user].deleted and ws.deactivated_dm_error is not None:
             raise ApiError(ws.deactivated_dm_error)
+    elif channel.is_private and not channel.bot_member:
+        raise ApiError("channel_not_found")  # the app cannot see a private channel it is not in
+    elif channel.is_archived:
+        raise ApiError("is_archived")
     elif not channel.bot_member and "chat:write.public" not in ws.scopes:
         raise ApiError("not_in_channel")
     return channel

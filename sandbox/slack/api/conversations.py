@@ -1,11 +1,14 @@
-"""conversations.open: the app's direct message with one person, the same one every time."""
+"""conversations.open: the app's direct message with one person, the same one every time;
+conversations.info and conversations.join: a channel as the app sees it, and the app joining a
+public one."""
 
 from __future__ import annotations
 
 from sandbox.slack.context import Context
-from sandbox.slack.errors import ApiError
+from sandbox.slack.errors import ApiError, missing_scope
 from sandbox.slack.params import Params
 from sandbox.slack.records import JsonDict
+from sandbox.slack.state import Channel
 
 MAX_USERS = 8
 
@@ -45,4 +48,48 @@ async def open_dm(ctx: Context, params: Params) -> JsonDict:
         }  # fmt: skip
     if already:
         answer |= {"no_op": True, "already_open": True}
+    return answer
+
+
+def _channel_json(channel: Channel) -> JsonDict:
+    return {
+        "id": channel.id, "name": channel.name, "is_channel": not channel.is_im,
+        "is_im": channel.is_im, "is_private": channel.is_private or channel.is_im,
+        "is_archived": channel.is_archived, "is_member": channel.bot_member,
+    }  # fmt: skip
+
+
+def _visible(ctx: Context, params: Params) -> Channel:
+    """The channel named, as the app may see it: a private channel it is not in is, for the
+    app, not there (channel_not_found), as Slack answers."""
+    channel = ctx.ws.channels.get(params.string("channel"))
+    if channel is None or (channel.is_private and not channel.bot_member):
+        raise ApiError("channel_not_found")
+    return channel
+
+
+async def info(ctx: Context, params: Params) -> JsonDict:
+    """conversations.info: channels:read for a public channel, groups:read for a private one."""
+    channel = _visible(ctx, params)
+    if channel.is_private and "groups:read" not in ctx.ws.scopes:
+        raise missing_scope("groups:read", ctx.ws.scopes)
+    return {"channel": _channel_json(channel)}
+
+
+async def join(ctx: Context, params: Params) -> JsonDict:
+    """conversations.join: the app joins a public channel by itself; a private one (or a
+    direct message) it must be invited to (method_not_supported_for_channel_type)."""
+    channel = ctx.ws.channels.get(params.string("channel"))
+    if channel is None or (channel.is_private and not channel.bot_member):
+        raise ApiError("channel_not_found")
+    if channel.is_private or channel.is_im:
+        raise ApiError("method_not_supported_for_channel_type")
+    if channel.is_archived:
+        raise ApiError("is_archived")
+    already = channel.bot_member
+    channel.bot_member = True
+    answer: JsonDict = {"channel": _channel_json(channel)}
+    if already:
+        answer["warning"] = "already_in_channel"
+        answer["response_metadata"] = {"warnings": ["already_in_channel"]}
     return answer

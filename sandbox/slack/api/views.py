@@ -25,6 +25,14 @@ def checked_view(params: Params) -> tuple[JsonDict, ViewKind]:
     return {**view, "blocks": with_ids(view["blocks"])}, kind
 
 
+def _checked_as(params: Params, wanted: ViewKind) -> JsonDict:
+    """The checked ``view``, which must be a ``wanted`` one (a modal, or a Home tab)."""
+    view, kind = checked_view(params)
+    if kind != wanted:
+        raise ApiError("invalid_arguments")
+    return view
+
+
 def _external_id(ws: Workspace, view: JsonDict, keeps: str | None = None) -> str | None:
     wanted = view.get("external_id") or None
     if wanted is not None:
@@ -54,10 +62,7 @@ def _check_hash(params: Params, current: ViewRecord | None) -> None:
 async def open_modal(ctx: Context, params: Params) -> JsonDict:
     """A new modal for the person who made the trigger (the view is checked first, so a
     refused view leaves the trigger unused)."""
-    ws = ctx.ws
-    view, kind = checked_view(params)
-    if kind != "modal":
-        raise ApiError("invalid_arguments")
+    ws, view = ctx.ws, _checked_as(params, "modal")
     user = _trigger_user(ws, params)
     view_id = ws.new_id("V")
     record = ViewRecord(id=view_id, user=user, kind="modal", view=view, hash=ws.new_hash(),
@@ -67,10 +72,7 @@ async def open_modal(ctx: Context, params: Params) -> JsonDict:
 
 
 async def push(ctx: Context, params: Params) -> JsonDict:
-    ws = ctx.ws
-    view, kind = checked_view(params)
-    if kind != "modal":
-        raise ApiError("invalid_arguments")
+    ws, view = ctx.ws, _checked_as(params, "modal")
     user = _trigger_user(ws, params)
     stack = ws.modals.get(user) or []
     if not stack:
@@ -109,13 +111,10 @@ async def update(ctx: Context, params: Params) -> JsonDict:
 
 async def publish(ctx: Context, params: Params) -> JsonDict:
     """The person's Home tab; its id stays the same from one publish to the next."""
-    ws = ctx.ws
-    view, kind = checked_view(params)
-    if kind != "home":
-        raise ApiError("invalid_arguments")
+    ws, view = ctx.ws, _checked_as(params, "home")
     user = params.string("user_id")
     if user not in ws.users:
-        raise ApiError("user_not_found")
+        raise ApiError("invalid_arguments")  # Slack's answer for an unknown user_id here
     current = ws.homes.get(user)
     _check_hash(params, current)
     view_id = current.id if current is not None else ws.new_id("V")

@@ -46,10 +46,13 @@ def resolve_chat(ctx: BotContext, params: Params) -> ChatRecord:
 
 
 def check_writable(ctx: BotContext, chat: ChatRecord) -> None:
-    """Sends and edits stop once the user has blocked the bot."""
+    """Sends and edits stop once the user has blocked the bot, or a group's admin took the
+    bot's right to send messages."""
     user_id = chat.user_id if chat.type == "private" else None
     if user_id is not None and ctx.state.user(user_id).blocked:
         raise forbidden("bot was blocked by the user")
+    if not chat.can_post:
+        raise bad_request("not enough rights to send text messages to the chat")
 
 
 def resolve_message(ctx: BotContext, params: Params, what: str) -> tuple[ChatRecord, ChatMessage]:
@@ -72,6 +75,7 @@ def post_bot_message(
     content: FormattedText,
     markup: JsonDict | None,
     file: FileRecord | None = None,
+    thread_id: int | None = None,
 ) -> JsonDict:
     """The bot's new message (a text, or a file with ``content`` its caption), within the rate
     limits; its wire JSON."""
@@ -89,6 +93,7 @@ def post_bot_message(
         date=state.date(),
         photo=file if file is not None and file.kind == "photo" else None,
         document=file if file is not None and file.kind == "document" else None,
+        thread_id=thread_id,
     )
     state.put_message(stored)
     state.sent += 1

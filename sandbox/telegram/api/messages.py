@@ -31,7 +31,10 @@ async def send_message(ctx: BotContext, params: Params) -> JsonDict:
     markup = read_reply_markup(params)
     chat = resolve_chat(ctx, params)
     check_writable(ctx, chat)
-    return post_bot_message(ctx, chat, formatted, markup)
+    thread = params.integer("message_thread_id")
+    if thread and thread not in chat.topics:  # a topic of this forum, or none
+        raise bad_request("message thread not found")
+    return post_bot_message(ctx, chat, formatted, markup, thread_id=thread or None)
 
 
 def _editable(ctx: BotContext, params: Params) -> ChatMessage:

@@ -11,10 +11,8 @@ from hypothesis import strategies as st
 
 from bot.admin import ADMIN_NAMES
 from bot.chat.commands import CommandError, SetTimezone, parse_command
-from bot.core import load_catalogue
-from tests.properties import FUZZ, numberish, words
+from tests.properties import FUZZ, numberish, read_or_explained, words
 
-T = load_catalogue()
 NAMES = ("start", "help", "tasks", "remind", "tz", "lang", "messenger", "quiet", "mute",
          "digest", "unlink", "link", "invite", *ADMIN_NAMES)  # fmt: skip
 arguments = st.one_of(
@@ -45,20 +43,10 @@ zoneish = st.one_of(
 )
 
 
-def explained(exc: CommandError) -> None:
-    for lang in ("ru", "en"):
-        assert T(lang, exc.code, **exc.params)
-        if exc.usage is not None:
-            assert T(lang, exc.usage)
-
-
 @FUZZ
 @given(command_text)
 def test_any_command_text_is_a_command_or_an_explained_mistake(text: str) -> None:
-    try:
-        parse_command(text)
-    except CommandError as exc:
-        explained(exc)
+    read_or_explained(lambda: parse_command(text), CommandError)
 
 
 @FUZZ

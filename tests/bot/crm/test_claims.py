@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.core.domain import EntityHint, HintSource, Task
+from bot.core.domain import EntityHint, HintSource, NewTask, Task
 from bot.crm.claims import Claim, Claims
 from bot.store import Store, open_store
 
@@ -53,3 +53,47 @@ async def test_other_changes_and_dropped_claims_are_left_alone(store: Store) -> 
     assert await claims.attribute("task", 7, DONE, moved, WEBHOOK) == WEBHOOK
     await claims.drop("task", 7)
     assert await claims.attribute("task", 7, OPEN, DONE, WEBHOOK) == WEBHOOK
+
+
+FOLLOW_UP = NewTask(text="Follow up", complete_till=NOW + 86400, responsible_user_id=2,
+                    entity_type="leads", entity_id=5)  # fmt: skip
+CREATED = Task(id=8, text="Follow up", responsible_user_id=2, created_by=99, entity_type="leads",
+               entity_id=5, complete_till=NOW + 86400, updated_at=NOW)  # fmt: skip
+ADDED = EntityHint(kind="task", id=8, source=HintSource.WEBHOOK, action="add", actor_id=99)
+
+
+async def test_a_task_we_created_for_ivan_is_his_when_amocrm_reports_it(store: Store) -> None:
+    claims = Claims(store)
+    await claims.put_new_task(FOLLOW_UP, actor_id=2, via="telegram")
+    # amoCRM names the token's user (99) as its author; the first sight of it names Ivan.
+    credited = await claims.attribute("task", 8, None, CREATED, ADDED)
+    assert credited is not None
+    assert (credited.actor_id, credited.via, credited.action) == (2, "telegram", "add")
+    assert await claims.author(8) == 2  # and its author from then on, not amoCRM's 99
+    # Another task on the deal (someone else's, or another deadline) is left alone.
+    other = CREATED.model_copy(update={"id": 9, "complete_till": NOW + 90000})
+    assert await claims.attribute("task", 9, None, other, ADDED) == ADDED
+    assert await claims.author(9) is None
+    # A later change of the task is not its creation.
+    moved = CREATED.model_copy(update={"text": "Call", "updated_at": NOW + 5})
+    assert await claims.attribute("task", 8, CREATED, moved, ADDED) == ADDED
+
+
+async def test_a_claim_stored_by_one_replica_credits_the_change_on_another(
+    redis_server_url: str, redis_prefix: str
+) -> None:
+    # Two replicas: two stores on one Redis. The press is on the first, the webhook on the other.
+    first = await open_store(redis_server_url, key_prefix=redis_prefix)
+    second = await open_store(redis_server_url, key_prefix=redis_prefix)
+    try:
+        await Claims(first).put("task", 7, IVAN_COMPLETES)
+        await Claims(first).put_new_task(FOLLOW_UP, actor_id=2, via="slack")
+        completed = await Claims(second).attribute("task", 7, OPEN, DONE, WEBHOOK)
+        created = await Claims(second).attribute("task", 8, None, CREATED, ADDED)
+        assert completed is not None
+        assert completed.actor_id == 2
+        assert created is not None
+        assert (created.actor_id, created.via) == (2, "slack")
+    finally:
+        await first.close()
+        await second.close()

@@ -12,6 +12,7 @@ import time
 
 import pytest
 
+from bot.core import FailureNote
 from bot.store import CLAIM_LEASE_S, ClaimKeeper, DueItem, Store, keep_claims, work_due
 
 LEASE_S = 0.4
@@ -83,11 +84,11 @@ async def test_work_due_puts_a_failed_item_off_for_its_retry_delay(
     with caplog.at_level(logging.ERROR):
         claimed = await work_due(
             store, "q", clock, 10, 300.0, work,
-            clock=lambda: clock, log=logging.getLogger("t"), failed="%s failed",
+            clock=lambda: clock, failures=FailureNote(logging.getLogger("t"), "the work"),
         )  # fmt: skip
 
     assert claimed == 2
-    assert "bad failed" in caplog.text
+    assert "the work failed on bad" in caplog.text
     assert await store.count_due("q") == 1
     # Not back after the claim's short lease, only after the retry delay.
     assert await store.claim_due("q", 50.0 + CLAIM_LEASE_S + 1, 10, 5) == []

@@ -13,7 +13,8 @@ from integrations.amocrm import AmoOAuthError, TokenCipher, code_from_paste, con
     ("base_url", "consent"),
     [
         ("https://acme.amocrm.ru", "https://www.amocrm.ru/oauth"),
-        ("https://acme.amocrm.com/", "https://www.amocrm.com/oauth"),
+        # Kommo's former name: the same platform, whose consent page is Kommo's.
+        ("https://acme.amocrm.com/", "https://www.kommo.com/oauth"),
         ("https://ACME.kommo.com", "https://www.kommo.com/oauth"),
         ("http://127.0.0.1:8181", "http://127.0.0.1:8181/oauth"),
     ],

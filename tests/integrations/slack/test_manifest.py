@@ -17,11 +17,13 @@ MANIFEST: dict[str, Any] = yaml.safe_load(
 )
 # The Web API methods amobridge calls (integrations/slack/api.py), and what else needs a scope.
 CALLED = ("chat.postMessage", "chat.update", "chat.postEphemeral", "conversations.open",
-          "users.info", "users.list", "files.completeUploadExternal")  # fmt: skip
+          "users.info", "users.list", "files.completeUploadExternal", "conversations.info",
+          "conversations.join")  # fmt: skip
 
 
 def test_it_asks_for_exactly_the_scopes_the_app_uses() -> None:
-    needed = {SCOPES[m] for m in CALLED} | {"commands", "users:read.email"}
+    # groups:read: conversations.info on a private channel the app was invited to.
+    needed = {SCOPES[m] for m in CALLED} | {"commands", "users:read.email", "groups:read"}
 
     assert set(MANIFEST["oauth_config"]["scopes"]["bot"]) == needed
 

@@ -196,3 +196,23 @@ async def test_it_redirects_the_install_popup_with_a_code(amo: Amo) -> None:
     code = target.params["code"]
     exchanged = await _token(amo, _grant(amo, grant_type="authorization_code", code=code))
     assert exchanged.status_code == 200
+
+
+async def test_a_revoked_refresh_token_leaves_the_access_token_its_day(amo: Amo) -> None:
+    code = amo.emu.issue_auth_code()
+    pair = (await _token(amo, _grant(amo, grant_type="authorization_code", code=code))).json()
+    async with httpx.AsyncClient(base_url=f"{amo.base_url}/_control") as control:
+        assert (await control.post("/tokens/refresh/revoke")).status_code == 200
+        async with amo.client(pair["access_token"]) as api:
+            assert (await api.get("/api/v4/account")).status_code == 200
+            # Its day ends: only a refresh would help, and the refresh token is dead.
+            assert (await control.post("/tokens/expire")).status_code == 200
+            assert (await api.get("/api/v4/account")).status_code == 401
+    answer = await _token(
+        amo, _grant(amo, grant_type="refresh_token", refresh_token=pair["refresh_token"])
+    )
+    assert answer.status_code == 400
+    assert answer.json()["hint"] == "Token has been revoked"
+    # The long-lived token is not an OAuth pair: expiring access tokens leaves it alone.
+    async with amo.client() as api:
+        assert (await api.get("/api/v4/account")).status_code == 200

@@ -63,6 +63,42 @@ async def test_it_changes_the_account_like_the_ui(
     assert amo.emu.events()[-5]["created_by"] == ids.ivan
 
 
+async def test_a_person_creates_a_deal_and_changes_its_budget_and_close_date(
+    amo: Amo, api: httpx.AsyncClient, control: httpx.AsyncClient, receiver: Receiver
+) -> None:
+    ids = amo.ids
+    await register(api, receiver.url, ["add_lead", "update_lead"])
+    created = await control.post(
+        "/leads", json={"name": "Big one", "responsible_user_id": ids.ivan, "price": 1000}
+    )
+    assert created.status_code == 201
+    lead = created.json()
+    assert (lead["price"], lead["responsible_user_id"], lead["closed_at"]) == (
+        1000,
+        ids.ivan,
+        None,
+    )
+    assert lead["pipeline_id"] == ids.pipeline  # the main pipeline, its first stage
+    patched = await control.patch(
+        f"/leads/{lead['id']}",
+        json={"price": 2_000_000, "closed_at": 1_800_000_000, "by_user": ids.maria},
+    )
+    assert (patched.json()["price"], patched.json()["closed_at"]) == (2_000_000, 1_800_000_000)
+    read = (await api.get(f"/api/v4/leads/{lead['id']}")).json()
+    assert (read["price"], read["closed_at"], read["updated_by"]) == (
+        2_000_000, 1_800_000_000, ids.maria,
+    )  # fmt: skip
+    await amo.emu.drain_webhooks()
+    assert [list(r.form)[1] for r in receiver.received] == ["leads", "leads"]
+    assert receiver.received[1].form["leads"]["update"][0]["price"] == "2000000"
+    changed = amo.emu.events()[-1]
+    assert changed["type"] == "sale_field_changed"
+    assert changed["value_after"] == [{"sale_field_value": {"sale": 2_000_000}}]
+    unknown = await control.patch("/leads/1", json={"price": 5})
+    negative = await control.patch(f"/leads/{lead['id']}", json={"price": -5})
+    assert (unknown.status_code, negative.status_code) == (404, 400)
+
+
 async def test_it_injects_faults_and_revokes_tokens(
     amo: Amo, api: httpx.AsyncClient, control: httpx.AsyncClient
 ) -> None:

@@ -9,8 +9,8 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from sandbox.common.control import (
     ControlBody,
+    ControlRoutes,
     answers_errors,
-    fault_routes,
     read_body,
     records_json,
 )
@@ -27,7 +27,11 @@ class _Record:
     status: int
 
 
-_answers = answers_errors(lambda exc: f"unknown {exc.args[0]}")
+def _unknown(exc: KeyError) -> str:
+    return f"unknown {exc.args[0]}"
+
+
+_answers = answers_errors(_unknown)
 
 
 @_answers
@@ -106,11 +110,23 @@ class _Order(ControlBody):
     method: str | None = None
 
 
-async def test_faults_are_ordered_and_dropped_over_http() -> None:
+@dataclass(frozen=True)
+class _Context:
+    faults: _Faults
+    request_log: list[_Record]
+
+
+async def test_faults_are_ordered_and_dropped_and_the_log_read_over_http() -> None:
     faults = _Faults()
+    context = _Context(faults, [_Record("GET", 200)])
+    control = ControlRoutes(
+        lambda request: context, _Order, not_found=_unknown, log="the log", faults='{"kind"}'
+    )
     app = web.Application()
-    app.add_routes(fault_routes(lambda request: faults, _Order, _answers))
+    app.add_routes(control.routes)
     async with TestClient(TestServer(app)) as http:
+        logged = await http.get("/_control/requests")
+        assert await logged.json() == [{"method": "GET", "status": 200}]
         added = await http.post("/_control/faults", data='{"kind": "500", "count": 2}')
         assert await added.json() == {"pending": 2}
         refused = await http.post("/_control/faults", data='{"kind": "nope"}')
@@ -121,3 +137,30 @@ async def test_faults_are_ordered_and_dropped_over_http() -> None:
         dropped = await http.delete("/_control/faults")
         assert await dropped.json() == {"pending": 0}
     assert faults.added == [{"kind": "500", "count": 2, "method": None}]
+
+
+async def test_each_declared_endpoint_is_routed_and_listed_with_its_canonical_path() -> None:
+    context = _Context(_Faults(), [])
+    control = ControlRoutes(
+        lambda request: context, _Order, not_found=_unknown, log="log", faults="kind"
+    )
+
+    @control.get(r"/_control/things/{id:\d+}", "one thing")
+    async def thing(request: web.Request) -> web.StreamResponse:
+        return web.json_response({"id": {"7": 7}[request.match_info["id"]]})
+
+    assert control.endpoints[0] == ("GET", "/_control/things/{id}", "one thing")
+    # What every emulator has comes after its own endpoints.
+    assert [(method, path) for method, path, _ in control.endpoints[1:]] == [
+        ("GET", "/_control/requests"),
+        ("POST", "/_control/faults"),
+        ("DELETE", "/_control/faults"),
+    ]
+    app = web.Application()
+    app.add_routes(control.routes)
+    async with TestClient(TestServer(app)) as http:
+        found = await http.get("/_control/things/7")
+        assert await found.json() == {"id": 7}
+        assert (await http.get("/_control/things/seven")).status == 404
+        unknown = await http.get("/_control/things/8")
+        assert (unknown.status, await unknown.json()) == (404, {"error": "unknown 8"})

@@ -88,6 +88,14 @@ async def open_modal(slack: SlackEmulator, client: AsyncWebClient, user: str, vi
     return str(opened["view"]["id"])
 
 
+def assert_posted_for_everyone(slack: SlackEmulator, channel: str, person: str, text: str) -> None:
+    """An in-channel answer: one message from the bot in the channel, nothing only the
+    person sees."""
+    [message] = slack.messages(channel)
+    assert (message.text, message.from_bot) == (text, True)
+    assert slack.ephemerals(person) == []
+
+
 def recorder(seen: Seen) -> Callable[[AsyncAck, Json], Awaitable[None]]:
     """A listener that acknowledges and keeps the whole request body."""
 

@@ -75,7 +75,7 @@ async def test_clicks_and_reads_over_http(
     ]  # fmt: skip
     status, channels = await call(session, slack, "GET", "/channels")
     assert {"id": sales, "name": "sales", "is_im": False, "user": None, "members": [ann],
-            "bot_member": True} in channels  # fmt: skip
+            "bot_member": True, "private": False} in channels  # fmt: skip
     status, log = await call(session, slack, "GET", "/requests")
     assert [r["method"] for r in log] == ["chat.postMessage", "auth.test"]  # bolt asks once
     status, counts = await call(session, slack, "GET", "/stats")

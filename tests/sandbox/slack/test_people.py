@@ -17,6 +17,7 @@ from tests.sandbox.slack.helpers import (
     App,
     Json,
     actions,
+    assert_posted_for_everyone,
     button,
     modal,
     options,
@@ -90,9 +91,7 @@ async def test_an_in_channel_ack_is_posted_for_everyone(
     result = await slack.slash_command(ann, "/amo", "", channel_id=sales)
 
     assert not result.failed
-    [message] = slack.messages(sales)
-    assert (message.text, message.from_bot) == ("for all", True)
-    assert slack.ephemerals(ann) == []
+    assert_posted_for_everyone(slack, sales, ann, "for all")
 
 
 async def test_a_person_only_types_where_they_are(

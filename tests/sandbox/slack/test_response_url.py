@@ -6,6 +6,7 @@ from aiohttp import ClientSession
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from sandbox.slack import SlackEmulator
+from tests.sandbox.slack.helpers import assert_posted_for_everyone
 
 
 async def test_a_response_url_takes_five_answers(
@@ -42,9 +43,7 @@ async def test_an_in_channel_answer_is_posted_for_everyone(
 
     await hook.send(text="for all", response_type="in_channel")
 
-    [message] = slack.messages(sales)
-    assert (message.text, message.from_bot) == ("for all", True)
-    assert slack.ephemerals(ann) == []
+    assert_posted_for_everyone(slack, sales, ann, "for all")
 
 
 async def test_an_old_response_url_has_expired(

@@ -135,22 +135,37 @@ async def test_a_message_goes_to_a_dm_by_person_a_channel_by_name_and_into_a_thr
     assert slack.message(sales, reply["ts"]).thread_ts == by_name["ts"]
 
 
-async def test_an_update_keeps_every_version_and_blocks_left_out(
+async def test_an_update_keeps_every_version_and_drops_blocks_for_text_alone(
     slack: SlackEmulator, client: AsyncWebClient, ann: str
 ) -> None:
     dm = slack.dm_channel(ann)
     posted = await client.chat_postMessage(channel=dm, text="v1", blocks=[section("one")])
 
     updated = await client.chat_update(channel=dm, ts=posted["ts"], text="v2")
-    await client.chat_update(channel=dm, ts=posted["ts"], text="v3", blocks=[])
+    await client.chat_update(channel=dm, ts=posted["ts"], text="v3", blocks=[section("three")])
+    await client.chat_update(channel=dm, ts=posted["ts"], text="v4", blocks=[])
 
     assert (updated["channel"], updated["ts"], updated["text"]) == (dm, posted["ts"], "v2")
-    assert updated["message"]["blocks"][0]["text"]["text"] == "one"  # left out: kept
+    assert updated["message"]["blocks"] == []  # text without blocks: the blocks are removed
+    assert slack.message(dm, posted["ts"]).edits[-1].blocks[0]["text"]["text"] == "three"
     message = slack.message(dm, posted["ts"])
-    assert (message.text, message.blocks) == ("v3", [])  # an empty list removes them
-    assert [v.text for v in message.edits] == ["v1", "v2"]
+    assert (message.text, message.blocks) == ("v4", [])  # an empty list removes them
+    assert [v.text for v in message.edits] == ["v1", "v2", "v3"]
     assert message.edited_ts is not None
-    assert slack.stats.messages_updated == 2
+    assert slack.stats.messages_updated == 3
+
+
+async def test_a_json_body_is_refused_by_a_method_documented_for_forms_only(
+    slack: SlackEmulator, session: ClientSession, ann: str
+) -> None:
+    url = slack.api_base + "users.info"
+    async with session.post(url, json={"user": ann}, headers=BEARER) as response:
+        assert (await response.json())["error"] == "invalid_arguments"
+    async with session.post(url, data={"user": ann}, headers=BEARER) as response:
+        assert (await response.json())["user"]["id"] == ann
+    write = slack.api_base + "conversations.open"
+    async with session.post(write, json={"users": ann}, headers=BEARER) as response:
+        assert (await response.json())["ok"] is True  # a write method takes JSON
 
 
 async def test_what_cannot_be_posted_updated_or_deleted_is_refused(

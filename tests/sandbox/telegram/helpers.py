@@ -44,6 +44,30 @@ def keyboard(*data: str) -> InlineKeyboardMarkup:
     )
 
 
+async def sent_then_edited(
+    bot: Bot,
+    clock: FakeClock,
+    chat_id: int,
+    text: str,
+    buttons: str,
+    *,
+    new_text: str | None,
+    new_buttons: str,
+) -> int:
+    """A message sent with one button and, a second later, edited: its text to ``new_text``
+    (None: only its keyboard is edited) and its button to ``new_buttons``; the message's id."""
+    sent = await bot.send_message(chat_id, text, reply_markup=keyboard(buttons))
+    clock.advance(1)
+    markup, message_id = keyboard(new_buttons), sent.message_id
+    if new_text is None:
+        await bot.edit_message_reply_markup(chat_id=chat_id, message_id=message_id,
+                                            reply_markup=markup)  # fmt: skip
+    else:
+        await bot.edit_message_text(new_text, chat_id=chat_id, message_id=message_id,
+                                    reply_markup=markup)  # fmt: skip
+    return message_id
+
+
 async def eventually(condition: Callable[[], bool], timeout_s: float = 5.0) -> None:
     """Wait until `condition()` holds, failing after `timeout_s` (a bounded wait, not a sleep)."""
     deadline = time.monotonic() + timeout_s

@@ -8,7 +8,7 @@ from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import Message
 
 from sandbox.telegram import TelegramEmulator
-from tests.sandbox.telegram.helpers import FakeClock, api_error, keyboard
+from tests.sandbox.telegram.helpers import FakeClock, api_error, keyboard, sent_then_edited
 
 TOO_OLD = "Bad Request: query is too old and response timeout expired or query ID is invalid"
 
@@ -30,12 +30,10 @@ async def test_a_press_becomes_a_callback_query_update(
 async def test_the_pressed_message_is_shown_as_it_is_now(
     tg: TelegramEmulator, bot: Bot, ivan: int, clock: FakeClock
 ) -> None:
-    sent = await bot.send_message(ivan, "v1", reply_markup=keyboard("a"))
-    clock.advance(1)
-    await bot.edit_message_text(
-        "v2", chat_id=ivan, message_id=sent.message_id, reply_markup=keyboard("a")
+    message_id = await sent_then_edited(
+        bot, clock, ivan, "v1", "a", new_text="v2", new_buttons="a"
     )
-    await tg.press_button(ivan, ivan, sent.message_id, "a")
+    await tg.press_button(ivan, ivan, message_id, "a")
     (update,) = await bot.get_updates()
     assert update.callback_query is not None
     message = update.callback_query.message

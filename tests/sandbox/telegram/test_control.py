@@ -22,6 +22,12 @@ async def _call(
         return response.status, await response.json()
 
 
+async def _press(base_url: str, user: int, message_id: int, data: str) -> tuple[int, Any]:
+    """The user presses the button carrying ``data`` under the bot's message, over HTTP."""
+    body = {"chat_id": user, "message_id": message_id, "callback_data": data}
+    return await _call(base_url, "POST", f"/users/{user}/press", body)
+
+
 async def test_a_user_created_over_http_talks_to_the_bot(
     tg: TelegramEmulator, base_url: str, bot: Bot
 ) -> None:
@@ -40,12 +46,7 @@ async def test_a_user_created_over_http_talks_to_the_bot(
     assert update.message.entities[0].type == "bot_command"
 
     reply = await bot.send_message(user, "Pick", reply_markup=keyboard("t:done:7"))
-    status, pressed = await _call(
-        base_url,
-        "POST",
-        f"/users/{user}/press",
-        {"chat_id": user, "message_id": reply.message_id, "callback_data": "t:done:7"},
-    )
+    status, pressed = await _press(base_url, user, reply.message_id, "t:done:7")
     assert status == 200
     assert pressed["callback_query_id"]
     status, transcript = await _call(base_url, "GET", f"/chats/{user}/transcript")
@@ -76,12 +77,7 @@ async def test_impossible_actions_are_refused_with_400_and_404(
     base_url: str, bot: Bot, ivan: int
 ) -> None:
     sent = await bot.send_message(ivan, "Pick", reply_markup=keyboard("a"))
-    status, body = await _call(
-        base_url,
-        "POST",
-        f"/users/{ivan}/press",
-        {"chat_id": ivan, "message_id": sent.message_id, "callback_data": "forged"},
-    )
+    status, body = await _press(base_url, ivan, sent.message_id, "forged")
     assert status == 400
     assert "no button" in body["error"]
     status, body = await _call(base_url, "POST", "/users/42/messages", {"text": "hi"})

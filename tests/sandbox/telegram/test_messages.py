@@ -9,7 +9,7 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
 
 from sandbox.telegram import TelegramEmulator
-from tests.sandbox.telegram.helpers import FakeClock, api_error, keyboard
+from tests.sandbox.telegram.helpers import FakeClock, api_error, keyboard, sent_then_edited
 
 NOT_MODIFIED = (
     "Bad Request: message is not modified: specified new message content and reply markup are "
@@ -82,28 +82,24 @@ async def test_the_same_text_and_markup_is_not_modified(
 async def test_a_new_keyboard_alone_is_a_modification(
     tg: TelegramEmulator, bot: Bot, ivan: int, clock: FakeClock
 ) -> None:
-    sent = await bot.send_message(ivan, "Task", reply_markup=keyboard("a"))
-    clock.advance(1)
-    await bot.edit_message_reply_markup(
-        chat_id=ivan, message_id=sent.message_id, reply_markup=keyboard("b")
+    message_id = await sent_then_edited(
+        bot, clock, ivan, "Task", "a", new_text=None, new_buttons="b"
     )
-    stored = tg.message(ivan, sent.message_id)
+    stored = tg.message(ivan, message_id)
     assert stored.callback_data == ("b",)
     assert stored.edits == ()
     clock.advance(1)
-    await bot.edit_message_reply_markup(chat_id=ivan, message_id=sent.message_id)
-    assert tg.message(ivan, sent.message_id).reply_markup is None
+    await bot.edit_message_reply_markup(chat_id=ivan, message_id=message_id)
+    assert tg.message(ivan, message_id).reply_markup is None
 
 
 async def test_an_edit_that_keeps_the_text_adds_no_history(
     tg: TelegramEmulator, bot: Bot, ivan: int, clock: FakeClock
 ) -> None:
-    sent = await bot.send_message(ivan, "Task", reply_markup=keyboard("a"))
-    clock.advance(1)
-    await bot.edit_message_text(
-        "Task", chat_id=ivan, message_id=sent.message_id, reply_markup=keyboard("b")
+    message_id = await sent_then_edited(
+        bot, clock, ivan, "Task", "a", new_text="Task", new_buttons="b"
     )
-    stored = tg.message(ivan, sent.message_id)
+    stored = tg.message(ivan, message_id)
     assert stored.edits == ()
     assert stored.callback_data == ("b",)
 
