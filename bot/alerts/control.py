@@ -33,7 +33,7 @@ from bot.store import DueEntry, DueItem, Store, work_due
 
 CONTROL_QUEUE = "control-tasks"
 CONTROL_NS = "control_task"  # original task id → the control tasks made for it
-CLAIM_LEASE_S = 120.0
+RETRY_S = 120.0  # a job amoCRM refused or did not answer is tried again after this
 ONCE_TTL_S = 30 * 24 * 3600
 READ_BACK_S = 3600  # a control task is looked for among the tasks changed since its job, less this
 CONTROL_DUE_S = 24 * 3600  # the supervisor has a day to look into it
@@ -97,14 +97,14 @@ class ControlTasks:
     async def work(self) -> int:
         """Do the queued jobs (also the scan's job: one left by a crash is done on the next)."""
         return await work_due(
-            self._store, CONTROL_QUEUE, self._clock.now(), 20, CLAIM_LEASE_S, self._do,
-            failures=self._failures,
+            self._store, CONTROL_QUEUE, self._clock.now(), 20, RETRY_S, self._do,
+            clock=self._clock.now, failures=self._failures,
         )  # fmt: skip
 
     async def _do(self, item: DueItem) -> None:
         job = ControlJob.model_validate_json(item.payload)
         # When amoCRM says no or does not answer, the job stays claimed and is tried again when
-        # the claim runs out (a create reads back first); the failure note logs an expected
+        # its retry delay (a create reads back first); the failure note logs an expected
         # answer once, without a traceback.
         if job.op == "create":
             await self._create(job)

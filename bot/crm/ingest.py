@@ -35,15 +35,13 @@ from bot.core import (
 )
 from bot.crm.changes import deal_events, task_events
 from bot.crm.claims import Claims
-from bot.store import Cached, DueEntry, EntityChange, Store
+from bot.store import CLAIM_LEASE_S, Cached, DueEntry, DueItem, EntityChange, Store, keep_claims
 
 log = logging.getLogger(__name__)
 
 _E = TypeVar("_E", Task, Deal)
 
 INBOX_QUEUE = "inbox"
-# A claimed hint is hidden this long; if its worker dies it comes back after it.
-INBOX_LEASE_S = 60.0
 RETRY_DELAYS_S = (5.0, 30.0, 120.0, 600.0)
 _CAS_ATTEMPTS = 5
 
@@ -368,7 +366,12 @@ class InboxDrainer:
         """Process what is due now; returns how many hints were processed or retried."""
         if self._gate is not None and await self._gate.paused():
             return 0
-        items = await self._store.claim_due(INBOX_QUEUE, self._clock.now(), limit, INBOX_LEASE_S)
+        items = await self._store.claim_due(INBOX_QUEUE, self._clock.now(), limit, CLAIM_LEASE_S)
+        # Renewed while the batch is worked through; if this worker dies they come back soon.
+        async with keep_claims(self._store, items, CLAIM_LEASE_S, self._clock.now):
+            return await self._process(items)
+
+    async def _process(self, items: list[DueItem]) -> int:
         for index, item in enumerate(items):
             try:
                 queued = QueuedHint.model_validate_json(item.payload)

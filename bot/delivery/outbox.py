@@ -19,12 +19,10 @@ from pydantic import Field
 
 from bot.core import Card, Channel, Clock, DeliveryOp, SendOutcome, Value
 from bot.reports import ActivityLog, Notice
-from bot.store import DueEntry, DueItem, Store
+from bot.store import CLAIM_LEASE_S, ClaimKeeper, DueEntry, DueItem, Store
 
 log = logging.getLogger(__name__)
 
-# A claimed item is hidden this long: longer than it can wait for its chat's turn.
-CLAIM_LEASE_S = 120.0
 RETRY_DELAYS_S = (2.0, 10.0, 60.0, 300.0, 900.0)
 MAX_ATTEMPTS = 8
 REFS_NS = "refs"
@@ -243,9 +241,14 @@ class OutboxSender:
             else:
                 later = now + ahead * self._gap_s
                 await self.store.put_due(queue, due.item_id, later, due.payload)
-        batch = asyncio.gather(*(self._deliver(item) for item in first))
+        # The claims are renewed until the deliveries end (also past a stop, see ``finish``):
+        # however long a message waits for its chat's turn, no other sender takes it over.
+        keeper = ClaimKeeper(self.store, first, CLAIM_LEASE_S, self.clock.now)
+        keeper.start()
+        batch = asyncio.gather(*(self._deliver(item, keeper) for item in first))
         self._in_flight.add(batch)
         batch.add_done_callback(self._in_flight.discard)
+        batch.add_done_callback(lambda _: keeper.stop())
         # A stop cancels the drain loop, not the deliveries under way: one cancelled between
         # "sent" and "recorded" would leave its message unrecorded (never edited) and send it
         # again once the claim runs out. ``finish`` waits for them.
@@ -263,10 +266,13 @@ class OutboxSender:
     async def wait(self, timeout_s: float) -> None:
         await self.outbox.wait(self.channel, timeout_s)
 
-    async def _deliver(self, due: DueItem) -> None:
+    async def _deliver(self, due: DueItem, keeper: ClaimKeeper) -> None:
         item = OutboxItem.model_validate_json(due.payload)
         if self.limits is not None:
             await wait_turn(self.store, self.channel, self.limits, item.chat_id, item.is_group)
+        if not keeper.holds(due):  # stalled past the lease: another sender has it now
+            log.warning("%s: lost the claim on %s to another sender", self.channel, item.id)
+            return
         sent_at: float | None = None  # set when this delivery is a new message
         try:
             if item.op == "edit" and item.message_id is not None:

@@ -19,12 +19,12 @@ from bot.core import Clock, Deal, FailureNote, Reader, Task, TaskCard, User, Val
 from bot.crm import Directory
 from bot.delivery import Outbox, OutboxItem
 from bot.people.reach import Reach
-from bot.store import DueEntry, DueItem, Store, work_due
+from bot.store import CLAIM_LEASE_S, DueEntry, DueItem, Store, keep_claims, work_due
 
 log = logging.getLogger(__name__)
 
 RELEASE_QUEUE = "held-release"
-CLAIM_LEASE_S = 120.0
+RETRY_S = 120.0  # a release that failed is tried again after this
 BATCH = 200
 
 
@@ -105,8 +105,8 @@ class HeldMessages:
     async def release_due(self) -> int:
         """The job: send what waited for those whose hold is over; how many people's."""
         return await work_due(
-            self._store, RELEASE_QUEUE, self._clock.now(), BATCH, CLAIM_LEASE_S,
-            self._release_marker, failures=self._failures,
+            self._store, RELEASE_QUEUE, self._clock.now(), BATCH, RETRY_S,
+            self._release_marker, clock=self._clock.now, failures=self._failures,
         )  # fmt: skip
 
     async def _release_marker(self, marker: DueItem) -> None:
@@ -127,6 +127,10 @@ class HeldMessages:
             held_queue(amo_user_id), now + 1, BATCH, CLAIM_LEASE_S
         ):
             claimed += batch
+        async with keep_claims(self._store, claimed, CLAIM_LEASE_S, self._clock.now):
+            return await self._send_held(claimed)
+
+    async def _send_held(self, claimed: list[DueItem]) -> int:
         held = [HeldItem.model_validate_json(c.payload) for c in claimed]
         # One reminder per task and messenger, the latest; the rest as they came.
         latest = {(h.task_id, h.item.channel): n for n, h in enumerate(held) if h.reminder}

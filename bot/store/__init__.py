@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from bot.store.due import work_due
+from bot.store.due import CLAIM_LEASE_S, ClaimKeeper, keep_claims, work_due
 from bot.store.opening import StoreOpenError, open_store
 from bot.store.protocol import Cached, DueEntry, DueItem, EntityChange, Store
 from bot.store.redis import RedisStore
 from bot.store.sqlite import SqliteStore
 
 __all__ = [
-    "Cached", "DueEntry", "DueItem", "EntityChange", "RedisStore", "SqliteStore", "Store",
-    "StoreOpenError", "open_store", "work_due",
+    "CLAIM_LEASE_S", "Cached", "ClaimKeeper", "DueEntry", "DueItem", "EntityChange", "RedisStore",
+    "SqliteStore", "Store", "StoreOpenError", "keep_claims", "open_store", "work_due",
 ]  # fmt: skip

@@ -1,11 +1,97 @@
-"""Working through a due queue: the loop the reminder, held-message and settling jobs share."""
+"""Working through a due queue: keeping claims alive while the work goes on, and the loop the
+reminder, held-message and settling jobs share."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
 
 from bot.core import FailureNote
 from bot.store.protocol import DueItem, Store
+
+# A claim's lease is short so that a dead worker's items come back within seconds; a live worker
+# renews it several times per lease, so a slow send or a long batch never loses its claim.
+CLAIM_LEASE_S = 10.0
+RENEWALS_PER_LEASE = 4
+
+log = logging.getLogger(__name__)
+
+
+class ClaimKeeper:
+    """Renews the claims of ``items`` every ``lease_s / RENEWALS_PER_LEASE`` until stopped.
+
+    Use ``keep_claims`` around the work, or ``start()`` and ``stop()`` when the work outlives
+    the caller (the outbox's deliveries finish after a stop). ``holds`` tells whether an item's
+    claim was still ours at the last renewal: a worker checks it just before an action that must
+    happen once, so that a worker whose claim was taken over (it stalled past its lease) backs
+    off instead of acting a second time.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        items: Sequence[DueItem],
+        lease_s: float,
+        now: Callable[[], float],
+    ) -> None:
+        self._store = store
+        self._items = {item.item_id: item for item in items}
+        self._lease_s = lease_s
+        self._now = now
+        self._lost: set[str] = set()
+        self._task: asyncio.Task[None] | None = None
+
+    def holds(self, item: DueItem) -> bool:
+        return item.item_id not in self._lost
+
+    def release(self, item: DueItem) -> None:
+        """Stop renewing ``item`` (its work is over; it was completed, put again or given up)."""
+        self._items.pop(item.item_id, None)
+
+    def start(self) -> None:
+        if self._task is None and self._items:
+            self._task = asyncio.create_task(self._renew(), name="claim-keeper")
+
+    def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+
+    async def close(self) -> None:
+        """``stop`` and wait until no renewal is under way."""
+        self.stop()
+        if self._task is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _renew(self) -> None:
+        while self._items:
+            await asyncio.sleep(self._lease_s / RENEWALS_PER_LEASE)
+            items = list(self._items.values())
+            try:
+                held = await self._store.extend_claims(items, self._now() + self._lease_s)
+            except Exception as exc:  # the store is down: nobody else can claim them either
+                log.warning("renewing %d claim(s) failed: %r", len(items), exc)
+                continue
+            for item in items:
+                if item.item_id not in held:  # done, put again, or taken over
+                    self._lost.add(item.item_id)
+                    self._items.pop(item.item_id, None)
+
+
+@asynccontextmanager
+async def keep_claims(
+    store: Store, items: Sequence[DueItem], lease_s: float, now: Callable[[], float]
+) -> AsyncIterator[ClaimKeeper]:
+    """A started ``ClaimKeeper`` for the block (closed after it, however it ends)."""
+    keeper = ClaimKeeper(store, items, lease_s, now)
+    keeper.start()
+    try:
+        yield keeper
+    finally:
+        await keeper.close()
 
 
 async def work_due(
@@ -13,23 +99,33 @@ async def work_due(
     queue: str,
     now: float,
     limit: int,
-    lease_s: float,
+    retry_s: float,
     work: Callable[[DueItem], Awaitable[None]],
     *,
+    clock: Callable[[], float],
     failures: FailureNote,
 ) -> int:
-    """Claim up to ``limit`` items of ``queue`` due by ``now`` and ``work`` each; returns how many
-    were claimed. One that fails is noted in ``failures`` (the caller's, kept across calls, so
-    that an amoCRM outage is said once, not per item and tick) and left claimed: it comes back
-    when the claim runs out and is tried again."""
-    items = await store.claim_due(queue, now, limit, lease_s)
+    """Claim up to ``limit`` items of ``queue`` due by ``now`` and ``work`` each, keeping the
+    claims alive meanwhile (renewed by ``clock``'s time); returns how many were claimed. One that
+    fails is noted in ``failures`` (the caller's, kept across calls, so that an amoCRM outage is
+    said once, not per item and tick) and left claimed for ``retry_s``: it comes back then and is
+    tried again."""
+    items = await store.claim_due(queue, now, limit, CLAIM_LEASE_S)
     failed = False
-    for item in items:
-        try:
-            await work(item)
-        except Exception as exc:
-            failed = True
-            failures.failed(exc, item.item_id)
+    async with keep_claims(store, items, CLAIM_LEASE_S, clock) as keeper:
+        for item in items:
+            try:
+                await work(item)
+            except Exception as exc:
+                failed = True
+                failures.failed(exc, item.item_id)
+                keeper.release(item)
+                # A renewal already under way may bring it back sooner: only a retry sooner. If
+                # the store fails here too, the claim simply runs out after the short lease.
+                with contextlib.suppress(Exception):
+                    await store.extend_claims([item], clock() + retry_s)
+            else:
+                keeper.release(item)
     if items and not failed:
         failures.worked()
     return len(items)

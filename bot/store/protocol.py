@@ -183,6 +183,16 @@ class Store(Protocol):
         """
         ...
 
+    async def extend_claims(self, items: Sequence[DueItem], until: float) -> frozenset[str]:
+        """Keep the claims of ``items`` (all of one queue): each still claimed with its token is
+        hidden until ``until`` instead; returns their ids. An item completed, cancelled, put
+        again or claimed by someone else since is left alone and not returned.
+
+        A worker renews its claims while it works (``bot.store.due.keep_claims``), so a lease can
+        be short: a dead worker's items come back soon, a live one's never.
+        """
+        ...
+
     async def cancel_due(self, queue: str, item_id: str) -> None:
         """Remove an item, claimed or not; a no-op if there is none."""
         ...
@@ -246,3 +256,11 @@ class Store(Protocol):
     async def trim_log(self, ns: str, before: float) -> int:
         """Drop the values logged before ``before``; returns how many went."""
         ...
+
+
+def claims_queue(items: Sequence[DueItem]) -> str | None:
+    """The one queue of ``items`` (None if there are none), for ``extend_claims``."""
+    queues = {item.queue for item in items}
+    if len(queues) > 1:
+        raise ValueError(f"claims of several queues: {sorted(queues)}")
+    return next(iter(queues), None)

@@ -49,7 +49,7 @@ from typing import cast
 from redis.asyncio import BlockingConnectionPool, Redis
 
 from bot.core import CrmEvent, Deal, OAuthTokens, Task
-from bot.store.protocol import Cached, DueEntry, DueItem, EntityChange
+from bot.store.protocol import Cached, DueEntry, DueItem, EntityChange, claims_queue
 
 _ACQUIRE_LEASE = """
 local holder = redis.call('GET', KEYS[1])
@@ -181,6 +181,21 @@ end
 return 0
 """
 
+# KEYS: due zset, items hash. ARGV: hidden until, then (id, token) pairs. Returns the ids whose
+# entry still carries the token, now hidden until then.
+_EXTEND_CLAIMS = """
+local held = {}
+for i = 2, #ARGV, 2 do
+  local entry = redis.call('HGET', KEYS[2], ARGV[i])
+  local expected = ARGV[i + 1] .. '\\n'
+  if entry and string.sub(entry, 1, #expected) == expected then
+    redis.call('ZADD', KEYS[1], ARGV[1], ARGV[i])
+    held[#held + 1] = ARGV[i]
+  end
+end
+return held
+"""
+
 # Documents: KEYS[1] the docs:<ns> hash, KEYS[2] its docexp:<ns> zset. Every document script
 # starts with this: ``now`` (ms on the server clock, '%d' keeps every digit as for slots),
 # ``live(field)``, the value unless expired, and ``sweep(limit)``, which removes expired ones.
@@ -283,6 +298,7 @@ class RedisStore:
         self._claim_due = client.register_script(_CLAIM_DUE)
         self._put_due_once = client.register_script(_PUT_DUE_ONCE)
         self._complete_due = client.register_script(_COMPLETE_DUE)
+        self._extend_claims = client.register_script(_EXTEND_CLAIMS)
         self._get_doc = client.register_script(_GET_DOC)
         self._set_doc = client.register_script(_SET_DOC)
         self._list_docs = client.register_script(_LIST_DOCS)
@@ -476,6 +492,18 @@ class RedisStore:
             args=[item.item_id, item.token],
         )
         return bool(done)
+
+    async def extend_claims(self, items: Sequence[DueItem], until: float) -> frozenset[str]:
+        queue = claims_queue(items)
+        if queue is None:
+            return frozenset()
+        args: list[str | float] = [until]
+        for item in items:
+            args += [item.item_id, item.token]
+        held: list[str] = await self._extend_claims(
+            keys=[f"{self._p}due:{queue}", f"{self._p}dueitems:{queue}"], args=args
+        )
+        return frozenset(held)
 
     async def cancel_due(self, queue: str, item_id: str) -> None:
         async with self._redis.pipeline(transaction=True) as tx:

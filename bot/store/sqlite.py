@@ -41,7 +41,7 @@ from typing import Any, Literal, Self
 import aiosqlite
 
 from bot.core import CrmEvent, Deal, OAuthTokens, Task
-from bot.store.protocol import Cached, DueEntry, DueItem, EntityChange
+from bot.store.protocol import Cached, DueEntry, DueItem, EntityChange, claims_queue
 
 # Index i holds the statements that take a file from ``user_version`` i to i + 1.
 _MIGRATIONS: tuple[tuple[str, ...], ...] = (
@@ -444,6 +444,21 @@ class SqliteStore:
             ) as cur,
         ):
             return cur.rowcount == 1
+
+    async def extend_claims(self, items: Sequence[DueItem], until: float) -> frozenset[str]:
+        queue = claims_queue(items)
+        if queue is None:
+            return frozenset()
+        held: set[str] = set()
+        async with self._write() as db:
+            for item in items:
+                async with db.execute(
+                    "UPDATE due SET visible_at = ? WHERE queue = ? AND item_id = ? AND token = ?",
+                    (until, queue, item.item_id, item.token),
+                ) as cur:
+                    if cur.rowcount == 1:
+                        held.add(item.item_id)
+        return frozenset(held)
 
     async def cancel_due(self, queue: str, item_id: str) -> None:
         async with self._write() as db:

@@ -65,7 +65,7 @@ FOLLOW_UP_TTL_S = 3 * 24 * 3600
 SETTLE_QUEUE = "write_settle"
 # When a write whose answer was lost is read again: amoCRM under strain may take a while.
 SETTLE_AFTER_S = (15.0, 60.0, 300.0)
-SETTLE_LEASE_S = 60.0
+SETTLE_RETRY_S = 60.0  # a settling that failed is tried again after this
 
 
 class Outcome(StrEnum):
@@ -406,8 +406,8 @@ class TaskActions:
         """Read again the tasks whose writes were not confirmed and tell each presser what
         became of their press; returns how many were claimed."""
         return await work_due(
-            self._store, SETTLE_QUEUE, self._clock.now(), limit, SETTLE_LEASE_S, self._settle,
-            failures=self._settle_failures,
+            self._store, SETTLE_QUEUE, self._clock.now(), limit, SETTLE_RETRY_S, self._settle,
+            clock=self._clock.now, failures=self._settle_failures,
         )  # fmt: skip
 
     async def _settle(self, item: DueItem) -> None:

@@ -23,7 +23,7 @@ from bot.store import DueEntry, DueItem, Store, work_due
 from bot.tasks.cards import CardFactory
 
 ELSEWHERE_QUEUE = "reminders-elsewhere"
-CLAIM_LEASE_S = 60.0
+RETRY_S = 60.0  # a repeat that failed is tried again after this
 ONCE_TTL_S = 3 * 24 * 3600
 
 
@@ -67,8 +67,8 @@ class OtherMessenger:
     async def fire_due(self, limit: int, failures: FailureNote) -> int:
         """The reminder loop's turn for repeats; ``failures``: that loop's."""
         return await work_due(
-            self._store, ELSEWHERE_QUEUE, self._clock.now(), limit, CLAIM_LEASE_S, self._fire,
-            failures=failures,
+            self._store, ELSEWHERE_QUEUE, self._clock.now(), limit, RETRY_S, self._fire,
+            clock=self._clock.now, failures=failures,
         )  # fmt: skip
 
     async def _others(self, user_id: int, channels: Sequence[str]) -> list[ChannelLink]:

@@ -54,7 +54,7 @@ from bot.tasks.schedule import (
 log = logging.getLogger(__name__)
 
 REMINDER_QUEUE = "reminders"
-CLAIM_LEASE_S = 60.0
+RETRY_S = 60.0  # a reminder that failed is tried again after this
 LATE_S = 5 * 60
 FIRED_TTL_S = 3 * 24 * 3600
 
@@ -225,8 +225,9 @@ class ReminderService:
         were claimed."""
         now = self._clock.now()
         return await work_due(
-            self._store, REMINDER_QUEUE, now, limit, CLAIM_LEASE_S,
-            lambda item: self._fire(item, int(now)), failures=self._failures,
+            self._store, REMINDER_QUEUE, now, limit, RETRY_S,
+            lambda item: self._fire(item, int(now)), clock=self._clock.now,
+            failures=self._failures,
         ) + await self._elsewhere.fire_due(limit, self._failures)  # fmt: skip
 
     async def _fire(self, item: DueItem, now: int) -> None:

@@ -1,4 +1,5 @@
-"""The ``amobridge`` command as a user runs it: a real process, configured by the environment."""
+"""The ``amobridge`` command as a user runs it: a real process, configured by the environment
+(forked from a fork server that imported the application once: ``tests/e2e/processes.py``)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ import os
 import re
 import signal
 import socket
-import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -18,8 +18,7 @@ import pytest
 from sandbox.amocrm import AmoEmulator, DemoIds
 from sandbox.slack import SlackEmulator
 from sandbox.telegram import TelegramEmulator
-
-CLI = [sys.executable, "-c", "from bot.app.cli import main; main()"]
+from tests.e2e.processes import forked
 
 
 def env_for(amo: AmoEmulator, tmp_path: Path, **extra: str) -> dict[str, str]:
@@ -34,18 +33,8 @@ def env_for(amo: AmoEmulator, tmp_path: Path, **extra: str) -> dict[str, str]:
     }
 
 
-async def started(
-    *args: str, env: dict[str, str], cwd: Path, stdin: int | None = None
-) -> asyncio.subprocess.Process:
-    """``amobridge`` with ``args`` as a process of its own, its output piped back."""
-    pipe = asyncio.subprocess.PIPE
-    return await asyncio.create_subprocess_exec(
-        *CLI, *args, env=env, cwd=cwd, stdin=stdin, stdout=pipe, stderr=pipe
-    )
-
-
 async def amobridge(*args: str, env: dict[str, str], cwd: Path) -> tuple[int, str, str]:
-    proc = await started(*args, env=env, cwd=cwd)
+    proc = await forked(*args, env=env, cwd=cwd)
     out, err = await asyncio.wait_for(proc.communicate(), timeout=60)
     assert proc.returncode is not None
     return proc.returncode, out.decode(), err.decode()
@@ -215,7 +204,7 @@ async def serving_until_stopped(
 ) -> AsyncIterator[list[str]]:
     """``amobridge`` started with ``args`` and left running: the lines it printed up to the one
     that starts with ``ready``. On leaving, it gets ``stop`` and must exit cleanly."""
-    proc = await started(*args, env=env, cwd=cwd)
+    proc = await forked(*args, env=env, cwd=cwd)
     assert proc.stdout is not None
     try:
         lines: list[str] = []
@@ -288,9 +277,7 @@ async def test_sandbox_serves_a_seeded_amocrm_and_prints_how_to_use_it(tmp_path:
 
 async def test_demo_plays_the_morning_and_then_lets_a_person_play(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    proc = await started(
-        "demo", "--interactive", env=env, cwd=tmp_path, stdin=asyncio.subprocess.PIPE
-    )
+    proc = await forked("demo", "--interactive", env=env, cwd=tmp_path, stdin=True)
     out, err = await asyncio.wait_for(
         proc.communicate(b"say /remind 30m\npress Complete\nquit\n"), timeout=120
     )

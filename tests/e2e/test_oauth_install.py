@@ -20,7 +20,8 @@ from sandbox.amocrm import AmoEmulator, DemoIds
 from sandbox.telegram import TelegramEmulator
 from tests.e2e.helpers import FakeClock, free_port, link, reminder_scheduled, says, settled, synced
 from tests.e2e.oauth import consent, oauth_env, oauth_settings
-from tests.e2e.test_cli import CLI, amobridge
+from tests.e2e.processes import forked
+from tests.e2e.test_cli import amobridge
 
 
 @pytest.fixture
@@ -51,10 +52,7 @@ async def test_an_admin_installs_with_the_printed_link_and_the_service_starts_wo
     service: Service, settings: Settings, amo: AmoEmulator, tmp_path: Path
 ) -> None:
     env = oauth_env(settings)
-    proc = await asyncio.create_subprocess_exec(
-        *CLI, "authorize", env=env, cwd=tmp_path,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
+    proc = await forked("authorize", env=env, cwd=tmp_path)
     out, err = await asyncio.wait_for(proc.communicate(), timeout=60)
     assert proc.returncode == 0, err.decode()
     [url] = [line for line in out.decode().splitlines() if line.startswith("http")]

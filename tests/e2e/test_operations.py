@@ -21,7 +21,8 @@ from integrations.amocrm import AmoAuthError
 from sandbox.amocrm import AmoEmulator, DemoIds
 from sandbox.telegram import TelegramEmulator
 from tests.e2e.helpers import FakeClock, eventually, link, reminder_scheduled
-from tests.e2e.test_cli import CLI, env_for
+from tests.e2e.processes import forked
+from tests.e2e.test_cli import env_for
 
 BURST = 5
 
@@ -145,10 +146,7 @@ async def test_json_logs_are_one_object_per_line_with_start_and_stop(
 ) -> None:
     env = env_for(amo, tmp_path, AMOBRIDGE_HTTP__HOST="127.0.0.1", AMOBRIDGE_HTTP__PORT="0",
                   AMOBRIDGE_LOG_FORMAT="json")  # fmt: skip
-    proc = await asyncio.create_subprocess_exec(
-        *CLI, "run", env=env, cwd=tmp_path,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
+    proc = await forked("run", env=env, cwd=tmp_path)
     assert proc.stdout is not None
     assert proc.stderr is not None
     first = json.loads(await asyncio.wait_for(proc.stderr.readline(), timeout=30))

@@ -15,7 +15,8 @@ import pytest
 from bot.app.settings import HttpSettings, Settings
 from bot.app.telegram import TELEGRAM_WEBHOOK_PATH
 from bot.app.wiring import Service
-from bot.delivery.outbox import CLAIM_LEASE_S, outbox_queue
+from bot.delivery.outbox import outbox_queue
+from bot.store import CLAIM_LEASE_S
 from bot.tasks.buttons import Action, Payload
 from sandbox.amocrm import AmoEmulator, DemoIds
 from sandbox.telegram import ChatMessage, TelegramEmulator

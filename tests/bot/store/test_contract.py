@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import itertools
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TypeVar
 
@@ -29,49 +29,7 @@ _T = TypeVar("_T")
 Opener = Callable[[], Awaitable[Store]]
 
 
-# --- fixtures ----------------------------------------------------------------------------------
-
-
-@pytest.fixture(params=["sqlite", "redis"])
-def backend(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, str, str]:
-    """(kind, where, prefix). The Redis server is only started when a Redis test runs."""
-    if request.param == "sqlite":
-        return "sqlite", str(tmp_path / "store.db"), ""
-    url: str = request.getfixturevalue("redis_server_url")
-    prefix: str = request.getfixturevalue("redis_prefix")
-    return "redis", url, prefix
-
-
-@pytest.fixture
-async def open_backend(backend: tuple[str, str, str]) -> AsyncIterator[Opener]:
-    """Opens store instances that share one backing (one file, or one server and prefix)."""
-    kind, where, prefix = backend
-    opened: list[Store] = []
-
-    async def opener() -> Store:
-        store: Store
-        if kind == "sqlite":
-            store = await SqliteStore.open(where)
-        else:
-            store = await RedisStore.open(where, key_prefix=prefix)
-        opened.append(store)
-        return store
-
-    yield opener
-    for store in opened:
-        await store.close()
-    if kind == "redis":
-        # A shared server (AMOBRIDGE_TEST_REDIS_URL) keeps nothing of this test.
-        client = Redis.from_url(where, decode_responses=True)
-        keys = [key async for key in client.scan_iter(match=f"{prefix}*")]
-        if keys:
-            await client.delete(*keys)
-        await client.aclose()
-
-
-@pytest.fixture
-async def store(open_backend: Opener) -> Store:
-    return await open_backend()
+# The fixtures (``store``, ``open_backend``: both backends) are in conftest.py.
 
 
 @pytest.fixture
@@ -684,6 +642,49 @@ async def test_it_gives_a_claimed_item_back_after_its_lease(store: Store) -> Non
     assert await store.count_due("q") == 1
     assert await store.complete_due(again)
     assert await store.count_due("q") == 0
+
+
+async def test_it_keeps_a_claim_its_holder_extends(store: Store) -> None:
+    await store.put_due("q", "a", 10.0, "p")
+    await store.put_due("q", "b", 10.0, "p")
+    claimed = await store.claim_due("q", 50.0, 10, 5)
+
+    assert await store.extend_claims(claimed, 60.0) == {"a", "b"}
+    # Past the first lease, before the extended one: nobody else gets them.
+    assert await store.claim_due("q", 59.9, 10, 5) == []
+    again = await store.claim_due("q", 60.0, 10, 5)
+
+    # Once claimed by another, the first holder can no longer extend (nor complete) them.
+    assert await store.extend_claims(claimed, 100.0) == set()
+    assert await store.extend_claims(again, 70.0) == {"a", "b"}
+    assert await store.claim_due("q", 69.9, 10, 5) == []
+    assert not await store.complete_due(claimed[0])
+    assert await store.complete_due(again[0])
+
+
+async def test_it_extends_no_claim_that_is_gone_or_put_again(store: Store) -> None:
+    for item_id in ("done", "cancelled", "put-again", "kept"):
+        await store.put_due("q", item_id, 10.0)
+    claimed = {i.item_id: i for i in await store.claim_due("q", 10.0, 10, 5)}
+    await store.complete_due(claimed["done"])
+    await store.cancel_due("q", "cancelled")
+    await store.put_due("q", "put-again", 12.0, "new")
+
+    assert await store.extend_claims(list(claimed.values()), 100.0) == {"kept"}
+    # Nothing completed or cancelled comes back; the item put again is due as it was put.
+    assert await store.count_due("q") == 2
+    [fresh] = await store.claim_due("q", 99.0, 10, 5)
+    assert (fresh.item_id, fresh.payload) == ("put-again", "new")
+    assert await store.extend_claims([], 100.0) == set()
+
+
+async def test_it_refuses_to_extend_claims_of_several_queues(store: Store) -> None:
+    await store.put_due("q", "a", 10.0)
+    await store.put_due("r", "a", 10.0)
+    items = [*await store.claim_due("q", 10.0, 1, 5), *await store.claim_due("r", 10.0, 1, 5)]
+
+    with pytest.raises(ValueError, match="several queues"):
+        await store.extend_claims(items, 100.0)
 
 
 async def test_it_completes_a_claimed_item_once(store: Store) -> None:

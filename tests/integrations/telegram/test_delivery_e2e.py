@@ -16,7 +16,6 @@ from aiogram.client.telegram import TelegramAPIServer
 from bot.core.clock import Clock, SystemClock
 from bot.core.views import Button, TaskCard
 from bot.delivery.outbox import (
-    CLAIM_LEASE_S,
     RETRY_DELAYS_S,
     ChannelLimits,
     DeliveryError,
@@ -27,6 +26,7 @@ from bot.delivery.outbox import (
     outbox_queue,
     wait_turn,
 )
+from bot.store import CLAIM_LEASE_S
 from bot.store.sqlite import SqliteStore
 from integrations.telegram import TELEGRAM_LIMITS, TelegramNotifier, render_card
 from sandbox.telegram import RateLimits, TelegramEmulator

@@ -1,0 +1,96 @@
+"""Claims kept alive while the work goes on (``ClaimKeeper``, ``work_due``), on both backends.
+
+The leases here are a fraction of a second of real time, so that "comes back after the lease" and
+"never comes back while held" are both seen within the test.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+import pytest
+
+from bot.core import FailureNote
+from bot.store import CLAIM_LEASE_S, ClaimKeeper, DueItem, Store, keep_claims, work_due
+
+LEASE_S = 0.4
+
+
+async def claim_within(store: Store, deadline_s: float) -> list[DueItem]:
+    """What another worker gets by claiming ``q`` again and again for ``deadline_s``."""
+    deadline = time.monotonic() + deadline_s
+    while time.monotonic() < deadline:
+        if got := await store.claim_due("q", time.time(), 10, LEASE_S):
+            return got
+        await asyncio.sleep(0.02)
+    return []
+
+
+async def test_a_kept_claim_is_never_taken_while_its_holder_works(store: Store) -> None:
+    await store.put_due("q", "a", 1.0, "p")
+    claimed = await store.claim_due("q", time.time(), 10, LEASE_S)
+
+    async with keep_claims(store, claimed, LEASE_S, time.time) as keeper:
+        # Six leases long: without the renewals the item would be claimed again after one.
+        assert await claim_within(store, 6 * LEASE_S) == []
+        assert keeper.holds(claimed[0])
+        assert await store.complete_due(claimed[0])
+
+
+async def test_a_dead_holders_claim_comes_back_after_one_lease(store: Store) -> None:
+    await store.put_due("q", "a", 1.0, "p")
+    claimed = await store.claim_due("q", time.time(), 10, LEASE_S)
+    async with keep_claims(store, claimed, LEASE_S, time.time):
+        await asyncio.sleep(LEASE_S)
+    # The holder "died" here (the keeper stopped): another worker gets it within about a lease.
+    started = time.monotonic()
+    [again] = await claim_within(store, 5 * LEASE_S)
+    assert again.item_id == "a"
+    assert time.monotonic() - started <= 2 * LEASE_S
+
+
+async def test_a_holder_learns_that_its_claim_was_taken_over(store: Store) -> None:
+    await store.put_due("q", "a", 1.0, "p")
+    claimed = await store.claim_due("q", time.time(), 10, LEASE_S)
+    keeper = ClaimKeeper(store, claimed, LEASE_S, time.time)
+    # The holder stalls past its lease before its keeper runs; another worker takes the item.
+    [taken] = await claim_within(store, 5 * LEASE_S)
+    keeper.start()
+    try:
+        deadline = time.monotonic() + 5 * LEASE_S
+        while keeper.holds(claimed[0]):
+            assert time.monotonic() < deadline, "the keeper never noticed the takeover"
+            await asyncio.sleep(0.02)
+    finally:
+        keeper.stop()
+    # The new holder's claim is untouched by the old keeper.
+    assert await store.complete_due(taken)
+
+
+async def test_work_due_puts_a_failed_item_off_for_its_retry_delay(
+    store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    await store.put_due("q", "bad", 10.0, "p")
+    await store.put_due("q", "good", 10.0, "p")
+
+    async def work(item: DueItem) -> None:
+        if item.item_id == "bad":
+            raise RuntimeError("boom")
+        await store.complete_due(item)
+
+    clock = 50.0
+    with caplog.at_level(logging.ERROR):
+        claimed = await work_due(
+            store, "q", clock, 10, 300.0, work,
+            clock=lambda: clock, failures=FailureNote(logging.getLogger("t"), "the work"),
+        )  # fmt: skip
+
+    assert claimed == 2
+    assert "the work failed on bad" in caplog.text
+    assert await store.count_due("q") == 1
+    # Not back after the claim's short lease, only after the retry delay.
+    assert await store.claim_due("q", 50.0 + CLAIM_LEASE_S + 1, 10, 5) == []
+    [retried] = await store.claim_due("q", 350.0, 10, 5)
+    assert retried.item_id == "bad"
