@@ -20,7 +20,6 @@ import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from enum import StrEnum
 
 from bot.core import (
     Catalogue,
@@ -32,7 +31,6 @@ from bot.core import (
     EntityHint,
     HintSource,
     Lang,
-    NewTask,
     Right,
     Task,
     TaskPatch,
@@ -46,46 +44,23 @@ from bot.crm import (
     Directory,
     EventProcessor,
     can_edit_task,
-    can_view_deal,
     may_assign_to,
 )
 from bot.delivery import Outbox, OutboxItem
 from bot.people import Links
 from bot.reports import ActivityLog, Press
 from bot.store import DueItem, Store, work_due
+from bot.tasks.follow_ups import FollowUps
+from bot.tasks.outcomes import LEASE_S, ActionResult, Outcome, live_deal
 
 log = logging.getLogger(__name__)
 
-LEASE_S = 30.0
-FOLLOW_UP_NS = "follow_up"
 TAKE_WAIT_ROUNDS = 40
 TAKE_WAIT_S = 0.1
-FOLLOW_UP_TTL_S = 3 * 24 * 3600
 SETTLE_QUEUE = "write_settle"
 # When a write whose answer was lost is read again: amoCRM under strain may take a while.
 SETTLE_AFTER_S = (15.0, 60.0, 300.0)
 SETTLE_LEASE_S = 60.0
-
-
-class Outcome(StrEnum):
-    DONE = "done"
-    DENIED = "denied"
-    ALREADY_DONE = "already_done"
-    GONE = "gone"
-    BUSY = "busy"
-    CRM_ERROR = "crm_error"  # amoCRM refused or failed, and surely changed nothing
-    UNKNOWN = "unknown"  # the answer was lost and amoCRM cannot tell yet: settled later
-    BAD_ASSIGNEE = "bad_assignee"
-
-
-class ActionResult(Value):
-    outcome: Outcome
-    task: Task | None = None
-    deal: Deal | None = None  # for a deal action: the deal as it is now
-
-    @property
-    def ok(self) -> bool:
-        return self.outcome is Outcome.DONE
 
 
 class PendingWrite(Value):
@@ -175,47 +150,8 @@ class TaskActions:
     ) -> ActionResult:
         """A task on the deal for ``actor``, due ``at``: once per deal, person and moment, however
         often the button is pressed, and only on a deal their amoCRM rights let them see."""
-        done_key = f"{deal_id}:{actor.id}:{at}"
-        owner = uuid.uuid4().hex
-        lease = f"follow-up:{done_key}"
-        if not await self._store.acquire_lease(lease, owner, LEASE_S):
-            return ActionResult(outcome=Outcome.BUSY)
-        try:
-            if await self._store.get_doc(FOLLOW_UP_NS, done_key) is not None:
-                return ActionResult(outcome=Outcome.ALREADY_DONE)
-            deal = await self._live_deal(deal_id)
-            if isinstance(deal, ActionResult):
-                return deal
-            responsible = await self._directory.user(deal.responsible_user_id)
-            if not actor.is_active or not can_view_deal(actor, deal, responsible):
-                return ActionResult(outcome=Outcome.DENIED)
-            task = NewTask(
-                text=self._t(lang, "follow_up_text", deal=deal.name), complete_till=at,
-                responsible_user_id=actor.id, entity_type="leads", entity_id=deal_id,
-                task_type_id=1,
-            )  # fmt: skip
-            try:
-                await self._crm.create_task(task)
-            except CrmError:
-                # A lost answer may hide a created task; the marker below is not written, so a
-                # second press can make a second task: better than none (reference: no
-                # idempotency keys on amoCRM writes).
-                return ActionResult(outcome=Outcome.CRM_ERROR)
-            await self._store.put_doc(FOLLOW_UP_NS, done_key, "1", ttl_s=FOLLOW_UP_TTL_S)
-            await self._activity.pressed(actor.id, via, f"deal:{deal_id}", "follow_up")
-            return ActionResult(outcome=Outcome.DONE)
-        finally:
-            await self._store.release_lease(lease, owner)
-
-    async def _live_deal(self, deal_id: int) -> Deal | ActionResult:
-        """The deal as amoCRM has it now, or why there is none to act on."""
-        try:
-            deal = await self._crm.lead(deal_id)
-        except CrmError:
-            return ActionResult(outcome=Outcome.CRM_ERROR)
-        if deal is None or deal.is_deleted:
-            return ActionResult(outcome=Outcome.GONE)
-        return deal
+        follow_ups = FollowUps(self._store, self._crm, self._directory, self._t, self._activity)
+        return await follow_ups.create(actor, deal_id, at, via=via, lang=lang)
 
     async def take(self, actor: User, deal_id: int, *, via: str, lang: Lang) -> ActionResult:
         """Make ``actor`` responsible for a deal nobody has taken yet (its responsible is still
@@ -235,7 +171,7 @@ class TaskActions:
         else:
             return ActionResult(outcome=Outcome.BUSY)
         try:
-            deal = await self._live_deal(deal_id)
+            deal = await live_deal(self._crm, deal_id)
             if isinstance(deal, ActionResult):
                 return deal
             if not await self.unassigned(deal):

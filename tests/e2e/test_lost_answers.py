@@ -195,3 +195,77 @@ async def test_take_it_applied_but_answered_500_is_the_pressers(
     writes = [r for r in amo.request_log if r.method == "PATCH" and r.path.endswith(f"/{deal}")]
     assert len(writes) == 1
     assert not any("amoCRM did not" in m.text for m in tg.transcript(ivan))
+
+
+def follow_ups(amo: AmoEmulator, deal_id: int) -> list[dict[str, object]]:
+    """The follow-up tasks amoCRM holds on the deal."""
+    added = [amo.task(e["entity_id"]) for e in amo.events() if e["type"] == "task_added"]
+    ours = (t for t in added if t["entity_id"] == deal_id)
+    return [t for t in ours if str(t["text"]).startswith("Follow up on “")]
+
+
+async def given_deal_alert(
+    service: Service, tg: TelegramEmulator, amo: AmoEmulator, demo: DemoIds
+) -> tuple[int, int, ChatMessage]:
+    ivan = await link(service, tg, demo.ivan, "Ivan")
+    acme = demo.leads[0]
+    amo.move_lead(acme, demo.qualified, by_user=demo.admin)
+    return ivan, acme, await says(tg, ivan, "Deal moved")
+
+
+async def press_follow_up(
+    tg: TelegramEmulator, ivan: int, alert: ChatMessage, answer: str
+) -> None:
+    """Ivan presses "Follow up tomorrow" on the alert and is answered ``answer``."""
+    await tg.press_button(ivan, ivan, alert.message_id, buttons(alert)["📅 Follow up tomorrow"])
+    await says(tg, ivan, answer)
+
+
+CREATED = "Follow-up task created in amoCRM: tomorrow 10:00."
+EXISTS = "A follow-up task for tomorrow is already there."
+
+
+@pytest.mark.parametrize(
+    ("fault", "first", "second"),
+    [
+        # Applied, answered 500: the deal's tasks are read again, the task is there: done.
+        ("500-after", CREATED, EXISTS),
+        # A 500 that changed nothing: the re-read shows no task, so the next press makes it.
+        ("500", "amoCRM did not take the change; nothing was changed", CREATED),
+    ],
+)
+async def test_a_follow_up_whose_create_answered_500_is_made_once(
+    service: Service,
+    tg: TelegramEmulator,
+    amo: AmoEmulator,
+    demo: DemoIds,
+    fault: str,
+    first: str,
+    second: str,
+) -> None:
+    ivan, acme, alert = await given_deal_alert(service, tg, amo, demo)
+    amo.faults.add(fault, path_prefix="/api/v4/tasks", method="POST")
+
+    await press_follow_up(tg, ivan, alert, first)
+    assert len(follow_ups(amo, acme)) == (1 if fault == "500-after" else 0)
+    await press_follow_up(tg, ivan, alert, second)
+    assert len(follow_ups(amo, acme)) == 1
+
+
+async def test_a_follow_up_whose_answer_came_too_late_is_not_made_twice_on_a_second_press(
+    service: Service, tg: TelegramEmulator, amo: AmoEmulator, demo: DemoIds
+) -> None:
+    ivan, acme, alert = await given_deal_alert(service, tg, amo, demo)
+    # amoCRM creates the task, but only after amobridge stopped waiting for the answer.
+    amo.faults.add("slow", delay_s=3 * TIMEOUT_S, path_prefix="/api/v4/tasks", method="POST")
+
+    await press_follow_up(tg, ivan, alert, "amoCRM did not answer in time; the task may have")
+
+    async def created() -> bool:
+        return len(follow_ups(amo, acme)) == 1
+
+    await eventually(created, what="amoCRM to create the task late")
+    # The second press reads the deal's tasks before creating, and finds the first one.
+    await press_follow_up(tg, ivan, alert, EXISTS)
+    await settled(service, amo)
+    assert len(follow_ups(amo, acme)) == 1
