@@ -20,8 +20,12 @@ CALLED = ("chat.postMessage", "chat.update", "chat.postEphemeral", "conversation
           "users.info", "users.list", "files.completeUploadExternal")  # fmt: skip
 
 
+# conversations.history takes a scope per kind of channel: amobridge posts in DMs and channels.
+HISTORY = {"im:history", "channels:history"}
+
+
 def test_it_asks_for_exactly_the_scopes_the_app_uses() -> None:
-    needed = {SCOPES[m] for m in CALLED} | {"commands", "users:read.email"}
+    needed = {SCOPES[m] for m in CALLED} | {"commands", "users:read.email"} | HISTORY
 
     assert set(MANIFEST["oauth_config"]["scopes"]["bot"]) == needed
 
