@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.store import FullStoreLog, StoreFull
 from scheduler.singleton import SingletonJob
 
 log = logging.getLogger(__name__)
@@ -67,6 +68,7 @@ class DrainLoop:
         self._wait = wait
         self._idle_s = idle_s
         self._task: asyncio.Task[None] | None = None
+        self._full = FullStoreLog(name)
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name=self._name)
@@ -76,8 +78,12 @@ class DrainLoop:
             try:
                 while await self._drain_once():
                     pass
+            except StoreFull as exc:
+                self._full.refused(exc)
             except Exception:
                 log.exception("%s: drain failed", self._name)
+            else:
+                self._full.worked()
             await self._wait(self._idle_s)
 
     async def stop(self) -> None:

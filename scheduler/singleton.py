@@ -6,7 +6,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
-from bot.store import Store
+from bot.store import FullStoreLog, Store, StoreFull
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +34,7 @@ class SingletonJob:
         self._store = store
         self._owner = owner
         self._ttl_s = ttl_s
+        self._full = FullStoreLog(f"job {name}")
 
     async def run(self) -> bool:
         """Run once if this replica holds the lease; True if it ran."""
@@ -41,6 +42,9 @@ class SingletonJob:
             if not await self._store.acquire_lease(f"job:{self.name}", self._owner, self._ttl_s):
                 return False
             await self._body()
+            self._full.worked()
+        except StoreFull as exc:
+            self._full.refused(exc)
         except asyncio.CancelledError:
             # Shutdown cancels a running tick; APScheduler would log that as a failed job.
             log.debug("job %s cancelled", self.name)

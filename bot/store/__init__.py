@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from bot.store.due import work_due
-from bot.store.protocol import Cached, DueEntry, DueItem, EntityChange, Store
+from bot.store.outage import FullStoreLog
+from bot.store.protocol import Cached, DueEntry, DueItem, EntityChange, Store, StoreFull
 from bot.store.redis import RedisStore
 from bot.store.sqlite import SqliteStore
 
 __all__ = [
-    "Cached", "DueEntry", "DueItem", "EntityChange", "RedisStore", "SqliteStore", "Store",
-    "open_store", "work_due",
+    "Cached", "DueEntry", "DueItem", "EntityChange", "FullStoreLog", "RedisStore", "SqliteStore",
+    "Store", "StoreFull", "open_store", "work_due",
 ]  # fmt: skip
 
 
