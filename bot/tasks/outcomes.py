@@ -19,6 +19,7 @@ class Outcome(StrEnum):
     CRM_ERROR = "crm_error"  # amoCRM refused or failed, and surely changed nothing
     UNKNOWN = "unknown"  # the answer was lost and amoCRM cannot tell yet: settled later
     BAD_ASSIGNEE = "bad_assignee"
+    PARKED = "parked"  # amoCRM does not answer: saved, written when it is back
 
 
 class ActionResult(Value):

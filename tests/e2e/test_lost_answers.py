@@ -15,6 +15,7 @@ from bot.app.settings import Settings
 from bot.app.setup import register_amocrm_webhook
 from bot.app.wiring import Service, running_service
 from bot.tasks.actions import SETTLE_AFTER_S, SETTLE_QUEUE
+from bot.tasks.parked import PARK_QUEUE, PARK_RETRY_S
 from sandbox.amocrm import AmoEmulator, DemoIds
 from sandbox.telegram import ChatMessage, TelegramEmulator
 from tests.e2e.helpers import FakeClock, buttons, eventually, link, says, settled, synced
@@ -269,3 +270,33 @@ async def test_a_follow_up_whose_answer_came_too_late_is_not_made_twice_on_a_sec
     await press_follow_up(tg, ivan, alert, EXISTS)
     await settled(service, amo)
     assert len(follow_ups(amo, acme)) == 1
+
+
+async def test_a_press_while_amocrm_is_down_is_saved_and_written_once_when_it_is_back(
+    service: Service, tg: TelegramEmulator, amo: AmoEmulator, demo: DemoIds, clock: FakeClock
+) -> None:
+    sergey, ivan, task_id, card = await given_task(service, tg, amo, demo, clock)
+    amo.faults.add("503", count=1000, path_prefix=f"/api/v4/tasks/{task_id}")
+
+    await tg.press_button(ivan, ivan, card.message_id, buttons(card)["✔ Complete"])
+    await says(tg, ivan, "amoCRM is not answering right now. Your change is saved")
+    clock.advance(PARK_RETRY_S[0] + 1)  # amoCRM is tried again, and still does not answer
+
+    async def tried_again() -> bool:
+        return reads(amo, task_id) > 2
+
+    await eventually(tried_again, what="the parked press to be tried again")
+    assert amo.task(task_id)["is_completed"] is False
+    assert patches(amo, task_id) == 0
+
+    amo.faults.clear()  # amoCRM is back
+    clock.advance(PARK_RETRY_S[1] + 1)
+    edited = await says(tg, ivan, "Completed by Ivan Petrov (Telegram)")
+    assert edited.message_id == card.message_id
+    await says(tg, ivan, f"amoCRM is back: your change to the task “{TEXT}” is written there.")
+    await says(tg, sergey, "Completed by Ivan Petrov (Telegram)")
+    await settled(service, amo)
+    assert amo.task(task_id)["is_completed"] is True
+    assert patches(amo, task_id) == 1
+    assert len(done_notices(tg, sergey)) == 1
+    assert await service.store.count_due(PARK_QUEUE) == 0
