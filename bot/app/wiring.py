@@ -317,6 +317,8 @@ async def _start(service: Service, *, run_jobs: bool) -> None:
         loops.append(DrainLoop("reminders", reminders.fire_due, _pause))
         # Presses whose write amoCRM did not confirm: read again and their pressers told.
         loops.append(DrainLoop("write-settle", service.services.actions.settle_due, _pause))
+        # Presses made while amoCRM did not answer: written, in order, once it answers.
+        loops.append(DrainLoop("press-replay", service.services.actions.replay_parked, _pause))
     for name, channel in (("telegram", service.telegram), ("slack", service.slack)):
         if channel is None:
             continue

@@ -317,6 +317,8 @@ class Conversation:
             return self.t(me.lang, "follow_up_exists")
         if result.outcome is Outcome.DENIED:
             return self.t(me.lang, "deal_not_visible")
+        if result.outcome is Outcome.UNKNOWN:
+            return self.t(me.lang, "follow_up_unknown")
         return self.t(me.lang, f"action_{result.outcome.value}")
 
     async def check_cached(self, me: Speaker, task_id: int) -> tuple[Task | None, str | None]:

@@ -1,6 +1,7 @@
-"""How a loop that runs every tick logs its failures: an expected answer of amoCRM (a refused
-token, a rate limit, an outage) is one line without a traceback, said once and then not again
-until the failure changes or the work succeeds; anything else is a bug and keeps its traceback.
+"""How a loop that runs every tick logs its failures: an expected answer (amoCRM refusing the
+token, a rate limit, an outage; the store full) is one line without a traceback, said once and
+then not again until the failure changes or the work succeeds; anything else is a bug and keeps
+its traceback.
 
 A long outage would otherwise log a traceback per tick (or per item) for hours, burying what
 matters; the operator needs to know that it started, what it is, and when it ended.
@@ -14,8 +15,11 @@ from bot.core.ports import CrmError
 
 
 def is_expected(exc: BaseException) -> bool:
-    """An answer amoCRM documents (401, 402, 403, 429, 5xx, no answer), not a bug of ours."""
-    return isinstance(exc, CrmError) and exc.expected
+    """An answer amoCRM documents (401, 402, 403, 429, 5xx, no answer), or another error that
+    marks itself ``expected`` (the store full): a condition to wait out, not a bug of ours."""
+    if isinstance(exc, CrmError):
+        return exc.expected
+    return getattr(exc, "expected", False) is True
 
 
 def log_failure(log: logging.Logger, exc: BaseException, message: str, *args: object) -> None:
@@ -46,8 +50,9 @@ class FailureNote:
         if kind == self._kind:
             return  # said already: quiet until it changes
         self._kind = kind
-        self._log.warning("%s: held up by amoCRM's answer %s (%s); said once until it changes",
-                          self._what, exc, kind)  # fmt: skip
+        by = "amoCRM's answer " if isinstance(exc, CrmError) else ""
+        self._log.warning("%s: held up by %s%s (%s); said once until it changes",
+                          self._what, by, exc, kind)  # fmt: skip
 
     def worked(self) -> None:
         """The loop did its work: if it was failing for an expected reason, say it is over."""

@@ -44,7 +44,11 @@ class CrmReader(Protocol):
     async def lead(self, lead_id: int) -> Deal | None: ...
 
     async def tasks(
-        self, *, updated_since: int | None = None, is_completed: bool | None = None
+        self,
+        *,
+        updated_since: int | None = None,
+        is_completed: bool | None = None,
+        deal_id: int | None = None,
     ) -> list[Task]: ...
 
     async def leads(

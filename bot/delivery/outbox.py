@@ -3,6 +3,11 @@ under the channel's rate limits, recording where each message landed so every co
 
 A crash between "stored" and "sent" leaves the item in the store's due index; its claim runs out
 and it is sent after the restart, once (the claim hides it from every other sender meanwhile).
+
+A crash (or a lost answer) between "sent" and "done" is the one window left: the attempt is
+recorded before the call, so a later delivery of the same item knows one may have gone out. Where
+the channel can be read back (Slack: the item's id in the message metadata, found with
+conversations.history) it looks before sending again; where it cannot (Telegram) it sends again.
 """
 
 from __future__ import annotations
@@ -26,6 +31,11 @@ log = logging.getLogger(__name__)
 RETRY_DELAYS_S = (2.0, 10.0, 60.0, 300.0, 900.0)
 MAX_ATTEMPTS = 8
 REFS_NS = "refs"
+# "A send of this item began at <time>": kept past every retry of the item.
+ATTEMPT_NS = "send_attempt"
+ATTEMPT_TTL_S = 2 * 24 * 3600.0
+# How much earlier than the recorded start a message may be stamped (clocks differ).
+ATTEMPT_SKEW_S = 60.0
 
 
 class DeliveryError(Exception):
@@ -51,8 +61,15 @@ class DeliveryError(Exception):
 class Notifier(Protocol):
     """One channel's way to show cards (``integrations/<channel>``)."""
 
-    async def send(self, chat_id: str, card: Card) -> str:
-        """Send; returns the new message's id. Raises DeliveryError."""
+    async def send(self, chat_id: str, card: Card, *, ref: str | None = None) -> str:
+        """Send, tagged with ``ref`` where the channel keeps hidden data on a message; returns
+        the new message's id. Raises DeliveryError."""
+        ...
+
+    async def find_sent(self, chat_id: str, ref: str, since: float) -> str | None:
+        """The id of a message tagged ``ref`` sent at ``since`` or later, None if none is seen
+        (always None for a channel that cannot read its messages back). Raises
+        DeliveryError."""
         ...
 
     async def edit(self, chat_id: str, message_id: str, card: Card) -> None:
@@ -280,7 +297,7 @@ class OutboxSender:
             else:
                 # The moment the send began: the message is in the chat no sooner than this.
                 sent_at = self.clock.now()
-                message_id = await self.notifier.send(item.chat_id, item.card)
+                message_id = await self._send_once(item, sent_at)
                 if item.subject is not None:
                     await self.outbox.add_ref(item.subject, MessageRef(
                         channel=self.channel, chat_id=item.chat_id, message_id=message_id,
@@ -298,7 +315,24 @@ class OutboxSender:
         self._outcome("ok")
         await self.store.complete_due(due)
         if sent_at is not None:
+            await self.store.delete_doc(ATTEMPT_NS, item.id)
             await self._log_sent(item, sent_at)
+
+    async def _send_once(self, item: OutboxItem, now: float) -> str:
+        """Send the item, unless an earlier attempt's message is found already there."""
+        began = await self.store.get_doc(ATTEMPT_NS, item.id)
+        if began is not None:
+            # An attempt went unconfirmed (a crash, a lost answer): it may be in the chat.
+            found = await self.notifier.find_sent(
+                item.chat_id, item.id, float(began) - ATTEMPT_SKEW_S
+            )
+            if found is not None:
+                log.info("%s: %s was sent already; not sending again", self.channel, item.id)
+                return found
+            log.info("%s: %s may have been sent; sending again", self.channel, item.id)
+        else:
+            await self.store.put_doc(ATTEMPT_NS, item.id, repr(now), ttl_s=ATTEMPT_TTL_S)
+        return await self.notifier.send(item.chat_id, item.card, ref=item.id)
 
     async def _log_sent(self, item: OutboxItem, at: float) -> None:
         if self.activity is None or item.notice is None:

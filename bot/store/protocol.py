@@ -17,6 +17,14 @@ from bot.core import CrmEvent, Deal, EntityKind, OAuthTokens, Task, Value
 E = TypeVar("E", Task, Deal)
 
 
+class StoreFull(Exception):
+    """The store refused a write for want of space (a full disk, or a size cap): nothing of it
+    was written. Expected while it lasts: callers answer "try again later" (a webhook 503),
+    loops wait and log it once, and writing works again when space returns."""
+
+    expected = True  # core.FailureNote: one line while it lasts, no traceback
+
+
 class Cached(Value, Generic[E]):
     """A cached entity and its revision; a write names the revision it read (compare-and-set).
 

@@ -41,7 +41,7 @@ from typing import Any, Literal, Self
 import aiosqlite
 
 from bot.core import CrmEvent, Deal, OAuthTokens, Task
-from bot.store.protocol import Cached, DueEntry, DueItem, EntityChange, claims_queue
+from bot.store.protocol import Cached, DueEntry, DueItem, EntityChange, StoreFull, claims_queue
 
 # Index i holds the statements that take a file from ``user_version`` i to i + 1.
 _MIGRATIONS: tuple[tuple[str, ...], ...] = (
@@ -98,6 +98,18 @@ _PUT_DUE = (
 
 def _new_token() -> str:
     return uuid.uuid4().hex
+
+
+# SQLite's own ceiling for max_page_count: setting it lifts a cap.
+_NO_PAGE_CAP = 4294967294
+
+
+def _is_full(exc: BaseException) -> bool:
+    """SQLITE_FULL: the disk (or the page cap) has no room for the write."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    return (
+        isinstance(exc, sqlite3.Error) and code is not None and code & 0xFF == sqlite3.SQLITE_FULL
+    )
 
 
 class SqliteStore:
@@ -160,16 +172,27 @@ class SqliteStore:
                 await self._db.execute("BEGIN IMMEDIATE")
                 yield self._db
                 await self._db.execute("COMMIT")
-            except BaseException:
+            except BaseException as exc:
                 # The connection's thread runs statements in order, so this ROLLBACK also undoes
                 # a BEGIN or a write whose await was cancelled; if no transaction is left (BEGIN
                 # timed out, COMMIT went through) it fails, and that is fine.
                 with contextlib.suppress(sqlite3.OperationalError):
                     await self._db.execute("ROLLBACK")
+                if _is_full(exc):
+                    raise StoreFull(f"SQLite: {exc}") from None
                 raise
             finally:
                 if durable:
                     await self._db.execute("PRAGMA synchronous = NORMAL")
+
+    async def cap_size(self, max_bytes: int | None) -> None:
+        """Let the file grow to ``max_bytes`` at most (None: no cap but SQLite's own); past it a
+        write fails as on a full disk (``StoreFull``). A cap below the file's size holds it at
+        its size. For a deployment that must leave room on a shared disk, and for tests."""
+        async with self._lock:
+            page = await self._scalar_int(self._db, "PRAGMA page_size")
+            pages = _NO_PAGE_CAP if max_bytes is None else max(1, max_bytes // page)
+            await self._db.execute(f"PRAGMA max_page_count = {pages}")
 
     @asynccontextmanager
     async def _read(self) -> AsyncIterator[aiosqlite.Connection]:
@@ -392,7 +415,12 @@ class SqliteStore:
             # those trips, each waiting for a busy event loop, were most of a webhook's latency.
             values = ", ".join(["(?, ?, ?, ?, ?, ?)"] * len(rows))
             async with self._lock:
-                await self._db.execute(_PUT_DUE + values, [v for row in rows for v in row])
+                try:
+                    await self._db.execute(_PUT_DUE + values, [v for row in rows for v in row])
+                except sqlite3.Error as exc:
+                    if _is_full(exc):
+                        raise StoreFull(f"SQLite: {exc}") from None
+                    raise
             return
         async with self._write() as db:
             await db.executemany(_PUT_DUE + "(?, ?, ?, ?, ?, ?)", rows)

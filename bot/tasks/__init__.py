@@ -3,7 +3,7 @@ pending reminder per task and person, the task cards and their buttons, and what
 (complete, snooze, reassign, follow up, take a deal), written back to amoCRM once.
 """
 
-from bot.tasks.actions import ActionResult, Outcome, TaskActions
+from bot.tasks.actions import TaskActions
 from bot.tasks.build import TaskParts, build_tasks
 from bot.tasks.buttons import (
     MAX_PAYLOAD_BYTES,
@@ -16,6 +16,7 @@ from bot.tasks.buttons import (
     unpack_deal,
 )
 from bot.tasks.cards import CardFactory, OutcomeLine
+from bot.tasks.outcomes import ActionResult, Outcome
 from bot.tasks.reminders import ReminderService, subject
 from bot.tasks.schedule import DEFAULT_LEAD_MINUTES
 

@@ -11,6 +11,13 @@ remembered first (a ``Claim`` in the store, which credits them whichever path br
 back), and after a lost answer the task is read again: applied is done, not applied after
 amoCRM's own answer is "nothing was changed", and anything else is settled later from the
 store's due index, the presser told the outcome then.
+
+A press made while amoCRM does not answer is checked on the cached task and parked
+(``bot/tasks/parked.py``): the presser hears "saved, will sync", and the replay loop writes the
+task's parked presses in order, through the same write path, once amoCRM answers.
+
+Over 400 lines on purpose: the press path (plan, write, park, replay, settle) is one piece over
+one lease and one claim; the records of parked presses and follow-ups live in their own modules.
 """
 
 from __future__ import annotations
@@ -20,7 +27,6 @@ import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from enum import StrEnum
 
 from bot.core import (
     Catalogue,
@@ -33,7 +39,6 @@ from bot.core import (
     FailureNote,
     HintSource,
     Lang,
-    NewTask,
     Right,
     Task,
     TaskPatch,
@@ -47,46 +52,24 @@ from bot.crm import (
     Directory,
     EventProcessor,
     can_edit_task,
-    can_view_deal,
     may_assign_to,
 )
 from bot.delivery import Outbox, OutboxItem
 from bot.people import Links
 from bot.reports import ActivityLog, Press
 from bot.store import DueItem, Store, work_due
+from bot.tasks.follow_ups import FollowUps
+from bot.tasks.outcomes import LEASE_S, ActionResult, Outcome, live_deal
+from bot.tasks.parked import PARK_FAILED_S, PARK_QUEUE, ParkedPress, keep_parked, parked
 
 log = logging.getLogger(__name__)
 
-LEASE_S = 30.0
-FOLLOW_UP_NS = "follow_up"
 TAKE_WAIT_ROUNDS = 40
 TAKE_WAIT_S = 0.1
-FOLLOW_UP_TTL_S = 3 * 24 * 3600
 SETTLE_QUEUE = "write_settle"
 # When a write whose answer was lost is read again: amoCRM under strain may take a while.
 SETTLE_AFTER_S = (15.0, 60.0, 300.0)
 SETTLE_RETRY_S = 60.0  # a settling that failed is tried again after this
-
-
-class Outcome(StrEnum):
-    DONE = "done"
-    DENIED = "denied"
-    ALREADY_DONE = "already_done"
-    GONE = "gone"
-    BUSY = "busy"
-    CRM_ERROR = "crm_error"  # amoCRM refused or failed, and surely changed nothing
-    UNKNOWN = "unknown"  # the answer was lost and amoCRM cannot tell yet: settled later
-    BAD_ASSIGNEE = "bad_assignee"
-
-
-class ActionResult(Value):
-    outcome: Outcome
-    task: Task | None = None
-    deal: Deal | None = None  # for a deal action: the deal as it is now
-
-    @property
-    def ok(self) -> bool:
-        return self.outcome is Outcome.DONE
 
 
 class PendingWrite(Value):
@@ -103,6 +86,14 @@ class PendingWrite(Value):
     attempt: int = 0
 
 
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """What a press writes: its patch of the task as read, and its note on the deal."""
+
+    patch_for: Callable[[Task], TaskPatch]
+    note: str
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class TaskActions:
     _store: Store
@@ -117,6 +108,9 @@ class TaskActions:
     # The settling loop's failures, said once while amoCRM is down rather than per press.
     _settle_failures: FailureNote = field(
         default_factory=lambda: FailureNote(log, "settling presses")
+    )
+    _replay_failures: FailureNote = field(
+        default_factory=lambda: FailureNote(log, "replaying parked presses")
     )
 
     @property
@@ -141,80 +135,70 @@ class TaskActions:
     async def complete(
         self, actor: User, task_id: int, *, via: str, lang: Lang, comment: str | None = None
     ) -> ActionResult:
-        result = comment or self._t(lang, "result_completed", via=self._t(lang, f"via_{via}"))
-
-        def patch(task: Task) -> TaskPatch:
-            return TaskPatch(id=task.id, is_completed=True, result_text=result)
-
-        note = self._t(lang, "note_completed", actor=actor.name, via=self._t(lang, f"via_{via}"))
-        if comment:
-            note += "\n" + comment
-        return await self._write(actor, task_id, patch, note, via=via, lang=lang, press="complete")
+        press = ParkedPress(press="complete", task_id=task_id, actor_id=actor.id, via=via,
+                            lang=lang, comment=comment)  # fmt: skip
+        return await self._press(actor, press)
 
     async def snooze(
         self, actor: User, task_id: int, until: int, *, via: str, lang: Lang, until_text: str
     ) -> ActionResult:
-        def patch(task: Task) -> TaskPatch:
-            return TaskPatch(id=task.id, complete_till=until)
-
-        note = self._t(lang, "note_snoozed", actor=actor.name, when=until_text,
-                       via=self._t(lang, f"via_{via}"))  # fmt: skip
-        return await self._write(actor, task_id, patch, note, via=via, lang=lang, press="snooze")
+        press = ParkedPress(press="snooze", task_id=task_id, actor_id=actor.id, via=via,
+                            lang=lang, until=until, until_text=until_text)  # fmt: skip
+        return await self._press(actor, press)
 
     async def reassign(
         self, actor: User, task_id: int, assignee_id: int, *, via: str, lang: Lang
     ) -> ActionResult:
-        assignee = await self._directory.user(assignee_id)
-        if assignee is None or not may_assign_to(actor, assignee):
+        press = ParkedPress(press="reassign", task_id=task_id, actor_id=actor.id, via=via,
+                            lang=lang, assignee_id=assignee_id)  # fmt: skip
+        return await self._press(actor, press)
+
+    async def _plan(self, actor: User, p: ParkedPress) -> _Plan | ActionResult:
+        """The patch a press makes and the note it leaves on the deal."""
+        lang, via = p.lang, self._t(p.lang, f"via_{p.via}")
+        if p.press == "complete":
+            result = p.comment or self._t(lang, "result_completed", via=via)
+            note = self._t(lang, "note_completed", actor=actor.name, via=via)
+            if p.comment:
+                note += "\n" + p.comment
+            return _Plan(lambda t: TaskPatch(id=t.id, is_completed=True, result_text=result), note)
+        if p.press == "snooze" and p.until is not None:
+            until = p.until
+            note = self._t(lang, "note_snoozed", actor=actor.name, when=p.until_text, via=via)
+            return _Plan(lambda t: TaskPatch(id=t.id, complete_till=until), note)
+        assignee = await self._directory.user(p.assignee_id or 0)
+        if p.press != "reassign" or assignee is None or not may_assign_to(actor, assignee):
             return ActionResult(outcome=Outcome.BAD_ASSIGNEE)
-
-        def patch(task: Task) -> TaskPatch:
-            return TaskPatch(id=task.id, responsible_user_id=assignee_id)
-
         note = self._t(lang, "note_reassigned", actor=actor.name, assignee=assignee.name,
-                       via=self._t(lang, f"via_{via}"))  # fmt: skip
-        return await self._write(actor, task_id, patch, note, via=via, lang=lang, press="reassign")
+                       via=via)  # fmt: skip
+        return _Plan(lambda t: TaskPatch(id=t.id, responsible_user_id=assignee.id), note)
+
+    async def _press(self, actor: User, press: ParkedPress) -> ActionResult:
+        plan = await self._plan(actor, press)
+        if isinstance(plan, ActionResult):
+            return plan
+        owner = uuid.uuid4().hex
+        lease = f"task-action:{press.task_id}"
+        if not await self._store.acquire_lease(lease, owner, LEASE_S):
+            return ActionResult(outcome=Outcome.BUSY)
+        try:
+            if await parked(self._store, press.task_id):
+                # Earlier presses wait for amoCRM: this one goes after them, in order.
+                return await self._park(actor, press)
+            return await self._write(actor, press, plan, park=True)
+        finally:
+            await self._store.release_lease(lease, owner)
 
     async def follow_up(
         self, actor: User, deal_id: int, at: int, *, via: str, lang: Lang
     ) -> ActionResult:
         """A task on the deal for ``actor``, due ``at``: once per deal, person and moment, however
         often the button is pressed, and only on a deal their amoCRM rights let them see."""
-        done_key = f"{deal_id}:{actor.id}:{at}"
-        owner = uuid.uuid4().hex
-        lease = f"follow-up:{done_key}"
-        if not await self._store.acquire_lease(lease, owner, LEASE_S):
-            return ActionResult(outcome=Outcome.BUSY)
-        try:
-            if await self._store.get_doc(FOLLOW_UP_NS, done_key) is not None:
-                return ActionResult(outcome=Outcome.ALREADY_DONE)
-            deal = await self._live_deal(deal_id)
-            if isinstance(deal, ActionResult):
-                return deal
-            responsible = await self._directory.user(deal.responsible_user_id)
-            if not actor.is_active or not can_view_deal(actor, deal, responsible):
-                return ActionResult(outcome=Outcome.DENIED)
-            task = NewTask(
-                text=self._t(lang, "follow_up_text", deal=deal.name), complete_till=at,
-                responsible_user_id=actor.id, entity_type="leads", entity_id=deal_id,
-                task_type_id=1,
-            )  # fmt: skip
-            # amoCRM names the token's user as the author: the creation is the presser's.
-            await self._claims.put_new_task(task, actor.id, via)
-            try:
-                task_id = await self._crm.create_task(task)
-            except CrmError:
-                # A lost answer may hide a created task; the marker below is not written, so a
-                # second press can make a second task: better than none (reference: no
-                # idempotency keys on amoCRM writes).
-                return ActionResult(outcome=Outcome.CRM_ERROR)
-            await self._store.put_doc(FOLLOW_UP_NS, done_key, "1", ttl_s=FOLLOW_UP_TTL_S)
-            await self._claims.put_author(task_id, actor.id)
-            await self._created(task_id, actor.id, via)
-            await self._activity.pressed(actor.id, via, f"deal:{deal_id}", "follow_up")
-            return ActionResult(outcome=Outcome.DONE)
-        finally:
-            await self._store.release_lease(lease, owner)
+        follow_ups = FollowUps(
+            self._store, self._crm, self._directory, self._t, self._activity, self._claims,
+            self._created,
+        )  # fmt: skip
+        return await follow_ups.create(actor, deal_id, at, via=via, lang=lang)
 
     async def _created(self, task_id: int, actor_id: int, via: str) -> None:
         """Apply the task just created, as the presser's, so its reminders are planned now; if
@@ -227,16 +211,6 @@ class TaskActions:
             hint = EntityHint(kind="task", id=task_id, source=HintSource.ACTION, action="add",
                               actor_id=actor_id, via=via, at=created.updated_at)  # fmt: skip
             await self._processor.apply_task(task_id, created, hint)
-
-    async def _live_deal(self, deal_id: int) -> Deal | ActionResult:
-        """The deal as amoCRM has it now, or why there is none to act on."""
-        try:
-            deal = await self._crm.lead(deal_id)
-        except CrmError:
-            return ActionResult(outcome=Outcome.CRM_ERROR)
-        if deal is None or deal.is_deleted:
-            return ActionResult(outcome=Outcome.GONE)
-        return deal
 
     async def take(self, actor: User, deal_id: int, *, via: str, lang: Lang) -> ActionResult:
         """Make ``actor`` responsible for a deal nobody has taken yet (its responsible is still
@@ -256,7 +230,7 @@ class TaskActions:
         else:
             return ActionResult(outcome=Outcome.BUSY)
         try:
-            deal = await self._live_deal(deal_id)
+            deal = await live_deal(self._crm, deal_id)
             if isinstance(deal, ActionResult):
                 return deal
             if not await self.unassigned(deal):
@@ -324,54 +298,106 @@ class TaskActions:
         return None
 
     async def _write(
-        self,
-        actor: User,
-        task_id: int,
-        patch_for: Callable[[Task], TaskPatch],
-        note: str,
-        *,
-        via: str,
-        lang: Lang,
-        press: Press,
+        self, actor: User, press: ParkedPress, plan: _Plan, *, park: bool
     ) -> ActionResult:
+        """The press written to amoCRM, under the task's action lease (the caller's). amoCRM not
+        answering the read: parked (``park``), or PARKED for a replay to keep waiting."""
+        task_id, via, lang = press.task_id, press.via, press.lang
+        try:
+            task = await self._crm.task(task_id)
+        except CrmError:
+            if park:
+                return await self._park(actor, press)
+            return ActionResult(outcome=Outcome.PARKED)
+        refusal = await self._verdict(actor, task)
+        if refusal is not None:
+            return refusal
+        assert task is not None
+        patch = plan.patch_for(task)
+        claim = Claim(
+            actor_id=actor.id, via=via, is_completed=patch.is_completed,
+            complete_till=patch.complete_till, responsible_user_id=patch.responsible_user_id,
+        )  # fmt: skip
+        # Stored before the write: whichever path brings the change back credits the presser.
+        await self._claims.put("task", task_id, claim)
+        try:
+            updated_at = await self._crm.update_task(patch)
+        except CrmError as exc:
+            if not exc.maybe_applied:
+                await self._claims.drop("task", task_id)
+                return ActionResult(outcome=Outcome.CRM_ERROR)
+            pending = PendingWrite(
+                task_id=task_id, task_text=task.text[:200], actor_id=actor.id, via=via,
+                lang=lang, press=press.press, claim=claim, note=plan.note,
+            )  # fmt: skip
+            return await self._after_lost_answer(pending, in_flight=exc.in_flight)
+        changed = _patched(task, patch, updated_at)
+        await self._applied(changed, plan.note, actor.id, via)
+        await self._claims.drop("task", task_id)
+        await self._activity.pressed(actor.id, via, f"task:{task_id}", press.press)
+        return ActionResult(outcome=Outcome.DONE, task=changed)
+
+    async def _park(self, actor: User, press: ParkedPress) -> ActionResult:
+        """amoCRM does not answer: checked on the cached task, the press is kept to be written
+        when amoCRM is back (under the task's action lease)."""
+        cached = await self._store.get_task(press.task_id)
+        if cached is None or cached.value is None:
+            return ActionResult(outcome=Outcome.CRM_ERROR)  # nothing to check the rights on
+        refusal = await self._verdict(actor, cached.value)
+        if refusal is not None:
+            return refusal
+        waiting = await parked(self._store, press.task_id)
+        waiting.append(press.model_copy(update={"task_text": cached.value.text[:200]}))
+        await keep_parked(self._store, press.task_id, waiting, self._clock.now())
+        return ActionResult(outcome=Outcome.PARKED, task=cached.value)
+
+    async def replay_parked(self, limit: int = 20) -> int:
+        """Write the presses parked while amoCRM did not answer, oldest first per task, and tell
+        each presser; returns how many tasks were claimed."""
+        return await work_due(
+            self._store, PARK_QUEUE, self._clock.now(), limit, PARK_FAILED_S, self._replay,
+            clock=self._clock.now, failures=self._replay_failures,
+        )  # fmt: skip
+
+    async def _replay(self, item: DueItem) -> None:
+        task_id = int(item.payload)
         owner = uuid.uuid4().hex
         lease = f"task-action:{task_id}"
         if not await self._store.acquire_lease(lease, owner, LEASE_S):
-            return ActionResult(outcome=Outcome.BUSY)
+            return  # a press on the task right now: the entry comes back when its claim runs out
         try:
-            try:
-                task = await self._crm.task(task_id)
-            except CrmError:
-                return ActionResult(outcome=Outcome.CRM_ERROR)
-            refusal = await self._verdict(actor, task)
-            if refusal is not None:
-                return refusal
-            assert task is not None
-            patch = patch_for(task)
-            claim = Claim(
-                actor_id=actor.id, via=via, is_completed=patch.is_completed,
-                complete_till=patch.complete_till, responsible_user_id=patch.responsible_user_id,
-            )  # fmt: skip
-            # Stored before the write: whichever path brings the change back credits the presser.
-            await self._claims.put("task", task_id, claim)
-            try:
-                updated_at = await self._crm.update_task(patch)
-            except CrmError as exc:
-                if not exc.maybe_applied:
-                    await self._claims.drop("task", task_id)
-                    return ActionResult(outcome=Outcome.CRM_ERROR)
-                pending = PendingWrite(
-                    task_id=task_id, task_text=task.text[:200], actor_id=actor.id, via=via,
-                    lang=lang, press=press, claim=claim, note=note,
-                )  # fmt: skip
-                return await self._after_lost_answer(pending, in_flight=exc.in_flight)
-            changed = _patched(task, patch, updated_at)
-            await self._applied(changed, note, actor.id, via)
-            await self._claims.drop("task", task_id)
-            await self._activity.pressed(actor.id, via, f"task:{task_id}", press)
-            return ActionResult(outcome=Outcome.DONE, task=changed)
+            waiting = await parked(self._store, task_id)
+            while waiting:
+                press = waiting[0]
+                actor = await self._directory.user(press.actor_id)
+                plan = await self._plan(actor, press) if actor is not None else None
+                if actor is None or plan is None:
+                    result = ActionResult(outcome=Outcome.DENIED)
+                elif isinstance(plan, ActionResult):
+                    result = plan
+                else:
+                    result = await self._write(actor, press, plan, park=False)
+                if result.outcome is Outcome.PARKED:  # amoCRM still does not answer
+                    waiting[0] = press.model_copy(update={"attempt": press.attempt + 1})
+                    break
+                waiting.pop(0)
+                # Saved before the presser is told: a crash in between tells nobody twice.
+                await keep_parked(self._store, task_id, waiting, self._clock.now())
+                await self._say_parked(press, result)
+            await keep_parked(self._store, task_id, waiting, self._clock.now())
         finally:
             await self._store.release_lease(lease, owner)
+
+    async def _say_parked(self, press: ParkedPress, result: ActionResult) -> None:
+        if result.outcome is Outcome.UNKNOWN:
+            return  # settled from the write_settle queue, which tells the presser
+        if result.outcome is Outcome.DONE:
+            await self._say(press.actor_id, press.via, press.lang, "parked_done",
+                            text=press.task_text)  # fmt: skip
+            return
+        why = self._t(press.lang, f"action_{result.outcome.value}")
+        await self._say(press.actor_id, press.via, press.lang, "parked_not_done",
+                        text=press.task_text, why=why)  # fmt: skip
 
     async def _after_lost_answer(self, pending: PendingWrite, *, in_flight: bool) -> ActionResult:
         """The write's answer was lost: what amoCRM holds now says what to tell the presser."""
@@ -452,17 +478,19 @@ class TaskActions:
             await self._store.cancel_due(SETTLE_QUEUE, item.item_id)
 
     async def _tell(self, pending: PendingWrite, key: str) -> None:
+        await self._say(pending.actor_id, pending.via, pending.lang, key, text=pending.task_text)
+
+    async def _say(self, actor_id: int, via: str, lang: Lang, key: str, **params: object) -> None:
         """A message to the presser, in the messenger they pressed in."""
-        if pending.via not in ("telegram", "slack"):
+        if via not in ("telegram", "slack"):
             return
-        channel: Channel = "telegram" if pending.via == "telegram" else "slack"
-        link = await self._links.by_amo(pending.actor_id, channel)
+        channel: Channel = "telegram" if via == "telegram" else "slack"
+        link = await self._links.by_amo(actor_id, channel)
         if link is None:
             return
-        text = self._t(pending.lang, key, text=pending.task_text)
         await self._outbox.enqueue([OutboxItem(
-            channel=channel, chat_id=link.chat_id, recipient=pending.actor_id,
-            card=TextMessage(text=text),
+            channel=channel, chat_id=link.chat_id, recipient=actor_id,
+            card=TextMessage(text=self._t(lang, key, **params)),
         )])  # fmt: skip
 
     async def _applied(self, task: Task, note: str, actor_id: int, via: str) -> None:

@@ -236,6 +236,7 @@ class AmoClient:
         responsible_user_ids: Sequence[int] | None = None,
         is_completed: bool | None = None,
         complete_till_to: int | None = None,
+        deal_id: int | None = None,
     ) -> list[Task]:
         scope = _Scope(ids, updated_since, responsible_user_ids)
         base = scope.filters()
@@ -243,6 +244,9 @@ class AmoClient:
             return []
         if is_completed is not None:
             base["is_completed"] = is_completed
+        if deal_id is not None:
+            base["entity_type"] = "leads"
+            base["entity_id"] = deal_id
         if complete_till_to is not None:
             base["complete_till"] = {"to": complete_till_to}  # undocumented; checked below
         wire = await self._scoped("/api/v4/tasks", "tasks", WireTask, base, ids)
@@ -252,6 +256,7 @@ class AmoClient:
             if scope.holds(t)
             and (is_completed is None or t.is_completed == is_completed)
             and (complete_till_to is None or t.complete_till <= complete_till_to)
+            and (deal_id is None or t.deal_id == deal_id)
         ]
 
     async def events(

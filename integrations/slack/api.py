@@ -11,13 +11,16 @@ import logging
 from collections.abc import Awaitable
 from typing import Any, Literal
 
-from aiohttp import ClientSession
+from aiohttp import ClientError, ClientSession
 from slack_sdk.errors import SlackClientError
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
 )
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 from slack_sdk.webhook.async_client import AsyncWebhookClient
@@ -32,13 +35,39 @@ JsonDict = dict[str, Any]
 # Where the app stands in a channel an admin subscribes "to here".
 Presence = Literal["member", "joined", "private", "archived"]
 DEFAULT_API_BASE = "https://slack.com/api/"
+# How far back the outbox looks for a message it may have posted, a page of history at a time.
+HISTORY_PAGE = 200
+HISTORY_PAGES = 3
+# The event_type of the metadata that tags each message with its outbox item.
+OUTBOX_EVENT = "amobridge_outbox"
+
+
+class _ConnectionRetry(AsyncConnectionErrorRetryHandler):
+    """slack_sdk's retry after a dropped connection, except for chat.postMessage: a post whose
+    answer was lost may be in the channel already, so the outbox looks before posting again
+    rather than slack_sdk posting a second copy blind."""
+
+    async def _can_retry_async(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        if request.url.rstrip("/").endswith("/chat.postMessage"):
+            return False
+        return await super()._can_retry_async(
+            state=state, request=request, response=response, error=error
+        )
 
 
 def _retries() -> list[AsyncRetryHandler]:
     """A 429 is waited out (its Retry-After) and tried again, twice at most; a dropped
-    connection once. Replies through a response_url and Web API calls alike."""
+    connection once (but a post: ``_ConnectionRetry``). Replies through a response_url and Web API
+    calls alike."""
     return [
-        AsyncConnectionErrorRetryHandler(max_retry_count=1),
+        _ConnectionRetry(max_retry_count=1),
         AsyncRateLimitErrorRetryHandler(max_retry_count=2),
     ]
 
@@ -85,7 +114,8 @@ class SlackApi:
             return await call
         except SlackClientError as exc:
             raise slack_error(method, exc) from None
-        except (OSError, TimeoutError) as exc:
+        except (OSError, TimeoutError, ClientError) as exc:
+            # ClientError: a connection dropped before the answer (not an OSError in aiohttp).
             raise SlackError(method, "network") from exc
 
     async def identity(self) -> BotIdentity:
@@ -161,14 +191,42 @@ class SlackApi:
 
     # --- messages and views --------------------------------------------------------------
 
-    async def post(self, channel: str, text: str, blocks: list[JsonDict]) -> str:
+    async def post(
+        self, channel: str, text: str, blocks: list[JsonDict], *, tag: str | None = None
+    ) -> str:
+        """Post; ``tag`` goes into the message's metadata, so ``find_tagged`` can find it."""
+        metadata = None if tag is None else {"event_type": OUTBOX_EVENT,
+                                             "event_payload": {"item": tag}}  # fmt: skip
         answer = await self._call(
             "chat.postMessage",
             self.client.chat_postMessage(
-                channel=channel, text=text, blocks=blocks, unfurl_links=False, unfurl_media=False
+                channel=channel, text=text, blocks=blocks, unfurl_links=False, unfurl_media=False,
+                metadata=metadata,
             ),
-        )
+        )  # fmt: skip
         return str(answer["ts"])
+
+    async def find_tagged(self, channel: str, tag: str, since: float) -> str | None:
+        """The ts of the app's message in ``channel`` posted with ``tag`` at ``since`` or
+        later (conversations.history, newest first), None if there is none."""
+        cursor: str | None = None
+        for _ in range(HISTORY_PAGES):
+            answer = await self._call(
+                "conversations.history",
+                self.client.conversations_history(
+                    channel=channel, oldest=f"{since:.6f}", inclusive=True,
+                    limit=HISTORY_PAGE, include_all_metadata=True, cursor=cursor,
+                ),
+            )  # fmt: skip
+            for message in answer.get("messages") or []:
+                metadata = message.get("metadata") or {}
+                payload = metadata.get("event_payload") or {}
+                if metadata.get("event_type") == OUTBOX_EVENT and payload.get("item") == tag:
+                    return str(message["ts"])
+            cursor = (answer.get("response_metadata") or {}).get("next_cursor") or None
+            if not cursor:
+                return None
+        return None
 
     async def update(self, channel: str, ts: str, text: str, blocks: list[JsonDict]) -> None:
         await self._call(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from bot.core import Card
 from bot.delivery import ChannelLimits, DeliveryError
 from integrations.slack.api import SlackApi
@@ -10,6 +12,8 @@ from integrations.slack.render import render_card
 
 # chat.postMessage allows about one message a second per channel (short bursts tolerated);
 # the workspace-wide cap is far above what 1/s per channel reaches for a sales team.
+log = logging.getLogger(__name__)
+
 SLACK_LIMITS = ChannelLimits(per_chat_s=1.0, per_group_s=1.0, global_s=1 / 100)
 
 
@@ -19,11 +23,23 @@ class SlackNotifier:
     def __init__(self, api: SlackApi) -> None:
         self._api = api
 
-    async def send(self, chat_id: str, card: Card) -> str:
+    async def send(self, chat_id: str, card: Card, *, ref: str | None = None) -> str:
         message = render_card(card)
         try:
-            return await self._api.post(chat_id, message.text, message.blocks)
+            return await self._api.post(chat_id, message.text, message.blocks, tag=ref)
         except SlackError as exc:
+            raise delivery_error(exc, chat_id) from exc
+
+    async def find_sent(self, chat_id: str, ref: str, since: float) -> str | None:
+        """The message tagged ``ref`` in the channel's history (its metadata), if it is there.
+        Without a history scope (an app installed before amobridge asked for one) it cannot
+        look: None, and the message is sent again as it was before."""
+        try:
+            return await self._api.find_tagged(chat_id, ref, since)
+        except SlackError as exc:
+            if exc.code in ("missing_scope", "not_in_channel"):
+                log.warning("slack: cannot read %s back (%s); sending again", chat_id, exc.code)
+                return None
             raise delivery_error(exc, chat_id) from exc
 
     async def edit(self, chat_id: str, message_id: str, card: Card) -> None:

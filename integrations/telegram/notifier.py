@@ -116,7 +116,8 @@ class TelegramNotifier:
     def __init__(self, bot: Bot) -> None:
         self._bot = bot
 
-    async def send(self, chat_id: str, card: Card) -> str:
+    async def send(self, chat_id: str, card: Card, *, ref: str | None = None) -> str:
+        """``ref`` is not sent: a Telegram message carries no hidden data to find it by."""
         try:
             with bulk():
                 message = await self._bot.send_message(
@@ -125,6 +126,11 @@ class TelegramNotifier:
         except AiogramError as exc:
             raise delivery_error(exc, chat_id) from exc
         return str(message.message_id)
+
+    async def find_sent(self, chat_id: str, ref: str, since: float) -> str | None:
+        """Always None: the Bot API cannot read a chat's messages back (see ARCHITECTURE.md,
+        "the send window")."""
+        return None
 
     async def edit(self, chat_id: str, message_id: str, card: Card) -> None:
         try:

@@ -61,7 +61,7 @@ async def _call(ctx: Context, method: str, params: Params, token: str | None) ->
     if token != ctx.ws.bot_token:
         raise ApiError("invalid_auth")
     fault = ctx.faults.take(method)
-    if fault is not None:
+    if fault is not None and fault.kind != "drop-after":
         return _fault_answer(fault)
     needed = SCOPES.get(method)
     if needed is not None and needed not in ctx.ws.scopes:
@@ -80,6 +80,8 @@ async def _call(ctx: Context, method: str, params: Params, token: str | None) ->
     except Exception:
         _log.exception("the Slack emulator failed on %s", method)
         return Answer({"ok": False, "error": "internal_error"}, 500)
+    if fault is not None:  # "drop-after": done, and the answer lost on the way back
+        raise _Hold(fault.delay_s)
     return Answer({"ok": True, **result})
 
 

@@ -76,12 +76,13 @@ class SlackMessage:
     deleted: bool = False
     thread_ts: str | None = None
     files: tuple[JsonDict, ...] = ()
+    metadata: JsonDict | None = None  # chat.postMessage's ``metadata``: event_type, event_payload
 
     @property
     def from_bot(self) -> bool:
         return self.bot_id is not None
 
-    def to_json(self) -> JsonDict:
+    def to_json(self, *, with_metadata: bool = True) -> JsonDict:
         body: JsonDict = {"type": "message", "ts": self.ts, "text": self.text,
                           "blocks": self.blocks, "user": self.user}  # fmt: skip
         if self.bot_id is not None:
@@ -92,6 +93,8 @@ class SlackMessage:
             body["edited"] = {"user": self.user, "ts": self.edited_ts}
         if self.files:
             body["files"] = list(self.files)
+        if self.metadata is not None and with_metadata:
+            body["metadata"] = self.metadata
         return body
 
 

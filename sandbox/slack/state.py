@@ -31,6 +31,7 @@ from sandbox.watch import Watch
 DEFAULT_SCOPES = (
     "chat:write", "im:write", "users:read", "users:read.email", "commands", "files:write",
     "channels:read", "groups:read", "channels:join",
+    "im:history", "channels:history",
 )  # fmt: skip
 SLACKBOT = "USLACKBOT"
 _APP_ID, _BOT_ID = "A0AMOBRIDGE", "B0AMOBRIDGE"  # the installed app and its bot
@@ -238,13 +239,14 @@ class Workspace:
         user: str | None = None,
         thread_ts: str | None = None,
         files: tuple[JsonDict, ...] = (),
+        metadata: JsonDict | None = None,
     ) -> SlackMessage:
         """A message in ``channel``: the bot's, or ``user``'s."""
         from_bot = user is None
         message = SlackMessage(
             channel=channel, ts=self.new_ts(), text=text, blocks=blocks,
             user=self.bot.id if from_bot else user, bot_id=self.bot_id if from_bot else None,
-            thread_ts=thread_ts, files=files,
+            thread_ts=thread_ts, files=files, metadata=metadata,
         )  # fmt: skip
         self._messages.setdefault(channel, {})[message.ts] = message
         if from_bot:

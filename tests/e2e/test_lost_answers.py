@@ -14,6 +14,7 @@ import pytest
 from bot.app.settings import Settings
 from bot.app.wiring import Service
 from bot.tasks.actions import SETTLE_AFTER_S, SETTLE_QUEUE
+from bot.tasks.parked import PARK_QUEUE, PARK_RETRY_S
 from sandbox.amocrm import AmoEmulator, DemoIds
 from sandbox.telegram import ChatMessage, TelegramEmulator
 from tests.e2e.helpers import FakeClock, buttons, eventually, link, says, settled
@@ -30,6 +31,21 @@ def service_settings(
     return make_settings(telegram=tg, request_timeout_s=TIMEOUT_S)
 
 
+async def given_task(
+    service: Service, tg: TelegramEmulator, amo: AmoEmulator, demo: DemoIds, clock: FakeClock
+) -> tuple[int, int, int, ChatMessage]:
+    """Sergey gives Ivan a task; the author, the presser, the task and Ivan's card of it."""
+    sergey = await link(service, tg, demo.supervisor, "Sergey")
+    ivan = await link(service, tg, demo.ivan, "Ivan")
+    task_id = amo.add_task(TEXT, responsible_user_id=demo.ivan,
+                           complete_till=int(clock.now()) + 3 * HOUR, entity_id=demo.leads[1],
+                           by_user=demo.supervisor)  # fmt: skip
+    card = await says(tg, ivan, "New task from Sergey")
+    assert "✔ Complete" in buttons(card)
+    await settled(service, amo)
+    return sergey, ivan, task_id, card
+
+
 async def pressed_despite(
     fault: str,
     service: Service,
@@ -39,16 +55,9 @@ async def pressed_despite(
     clock: FakeClock,
     delay_s: float = 0.0,
 ) -> tuple[int, int, int, ChatMessage]:
-    """Sergey gives Ivan a task, and Ivan presses Complete on its card while amoCRM's answer to
-    the write is lost by ``fault``; the presser, the author, the task and Ivan's card."""
-    sergey = await link(service, tg, demo.supervisor, "Sergey")
-    ivan = await link(service, tg, demo.ivan, "Ivan")
-    task_id = amo.add_task(TEXT, responsible_user_id=demo.ivan,
-                           complete_till=int(clock.now()) + 3 * HOUR, entity_id=demo.leads[1],
-                           by_user=demo.supervisor)  # fmt: skip
-    card = await says(tg, ivan, "New task from Sergey")
-    assert "✔ Complete" in buttons(card)
-    await settled(service, amo)
+    """``given_task``, and Ivan presses Complete on its card while amoCRM's answer to the write
+    is lost by ``fault``."""
+    sergey, ivan, task_id, card = await given_task(service, tg, amo, demo, clock)
     amo.faults.add(fault, path_prefix=f"/api/v4/tasks/{task_id}", method="PATCH", delay_s=delay_s)
     await tg.press_button(ivan, ivan, card.message_id, buttons(card)["✔ Complete"])
     return sergey, ivan, task_id, card
@@ -198,3 +207,107 @@ async def test_take_it_applied_but_answered_500_is_the_pressers(
     writes = [r for r in amo.request_log if r.method == "PATCH" and r.path.endswith(f"/{deal}")]
     assert len(writes) == 1
     assert not any("amoCRM did not" in m.text for m in tg.transcript(ivan))
+
+
+def follow_ups(amo: AmoEmulator, deal_id: int) -> list[dict[str, object]]:
+    """The follow-up tasks amoCRM holds on the deal."""
+    added = [amo.task(e["entity_id"]) for e in amo.events() if e["type"] == "task_added"]
+    ours = (t for t in added if t["entity_id"] == deal_id)
+    return [t for t in ours if str(t["text"]).startswith("Follow up on “")]
+
+
+async def given_deal_alert(
+    service: Service, tg: TelegramEmulator, amo: AmoEmulator, demo: DemoIds
+) -> tuple[int, int, ChatMessage]:
+    ivan = await link(service, tg, demo.ivan, "Ivan")
+    acme = demo.leads[0]
+    amo.move_lead(acme, demo.qualified, by_user=demo.admin)
+    return ivan, acme, await says(tg, ivan, "Deal moved")
+
+
+async def press_follow_up(
+    tg: TelegramEmulator, ivan: int, alert: ChatMessage, answer: str
+) -> None:
+    """Ivan presses "Follow up tomorrow" on the alert and is answered ``answer``."""
+    await tg.press_button(ivan, ivan, alert.message_id, buttons(alert)["📅 Follow up tomorrow"])
+    await says(tg, ivan, answer)
+
+
+CREATED = "Follow-up task created in amoCRM: tomorrow 10:00."
+EXISTS = "A follow-up task for tomorrow is already there."
+
+
+@pytest.mark.parametrize(
+    ("fault", "first", "second"),
+    [
+        # Applied, answered 500: the deal's tasks are read again, the task is there: done.
+        ("500-after", CREATED, EXISTS),
+        # A 500 that changed nothing: the re-read shows no task, so the next press makes it.
+        ("500", "amoCRM did not take the change; nothing was changed", CREATED),
+    ],
+)
+async def test_a_follow_up_whose_create_answered_500_is_made_once(
+    service: Service,
+    tg: TelegramEmulator,
+    amo: AmoEmulator,
+    demo: DemoIds,
+    fault: str,
+    first: str,
+    second: str,
+) -> None:
+    ivan, acme, alert = await given_deal_alert(service, tg, amo, demo)
+    amo.faults.add(fault, path_prefix="/api/v4/tasks", method="POST")
+
+    await press_follow_up(tg, ivan, alert, first)
+    assert len(follow_ups(amo, acme)) == (1 if fault == "500-after" else 0)
+    await press_follow_up(tg, ivan, alert, second)
+    assert len(follow_ups(amo, acme)) == 1
+
+
+async def test_a_follow_up_whose_answer_came_too_late_is_not_made_twice_on_a_second_press(
+    service: Service, tg: TelegramEmulator, amo: AmoEmulator, demo: DemoIds
+) -> None:
+    ivan, acme, alert = await given_deal_alert(service, tg, amo, demo)
+    # amoCRM creates the task, but only after amobridge stopped waiting for the answer.
+    amo.faults.add("slow", delay_s=3 * TIMEOUT_S, path_prefix="/api/v4/tasks", method="POST")
+
+    await press_follow_up(tg, ivan, alert, "amoCRM did not answer in time; the task may have")
+
+    async def created() -> bool:
+        return len(follow_ups(amo, acme)) == 1
+
+    await eventually(created, what="amoCRM to create the task late")
+    # The second press reads the deal's tasks before creating, and finds the first one.
+    await press_follow_up(tg, ivan, alert, EXISTS)
+    await settled(service, amo)
+    assert len(follow_ups(amo, acme)) == 1
+
+
+async def test_a_press_while_amocrm_is_down_is_saved_and_written_once_when_it_is_back(
+    service: Service, tg: TelegramEmulator, amo: AmoEmulator, demo: DemoIds, clock: FakeClock
+) -> None:
+    sergey, ivan, task_id, card = await given_task(service, tg, amo, demo, clock)
+    amo.faults.add("503", count=1000, path_prefix=f"/api/v4/tasks/{task_id}")
+
+    await tg.press_button(ivan, ivan, card.message_id, buttons(card)["✔ Complete"])
+    await says(tg, ivan, "amoCRM is not answering right now. Your change is saved")
+    clock.advance(PARK_RETRY_S[0] + 1)  # amoCRM is tried again, and still does not answer
+
+    async def tried_again() -> bool:
+        return reads(amo, task_id) > 2
+
+    await eventually(tried_again, what="the parked press to be tried again")
+    assert amo.task(task_id)["is_completed"] is False
+    assert patches(amo, task_id) == 0
+
+    amo.faults.clear()  # amoCRM is back
+    clock.advance(PARK_RETRY_S[1] + 1)
+    edited = await says(tg, ivan, "Completed by Ivan Petrov (Telegram)")
+    assert edited.message_id == card.message_id
+    await says(tg, ivan, f"amoCRM is back: your change to the task “{TEXT}” is written there.")
+    await says(tg, sergey, "Completed by Ivan Petrov (Telegram)")
+    await settled(service, amo)
+    assert amo.task(task_id)["is_completed"] is True
+    assert patches(amo, task_id) == 1
+    assert len(done_notices(tg, sergey)) == 1
+    assert await service.store.count_due(PARK_QUEUE) == 0

@@ -18,6 +18,7 @@ METHODS: dict[str, Method] = {
     "conversations.open": conversations.open_dm,
     "conversations.info": conversations.info,
     "conversations.join": conversations.join,
+    "conversations.history": conversations.history,
     "users.info": users.info,
     "users.lookupByEmail": users.lookup_by_email,
     "users.list": users.members,
@@ -30,7 +31,7 @@ METHODS: dict[str, Method] = {
 }
 
 # The scope a bot token needs for each method (each method's reference page); auth.test and
-# views.* need none.
+# views.* need none, conversations.history checks its own (one per kind of channel).
 SCOPES: dict[str, str] = {
     "chat.postMessage": "chat:write", "chat.update": "chat:write",
     "chat.postEphemeral": "chat:write", "chat.delete": "chat:write",

@@ -18,8 +18,25 @@ from sandbox.slack.records import JsonDict, SlackMessage
 async def post_message(ctx: Context, params: Params) -> JsonDict:
     channel = postable(ctx.ws, params.string("channel"))
     text, blocks = message_content(params)
-    message = ctx.ws.post(channel.id, text, blocks, thread_ts=params.text("thread_ts"))
+    metadata = _metadata(params)
+    message = ctx.ws.post(
+        channel.id, text, blocks, thread_ts=params.text("thread_ts"), metadata=metadata
+    )
     return {"channel": channel.id, "ts": message.ts, "message": message.to_json()}
+
+
+def _metadata(params: Params) -> JsonDict | None:
+    """``metadata`` as Slack's message metadata docs give it: a JSON object (or its text in a
+    form) with a string ``event_type`` and an object ``event_payload``."""
+    metadata = params.structured("metadata", invalid="invalid_metadata_format")
+    if metadata is None:
+        return None
+    if not isinstance(metadata, dict):
+        raise ApiError("invalid_metadata_format")
+    event_type, payload = metadata.get("event_type"), metadata.get("event_payload")
+    if not isinstance(event_type, str) or not event_type or not isinstance(payload, dict):
+        raise ApiError("invalid_metadata_schema")
+    return {"event_type": event_type, "event_payload": payload}
 
 
 def _own_message(ctx: Context, params: Params, refused: str) -> SlackMessage:

@@ -13,8 +13,8 @@ from bot.core.i18n import LANGUAGES, as_lang, load_catalogue
 from bot.people.code_linking import LinkStep
 from bot.reports.files import SEGMENTS
 from bot.reports.log import Notice, Press
-from bot.tasks.actions import Outcome
 from bot.tasks.cards import SNOOZE_CHOICES
+from bot.tasks.outcomes import Outcome
 
 CATALOGUE = load_catalogue()
 

@@ -21,9 +21,14 @@ CALLED = ("chat.postMessage", "chat.update", "chat.postEphemeral", "conversation
           "conversations.join")  # fmt: skip
 
 
+# conversations.history takes a scope per kind of channel: amobridge posts in DMs and channels.
+HISTORY = {"im:history", "channels:history"}
+
+
 def test_it_asks_for_exactly_the_scopes_the_app_uses() -> None:
     # groups:read: conversations.info on a private channel the app was invited to.
     needed = {SCOPES[m] for m in CALLED} | {"commands", "users:read.email", "groups:read"}
+    needed |= HISTORY
 
     assert set(MANIFEST["oauth_config"]["scopes"]["bot"]) == needed
 
