@@ -78,6 +78,7 @@ async def test_a_task_handed_over_with_a_button_reaches_the_new_owner_with_its_b
     card = await helpers.card_of(tg, ivan, "Follow up on the Globex renewal")
     await tg.press_button(ivan, ivan, card.message_id, buttons(card)["↪ Reassign"])
     menu = await tg.wait_for_message(ivan, lambda m: "← Back" in buttons(m), timeout_s=10)
+    await all_sent(service, amo)  # the cards of Ivan's open tasks, sent when he linked
     before = len(tg.transcript(ivan))
 
     await tg.press_button(ivan, ivan, menu.message_id, buttons(menu)["Maria Ivanova"])
