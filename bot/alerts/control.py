@@ -28,7 +28,7 @@ from bot.core import (
     Value,
     as_lang,
 )
-from bot.crm import Directory
+from bot.crm import Claims, Directory
 from bot.store import DueEntry, DueItem, Store, work_due
 
 CONTROL_QUEUE = "control-tasks"
@@ -123,10 +123,19 @@ class ControlTasks:
         ]  # fmt: skip
         if not made:
             due = max(int(self._clock.now()), job.deadline) + CONTROL_DUE_S
-            made = [await self._crm.create_task(NewTask(
+            task = NewTask(
                 text=text, complete_till=due, responsible_user_id=job.supervisor,
                 entity_type="leads", entity_id=job.deal_id, task_type_id=CONTROL_TYPE_ID,
-            ))]  # fmt: skip
+            )  # fmt: skip
+            # amoCRM will name the token's user as its author and tell the supervisor of a "new
+            # task from Anna Admin"; it is amobridge's, made for the supervisor, who heard of the
+            # escalation already: credited to them, so routing tells nobody of their own task.
+            claims, supervisor = Claims(self._store), job.supervisor
+            if supervisor is not None:
+                await claims.put_new_task(task, supervisor, "amocrm")
+            made = [await self._crm.create_task(task)]
+            if supervisor is not None:
+                await claims.put_author(made[0], supervisor)
         await self._record(job.task_id, made)
 
     async def _close(self, job: ControlJob) -> None:

@@ -12,6 +12,7 @@ import pytest
 
 from bot.app.wiring import Service
 from bot.crm.catchup import DEAL_SYNC_CURSOR
+from bot.delivery.outbox import outbox_queue
 from sandbox.amocrm import AmoEmulator
 from sandbox.telegram import ChatMessage, TelegramEmulator
 
@@ -68,6 +69,21 @@ async def settled(service: Service, amo: AmoEmulator) -> None:
         return await inbox.depth() == 0
 
     await eventually(empty, what="the inbox to drain")
+
+
+async def all_sent(service: Service, amo: AmoEmulator) -> None:
+    """Every change applied and every Telegram message that follows from it sent."""
+    await settled(service, amo)
+
+    async def empty() -> bool:
+        return await service.store.count_due(outbox_queue("telegram")) == 0
+
+    await eventually(empty, what="the outbox to drain")
+
+
+def bot_messages(tg: TelegramEmulator, chat: int, fragment: str) -> list[ChatMessage]:
+    """What the bot sent to ``chat`` that holds ``fragment``."""
+    return [m for m in tg.transcript(chat) if m.from_bot and fragment in m.text]
 
 
 async def synced(service: Service) -> None:

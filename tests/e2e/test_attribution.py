@@ -8,34 +8,27 @@ import httpx
 import pytest
 
 from bot.app.wiring import Service
-from bot.delivery.outbox import outbox_queue
 from sandbox.amocrm import AmoEmulator, DemoIds
-from sandbox.telegram import ChatMessage, TelegramEmulator
+from sandbox.telegram import TelegramEmulator
 from tests.e2e import helpers
-from tests.e2e.helpers import FakeClock, answered, buttons, link, says, settled
+from tests.e2e.helpers import (
+    FakeClock,
+    all_sent,
+    answered,
+    bot_messages,
+    buttons,
+    link,
+    says,
+)
 
 pytestmark = pytest.mark.parametrize("store_url", ["sqlite", "redis"], indirect=True)
 
 MIN = 60
 
 
-def bot_messages(tg: TelegramEmulator, chat: int, fragment: str) -> list[ChatMessage]:
-    return [m for m in tg.transcript(chat) if m.from_bot and fragment in m.text]
-
-
 async def subscribe(tg: TelegramEmulator, admin: int, *rules: str) -> None:
     for rule in rules:
         await answered(tg, admin, f"/subscribe {rule}", "Subscription s")
-
-
-async def all_sent(service: Service, amo: AmoEmulator) -> None:
-    """Every change applied and every message that follows from it sent."""
-    await settled(service, amo)
-
-    async def empty() -> bool:
-        return await service.store.count_due(outbox_queue("telegram")) == 0
-
-    await helpers.eventually(empty, what="the outbox to drain")
 
 
 async def test_a_follow_up_pressed_by_ivan_is_his_and_reaches_nobody_as_a_new_task(

@@ -8,7 +8,16 @@ from bot.alerts.service import ESCALATION_CURSOR
 from bot.app.wiring import Service
 from sandbox.amocrm import AmoEmulator, DemoIds
 from sandbox.telegram import TelegramEmulator
-from tests.e2e.helpers import FakeClock, answered, eventually, link, says, settled
+from tests.e2e.helpers import (
+    FakeClock,
+    all_sent,
+    answered,
+    bot_messages,
+    eventually,
+    link,
+    says,
+    settled,
+)
 
 
 def control_tasks(amo: AmoEmulator, task_id: int | None = None) -> list[dict[str, object]]:
@@ -20,8 +29,9 @@ def control_tasks(amo: AmoEmulator, task_id: int | None = None) -> list[dict[str
 async def escalate_one(
     service: Service, tg: TelegramEmulator, amo: AmoEmulator, demo: DemoIds, clock: FakeClock,
     *, control: bool,
-) -> int:  # fmt: skip
-    """Ivan leaves a task on a deal overdue for 90 minutes until Sergey hears of it; its id."""
+) -> tuple[int, int]:  # fmt: skip
+    """Ivan leaves a task on a deal overdue for 90 minutes until Sergey hears of it; its id, and
+    Sergey's chat."""
     anna = await link(service, tg, demo.admin, "Anna")
     sergey = await link(service, tg, demo.supervisor, "Sergey")  # supervises Sales A
     await link(service, tg, demo.ivan, "Ivan")
@@ -43,13 +53,13 @@ async def escalate_one(
         return cursor is not None and float(cursor) >= scanned_at - 1
 
     await eventually(scan_done, what="the escalation scan to finish")
-    return task_id
+    return task_id, sergey
 
 
 async def test_an_escalation_creates_one_control_task_closed_with_the_original(
     service: Service, tg: TelegramEmulator, amo: AmoEmulator, demo: DemoIds, clock: FakeClock
 ) -> None:
-    task_id = await escalate_one(service, tg, amo, demo, clock, control=True)
+    task_id, sergey = await escalate_one(service, tg, amo, demo, clock, control=True)
 
     async def created() -> bool:
         return len(control_tasks(amo, task_id)) == 1
@@ -70,6 +80,10 @@ async def test_an_escalation_creates_one_control_task_closed_with_the_original(
     await service.services.alerts.scan_tasks()
     await settled(service, amo)
     assert len(control_tasks(amo, task_id)) == 1
+    # amobridge's own write: Sergey does not hear of it as a new task "from Anna Admin" (the
+    # token's user, whom amoCRM names as its author); the escalation told him already.
+    await all_sent(service, amo)
+    assert bot_messages(tg, sergey, "Проверить, почему") == []
 
     amo.complete_task(task_id, by_user=demo.ivan)
 
