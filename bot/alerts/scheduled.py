@@ -96,6 +96,13 @@ class ScheduledReports:
         await self._store.put_due_once(QUEUE, [entry], key, moment - now + ONCE_TTL_S)
         return moment
 
+    async def send_due(self) -> int:
+        """The loop: send the reports whose moment has come; returns how many were claimed."""
+        return await work_due(
+            self._store, QUEUE, self._clock.now(), BATCH, RETRY_S, self._send,
+            clock=self._clock.now, failures=self._failures,
+        )  # fmt: skip
+
     async def plan_all(self) -> int:
         """The job: every report subscription has its next sending queued; returns how many
         report subscriptions there are."""
@@ -104,13 +111,6 @@ class ScheduledReports:
             if await self.plan(subscription) is not None:
                 planned += 1
         return planned
-
-    async def send_due(self) -> int:
-        """The loop: send the reports whose moment has come; returns how many were claimed."""
-        return await work_due(
-            self._store, QUEUE, self._clock.now(), BATCH, RETRY_S, self._send,
-            clock=self._clock.now, failures=self._failures,
-        )  # fmt: skip
 
     async def _send(self, item: DueItem) -> None:
         sending = Sending.model_validate_json(item.payload)

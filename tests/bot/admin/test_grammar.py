@@ -57,6 +57,11 @@ def test_names_keep_their_spaces_in_either_kind_of_quotes() -> None:
         ("/stale Negotiation 2h", "admin_bad_stale"),
         ("/supervisor Sergey", "admin_bad_supervisor"),
         ("/unsubscribe", "admin_which_subscription"),
+        ("/subscribe report weekly 25:00", "admin_bad_report"),
+        ("/subscribe report hourly", "admin_bad_report"),
+        ("/subscribe report price>=5", "admin_bad_report"),
+        ("/subscribe report daily mon", "admin_report_daily_day"),
+        ("/subscribe report weekly to responsible", "admin_report_target"),
     ],
 )
 def test_mistakes_name_what_was_wrong_and_show_an_example(text: str, code: str) -> None:
@@ -118,22 +123,11 @@ def test_a_report_subscription_is_weekly_on_monday_at_nine_to_here_unless_told()
     )  # fmt: skip
 
 
-@pytest.mark.parametrize(
-    ("words", "code"),
-    [
-        ("report weekly 25:00", "admin_bad_report"),
-        ("report hourly", "admin_bad_report"),
-        ("report daily mon", "admin_report_daily_day"),
-        ("report weekly to responsible", "admin_report_target"),
-        ("report price>=5", "admin_bad_report"),
-    ],
-)
-def test_a_report_subscription_mistake_is_explained_with_an_example(words: str, code: str) -> None:
+def test_a_report_subscription_mistake_is_explained_with_the_report_example() -> None:
     with pytest.raises(GrammarError) as refused:
-        parse_admin("subscribe", words)
-    assert refused.value.code == code
+        parse_admin("subscribe", "report weekly to author")
     assert refused.value.usage == "usage_subscribe_report"
     t = load_catalogue()
     for lang in ("ru", "en"):
-        assert t(lang, code, **refused.value.params)
+        assert "author" in t(lang, "admin_report_target", **refused.value.params)
         assert "/subscribe report weekly to here" in t(lang, "usage_subscribe_report")
