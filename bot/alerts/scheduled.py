@@ -3,13 +3,14 @@ a chat or to people, daily or weekly, at a time in the account's timezone (Monda
 the admin said otherwise), covering the day or the week before.
 
 Once per period whatever the replicas and crashes, by construction: a subscription's next
-sending is one entry of the ``reports`` due queue, put with ``Store.put_due_once`` under a key
-of the subscription and the moment. Whichever replica claims it draws the report and queues it
-with a once-key of its own (``Outbox.enqueue``, ``HeldMessages.send``), then puts the next
-period's entry, then completes the claim: a crash anywhere redoes only what is not marked done.
-A periodic job puts any entry missing (a subscription imported on another replica). An entry
-claimed more than ``LATE_S`` after its moment (the service was down) is skipped with a log line
-and the next one planned: Monday's report on Monday night would only be noise.
+sending is one entry of the ``scheduled-reports`` due queue, put with ``Store.put_due_once``
+under a key of the subscription and the moment. Whichever replica claims it draws the report
+and queues it with a once-key of its own (``Outbox.enqueue``, ``HeldMessages.send``), then puts
+the next period's entry, then completes the claim: a crash anywhere redoes only what is not
+marked done. A periodic job puts any entry missing (a subscription imported on another
+replica). An entry claimed more than ``LATE_S`` after its moment (the service was down) is
+skipped with a log line and the next one planned: Monday's report on Monday night would
+only be noise.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ from bot.store import DueEntry, DueItem, Store, work_due
 
 log = logging.getLogger(__name__)
 
-QUEUE = "reports"
+QUEUE = "scheduled-reports"
 LATE_S = 3 * 3600  # later than this after its moment, a report is skipped
 RETRY_S = 300.0  # a report that failed (amoCRM down, the store full) is tried again after this
 ONCE_TTL_S = 2 * 86400.0  # a sending's once-keys outlive its moment by this much

@@ -298,7 +298,7 @@ async def _start(service: Service, *, run_jobs: bool) -> None:
                     # Each report subscription's next sending is in the queue (the sending
                     # plans the next; this puts what an import on another replica added).
                     job(
-                        "reports-plan",
+                        "scheduled-reports-plan",
                         service.services.scheduled_reports.plan_all,
                         cfg.poll_interval_s,
                     ),
@@ -328,7 +328,7 @@ async def _start(service: Service, *, run_jobs: bool) -> None:
         loops.append(DrainLoop("press-replay", service.services.actions.replay_parked, _pause))
         # Scheduled reports whose moment has come, once across replicas (a claimed entry).
         scheduled = service.services.scheduled_reports
-        loops.append(DrainLoop("reports", scheduled.send_due, _pause))
+        loops.append(DrainLoop("scheduled-reports", scheduled.send_due, _pause))
     for name, channel in (("telegram", service.telegram), ("slack", service.slack)):
         if channel is None:
             continue
