@@ -87,6 +87,9 @@ async def test_the_weekly_report_arrives_once_on_monday_at_nine_where_subscribed
                     channel_id=deals)  # fmt: skip
     # Typed in her private chat, "to me" (here): the report comes to her alone.
     await answered(tg, anna, "/subscribe report weekly", "→ Anna Admin")
+    # To supervisors: each gets their own group's (Sergey sees all of Sales A; Sales B has none).
+    sergey = await link(service, tg, demo.supervisor, "Sergey")
+    await answered(tg, anna, "/subscribe report weekly to supervisors", "group's supervisors")
     await told_of_a_task(service, tg, amo, demo, clock)
     assert service.services is not None
     listed = await answered(tg, anna, "/subscriptions", "Report for the week")
@@ -106,7 +109,7 @@ async def test_the_weekly_report_arrives_once_on_monday_at_nine_where_subscribed
     travel_to(clock, dt.datetime.fromtimestamp(monday - 2, MOSCOW))
 
     async def arrived() -> bool:
-        return all((photos(tg, sales), files(slack, deals), photos(tg, anna)))
+        return all((photos(tg, sales), files(slack, deals), photos(tg, anna), photos(tg, sergey)))
 
     await eventually(arrived, what="the report in the group and in the channel")
     [chart] = [m for m in tg.transcript(sales) if m.photo is not None]
@@ -115,16 +118,18 @@ async def test_the_weekly_report_arrives_once_on_monday_at_nine_where_subscribed
     assert dt.datetime.fromtimestamp(monday, MOSCOW).strftime("%d.%m.%Y") in chart.text
     [shared] = [m for m in slack.messages(deals) if m.files]
     assert slack.file(shared.files[0]["id"]).data.startswith(PNG)
-    await planned_for(service, monday + WEEK, 3)  # next week's, the unsubscribed one dropped
+    await planned_for(service, monday + WEEK, 4)  # next week's, the unsubscribed one dropped
     assert monday <= chart.date < monday + 60
     assert len(photos(tg, anna)) == 1
+    [sergeys] = [m for m in tg.transcript(sergey) if m.photo is not None]
+    assert "· Sales A" in sergeys.text
     assert monday <= float(shared.ts) < monday + 60
     assert photos(tg, board) == []
 
     # The service is down over the next Monday morning: back at 12:05, the report is skipped.
     caplog.set_level(logging.INFO, logger="bot.alerts.scheduled")
     travel_to(clock, dt.datetime.fromtimestamp(monday + WEEK + 3 * 3600 + 300, MOSCOW))
-    await planned_for(service, monday + 2 * WEEK, 3)
+    await planned_for(service, monday + 2 * WEEK, 4)
     assert len(photos(tg, anna)) == 1
     assert len(photos(tg, sales)) == 1
     assert len(files(slack, deals)) == 1
