@@ -156,12 +156,14 @@ class ScheduledReports:
             return
         drawn: dict[tuple[Reader, int | None], Reply] = {}  # one chart per language and group
         for user_id, group in await self._people(subscription):
+            links = await self._reach.links(user_id)
+            if not links:
+                continue  # not linked, or every messenger refuses them: nothing to draw
             reader = await self._reach.reader(user_id)
             key = (reader, group.id if group else None)
             if key not in drawn:
                 drawn[key] = await self._reports.chart(reader, days, group)
-            items = [_item(x.channel, x.chat_id, drawn[key], recipient=user_id)
-                     for x in await self._reach.links(user_id)]  # fmt: skip
+            items = [_item(x.channel, x.chat_id, drawn[key], recipient=user_id) for x in links]
             await self._held.send(user_id, items, once=f"{once}:{user_id}:{key[1]}",
                                   once_ttl_s=ONCE_TTL_S)  # fmt: skip
 
