@@ -22,7 +22,7 @@ from typing import Protocol
 
 from pydantic import Field
 
-from bot.core import Card, Channel, Clock, DeliveryOp, SendOutcome, Value
+from bot.core import Card, Channel, Clock, DeliveryOp, ReplyFile, SendOutcome, TextMessage, Value
 from bot.reports import ActivityLog, Notice
 from bot.store import CLAIM_LEASE_S, ClaimKeeper, DueEntry, DueItem, Store
 
@@ -66,6 +66,13 @@ class Notifier(Protocol):
         the new message's id. Raises DeliveryError."""
         ...
 
+    async def send_file(
+        self, chat_id: str, caption: str, file: ReplyFile, *, ref: str | None = None
+    ) -> str:
+        """Send a file (a photo when ``file.photo``) with ``caption`` under it; returns the new
+        message's id. Raises DeliveryError."""
+        ...
+
     async def find_sent(self, chat_id: str, ref: str, since: float) -> str | None:
         """The id of a message tagged ``ref`` sent at ``since`` or later, None if none is seen
         (always None for a channel that cannot read its messages back). Raises
@@ -96,6 +103,9 @@ class OutboxItem(Value):
     subject: str | None = None  # "task:123": what the message is about, so it can be edited later
     notice: Notice | None = None  # a reminder or alert to a person: logged for /report once sent
     card: Card
+    # A file sent with the card's text as its caption (a scheduled report's chart); the card is
+    # then a TextMessage.
+    file: ReplyFile | None = None
     attempt: int = 0
 
 
@@ -332,6 +342,9 @@ class OutboxSender:
             log.info("%s: %s may have been sent; sending again", self.channel, item.id)
         else:
             await self.store.put_doc(ATTEMPT_NS, item.id, repr(now), ttl_s=ATTEMPT_TTL_S)
+        if item.file is not None:
+            caption = item.card.text if isinstance(item.card, TextMessage) else ""
+            return await self.notifier.send_file(item.chat_id, caption, item.file, ref=item.id)
         return await self.notifier.send(item.chat_id, item.card, ref=item.id)
 
     async def _log_sent(self, item: OutboxItem, at: float) -> None:
