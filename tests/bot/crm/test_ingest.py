@@ -135,6 +135,10 @@ class RefusingAmo:
         self._read(lead_id)
         return None
 
+    async def tasks(self, *, ids: Sequence[int]) -> list[Task]:
+        self._read(-len(ids))  # a batch read, logged as minus its size
+        return []
+
 
 class Gate:
     """The access watch as the drainer sees it."""
@@ -163,7 +167,7 @@ async def test_a_refused_token_keeps_every_hint_queued_until_access_is_back(
     with caplog.at_level(logging.INFO):
         assert await drainer.drain_once() == 0
         assert gate.told == ["amoCRM rejects the token"]  # the admins are told by the watch
-        assert len(amo.reads) == 1  # the first refusal stops the batch
+        assert amo.reads == [-3]  # the batch's one read is refused, and nothing follows
         assert await drainer.drain_once() == 0  # paused: nothing is claimed, nothing read
         assert len(amo.reads) == 1
 
@@ -177,5 +181,7 @@ async def test_a_refused_token_keeps_every_hint_queued_until_access_is_back(
 
     amo.refusing, gate.lost = False, False  # re-authorised
     assert await drainer.drain_once() == 3
-    assert sorted(amo.reads[1:]) == [1, 2, 3]
+    # One list read for the three; none of them is in it (all gone), so each is asked for alone.
+    assert amo.reads[1] == -3
+    assert sorted(amo.reads[2:]) == [1, 2, 3]
     assert await store.count_due(INBOX_QUEUE) == 0
