@@ -48,17 +48,22 @@ class StorePacer:
         self._name = name
         self._interval = 1.0 / rate_per_s
         self._late_s = late_s
+        self._reserving = asyncio.Lock()
         self.retaken = 0  # turns that woke late and took a fresh slot (for benchmarks and tests)
 
     async def wait_turn(self) -> None:
         loop = asyncio.get_running_loop()
         for retake in range(_RETAKES + 1):
-            wait = await self._store.reserve_slot(self._name, self._interval)
-            # The store read its clock just before answering: the slot is ``wait`` from now.
-            slot = loop.time() + wait
-            if wait > 0:
-                await asyncio.sleep(wait)
-            late = loop.time() - slot
+            # One reservation in flight per process: the store's answer then comes in about one
+            # round trip, rather than after a queue of this process's own callers.
+            async with self._reserving:
+                asked = loop.time()
+                wait = await self._store.reserve_slot(self._name, self._interval)
+                answered = loop.time()
+            # The store read its clock between asked and answered, so the slot lies within
+            # ``wait`` after those: sleep to the latest, count lateness from the earliest.
+            await asyncio.sleep(max(0.0, answered + wait - loop.time()))
+            late = loop.time() - (asked + wait)
             if self._late_s is None or late <= self._late_s or retake == _RETAKES:
                 return
             self.retaken += 1
