@@ -77,24 +77,23 @@ class SlowAnswers(SqliteStore):
         return wait
 
 
-async def test_a_turn_that_wakes_late_takes_a_fresh_slot(tmp_path: Path) -> None:
-    store = await SlowAnswers.open(str(tmp_path / "late.db"))
-    store.slow, store.delay_s = 1, 0.25
-    try:
-        pacer = StorePacer(store, rate_per_s=50, late_s=0.2)
-        await pacer.wait_turn()
+@pytest.mark.parametrize(
+    ("slow", "delay_s", "late_s", "retaken"),
+    [
         # Sent at once, the late turn would go out bunched with the turns booked after it.
-        assert (pacer.retaken, store.reservations) == (1, 2)
-    finally:
-        await store.close()
-
-
-async def test_a_turn_that_is_always_late_still_goes_after_a_few_retakes(tmp_path: Path) -> None:
+        (1, 0.25, 0.2, 1),
+        # A process that is always late still gets its turn, after a few retakes.
+        (100, 0.05, 0.02, 3),
+    ],
+)
+async def test_a_turn_that_wakes_late_takes_a_fresh_slot(
+    tmp_path: Path, slow: int, delay_s: float, late_s: float, retaken: int
+) -> None:
     store = await SlowAnswers.open(str(tmp_path / "late.db"))
-    store.slow, store.delay_s = 100, 0.05
+    store.slow, store.delay_s = slow, delay_s
     try:
-        pacer = StorePacer(store, rate_per_s=50, late_s=0.02)
+        pacer = StorePacer(store, rate_per_s=50, late_s=late_s)
         await pacer.wait_turn()
-        assert (pacer.retaken, store.reservations) == (3, 4)
+        assert (pacer.retaken, store.reservations) == (retaken, retaken + 1)
     finally:
         await store.close()
