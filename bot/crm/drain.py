@@ -76,6 +76,11 @@ class InboxDrainer:
             for item, queued in batch:
                 await self._retry(item.item_id, queued, exc)
             return len(items)
+        except Exception:
+            # Not amoCRM's answer (the cache could not be read, say): each hint goes its own way
+            # below, reading on its own, as it would have without the batch.
+            log.exception("batch re-read failed; reading one by one")
+            prefetched = None
         for index, (item, queued) in enumerate(batch):
             try:
                 await self._processor.process(queued.hint, prefetched)

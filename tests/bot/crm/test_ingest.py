@@ -18,7 +18,7 @@ from bot.core.domain import Deal, EntityHint, HintSource, Task
 from bot.core.ports import CrmError, CrmReader
 from bot.crm.catchup import CacheSync
 from bot.crm.drain import InboxDrainer
-from bot.crm.ingest import INBOX_QUEUE, EventProcessor, HintInbox
+from bot.crm.ingest import INBOX_QUEUE, EventProcessor, HintInbox, Prefetched
 from bot.store import DueEntry
 from bot.store.sqlite import SqliteStore
 from integrations.amocrm import AmoClient, LongLivedTokenAuth, NoPacing
@@ -232,4 +232,24 @@ async def test_a_batch_of_hints_is_re_read_in_one_request_per_kind(store: Watche
         assert cached_deal.value.responsible_user_id == demo.oleg
     gone = await store.get_task(demo.task_due_3h)
     assert gone is None  # removed from the cache
+    assert await store.count_due(INBOX_QUEUE) == 0
+
+
+class BrokenBatches(EventProcessor):
+    async def prefetch(self, hints: Sequence[EntityHint]) -> Prefetched:
+        raise OSError("the cache could not be read")
+
+
+async def test_a_batch_read_that_fails_of_itself_leaves_each_hint_to_read_alone(
+    store: WatchedStore,
+) -> None:
+    clock = SystemClock()
+    await HintInbox(store, clock).accept([*hint(1), *hint(2), *hint(3)])
+    amo = RefusingAmo()
+    amo.refusing = False
+    drainer = InboxDrainer(store, BrokenBatches(store, cast("CrmReader", amo), clock), clock)
+
+    assert await drainer.drain_once() == 3
+
+    assert sorted(amo.reads) == [1, 2, 3]
     assert await store.count_due(INBOX_QUEUE) == 0
