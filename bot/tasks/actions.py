@@ -206,7 +206,7 @@ class TaskActions:
         often the button is pressed, and only on a deal their amoCRM rights let them see."""
         follow_ups = FollowUps(
             self._store, self._crm, self._directory, self._t, self._activity, self._claims,
-            self._created,
+            self._clock, self._created,
         )  # fmt: skip
         return await follow_ups.create(actor, deal_id, at, via=via, lang=lang)
 

@@ -235,6 +235,7 @@ async def press_follow_up(
 
 CREATED = "Follow-up task created in amoCRM: tomorrow 10:00."
 EXISTS = "A follow-up task for tomorrow is already there."
+IN_DOUBT = "amoCRM did not answer in time; the task may have"
 
 
 @pytest.mark.parametrize(
@@ -278,6 +279,31 @@ async def test_a_follow_up_whose_answer_came_too_late_is_not_made_twice_on_a_sec
 
     await eventually(created, what="amoCRM to create the task late")
     # The second press reads the deal's tasks before creating, and finds the first one.
+    await press_follow_up(tg, ivan, alert, EXISTS)
+    await settled(service, amo)
+    assert len(follow_ups(amo, acme)) == 1
+
+
+async def test_a_second_press_while_a_lost_create_may_be_under_way_creates_nothing(
+    service: Service, tg: TelegramEmulator, amo: AmoEmulator, demo: DemoIds
+) -> None:
+    ivan, acme, alert = await given_deal_alert(service, tg, amo, demo)
+    # amoCRM works on the create for a long while; meanwhile its deal shows no such task.
+    amo.faults.add("slow", delay_s=4 * TIMEOUT_S, path_prefix="/api/v4/tasks", method="POST")
+    await press_follow_up(tg, ivan, alert, IN_DOUBT)
+
+    # Pressed again at once: the deal's tasks show nothing yet, but the first create may still
+    # land, so no second one is made.
+    await tg.press_button(ivan, ivan, alert.message_id, buttons(alert)["📅 Follow up tomorrow"])
+    answer = await tg.wait_for_message(
+        ivan, lambda m: CREATED in m.text or IN_DOUBT in m.text, timeout_s=15
+    )
+    assert IN_DOUBT in answer.text
+
+    async def created() -> bool:
+        return len(follow_ups(amo, acme)) == 1
+
+    await eventually(created, what="amoCRM to create the task late")
     await press_follow_up(tg, ivan, alert, EXISTS)
     await settled(service, amo)
     assert len(follow_ups(amo, acme)) == 1
