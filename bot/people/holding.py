@@ -3,9 +3,11 @@ came.
 
 Each person's waiting messages are a due queue of their own; a release marker per person, due
 when the hold ends, tells the release job whose to send. Claims make a release happen once
-whatever the number of replicas. Cards about a task are drawn again as the task is at release
-("today 23:00" said last night is "24.11 23:00" this morning); a task's reminders come once per
-task, and not at all if it was completed or handed to someone else meanwhile.
+whatever the number of replicas, and each item is queued in the outbox once, so a release that
+dies half-way and is done again sends nothing twice. Cards about a task are drawn again as the
+task is at release ("today 23:00" said last night is "24.11 23:00" this morning); a task's
+reminders come once per task, and not at all if it was completed or handed to someone else
+meanwhile.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ log = logging.getLogger(__name__)
 RELEASE_QUEUE = "held-release"
 RETRY_S = 120.0  # a release that failed is tried again after this
 BATCH = 200
+RELEASED_TTL_S = 2 * 86400.0  # a released item's once-key: far past any claim's return
 
 
 def held_queue(amo_user_id: int) -> str:
@@ -141,7 +144,12 @@ class HeldMessages:
             elif not h.reminder or latest[(h.task_id, h.item.channel)] == n:
                 fresh = await self._as_now(h)
                 items += [fresh] if fresh is not None else []
-        await self._outbox.enqueue(items)
+        # Each queued once (its outbox item's id is kept in the held entry): a release that dies
+        # before completing its claims is released again, and repeats none of what it queued.
+        for item in items:
+            await self._outbox.enqueue(
+                [item], once=f"released:{item.id}", once_ttl_s=RELEASED_TTL_S
+            )
         for c in claimed:
             await self._store.complete_due(c)
         return len(items)
