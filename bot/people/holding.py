@@ -55,6 +55,7 @@ class HeldItem(Value):
     item: OutboxItem
     task_id: int | None = None  # the card is about this task: drawn again at release
     reminder: bool = False  # a reminder (not an alert): once per task, only if still to do
+    while_open: bool = False  # kept with its heading, but only if the task is still to do
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -77,12 +78,14 @@ class HeldMessages:
         *,
         task_id: int | None = None,
         reminder: bool = False,
+        while_open: bool = False,
         once: str | None = None,
         once_ttl_s: float = 0,
     ) -> bool:
         """Queue ``items`` for the person now, or keep them until their hold is over. With
         ``once``, queued or kept at most once for that key (see ``Outbox.enqueue``); False if
-        nothing was (no items, or all of them were already)."""
+        nothing was (no items, or all of them were already). ``while_open``: a kept card about
+        ``task_id`` is dropped at release if the task is no longer the person's to do."""
         if not items:
             return False
         until = await self._reach.held_until(amo_user_id)
@@ -95,8 +98,8 @@ class HeldMessages:
         entries = [
             # Due as they came, a microsecond apart: released in this order.
             DueEntry(item_id=item.id, due_at=now - (last - n) * 1e-6,
-                     payload=HeldItem(item=item, task_id=task_id,
-                                      reminder=reminder).model_dump_json())
+                     payload=HeldItem(item=item, task_id=task_id, reminder=reminder,
+                                      while_open=while_open).model_dump_json())
             for n, item in enumerate(items)
         ]  # fmt: skip
         if once is None:
@@ -164,7 +167,7 @@ class HeldMessages:
         cached = await self._store.get_task(held.task_id)
         task = cached.value if cached else None
         gone = task is None or task.is_completed or task.responsible_user_id != item.recipient
-        if held.reminder and gone:
+        if (held.reminder or held.while_open) and gone:
             return None
         if task is None or not isinstance(item.card, TaskCard) or item.card.outcome is not None:
             return item  # an alert about what happened: still true
