@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
+
 from bot.app.settings import Settings
 from bot.store import CLAIM_LEASE_S
 from bot.tasks.parked import PARK_QUEUE, PARK_RETRY_S
@@ -21,17 +23,18 @@ from tests.e2e.helpers import FakeClock, bot_messages, buttons, eventually, link
 
 TEXT = "Call Hooli about the renewal"
 BACK = f"amoCRM is back: your change to the task “{TEXT}” is written there."
-HOLD_S = 3.0  # amoCRM's hold on the write's answer: well inside the process's wait for it
+HOLD_S = 2.0  # amoCRM's hold on the write's answer: well inside the process's wait for it
+
+
+@pytest.fixture
+def settings(tg: TelegramEmulator, make_settings: Callable[..., Settings]) -> Settings:
+    """Telegram only, and a wait for amoCRM's answers well past its hold."""
+    return make_settings(telegram=tg, request_timeout_s=4 * HOLD_S)
 
 
 async def test_a_replayed_write_applied_as_its_process_goes_away_is_known_for_its_own(
-    amo: AmoEmulator,
-    demo: DemoIds,
-    tg: TelegramEmulator,
-    clock: FakeClock,
-    make_settings: Callable[..., Settings],
+    amo: AmoEmulator, demo: DemoIds, tg: TelegramEmulator, clock: FakeClock, settings: Settings
 ) -> None:
-    settings = make_settings(telegram=tg, request_timeout_s=4 * HOLD_S)
     path = "/api/v4/tasks/"
     async with serving(settings, clock) as first:
         await synced(first)

@@ -90,14 +90,20 @@ async def test_a_full_disk_answers_503_without_a_traceback_and_recovers(
     assert not [r for r in caplog.records if r.exc_info and r.levelno >= logging.ERROR]
 
 
+@pytest.fixture
+async def ivan(service: Service, tg: TelegramEmulator, demo: DemoIds) -> int:
+    """Ivan's Telegram chat, linked to his amoCRM account."""
+    return await link(service, tg, demo.ivan, "Ivan")
+
+
 async def test_a_press_while_the_disk_is_full_is_answered_plainly_without_a_traceback(
     service: Service,
     tg: TelegramEmulator,
     amo: AmoEmulator,
+    ivan: int,
     demo: DemoIds,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    ivan = await link(service, tg, demo.ivan, "Ivan")
     text = "Call Soylent before the disk fills"
     tomorrow = int(time.time()) + 86_400
     task_id = amo.add_task(text, responsible_user_id=demo.ivan, complete_till=tomorrow,
