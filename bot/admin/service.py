@@ -117,7 +117,10 @@ class AdminService:
                     entity = (
                         alert.deal.name if alert.deal else alert.task.text if alert.task else ""
                     )
-                    head = t(lang, f"alert_{alert.kind.value}", actor="", owner="")
+                    # Named as on the card: who did it, else "someone" (never an empty name).
+                    actor = names.get(alert.actor_id or 0) or t(lang, "someone")
+                    owner = names.get(alert.responsible_id or 0, "")
+                    head = t(lang, f"alert_{alert.kind.value}", actor=actor, owner=owner)
                     latest.append(f"{head} «{entity[:60]}» → {whom}")
         if not counts:
             return Reply(text=t(lang, "admin_preview_none", id=command.id, days=command.days))

@@ -330,7 +330,11 @@ class OutboxSender:
 
     async def _send_once(self, item: OutboxItem, now: float) -> str:
         """Send the item, unless an earlier attempt's message is found already there."""
-        began = await self.store.get_doc(ATTEMPT_NS, item.id)
+        # One call on a first attempt: the record is made only where none is, and read only
+        # where one is (an earlier attempt went unconfirmed).
+        first = await self.store.swap_doc(ATTEMPT_NS, item.id, None, repr(now),
+                                          ttl_s=ATTEMPT_TTL_S)  # fmt: skip
+        began = None if first else await self.store.get_doc(ATTEMPT_NS, item.id)
         if began is not None:
             # An attempt went unconfirmed (a crash, a lost answer): it may be in the chat.
             found = await self.notifier.find_sent(
@@ -340,8 +344,6 @@ class OutboxSender:
                 log.info("%s: %s was sent already; not sending again", self.channel, item.id)
                 return found
             log.info("%s: %s may have been sent; sending again", self.channel, item.id)
-        else:
-            await self.store.put_doc(ATTEMPT_NS, item.id, repr(now), ttl_s=ATTEMPT_TTL_S)
         if item.file is not None:
             caption = item.card.text if isinstance(item.card, TextMessage) else ""
             return await self.notifier.send_file(item.chat_id, caption, item.file, ref=item.id)
