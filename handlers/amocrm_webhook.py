@@ -52,6 +52,7 @@ def amocrm_webhook_routes(secret: str, inbox: HintInbox, metrics: Metrics) -> li
             log.error("amoCRM webhook not stored, answered 503: %s: %s", type(exc).__name__, exc)
             return web.json_response({"error": "not stored, try again"}, status=503)
         accepted.inc()
-        return web.json_response({"accepted": len(hints)})
+        # What json_response would give, without its encoder and text round trip: the hot path.
+        return web.Response(body=b'{"accepted": %d}' % len(hints), content_type="application/json")
 
     return [web.post("/amocrm/webhook/{secret}", receive)]
