@@ -202,8 +202,12 @@ def _section(
                 if not isinstance(note, dict):
                     raise MalformedWebhook("a note entry without its note")
                 entry = {"id": note.get("element_id")}
-            # A field that is a map has no value a hint reads (as if it were absent).
-            fields = {name: mark for name, mark in entry.items() if isinstance(mark, int)}
+            # Only the fields ``_hint`` reads; one that is a map has no value (as if absent).
+            fields = {
+                name: mark
+                for name, mark in entry.items()
+                if name in _HINT_FIELDS and isinstance(mark, int)
+            }
             into.append(_Entry(kind, action, fields))
 
 
@@ -219,6 +223,13 @@ def _entries(entries: object) -> list[dict[str, object]]:
     if not all(isinstance(e, dict) for e in items):
         raise MalformedWebhook("entries are not objects")
     return items
+
+
+# The fields of an entry that ``_hint`` reads: a body's other values are never even unquoted.
+_HINT_FIELDS = frozenset(
+    ("id", "action_close", "modified_user_id", "created_user_id", "last_modified",
+     "old_status_id", "old_pipeline_id", "old_responsible_user_id", "updated_at")
+)  # fmt: skip
 
 
 def _hint(kind: EntityKind, action: HintAction, entry: Mapping[str, str]) -> EntityHint:

@@ -53,6 +53,16 @@ async def queued(store: SqliteStore) -> list[str]:
     return sorted(i.item_id for i in items)
 
 
+async def held_write(
+    store: WatchedStore, inbox: HintInbox, hints: list[EntityHint]
+) -> asyncio.Task[None]:
+    """A webhook whose write has started and is held at the store's gate until it is set."""
+    store.gate = asyncio.Event()
+    accepted = asyncio.create_task(inbox.accept(hints))
+    await asyncio.sleep(0)
+    return accepted
+
+
 async def test_concurrent_webhooks_share_writes_and_every_hint_is_stored(
     store: WatchedStore,
 ) -> None:
@@ -100,13 +110,12 @@ async def test_a_failed_write_fails_every_webhook_of_its_batch_and_no_other(
     store: WatchedStore,
 ) -> None:
     inbox = HintInbox(store, SystemClock())
-    store.gate = asyncio.Event()
-    first = asyncio.create_task(inbox.accept(hint(1)))
-    await asyncio.sleep(0)  # its write starts and is held at the gate
+    first = await held_write(store, inbox, hint(1))
     batch = [asyncio.create_task(inbox.accept(hint(n))) for n in (2, 3, 4)]
     await asyncio.sleep(0)
 
     store.fail_next = True  # the write held goes through; the next one, the batch's, fails
+    assert store.gate is not None
     store.gate.set()
     results = await asyncio.wait_for(asyncio.gather(*batch, return_exceptions=True), timeout=5)
 
@@ -119,15 +128,11 @@ async def test_a_later_webhook_about_an_entity_replaces_the_earlier_one(
     store: WatchedStore,
 ) -> None:
     inbox = HintInbox(store, SystemClock())
-    store.gate = asyncio.Event()
-    added = asyncio.create_task(
-        inbox.accept([EntityHint(kind="task", id=7, source=HintSource.WEBHOOK, action="add")])
-    )
-    await asyncio.sleep(0)  # the first batch's write is under way
-    deleted = asyncio.create_task(
-        inbox.accept([EntityHint(kind="task", id=7, source=HintSource.WEBHOOK, action="delete")])
-    )
+    seven = EntityHint(kind="task", id=7, source=HintSource.WEBHOOK)
+    added = await held_write(store, inbox, [seven.model_copy(update={"action": "add"})])
+    deleted = asyncio.create_task(inbox.accept([seven.model_copy(update={"action": "delete"})]))
     await asyncio.sleep(0)
+    assert store.gate is not None
     store.gate.set()
     await asyncio.wait_for(asyncio.gather(added, deleted), timeout=5)
 
