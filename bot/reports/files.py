@@ -113,7 +113,7 @@ def workbook_xlsx(
         names.get(entry.person, str(entry.person)),
         word(f"xlsx_event_{entry.kind}"),
         word(f"activity_{entry.what}"),
-        entry.channel.capitalize(),
+        (entry.channel or "").capitalize(),
         _subject(entry.subject, t, lang),
     ] for entry in entries]  # fmt: skip
     log_headers = [t(lang, f"xlsx_{h}") for h in ("time", "person", "event", "what", "messenger",

@@ -1,20 +1,25 @@
-"""What reached whom, and what they pressed: the log behind ``/report`` and ``/export``.
+"""What reached whom, what they pressed, and what became of each task: the log behind
+``/report`` and ``/export``.
 
 A notification is logged when the messenger took it (one line per copy: a person linked in both
-messengers gets two), a press when its write to amoCRM went through. Lines are kept
-``KEEP_DAYS``; a daily job trims the older ones.
+messengers gets two; a reminder with the deadline it was about), a press when its write to
+amoCRM went through, each change of a task as the ``EventProcessor`` journals it (``on_events``,
+a listener: whoever made the change, in amoCRM itself too), an escalation when it is raised.
+A task line or an escalation has the id of its event, so the reader counts it once however many
+times a listener was given it. Lines are kept ``KEEP_DAYS``; a daily job trims the older ones.
 """
 
 from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 from pydantic import Field
 
-from bot.core import Channel, Clock, Value
+from bot.core import Channel, Clock, CrmEvent, CrmEventKind, Task, Value
 from bot.store import Store
 
 ACTIVITY_NS = "activity"
@@ -24,16 +29,28 @@ READ_LIMIT = 2_000_000
 
 Notice = Literal["reminder", "alert"]
 Press = Literal["complete", "snooze", "reassign", "follow_up", "take"]
+TaskChange = Literal["created", "deadline", "reassigned", "completed", "deleted", "updated"]
+CHANGES: dict[CrmEventKind, TaskChange] = {
+    CrmEventKind.TASK_CREATED: "created",
+    CrmEventKind.TASK_DEADLINE_CHANGED: "deadline",
+    CrmEventKind.TASK_RESPONSIBLE_CHANGED: "reassigned",
+    CrmEventKind.TASK_COMPLETED: "completed",
+    CrmEventKind.TASK_DELETED: "deleted",
+    CrmEventKind.TASK_UPDATED: "updated",
+}
 
 
 class Activity(Value):
     id: str = Field(default_factory=lambda: uuid.uuid4().hex)
     at: float
-    kind: Literal["sent", "pressed"]
-    person: int  # the amoCRM user told, or who pressed
-    channel: Channel
+    kind: Literal["sent", "pressed", "task", "escalated"]
+    person: int  # the amoCRM user told, who pressed, or whose task it is (after the change)
+    channel: Channel | None = None  # of a notice or a press
     subject: str  # "task:12", "deal:7"
-    what: str  # sent: a Notice; pressed: a Press
+    what: str  # sent: a Notice; pressed: a Press; task: a TaskChange
+    deadline: int | None = None  # a reminder's or a task line's: the task's deadline then
+    deal: int | None = None  # task lines: the deal it is on
+    text: str | None = None  # task lines: the task's text
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -42,15 +59,37 @@ class ActivityLog:
     _clock: Clock
 
     async def sent(
-        self, person: int, channel: Channel, subject: str, notice: Notice, *, at: float
-    ) -> None:
+        self, person: int, channel: Channel, subject: str, notice: Notice, *, at: float,
+        deadline: int | None = None,
+    ) -> None:  # fmt: skip
         await self._add(Activity(at=at, kind="sent", person=person, channel=channel,
-                                 subject=subject, what=notice))  # fmt: skip
+                                 subject=subject, what=notice, deadline=deadline))  # fmt: skip
 
     async def pressed(self, person: int, via: str, subject: str, press: Press) -> None:
         channel: Channel = "slack" if via == "slack" else "telegram"
         await self._add(Activity(at=self._clock.now(), kind="pressed", person=person,
                                  channel=channel, subject=subject, what=press))  # fmt: skip
+
+    async def on_events(self, events: Sequence[CrmEvent]) -> None:
+        """The ``EventProcessor`` listener: a line per change of a task, with the task as it
+        stands after it (deleted: as it stood before)."""
+        for event in events:
+            change = CHANGES.get(event.kind)
+            task = event.task or event.previous_task
+            if change is None or task is None:
+                continue
+            await self._add(Activity(
+                id=event.key, at=float(event.occurred_at), kind="task",
+                person=task.responsible_user_id, subject=f"task:{task.id}", what=change,
+                deadline=task.complete_till, deal=task.deal_id, text=task.text or None,
+            ))  # fmt: skip
+
+    async def escalated(self, key: str, task: Task, at: float) -> None:
+        """An escalation raised about ``task`` (``key``: the escalation's own, once per task
+        and deadline)."""
+        await self._add(Activity(id=key, at=at, kind="escalated", person=task.responsible_user_id,
+                                 subject=f"task:{task.id}", what="escalated",
+                                 deadline=task.complete_till))  # fmt: skip
 
     async def between(self, since: float, until: float) -> list[Activity]:
         lines = await self._store.read_log(ACTIVITY_NS, since, until, limit=READ_LIMIT)
