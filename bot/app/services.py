@@ -65,7 +65,9 @@ def build_services(store: Store, crm: AmoClient, parts: CrmParts, clock: Clock) 
     tasks = build_tasks(
         store, crm, directory, parts.processor, people, cards, outbox, reports.activity, clock, t
     )
-    alerts = build_alerts(store, crm, directory, people, tasks.reminders, cards, outbox, clock, t)
+    alerts = build_alerts(
+        store, crm, directory, people, tasks.reminders, cards, outbox, reports.activity, clock, t
+    )
     return Services(
         t=t,
         directory=directory,

@@ -11,7 +11,9 @@ The definitions (the README's "Reports" section says the same in words):
 
 - A task's **owner** is the person it was with when first reminded (without any reminder: the
   one it was first seen with); its **first deadline** is its deadline at that moment.
-- **Tasks due** in a period: tasks whose first deadline falls in it, deleted ones left out.
+- **Tasks due** in a period: tasks whose first deadline falls in it, or that were completed in
+  it ahead of that deadline (a task counts in the period of whichever came first, so once in
+  all), deleted ones left out.
 - **On time**: completed (in a messenger or in amoCRM, with or without a notice) by the first
   deadline. **On-time share** = on time / (tasks due − handed over). A task completed after
   its first deadline but by a later one it was snoozed to is **on time after a snooze**: shown
@@ -30,8 +32,10 @@ The definitions (the README's "Reports" section says the same in words):
 
 The p90 is the nearest-rank one: the smallest value at least 90 % of the values do not exceed.
 
-Task rows are slotted dataclasses rather than ``Value``s: a year of a large team is 10⁵–10⁶ of
-them, and pydantic's validation would cost more than the counting.
+Task rows are named tuples rather than ``Value``s: a year of a large team is 10⁵–10⁶ of them,
+and pydantic's validation (or a frozen dataclass's ``__setattr__`` per field) would cost more
+than the counting. The log is gathered per task once (``gather``) for both the period and the
+one before it.
 """
 
 from __future__ import annotations
@@ -42,17 +46,20 @@ import statistics
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from operator import itemgetter
+from typing import Literal, NamedTuple
 
 from bot.core import Value
-from bot.reports.log import Activity
+from bot.reports.log import Fact
 
 __all__ = [
     "Figures",
+    "Gathered",
     "Outcome",
     "PeriodFigures",
     "TaskRow",
     "figures",
+    "gather",
     "minutes",
     "p90",
 ]
@@ -65,11 +72,10 @@ OUTCOMES: tuple[Outcome, ...] = (
 ACTIONS = frozenset({"deadline", "reassigned", "completed", "deleted"})
 
 
-@dataclass(frozen=True, slots=True)
-class TaskRow:
+class TaskRow(NamedTuple):
     """One task over its known history. Field names are a contract: ``/export`` and
-    ``amobridge export`` write them as the task sheet's and the CSV's columns. Moments are
-    Unix seconds (UTC); None where unknown or not yet."""
+    ``amobridge export`` write them as the task sheet's and the CSV's columns (``_fields``, in
+    this order). Moments are Unix seconds (UTC); None where unknown or not yet."""
 
     task_id: int
     deal_id: int | None
@@ -88,6 +94,13 @@ class TaskRow:
     first_action_at: float | None  # after that notice
     reaction_s: float | None
     escalations: int
+
+    @property
+    def due_at(self) -> float | None:
+        """When it counts as due: its first deadline, or its completion if that came first."""
+        if self.deadline_first is None or self.completed_at is None:
+            return self.deadline_first
+        return min(self.deadline_first, self.completed_at)
 
     @property
     def on_time(self) -> bool:
@@ -172,6 +185,25 @@ class _Task:
     deal: int | None = None
     text: str = ""
     escalations: list[tuple[float, int]] = field(default_factory=list)
+    first_at: float = math.inf  # its first line
+
+    @property
+    def closed_at(self) -> float | None:
+        if self.completed_at is None:
+            return self.deleted_at
+        return (
+            self.completed_at
+            if self.deleted_at is None
+            else min(self.completed_at, self.deleted_at)
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Gathered:
+    """The log sorted out per task (and per person and deal), ready for any period of it."""
+
+    tasks: dict[int, _Task]
+    deals: dict[tuple[int, int], tuple[float, float | None]]  # (person, deal) → told, pressed
 
 
 @dataclass(slots=True)
@@ -186,7 +218,7 @@ class _Person:
 
 
 def figures(
-    lines: Iterable[Activity],
+    lines: Iterable[Fact] | Gathered,
     names: Mapping[int, str],
     *,
     since: float,
@@ -198,7 +230,8 @@ def figures(
     """The period's figures from the log lines about it (and before it, so that tasks due in
     it are known from their start). ``names``: everyone to show, even with nothing to count;
     ``people``: the group's members (None: everyone)."""
-    tasks, deals = _gather(lines)
+    gathered = lines if isinstance(lines, Gathered) else gather(lines)
+    tasks, deals = gathered.tasks, gathered.deals
     ends = tuple(day_ends)
     person: defaultdict[int, _Person] = defaultdict(lambda: _Person(overdue=[0] * len(ends)))
 
@@ -207,10 +240,12 @@ def figures(
 
     rows: list[TaskRow] = []
     for task in tasks.values():
+        if task.first_at >= until or (task.closed_at is not None and task.closed_at < since):
+            continue  # neither due nor overdue in the period
         row = _row(task, until, name)
         if row is None:
             continue
-        due = row.deadline_first is not None and since <= row.deadline_first < until
+        due = row.due_at is not None and since <= row.due_at < until
         if due and row.outcome != "deleted":
             person[row.responsible_id].rows.append(row)
         overdue_now = _overdue(task, until, ends, person)
@@ -243,17 +278,16 @@ def _worst_first(f: Figures) -> tuple[bool, float, int, str]:
     return (share is None, share if share is not None else 0.0, -f.due, f.name)
 
 
-def _gather(
-    lines: Iterable[Activity],
-) -> tuple[dict[int, _Task], dict[tuple[int, int], tuple[float, float | None]]]:
+def gather(lines: Iterable[Fact]) -> Gathered:
     """Tasks by id, and (person, deal) → (first notice, first press after it)."""
     tasks: dict[int, _Task] = {}
     deals: dict[tuple[int, int], tuple[float, float | None]] = {}
     seen: set[str] = set()
-    for line in sorted(lines, key=lambda a: a.at):
-        if line.id in seen:
-            continue  # the same event given to the listener again
-        seen.add(line.id)
+    for line in sorted(lines, key=itemgetter(1)):  # by ``at``; a sorted log stays as it is
+        if line.kind in ("task", "escalated"):
+            if line.id in seen:
+                continue  # the same event given to the listener again
+            seen.add(line.id)
         kind, _, number = line.subject.partition(":")
         if not number.isdigit():
             continue
@@ -270,10 +304,11 @@ def _gather(
         if task is None:
             task = tasks[int(number)] = _Task(int(number))
         _take(task, line)
-    return tasks, deals
+    return Gathered(tasks=tasks, deals=deals)
 
 
-def _take(task: _Task, line: Activity) -> None:
+def _take(task: _Task, line: Fact) -> None:
+    task.first_at = min(task.first_at, line.at)
     if line.deal is not None:
         task.deal = line.deal
     if line.text:
@@ -282,6 +317,10 @@ def _take(task: _Task, line: Activity) -> None:
         task.notices.setdefault(line.person, line.at)
         if line.what == "reminder":
             task.reminders.append((line.at, line.person, line.deadline))
+            if not task.states and line.deadline is not None:
+                # Known since before its task lines began (amobridge's first sync, an
+                # upgrade): as the reminder found it, so that it can be seen overdue.
+                task.states.append((line.at, line.deadline, line.person, False, False))
     elif line.kind == "pressed":
         task.actions.append(line.at)
         if line.what == "complete" and task.completed_at is None:
@@ -305,22 +344,23 @@ def _last_deadline(task: _Task) -> float | None:
     return task.states[-1][1] if task.states else None
 
 
-def _state_at(task: _Task, at: float) -> tuple[float, float | None, int, bool, bool] | None:
-    """The task's state as it stood at ``at`` (its first known one if ``at`` is earlier)."""
-    if not task.states:
+def _state_at(
+    states: Sequence[tuple[float, float | None, int, bool, bool]], at: float
+) -> tuple[float, float | None, int, bool, bool] | None:
+    """The state as it stood at ``at`` (the first known one if ``at`` is earlier)."""
+    if not states:
         return None
-    index = bisect.bisect_right([s[0] for s in task.states], at)
-    return task.states[max(index - 1, 0)]
+    index = bisect.bisect_right(states, at, key=itemgetter(0))
+    return states[max(index - 1, 0)]
 
 
 def _row(task: _Task, until: float, name: Callable[[int], str]) -> TaskRow | None:
     """The task's row as the log shows it at ``until``; None if not even its person is known."""
     states = [s for s in task.states if s[0] < until]
-    known = _Task(task.id, states=states)
     reminders = [r for r in task.reminders if r[0] < until]
     if reminders:
         first_at, owner, told_deadline = reminders[0]
-        stood = _state_at(known, first_at)
+        stood = _state_at(states, first_at)
         deadline_first = told_deadline if told_deadline is not None else (stood and stood[1])
     elif states:
         first_at, deadline_first, owner = states[0][0], states[0][1], states[0][2]

@@ -12,10 +12,11 @@ times a listener was given it. Lines are kept ``KEEP_DAYS``; a daily job trims t
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from pydantic import Field
 
@@ -26,6 +27,8 @@ ACTIVITY_NS = "activity"
 KEEP_DAYS = 400
 # A report reads at most this many lines: a year of a 50-person team at 100 lines a day each.
 READ_LIMIT = 2_000_000
+# Read and parsed a week at a time: each piece is parsed in a thread while the loop runs on.
+CHUNK_S = 7 * 86400.0
 
 Notice = Literal["reminder", "alert"]
 Press = Literal["complete", "snooze", "reassign", "follow_up", "take"]
@@ -51,6 +54,26 @@ class Activity(Value):
     deadline: int | None = None  # a reminder's or a task line's: the task's deadline then
     deal: int | None = None  # task lines: the deal it is on
     text: str | None = None  # task lines: the task's text
+
+
+class Fact(NamedTuple):
+    """A log line as the figures read it: the same fields as ``Activity``, without its
+    validation (the log's own lines, read by the 10⁵–10⁶ for a report)."""
+
+    id: str
+    at: float
+    kind: str
+    person: int
+    subject: str
+    what: str
+    channel: str | None = None
+    deadline: int | None = None
+    deal: int | None = None
+    text: str | None = None
+
+
+def as_fact(entry: Activity) -> Fact:
+    return Fact(**entry.model_dump(exclude_none=True))
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -97,13 +120,32 @@ class ActivityLog:
         # acknowledging Slack within 3 s and answering Telegram meanwhile.
         return await asyncio.to_thread(_parse, lines)
 
+    async def facts(self, since: float, until: float) -> list[Fact]:
+        """The lines of ``since`` <= at < ``until`` as ``Fact``s, oldest first: read a week at
+        a time, each week parsed in a thread, so that the event loop never waits long."""
+        out: list[Fact] = []
+        start = since
+        while start < until and len(out) < READ_LIMIT:
+            end = min(start + CHUNK_S, until)
+            lines = await self._store.read_log(ACTIVITY_NS, start, end,
+                                               limit=READ_LIMIT - len(out))  # fmt: skip
+            out += await asyncio.to_thread(_facts, lines)
+            start = end
+        return out
+
     async def trim(self) -> int:
         """Forget what is older than ``KEEP_DAYS``; returns how many lines went."""
         return await self._store.trim_log(ACTIVITY_NS, self._clock.now() - KEEP_DAYS * 86400)
 
     async def _add(self, entry: Activity) -> None:
-        await self._store.add_log(ACTIVITY_NS, entry.at, entry.model_dump_json())
+        line = entry.model_dump_json(exclude_none=True)  # shorter to keep and to read
+        await self._store.add_log(ACTIVITY_NS, entry.at, line)
 
 
 def _parse(lines: list[str]) -> list[Activity]:
     return [Activity.model_validate_json(line) for line in lines]
+
+
+def _facts(lines: list[str]) -> list[Fact]:
+    # One JSON array for the lot: half the time of a json.loads per line.
+    return [Fact(**d) for d in json.loads("[" + ",".join(lines) + "]")]
