@@ -169,7 +169,7 @@ async def measure(people: int, days: int, *, bulk: bool) -> dict[str, float]:
         began = time.perf_counter()
         raw = await store.read_log("activity", START, until, limit=10_000_000)
         read_s = time.perf_counter() - began  # the baseline: the store's own read
-        assert len(raw) == len(lines)
+        assert len(raw) <= len(lines)  # the last days' completions fall after the end
         names = {p: f"Manager {p:03d}" for p in range(1, people + 1)}
         # As /report does: the period, and the one before it for the changes (empty here).
         since, length = START, days * DAY

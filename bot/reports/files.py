@@ -9,6 +9,7 @@ global figure registry is state shared by every caller.
 from __future__ import annotations
 
 import io
+import math
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -16,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
@@ -131,8 +133,9 @@ def chart_figure(
     days = list(range(len(trend)))
     trend_ax.plot(days, trend, color=OVERDUE_COLOUR, marker="o" if len(trend) <= 14 else None)
     trend_ax.fill_between(days, trend, color=OVERDUE_COLOUR, alpha=0.15)
-    step = max(1, len(days) // 5)
+    step = max(1, math.ceil(len(days) / 4))  # four dates fit across a phone at this size
     trend_ax.set_xticks(days[::step], [day_labels[d] for d in days[::step]])
+    trend_ax.yaxis.set_major_locator(MaxNLocator(integer=True, nbins=4))
     trend_ax.set_ylim(0, max([*trend, 1]) * 1.2)
     trend_ax.set_title(t(lang, "chart_overdue"), fontsize=TYPE_PT + 1, loc="left")
     for axes in (share_ax, reaction_ax, trend_ax):
