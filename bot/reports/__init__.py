@@ -7,7 +7,7 @@ change of a task), the task figures per person, group and account, and the ``/re
 from bot.reports.build import ReportParts, build_reports
 from bot.reports.figures import Figures, Gathered, Outcome, PeriodFigures, TaskRow, figures, gather
 from bot.reports.files import chart_png, duration, workbook_xlsx
-from bot.reports.log import Activity, ActivityLog, Fact, Notice, Press
+from bot.reports.log import Activity, ActivityLog, Fact, Notice, Press, parse_facts
 from bot.reports.service import ReportService, day_ends
 
 __all__ = [
@@ -29,5 +29,6 @@ __all__ = [
     "duration",
     "figures",
     "gather",
+    "parse_facts",
     "workbook_xlsx",
 ]

@@ -198,12 +198,48 @@ class _Task:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, eq=False)
 class Gathered:
-    """The log sorted out per task (and per person and deal), ready for any period of it."""
+    """The log sorted out per task (and per person and deal), ready for any period of it; fed
+    in time order, a piece at a time (``add``), so that a year never waits in memory as lines
+    and each piece is a short stretch of work."""
 
-    tasks: dict[int, _Task]
-    deals: dict[tuple[int, int], tuple[float, float | None]]  # (person, deal) → told, pressed
+    tasks: dict[int, _Task] = field(default_factory=dict)
+    deals: dict[tuple[int, int], tuple[float, float | None]] = field(default_factory=dict)
+    people: set[int] = field(default_factory=set)  # everyone the lines name
+    _seen: set[str] = field(default_factory=set)
+
+    def clear(self) -> None:
+        """Let go of it all (in a worker thread: freeing a year takes a while)."""
+        self.tasks.clear()
+        self.deals.clear()
+        self._seen.clear()
+
+    def add(self, lines: Iterable[Fact]) -> None:
+        """Take the next lines, all later than (or as late as) those taken before."""
+        tasks, deals, seen = self.tasks, self.deals, self._seen
+        for line in sorted(lines, key=itemgetter(1)):  # by ``at``; a sorted piece stays as is
+            if line.kind in ("task", "escalated"):
+                if line.id in seen:
+                    continue  # the same event given to the listener again
+                seen.add(line.id)
+            self.people.add(line.person)
+            kind, _, number = line.subject.partition(":")
+            if not number.isdigit():
+                continue
+            if kind == "deal":
+                key = (line.person, int(number))
+                if line.kind == "sent" and key not in deals:
+                    deals[key] = (line.at, None)
+                elif line.kind == "pressed" and key in deals and deals[key][1] is None:
+                    deals[key] = (deals[key][0], line.at)
+                continue
+            if kind != "task":
+                continue
+            task = tasks.get(int(number))
+            if task is None:
+                task = tasks[int(number)] = _Task(int(number))
+            _take(task, line)
 
 
 @dataclass(slots=True)
@@ -279,32 +315,10 @@ def _worst_first(f: Figures) -> tuple[bool, float, int, str]:
 
 
 def gather(lines: Iterable[Fact]) -> Gathered:
-    """Tasks by id, and (person, deal) → (first notice, first press after it)."""
-    tasks: dict[int, _Task] = {}
-    deals: dict[tuple[int, int], tuple[float, float | None]] = {}
-    seen: set[str] = set()
-    for line in sorted(lines, key=itemgetter(1)):  # by ``at``; a sorted log stays as it is
-        if line.kind in ("task", "escalated"):
-            if line.id in seen:
-                continue  # the same event given to the listener again
-            seen.add(line.id)
-        kind, _, number = line.subject.partition(":")
-        if not number.isdigit():
-            continue
-        if kind == "deal":
-            key = (line.person, int(number))
-            if line.kind == "sent" and key not in deals:
-                deals[key] = (line.at, None)
-            elif line.kind == "pressed" and key in deals and deals[key][1] is None:
-                deals[key] = (deals[key][0], line.at)
-            continue
-        if kind != "task":
-            continue
-        task = tasks.get(int(number))
-        if task is None:
-            task = tasks[int(number)] = _Task(int(number))
-        _take(task, line)
-    return Gathered(tasks=tasks, deals=deals)
+    """The lines, in any order, gathered in one piece."""
+    gathered = Gathered()
+    gathered.add(lines)
+    return gathered
 
 
 def _take(task: _Task, line: Fact) -> None:

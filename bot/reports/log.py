@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Literal, NamedTuple
 
@@ -27,8 +27,9 @@ ACTIVITY_NS = "activity"
 KEEP_DAYS = 400
 # A report reads at most this many lines: a year of a 50-person team at 100 lines a day each.
 READ_LIMIT = 2_000_000
-# Read and parsed a week at a time: each piece is parsed in a thread while the loop runs on.
-CHUNK_S = 7 * 86400.0
+# Read and parsed a day at a time, each piece in a thread: a piece is parsed by one C call that
+# holds the GIL throughout, so a small piece keeps the event loop's waits short.
+CHUNK_S = 86400.0
 
 Notice = Literal["reminder", "alert"]
 Press = Literal["complete", "snooze", "reassign", "follow_up", "take"]
@@ -121,17 +122,22 @@ class ActivityLog:
         return await asyncio.to_thread(_parse, lines)
 
     async def facts(self, since: float, until: float) -> list[Fact]:
-        """The lines of ``since`` <= at < ``until`` as ``Fact``s, oldest first: read a week at
-        a time, each week parsed in a thread, so that the event loop never waits long."""
+        """The lines of ``since`` <= at < ``until`` as ``Fact``s, oldest first."""
         out: list[Fact] = []
-        start = since
-        while start < until and len(out) < READ_LIMIT:
-            end = min(start + CHUNK_S, until)
-            lines = await self._store.read_log(ACTIVITY_NS, start, end,
-                                               limit=READ_LIMIT - len(out))  # fmt: skip
-            out += await asyncio.to_thread(_facts, lines)
-            start = end
+        async for lines in self.pieces(since, until):
+            out += await asyncio.to_thread(parse_facts, lines)
         return out
+
+    async def pieces(self, since: float, until: float) -> AsyncIterator[list[str]]:
+        """The raw lines of ``since`` <= at < ``until``, a day at a time, oldest first (at
+        most ``READ_LIMIT`` in all); ``parse_facts`` reads a piece."""
+        start, left = since, READ_LIMIT
+        while start < until and left > 0:
+            end = min(start + CHUNK_S, until)
+            lines = await self._store.read_log(ACTIVITY_NS, start, end, limit=left)
+            left -= len(lines)
+            yield lines
+            start = end
 
     async def trim(self) -> int:
         """Forget what is older than ``KEEP_DAYS``; returns how many lines went."""
@@ -146,6 +152,6 @@ def _parse(lines: list[str]) -> list[Activity]:
     return [Activity.model_validate_json(line) for line in lines]
 
 
-def _facts(lines: list[str]) -> list[Fact]:
+def parse_facts(lines: list[str]) -> list[Fact]:
     # One JSON array for the lot: half the time of a json.loads per line.
     return [Fact(**d) for d in json.loads("[" + ",".join(lines) + "]")]

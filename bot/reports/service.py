@@ -5,15 +5,16 @@ chart with a caption or as a workbook. The figures are compared with the period 
 from __future__ import annotations
 
 import asyncio
+import gc
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.core import Catalogue, Clock, Group, Lang, Reader, Reply, ReplyFile, Value
 from bot.crm import Directory
-from bot.reports.figures import Figures, PeriodFigures, figures, gather
+from bot.reports.figures import Figures, Gathered, PeriodFigures, figures
 from bot.reports.files import chart_png, duration, workbook_xlsx
-from bot.reports.log import ActivityLog, Fact
+from bot.reports.log import ActivityLog, parse_facts
 
 # A task due in the period may have been created, and first reminded, this long before it.
 LOOKBACK_S = 60 * 86400
@@ -84,17 +85,26 @@ class ReportService:
         """The period's lines and figures, or the answer that it holds nothing."""
         scope = await self._scope(reader, days, group)
         length = scope.until - scope.since
-        lines = await self._activity.facts(scope.since - length - LOOKBACK_S, scope.until)
-        people = scope.people
-        if not any(f.at >= scope.since and (people is None or f.person in people)
-                   for f in lines):  # fmt: skip
-            nothing = self._t(
-                reader.lang, "report_nothing", period=scope.period, group=scope.group
-            )
-            return Reply(text=nothing)
-        names = await self._names(scope, lines)
-        # Counting and drawing are CPU work: off the event loop (see ActivityLog.between).
-        now, before = await asyncio.to_thread(_both, lines, names, scope, length)
+        gathered, told = Gathered(), False
+        pieces = self._activity.pieces(scope.since - length - LOOKBACK_S, scope.until)
+        try:
+            async for lines in pieces:
+                # Parsing and counting are CPU work: off the event loop, a day at a time.
+                told = await asyncio.to_thread(_gather, gathered, lines, scope) or told
+                # A year is millions of objects, which each full collection would walk
+                # holding the GIL (seconds of a stalled loop): kept out of the collector's
+                # sight while the report is built. They hold no cycles; refcounts free them.
+                gc.freeze()
+            if not told:
+                nothing = self._t(
+                    reader.lang, "report_nothing", period=scope.period, group=scope.group
+                )
+                return Reply(text=nothing)
+            names = await self._names(scope, gathered.people)
+            now, before = await asyncio.to_thread(_both, gathered, names, scope, length)
+        finally:
+            await asyncio.to_thread(gathered.clear)
+            gc.unfreeze()
         return _Period(scope=scope, names=names, now=now, before=before)
 
     async def _scope(self, reader: Reader, days: int, group: Group | None) -> Scope:
@@ -116,11 +126,11 @@ class ReportService:
             timezone=reader.timezone,
         )  # fmt: skip
 
-    async def _names(self, scope: Scope, lines: list[Fact]) -> dict[int, str]:
+    async def _names(self, scope: Scope, found: set[int]) -> dict[int, str]:
         """Everyone in scope (shown even with nothing to count) and everyone in the lines."""
         names = {u.id: u.name for u in await self._directory.active_users()
                  if scope.people is None or u.id in scope.people}  # fmt: skip
-        for person in {e.person for e in lines} - set(names):
+        for person in found - set(names):
             user = await self._directory.user(person)
             names[person] = user.name if user else f"#{person}"
         return names
@@ -169,11 +179,17 @@ def day_ends(since: float, until: float, timezone: str) -> list[float]:
     return [*ends, until]
 
 
-def _both(
-    lines: list[Fact], names: dict[int, str], scope: Scope, length: float
-) -> tuple[PeriodFigures, PeriodFigures]:
-    gathered = gather(lines)
+def _gather(gathered: Gathered, lines: list[str], scope: Scope) -> bool:
+    """Add a piece of the log; whether it holds anything in the period about the scope."""
+    facts = parse_facts(lines)
+    gathered.add(facts)
+    people = scope.people
+    return any(f.at >= scope.since and (people is None or f.person in people) for f in facts)
 
+
+def _both(
+    gathered: Gathered, names: dict[int, str], scope: Scope, length: float
+) -> tuple[PeriodFigures, PeriodFigures]:
     def of(since: float, until: float) -> PeriodFigures:
         return figures(gathered, names, since=since, until=until, people=scope.people,
                        day_ends=day_ends(since, until, scope.timezone),
