@@ -32,6 +32,10 @@ def pressed(at: float, number: int, person: int, what: str) -> Activity:
                     subject=f"task:{number}", what=what)  # fmt: skip
 
 
+ESCALATED_T6 = Activity(
+    id="esc-6", at=16 * DAY + 11 * H, kind="escalated", person=OLEG, subject="task:6",
+    what="escalated",
+)  # fmt: skip
 T1_DUE, T3_DUE = 11 * DAY + 12 * H, 13 * DAY + 12 * H
 HISTORY = [
     # T1, Ivan: reminded an hour before, completed from the card 2 min later: on time.
@@ -63,22 +67,7 @@ HISTORY = [
     # T6, Oleg: reminded, nothing done, escalated (the escalation logged twice, one key).
     task(10 * DAY, 6, "created", OLEG, 16 * DAY + 9 * H),
     reminded(16 * DAY + 8 * H, 6, OLEG, 16 * DAY + 9 * H),
-    Activity(
-        id="esc-6",
-        at=16 * DAY + 11 * H,
-        kind="escalated",
-        person=OLEG,
-        subject="task:6",
-        what="escalated",
-    ),
-    Activity(
-        id="esc-6",
-        at=16 * DAY + 11 * H,
-        kind="escalated",
-        person=OLEG,
-        subject="task:6",
-        what="escalated",
-    ),
+    *[ESCALATED_T6] * 2,
     # T7, Ivan: due before the week and still open: overdue at every day's end, not due in it.
     task(5 * DAY, 7, "created", IVAN, 9 * DAY),
 ]
