@@ -16,7 +16,7 @@ from bot.core import Catalogue, Clock, Crm, FailureNote
 from bot.crm import Directory
 from bot.delivery import Outbox
 from bot.people import PeopleParts
-from bot.reports import ReportService
+from bot.reports import ActivityLog, ReportService
 from bot.store import Store
 from bot.tasks import CardFactory, ReminderService
 
@@ -42,6 +42,7 @@ def build_alerts(
     reminders: ReminderService,
     cards: CardFactory,
     outbox: Outbox,
+    activity: ActivityLog,
     reports: ReportService,
     clock: Clock,
     t: Catalogue,
@@ -54,7 +55,7 @@ def build_alerts(
     control = ControlTasks(store, crm, directory, clock, t, FailureNote(log, "control tasks"))
     alerts = AlertService(
         store, directory, p.reach, p.held, subscriptions, reminders, cards, outbox, clock, t,
-        digests, control,
+        digests, control, activity,
     )  # fmt: skip
     scans = DealScans(crm, store, directory, subscriptions, clock, alerts.deliver)
     chats = ChatGuard(subscriptions, p.links, p.prefs, directory, outbox, t)

@@ -34,6 +34,7 @@ from bot.core import (
 from bot.crm import Claims, Directory
 from bot.delivery import Outbox, OutboxItem
 from bot.people import HeldMessages, Reach
+from bot.reports import ActivityLog
 from bot.store import Store
 from bot.tasks import CardFactory, DealAction, DealPayload, OutcomeLine, ReminderService, subject
 
@@ -59,6 +60,7 @@ class AlertService:
     _t: Catalogue
     _digests: DigestService
     _control: ControlTasks
+    _activity: ActivityLog  # escalations raised, for /report
 
     async def on_events(self, events: Sequence[CrmEvent]) -> None:
         settings = await self._subscriptions.settings()
@@ -134,6 +136,11 @@ class AlertService:
                 task=task, deal=cached.value if cached else None,
             ))  # fmt: skip
         await self.deliver(alerts)
+        for alert in alerts:
+            assert alert.task is not None
+            # Before the cursor moves: a crash here logs it again under the same key, which
+            # the report reads once.
+            await self._activity.escalated(alert.key, alert.task, float(alert.occurred_at))
         if settings.control_tasks:
             await self._control.escalated(alerts, await self._checkers(alerts))
         await self._store.set_cursor(ESCALATION_CURSOR, str(now))

@@ -68,7 +68,17 @@ def build_services(store: Store, crm: AmoClient, parts: CrmParts, clock: Clock) 
         store, crm, directory, parts.processor, people, cards, outbox, reports.activity, clock, t
     )
     alerts = build_alerts(
-        store, crm, directory, people, tasks.reminders, cards, outbox, reports.reports, clock, t
+        store,
+        crm,
+        directory,
+        people,
+        tasks.reminders,
+        cards,
+        outbox,
+        reports.activity,
+        reports.reports,
+        clock,
+        t,
     )
     return Services(
         t=t,

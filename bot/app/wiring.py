@@ -166,6 +166,7 @@ async def _build(settings: Settings, clock: Clock, instance_id: str) -> Service:
             services.reminders.observe_fired(metrics.observe_reminder)
             parts.processor.add_listener("alerts", services.alerts.on_events)
             parts.processor.add_listener("deal-scans", services.scans.on_events)
+            parts.processor.add_listener("reports", services.activity.on_events)
             crm = CrmPipeline(
                 client=client,
                 inbox=parts.inbox,

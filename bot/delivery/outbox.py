@@ -102,6 +102,7 @@ class OutboxItem(Value):
     message_id: str | None = None  # for op="edit"
     subject: str | None = None  # "task:123": what the message is about, so it can be edited later
     notice: Notice | None = None  # a reminder or alert to a person: logged for /report once sent
+    deadline: int | None = None  # a reminder's: the task's deadline it reminded of (for /report)
     card: Card
     # A file sent with the card's text as its caption (a scheduled report's chart); the card is
     # then a TextMessage.
@@ -356,8 +357,9 @@ class OutboxSender:
             return
         try:
             await self.activity.sent(
-                item.recipient, self.channel, item.subject, item.notice, at=at
-            )
+                item.recipient, self.channel, item.subject, item.notice, at=at,
+                deadline=item.deadline,
+            )  # fmt: skip
         except Exception:
             # The message is out; a line missing from a report beats failing the delivery.
             log.exception("%s: delivery of %s not logged", self.channel, item.id)

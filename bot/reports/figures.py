@@ -1,130 +1,489 @@
-"""Reaction figures per person, from the activity log: what they were told about, what they
-pressed, how soon.
+"""Every figure of ``/report``, defined once: what happened to each task (one ``TaskRow``), and
+what that makes per person, per group and for the whole account over a period (``Figures``).
 
-A person linked in both messengers gets each notice twice; a subject counts once per person
-whatever the copies. A press counts as a reaction to the latest notice about its subject that
-reached its presser before it.
+The activity log gives the facts: what reached whom (``sent``, with the deadline a reminder was
+about), what they pressed (``pressed``), what became of each task in amoCRM whoever changed it
+(``task`` lines, one per ``CrmEvent``, written by ``ActivityLog.on_events``) and escalations
+raised (``escalated``). A line is identified by its id and counted once however often it was
+written (a listener gets an event at least once).
+
+The definitions (the README's "Reports" section says the same in words):
+
+- A task's **owner** is the person it was with when first reminded (without any reminder: the
+  one it was first seen with); its **first deadline** is its deadline at that moment.
+- **Tasks due** in a period: tasks whose first deadline falls in it, or that were completed in
+  it ahead of that deadline (a task counts in the period of whichever came first, so once in
+  all), deleted ones left out.
+- **On time**: completed (in a messenger or in amoCRM, with or without a notice) by the first
+  deadline. **On-time share** = on time / (tasks due − handed over). A task completed after
+  its first deadline but by a later one it was snoozed to is **on time after a snooze**: shown
+  apart, not on time.
+- **Lateness** of a late completion: completed at − first deadline; its median and p90.
+- **Overdue** at a moment: open (neither completed nor deleted) with its deadline as it stood
+  then already past; counted for the person it was with then. **Overdue now**: at the end of
+  the period; the **trend**: at each day's end in the period.
+- **Reaction**: from the first notice about a task or deal to its person, to the first action
+  on it after that notice (a press by anyone, or the task completed, moved, handed over or
+  deleted in amoCRM); median and p90 over the notices first made in the period.
+- **Outcome**, one per task, the first that holds: handed over (its person at the end is not
+  its owner), completed, deleted, snoozed and still open (its deadline moved later),
+  no reaction (told, and nothing done since), open.
+- **Escalations**: escalations raised in the period about the person's tasks.
+
+The p90 is the nearest-rank one: the smallest value at least 90 % of the values do not exceed.
+
+Task rows are named tuples rather than ``Value``s: a year of a large team is 10⁵–10⁶ of them,
+and pydantic's validation (or a frozen dataclass's ``__setattr__`` per field) would cost more
+than the counting. The log is gathered per task once (``gather``) for both the period and the
+one before it.
 """
 
 from __future__ import annotations
 
 import bisect
+import math
 import statistics
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from operator import itemgetter
+from typing import Literal, NamedTuple
 
 from bot.core import Value
-from bot.reports.log import Activity
+from bot.reports.log import Fact
 
-OTHER_PRESSES = ("follow_up", "take")
+__all__ = [
+    "Figures",
+    "Gathered",
+    "Outcome",
+    "PeriodFigures",
+    "TaskRow",
+    "figures",
+    "gather",
+    "minutes",
+    "p90",
+]
+
+Outcome = Literal["completed", "handed_over", "snoozed_open", "no_reaction", "open", "deleted"]
+OUTCOMES: tuple[Outcome, ...] = (
+    "completed", "handed_over", "snoozed_open", "no_reaction", "open", "deleted",
+)  # fmt: skip
+# A task line's ``what``: which change of the task it records.
+ACTIONS = frozenset({"deadline", "reassigned", "completed", "deleted"})
 
 
-class PersonFigures(Value):
-    user_id: int
+class TaskRow(NamedTuple):
+    """One task over its known history. Field names are a contract: ``/export`` and
+    ``amobridge export`` write them as the task sheet's and the CSV's columns (``_fields``, in
+    this order). Moments are Unix seconds (UTC); None where unknown or not yet."""
+
+    task_id: int
+    deal_id: int | None
+    responsible_id: int  # the owner: with whom it was when first reminded
+    responsible: str
+    holder_id: int  # with whom it is at the end of the period (≠ owner: handed over)
+    holder: str
+    text: str
+    deadline_first: float | None  # as it stood when first reminded
+    deadline_final: float | None  # as it stands at the end
+    completed_at: float | None
+    outcome: Outcome
+    lateness_s: float | None  # completed at − first deadline, for a late completion
+    snoozes: int  # times its deadline moved later after the first reminder
+    first_notice_at: float | None  # to its owner
+    first_action_at: float | None  # after that notice
+    reaction_s: float | None
+    escalations: int
+
+    @property
+    def due_at(self) -> float | None:
+        """When it counts as due: its first deadline, or its completion if that came first."""
+        if self.deadline_first is None or self.completed_at is None:
+            return self.deadline_first
+        return min(self.deadline_first, self.completed_at)
+
+    @property
+    def on_time(self) -> bool:
+        return (
+            self.completed_at is not None
+            and self.deadline_first is not None
+            and self.completed_at <= self.deadline_first
+        )
+
+
+class Figures(Value):
+    """The figures of one person, one group or the whole account over a period (see the
+    module's docstring for each definition). Times in seconds; None where nothing to measure."""
+
     name: str
-    notified: int  # tasks and deals they were told about
-    acted_on: int  # of those, the ones they then pressed a button on
-    completed: int = 0
-    snoozed: int = 0
-    reassigned: int = 0
-    other: int = 0  # follow-up tasks made, deals taken
-    median_reaction_s: float | None = None
-    presses_telegram: int = 0
-    presses_slack: int = 0
+    user_id: int | None = None  # None: a group, the account, or the rest of a chart
+    people: int = 1
+    due: int = 0
+    on_time: int = 0
+    on_time_after_snooze: int = 0
+    late: int = 0
+    late_median_s: float | None = None
+    late_p90_s: float | None = None
+    overdue_now: int = 0
+    overdue_trend: tuple[int, ...] = ()  # at each day's end in the period
+    reaction_median_s: float | None = None
+    reaction_p90_s: float | None = None
+    reactions: int = 0  # notices the reaction figures are measured on
+    completed: int = 0  # outcomes of the tasks due, each task once
+    handed_over: int = 0
+    snoozed_open: int = 0
+    no_reaction: int = 0
+    open: int = 0
+    escalations: int = 0
 
     @property
-    def presses(self) -> int:
-        return self.completed + self.snoozed + self.reassigned + self.other
-
-    @property
-    def unanswered(self) -> int:
-        return self.notified - self.acted_on
+    def on_time_share(self) -> float | None:
+        judged = self.due - self.handed_over
+        return self.on_time / judged if judged > 0 else None
 
 
-class Totals(Value):
-    people: int
-    notified: int
-    acted_on: int
-    presses: int
-    completed: int
-    median_reaction_s: float | None
+@dataclass(frozen=True, slots=True)
+class PeriodFigures:
+    """A period's figures: for everyone in scope together, per person (the worst on-time share
+    first), and its tasks (those due in it, and those overdue at its end)."""
 
-    @property
-    def reaction_rate(self) -> float | None:
-        return self.acted_on / self.notified if self.notified else None
+    whole: Figures
+    people: tuple[Figures, ...]
+    tasks: tuple[TaskRow, ...]
+    day_ends: tuple[float, ...]
 
 
-def figures(
-    entries: Iterable[Activity], names: Mapping[int, str]
-) -> tuple[tuple[PersonFigures, ...], Totals]:
-    """Per person (the most notified first) and for everyone."""
-    sent: dict[int, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
-    presses: dict[int, list[Activity]] = defaultdict(list)
-    for entry in entries:
-        if entry.kind == "sent":
-            sent[entry.person][entry.subject].append(entry.at)
-        else:
-            presses[entry.person].append(entry)
-    rows: list[PersonFigures] = []
-    reactions: list[float] = []
-    for person in set(sent) | set(presses):
-        told = {subject: sorted(moments) for subject, moments in sent.get(person, {}).items()}
-        mine = _reactions(told, presses.get(person, []))
-        reactions += mine
-        rows.append(_person(person, names.get(person, str(person)), told,
-                            presses.get(person, []), mine))  # fmt: skip
-    rows.sort(key=lambda r: (-r.notified, -r.presses, r.name))
-    totals = Totals(
-        people=len(rows),
-        notified=sum(r.notified for r in rows),
-        acted_on=sum(r.acted_on for r in rows),
-        presses=sum(r.presses for r in rows),
-        completed=sum(r.completed for r in rows),
-        median_reaction_s=statistics.median(reactions) if reactions else None,
-    )
-    return tuple(rows), totals
+def p90(values: Sequence[float]) -> float | None:
+    """Nearest-rank 90th percentile; None for no values."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[math.ceil(0.9 * len(ordered)) - 1]
 
 
-def _reactions(told: Mapping[str, Sequence[float]], presses: Sequence[Activity]) -> list[float]:
-    """Seconds from the latest notice about a press's subject to the press, for each press
-    that had one."""
-    out = []
-    for press in presses:
-        moments = told.get(press.subject, ())
-        before = bisect.bisect_right(moments, press.at)
-        if before:
-            out.append(press.at - moments[before - 1])
-    return out
-
-
-def _person(
-    person: int,
-    name: str,
-    told: Mapping[str, Sequence[float]],
-    presses: Sequence[Activity],
-    reactions: Sequence[float],
-) -> PersonFigures:
-    acted = {p.subject for p in presses if p.subject in told and p.at >= told[p.subject][0]}
-    kinds: dict[str, int] = defaultdict(int)
-    channels: dict[str, int] = defaultdict(int)
-    for press in presses:
-        kinds[press.what] += 1
-        channels[press.channel] += 1
-    return PersonFigures(
-        user_id=person,
-        name=name,
-        notified=len(told),
-        acted_on=len(acted),
-        completed=kinds["complete"],
-        snoozed=kinds["snooze"],
-        reassigned=kinds["reassign"],
-        other=sum(kinds[k] for k in OTHER_PRESSES),
-        median_reaction_s=statistics.median(reactions) if reactions else None,
-        presses_telegram=channels["telegram"],
-        presses_slack=channels["slack"],
-    )
+def _median(values: Sequence[float]) -> float | None:
+    return statistics.median(values) if values else None
 
 
 def minutes(seconds: float) -> str:
-    """A reaction time in minutes: one decimal under ten ("4.5"), whole above ("12")."""
+    """A time in minutes: one decimal under ten ("4.5"), whole above ("12")."""
     return f"{seconds / 60:.0f}" if seconds >= 600 else f"{seconds / 60:.1f}"
+
+
+@dataclass(slots=True)
+class _Task:
+    """What the log says of one task, gathered in time order."""
+
+    id: int
+    states: list[tuple[float, float | None, int, bool, bool]] = field(default_factory=list)
+    # (at, deadline, person, completed, deleted) after each change
+    reminders: list[tuple[float, int, float | None]] = field(default_factory=list)
+    notices: dict[int, float] = field(default_factory=dict)  # person → first notice
+    actions: list[float] = field(default_factory=list)  # presses and changes, in time order
+    completed_at: float | None = None
+    deleted_at: float | None = None
+    deal: int | None = None
+    text: str = ""
+    escalations: list[tuple[float, int]] = field(default_factory=list)
+    first_at: float = math.inf  # its first line
+
+    @property
+    def closed_at(self) -> float | None:
+        if self.completed_at is None:
+            return self.deleted_at
+        return (
+            self.completed_at
+            if self.deleted_at is None
+            else min(self.completed_at, self.deleted_at)
+        )
+
+
+@dataclass(slots=True, eq=False)
+class Gathered:
+    """The log sorted out per task (and per person and deal), ready for any period of it; fed
+    in time order, a piece at a time (``add``), so that a year never waits in memory as lines
+    and each piece is a short stretch of work."""
+
+    tasks: dict[int, _Task] = field(default_factory=dict)
+    deals: dict[tuple[int, int], tuple[float, float | None]] = field(default_factory=dict)
+    people: set[int] = field(default_factory=set)  # everyone the lines name
+    _seen: set[str] = field(default_factory=set)
+
+    def clear(self) -> None:
+        """Let go of it all (in a worker thread: freeing a year takes a while), a task at a
+        time: one ``dict.clear()`` would free millions of objects in a single C call, holding
+        the GIL, and the event loop, throughout."""
+        while self.tasks:
+            self.tasks.popitem()
+        while self.deals:
+            self.deals.popitem()
+        while self._seen:
+            self._seen.pop()
+
+    def add(self, lines: Iterable[Fact]) -> None:
+        """Take the next lines, all later than (or as late as) those taken before."""
+        tasks, deals, seen = self.tasks, self.deals, self._seen
+        for line in sorted(lines, key=itemgetter(1)):  # by ``at``; a sorted piece stays as is
+            if line.kind in ("task", "escalated"):
+                if line.id in seen:
+                    continue  # the same event given to the listener again
+                seen.add(line.id)
+            self.people.add(line.person)
+            kind, _, number = line.subject.partition(":")
+            if not number.isdigit():
+                continue
+            if kind == "deal":
+                key = (line.person, int(number))
+                if line.kind == "sent" and key not in deals:
+                    deals[key] = (line.at, None)
+                elif line.kind == "pressed" and key in deals and deals[key][1] is None:
+                    deals[key] = (deals[key][0], line.at)
+                continue
+            if kind != "task":
+                continue
+            task = tasks.get(int(number))
+            if task is None:
+                task = tasks[int(number)] = _Task(int(number))
+            _take(task, line)
+
+
+@dataclass(slots=True)
+class _Person:
+    """A person's samples over the period, pooled for a group or the account."""
+
+    rows: list[TaskRow] = field(default_factory=list)
+    reactions: list[float] = field(default_factory=list)
+    overdue: list[int] = field(default_factory=list)  # per day end
+    overdue_now: int = 0
+    escalations: int = 0
+
+
+def figures(
+    lines: Iterable[Fact] | Gathered,
+    names: Mapping[int, str],
+    *,
+    since: float,
+    until: float,
+    day_ends: Sequence[float] = (),
+    people: frozenset[int] | None = None,
+    whole_name: str = "",
+) -> PeriodFigures:
+    """The period's figures from the log lines about it (and before it, so that tasks due in
+    it are known from their start). ``names``: everyone to show, even with nothing to count;
+    ``people``: the group's members (None: everyone)."""
+    gathered = lines if isinstance(lines, Gathered) else gather(lines)
+    tasks, deals = gathered.tasks, gathered.deals
+    ends = tuple(day_ends)
+    person: defaultdict[int, _Person] = defaultdict(lambda: _Person(overdue=[0] * len(ends)))
+
+    def name(user: int) -> str:
+        return names.get(user, f"#{user}")
+
+    rows: list[TaskRow] = []
+    for task in tasks.values():
+        if task.first_at >= until or (task.closed_at is not None and task.closed_at < since):
+            continue  # neither due nor overdue in the period
+        row = _row(task, until, name)
+        if row is None:
+            continue
+        due = row.due_at is not None and since <= row.due_at < until
+        if due and row.outcome != "deleted":
+            person[row.responsible_id].rows.append(row)
+        overdue_now = _overdue(task, until, ends, person)
+        if (due or overdue_now) and (
+            people is None or row.responsible_id in people or row.holder_id in people
+        ):
+            rows.append(row)
+        notice = row.first_notice_at
+        if row.reaction_s is not None and notice is not None and since <= notice < until:
+            person[row.responsible_id].reactions.append(row.reaction_s)
+        for at, user in task.escalations:
+            if since <= at < until:
+                person[user].escalations += 1
+    for (user, _deal), (told, acted) in deals.items():
+        if since <= told < until and acted is not None:
+            person[user].reactions.append(acted - told)
+    shown = set(names) | set(person)
+    if people is not None:
+        shown &= people
+    each = [_figures(name(u), u, [person[u]] if u in person else [], len(ends)) for u in shown]
+    each.sort(key=_worst_first)
+    whole = _figures(whole_name, None, [person[u] for u in shown if u in person], len(ends))
+    whole = whole.model_copy(update={"people": len(shown)})
+    # By a float alone: the sort itself is one C call holding the GIL, and floats compare
+    # several times faster than tuples (ties keep the log's order: the sort is stable).
+    rows.sort(key=lambda r: r.deadline_first or 0.0)
+    return PeriodFigures(whole=whole, people=tuple(each), tasks=tuple(rows), day_ends=ends)
+
+
+def _worst_first(f: Figures) -> tuple[bool, float, int, str]:
+    share = f.on_time_share
+    return (share is None, share if share is not None else 0.0, -f.due, f.name)
+
+
+def gather(lines: Iterable[Fact]) -> Gathered:
+    """The lines, in any order, gathered in one piece."""
+    gathered = Gathered()
+    gathered.add(lines)
+    return gathered
+
+
+def _take(task: _Task, line: Fact) -> None:
+    task.first_at = min(task.first_at, line.at)
+    if line.deal is not None:
+        task.deal = line.deal
+    if line.text:
+        task.text = line.text
+    if line.kind == "sent":
+        task.notices.setdefault(line.person, line.at)
+        if line.what == "reminder":
+            task.reminders.append((line.at, line.person, line.deadline))
+            if not task.states and line.deadline is not None:
+                # Known since before its task lines began (amobridge's first sync, an
+                # upgrade): as the reminder found it, so that it can be seen overdue.
+                task.states.append((line.at, line.deadline, line.person, False, False))
+    elif line.kind == "pressed":
+        task.actions.append(line.at)
+        if line.what == "complete" and task.completed_at is None:
+            task.completed_at = line.at
+    elif line.kind == "escalated":
+        task.escalations.append((line.at, line.person))
+    elif line.kind == "task":
+        completed = line.what == "completed" or (bool(task.states) and task.states[-1][3])
+        deleted = line.what == "deleted"
+        deadline = line.deadline if line.deadline is not None else _last_deadline(task)
+        task.states.append((line.at, deadline, line.person, completed, deleted))
+        if line.what in ACTIONS:
+            task.actions.append(line.at)
+        if line.what == "completed" and task.completed_at is None:
+            task.completed_at = line.at
+        if deleted and task.deleted_at is None:
+            task.deleted_at = line.at
+
+
+def _last_deadline(task: _Task) -> float | None:
+    return task.states[-1][1] if task.states else None
+
+
+def _state_at(
+    states: Sequence[tuple[float, float | None, int, bool, bool]], at: float
+) -> tuple[float, float | None, int, bool, bool] | None:
+    """The state as it stood at ``at`` (the first known one if ``at`` is earlier)."""
+    if not states:
+        return None
+    index = bisect.bisect_right(states, at, key=itemgetter(0))
+    return states[max(index - 1, 0)]
+
+
+def _row(task: _Task, until: float, name: Callable[[int], str]) -> TaskRow | None:
+    """The task's row as the log shows it at ``until``; None if not even its person is known."""
+    states = [s for s in task.states if s[0] < until]
+    reminders = [r for r in task.reminders if r[0] < until]
+    if reminders:
+        first_at, owner, told_deadline = reminders[0]
+        stood = _state_at(states, first_at)
+        deadline_first = told_deadline if told_deadline is not None else (stood and stood[1])
+    elif states:
+        first_at, deadline_first, owner = states[0][0], states[0][1], states[0][2]
+    else:
+        return None
+    last = states[-1] if states else None
+    holder = last[2] if last is not None else owner
+    deadline_final = last[1] if last is not None and last[1] is not None else deadline_first
+    completed_at = task.completed_at
+    if completed_at is not None and completed_at >= until:
+        completed_at = None
+    deleted = task.deleted_at is not None and task.deleted_at < until and completed_at is None
+    snoozes, before = 0, deadline_first
+    for at, deadline, _person, _done, _gone in states:
+        if at >= first_at and deadline is not None and before is not None and deadline > before:
+            snoozes += 1
+        if deadline is not None:
+            before = deadline
+    notice = task.notices.get(owner)
+    notice = notice if notice is not None and notice < until else None
+    action = None
+    if notice is not None:
+        after = bisect.bisect_left(task.actions, notice)
+        if after < len(task.actions) and task.actions[after] < until:
+            action = task.actions[after]
+    lateness = None
+    if completed_at is not None and deadline_first is not None and completed_at > deadline_first:
+        lateness = completed_at - deadline_first
+    outcome: Outcome
+    if holder != owner:
+        outcome = "handed_over"
+    elif completed_at is not None:
+        outcome = "completed"
+    elif deleted:
+        outcome = "deleted"
+    elif snoozes:
+        outcome = "snoozed_open"
+    elif notice is not None and action is None:
+        outcome = "no_reaction"
+    else:
+        outcome = "open"
+    return TaskRow(
+        task_id=task.id, deal_id=task.deal, responsible_id=owner, responsible=name(owner),
+        holder_id=holder, holder=name(holder), text=task.text,
+        deadline_first=deadline_first, deadline_final=deadline_final,
+        completed_at=completed_at, outcome=outcome, lateness_s=lateness, snoozes=snoozes,
+        first_notice_at=notice, first_action_at=action,
+        reaction_s=None if notice is None or action is None else action - notice,
+        escalations=sum(1 for at, _ in task.escalations if at < until),
+    )  # fmt: skip
+
+
+def _overdue(
+    task: _Task, until: float, ends: Sequence[float], person: defaultdict[int, _Person]
+) -> bool:
+    """Count the task at each day end (and at ``until``) when it was overdue, for the person it
+    was with then; returns whether it is overdue at ``until``."""
+    states = task.states
+    now = False
+    for index, (at, deadline, user, completed, deleted) in enumerate(states):
+        if completed or deleted or deadline is None or at >= until:
+            continue
+        end = states[index + 1][0] if index + 1 < len(states) else math.inf
+        start = max(at, deadline)
+        if start >= end:
+            continue
+        if ends:
+            lo, hi = bisect.bisect_left(ends, start), bisect.bisect_left(ends, end)
+            counts = person[user].overdue
+            for day in range(lo, hi):
+                counts[day] += 1
+        if start <= until < end:
+            person[user].overdue_now += 1
+            now = True
+    return now
+
+
+def _figures(name: str, user: int | None, parts: Sequence[_Person], days: int) -> Figures:
+    rows = [row for part in parts for row in part.rows]
+    late = [r.lateness_s for r in rows if r.lateness_s is not None and r.outcome == "completed"]
+    reactions = [r for part in parts for r in part.reactions]
+    outcomes = dict.fromkeys(OUTCOMES, 0)
+    for row in rows:
+        outcomes[row.outcome] += 1
+    trend = [0] * days
+    for part in parts:
+        for day, count in enumerate(part.overdue):
+            trend[day] += count
+    return Figures(
+        name=name, user_id=user, due=len(rows),
+        on_time=sum(1 for row in rows if row.on_time and row.outcome == "completed"),
+        on_time_after_snooze=sum(
+            1 for row in rows
+            if row.outcome == "completed" and not row.on_time and row.snoozes
+            and row.completed_at is not None and row.deadline_final is not None
+            and row.completed_at <= row.deadline_final
+        ),
+        late=len(late), late_median_s=_median(late), late_p90_s=p90(late),
+        overdue_now=sum(part.overdue_now for part in parts), overdue_trend=tuple(trend),
+        reaction_median_s=_median(reactions), reaction_p90_s=p90(reactions),
+        reactions=len(reactions),
+        completed=outcomes["completed"], handed_over=outcomes["handed_over"],
+        snoozed_open=outcomes["snoozed_open"], no_reaction=outcomes["no_reaction"],
+        open=outcomes["open"], escalations=sum(part.escalations for part in parts),
+    )  # fmt: skip

@@ -1,18 +1,23 @@
 """``/report`` and ``/export``: the activity log over a period, for everyone or one group, as a
-chart with a caption or as a workbook."""
+chart with a caption or as a workbook. The figures are compared with the period just before
+(the week before, for a weekly report)."""
 
 from __future__ import annotations
 
 import asyncio
+import gc
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.core import Catalogue, Clock, Group, Lang, Reader, Reply, ReplyFile, Value
 from bot.crm import Directory
-from bot.reports.figures import PersonFigures, Totals, figures, minutes
-from bot.reports.files import chart_png, workbook_xlsx
-from bot.reports.log import Activity, ActivityLog
+from bot.reports.figures import Figures, Gathered, PeriodFigures, figures
+from bot.reports.files import chart_png, duration, workbook_xlsx
+from bot.reports.log import ActivityLog, parse_facts
+
+# A task due in the period may have been created, and first reminded, this long before it.
+LOOKBACK_S = 60 * 86400
 
 
 class Scope(Value):
@@ -21,17 +26,18 @@ class Scope(Value):
     period: str  # "26.11.2026 – 03.12.2026"
     group: str  # " · Sales A", or ""
     people: frozenset[int] | None  # None: everyone
+    timezone: str
 
 
 @dataclass(frozen=True, slots=True)
 class _Period:
-    """What ``/report`` and ``/export`` both start from: the period's lines and their figures."""
+    """What ``/report`` and ``/export`` both start from: the period's lines and their figures,
+    and the figures of the period before."""
 
     scope: Scope
-    entries: list[Activity]
     names: dict[int, str]
-    rows: tuple[PersonFigures, ...]
-    totals: Totals
+    now: PeriodFigures
+    before: PeriodFigures
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -48,20 +54,28 @@ class ReportService:
             return read
         scope = read.scope
         title = self._t(lang, "chart_title", period=scope.period, group=scope.group)
-        content = await asyncio.to_thread(chart_png, read.rows, title, self._t, lang)
+        zone = ZoneInfo(scope.timezone)
+        # A day end is midnight: labelled with the day it ends.
+        labels = [
+            (datetime.fromtimestamp(end, zone) - timedelta(seconds=1)).strftime("%d.%m")
+            for end in read.now.day_ends
+        ]
+        content = await asyncio.to_thread(chart_png, read.now, title, self._t, lang, labels)
         png = ReplyFile(name=f"amobridge-report-{days}d.png", content=content, photo=True)
-        return Reply(text=self._caption(lang, scope, read.totals), file=png)
+        return Reply(text=self.caption(lang, scope, read.now.whole, read.before.whole), file=png)
 
     async def workbook(self, reader: Reader, days: int, group: Group | None) -> Reply:
         lang = reader.lang
         read = await self._period(reader, days, group)
         if isinstance(read, Reply):
             return read
-        scope, entries = read.scope, read.entries
+        scope = read.scope
+        entries = await self._activity.between(scope.since, scope.until)
+        if scope.people is not None:
+            entries = [e for e in entries if e.person in scope.people]
         content = await asyncio.to_thread(
-            workbook_xlsx, read.rows, read.totals, entries, read.names, reader.timezone, self._t,
-            lang,
-        )  # fmt: skip
+            workbook_xlsx, read.now, entries, read.names, reader.timezone, self._t, lang
+        )
         text = self._t(lang, "export_done", period=scope.period, group=scope.group,
                        lines=len(entries))  # fmt: skip
         xlsx = ReplyFile(name=f"amobridge-activity-{days}d.xlsx", content=content)
@@ -70,15 +84,28 @@ class ReportService:
     async def _period(self, reader: Reader, days: int, group: Group | None) -> _Period | Reply:
         """The period's lines and figures, or the answer that it holds nothing."""
         scope = await self._scope(reader, days, group)
-        entries, names = await self._read(scope)
-        if not entries:
-            nothing = self._t(
-                reader.lang, "report_nothing", period=scope.period, group=scope.group
-            )
-            return Reply(text=nothing)
-        # Counting and drawing are CPU work: off the event loop (see ActivityLog.between).
-        rows, totals = await asyncio.to_thread(figures, entries, names)
-        return _Period(scope=scope, entries=entries, names=names, rows=rows, totals=totals)
+        length = scope.until - scope.since
+        gathered, told = Gathered(), False
+        pieces = self._activity.pieces(scope.since - length - LOOKBACK_S, scope.until)
+        try:
+            async for lines in pieces:
+                # Parsing and counting are CPU work: off the event loop, a day at a time.
+                told = await asyncio.to_thread(_gather, gathered, lines, scope) or told
+                # A year is millions of objects, which each full collection would walk
+                # holding the GIL (seconds of a stalled loop): kept out of the collector's
+                # sight while the report is built. They hold no cycles; refcounts free them.
+                gc.freeze()
+            if not told:
+                nothing = self._t(
+                    reader.lang, "report_nothing", period=scope.period, group=scope.group
+                )
+                return Reply(text=nothing)
+            names = await self._names(scope, gathered.people)
+            now, before = await asyncio.to_thread(_both, gathered, names, scope, length)
+        finally:
+            await asyncio.to_thread(gathered.clear)
+            gc.unfreeze()
+        return _Period(scope=scope, names=names, now=now, before=before)
 
     async def _scope(self, reader: Reader, days: int, group: Group | None) -> Scope:
         until = self._clock.now()
@@ -90,38 +117,82 @@ class ReportService:
             until=datetime.fromtimestamp(until, zone).strftime("%d.%m.%Y"),
         )  # fmt: skip
         if group is None:
-            return Scope(since=since, until=until, period=period, group="", people=None)
+            return Scope(since=since, until=until, period=period, group="", people=None,
+                         timezone=reader.timezone)  # fmt: skip
         users = await self._directory.active_users()
         return Scope(
             since=since, until=until, period=period, group=" · " + group.name,
             people=frozenset(u.id for u in users if u.group_id == group.id),
+            timezone=reader.timezone,
         )  # fmt: skip
 
-    async def _read(self, scope: Scope) -> tuple[list[Activity], dict[int, str]]:
-        """The period's lines (the group's people only, for a group) and their names."""
-        entries = await self._activity.between(scope.since, scope.until)
-        if scope.people is not None:
-            entries = [e for e in entries if e.person in scope.people]
-        names: dict[int, str] = {}
-        for person in {e.person for e in entries}:
+    async def _names(self, scope: Scope, found: set[int]) -> dict[int, str]:
+        """Everyone in scope (shown even with nothing to count) and everyone in the lines."""
+        names = {u.id: u.name for u in await self._directory.active_users()
+                 if scope.people is None or u.id in scope.people}  # fmt: skip
+        for person in found - set(names):
             user = await self._directory.user(person)
             names[person] = user.name if user else f"#{person}"
-        return entries, names
+        return names
 
-    def _duration(self, lang: Lang, seconds: float | None) -> str:
-        if seconds is None:
-            return "—"
-        if seconds < 60:  # "0.2 min" reads worse than "12 s"
-            return self._t(lang, "seconds_short", n=round(seconds))
-        return self._t(lang, "minutes_short", n=minutes(seconds))
-
-    def _caption(self, lang: Lang, scope: Scope, totals: Totals) -> str:
-        rate = totals.reaction_rate
-        median = totals.median_reaction_s
+    def caption(self, lang: Lang, scope: Scope, now: Figures, before: Figures) -> str:
+        """The headline figures, each with its change on the period before."""
+        share, earlier = now.on_time_share, before.on_time_share
+        share_change = self._t(lang, "report_change_none")
+        if share is not None and earlier is not None:
+            points = round(100 * (share - earlier))
+            share_change = self._change(lang, points, self._t(lang, "report_points",
+                                                              n=abs(points)))  # fmt: skip
+        reaction_change = self._t(lang, "report_change_none")
+        if now.reaction_median_s is not None and before.reaction_median_s is not None:
+            delta = now.reaction_median_s - before.reaction_median_s
+            reaction_change = self._change(lang, delta, duration(abs(delta), self._t, lang))
+        overdue = now.overdue_now - before.overdue_now
         return self._t(
-            lang, "report_caption", period=scope.period, group=scope.group,
-            notified=totals.notified, people=totals.people,
-            rate="—" if rate is None else f"{rate:.0%}",
-            median=self._duration(lang, median),
-            completed=totals.completed, presses=totals.presses,
+            lang, "report_caption", period=scope.period, group=scope.group, due=now.due,
+            on_time_share="—" if share is None else f"{share:.0%}", share_change=share_change,
+            after_snooze=now.on_time_after_snooze,
+            late_median=duration(now.late_median_s, self._t, lang),
+            late_p90=duration(now.late_p90_s, self._t, lang),
+            overdue=now.overdue_now, overdue_change=self._change(lang, overdue, str(abs(overdue))),
+            reaction=duration(now.reaction_median_s, self._t, lang),
+            reaction_p90=duration(now.reaction_p90_s, self._t, lang),
+            reaction_change=reaction_change, completed=now.completed,
+            handed_over=now.handed_over, snoozed_open=now.snoozed_open,
+            no_reaction=now.no_reaction, escalations=now.escalations,
         )  # fmt: skip
+
+    def _change(self, lang: Lang, delta: float, size: str) -> str:
+        sign = "+" if delta > 0 else "−" if delta < 0 else "±"
+        return self._t(lang, "report_change", sign=sign, change=size)
+
+
+def day_ends(since: float, until: float, timezone: str) -> list[float]:
+    """Each local midnight after ``since`` up to ``until``, and ``until`` itself when the
+    period ends mid-day (today so far)."""
+    zone = ZoneInfo(timezone)
+    day = datetime.fromtimestamp(since, zone).date() + timedelta(days=1)
+    ends: list[float] = []
+    while (end := datetime(day.year, day.month, day.day, tzinfo=zone).timestamp()) < until:
+        ends.append(end)
+        day += timedelta(days=1)
+    return [*ends, until]
+
+
+def _gather(gathered: Gathered, lines: list[str], scope: Scope) -> bool:
+    """Add a piece of the log; whether it holds anything in the period about the scope."""
+    facts = parse_facts(lines)
+    gathered.add(facts)
+    people = scope.people
+    return any(f.at >= scope.since and (people is None or f.person in people) for f in facts)
+
+
+def _both(
+    gathered: Gathered, names: dict[int, str], scope: Scope, length: float
+) -> tuple[PeriodFigures, PeriodFigures]:
+    def of(since: float, until: float) -> PeriodFigures:
+        return figures(gathered, names, since=since, until=until, people=scope.people,
+                       day_ends=day_ends(since, until, scope.timezone),
+                       whole_name=scope.group.strip(" ·"))  # fmt: skip
+
+    return of(scope.since, scope.until), of(scope.since - length, scope.since)

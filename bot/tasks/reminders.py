@@ -261,6 +261,7 @@ class ReminderService:
             OutboxItem(
                 channel=link.channel, chat_id=link.chat_id, recipient=pending.user_id,
                 subject=subject(task.id), notice="reminder", card=card,
+                deadline=task.complete_till,
             )
             for link in links
         ], task_id=task.id, reminder=True, once=fired_key, once_ttl_s=FIRED_TTL_S)  # fmt: skip

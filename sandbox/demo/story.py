@@ -9,11 +9,13 @@ printed; with ``--interactive`` the person at the terminal plays the manager aft
 
 from __future__ import annotations
 
+import asyncio
 import re
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bot.app import (
@@ -115,18 +117,24 @@ async def slack_morning(
     return maria
 
 
-async def admin_report(service: Service, tg: TelegramEmulator, ids: DemoIds, echo: Echo) -> str:
-    """Anna, the admin, asks how the team reacted this morning; the chart's caption."""
+async def admin_report(
+    service: Service, tg: TelegramEmulator, ids: DemoIds, echo: Echo, *,
+    period: str = "1d", chart_to: Path | None = None,
+) -> str:  # fmt: skip
+    """Anna, the admin, asks how the team did with its tasks; the chart's caption (and the
+    chart itself, into ``chart_to``)."""
     assert service.services is not None
-    echo("7. Anna, the admin, asks in Telegram how people reacted today: /report 1d draws a")
-    echo("   chart per person (what they did with their reminders, how soon) for her.")
+    echo(f"7. Anna, the admin, asks in Telegram how the team did: /report {period} draws a")
+    echo("   chart per person (tasks done on time, how soon they reacted, overdue) for her.")
     code = await service.services.linking.create_invite(ids.admin)
     anna = Manager(tg, tg.add_user(first_name="Anna", language_code="en"), "Anna")
     await anna.converses((f"/start {code}", "Anna Admin"), ("/lang en", "Language: English."))
-    await anna.types("/report 1d")
-    chart = await anna.sees("📊 Reactions")
+    await anna.types(f"/report {period}")
+    chart = await anna.sees("📊 Tasks")
     if chart.photo is None:
         raise DemoFailed("the report came without its chart")
+    if chart_to is not None:
+        await asyncio.to_thread(chart_to.write_bytes, chart.photo.data)
     size = f"{chart.photo.width}×{chart.photo.height} PNG, {chart.photo.size // 1024} KB"
     return f"{chart.text}\n        [{size}]"
 
@@ -159,8 +167,9 @@ async def amocrm_changes(
 
 
 async def run_demo(
-    echo: Echo, *, interactive: bool, read_line: Callable[[], Awaitable[str | None]]
-) -> int:
+    echo: Echo, *, interactive: bool, read_line: Callable[[], Awaitable[str | None]],
+    report_period: str = "1d", chart_to: Path | None = None,
+) -> int:  # fmt: skip
     clock = DemoClock()
     clock.offset = seconds_until(time.time(), MORNING, "Europe/Moscow")  # the demo plays a morning
     amo = AmoEmulator(subdomain="demo", clock=clock.now)
@@ -193,7 +202,9 @@ async def run_demo(
                 try:
                     ivan, touched = await morning(service, amo, tg, ids, clock, echo)
                     maria = await slack_morning(amo, slack, tg, ids, ivan, clock, echo)
-                    report = await admin_report(service, tg, ids, echo)
+                    report = await admin_report(
+                        service, tg, ids, echo, period=report_period, chart_to=chart_to
+                    )
                 except DemoFailed as exc:
                     echo(f"\nThe demo stopped: {exc}.")
                     return 1

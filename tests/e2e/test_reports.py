@@ -1,6 +1,7 @@
-"""Admins see how people react: ``/report`` draws a chart of what each person did with their
-reminders and alerts and how soon, ``/export`` gives the figures and the log as a workbook.
-The log is written by the real service as messages go out and buttons are pressed."""
+"""Admins see whether tasks are done on time: ``/report`` draws a chart of each person's on-time
+share, reaction and the overdue trend, ``/export`` gives the figures and the log as a workbook.
+The log is written by the real service as messages go out, buttons are pressed and tasks change
+in amoCRM."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from tests.e2e.helpers import FakeClock, answered, buttons, link, says, shows
 from tests.e2e.slack_helpers import amo_tells, slack_admin, slack_says
 
 MIN = 60
+HOUR = 3600
 PNG = b"\x89PNG\r\n\x1a\n"
 XLSX = b"PK\x03\x04"  # a zip archive
 pytestmark = pytest.mark.parametrize("store_url", ["sqlite", "redis"], indirect=True)
@@ -58,16 +60,24 @@ async def test_report_and_export_show_who_reacted_and_how_soon(
     clock.advance(4 * MIN)
     await tg.press_button(ivan, ivan, reminder.message_id, buttons(reminder)["✔ Complete"])
     await shows(tg, ivan, "Completed by Ivan Petrov")
+    clock.advance(HOUR)  # Oleg's deadline has passed
 
-    chart = await answered(tg, anna, '/report week group:"Sales A"', "📊 Reactions")
+    chart = await answered(tg, anna, '/report week group:"Sales A"', "📊 Tasks")
     assert chart.photo is not None
     assert chart.photo.data.startswith(PNG)
-    assert chart.photo.width > 600  # a chart to read, not a thumbnail
+    assert (chart.photo.width, chart.photo.height) == (840, 1500)  # portrait, for a phone
     assert "· Sales A" in chart.text
-    assert "Tasks completed from the messengers: 1; presses in all: 1." in chart.text
-    median = re.search(r"a median reaction of ([\d.]+) min", chart.text)
+    # Ivan's, and the demo's "Call Acme about the license count" (due 15 min after the
+    # start, reminded, never touched): one of two on time, that one overdue now.
+    assert "2 due, 50% completed on time" in chart.text
+    assert "Overdue now: 1" in chart.text
+    assert "1 completed, 0 handed over, 0 snoozed and still open, 1 with no reaction" in (
+        chart.text
+    )
+    # From the first notice (the "new task" alert) to the press: 1 h 4 min.
+    median = re.search(r"Reaction to a notice: median ([\d.]+) h", chart.text)
     assert median is not None
-    assert 4.0 <= float(median.group(1)) < 4.5  # the reminder came 4 min before the press
+    assert float(median.group(1)) == 1.1
 
     book = await answered(tg, anna, "/export month", "The figures per person and the log")
     assert book.document is not None
@@ -75,15 +85,15 @@ async def test_report_and_export_show_who_reacted_and_how_soon(
     assert book.document.data.startswith(XLSX)
     people = {row[0]: row for row in sheet_rows(book.document.data, 0)}
     header = people.pop("Person")
-    assert header[1:4] == ("Told about (tasks and deals)", "Acted on", "Reaction rate")
+    assert header[1:4] == ("Tasks due", "On time", "On-time share")
     ivan_row, oleg_row = people["Ivan Petrov"], people["Oleg Sidorov"]
-    assert ivan_row[4] == 1  # completed
-    assert oleg_row[1] == 1  # told about his task…
-    assert oleg_row[2] == 0  # …and never pressed
-    assert oleg_row[4] == 0
-    reaction = ivan_row[8]  # the median, minutes
+    assert ivan_row[1:4] == (2, 1, 0.5)  # due, on time, share
+    assert oleg_row[1:4] == (1, 0, 0)  # his task is due, and not done…
+    assert oleg_row[header.index("No reaction")] == 1  # …nobody pressed a thing…
+    assert oleg_row[header.index("Overdue now")] == 1  # …and it is overdue
+    reaction = ivan_row[header.index("Median reaction, min")]
     assert isinstance(reaction, int | float)
-    assert 4.0 <= reaction < 4.5
+    assert 64.0 <= reaction < 64.5
     log = sheet_rows(book.document.data, 1)
     assert log[0] == ("Time", "Person", "Event", "What", "Messenger", "About")
     assert ("Ivan Petrov", "pressed", "complete", "Telegram", f"task {ivans}") in [
@@ -140,7 +150,7 @@ async def test_slack_admin_gets_the_chart_in_a_direct_message(
 
     await amo_tells(slack, anna, "report week",
                     "amobridge-report-7d.png is in your direct messages")  # fmt: skip
-    shared = await slack_says(slack, slack.dm_channel(anna), "Reactions")
+    shared = await slack_says(slack, slack.dm_channel(anna), "Tasks")
     [file] = shared.files
     assert slack.file(file["id"]).data.startswith(PNG)
     await amo_tells(slack, anna, "export fortnight", "No group “fortnight”")

@@ -11,8 +11,7 @@ import pytest
 from bot.chat.commands import MENU
 from bot.core.i18n import LANGUAGES, as_lang, load_catalogue
 from bot.people.code_linking import LinkStep
-from bot.reports.files import SEGMENTS
-from bot.reports.log import Notice, Press
+from bot.reports.log import Activity, Notice, Press, TaskChange
 from bot.tasks.cards import SNOOZE_CHOICES
 from bot.tasks.outcomes import Outcome
 
@@ -40,9 +39,9 @@ def test_every_key_built_at_run_time_exists() -> None:
         + [f"outcome_{k}" for k in ("completed", "deleted", "deadline", "reassigned")]
         + [f"cmd_{name}" for name in MENU]
         + ["action_stale"]
-        + [f"chart_{segment}" for segment, _ in SEGMENTS]
-        + [f"activity_{w}" for w in (*get_args(Notice), *get_args(Press))]
-        + [f"xlsx_event_{k}" for k in ("sent", "pressed")]
+        + [f"activity_{w}" for w in (*get_args(Notice), *get_args(Press), *get_args(TaskChange))]
+        + ["activity_escalated"]
+        + [f"xlsx_event_{k}" for k in get_args(Activity.model_fields["kind"].annotation)]
         + [f"xlsx_subject_{k}" for k in ("task", "deal")]
     )
     known = CATALOGUE.keys()
