@@ -12,11 +12,51 @@ import bisect
 import statistics
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Literal
 
 from bot.core import Value
 from bot.reports.log import Activity
 
 OTHER_PRESSES = ("follow_up", "take")
+
+Outcome = Literal["completed", "handed_over", "snoozed_open", "no_reaction", "open", "deleted"]
+OUTCOMES: tuple[Outcome, ...] = (
+    "completed", "handed_over", "snoozed_open", "no_reaction", "open", "deleted",
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class TaskRow:
+    """One task over its known history. Field names are a contract: ``/export`` and
+    ``amobridge export`` write them as the task sheet's and the CSV's columns. Moments are
+    Unix seconds (UTC); None where unknown or not yet."""
+
+    task_id: int
+    deal_id: int | None
+    responsible_id: int  # the owner: with whom it was when first reminded
+    responsible: str
+    holder_id: int  # with whom it is at the end of the period (≠ owner: handed over)
+    holder: str
+    text: str
+    deadline_first: float | None  # as it stood when first reminded
+    deadline_final: float | None  # as it stands at the end
+    completed_at: float | None
+    outcome: Outcome
+    lateness_s: float | None  # completed at − first deadline, for a late completion
+    snoozes: int  # times its deadline moved later after the first reminder
+    first_notice_at: float | None  # to its owner
+    first_action_at: float | None  # after that notice
+    reaction_s: float | None
+    escalations: int
+
+    @property
+    def on_time(self) -> bool:
+        return (
+            self.completed_at is not None
+            and self.deadline_first is not None
+            and self.completed_at <= self.deadline_first
+        )
 
 
 class PersonFigures(Value):

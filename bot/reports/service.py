@@ -1,18 +1,23 @@
 """``/report`` and ``/export``: the activity log over a period, for everyone or one group, as a
-chart with a caption or as a workbook."""
+chart with a caption, as a workbook (every sheet) or as a CSV file (one sheet)."""
 
 from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from bot.core import Catalogue, Clock, Group, Lang, Reader, Reply, ReplyFile, Value
 from bot.crm import Directory
-from bot.reports.figures import PersonFigures, Totals, figures, minutes
-from bot.reports.files import chart_png, workbook_xlsx
+from bot.reports.figures import PersonFigures, TaskRow, Totals, figures, minutes
+from bot.reports.files import chart_png
 from bot.reports.log import Activity, ActivityLog
+from bot.reports.sheets import Sheet, log_table, people_table, tasks_table
+from bot.reports.tables import Table, csv_bytes, xlsx_bytes
+
+ExportFormat = Literal["xlsx", "csv"]
 
 
 class Scope(Value):
@@ -32,6 +37,17 @@ class _Period:
     names: dict[int, str]
     rows: tuple[PersonFigures, ...]
     totals: Totals
+    tasks: tuple[TaskRow, ...] = ()
+
+
+class ExportFile(Value):
+    """An export as ``amobridge export`` writes it: the file, and what it covers."""
+
+    name: str
+    content: bytes
+    period: str  # "26.11.2026 – 03.12.2026"
+    group: str  # " · Sales A", or ""
+    lines: int  # log lines read
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -52,20 +68,56 @@ class ReportService:
         png = ReplyFile(name=f"amobridge-report-{days}d.png", content=content, photo=True)
         return Reply(text=self._caption(lang, scope, read.totals), file=png)
 
-    async def workbook(self, reader: Reader, days: int, group: Group | None) -> Reply:
-        lang = reader.lang
+    async def export(
+        self, reader: Reader, days: int, group: Group | None, *,
+        fmt: ExportFormat = "xlsx", sheet: Sheet = "tasks",
+    ) -> Reply:  # fmt: skip
+        """``/export``: the file, or the answer that the period holds nothing."""
         read = await self._period(reader, days, group)
         if isinstance(read, Reply):
             return read
-        scope, entries = read.scope, read.entries
-        content = await asyncio.to_thread(
-            workbook_xlsx, read.rows, read.totals, entries, read.names, reader.timezone, self._t,
-            lang,
+        made = await self._file(reader, days, read, fmt, sheet)
+        text = self._t(reader.lang, f"export_done_{fmt}", period=made.period, group=made.group,
+                       lines=made.lines)  # fmt: skip
+        return Reply(text=text, file=ReplyFile(name=made.name, content=made.content))
+
+    async def export_file(
+        self, reader: Reader, days: int, group: Group | None, *,
+        fmt: ExportFormat = "xlsx", sheet: Sheet = "tasks",
+    ) -> ExportFile:  # fmt: skip
+        """``amobridge export``: the file even for a quiet period (its header lines), which
+        a script reading it expects rather than nothing."""
+        scope = await self._scope(reader, days, group)
+        entries, names = await self._read(scope)
+        rows, totals = await asyncio.to_thread(figures, entries, names)
+        read = _Period(scope=scope, entries=entries, names=names, rows=rows, totals=totals)
+        return await self._file(reader, days, read, fmt, sheet)
+
+    async def _file(
+        self, reader: Reader, days: int, read: _Period, fmt: ExportFormat, sheet: Sheet
+    ) -> ExportFile:
+        # Building a year's rows and writing them is CPU work: off the event loop.
+        content = await asyncio.to_thread(self._write, reader, read, fmt, sheet)
+        name = f"amobridge-activity-{days}d.xlsx" if fmt == "xlsx" else (
+            f"amobridge-{sheet}-{days}d.csv"
         )  # fmt: skip
-        text = self._t(lang, "export_done", period=scope.period, group=scope.group,
-                       lines=len(entries))  # fmt: skip
-        xlsx = ReplyFile(name=f"amobridge-activity-{days}d.xlsx", content=content)
-        return Reply(text=text, file=xlsx)
+        return ExportFile(name=name, content=content, period=read.scope.period,
+                          group=read.scope.group, lines=len(read.entries))  # fmt: skip
+
+    def _write(self, reader: Reader, read: _Period, fmt: ExportFormat, sheet: Sheet) -> bytes:
+        tables = self._tables(reader, read)
+        if fmt == "csv":
+            return csv_bytes(tables[sheet])
+        return xlsx_bytes([tables["people"], tables["tasks"], tables["log"]])
+
+    def _tables(self, reader: Reader, read: _Period) -> dict[Sheet, Table]:
+        """Every sheet, defined once for both formats."""
+        t, lang, zone = self._t, reader.lang, reader.timezone
+        return {
+            "people": people_table(read.rows, read.totals, t, lang),
+            "tasks": tasks_table(read.tasks, zone, t, lang),
+            "log": log_table(read.entries, read.names, zone, t, lang),
+        }
 
     async def _period(self, reader: Reader, days: int, group: Group | None) -> _Period | Reply:
         """The period's lines and figures, or the answer that it holds nothing."""

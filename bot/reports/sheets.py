@@ -1,0 +1,119 @@
+"""The sheets of ``/export`` and ``amobridge export``, each defined once as a ``Table`` in the
+reader's language: the figures per person, the task list with deadlines and outcomes, and every
+logged line. The workbook holds all three; a CSV file holds one (``Sheet``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from bot.core import Catalogue, Lang
+from bot.reports.figures import OUTCOMES, PersonFigures, TaskRow, Totals
+from bot.reports.log import Activity
+from bot.reports.tables import Column, ColumnKind, Table
+
+__all__ = ["SHEETS", "Sheet", "log_table", "people_table", "tasks_table"]
+
+Sheet = Literal["tasks", "people", "log"]
+SHEETS: tuple[Sheet, ...] = ("tasks", "people", "log")  # the CSV default first
+
+
+def _columns(
+    t: Catalogue, lang: Lang, spec: Sequence[tuple[str, ColumnKind]]
+) -> tuple[Column, ...]:
+    return tuple(Column(t(lang, f"xlsx_{key}"), kind) for key, kind in spec)
+
+
+def people_table(rows: Sequence[PersonFigures], totals: Totals, t: Catalogue, lang: Lang) -> Table:
+    """The figures per person, and a last line for everyone."""
+    columns = _columns(t, lang, (
+        ("person", "text"), ("notified", "count"), ("acted_on", "count"), ("rate", "share"),
+        ("completed", "count"), ("snoozed", "count"), ("reassigned", "count"),
+        ("other", "count"), ("median_min", "number"), ("telegram", "count"), ("slack", "count"),
+    ))  # fmt: skip
+    lines: list[list[str | int | float | None]] = [[
+        row.name, row.notified, row.acted_on, _rate(row.acted_on, row.notified),
+        row.completed, row.snoozed, row.reassigned, row.other,
+        _minutes(row.median_reaction_s), row.presses_telegram, row.presses_slack,
+    ] for row in rows]  # fmt: skip
+    lines.append([
+        t(lang, "xlsx_total"), totals.notified, totals.acted_on,
+        _rate(totals.acted_on, totals.notified), totals.completed, None, None, None,
+        _minutes(totals.median_reaction_s), None, None,
+    ])  # fmt: skip
+    return Table(t(lang, "xlsx_sheet_people"), columns, lines)
+
+
+def tasks_table(rows: Sequence[TaskRow], timezone: str, t: Catalogue, lang: Lang) -> Table:
+    """Each task once, with its deadlines (first: as it stood when first reminded) and what
+    became of it (``bot.reports.figures`` defines each field)."""
+    columns = _columns(t, lang, (
+        ("task", "count"), ("deal", "count"), ("owner", "text"), ("holder", "text"),
+        ("text", "text"), ("deadline_first", "moment"), ("deadline_final", "moment"),
+        ("completed_at", "moment"), ("outcome", "text"), ("on_time", "text"),
+        ("lateness_min", "number"), ("snoozes", "count"), ("first_notice", "moment"),
+        ("reaction_min", "number"), ("escalations", "count"),
+    ))  # fmt: skip
+    zone = ZoneInfo(timezone)
+    outcomes = {key: t(lang, f"xlsx_outcome_{key}") for key in OUTCOMES}
+    yes, no = t(lang, "xlsx_yes"), t(lang, "xlsx_no")
+    lines = [[
+        row.task_id, row.deal_id, row.responsible, row.holder, row.text,
+        _moment(row.deadline_first, zone), _moment(row.deadline_final, zone),
+        _moment(row.completed_at, zone), outcomes[row.outcome],
+        None if row.completed_at is None else (yes if row.on_time else no),
+        _minutes(row.lateness_s), row.snoozes, _moment(row.first_notice_at, zone),
+        _minutes(row.reaction_s), row.escalations,
+    ] for row in rows]  # fmt: skip
+    return Table(t(lang, "xlsx_sheet_tasks"), columns, lines)
+
+
+def log_table(
+    entries: Sequence[Activity], names: Mapping[int, str], timezone: str, t: Catalogue, lang: Lang
+) -> Table:
+    """Every logged line, oldest first, its moment on the reader's clock."""
+    columns = _columns(t, lang, (
+        ("time", "moment"), ("person", "text"), ("event", "text"), ("what", "text"),
+        ("messenger", "text"), ("subject", "text"),
+    ))  # fmt: skip
+    zone = ZoneInfo(timezone)
+    said: dict[str, str] = {}  # the same few words on every line: looked up once
+
+    def word(key: str) -> str:
+        if key not in said:
+            said[key] = t(lang, key)
+        return said[key]
+
+    lines = [[
+        _moment(entry.at, zone),
+        names.get(entry.person, str(entry.person)),
+        word(f"xlsx_event_{entry.kind}"),
+        word(f"activity_{entry.what}"),
+        (entry.channel or "").capitalize(),
+        _subject(entry.subject, t, lang),
+    ] for entry in entries]  # fmt: skip
+    return Table(t(lang, "xlsx_sheet_log"), columns, lines)
+
+
+def _moment(at: float | None, zone: ZoneInfo) -> datetime | None:
+    """Unix seconds as the reader's wall clock, to the second (Excel has no time zones, and
+    keeps no microseconds a CSV could disagree with)."""
+    if at is None:
+        return None
+    return datetime.fromtimestamp(round(at), zone).replace(tzinfo=None)
+
+
+def _subject(subject: str, t: Catalogue, lang: Lang) -> str:
+    kind, _, number = subject.partition(":")  # "task:12" -> "task 12"
+    return t(lang, f"xlsx_subject_{kind}", id=number)
+
+
+def _rate(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
+
+
+def _minutes(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds / 60, 1)
