@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import shlex
+from datetime import timedelta
 from typing import Literal
 
 from bot.alerts import MAX_ESCALATE_MIN, MIN_ESCALATE_MIN, AlertKind
@@ -270,7 +271,8 @@ def parse_period(word: str) -> int | None:
     if days is not None:
         return days
     try:
-        span = parse_duration(word).total_seconds() / 86400
+        span = parse_duration(word, longest=timedelta(days=MAX_REPORT_DAYS)).total_seconds()
+        span /= 86400
     except ParseError:
         return None
     if span != int(span) or not 1 <= span <= MAX_REPORT_DAYS:

@@ -8,7 +8,7 @@ from bot.reports.figures import figures
 from bot.reports.files import chart_png
 from bot.reports.log import ActivityLog, Notice, Press
 from bot.reports.service import ExportFile, ExportFormat, ReportService
-from bot.reports.sheets import SHEETS, Sheet
+from bot.reports.sheets import SHEETS, Sheet, tables, workbook_xlsx
 from bot.reports.tables import Column, Table, csv_bytes, xlsx_bytes
 
 __all__ = [
@@ -27,5 +27,7 @@ __all__ = [
     "chart_png",
     "csv_bytes",
     "figures",
+    "tables",
+    "workbook_xlsx",
     "xlsx_bytes",
 ]

@@ -14,8 +14,8 @@ from bot.crm import Directory
 from bot.reports.figures import PersonFigures, TaskRow, Totals, figures, minutes
 from bot.reports.files import chart_png
 from bot.reports.log import Activity, ActivityLog
-from bot.reports.sheets import Sheet, log_table, people_table, tasks_table
-from bot.reports.tables import Table, csv_bytes, xlsx_bytes
+from bot.reports.sheets import Sheet, tables, workbook_xlsx
+from bot.reports.tables import csv_bytes
 
 ExportFormat = Literal["xlsx", "csv"]
 
@@ -105,19 +105,11 @@ class ReportService:
                           group=read.scope.group, lines=len(read.entries))  # fmt: skip
 
     def _write(self, reader: Reader, read: _Period, fmt: ExportFormat, sheet: Sheet) -> bytes:
-        tables = self._tables(reader, read)
+        args = (read.rows, read.totals, read.tasks, read.entries, read.names, reader.timezone,
+                self._t, reader.lang)  # fmt: skip
         if fmt == "csv":
-            return csv_bytes(tables[sheet])
-        return xlsx_bytes([tables["people"], tables["tasks"], tables["log"]])
-
-    def _tables(self, reader: Reader, read: _Period) -> dict[Sheet, Table]:
-        """Every sheet, defined once for both formats."""
-        t, lang, zone = self._t, reader.lang, reader.timezone
-        return {
-            "people": people_table(read.rows, read.totals, t, lang),
-            "tasks": tasks_table(read.tasks, zone, t, lang),
-            "log": log_table(read.entries, read.names, zone, t, lang),
-        }
+            return csv_bytes(tables(*args)[sheet])
+        return workbook_xlsx(*args)
 
     async def _period(self, reader: Reader, days: int, group: Group | None) -> _Period | Reply:
         """The period's lines and figures, or the answer that it holds nothing."""

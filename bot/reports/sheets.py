@@ -13,12 +13,54 @@ from zoneinfo import ZoneInfo
 from bot.core import Catalogue, Lang
 from bot.reports.figures import OUTCOMES, PersonFigures, TaskRow, Totals
 from bot.reports.log import Activity
-from bot.reports.tables import Column, ColumnKind, Table
+from bot.reports.tables import Column, ColumnKind, Table, xlsx_bytes
 
-__all__ = ["SHEETS", "Sheet", "log_table", "people_table", "tasks_table"]
+__all__ = [
+    "SHEETS",
+    "Sheet",
+    "log_table",
+    "people_table",
+    "tables",
+    "tasks_table",
+    "workbook_xlsx",
+]
 
 Sheet = Literal["tasks", "people", "log"]
 SHEETS: tuple[Sheet, ...] = ("tasks", "people", "log")  # the CSV default first
+WORKBOOK: tuple[Sheet, ...] = ("people", "tasks", "log")  # the summary first, the detail last
+
+
+def tables(
+    rows: Sequence[PersonFigures],
+    totals: Totals,
+    tasks: Sequence[TaskRow],
+    entries: Sequence[Activity],
+    names: Mapping[int, str],
+    timezone: str,
+    t: Catalogue,
+    lang: Lang,
+) -> dict[Sheet, Table]:
+    """Every sheet of the export, by name."""
+    return {
+        "people": people_table(rows, totals, t, lang),
+        "tasks": tasks_table(tasks, timezone, t, lang),
+        "log": log_table(entries, names, timezone, t, lang),
+    }
+
+
+def workbook_xlsx(
+    rows: Sequence[PersonFigures],
+    totals: Totals,
+    tasks: Sequence[TaskRow],
+    entries: Sequence[Activity],
+    names: Mapping[int, str],
+    timezone: str,
+    t: Catalogue,
+    lang: Lang,
+) -> bytes:
+    """The workbook of ``/export``: every sheet."""
+    made = tables(rows, totals, tasks, entries, names, timezone, t, lang)
+    return xlsx_bytes([made[sheet] for sheet in WORKBOOK])
 
 
 def _columns(
