@@ -224,6 +224,9 @@ def export(
     except ExportError as exc:
         typer.echo(f"export: {exc}", err=True)
         raise typer.Exit(exc.exit_code) from None
+    if made.log_cut:
+        typer.echo("export: the Log sheet holds the latest lines only, as many as Excel takes; "
+                   "the whole log: --format csv --sheet log", err=True)  # fmt: skip
     if out == "-":
         sys.stdout.buffer.write(made.content)
         sys.stdout.buffer.flush()

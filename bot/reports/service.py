@@ -15,7 +15,7 @@ from bot.reports.figures import PersonFigures, TaskRow, Totals, figures, minutes
 from bot.reports.files import chart_png
 from bot.reports.log import Activity, ActivityLog
 from bot.reports.sheets import Sheet, tables, workbook_xlsx
-from bot.reports.tables import csv_bytes
+from bot.reports.tables import MAX_XLSX_ROWS, csv_bytes
 
 ExportFormat = Literal["xlsx", "csv"]
 
@@ -48,6 +48,7 @@ class ExportFile(Value):
     period: str  # "26.11.2026 – 03.12.2026"
     group: str  # " · Sales A", or ""
     lines: int  # log lines read
+    log_cut: bool = False  # the workbook's log sheet keeps only the latest lines
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -79,6 +80,8 @@ class ReportService:
         made = await self._file(reader, days, read, fmt, sheet)
         text = self._t(reader.lang, f"export_done_{fmt}", period=made.period, group=made.group,
                        lines=made.lines)  # fmt: skip
+        if made.log_cut:
+            text += "\n" + self._t(reader.lang, "export_log_cut", kept=MAX_XLSX_ROWS)
         return Reply(text=text, file=ReplyFile(name=made.name, content=made.content))
 
     async def export_file(
@@ -102,7 +105,8 @@ class ReportService:
             f"amobridge-{sheet}-{days}d.csv"
         )  # fmt: skip
         return ExportFile(name=name, content=content, period=read.scope.period,
-                          group=read.scope.group, lines=len(read.entries))  # fmt: skip
+                          group=read.scope.group, lines=len(read.entries),
+                          log_cut=fmt == "xlsx" and len(read.entries) > MAX_XLSX_ROWS)  # fmt: skip
 
     def _write(self, reader: Reader, read: _Period, fmt: ExportFormat, sheet: Sheet) -> bytes:
         args = (read.rows, read.totals, read.tasks, read.entries, read.names, reader.timezone,

@@ -20,7 +20,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
-__all__ = ["Cell", "Column", "ColumnKind", "Table", "csv_bytes", "xlsx_bytes"]
+__all__ = ["MAX_XLSX_ROWS", "Cell", "Column", "ColumnKind", "Table", "csv_bytes", "xlsx_bytes"]
 
 # text: str; count: int; number: float (one decimal shown); share: a fraction 0..1 (shown as
 # a percentage in the workbook, written as the fraction in CSV); moment: a naive datetime, the
@@ -35,6 +35,7 @@ FORMATS: dict[ColumnKind, str | None] = {
     "moment": "yyyy-mm-dd hh:mm",  # Excel's own would show seconds nobody reads
 }
 WIDTH_SAMPLE = 200  # rows looked at for a column's width: enough, and cheap for a year's log
+MAX_XLSX_ROWS = 1_048_575  # Excel's sheet holds 2^20 rows, the header one of them
 MAX_WIDTH = 40
 
 
@@ -53,8 +54,10 @@ class Table:
     rows: Sequence[Sequence[Cell]]
 
 
-def xlsx_bytes(tables: Sequence[Table]) -> bytes:
-    """A workbook with a sheet per table, in order.
+def xlsx_bytes(tables: Sequence[Table], *, max_rows: int = MAX_XLSX_ROWS) -> bytes:
+    """A workbook with a sheet per table, in order; a table longer than a sheet holds keeps its
+    last ``max_rows`` rows (the log is oldest first: the latest), where Excel would refuse
+    the whole file. (CSV has no such limit.)
 
     Written in openpyxl's write-only mode: rows stream to the file instead of living as cell
     objects, which halves the time of a month's log and keeps memory flat."""
@@ -72,7 +75,7 @@ def xlsx_bytes(tables: Sequence[Table]) -> bytes:
         sheet.append([_cell(sheet, c.header, None, bold=True) for c in table.columns])
         formats = [FORMATS[c.kind] for c in table.columns]
         styled = [i for i, f in enumerate(formats) if f is not None]
-        for row in table.rows:
+        for row in table.rows[-max_rows:]:
             line: list[Any] = list(row)
             for index in styled:  # only the formatted columns pay for a cell object
                 line[index] = _cell(sheet, line[index], formats[index])

@@ -118,3 +118,10 @@ def test_the_task_sheet_gives_each_task_its_deadlines_and_outcome_in_the_readers
     assert first[0] == 1
     assert first[5] == datetime(2026, 12, 1, 12, 0)  # a real date cell, not text
     assert first[8] == "completed"
+
+
+def test_a_table_longer_than_a_sheet_keeps_its_latest_rows_in_the_workbook() -> None:
+    table = Table("Log", (Column("n", "count"),), [[n] for n in range(5)])
+    sheet = load_workbook(io.BytesIO(xlsx_bytes([table], max_rows=2)))["Log"]
+    assert [row[0] for row in sheet.iter_rows(values_only=True)] == ["n", 3, 4]
+    assert csv_bytes(table).decode().split() == ["n", "0", "1", "2", "3", "4"]  # CSV: all
