@@ -20,7 +20,15 @@ import time
 from pathlib import Path
 
 from bot.core import load_catalogue
-from bot.reports import ActivityLog, chart_png, csv_bytes, figures, tables, workbook_xlsx
+from bot.reports import (
+    ActivityLog,
+    ExportData,
+    chart_png,
+    csv_bytes,
+    figures,
+    tables,
+    workbook_xlsx,
+)
 from bot.store import SqliteStore
 
 SEED = 20261203
@@ -93,9 +101,8 @@ async def measure(days: int) -> dict[str, float]:
         async def export() -> bytes:
             entries = await log.between(START, until)
             rows, totals = await asyncio.to_thread(figures, entries, names)
-            return await asyncio.to_thread(
-                workbook_xlsx, rows, totals, (), entries, names, "Europe/Moscow", t, "en"
-            )
+            data = ExportData(rows=rows, totals=totals, tasks=(), entries=entries, names=names)
+            return await asyncio.to_thread(workbook_xlsx, data, "Europe/Moscow", t, "en")
 
         async def export_csv() -> bytes:
             """The log sheet alone as CSV: its largest."""
@@ -103,8 +110,8 @@ async def measure(days: int) -> dict[str, float]:
             rows, totals = await asyncio.to_thread(figures, entries, names)
 
             def write() -> bytes:
-                made = tables(rows, totals, (), entries, names, "Europe/Moscow", t, "en")
-                return csv_bytes(made["log"])
+                data = ExportData(rows=rows, totals=totals, tasks=(), entries=entries, names=names)
+                return csv_bytes(tables(data, "Europe/Moscow", t, "en")["log"])
 
             return await asyncio.to_thread(write)
 

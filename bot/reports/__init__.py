@@ -8,13 +8,14 @@ from bot.reports.figures import figures
 from bot.reports.files import chart_png
 from bot.reports.log import ActivityLog, Notice, Press
 from bot.reports.service import ExportFile, ExportFormat, ReportService
-from bot.reports.sheets import SHEETS, Sheet, tables, workbook_xlsx
+from bot.reports.sheets import SHEETS, ExportData, Sheet, tables, workbook_xlsx
 from bot.reports.tables import Column, Table, csv_bytes, xlsx_bytes
 
 __all__ = [
     "SHEETS",
     "ActivityLog",
     "Column",
+    "ExportData",
     "ExportFile",
     "ExportFormat",
     "Notice",

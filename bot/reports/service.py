@@ -14,7 +14,7 @@ from bot.crm import Directory
 from bot.reports.figures import PersonFigures, TaskRow, Totals, figures, minutes
 from bot.reports.files import chart_png
 from bot.reports.log import Activity, ActivityLog
-from bot.reports.sheets import Sheet, tables, workbook_xlsx
+from bot.reports.sheets import ExportData, Sheet, tables, workbook_xlsx
 from bot.reports.tables import MAX_XLSX_ROWS, csv_bytes
 
 ExportFormat = Literal["xlsx", "csv"]
@@ -109,11 +109,11 @@ class ReportService:
                           log_cut=fmt == "xlsx" and len(read.entries) > MAX_XLSX_ROWS)  # fmt: skip
 
     def _write(self, reader: Reader, read: _Period, fmt: ExportFormat, sheet: Sheet) -> bytes:
-        args = (read.rows, read.totals, read.tasks, read.entries, read.names, reader.timezone,
-                self._t, reader.lang)  # fmt: skip
+        data = ExportData(rows=read.rows, totals=read.totals, tasks=read.tasks,
+                          entries=read.entries, names=read.names)  # fmt: skip
         if fmt == "csv":
-            return csv_bytes(tables(*args)[sheet])
-        return workbook_xlsx(*args)
+            return csv_bytes(tables(data, reader.timezone, self._t, reader.lang)[sheet])
+        return workbook_xlsx(data, reader.timezone, self._t, reader.lang)
 
     async def _period(self, reader: Reader, days: int, group: Group | None) -> _Period | Reply:
         """The period's lines and figures, or the answer that it holds nothing."""

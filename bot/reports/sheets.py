@@ -6,6 +6,7 @@ logged line. The workbook holds all three; a CSV file holds one (``Sheet``).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 from zoneinfo import ZoneInfo
@@ -17,6 +18,7 @@ from bot.reports.tables import Column, ColumnKind, Table, xlsx_bytes
 
 __all__ = [
     "SHEETS",
+    "ExportData",
     "Sheet",
     "log_table",
     "people_table",
@@ -30,36 +32,29 @@ SHEETS: tuple[Sheet, ...] = ("tasks", "people", "log")  # the CSV default first
 WORKBOOK: tuple[Sheet, ...] = ("people", "tasks", "log")  # the summary first, the detail last
 
 
-def tables(
-    rows: Sequence[PersonFigures],
-    totals: Totals,
-    tasks: Sequence[TaskRow],
-    entries: Sequence[Activity],
-    names: Mapping[int, str],
-    timezone: str,
-    t: Catalogue,
-    lang: Lang,
-) -> dict[Sheet, Table]:
+@dataclass(frozen=True, slots=True)
+class ExportData:
+    """What the sheets are made of: a period's figures, tasks and log lines."""
+
+    rows: Sequence[PersonFigures]
+    totals: Totals
+    tasks: Sequence[TaskRow]
+    entries: Sequence[Activity]
+    names: Mapping[int, str]
+
+
+def tables(data: ExportData, timezone: str, t: Catalogue, lang: Lang) -> dict[Sheet, Table]:
     """Every sheet of the export, by name."""
     return {
-        "people": people_table(rows, totals, t, lang),
-        "tasks": tasks_table(tasks, timezone, t, lang),
-        "log": log_table(entries, names, timezone, t, lang),
+        "people": people_table(data.rows, data.totals, t, lang),
+        "tasks": tasks_table(data.tasks, timezone, t, lang),
+        "log": log_table(data.entries, data.names, timezone, t, lang),
     }
 
 
-def workbook_xlsx(
-    rows: Sequence[PersonFigures],
-    totals: Totals,
-    tasks: Sequence[TaskRow],
-    entries: Sequence[Activity],
-    names: Mapping[int, str],
-    timezone: str,
-    t: Catalogue,
-    lang: Lang,
-) -> bytes:
+def workbook_xlsx(data: ExportData, timezone: str, t: Catalogue, lang: Lang) -> bytes:
     """The workbook of ``/export``: every sheet."""
-    made = tables(rows, totals, tasks, entries, names, timezone, t, lang)
+    made = tables(data, timezone, t, lang)
     return xlsx_bytes([made[sheet] for sheet in WORKBOOK])
 
 
