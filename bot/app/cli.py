@@ -182,7 +182,10 @@ def _days(period: str) -> int:
 
     days = parse_period(period.strip())
     if days is None:
-        raise typer.BadParameter("week, month, year, or 1 to 366 days such as 14d")
+        raise typer.BadParameter(
+            f"“{period}” is not a period: week, month, year, or 1 to 366 days such as 14d",
+            param_hint="'--period' / '-p'",
+        )
     return days
 
 

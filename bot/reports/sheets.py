@@ -149,7 +149,8 @@ def _subject(subject: str, t: Catalogue, lang: Lang) -> str:
 
 
 def _rate(part: int, whole: int) -> float | None:
-    return part / whole if whole else None
+    # Four places: a tenth of a percent shown, and the CSV's 0.7059 reads as the workbook's.
+    return round(part / whole, 4) if whole else None
 
 
 def _minutes(seconds: float | None) -> float | None:
