@@ -59,9 +59,9 @@ def workbook_xlsx(data: ExportData, timezone: str, t: Catalogue, lang: Lang) -> 
 
 
 def _columns(
-    t: Catalogue, lang: Lang, spec: Sequence[tuple[str, ColumnKind]]
+    t: Catalogue, lang: Lang, spec: Sequence[tuple[str, ColumnKind]], prefix: str = "xlsx_"
 ) -> tuple[Column, ...]:
-    return tuple(Column(t(lang, f"xlsx_{key}"), kind) for key, kind in spec)
+    return tuple(Column(t(lang, f"{prefix}{key}"), kind) for key, kind in spec)
 
 
 def people_table(rows: Sequence[PersonFigures], totals: Totals, t: Catalogue, lang: Lang) -> Table:
@@ -88,12 +88,12 @@ def tasks_table(rows: Sequence[TaskRow], timezone: str, t: Catalogue, lang: Lang
     """Each task once, with its deadlines (first: as it stood when first reminded) and what
     became of it (``bot.reports.figures`` defines each field)."""
     columns = _columns(t, lang, (
-        ("task", "count"), ("deal", "count"), ("owner", "text"), ("holder", "text"),
+        ("id", "count"), ("deal", "count"), ("owner", "text"), ("holder", "text"),
         ("text", "text"), ("deadline_first", "moment"), ("deadline_final", "moment"),
         ("completed_at", "moment"), ("outcome", "text"), ("on_time", "text"),
         ("lateness_min", "number"), ("snoozes", "count"), ("first_notice", "moment"),
         ("reaction_min", "number"), ("escalations", "count"),
-    ))  # fmt: skip
+    ), prefix="xlsx_task_")  # fmt: skip
     zone = ZoneInfo(timezone)
     outcomes = {key: t(lang, f"xlsx_outcome_{key}") for key in OUTCOMES}
     yes, no = t(lang, "xlsx_yes"), t(lang, "xlsx_no")
