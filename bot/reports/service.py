@@ -37,6 +37,7 @@ class _Period:
     names: dict[int, str]
     rows: tuple[PersonFigures, ...]
     totals: Totals
+    # One row per task: ``figures`` gives them from the log's task lines once it has them.
     tasks: tuple[TaskRow, ...] = ()
 
 
