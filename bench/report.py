@@ -32,6 +32,7 @@ from bot.core import load_catalogue
 from bot.reports import (
     Activity,
     ActivityLog,
+    ExportData,
     Gathered,
     PeriodFigures,
     chart_png,
@@ -209,9 +210,8 @@ async def measure(people: int, days: int, *, bulk: bool) -> dict[str, float]:
             facts = await log.facts(START, until)
             period = await asyncio.to_thread(figures, facts, names, since=START, until=until)
             entries = await log.between(START, until)
-            return await asyncio.to_thread(
-                workbook_xlsx, period, entries, names, "Europe/Moscow", t, "en"
-            )
+            data = ExportData(period=period, entries=entries, names=names)
+            return await asyncio.to_thread(workbook_xlsx, data, "Europe/Moscow", t, "en")
 
         got: dict[str, float] = {"lines": count, "write_s": write_s, "read_s": read_s,
                                  "log_write_us": write_s / count * 1e6}  # fmt: skip

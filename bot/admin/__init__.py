@@ -12,6 +12,7 @@ from bot.admin.grammar import (
     ConfigImport,
     GrammarError,
     parse_admin,
+    parse_period,
     wants_here,
 )
 from bot.admin.health import HealthReport
@@ -29,5 +30,6 @@ __all__ = [
     "HealthReport",
     "build_admin",
     "parse_admin",
+    "parse_period",
     "wants_here",
 ]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import shlex
+from datetime import timedelta
 from typing import Literal
 
 from bot.alerts import MAX_ESCALATE_MIN, MIN_ESCALATE_MIN, WEEKDAYS, AlertKind, ReportSchedule
@@ -166,11 +167,14 @@ class ShowReport(Value):
 
 
 class ExportActivity(Value):
-    """``/export [week|month|<n>d] [group]``: the figures and the log as a workbook."""
+    """``/export [week|month|<n>d] [csv [tasks|people|log]] [group]``: the figures, the tasks
+    and the log as a workbook, or one of them as CSV."""
 
     name: Literal["export"] = "export"
     days: int = 7
     group: str | None = None
+    fmt: Literal["xlsx", "csv"] = "xlsx"
+    sheet: Literal["tasks", "people", "log"] = "tasks"
 
 
 AdminCommand = (
@@ -189,6 +193,11 @@ ADMIN_NAMES = (
 MAX_PREVIEW_DAYS = 30
 MAX_REPORT_DAYS = 366  # the log keeps a little more (bot.reports.log.KEEP_DAYS)
 PERIOD_WORDS = {"week": 7, "неделя": 7, "month": 30, "месяц": 30, "year": 365, "год": 365}
+FORMAT_WORDS: dict[str, Literal["xlsx", "csv"]] = {"csv": "csv", "xlsx": "xlsx", "excel": "xlsx"}
+SHEET_WORDS: dict[str, Literal["tasks", "people", "log"]] = {
+    "tasks": "tasks", "задачи": "tasks", "people": "people", "сотрудники": "people",
+    "log": "log", "журнал": "log",
+}  # fmt: skip
 
 
 def _words(args: str, usage: str) -> list[str]:
@@ -249,34 +258,63 @@ def parse_admin(name: str, args: str) -> AdminCommand:
         return _escalate(args)
     if name == "config":
         return _config(args)
-    if name in ("report", "export"):
-        days, group = _period_and_group(args, f"usage_{name}")
-        if name == "report":
-            return ShowReport(days=days, group=group)
-        return ExportActivity(days=days, group=group)
+    if name == "report":
+        words = _words(args, "usage_report")
+        return ShowReport(days=_period(words, "usage_report"), group=_group(words))
+    if name == "export":
+        return _export(args)
     raise GrammarError("unknown_command", "usage_help")
 
 
-def _period_and_group(args: str, usage: str) -> tuple[int, str | None]:
-    """``[week|month|year|<n>d] [group:"Sales A" | Sales A]``, either part optional."""
+def parse_period(word: str) -> int | None:
+    """The days of a report's period: week, month, year (in English or Russian) or a whole
+    number of days from 1 to ``MAX_REPORT_DAYS`` as a duration (``14d``, ``2w``, ``48h``);
+    None for anything else."""
+    days = PERIOD_WORDS.get(word.lower())
+    if days is not None:
+        return days
+    try:
+        span = parse_duration(word, longest=timedelta(days=MAX_REPORT_DAYS)).total_seconds()
+        span /= 86400
+    except ParseError:
+        return None
+    if span != int(span) or not 1 <= span <= MAX_REPORT_DAYS:
+        return None
+    return int(span)
+
+
+def _export(args: str) -> ExportActivity:
+    """A format word after the period, and after ``csv`` the sheet's; the rest is a group."""
+    usage = "usage_export"
     words = _words(args, usage)
-    days = 7
-    if words and (words[0].lower() in PERIOD_WORDS or words[0][:1].isdigit()):
-        first = words.pop(0)
-        days = PERIOD_WORDS.get(first.lower(), 0)
-        if not days:
-            try:
-                span = parse_duration(first).total_seconds() / 86400
-            except ParseError:
-                raise GrammarError("admin_bad_period", usage, word=first) from None
-            if span != int(span) or not 1 <= span <= MAX_REPORT_DAYS:
-                raise GrammarError("admin_bad_period", usage, word=first)
-            days = int(span)
+    days = _period(words, usage)
+    fmt: Literal["xlsx", "csv"] = "xlsx"
+    if words and words[0].lower() in FORMAT_WORDS:
+        fmt = FORMAT_WORDS[words.pop(0).lower()]
+    sheet: Literal["tasks", "people", "log"] = "tasks"
+    if fmt == "csv" and words and words[0].lower() in SHEET_WORDS:
+        sheet = SHEET_WORDS[words.pop(0).lower()]
+    return ExportActivity(days=days, group=_group(words), fmt=fmt, sheet=sheet)
+
+
+def _period(words: list[str], usage: str) -> int:
+    """Takes ``[week|month|year|<n>d]`` off the front of ``words`` (7 days without one)."""
+    if not words or not (words[0].lower() in PERIOD_WORDS or words[0][:1].isdigit()):
+        return 7
+    first = words.pop(0)
+    days = parse_period(first)
+    if days is None:
+        raise GrammarError("admin_bad_period", usage, word=first)
+    return days
+
+
+def _group(words: list[str]) -> str | None:
+    """``group:"Sales A"`` or ``Sales A``; None for no words."""
     group = " ".join(words)
     key, sep, value = group.partition(":")
     if sep and key.lower() in ("group", "группа"):
         group = value.strip()
-    return days, group or None
+    return group or None
 
 
 _OFF = ("off", "выкл", "no", "нет")

@@ -163,7 +163,9 @@ class AdminService:
                 return await self._reports.chart(me.reader, command.days, group)
             if isinstance(command, ExportActivity):
                 group = await self._group(command.group)
-                return await self._reports.workbook(me.reader, command.days, group)
+                return await self._reports.export(
+                    me.reader, command.days, group, fmt=command.fmt, sheet=command.sheet
+                )
             if isinstance(command, ConfigImport):
                 if command.text is None:
                     return Reply(text=t(lang, f"config_import_how_{me.channel}"))

@@ -1,4 +1,5 @@
-"""The ``amobridge`` command line: run the service, check the configuration, run the emulators."""
+"""The ``amobridge`` command line: run the service, check the configuration, export reports, run
+the emulators."""
 
 from __future__ import annotations
 
@@ -7,6 +8,9 @@ import contextlib
 import logging
 import signal
 import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -155,6 +159,87 @@ def authorize(
         )
     else:
         typer.echo(f"amoCRM account {account} is connected; tokens are stored.")
+
+
+class ExportFormatOption(StrEnum):
+    xlsx = "xlsx"
+    csv = "csv"
+
+
+class SheetOption(StrEnum):
+    tasks = "tasks"
+    people = "people"
+    log = "log"
+
+
+class LangOption(StrEnum):
+    ru = "ru"
+    en = "en"
+
+
+def _days(period: str) -> int:
+    from bot.admin import parse_period
+
+    days = parse_period(period.strip())
+    if days is None:
+        raise typer.BadParameter(
+            f"“{period}” is not a period: week, month, year, or 1 to 366 days such as 14d",
+            param_hint="'--period' / '-p'",
+        )
+    return days
+
+
+@app.command()
+def export(
+    period: str = typer.Option(
+        "week", "--period", "-p", help="week, month (30 days), year, or a number of days: 14d.",
+    ),
+    fmt: Annotated[ExportFormatOption, typer.Option(
+        "--format", "-f", help="xlsx: every sheet in a workbook; csv: one sheet (--sheet).",
+    )] = ExportFormatOption.xlsx,
+    sheet: Annotated[SheetOption, typer.Option(
+        "--sheet", "-s", help="The sheet a CSV file holds.",
+    )] = SheetOption.tasks,
+    group: str | None = typer.Option(
+        None, "--group", "-g", help="Only this amoCRM group's people (its name).",
+    ),
+    out: str = typer.Option(
+        "-", "--out", "-o", help="The file to write; - (the default) for standard output.",
+    ),
+    lang: Annotated[LangOption | None, typer.Option(
+        "--lang", help="Headers and words: ru or en (default: the token user's).",
+    )] = None,
+) -> None:  # fmt: skip
+    """Export the report's figures, tasks and log for a period up to now, as XLSX or CSV."""
+    days = _days(period)
+    if fmt is ExportFormatOption.xlsx and out == "-" and sys.stdout.isatty():
+        typer.echo("export: a workbook is binary: give --out FILE, or redirect the output",
+                   err=True)  # fmt: skip
+        raise typer.Exit(2)
+    settings = _settings_or_exit()
+    from bot.app.export import ExportError, export_report
+
+    try:
+        made = asyncio.run(export_report(
+            settings, days=days, fmt=fmt.value, sheet=sheet.value, group=group,
+            lang=lang.value if lang is not None else None,
+        ))  # fmt: skip
+    except ExportError as exc:
+        typer.echo(f"export: {exc}", err=True)
+        raise typer.Exit(exc.exit_code) from None
+    if made.log_cut:
+        typer.echo("export: the Log sheet holds the latest lines only, as many as Excel takes; "
+                   "the whole log: --format csv --sheet log", err=True)  # fmt: skip
+    if out == "-":
+        sys.stdout.buffer.write(made.content)
+        sys.stdout.buffer.flush()
+        return
+    try:
+        Path(out).write_bytes(made.content)
+    except OSError as exc:
+        typer.echo(f"export: cannot write {out}: {exc.strerror or exc}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"{out}: {made.period}{made.group}, {made.lines} log lines", err=True)
 
 
 @app.command()

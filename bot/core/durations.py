@@ -38,7 +38,7 @@ class ParseError(ValueError):
         self.code = code
 
 
-def parse_duration(text: str) -> timedelta:
+def parse_duration(text: str, *, longest: timedelta = MAX_DURATION) -> timedelta:
     """``30m``, ``2h``, ``1h30m``, ``1d``, ``2 ч``; a bare number means minutes."""
     cleaned = text.strip().lower().replace(" ", "")
     if cleaned.isascii() and cleaned.isdigit():  # "²".isdigit() is true too
@@ -52,7 +52,7 @@ def parse_duration(text: str) -> timedelta:
         pos = match.end()
     if pos != len(cleaned) or seconds <= 0:
         raise ParseError("bad_duration")
-    if seconds > MAX_DURATION.total_seconds():
+    if seconds > longest.total_seconds():
         raise ParseError("duration_too_long")
     return timedelta(seconds=seconds)
 

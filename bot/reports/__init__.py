@@ -1,18 +1,25 @@
 """What reached whom, what they pressed and what became of each task: the activity log
 (written by delivery, task actions, escalations and, as an ``EventProcessor`` listener, by every
-change of a task), the task figures per person, group and account, and the ``/report`` chart and
-``/export`` workbook.
+change of a task), the task figures per person, group and account, the ``/report`` chart, and
+the ``/export`` sheets as a workbook or as CSV.
 """
 
 from bot.reports.build import ReportParts, build_reports
 from bot.reports.figures import Figures, Gathered, Outcome, PeriodFigures, TaskRow, figures, gather
-from bot.reports.files import chart_png, duration, workbook_xlsx
+from bot.reports.files import chart_png, duration
 from bot.reports.log import Activity, ActivityLog, Fact, Notice, Press, parse_facts
-from bot.reports.service import ReportService, day_ends
+from bot.reports.service import ExportFile, ExportFormat, ReportService, day_ends
+from bot.reports.sheets import SHEETS, ExportData, Sheet, tables, workbook_xlsx
+from bot.reports.tables import Column, Table, csv_bytes, xlsx_bytes
 
 __all__ = [
+    "SHEETS",
     "Activity",
     "ActivityLog",
+    "Column",
+    "ExportData",
+    "ExportFile",
+    "ExportFormat",
     "Fact",
     "Figures",
     "Gathered",
@@ -22,13 +29,18 @@ __all__ = [
     "Press",
     "ReportParts",
     "ReportService",
+    "Sheet",
+    "Table",
     "TaskRow",
     "build_reports",
     "chart_png",
+    "csv_bytes",
     "day_ends",
     "duration",
     "figures",
     "gather",
     "parse_facts",
+    "tables",
     "workbook_xlsx",
+    "xlsx_bytes",
 ]

@@ -1,6 +1,6 @@
-"""The files of ``/report`` (a PNG chart made for a phone) and ``/export`` (an XLSX workbook),
-in the reader's language, and the one way both say a duration. Pure: figures and log lines in,
-bytes out.
+"""The ``/report`` chart (a PNG made for a phone), in the reader's language, and the one way
+the report says a duration. Pure: figures in, bytes out. (The ``/export`` files are ``sheets``
+written by ``tables``.)
 
 The chart is drawn on a ``Figure`` of its own with the Agg canvas, not through pyplot, whose
 global figure registry is state shared by every caller.
@@ -10,22 +10,14 @@ from __future__ import annotations
 
 import io
 import math
-from collections.abc import Mapping, Sequence
-from datetime import datetime
-from typing import Any
-from zoneinfo import ZoneInfo
+from collections.abc import Sequence
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
 
 from bot.core import Catalogue, Lang
 from bot.reports.figures import Figures, PeriodFigures, minutes
-from bot.reports.log import Activity
 
 # A phone shows about 390 px across: the chart is drawn 4.2 in wide at 200 dpi (840 px), so
 # 11 pt type is about 14 px there, readable without zooming.
@@ -155,101 +147,3 @@ def chart_png(
 
 def _short(name: str) -> str:
     return name if len(name) <= NAME_CHARS else name[: NAME_CHARS - 1] + "…"
-
-
-def workbook_xlsx(
-    period: PeriodFigures,
-    entries: Sequence[Activity],
-    names: Mapping[int, str],
-    timezone: str,
-    t: Catalogue,
-    lang: Lang,
-) -> bytes:
-    """Two sheets: the figures per person (and in all), and every logged line.
-
-    Written in openpyxl's write-only mode: rows stream to the file instead of living as cell
-    objects, which halves the time of a month's log and keeps memory flat."""
-    book = Workbook(write_only=True)
-    headers = ("person", "due", "on_time", "rate", "after_snooze", "late_median_min",
-               "overdue_now", "median_min", "completed", "handed_over", "snoozed_open",
-               "no_reaction", "escalations")  # fmt: skip
-    people: list[list[object]] = [
-        [
-            f.name,
-            f.due,
-            f.on_time,
-            f.on_time_share,
-            f.on_time_after_snooze,
-            _round_minutes(f.late_median_s),
-            f.overdue_now,
-            _round_minutes(f.reaction_median_s),
-            f.completed,
-            f.handed_over,
-            f.snoozed_open,
-            f.no_reaction,
-            f.escalations,
-        ]
-        for f in (*period.people, period.whole.model_copy(update={"name": t(lang, "xlsx_total")}))
-    ]
-    summary = _sheet(book, t(lang, "xlsx_sheet_people"), [t(lang, f"xlsx_{h}") for h in headers],
-                     people[:200])  # fmt: skip
-    for line in people:
-        line[3] = _cell(summary, line[3], "0%")
-        summary.append(line)
-    zone = ZoneInfo(timezone)
-    said: dict[str, str] = {}  # the same few words on every line: looked up once
-
-    def word(key: str) -> str:
-        if key not in said:
-            said[key] = t(lang, key)
-        return said[key]
-
-    logged = [[
-        # Excel has no time zones: the moment as the reader's clock showed it.
-        datetime.fromtimestamp(entry.at, zone).replace(tzinfo=None),
-        names.get(entry.person, str(entry.person)),
-        word(f"xlsx_event_{entry.kind}"),
-        word(f"activity_{entry.what}"),
-        (entry.channel or "").capitalize(),
-        _subject(entry.subject, t, lang),
-    ] for entry in entries]  # fmt: skip
-    log_headers = [t(lang, f"xlsx_{h}") for h in ("time", "person", "event", "what", "messenger",
-                                                  "subject")]  # fmt: skip
-    log = _sheet(book, t(lang, "xlsx_sheet_log"), log_headers, logged[:200])
-    for line in logged:
-        # Excel's own format for a datetime would show seconds nobody needs.
-        line[0] = _cell(log, line[0], "yyyy-mm-dd hh:mm")
-        log.append(line)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
-
-
-def _sheet(book: Workbook, title: str, headers: list[str], sample: list[list[object]]) -> Any:
-    """A write-only sheet with its bold, frozen header row, columns as wide as ``sample``
-    needs (column settings must come before the first row)."""
-    sheet = book.create_sheet(title)
-    for index, header in enumerate(headers):
-        width = max([len(header), *(len(str(r[index])) for r in sample if r[index] is not None)])
-        sheet.column_dimensions[get_column_letter(index + 1)].width = min(max(width + 2, 8), 40)
-    sheet.freeze_panes = "A2"
-    sheet.append([_cell(sheet, h, bold=True) for h in headers])
-    return sheet
-
-
-def _cell(sheet: Any, value: Any, number_format: str | None = None, *, bold: bool = False) -> Any:
-    cell = WriteOnlyCell(sheet, value=value)
-    if number_format is not None:
-        cell.number_format = number_format
-    if bold:
-        cell.font = Font(bold=True)
-    return cell
-
-
-def _subject(subject: str, t: Catalogue, lang: Lang) -> str:
-    kind, _, number = subject.partition(":")  # "task:12" -> "task 12"
-    return t(lang, f"xlsx_subject_{kind}", id=number)
-
-
-def _round_minutes(seconds: float | None) -> float | None:
-    return None if seconds is None else round(seconds / 60, 1)

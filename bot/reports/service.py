@@ -1,6 +1,6 @@
 """``/report`` and ``/export``: the activity log over a period, for everyone or one group, as a
-chart with a caption or as a workbook. The figures are compared with the period just before
-(the week before, for a weekly report)."""
+chart with a caption, as a workbook (every sheet) or as a CSV file (one sheet). The figures
+are compared with the period just before (the week before, for a weekly report)."""
 
 from __future__ import annotations
 
@@ -8,13 +8,18 @@ import asyncio
 import gc
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from bot.core import Catalogue, Clock, Group, Lang, Reader, Reply, ReplyFile, Value
 from bot.crm import Directory
 from bot.reports.figures import Figures, Gathered, PeriodFigures, figures
-from bot.reports.files import chart_png, duration, workbook_xlsx
-from bot.reports.log import ActivityLog, parse_facts
+from bot.reports.files import chart_png, duration
+from bot.reports.log import Activity, ActivityLog, parse_facts
+from bot.reports.sheets import ExportData, Sheet, tables, workbook_xlsx
+from bot.reports.tables import MAX_XLSX_ROWS, csv_bytes
+
+ExportFormat = Literal["xlsx", "csv"]
 
 # A task due in the period may have been created, and first reminded, this long before it.
 LOOKBACK_S = 60 * 86400
@@ -38,6 +43,17 @@ class _Period:
     names: dict[int, str]
     now: PeriodFigures
     before: PeriodFigures
+
+
+class ExportFile(Value):
+    """An export as ``amobridge export`` writes it: the file, and what it covers."""
+
+    name: str
+    content: bytes
+    period: str  # "26.11.2026 – 03.12.2026"
+    group: str  # " · Sales A", or ""
+    lines: int  # log lines read
+    log_cut: bool = False  # the workbook's log sheet keeps only the latest lines
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -64,25 +80,61 @@ class ReportService:
         png = ReplyFile(name=f"amobridge-report-{days}d.png", content=content, photo=True)
         return Reply(text=self.caption(lang, scope, read.now.whole, read.before.whole), file=png)
 
-    async def workbook(self, reader: Reader, days: int, group: Group | None) -> Reply:
-        lang = reader.lang
+    async def export(
+        self, reader: Reader, days: int, group: Group | None, *,
+        fmt: ExportFormat = "xlsx", sheet: Sheet = "tasks",
+    ) -> Reply:  # fmt: skip
+        """``/export``: the file, or the answer that the period holds nothing."""
         read = await self._period(reader, days, group)
         if isinstance(read, Reply):
             return read
+        made = await self._file(days, read, fmt, sheet, reader.lang)
+        text = self._t(reader.lang, f"export_done_{fmt}", period=made.period, group=made.group,
+                       lines=made.lines)  # fmt: skip
+        if made.log_cut:
+            text += "\n" + self._t(reader.lang, "export_log_cut", kept=MAX_XLSX_ROWS)
+        return Reply(text=text, file=ReplyFile(name=made.name, content=made.content))
+
+    async def export_file(
+        self, reader: Reader, days: int, group: Group | None, *,
+        fmt: ExportFormat = "xlsx", sheet: Sheet = "tasks",
+    ) -> ExportFile:  # fmt: skip
+        """``amobridge export``: the file even for a quiet period (its header lines), which
+        a script reading it expects rather than nothing."""
+        read = await self._period(reader, days, group, quiet=True)
+        assert not isinstance(read, Reply)
+        return await self._file(days, read, fmt, sheet, reader.lang)
+
+    async def _file(
+        self, days: int, read: _Period, fmt: ExportFormat, sheet: Sheet, lang: Lang
+    ) -> ExportFile:
         scope = read.scope
         entries = await self._activity.between(scope.since, scope.until)
         if scope.people is not None:
             entries = [e for e in entries if e.person in scope.people]
-        content = await asyncio.to_thread(
-            workbook_xlsx, read.now, entries, read.names, reader.timezone, self._t, lang
-        )
-        text = self._t(lang, "export_done", period=scope.period, group=scope.group,
-                       lines=len(entries))  # fmt: skip
-        xlsx = ReplyFile(name=f"amobridge-activity-{days}d.xlsx", content=content)
-        return Reply(text=text, file=xlsx)
+        # Building a year's rows and writing them is CPU work: off the event loop.
+        content = await asyncio.to_thread(self._write, read, entries, fmt, sheet, lang)
+        name = f"amobridge-activity-{days}d.xlsx" if fmt == "xlsx" else (
+            f"amobridge-{sheet}-{days}d.csv"
+        )  # fmt: skip
+        return ExportFile(name=name, content=content, period=scope.period, group=scope.group,
+                          lines=len(entries),
+                          log_cut=fmt == "xlsx" and len(entries) > MAX_XLSX_ROWS)  # fmt: skip
 
-    async def _period(self, reader: Reader, days: int, group: Group | None) -> _Period | Reply:
-        """The period's lines and figures, or the answer that it holds nothing."""
+    def _write(
+        self, read: _Period, entries: list[Activity], fmt: ExportFormat, sheet: Sheet, lang: Lang
+    ) -> bytes:
+        data = ExportData(period=read.now, entries=entries, names=read.names)
+        zone = read.scope.timezone
+        if fmt == "csv":
+            return csv_bytes(tables(data, zone, self._t, lang)[sheet])
+        return workbook_xlsx(data, zone, self._t, lang)
+
+    async def _period(
+        self, reader: Reader, days: int, group: Group | None, *, quiet: bool = False
+    ) -> _Period | Reply:
+        """The period's lines and figures, or the answer that it holds nothing (``quiet``:
+        its empty figures)."""
         scope = await self._scope(reader, days, group)
         length = scope.until - scope.since
         gathered, told = Gathered(), False
@@ -95,7 +147,7 @@ class ReportService:
                 # holding the GIL (seconds of a stalled loop): kept out of the collector's
                 # sight while the report is built. They hold no cycles; refcounts free them.
                 gc.freeze()
-            if not told:
+            if not told and not quiet:
                 nothing = self._t(
                     reader.lang, "report_nothing", period=scope.period, group=scope.group
                 )

@@ -31,9 +31,9 @@ async def reminded(tg: TelegramEmulator, chat: int, text: str) -> ChatMessage:
     )
 
 
-def sheet_rows(data: bytes, sheet: int) -> list[tuple[object, ...]]:
+def sheet_rows(data: bytes, sheet: str) -> list[tuple[object, ...]]:
     book = load_workbook(io.BytesIO(data))
-    return [tuple(row) for row in book.worksheets[sheet].iter_rows(values_only=True)]
+    return [tuple(row) for row in book[sheet].iter_rows(values_only=True)]
 
 
 async def test_report_and_export_show_who_reacted_and_how_soon(
@@ -79,11 +79,12 @@ async def test_report_and_export_show_who_reacted_and_how_soon(
     assert median is not None
     assert float(median.group(1)) == 1.1
 
-    book = await answered(tg, anna, "/export month", "The figures per person and the log")
+    book = await answered(tg, anna, "/export month", "The figures per person, the tasks and")
     assert book.document is not None
     assert book.document.file_name == "amobridge-activity-30d.xlsx"
     assert book.document.data.startswith(XLSX)
-    people = {row[0]: row for row in sheet_rows(book.document.data, 0)}
+    assert load_workbook(io.BytesIO(book.document.data)).sheetnames == ["People", "Tasks", "Log"]
+    people = {row[0]: row for row in sheet_rows(book.document.data, "People")}
     header = people.pop("Person")
     assert header[1:4] == ("Tasks due", "On time", "On-time share")
     ivan_row, oleg_row = people["Ivan Petrov"], people["Oleg Sidorov"]
@@ -94,7 +95,7 @@ async def test_report_and_export_show_who_reacted_and_how_soon(
     reaction = ivan_row[header.index("Median reaction, min")]
     assert isinstance(reaction, int | float)
     assert 64.0 <= reaction < 64.5
-    log = sheet_rows(book.document.data, 1)
+    log = sheet_rows(book.document.data, "Log")
     assert log[0] == ("Time", "Person", "Event", "What", "Messenger", "About")
     assert ("Ivan Petrov", "pressed", "complete", "Telegram", f"task {ivans}") in [
         row[1:] for row in log
@@ -153,4 +154,9 @@ async def test_slack_admin_gets_the_chart_in_a_direct_message(
     shared = await slack_says(slack, slack.dm_channel(anna), "Tasks")
     [file] = shared.files
     assert slack.file(file["id"]).data.startswith(PNG)
+    await amo_tells(slack, anna, "export csv people",
+                    "amobridge-people-7d.csv is in your direct messages")  # fmt: skip
+    sent = await slack_says(slack, slack.dm_channel(anna), "CSV (UTF-8, a header line first)")
+    [file] = sent.files
+    assert slack.file(file["id"]).data.decode().startswith("Person,")
     await amo_tells(slack, anna, "export fortnight", "No group “fortnight”")
