@@ -48,6 +48,7 @@ from bot.tasks.elsewhere import OtherMessenger
 from bot.tasks.schedule import (
     DEFAULT_LEAD_MINUTES,
     Reminder,
+    ReminderKind,
     ReminderPolicy,
     is_all_day,
     next_reminder,
@@ -77,6 +78,23 @@ class PendingReminder(Value):
     task_id: int
     user_id: int
     reminder: Reminder
+
+    def payload(self) -> str:
+        """What its due entry keeps: the task and person are in the item id and the moment is
+        its due time, so only the kind (and the lead) is left; a million pending reminders
+        take about 90 bytes less each than as JSON (bench/scheduler.py)."""
+        r = self.reminder
+        return r.kind.value if r.minutes_before is None else f"{r.kind.value}:{r.minutes_before}"
+
+    @classmethod
+    def of(cls, item: DueItem) -> PendingReminder:
+        if item.payload.startswith("{"):  # put as JSON by a version before the short form
+            return cls.model_validate_json(item.payload)
+        task_id, user_id = item.item_id.split(":")
+        kind, _, minutes = item.payload.partition(":")
+        reminder = Reminder(at=int(item.due_at), kind=ReminderKind(kind),
+                            minutes_before=int(minutes) if minutes else None)  # fmt: skip
+        return cls(task_id=int(task_id), user_id=int(user_id), reminder=reminder)
 
 
 class Recipient(Value):
@@ -166,8 +184,9 @@ class ReminderService:
                 gone.append(item_id)
                 continue
             pending = PendingReminder(task_id=task.id, user_id=user_id, reminder=reminder)
-            entries.append(DueEntry(item_id=item_id, due_at=reminder.at,
-                                    payload=pending.model_dump_json()))  # fmt: skip
+            entries.append(
+                DueEntry(item_id=item_id, due_at=reminder.at, payload=pending.payload())
+            )
         await self._store.put_due_many(REMINDER_QUEUE, entries)
         for item_id in gone:
             await self._store.cancel_due(REMINDER_QUEUE, item_id)
@@ -279,7 +298,7 @@ class ReminderService:
         await wait_for_due(self._store, REMINDER_QUEUE, idle_s, self._clock.now)
 
     async def _fire(self, item: DueItem, now: int, known: dict[int, Recipient]) -> None:
-        pending = PendingReminder.model_validate_json(item.payload)
+        pending = PendingReminder.of(item)
         cached = await self._store.get_task(pending.task_id)
         task = cached.value if cached else None
         person = await self._recipient(pending.user_id, known)
@@ -326,9 +345,7 @@ class ReminderService:
             return
         nxt = PendingReminder(task_id=task.id, user_id=pending.user_id, reminder=following)
         # Replaces the claimed entry (a new token), so the claim needs no completing.
-        await self._store.put_due(
-            REMINDER_QUEUE, item.item_id, following.at, nxt.model_dump_json()
-        )
+        await self._store.put_due(REMINDER_QUEUE, item.item_id, following.at, nxt.payload())
 
 
 def next_for(
