@@ -200,17 +200,19 @@ class SqliteStore:
         async with self._lock:
             yield self._db
 
+    # One trip to the connection's thread per query (execute_fetchall), not three (execute,
+    # fetch, close): under a burst of reminders those trips, each waiting for a busy event loop,
+    # were most of a read's cost (bench/scheduler.py).
     async def _fetchone(
         self, db: aiosqlite.Connection, sql: str, params: Sequence[Any] = ()
     ) -> sqlite3.Row | None:
-        async with db.execute(sql, params) as cur:
-            return await cur.fetchone()
+        rows = list(await db.execute_fetchall(sql, params))
+        return rows[0] if rows else None
 
     async def _fetchall(
         self, db: aiosqlite.Connection, sql: str, params: Sequence[Any] = ()
     ) -> list[sqlite3.Row]:
-        async with db.execute(sql, params) as cur:
-            return list(await cur.fetchall())
+        return list(await db.execute_fetchall(sql, params))
 
     async def close(self) -> None:
         if not self._closed:
@@ -296,13 +298,14 @@ class SqliteStore:
             (now, _SWEEP_BATCH),
         )
         # The sweep may have left this key (batch limit), so the upsert re-checks expiry.
-        async with db.execute(
+        # Not closed (a trip of its own): a finished INSERT holds nothing.
+        cur = await db.execute(
             "INSERT INTO seen (key, expires_at) VALUES (?, ?)"
             " ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at"
             " WHERE seen.expires_at <= ?",
             (key, now + ttl_s, now),
-        ) as cur:
-            return cur.rowcount == 1
+        )
+        return cur.rowcount == 1
 
     # --- task and deal cache -----------------------------------------------------------------
     async def get_task(self, task_id: int) -> Cached[Task] | None:

@@ -106,6 +106,7 @@ class Recipient(Value):
     actor: User | None
     policy: ReminderPolicy
     held_until: int | None
+    repeat_after_min: int | None  # the account's other_messenger_after_min
 
 
 def subject(task_id: int) -> str:
@@ -289,6 +290,7 @@ class ReminderService:
                 actor=await self._directory.user(user_id),
                 policy=await self.policy(user_id),
                 held_until=await self._reach.held_until(user_id),
+                repeat_after_min=(await self._prefs.account()).other_messenger_after_min,
             )
         return found
 
@@ -336,7 +338,9 @@ class ReminderService:
                 observe(now - reminder.at)
         # Planned whether or not this step queued it: a crash right after queuing comes back
         # here with ``queued`` False, and the plan has a once-key of its own.
-        await self._elsewhere.plan(task.id, pending.user_id, reminder.at, links)
+        await self._elsewhere.plan(
+            task.id, pending.user_id, reminder.at, links, person.repeat_after_min
+        )
         # From now, not from this reminder: one that fired late must not drag past ones after it.
         account = await self._directory.account()
         following = next_for(task, person.policy, account, after=max(reminder.at, now))
