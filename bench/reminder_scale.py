@@ -37,10 +37,8 @@ import contextlib
 import json
 import os
 import shutil
-import socket
 import sqlite3
 import statistics
-import subprocess
 import tempfile
 import time
 import tracemalloc
@@ -59,6 +57,7 @@ from bot.delivery import OutboxItem, outbox_queue
 from bot.people import ChannelLink, Links
 from bot.store import EntityChange
 from sandbox.amocrm import AmoEmulator, seed_demo_account
+from sandbox.redis_server import RedisServer, RedisServerError
 from scheduler.runner import DrainLoop
 
 BURST = 10_000
@@ -115,52 +114,6 @@ def rss() -> int:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) * 1024
     return 0
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@contextlib.contextmanager
-def private_redis() -> Iterator[str]:
-    binary = shutil.which("redis-server")
-    if binary is None:
-        raise SystemExit("redis-server not found: install it or give --redis URL")
-    port, workdir = free_port(), tempfile.mkdtemp(prefix="schedbench-redis-")
-    proc = subprocess.Popen(
-        [
-            binary,
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            workdir,
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise SystemExit("could not start redis-server") from None
-                time.sleep(0.05)
-        yield f"redis://127.0.0.1:{port}/0"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-        shutil.rmtree(workdir, ignore_errors=True)
 
 
 class Footprint:
@@ -430,5 +383,11 @@ if __name__ == "__main__":
     pending = args.reminders or (100_000 if args.quick else 1_000_000)
     cap = args.baseline_jobs or (20_000 if args.quick else 200_000)
     with contextlib.ExitStack() as stack:
-        url = args.redis or stack.enter_context(private_redis())
+        url = args.redis
+        if url is None:
+            try:
+                server = RedisServer.start(prefix="schedbench-redis-")
+            except RedisServerError as exc:
+                raise SystemExit(f"{exc}: install it, or give --redis URL") from None
+            url = stack.enter_context(contextlib.closing(server)).url
         print(json.dumps(asyncio.run(main(pending, cap, url))))
