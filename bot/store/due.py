@@ -109,17 +109,30 @@ async def work_due(
     clock: Callable[[], float],
     failures: FailureNote,
     concurrency: int = 1,
+    prepare: Callable[[Sequence[DueItem]], Awaitable[None]] | None = None,
 ) -> int:
     """Claim up to ``limit`` items of ``queue`` due by ``now`` and ``work`` each, keeping the
     claims alive meanwhile (renewed by ``clock``'s time); returns how many were claimed. One that
     fails is noted in ``failures`` (the caller's, kept across calls, so that an amoCRM outage is
     said once, not per item and tick) and left claimed for ``retry_s``: it comes back then and is
     tried again. ``concurrency``: how many items are worked at once (their store round trips
-    overlap; items of one claim are distinct, so no two of them race)."""
+    overlap; items of one claim are distinct, so no two of them race). ``prepare``, if given,
+    gets the claimed items first (to read what they all need at once); if it fails, none is
+    worked and all are put off for ``retry_s``."""
     items = await store.claim_due(queue, now, limit, CLAIM_LEASE_S)
     failed = False
     async with keep_claims(store, items, CLAIM_LEASE_S, clock) as keeper:
         pending = iter(items)
+        if prepare is not None and items:
+            try:
+                await prepare(items)
+            except Exception as exc:
+                failures.failed(exc, f"{len(items)} item(s)")
+                for item in items:
+                    keeper.release(item)
+                with contextlib.suppress(Exception):
+                    await store.extend_claims(items, clock() + retry_s)
+                return len(items)
 
         async def worker() -> None:
             nonlocal failed

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -42,7 +43,7 @@ from bot.people import (
     within_hours,
     working_hours,
 )
-from bot.store import DueEntry, DueItem, Store, wait_for_due, work_due
+from bot.store import Cached, DueEntry, DueItem, Store, wait_for_due, work_due
 from bot.tasks.cards import CardFactory, OutcomeLine
 from bot.tasks.elsewhere import OtherMessenger
 from bot.tasks.schedule import (
@@ -95,6 +96,16 @@ class PendingReminder(Value):
         reminder = Reminder(at=int(item.due_at), kind=ReminderKind(kind),
                             minutes_before=int(minutes) if minutes else None)  # fmt: skip
         return cls(task_id=int(task_id), user_id=int(user_id), reminder=reminder)
+
+
+@dataclass(slots=True)
+class FireBatch:
+    """What one claim of reminders reads once for all of them: its people (on first need), its
+    tasks and their deals (in one read each, before the first fires)."""
+
+    people: dict[int, Recipient] = field(default_factory=dict)
+    tasks: dict[int, Cached[Task]] = field(default_factory=dict)
+    deals: dict[int, Cached[Deal]] = field(default_factory=dict)
 
 
 class Recipient(Value):
@@ -274,17 +285,23 @@ class ReminderService:
         """Turn due reminders into notifications and put each task's next one; returns how many
         were claimed."""
         now = self._clock.now()
-        known: dict[int, Recipient] = {}  # this batch's people, each read once
+        batch = FireBatch()
         return await work_due(
             self._store, REMINDER_QUEUE, now, limit, RETRY_S,
-            lambda item: self._fire(item, int(now), known), clock=self._clock.now,
+            lambda item: self._fire(item, int(now), batch), clock=self._clock.now,
             failures=self._failures, concurrency=FIRE_CONCURRENCY,
+            prepare=lambda items: self._read_ahead(items, batch),
         ) + await self._elsewhere.fire_due(limit, self._failures)  # fmt: skip
 
-    async def _recipient(self, user_id: int, known: dict[int, Recipient]) -> Recipient:
-        found = known.get(user_id)
+    async def _read_ahead(self, items: Sequence[DueItem], batch: FireBatch) -> None:
+        batch.tasks = await self._store.get_tasks([PendingReminder.of(x).task_id for x in items])
+        deal_ids = [c.value.deal_id for c in batch.tasks.values()]
+        batch.deals = await self._store.get_deals([i for i in deal_ids if i is not None])
+
+    async def _recipient(self, user_id: int, batch: FireBatch) -> Recipient:
+        found = batch.people.get(user_id)
         if found is None:
-            found = known[user_id] = Recipient(
+            found = batch.people[user_id] = Recipient(
                 links=tuple(await self._reach.links(user_id)),
                 reader=await self.reader(user_id),
                 actor=await self._directory.user(user_id),
@@ -299,11 +316,11 @@ class ReminderService:
         reminder fires at its moment rather than on the loop's next tick."""
         await wait_for_due(self._store, REMINDER_QUEUE, idle_s, self._clock.now)
 
-    async def _fire(self, item: DueItem, now: int, known: dict[int, Recipient]) -> None:
+    async def _fire(self, item: DueItem, now: int, batch: FireBatch) -> None:
         pending = PendingReminder.of(item)
-        cached = await self._store.get_task(pending.task_id)
+        cached = batch.tasks.get(pending.task_id)
         task = cached.value if cached else None
-        person = await self._recipient(pending.user_id, known)
+        person = await self._recipient(pending.user_id, batch)
         links = person.links
         if (
             task is None
@@ -317,7 +334,8 @@ class ReminderService:
         fired_key = f"reminder:{task.id}:{pending.user_id}:{reminder.at}"
         # Marked in the same step as it is queued (``once``): after a crash the claim comes back
         # and the reminder is queued if, and only if, it was not.
-        deal = await self._deal_of(task)
+        deal_cached = batch.deals.get(task.deal_id) if task.deal_id is not None else None
+        deal = deal_cached.value if deal_cached else None
         # A reminder that fires late (the service was down) shows the task as it is now,
         # not "due in 15 min" an hour after the deadline.
         shown = reminder if now - reminder.at <= LATE_S else None

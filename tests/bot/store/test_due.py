@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Sequence
 
 import pytest
 
@@ -141,3 +142,22 @@ async def test_wait_for_due_wakes_when_the_next_item_is_due(store: Store) -> Non
     # At the item's moment, not after the idle pause of 30 s.
     assert 0.25 <= time.monotonic() - started < 2.0
     assert [x.item_id for x in await store.claim_due("q", time.time(), 10, 5)] == ["a"]
+
+
+async def test_work_due_prepares_the_whole_claim_before_working_an_item(store: Store) -> None:
+    await store.put_due_many("q", [DueEntry(item_id=str(n), due_at=1.0) for n in range(3)])
+    seen: list[str] = []
+
+    async def prepare(items: Sequence[DueItem]) -> None:
+        seen.append("prepared " + ",".join(sorted(x.item_id for x in items)))
+
+    async def work(item: DueItem) -> None:
+        seen.append(item.item_id)
+        assert await store.complete_due(item)
+
+    failures = FailureNote(logging.getLogger("t"), "the work")
+    await work_due(store, "q", time.time(), 10, 60.0, work, clock=time.time, failures=failures,
+                   concurrency=2, prepare=prepare)  # fmt: skip
+
+    assert seen[0] == "prepared 0,1,2"
+    assert sorted(seen[1:]) == ["0", "1", "2"]
