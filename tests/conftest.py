@@ -10,10 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import shutil
-import socket
-import subprocess
-import tempfile
 import threading
 import time
 import traceback
@@ -23,11 +19,7 @@ from typing import Any
 
 import pytest
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from sandbox.redis_server import RedisServer, RedisServerError
 
 
 @pytest.fixture(scope="session")
@@ -36,44 +28,14 @@ def redis_server_url() -> Iterator[str]:
     if given:
         yield given
         return
-    binary = shutil.which("redis-server")
-    if binary is None:
-        pytest.fail("redis-server not found: run scripts/test, or set AMOBRIDGE_TEST_REDIS_URL")
-    port = _free_port()
-    workdir = tempfile.mkdtemp(prefix="amobridge-redis-")
-    proc = subprocess.Popen(
-        [
-            binary,
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            workdir,
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                break
-        except OSError:
-            if time.monotonic() > deadline or proc.poll() is not None:
-                proc.kill()
-                pytest.fail("could not start redis-server")
-            time.sleep(0.05)
     try:
-        yield f"redis://127.0.0.1:{port}/0"
+        server = RedisServer.start()
+    except RedisServerError as exc:
+        pytest.fail(f"{exc}: run scripts/test, or set AMOBRIDGE_TEST_REDIS_URL")
+    try:
+        yield server.url
     finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-        shutil.rmtree(workdir, ignore_errors=True)
+        server.close()
 
 
 @pytest.fixture

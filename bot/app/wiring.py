@@ -322,7 +322,7 @@ async def _start(service: Service, *, run_jobs: bool) -> None:
     loops = [worker, DrainLoop("listeners", crm.processor.redeliver, _pause, idle_s=5.0)]
     if service.services is not None:
         reminders = service.services.reminders
-        loops.append(DrainLoop("reminders", reminders.fire_due, _pause))
+        loops.append(DrainLoop("reminders", reminders.fire_due, reminders.wait_due))
         # Presses whose write amoCRM did not confirm: read again and their pressers told.
         loops.append(DrainLoop("write-settle", service.services.actions.settle_due, _pause))
         # Presses made while amoCRM did not answer: written, in order, once it answers.

@@ -89,6 +89,27 @@ class HeldMessages:
         if not items:
             return False
         until = await self._reach.held_until(amo_user_id)
+        return await self.send_held_until(
+            amo_user_id, items, until, task_id=task_id, reminder=reminder, while_open=while_open,
+            once=once, once_ttl_s=once_ttl_s,
+        )  # fmt: skip
+
+    async def send_held_until(
+        self,
+        amo_user_id: int,
+        items: Sequence[OutboxItem],
+        until: int | None,
+        *,
+        task_id: int | None = None,
+        reminder: bool = False,
+        while_open: bool = False,
+        once: str | None = None,
+        once_ttl_s: float = 0,
+    ) -> bool:
+        """``send`` with the person's hold already read (``Reach.held_until``; None: none), by a
+        caller that sends many messages to one person at a moment (a burst of reminders)."""
+        if not items:
+            return False
         if until is None:
             return await self._outbox.enqueue(items, once=once, once_ttl_s=once_ttl_s)
         # The release first: a crash before the items leaves a release with nothing to send.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.store.due import CLAIM_LEASE_S, ClaimKeeper, keep_claims, work_due
+from bot.store.due import CLAIM_LEASE_S, ClaimKeeper, keep_claims, wait_for_due, work_due
 from bot.store.opening import StoreOpenError, open_store
 from bot.store.protocol import Cached, DueEntry, DueItem, EntityChange, Store, StoreFull
 from bot.store.redis import RedisStore
@@ -10,5 +10,6 @@ from bot.store.sqlite import SqliteStore
 
 __all__ = [
     "CLAIM_LEASE_S", "Cached", "ClaimKeeper", "DueEntry", "DueItem", "EntityChange", "RedisStore",
-    "SqliteStore", "Store", "StoreFull", "StoreOpenError", "keep_claims", "open_store", "work_due",
+    "SqliteStore", "Store", "StoreFull", "StoreOpenError", "keep_claims", "open_store",
+    "wait_for_due", "work_due",
 ]  # fmt: skip

@@ -12,6 +12,10 @@ from contextlib import asynccontextmanager
 from bot.core import FailureNote
 from bot.store.protocol import DueItem, Store
 
+# A loop that sleeps until its queue's next item is due sleeps at least this long, so that a
+# clock quirk (an item due "now" that a claim does not see yet) cannot make it spin.
+SHORTEST_WAIT_S = 0.005
+
 # A claim's lease is short so that a dead worker's items come back within seconds; a live worker
 # renews it several times per lease, so a slow send or a long batch never loses its claim.
 CLAIM_LEASE_S = 10.0
@@ -111,28 +115,58 @@ async def work_due(
     *,
     clock: Callable[[], float],
     failures: FailureNote,
+    concurrency: int = 1,
+    prepare: Callable[[Sequence[DueItem]], Awaitable[None]] | None = None,
 ) -> int:
     """Claim up to ``limit`` items of ``queue`` due by ``now`` and ``work`` each, keeping the
     claims alive meanwhile (renewed by ``clock``'s time); returns how many were claimed. One that
     fails is noted in ``failures`` (the caller's, kept across calls, so that an amoCRM outage is
     said once, not per item and tick) and left claimed for ``retry_s``: it comes back then and is
-    tried again."""
+    tried again. ``concurrency``: how many items are worked at once (their store round trips
+    overlap; items of one claim are distinct, so no two of them race). ``prepare``, if given,
+    gets the claimed items first (to read what they all need at once); if it fails, none is
+    worked and all are put off for ``retry_s``."""
     items = await store.claim_due(queue, now, limit, CLAIM_LEASE_S)
     failed = False
     async with keep_claims(store, items, CLAIM_LEASE_S, clock) as keeper:
-        for item in items:
+        pending = iter(items)
+        if prepare is not None and items:
             try:
-                await work(item)
+                await prepare(items)
             except Exception as exc:
-                failed = True
-                failures.failed(exc, item.item_id)
-                keeper.release(item)
-                # A renewal already under way may bring it back sooner: only a retry sooner. If
-                # the store fails here too, the claim simply runs out after the short lease.
+                failures.failed(exc, f"{len(items)} item(s)")
+                for item in items:
+                    keeper.release(item)
                 with contextlib.suppress(Exception):
-                    await store.extend_claims([item], clock() + retry_s)
-            else:
-                keeper.release(item)
+                    await store.extend_claims(items, clock() + retry_s)
+                return len(items)
+
+        async def worker() -> None:
+            nonlocal failed
+            for item in pending:
+                try:
+                    await work(item)
+                except Exception as exc:
+                    failed = True
+                    failures.failed(exc, item.item_id)
+                    keeper.release(item)
+                    # A renewal already under way may bring it back sooner: only a retry
+                    # sooner. If the store fails here too, the claim runs out after the lease.
+                    with contextlib.suppress(Exception):
+                        await store.extend_claims([item], clock() + retry_s)
+                else:
+                    keeper.release(item)
+
+        await asyncio.gather(*(worker() for _ in range(max(1, min(concurrency, len(items))))))
     if items and not failed:
         failures.worked()
     return len(items)
+
+
+async def wait_for_due(store: Store, queue: str, idle_s: float, now: Callable[[], float]) -> None:
+    """A drain loop's pause: until ``queue``'s next item is due (by ``now``), ``idle_s`` at most
+    (items other replicas put, retries), so that an item is worked at its moment rather than
+    on the loop's next tick."""
+    earliest = await store.earliest_due(queue)
+    wait = idle_s if earliest is None else min(idle_s, earliest - now())
+    await asyncio.sleep(max(SHORTEST_WAIT_S, wait))

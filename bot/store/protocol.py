@@ -132,6 +132,15 @@ class Store(Protocol):
 
     async def get_deal(self, deal_id: int) -> Cached[Deal] | None: ...
 
+    async def get_tasks(self, task_ids: Sequence[int]) -> dict[int, Cached[Task]]:
+        """The cached ones of ``task_ids`` by id (the others left out), in one read: a burst of
+        reminders reads its tasks at once instead of one round trip each."""
+        ...
+
+    async def get_deals(self, deal_ids: Sequence[int]) -> dict[int, Cached[Deal]]:
+        """``get_tasks`` for deals."""
+        ...
+
     async def list_open_tasks(self, responsible_user_id: int | None = None) -> list[Task]:
         """Open cached tasks, optionally of one user, ordered by ``complete_till``.
 

@@ -387,6 +387,33 @@ class RedisStore:
             return None
         return Cached[Deal](value=Deal.model_validate_json(value), rev=int(rev))
 
+    async def get_tasks(self, task_ids: Sequence[int]) -> dict[int, Cached[Task]]:
+        return {
+            i: Cached[Task](value=Task.model_validate_json(value), rev=int(rev))
+            for i, (value, rev) in (await self._cached("task", task_ids)).items()
+        }
+
+    async def get_deals(self, deal_ids: Sequence[int]) -> dict[int, Cached[Deal]]:
+        return {
+            i: Cached[Deal](value=Deal.model_validate_json(value), rev=int(rev))
+            for i, (value, rev) in (await self._cached("deal", deal_ids)).items()
+        }
+
+    async def _cached(self, kind: str, ids: Sequence[int]) -> dict[int, tuple[str, str]]:
+        """(value, rev) of the cached ones: one pipelined round trip for them all."""
+        wanted = sorted(set(ids))
+        if not wanted:
+            return {}
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for i in wanted:
+                pipe.hmget(f"{self._p}{kind}:{i}", ["value", "rev"])
+            found: list[list[str | None]] = await pipe.execute()
+        return {
+            i: (value, rev)
+            for i, (value, rev) in zip(wanted, found, strict=True)
+            if value is not None and rev is not None
+        }
+
     async def list_open_tasks(self, responsible_user_id: int | None = None) -> list[Task]:
         index = (
             f"{self._p}open:all"

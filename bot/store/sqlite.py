@@ -91,6 +91,7 @@ _BUSY_TIMEOUT_MS = 10_000
 _SWEEP_BATCH = 100  # expired rows removed per write, so a sweep never stalls a caller
 # SQLite before 3.32 allows 999 parameters per statement; a due row takes 6.
 _ROWS_PER_STATEMENT = 999 // 6
+_IDS_PER_STATEMENT = 999
 _PUT_DUE = (
     "INSERT OR REPLACE INTO due (queue, item_id, due_at, visible_at, payload, token) VALUES "
 )
@@ -200,17 +201,19 @@ class SqliteStore:
         async with self._lock:
             yield self._db
 
+    # One trip to the connection's thread per query (execute_fetchall), not three (execute,
+    # fetch, close): under a burst of reminders those trips, each waiting for a busy event loop,
+    # were most of a read's cost (bench/scheduler.py).
     async def _fetchone(
         self, db: aiosqlite.Connection, sql: str, params: Sequence[Any] = ()
     ) -> sqlite3.Row | None:
-        async with db.execute(sql, params) as cur:
-            return await cur.fetchone()
+        rows = list(await db.execute_fetchall(sql, params))
+        return rows[0] if rows else None
 
     async def _fetchall(
         self, db: aiosqlite.Connection, sql: str, params: Sequence[Any] = ()
     ) -> list[sqlite3.Row]:
-        async with db.execute(sql, params) as cur:
-            return list(await cur.fetchall())
+        return list(await db.execute_fetchall(sql, params))
 
     async def close(self) -> None:
         if not self._closed:
@@ -296,13 +299,14 @@ class SqliteStore:
             (now, _SWEEP_BATCH),
         )
         # The sweep may have left this key (batch limit), so the upsert re-checks expiry.
-        async with db.execute(
+        # Not closed (a trip of its own): a finished INSERT holds nothing.
+        cur = await db.execute(
             "INSERT INTO seen (key, expires_at) VALUES (?, ?)"
             " ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at"
             " WHERE seen.expires_at <= ?",
             (key, now + ttl_s, now),
-        ) as cur:
-            return cur.rowcount == 1
+        )
+        return cur.rowcount == 1
 
     # --- task and deal cache -----------------------------------------------------------------
     async def get_task(self, task_id: int) -> Cached[Task] | None:
@@ -314,6 +318,33 @@ class SqliteStore:
         if (row := await self._cached_row("deals", deal_id)) is None:
             return None
         return Cached[Deal](value=Deal.model_validate_json(row[0]), rev=int(row[1]))
+
+    async def get_tasks(self, task_ids: Sequence[int]) -> dict[int, Cached[Task]]:
+        return {
+            int(row[0]): Cached[Task](value=Task.model_validate_json(row[1]), rev=int(row[2]))
+            for row in await self._cached_rows("tasks", task_ids)
+        }
+
+    async def get_deals(self, deal_ids: Sequence[int]) -> dict[int, Cached[Deal]]:
+        return {
+            int(row[0]): Cached[Deal](value=Deal.model_validate_json(row[1]), rev=int(row[2]))
+            for row in await self._cached_rows("deals", deal_ids)
+        }
+
+    async def _cached_rows(
+        self, table: Literal["tasks", "deals"], entity_ids: Sequence[int]
+    ) -> list[sqlite3.Row]:
+        """(id, body, rev) of the cached ones, a statement per ``_IDS_PER_STATEMENT``."""
+        ids = sorted(set(entity_ids))
+        rows: list[sqlite3.Row] = []
+        async with self._read() as db:
+            for first in range(0, len(ids), _IDS_PER_STATEMENT):
+                chunk = ids[first : first + _IDS_PER_STATEMENT]
+                marks = ", ".join("?" * len(chunk))
+                rows += await self._fetchall(
+                    db, f"SELECT id, body, rev FROM {table} WHERE id IN ({marks})", chunk
+                )
+        return rows
 
     async def _cached_row(
         self, table: Literal["tasks", "deals"], entity_id: int

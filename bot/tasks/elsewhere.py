@@ -49,11 +49,16 @@ class OtherMessenger:
     _t: Catalogue
 
     async def plan(
-        self, task_id: int, user_id: int, reminder_at: int, sent_to: Sequence[ChannelLink]
+        self,
+        task_id: int,
+        user_id: int,
+        reminder_at: int,
+        sent_to: Sequence[ChannelLink],
+        after: int | None,
     ) -> None:
         """The reminder just went to ``sent_to``: plan its repeat elsewhere, if the account
-        asks for one and the person has a messenger it did not go to."""
-        after = (await self._prefs.account()).other_messenger_after_min
+        asks for one (``after``: its ``other_messenger_after_min``, read by the caller once for
+        a burst of reminders) and the person has a messenger it did not go to."""
         channels = tuple(sorted({x.channel for x in sent_to}))
         if after is None or not await self._others(user_id, channels):
             return

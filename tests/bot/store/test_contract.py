@@ -265,6 +265,20 @@ async def test_it_caches_a_new_entity_when_the_caller_read_nothing(store: Store)
     assert deal.value == a_deal(5, price=900)
 
 
+async def test_it_reads_many_entities_at_once_leaving_out_the_missing(store: Store) -> None:
+    for n in (1, 2, 3):
+        await store.apply_change(put_task(a_task(n, text=f"t{n}"), None))
+    await store.apply_change(EntityChange(kind="deal", id=5, expected_rev=None, new=a_deal(5)))
+
+    tasks = await store.get_tasks([3, 1, 9, 1])
+    deals = await store.get_deals([5, 6])
+
+    assert {i: c.value.text for i, c in tasks.items()} == {1: "t1", 3: "t3"}
+    assert tasks[1].rev == await rev_of_task(store, 1)
+    assert list(deals) == [5]
+    assert await store.get_tasks([]) == {}
+
+
 async def test_it_replaces_an_entity_when_the_read_revision_still_holds(store: Store) -> None:
     await store.apply_change(put_task(a_task(1, text="v1"), None))
     rev1 = await rev_of_task(store, 1)

@@ -15,7 +15,16 @@ from pathlib import Path
 import pytest
 
 from bot.core import FailureNote
-from bot.store import CLAIM_LEASE_S, ClaimKeeper, DueItem, Store, keep_claims, work_due
+from bot.store import (
+    CLAIM_LEASE_S,
+    ClaimKeeper,
+    DueEntry,
+    DueItem,
+    Store,
+    keep_claims,
+    wait_for_due,
+    work_due,
+)
 from bot.store.due import RENEWALS_PER_LEASE
 from bot.store.sqlite import SqliteStore
 
@@ -126,3 +135,60 @@ async def test_a_store_outage_while_claims_are_kept_is_said_once_and_its_end_onc
     said = [r.getMessage() for r in caplog.records if r.name == "bot.store.due"]
     assert len([m for m in said if "failed" in m]) == 1
     assert len([m for m in said if "works again" in m]) == 1
+
+
+async def test_work_due_works_up_to_concurrency_items_at_once(store: Store) -> None:
+    await store.put_due_many("q", [DueEntry(item_id=str(n), due_at=1.0) for n in range(10)])
+    in_flight, most, done = 0, 0, []
+
+    async def work(item: DueItem) -> None:
+        nonlocal in_flight, most
+        in_flight += 1
+        most = max(most, in_flight)
+        await asyncio.sleep(0.02)  # a store round trip, say: others run meanwhile
+        in_flight -= 1
+        assert await store.complete_due(item)
+        done.append(item.item_id)
+
+    failures = FailureNote(logging.getLogger("t"), "the work")
+    claimed = await work_due(
+        store, "q", time.time(), 10, 60.0, work, clock=time.time, failures=failures,
+        concurrency=4,
+    )  # fmt: skip
+
+    assert claimed == 10
+    assert most == 4
+    assert sorted(done, key=int) == [str(n) for n in range(10)]
+    assert await store.count_due("q") == 0
+
+
+async def test_wait_for_due_wakes_when_the_next_item_is_due(store: Store) -> None:
+    started = time.monotonic()
+    await wait_for_due(store, "q", 0.1, time.time)  # empty: the idle pause
+    assert 0.1 <= time.monotonic() - started < 1.0
+
+    await store.put_due("q", "a", time.time() + 0.3)
+    started = time.monotonic()
+    await wait_for_due(store, "q", 30.0, time.time)
+    # At the item's moment, not after the idle pause of 30 s.
+    assert 0.25 <= time.monotonic() - started < 2.0
+    assert [x.item_id for x in await store.claim_due("q", time.time(), 10, 5)] == ["a"]
+
+
+async def test_work_due_prepares_the_whole_claim_before_working_an_item(store: Store) -> None:
+    await store.put_due_many("q", [DueEntry(item_id=str(n), due_at=1.0) for n in range(3)])
+    seen: list[str] = []
+
+    async def prepare(items: Sequence[DueItem]) -> None:
+        seen.append("prepared " + ",".join(sorted(x.item_id for x in items)))
+
+    async def work(item: DueItem) -> None:
+        seen.append(item.item_id)
+        assert await store.complete_due(item)
+
+    failures = FailureNote(logging.getLogger("t"), "the work")
+    await work_due(store, "q", time.time(), 10, 60.0, work, clock=time.time, failures=failures,
+                   concurrency=2, prepare=prepare)  # fmt: skip
+
+    assert seen[0] == "prepared 0,1,2"
+    assert sorted(seen[1:]) == ["0", "1", "2"]
