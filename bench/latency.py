@@ -1,0 +1,524 @@
+"""How long a change in amoCRM takes to reach Telegram and Slack, and a press to edit every copy.
+
+The whole service (``running_service``, in this process as in ``bench/ingest.py``: the bench then
+reads the service's store to link people, and the bare baseline shares its event loop, so the
+ratio compares like with like) runs against the amoCRM, Telegram and Slack emulators. Ivan and
+Maria are linked in both messengers. At a steady pace below every limit (amoCRM 7 requests/s,
+Telegram 1 message/s per chat), each gives the other a task, moves one of the other's deals, and
+presses "Complete" on the card of a task given earlier, in turn. Measured:
+
+- webhook → message: from the moment amoCRM sends the webhook (the emulator's change, which
+  starts the POST) to the moment the card is in both the Telegram and the Slack emulator;
+- press → every copy edited: from the Telegram press (the emulator queues the callback) through
+  amoCRM's PATCH to both copies of the card showing it completed.
+
+Baseline, same run, same pace, same emulators: a bare aiohttp handler that sends each webhook
+straight to Telegram, and a bare long-poller that PATCHes the task and edits the message on a
+press.
+
+    python bench/latency.py [--quick] [--rounds N]
+
+The last line printed is one JSON object (``webhook_to_message_p99_ms``,
+``press_to_edited_p99_ms`` and the rest).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import tempfile
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import time as dt_time
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+from common import Sized
+
+from bot.app import AmoCrmSettings, HttpSettings, Settings, SlackSettings, TelegramSettings
+from bot.app.setup import register_amocrm_webhook
+from bot.app.wiring import Service, running_service
+from sandbox.amocrm import AmoEmulator, seed_demo_account
+from sandbox.demo import seconds_until
+from sandbox.slack import SlackEmulator
+from sandbox.telegram import TelegramEmulator
+
+SECRET = "bench-latency"
+GAP_S = 0.5  # between two actions: a card or an edit per chat every second at most, and amoCRM
+# (one read per change, four requests per press) under its 7 requests/s
+WAIT_S = 15.0  # an action whose effect is not seen by then counts as missing
+COMPLETE = "✔ Complete"
+DONE = "Completed by"
+
+
+class Clock:
+    """Real time from 10:00 in the seeded account's timezone, so working and quiet hours hold
+    nothing back whenever the bench runs."""
+
+    def __init__(self) -> None:
+        self.offset = seconds_until(time.time(), dt_time(10, 0), "Europe/Moscow")
+
+    def now(self) -> float:
+        return time.time() + self.offset
+
+
+@dataclass
+class Stamps:
+    """Every bot message event (send or edit) seen in some chats, stamped as it lands; an
+    expectation registered before the action is resolved with the moment its event landed."""
+
+    _expected: list[tuple[Any, Callable[[Any], bool], asyncio.Future[tuple[float, Any]]]] = field(
+        default_factory=list
+    )
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    def watch(self, key: Any, wait: Callable[..., Awaitable[Any]]) -> None:
+        async def consume() -> None:
+            while True:
+                try:
+                    event = await wait(key, None, timeout_s=3600)
+                except TimeoutError:
+                    continue
+                landed = time.perf_counter()
+                for entry in list(self._expected):
+                    place, match, future = entry
+                    if place == key and not future.done() and match(event):
+                        future.set_result((landed, event))
+                        self._expected.remove(entry)
+
+        self._tasks.append(asyncio.create_task(consume()))
+
+    def expect(self, key: Any, match: Callable[[Any], bool]) -> asyncio.Future[tuple[float, Any]]:
+        future: asyncio.Future[tuple[float, Any]] = asyncio.get_running_loop().create_future()
+        self._expected.append((key, match, future))
+        return future
+
+    async def close(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+
+async def arrival(started: float, *futures: asyncio.Future[tuple[float, Any]]) -> float | None:
+    """Seconds from ``started`` until every future's event landed; None if one never did."""
+    try:
+        async with asyncio.timeout(WAIT_S):
+            landed = [at for at, _ in await asyncio.gather(*futures)]
+    except TimeoutError:
+        return None
+    return max(landed) - started
+
+
+def slack_text(message: Any) -> str:
+    """What a person reads in a Slack message: its blocks' texts, else its plain text."""
+    found: list[str] = []
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            if node.get("type") in ("plain_text", "mrkdwn") and isinstance(node.get("text"), str):
+                found.append(node["text"])
+            else:
+                for value in node.values():
+                    walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(message.blocks or [])
+    return "\n".join(found) or str(message.text)
+
+
+def complete_button(message: Any) -> str | None:
+    rows = (message.reply_markup or {}).get("inline_keyboard", [])
+    return next((b["callback_data"] for r in rows for b in r if b["text"] == COMPLETE), None)
+
+
+@dataclass
+class Person:
+    amo: int
+    tag: str
+    tg_chat: int
+    slack_dm: str | None
+    deals: list[int]
+
+
+@dataclass
+class Figures:
+    samples: dict[str, list[float | None]] = field(default_factory=dict)
+    pending: list[asyncio.Task[None]] = field(default_factory=list)
+
+    def track(self, kind: str, measuring: Awaitable[float | None]) -> None:
+        async def run() -> None:
+            self.samples.setdefault(kind, []).append(await measuring)
+
+        self.pending.append(asyncio.create_task(run()))
+
+    async def settle(self) -> None:
+        await asyncio.gather(*self.pending)
+
+    def summary(self, kind: str) -> dict[str, float | int]:
+        values = sorted(v for v in self.samples.get(kind, []) if v is not None)
+        missing = sum(v is None for v in self.samples.get(kind, []))
+        if not values:
+            return {"n": 0, "missing": missing}
+        p99 = statistics.quantiles(values, n=100)[98] if len(values) >= 100 else values[-1]
+        return {
+            "n": len(values),
+            "p50_ms": round(statistics.median(values) * 1000, 1),
+            "p99_ms": round(p99 * 1000, 1),
+            "max_ms": round(values[-1] * 1000, 1),
+            "missing": missing,
+        }
+
+
+# -- the scenario -----------------------------------------------------------------------------
+
+
+async def drive(
+    amo: AmoEmulator,
+    tg: TelegramEmulator,
+    stamps: Stamps,
+    people: tuple[Person, Person],
+    rounds: int,
+    stage: int,
+    *,
+    slack: bool,
+    presses: Callable[[Person, str, Any], Awaitable[None]],
+) -> Figures:
+    """``rounds`` times, each person: gets a task from the other, has a deal moved by the other,
+    presses Complete on the card of the task they got the round before."""
+    figures = Figures()
+    next_at = time.perf_counter()
+    cards: dict[str, asyncio.Future[tuple[float, Any]]] = {}
+
+    def expect_card(person: Person, marker: str) -> list[asyncio.Future[tuple[float, Any]]]:
+        tg_card = stamps.expect(person.tg_chat, lambda m: marker in m.text)
+        cards[marker] = tg_card
+        if not slack or person.slack_dm is None:
+            return [tg_card]
+        return [tg_card, stamps.expect(person.slack_dm, lambda m: marker in slack_text(m))]
+
+    async def give_task(person: Person, other: Person, n: int) -> None:
+        marker = f"Bench task {person.tag}-{n}"
+        futures = expect_card(person, marker)
+        started = time.perf_counter()
+        amo.add_task(marker, responsible_user_id=person.amo, by_user=other.amo,
+                     complete_till=int(amo.clock()) + 6 * 3600)  # fmt: skip
+        figures.track("task_created", arrival(started, *futures))
+
+    async def move_deal(person: Person, other: Person, n: int, stage: int) -> None:
+        deal = person.deals[n]
+        futures = expect_card(person, f"Bench deal {person.tag}-{n}")
+        started = time.perf_counter()
+        amo.move_lead(deal, stage, by_user=other.amo)
+        figures.track("deal_moved", arrival(started, *futures))
+
+    async def press(person: Person, n: int) -> None:
+        marker = f"Bench task {person.tag}-{n}"
+        try:
+            async with asyncio.timeout(WAIT_S):
+                _, card = await cards[marker]
+        except TimeoutError:
+            figures.samples.setdefault("press", []).append(None)
+            return
+        await presses(person, marker, card)
+
+    async def paced(action: Awaitable[None]) -> None:
+        nonlocal next_at
+        await asyncio.sleep(max(0.0, next_at - time.perf_counter()))
+        next_at = time.perf_counter() + GAP_S
+        await action
+
+    for n in range(rounds):
+        for person, other in (people, people[::-1]):
+            await paced(give_task(person, other, n))
+        for person, other in (people, people[::-1]):
+            await paced(move_deal(person, other, n, stage))
+        if n:
+            for person in people:
+                await paced(press(person, n - 1))
+    for person in people:
+        await paced(press(person, rounds - 1))
+    await figures.settle()
+    return figures
+
+
+# -- the bare baseline --------------------------------------------------------------------------
+
+
+@asynccontextmanager
+async def bare_bridge(
+    amo: AmoEmulator, tg: TelegramEmulator, chats: dict[int, int], names: dict[int, str]
+) -> AsyncIterator[str]:
+    """The least a bridge can do: on each webhook, one sendMessage to the responsible's chat
+    (the task's text or the deal's name, read from the webhook itself, no amoCRM read); on each
+    press, one PATCH of the task and one editMessageText. Yields its webhook URL."""
+    session = aiohttp.ClientSession()
+    bot = f"{tg.base_url}/bot{tg.token}"
+
+    async def receive(request: web.Request) -> web.StreamResponse:
+        form = {k: str(v) for k, v in (await request.post()).items()}
+        if "task[add][0][text]" in form:
+            who, text = form["task[add][0][responsible_user_id]"], form["task[add][0][text]"]
+        elif "leads[status][0][id]" in form:
+            who = form["leads[status][0][responsible_user_id]"]
+            text = f"Deal moved: {names.get(int(form['leads[status][0][id]']), '?')}"
+        else:
+            return web.Response(text="ok")
+        task_id = form.get("task[add][0][id]")
+        markup = (
+            {"inline_keyboard": [[{"text": COMPLETE, "callback_data": f"c:{task_id}"}]]}
+            if task_id
+            else None
+        )
+        body: dict[str, Any] = {"chat_id": chats[int(who)], "text": text}
+        if markup:
+            body["reply_markup"] = markup
+        async with session.post(f"{bot}/sendMessage", json=body) as answer:
+            await answer.read()
+        return web.Response(text="ok")
+
+    pressing: set[asyncio.Task[None]] = set()
+
+    async def poll() -> None:
+        offset = 0
+        while True:
+            params = {"offset": offset, "timeout": 30}
+            async with session.post(f"{bot}/getUpdates", json=params) as answer:
+                updates = (await answer.json())["result"]
+            for update in updates:
+                offset = update["update_id"] + 1
+                query = update.get("callback_query")
+                if query:
+                    task = asyncio.create_task(on_press(query))
+                    pressing.add(task)
+                    task.add_done_callback(pressing.discard)
+
+    async def on_press(query: dict[str, Any]) -> None:
+        task_id = int(query["data"].split(":")[1])
+        headers = {"Authorization": f"Bearer {amo.long_lived_token}"}
+        patch = {"is_completed": True, "result": {"text": "Done"}}
+        url = f"{amo.base_url}/api/v4/tasks/{task_id}"
+        async with session.patch(url, json=patch, headers=headers) as answer:
+            await answer.read()
+        message = query["message"]
+        edit = {"chat_id": message["chat"]["id"], "message_id": message["message_id"],
+                "text": f"{message['text']}\n{DONE} bare"}  # fmt: skip
+        async with session.post(f"{bot}/editMessageText", json=edit) as answer:
+            await answer.read()
+
+    app = web.Application()
+    app.add_routes([web.post("/hook", receive)])
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    poller = asyncio.create_task(poll())
+    url = f"http://127.0.0.1:{runner.addresses[0][1]}/hook"
+    hooks = f"{amo.base_url}/api/v4/webhooks"
+    headers = {"Authorization": f"Bearer {amo.long_lived_token}"}
+    hook = {"destination": url, "settings": ["add_task", "status_lead"]}
+    async with session.post(hooks, json=hook, headers=headers) as answer:
+        answer.raise_for_status()
+    try:
+        yield url
+    finally:
+        async with session.delete(hooks, json={"destination": url}, headers=headers) as answer:
+            answer.raise_for_status()
+        poller.cancel()
+        await asyncio.gather(poller, return_exceptions=True)
+        await runner.cleanup()
+        await session.close()
+
+
+# -- the service ------------------------------------------------------------------------------
+
+
+def settings_for(
+    amo: AmoEmulator, tg: TelegramEmulator, slack: SlackEmulator, db: str
+) -> Settings:
+    return Settings(
+        _env_file=None,
+        amocrm=AmoCrmSettings(
+            base_url=amo.base_url, long_lived_token=amo.long_lived_token, webhook_secret=SECRET
+        ),
+        telegram=TelegramSettings(token=tg.token, api_base=tg.base_url),
+        slack=SlackSettings(
+            bot_token=slack.bot_token,
+            signing_secret=slack.signing_secret,
+            api_base=slack.api_base,
+        ),
+        http=HttpSettings(host="127.0.0.1", port=0),
+        store_url=f"sqlite:///{db}",
+    )
+
+
+async def link(service: Service, tg: TelegramEmulator, slack: SlackEmulator,
+               amo_user: int, name: str, email: str) -> tuple[int, str]:  # fmt: skip
+    """``amo_user`` linked in Telegram (an invite deep link) and in Slack (by e-mail), both
+    in English; their Telegram chat and Slack DM."""
+    assert service.services is not None
+    code = await service.services.linking.create_invite(amo_user)
+    chat = tg.add_user(first_name=name, language_code="en")
+    await tg.send_command(chat, "start", code)
+    await tg.wait_for_message(chat, lambda m: "amoCRM" in m.text, timeout_s=WAIT_S)
+    await tg.send_command(chat, "lang", "en")
+    await tg.wait_for_message(chat, lambda m: "English" in m.text, timeout_s=WAIT_S)
+    user = slack.add_user(name, email=email)
+    await slack.slash_command(user, "/amo", "link")
+    await slack.wait_for_ephemeral(user, lambda e: "✔" in str(e), timeout_s=WAIT_S)
+    await slack.slash_command(user, "/amo", "lang en")
+    await slack.wait_for_ephemeral(user, lambda e: "English" in str(e), timeout_s=WAIT_S)
+    return chat, slack.dm_channel(user)
+
+
+async def synced(service: Service) -> None:
+    from bot.crm.catchup import DEAL_SYNC_CURSOR
+
+    deadline = time.monotonic() + WAIT_S
+    while await service.store.get_cursor(DEAL_SYNC_CURSOR) is None:
+        if time.monotonic() > deadline:
+            raise TimeoutError("the first sync never finished")
+        await asyncio.sleep(0.05)
+
+
+def press_on(tg: TelegramEmulator, stamps: Stamps, figures: list[Figures], slack: bool
+             ) -> Callable[[Person, str, Any], Awaitable[None]]:  # fmt: skip
+    """A press on ``card``: timed until every copy (Telegram, and Slack if ``slack``) shows
+    the task completed."""
+
+    async def press(person: Person, marker: str, card: Any) -> None:
+        data = complete_button(card)
+        if data is None:
+            figures[0].samples.setdefault("press", []).append(None)
+            return
+        futures = [stamps.expect(person.tg_chat, lambda m: m.message_id == card.message_id
+                                 and DONE in m.text)]  # fmt: skip
+        if slack and person.slack_dm is not None:
+            futures.append(stamps.expect(
+                person.slack_dm, lambda m: marker in slack_text(m) and DONE in slack_text(m)
+            ))  # fmt: skip
+        started = time.perf_counter()
+        await tg.press_button(person.tg_chat, person.tg_chat, card.message_id, data)
+        figures[0].track("press", arrival(started, *futures))
+
+    return press
+
+
+async def run(rounds: int) -> dict[str, object]:
+    clock = Clock()
+    amo = AmoEmulator(subdomain="demo", clock=clock.now)
+    tg = TelegramEmulator(token="123456:BENCH-TOKEN", clock=clock.now)
+    slack = SlackEmulator(bot_token="xoxb-bench", signing_secret="bench-signing", clock=clock.now)
+    demo = seed_demo_account(amo)
+    # One fresh deal per move, so that each alert names its own deal; made before any hook.
+    deals = {
+        who: [amo.add_lead(f"Bench deal {tag}-{n}", status_id=demo.incoming,
+                           pipeline_id=demo.pipeline, responsible_user_id=who, by_user=who)
+              for n in range(rounds)]
+        for who, tag in ((demo.ivan, "I"), (demo.maria, "M"))
+    }  # fmt: skip
+    names = {d: str(amo.lead(d)["name"]) for ds in deals.values() for d in ds}
+    async with (
+        amo.serve(host="127.0.0.1", port=0),
+        tg.serve(host="127.0.0.1", port=0),
+        slack.serve(host="127.0.0.1", port=0),
+    ):
+        # Baseline first: its deals are then moved back for the service's run.
+        bare_people = (
+            Person(demo.ivan, "I", tg.add_user("Bare Ivan", started=True), None, deals[demo.ivan]),
+            Person(demo.maria, "M", tg.add_user("Bare Maria", started=True), None,
+                   deals[demo.maria]),
+        )  # fmt: skip
+        stamps = Stamps()
+        for person in bare_people:
+            stamps.watch(person.tg_chat, tg.wait_for_message)
+        holder: list[Figures] = [Figures()]
+        chats = {p.amo: p.tg_chat for p in bare_people}
+        async with bare_bridge(amo, tg, chats, names):
+            bare = await drive(amo, tg, stamps, bare_people, rounds, demo.qualified, slack=False,
+                               presses=press_on(tg, stamps, holder, slack=False))  # fmt: skip
+            await holder[0].settle()
+            bare.samples["press"] = holder[0].samples.get("press", [])
+        await amo.drain_webhooks()
+        for ds in deals.values():
+            for d in ds:
+                amo.move_lead(d, demo.incoming, by_user=demo.admin)
+        await stamps.close()
+
+        with tempfile.TemporaryDirectory() as tmp:
+            settings = settings_for(amo, tg, slack, f"{tmp}/bench.db")
+            async with running_service(settings, clock=clock) as service:
+                slack.request_url = service.base_url + "/slack/events"
+                hook = service.settings.model_copy(update={"public_url": service.base_url})
+                await register_amocrm_webhook(hook)
+                await synced(service)
+                ivan = await link(service, tg, slack, demo.ivan, "Ivan", "ivan@demo.example")
+                maria = await link(service, tg, slack, demo.maria, "Maria",
+                                   "maria@demo.example")  # fmt: skip
+                people = (
+                    Person(demo.ivan, "I", *ivan, deals[demo.ivan]),
+                    Person(demo.maria, "M", *maria, deals[demo.maria]),
+                )
+                stamps = Stamps()
+                for person in people:
+                    stamps.watch(person.tg_chat, tg.wait_for_message)
+                    assert person.slack_dm is not None
+                    stamps.watch(person.slack_dm, slack.wait_for_message)
+                holder = [Figures()]
+                ours = await drive(amo, tg, stamps, people, rounds, demo.qualified, slack=True,
+                                   presses=press_on(tg, stamps, holder, slack=True))  # fmt: skip
+                await holder[0].settle()
+                ours.samples["press"] = holder[0].samples.get("press", [])
+                await stamps.close()
+                amo_requests = len(amo.request_log)
+    return report(ours, bare, rounds, amo_requests)
+
+
+def report(ours: Figures, bare: Figures, rounds: int, amo_requests: int) -> dict[str, object]:
+    print(f"{rounds} rounds, 2 people, an action every {GAP_S} s")
+    print(f"{'':<34}{'n':>5}{'p50 ms':>10}{'p99 ms':>10}{'max ms':>10}{'missing':>9}")
+    for name, figures in (("amobridge", ours), ("bare", bare)):
+        for kind in ("task_created", "deal_moved", "press"):
+            s = figures.summary(kind)
+            cells = [s.get(key, 0) for key in ("p50_ms", "p99_ms", "max_ms")]
+            print(f"{name + ' ' + kind:<34}{s['n']:>5}" + "".join(f"{c:>10}" for c in cells)
+                  + f"{s['missing']:>9}")  # fmt: skip
+    changes = Figures({"all": ours.samples["task_created"] + ours.samples["deal_moved"]})
+    bare_changes = Figures({"all": bare.samples["task_created"] + bare.samples["deal_moved"]})
+    ch, bch = changes.summary("all"), bare_changes.summary("all")
+    pr, bpr = ours.summary("press"), bare.summary("press")
+    result: dict[str, object] = {
+        "webhook_to_message_p50_ms": ch.get("p50_ms"),
+        "webhook_to_message_p99_ms": ch.get("p99_ms"),
+        "webhook_to_message_max_ms": ch.get("max_ms"),
+        "press_to_edited_p50_ms": pr.get("p50_ms"),
+        "press_to_edited_p99_ms": pr.get("p99_ms"),
+        "press_to_edited_max_ms": pr.get("max_ms"),
+        "bare_webhook_to_message_p50_ms": bch.get("p50_ms"),
+        "bare_webhook_to_message_p99_ms": bch.get("p99_ms"),
+        "bare_press_to_edited_p99_ms": bpr.get("p99_ms"),
+        "ratio_webhook_p99": ratio(ch.get("p99_ms"), bch.get("p99_ms")),
+        "ratio_press_p99": ratio(pr.get("p99_ms"), bpr.get("p99_ms")),
+        "task_created": ours.summary("task_created"),
+        "deal_moved": ours.summary("deal_moved"),
+        "missing": ch["missing"] + pr["missing"],
+        "amocrm_requests": amo_requests,
+    }
+    print(f"webhook → message p99: {ch.get('p99_ms')} ms (bare {bch.get('p99_ms')} ms); "
+          f"press → every copy edited p99: {pr.get('p99_ms')} ms "
+          f"(bare {bpr.get('p99_ms')} ms)")  # fmt: skip
+    return result
+
+
+def ratio(ours: float | int | None, bare: float | int | None) -> float | None:
+    return round(ours / bare, 1) if ours is not None and bare else None
+
+
+if __name__ == "__main__":
+    Sized("--rounds", "rounds (each: 2 tasks, 2 moves, 2 presses)", 6, 60, "about 50 s").main(
+        __doc__, run
+    )
