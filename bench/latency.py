@@ -47,8 +47,9 @@ from sandbox.slack import SlackEmulator
 from sandbox.telegram import TelegramEmulator
 
 SECRET = "bench-latency"
-GAP_S = 0.5  # between two actions: a card or an edit per chat every second at most, and amoCRM
-# (one read per change, four requests per press) under its 7 requests/s
+# Between two actions: each person has a card or an edit every 1.2 s, under Telegram's and Slack's
+# 1 message/s per chat; amoCRM sees about 3 requests/s, under its 7.
+GAP_S = 0.6
 WAIT_S = 15.0  # an action whose effect is not seen by then counts as missing
 COMPLETE = "✔ Complete"
 DONE = "Completed by"
@@ -438,6 +439,7 @@ async def run(rounds: int) -> dict[str, object]:
             stamps.watch(person.tg_chat, tg.wait_for_message)
         holder: list[Figures] = [Figures()]
         chats = {p.amo: p.tg_chat for p in bare_people}
+        began = time.perf_counter()
         async with bare_bridge(amo, tg, chats, names):
             bare = await drive(amo, tg, stamps, bare_people, rounds, demo.qualified, slack=False,
                                presses=press_on(tg, stamps, holder, slack=False))  # fmt: skip
@@ -449,13 +451,16 @@ async def run(rounds: int) -> dict[str, object]:
                 amo.move_lead(d, demo.incoming, by_user=demo.admin)
         await stamps.close()
 
+        print(f"baseline done: {time.perf_counter() - began:.1f} s", flush=True)
         with tempfile.TemporaryDirectory() as tmp:
             settings = settings_for(amo, tg, slack, f"{tmp}/bench.db")
             async with running_service(settings, clock=clock) as service:
                 slack.request_url = service.base_url + "/slack/events"
                 hook = service.settings.model_copy(update={"public_url": service.base_url})
                 await register_amocrm_webhook(hook)
+                print(f"service up: {time.perf_counter() - began:.1f} s", flush=True)
                 await synced(service)
+                print(f"synced: {time.perf_counter() - began:.1f} s", flush=True)
                 ivan = await link(service, tg, slack, demo.ivan, "Ivan", "ivan@demo.example")
                 maria = await link(service, tg, slack, demo.maria, "Maria",
                                    "maria@demo.example")  # fmt: skip
@@ -469,12 +474,15 @@ async def run(rounds: int) -> dict[str, object]:
                     assert person.slack_dm is not None
                     stamps.watch(person.slack_dm, slack.wait_for_message)
                 holder = [Figures()]
+                print(f"linked: {time.perf_counter() - began:.1f} s", flush=True)
                 ours = await drive(amo, tg, stamps, people, rounds, demo.qualified, slack=True,
                                    presses=press_on(tg, stamps, holder, slack=True))  # fmt: skip
                 await holder[0].settle()
                 ours.samples["press"] = holder[0].samples.get("press", [])
                 await stamps.close()
                 amo_requests = len(amo.request_log)
+                print(f"measured: {time.perf_counter() - began:.1f} s", flush=True)
+        print(f"stopped: {time.perf_counter() - began:.1f} s", flush=True)
     return report(ours, bare, rounds, amo_requests)
 
 
@@ -519,6 +527,6 @@ def ratio(ours: float | int | None, bare: float | int | None) -> float | None:
 
 
 if __name__ == "__main__":
-    Sized("--rounds", "rounds (each: 2 tasks, 2 moves, 2 presses)", 6, 60, "about 50 s").main(
+    Sized("--rounds", "rounds (each: 2 tasks, 2 moves, 2 presses)", 5, 40, "about 45 s").main(
         __doc__, run
     )
