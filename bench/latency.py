@@ -4,8 +4,9 @@ The whole service (``running_service``, in this process as in ``bench/ingest.py`
 reads the service's store to link people, and the bare baseline shares its event loop, so the
 ratio compares like with like) runs against the amoCRM, Telegram and Slack emulators. Ivan and
 Maria are linked in both messengers. At a steady pace below every limit (amoCRM 7 requests/s,
-Telegram 1 message/s per chat), each gives the other a task, moves one of the other's deals, and
-presses "Complete" on the card of a task given earlier, in turn. Measured:
+Telegram and Slack 1 message/s per chat), their supervisor (not linked, so the "completed" notice
+to a task's author goes nowhere) gives each a task and moves one of their deals, and each presses
+"Complete" on the card of the task they got the round before, in turn. Measured:
 
 - webhook → message: from the moment amoCRM sends the webhook (the emulator's change, which
   starts the POST) to the moment the card is in both the Telegram and the Slack emulator;
@@ -178,43 +179,51 @@ class Figures:
 # -- the scenario -----------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Scene:
+    """What a run acts on: amoCRM (its changes made by ``boss``, deals moved to ``stage``),
+    Telegram (where the presses are made), and the stamps of what lands in the chats."""
+
+    amo: AmoEmulator
+    tg: TelegramEmulator
+    stamps: Stamps
+    stage: int
+    boss: int
+
+
 async def drive(
-    amo: AmoEmulator,
-    tg: TelegramEmulator,
-    stamps: Stamps,
-    people: tuple[Person, Person],
-    rounds: int,
-    stage: int,
-    *,
-    slack: bool,
-    presses: Callable[[Person, str, Any], Awaitable[None]],
+    scene: Scene, people: tuple[Person, Person], rounds: int, *, slack: bool
 ) -> Figures:
-    """``rounds`` times, each person: gets a task from the other, has a deal moved by the other,
-    presses Complete on the card of the task they got the round before."""
+    """``rounds`` times, each person: gets a task from the boss, has a deal moved by the boss,
+    presses Complete on the card of the task they got the round before. Every copy is watched
+    in Telegram, and in Slack if ``slack``."""
+    amo, stamps = scene.amo, scene.stamps
     figures = Figures()
     next_at = time.perf_counter()
     cards: dict[str, asyncio.Future[tuple[float, Any]]] = {}
 
-    def expect_card(person: Person, marker: str) -> list[asyncio.Future[tuple[float, Any]]]:
-        tg_card = stamps.expect(person.tg_chat, lambda m: marker in m.text)
-        cards[marker] = tg_card
-        if not slack or person.slack_dm is None:
-            return [tg_card]
-        return [tg_card, stamps.expect(person.slack_dm, lambda m: marker in slack_text(m))]
+    def copies(
+        person: Person, tg_match: Callable[[Any], bool], slack_match: Callable[[str], bool]
+    ) -> list[asyncio.Future[tuple[float, Any]]]:
+        found = [stamps.expect(person.tg_chat, tg_match)]
+        if slack and person.slack_dm is not None:
+            found.append(stamps.expect(person.slack_dm, lambda m: slack_match(slack_text(m))))
+        return found
 
-    async def give_task(person: Person, other: Person, n: int) -> None:
+    async def give_task(person: Person, n: int) -> None:
         marker = f"Bench task {person.tag}-{n}"
-        futures = expect_card(person, marker)
+        futures = copies(person, lambda m: marker in m.text, lambda text: marker in text)
+        cards[marker] = futures[0]
         started = time.perf_counter()
-        amo.add_task(marker, responsible_user_id=person.amo, by_user=other.amo,
+        amo.add_task(marker, responsible_user_id=person.amo, by_user=scene.boss,
                      complete_till=int(amo.clock()) + 6 * 3600)  # fmt: skip
         figures.track("task_created", arrival(started, *futures))
 
-    async def move_deal(person: Person, other: Person, n: int, stage: int) -> None:
-        deal = person.deals[n]
-        futures = expect_card(person, f"Bench deal {person.tag}-{n}")
+    async def move_deal(person: Person, n: int) -> None:
+        marker = f"Bench deal {person.tag}-{n}"
+        futures = copies(person, lambda m: marker in m.text, lambda text: marker in text)
         started = time.perf_counter()
-        amo.move_lead(deal, stage, by_user=other.amo)
+        amo.move_lead(person.deals[n], scene.stage, by_user=scene.boss)
         figures.track("deal_moved", arrival(started, *futures))
 
     async def press(person: Person, n: int) -> None:
@@ -223,9 +232,20 @@ async def drive(
             async with asyncio.timeout(WAIT_S):
                 _, card = await cards[marker]
         except TimeoutError:
+            card = None
+        data = None if card is None else complete_button(card)
+        if card is None or data is None:
             figures.samples.setdefault("press", []).append(None)
             return
-        await presses(person, marker, card)
+        message_id = card.message_id
+        futures = copies(
+            person,
+            lambda m: m.message_id == message_id and DONE in m.text,
+            lambda text: marker in text and DONE in text,
+        )
+        started = time.perf_counter()
+        await scene.tg.press_button(person.tg_chat, person.tg_chat, message_id, data)
+        figures.track("press", arrival(started, *futures))
 
     async def paced(action: Awaitable[None]) -> None:
         nonlocal next_at
@@ -234,10 +254,10 @@ async def drive(
         await action
 
     for n in range(rounds):
-        for person, other in (people, people[::-1]):
-            await paced(give_task(person, other, n))
-        for person, other in (people, people[::-1]):
-            await paced(move_deal(person, other, n, stage))
+        for person in people:
+            await paced(give_task(person, n))
+        for person in people:
+            await paced(move_deal(person, n))
         if n:
             for person in people:
                 await paced(press(person, n - 1))
@@ -386,29 +406,6 @@ async def synced(service: Service) -> None:
         await asyncio.sleep(0.05)
 
 
-def press_on(tg: TelegramEmulator, stamps: Stamps, figures: list[Figures], slack: bool
-             ) -> Callable[[Person, str, Any], Awaitable[None]]:  # fmt: skip
-    """A press on ``card``: timed until every copy (Telegram, and Slack if ``slack``) shows
-    the task completed."""
-
-    async def press(person: Person, marker: str, card: Any) -> None:
-        data = complete_button(card)
-        if data is None:
-            figures[0].samples.setdefault("press", []).append(None)
-            return
-        futures = [stamps.expect(person.tg_chat, lambda m: m.message_id == card.message_id
-                                 and DONE in m.text)]  # fmt: skip
-        if slack and person.slack_dm is not None:
-            futures.append(stamps.expect(
-                person.slack_dm, lambda m: marker in slack_text(m) and DONE in slack_text(m)
-            ))  # fmt: skip
-        started = time.perf_counter()
-        await tg.press_button(person.tg_chat, person.tg_chat, card.message_id, data)
-        figures[0].track("press", arrival(started, *futures))
-
-    return press
-
-
 async def run(rounds: int) -> dict[str, object]:
     clock = Clock()
     amo = AmoEmulator(subdomain="demo", clock=clock.now)
@@ -437,14 +434,11 @@ async def run(rounds: int) -> dict[str, object]:
         stamps = Stamps()
         for person in bare_people:
             stamps.watch(person.tg_chat, tg.wait_for_message)
-        holder: list[Figures] = [Figures()]
         chats = {p.amo: p.tg_chat for p in bare_people}
         began = time.perf_counter()
         async with bare_bridge(amo, tg, chats, names):
-            bare = await drive(amo, tg, stamps, bare_people, rounds, demo.qualified, slack=False,
-                               presses=press_on(tg, stamps, holder, slack=False))  # fmt: skip
-            await holder[0].settle()
-            bare.samples["press"] = holder[0].samples.get("press", [])
+            scene = Scene(amo, tg, stamps, demo.qualified, demo.supervisor)
+            bare = await drive(scene, bare_people, rounds, slack=False)
         await amo.drain_webhooks()
         for ds in deals.values():
             for d in ds:
@@ -473,12 +467,9 @@ async def run(rounds: int) -> dict[str, object]:
                     stamps.watch(person.tg_chat, tg.wait_for_message)
                     assert person.slack_dm is not None
                     stamps.watch(person.slack_dm, slack.wait_for_message)
-                holder = [Figures()]
                 print(f"linked: {time.perf_counter() - began:.1f} s", flush=True)
-                ours = await drive(amo, tg, stamps, people, rounds, demo.qualified, slack=True,
-                                   presses=press_on(tg, stamps, holder, slack=True))  # fmt: skip
-                await holder[0].settle()
-                ours.samples["press"] = holder[0].samples.get("press", [])
+                scene = Scene(amo, tg, stamps, demo.qualified, demo.supervisor)
+                ours = await drive(scene, people, rounds, slack=True)
                 await stamps.close()
                 amo_requests = len(amo.request_log)
                 print(f"measured: {time.perf_counter() - began:.1f} s", flush=True)
