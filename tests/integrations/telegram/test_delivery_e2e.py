@@ -23,6 +23,7 @@ from bot.delivery.outbox import (
     Outbox,
     OutboxItem,
     OutboxSender,
+    hold_chat,
     outbox_queue,
     wait_turn,
 )
@@ -276,6 +277,7 @@ def fast(limits: ChannelLimits) -> ChannelLimits:
         per_chat_s=limits.per_chat_s / SPEEDUP,
         per_group_s=limits.per_group_s / SPEEDUP,
         global_s=limits.global_s / SPEEDUP,
+        per_chat_burst=limits.per_chat_burst,
     )
 
 
@@ -384,5 +386,25 @@ async def test_a_chat_keeps_its_gap_when_the_bots_turn_came_late(tmp_path: Path)
 
         # Without moving the chat's slot, this one would go 0.1 s after the first.
         assert time.monotonic() - first >= 0.29
+    finally:
+        await store.close()
+
+
+async def test_a_quiet_chat_takes_a_short_burst_then_keeps_the_pace(tmp_path: Path) -> None:
+    store = await SqliteStore.open(str(tmp_path / "burst.db"))
+    limits = ChannelLimits(per_chat_s=0.3, per_group_s=0.3, global_s=0.0, per_chat_burst=2)
+
+    async def took(chat: str, times: int = 1) -> float:
+        started = time.monotonic()
+        for _ in range(times):
+            await wait_turn(store, "telegram", limits, chat, is_group=chat.startswith("-"))
+        return time.monotonic() - started
+
+    try:
+        assert await took("7", 2) < 0.15  # a notice and a card edit right after: no wait
+        assert await took("7") >= 0.25  # the third waits for the bucket to refill
+        assert await took("-8", 2) >= 0.25  # a group keeps its strict gap
+        await hold_chat(store, "telegram", limits, "9", 0.3)  # "retry after 0.3 s"
+        assert await took("9") >= 0.25  # the burst does not cut the hold short
     finally:
         await store.close()
