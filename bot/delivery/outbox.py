@@ -23,6 +23,7 @@ from typing import Protocol
 from pydantic import Field
 
 from bot.core import Card, Channel, Clock, DeliveryOp, SendOutcome, Value
+from bot.delivery.pace import ChannelLimits, wait_turn
 from bot.reports import ActivityLog, Notice
 from bot.store import CLAIM_LEASE_S, ClaimKeeper, DueEntry, DueItem, Store
 
@@ -75,24 +76,6 @@ class Notifier(Protocol):
     async def edit(self, chat_id: str, message_id: str, card: Card) -> None:
         """Replace a sent message; "not modified" is success. Raises DeliveryError."""
         ...
-
-
-class ChannelLimits(Value):
-    """Spacing of sends: per chat, per group chat, and for the whole bot.
-
-    ``per_chat_burst``: how many messages a private chat that was quiet takes at once before
-    the pace applies (a token bucket of that size, refilled every ``per_chat_s``); 1 is a
-    strict gap. Without it, a card edited 0.4 s after a notice to the same person waits 0.6 s.
-    """
-
-    per_chat_s: float
-    per_group_s: float
-    global_s: float
-    per_chat_burst: int = Field(default=1, ge=1)
-
-    def tolerance_s(self, is_group: bool) -> float:
-        """How far ahead of now a chat's timeline may be booked before a send waits."""
-        return 0.0 if is_group else (self.per_chat_burst - 1) * self.per_chat_s
 
 
 class OutboxItem(Value):
@@ -190,40 +173,6 @@ class Outbox:
         return len(items)
 
 
-async def wait_turn(
-    store: Store, channel: str, limits: ChannelLimits, chat_id: str, is_group: bool
-) -> None:
-    """Wait for this chat's next free moment, then the bot's, on timelines shared through the
-    store by every sender of every replica.
-
-    The chat's turn first, then the bot's: a message waiting for a busy chat must not hold a
-    global slot that another chat could use. Each message books one gap on the chat's timeline
-    and goes once the timeline is at most the chat's burst ahead of now (GCRA: a token bucket
-    kept as one timestamp, so the store's one slot primitive serves both).
-    """
-    chat_gap = limits.per_group_s if is_group else limits.per_chat_s
-    chat = f"{channel}:chat:{chat_id}"
-    wait = await store.reserve_slot(chat, chat_gap) - limits.tolerance_s(is_group)
-    if wait > 0:
-        await asyncio.sleep(wait)
-    wait = await store.reserve_slot(f"{channel}:all", limits.global_s)
-    if wait > 0:
-        await asyncio.sleep(wait)
-        # The send moved later than the chat's slot: move the chat's next slot with it, or a
-        # shorter global wait for the next message would bring the two under the chat's gap.
-        await store.reserve_slot(chat, min(wait, chat_gap))
-
-
-async def hold_chat(
-    store: Store, channel: str, limits: ChannelLimits, chat_id: str, seconds: float
-) -> None:
-    """The channel said "retry after ``seconds``" for this chat: push the chat's shared timeline
-    that far, so that no sender of any replica (replies included) tries it sooner (the burst
-    the chat's pace tolerates is added, or the next send would go that much early)."""
-    is_group = chat_id.startswith(("-", "@"))
-    await store.reserve_slot(f"{channel}:chat:{chat_id}", seconds + limits.tolerance_s(is_group))
-
-
 PermanentFailure = Callable[[OutboxItem, DeliveryError], Awaitable[None]]
 
 
@@ -249,6 +198,7 @@ class OutboxSender:
     on_outcome: Callable[[Channel, SendOutcome], None] | None = None
     delivered: int = field(default=0, init=False)
     _in_flight: set[asyncio.Future[list[None]]] = field(default_factory=set, init=False)
+    _busy: dict[str, int] = field(default_factory=dict, init=False)  # chat → deliveries under way
 
     @property
     def _gap_s(self) -> float:
@@ -256,37 +206,71 @@ class OutboxSender:
         return self.limits.per_chat_s if self.limits is not None else self.spread_s
 
     async def drain_once(self) -> int:
-        """Send what is due now; returns how many items were claimed."""
+        """Send what is due now and wait for those deliveries; returns how many items were
+        claimed."""
+        claimed, batch = await self._start()
+        # A stop cancels the caller, not the deliveries under way: one cancelled between
+        # "sent" and "recorded" would leave its message unrecorded (never edited) and send it
+        # again once the claim runs out. ``finish`` waits for them.
+        if batch is not None:
+            await asyncio.shield(batch)
+        return claimed
+
+    async def pump(self) -> int:
+        """Start sending what is due now, without waiting for the deliveries: the drain loop's
+        step, so that a message waiting for its chat's turn holds up no message to another
+        chat queued meanwhile. Returns how many items were claimed."""
+        claimed, _ = await self._start()
+        return claimed
+
+    async def _start(self) -> tuple[int, asyncio.Future[list[None]] | None]:
         now = self.clock.now()
         queue = outbox_queue(self.channel)
-        items = await self.store.claim_due(queue, now, self.batch, CLAIM_LEASE_S)
-        # One message per chat per round: a chat's second message would only wait out the
-        # chat's pace while holding up every other chat of the batch. The rest go back into the
+        room = self.batch - sum(self._busy.values())
+        if room <= 0:
+            return 0, None
+        items = await self.store.claim_due(queue, now, room, CLAIM_LEASE_S)
+        # One message per chat at a time: a chat's second message would only wait out the
+        # chat's pace while holding a place another chat could use. The rest go back into the
         # index, due when their chat's turn comes, in their order.
         first: list[DueItem] = []
-        queued_for: dict[str, int] = {}
+        ahead_of: dict[str, int] = {}
         for due in items:
             chat = OutboxItem.model_validate_json(due.payload).chat_id
-            ahead = queued_for.get(chat, 0)
-            queued_for[chat] = ahead + 1
+            ahead = ahead_of.get(chat, min(self._busy.get(chat, 0), 1))
+            ahead_of[chat] = ahead + 1
             if ahead == 0:
                 first.append(due)
             else:
                 later = now + ahead * self._gap_s
                 await self.store.put_due(queue, due.item_id, later, due.payload)
+        if not first:
+            return len(items), None
+        chats = [OutboxItem.model_validate_json(due.payload).chat_id for due in first]
+        for chat in chats:
+            self._busy[chat] = self._busy.get(chat, 0) + 1
         # The claims are renewed until the deliveries end (also past a stop, see ``finish``):
         # however long a message waits for its chat's turn, no other sender takes it over.
         keeper = ClaimKeeper(self.store, first, CLAIM_LEASE_S, self.clock.now)
         keeper.start()
         batch = asyncio.gather(*(self._deliver(item, keeper) for item in first))
         self._in_flight.add(batch)
-        batch.add_done_callback(self._in_flight.discard)
-        batch.add_done_callback(lambda _: keeper.stop())
-        # A stop cancels the drain loop, not the deliveries under way: one cancelled between
-        # "sent" and "recorded" would leave its message unrecorded (never edited) and send it
-        # again once the claim runs out. ``finish`` waits for them.
-        await asyncio.shield(batch)
-        return len(items)
+
+        def ended(done: asyncio.Future[list[None]]) -> None:
+            self._in_flight.discard(done)
+            keeper.stop()
+            for chat in chats:
+                left = self._busy.pop(chat) - 1
+                if left:
+                    self._busy[chat] = left
+            if not done.cancelled() and done.exception() is not None:
+                # The items stay claimed until their lease runs out, then go again.
+                log.warning("%s: deliveries ended early: %s", self.channel, done.exception())
+            # Put-back messages of these chats may go now: the loop looks again.
+            self.outbox.wake_event(self.channel).set()
+
+        batch.add_done_callback(ended)
+        return len(items), batch
 
     async def finish(self, timeout_s: float = 10.0) -> None:
         """Let the deliveries under way complete (called on stop, after the drain loop)."""

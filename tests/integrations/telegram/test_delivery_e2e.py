@@ -15,17 +15,15 @@ from aiogram.client.telegram import TelegramAPIServer
 
 from bot.core.clock import Clock, SystemClock
 from bot.core.views import Button, TaskCard
+from bot.delivery import ChannelLimits, hold_chat, wait_turn
 from bot.delivery.outbox import (
     RETRY_DELAYS_S,
-    ChannelLimits,
     DeliveryError,
     MessageRef,
     Outbox,
     OutboxItem,
     OutboxSender,
-    hold_chat,
     outbox_queue,
-    wait_turn,
 )
 from bot.store import CLAIM_LEASE_S
 from bot.store.sqlite import SqliteStore
@@ -143,6 +141,24 @@ async def test_a_busy_chat_does_not_hold_up_another_and_keeps_its_order(
     assert [m.text.splitlines()[1] for m in tg.transcript(ann)] == [
         f"Call: card {n}" for n in range(4)
     ]
+
+
+async def test_a_message_waiting_for_its_chat_holds_up_no_other_chat(
+    tg: TelegramEmulator, store: SqliteStore, outbox: Outbox, sender: OutboxSender
+) -> None:
+    ann = tg.add_user("Ann", started=True)
+    bob = tg.add_user("Bob", started=True)
+    for _ in range(3):  # Ann's chat is booked: her next message waits 2 s for its turn
+        await store.reserve_slot(f"telegram:chat:{ann}", 1.0)
+    await outbox.enqueue([item(ann)])
+    assert await sender.pump() == 1  # her delivery is started, not waited for
+    await outbox.enqueue([item(bob)])
+    assert await sender.pump() == 1
+
+    await tg.wait_for_message(bob, timeout_s=5)  # Bob's goes at once
+    assert tg.transcript(ann) == []  # still waiting for her turn
+    await sender.finish()
+    assert len(tg.transcript(ann)) == 1
 
 
 async def test_it_edits_every_copy(
