@@ -198,7 +198,8 @@ class OutboxSender:
     on_outcome: Callable[[Channel, SendOutcome], None] | None = None
     delivered: int = field(default=0, init=False)
     _in_flight: set[asyncio.Future[list[None]]] = field(default_factory=set, init=False)
-    _busy: dict[str, int] = field(default_factory=dict, init=False)  # chat → deliveries under way
+    _deliveries: set[asyncio.Task[None]] = field(default_factory=set, init=False)
+    _latest: dict[str, asyncio.Task[None]] = field(default_factory=dict, init=False)  # per chat
 
     @property
     def _gap_s(self) -> float:
@@ -226,51 +227,57 @@ class OutboxSender:
     async def _start(self) -> tuple[int, asyncio.Future[list[None]] | None]:
         now = self.clock.now()
         queue = outbox_queue(self.channel)
-        room = self.batch - sum(self._busy.values())
+        room = self.batch - len(self._deliveries)
         if room <= 0:
             return 0, None
         items = await self.store.claim_due(queue, now, room, CLAIM_LEASE_S)
-        # One message per chat at a time: a chat's second message would only wait out the
+        # One message per chat per round: a chat's second message would only wait out the
         # chat's pace while holding a place another chat could use. The rest go back into the
         # index, due when their chat's turn comes, in their order.
-        first: list[DueItem] = []
+        first: list[tuple[DueItem, str]] = []
         ahead_of: dict[str, int] = {}
         for due in items:
             chat = OutboxItem.model_validate_json(due.payload).chat_id
-            ahead = ahead_of.get(chat, min(self._busy.get(chat, 0), 1))
+            ahead = ahead_of.get(chat, 0)
             ahead_of[chat] = ahead + 1
             if ahead == 0:
-                first.append(due)
+                first.append((due, chat))
             else:
                 later = now + ahead * self._gap_s
                 await self.store.put_due(queue, due.item_id, later, due.payload)
         if not first:
             return len(items), None
-        chats = [OutboxItem.model_validate_json(due.payload).chat_id for due in first]
-        for chat in chats:
-            self._busy[chat] = self._busy.get(chat, 0) + 1
         # The claims are renewed until the deliveries end (also past a stop, see ``finish``):
         # however long a message waits for its chat's turn, no other sender takes it over.
-        keeper = ClaimKeeper(self.store, first, CLAIM_LEASE_S, self.clock.now)
+        keeper = ClaimKeeper(self.store, [due for due, _ in first], CLAIM_LEASE_S, self.clock.now)
         keeper.start()
-        batch = asyncio.gather(*(self._deliver(item, keeper) for item in first))
+        batch = asyncio.gather(*(self._in_turn(due, chat, keeper) for due, chat in first))
         self._in_flight.add(batch)
-
-        def ended(done: asyncio.Future[list[None]]) -> None:
-            self._in_flight.discard(done)
-            keeper.stop()
-            for chat in chats:
-                left = self._busy.pop(chat) - 1
-                if left:
-                    self._busy[chat] = left
-            if not done.cancelled() and done.exception() is not None:
-                # The items stay claimed until their lease runs out, then go again.
-                log.warning("%s: deliveries ended early: %s", self.channel, done.exception())
-            # Put-back messages of these chats may go now: the loop looks again.
-            self.outbox.wake_event(self.channel).set()
-
-        batch.add_done_callback(ended)
+        batch.add_done_callback(self._in_flight.discard)
+        batch.add_done_callback(lambda _: keeper.stop())
         return len(items), batch
+
+    def _in_turn(self, due: DueItem, chat: str, keeper: ClaimKeeper) -> asyncio.Task[None]:
+        """Deliver ``due`` once the delivery to the same chat started by an earlier round (if
+        one is still under way) has ended, so that a chat's messages keep their order."""
+        previous = self._latest.get(chat)
+
+        async def deliver() -> None:
+            if previous is not None:
+                await asyncio.wait({previous})  # its outcome is its own; the order is ours
+            await self._deliver(due, keeper)
+
+        task = asyncio.ensure_future(deliver())
+        self._latest[chat] = task
+        self._deliveries.add(task)
+
+        def ended(done: asyncio.Task[None]) -> None:
+            self._deliveries.discard(done)
+            if self._latest.get(chat) is done:
+                del self._latest[chat]
+
+        task.add_done_callback(ended)
+        return task
 
     async def finish(self, timeout_s: float = 10.0) -> None:
         """Let the deliveries under way complete (called on stop, after the drain loop)."""

@@ -157,8 +157,14 @@ async def test_a_message_waiting_for_its_chat_holds_up_no_other_chat(
 
     await tg.wait_for_message(bob, timeout_s=5)  # Bob's goes at once
     assert tg.transcript(ann) == []  # still waiting for her turn
+    later = CARD.model_copy(update={"text": "card 1"})
+    await outbox.enqueue([item(ann).model_copy(update={"card": later})])
+    assert await sender.pump() == 1  # after her first, whatever their turns
     await sender.finish()
-    assert len(tg.transcript(ann)) == 1
+    assert [m.text.splitlines()[1] for m in tg.transcript(ann)] == [
+        "Call: Call back <ACME> & co",
+        "Call: card 1",
+    ]
 
 
 async def test_it_edits_every_copy(
