@@ -200,6 +200,7 @@ class OutboxSender:
     _in_flight: set[asyncio.Future[list[None]]] = field(default_factory=set, init=False)
     _deliveries: set[asyncio.Task[None]] = field(default_factory=set, init=False)
     _latest: dict[str, asyncio.Task[None]] = field(default_factory=dict, init=False)  # per chat
+    _full: bool = field(default=False, init=False)
 
     @property
     def _gap_s(self) -> float:
@@ -229,6 +230,7 @@ class OutboxSender:
         queue = outbox_queue(self.channel)
         room = self.batch - len(self._deliveries)
         if room <= 0:
+            self._full = True  # the loop waits; the next delivery to end wakes it
             return 0, None
         items = await self.store.claim_due(queue, now, room, CLAIM_LEASE_S)
         # One message per chat per round: a chat's second message would only wait out the
@@ -275,6 +277,9 @@ class OutboxSender:
             self._deliveries.discard(done)
             if self._latest.get(chat) is done:
                 del self._latest[chat]
+            if self._full:
+                self._full = False
+                self.outbox.wake_event(self.channel).set()
 
         task.add_done_callback(ended)
         return task
