@@ -29,7 +29,7 @@ from bot.admin import (
     wants_here,
 )
 from bot.alerts import Target
-from bot.chat import Conversation
+from bot.chat import Conversation, failure_key
 from bot.chat import commands as cmd
 from bot.core import (
     Catalogue,
@@ -44,7 +44,6 @@ from bot.core import (
 from bot.people import EmailLinking, EmailLinkResult, EmailLinkStep, Speaker
 from bot.tasks import Action, BadPayload, DealPayload, Payload, unpack, unpack_deal
 from handlers.slack_edge import field_of
-from integrations.amocrm import AmoAuthError
 from integrations.slack.api import SlackApi
 from integrations.slack.errors import SlackError
 from integrations.slack.home import SlackHome
@@ -383,7 +382,7 @@ def register(app: AsyncApp, d: SlackDeps) -> None:
         if not isinstance(user, str):
             return
         response_url = body.get("response_url")
-        key = "error_amocrm_access_lost" if isinstance(error, AmoAuthError) else "error_generic"
+        key = failure_key(error)
         try:
             try:
                 me: Speaker | None = await who(user)

@@ -43,14 +43,13 @@ from bot.admin import (
     ConfigImport,
 )
 from bot.alerts import Subscriptions, Target
-from bot.chat import Conversation, Dialog, Dialogs
+from bot.chat import Conversation, Dialog, Dialogs, failure_key
 from bot.chat import commands as cmd
 from bot.core import Catalogue, Lang, ParseError, Reply, Task, as_lang, human_duration, log_failure
 from bot.crm import Directory
 from bot.people import LinkingService, LinkResult, LinkStep, Speaker, TelegramIdentity
 from bot.store import Store
 from bot.tasks import Action, BadPayload, CardFactory, DealPayload, Payload, unpack, unpack_deal
-from integrations.amocrm import AmoAuthError
 from integrations.telegram import render_keyboard, topic_address
 
 log = logging.getLogger(__name__)
@@ -425,13 +424,12 @@ def make_router(d: TelegramDeps) -> Router:
             event.update.callback_query.message if event.update.callback_query else None
         )
         if isinstance(target, Message):
-            sender = event.update.message.from_user if event.update.message else None
+            # The presser of a button, not the card's author (the bot), when it was a press.
+            query, said = event.update.callback_query, event.update.message
+            sender = query.from_user if query else (said.from_user if said else None)
             lang = as_lang(sender.language_code if sender else None)
-            lost = isinstance(event.exception, AmoAuthError)
             try:
-                await target.answer(
-                    t(lang, "error_amocrm_access_lost" if lost else "error_generic")
-                )
+                await target.answer(t(lang, failure_key(event.exception)))
             except Exception:
                 log.exception("could not tell the user about the failure")
         return True

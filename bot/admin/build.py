@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.admin.health import HealthReport
 from bot.admin.service import AdminService
-from bot.alerts import Subscriptions
+from bot.alerts import ScheduledReports, Subscriptions
 from bot.core import Catalogue, Clock, CrmReader
 from bot.crm import Directory
 from bot.people import Links, Prefs
@@ -20,8 +20,11 @@ def build_admin(
     prefs: Prefs,
     subscriptions: Subscriptions,
     reports: ReportService,
+    scheduled: ScheduledReports,
     clock: Clock,
     t: Catalogue,
 ) -> AdminService:
     health = HealthReport(store, crm, directory, links, clock, t)
-    return AdminService(directory, subscriptions, store, clock, t, health, reports, prefs)
+    return AdminService(
+        directory, subscriptions, store, clock, t, health, reports, prefs, scheduled
+    )

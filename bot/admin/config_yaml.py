@@ -289,6 +289,7 @@ class ConfigIO:
                     mode=command.mode,
                     created_by=importer.id,
                     lang=entry.lang or lang,
+                    report=command.report,
                 )
             except GrammarError as exc:
                 problems.append(f"{where}: {t(lang, exc.code, **exc.params)}")

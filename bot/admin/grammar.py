@@ -14,7 +14,7 @@ import re
 import shlex
 from typing import Literal
 
-from bot.alerts import MAX_ESCALATE_MIN, MIN_ESCALATE_MIN, AlertKind
+from bot.alerts import MAX_ESCALATE_MIN, MIN_ESCALATE_MIN, WEEKDAYS, AlertKind, ReportSchedule
 from bot.core import ParseError, Value, parse_duration
 from bot.people import (
     MAX_OTHER_MESSENGER_MIN,
@@ -52,9 +52,11 @@ EVENT_WORDS: dict[str, AlertKind] = {
     "escalated": AlertKind.TASK_ESCALATED, "task_escalated": AlertKind.TASK_ESCALATED,
     "escalation": AlertKind.TASK_ESCALATED,
     "task_handed": AlertKind.TASK_REASSIGNED, "task_reassigned": AlertKind.TASK_REASSIGNED,
+    "report": AlertKind.REPORT, "отчёт": AlertKind.REPORT, "отчет": AlertKind.REPORT,
 }  # fmt: skip
 EVENT_NAMES = ("new_deal", "moved", "won", "lost", "handed", "big_deal", "stale", "close_date",
-               "new_task", "task_done", "task_handed", "overdue", "escalated")  # fmt: skip
+               "new_task", "task_done", "task_handed", "overdue", "escalated",
+               "report")  # fmt: skip
 FILTER_KEYS = ("pipeline", "status", "user", "group", "type", "tag", "fields")
 TARGET_WORDS = ("me", "responsible", "author", "supervisors", "here")
 _PRICE = re.compile(r"^price(>=|<=|>|<)(\d[\d_ ]*)$", re.IGNORECASE | re.ASCII)
@@ -87,6 +89,7 @@ class Subscribe(Value):
     target: TargetSpec = TargetSpec(kind="responsible")
     fields: tuple[str, ...] | None = None
     mode: Literal["instant", "digest"] = "instant"
+    report: ReportSchedule | None = None  # kind REPORT: when
 
 
 class ListSubscriptions(Value):
@@ -378,6 +381,8 @@ def _subscribe(args: str) -> Subscribe:
     if kind is None:
         raise GrammarError("admin_unknown_event", usage, word=words[0],
                            events=", ".join(EVENT_NAMES))  # fmt: skip
+    if kind is AlertKind.REPORT:
+        return _subscribe_report(words[1:])
     spec: dict[str, object] = {}
     tags: list[str] = []
     target = TargetSpec(kind="responsible")
@@ -418,6 +423,51 @@ def _subscribe(args: str) -> Subscribe:
             spec["task_type" if key == "type" else key] = value
     return Subscribe(kind=kind, filters=FilterSpec(tags=tuple(tags), **spec),
                      target=target, fields=fields, mode=mode)  # fmt: skip
+
+
+_EVERY: dict[str, Literal["daily", "weekly"]] = {
+    "weekly": "weekly", "еженедельно": "weekly", "daily": "daily", "ежедневно": "daily",
+}  # fmt: skip
+_DAY_WORDS = {
+    **{day: n for n, day in enumerate(WEEKDAYS)},
+    **{day: n for n, day in enumerate(("пн", "вт", "ср", "чт", "пт", "сб", "вс"))},
+    **{day: n for n, day in enumerate(("monday", "tuesday", "wednesday", "thursday", "friday",
+                                       "saturday", "sunday"))},
+}  # fmt: skip
+_AT = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$", re.ASCII)
+
+
+def _subscribe_report(rest: list[str]) -> Subscribe:
+    """``report [daily|weekly] [mon] [09:00] [group:"Sales A"] [to …]``: weekly on Monday at
+    09:00 unless said otherwise; to the chat it is typed in (a private one: to the admin)."""
+    usage = "usage_subscribe_report"
+    every: Literal["daily", "weekly"] = "weekly"
+    weekday: int | None = None
+    at, group = "09:00", None
+    target = TargetSpec(kind="here")
+    while rest:
+        word = rest.pop(0)
+        lower = word.lower()
+        key, sep, value = word.partition(":")
+        if lower in _EVERY:
+            every = _EVERY[lower]
+        elif lower in _DAY_WORDS:
+            weekday = _DAY_WORDS[lower]
+        elif (moment := _AT.match(word)) is not None:
+            at = f"{int(moment.group(1)):02d}:{moment.group(2)}"
+        elif sep and value and key.lower() in ("group", "группа"):
+            group = value
+        elif lower == "to" and rest:
+            target = _target(rest.pop(0), usage)
+            if target.kind in ("responsible", "author"):
+                raise GrammarError("admin_report_target", usage, word=target.kind)
+        else:
+            raise GrammarError("admin_bad_report", usage, word=word)
+    if every == "daily" and weekday is not None:
+        raise GrammarError("admin_report_daily_day", usage)
+    schedule = ReportSchedule(every=every, weekday=weekday or 0, at=at)
+    return Subscribe(kind=AlertKind.REPORT, filters=FilterSpec(group=group), target=target,
+                     report=schedule)  # fmt: skip
 
 
 def _target(word: str, usage: str) -> TargetSpec:

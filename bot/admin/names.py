@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from bot.admin.grammar import FilterSpec, TargetSpec
-from bot.alerts import DEFAULT_SHARED_FIELDS, Filters, Subscription, Target
+from bot.alerts import DEFAULT_SHARED_FIELDS, WEEKDAYS, Filters, Subscription, Target
 from bot.core import LOST_STATUS_ID, WON_STATUS_ID
 from bot.crm import Directory
 
@@ -31,7 +31,7 @@ _EVENT_WORD = {
     "deal_responsible": "handed", "big_deal": "big_deal", "stale_deal": "stale",
     "close_date_near": "close_date", "task_created": "new_task", "task_completed": "task_done",
     "task_overdue": "overdue",
-    "task_reassigned": "task_handed", "task_escalated": "escalated",
+    "task_reassigned": "task_handed", "task_escalated": "escalated", "report": "report",
 }  # fmt: skip
 
 
@@ -188,6 +188,11 @@ class Names:
         """The ``/subscribe`` words that make ``s`` again (without the command itself)."""
         f = s.filters
         words = [_EVENT_WORD[s.kind.value]]
+        if s.report is not None:  # "report weekly mon 09:00"
+            words.append(s.report.every)
+            if s.report.every == "weekly":
+                words.append(WEEKDAYS[s.report.weekday])
+            words.append(s.report.at)
         account = await self._directory.account()
         types = {k.id: k.name for k in account.task_types}
         words += [f"pipeline:{await self.pipeline_word(i)}" for i in f.pipeline_ids]

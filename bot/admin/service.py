@@ -37,7 +37,9 @@ from bot.admin.names import Names, UnknownName
 from bot.alerts import (
     DEFAULT_SHARED_FIELDS,
     FIELDS,
+    WEEKDAYS,
     Router,
+    ScheduledReports,
     Subscription,
     Subscriptions,
     Target,
@@ -77,6 +79,7 @@ class AdminService:
     _health: HealthReport
     _reports: ReportService
     _prefs: Prefs
+    _scheduled: ScheduledReports
 
     # Names and ConfigIO hold only what is passed here, so one per use reads the same amoCRM.
     @property
@@ -114,7 +117,10 @@ class AdminService:
                     entity = (
                         alert.deal.name if alert.deal else alert.task.text if alert.task else ""
                     )
-                    head = t(lang, f"alert_{alert.kind.value}", actor="", owner="")
+                    # Named as on the card: who did it, else "someone" (never an empty name).
+                    actor = names.get(alert.actor_id or 0) or t(lang, "someone")
+                    owner = names.get(alert.responsible_id or 0, "")
+                    head = t(lang, f"alert_{alert.kind.value}", actor=actor, owner=owner)
                     latest.append(f"{head} «{entity[:60]}» → {whom}")
         if not counts:
             return Reply(text=t(lang, "admin_preview_none", id=command.id, days=command.days))
@@ -197,8 +203,10 @@ class AdminService:
             mode=command.mode,
             created_by=me.user.id,
             lang=me.lang,
+            report=command.report,
         )
         await self._subscriptions.add(subscription)
+        await self._scheduled.plan(subscription)  # a report's first sending, queued now
         if subscription.target.shared:  # the chat takes messages again: resume what was paused
             await self._subscriptions.set_paused(subscription.target, False)
         return Reply(
@@ -232,6 +240,7 @@ class AdminService:
             lines.append(t(lang, "usage_config"))
             return Reply(text="\n".join(lines), failed=True)
         await self.config.apply(plan)
+        await self._scheduled.plan_all()
         return Reply(text=t(lang, "config_imported", count=len(plan.subscriptions),
                             off=len(plan.settings.disabled_defaults)))  # fmt: skip
 
@@ -382,6 +391,9 @@ class AdminService:
         else:
             whom = t(lang, f"target_{target.kind}_any")
         head = t(lang, f"alert_{s.kind.value}", actor="…", owner="…")
+        if s.report is not None:  # "📊 Report for the week, Mondays at 09:00"
+            day = t(lang, f"weekday_{WEEKDAYS[s.report.weekday]}")
+            head = t(lang, f"desc_report_{s.report.every}", day=day, at=s.report.at)
         filters = f" · {', '.join(parts)}" if parts else ""
         default = t(lang, "desc_default") if s.builtin else ""
         digest = t(lang, "desc_digest") if s.mode == "digest" else ""

@@ -9,6 +9,7 @@ from bot.alerts.digests import DigestService
 from bot.alerts.kinds import AlertKind, alerts_from
 from bot.alerts.routing import Router
 from bot.alerts.scans import DealScans
+from bot.alerts.scheduled import ScheduledReports
 from bot.alerts.service import AlertService
 from bot.alerts.subscriptions import (
     DEFAULT_SHARED_FIELDS,
@@ -17,8 +18,10 @@ from bot.alerts.subscriptions import (
     FIELDS,
     MAX_ESCALATE_MIN,
     MIN_ESCALATE_MIN,
+    WEEKDAYS,
     AlertSettings,
     Filters,
+    ReportSchedule,
     Subscription,
     Subscriptions,
     Target,
@@ -32,6 +35,7 @@ __all__ = [
     "FIELDS",
     "MAX_ESCALATE_MIN",
     "MIN_ESCALATE_MIN",
+    "WEEKDAYS",
     "AlertKind",
     "AlertParts",
     "AlertService",
@@ -40,7 +44,9 @@ __all__ = [
     "DealScans",
     "DigestService",
     "Filters",
+    "ReportSchedule",
     "Router",
+    "ScheduledReports",
     "Subscription",
     "Subscriptions",
     "Target",

@@ -12,12 +12,18 @@ when, and to which messengers, a digest goes.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Awaitable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from bot.alerts.kinds import STATUS_KINDS, Alert
-from bot.alerts.pending import SHOWN_ITEMS, DigestBook, Pending, PendingItem, last_moment
+from bot.alerts.pending import (
+    SHOWN_ITEMS,
+    DigestBook,
+    Pending,
+    PendingItem,
+    last_moment,
+    sent_key,
+)
 from bot.alerts.routing import Recipient
 from bot.alerts.subscriptions import Subscriptions
 from bot.core import DEFAULT_LANG, Catalogue, Clock, DigestCard, DigestItem, Reader, Task
@@ -29,6 +35,8 @@ from bot.tasks import ReminderService
 
 # A morning agenda more than this late (the service was down at its time) is skipped.
 AGENDA_LATE_S = 3 * 3600
+AGENDA_NS = "agenda_sent"
+SENT_KEY_TTL_S = 2 * 86400.0  # a digest's once-key: far past a crashed tick's next try
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -56,10 +64,12 @@ class DigestService:
     async def flush(self, amo_user_id: int) -> int:
         """Send what was kept for the person at once (they switched their digest off); returns
         how many alerts it held."""
-        pending = await self._book.take(f"user:{amo_user_id}")
+        who = f"user:{amo_user_id}"
+        pending = await self._book.peek(who)
         if pending is None or not pending.items:
             return 0
-        await self._to_person(amo_user_id, self._card(pending), pending)
+        await self._to_person(amo_user_id, self._card(pending), sent_key(who, pending))
+        await self._book.remove(who, pending)
         return len(pending.items)
 
     async def keep(self, alert: Alert, recipient: Recipient) -> None:
@@ -123,17 +133,19 @@ class DigestService:
                         continue
             elif not await self._book.due(who, now, account.timezone, settings.digest_at):
                 continue
-            pending = await self._book.take(who)
+            pending = await self._book.peek(who)
             if pending is None or not pending.items:
                 continue
-            card = self._card(pending)
+            card, once = self._card(pending), sent_key(who, pending)
             if kind == "user":
-                await self._to_person(int(ident), card, pending)
+                await self._to_person(int(ident), card, once)
             else:
                 channel = "slack" if kind == "slack_channel" else "telegram"
                 item = OutboxItem(channel=channel, chat_id=ident, is_group=ident.startswith("-"),
                                   card=card)  # fmt: skip
-                await self._put_back_on_failure(who, pending, self._outbox.enqueue([item]))
+                await self._outbox.enqueue([item], once=once, once_ttl_s=SENT_KEY_TTL_S)
+            # Removed once queued: a crash in between queues the same digest, which is a no-op.
+            await self._book.remove(who, pending)
             sent += 1
         return sent + await self._send_agendas(now, everyone)
 
@@ -148,15 +160,20 @@ class DigestService:
             moment = last_moment(now, reader.timezone, f"{prefs.digest_daily:%H:%M}")
             if now - moment > AGENDA_LATE_S:
                 continue  # the service was down then: tomorrow's, rather than one at night
-            if not await self._store.mark_seen(f"agenda:{user_id}:{moment}", 2 * 86400):
+            agenda = f"agenda:{user_id}:{moment}"
+            if await self._store.get_doc(AGENDA_NS, agenda) is not None:
                 continue  # another replica, or an earlier tick, sent it
             tasks = await self._reminders.todays_tasks(user_id, reader.timezone)
-            pending = await self._book.take(f"user:{user_id}") or Pending(lang=reader.lang)
-            if not tasks and not pending.items:
-                continue
-            card = await self._agenda(reader, tasks, pending, int(now))
-            await self._to_person(user_id, card, pending)
-            sent += 1
+            who = f"user:{user_id}"
+            pending = await self._book.peek(who) or Pending(lang=reader.lang)
+            if tasks or pending.items:
+                card = await self._agenda(reader, tasks, pending, int(now))
+                # Queued once per moment and lines, then the lines removed, then marked sent:
+                # a crash anywhere in between sends it once.
+                await self._to_person(user_id, card, sent_key(agenda, pending))
+                await self._book.remove(who, pending)
+                sent += 1
+            await self._store.put_doc(AGENDA_NS, agenda, "1", ttl_s=SENT_KEY_TTL_S)
         return sent
 
     async def _agenda(
@@ -189,23 +206,11 @@ class DigestService:
             more="; ".join(more_text) or None,
         )
 
-    async def _to_person(self, user_id: int, card: DigestCard, pending: Pending) -> None:
+    async def _to_person(self, user_id: int, card: DigestCard, once: str) -> None:
         links = await self._reach.links(user_id)
         items = [OutboxItem(channel=x.channel, chat_id=x.chat_id, recipient=x.amo_user_id,
                             card=card) for x in links]  # fmt: skip
-        await self._put_back_on_failure(
-            f"user:{user_id}", pending, self._held.send(user_id, items)
-        )
-
-    async def _put_back_on_failure(
-        self, who: str, pending: Pending, queued: Awaitable[object]
-    ) -> None:
-        try:
-            await queued
-        except Exception:
-            for item in pending.items:  # back for the next round rather than lost
-                await self._book.add(who, pending.lang, item)
-            raise
+        await self._held.send(user_id, items, once=once, once_ttl_s=SENT_KEY_TTL_S)
 
     def _card(self, pending: Pending) -> DigestCard:
         t, lang = self._t, pending.lang

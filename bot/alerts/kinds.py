@@ -31,6 +31,7 @@ class AlertKind(StrEnum):
     TASK_OVERDUE = "task_overdue"
     TASK_ESCALATED = "task_escalated"  # overdue, and its responsible has not reacted
     TASK_REASSIGNED = "task_reassigned"  # handed to someone else
+    REPORT = "report"  # no event makes it: the report sent on a schedule (``alerts.reports``)
 
     @property
     def about_deal(self) -> bool:

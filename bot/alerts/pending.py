@@ -2,12 +2,15 @@
 ``/digest``) until their digest goes.
 
 Each recipient's pending lines are one document changed by compare-and-set, so replicas adding
-lines at the same moment lose none, and taking them for sending empties it in the same step.
+lines at the same moment lose none. A digest is read (``peek``), queued once under a key made
+of what it holds (``sent_key``), and only then are its lines removed (``remove``, keeping lines
+added since): a crash in between sends the same digest again, which the key makes a no-op.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -54,16 +57,28 @@ class DigestBook:
         """Recipients with something pending."""
         return sorted(await self._store.list_docs(NS))
 
-    async def take(self, who: str) -> Pending | None:
-        """The pending lines, removed in the same step (None: nothing, or another replica took
-        them first)."""
+    async def peek(self, who: str) -> Pending | None:
+        """The pending lines, left in place until ``remove`` (None: nothing waits)."""
+        raw = await self._store.get_doc(NS, who)
+        return None if raw is None else Pending.model_validate_json(raw)
+
+    async def remove(self, who: str, sent: Pending) -> None:
+        """Drop the lines ``sent`` (a ``peek``) went out with, keeping those added since (lines
+        are only ever appended); a no-op if they are gone already (another replica sent them)."""
         for _ in range(_CAS_ROUNDS):
             raw = await self._store.get_doc(NS, who)
             if raw is None:
-                return None
-            if await self._store.swap_doc(NS, who, raw, None):
-                return Pending.model_validate_json(raw)
-        return None
+                return
+            now = Pending.model_validate_json(raw)
+            if now.items[: len(sent.items)] != sent.items:
+                return
+            left = {"items": now.items[len(sent.items) :],
+                    "dropped": max(0, now.dropped - sent.dropped)}  # fmt: skip
+            rest = now.model_copy(update=left)
+            value = rest.model_dump_json() if rest.items or rest.dropped else None
+            if await self._store.swap_doc(NS, who, raw, value):
+                return
+        raise RuntimeError(f"digest of {who}: too much contention")
 
     async def oldest(self, who: str) -> int | None:
         """When the oldest line waiting for ``who`` happened (None: nothing waits)."""
@@ -78,6 +93,12 @@ class DigestBook:
         waiting? A line that came after this morning's digest waits for tomorrow's."""
         oldest = await self.oldest(who)
         return oldest is not None and oldest < last_moment(now, timezone, at)
+
+
+def sent_key(who: str, pending: Pending) -> str:
+    """The outbox's once-key of the digest made of ``pending``: the same lines, the same key."""
+    digest = hashlib.sha256(pending.model_dump_json().encode()).hexdigest()[:24]
+    return f"digest:{who}:{digest}"
 
 
 def last_moment(now: float, timezone: str, at: str) -> int:

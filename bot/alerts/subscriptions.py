@@ -61,9 +61,26 @@ class Target(Value):
         return self.kind in SHARED_TARGETS
 
 
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class ReportSchedule(Value):
+    """When a ``report`` subscription sends the report, in the account's timezone: daily, or
+    weekly on ``weekday`` (0 Monday); it covers the day or the week before."""
+
+    every: Literal["daily", "weekly"] = "weekly"
+    weekday: int = Field(default=0, ge=0, le=6)
+    at: str = Field(default="09:00", pattern=DIGEST_AT)
+
+    @property
+    def days(self) -> int:
+        return 7 if self.every == "weekly" else 1
+
+
 class Subscription(Value):
     id: str
     kind: AlertKind
+    report: ReportSchedule | None = None  # kind REPORT: when it is sent
     filters: Filters = Filters()
     target: Target
     mode: Literal["instant", "digest"] = "instant"

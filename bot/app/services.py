@@ -10,6 +10,7 @@ from bot.alerts import (
     ChatGuard,
     DealScans,
     DigestService,
+    ScheduledReports,
     Subscriptions,
     build_alerts,
 )
@@ -47,6 +48,7 @@ class Services:
     scans: DealScans
     admin: AdminService
     activity: ActivityLog
+    scheduled_reports: ScheduledReports
 
     async def on_permanent_failure(self, item: OutboxItem, error: DeliveryError) -> None:
         """A messenger refused a chat for good: a person's link, or a shared chat's
@@ -65,7 +67,9 @@ def build_services(store: Store, crm: AmoClient, parts: CrmParts, clock: Clock) 
     tasks = build_tasks(
         store, crm, directory, parts.processor, people, cards, outbox, reports.activity, clock, t
     )
-    alerts = build_alerts(store, crm, directory, people, tasks.reminders, cards, outbox, clock, t)
+    alerts = build_alerts(
+        store, crm, directory, people, tasks.reminders, cards, outbox, reports.reports, clock, t
+    )
     return Services(
         t=t,
         directory=directory,
@@ -91,6 +95,7 @@ def build_services(store: Store, crm: AmoClient, parts: CrmParts, clock: Clock) 
             people.prefs,
             alerts.subscriptions,
             reports.reports,
+            alerts.reports,
             clock,
             t,
         ),
@@ -98,4 +103,5 @@ def build_services(store: Store, crm: AmoClient, parts: CrmParts, clock: Clock) 
         digests=alerts.digests,
         scans=alerts.scans,
         activity=reports.activity,
+        scheduled_reports=alerts.reports,
     )

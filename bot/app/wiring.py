@@ -295,6 +295,13 @@ async def _start(service: Service, *, run_jobs: bool) -> None:
                         service.services.digests.send_due,
                         cfg.poll_interval_s,
                     ),
+                    # Each report subscription's next sending is in the queue (the sending
+                    # plans the next; this puts what an import on another replica added).
+                    job(
+                        "scheduled-reports-plan",
+                        service.services.scheduled_reports.plan_all,
+                        cfg.poll_interval_s,
+                    ),
                     # The report log keeps KEEP_DAYS: trimmed a few times a day.
                     job(
                         "activity-trim",
@@ -319,6 +326,9 @@ async def _start(service: Service, *, run_jobs: bool) -> None:
         loops.append(DrainLoop("write-settle", service.services.actions.settle_due, _pause))
         # Presses made while amoCRM did not answer: written, in order, once it answers.
         loops.append(DrainLoop("press-replay", service.services.actions.replay_parked, _pause))
+        # Scheduled reports whose moment has come, once across replicas (a claimed entry).
+        scheduled = service.services.scheduled_reports
+        loops.append(DrainLoop("scheduled-reports", scheduled.send_due, _pause))
     for name, channel in (("telegram", service.telegram), ("slack", service.slack)):
         if channel is None:
             continue

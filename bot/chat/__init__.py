@@ -8,6 +8,7 @@ from bot.chat.build import build_conversation
 from bot.chat.commands import MENU
 from bot.chat.conversation import Conversation
 from bot.chat.dialogs import Dialog, Dialogs
+from bot.chat.failures import failure_key
 from bot.chat.own_settings import OwnSettings
 
 __all__ = [
@@ -18,4 +19,5 @@ __all__ = [
     "OwnSettings",
     "build_conversation",
     "commands",
+    "failure_key",
 ]

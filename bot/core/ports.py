@@ -46,6 +46,7 @@ class CrmReader(Protocol):
     async def tasks(
         self,
         *,
+        ids: Sequence[int] | None = None,
         updated_since: int | None = None,
         is_completed: bool | None = None,
         deal_id: int | None = None,
@@ -54,6 +55,7 @@ class CrmReader(Protocol):
     async def leads(
         self,
         *,
+        ids: Sequence[int] | None = None,
         updated_since: int | None = None,
         statuses: Sequence[tuple[int, int]] | None = None,
         closed_between: tuple[int, int] | None = None,

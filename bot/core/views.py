@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Literal
 
+from pydantic import ConfigDict
+
 from bot.core.domain import Value
 
 
@@ -79,6 +81,10 @@ DeliveryOp = Literal["send", "edit"]
 
 # What an admin command answers: a text, buttons under it, and maybe a file.
 class ReplyFile(Value):
+    # Base64 in JSON: a scheduled report's chart waits in the outbox as JSON (PNG is no UTF-8).
+    model_config = ConfigDict(frozen=True, extra="forbid", ser_json_bytes="base64",
+                              val_json_bytes="base64")  # fmt: skip
+
     name: str
     content: bytes
     photo: bool = False  # an image to show (Telegram: a photo), not a document to download

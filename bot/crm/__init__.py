@@ -7,7 +7,8 @@ from bot.crm.build import CrmParts, build_crm
 from bot.crm.catchup import CacheSync, EventsPoller
 from bot.crm.claims import Claim, Claims
 from bot.crm.directory import Directory
-from bot.crm.ingest import INBOX_QUEUE, EventProcessor, HintInbox, InboxDrainer
+from bot.crm.drain import InboxDrainer
+from bot.crm.ingest import INBOX_QUEUE, EventProcessor, HintInbox
 from bot.crm.rights import assignees, can_edit_task, can_view_deal, may_assign_to
 
 __all__ = [

@@ -23,6 +23,7 @@ POLLED_EVENT_TYPES = (
     "lead_deleted",
     "lead_restored",
     "lead_status_changed",
+    "sale_field_changed",  # a new budget: a deal that becomes big is alerted without a webhook
     "entity_responsible_changed",
     "task_added",
     "task_completed",

@@ -5,8 +5,9 @@ compares amoCRM's current entity with the cached one, derives the events (``bot.
 writes cache and journal in one compare-and-set. Whatever path a change takes, and however often,
 it yields its events once.
 
-Just over 400 lines on purpose: the inbox, the processor and the listener hand-over share one
-exactly-once argument (compare-and-set, journal, due queues) that is easier to check in one file.
+The inbox, the processor and the listener hand-over share one exactly-once argument
+(compare-and-set, journal, due queues), easier to check in one file; the loop that drains the
+inbox is ``bot.crm.drain``.
 """
 
 from __future__ import annotations
@@ -15,13 +16,12 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import Protocol, TypeVar
+from typing import TypeVar
 
-from pydantic import ValidationError
+from pydantic import Field
 
 from bot.core import (
     Clock,
-    CrmError,
     CrmEvent,
     CrmReader,
     Deal,
@@ -31,11 +31,10 @@ from bot.core import (
     HintSource,
     Task,
     Value,
-    is_expected,
 )
 from bot.crm.changes import deal_events, task_events
 from bot.crm.claims import Claims
-from bot.store import CLAIM_LEASE_S, Cached, DueEntry, DueItem, EntityChange, Store, keep_claims
+from bot.store import Cached, DueEntry, EntityChange, Store
 
 log = logging.getLogger(__name__)
 
@@ -175,6 +174,16 @@ def listener_queue(name: str) -> str:
     return f"listen:{name}"
 
 
+class Prefetched(Value):
+    """Entities read ahead for a batch of hints, in one list request per kind: what the hints'
+    own re-reads would have answered, at a fraction of amoCRM's 7 requests/s. An entity the
+    list did not answer (gone, out of our rights, or a filter amoCRM ignored) is not here, and
+    its hint reads it on its own, so the list only ever saves requests."""
+
+    tasks: dict[int, Task] = Field(default_factory=dict)
+    deals: dict[int, Deal] = Field(default_factory=dict)
+
+
 class EventProcessor:
     """Applies amoCRM's current entities and hands each newly journaled event to every listener.
 
@@ -210,17 +219,41 @@ class EventProcessor:
             raise ValueError(f"a listener named {name!r} exists already")
         self._listeners[name] = listener
 
-    async def process(self, hint: EntityHint) -> list[CrmEvent]:
-        """Re-read the hinted entity through the API and apply it."""
+    async def process(
+        self, hint: EntityHint, prefetched: Prefetched | None = None
+    ) -> list[CrmEvent]:
+        """Re-read the hinted entity through the API (or take it from ``prefetched``, read for
+        its batch) and apply it."""
+        ahead = prefetched or Prefetched()
         if hint.kind == "task":
             cached_task = await self._store.get_task(hint.id)
             if cached_task is not None and self._already_read(hint, cached_task.value):
                 return await self.apply_task(hint.id, cached_task.value, hint)
-            return await self.apply_task(hint.id, await self._crm.task(hint.id), hint)
+            task = ahead.tasks.get(hint.id)
+            if task is None:
+                task = await self._crm.task(hint.id)
+            return await self.apply_task(hint.id, task, hint)
         cached_deal = await self._store.get_deal(hint.id)
         if cached_deal is not None and self._already_read(hint, cached_deal.value):
             return await self.apply_deal(hint.id, cached_deal.value, hint)
-        return await self.apply_deal(hint.id, await self._crm.lead(hint.id), hint)
+        deal = ahead.deals.get(hint.id)
+        if deal is None:
+            deal = await self._crm.lead(hint.id)
+        return await self.apply_deal(hint.id, deal, hint)
+
+    async def prefetch(self, hints: Sequence[EntityHint]) -> Prefetched:
+        """Read the entities ``hints`` need in one list request per kind (``filter[id]``),
+        leaving out those the cache stands in for. Raises the read's ``CrmError``."""
+        wanted: dict[EntityKind, list[int]] = {"task": [], "deal": []}
+        for hint in hints:
+            get = self._store.get_task if hint.kind == "task" else self._store.get_deal
+            cached = await get(hint.id)
+            if cached is None or not self._already_read(hint, cached.value):
+                wanted[hint.kind].append(hint.id)
+        # One entity alone is read as before: a list request would cost the same.
+        tasks = await self._crm.tasks(ids=wanted["task"]) if len(wanted["task"]) > 1 else []
+        deals = await self._crm.leads(ids=wanted["deal"]) if len(wanted["deal"]) > 1 else []
+        return Prefetched(tasks={t.id: t for t in tasks}, deals={d.id: d for d in deals})
 
     @staticmethod
     def _already_read(hint: EntityHint, cached: Task | Deal) -> bool:
@@ -327,93 +360,3 @@ class EventProcessor:
 def _older(current: Task | Deal | None, cached: Task | Deal | None) -> bool:
     """A read older than what the cache holds (the cache is never moved back)."""
     return current is not None and cached is not None and current.updated_at < cached.updated_at
-
-
-class AccessGate(Protocol):
-    """Whether amoCRM accepts our token (the composition root's ``AccessWatch``)."""
-
-    async def paused(self) -> bool:
-        """True while amoCRM work must wait: access is lost, or not authorised yet."""
-        ...
-
-    async def lost_now(self, why: str) -> None:
-        """Record that amoCRM refused our token (the admins are told once)."""
-        ...
-
-
-class InboxDrainer:
-    """Claims queued hints and processes them; a failed hint is retried later with backoff.
-
-    While amoCRM refuses our token (``gate``), it claims nothing: the hints wait in the inbox,
-    unchanged, and are processed once access is back. A hint that meets the refusal first is put
-    back as it was, with the rest of its batch.
-    """
-
-    def __init__(
-        self,
-        store: Store,
-        processor: EventProcessor,
-        clock: Clock,
-        *,
-        gate: AccessGate | None = None,
-    ) -> None:
-        self._store = store
-        self._processor = processor
-        self._clock = clock
-        self._gate = gate
-
-    async def drain_once(self, limit: int = 20) -> int:
-        """Process what is due now; returns how many hints were processed or retried."""
-        if self._gate is not None and await self._gate.paused():
-            return 0
-        items = await self._store.claim_due(INBOX_QUEUE, self._clock.now(), limit, CLAIM_LEASE_S)
-        # Renewed while the batch is worked through; if this worker dies they come back soon.
-        async with keep_claims(self._store, items, CLAIM_LEASE_S, self._clock.now):
-            return await self._process(items)
-
-    async def _process(self, items: list[DueItem]) -> int:
-        for index, item in enumerate(items):
-            try:
-                queued = QueuedHint.model_validate_json(item.payload)
-            except ValidationError:
-                log.error("dropping unreadable inbox item %s", item.item_id)
-                await self._store.complete_due(item)
-                continue
-            try:
-                await self._processor.process(queued.hint)
-            except CrmError as exc:
-                if not exc.access_lost or self._gate is None:
-                    await self._retry(item.item_id, queued, exc)
-                    continue
-                await self._gate.lost_now("amoCRM rejects the token")
-                waiting = items[index:]
-                # Put back as they were (same due time, same attempt): they wait for access.
-                await self._store.put_due_many(INBOX_QUEUE, [
-                    DueEntry(item_id=i.item_id, due_at=i.due_at, payload=i.payload)
-                    for i in waiting
-                ])  # fmt: skip
-                log.info("amoCRM access is lost: %d hint(s) wait in the inbox", len(waiting))
-                return index
-            except Exception as exc:
-                await self._retry(item.item_id, queued, exc)
-                continue
-            await self._store.complete_due(item)
-        return len(items)
-
-    async def _retry(self, item_id: str, queued: QueuedHint, exc: Exception) -> None:
-        # Anything else from the amoCRM read (rate limit, outage) is retried; the poll and the
-        # sync would repair it too, but later.
-        delay = RETRY_DELAYS_S[min(queued.attempt, len(RETRY_DELAYS_S) - 1)]
-        # An outage or a rate limit is amoCRM's documented answer: a line, not a traceback.
-        log.warning(
-            "hint %s failed (attempt %d), retrying in %.0fs: %s",
-            item_id,
-            queued.attempt + 1,
-            delay,
-            exc,
-            exc_info=not is_expected(exc),
-        )
-        retry = QueuedHint(hint=queued.hint, attempt=queued.attempt + 1)
-        await self._store.put_due(
-            INBOX_QUEUE, item_id, self._clock.now() + delay, retry.model_dump_json()
-        )

@@ -8,6 +8,9 @@ A crash (or a lost answer) between "sent" and "done" is the one window left: the
 recorded before the call, so a later delivery of the same item knows one may have gone out. Where
 the channel can be read back (Slack: the item's id in the message metadata, found with
 conversations.history) it looks before sending again; where it cannot (Telegram) it sends again.
+
+Just over 400 lines: the item, the queue and its sender share the attempt record and the
+references, and the pace they keep is already apart (``pace.py``).
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from typing import Protocol
 
 from pydantic import Field
 
-from bot.core import Card, Channel, Clock, DeliveryOp, SendOutcome, Value
+from bot.core import Card, Channel, Clock, DeliveryOp, ReplyFile, SendOutcome, TextMessage, Value
 from bot.delivery.pace import ChannelLimits, wait_turn
 from bot.reports import ActivityLog, Notice
 from bot.store import CLAIM_LEASE_S, ClaimKeeper, DueEntry, DueItem, Store
@@ -67,6 +70,13 @@ class Notifier(Protocol):
         the new message's id. Raises DeliveryError."""
         ...
 
+    async def send_file(
+        self, chat_id: str, caption: str, file: ReplyFile, *, ref: str | None = None
+    ) -> str:
+        """Send a file (a photo when ``file.photo``) with ``caption`` under it; returns the new
+        message's id. Raises DeliveryError."""
+        ...
+
     async def find_sent(self, chat_id: str, ref: str, since: float) -> str | None:
         """The id of a message tagged ``ref`` sent at ``since`` or later, None if none is seen
         (always None for a channel that cannot read its messages back). Raises
@@ -89,6 +99,9 @@ class OutboxItem(Value):
     subject: str | None = None  # "task:123": what the message is about, so it can be edited later
     notice: Notice | None = None  # a reminder or alert to a person: logged for /report once sent
     card: Card
+    # A file sent with the card's text as its caption (a scheduled report's chart); the card is
+    # then a TextMessage.
+    file: ReplyFile | None = None
     attempt: int = 0
 
 
@@ -332,7 +345,11 @@ class OutboxSender:
 
     async def _send_once(self, item: OutboxItem, now: float) -> str:
         """Send the item, unless an earlier attempt's message is found already there."""
-        began = await self.store.get_doc(ATTEMPT_NS, item.id)
+        # One call on a first attempt: the record is made only where none is, and read only
+        # where one is (an earlier attempt went unconfirmed).
+        first = await self.store.swap_doc(ATTEMPT_NS, item.id, None, repr(now),
+                                          ttl_s=ATTEMPT_TTL_S)  # fmt: skip
+        began = None if first else await self.store.get_doc(ATTEMPT_NS, item.id)
         if began is not None:
             # An attempt went unconfirmed (a crash, a lost answer): it may be in the chat.
             found = await self.notifier.find_sent(
@@ -342,8 +359,9 @@ class OutboxSender:
                 log.info("%s: %s was sent already; not sending again", self.channel, item.id)
                 return found
             log.info("%s: %s may have been sent; sending again", self.channel, item.id)
-        else:
-            await self.store.put_doc(ATTEMPT_NS, item.id, repr(now), ttl_s=ATTEMPT_TTL_S)
+        if item.file is not None:
+            caption = item.card.text if isinstance(item.card, TextMessage) else ""
+            return await self.notifier.send_file(item.chat_id, caption, item.file, ref=item.id)
         return await self.notifier.send(item.chat_id, item.card, ref=item.id)
 
     async def _log_sent(self, item: OutboxItem, at: float) -> None:

@@ -3,9 +3,11 @@ came.
 
 Each person's waiting messages are a due queue of their own; a release marker per person, due
 when the hold ends, tells the release job whose to send. Claims make a release happen once
-whatever the number of replicas. Cards about a task are drawn again as the task is at release
-("today 23:00" said last night is "24.11 23:00" this morning); a task's reminders come once per
-task, and not at all if it was completed or handed to someone else meanwhile.
+whatever the number of replicas, and each item is queued in the outbox once, so a release that
+dies half-way and is done again sends nothing twice. Cards about a task are drawn again as the
+task is at release ("today 23:00" said last night is "24.11 23:00" this morning); a task's
+reminders come once per task, and not at all if it was completed or handed to someone else
+meanwhile.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ log = logging.getLogger(__name__)
 RELEASE_QUEUE = "held-release"
 RETRY_S = 120.0  # a release that failed is tried again after this
 BATCH = 200
+RELEASED_TTL_S = 2 * 86400.0  # a released item's once-key: far past any claim's return
 
 
 def held_queue(amo_user_id: int) -> str:
@@ -52,6 +55,7 @@ class HeldItem(Value):
     item: OutboxItem
     task_id: int | None = None  # the card is about this task: drawn again at release
     reminder: bool = False  # a reminder (not an alert): once per task, only if still to do
+    while_open: bool = False  # kept with its heading, but only if the task is still to do
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -74,12 +78,14 @@ class HeldMessages:
         *,
         task_id: int | None = None,
         reminder: bool = False,
+        while_open: bool = False,
         once: str | None = None,
         once_ttl_s: float = 0,
     ) -> bool:
         """Queue ``items`` for the person now, or keep them until their hold is over. With
         ``once``, queued or kept at most once for that key (see ``Outbox.enqueue``); False if
-        nothing was (no items, or all of them were already)."""
+        nothing was (no items, or all of them were already). ``while_open``: a kept card about
+        ``task_id`` is dropped at release if the task is no longer the person's to do."""
         if not items:
             return False
         until = await self._reach.held_until(amo_user_id)
@@ -92,8 +98,8 @@ class HeldMessages:
         entries = [
             # Due as they came, a microsecond apart: released in this order.
             DueEntry(item_id=item.id, due_at=now - (last - n) * 1e-6,
-                     payload=HeldItem(item=item, task_id=task_id,
-                                      reminder=reminder).model_dump_json())
+                     payload=HeldItem(item=item, task_id=task_id, reminder=reminder,
+                                      while_open=while_open).model_dump_json())
             for n, item in enumerate(items)
         ]  # fmt: skip
         if once is None:
@@ -141,7 +147,12 @@ class HeldMessages:
             elif not h.reminder or latest[(h.task_id, h.item.channel)] == n:
                 fresh = await self._as_now(h)
                 items += [fresh] if fresh is not None else []
-        await self._outbox.enqueue(items)
+        # Each queued once (its outbox item's id is kept in the held entry): a release that dies
+        # before completing its claims is released again, and repeats none of what it queued.
+        for item in items:
+            await self._outbox.enqueue(
+                [item], once=f"released:{item.id}", once_ttl_s=RELEASED_TTL_S
+            )
         for c in claimed:
             await self._store.complete_due(c)
         return len(items)
@@ -156,7 +167,7 @@ class HeldMessages:
         cached = await self._store.get_task(held.task_id)
         task = cached.value if cached else None
         gone = task is None or task.is_completed or task.responsible_user_id != item.recipient
-        if held.reminder and gone:
+        if (held.reminder or held.while_open) and gone:
             return None
         if task is None or not isinstance(item.card, TaskCard) or item.card.outcome is not None:
             return item  # an alert about what happened: still true

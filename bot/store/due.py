@@ -43,6 +43,7 @@ class ClaimKeeper:
         self._now = now
         self._lost: set[str] = set()
         self._task: asyncio.Task[None] | None = None
+        self._failing = False  # the store refused a renewal: said once, and its end once
 
     def holds(self, item: DueItem) -> bool:
         return item.item_id not in self._lost
@@ -73,8 +74,14 @@ class ClaimKeeper:
             try:
                 held = await self._store.extend_claims(items, self._now() + self._lease_s)
             except Exception as exc:  # the store is down: nobody else can claim them either
-                log.warning("renewing %d claim(s) failed: %r", len(items), exc)
+                if not self._failing:  # once per outage, not every renewal of it
+                    log.warning("renewing %d claim(s) failed: %r; said once until it works",
+                                len(items), exc)  # fmt: skip
+                self._failing = True
                 continue
+            if self._failing:
+                self._failing = False
+                log.info("renewing claims works again")
             for item in items:
                 if item.item_id not in held:  # done, put again, or taken over
                     self._lost.add(item.item_id)

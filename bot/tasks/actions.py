@@ -25,8 +25,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from functools import partial
 
 from bot.core import (
     Catalogue,
@@ -60,7 +61,16 @@ from bot.reports import ActivityLog, Press
 from bot.store import DueItem, Store, work_due
 from bot.tasks.follow_ups import FollowUps
 from bot.tasks.outcomes import LEASE_S, ActionResult, Outcome, live_deal
-from bot.tasks.parked import PARK_FAILED_S, PARK_QUEUE, ParkedPress, keep_parked, parked
+from bot.tasks.parked import (
+    PARK_FAILED_S,
+    PARK_QUEUE,
+    PARK_TTL_S,
+    ParkedPress,
+    keep_parked,
+    mark_sent,
+    notice_key,
+    parked,
+)
 
 log = logging.getLogger(__name__)
 
@@ -196,7 +206,7 @@ class TaskActions:
         often the button is pressed, and only on a deal their amoCRM rights let them see."""
         follow_ups = FollowUps(
             self._store, self._crm, self._directory, self._t, self._activity, self._claims,
-            self._created,
+            self._clock, self._created,
         )  # fmt: skip
         return await follow_ups.create(actor, deal_id, at, via=via, lang=lang)
 
@@ -298,10 +308,18 @@ class TaskActions:
         return None
 
     async def _write(
-        self, actor: User, press: ParkedPress, plan: _Plan, *, park: bool
+        self,
+        actor: User,
+        press: ParkedPress,
+        plan: _Plan,
+        *,
+        park: bool,
+        sending: Callable[[], Awaitable[None]] | None = None,
     ) -> ActionResult:
         """The press written to amoCRM, under the task's action lease (the caller's). amoCRM not
-        answering the read: parked (``park``), or PARKED for a replay to keep waiting."""
+        answering the read: parked (``park``), or PARKED for a replay to keep waiting. A replay
+        records the press as sent (``sending``) just before the write, and a press sent before
+        whose change the task shows is this press's own write, applied before a crash."""
         task_id, via, lang = press.task_id, press.via, press.lang
         try:
             task = await self._crm.task(task_id)
@@ -309,17 +327,23 @@ class TaskActions:
             if park:
                 return await self._park(actor, press)
             return ActionResult(outcome=Outcome.PARKED)
+        # A replay's own write, applied before a crash kept it from being recorded: done.
+        if (
+            press.sent
+            and task is not None
+            and _claim(actor, via, plan.patch_for(task)).met_by(task)
+        ):
+            return await self._done(task, plan.note, actor.id, via, press.press)
         refusal = await self._verdict(actor, task)
         if refusal is not None:
             return refusal
         assert task is not None
         patch = plan.patch_for(task)
-        claim = Claim(
-            actor_id=actor.id, via=via, is_completed=patch.is_completed,
-            complete_till=patch.complete_till, responsible_user_id=patch.responsible_user_id,
-        )  # fmt: skip
+        claim = _claim(actor, via, patch)
         # Stored before the write: whichever path brings the change back credits the presser.
         await self._claims.put("task", task_id, claim)
+        if sending is not None:
+            await sending()
         try:
             updated_at = await self._crm.update_task(patch)
         except CrmError as exc:
@@ -331,11 +355,17 @@ class TaskActions:
                 lang=lang, press=press.press, claim=claim, note=plan.note,
             )  # fmt: skip
             return await self._after_lost_answer(pending, in_flight=exc.in_flight)
-        changed = _patched(task, patch, updated_at)
-        await self._applied(changed, plan.note, actor.id, via)
-        await self._claims.drop("task", task_id)
-        await self._activity.pressed(actor.id, via, f"task:{task_id}", press.press)
-        return ActionResult(outcome=Outcome.DONE, task=changed)
+        return await self._done(_patched(task, patch, updated_at), plan.note, actor.id, via,
+                                press.press)  # fmt: skip
+
+    async def _done(
+        self, task: Task, note: str, actor_id: int, via: str, press: Press
+    ) -> ActionResult:
+        """A press's write is in amoCRM: applied as the presser's, its note left, logged."""
+        await self._applied(task, note, actor_id, via)
+        await self._claims.drop("task", task.id)
+        await self._activity.pressed(actor_id, via, f"task:{task.id}", press)
+        return ActionResult(outcome=Outcome.DONE, task=task)
 
     async def _park(self, actor: User, press: ParkedPress) -> ActionResult:
         """amoCRM does not answer: checked on the cached task, the press is kept to be written
@@ -376,14 +406,16 @@ class TaskActions:
                 elif isinstance(plan, ActionResult):
                     result = plan
                 else:
-                    result = await self._write(actor, press, plan, park=False)
+                    sending = partial(mark_sent, self._store, task_id, waiting)
+                    result = await self._write(actor, press, plan, park=False, sending=sending)
                 if result.outcome is Outcome.PARKED:  # amoCRM still does not answer
                     waiting[0] = press.model_copy(update={"attempt": press.attempt + 1})
                     break
                 waiting.pop(0)
-                # Saved before the presser is told: a crash in between tells nobody twice.
-                await keep_parked(self._store, task_id, waiting, self._clock.now())
+                # Queued once per press, then saved: a crash in between replays the press,
+                # which finds its own write applied and queues no second notice.
                 await self._say_parked(press, result)
+                await keep_parked(self._store, task_id, waiting, self._clock.now())
             await keep_parked(self._store, task_id, waiting, self._clock.now())
         finally:
             await self._store.release_lease(lease, owner)
@@ -391,12 +423,13 @@ class TaskActions:
     async def _say_parked(self, press: ParkedPress, result: ActionResult) -> None:
         if result.outcome is Outcome.UNKNOWN:
             return  # settled from the write_settle queue, which tells the presser
+        once = notice_key(press)
         if result.outcome is Outcome.DONE:
-            await self._say(press.actor_id, press.via, press.lang, "parked_done",
+            await self._say(press.actor_id, press.via, press.lang, "parked_done", once=once,
                             text=press.task_text)  # fmt: skip
             return
         why = self._t(press.lang, f"action_{result.outcome.value}")
-        await self._say(press.actor_id, press.via, press.lang, "parked_not_done",
+        await self._say(press.actor_id, press.via, press.lang, "parked_not_done", once=once,
                         text=press.task_text, why=why)  # fmt: skip
 
     async def _after_lost_answer(self, pending: PendingWrite, *, in_flight: bool) -> ActionResult:
@@ -423,10 +456,7 @@ class TaskActions:
         return ActionResult(outcome=Outcome.UNKNOWN)
 
     async def _confirmed(self, task: Task, pending: PendingWrite) -> None:
-        await self._applied(task, pending.note, pending.actor_id, pending.via)
-        await self._claims.drop("task", task.id)
-        await self._activity.pressed(pending.actor_id, pending.via, f"task:{task.id}",
-                                     pending.press)  # fmt: skip
+        await self._done(task, pending.note, pending.actor_id, pending.via, pending.press)
 
     async def settle_due(self, limit: int = 20) -> int:
         """Read again the tasks whose writes were not confirmed and tell each presser what
@@ -480,8 +510,18 @@ class TaskActions:
     async def _tell(self, pending: PendingWrite, key: str) -> None:
         await self._say(pending.actor_id, pending.via, pending.lang, key, text=pending.task_text)
 
-    async def _say(self, actor_id: int, via: str, lang: Lang, key: str, **params: object) -> None:
-        """A message to the presser, in the messenger they pressed in."""
+    async def _say(
+        self,
+        actor_id: int,
+        via: str,
+        lang: Lang,
+        key: str,
+        *,
+        once: str | None = None,
+        **params: object,
+    ) -> None:
+        """A message to the presser, in the messenger they pressed in (queued at most once per
+        ``once`` key)."""
         if via not in ("telegram", "slack"):
             return
         channel: Channel = "telegram" if via == "telegram" else "slack"
@@ -491,7 +531,7 @@ class TaskActions:
         await self._outbox.enqueue([OutboxItem(
             channel=channel, chat_id=link.chat_id, recipient=actor_id,
             card=TextMessage(text=self._t(lang, key, **params)),
-        )])  # fmt: skip
+        )], once=once, once_ttl_s=PARK_TTL_S)  # fmt: skip
 
     async def _applied(self, task: Task, note: str, actor_id: int, via: str) -> None:
         hint = EntityHint(
@@ -505,6 +545,13 @@ class TaskActions:
             except CrmError:
                 # The task is changed; a missing note must not make the press look failed.
                 log.warning("note on deal %s for task %s not written", task.deal_id, task.id)
+
+
+def _claim(actor: User, via: str, patch: TaskPatch) -> Claim:
+    return Claim(
+        actor_id=actor.id, via=via, is_completed=patch.is_completed,
+        complete_till=patch.complete_till, responsible_user_id=patch.responsible_user_id,
+    )  # fmt: skip
 
 
 def _patched(task: Task, patch: TaskPatch, updated_at: int) -> Task:

@@ -114,7 +114,8 @@ class OtherMessenger:
             for x in others
         ]  # fmt: skip
         once = f"elsewhere-sent:{item.item_id}"
+        # Held by quiet hours or a mute, it is dropped if the task is done by then.
         await self._held.send(
-            job.user_id, items, task_id=task.id, once=once, once_ttl_s=ONCE_TTL_S
+            job.user_id, items, task_id=task.id, while_open=True, once=once, once_ttl_s=ONCE_TTL_S
         )
         await self._store.complete_due(item)

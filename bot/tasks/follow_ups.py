@@ -1,9 +1,12 @@
 """A follow-up task created at most once, though amoCRM may lose the answer to its create.
 
 amoCRM has no idempotency keys, and a create whose answer was lost (a 5xx, a timeout, a dropped
-connection) may have made the task. So the attempt is recorded before the call (``PENDING``), and
-any press that finds an attempt unsettled first reads the deal's tasks for one with the same text,
-deadline and person: found is done, and only a read that shows none creates again.
+connection) may have made the task. So the attempt is recorded before the call (``PENDING`` and
+when it was sent), and any press that finds an attempt unsettled first reads the deal's tasks for
+one with the same text, deadline and person: found is done. A read that shows none creates again
+only once the first create can no longer be under way (``IN_DOUBT_S`` after it was sent): amoCRM
+may apply a create it is still working on after that read, and a second create then would make
+two tasks.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from bot.core import Catalogue, Crm, CrmError, Lang, NewTask, User
+from bot.core import Catalogue, Clock, Crm, CrmError, Lang, NewTask, User
 from bot.crm import Claims, Directory, can_view_deal
 from bot.reports import ActivityLog
 from bot.store import Store
@@ -22,7 +25,10 @@ from bot.tasks.outcomes import LEASE_S, ActionResult, Outcome, live_deal
 FOLLOW_UP_NS = "follow_up"
 FOLLOW_UP_TTL_S = 3 * 24 * 3600
 DONE = "1"
-PENDING = "?"  # a create was sent and its answer not seen: settle by reading before another
+PENDING = "?"  # "?<sent at>": a create was sent and its answer not seen: read before another
+# How long amoCRM may still apply a create whose answer was lost (far past its own gateways'
+# timeouts): until then a read that shows no task does not let a second create through.
+IN_DOUBT_S = 180.0
 
 
 class Found(StrEnum):
@@ -55,6 +61,7 @@ class FollowUps:
     _t: Catalogue
     _activity: ActivityLog
     _claims: Claims
+    _clock: Clock
     # Applies a task just created as the presser's, so its reminders are planned at once.
     _created: Callable[[int, int, str], Awaitable[None]]
 
@@ -80,8 +87,8 @@ class FollowUps:
                 responsible_user_id=actor.id, entity_type="leads", entity_id=deal_id,
                 task_type_id=1,
             )  # fmt: skip
-            if state == PENDING:
-                settled = await self._settled(done_key, task)
+            if state is not None and state.startswith(PENDING):
+                settled = await self._settled(done_key, task, _sent_at(state))
                 if settled is not None:
                     return settled
             responsible = await self._directory.user(deal.responsible_user_id)
@@ -92,7 +99,7 @@ class FollowUps:
             # amoCRM names the token's user as the author: the creation is the presser's,
             # whichever path brings it back.
             await self._claims.put_new_task(task, actor.id, via)
-            await self._mark(done_key, PENDING)
+            await self._mark(done_key, f"{PENDING}{self._clock.now()!r}")
             try:
                 task_id = await self._crm.create_task(task)
             except CrmError as exc:
@@ -111,13 +118,14 @@ class FollowUps:
     async def _mark(self, done_key: str, state: str) -> None:
         await self._store.put_doc(FOLLOW_UP_NS, done_key, state, ttl_s=FOLLOW_UP_TTL_S)
 
-    async def _settled(self, done_key: str, task: NewTask) -> ActionResult | None:
+    async def _settled(self, done_key: str, task: NewTask, sent_at: float) -> ActionResult | None:
         """An earlier create's answer was lost: the answer if it made the task (or amoCRM
-        cannot say yet); None when the deal shows no such task, so it is created now."""
+        cannot say yet, or may still make it); None when the deal shows no such task and the
+        earlier create can no longer be under way, so it is created now."""
         found = await find_created(self._crm, task)
-        if found is Found.NO:
+        if found is Found.NO and self._clock.now() - sent_at >= IN_DOUBT_S:
             return None
-        if found is Found.UNREADABLE:
+        if found is not Found.YES:
             return ActionResult(outcome=Outcome.UNKNOWN)
         await self._mark(done_key, DONE)
         return ActionResult(outcome=Outcome.ALREADY_DONE)
@@ -133,3 +141,11 @@ class FollowUps:
                 return Outcome.UNKNOWN  # left PENDING: the next press reads before creating
         await self._store.delete_doc(FOLLOW_UP_NS, done_key)
         return Outcome.CRM_ERROR
+
+
+def _sent_at(state: str) -> float:
+    """When the pending create was sent (0 for a record that does not say)."""
+    try:
+        return float(state.removeprefix(PENDING))
+    except ValueError:
+        return 0.0

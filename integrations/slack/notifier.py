@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from bot.core import Card
+from bot.core import Card, ReplyFile
 from bot.delivery import ChannelLimits, DeliveryError
 from integrations.slack.api import SlackApi
 from integrations.slack.errors import SlackError, delivery_error
@@ -30,6 +30,18 @@ class SlackNotifier:
             return await self._api.post(chat_id, message.text, message.blocks, tag=ref)
         except SlackError as exc:
             raise delivery_error(exc, chat_id) from exc
+
+    async def send_file(
+        self, chat_id: str, caption: str, file: ReplyFile, *, ref: str | None = None
+    ) -> str:
+        """The file shared into the channel with the caption as its comment. An upload carries
+        no message metadata, so ``find_sent`` cannot see it: after a lost answer it is shared
+        again, as on Telegram (ARCHITECTURE.md, "the send window")."""
+        try:
+            await self._api.upload(chat_id, file.name, file.content, caption)
+        except SlackError as exc:
+            raise delivery_error(exc, chat_id) from exc
+        return ""  # nothing refers to it later: a file is never edited
 
     async def find_sent(self, chat_id: str, ref: str, since: float) -> str | None:
         """The message tagged ``ref`` in the channel's history (its metadata), if it is there.

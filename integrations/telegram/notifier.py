@@ -22,9 +22,9 @@ from aiogram.exceptions import (
     TelegramServerError,
     TelegramUnauthorizedError,
 )
-from aiogram.types import LinkPreviewOptions
+from aiogram.types import BufferedInputFile, LinkPreviewOptions
 
-from bot.core import Card
+from bot.core import Card, ReplyFile
 from bot.delivery import ChannelLimits, DeliveryError
 from integrations.telegram.pacing import bulk
 from integrations.telegram.render import Rendered, render_card
@@ -43,6 +43,7 @@ _NOT_MODIFIED = "message is not modified"
 # The chat (or topic) no longer takes the bot's messages: the chat or topic is gone, or an admin
 # took the bot's right to post. Anything else refused is about this one message.
 _CHAT_GONE = ("chat not found", "not enough rights", "thread not found")
+CAPTION_LIMIT = 1024  # a photo's or document's caption, in characters
 TOPIC_SEP = "/"  # a forum topic as a chat address: "<chat id>/<message_thread_id>"
 _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
@@ -125,6 +126,27 @@ class TelegramNotifier:
                 message = await self._bot.send_message(
                     chat_id=_chat(chat_id), message_thread_id=_thread(chat_id), **_as_html(card)
                 )
+        except AiogramError as exc:
+            raise delivery_error(exc, chat_id) from exc
+        return str(message.message_id)
+
+    async def send_file(
+        self, chat_id: str, caption: str, file: ReplyFile, *, ref: str | None = None
+    ) -> str:
+        """A photo or a document, the caption as plain text (no HTML to escape)."""
+        upload = BufferedInputFile(file.content, filename=file.name)
+        chat, thread = _chat(chat_id), _thread(chat_id)
+        text = caption if len(caption) <= CAPTION_LIMIT else caption[: CAPTION_LIMIT - 1] + "…"
+        try:
+            with bulk():
+                if file.photo:
+                    message = await self._bot.send_photo(
+                        chat, upload, message_thread_id=thread, caption=text
+                    )
+                else:
+                    message = await self._bot.send_document(
+                        chat, upload, message_thread_id=thread, caption=text
+                    )
         except AiogramError as exc:
             raise delivery_error(exc, chat_id) from exc
         return str(message.message_id)

@@ -4,6 +4,7 @@ the list with its remove buttons; mistakes and non-admins change nothing."""
 from __future__ import annotations
 
 import asyncio
+import time
 
 import httpx
 
@@ -132,6 +133,15 @@ async def test_preview_counts_what_a_subscription_would_have_sent_and_sends_noth
     await settled(service, amo)
     assert not any("✖ Deal lost" in m.text and "💼" in m.text for m in tg.transcript(anna))
     await answered(tg, anna, "/preview s404 7d", "There is no subscription s404.")
+
+    # A heading that names who did it names them in the preview too.
+    amo.add_task("Send Stark the new terms", responsible_user_id=demo.ivan,
+                 complete_till=int(time.time()) + 86_400, by_user=demo.maria)  # fmt: skip
+    await settled(service, amo)
+    done = await answered(tg, anna, "/subscribe new_task to me", "Subscription s")
+    tasks = done.text.split()[1].rstrip(":")
+    preview = await answered(tg, anna, f"/preview {tasks} 7d", f"Preview of {tasks}")
+    assert "New task from Maria Ivanova «Send Stark the new terms»" in preview.text
 
 
 async def test_an_overdue_task_reaches_the_groups_supervisor(

@@ -16,6 +16,7 @@ from bot.app.setup import register_amocrm_webhook
 from bot.app.wiring import Service, running_service
 from bot.core.domain import CrmEvent, CrmEventKind
 from sandbox.amocrm import AmoEmulator, DemoIds
+from sandbox.amocrm.actions import LeadEdit
 from tests.e2e.conftest import WEBHOOK_SECRET
 from tests.e2e.helpers import eventually, settled
 
@@ -104,6 +105,15 @@ async def test_with_webhooks_off_the_events_poll_brings_the_same_changes(
         # The poll's event said where the deal came from, though it was never cached before.
         assert moved.previous_deal is not None
         assert moved.previous_deal.status_id == amo_status_before(amo, lead)
+        # A new budget is a sale_field_changed event: the poll brings it too.
+        other = demo.leads[2]
+        amo.edit_lead(other, LeadEdit(price=777_777), by_user=demo.ivan)
+
+        async def priced() -> bool:
+            deal = await service.store.get_deal(other)
+            return deal is not None and deal.value.price == 777_777
+
+        await eventually(priced, what="the new budget to be polled")
         assert amo.webhook_deliveries == []
 
 

@@ -1,12 +1,14 @@
 """Not acted on → the other messenger: with ``/config other_messenger 30m``, a reminder that
 went to Telegram only (the person chose it) and that nobody acted on for 30 minutes is repeated
-once in their Slack; after a press, it is not. The real service, Telegram, Slack and amoCRM
+once in their Slack; after a press, it is not, nor when the task is completed while the repeat
+waits for her mute to end. The real service, Telegram, Slack and amoCRM
 emulators, one FakeClock."""
 
 from __future__ import annotations
 
 from bot.app.wiring import Service
 from bot.delivery.outbox import outbox_queue
+from bot.people.holding import held_queue
 from bot.tasks.elsewhere import ELSEWHERE_QUEUE
 from sandbox.amocrm import AmoEmulator, DemoIds
 from sandbox.slack import SlackEmulator
@@ -20,18 +22,18 @@ NOT_ACTED = "🔔 A reminder not acted on in Telegram"
 async def telegram_only_with_a_reminder(
     service: Service, tg: TelegramEmulator, slack: SlackEmulator, amo: AmoEmulator,
     demo: DemoIds, clock: FakeClock,
-) -> tuple[int, ChatMessage, str]:  # fmt: skip
+) -> tuple[int, ChatMessage, str, int]:  # fmt: skip
     """Anna, linked in both and hearing in Telegram only, gets the first reminder of a task
-    (in an hour) there; her Telegram chat, the reminder, and her Slack DM channel."""
+    (in an hour) there; her Telegram chat, the reminder, her Slack DM channel and the task."""
     anna = await link(service, tg, demo.admin, "Anna")
     anna_slack = await slack_admin(slack)
     await answered(tg, anna, "/config other_messenger 30m", "is repeated once in the person's")
     await answered(tg, anna, "/messenger telegram", "Alerts and reminders come to Telegram only.")
-    await task_given(service, amo, "Send the offer", to=demo.admin,
-                     due=int(clock.now()) + 61 * 60, by=demo.maria)  # fmt: skip
+    task_id = await task_given(service, amo, "Send the offer", to=demo.admin,
+                               due=int(clock.now()) + 61 * 60, by=demo.maria)  # fmt: skip
     clock.advance(65)
     reminder = await says(tg, anna, "⏰ Due in 1 h")
-    return anna, reminder, slack.dm_channel(anna_slack)
+    return anna, reminder, slack.dm_channel(anna_slack), task_id
 
 
 async def repeats_settled(service: Service, pending: int = 0) -> None:
@@ -56,7 +58,7 @@ async def test_an_unanswered_reminder_is_repeated_once_in_slack(
     service: Service, tg: TelegramEmulator, slack: SlackEmulator, amo: AmoEmulator,
     demo: DemoIds, clock: FakeClock,
 ) -> None:  # fmt: skip
-    *_, dm = await telegram_only_with_a_reminder(service, tg, slack, amo, demo, clock)
+    _, _, dm, _ = await telegram_only_with_a_reminder(service, tg, slack, amo, demo, clock)
     clock.advance(20 * 60)
     await repeats_settled(service, pending=1)
     assert repeats(slack, dm) == []  # not yet: 30 minutes
@@ -72,9 +74,35 @@ async def test_after_a_press_nothing_is_repeated(
     service: Service, tg: TelegramEmulator, slack: SlackEmulator, amo: AmoEmulator,
     demo: DemoIds, clock: FakeClock,
 ) -> None:  # fmt: skip
-    anna, card, dm = await telegram_only_with_a_reminder(service, tg, slack, amo, demo, clock)
+    anna, card, dm, _ = await telegram_only_with_a_reminder(service, tg, slack, amo, demo, clock)
     await tg.press_button(anna, anna, card.message_id, buttons(card)["✔ Complete"])
     await says(tg, anna, "Completed by Anna Admin (Telegram)")
     clock.advance(31 * 60)
+    await repeats_settled(service)
+    assert repeats(slack, dm) == []
+
+
+async def test_a_repeat_held_by_a_mute_is_dropped_if_the_task_is_completed_meanwhile(
+    service: Service, tg: TelegramEmulator, slack: SlackEmulator, amo: AmoEmulator,
+    demo: DemoIds, clock: FakeClock,
+) -> None:  # fmt: skip
+    anna, _, dm, task_id = await telegram_only_with_a_reminder(
+        service, tg, slack, amo, demo, clock
+    )
+    await answered(tg, anna, "/mute 2h", "Muted until")
+    clock.advance(31 * 60)  # the repeat comes due, and waits for the mute
+
+    async def held() -> bool:
+        return await service.store.count_due(held_queue(demo.admin)) > 0
+
+    await eventually(held, what="the repeat to wait for the mute")
+    amo.complete_task(task_id, by_user=demo.maria)
+    await says(tg, anna, "Completed by Maria Ivanova")
+    clock.advance(2 * 3600)  # the mute is over: what waited is released
+
+    async def released() -> bool:
+        return await service.store.count_due(held_queue(demo.admin)) == 0
+
+    await eventually(released, what="the held messages to be released")
     await repeats_settled(service)
     assert repeats(slack, dm) == []

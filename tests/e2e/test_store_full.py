@@ -18,7 +18,7 @@ from bot.store import SqliteStore, StoreFull
 from sandbox.amocrm import AmoEmulator, DemoIds
 from sandbox.telegram import TelegramEmulator
 from tests.e2e.conftest import WEBHOOK_SECRET
-from tests.e2e.helpers import link, says
+from tests.e2e.helpers import buttons, link, says
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
@@ -88,3 +88,34 @@ async def test_a_full_disk_answers_503_without_a_traceback_and_recovers(
     alert = await says(tg, ivan, "Call Umbrella while the disk is full")
     assert "New task" in alert.text
     assert not [r for r in caplog.records if r.exc_info and r.levelno >= logging.ERROR]
+
+
+@pytest.fixture
+async def ivan(service: Service, tg: TelegramEmulator, demo: DemoIds) -> int:
+    """Ivan's Telegram chat, linked to his amoCRM account."""
+    return await link(service, tg, demo.ivan, "Ivan")
+
+
+async def test_a_press_while_the_disk_is_full_is_answered_plainly_without_a_traceback(
+    service: Service,
+    tg: TelegramEmulator,
+    amo: AmoEmulator,
+    ivan: int,
+    demo: DemoIds,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    text = "Call Soylent before the disk fills"
+    tomorrow = int(time.time()) + 86_400
+    task_id = amo.add_task(text, responsible_user_id=demo.ivan, complete_till=tomorrow,
+                           by_user=demo.maria)  # fmt: skip
+    card = await says(tg, ivan, text)
+    store = service.store
+    assert isinstance(store, SqliteStore)
+    await fill(store)
+    caplog.clear()
+
+    await tg.press_button(ivan, ivan, card.message_id, buttons(card)["✔ Complete"])
+    await says(tg, ivan, "amobridge cannot save anything right now")
+    assert amo.task(task_id)["is_completed"] is False
+    assert not [r for r in caplog.records if r.exc_info], "no traceback for a full disk"
+    await store.cap_size(None)

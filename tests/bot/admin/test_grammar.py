@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.admin import GrammarError, parse_admin
 from bot.admin.grammar import (
     FilterSpec,
     SetStale,
@@ -14,8 +15,10 @@ from bot.admin.grammar import (
     Unsubscribe,
 )
 from bot.admin.names import UnknownName, pick
+from bot.alerts import ReportSchedule
 from bot.alerts.kinds import AlertKind
 from bot.chat.commands import CommandError, parse_command
+from bot.core import load_catalogue
 
 
 def test_a_subscription_with_filters_and_a_target() -> None:
@@ -54,6 +57,11 @@ def test_names_keep_their_spaces_in_either_kind_of_quotes() -> None:
         ("/stale Negotiation 2h", "admin_bad_stale"),
         ("/supervisor Sergey", "admin_bad_supervisor"),
         ("/unsubscribe", "admin_which_subscription"),
+        ("/subscribe report weekly 25:00", "admin_bad_report"),
+        ("/subscribe report hourly", "admin_bad_report"),
+        ("/subscribe report price>=5", "admin_bad_report"),
+        ("/subscribe report daily mon", "admin_report_daily_day"),
+        ("/subscribe report weekly to responsible", "admin_report_target"),
     ],
 )
 def test_mistakes_name_what_was_wrong_and_show_an_example(text: str, code: str) -> None:
@@ -98,3 +106,28 @@ def test_every_alert_kind_is_written_back_with_a_word_the_grammar_reads(kind: Al
 
     assert isinstance(command, Subscribe)
     assert command.kind == kind
+
+
+def test_a_report_subscription_is_weekly_on_monday_at_nine_to_here_unless_told() -> None:
+    assert parse_command("/subscribe report") == Subscribe(
+        kind=AlertKind.REPORT, target=TargetSpec(kind="here"), report=ReportSchedule()
+    )
+    assert parse_command("/subscribe report daily 18:00 to supervisors") == Subscribe(
+        kind=AlertKind.REPORT, target=TargetSpec(kind="supervisors"),
+        report=ReportSchedule(every="daily", at="18:00"),
+    )  # fmt: skip
+    assert parse_command('/subscribe отчёт еженедельно пт 7:30 group:"Sales A" to me') == (
+        Subscribe(kind=AlertKind.REPORT, filters=FilterSpec(group="Sales A"),
+                  target=TargetSpec(kind="me"),
+                  report=ReportSchedule(every="weekly", weekday=4, at="07:30"))
+    )  # fmt: skip
+
+
+def test_a_report_subscription_mistake_is_explained_with_the_report_example() -> None:
+    with pytest.raises(GrammarError) as refused:
+        parse_admin("subscribe", "report weekly to author")
+    assert refused.value.usage == "usage_subscribe_report"
+    t = load_catalogue()
+    for lang in ("ru", "en"):
+        assert "author" in t(lang, "admin_report_target", **refused.value.params)
+        assert "/subscribe report weekly to here" in t(lang, "usage_subscribe_report")

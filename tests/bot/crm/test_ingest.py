@@ -1,6 +1,7 @@
 """The webhook inbox's group commit: concurrent webhooks share store writes, every hint is stored
 however its caller ends, and a failed write fails exactly the webhooks whose hints it held. Its
-drainer waits, losing nothing, while amoCRM refuses our token."""
+drainer waits, losing nothing, while amoCRM refuses our token, and re-reads a batch's entities
+in one amoCRM request per kind."""
 
 from __future__ import annotations
 
@@ -15,9 +16,13 @@ import pytest
 from bot.core.clock import SystemClock
 from bot.core.domain import Deal, EntityHint, HintSource, Task
 from bot.core.ports import CrmError, CrmReader
-from bot.crm.ingest import INBOX_QUEUE, EventProcessor, HintInbox, InboxDrainer
+from bot.crm.catchup import CacheSync
+from bot.crm.drain import InboxDrainer
+from bot.crm.ingest import INBOX_QUEUE, EventProcessor, HintInbox, Prefetched
 from bot.store import DueEntry
 from bot.store.sqlite import SqliteStore
+from integrations.amocrm import AmoClient, LongLivedTokenAuth, NoPacing
+from sandbox.amocrm import AmoEmulator, seed_demo_account
 
 
 class WatchedStore(SqliteStore):
@@ -135,6 +140,10 @@ class RefusingAmo:
         self._read(lead_id)
         return None
 
+    async def tasks(self, *, ids: Sequence[int]) -> list[Task]:
+        self._read(-len(ids))  # a batch read, logged as minus its size
+        return []
+
 
 class Gate:
     """The access watch as the drainer sees it."""
@@ -163,7 +172,7 @@ async def test_a_refused_token_keeps_every_hint_queued_until_access_is_back(
     with caplog.at_level(logging.INFO):
         assert await drainer.drain_once() == 0
         assert gate.told == ["amoCRM rejects the token"]  # the admins are told by the watch
-        assert len(amo.reads) == 1  # the first refusal stops the batch
+        assert amo.reads == [-3]  # the batch's one read is refused, and nothing follows
         assert await drainer.drain_once() == 0  # paused: nothing is claimed, nothing read
         assert len(amo.reads) == 1
 
@@ -177,5 +186,70 @@ async def test_a_refused_token_keeps_every_hint_queued_until_access_is_back(
 
     amo.refusing, gate.lost = False, False  # re-authorised
     assert await drainer.drain_once() == 3
-    assert sorted(amo.reads[1:]) == [1, 2, 3]
+    # One list read for the three; none of them is in it (all gone), so each is asked for alone.
+    assert amo.reads[1] == -3
+    assert sorted(amo.reads[2:]) == [1, 2, 3]
+    assert await store.count_due(INBOX_QUEUE) == 0
+
+
+async def test_a_batch_of_hints_is_re_read_in_one_request_per_kind(store: WatchedStore) -> None:
+    emu = AmoEmulator(subdomain="demo", rate_limit_per_s=7.0)
+    demo = seed_demo_account(emu)
+    clock = SystemClock()
+    async with (
+        emu.serve(host="127.0.0.1", port=0) as base_url,
+        AmoClient(
+            base_url, auth=LongLivedTokenAuth(emu.long_lived_token), pacer=NoPacing()
+        ) as amo,
+    ):
+        processor = EventProcessor(store, amo, clock)
+        await CacheSync(store, amo, processor, clock).sync_once()  # the cache as amoCRM has it
+        moved = [demo.task_due_15m, demo.task_due_60m, demo.task_overdue]
+        for task_id in moved:
+            emu.update_task(task_id, complete_till=emu.task(task_id)["complete_till"] + 3600)
+        reassigned = list(demo.leads[:2])
+        for deal_id in reassigned:
+            emu.set_lead_responsible(deal_id, demo.oleg)
+        emu.delete_task(demo.task_due_3h)
+        hints = [EntityHint(kind="task", id=t, source=HintSource.WEBHOOK) for t in moved]
+        hints += [EntityHint(kind="deal", id=d, source=HintSource.WEBHOOK) for d in reassigned]
+        hints.append(EntityHint(kind="task", id=demo.task_due_3h, source=HintSource.WEBHOOK))
+        await HintInbox(store, clock).accept(hints)
+        before = len(emu.request_log)
+
+        assert await InboxDrainer(store, processor, clock).drain_once() == 6
+
+    # One list per kind; the task the list did not answer (deleted) is asked for alone.
+    asked = sorted(r.path for r in emu.request_log[before:])
+    assert asked == ["/api/v4/leads", "/api/v4/tasks", f"/api/v4/tasks/{demo.task_due_3h}"]
+    for task_id in moved:
+        cached_task = await store.get_task(task_id)
+        assert cached_task is not None
+        assert cached_task.value.complete_till == emu.task(task_id)["complete_till"]
+    for deal_id in reassigned:
+        cached_deal = await store.get_deal(deal_id)
+        assert cached_deal is not None
+        assert cached_deal.value.responsible_user_id == demo.oleg
+    gone = await store.get_task(demo.task_due_3h)
+    assert gone is None  # removed from the cache
+    assert await store.count_due(INBOX_QUEUE) == 0
+
+
+class BrokenBatches(EventProcessor):
+    async def prefetch(self, hints: Sequence[EntityHint]) -> Prefetched:
+        raise OSError("the cache could not be read")
+
+
+async def test_a_batch_read_that_fails_of_itself_leaves_each_hint_to_read_alone(
+    store: WatchedStore,
+) -> None:
+    clock = SystemClock()
+    await HintInbox(store, clock).accept([*hint(1), *hint(2), *hint(3)])
+    amo = RefusingAmo()
+    amo.refusing = False
+    drainer = InboxDrainer(store, BrokenBatches(store, cast("CrmReader", amo), clock), clock)
+
+    assert await drainer.drain_once() == 3
+
+    assert sorted(amo.reads) == [1, 2, 3]
     assert await store.count_due(INBOX_QUEUE) == 0

@@ -9,11 +9,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Sequence
+from pathlib import Path
 
 import pytest
 
 from bot.core import FailureNote
 from bot.store import CLAIM_LEASE_S, ClaimKeeper, DueItem, Store, keep_claims, work_due
+from bot.store.due import RENEWALS_PER_LEASE
+from bot.store.sqlite import SqliteStore
 
 LEASE_S = 0.4
 
@@ -94,3 +98,31 @@ async def test_work_due_puts_a_failed_item_off_for_its_retry_delay(
     assert await store.claim_due("q", 50.0 + CLAIM_LEASE_S + 1, 10, 5) == []
     [retried] = await store.claim_due("q", 350.0, 10, 5)
     assert retried.item_id == "bad"
+
+
+async def test_a_store_outage_while_claims_are_kept_is_said_once_and_its_end_once(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    class Unreachable(SqliteStore):
+        down = False
+
+        async def extend_claims(self, items: Sequence[DueItem], until: float) -> frozenset[str]:
+            if self.down:
+                raise ConnectionError("store unreachable")
+            return await super().extend_claims(items, until)
+
+    store = await Unreachable.open(str(tmp_path / "down.db"))
+    try:
+        await store.put_due("q", "a", 1.0, "p")
+        claimed = await store.claim_due("q", time.time(), 10, LEASE_S)
+        caplog.set_level(logging.INFO, logger="bot.store.due")
+        async with keep_claims(store, claimed, LEASE_S, time.time):
+            store.down = True
+            await asyncio.sleep(8 * LEASE_S / RENEWALS_PER_LEASE)  # eight renewals fail
+            store.down = False
+            await asyncio.sleep(3 * LEASE_S / RENEWALS_PER_LEASE)
+    finally:
+        await store.close()
+    said = [r.getMessage() for r in caplog.records if r.name == "bot.store.due"]
+    assert len([m for m in said if "failed" in m]) == 1
+    assert len([m for m in said if "works again" in m]) == 1

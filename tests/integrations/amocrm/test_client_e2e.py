@@ -238,6 +238,27 @@ async def test_events_of_25_deals_take_three_requests(
         await amo.events(created_since=since, entity_ids=deals)
 
 
+async def test_tasks_and_deals_by_id_take_one_request_each(
+    amo: AmoClient, emu: AmoEmulator, demo: DemoIds
+) -> None:
+    tasks = [demo.task_due_15m, demo.task_overdue, demo.task_completed]
+    deals = list(demo.leads[:3])
+    emu.delete_task(demo.task_due_60m)
+    before = len(emu.request_log)
+
+    got_tasks = await amo.tasks(ids=[*tasks, demo.task_due_60m])
+    got_deals = await amo.leads(ids=deals)
+
+    assert sorted(t.id for t in got_tasks) == sorted(tasks)  # the deleted one is not there
+    assert sorted(d.id for d in got_deals) == sorted(deals)
+    asked = emu.request_log[before:]
+    assert [(r.method, r.path) for r in asked] == [
+        ("GET", "/api/v4/tasks"),
+        ("GET", "/api/v4/leads"),
+    ]
+    assert all("filter[id]" in unquote(r.query) for r in asked)
+
+
 # --- writes -----------------------------------------------------------------------------------
 
 

@@ -2,9 +2,11 @@ from __future__ import annotations
 
 import asyncio
 import time
+from pathlib import Path
 
 import pytest
 
+from bot.store.redis import RedisStore
 from bot.store.sqlite import SqliteStore
 from integrations.amocrm import NoPacing, StorePacer
 
@@ -39,3 +41,59 @@ async def test_it_refuses_a_zero_rate(store: SqliteStore) -> None:
 
 async def test_no_pacing_never_waits() -> None:
     await NoPacing().wait_turn()
+
+
+async def test_two_store_clients_on_one_redis_keep_one_pace(
+    redis_server_url: str, redis_prefix: str
+) -> None:
+    # Two replicas: each its own connection to one Redis, each its own pacer.
+    a = await RedisStore.open(redis_server_url, key_prefix=redis_prefix)
+    b = await RedisStore.open(redis_server_url, key_prefix=redis_prefix)
+    try:
+        pacers = (StorePacer(a, rate_per_s=50), StorePacer(b, rate_per_s=50))
+        started = time.monotonic()
+        await asyncio.gather(*(p.wait_turn() for p in pacers * 8))
+        # Sixteen turns on one timeline are fifteen intervals of 20 ms; two timelines would
+        # have given them in 140 ms.
+        assert time.monotonic() - started >= 0.29
+    finally:
+        await a.close()
+        await b.close()
+
+
+class SlowAnswers(SqliteStore):
+    """A real store whose first ``slow`` slot answers come ``delay_s`` after it read its clock,
+    as from a replica descheduled between asking and being told."""
+
+    slow = 0
+    delay_s = 0.0
+    reservations = 0
+
+    async def reserve_slot(self, name: str, interval_s: float) -> float:
+        self.reservations += 1
+        wait = await super().reserve_slot(name, interval_s)
+        if self.reservations <= self.slow:
+            await asyncio.sleep(self.delay_s)
+        return wait
+
+
+@pytest.mark.parametrize(
+    ("slow", "delay_s", "late_s", "retaken"),
+    [
+        # Sent at once, the late turn would go out bunched with the turns booked after it.
+        (1, 0.25, 0.2, 1),
+        # A process that is always late still gets its turn, after a few retakes.
+        (100, 0.05, 0.02, 3),
+    ],
+)
+async def test_a_turn_that_wakes_late_takes_a_fresh_slot(
+    tmp_path: Path, slow: int, delay_s: float, late_s: float, retaken: int
+) -> None:
+    store = await SlowAnswers.open(str(tmp_path / "late.db"))
+    store.slow, store.delay_s = slow, delay_s
+    try:
+        pacer = StorePacer(store, rate_per_s=50, late_s=late_s)
+        await pacer.wait_turn()
+        assert (pacer.retaken, store.reservations) == (retaken, retaken + 1)
+    finally:
+        await store.close()
