@@ -17,7 +17,13 @@ async def read_limited(request: web.Request, limit: int) -> bytes:
     """
     if (request.content_length or 0) > limit:
         raise BodyTooLarge()
-    body = bytearray()
+    # Most bodies come whole in one read, the stream then at its end: no second read to see it.
+    first = await request.content.read(limit + 1)
+    if len(first) > limit:
+        raise BodyTooLarge()
+    if not first or request.content.at_eof():
+        return first
+    body = bytearray(first)
     while len(body) <= limit:
         chunk = await request.content.read(limit + 1 - len(body))
         if not chunk:

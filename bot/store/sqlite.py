@@ -408,7 +408,13 @@ class SqliteStore:
     async def put_due_many(self, queue: str, entries: Sequence[DueEntry]) -> None:
         if not entries:
             return
-        rows = [(queue, e.item_id, e.due_at, e.due_at, e.payload, _new_token()) for e in entries]
+        # One random token per call, made unique per row by its index: a uuid per row cost as
+        # much as the rest of the webhook inbox's write.
+        base = _new_token()
+        rows = [
+            (queue, e.item_id, e.due_at, e.due_at, e.payload, f"{base}{i}")
+            for i, e in enumerate(entries)
+        ]
         if len(rows) <= _ROWS_PER_STATEMENT:
             # One statement is its own transaction: one trip to the connection's thread instead
             # of three (BEGIN, insert, COMMIT). This is the webhook inbox's write, and under load

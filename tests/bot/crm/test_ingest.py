@@ -18,7 +18,7 @@ from bot.core.domain import Deal, EntityHint, HintSource, Task
 from bot.core.ports import CrmError, CrmReader
 from bot.crm.catchup import CacheSync
 from bot.crm.drain import InboxDrainer
-from bot.crm.ingest import INBOX_QUEUE, EventProcessor, HintInbox, Prefetched
+from bot.crm.ingest import INBOX_QUEUE, EventProcessor, HintInbox, Prefetched, QueuedHint
 from bot.store import DueEntry
 from bot.store.sqlite import SqliteStore
 from integrations.amocrm import AmoClient, LongLivedTokenAuth, NoPacing
@@ -34,10 +34,10 @@ class WatchedStore(SqliteStore):
 
     async def put_due_many(self, queue: str, entries: Sequence[DueEntry]) -> None:
         self.writes += 1
+        failing, self.fail_next = self.fail_next, False  # as the write starts
         if self.gate is not None:
             await self.gate.wait()
-        if self.fail_next:
-            self.fail_next = False
+        if failing:
             raise OSError("disk full")
         await super().put_due_many(queue, entries)
 
@@ -56,6 +56,16 @@ def hint(task_id: int) -> list[EntityHint]:
 async def queued(store: SqliteStore) -> list[str]:
     items = await store.claim_due(INBOX_QUEUE, now=2e9, limit=1000, lease_s=60)
     return sorted(i.item_id for i in items)
+
+
+async def held_write(
+    store: WatchedStore, inbox: HintInbox, hints: list[EntityHint]
+) -> asyncio.Task[None]:
+    """A webhook whose write has started and is held at the store's gate until it is set."""
+    store.gate = asyncio.Event()
+    accepted = asyncio.create_task(inbox.accept(hints))
+    await asyncio.sleep(0)
+    return accepted
 
 
 async def test_concurrent_webhooks_share_writes_and_every_hint_is_stored(
@@ -99,6 +109,60 @@ async def test_a_failed_write_fails_its_own_webhooks_and_the_next_ones_are_store
 
     await inbox.accept(hint(2))
     assert await queued(store) == ["task:2"]
+
+
+async def test_a_failed_write_fails_every_webhook_of_its_batch_and_no_other(
+    store: WatchedStore,
+) -> None:
+    inbox = HintInbox(store, SystemClock())
+    first = await held_write(store, inbox, hint(1))
+    batch = [asyncio.create_task(inbox.accept(hint(n))) for n in (2, 3, 4)]
+    await asyncio.sleep(0)
+
+    store.fail_next = True  # the write held goes through; the next one, the batch's, fails
+    assert store.gate is not None
+    store.gate.set()
+    results = await asyncio.wait_for(asyncio.gather(*batch, return_exceptions=True), timeout=5)
+
+    await first
+    assert [type(r) for r in results] == [OSError, OSError, OSError]  # each answered 503
+    assert await queued(store) == ["task:1"]
+
+
+async def test_a_later_webhook_about_an_entity_replaces_the_earlier_one(
+    store: WatchedStore,
+) -> None:
+    inbox = HintInbox(store, SystemClock())
+    seven = EntityHint(kind="task", id=7, source=HintSource.WEBHOOK)
+    added = await held_write(store, inbox, [seven.model_copy(update={"action": "add"})])
+    deleted = asyncio.create_task(inbox.accept([seven.model_copy(update={"action": "delete"})]))
+    await asyncio.sleep(0)
+    assert store.gate is not None
+    store.gate.set()
+    await asyncio.wait_for(asyncio.gather(added, deleted), timeout=5)
+
+    # Batches are written in the order they were opened: the entry left is the later hint.
+    [item] = await store.claim_due(INBOX_QUEUE, now=2e9, limit=10, lease_s=60)
+    assert QueuedHint.model_validate_json(item.payload).hint.action == "delete"
+
+
+async def test_a_webhook_is_answered_only_once_its_hint_is_in_the_file(
+    store: WatchedStore, tmp_path: Path
+) -> None:
+    inbox = HintInbox(store, SystemClock())
+    store.gate = asyncio.Event()
+    accepted = asyncio.create_task(inbox.accept(hint(1)))
+    await asyncio.sleep(0.05)
+    assert not accepted.done()  # not while the write is held
+
+    store.gate.set()
+    await asyncio.wait_for(accepted, timeout=5)
+    other = await SqliteStore.open(str(tmp_path / "inbox.db"))  # as another process sees it
+    try:
+        [item] = await other.claim_due(INBOX_QUEUE, now=2e9, limit=10, lease_s=60)
+    finally:
+        await other.close()
+    assert QueuedHint.model_validate_json(item.payload) == QueuedHint(hint=hint(1)[0])
 
 
 async def test_close_waits_for_the_write_under_way(store: WatchedStore) -> None:

@@ -603,6 +603,22 @@ async def test_a_large_batch_of_due_items_is_stored_whole_and_a_repeated_one_onc
     assert {i.item_id: i.payload for i in claimed}["i0007"] == "last wins"
 
 
+async def test_due_items_come_back_exactly_as_put_whatever_their_text(store: Store) -> None:
+    # Redis takes a batch as one JSON argument: every character and every digit of a moment
+    # must survive the trip.
+    tricky = ["", "line\nbreak", '{"quoted": "\\"}', "Задача ✔ 𝟘", "tab\there\r\n", "\u0000"]
+    entries = [
+        DueEntry(item_id=f"{n}:{text[:4]}", due_at=1733380000.123456 + n / 7, payload=text)
+        for n, text in enumerate(tricky)
+    ]
+    await store.put_due_many("q", entries)
+
+    claimed = await store.claim_due("q", now=2e9, limit=10, lease_s=60)
+    assert sorted((i.item_id, i.due_at, i.payload) for i in claimed) == sorted(
+        (e.item_id, e.due_at, e.payload) for e in entries
+    )
+
+
 async def test_it_claims_due_items_earliest_first_up_to_the_limit(store: Store) -> None:
     await store.put_due("q", "a", 30.0, "pa")
     await store.put_due("q", "b", 10.0, "pb")
