@@ -107,7 +107,7 @@ async def paced(total: int) -> dict[str, float | int]:
                 "telegram", TelegramNotifier(bot), TELEGRAM_LIMITS, store=store, outbox=outbox,
                 clock=clock, on_permanent_failure=on_permanent,
             )  # fmt: skip
-            loop = DrainLoop("outbox:telegram", sender.drain_once, sender.wait)
+            loop = DrainLoop("outbox:telegram", sender.pump, sender.wait)
             items = [
                 OutboxItem(channel="telegram", chat_id=str(chat), subject=f"task:{c.task_id}",
                            card=c)

@@ -334,7 +334,8 @@ async def _start(service: Service, *, run_jobs: bool) -> None:
         if channel is None:
             continue
         sender = channel.sender
-        loops.append(DrainLoop(f"{name}-outbox", sender.drain_once, sender.wait))
+        # Pumped: a delivery waiting for its chat's turn holds up no other chat.
+        loops.append(DrainLoop(f"{name}-outbox", sender.pump, sender.wait))
         # Runs after the loops stop (the stack unwinds in reverse), before the client closes.
         service._exit.push_async_callback(sender.finish)
     jobs.start()

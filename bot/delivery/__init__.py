@@ -4,17 +4,15 @@ what was delivered.
 """
 
 from bot.delivery.outbox import (
-    ChannelLimits,
     DeliveryError,
     MessageRef,
     Notifier,
     Outbox,
     OutboxItem,
     OutboxSender,
-    hold_chat,
     outbox_queue,
-    wait_turn,
 )
+from bot.delivery.pace import ChannelLimits, hold_chat, wait_turn
 
 __all__ = [
     "ChannelLimits",

@@ -8,6 +8,9 @@ A crash (or a lost answer) between "sent" and "done" is the one window left: the
 recorded before the call, so a later delivery of the same item knows one may have gone out. Where
 the channel can be read back (Slack: the item's id in the message metadata, found with
 conversations.history) it looks before sending again; where it cannot (Telegram) it sends again.
+
+Just over 400 lines: the item, the queue and its sender share the attempt record and the
+references, and the pace they keep is already apart (``pace.py``).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from typing import Protocol
 from pydantic import Field
 
 from bot.core import Card, Channel, Clock, DeliveryOp, ReplyFile, SendOutcome, TextMessage, Value
+from bot.delivery.pace import ChannelLimits, wait_turn
 from bot.reports import ActivityLog, Notice
 from bot.store import CLAIM_LEASE_S, ClaimKeeper, DueEntry, DueItem, Store
 
@@ -82,14 +86,6 @@ class Notifier(Protocol):
     async def edit(self, chat_id: str, message_id: str, card: Card) -> None:
         """Replace a sent message; "not modified" is success. Raises DeliveryError."""
         ...
-
-
-class ChannelLimits(Value):
-    """Spacing of sends: per chat, per group chat, and for the whole bot."""
-
-    per_chat_s: float
-    per_group_s: float
-    global_s: float
 
 
 class OutboxItem(Value):
@@ -191,34 +187,6 @@ class Outbox:
         return len(items)
 
 
-async def wait_turn(
-    store: Store, channel: str, limits: ChannelLimits, chat_id: str, is_group: bool
-) -> None:
-    """Wait for this chat's next free moment, then the bot's, on timelines shared through the
-    store by every sender of every replica.
-
-    The chat's turn first, then the bot's: a message waiting for a busy chat must not hold a
-    global slot that another chat could use.
-    """
-    chat_gap = limits.per_group_s if is_group else limits.per_chat_s
-    chat = f"{channel}:chat:{chat_id}"
-    wait = await store.reserve_slot(chat, chat_gap)
-    if wait > 0:
-        await asyncio.sleep(wait)
-    wait = await store.reserve_slot(f"{channel}:all", limits.global_s)
-    if wait > 0:
-        await asyncio.sleep(wait)
-        # The send moved later than the chat's slot: move the chat's next slot with it, or a
-        # shorter global wait for the next message would bring the two under the chat's gap.
-        await store.reserve_slot(chat, min(wait, chat_gap))
-
-
-async def hold_chat(store: Store, channel: str, chat_id: str, seconds: float) -> None:
-    """The channel said "retry after ``seconds``" for this chat: push the chat's shared timeline
-    that far, so that no sender of any replica (replies included) tries it sooner."""
-    await store.reserve_slot(f"{channel}:chat:{chat_id}", seconds)
-
-
 PermanentFailure = Callable[[OutboxItem, DeliveryError], Awaitable[None]]
 
 
@@ -244,6 +212,9 @@ class OutboxSender:
     on_outcome: Callable[[Channel, SendOutcome], None] | None = None
     delivered: int = field(default=0, init=False)
     _in_flight: set[asyncio.Future[list[None]]] = field(default_factory=set, init=False)
+    _deliveries: set[asyncio.Task[None]] = field(default_factory=set, init=False)
+    _latest: dict[str, asyncio.Task[None]] = field(default_factory=dict, init=False)  # per chat
+    _full: bool = field(default=False, init=False)
 
     @property
     def _gap_s(self) -> float:
@@ -251,37 +222,81 @@ class OutboxSender:
         return self.limits.per_chat_s if self.limits is not None else self.spread_s
 
     async def drain_once(self) -> int:
-        """Send what is due now; returns how many items were claimed."""
+        """Send what is due now and wait for those deliveries; returns how many items were
+        claimed."""
+        claimed, batch = await self._start()
+        # A stop cancels the caller, not the deliveries under way: one cancelled between
+        # "sent" and "recorded" would leave its message unrecorded (never edited) and send it
+        # again once the claim runs out. ``finish`` waits for them.
+        if batch is not None:
+            await asyncio.shield(batch)
+        return claimed
+
+    async def pump(self) -> int:
+        """Start sending what is due now, without waiting for the deliveries: the drain loop's
+        step, so that a message waiting for its chat's turn holds up no message to another
+        chat queued meanwhile. Returns how many items were claimed."""
+        claimed, _ = await self._start()
+        return claimed
+
+    async def _start(self) -> tuple[int, asyncio.Future[list[None]] | None]:
         now = self.clock.now()
         queue = outbox_queue(self.channel)
-        items = await self.store.claim_due(queue, now, self.batch, CLAIM_LEASE_S)
+        room = self.batch - len(self._deliveries)
+        if room <= 0:
+            self._full = True  # the loop waits; the next delivery to end wakes it
+            return 0, None
+        items = await self.store.claim_due(queue, now, room, CLAIM_LEASE_S)
         # One message per chat per round: a chat's second message would only wait out the
-        # chat's pace while holding up every other chat of the batch. The rest go back into the
+        # chat's pace while holding a place another chat could use. The rest go back into the
         # index, due when their chat's turn comes, in their order.
-        first: list[DueItem] = []
-        queued_for: dict[str, int] = {}
+        first: list[tuple[DueItem, str]] = []
+        ahead_of: dict[str, int] = {}
         for due in items:
             chat = OutboxItem.model_validate_json(due.payload).chat_id
-            ahead = queued_for.get(chat, 0)
-            queued_for[chat] = ahead + 1
+            ahead = ahead_of.get(chat, 0)
+            ahead_of[chat] = ahead + 1
             if ahead == 0:
-                first.append(due)
+                first.append((due, chat))
             else:
                 later = now + ahead * self._gap_s
                 await self.store.put_due(queue, due.item_id, later, due.payload)
+        if not first:
+            return len(items), None
         # The claims are renewed until the deliveries end (also past a stop, see ``finish``):
         # however long a message waits for its chat's turn, no other sender takes it over.
-        keeper = ClaimKeeper(self.store, first, CLAIM_LEASE_S, self.clock.now)
+        keeper = ClaimKeeper(self.store, [due for due, _ in first], CLAIM_LEASE_S, self.clock.now)
         keeper.start()
-        batch = asyncio.gather(*(self._deliver(item, keeper) for item in first))
+        batch = asyncio.gather(*(self._in_turn(due, chat, keeper) for due, chat in first))
         self._in_flight.add(batch)
         batch.add_done_callback(self._in_flight.discard)
         batch.add_done_callback(lambda _: keeper.stop())
-        # A stop cancels the drain loop, not the deliveries under way: one cancelled between
-        # "sent" and "recorded" would leave its message unrecorded (never edited) and send it
-        # again once the claim runs out. ``finish`` waits for them.
-        await asyncio.shield(batch)
-        return len(items)
+        return len(items), batch
+
+    def _in_turn(self, due: DueItem, chat: str, keeper: ClaimKeeper) -> asyncio.Task[None]:
+        """Deliver ``due`` once the delivery to the same chat started by an earlier round (if
+        one is still under way) has ended, so that a chat's messages keep their order."""
+        previous = self._latest.get(chat)
+
+        async def deliver() -> None:
+            if previous is not None:
+                await asyncio.wait({previous})  # its outcome is its own; the order is ours
+            await self._deliver(due, keeper)
+
+        task = asyncio.ensure_future(deliver())
+        self._latest[chat] = task
+        self._deliveries.add(task)
+
+        def ended(done: asyncio.Task[None]) -> None:
+            self._deliveries.discard(done)
+            if self._latest.get(chat) is done:
+                del self._latest[chat]
+            if self._full:
+                self._full = False
+                self.outbox.wake_event(self.channel).set()
+
+        task.add_done_callback(ended)
+        return task
 
     async def finish(self, timeout_s: float = 10.0) -> None:
         """Let the deliveries under way complete (called on stop, after the drain loop)."""

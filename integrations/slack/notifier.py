@@ -14,7 +14,8 @@ from integrations.slack.render import render_card
 # the workspace-wide cap is far above what 1/s per channel reaches for a sales team.
 log = logging.getLogger(__name__)
 
-SLACK_LIMITS = ChannelLimits(per_chat_s=1.0, per_group_s=1.0, global_s=1 / 100)
+# A person's DM takes two at once, as in Telegram (bursts are tolerated).
+SLACK_LIMITS = ChannelLimits(per_chat_s=1.0, per_group_s=1.0, global_s=1 / 100, per_chat_burst=2)
 
 
 class SlackNotifier:

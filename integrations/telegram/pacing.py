@@ -85,7 +85,9 @@ class Pacing(BaseRequestMiddleware):
             try:
                 return await make_request(bot, method)
             except TelegramRetryAfter as exc:
-                await hold_chat(self._store, self._channel, chat_id, float(exc.retry_after))
+                await hold_chat(
+                    self._store, self._channel, self._limits, chat_id, float(exc.retry_after)
+                )
                 raise
 
         if _BULK.get():

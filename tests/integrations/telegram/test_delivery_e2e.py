@@ -15,16 +15,15 @@ from aiogram.client.telegram import TelegramAPIServer
 
 from bot.core.clock import Clock, SystemClock
 from bot.core.views import Button, TaskCard
+from bot.delivery import ChannelLimits, hold_chat, wait_turn
 from bot.delivery.outbox import (
     RETRY_DELAYS_S,
-    ChannelLimits,
     DeliveryError,
     MessageRef,
     Outbox,
     OutboxItem,
     OutboxSender,
     outbox_queue,
-    wait_turn,
 )
 from bot.store import CLAIM_LEASE_S
 from bot.store.sqlite import SqliteStore
@@ -141,6 +140,30 @@ async def test_a_busy_chat_does_not_hold_up_another_and_keeps_its_order(
         await sender.drain_once()
     assert [m.text.splitlines()[1] for m in tg.transcript(ann)] == [
         f"Call: card {n}" for n in range(4)
+    ]
+
+
+async def test_a_message_waiting_for_its_chat_holds_up_no_other_chat(
+    tg: TelegramEmulator, store: SqliteStore, outbox: Outbox, sender: OutboxSender
+) -> None:
+    ann = tg.add_user("Ann", started=True)
+    bob = tg.add_user("Bob", started=True)
+    for _ in range(3):  # Ann's chat is booked: her next message waits 2 s for its turn
+        await store.reserve_slot(f"telegram:chat:{ann}", 1.0)
+    await outbox.enqueue([item(ann)])
+    assert await sender.pump() == 1  # her delivery is started, not waited for
+    await outbox.enqueue([item(bob)])
+    assert await sender.pump() == 1
+
+    await tg.wait_for_message(bob, timeout_s=5)  # Bob's goes at once
+    assert tg.transcript(ann) == []  # still waiting for her turn
+    later = CARD.model_copy(update={"text": "card 1"})
+    await outbox.enqueue([item(ann).model_copy(update={"card": later})])
+    assert await sender.pump() == 1  # after her first, whatever their turns
+    await sender.finish()
+    assert [m.text.splitlines()[1] for m in tg.transcript(ann)] == [
+        "Call: Call back <ACME> & co",
+        "Call: card 1",
     ]
 
 
@@ -276,6 +299,7 @@ def fast(limits: ChannelLimits) -> ChannelLimits:
         per_chat_s=limits.per_chat_s / SPEEDUP,
         per_group_s=limits.per_group_s / SPEEDUP,
         global_s=limits.global_s / SPEEDUP,
+        per_chat_burst=limits.per_chat_burst,
     )
 
 
@@ -384,5 +408,25 @@ async def test_a_chat_keeps_its_gap_when_the_bots_turn_came_late(tmp_path: Path)
 
         # Without moving the chat's slot, this one would go 0.1 s after the first.
         assert time.monotonic() - first >= 0.29
+    finally:
+        await store.close()
+
+
+async def test_a_quiet_chat_takes_a_short_burst_then_keeps_the_pace(tmp_path: Path) -> None:
+    store = await SqliteStore.open(str(tmp_path / "burst.db"))
+    limits = ChannelLimits(per_chat_s=0.3, per_group_s=0.3, global_s=0.0, per_chat_burst=2)
+
+    async def took(chat: str, times: int = 1) -> float:
+        started = time.monotonic()
+        for _ in range(times):
+            await wait_turn(store, "telegram", limits, chat, is_group=chat.startswith("-"))
+        return time.monotonic() - started
+
+    try:
+        assert await took("7", 2) < 0.15  # a notice and a card edit right after: no wait
+        assert await took("7") >= 0.25  # the third waits for the bucket to refill
+        assert await took("-8", 2) >= 0.25  # a group keeps its strict gap
+        await hold_chat(store, "telegram", limits, "9", 0.3)  # "retry after 0.3 s"
+        assert await took("9") >= 0.25  # the burst does not cut the hold short
     finally:
         await store.close()
