@@ -82,7 +82,11 @@ class DrainLoop:
                 self._failures.failed(exc)
             else:
                 self._failures.worked()
-            await self._wait(self._idle_s)
+            try:
+                await self._wait(self._idle_s)
+            except Exception as exc:  # the wait asks the store too: down, it is the idle pause
+                self._failures.failed(exc)
+                await asyncio.sleep(self._idle_s)
 
     async def stop(self) -> None:
         task = self._task

@@ -31,6 +31,7 @@ from tests.e2e.helpers import (
     link,
     reminder_scheduled,
     says,
+    synced,
     task_given,
     travel_to,
 )
@@ -94,6 +95,7 @@ async def test_in_webhook_mode_updates_come_by_webhook_and_a_wrong_secret_is_ref
         assert hook.url == f"http://127.0.0.1:{port}{TELEGRAM_WEBHOOK_PATH}"
         assert hook.secret_token == TELEGRAM_SECRET
 
+        await synced(service)  # /tasks answers from the cache
         user = await link(service, tg, demo.ivan, "Ivan")
         card = await card_of(tg, user, "Follow up on the Globex renewal")
         await tg.press_button(user, user, card.message_id, buttons(card)["✔ Complete"])
@@ -144,6 +146,7 @@ async def test_a_card_sent_just_before_a_restart_keeps_working_and_is_not_sent_a
 ) -> None:
     text = "Follow up on the Globex renewal"
     async with serving(restartable, clock) as first:
+        await synced(first)  # /tasks answers from the cache
         user = await link(first, tg, demo.ivan, "Ivan")
         card = await card_of(tg, user, text)
     # Stopped the moment the card showed up in the chat.

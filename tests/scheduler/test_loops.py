@@ -71,3 +71,25 @@ async def test_a_drain_loop_during_an_outage_says_so_once(
     await asyncio.wait_for(done.wait(), timeout=10)
     await loop.stop()
     assert [(level, exc) for level, _, exc in said(caplog)] == [("WARNING", False)]
+
+
+async def test_a_drain_loop_whose_wait_fails_pauses_and_goes_on() -> None:
+    """The wait asks the store when the next item is due: a store restarting under it must not
+    end the loop (it did, and the reminders stopped until a restart)."""
+    drained = 0
+    done = asyncio.Event()
+
+    async def drain_once() -> int:
+        nonlocal drained
+        drained += 1
+        if drained >= 3:
+            done.set()
+        return 0
+
+    async def wait(_: float) -> None:
+        raise ConnectionError("store unreachable")
+
+    loop = DrainLoop("reminders", drain_once, wait, idle_s=0.01)
+    loop.start()
+    await asyncio.wait_for(done.wait(), timeout=10)
+    await loop.stop()
