@@ -38,7 +38,7 @@ from bot.reports import (
     chart_png,
     day_ends,
     figures,
-    parse_facts,
+    parse_lines,
     workbook_xlsx,
 )
 from bot.store import SqliteStore
@@ -187,7 +187,7 @@ async def measure(people: int, days: int, *, bulk: bool) -> dict[str, float]:
             gathered = Gathered()
 
             def take(lines: list[str]) -> None:
-                gathered.add(parse_facts(lines))
+                gathered.add_parsed(parse_lines(lines))
 
             async for lines in log.pieces(START, until):
                 await asyncio.to_thread(take, lines)

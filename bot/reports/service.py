@@ -15,7 +15,7 @@ from bot.core import Catalogue, Clock, Group, Lang, Reader, Reply, ReplyFile, Va
 from bot.crm import Directory
 from bot.reports.figures import Figures, Gathered, PeriodFigures, figures
 from bot.reports.files import chart_png, duration
-from bot.reports.log import Activity, ActivityLog, parse_facts
+from bot.reports.log import Activity, ActivityLog, parse_lines
 from bot.reports.sheets import ExportData, Sheet, tables, workbook_xlsx
 from bot.reports.tables import MAX_XLSX_ROWS, csv_bytes
 
@@ -233,10 +233,10 @@ def day_ends(since: float, until: float, timezone: str) -> list[float]:
 
 def _gather(gathered: Gathered, lines: list[str], scope: Scope) -> bool:
     """Add a piece of the log; whether it holds anything in the period about the scope."""
-    facts = parse_facts(lines)
-    gathered.add(facts)
-    people = scope.people
-    return any(f.at >= scope.since and (people is None or f.person in people) for f in facts)
+    parsed = parse_lines(lines)
+    gathered.add_parsed(parsed)
+    since, people = scope.since, scope.people
+    return any(d["at"] >= since and (people is None or d["person"] in people) for d in parsed)
 
 
 def _both(
