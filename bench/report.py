@@ -185,6 +185,8 @@ async def measure(people: int, days: int, *, bulk: bool) -> dict[str, float]:
         async def report() -> bytes:
             # As ReportService does: the log a day at a time, parsed and gathered in a thread.
             gathered = Gathered()
+            collecting = gc.isenabled()
+            gc.disable()  # as ReportService does
 
             def take(lines: list[str]) -> None:
                 gathered.add_parsed(parse_lines(lines))
@@ -201,8 +203,11 @@ async def measure(people: int, days: int, *, bulk: bool) -> dict[str, float]:
                 return now, before
 
             now, _ = await asyncio.to_thread(count)
-            await asyncio.to_thread(gathered.clear)  # as ReportService does
+            gc.freeze()  # as ReportService does
+            await asyncio.to_thread(gathered.clear)
             gc.unfreeze()
+            if collecting:
+                gc.enable()
             labels = [str(i) for i in range(len(now.day_ends))]
             return await asyncio.to_thread(chart_png, now, "Tasks", t, "en", labels)
 
