@@ -2,7 +2,7 @@
 over a year of a 200-person one, next to merely reading that log from the store: the ratio is
 how much parsing, counting and drawing add. Also what logging adds to a delivery (one store
 write), and how long the event loop stalls while a report is built (the work runs in threads,
-the log is read a week at a time; Slack wants its ack within 3 s). Goal: a year of 200 people
+the log is read a day at a time; Slack wants its ack within 3 s). Goal: a year of 200 people
 under 5 s, stalling the loop under 100 ms.
 
     python bench/report.py [--quick]

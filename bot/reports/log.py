@@ -134,7 +134,7 @@ class ActivityLog:
 
     async def pieces(self, since: float, until: float) -> AsyncIterator[list[str]]:
         """The raw lines of ``since`` <= at < ``until``, a day at a time, oldest first (at
-        most ``READ_LIMIT`` in all); ``parse_facts`` reads a piece."""
+        most ``READ_LIMIT`` in all); ``parse_lines`` reads a piece."""
         start, left = since, READ_LIMIT
         while start < until and left > 0:
             end = min(start + CHUNK_S, until)
