@@ -36,6 +36,9 @@ Task rows are named tuples rather than ``Value``s: a year of a large team is 10â
 and pydantic's validation (or a frozen dataclass's ``__setattr__`` per field) would cost more
 than the counting. The log is gathered per task once (``gather``) for both the period and the
 one before it.
+
+Over 400 lines: the definitions above and the one pass that applies them (gathering, a task's
+row, its overdue days, the sums) are read together when a figure is questioned.
 """
 
 from __future__ import annotations
