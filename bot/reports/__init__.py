@@ -7,7 +7,16 @@ the ``/export`` sheets as a workbook or as CSV.
 from bot.reports.build import ReportParts, build_reports
 from bot.reports.figures import Figures, Gathered, Outcome, PeriodFigures, TaskRow, figures, gather
 from bot.reports.files import chart_png, duration
-from bot.reports.log import Activity, ActivityLog, Fact, Notice, Press, parse_facts
+from bot.reports.log import (
+    Activity,
+    ActivityLog,
+    Fact,
+    Line,
+    Notice,
+    Press,
+    parse_facts,
+    parse_lines,
+)
 from bot.reports.service import ExportFile, ExportFormat, ReportService, day_ends
 from bot.reports.sheets import SHEETS, ExportData, Sheet, tables, workbook_xlsx
 from bot.reports.tables import Column, Table, csv_bytes, xlsx_bytes
@@ -23,6 +32,7 @@ __all__ = [
     "Fact",
     "Figures",
     "Gathered",
+    "Line",
     "Notice",
     "Outcome",
     "PeriodFigures",
@@ -40,6 +50,7 @@ __all__ = [
     "figures",
     "gather",
     "parse_facts",
+    "parse_lines",
     "tables",
     "workbook_xlsx",
     "xlsx_bytes",

@@ -36,6 +36,9 @@ Task rows are named tuples rather than ``Value``s: a year of a large team is 10�
 and pydantic's validation (or a frozen dataclass's ``__setattr__`` per field) would cost more
 than the counting. The log is gathered per task once (``gather``) for both the period and the
 one before it.
+
+Over 400 lines: the definitions above and the one pass that applies them (gathering, a task's
+row, its overdue days, the sums) are read together when a figure is questioned.
 """
 
 from __future__ import annotations
@@ -50,7 +53,7 @@ from operator import itemgetter
 from typing import Literal, NamedTuple
 
 from bot.core import Value
-from bot.reports.log import Fact
+from bot.reports.log import Fact, Line
 
 __all__ = [
     "Figures",
@@ -70,6 +73,7 @@ OUTCOMES: tuple[Outcome, ...] = (
 )  # fmt: skip
 # A task line's ``what``: which change of the task it records.
 ACTIONS = frozenset({"deadline", "reassigned", "completed", "deleted"})
+_at = itemgetter("at")
 
 
 class TaskRow(NamedTuple):
@@ -222,29 +226,33 @@ class Gathered:
 
     def add(self, lines: Iterable[Fact]) -> None:
         """Take the next lines, all later than (or as late as) those taken before."""
-        tasks, deals, seen = self.tasks, self.deals, self._seen
-        for line in sorted(lines, key=itemgetter(1)):  # by ``at``; a sorted piece stays as is
-            if line.kind in ("task", "escalated"):
-                if line.id in seen:
+        self.add_parsed([line._asdict() for line in lines])
+
+    def add_parsed(self, lines: Sequence[Line]) -> None:
+        """``add`` for lines as ``parse_lines`` gives them: a report reads 10⁶ of them, and
+        building a ``Fact`` of each would cost a third of the report."""
+        tasks, deals, seen, people = self.tasks, self.deals, self._seen, self.people
+        for line in sorted(lines, key=_at):  # a sorted piece stays as is
+            kind, person = line["kind"], line["person"]
+            if kind == "task" or kind == "escalated":
+                if line["id"] in seen:
                     continue  # the same event given to the listener again
-                seen.add(line.id)
-            self.people.add(line.person)
-            kind, _, number = line.subject.partition(":")
+                seen.add(line["id"])
+            people.add(person)
+            about, _, number = line["subject"].partition(":")
             if not number.isdigit():
                 continue
-            if kind == "deal":
-                key = (line.person, int(number))
-                if line.kind == "sent" and key not in deals:
-                    deals[key] = (line.at, None)
-                elif line.kind == "pressed" and key in deals and deals[key][1] is None:
-                    deals[key] = (deals[key][0], line.at)
-                continue
-            if kind != "task":
-                continue
-            task = tasks.get(int(number))
-            if task is None:
-                task = tasks[int(number)] = _Task(int(number))
-            _take(task, line)
+            if about == "task":
+                task = tasks.get(int(number))
+                if task is None:
+                    task = tasks[int(number)] = _Task(int(number))
+                _take(task, line, kind)
+            elif about == "deal":
+                key = (person, int(number))
+                if kind == "sent" and key not in deals:
+                    deals[key] = (line["at"], None)
+                elif kind == "pressed" and key in deals and deals[key][1] is None:
+                    deals[key] = (deals[key][0], line["at"])
 
 
 @dataclass(slots=True)
@@ -328,37 +336,44 @@ def gather(lines: Iterable[Fact]) -> Gathered:
     return gathered
 
 
-def _take(task: _Task, line: Fact) -> None:
-    task.first_at = min(task.first_at, line.at)
-    if line.deal is not None:
-        task.deal = line.deal
-    if line.text:
-        task.text = line.text
-    if line.kind == "sent":
-        task.notices.setdefault(line.person, line.at)
-        if line.what == "reminder":
-            task.reminders.append((line.at, line.person, line.deadline))
-            if not task.states and line.deadline is not None:
+def _take(task: _Task, line: Line, kind: str) -> None:
+    at, get = line["at"], line.get
+    if at < task.first_at:
+        task.first_at = at
+    if (deal := get("deal")) is not None:
+        task.deal = deal
+    if text := get("text"):
+        task.text = text
+    if kind == "sent":
+        person = line["person"]
+        task.notices.setdefault(person, at)
+        if line["what"] == "reminder":
+            deadline = get("deadline")
+            task.reminders.append((at, person, deadline))
+            if not task.states and deadline is not None:
                 # Known since before its task lines began (amobridge's first sync, an
                 # upgrade): as the reminder found it, so that it can be seen overdue.
-                task.states.append((line.at, line.deadline, line.person, False, False))
-    elif line.kind == "pressed":
-        task.actions.append(line.at)
-        if line.what == "complete" and task.completed_at is None:
-            task.completed_at = line.at
-    elif line.kind == "escalated":
-        task.escalations.append((line.at, line.person))
-    elif line.kind == "task":
-        completed = line.what == "completed" or (bool(task.states) and task.states[-1][3])
-        deleted = line.what == "deleted"
-        deadline = line.deadline if line.deadline is not None else _last_deadline(task)
-        task.states.append((line.at, deadline, line.person, completed, deleted))
-        if line.what in ACTIONS:
-            task.actions.append(line.at)
-        if line.what == "completed" and task.completed_at is None:
-            task.completed_at = line.at
+                task.states.append((at, deadline, person, False, False))
+    elif kind == "pressed":
+        task.actions.append(at)
+        if line["what"] == "complete" and task.completed_at is None:
+            task.completed_at = at
+    elif kind == "escalated":
+        task.escalations.append((at, line["person"]))
+    elif kind == "task":
+        what, states = line["what"], task.states
+        completed = what == "completed" or (bool(states) and states[-1][3])
+        deleted = what == "deleted"
+        deadline = get("deadline")
+        if deadline is None:
+            deadline = _last_deadline(task)
+        states.append((at, deadline, line["person"], completed, deleted))
+        if what in ACTIONS:
+            task.actions.append(at)
+        if what == "completed" and task.completed_at is None:
+            task.completed_at = at
         if deleted and task.deleted_at is None:
-            task.deleted_at = line.at
+            task.deleted_at = at
 
 
 def _last_deadline(task: _Task) -> float | None:
@@ -377,8 +392,12 @@ def _state_at(
 
 def _row(task: _Task, until: float, name: Callable[[int], str]) -> TaskRow | None:
     """The task's row as the log shows it at ``until``; None if not even its person is known."""
-    states = [s for s in task.states if s[0] < until]
-    reminders = [r for r in task.reminders if r[0] < until]
+    # Both in time order: cut at ``until`` (most often nothing to cut, nor to copy).
+    states, reminders = task.states, task.reminders
+    if states and states[-1][0] >= until:
+        states = states[: bisect.bisect_left(states, until, key=itemgetter(0))]
+    if reminders and reminders[-1][0] >= until:
+        reminders = reminders[: bisect.bisect_left(reminders, until, key=itemgetter(0))]
     if reminders:
         first_at, owner, told_deadline = reminders[0]
         stood = _state_at(states, first_at)
@@ -430,7 +449,7 @@ def _row(task: _Task, until: float, name: Callable[[int], str]) -> TaskRow | Non
         completed_at=completed_at, outcome=outcome, lateness_s=lateness, snoozes=snoozes,
         first_notice_at=notice, first_action_at=action,
         reaction_s=None if notice is None or action is None else action - notice,
-        escalations=sum(1 for at, _ in task.escalations if at < until),
+        escalations=sum(1 for at, _ in task.escalations if at < until) if task.escalations else 0,
     )  # fmt: skip
 
 
@@ -461,24 +480,30 @@ def _overdue(
 
 def _figures(name: str, user: int | None, parts: Sequence[_Person], days: int) -> Figures:
     rows = [row for part in parts for row in part.rows]
-    late = [r.lateness_s for r in rows if r.lateness_s is not None and r.outcome == "completed"]
+    late: list[float] = []
     reactions = [r for part in parts for r in part.reactions]
     outcomes = dict.fromkeys(OUTCOMES, 0)
-    for row in rows:
+    on_time = after_snooze = 0
+    for row in rows:  # one pass: a year's rows are 10⁵
         outcomes[row.outcome] += 1
+        if row.outcome != "completed":
+            continue
+        if row.lateness_s is not None:
+            late.append(row.lateness_s)
+        if row.on_time:
+            on_time += 1
+        elif (
+            row.snoozes and row.completed_at is not None and row.deadline_final is not None
+            and row.completed_at <= row.deadline_final
+        ):  # fmt: skip
+            after_snooze += 1
     trend = [0] * days
     for part in parts:
         for day, count in enumerate(part.overdue):
             trend[day] += count
     return Figures(
-        name=name, user_id=user, due=len(rows),
-        on_time=sum(1 for row in rows if row.on_time and row.outcome == "completed"),
-        on_time_after_snooze=sum(
-            1 for row in rows
-            if row.outcome == "completed" and not row.on_time and row.snoozes
-            and row.completed_at is not None and row.deadline_final is not None
-            and row.completed_at <= row.deadline_final
-        ),
+        name=name, user_id=user, due=len(rows), on_time=on_time,
+        on_time_after_snooze=after_snooze,
         late=len(late), late_median_s=_median(late), late_p90_s=p90(late),
         overdue_now=sum(part.overdue_now for part in parts), overdue_trend=tuple(trend),
         reaction_median_s=_median(reactions), reaction_p90_s=p90(reactions),

@@ -16,7 +16,7 @@ import json
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
-from typing import Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 from pydantic import Field
 
@@ -71,6 +71,10 @@ class Fact(NamedTuple):
     deadline: int | None = None
     deal: int | None = None
     text: str | None = None
+
+
+# A log line's JSON object, as the figures read it (the fields of ``Fact``; absent: None).
+Line = dict[str, Any]
 
 
 def as_fact(entry: Activity) -> Fact:
@@ -130,7 +134,7 @@ class ActivityLog:
 
     async def pieces(self, since: float, until: float) -> AsyncIterator[list[str]]:
         """The raw lines of ``since`` <= at < ``until``, a day at a time, oldest first (at
-        most ``READ_LIMIT`` in all); ``parse_facts`` reads a piece."""
+        most ``READ_LIMIT`` in all); ``parse_lines`` reads a piece."""
         start, left = since, READ_LIMIT
         while start < until and left > 0:
             end = min(start + CHUNK_S, until)
@@ -152,6 +156,12 @@ def _parse(lines: list[str]) -> list[Activity]:
     return [Activity.model_validate_json(line) for line in lines]
 
 
-def parse_facts(lines: list[str]) -> list[Fact]:
+def parse_lines(lines: list[str]) -> list[Line]:
+    """Raw log lines as ``Gathered.add_parsed`` takes them: their JSON objects, unchecked."""
     # One JSON array for the lot: half the time of a json.loads per line.
-    return [Fact(**d) for d in json.loads("[" + ",".join(lines) + "]")]
+    parsed: list[Line] = json.loads("[" + ",".join(lines) + "]")
+    return parsed
+
+
+def parse_facts(lines: list[str]) -> list[Fact]:
+    return [Fact(**d) for d in parse_lines(lines)]

@@ -15,7 +15,7 @@ from bot.core import Catalogue, Clock, Group, Lang, Reader, Reply, ReplyFile, Va
 from bot.crm import Directory
 from bot.reports.figures import Figures, Gathered, PeriodFigures, figures
 from bot.reports.files import chart_png, duration
-from bot.reports.log import Activity, ActivityLog, parse_facts
+from bot.reports.log import Activity, ActivityLog, parse_lines
 from bot.reports.sheets import ExportData, Sheet, tables, workbook_xlsx
 from bot.reports.tables import MAX_XLSX_ROWS, csv_bytes
 
@@ -139,13 +139,17 @@ class ReportService:
         length = scope.until - scope.since
         gathered, told = Gathered(), False
         pieces = self._activity.pieces(scope.since - length - LOOKBACK_S, scope.until)
+        # A year is millions of objects, which each collection would walk holding the GIL (a
+        # loop stalled 0.1 s at a time, by the rows too): no collection while the report is
+        # built, and what it made kept out of the collector's sight (frozen) until it is
+        # let go of, so that the collection after it does not walk it all. They hold no
+        # cycles; refcounts free them.
+        collecting = gc.isenabled()
+        gc.disable()
         try:
             async for lines in pieces:
                 # Parsing and counting are CPU work: off the event loop, a day at a time.
                 told = await asyncio.to_thread(_gather, gathered, lines, scope) or told
-                # A year is millions of objects, which each full collection would walk
-                # holding the GIL (seconds of a stalled loop): kept out of the collector's
-                # sight while the report is built. They hold no cycles; refcounts free them.
                 gc.freeze()
             if not told and not quiet:
                 nothing = self._t(
@@ -154,9 +158,12 @@ class ReportService:
                 return Reply(text=nothing)
             names = await self._names(scope, gathered.people)
             now, before = await asyncio.to_thread(_both, gathered, names, scope, length)
+            gc.freeze()
         finally:
             await asyncio.to_thread(gathered.clear)
-            gc.unfreeze()
+            gc.unfreeze()  # into the oldest generation, not walked until its turn
+            if collecting:  # not if another report still runs
+                gc.enable()
         return _Period(scope=scope, names=names, now=now, before=before)
 
     async def _scope(self, reader: Reader, days: int, group: Group | None) -> Scope:
@@ -233,10 +240,10 @@ def day_ends(since: float, until: float, timezone: str) -> list[float]:
 
 def _gather(gathered: Gathered, lines: list[str], scope: Scope) -> bool:
     """Add a piece of the log; whether it holds anything in the period about the scope."""
-    facts = parse_facts(lines)
-    gathered.add(facts)
-    people = scope.people
-    return any(f.at >= scope.since and (people is None or f.person in people) for f in facts)
+    parsed = parse_lines(lines)
+    gathered.add_parsed(parsed)
+    since, people = scope.since, scope.people
+    return any(d["at"] >= since and (people is None or d["person"] in people) for d in parsed)
 
 
 def _both(
