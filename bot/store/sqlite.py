@@ -41,7 +41,15 @@ from typing import Any, Literal, Self
 import aiosqlite
 
 from bot.core import CrmEvent, Deal, OAuthTokens, Task
-from bot.store.protocol import Cached, DueEntry, DueItem, EntityChange, StoreFull, claims_queue
+from bot.store.protocol import (
+    Cached,
+    DueEntry,
+    DueItem,
+    EntityChange,
+    OncePut,
+    StoreFull,
+    claims_queue,
+)
 
 # Index i holds the statements that take a file from ``user_version`` i to i + 1.
 _MIGRATIONS: tuple[tuple[str, ...], ...] = (
@@ -292,12 +300,16 @@ class SqliteStore:
             return await self._mark_seen(db, key, ttl_s)
 
     @staticmethod
-    async def _mark_seen(db: aiosqlite.Connection, key: str, ttl_s: float) -> bool:
+    async def _mark_seen(
+        db: aiosqlite.Connection, key: str, ttl_s: float, *, sweep: bool = True
+    ) -> bool:
         now = time.time()
-        await db.execute(
-            "DELETE FROM seen WHERE key IN (SELECT key FROM seen WHERE expires_at <= ? LIMIT ?)",
-            (now, _SWEEP_BATCH),
-        )
+        if sweep:  # once per transaction is enough (put_due_once_many marks many)
+            await db.execute(
+                "DELETE FROM seen WHERE key IN"
+                " (SELECT key FROM seen WHERE expires_at <= ? LIMIT ?)",
+                (now, _SWEEP_BATCH),
+            )
         # The sweep may have left this key (batch limit), so the upsert re-checks expiry.
         # Not closed (a trip of its own): a finished INSERT holds nothing.
         cur = await db.execute(
@@ -473,6 +485,25 @@ class SqliteStore:
             ]
             await db.executemany(_PUT_DUE + "(?, ?, ?, ?, ?, ?)", rows)
             return True
+
+    async def put_due_once_many(self, puts: Sequence[OncePut]) -> list[bool]:
+        if not puts:
+            return []
+        done: list[bool] = []
+        rows: list[tuple[str, str, float, float, str, str]] = []
+        base = _new_token()  # made unique per row by its place, as in put_due_many
+        async with self._write() as db:
+            for put in puts:
+                done.append(await self._mark_seen(db, put.key, put.ttl_s, sweep=not done))
+                if done[-1]:
+                    n = len(rows)
+                    rows += [
+                        (put.queue, e.item_id, e.due_at, e.due_at, e.payload, f"{base}{n + i}")
+                        for i, e in enumerate(put.entries)
+                    ]
+            if rows:
+                await db.executemany(_PUT_DUE + "(?, ?, ?, ?, ?, ?)", rows)
+        return done
 
     async def claim_due(self, queue: str, now: float, limit: int, lease_s: float) -> list[DueItem]:
         if limit <= 0:
