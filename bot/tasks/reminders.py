@@ -43,7 +43,15 @@ from bot.people import (
     within_hours,
     working_hours,
 )
-from bot.store import Cached, DueEntry, DueItem, Store, wait_for_due, work_due
+from bot.store import (
+    Cached,
+    DueEntry,
+    DueItem,
+    GroupedPuts,
+    Store,
+    wait_for_due,
+    work_due,
+)
 from bot.tasks.cards import CardFactory, OutcomeLine
 from bot.tasks.elsewhere import OtherMessenger
 from bot.tasks.schedule import (
@@ -139,6 +147,8 @@ class ReminderService:
         elsewhere: OtherMessenger,
     ) -> None:
         self._fired_observers: list[Callable[[float], None]] = []
+        # The next reminders of reminders fired at once are put together (group commit).
+        self._next_puts = GroupedPuts(store)
         self._elsewhere = elsewhere
         self._failures = FailureNote(log, "reminders")
         self._store = store
@@ -368,7 +378,7 @@ class ReminderService:
             return
         nxt = PendingReminder(task_id=task.id, user_id=pending.user_id, reminder=following)
         # Replaces the claimed entry (a new token), so the claim needs no completing.
-        await self._store.put_due(REMINDER_QUEUE, item.item_id, following.at, nxt.payload())
+        await self._next_puts.put_due(REMINDER_QUEUE, item.item_id, following.at, nxt.payload())
 
 
 def next_for(

@@ -615,7 +615,7 @@ async def test_it_puts_many_once_puts_in_one_write_each_on_its_own_key(store: St
     assert len({i.token for i in [*out, *held]}) == 3
 
 
-async def test_grouped_once_puts_of_concurrent_callers_share_writes(store: Store) -> None:
+async def test_grouped_once_puts_of_concurrent_callers_queue_each_key_once(store: Store) -> None:
     grouped = GroupedOnce(store)
     entry = [DueEntry(item_id="x", due_at=1)]
 
