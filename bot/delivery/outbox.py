@@ -28,7 +28,7 @@ from pydantic import Field
 from bot.core import Card, Channel, Clock, DeliveryOp, ReplyFile, SendOutcome, TextMessage, Value
 from bot.delivery.pace import ChannelLimits, wait_turn
 from bot.reports import ActivityLog, Notice
-from bot.store import CLAIM_LEASE_S, ClaimKeeper, DueEntry, DueItem, Store
+from bot.store import CLAIM_LEASE_S, ClaimKeeper, DueEntry, DueItem, GroupedOnce, Store
 
 log = logging.getLogger(__name__)
 
@@ -120,6 +120,8 @@ def outbox_queue(channel: Channel) -> str:
 class Outbox:
     def __init__(self, store: Store, clock: Clock) -> None:
         self._store = store
+        # Once-puts of concurrent senders (a burst of reminders) share a commit.
+        self._once = GroupedOnce(store)
         self._clock = clock
         self._wake: dict[str, asyncio.Event] = {}
 
@@ -143,7 +145,7 @@ class Outbox:
         for channel, entries in by_channel.items():
             if once is None:
                 await self._store.put_due_many(outbox_queue(channel), entries)
-            elif not await self._store.put_due_once(
+            elif not await self._once.put_due_once(
                 outbox_queue(channel), entries, f"{once}:{channel}", once_ttl_s
             ):
                 continue

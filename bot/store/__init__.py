@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 from bot.store.due import CLAIM_LEASE_S, ClaimKeeper, keep_claims, wait_for_due, work_due
+from bot.store.grouped import GroupCommit, GroupedOnce, GroupedPuts, WriteInterrupted
 from bot.store.opening import StoreOpenError, open_store
-from bot.store.protocol import Cached, DueEntry, DueItem, EntityChange, Store, StoreFull
+from bot.store.protocol import (
+    Cached,
+    DueEntry,
+    DueItem,
+    EntityChange,
+    OncePut,
+    Store,
+    StoreFull,
+)
 from bot.store.redis import RedisStore
 from bot.store.sqlite import SqliteStore
 
 __all__ = [
-    "CLAIM_LEASE_S", "Cached", "ClaimKeeper", "DueEntry", "DueItem", "EntityChange", "RedisStore",
-    "SqliteStore", "Store", "StoreFull", "StoreOpenError", "keep_claims", "open_store",
-    "wait_for_due", "work_due",
+    "CLAIM_LEASE_S", "Cached", "ClaimKeeper", "DueEntry", "DueItem", "EntityChange", "GroupCommit",
+    "GroupedOnce", "GroupedPuts", "OncePut", "RedisStore", "SqliteStore", "Store", "StoreFull",
+    "StoreOpenError", "WriteInterrupted", "keep_claims", "open_store", "wait_for_due", "work_due",
 ]  # fmt: skip

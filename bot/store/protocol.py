@@ -85,6 +85,15 @@ class DueEntry(Value):
     payload: str = ""
 
 
+class OncePut(Value):
+    """One ``put_due_once`` of a ``put_due_once_many``."""
+
+    queue: str
+    entries: tuple[DueEntry, ...]
+    key: str
+    ttl_s: float
+
+
 class Store(Protocol):
     async def close(self) -> None: ...
 
@@ -181,6 +190,13 @@ class Store(Protocol):
         What must be queued once (an alert to one person, a reminder) survives a crash at any
         point: before this call nothing is marked, after it both are done.
         """
+        ...
+
+    async def put_due_once_many(self, puts: Sequence[OncePut]) -> list[bool]:
+        """Several ``put_due_once`` in one write (one commit, one round trip), each on its own
+        terms: the result tells, put by put in order, whether it wrote (False: its key was
+        marked already, also by an earlier put of the same call). A burst of reminders queues
+        a claim's worth in a few writes instead of one each."""
         ...
 
     async def claim_due(self, queue: str, now: float, limit: int, lease_s: float) -> list[DueItem]:

@@ -50,7 +50,7 @@ from typing import cast
 from redis.asyncio import BlockingConnectionPool, Redis
 
 from bot.core import CrmEvent, Deal, OAuthTokens, Task
-from bot.store.protocol import Cached, DueEntry, DueItem, EntityChange, claims_queue
+from bot.store.protocol import Cached, DueEntry, DueItem, EntityChange, OncePut, claims_queue
 
 _ACQUIRE_LEASE = """
 local holder = redis.call('GET', KEYS[1])
@@ -160,6 +160,27 @@ for i = 2, #ARGV, 3 do
   redis.call('HSET', KEYS[3], ARGV[i], ARGV[i + 2])
 end
 return 1
+"""
+
+# KEYS: per put its seen key, due zset and items hash. ARGV[1]: a JSON array, per put its ttl
+# (ms) and a flat array of (item id, due_at, entry) triples. Returns a 0/1 per put.
+_PUT_DUE_ONCE_MANY = """
+local puts = cjson.decode(ARGV[1])
+local done = {}
+for p = 1, #puts do
+  local k = (p - 1) * 3
+  if redis.call('SET', KEYS[k + 1], '1', 'NX', 'PX', puts[p][1]) then
+    local flat = puts[p][2]
+    for i = 1, #flat, 3 do
+      redis.call('ZADD', KEYS[k + 2], flat[i + 1], flat[i])
+      redis.call('HSET', KEYS[k + 3], flat[i], flat[i + 2])
+    end
+    done[p] = 1
+  else
+    done[p] = 0
+  end
+end
+return done
 """
 
 # KEYS: due zset, items hash. ARGV: now, limit, hidden until, then one fresh token per slot.
@@ -311,6 +332,7 @@ class RedisStore:
         self._claim_due = client.register_script(_CLAIM_DUE)
         self._put_due_many = client.register_script(_PUT_DUE_MANY)
         self._put_due_once = client.register_script(_PUT_DUE_ONCE)
+        self._put_due_once_many = client.register_script(_PUT_DUE_ONCE_MANY)
         self._complete_due = client.register_script(_COMPLETE_DUE)
         self._extend_claims = client.register_script(_EXTEND_CLAIMS)
         self._get_doc = client.register_script(_GET_DOC)
@@ -505,6 +527,27 @@ class RedisStore:
             args=args,
         )
         return bool(done)
+
+    async def put_due_once_many(self, puts: Sequence[OncePut]) -> list[bool]:
+        if not puts:
+            return []
+        keys: list[str] = []
+        args: list[tuple[int, list[str]]] = []
+        base = _new_token()  # made unique per entry by its place, as in put_due_many
+        n = 0
+        for put in puts:
+            keys += [f"{self._p}seen:{put.key}", f"{self._p}due:{put.queue}",
+                     f"{self._p}dueitems:{put.queue}"]  # fmt: skip
+            flat: list[str] = []
+            for e in put.entries:
+                due_at = repr(float(e.due_at))
+                flat += (e.item_id, due_at, f"{base}{n}\n{due_at}\n{e.payload}")
+                n += 1
+            args.append((_ms(put.ttl_s), flat))
+        done: list[int] = await self._put_due_once_many(
+            keys=keys, args=[json.dumps(args, ensure_ascii=False)]
+        )
+        return [bool(x) for x in done]
 
     async def claim_due(self, queue: str, now: float, limit: int, lease_s: float) -> list[DueItem]:
         if limit <= 0:

@@ -41,7 +41,15 @@ from typing import Any, Literal, Self
 import aiosqlite
 
 from bot.core import CrmEvent, Deal, OAuthTokens, Task
-from bot.store.protocol import Cached, DueEntry, DueItem, EntityChange, StoreFull, claims_queue
+from bot.store.protocol import (
+    Cached,
+    DueEntry,
+    DueItem,
+    EntityChange,
+    OncePut,
+    StoreFull,
+    claims_queue,
+)
 
 # Index i holds the statements that take a file from ``user_version`` i to i + 1.
 _MIGRATIONS: tuple[tuple[str, ...], ...] = (
@@ -91,6 +99,7 @@ _BUSY_TIMEOUT_MS = 10_000
 _SWEEP_BATCH = 100  # expired rows removed per write, so a sweep never stalls a caller
 # SQLite before 3.32 allows 999 parameters per statement; a due row takes 6.
 _ROWS_PER_STATEMENT = 999 // 6
+_KEYS_PER_READ = 900  # under SQLite's oldest limit of 999 parameters a statement
 _IDS_PER_STATEMENT = 999
 _PUT_DUE = (
     "INSERT OR REPLACE INTO due (queue, item_id, due_at, visible_at, payload, token) VALUES "
@@ -473,6 +482,55 @@ class SqliteStore:
             ]
             await db.executemany(_PUT_DUE + "(?, ?, ?, ?, ?, ?)", rows)
             return True
+
+    async def put_due_once_many(self, puts: Sequence[OncePut]) -> list[bool]:
+        if not puts:
+            return []
+        done: list[bool] = []
+        marks: list[tuple[str, float]] = []
+        rows: list[tuple[str, str, float, float, str, str]] = []
+        base = _new_token()  # made unique per row by its place, as in put_due_many
+        async with self._write() as db:
+            # The live keys in a read or two, and every mark and entry in one statement each:
+            # a statement per key cost a burst of reminders more than the rest of the write.
+            now = time.time()
+            await db.execute(  # expired marks go, a batch at a time, as in mark_seen
+                "DELETE FROM seen WHERE key IN"
+                " (SELECT key FROM seen WHERE expires_at <= ? LIMIT ?)",
+                (now, _SWEEP_BATCH),
+            )
+            live = await self._live_seen(db, list(dict.fromkeys(p.key for p in puts)), now)
+            for put in puts:
+                done.append(put.key not in live)
+                if done[-1]:
+                    live.add(put.key)  # the same key later in the call: a repeat
+                    marks.append((put.key, now + put.ttl_s))
+                    n = len(rows)
+                    rows += [
+                        (put.queue, e.item_id, e.due_at, e.due_at, e.payload, f"{base}{n + i}")
+                        for i, e in enumerate(put.entries)
+                    ]
+            if marks:
+                await db.executemany(
+                    "INSERT OR REPLACE INTO seen (key, expires_at) VALUES (?, ?)", marks
+                )
+            if rows:
+                await db.executemany(_PUT_DUE + "(?, ?, ?, ?, ?, ?)", rows)
+        return done
+
+    async def _live_seen(self, db: aiosqlite.Connection, keys: list[str], now: float) -> set[str]:
+        """Which of ``keys`` are marked and not expired (in reads of a bounded size)."""
+        live: set[str] = set()
+        for at in range(0, len(keys), _KEYS_PER_READ):
+            chunk = keys[at : at + _KEYS_PER_READ]
+            found = await self._fetchall(
+                db,
+                "SELECT key FROM seen WHERE expires_at > ? AND key IN"
+                f" ({', '.join('?' * len(chunk))})",
+                (now, *chunk),
+            )
+            live.update(str(row[0]) for row in found)
+        return live
 
     async def claim_due(self, queue: str, now: float, limit: int, lease_s: float) -> list[DueItem]:
         if limit <= 0:

@@ -19,7 +19,7 @@ import pytest
 from redis.asyncio import Redis
 
 from bot.core.domain import CrmEvent, CrmEventKind, Deal, OAuthTokens, Task
-from bot.store import DueEntry, DueItem, EntityChange, Store, open_store
+from bot.store import DueEntry, DueItem, EntityChange, GroupedOnce, OncePut, Store, open_store
 from bot.store import sqlite as sqlite_store
 from bot.store.redis import RedisStore
 from bot.store.sqlite import SCHEMA_VERSION, SqliteStore
@@ -587,6 +587,48 @@ async def test_it_puts_nothing_once_the_key_was_marked_by_mark_seen(store: Store
     assert await store.mark_seen("reminder:7", 60)
     assert not await store.put_due_once("q", [DueEntry(item_id="a", due_at=1)], "reminder:7", 60)
     assert await store.count_due("q") == 0
+
+
+async def test_it_puts_many_once_puts_in_one_write_each_on_its_own_key(store: Store) -> None:
+    assert await store.mark_seen("reminder:2", 60)
+    puts = [
+        OncePut(queue="out", entries=(DueEntry(item_id="a", due_at=10, payload="A"),),
+                key="reminder:1", ttl_s=60),
+        OncePut(queue="out", entries=(DueEntry(item_id="b", due_at=11),), key="reminder:2",
+                ttl_s=60),
+        OncePut(queue="held", entries=(DueEntry(item_id="c", due_at=12),
+                                       DueEntry(item_id="d", due_at=13)),
+                key="reminder:3", ttl_s=60),
+        # The same key twice in one call: the first one wins, as in two calls.
+        OncePut(queue="out", entries=(DueEntry(item_id="e", due_at=14),), key="reminder:1",
+                ttl_s=60),
+    ]  # fmt: skip
+    assert await store.put_due_once_many(puts) == [True, False, True, False]
+    assert await store.put_due_once_many([]) == []
+    assert await store.put_due_once_many(puts[:1]) == [False]  # a repeat after a crash
+    assert not await store.mark_seen("reminder:3", 60)
+
+    out = await store.claim_due("out", 100, 10, 30)
+    assert [(i.item_id, i.due_at, i.payload) for i in out] == [("a", 10, "A")]
+    held = await store.claim_due("held", 100, 10, 30)
+    assert [i.item_id for i in held] == ["c", "d"]
+    assert len({i.token for i in [*out, *held]}) == 3
+
+
+async def test_grouped_once_puts_of_concurrent_callers_queue_each_key_once(store: Store) -> None:
+    grouped = GroupedOnce(store)
+    entry = [DueEntry(item_id="x", due_at=1)]
+
+    async def put(n: int) -> bool:
+        return await grouped.put_due_once("q", [DueEntry(item_id=f"i{n}", due_at=n)],
+                                          f"k{n % 30}", 60)  # fmt: skip
+
+    results = await asyncio.gather(*(put(n) for n in range(60)))
+    # Each key queued exactly once, whichever caller's write carried it.
+    assert results == [True] * 30 + [False] * 30
+    assert await store.count_due("q") == 30
+    assert not await grouped.put_due_once("q", entry, "k0", 60)
+    assert await grouped.put_due_once("q", entry, "k-new", 60)
 
 
 async def test_it_puts_many_due_items_at_once_replacing_existing_ones(store: Store) -> None:
