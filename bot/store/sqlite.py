@@ -19,8 +19,10 @@ Tables (``user_version`` counts the migrations applied)::
     counters                               'rev': the store-wide revision sequence
     tasks, deals                           the entity cache; tasks indexed while open
     events                                 the journal, ``seq`` in journal order
+    due_queues                             due queue name -> its number in ``due``
     due                                    the due-time index: ``visible_at`` is when the
-                                           item can next be claimed
+                                           item can next be claimed; ``due_at`` (when it
+                                           is not that) and ``token`` only once claimed
     docs                                   (ns, key) -> value; ``expires_at`` NULL: never
     list_items                             (ns, key, value) rows; ``seq`` (the rowid) orders
                                            a list's values, oldest first
@@ -34,7 +36,7 @@ import contextlib
 import sqlite3
 import time
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, Literal, Self
 
@@ -92,18 +94,39 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
         " value TEXT NOT NULL)",
         "CREATE INDEX log_items_by_time ON log_items (ns, at, seq)",
     ),
+    # The due index, compact (bench/scheduler.py: 130 -> ~60 bytes per pending reminder): the
+    # queue by a small number, no token until the item is claimed, ``due_at`` only where it is
+    # not ``visible_at`` (claimed, or held back), and no item id of its own in the time index
+    # (a WITHOUT ROWID index carries the key anyway). A row never claimed (due_at equals
+    # visible_at; a claim always moves visible_at past it) drops its token on the way.
+    (
+        "CREATE TABLE due_queues (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE)",
+        "INSERT INTO due_queues (name) SELECT DISTINCT queue FROM due ORDER BY queue",
+        "CREATE TABLE due_v4 (queue INTEGER NOT NULL, item_id TEXT NOT NULL,"
+        " visible_at REAL NOT NULL, due_at REAL, payload TEXT NOT NULL, token TEXT,"
+        " PRIMARY KEY (queue, item_id)) WITHOUT ROWID",
+        "INSERT INTO due_v4 (queue, item_id, visible_at, due_at, payload, token)"
+        " SELECT q.id, d.item_id, d.visible_at,"
+        " CASE WHEN d.due_at = d.visible_at THEN NULL ELSE d.due_at END, d.payload,"
+        " CASE WHEN d.due_at = d.visible_at THEN NULL ELSE d.token END"
+        " FROM due AS d JOIN due_queues AS q ON q.name = d.queue",
+        "DROP TABLE due",
+        "ALTER TABLE due_v4 RENAME TO due",
+        "CREATE INDEX due_visible ON due (queue, visible_at)",
+    ),
 )
 SCHEMA_VERSION = len(_MIGRATIONS)
 
 _BUSY_TIMEOUT_MS = 10_000
 _SWEEP_BATCH = 100  # expired rows removed per write, so a sweep never stalls a caller
-# SQLite before 3.32 allows 999 parameters per statement; a due row takes 6.
-_ROWS_PER_STATEMENT = 999 // 6
+# SQLite before 3.32 allows 999 parameters per statement; a due row takes 5.
+_ROWS_PER_STATEMENT = 999 // 5
 _KEYS_PER_READ = 900  # under SQLite's oldest limit of 999 parameters a statement
 _IDS_PER_STATEMENT = 999
-_PUT_DUE = (
-    "INSERT OR REPLACE INTO due (queue, item_id, due_at, visible_at, payload, token) VALUES "
-)
+# A put leaves the token NULL (a claim sets one) and ``due_at`` NULL where it is the moment the
+# item becomes visible (``_due_row``); a claim reads ``coalesce(due_at, visible_at)``.
+_PUT_DUE = "INSERT OR REPLACE INTO due (queue, item_id, visible_at, due_at, payload, token) VALUES"
+_ROW = "(?, ?, ?, ?, ?, NULL)"
 
 
 def _new_token() -> str:
@@ -130,6 +153,9 @@ class SqliteStore:
         # One connection cannot run two transactions at once: calls of this instance take turns.
         self._lock = asyncio.Lock()
         self._closed = False
+        # Due queues by name -> their number in ``due``. Numbers are never reused or changed, so
+        # the instances sharing a file may each keep what they have read.
+        self._queues: dict[str, int] = {}
 
     @classmethod
     async def open(cls, path: str) -> Self:
@@ -382,6 +408,7 @@ class SqliteStore:
     async def apply_change(self, change: EntityChange) -> tuple[CrmEvent, ...] | None:
         _check_change(change)
         table = "tasks" if change.kind == "task" else "deals"
+        queues = [await self._queue_number(q) for q in change.fanout]
         async with self._write() as db:
             row = await self._fetchone(db, f"SELECT rev FROM {table} WHERE id = ?", (change.id,))
             if (None if row is None else int(row[0])) != change.expected_rev:
@@ -424,12 +451,12 @@ class SqliteStore:
                 if cursor.rowcount == 1:
                     journaled.append(event)
             fanout = [
-                (queue, e.key, e.occurred_at, change.hold_until, e.model_dump_json(), _new_token())
+                _due_row(queue, e.key, e.occurred_at, e.model_dump_json(), change.hold_until)
                 for e in journaled
-                for queue in change.fanout
+                for queue in queues
             ]
             if fanout:
-                await db.executemany(_PUT_DUE + "(?, ?, ?, ?, ?, ?)", fanout)
+                await db.executemany(f"{_PUT_DUE} {_ROW}", fanout)
             return tuple(journaled)
 
     async def recent_events(self, since: int = 0, limit: int = 1000) -> list[CrmEvent]:
@@ -448,48 +475,40 @@ class SqliteStore:
     async def put_due_many(self, queue: str, entries: Sequence[DueEntry]) -> None:
         if not entries:
             return
-        # One random token per call, made unique per row by its index: a uuid per row cost as
-        # much as the rest of the webhook inbox's write.
-        base = _new_token()
-        rows = [
-            (queue, e.item_id, e.due_at, e.due_at, e.payload, f"{base}{i}")
-            for i, e in enumerate(entries)
-        ]
+        number = await self._queue_number(queue)
+        rows = [_due_row(number, e.item_id, e.due_at, e.payload) for e in entries]
         if len(rows) <= _ROWS_PER_STATEMENT:
             # One statement is its own transaction: one trip to the connection's thread instead
             # of three (BEGIN, insert, COMMIT). This is the webhook inbox's write, and under load
             # those trips, each waiting for a busy event loop, were most of a webhook's latency.
-            values = ", ".join(["(?, ?, ?, ?, ?, ?)"] * len(rows))
+            values = ", ".join([_ROW] * len(rows))
             async with self._lock:
-                try:
-                    await self._db.execute(_PUT_DUE + values, [v for row in rows for v in row])
-                except sqlite3.Error as exc:
-                    if _is_full(exc):
-                        raise StoreFull(f"SQLite: {exc}") from None
-                    raise
+                with _full_is_store_full():
+                    await self._db.execute(
+                        f"{_PUT_DUE} {values}", [v for row in rows for v in row]
+                    )
             return
         async with self._write() as db:
-            await db.executemany(_PUT_DUE + "(?, ?, ?, ?, ?, ?)", rows)
+            await db.executemany(f"{_PUT_DUE} {_ROW}", rows)
 
     async def put_due_once(
         self, queue: str, entries: Sequence[DueEntry], key: str, ttl_s: float
     ) -> bool:
+        number = await self._queue_number(queue)
         async with self._write() as db:
             if not await self._mark_seen(db, key, ttl_s):
                 return False
-            rows = [
-                (queue, e.item_id, e.due_at, e.due_at, e.payload, _new_token()) for e in entries
-            ]
-            await db.executemany(_PUT_DUE + "(?, ?, ?, ?, ?, ?)", rows)
+            rows = [_due_row(number, e.item_id, e.due_at, e.payload) for e in entries]
+            await db.executemany(f"{_PUT_DUE} {_ROW}", rows)
             return True
 
     async def put_due_once_many(self, puts: Sequence[OncePut]) -> list[bool]:
         if not puts:
             return []
+        numbers = {q: await self._queue_number(q) for q in dict.fromkeys(p.queue for p in puts)}
         done: list[bool] = []
         marks: list[tuple[str, float]] = []
-        rows: list[tuple[str, str, float, float, str, str]] = []
-        base = _new_token()  # made unique per row by its place, as in put_due_many
+        rows: list[tuple[int, str, float, float | None, str]] = []
         async with self._write() as db:
             # The live keys in a read or two, and every mark and entry in one statement each:
             # a statement per key cost a burst of reminders more than the rest of the write.
@@ -505,17 +524,14 @@ class SqliteStore:
                 if done[-1]:
                     live.add(put.key)  # the same key later in the call: a repeat
                     marks.append((put.key, now + put.ttl_s))
-                    n = len(rows)
-                    rows += [
-                        (put.queue, e.item_id, e.due_at, e.due_at, e.payload, f"{base}{n + i}")
-                        for i, e in enumerate(put.entries)
-                    ]
+                    number = numbers[put.queue]
+                    rows += [_due_row(number, e.item_id, e.due_at, e.payload) for e in put.entries]
             if marks:
                 await db.executemany(
                     "INSERT OR REPLACE INTO seen (key, expires_at) VALUES (?, ?)", marks
                 )
             if rows:
-                await db.executemany(_PUT_DUE + "(?, ?, ?, ?, ?, ?)", rows)
+                await db.executemany(f"{_PUT_DUE} {_ROW}", rows)
         return done
 
     async def _live_seen(self, db: aiosqlite.Connection, keys: list[str], now: float) -> set[str]:
@@ -532,16 +548,44 @@ class SqliteStore:
             live.update(str(row[0]) for row in found)
         return live
 
+    async def _queue_number(self, name: str) -> int:
+        """The due queue's number, given to it the first time it is written to.
+
+        In statements of its own, committed before the write that uses it: a number handed out
+        inside a write that then rolls back would be handed out again, to another queue.
+        """
+        number = await self._known_queue(name)
+        if number is None:
+            async with self._lock:
+                with _full_is_store_full():
+                    await self._db.execute(
+                        "INSERT INTO due_queues (name) VALUES (?) ON CONFLICT (name) DO NOTHING",
+                        (name,),
+                    )
+            number = await self._known_queue(name)
+            assert number is not None
+        return number
+
+    async def _known_queue(self, name: str) -> int | None:
+        """The due queue's number, or None if nothing was ever put into it."""
+        if (number := self._queues.get(name)) is None:
+            async with self._read() as db:
+                row = await self._fetchone(db, "SELECT id FROM due_queues WHERE name = ?", (name,))
+            if row is None:
+                return None
+            number = self._queues[name] = int(row[0])
+        return number
+
     async def claim_due(self, queue: str, now: float, limit: int, lease_s: float) -> list[DueItem]:
-        if limit <= 0:
+        if limit <= 0 or (number := await self._known_queue(queue)) is None:
             return []
         claimed: list[DueItem] = []
         async with self._write() as db:
             rows = await self._fetchall(
                 db,
-                "SELECT item_id, due_at, payload FROM due WHERE queue = ? AND visible_at <= ?"
-                " ORDER BY visible_at, item_id LIMIT ?",
-                (queue, now, limit),
+                "SELECT item_id, coalesce(due_at, visible_at), payload FROM due"
+                " WHERE queue = ? AND visible_at <= ? ORDER BY visible_at, item_id LIMIT ?",
+                (number, now, limit),
             )
             for item_id, due_at, payload in rows:
                 item = DueItem(
@@ -552,51 +596,61 @@ class SqliteStore:
                     token=_new_token(),
                 )
                 claimed.append(item)
+            # The moment it was due is kept once visible_at moves past it.
             await db.executemany(
-                "UPDATE due SET visible_at = ?, token = ? WHERE queue = ? AND item_id = ?",
-                [(now + lease_s, i.token, queue, i.item_id) for i in claimed],
+                "UPDATE due SET due_at = coalesce(due_at, visible_at), visible_at = ?, token = ?"
+                " WHERE queue = ? AND item_id = ?",
+                [(now + lease_s, i.token, number, i.item_id) for i in claimed],
             )
         return claimed
 
     async def complete_due(self, item: DueItem) -> bool:
+        if (number := await self._known_queue(item.queue)) is None:
+            return False
         async with (
             self._write() as db,
             db.execute(
                 "DELETE FROM due WHERE queue = ? AND item_id = ? AND token = ?",
-                (item.queue, item.item_id, item.token),
+                (number, item.item_id, item.token),
             ) as cur,
         ):
             return cur.rowcount == 1
 
     async def extend_claims(self, items: Sequence[DueItem], until: float) -> frozenset[str]:
         queue = claims_queue(items)
-        if queue is None:
+        if queue is None or (number := await self._known_queue(queue)) is None:
             return frozenset()
         held: set[str] = set()
         async with self._write() as db:
             for item in items:
                 async with db.execute(
                     "UPDATE due SET visible_at = ? WHERE queue = ? AND item_id = ? AND token = ?",
-                    (until, queue, item.item_id, item.token),
+                    (until, number, item.item_id, item.token),
                 ) as cur:
                     if cur.rowcount == 1:
                         held.add(item.item_id)
         return frozenset(held)
 
     async def cancel_due(self, queue: str, item_id: str) -> None:
+        if (number := await self._known_queue(queue)) is None:
+            return
         async with self._write() as db:
-            await db.execute("DELETE FROM due WHERE queue = ? AND item_id = ?", (queue, item_id))
+            await db.execute("DELETE FROM due WHERE queue = ? AND item_id = ?", (number, item_id))
 
     async def count_due(self, queue: str) -> int:
+        if (number := await self._known_queue(queue)) is None:
+            return 0
         async with self._read() as db:
-            row = await self._fetchone(db, "SELECT count(*) FROM due WHERE queue = ?", (queue,))
+            row = await self._fetchone(db, "SELECT count(*) FROM due WHERE queue = ?", (number,))
         assert row is not None
         return int(row[0])
 
     async def earliest_due(self, queue: str) -> float | None:
+        if (number := await self._known_queue(queue)) is None:
+            return None
         async with self._read() as db:
             row = await self._fetchone(
-                db, "SELECT min(visible_at) FROM due WHERE queue = ?", (queue,)
+                db, "SELECT min(visible_at) FROM due WHERE queue = ?", (number,)
             )
         return None if row is None or row[0] is None else float(row[0])
 
@@ -724,6 +778,27 @@ class SqliteStore:
         async with self._write() as db:
             cur = await db.execute("DELETE FROM log_items WHERE ns = ? AND at < ?", (ns, before))
             return cur.rowcount
+
+
+def _due_row(
+    queue: int, item_id: str, due_at: float, payload: str, visible_at: float | None = None
+) -> tuple[int, str, float, float | None, str]:
+    """A due row as ``_PUT_DUE`` takes it: visible from ``visible_at`` (default: ``due_at``);
+    ``due_at`` is left out (NULL) where it is the same moment."""
+    if visible_at is None or visible_at == due_at:
+        return (queue, item_id, due_at, None, payload)
+    return (queue, item_id, visible_at, due_at, payload)
+
+
+@contextlib.contextmanager
+def _full_is_store_full() -> Iterator[None]:
+    """A statement run outside ``_write`` (its own transaction) reports a full disk the same."""
+    try:
+        yield
+    except sqlite3.Error as exc:
+        if _is_full(exc):
+            raise StoreFull(f"SQLite: {exc}") from None
+        raise
 
 
 def _check_max_len(max_len: int) -> None:

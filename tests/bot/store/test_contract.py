@@ -1331,6 +1331,48 @@ async def test_it_migrates_a_sqlite_file_from_an_older_version_keeping_its_data(
         assert await cur.fetchone() == (SCHEMA_VERSION,)
 
 
+async def test_it_migrates_due_entries_of_the_older_sqlite_layout_and_fires_each_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = str(tmp_path / "store.db")
+    with monkeypatch.context() as older:
+        older.setattr(sqlite_store, "_MIGRATIONS", sqlite_store._MIGRATIONS[:3])
+        older.setattr(sqlite_store, "SCHEMA_VERSION", 3)
+        await (await SqliteStore.open(path)).close()
+    # Rows as version 3 wrote them: a token on every put, the queue by name; "held" is claimed.
+    async with aiosqlite.connect(path) as db:
+        await db.executemany(
+            "INSERT INTO due (queue, item_id, due_at, visible_at, payload, token)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            [
+                ("reminders", "7:10", 100.0, 100.0, "before:15", "t1"),
+                ("reminders", "8:10", 50.5, 50.5, "due", "t2"),
+                ("reminders", "held", 40.0, 1_000.0, "p", "claim-token"),
+                ("outbox:telegram", "m1", 60.0, 60.0, "{}", "t3"),
+            ],
+        )
+        await db.commit()
+
+    store = await SqliteStore.open(path)
+    try:
+        assert await store.count_due("reminders") == 3
+        claimed = await store.claim_due("reminders", now=200.0, limit=10, lease_s=60)
+        assert [(i.item_id, i.due_at, i.payload) for i in claimed] == [
+            ("8:10", 50.5, "due"),
+            ("7:10", 100.0, "before:15"),
+        ]
+        # The claim made before the upgrade is still its holder's to complete.
+        held = DueItem(queue="reminders", item_id="held", due_at=40.0, token="claim-token")
+        assert await store.complete_due(held)
+        assert all([await store.complete_due(i) for i in claimed])
+        assert await store.claim_due("reminders", now=10_000.0, limit=10, lease_s=60) == []
+        assert await store.count_due("reminders") == 0
+        [m1] = await store.claim_due("outbox:telegram", now=200.0, limit=10, lease_s=60)
+        assert (m1.item_id, m1.due_at, m1.payload) == ("m1", 60.0, "{}")
+    finally:
+        await store.close()
+
+
 async def test_it_sweeps_expired_documents_out_of_the_backing(
     backend: tuple[str, str, str], open_backend: Opener
 ) -> None:
