@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import json
 import math
+import secrets
 import uuid
 from collections.abc import Sequence
 from typing import cast
@@ -137,98 +138,255 @@ end
 return out
 """
 
-# KEYS: due zset, items hash. ARGV[1]: a JSON array of (item id, due_at, entry) triples, flat.
-# One argument, not three per item: redis-py encodes each argument in Python, and for the
-# webhook inbox's batches that took longer than everything else in the write.
-_PUT_DUE_MANY = """
-local flat = cjson.decode(ARGV[1])
-for i = 1, #flat, 3 do
-  redis.call('ZADD', KEYS[1], flat[i + 1], flat[i])
-  redis.call('HSET', KEYS[2], flat[i], flat[i + 2])
+# The due index of a queue, for every due script (see the module docstring for the layout). An
+# entry is "<token>\n<due_at>\n<payload>": in a bucket the token is '' until a claim and due_at is
+# '' while it is the entry's score. ``due_queue(P, q)`` reads the queue's state; ``save(Q)``
+# writes it back with the index scores of the buckets written to. Buckets split one at a time
+# (linear hashing) so they average at most LOAD entries: small enough for Redis's compact
+# encodings (128 entries by default), which take a fraction of a skiplist's or hashtable's bytes.
+_DUE_PRELUDE = """
+local LOAD = 32
+local function due_queue(p, q)
+  local Q = {meta = p .. 'duemeta:' .. q, index = p .. 'dueidx:' .. q, side = p .. 'due:' .. q,
+             sideitems = p .. 'dueitems:' .. q, stem = p .. 'dueb:' .. q .. ':', dirty = {}}
+  local state = redis.call('HMGET', Q.meta, 'level', 'split', 'count')
+  Q.level = tonumber(state[1]) or 0
+  Q.split = tonumber(state[2]) or 0
+  Q.count = tonumber(state[3]) or 0
+  -- Most queues have no side entries: then a put need not look there.
+  Q.aside = redis.call('EXISTS', Q.side, Q.sideitems) > 0
+  return Q
 end
+local function zkey(Q, b) return Q.stem .. 'z' .. string.format('%d', b) end
+local function hkey(Q, b) return Q.stem .. 'h' .. string.format('%d', b) end
+local function hash_of(id) return tonumber(string.sub(redis.sha1hex(id), 1, 8), 16) end
+local function bucket_of(Q, id)
+  local h = hash_of(id)
+  local b = h % (2 ^ Q.level)
+  if b < Q.split then b = h % (2 ^ (Q.level + 1)) end
+  return b
+end
+local function split_one(Q)
+  local from, half = Q.split, 2 ^ Q.level
+  local to = from + half
+  local flat = redis.call('HGETALL', hkey(Q, from))
+  for i = 1, #flat, 2 do
+    local id = flat[i]
+    if hash_of(id) % (2 * half) == to then
+      local score = redis.call('ZSCORE', zkey(Q, from), id)
+      redis.call('HDEL', hkey(Q, from), id)
+      redis.call('ZREM', zkey(Q, from), id)
+      redis.call('HSET', hkey(Q, to), id, flat[i + 1])
+      redis.call('ZADD', zkey(Q, to), score, id)
+    end
+  end
+  Q.dirty[from] = true
+  Q.dirty[to] = true
+  Q.split = from + 1
+  if Q.split == half then
+    Q.level = Q.level + 1
+    Q.split = 0
+  end
+end
+local function drop_side(Q, id)
+  if Q.aside then
+    redis.call('ZREM', Q.side, id)
+    redis.call('HDEL', Q.sideitems, id)
+  end
+end
+local function put(Q, id, score, entry)
+  drop_side(Q, id)
+  local b = bucket_of(Q, id)
+  if redis.call('HSET', hkey(Q, b), id, entry) == 1 then
+    Q.count = Q.count + 1
+  end
+  redis.call('ZADD', zkey(Q, b), score, id)
+  Q.dirty[b] = true
+  while Q.count > LOAD * (2 ^ Q.level + Q.split) do
+    split_one(Q)
+  end
+end
+local function drop(Q, b, id)
+  if redis.call('HDEL', hkey(Q, b), id) == 1 then
+    redis.call('ZREM', zkey(Q, b), id)
+    Q.count = Q.count - 1
+    Q.dirty[b] = true
+  end
+end
+local function holds(entry, token)
+  return entry and token ~= '' and string.sub(entry, 1, #token + 1) == token .. '\\n'
+end
+local function save(Q)
+  for b in pairs(Q.dirty) do
+    local first = redis.call('ZRANGE', zkey(Q, b), 0, 0, 'WITHSCORES')
+    if first[1] then
+      redis.call('ZADD', Q.index, first[2], string.format('%d', b))
+    else
+      redis.call('ZREM', Q.index, string.format('%d', b))
+    end
+  end
+  Q.dirty = {}
+  if Q.count > 0 then
+    redis.call('HSET', Q.meta, 'level', Q.level, 'split', Q.split, 'count', Q.count)
+  else  -- every bucket is empty: the queue starts over from one
+    redis.call('DEL', Q.meta)
+  end
+end
+"""
+
+# KEYS[1]: the queue's state (P duemeta:<queue>; the other keys are made from P). ARGV: P, queue,
+# a JSON array of (item id, due_at, payload) triples, flat. One argument, not three per item:
+# redis-py encodes each argument in Python, and for the webhook inbox's batches that took longer
+# than everything else in the write.
+_PUT_DUE_MANY = (
+    _DUE_PRELUDE
+    + """
+local Q = due_queue(ARGV[1], ARGV[2])
+local flat = cjson.decode(ARGV[3])
+for i = 1, #flat, 3 do
+  put(Q, flat[i], flat[i + 1], '\\n\\n' .. flat[i + 2])
+end
+save(Q)
 return #flat / 3
 """
+)
 
-# KEYS: the seen key, due zset, items hash. ARGV: the seen key's ttl (ms), then one (item id,
-# due_at, entry) triple per item.
-_PUT_DUE_ONCE = """
-if not redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[1]) then
-  return 0
-end
-for i = 2, #ARGV, 3 do
-  redis.call('ZADD', KEYS[2], ARGV[i + 1], ARGV[i])
-  redis.call('HSET', KEYS[3], ARGV[i], ARGV[i + 2])
-end
-return 1
-"""
-
-# KEYS: per put its seen key, due zset and items hash. ARGV[1]: a JSON array, per put its ttl
-# (ms) and a flat array of (item id, due_at, entry) triples. Returns a 0/1 per put.
-_PUT_DUE_ONCE_MANY = """
-local puts = cjson.decode(ARGV[1])
+# KEYS: per put its seen key and its queue's state. ARGV[1]: P; ARGV[2]: a JSON array, per put
+# its queue, ttl (ms) and a flat array of (item id, due_at, payload) triples. Returns a 0/1 per
+# put. (put_due_once is one such put.)
+_PUT_DUE_ONCE_MANY = (
+    _DUE_PRELUDE
+    + """
+local puts = cjson.decode(ARGV[2])
+local queues = {}
 local done = {}
 for p = 1, #puts do
-  local k = (p - 1) * 3
-  if redis.call('SET', KEYS[k + 1], '1', 'NX', 'PX', puts[p][1]) then
-    local flat = puts[p][2]
+  if redis.call('SET', KEYS[2 * p - 1], '1', 'NX', 'PX', puts[p][2]) then
+    local name = puts[p][1]
+    queues[name] = queues[name] or due_queue(ARGV[1], name)
+    local flat = puts[p][3]
     for i = 1, #flat, 3 do
-      redis.call('ZADD', KEYS[k + 2], flat[i + 1], flat[i])
-      redis.call('HSET', KEYS[k + 3], flat[i], flat[i + 2])
+      put(queues[name], flat[i], flat[i + 1], '\\n\\n' .. flat[i + 2])
     end
     done[p] = 1
   else
     done[p] = 0
   end
 end
+for _, Q in pairs(queues) do
+  save(Q)
+end
 return done
 """
+)
 
-# KEYS: due zset, items hash. ARGV: now, limit, hidden until, then one fresh token per slot.
-_CLAIM_DUE = """
-local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
-local out = {}
-for i, id in ipairs(ids) do
-  local entry = redis.call('HGET', KEYS[2], id)
-  local rest = entry and string.match(entry, '^[^\\n]*\\n(.*)$')
-  if rest then
-    local token = ARGV[3 + i]
-    redis.call('HSET', KEYS[2], id, token .. '\\n' .. rest)
-    redis.call('ZADD', KEYS[1], ARGV[3], id)
-    out[#out + 1] = id
-    out[#out + 1] = token
-    out[#out + 1] = rest
-  else
-    redis.call('ZREM', KEYS[1], id)
+# KEYS[1]: the queue's state. ARGV: P, queue, now, limit, hidden until, then one fresh token per
+# slot. The earliest due of the first ``limit`` buckets by their earliest entry (no other bucket
+# can hold one earlier) and of the side entries, merged; returns (id, token, due_at, payload)
+# per claimed item.
+_CLAIM_DUE = (
+    _DUE_PRELUDE
+    + """
+local Q = due_queue(ARGV[1], ARGV[2])
+local now, limit, hidden = ARGV[3], tonumber(ARGV[4]), ARGV[5]
+local found = {}
+local function gather(key, b)
+  local flat = redis.call('ZRANGEBYSCORE', key, '-inf', now, 'WITHSCORES', 'LIMIT', 0, limit)
+  for i = 1, #flat, 2 do
+    found[#found + 1] = {flat[i], tonumber(flat[i + 1]), flat[i + 1], b}
   end
 end
+for _, b in ipairs(redis.call('ZRANGEBYSCORE', Q.index, '-inf', now, 'LIMIT', 0, limit)) do
+  gather(zkey(Q, tonumber(b)), tonumber(b))
+end
+gather(Q.side, false)
+table.sort(found, function(x, y)
+  if x[2] ~= y[2] then return x[2] < y[2] end
+  return x[1] < y[1]
+end)
+local out = {}
+for i = 1, math.min(limit, #found) do
+  local id, score, b = found[i][1], found[i][3], found[i][4]
+  local items, index = Q.sideitems, Q.side
+  if b then
+    items, index = hkey(Q, b), zkey(Q, b)
+    Q.dirty[b] = true
+  end
+  local entry = redis.call('HGET', items, id)
+  if entry then
+    local _, due, payload = string.match(entry, '^([^\\n]*)\\n([^\\n]*)\\n(.*)$')
+    if due == '' then due = score end
+    local token = ARGV[5 + i]
+    redis.call('HSET', items, id, token .. '\\n' .. due .. '\\n' .. payload)
+    redis.call('ZADD', index, hidden, id)
+    out[#out + 1] = id
+    out[#out + 1] = token
+    out[#out + 1] = due
+    out[#out + 1] = payload
+  else
+    redis.call('ZREM', index, id)
+  end
+end
+save(Q)
 return out
 """
+)
 
-_COMPLETE_DUE = """
-local entry = redis.call('HGET', KEYS[2], ARGV[1])
-local expected = ARGV[2] .. '\\n'
-if entry and string.sub(entry, 1, #expected) == expected then
-  redis.call('HDEL', KEYS[2], ARGV[1])
-  redis.call('ZREM', KEYS[1], ARGV[1])
+# KEYS[1]: the queue's state. ARGV: P, queue, item id, token.
+_COMPLETE_DUE = (
+    _DUE_PRELUDE
+    + """
+local Q = due_queue(ARGV[1], ARGV[2])
+local id, token = ARGV[3], ARGV[4]
+local b = bucket_of(Q, id)
+if holds(redis.call('HGET', hkey(Q, b), id), token) then
+  drop(Q, b, id)
+  save(Q)
+  return 1
+end
+if holds(redis.call('HGET', Q.sideitems, id), token) then
+  drop_side(Q, id)
   return 1
 end
 return 0
 """
+)
 
-# KEYS: due zset, items hash. ARGV: hidden until, then (id, token) pairs. Returns the ids whose
-# entry still carries the token, now hidden until then.
-_EXTEND_CLAIMS = """
+# KEYS[1]: the queue's state. ARGV: P, queue, hidden until, then (id, token) pairs. Returns the
+# ids whose entry still carries the token, now hidden until then.
+_EXTEND_CLAIMS = (
+    _DUE_PRELUDE
+    + """
+local Q = due_queue(ARGV[1], ARGV[2])
 local held = {}
-for i = 2, #ARGV, 2 do
-  local entry = redis.call('HGET', KEYS[2], ARGV[i])
-  local expected = ARGV[i + 1] .. '\\n'
-  if entry and string.sub(entry, 1, #expected) == expected then
-    redis.call('ZADD', KEYS[1], ARGV[1], ARGV[i])
-    held[#held + 1] = ARGV[i]
+for i = 4, #ARGV, 2 do
+  local id, token = ARGV[i], ARGV[i + 1]
+  local b = bucket_of(Q, id)
+  if holds(redis.call('HGET', hkey(Q, b), id), token) then
+    redis.call('ZADD', zkey(Q, b), ARGV[3], id)
+    Q.dirty[b] = true
+    held[#held + 1] = id
+  elseif holds(redis.call('HGET', Q.sideitems, id), token) then
+    redis.call('ZADD', Q.side, ARGV[3], id)
+    held[#held + 1] = id
   end
 end
+save(Q)
 return held
 """
+)
+
+# KEYS[1]: the queue's state. ARGV: P, queue, item id.
+_CANCEL_DUE = (
+    _DUE_PRELUDE
+    + """
+local Q = due_queue(ARGV[1], ARGV[2])
+drop(Q, bucket_of(Q, ARGV[3]), ARGV[3])
+drop_side(Q, ARGV[3])
+save(Q)
+return 0
+"""
+)
 
 # Documents: KEYS[1] the docs:<ns> hash, KEYS[2] its docexp:<ns> zset. Every document script
 # starts with this: ``now`` (ms on the server clock, '%d' keeps every digit as for slots),
@@ -314,7 +472,9 @@ def _ms(seconds: float) -> int:
 
 
 def _new_token() -> str:
-    return uuid.uuid4().hex
+    """A claim's token: 64 random bits tell claims of one item apart, and 16 characters keep a
+    claimed entry within the compact encoding's 64 bytes."""
+    return secrets.token_hex(8)
 
 
 class RedisStore:
@@ -331,10 +491,10 @@ class RedisStore:
         self._list_open_tasks = client.register_script(_LIST_OPEN_TASKS)
         self._claim_due = client.register_script(_CLAIM_DUE)
         self._put_due_many = client.register_script(_PUT_DUE_MANY)
-        self._put_due_once = client.register_script(_PUT_DUE_ONCE)
         self._put_due_once_many = client.register_script(_PUT_DUE_ONCE_MANY)
         self._complete_due = client.register_script(_COMPLETE_DUE)
         self._extend_claims = client.register_script(_EXTEND_CLAIMS)
+        self._cancel_due = client.register_script(_CANCEL_DUE)
         self._get_doc = client.register_script(_GET_DOC)
         self._set_doc = client.register_script(_SET_DOC)
         self._list_docs = client.register_script(_LIST_DOCS)
@@ -504,77 +664,68 @@ class RedisStore:
     async def put_due_many(self, queue: str, entries: Sequence[DueEntry]) -> None:
         if not entries:
             return
-        # One script call for the whole batch (an entry repeated: the last wins). One random
-        # token, made unique per entry by its index: a uuid each cost more than Redis did.
-        base = _new_token()
+        # One script call for the whole batch (an entry repeated: the last wins).
         flat: list[str] = []
-        for i, e in enumerate(entries):
-            due_at = repr(float(e.due_at))
-            flat += (e.item_id, due_at, f"{base}{i}\n{due_at}\n{e.payload}")
+        for e in entries:
+            flat += (e.item_id, repr(float(e.due_at)), e.payload)
         await self._put_due_many(
-            keys=[f"{self._p}due:{queue}", f"{self._p}dueitems:{queue}"],
-            args=[json.dumps(flat, ensure_ascii=False)],
+            keys=[self._due_state(queue)],
+            args=[self._p, queue, json.dumps(flat, ensure_ascii=False)],
         )
 
     async def put_due_once(
         self, queue: str, entries: Sequence[DueEntry], key: str, ttl_s: float
     ) -> bool:
-        args: list[str | int | float] = [_ms(ttl_s)]
-        for e in entries:
-            args += [e.item_id, e.due_at, f"{_new_token()}\n{float(e.due_at)!r}\n{e.payload}"]
-        done = await self._put_due_once(
-            keys=[f"{self._p}seen:{key}", f"{self._p}due:{queue}", f"{self._p}dueitems:{queue}"],
-            args=args,
+        [done] = await self.put_due_once_many(
+            [OncePut(queue=queue, entries=tuple(entries), key=key, ttl_s=ttl_s)]
         )
-        return bool(done)
+        return done
 
     async def put_due_once_many(self, puts: Sequence[OncePut]) -> list[bool]:
         if not puts:
             return []
         keys: list[str] = []
-        args: list[tuple[int, list[str]]] = []
-        base = _new_token()  # made unique per entry by its place, as in put_due_many
-        n = 0
+        args: list[tuple[str, int, list[str]]] = []
         for put in puts:
-            keys += [f"{self._p}seen:{put.key}", f"{self._p}due:{put.queue}",
-                     f"{self._p}dueitems:{put.queue}"]  # fmt: skip
+            keys += [f"{self._p}seen:{put.key}", self._due_state(put.queue)]
             flat: list[str] = []
             for e in put.entries:
-                due_at = repr(float(e.due_at))
-                flat += (e.item_id, due_at, f"{base}{n}\n{due_at}\n{e.payload}")
-                n += 1
-            args.append((_ms(put.ttl_s), flat))
+                flat += (e.item_id, repr(float(e.due_at)), e.payload)
+            args.append((put.queue, _ms(put.ttl_s), flat))
         done: list[int] = await self._put_due_once_many(
-            keys=keys, args=[json.dumps(args, ensure_ascii=False)]
+            keys=keys, args=[self._p, json.dumps(args, ensure_ascii=False)]
         )
         return [bool(x) for x in done]
+
+    def _due_state(self, queue: str) -> str:
+        """The key the due scripts name (their other keys are made from it in Lua)."""
+        return f"{self._p}duemeta:{queue}"
 
     async def claim_due(self, queue: str, now: float, limit: int, lease_s: float) -> list[DueItem]:
         if limit <= 0:
             return []
         flat: list[str] = await self._claim_due(
-            keys=[f"{self._p}due:{queue}", f"{self._p}dueitems:{queue}"],
-            args=[now, limit, now + lease_s, *(_new_token() for _ in range(limit))],
+            keys=[self._due_state(queue)],
+            args=[
+                self._p,
+                queue,
+                repr(float(now)),
+                limit,
+                repr(float(now + lease_s)),
+                *(_new_token() for _ in range(limit)),
+            ],
         )
-        items = []
-        for i in range(0, len(flat), 3):
-            item_id, token, rest = flat[i : i + 3]
-            due_at, payload = rest.split("\n", 1)
-            items.append(
-                DueItem(
-                    queue=queue,
-                    item_id=item_id,
-                    due_at=float(due_at),
-                    payload=payload,
-                    token=token,
-                )
+        return [
+            DueItem(
+                queue=queue, item_id=item_id, due_at=float(due_at), payload=payload, token=token
             )
-        return items
+            for item_id, token, due_at, payload in zip(*[iter(flat)] * 4, strict=True)
+        ]
 
     async def complete_due(self, item: DueItem) -> bool:
         done = await self._complete_due(
-            keys=[f"{self._p}due:{item.queue}", f"{self._p}dueitems:{item.queue}"],
-            args=[item.item_id, item.token],
+            keys=[self._due_state(item.queue)],
+            args=[self._p, item.queue, item.item_id, item.token],
         )
         return bool(done)
 
@@ -582,26 +733,28 @@ class RedisStore:
         queue = claims_queue(items)
         if queue is None:
             return frozenset()
-        args: list[str | float] = [until]
+        args: list[str | float] = [self._p, queue, repr(float(until))]
         for item in items:
             args += [item.item_id, item.token]
-        held: list[str] = await self._extend_claims(
-            keys=[f"{self._p}due:{queue}", f"{self._p}dueitems:{queue}"], args=args
-        )
+        held: list[str] = await self._extend_claims(keys=[self._due_state(queue)], args=args)
         return frozenset(held)
 
     async def cancel_due(self, queue: str, item_id: str) -> None:
-        async with self._redis.pipeline(transaction=True) as tx:
-            tx.zrem(f"{self._p}due:{queue}", item_id)
-            tx.hdel(f"{self._p}dueitems:{queue}", item_id)
-            await tx.execute()
+        await self._cancel_due(keys=[self._due_state(queue)], args=[self._p, queue, item_id])
 
     async def count_due(self, queue: str) -> int:
-        return int(await self._redis.zcard(f"{self._p}due:{queue}"))
+        async with self._redis.pipeline(transaction=True) as tx:
+            tx.hget(self._due_state(queue), "count")
+            tx.zcard(f"{self._p}due:{queue}")
+            in_buckets, aside = await tx.execute()
+        return int(in_buckets or 0) + int(aside)
 
     async def earliest_due(self, queue: str) -> float | None:
-        first = await self._redis.zrange(f"{self._p}due:{queue}", 0, 0, withscores=True)
-        return float(first[0][1]) if first else None
+        async with self._redis.pipeline(transaction=True) as tx:
+            tx.zrange(f"{self._p}dueidx:{queue}", 0, 0, withscores=True)
+            tx.zrange(f"{self._p}due:{queue}", 0, 0, withscores=True)
+            firsts: list[list[tuple[str, float]]] = await tx.execute()
+        return min((float(f[0][1]) for f in firsts if f), default=None)
 
     # --- documents ---------------------------------------------------------------------------
     def _doc_keys(self, ns: str) -> list[str]:

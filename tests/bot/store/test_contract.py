@@ -659,6 +659,32 @@ async def test_a_large_batch_of_due_items_is_stored_whole_and_a_repeated_one_onc
     assert {i.item_id: i.payload for i in claimed}["i0007"] == "last wins"
 
 
+async def test_a_large_queue_is_claimed_earliest_first_and_counted_through_its_changes(
+    store: Store,
+) -> None:
+    # Enough items that Redis spreads them over many buckets, put in an order unlike their times.
+    times = {f"{n}:10": float((n * 7919) % 1200) for n in range(1200)}
+    items = list(times.items())
+    for first in range(0, len(items), 100):
+        await store.put_due_many("q", [DueEntry(item_id=i, due_at=t, payload=i)
+                                       for i, t in items[first : first + 100]])  # fmt: skip
+    for n in range(0, 1200, 3):
+        await store.cancel_due("q", f"{n}:10")
+        del times[f"{n}:10"]
+    assert await store.count_due("q") == len(times) == 800
+    assert await store.earliest_due("q") == min(times.values())
+
+    claimed: list[DueItem] = []
+    while batch := await store.claim_due("q", now=599.0, limit=37, lease_s=10_000):
+        claimed += batch
+    expected = sorted((t, i) for i, t in times.items() if t <= 599.0)
+    assert [(i.due_at, i.item_id) for i in claimed] == expected
+    assert all(i.payload == i.item_id for i in claimed)
+    assert await store.count_due("q") == 800
+    assert all([await store.complete_due(i) for i in claimed])
+    assert await store.count_due("q") == 800 - len(claimed)
+
+
 async def test_due_items_come_back_exactly_as_put_whatever_their_text(store: Store) -> None:
     # Redis takes a batch as one JSON argument: every character and every digit of a moment
     # must survive the trip.
@@ -1444,12 +1470,84 @@ async def test_it_keeps_every_redis_key_under_its_prefix(
             "events",
             "events:keys",
             "events:seq",
-            "due:q",
-            "dueitems:q",
+            "duemeta:q",
+            "dueidx:q",
+            "dueb:q:z0",
+            "dueb:q:h0",
             "docs:links",
             "docexp:links",
             "list:3:log:n:1",
         }
+    finally:
+        await store.close()
+        keys = [key async for key in client.scan_iter(match=f"{redis_prefix}*")]
+        if keys:
+            await client.delete(*keys)
+        await client.aclose()
+
+
+async def test_it_claims_due_entries_written_in_the_older_redis_layout(
+    redis_server_url: str, redis_prefix: str
+) -> None:
+    # Before the buckets, a queue was one zset of ids and one hash of "token\ndue_at\npayload".
+    client = Redis.from_url(redis_server_url, decode_responses=True)
+    await client.zadd(f"{redis_prefix}due:q", {"a": 10.0, "b": 20.0, "held": 500.0, "c": 30.0})
+    await client.hset(f"{redis_prefix}dueitems:q", mapping={
+        "a": "t1\n10.0\nreminder:15", "b": "t2\n20.0\n", "held": "claim\n5.0\npay",
+        "c": "t3\n30.0\nc",
+    })  # fmt: skip
+    store = await RedisStore.open(redis_server_url, key_prefix=redis_prefix)
+    try:
+        await store.put_due("q", "new", 15.0, "n")
+        await store.put_due("q", "c", 40.0, "c again")  # replaces the old entry
+        assert await store.count_due("q") == 5
+        assert await store.earliest_due("q") == 10.0
+
+        claimed = await store.claim_due("q", now=100.0, limit=10, lease_s=60)
+        assert [(i.item_id, i.due_at, i.payload) for i in claimed] == [
+            ("a", 10.0, "reminder:15"),
+            ("new", 15.0, "n"),
+            ("b", 20.0, ""),
+            ("c", 40.0, "c again"),
+        ]
+        # A claim made before the upgrade is still its holder's to extend and complete.
+        held = DueItem(queue="q", item_id="held", due_at=5.0, payload="pay", token="claim")
+        assert await store.extend_claims([held], 600.0) == {"held"}
+        assert await store.complete_due(held)
+        assert all([await store.complete_due(i) for i in claimed])
+        assert await store.claim_due("q", now=10_000.0, limit=10, lease_s=60) == []
+        assert await store.count_due("q") == 0
+        assert [k async for k in client.scan_iter(match=f"{redis_prefix}*")] == []
+    finally:
+        await store.close()
+        keys = [key async for key in client.scan_iter(match=f"{redis_prefix}*")]
+        if keys:
+            await client.delete(*keys)
+        await client.aclose()
+
+
+async def test_a_large_redis_queue_stays_in_small_compactly_encoded_buckets(
+    redis_server_url: str, redis_prefix: str
+) -> None:
+    client = Redis.from_url(redis_server_url, decode_responses=True)
+    store = await RedisStore.open(redis_server_url, key_prefix=redis_prefix)
+    try:
+        for first in range(0, 20_000, 1000):
+            await store.put_due_many("reminders", [
+                DueEntry(item_id=f"{n}:6000123", due_at=1.8e9 + n, payload="before:15")
+                for n in range(first, first + 1000)
+            ])  # fmt: skip
+        await store.claim_due("reminders", now=1.8e9 + 500, limit=64, lease_s=60)
+
+        buckets = [k async for k in client.scan_iter(match=f"{redis_prefix}dueb:reminders:*")]
+        sizes = [
+            await (client.hlen(k) if k.rsplit(":", 1)[1][0] == "h" else client.zcard(k))
+            for k in buckets
+        ]
+        encodings = {await client.object("encoding", k) for k in buckets}
+        assert encodings == {"listpack"}
+        assert max(sizes) <= 128
+        assert await store.count_due("reminders") == 20_000
     finally:
         await store.close()
         keys = [key async for key in client.scan_iter(match=f"{redis_prefix}*")]
