@@ -85,59 +85,6 @@ redis.call('SET', KEYS[1], string.format('%d', after), 'PX',
 return slot - now
 """
 
-# KEYS: entity hash, rev counter, events zset, event keys set, events seq counter, open:all, then
-# a (due zset, items hash) pair per fan-out queue.
-# ARGV: expected rev ('' = absent), new JSON ('' = delete), id, open owner ('' = not an open
-# task), complete_till, open:user: prefix, the fan-out hold (visible from), then one (key,
-# occurred_at, JSON) triple per event. A fan-out entry's token is 'j' and the journal sequence:
-# unique, since an event is journaled once.
-_APPLY_CHANGE = """
-local rev = redis.call('HGET', KEYS[1], 'rev')
-if rev == false then rev = '' end
-if rev ~= ARGV[1] then
-  return {0}
-end
-local was_open_for = redis.call('HGET', KEYS[1], 'open_uid')
-if was_open_for then
-  redis.call('ZREM', ARGV[6] .. was_open_for, ARGV[3])
-  redis.call('ZREM', KEYS[6], ARGV[3])
-end
-redis.call('DEL', KEYS[1])
-if ARGV[2] ~= '' then
-  redis.call('HSET', KEYS[1], 'rev', redis.call('INCR', KEYS[2]), 'value', ARGV[2])
-  if ARGV[4] ~= '' then
-    redis.call('HSET', KEYS[1], 'open_uid', ARGV[4])
-    redis.call('ZADD', ARGV[6] .. ARGV[4], ARGV[5], ARGV[3])
-    redis.call('ZADD', KEYS[6], ARGV[5], ARGV[3])
-  end
-end
-local out = {1}
-for i = 8, #ARGV, 3 do
-  if redis.call('SADD', KEYS[4], ARGV[i]) == 1 then
-    local seq = redis.call('INCR', KEYS[5])
-    redis.call('ZADD', KEYS[3], ARGV[i + 1], string.format('%016d', seq) .. ':' .. ARGV[i + 2])
-    for q = 7, #KEYS, 2 do
-      redis.call('ZADD', KEYS[q], ARGV[7], ARGV[i])
-      local entry = 'j' .. seq .. '\\n' .. ARGV[i + 1] .. '\\n' .. ARGV[i + 2]
-      redis.call('HSET', KEYS[q + 1], ARGV[i], entry)
-    end
-    out[#out + 1] = (i - 8) / 3
-  end
-end
-return out
-"""
-
-_LIST_OPEN_TASKS = """
-local out = {}
-for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
-  local value = redis.call('HGET', ARGV[1] .. id, 'value')
-  if value then
-    out[#out + 1] = value
-  end
-end
-return out
-"""
-
 # The due index of a queue, for every due script (see the module docstring for the layout). An
 # entry is "<token>\n<due_at>\n<payload>": in a bucket the token is '' until a claim and due_at is
 # '' while it is the entry's score. ``due_queue(P, q)`` reads the queue's state; ``save(Q)``
@@ -232,6 +179,67 @@ local function save(Q)
     redis.call('DEL', Q.meta)
   end
 end
+"""
+
+# KEYS: entity hash, rev counter, events zset, event keys set, events seq counter, open:all, then
+# the state of each fan-out queue. ARGV: expected rev ('' = absent), new JSON ('' = delete), id,
+# open owner ('' = not an open task), complete_till, open:user: prefix, the fan-out hold
+# (visible from), P, a JSON array of the fan-out queues, then one (key, occurred_at, JSON)
+# triple per event. A fan-out entry's token is 'j' and the journal sequence: unique, since an
+# event is journaled once.
+_APPLY_CHANGE = (
+    _DUE_PRELUDE
+    + """
+local rev = redis.call('HGET', KEYS[1], 'rev')
+if rev == false then rev = '' end
+if rev ~= ARGV[1] then
+  return {0}
+end
+local was_open_for = redis.call('HGET', KEYS[1], 'open_uid')
+if was_open_for then
+  redis.call('ZREM', ARGV[6] .. was_open_for, ARGV[3])
+  redis.call('ZREM', KEYS[6], ARGV[3])
+end
+redis.call('DEL', KEYS[1])
+if ARGV[2] ~= '' then
+  redis.call('HSET', KEYS[1], 'rev', redis.call('INCR', KEYS[2]), 'value', ARGV[2])
+  if ARGV[4] ~= '' then
+    redis.call('HSET', KEYS[1], 'open_uid', ARGV[4])
+    redis.call('ZADD', ARGV[6] .. ARGV[4], ARGV[5], ARGV[3])
+    redis.call('ZADD', KEYS[6], ARGV[5], ARGV[3])
+  end
+end
+local queues = {}
+for q, name in ipairs(cjson.decode(ARGV[9])) do
+  queues[q] = due_queue(ARGV[8], name)
+end
+local out = {1}
+for i = 10, #ARGV, 3 do
+  if redis.call('SADD', KEYS[4], ARGV[i]) == 1 then
+    local seq = redis.call('INCR', KEYS[5])
+    redis.call('ZADD', KEYS[3], ARGV[i + 1], string.format('%016d', seq) .. ':' .. ARGV[i + 2])
+    for _, Q in ipairs(queues) do
+      put(Q, ARGV[i], ARGV[7], 'j' .. seq .. '\\n' .. ARGV[i + 1] .. '\\n' .. ARGV[i + 2])
+    end
+    out[#out + 1] = (i - 10) / 3
+  end
+end
+for _, Q in ipairs(queues) do
+  save(Q)
+end
+return out
+"""
+)
+
+_LIST_OPEN_TASKS = """
+local out = {}
+for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+  local value = redis.call('HGET', ARGV[1] .. id, 'value')
+  if value then
+    out[#out + 1] = value
+  end
+end
+return out
 """
 
 # KEYS[1]: the queue's state (P duemeta:<queue>; the other keys are made from P). ARGV: P, queue,
@@ -376,6 +384,32 @@ return held
 """
 )
 
+# KEYS[1]: the queue's state. ARGV: P, queue, how many. Moves that many entries of the older
+# layout (the side) into the buckets, and returns how many are left there. An entry never claimed
+# (due at its score: a claim or a hold always hides an entry past its due_at) drops its token.
+_ADOPT_DUE = (
+    _DUE_PRELUDE
+    + """
+local Q = due_queue(ARGV[1], ARGV[2])
+local flat = redis.call('ZRANGE', Q.side, 0, tonumber(ARGV[3]) - 1, 'WITHSCORES')
+for i = 1, #flat, 2 do
+  local id, score = flat[i], flat[i + 1]
+  local entry = redis.call('HGET', Q.sideitems, id)
+  if entry then
+    local _, due, payload = string.match(entry, '^([^\\n]*)\\n([^\\n]*)\\n(.*)$')
+    if due and tonumber(due) == tonumber(score) then
+      entry = '\\n\\n' .. payload
+    end
+    put(Q, id, score, entry)
+  else
+    redis.call('ZREM', Q.side, id)
+  end
+end
+save(Q)
+return redis.call('ZCARD', Q.side)
+"""
+)
+
 # KEYS[1]: the queue's state. ARGV: P, queue, item id.
 _CANCEL_DUE = (
     _DUE_PRELUDE
@@ -464,6 +498,8 @@ return redis.call('HGETALL', KEYS[1])
 _MAX_CONNECTIONS = 50
 _POOL_WAIT_S = 20.0
 _SEQ_WIDTH = 16  # digits of the journal sequence in front of each event in P events
+_DUE_LAYOUT = "buckets"  # P duelayout once the older due entries were moved into buckets
+_ADOPT_BATCH = 1000  # older due entries moved per script call: a few ms of the server each
 
 
 def _ms(seconds: float) -> int:
@@ -495,6 +531,7 @@ class RedisStore:
         self._complete_due = client.register_script(_COMPLETE_DUE)
         self._extend_claims = client.register_script(_EXTEND_CLAIMS)
         self._cancel_due = client.register_script(_CANCEL_DUE)
+        self._adopt_due = client.register_script(_ADOPT_DUE)
         self._get_doc = client.register_script(_GET_DOC)
         self._set_doc = client.register_script(_SET_DOC)
         self._list_docs = client.register_script(_LIST_DOCS)
@@ -508,10 +545,31 @@ class RedisStore:
         client = Redis.from_pool(pool)  # the client owns the pool and closes it
         try:
             await client.ping()  # fail at start, not at the first job
+            store = cls(client, key_prefix)
+            await store._adopt_older_due_entries()
         except BaseException:
             await client.aclose()
             raise
-        return cls(client, key_prefix)
+        return store
+
+    async def _adopt_older_due_entries(self) -> None:
+        """Move the due entries of a version before the buckets into them, once per prefix.
+
+        A replica of that version still running writes them again; claims read them where they
+        are, so they are only bigger there, never lost.
+        """
+        done = f"{self._p}duelayout"
+        if await self._redis.get(done) == _DUE_LAYOUT:
+            return
+        stem = f"{self._p}dueitems:"
+        pattern = "".join(f"\\{c}" if c in "*?[]\\" else c for c in stem) + "*"
+        async for key in self._redis.scan_iter(match=pattern, count=1000):
+            queue = str(key).removeprefix(stem)
+            while await self._adopt_due(
+                keys=[self._due_state(queue)], args=[self._p, queue, _ADOPT_BATCH]
+            ):
+                pass
+        await self._redis.set(done, _DUE_LAYOUT)
 
     async def close(self) -> None:
         if not self._closed:
@@ -623,6 +681,8 @@ class RedisStore:
             complete_till,
             f"{self._p}open:user:",
             repr(float(change.hold_until)),
+            self._p,
+            json.dumps(change.fanout, ensure_ascii=False),
         ]
         for event in change.events:
             args += [event.key, event.occurred_at, event.model_dump_json()]
@@ -634,11 +694,7 @@ class RedisStore:
                 f"{self._p}events:keys",
                 f"{self._p}events:seq",
                 f"{self._p}open:all",
-                *(
-                    key
-                    for queue in change.fanout
-                    for key in (f"{self._p}due:{queue}", f"{self._p}dueitems:{queue}")
-                ),
+                *(self._due_state(queue) for queue in change.fanout),
             ],
             args=args,
         )

@@ -1470,6 +1470,7 @@ async def test_it_keeps_every_redis_key_under_its_prefix(
             "events",
             "events:keys",
             "events:seq",
+            "duelayout",
             "duemeta:q",
             "dueidx:q",
             "dueb:q:z0",
@@ -1490,22 +1491,29 @@ async def test_it_claims_due_entries_written_in_the_older_redis_layout(
     redis_server_url: str, redis_prefix: str
 ) -> None:
     # Before the buckets, a queue was one zset of ids and one hash of "token\ndue_at\npayload".
+    older_zset, older_hash = f"{redis_prefix}due:q", f"{redis_prefix}dueitems:q"
     client = Redis.from_url(redis_server_url, decode_responses=True)
-    await client.zadd(f"{redis_prefix}due:q", {"a": 10.0, "b": 20.0, "held": 500.0, "c": 30.0})
-    await client.hset(f"{redis_prefix}dueitems:q", mapping={
+    await client.zadd(older_zset, {"a": 10.0, "b": 20.0, "held": 500.0, "c": 30.0})
+    await client.hset(older_hash, mapping={
         "a": "t1\n10.0\nreminder:15", "b": "t2\n20.0\n", "held": "claim\n5.0\npay",
         "c": "t3\n30.0\nc",
     })  # fmt: skip
     store = await RedisStore.open(redis_server_url, key_prefix=redis_prefix)
     try:
+        # Opening moved them into the new layout.
+        assert not await client.exists(older_zset, older_hash)
+        # A replica of the older version, still running, writes one the older way.
+        await client.zadd(older_zset, {"late": 12.0})
+        await client.hset(older_hash, "late", "t4\n12.0\nlate")
         await store.put_due("q", "new", 15.0, "n")
-        await store.put_due("q", "c", 40.0, "c again")  # replaces the old entry
-        assert await store.count_due("q") == 5
+        await store.put_due("q", "c", 40.0, "c again")  # replaces it
+        assert await store.count_due("q") == 6
         assert await store.earliest_due("q") == 10.0
 
         claimed = await store.claim_due("q", now=100.0, limit=10, lease_s=60)
         assert [(i.item_id, i.due_at, i.payload) for i in claimed] == [
             ("a", 10.0, "reminder:15"),
+            ("late", 12.0, "late"),
             ("new", 15.0, "n"),
             ("b", 20.0, ""),
             ("c", 40.0, "c again"),
@@ -1517,7 +1525,8 @@ async def test_it_claims_due_entries_written_in_the_older_redis_layout(
         assert all([await store.complete_due(i) for i in claimed])
         assert await store.claim_due("q", now=10_000.0, limit=10, lease_s=60) == []
         assert await store.count_due("q") == 0
-        assert [k async for k in client.scan_iter(match=f"{redis_prefix}*")] == []
+        left = [k async for k in client.scan_iter(match=f"{redis_prefix}*")]
+        assert left == [f"{redis_prefix}duelayout"]
     finally:
         await store.close()
         keys = [key async for key in client.scan_iter(match=f"{redis_prefix}*")]
