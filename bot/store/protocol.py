@@ -66,7 +66,8 @@ class EntityChange(Value):
 class DueItem(Value):
     """An entry of a due-time index (reminders, the webhook inbox, retries).
 
-    ``token`` changes on every put and every claim: completing an item with a stale token (the item
+    ``token`` is the claim's: a put leaves the entry without one (so stored entries take no room
+    for it) and every claim gives it a new one; completing an item with a stale token (the item
     was put again while it was being worked on) leaves the newer entry in place.
     """
 
@@ -174,7 +175,7 @@ class Store(Protocol):
 
     # --- due-time index -----------------------------------------------------------------------
     async def put_due(self, queue: str, item_id: str, due_at: float, payload: str = "") -> None:
-        """Insert or replace an item (a new token either way)."""
+        """Insert or replace an item (a claim of the replaced one no longer holds it)."""
         ...
 
     async def put_due_many(self, queue: str, entries: Sequence[DueEntry]) -> None:

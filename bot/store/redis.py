@@ -18,8 +18,15 @@ Key layout, under ``key_prefix`` (``P``)::
     P events                 zset    "<seq, 16 digits>:<CrmEvent JSON>" by occurred_at
     P events:keys            set     journaled event keys (dedupe)
     P events:seq             counter journal order, for events that share an occurred_at
-    P due:<queue>            zset    item ids by the moment they can next be claimed
-    P dueitems:<queue>       hash    item id -> "<token>\\n<due_at>\\n<payload>"
+    P duemeta:<queue>        hash    the due queue's buckets: level, split (linear hashing)
+                                     and count (its entries)
+    P dueb:<queue>:z<b>      zset    bucket b: item ids by the moment they can next be claimed
+    P dueb:<queue>:h<b>      hash    bucket b: item id -> "<token>\\n<due_at>\\n<payload>";
+                                     token '' until claimed, due_at '' while it is the score
+    P dueidx:<queue>         zset    bucket numbers by their earliest moment
+    P due:<queue>,           zset,   the due queue as versions before the buckets kept it (a
+      dueitems:<queue>       hash    token on every entry); moved into the buckets on open
+                                     (then ``P duelayout``), still read and claimed
     P docs:<ns>              hash    document key -> value
     P docexp:<ns>            zset    keys of the documents of ``docs:<ns>`` that expire, by the
                                      moment they do (ms on the server clock)
@@ -28,11 +35,17 @@ Key layout, under ``key_prefix`` (``P``)::
     P log:<ns>               zset    "<32 hex>:<value>" by the moment logged (the random head
                                      keeps two equal values apart)
 
+A due item's bucket is the low bits of a hash of its id: 2^level buckets, the first ``split`` of
+them already split in two by one more bit. A put that takes a queue past 32 entries a bucket
+splits the next one (moving about half its entries), so buckets stay well under Redis's 128
+entries for its compact encoding (listpack), about a quarter of the bytes of a skiplist and a
+hashtable entry; a claim takes the earliest of the first ``limit`` buckets in ``dueidx``.
+
 A document with a TTL stays in its hash until a write to its namespace (a few at a time) or
 ``list_docs`` (all of them) sweeps it; until then every read checks ``docexp`` on the server
 clock, so an expired document is absent everywhere the moment it expires.
 
-Scripts build some keys from ``P`` (the per-entity and per-user ones); on Redis Cluster give a
+Scripts build some keys from ``P`` (the per-entity, per-user and due bucket ones); on Redis Cluster give a
 prefix with a hash tag, e.g. ``{amobridge}:``, so that every key lives in one slot.
 
 One class over 400 lines on purpose: it implements the whole ``Store`` contract, one method per
