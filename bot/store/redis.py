@@ -45,8 +45,8 @@ A document with a TTL stays in its hash until a write to its namespace (a few at
 ``list_docs`` (all of them) sweeps it; until then every read checks ``docexp`` on the server
 clock, so an expired document is absent everywhere the moment it expires.
 
-Scripts build some keys from ``P`` (the per-entity, per-user and due bucket ones); on Redis Cluster give a
-prefix with a hash tag, e.g. ``{amobridge}:``, so that every key lives in one slot.
+Scripts build some keys from ``P`` (the per-entity, per-user and due bucket ones); on Redis
+Cluster give a prefix with a hash tag, e.g. ``{amobridge}:``, so that every key lives in one slot.
 
 One class over 400 lines on purpose: it implements the whole ``Store`` contract, one method per
 operation of ``protocol.py`` in the same order as ``sqlite.py``; its Lua scripts are above it.
@@ -113,8 +113,7 @@ local function due_queue(p, q)
   Q.level = tonumber(state[1]) or 0
   Q.split = tonumber(state[2]) or 0
   Q.count = tonumber(state[3]) or 0
-  -- Most queues have no side entries: then a put need not look there.
-  Q.aside = redis.call('EXISTS', Q.side, Q.sideitems) > 0
+  Q.read = {Q.level, Q.split, Q.count}
   return Q
 end
 local function zkey(Q, b) return Q.stem .. 'z' .. string.format('%d', b) end
@@ -126,20 +125,35 @@ local function bucket_of(Q, id)
   if b < Q.split then b = h % (2 ^ (Q.level + 1)) end
   return b
 end
+local function bulk(command, key, args)  -- one call per 1000 arguments (unpack has a limit)
+  for i = 1, #args, 1000 do
+    redis.call(command, key, unpack(args, i, math.min(#args, i + 999)))
+  end
+end
 local function split_one(Q)
   local from, half = Q.split, 2 ^ Q.level
   local to = from + half
-  local flat = redis.call('HGETALL', hkey(Q, from))
-  for i = 1, #flat, 2 do
-    local id = flat[i]
+  local entries = redis.call('HGETALL', hkey(Q, from))
+  local scored = redis.call('ZRANGE', zkey(Q, from), 0, -1, 'WITHSCORES')
+  local score = {}
+  for i = 1, #scored, 2 do
+    score[scored[i]] = scored[i + 1]
+  end
+  local ids, fields, members = {}, {}, {}
+  for i = 1, #entries, 2 do
+    local id = entries[i]
     if hash_of(id) % (2 * half) == to then
-      local score = redis.call('ZSCORE', zkey(Q, from), id)
-      redis.call('HDEL', hkey(Q, from), id)
-      redis.call('ZREM', zkey(Q, from), id)
-      redis.call('HSET', hkey(Q, to), id, flat[i + 1])
-      redis.call('ZADD', zkey(Q, to), score, id)
+      ids[#ids + 1] = id
+      fields[#fields + 1] = id
+      fields[#fields + 1] = entries[i + 1]
+      members[#members + 1] = score[id]
+      members[#members + 1] = id
     end
   end
+  bulk('HDEL', hkey(Q, from), ids)
+  bulk('ZREM', zkey(Q, from), ids)
+  bulk('HSET', hkey(Q, to), fields)
+  bulk('ZADD', zkey(Q, to), members)
   Q.dirty[from] = true
   Q.dirty[to] = true
   Q.split = from + 1
@@ -149,6 +163,9 @@ local function split_one(Q)
   end
 end
 local function drop_side(Q, id)
+  if Q.aside == nil then  -- most queues have no side entries: looked at once, not per item
+    Q.aside = redis.call('EXISTS', Q.side, Q.sideitems) > 0
+  end
   if Q.aside then
     redis.call('ZREM', Q.side, id)
     redis.call('HDEL', Q.sideitems, id)
@@ -159,9 +176,12 @@ local function put(Q, id, score, entry)
   local b = bucket_of(Q, id)
   if redis.call('HSET', hkey(Q, b), id, entry) == 1 then
     Q.count = Q.count + 1
+    -- A new entry can only bring its bucket's earliest moment forward.
+    redis.call('ZADD', Q.index, 'LT', score, string.format('%d', b))
+  else
+    Q.dirty[b] = true
   end
   redis.call('ZADD', zkey(Q, b), score, id)
-  Q.dirty[b] = true
   while Q.count > LOAD * (2 ^ Q.level + Q.split) do
     split_one(Q)
   end
@@ -186,11 +206,12 @@ local function save(Q)
     end
   end
   Q.dirty = {}
-  if Q.count > 0 then
+  if Q.count == 0 then  -- every bucket is empty: the queue starts over from one
+    if Q.read[3] > 0 then redis.call('DEL', Q.meta) end
+  elseif Q.level ~= Q.read[1] or Q.split ~= Q.read[2] or Q.count ~= Q.read[3] then
     redis.call('HSET', Q.meta, 'level', Q.level, 'split', Q.split, 'count', Q.count)
-  else  -- every bucket is empty: the queue starts over from one
-    redis.call('DEL', Q.meta)
   end
+  Q.read = {Q.level, Q.split, Q.count}
 end
 """
 
