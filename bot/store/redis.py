@@ -108,7 +108,8 @@ _DUE_PRELUDE = """
 local LOAD = 32
 local function due_queue(p, q)
   local Q = {meta = p .. 'duemeta:' .. q, index = p .. 'dueidx:' .. q, side = p .. 'due:' .. q,
-             sideitems = p .. 'dueitems:' .. q, stem = p .. 'dueb:' .. q .. ':', dirty = {}}
+             sideitems = p .. 'dueitems:' .. q, stem = p .. 'dueb:' .. q .. ':', dirty = {},
+             names = {}}
   local state = redis.call('HMGET', Q.meta, 'level', 'split', 'count')
   Q.level = tonumber(state[1]) or 0
   Q.split = tonumber(state[2]) or 0
@@ -116,8 +117,16 @@ local function due_queue(p, q)
   Q.read = {Q.level, Q.split, Q.count}
   return Q
 end
-local function zkey(Q, b) return Q.stem .. 'z' .. string.format('%d', b) end
-local function hkey(Q, b) return Q.stem .. 'h' .. string.format('%d', b) end
+local function name(Q, b)  -- bucket b's number as text, made once per script
+  local n = Q.names[b]
+  if not n then
+    n = string.format('%d', b)
+    Q.names[b] = n
+  end
+  return n
+end
+local function zkey(Q, b) return Q.stem .. 'z' .. name(Q, b) end
+local function hkey(Q, b) return Q.stem .. 'h' .. name(Q, b) end
 local function hash_of(id) return tonumber(string.sub(redis.sha1hex(id), 1, 8), 16) end
 local function bucket_of(Q, id)
   local h = hash_of(id)
@@ -177,7 +186,7 @@ local function put(Q, id, score, entry)
   if redis.call('HSET', hkey(Q, b), id, entry) == 1 then
     Q.count = Q.count + 1
     -- A new entry can only bring its bucket's earliest moment forward.
-    redis.call('ZADD', Q.index, 'LT', score, string.format('%d', b))
+    redis.call('ZADD', Q.index, 'LT', score, name(Q, b))
   else
     Q.dirty[b] = true
   end
@@ -200,9 +209,9 @@ local function save(Q)
   for b in pairs(Q.dirty) do
     local first = redis.call('ZRANGE', zkey(Q, b), 0, 0, 'WITHSCORES')
     if first[1] then
-      redis.call('ZADD', Q.index, first[2], string.format('%d', b))
+      redis.call('ZADD', Q.index, first[2], name(Q, b))
     else
-      redis.call('ZREM', Q.index, string.format('%d', b))
+      redis.call('ZREM', Q.index, name(Q, b))
     end
   end
   Q.dirty = {}

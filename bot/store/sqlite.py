@@ -94,7 +94,7 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
         " value TEXT NOT NULL)",
         "CREATE INDEX log_items_by_time ON log_items (ns, at, seq)",
     ),
-    # The due index, compact (bench/scheduler.py: 130 -> ~60 bytes per pending reminder): the
+    # The due index, compact (bench/scheduler.py: 130 -> 67 bytes per pending reminder): the
     # queue by a small number, no token until the item is claimed, ``due_at`` only where it is
     # not ``visible_at`` (claimed, or held back), and no item id of its own in the time index
     # (a WITHOUT ROWID index carries the key anyway). A row never claimed (due_at equals
