@@ -19,7 +19,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import KW_ONLY, dataclass, field
 from typing import Protocol
 
@@ -28,7 +28,15 @@ from pydantic import Field
 from bot.core import Card, Channel, Clock, DeliveryOp, ReplyFile, SendOutcome, TextMessage, Value
 from bot.delivery.pace import ChannelLimits, wait_turn
 from bot.reports import ActivityLog, Notice
-from bot.store import CLAIM_LEASE_S, ClaimKeeper, DueEntry, DueItem, GroupedOnce, Store
+from bot.store import (
+    CLAIM_LEASE_S,
+    ClaimKeeper,
+    DueEntry,
+    DueItem,
+    GroupedOnce,
+    OncePut,
+    Store,
+)
 
 log = logging.getLogger(__name__)
 
@@ -117,6 +125,12 @@ def outbox_queue(channel: Channel) -> str:
     return f"outbox:{channel}"
 
 
+def _once_put(channel: Channel, entries: list[DueEntry], once: str, ttl_s: float) -> OncePut:
+    return OncePut(
+        queue=outbox_queue(channel), entries=tuple(entries), key=f"{once}:{channel}", ttl_s=ttl_s
+    )
+
+
 class Outbox:
     def __init__(self, store: Store, clock: Clock) -> None:
         self._store = store
@@ -131,6 +145,38 @@ class Outbox:
         """Queue the items; False if none was. With ``once``, a key marked in the same step as
         each channel's items are queued: a repeat with the same key (work redone after a crash)
         queues nothing."""
+        if once is None:
+            queued = False
+            for channel, entries in self._entries(items).items():
+                await self._store.put_due_many(outbox_queue(channel), entries)
+                self.woken([channel])
+                queued = True
+            return queued
+        queued = False
+        for channel, entries in self._entries(items).items():
+            put = _once_put(channel, entries, once, once_ttl_s)
+            if await self._once.put_due_once(put.queue, put.entries, put.key, put.ttl_s):
+                self.woken([channel])
+                queued = True
+        return queued
+
+    def once_puts(
+        self, items: Sequence[OutboxItem], once: str, once_ttl_s: float
+    ) -> list[OncePut]:
+        """``enqueue``'s writes with ``once``, for a caller that writes many at once (a burst of
+        reminders, ``Store.put_due_once_many``) and then calls ``woken`` with the channels of
+        those that were written."""
+        return [
+            _once_put(channel, entries, once, once_ttl_s)
+            for channel, entries in self._entries(items).items()
+        ]
+
+    def woken(self, channels: Iterable[str]) -> None:
+        """Wake this process's senders of ``channels``: something was queued for them."""
+        for channel in channels:
+            self.wake_event(channel).set()
+
+    def _entries(self, items: Sequence[OutboxItem]) -> dict[Channel, list[DueEntry]]:
         now = self._clock.now()
         by_channel: dict[Channel, list[DueEntry]] = {}
         last = len(items) - 1
@@ -141,17 +187,7 @@ class Outbox:
             by_channel.setdefault(item.channel, []).append(
                 DueEntry(item_id=item.id, due_at=due_at, payload=item.model_dump_json())
             )
-        queued = False
-        for channel, entries in by_channel.items():
-            if once is None:
-                await self._store.put_due_many(outbox_queue(channel), entries)
-            elif not await self._once.put_due_once(
-                outbox_queue(channel), entries, f"{once}:{channel}", once_ttl_s
-            ):
-                continue
-            queued = True
-            self.wake_event(channel).set()
-        return queued
+        return by_channel
 
     def wake_event(self, channel: str) -> asyncio.Event:
         return self._wake.setdefault(channel, asyncio.Event())

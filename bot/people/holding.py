@@ -21,7 +21,7 @@ from bot.core import Clock, Deal, FailureNote, Reader, Task, TaskCard, User, Val
 from bot.crm import Directory
 from bot.delivery import Outbox, OutboxItem
 from bot.people.reach import Reach
-from bot.store import CLAIM_LEASE_S, DueEntry, DueItem, Store, keep_claims, work_due
+from bot.store import CLAIM_LEASE_S, DueEntry, DueItem, OncePut, Store, keep_claims, work_due
 
 log = logging.getLogger(__name__)
 
@@ -114,20 +114,50 @@ class HeldMessages:
             return await self._outbox.enqueue(items, once=once, once_ttl_s=once_ttl_s)
         # The release first: a crash before the items leaves a release with nothing to send.
         await self._store.put_due(RELEASE_QUEUE, str(amo_user_id), until)
+        entries = self._held_entries(items, task_id, reminder, while_open)
+        if once is None:
+            await self._store.put_due_many(held_queue(amo_user_id), entries)
+            return True
+        return await self._store.put_due_once(
+            held_queue(amo_user_id), entries, f"{once}:held", once_ttl_s
+        )
+
+    def held_puts(
+        self,
+        amo_user_id: int,
+        items: Sequence[OutboxItem],
+        until: int,
+        *,
+        task_id: int | None,
+        reminder: bool,
+        once: str,
+        once_ttl_s: float,
+    ) -> tuple[DueEntry, OncePut]:
+        """``send_held_until``'s writes for a person on hold, for a caller that writes many at
+        once (a burst of reminders): the release marker (``RELEASE_QUEUE``; written first, as
+        there) and the once-put of the kept items."""
+        entries = self._held_entries(items, task_id, reminder, while_open=False)
+        put = OncePut(queue=held_queue(amo_user_id), entries=tuple(entries),
+                      key=f"{once}:held", ttl_s=once_ttl_s)  # fmt: skip
+        return DueEntry(item_id=str(amo_user_id), due_at=until), put
+
+    async def put_releases(self, releases: Sequence[DueEntry]) -> None:
+        """Write the release markers of ``held_puts`` (before their once-puts)."""
+        if releases:
+            await self._store.put_due_many(RELEASE_QUEUE, releases)
+
+    def _held_entries(
+        self, items: Sequence[OutboxItem], task_id: int | None, reminder: bool, while_open: bool
+    ) -> list[DueEntry]:
         now = self._clock.now()
         last = len(items) - 1
-        entries = [
+        return [
             # Due as they came, a microsecond apart: released in this order.
             DueEntry(item_id=item.id, due_at=now - (last - n) * 1e-6,
                      payload=HeldItem(item=item, task_id=task_id, reminder=reminder,
                                       while_open=while_open).model_dump_json())
             for n, item in enumerate(items)
         ]  # fmt: skip
-        if once is None:
-            await self._store.put_due_many(held_queue(amo_user_id), entries)
-            return True
-        key = f"{once}:held"
-        return await self._store.put_due_once(held_queue(amo_user_id), entries, key, once_ttl_s)
 
     async def release_due(self) -> int:
         """The job: send what waited for those whose hold is over; how many people's."""

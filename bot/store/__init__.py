@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
-from bot.store.due import CLAIM_LEASE_S, ClaimKeeper, keep_claims, wait_for_due, work_due
-from bot.store.grouped import GroupCommit, GroupedOnce, GroupedPuts, WriteInterrupted
+from bot.store.due import (
+    CLAIM_LEASE_S,
+    ClaimKeeper,
+    Failed,
+    keep_claims,
+    wait_for_due,
+    work_due,
+    work_due_together,
+)
+from bot.store.grouped import GroupCommit, GroupedOnce, WriteInterrupted
 from bot.store.opening import StoreOpenError, open_store
 from bot.store.protocol import (
     Cached,
@@ -18,7 +26,8 @@ from bot.store.redis import RedisStore
 from bot.store.sqlite import SqliteStore
 
 __all__ = [
-    "CLAIM_LEASE_S", "Cached", "ClaimKeeper", "DueEntry", "DueItem", "EntityChange", "GroupCommit",
-    "GroupedOnce", "GroupedPuts", "OncePut", "RedisStore", "SqliteStore", "Store", "StoreFull",
+    "CLAIM_LEASE_S", "Cached", "ClaimKeeper", "DueEntry", "DueItem", "EntityChange", "Failed",
+    "GroupCommit", "GroupedOnce", "OncePut", "RedisStore", "SqliteStore", "Store", "StoreFull",
     "StoreOpenError", "WriteInterrupted", "keep_claims", "open_store", "wait_for_due", "work_due",
+    "work_due_together",
 ]  # fmt: skip

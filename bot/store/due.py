@@ -115,50 +115,71 @@ async def work_due(
     *,
     clock: Callable[[], float],
     failures: FailureNote,
-    concurrency: int = 1,
-    prepare: Callable[[Sequence[DueItem]], Awaitable[None]] | None = None,
 ) -> int:
     """Claim up to ``limit`` items of ``queue`` due by ``now`` and ``work`` each, keeping the
     claims alive meanwhile (renewed by ``clock``'s time); returns how many were claimed. One that
     fails is noted in ``failures`` (the caller's, kept across calls, so that an amoCRM outage is
     said once, not per item and tick) and left claimed for ``retry_s``: it comes back then and is
-    tried again. ``concurrency``: how many items are worked at once (their store round trips
-    overlap; items of one claim are distinct, so no two of them race). ``prepare``, if given,
-    gets the claimed items first (to read what they all need at once); if it fails, none is
-    worked and all are put off for ``retry_s``."""
+    tried again."""
     items = await store.claim_due(queue, now, limit, CLAIM_LEASE_S)
     failed = False
     async with keep_claims(store, items, CLAIM_LEASE_S, clock) as keeper:
-        pending = iter(items)
-        if prepare is not None and items:
+        for item in items:
             try:
-                await prepare(items)
+                await work(item)
             except Exception as exc:
-                failures.failed(exc, f"{len(items)} item(s)")
-                for item in items:
-                    keeper.release(item)
+                failed = True
+                failures.failed(exc, item.item_id)
+                keeper.release(item)
+                # A renewal already under way may bring it back sooner: only a retry sooner.
+                # If the store fails here too, the claim runs out after the lease.
                 with contextlib.suppress(Exception):
-                    await store.extend_claims(items, clock() + retry_s)
-                return len(items)
-
-        async def worker() -> None:
-            nonlocal failed
-            for item in pending:
-                try:
-                    await work(item)
-                except Exception as exc:
-                    failed = True
-                    failures.failed(exc, item.item_id)
-                    keeper.release(item)
-                    # A renewal already under way may bring it back sooner: only a retry
-                    # sooner. If the store fails here too, the claim runs out after the lease.
-                    with contextlib.suppress(Exception):
-                        await store.extend_claims([item], clock() + retry_s)
-                else:
-                    keeper.release(item)
-
-        await asyncio.gather(*(worker() for _ in range(max(1, min(concurrency, len(items))))))
+                    await store.extend_claims([item], clock() + retry_s)
+            else:
+                keeper.release(item)
     if items and not failed:
+        failures.worked()
+    return len(items)
+
+
+# What a batch's work says of the items it could not do: each with why.
+Failed = Sequence[tuple[DueItem, Exception]]
+
+
+async def work_due_together(
+    store: Store,
+    queue: str,
+    now: float,
+    limit: int,
+    retry_s: float,
+    work: Callable[[Sequence[DueItem]], Awaitable[Failed]],
+    *,
+    clock: Callable[[], float],
+    failures: FailureNote,
+) -> int:
+    """``work_due`` for work that does a claim's items together, so that their writes go in a
+    few statements rather than a few each (a burst of reminders: bench/scheduler.py). ``work``
+    completes or puts again each item it did, and returns the ones it could not, each with its
+    error: those are noted and left claimed for ``retry_s``. If ``work`` itself fails, all are
+    (its writes are idempotent by design: once-keys, puts that replace)."""
+    items = await store.claim_due(queue, now, limit, CLAIM_LEASE_S)
+    if not items:
+        return 0
+    async with keep_claims(store, items, CLAIM_LEASE_S, clock) as keeper:
+        try:
+            failed = await work(items)
+        except Exception as exc:
+            failures.failed(exc, f"{len(items)} item(s)")
+            failed = [(item, exc) for item in items]
+        else:
+            for item, why in failed:
+                failures.failed(why, item.item_id)
+        for item in items:
+            keeper.release(item)
+        if failed:
+            with contextlib.suppress(Exception):  # else the claims run out after the lease
+                await store.extend_claims([item for item, _ in failed], clock() + retry_s)
+    if not failed:
         failures.worked()
     return len(items)
 

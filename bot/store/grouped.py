@@ -1,7 +1,6 @@
-"""Group commit for ``put_due_once`` and ``put_due``: the calls concurrent workers make while
-one write is under way gather and go together in the next (``Store.put_due_once_many``,
-``put_due_many``), so a burst of reminders, fired several at a time, queues its notifications
-and plans its next reminders in a few writes instead of one each.
+"""Group commit for ``put_due_once``: the calls concurrent workers make while one write is under
+way gather and go together in the next (``Store.put_due_once_many``), so many senders queueing
+at one moment (alerts of one change, replies) share a few writes instead of one each.
 
 Each put keeps its own terms (written, or refused for its key) and its own atomicity, so the
 outcome is that of the single calls; only the number of commits changes. A caller returns once
@@ -17,7 +16,7 @@ from typing import Generic, TypeVar
 
 from bot.store.protocol import DueEntry, OncePut, Store
 
-__all__ = ["GroupCommit", "GroupedOnce", "GroupedPuts", "WriteInterrupted"]
+__all__ = ["GroupCommit", "GroupedOnce", "WriteInterrupted"]
 
 MAX_GROUP = 256  # calls per write: a bound on one transaction's length, not a wait
 
@@ -92,23 +91,3 @@ class GroupedOnce:
         return await self._group(
             OncePut(queue=queue, entries=tuple(entries), key=key, ttl_s=ttl_s)
         )
-
-
-class GroupedPuts:
-    """``Store.put_due`` through one ``put_due_many`` per queue and group of concurrent calls
-    (a later put of an item replaces an earlier one, as one by one)."""
-
-    def __init__(self, store: Store) -> None:
-        self._store = store
-        self._group = GroupCommit[tuple[str, DueEntry], None](self._write)
-
-    async def put_due(self, queue: str, item_id: str, due_at: float, payload: str = "") -> None:
-        await self._group((queue, DueEntry(item_id=item_id, due_at=due_at, payload=payload)))
-
-    async def _write(self, calls: list[tuple[str, DueEntry]]) -> list[None]:
-        by_queue: dict[str, list[DueEntry]] = {}
-        for queue, entry in calls:
-            by_queue.setdefault(queue, []).append(entry)
-        for queue, entries in by_queue.items():
-            await self._store.put_due_many(queue, entries)
-        return [None] * len(calls)

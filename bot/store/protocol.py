@@ -38,6 +38,12 @@ class Cached(Value, Generic[E]):
     rev: int
 
 
+# Parametrized once: ``Cached[Task](...)`` looks the class up again on every call, which cost a
+# burst of reminders more than parsing the task (bench/scheduler.py).
+CachedTask = Cached[Task]
+CachedDeal = Cached[Deal]
+
+
 class EntityChange(Value):
     """Replace the cached ``kind``/``id`` entity and journal ``events``, in one atomic step.
 

@@ -45,6 +45,8 @@ import aiosqlite
 from bot.core import CrmEvent, Deal, OAuthTokens, Task
 from bot.store.protocol import (
     Cached,
+    CachedDeal,
+    CachedTask,
     DueEntry,
     DueItem,
     EntityChange,
@@ -347,22 +349,22 @@ class SqliteStore:
     async def get_task(self, task_id: int) -> Cached[Task] | None:
         if (row := await self._cached_row("tasks", task_id)) is None:
             return None
-        return Cached[Task](value=Task.model_validate_json(row[0]), rev=int(row[1]))
+        return CachedTask(value=Task.model_validate_json(row[0]), rev=int(row[1]))
 
     async def get_deal(self, deal_id: int) -> Cached[Deal] | None:
         if (row := await self._cached_row("deals", deal_id)) is None:
             return None
-        return Cached[Deal](value=Deal.model_validate_json(row[0]), rev=int(row[1]))
+        return CachedDeal(value=Deal.model_validate_json(row[0]), rev=int(row[1]))
 
     async def get_tasks(self, task_ids: Sequence[int]) -> dict[int, Cached[Task]]:
         return {
-            int(row[0]): Cached[Task](value=Task.model_validate_json(row[1]), rev=int(row[2]))
+            int(row[0]): CachedTask(value=Task.model_validate_json(row[1]), rev=int(row[2]))
             for row in await self._cached_rows("tasks", task_ids)
         }
 
     async def get_deals(self, deal_ids: Sequence[int]) -> dict[int, Cached[Deal]]:
         return {
-            int(row[0]): Cached[Deal](value=Deal.model_validate_json(row[1]), rev=int(row[2]))
+            int(row[0]): CachedDeal(value=Deal.model_validate_json(row[1]), rev=int(row[2]))
             for row in await self._cached_rows("deals", deal_ids)
         }
 

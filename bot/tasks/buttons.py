@@ -35,6 +35,14 @@ class Payload(Value):
         return packed
 
 
+def packed(action: Action, task_id: int, arg: str = "") -> str:
+    """``Payload(...).pack()`` without the value and its checks, for the payloads cards make:
+    an int id and a short arg (a snooze choice, a page, a user id) are at most 43 bytes of the
+    64 allowed (tests/bot/tasks/test_buttons.py). A burst of reminders draws thousands of cards
+    of ten payloads each (bench/scheduler.py)."""
+    return f"t:{action.value}:{task_id}:{arg}" if arg else f"t:{action.value}:{task_id}"
+
+
 class DealAction(StrEnum):
     FOLLOW_UP = "f"  # a follow-up task on the deal, tomorrow 10:00, for the presser
     TAKE = "t"  # a new unassigned deal: the presser becomes responsible (first press wins)

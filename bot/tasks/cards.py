@@ -19,7 +19,7 @@ from bot.core import (
     human_moment,
 )
 from bot.crm import Directory, assignees
-from bot.tasks.buttons import Action, Payload
+from bot.tasks.buttons import Action, packed
 from bot.tasks.schedule import Reminder, ReminderKind
 
 REASSIGN_PAGE = 8
@@ -171,4 +171,4 @@ class CardFactory:
 
 
 def _p(action: Action, task: Task, arg: str = "") -> str:
-    return Payload(action=action, task_id=task.id, arg=arg).pack()
+    return packed(action, task.id, arg)

@@ -48,10 +48,10 @@ from bot.store import (
     Cached,
     DueEntry,
     DueItem,
-    GroupedPuts,
+    OncePut,
     Store,
     wait_for_due,
-    work_due,
+    work_due_together,
 )
 from bot.tasks.cards import CardFactory, OutcomeLine
 from bot.tasks.elsewhere import OtherMessenger
@@ -68,12 +68,11 @@ log = logging.getLogger(__name__)
 
 REMINDER_QUEUE = "reminders"
 RETRY_S = 60.0  # a reminder that failed is tried again after this
-# A burst (many tasks due at one moment) is claimed in large batches and fired several at a
-# time, so that one reminder's store round trips overlap another's and their writes share a
-# commit (bench/scheduler.py: a burst of 10,000 reaches the outbox two to three times sooner
-# than 50 a claim, one by one; 64 at once beat 16 by a third, 256 were slower again).
+# A burst (many tasks due at one moment) is claimed in large batches, and each batch is fired
+# together: its reads in one go, its cards drawn, then its notifications and next reminders in a
+# few writes for all of them (bench/scheduler.py: a write per reminder, even grouped by commit,
+# was most of a burst's lateness).
 FIRE_BATCH = 500
-FIRE_CONCURRENCY = 64
 LATE_S = 5 * 60
 FIRED_TTL_S = 3 * 24 * 3600
 
@@ -113,6 +112,7 @@ class FireBatch:
     """What one claim of reminders reads once for all of them: its people (on first need), its
     tasks and their deals (in one read each, before the first fires)."""
 
+    pending: dict[str, PendingReminder] = field(default_factory=dict)  # by item id
     people: dict[int, asyncio.Future[Recipient]] = field(default_factory=dict)
     tasks: dict[int, Cached[Task]] = field(default_factory=dict)
     deals: dict[int, Cached[Deal]] = field(default_factory=dict)
@@ -149,8 +149,6 @@ class ReminderService:
         elsewhere: OtherMessenger,
     ) -> None:
         self._fired_observers: list[Callable[[float], None]] = []
-        # The next reminders of reminders fired at once are put together (group commit).
-        self._next_puts = GroupedPuts(store)
         self._elsewhere = elsewhere
         self._failures = FailureNote(log, "reminders")
         self._store = store
@@ -297,16 +295,15 @@ class ReminderService:
         """Turn due reminders into notifications and put each task's next one; returns how many
         were claimed."""
         now = self._clock.now()
-        batch = FireBatch()
-        return await work_due(
+        return await work_due_together(
             self._store, REMINDER_QUEUE, now, limit, RETRY_S,
-            lambda item: self._fire(item, int(now), batch), clock=self._clock.now,
-            failures=self._failures, concurrency=FIRE_CONCURRENCY,
-            prepare=lambda items: self._read_ahead(items, batch),
+            lambda items: self._fire_all(items, int(now)), clock=self._clock.now,
+            failures=self._failures,
         ) + await self._elsewhere.fire_due(limit, self._failures)  # fmt: skip
 
     async def _read_ahead(self, items: Sequence[DueItem], batch: FireBatch) -> None:
-        batch.tasks = await self._store.get_tasks([PendingReminder.of(x).task_id for x in items])
+        batch.pending = {x.item_id: PendingReminder.of(x) for x in items}
+        batch.tasks = await self._store.get_tasks([p.task_id for p in batch.pending.values()])
         deal_ids = [c.value.deal_id for c in batch.tasks.values()]
         batch.deals = await self._store.get_deals([i for i in deal_ids if i is not None])
 
@@ -316,6 +313,8 @@ class ReminderService:
         found = batch.people.get(user_id)
         if found is None:
             found = batch.people[user_id] = asyncio.ensure_future(self._read_recipient(user_id))
+        if found.done():  # read already: most of a burst, without a wrapper per reminder
+            return found.result()
         return await asyncio.shield(found)
 
     async def _read_recipient(self, user_id: int) -> Recipient:
@@ -333,8 +332,50 @@ class ReminderService:
         reminder fires at its moment rather than on the loop's next tick."""
         await wait_for_due(self._store, REMINDER_QUEUE, idle_s, self._clock.now)
 
-    async def _fire(self, item: DueItem, now: int, batch: FireBatch) -> None:
-        pending = PendingReminder.of(item)
+    async def _fire_all(
+        self, items: Sequence[DueItem], now: int
+    ) -> list[tuple[DueItem, Exception]]:
+        """A claim's reminders together: read, drawn, then written in a few statements for all
+        (the notifications with their once-keys, then the next reminders). Each step is safe to
+        do again after a crash: a notification's once-key is marked in its write, and a next
+        reminder replaces the claimed entry, so the claim needs no completing."""
+        batch = FireBatch()
+        await self._read_ahead(items, batch)
+        failed: list[tuple[DueItem, Exception]] = []
+        fires: list[_Fire] = []
+        for item in items:
+            try:
+                fire = await self._draw(item, now, batch)
+            except Exception as exc:  # this one's data, not the batch's: the rest go on
+                failed.append((item, exc))
+                continue
+            if fire is None:
+                await self._store.complete_due(item)  # no longer due: done, handed over, unlinked
+            else:
+                fires.append(fire)
+        # Each person on hold gets a release marker before their kept items, as one at a time.
+        await self._held.put_releases([f.release for f in fires if f.release is not None])
+        written = iter(await self._store.put_due_once_many([p for f in fires for p in f.puts]))
+        for fire in fires:
+            if any([next(written) for _ in fire.puts]):
+                self._outbox.woken(fire.channels)
+                for observe in self._fired_observers:
+                    observe(now - fire.reminder_at)
+        # Planned whether or not this step queued it: a crash right after queuing comes back
+        # here with nothing written, and the plan has a once-key of its own.
+        for fire in fires:
+            await self._elsewhere.plan(
+                fire.task_id, fire.user_id, fire.reminder_at, fire.links, fire.repeat_after_min
+            )
+        await self._store.put_due_many(REMINDER_QUEUE, [f.following for f in fires if f.following])
+        for fire in fires:
+            if fire.following is None:
+                await self._store.complete_due(fire.item)
+        return failed
+
+    async def _draw(self, item: DueItem, now: int, batch: FireBatch) -> _Fire | None:
+        """What firing ``item`` writes, or None if it is no longer due to anyone."""
+        pending = batch.pending[item.item_id]
         cached = batch.tasks.get(pending.task_id)
         task = cached.value if cached else None
         person = await self._recipient(pending.user_id, batch)
@@ -345,12 +386,8 @@ class ReminderService:
             or task.responsible_user_id != pending.user_id
             or not links
         ):
-            await self._store.complete_due(item)
-            return
+            return None
         reminder = pending.reminder
-        fired_key = f"reminder:{task.id}:{pending.user_id}:{reminder.at}"
-        # Marked in the same step as it is queued (``once``): after a crash the claim comes back
-        # and the reminder is queued if, and only if, it was not.
         deal_cached = batch.deals.get(task.deal_id) if task.deal_id is not None else None
         deal = deal_cached.value if deal_cached else None
         # A reminder that fires late (the service was down) shows the task as it is now,
@@ -360,32 +397,64 @@ class ReminderService:
             task, person.reader, now, deal=deal, reminder=shown, actor=person.actor
         )
         # Every messenger the user takes: a press in one edits the copy in the other.
-        queued = await self._held.send_held_until(pending.user_id, [
+        sent = [
             OutboxItem(
                 channel=link.channel, chat_id=link.chat_id, recipient=pending.user_id,
                 subject=subject(task.id), notice="reminder", card=card,
                 deadline=task.complete_till,
             )
             for link in links
-        ], person.held_until, task_id=task.id, reminder=True, once=fired_key,
-           once_ttl_s=FIRED_TTL_S)  # fmt: skip
-        if queued:
-            for observe in self._fired_observers:
-                observe(now - reminder.at)
-        # Planned whether or not this step queued it: a crash right after queuing comes back
-        # here with ``queued`` False, and the plan has a once-key of its own.
-        await self._elsewhere.plan(
-            task.id, pending.user_id, reminder.at, links, person.repeat_after_min
-        )
+        ]  # fmt: skip
+        # Marked in the same write as it is queued: after a crash the claim comes back and the
+        # reminder is queued if, and only if, it was not.
+        fired_key = f"reminder:{task.id}:{pending.user_id}:{reminder.at}"
+        release: DueEntry | None = None
+        if person.held_until is None:
+            puts = self._outbox.once_puts(sent, fired_key, FIRED_TTL_S)
+        else:
+            release, put = self._held.held_puts(
+                pending.user_id, sent, person.held_until, task_id=task.id, reminder=True,
+                once=fired_key, once_ttl_s=FIRED_TTL_S,
+            )  # fmt: skip
+            puts = [put]
         # From now, not from this reminder: one that fired late must not drag past ones after it.
         account = await self._directory.account()
         following = next_for(task, person.policy, account, after=max(reminder.at, now))
-        if following is None:
-            await self._store.complete_due(item)
-            return
-        nxt = PendingReminder(task_id=task.id, user_id=pending.user_id, reminder=following)
-        # Replaces the claimed entry (a new token), so the claim needs no completing.
-        await self._next_puts.put_due(REMINDER_QUEUE, item.item_id, following.at, nxt.payload())
+        nxt = (
+            None
+            if following is None
+            else DueEntry(
+                item_id=item.item_id,
+                due_at=following.at,
+                payload=PendingReminder(
+                    task_id=task.id, user_id=pending.user_id, reminder=following
+                ).payload(),
+            )
+        )
+        return _Fire(
+            item=item, task_id=task.id, user_id=pending.user_id, reminder_at=reminder.at,
+            links=links, repeat_after_min=person.repeat_after_min, puts=tuple(puts),
+            release=release, following=nxt,
+        )  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class _Fire:
+    """One reminder of a claim, drawn and ready to write."""
+
+    item: DueItem
+    task_id: int
+    user_id: int
+    reminder_at: int
+    links: tuple[ChannelLink, ...]
+    repeat_after_min: int | None
+    puts: tuple[OncePut, ...]  # its notifications (or kept items), each with its once-key
+    release: DueEntry | None  # the person is on hold: when their kept items go
+    following: DueEntry | None  # the next reminder, replacing the claimed entry
+
+    @property
+    def channels(self) -> list[str]:
+        return [link.channel for link in self.links]
 
 
 def next_for(

@@ -20,10 +20,12 @@ from bot.store import (
     ClaimKeeper,
     DueEntry,
     DueItem,
+    Failed,
     Store,
     keep_claims,
     wait_for_due,
     work_due,
+    work_due_together,
 )
 from bot.store.due import RENEWALS_PER_LEASE
 from bot.store.sqlite import SqliteStore
@@ -137,31 +139,6 @@ async def test_a_store_outage_while_claims_are_kept_is_said_once_and_its_end_onc
     assert len([m for m in said if "works again" in m]) == 1
 
 
-async def test_work_due_works_up_to_concurrency_items_at_once(store: Store) -> None:
-    await store.put_due_many("q", [DueEntry(item_id=str(n), due_at=1.0) for n in range(10)])
-    in_flight, most, done = 0, 0, []
-
-    async def work(item: DueItem) -> None:
-        nonlocal in_flight, most
-        in_flight += 1
-        most = max(most, in_flight)
-        await asyncio.sleep(0.02)  # a store round trip, say: others run meanwhile
-        in_flight -= 1
-        assert await store.complete_due(item)
-        done.append(item.item_id)
-
-    failures = FailureNote(logging.getLogger("t"), "the work")
-    claimed = await work_due(
-        store, "q", time.time(), 10, 60.0, work, clock=time.time, failures=failures,
-        concurrency=4,
-    )  # fmt: skip
-
-    assert claimed == 10
-    assert most == 4
-    assert sorted(done, key=int) == [str(n) for n in range(10)]
-    assert await store.count_due("q") == 0
-
-
 async def test_wait_for_due_wakes_when_the_next_item_is_due(store: Store) -> None:
     started = time.monotonic()
     await wait_for_due(store, "q", 0.1, time.time)  # empty: the idle pause
@@ -175,20 +152,45 @@ async def test_wait_for_due_wakes_when_the_next_item_is_due(store: Store) -> Non
     assert [x.item_id for x in await store.claim_due("q", time.time(), 10, 5)] == ["a"]
 
 
-async def test_work_due_prepares_the_whole_claim_before_working_an_item(store: Store) -> None:
-    await store.put_due_many("q", [DueEntry(item_id=str(n), due_at=1.0) for n in range(3)])
-    seen: list[str] = []
+async def test_work_due_together_gets_the_whole_claim_and_retries_only_what_failed(
+    store: Store,
+) -> None:
+    await store.put_due_many("q", [DueEntry(item_id=str(n), due_at=1.0) for n in range(5)])
+    seen: list[list[str]] = []
 
-    async def prepare(items: Sequence[DueItem]) -> None:
-        seen.append("prepared " + ",".join(sorted(x.item_id for x in items)))
-
-    async def work(item: DueItem) -> None:
-        seen.append(item.item_id)
-        assert await store.complete_due(item)
+    async def work(items: Sequence[DueItem]) -> Failed:
+        seen.append(sorted(x.item_id for x in items))
+        for item in items:
+            if item.item_id != "3":
+                assert await store.complete_due(item)
+        return [(x, ValueError("bad data")) for x in items if x.item_id == "3"]
 
     failures = FailureNote(logging.getLogger("t"), "the work")
-    await work_due(store, "q", time.time(), 10, 60.0, work, clock=time.time, failures=failures,
-                   concurrency=2, prepare=prepare)  # fmt: skip
+    claimed = await work_due_together(
+        store, "q", time.time(), 10, 60.0, work, clock=time.time, failures=failures
+    )
 
-    assert seen[0] == "prepared 0,1,2"
-    assert sorted(seen[1:]) == ["0", "1", "2"]
+    assert claimed == 5
+    assert seen == [["0", "1", "2", "3", "4"]]
+    # The failed one waits for its retry, not for the lease: not claimable now, but later.
+    assert await store.count_due("q") == 1
+    assert await store.claim_due("q", time.time() + 30, 10, 5) == []
+    assert [x.item_id for x in await store.claim_due("q", time.time() + 61, 10, 5)] == ["3"]
+
+
+async def test_work_due_together_retries_all_when_the_work_fails(store: Store) -> None:
+    await store.put_due_many("q", [DueEntry(item_id=str(n), due_at=1.0) for n in range(3)])
+
+    async def work(items: Sequence[DueItem]) -> Failed:
+        raise ConnectionError("store down mid-batch")
+
+    failures = FailureNote(logging.getLogger("t"), "the work")
+    assert (
+        await work_due_together(
+            store, "q", time.time(), 10, 60.0, work, clock=time.time, failures=failures
+        )
+        == 3
+    )
+    assert await store.claim_due("q", time.time() + 30, 10, 5) == []
+    again = await store.claim_due("q", time.time() + 61, 10, 5)
+    assert sorted(x.item_id for x in again) == ["0", "1", "2"]

@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.tasks import Action, BadPayload, DealPayload, Payload, unpack, unpack_deal
-from bot.tasks.buttons import MAX_ID, DealAction
+from bot.tasks.buttons import MAX_ID, DealAction, packed
 from tests.properties import FUZZ, numberish
 
 ids = st.integers(min_value=1, max_value=MAX_ID)
@@ -44,6 +44,12 @@ forged = st.one_of(
 @given(payloads)
 def test_what_we_pack_unpacks_to_the_same(payload: Payload) -> None:
     assert unpack(payload.pack()) == payload
+
+
+@FUZZ
+@given(payloads)
+def test_a_card_packs_what_the_payload_packs(payload: Payload) -> None:
+    assert packed(payload.action, payload.task_id, payload.arg) == payload.pack()
 
 
 @FUZZ
