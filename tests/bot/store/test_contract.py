@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -683,6 +684,69 @@ async def test_a_large_queue_is_claimed_earliest_first_and_counted_through_its_c
     assert await store.count_due("q") == 800
     assert all([await store.complete_due(i) for i in claimed])
     assert await store.count_due("q") == 800 - len(claimed)
+
+
+async def test_the_due_index_agrees_with_a_plain_model_through_random_operations(
+    store: Store,
+) -> None:
+    # Puts, cancels, claims, completes and extensions at random (seeded), checked against a
+    # dict: Redis's buckets split as the queue grows past 32 entries a bucket and start over
+    # when it empties, and none of that may show.
+    rng = random.Random(15)
+    model: dict[str, tuple[float, float, str, str | None]] = {}  # visible, due, payload, token
+    claims: list[DueItem] = []
+    now = 1_000.0
+    for step in range(1_500):
+        roll = rng.random()
+        if roll < 0.4:
+            entries = [DueEntry(item_id=f"{rng.randrange(400)}:7", payload=str(step),
+                                due_at=round(now + rng.uniform(-50, 200), 3))
+                       for _ in range(rng.randrange(1, 30))]  # fmt: skip
+            await store.put_due_many("q", entries)
+            model.update({e.item_id: (e.due_at, e.due_at, e.payload, None) for e in entries})
+        elif roll < 0.5 and model:
+            gone = rng.choice(sorted(model))
+            await store.cancel_due("q", gone)
+            del model[gone]
+        elif roll < 0.75:
+            limit, lease = rng.randrange(1, 25), rng.uniform(5, 60)
+            got = await store.claim_due("q", now, limit, lease)
+            due = sorted(v[0] for v in model.values() if v[0] <= now)[:limit]
+            assert [model[i.item_id][0] for i in got] == due  # earliest first, up to the limit
+            for item in got:
+                _, due_at, payload, _ = model[item.item_id]
+                assert (item.due_at, item.payload) == (due_at, payload)
+                model[item.item_id] = (now + lease, due_at, payload, item.token)
+            claims += got
+        elif roll < 0.88 and claims:
+            item = claims.pop(rng.randrange(len(claims)))
+            holds = item.item_id in model and model[item.item_id][3] == item.token
+            assert await store.complete_due(item) == holds
+            if holds:
+                del model[item.item_id]
+        elif claims:
+            some = rng.sample(claims, min(len(claims), 5))
+            until = now + rng.uniform(5, 60)
+            held = {
+                i.item_id for i in some if i.item_id in model and model[i.item_id][3] == i.token
+            }
+            assert await store.extend_claims(some, until) == held
+            model.update({i: (until, *model[i][1:]) for i in held})
+        now += rng.uniform(0, 4)
+        if step % 100 == 0:
+            assert await store.count_due("q") == len(model)
+            assert await store.earliest_due("q") == min(
+                (v[0] for v in model.values()), default=None
+            )
+
+    for item_id in list(model):
+        await store.cancel_due("q", item_id)
+    assert (await store.count_due("q"), await store.earliest_due("q")) == (0, None)
+    await store.put_due_many(
+        "q", [DueEntry(item_id=f"again{n}", due_at=float(n)) for n in range(40)]
+    )
+    again = await store.claim_due("q", now=100.0, limit=100, lease_s=60)
+    assert [i.item_id for i in again] == [f"again{n}" for n in range(40)]
 
 
 async def test_due_items_come_back_exactly_as_put_whatever_their_text(store: Store) -> None:
