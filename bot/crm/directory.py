@@ -9,6 +9,7 @@ import asyncio
 import logging
 
 from bot.core import Account, Clock, Crm, CrmError, Pipeline, User
+from bot.crm.rights import assignees
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +29,9 @@ class Directory:
         self._pipelines: list[Pipeline] = []
         self._loss_reasons: dict[int, str] = {}
         self._loss_reasons_at: float | None = None
+        # Whom each reader may hand a task to, until the users are read again: every card for
+        # one person offers the same people (a burst of reminders draws thousands of them).
+        self._assignees: dict[tuple[User, int | None], tuple[User, ...]] = {}
 
     async def _ensure(self) -> None:
         if self._loaded_at is not None and self._clock.now() - self._loaded_at < self._ttl_s:
@@ -43,6 +47,7 @@ class Directory:
         )
         self._account = account
         self._users = {u.id: u for u in users}
+        self._assignees = {}
         self._pipelines = pipelines
         self._loaded_at = self._clock.now()
 
@@ -67,6 +72,16 @@ class Directory:
     async def active_users(self) -> list[User]:
         await self._ensure()
         return sorted((u for u in self._users.values() if u.is_active), key=lambda u: u.name)
+
+    async def assignees(self, actor: User, *, excluding: int | None) -> tuple[User, ...]:
+        """``rights.assignees`` among the active users, by name."""
+        await self._ensure()
+        key = (actor, excluding)
+        found = self._assignees.get(key)
+        if found is None:
+            found = tuple(assignees(actor, await self.active_users(), excluding=excluding))
+            self._assignees[key] = found
+        return found
 
     async def loss_reason(self, reason_id: int) -> str | None:
         """A loss reason's name; the list is read again (at most once per refresh period) when

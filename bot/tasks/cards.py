@@ -18,7 +18,7 @@ from bot.core import (
     human_duration,
     human_moment,
 )
-from bot.crm import Directory, assignees
+from bot.crm import Directory
 from bot.tasks.buttons import Action, packed
 from bot.tasks.schedule import Reminder, ReminderKind
 
@@ -77,10 +77,9 @@ class CardFactory:
         type_name = await self._directory.task_type_name(task.type_id) or t(lang, "task_type")
         deal_id = task.deal_id
         actionable = outcome is None and not task.is_completed
-        people: list[User] = []
+        people: tuple[User, ...] = ()
         if actionable and actor is not None:
-            users = await self._directory.active_users()
-            people = assignees(actor, users, excluding=task.responsible_user_id)
+            people = await self._directory.assignees(actor, excluding=task.responsible_user_id)
         return TaskCard(
             task_id=task.id,
             heading=heading,
