@@ -37,6 +37,7 @@ from bot.reports import (
     PeriodFigures,
     chart_png,
     day_ends,
+    encode,
     figures,
     parse_lines,
     workbook_xlsx,
@@ -128,7 +129,7 @@ def write_bulk(path: str, lines: list[Activity]) -> None:
     with db:
         db.executemany(
             "INSERT INTO log_items (ns, at, value) VALUES ('activity', ?, ?)",
-            ((e.at, e.model_dump_json(exclude_none=True)) for e in lines),
+            ((e.at, encode(e)) for e in lines),
         )
     db.close()
 

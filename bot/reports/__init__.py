@@ -14,6 +14,8 @@ from bot.reports.log import (
     Line,
     Notice,
     Press,
+    decode,
+    encode,
     parse_facts,
     parse_lines,
 )
@@ -46,7 +48,9 @@ __all__ = [
     "chart_png",
     "csv_bytes",
     "day_ends",
+    "decode",
     "duration",
+    "encode",
     "figures",
     "gather",
     "parse_facts",

@@ -44,6 +44,7 @@ row, its overdue days, the sums) are read together when a figure is questioned.
 from __future__ import annotations
 
 import bisect
+import itertools
 import math
 import statistics
 from collections import defaultdict
@@ -73,7 +74,7 @@ OUTCOMES: tuple[Outcome, ...] = (
 )  # fmt: skip
 # A task line's ``what``: which change of the task it records.
 ACTIONS = frozenset({"deadline", "reassigned", "completed", "deleted"})
-_at = itemgetter("at")
+_at = itemgetter(1)  # a line's moment (``Fact.at``)
 
 
 class TaskRow(NamedTuple):
@@ -226,33 +227,34 @@ class Gathered:
 
     def add(self, lines: Iterable[Fact]) -> None:
         """Take the next lines, all later than (or as late as) those taken before."""
-        self.add_parsed([line._asdict() for line in lines])
+        self.add_parsed(list(lines))
 
     def add_parsed(self, lines: Sequence[Line]) -> None:
-        """``add`` for lines as ``parse_lines`` gives them: a report reads 10⁶ of them, and
-        building a ``Fact`` of each would cost a third of the report."""
+        """``add`` for lines as ``parse_lines`` gives them (JSON arrays in ``Fact``'s order):
+        a report reads 10⁶ of them, and building a ``Fact`` of each would cost a third of the
+        report."""
         tasks, deals, seen, people = self.tasks, self.deals, self._seen, self.people
         for line in sorted(lines, key=_at):  # a sorted piece stays as is
-            kind, person = line["kind"], line["person"]
+            key, at, kind, person, subject, what, _channel, deadline, deal, text = line
             if kind == "task" or kind == "escalated":
-                if line["id"] in seen:
+                if key in seen:
                     continue  # the same event given to the listener again
-                seen.add(line["id"])
+                seen.add(key)
             people.add(person)
-            about, _, number = line["subject"].partition(":")
+            about, _, number = subject.partition(":")
             if not number.isdigit():
                 continue
             if about == "task":
                 task = tasks.get(int(number))
                 if task is None:
                     task = tasks[int(number)] = _Task(int(number))
-                _take(task, line, kind)
+                _take(task, at, kind, person, what, deadline, deal, text)
             elif about == "deal":
-                key = (person, int(number))
-                if kind == "sent" and key not in deals:
-                    deals[key] = (line["at"], None)
-                elif kind == "pressed" and key in deals and deals[key][1] is None:
-                    deals[key] = (deals[key][0], line["at"])
+                pair = (person, int(number))
+                if kind == "sent" and pair not in deals:
+                    deals[pair] = (at, None)
+                elif kind == "pressed" and pair in deals and deals[pair][1] is None:
+                    deals[pair] = (deals[pair][0], at)
 
 
 @dataclass(slots=True)
@@ -261,7 +263,9 @@ class _Person:
 
     rows: list[TaskRow] = field(default_factory=list)
     reactions: list[float] = field(default_factory=list)
-    overdue: list[int] = field(default_factory=list)  # per day end
+    # Overdue per day end, as changes: +1 at the first day end of an overdue stretch, −1 at
+    # the first after it (a task left open for months is two numbers, not one per day).
+    overdue: list[int] = field(default_factory=list)
     overdue_now: int = 0
     escalations: int = 0
 
@@ -282,7 +286,7 @@ def figures(
     gathered = lines if isinstance(lines, Gathered) else gather(lines)
     tasks, deals = gathered.tasks, gathered.deals
     ends = tuple(day_ends)
-    person: defaultdict[int, _Person] = defaultdict(lambda: _Person(overdue=[0] * len(ends)))
+    person: defaultdict[int, _Person] = defaultdict(lambda: _Person(overdue=[0] * (len(ends) + 1)))
 
     def name(user: int) -> str:
         return names.get(user, f"#{user}")
@@ -336,19 +340,19 @@ def gather(lines: Iterable[Fact]) -> Gathered:
     return gathered
 
 
-def _take(task: _Task, line: Line, kind: str) -> None:
-    at, get = line["at"], line.get
+def _take(
+    task: _Task, at: float, kind: str, person: int, what: str, deadline: float | None,
+    deal: int | None, text: str | None,
+) -> None:  # fmt: skip
     if at < task.first_at:
         task.first_at = at
-    if (deal := get("deal")) is not None:
+    if deal is not None:
         task.deal = deal
-    if text := get("text"):
+    if text:
         task.text = text
     if kind == "sent":
-        person = line["person"]
         task.notices.setdefault(person, at)
-        if line["what"] == "reminder":
-            deadline = get("deadline")
+        if what == "reminder":
             task.reminders.append((at, person, deadline))
             if not task.states and deadline is not None:
                 # Known since before its task lines began (amobridge's first sync, an
@@ -356,18 +360,17 @@ def _take(task: _Task, line: Line, kind: str) -> None:
                 task.states.append((at, deadline, person, False, False))
     elif kind == "pressed":
         task.actions.append(at)
-        if line["what"] == "complete" and task.completed_at is None:
+        if what == "complete" and task.completed_at is None:
             task.completed_at = at
     elif kind == "escalated":
-        task.escalations.append((at, line["person"]))
+        task.escalations.append((at, person))
     elif kind == "task":
-        what, states = line["what"], task.states
+        states = task.states
         completed = what == "completed" or (bool(states) and states[-1][3])
         deleted = what == "deleted"
-        deadline = get("deadline")
         if deadline is None:
             deadline = _last_deadline(task)
-        states.append((at, deadline, line["person"], completed, deleted))
+        states.append((at, deadline, person, completed, deleted))
         if what in ACTIONS:
             task.actions.append(at)
         if what == "completed" and task.completed_at is None:
@@ -468,10 +471,9 @@ def _overdue(
         if start >= end:
             continue
         if ends:
-            lo, hi = bisect.bisect_left(ends, start), bisect.bisect_left(ends, end)
-            counts = person[user].overdue
-            for day in range(lo, hi):
-                counts[day] += 1
+            changes = person[user].overdue
+            changes[bisect.bisect_left(ends, start)] += 1
+            changes[bisect.bisect_left(ends, end)] -= 1
         if start <= until < end:
             person[user].overdue_now += 1
             now = True
@@ -497,10 +499,11 @@ def _figures(name: str, user: int | None, parts: Sequence[_Person], days: int) -
             and row.completed_at <= row.deadline_final
         ):  # fmt: skip
             after_snooze += 1
-    trend = [0] * days
+    changes = [0] * (days + 1)
     for part in parts:
-        for day, count in enumerate(part.overdue):
-            trend[day] += count
+        for day, change in enumerate(part.overdue):
+            changes[day] += change
+    trend = list(itertools.accumulate(changes[:days]))
     return Figures(
         name=name, user_id=user, due=len(rows), on_time=on_time,
         on_time_after_snooze=after_snooze,

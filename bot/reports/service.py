@@ -243,7 +243,8 @@ def _gather(gathered: Gathered, lines: list[str], scope: Scope) -> bool:
     parsed = parse_lines(lines)
     gathered.add_parsed(parsed)
     since, people = scope.since, scope.people
-    return any(d["at"] >= since and (people is None or d["person"] in people) for d in parsed)
+    # Positions of ``Fact``: at, person.
+    return any(d[1] >= since and (people is None or d[3] in people) for d in parsed)
 
 
 def _both(
