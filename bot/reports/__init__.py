@@ -5,7 +5,18 @@ the ``/export`` sheets as a workbook or as CSV.
 """
 
 from bot.reports.build import ReportParts, build_reports
-from bot.reports.figures import Figures, Gathered, Outcome, PeriodFigures, TaskRow, figures, gather
+from bot.reports.days import LogDays, Piece, take
+from bot.reports.figures import (
+    Figures,
+    Gathered,
+    Outcome,
+    PeriodFigures,
+    Rolled,
+    TaskRow,
+    figures,
+    gather,
+    roll_day,
+)
 from bot.reports.files import chart_png, duration
 from bot.reports.log import (
     Activity,
@@ -35,12 +46,15 @@ __all__ = [
     "Figures",
     "Gathered",
     "Line",
+    "LogDays",
     "Notice",
     "Outcome",
     "PeriodFigures",
+    "Piece",
     "Press",
     "ReportParts",
     "ReportService",
+    "Rolled",
     "Sheet",
     "Table",
     "TaskRow",
@@ -55,7 +69,9 @@ __all__ = [
     "gather",
     "parse_facts",
     "parse_lines",
+    "roll_day",
     "tables",
+    "take",
     "workbook_xlsx",
     "xlsx_bytes",
 ]

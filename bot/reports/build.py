@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from bot.core import Catalogue, Clock
 from bot.crm import Directory
+from bot.reports.days import LogDays
 from bot.reports.log import ActivityLog
 from bot.reports.service import ReportService
 from bot.store import Store
@@ -14,9 +15,11 @@ from bot.store import Store
 @dataclass(frozen=True, slots=True)
 class ReportParts:
     activity: ActivityLog  # written by delivery and task actions
+    days: LogDays  # its closed days rolled up, by a job
     reports: ReportService
 
 
 def build_reports(store: Store, directory: Directory, clock: Clock, t: Catalogue) -> ReportParts:
-    activity = ActivityLog(store, clock)
-    return ReportParts(activity=activity, reports=ReportService(activity, directory, clock, t))
+    activity, days = ActivityLog(store, clock), LogDays(store, clock)
+    reports = ReportService(activity, days, directory, clock, t)
+    return ReportParts(activity=activity, days=days, reports=reports)

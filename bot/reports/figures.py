@@ -45,27 +45,30 @@ from __future__ import annotations
 
 import bisect
 import itertools
+import json
 import math
 import statistics
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from operator import itemgetter
-from typing import Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 from bot.core import Value
-from bot.reports.log import Fact, Line
+from bot.reports.log import Fact, Line, parse_lines
 
 __all__ = [
     "Figures",
     "Gathered",
     "Outcome",
     "PeriodFigures",
+    "Rolled",
     "TaskRow",
     "figures",
     "gather",
     "minutes",
     "p90",
+    "roll_day",
 ]
 
 Outcome = Literal["completed", "handed_over", "snoozed_open", "no_reaction", "open", "deleted"]
@@ -204,12 +207,41 @@ class _Task:
 
 
 @dataclass(slots=True, eq=False)
+class Rolled:
+    """A task as a closed day's rollup keeps it (``roll_day``): named on that day alone, its
+    row and overdue stretches as they stand after its last line, and its lines (JSON, parsed
+    only when a report ends before its last line or another day names the task too)."""
+
+    id: int
+    first_at: float
+    last_at: float
+    closed_at: float | None
+    row: list[Any] | None  # ``TaskRow``'s fields, its two names left empty; None: no row
+    stretches: list[Any]  # [from, to, person]: overdue, for whom (to: Infinity, still)
+    escalations: list[Any]  # [at, person]
+    lines: str
+
+    def fold(self) -> _Task:
+        """The task from its lines, to be cut at a report's end."""
+        task = _Task(self.id)
+        _fold(task, json.loads(self.lines), None)
+        return task
+
+    def named(self, name: Callable[[int], str]) -> TaskRow | None:
+        r = self.row
+        if r is None:
+            return None
+        return TaskRow(r[0], r[1], r[2], name(r[2]), r[4], name(r[4]), *r[6:])
+
+
+@dataclass(slots=True, eq=False)
 class Gathered:
     """The log sorted out per task (and per person and deal), ready for any period of it; fed
     in time order, a piece at a time (``add``), so that a year never waits in memory as lines
     and each piece is a short stretch of work."""
 
-    tasks: dict[int, _Task] = field(default_factory=dict)
+    # In the order the log first names them; a task of a rolled-up day as its ``Rolled``.
+    tasks: dict[int, _Task | Rolled] = field(default_factory=dict)
     deals: dict[tuple[int, int], tuple[float, float | None]] = field(default_factory=dict)
     people: set[int] = field(default_factory=set)  # everyone the lines name
     _seen: set[str] = field(default_factory=set)
@@ -236,18 +268,21 @@ class Gathered:
         tasks, deals, seen, people = self.tasks, self.deals, self._seen, self.people
         for line in sorted(lines, key=_at):  # a sorted piece stays as is
             key, at, kind, person, subject, what, _channel, deadline, deal, text = line
+            about, _, number = subject.partition(":")
+            task = tasks.get(int(number)) if about == "task" and number.isdigit() else None
+            if type(task) is Rolled:  # named on another day too: its lines there first
+                task = tasks[task.id] = self._unroll(task)
             if kind == "task" or kind == "escalated":
                 if key in seen:
                     continue  # the same event given to the listener again
                 seen.add(key)
             people.add(person)
-            about, _, number = subject.partition(":")
             if not number.isdigit():
                 continue
             if about == "task":
-                task = tasks.get(int(number))
                 if task is None:
                     task = tasks[int(number)] = _Task(int(number))
+                assert type(task) is _Task
                 _take(task, at, kind, person, what, deadline, deal, text)
             elif about == "deal":
                 pair = (person, int(number))
@@ -255,6 +290,72 @@ class Gathered:
                     deals[pair] = (at, None)
                 elif kind == "pressed" and pair in deals and deals[pair][1] is None:
                     deals[pair] = (deals[pair][0], at)
+
+    def add_day(self, doc: str) -> dict[int, float]:
+        """Take a closed day as ``roll_day`` rolled it up (all later than what was taken
+        before); returns each person it names with their latest moment in it."""
+        day = json.loads(doc)
+        tasks = self.tasks
+        for fields in day["tasks"]:
+            entry = Rolled(*fields)
+            if entry.id in tasks:  # named on an earlier day too: folded with those lines
+                self.add_parsed(json.loads(entry.lines))
+            else:
+                tasks[entry.id] = entry
+        self.add_parsed(json.loads(day["rest"]))
+        latest: dict[int, float] = dict(day["people"])
+        self.people.update(latest)
+        return latest
+
+    def _unroll(self, entry: Rolled) -> _Task:
+        task = _Task(entry.id)
+        _fold(task, json.loads(entry.lines), self._seen)
+        return task
+
+
+def _fold(task: _Task, lines: Sequence[Line], seen: set[str] | None) -> None:
+    """A task's own lines, distinct and in time order, into ``task`` (``seen``: their event
+    ids noted, for the lines of other days)."""
+    for key, at, kind, person, _subject, what, _channel, deadline, deal, text in lines:
+        if seen is not None and (kind == "task" or kind == "escalated"):
+            seen.add(key)
+        _take(task, at, kind, person, what, deadline, deal, text)
+
+
+def roll_day(lines: list[str]) -> str:
+    """A closed day's log lines rolled up for ``Gathered.add_day``: per task named that day,
+    its ``Rolled`` (as if these were all its lines); the other lines as they are; how many
+    lines it was made of (``count``: a report checks that none came or went since)."""
+    seen: set[str] = set()
+    latest: dict[int, float] = {}
+    own: dict[int, list[Line]] = {}
+    rest: list[Line] = []
+    for line in sorted(parse_lines(lines), key=_at):
+        key, at, kind, person, subject = line[:5]
+        latest[person] = at
+        if kind == "task" or kind == "escalated":
+            if key in seen:
+                continue  # as ``add_parsed`` would skip it
+            seen.add(key)
+        about, _, number = subject.partition(":")
+        if about == "task" and number.isdigit():
+            own.setdefault(int(number), []).append(line)
+        else:
+            rest.append(line)
+    tasks = []
+    for number, taken in own.items():
+        task = _Task(number)
+        _fold(task, taken, None)
+        row = _row(task, math.inf, lambda _user: "")
+        tasks.append((
+            number, task.first_at, taken[-1][1], task.closed_at, row,
+            _stretches(task, math.inf), task.escalations, json.dumps(taken, ensure_ascii=False),
+        ))  # fmt: skip
+    # Infinity (a stretch still overdue) is Python's JSON, read back by Python alone.
+    return json.dumps(
+        {"count": len(lines), "people": list(latest.items()), "tasks": tasks,
+         "rest": json.dumps(rest, ensure_ascii=False)}, ensure_ascii=False,
+    )  # fmt: skip
 
 
 @dataclass(slots=True)
@@ -292,16 +393,22 @@ def figures(
         return names.get(user, f"#{user}")
 
     rows: list[TaskRow] = []
-    for task in tasks.values():
+    for entry in tasks.values():
+        # A rolled-up task whose lines run past the end: cut from its lines.
+        task = entry.fold() if type(entry) is Rolled and entry.last_at >= until else entry
         if task.first_at >= until or (task.closed_at is not None and task.closed_at < since):
             continue  # neither due nor overdue in the period
-        row = _row(task, until, name)
+        if type(task) is Rolled:  # all its lines before the end: as rolled up
+            row, stretches = task.named(name), task.stretches
+        else:
+            assert type(task) is _Task
+            row, stretches = _row(task, until, name), _stretches(task, until)
         if row is None:
             continue
         due = row.due_at is not None and since <= row.due_at < until
         if due and row.outcome != "deleted":
             person[row.responsible_id].rows.append(row)
-        overdue_now = _overdue(task, until, ends, person)
+        overdue_now = _overdue(stretches, until, ends, person)
         if (due or overdue_now) and (
             people is None or row.responsible_id in people or row.holder_id in people
         ):
@@ -456,20 +563,28 @@ def _row(task: _Task, until: float, name: Callable[[int], str]) -> TaskRow | Non
     )  # fmt: skip
 
 
-def _overdue(
-    task: _Task, until: float, ends: Sequence[float], person: defaultdict[int, _Person]
-) -> bool:
-    """Count the task at each day end (and at ``until``) when it was overdue, for the person it
-    was with then; returns whether it is overdue at ``until``."""
-    states = task.states
-    now = False
+def _stretches(task: _Task, until: float) -> list[tuple[float, float, int]]:
+    """When the task was overdue as the log shows it at ``until``: (from, to, with whom); to
+    is infinite while it still is."""
+    states, out = task.states, []
     for index, (at, deadline, user, completed, deleted) in enumerate(states):
         if completed or deleted or deadline is None or at >= until:
             continue
         end = states[index + 1][0] if index + 1 < len(states) else math.inf
         start = max(at, deadline)
-        if start >= end:
-            continue
+        if start < end:
+            out.append((start, end, user))
+    return out
+
+
+def _overdue(
+    stretches: Iterable[Sequence[Any]], until: float, ends: Sequence[float],
+    person: defaultdict[int, _Person],
+) -> bool:  # fmt: skip
+    """Count the task at each day end (and at ``until``) when it was overdue, for the person it
+    was with then; returns whether it is overdue at ``until``."""
+    now = False
+    for start, end, user in stretches:
         if ends:
             changes = person[user].overdue
             changes[bisect.bisect_left(ends, start)] += 1

@@ -13,9 +13,10 @@ from zoneinfo import ZoneInfo
 
 from bot.core import Catalogue, Clock, Group, Lang, Reader, Reply, ReplyFile, Value
 from bot.crm import Directory
+from bot.reports.days import LogDays, Piece, take
 from bot.reports.figures import Figures, Gathered, PeriodFigures, figures
 from bot.reports.files import chart_png, duration
-from bot.reports.log import Activity, ActivityLog, parse_lines
+from bot.reports.log import Activity, ActivityLog
 from bot.reports.sheets import ExportData, Sheet, tables, workbook_xlsx
 from bot.reports.tables import MAX_XLSX_ROWS, csv_bytes
 
@@ -59,6 +60,7 @@ class ExportFile(Value):
 @dataclass(frozen=True, slots=True, eq=False)
 class ReportService:
     _activity: ActivityLog
+    _days: LogDays
     _directory: Directory
     _clock: Clock
     _t: Catalogue
@@ -138,7 +140,7 @@ class ReportService:
         scope = await self._scope(reader, days, group)
         length = scope.until - scope.since
         gathered, told = Gathered(), False
-        pieces = self._activity.pieces(scope.since - length - LOOKBACK_S, scope.until)
+        pieces = self._days.days(scope.since - length - LOOKBACK_S, scope.until)
         # A year is millions of objects, which each collection would walk holding the GIL (a
         # loop stalled 0.1 s at a time, by the rows too): no collection while the report is
         # built, and what it made kept out of the collector's sight (frozen) until it is
@@ -147,9 +149,9 @@ class ReportService:
         collecting = gc.isenabled()
         gc.disable()
         try:
-            async for lines in pieces:
+            async for piece in pieces:
                 # Parsing and counting are CPU work: off the event loop, a day at a time.
-                told = await asyncio.to_thread(_gather, gathered, lines, scope) or told
+                told = await asyncio.to_thread(_gather, gathered, piece, scope) or told
                 gc.freeze()
             if not told and not quiet:
                 nothing = self._t(
@@ -238,13 +240,13 @@ def day_ends(since: float, until: float, timezone: str) -> list[float]:
     return [*ends, until]
 
 
-def _gather(gathered: Gathered, lines: list[str], scope: Scope) -> bool:
+def _gather(gathered: Gathered, piece: Piece, scope: Scope) -> bool:
     """Add a piece of the log; whether it holds anything in the period about the scope."""
-    parsed = parse_lines(lines)
-    gathered.add_parsed(parsed)
     since, people = scope.since, scope.people
-    # Positions of ``Fact``: at, person.
-    return any(d[1] >= since and (people is None or d[3] in people) for d in parsed)
+    return any(
+        at >= since and (people is None or person in people)
+        for person, at in take(gathered, piece).items()
+    )
 
 
 def _both(
