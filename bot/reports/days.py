@@ -19,7 +19,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from bot.core import Clock
-from bot.reports.figures import Gathered, roll_day
+from bot.reports.figures import CHAIN_DAYS, Carried, Gathered, carried_of, roll_day
 from bot.reports.log import ACTIVITY_NS, KEEP_DAYS, READ_LIMIT, parse_lines
 from bot.store import Store
 
@@ -87,23 +87,34 @@ class LogDays:
         return rolled if int(count) == made else None
 
     async def roll_up(self) -> int:
-        """Roll up each closed day kept whose lines are not rolled up as they now stand (a
-        job; its first run rolls up every day kept); returns how many it rolled up (a day
-        trimmed to nothing: its rollup forgotten)."""
+        """Roll up, in order, each closed day kept whose lines are not rolled up as they now
+        stand (a job; its first run rolls up every day kept); returns how many it rolled up
+        (a day trimmed to nothing: its rollup forgotten)."""
         now = self._clock.now()
         counts = await self._store.list_docs(DAY_COUNTS_NS)
+        carried: Carried | None = None  # read when first needed
         done = 0
-        for day in range(math.ceil(now / DAY_S - KEEP_DAYS), math.floor((now - SETTLE_S) / DAY_S)):
+        first = math.ceil(now / DAY_S - KEEP_DAYS)
+        for day in range(first, math.floor((now - SETTLE_S) / DAY_S)):
             start, end = day * DAY_S, (day + 1) * DAY_S
             count = await self._store.count_log(ACTIVITY_NS, start, end)
             if counts.get(str(day)) == str(count) or (count == 0 and str(day) not in counts):
+                if carried is not None and count:  # what the next day carries on
+                    carried |= await self._carried(day)
                 continue
             if count == 0:  # trimmed: the count first, so that no count names a lost rollup
                 await self._store.delete_doc(DAY_COUNTS_NS, str(day))
                 await self._store.delete_doc(DAYS_NS, str(day))
                 continue
+            if carried is None:
+                carried = {}
+                for before in range(max(first, day - CHAIN_DAYS), day):
+                    carried |= await self._carried(before)
+            if day % 7 == 0:  # what no later day carries on any more, let go of
+                for gone in [k for k, (last, _) in carried.items() if last < day - CHAIN_DAYS]:
+                    del carried[gone]
             lines = await self._store.read_log(ACTIVITY_NS, start, end, limit=READ_LIMIT)
-            made = await asyncio.to_thread(roll_day, lines)
+            made = await asyncio.to_thread(roll_day, lines, day, carried)
             # Kept as long as its lines. The count is written after the rollup it names: a
             # crash between the two leaves the old count, and the day is rolled up again.
             ttl = end + KEEP_DAYS * DAY_S - now
@@ -111,3 +122,9 @@ class LogDays:
             await self._store.put_doc(DAY_COUNTS_NS, str(day), str(len(lines)), ttl_s=ttl)
             done += 1
         return done
+
+    async def _carried(self, day: int) -> Carried:
+        doc = await self._store.get_doc(DAYS_NS, str(day))
+        if doc is None:
+            return {}
+        return await asyncio.to_thread(carried_of, doc.partition("\n")[2])

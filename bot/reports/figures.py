@@ -64,6 +64,7 @@ __all__ = [
     "PeriodFigures",
     "Rolled",
     "TaskRow",
+    "carried_of",
     "figures",
     "gather",
     "minutes",
@@ -208,11 +209,16 @@ class _Task:
 
 @dataclass(slots=True, eq=False)
 class Rolled:
-    """A task as a closed day's rollup keeps it (``roll_day``): named on that day alone, its
-    row and overdue stretches as they stand after its last line, and its lines (JSON, parsed
-    only when a report ends before its last line or another day names the task too)."""
+    """A task as a closed day's rollup keeps it (``roll_day``): its row and overdue stretches
+    as they stand after its lines of that day and of the days before that named it (back to
+    ``prev``, the last of them, rolled up as this is made of), and those lines (JSON, parsed
+    only when a report ends before its last line, or a day is taken as lines)."""
 
+    day: int  # the UTC day (Unix days) whose rollup it is from
     id: int
+    prev: int | None  # the day before that named it, or None: the first (as far as known)
+    prev_size: int  # how many lines it had up to ``prev``
+    size: int  # how many lines it has
     first_at: float
     last_at: float
     closed_at: float | None
@@ -224,8 +230,13 @@ class Rolled:
     def fold(self) -> _Task:
         """The task from its lines, to be cut at a report's end."""
         task = _Task(self.id)
-        _fold(task, json.loads(self.lines), None)
+        _fold(task, json.loads(self.lines), set())
         return task
+
+    def of_its_day(self) -> list[Line]:
+        """Its lines of its own day."""
+        start = self.day * DAY_S
+        return [line for line in json.loads(self.lines) if line[1] >= start]
 
     def named(self, name: Callable[[int], str]) -> TaskRow | None:
         r = self.row
@@ -295,13 +306,17 @@ class Gathered:
         """Take a closed day as ``roll_day`` rolled it up (all later than what was taken
         before); returns each person it names with their latest moment in it."""
         day = json.loads(doc)
-        tasks = self.tasks
+        number, tasks = day["day"], self.tasks
         for fields in day["tasks"]:
-            entry = Rolled(*fields)
-            if entry.id in tasks:  # named on an earlier day too: folded with those lines
-                self.add_parsed(json.loads(entry.lines))
-            else:
+            entry = Rolled(number, *fields)
+            held = tasks.get(entry.id)
+            if entry.prev is None if held is None else (
+                type(held) is Rolled and held.day == entry.prev and held.size == entry.prev_size
+            ):  # fmt: skip
+                # Its first day, or its day before taken as this rollup was made on it.
                 tasks[entry.id] = entry
+            else:  # named before on a day taken otherwise (as lines), or before the start
+                self.add_parsed(entry.of_its_day())
         self.add_parsed(json.loads(day["rest"]))
         latest: dict[int, float] = dict(day["people"])
         self.people.update(latest)
@@ -313,49 +328,64 @@ class Gathered:
         return task
 
 
-def _fold(task: _Task, lines: Sequence[Line], seen: set[str] | None) -> None:
-    """A task's own lines, distinct and in time order, into ``task`` (``seen``: their event
-    ids noted, for the lines of other days)."""
+def _fold(task: _Task, lines: Iterable[Line], seen: set[str]) -> None:
+    """A task's own lines, in time order, into ``task``, each event once (``seen``)."""
     for key, at, kind, person, _subject, what, _channel, deadline, deal, text in lines:
-        if seen is not None and (kind == "task" or kind == "escalated"):
+        if kind == "task" or kind == "escalated":
+            if key in seen:
+                continue
             seen.add(key)
         _take(task, at, kind, person, what, deadline, deal, text)
 
 
-def roll_day(lines: list[str]) -> str:
-    """A closed day's log lines rolled up for ``Gathered.add_day``: per task named that day,
-    its ``Rolled`` (as if these were all its lines); the other lines as they are; how many
-    lines it was made of (``count``: a report checks that none came or went since)."""
-    seen: set[str] = set()
+# A task named again after this many days is rolled up from that day's lines alone (a report
+# takes the earlier rollup and that day's lines).
+CHAIN_DAYS = 62
+DAY_S = 86400.0
+# What ``roll_day`` keeps of the days before: a task's last day and its lines up to it.
+Carried = dict[int, tuple[int, list[Line]]]
+
+
+def roll_day(lines: list[str], day: int, carried: Carried) -> str:
+    """A closed UTC day's log lines rolled up for ``Gathered.add_day``: per task named that
+    day, its ``Rolled`` over its lines that day and those ``carried`` (updated: the days
+    rolled up in order, one after another); the other lines as they are."""
     latest: dict[int, float] = {}
     own: dict[int, list[Line]] = {}
     rest: list[Line] = []
     for line in sorted(parse_lines(lines), key=_at):
-        key, at, kind, person, subject = line[:5]
-        latest[person] = at
-        if kind == "task" or kind == "escalated":
-            if key in seen:
-                continue  # as ``add_parsed`` would skip it
-            seen.add(key)
-        about, _, number = subject.partition(":")
+        latest[line[3]] = line[1]
+        about, _, number = line[4].partition(":")
         if about == "task" and number.isdigit():
             own.setdefault(int(number), []).append(line)
         else:
             rest.append(line)
     tasks = []
     for number, taken in own.items():
+        prev, before = carried.get(number, (None, []))
+        if prev is not None and prev < day - CHAIN_DAYS:
+            prev, before = None, []
+        chain = before + taken
+        carried[number] = (day, chain)
         task = _Task(number)
-        _fold(task, taken, None)
+        _fold(task, chain, set())
         row = _row(task, math.inf, lambda _user: "")
         tasks.append((
-            number, task.first_at, taken[-1][1], task.closed_at, row,
-            _stretches(task, math.inf), task.escalations, json.dumps(taken, ensure_ascii=False),
+            number, prev, len(before), len(chain), task.first_at, taken[-1][1],
+            task.closed_at, row, _stretches(task, math.inf), task.escalations,
+            json.dumps(chain, ensure_ascii=False),
         ))  # fmt: skip
     # Infinity (a stretch still overdue) is Python's JSON, read back by Python alone.
     return json.dumps(
-        {"count": len(lines), "people": list(latest.items()), "tasks": tasks,
+        {"day": day, "people": list(latest.items()), "tasks": tasks,
          "rest": json.dumps(rest, ensure_ascii=False)}, ensure_ascii=False,
     )  # fmt: skip
+
+
+def carried_of(doc: str) -> Carried:
+    """What ``roll_day`` carries on from a day it rolled up (``doc``)."""
+    day = json.loads(doc)
+    return {fields[0]: (day["day"], json.loads(fields[-1])) for fields in day["tasks"]}
 
 
 @dataclass(slots=True)

@@ -144,10 +144,18 @@ async def _rolled_up_days_give_the_figures_of_the_lines(store: SqliteStore) -> N
     assert await report(days, store, since=end - 7 * DAY, until=end) >= 10
     assert await report(days, store, since=START + 2.5 * DAY, until=clock.now()) >= 15
 
-    # A late line in a rolled-up day (a task done in amoCRM, reported hours late), and the
-    # oldest day and a half trimmed: those days are read as lines until rolled up again.
-    late = Activity(id="late", at=START + 3 * DAY + H, kind="task", person=2,
-                    subject="task:9", what="completed", deadline=int(START + 3 * DAY))  # fmt: skip
+    # A late line in a rolled-up day, about a task named on later days too (its deadline
+    # moved in amoCRM, reported hours late), and the oldest day and a half trimmed: those
+    # days are read as lines until rolled up again, and the later days' rollups of that
+    # task, made on its lines as they were, are not taken.
+    named = {(e.subject, e.at // DAY) for e in lines if e.subject.startswith("task:")}
+    subject, day = min(
+        (s, d) for s, d in named if (s, d + 1) in named and d * DAY > START + 3 * DAY
+    )
+    first = min((e for e in lines if e.subject == subject and e.at // DAY == day),
+                key=lambda e: e.at)  # fmt: skip
+    late = Activity(id="late", at=first.at + 1, kind="task", person=first.person,
+                    subject=subject, what="deadline", deadline=int(first.at + DAY))  # fmt: skip
     await store.add_log(ACTIVITY_NS, late.at, encode(late))
     await store.trim_log(ACTIVITY_NS, START + 1.5 * DAY)
     before = await report(days, store, since=START + 2.5 * DAY, until=clock.now())
