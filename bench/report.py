@@ -1,8 +1,8 @@
 """What ``/report`` and ``/export`` cost over a month of a 50-person team's log, and ``/report``
 over a year of a 200-person one, next to merely reading that log from the store: the ratio is
 how much parsing, counting and drawing add. ``/report`` is measured twice: from the log's lines
-alone (as before the job rolled up any day), and with its closed days rolled up (``LogDays``,
-the service's way); the rollup itself is timed too (all the days at once, as the job's first
+alone (as before the job rolled up any week), and with its closed weeks rolled up (``LogWeeks``,
+the service's way); the rollup itself is timed too (all the weeks at once, as the job's first
 run after an upgrade does). Also what logging adds to a delivery (one store write), and how long
 the event loop stalls while a report is built (the work runs in threads, the log is read a day
 at a time; Slack wants its ack within 3 s). Goal: a year of 200 people under 5 s, stalling the
@@ -36,8 +36,7 @@ from bot.reports import (
     Activity,
     ActivityLog,
     ExportData,
-    Gathered,
-    LogDays,
+    LogWeeks,
     PeriodFigures,
     chart_png,
     day_ends,
@@ -187,15 +186,15 @@ async def measure(people: int, days: int, *, bulk: bool) -> dict[str, float]:
         # As /report does: the period, and the one before it for the changes (empty here).
         since, length = START, days * DAY
 
-        log_days = LogDays(store, FixedClock(until))
+        log_weeks = LogWeeks(store, FixedClock(until))
 
         async def report() -> bytes:
-            # As ReportService does: the log a day at a time (a closed day rolled up, if it
-            # is), parsed and gathered in a thread.
-            gathered = Gathered()
+            # As ReportService does: the log a week (or a day) at a time, a closed week rolled
+            # up if it is, parsed and gathered in a thread.
+            gathered = log_weeks.gathered()
             collecting = gc.isenabled()
             gc.disable()  # as ReportService does
-            async for piece in log_days.days(START, until):
+            async for piece in log_weeks.weeks(START, until):
                 await asyncio.to_thread(take, gathered, piece)
                 gc.freeze()  # as ReportService does
 
@@ -224,10 +223,10 @@ async def measure(people: int, days: int, *, bulk: bool) -> dict[str, float]:
 
         got: dict[str, float] = {"lines": count, "write_s": write_s, "read_s": read_s,
                                  "log_write_us": write_s / count * 1e6}  # fmt: skip
-        took, stall, size = await timed(report)  # no day rolled up yet: from the lines
+        took, stall, size = await timed(report)  # no week rolled up yet: from the lines
         got |= {"report_lines_s": took, "report_lines_stall_ms": stall}
         began = time.perf_counter()
-        got["rolled_days"] = await log_days.roll_up()
+        got["rolled_weeks"] = await log_weeks.roll_up()
         got["rollup_s"] = time.perf_counter() - began
         for name, build in (("report", report), *(() if bulk else (("export", export),))):
             took, stall, size = await timed(build)
@@ -254,9 +253,10 @@ def main() -> None:
         took = got["report_lines_s"]
         print(
             f"  /report from lines:    {took:8.2f} s  ×{took / read_s:.1f} the read, loop "
-            f"stalled at most {got['report_lines_stall_ms']:.0f} ms (no day rolled up)"
+            f"stalled at most {got['report_lines_stall_ms']:.0f} ms (no week rolled up)"
         )
-        print(f"  rolling up the days:   {got['rollup_s']:8.2f} s  {got['rolled_days']:.0f} days "
+        print(f"  rolling up the weeks:  {got['rollup_s']:8.2f} s  "
+              f"{got['rolled_weeks']:.0f} weeks "
               "(the job's first run)")  # fmt: skip
         for name in ("report", "export"):
             if f"{name}_s" not in got:
@@ -278,7 +278,8 @@ def main() -> None:
         "year_report_stall_ms": round(big["report_stall_ms"], 1),
         "year_report_lines_s": round(big["report_lines_s"], 3),
         "year_report_lines_stall_ms": round(big["report_lines_stall_ms"], 1),
-        "year_rollup_s": round(big["rollup_s"], 3), "year_rolled_days": round(big["rolled_days"]),
+        "year_rollup_s": round(big["rollup_s"], 3),
+        "year_rolled_weeks": round(big["rolled_weeks"]),
         "ratio": round(small["read_s"] / small["report_s"], 3),
         "ratio_year": round(big["read_s"] / big["report_s"], 3),
     }))  # fmt: skip

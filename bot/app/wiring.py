@@ -314,7 +314,7 @@ async def _start(service: Service, *, run_jobs: bool) -> None:
                     # Each closed day of it rolled up, for /report over long periods.
                     job(
                         "activity-rollup",
-                        service.services.activity_days.roll_up,
+                        service.services.activity_weeks.roll_up,
                         ACTIVITY_ROLLUP_S,
                         needs_amocrm=False,
                     ),

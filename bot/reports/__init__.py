@@ -5,7 +5,6 @@ the ``/export`` sheets as a workbook or as CSV.
 """
 
 from bot.reports.build import ReportParts, build_reports
-from bot.reports.days import LogDays, Piece, take
 from bot.reports.figures import (
     Figures,
     Gathered,
@@ -15,7 +14,7 @@ from bot.reports.figures import (
     TaskRow,
     figures,
     gather,
-    roll_day,
+    roll_week,
 )
 from bot.reports.files import chart_png, duration
 from bot.reports.log import (
@@ -33,6 +32,7 @@ from bot.reports.log import (
 from bot.reports.service import ExportFile, ExportFormat, ReportService, day_ends
 from bot.reports.sheets import SHEETS, ExportData, Sheet, tables, workbook_xlsx
 from bot.reports.tables import Column, Table, csv_bytes, xlsx_bytes
+from bot.reports.weeks import LogWeeks, Piece, take
 
 __all__ = [
     "SHEETS",
@@ -46,7 +46,7 @@ __all__ = [
     "Figures",
     "Gathered",
     "Line",
-    "LogDays",
+    "LogWeeks",
     "Notice",
     "Outcome",
     "PeriodFigures",
@@ -69,7 +69,7 @@ __all__ = [
     "gather",
     "parse_facts",
     "parse_lines",
-    "roll_day",
+    "roll_week",
     "tables",
     "take",
     "workbook_xlsx",

@@ -6,20 +6,20 @@ from dataclasses import dataclass
 
 from bot.core import Catalogue, Clock
 from bot.crm import Directory
-from bot.reports.days import LogDays
 from bot.reports.log import ActivityLog
 from bot.reports.service import ReportService
+from bot.reports.weeks import LogWeeks
 from bot.store import Store
 
 
 @dataclass(frozen=True, slots=True)
 class ReportParts:
     activity: ActivityLog  # written by delivery and task actions
-    days: LogDays  # its closed days rolled up, by a job
+    weeks: LogWeeks  # its closed weeks rolled up, by a job
     reports: ReportService
 
 
 def build_reports(store: Store, directory: Directory, clock: Clock, t: Catalogue) -> ReportParts:
-    activity, days = ActivityLog(store, clock), LogDays(store, clock)
-    reports = ReportService(activity, days, directory, clock, t)
-    return ReportParts(activity=activity, days=days, reports=reports)
+    activity, weeks = ActivityLog(store, clock), LogWeeks(store, clock)
+    reports = ReportService(activity, weeks, directory, clock, t)
+    return ReportParts(activity=activity, weeks=weeks, reports=reports)

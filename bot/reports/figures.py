@@ -64,12 +64,13 @@ __all__ = [
     "PeriodFigures",
     "Rolled",
     "TaskRow",
-    "carried_of",
+    "carry",
     "figures",
     "gather",
     "minutes",
+    "own_lines",
     "p90",
-    "roll_day",
+    "roll_week",
 ]
 
 Outcome = Literal["completed", "handed_over", "snoozed_open", "no_reaction", "open", "deleted"]
@@ -209,40 +210,29 @@ class _Task:
 
 @dataclass(slots=True, eq=False)
 class Rolled:
-    """A task as a closed day's rollup keeps it (``roll_day``): its row and overdue stretches
-    as they stand after its lines of that day and of the days before that named it (back to
-    ``prev``, the last of them, rolled up as this is made of), and those lines (JSON, parsed
-    only when a report ends before its last line, or a day is taken as lines)."""
+    """A task as a closed week's rollup keeps it (``roll_week``): its row and overdue stretches
+    as they stand after its lines of that week and of the weeks before that named it
+    (``prev``, the last of them, rolled up as this was made on it). Its lines are not kept:
+    should a report need them, that week's lines are read again (``Gathered.lines_of``)."""
 
-    day: int  # the UTC day (Unix days) whose rollup it is from
+    week: int  # the week (Unix weeks) whose rollup it is from
     id: int
-    prev: int | None  # the day before that named it, or None: the first (as far as known)
+    prev: int | None  # the week before that named it, or None: the first (as far as known)
     prev_size: int  # how many lines it had up to ``prev``
     size: int  # how many lines it has
     first_at: float
     last_at: float
     closed_at: float | None
-    row: list[Any] | None  # ``TaskRow``'s fields, its two names left empty; None: no row
+    row: list[Any] | None  # ``TaskRow``'s fields after the id, without the names
     stretches: list[Any]  # [from, to, person]: overdue, for whom (to: Infinity, still)
     escalations: list[Any]  # [at, person]
-    lines: str
-
-    def fold(self) -> _Task:
-        """The task from its lines, to be cut at a report's end."""
-        task = _Task(self.id)
-        _fold(task, json.loads(self.lines), set())
-        return task
-
-    def of_its_day(self) -> list[Line]:
-        """Its lines of its own day."""
-        start = self.day * DAY_S
-        return [line for line in json.loads(self.lines) if line[1] >= start]
+    before: Rolled | None = None  # its rollup of ``prev``, when a report took that
 
     def named(self, name: Callable[[int], str]) -> TaskRow | None:
         r = self.row
         if r is None:
             return None
-        return TaskRow(r[0], r[1], r[2], name(r[2]), r[4], name(r[4]), *r[6:])
+        return TaskRow(self.id, r[0], r[1], name(r[1]), r[2], name(r[2]), *r[3:])
 
 
 @dataclass(slots=True, eq=False)
@@ -251,11 +241,15 @@ class Gathered:
     in time order, a piece at a time (``add``), so that a year never waits in memory as lines
     and each piece is a short stretch of work."""
 
-    # In the order the log first names them; a task of a rolled-up day as its ``Rolled``.
+    # A rolled-up week's task lines, by task (``LogWeeks``: read from the store again); needed
+    # only when a task taken rolled up must be folded from its lines.
+    lines_of: Callable[[int], Mapping[int, list[Line]]] | None = None
+    # In the order the log first names them; a task of a rolled-up week as its ``Rolled``.
     tasks: dict[int, _Task | Rolled] = field(default_factory=dict)
     deals: dict[tuple[int, int], tuple[float, float | None]] = field(default_factory=dict)
     people: set[int] = field(default_factory=set)  # everyone the lines name
     _seen: set[str] = field(default_factory=set)
+    _weeks: dict[int, Mapping[int, list[Line]]] = field(default_factory=dict)
 
     def clear(self) -> None:
         """Let go of it all (in a worker thread: freeing a year takes a while), a task at a
@@ -281,7 +275,7 @@ class Gathered:
             key, at, kind, person, subject, what, _channel, deadline, deal, text = line
             about, _, number = subject.partition(":")
             task = tasks.get(int(number)) if about == "task" and number.isdigit() else None
-            if type(task) is Rolled:  # named on another day too: its lines there first
+            if type(task) is Rolled:  # named in another week too: its lines there first
                 task = tasks[task.id] = self._unroll(task)
             if kind == "task" or kind == "escalated":
                 if key in seen:
@@ -302,30 +296,50 @@ class Gathered:
                 elif kind == "pressed" and pair in deals and deals[pair][1] is None:
                     deals[pair] = (deals[pair][0], at)
 
-    def add_day(self, doc: str) -> dict[int, float]:
-        """Take a closed day as ``roll_day`` rolled it up (all later than what was taken
+    def add_week(self, doc: str) -> dict[int, float]:
+        """Take a closed week as ``roll_week`` rolled it up (all later than what was taken
         before); returns each person it names with their latest moment in it."""
-        day = json.loads(doc)
-        number, tasks = day["day"], self.tasks
-        for fields in day["tasks"]:
+        week = json.loads(doc)
+        number, tasks = week["week"], self.tasks
+        for fields in week["tasks"]:
             entry = Rolled(number, *fields)
             held = tasks.get(entry.id)
-            if entry.prev is None if held is None else (
-                type(held) is Rolled and held.day == entry.prev and held.size == entry.prev_size
-            ):  # fmt: skip
-                # Its first day, or its day before taken as this rollup was made on it.
+            if held is None and entry.prev is None:
+                tasks[entry.id] = entry  # its first week
+            elif (
+                type(held) is Rolled and held.week == entry.prev and held.size == entry.prev_size
+            ):  # its week before taken as this rollup was made on it
+                entry.before = held
                 tasks[entry.id] = entry
-            else:  # named before on a day taken otherwise (as lines), or before the start
-                self.add_parsed(entry.of_its_day())
-        self.add_parsed(json.loads(day["rest"]))
-        latest: dict[int, float] = dict(day["people"])
+            else:  # named before in a week taken as lines, or before the start
+                self.add_parsed(self._week(number).get(entry.id, ()))
+        self.add_parsed(week["rest"])
+        latest: dict[int, float] = dict(week["people"])
         self.people.update(latest)
         return latest
 
-    def _unroll(self, entry: Rolled) -> _Task:
-        task = _Task(entry.id)
-        _fold(task, json.loads(entry.lines), self._seen)
+    def fold(self, entry: Rolled, seen: set[str] | None = None) -> _Task:
+        """A task taken rolled up, from its lines (``seen``: their events noted)."""
+        chain: list[Rolled] = []
+        link: Rolled | None = entry
+        while link is not None:
+            chain.append(link)
+            link = link.before
+        task, seen = _Task(entry.id), set() if seen is None else seen
+        for link in reversed(chain):
+            _fold(task, self._week(link.week).get(link.id, ()), seen)
         return task
+
+    def _unroll(self, entry: Rolled) -> _Task:
+        return self.fold(entry, self._seen)
+
+    def _week(self, week: int) -> Mapping[int, list[Line]]:
+        got = self._weeks.get(week)
+        if got is None:
+            if self.lines_of is None:
+                raise LookupError(f"the lines of week {week} are needed; nothing reads them")
+            got = self._weeks[week] = self.lines_of(week)
+        return got
 
 
 def _fold(task: _Task, lines: Iterable[Line], seen: set[str]) -> None:
@@ -338,18 +352,16 @@ def _fold(task: _Task, lines: Iterable[Line], seen: set[str]) -> None:
         _take(task, at, kind, person, what, deadline, deal, text)
 
 
-# A task named again after this many days is rolled up from that day's lines alone (a report
-# takes the earlier rollup and that day's lines).
-CHAIN_DAYS = 62
-DAY_S = 86400.0
-# What ``roll_day`` keeps of the days before: a task's last day and its lines up to it.
+# A task named again after this many weeks is rolled up from that week's lines alone (a report
+# takes the earlier rollup and that week's lines).
+CHAIN_WEEKS = 9
+# What ``roll_week`` keeps of the weeks before: a task's last week and its lines up to it.
 Carried = dict[int, tuple[int, list[Line]]]
 
 
-def roll_day(lines: list[str], day: int, carried: Carried) -> str:
-    """A closed UTC day's log lines rolled up for ``Gathered.add_day``: per task named that
-    day, its ``Rolled`` over its lines that day and those ``carried`` (updated: the days
-    rolled up in order, one after another); the other lines as they are."""
+def own_lines(lines: list[str]) -> tuple[dict[int, list[Line]], list[Line], dict[int, float]]:
+    """A stretch's lines in time order: per task named, its own; the others; and each person
+    named with their latest moment."""
     latest: dict[int, float] = {}
     own: dict[int, list[Line]] = {}
     rest: list[Line] = []
@@ -360,32 +372,43 @@ def roll_day(lines: list[str], day: int, carried: Carried) -> str:
             own.setdefault(int(number), []).append(line)
         else:
             rest.append(line)
+    return own, rest, latest
+
+
+def carry(carried: Carried, own: Mapping[int, list[Line]], week: int) -> None:
+    """Carry a week's task lines on (``own_lines``), to roll up the weeks after it."""
+    for number, taken in own.items():
+        prev, before = carried.get(number, (None, []))
+        if prev is not None and prev < week - CHAIN_WEEKS:
+            before = []
+        carried[number] = (week, before + taken)
+
+
+def roll_week(lines: list[str], week: int, carried: Carried) -> str:
+    """A closed week's log lines rolled up for ``Gathered.add_week``: per task named in it,
+    its ``Rolled`` over its lines that week and those ``carried`` (updated: the weeks are
+    rolled up in order, one after another); the other lines as they are."""
+    own, rest, latest = own_lines(lines)
     tasks = []
     for number, taken in own.items():
         prev, before = carried.get(number, (None, []))
-        if prev is not None and prev < day - CHAIN_DAYS:
+        if prev is not None and prev < week - CHAIN_WEEKS:
             prev, before = None, []
         chain = before + taken
-        carried[number] = (day, chain)
         task = _Task(number)
         _fold(task, chain, set())
         row = _row(task, math.inf, lambda _user: "")
         tasks.append((
             number, prev, len(before), len(chain), task.first_at, taken[-1][1],
-            task.closed_at, row, _stretches(task, math.inf), task.escalations,
-            json.dumps(chain, ensure_ascii=False),
+            task.closed_at, None if row is None else row[1:3] + row[4:5] + row[6:],
+            _stretches(task, math.inf), task.escalations,
         ))  # fmt: skip
+    carry(carried, own, week)
     # Infinity (a stretch still overdue) is Python's JSON, read back by Python alone.
     return json.dumps(
-        {"day": day, "people": list(latest.items()), "tasks": tasks,
-         "rest": json.dumps(rest, ensure_ascii=False)}, ensure_ascii=False,
+        {"week": week, "people": list(latest.items()), "tasks": tasks, "rest": rest},
+        ensure_ascii=False, separators=(",", ":"),
     )  # fmt: skip
-
-
-def carried_of(doc: str) -> Carried:
-    """What ``roll_day`` carries on from a day it rolled up (``doc``)."""
-    day = json.loads(doc)
-    return {fields[0]: (day["day"], json.loads(fields[-1])) for fields in day["tasks"]}
 
 
 @dataclass(slots=True)
@@ -425,7 +448,7 @@ def figures(
     rows: list[TaskRow] = []
     for entry in tasks.values():
         # A rolled-up task whose lines run past the end: cut from its lines.
-        task = entry.fold() if type(entry) is Rolled and entry.last_at >= until else entry
+        task = gathered.fold(entry) if type(entry) is Rolled and entry.last_at >= until else entry
         if task.first_at >= until or (task.closed_at is not None and task.closed_at < since):
             continue  # neither due nor overdue in the period
         if type(task) is Rolled:  # all its lines before the end: as rolled up

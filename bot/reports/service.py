@@ -13,12 +13,12 @@ from zoneinfo import ZoneInfo
 
 from bot.core import Catalogue, Clock, Group, Lang, Reader, Reply, ReplyFile, Value
 from bot.crm import Directory
-from bot.reports.days import LogDays, Piece, take
 from bot.reports.figures import Figures, Gathered, PeriodFigures, figures
 from bot.reports.files import chart_png, duration
 from bot.reports.log import Activity, ActivityLog
 from bot.reports.sheets import ExportData, Sheet, tables, workbook_xlsx
 from bot.reports.tables import MAX_XLSX_ROWS, csv_bytes
+from bot.reports.weeks import LogWeeks, Piece, take
 
 ExportFormat = Literal["xlsx", "csv"]
 
@@ -60,7 +60,7 @@ class ExportFile(Value):
 @dataclass(frozen=True, slots=True, eq=False)
 class ReportService:
     _activity: ActivityLog
-    _days: LogDays
+    _weeks: LogWeeks
     _directory: Directory
     _clock: Clock
     _t: Catalogue
@@ -139,8 +139,8 @@ class ReportService:
         its empty figures)."""
         scope = await self._scope(reader, days, group)
         length = scope.until - scope.since
-        gathered, told = Gathered(), False
-        pieces = self._days.days(scope.since - length - LOOKBACK_S, scope.until)
+        gathered, told = self._weeks.gathered(), False
+        pieces = self._weeks.weeks(scope.since - length - LOOKBACK_S, scope.until)
         # A year is millions of objects, which each collection would walk holding the GIL (a
         # loop stalled 0.1 s at a time, by the rows too): no collection while the report is
         # built, and what it made kept out of the collector's sight (frozen) until it is

@@ -1,16 +1,17 @@
-"""A report reads closed days rolled up, and its figures are those of the log's own lines: on a
-seeded history of tasks that span days, duplicated events, deal reminders and lines of the
-older form, and after a late line, a trim and a day rolled up again."""
+"""A report reads closed weeks rolled up, and its figures are those of the log's own lines: on
+a seeded history of tasks that span days and weeks, duplicated events, deal reminders and
+lines of the older form, and after a late line, a trim and a week rolled up again."""
 
 from __future__ import annotations
 
+import asyncio
 import random
 from pathlib import Path
 
 from bot.reports import (
     Activity,
     Gathered,
-    LogDays,
+    LogWeeks,
     PeriodFigures,
     day_ends,
     encode,
@@ -23,8 +24,9 @@ from bot.reports.log import ACTIVITY_NS
 from bot.store import SqliteStore
 
 H, DAY = 3600.0, 86400.0
-START = 1_790_000_000.0  # mid-day UTC: the history's first and last days are partial
-DAYS, PEOPLE = 16, 4
+START = 1_790_000_000.0  # mid-week, mid-day UTC: the first and last weeks are partial
+DAYS, PEOPLE = 45, 3
+WEEK = 7 * DAY
 NAMES = {p: f"Manager {p}" for p in range(1, PEOPLE + 1)}
 
 
@@ -95,15 +97,16 @@ def _task(number: int, person: int, day: float, rng: random.Random) -> list[Acti
     return out
 
 
-async def report(days: LogDays, store: SqliteStore, *, since: float, until: float) -> int:
+async def report(weeks: LogWeeks, store: SqliteStore, *, since: float, until: float) -> int:
     """Assert that the period's figures (and those of the period before) from the rolled-up
-    days are those from the lines; returns how many days were taken rolled up."""
+    weeks are those from the lines; returns how many weeks were taken rolled up."""
     length = until - since
     start = since - length - 5 * DAY
-    fast, rolled = Gathered(), 0
-    async for piece in days.days(start, until):
-        take(fast, piece)
-        rolled += piece.day is not None
+    # In a worker thread, as a report does: it may read a rolled-up week's lines again.
+    fast, rolled = weeks.gathered(), 0
+    async for piece in weeks.weeks(start, until):
+        await asyncio.to_thread(take, fast, piece)
+        rolled += piece.week is not None
     plain = gather(parse_facts(await store.read_log(ACTIVITY_NS, start, until, limit=10**6)))
     assert fast.people == plain.people
     for begin, end in ((since, until), (since - length, since)):
@@ -111,7 +114,7 @@ async def report(days: LogDays, store: SqliteStore, *, since: float, until: floa
         for group in (None, frozenset({1, 3})):
             expected = _figures(plain, begin, end, ends, group)
             assert expected.tasks  # not a vacuous comparison
-            assert _figures(fast, begin, end, ends, group) == expected
+            assert await asyncio.to_thread(_figures, fast, begin, end, ends, group) == expected
     return rolled
 
 
@@ -121,44 +124,44 @@ def _figures(
     return figures(gathered, NAMES, since=since, until=until, day_ends=ends, people=group)
 
 
-async def test_rolled_up_days_give_the_figures_of_the_lines(tmp_path: Path) -> None:
+async def test_rolled_up_weeks_give_the_figures_of_the_lines(tmp_path: Path) -> None:
     store = await SqliteStore.open(str(tmp_path / "log.db"))
     try:
-        await _rolled_up_days_give_the_figures_of_the_lines(store)
+        await _rolled_up_weeks_give_the_figures_of_the_lines(store)
     finally:
         await store.close()
 
 
-async def _rolled_up_days_give_the_figures_of_the_lines(store: SqliteStore) -> None:
+async def _rolled_up_weeks_give_the_figures_of_the_lines(store: SqliteStore) -> None:
     lines = history(random.Random(20261205))
     for index, entry in enumerate(lines):
         # Some lines as the version before the arrays wrote them.
         line = entry.model_dump_json(exclude_none=True) if index % 7 == 0 else encode(entry)
         await store.add_log(ACTIVITY_NS, entry.at, line)
-    clock = Clock(START + (DAYS + 5) * DAY)
-    days = LogDays(store, clock)
-    assert await days.roll_up() >= DAYS  # every closed day with lines
-    assert await days.roll_up() == 0  # nothing changed since
+    clock = Clock(START + (DAYS + 8) * DAY)
+    weeks = LogWeeks(store, clock)
+    assert await weeks.roll_up() == 8  # every closed week with lines
+    assert await weeks.roll_up() == 0  # nothing changed since
 
     end = START + DAYS * DAY - 7 * H  # mid-day: tasks cut at the end
-    assert await report(days, store, since=end - 7 * DAY, until=end) >= 10
-    assert await report(days, store, since=START + 2.5 * DAY, until=clock.now()) >= 15
+    assert await report(weeks, store, since=end - 15 * DAY, until=end) >= 2
+    assert await report(weeks, store, since=START + 9.5 * DAY, until=clock.now()) >= 5
 
-    # A late line in a rolled-up day, about a task named on later days too (its deadline
-    # moved in amoCRM, reported hours late), and the oldest day and a half trimmed: those
-    # days are read as lines until rolled up again, and the later days' rollups of that
-    # task, made on its lines as they were, are not taken.
-    named = {(e.subject, e.at // DAY) for e in lines if e.subject.startswith("task:")}
-    subject, day = min(
-        (s, d) for s, d in named if (s, d + 1) in named and d * DAY > START + 3 * DAY
+    # A late line in a rolled-up week, about a task named in the week after too (an
+    # escalation logged hours late), and the oldest day and a half trimmed:
+    # those weeks are read as lines until rolled up again, and the later week's rollup of
+    # that task, made on its lines as they were, is not taken.
+    named = {(e.subject, e.at // WEEK) for e in lines if e.subject.startswith("task:")}
+    subject, week = min(
+        (s, w) for s, w in named if (s, w + 1) in named and w * WEEK > START + 2 * DAY
     )
-    first = min((e for e in lines if e.subject == subject and e.at // DAY == day),
+    first = min((e for e in lines if e.subject == subject and e.at // WEEK == week),
                 key=lambda e: e.at)  # fmt: skip
-    late = Activity(id="late", at=first.at + 1, kind="task", person=first.person,
-                    subject=subject, what="deadline", deadline=int(first.at + DAY))  # fmt: skip
+    late = Activity(id="late", at=first.at + 1, kind="escalated", person=first.person,
+                    subject=subject, what="escalated")  # fmt: skip
     await store.add_log(ACTIVITY_NS, late.at, encode(late))
     await store.trim_log(ACTIVITY_NS, START + 1.5 * DAY)
-    before = await report(days, store, since=START + 2.5 * DAY, until=clock.now())
-    assert await days.roll_up() == 2  # the late line's day, the half trimmed one
-    assert await report(days, store, since=START + 2.5 * DAY, until=clock.now()) == before + 2
-    assert await days.roll_up() == 0
+    before = await report(weeks, store, since=START + 9.5 * DAY, until=clock.now())
+    assert await weeks.roll_up() == 2  # the late line's week, the one trimmed in part
+    assert await report(weeks, store, since=START + 9.5 * DAY, until=clock.now()) > before
+    assert await weeks.roll_up() == 0
