@@ -447,10 +447,10 @@ def figures(
 
     rows: list[TaskRow] = []
     for entry in tasks.values():
+        if entry.first_at >= until or (entry.closed_at is not None and entry.closed_at < since):
+            continue  # neither due nor overdue in the period
         # A rolled-up task whose lines run past the end: cut from its lines.
         task = gathered.fold(entry) if type(entry) is Rolled and entry.last_at >= until else entry
-        if task.first_at >= until or (task.closed_at is not None and task.closed_at < since):
-            continue  # neither due nor overdue in the period
         if type(task) is Rolled:  # all its lines before the end: as rolled up
             row, stretches = task.named(name), task.stretches
         else:
