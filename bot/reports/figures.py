@@ -35,7 +35,9 @@ The p90 is the nearest-rank one: the smallest value at least 90 % of the values 
 Task rows are named tuples rather than ``Value``s: a year of a large team is 10⁵–10⁶ of them,
 and pydantic's validation (or a frozen dataclass's ``__setattr__`` per field) would cost more
 than the counting. The log is gathered per task once (``gather``) for both the period and the
-one before it.
+one before it. A closed week may come rolled up (``roll_week``, ``Gathered.add_week``): a task
+as ``Rolled``, its row and overdue stretches computed by this same code from its lines, taken
+as they are when the period ends after its last line, and folded from its lines otherwise.
 
 Over 400 lines: the definitions above and the one pass that applies them (gathering, a task's
 row, its overdue days, the sums) are read together when a figure is questioned.
