@@ -435,12 +435,15 @@ def figures(
     day_ends: Sequence[float] = (),
     people: frozenset[int] | None = None,
     whole_name: str = "",
+    tasks: bool = True,
 ) -> PeriodFigures:
     """The period's figures from the log lines about it (and before it, so that tasks due in
     it are known from their start). ``names``: everyone to show, even with nothing to count;
-    ``people``: the group's members (None: everyone)."""
+    ``people``: the group's members (None: everyone); ``tasks``: the task list too (a year's
+    is 10⁵ rows, which a chart does without, and which the event loop would free in one
+    call)."""
     gathered = lines if isinstance(lines, Gathered) else gather(lines)
-    tasks, deals = gathered.tasks, gathered.deals
+    listed, deals = tasks, gathered.deals
     ends = tuple(day_ends)
     person: defaultdict[int, _Person] = defaultdict(lambda: _Person(overdue=[0] * (len(ends) + 1)))
 
@@ -448,7 +451,7 @@ def figures(
         return names.get(user, f"#{user}")
 
     rows: list[TaskRow] = []
-    for entry in tasks.values():
+    for entry in gathered.tasks.values():
         if entry.first_at >= until or (entry.closed_at is not None and entry.closed_at < since):
             continue  # neither due nor overdue in the period
         # A rolled-up task whose lines run past the end: cut from its lines.
@@ -464,8 +467,10 @@ def figures(
         if due and row.outcome != "deleted":
             person[row.responsible_id].rows.append(row)
         overdue_now = _overdue(stretches, until, ends, person)
-        if (due or overdue_now) and (
-            people is None or row.responsible_id in people or row.holder_id in people
+        if (
+            listed
+            and (due or overdue_now)
+            and (people is None or row.responsible_id in people or row.holder_id in people)
         ):
             rows.append(row)
         notice = row.first_notice_at

@@ -67,7 +67,7 @@ class ReportService:
 
     async def chart(self, reader: Reader, days: int, group: Group | None) -> Reply:
         lang = reader.lang
-        read = await self._period(reader, days, group)
+        read = await self._period(reader, days, group, tasks=False)
         if isinstance(read, Reply):
             return read
         scope = read.scope
@@ -133,10 +133,11 @@ class ReportService:
         return workbook_xlsx(data, zone, self._t, lang)
 
     async def _period(
-        self, reader: Reader, days: int, group: Group | None, *, quiet: bool = False
-    ) -> _Period | Reply:
+        self, reader: Reader, days: int, group: Group | None, *, quiet: bool = False,
+        tasks: bool = True,
+    ) -> _Period | Reply:  # fmt: skip
         """The period's lines and figures, or the answer that it holds nothing (``quiet``:
-        its empty figures)."""
+        its empty figures; ``tasks``: with the task list, which the chart does without)."""
         scope = await self._scope(reader, days, group)
         length = scope.until - scope.since
         gathered, told = self._weeks.gathered(), False
@@ -159,7 +160,7 @@ class ReportService:
                 )
                 return Reply(text=nothing)
             names = await self._names(scope, gathered.people)
-            now, before = await asyncio.to_thread(_both, gathered, names, scope, length)
+            now, before = await asyncio.to_thread(_both, gathered, names, scope, length, tasks)
             gc.freeze()
         finally:
             await asyncio.to_thread(gathered.clear)
@@ -250,11 +251,11 @@ def _gather(gathered: Gathered, piece: Piece, scope: Scope) -> bool:
 
 
 def _both(
-    gathered: Gathered, names: dict[int, str], scope: Scope, length: float
+    gathered: Gathered, names: dict[int, str], scope: Scope, length: float, tasks: bool
 ) -> tuple[PeriodFigures, PeriodFigures]:
     def of(since: float, until: float) -> PeriodFigures:
         return figures(gathered, names, since=since, until=until, people=scope.people,
                        day_ends=day_ends(since, until, scope.timezone),
-                       whole_name=scope.group.strip(" ·"))  # fmt: skip
+                       whole_name=scope.group.strip(" ·"), tasks=tasks)  # fmt: skip
 
     return of(scope.since, scope.until), of(scope.since - length, scope.since)

@@ -5,6 +5,7 @@ lines of the older form, and after a late line, a trim and a week rolled up agai
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import random
 from pathlib import Path
 
@@ -115,6 +116,9 @@ async def report(weeks: LogWeeks, store: SqliteStore, *, since: float, until: fl
             expected = _figures(plain, begin, end, ends, group)
             assert expected.tasks  # not a vacuous comparison
             assert await asyncio.to_thread(_figures, fast, begin, end, ends, group) == expected
+            chart = figures(plain, NAMES, since=begin, until=end, day_ends=ends, people=group,
+                            tasks=False)  # as a chart asks: all but the task list  # fmt: skip
+            assert chart == dataclasses.replace(expected, tasks=())
     return rolled
 
 
