@@ -7,7 +7,11 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import random
+from collections.abc import AsyncIterator
 from pathlib import Path
+
+import pytest
+from redis.asyncio import Redis
 
 from bot.reports import (
     Activity,
@@ -22,7 +26,8 @@ from bot.reports import (
     take,
 )
 from bot.reports.log import ACTIVITY_NS
-from bot.store import SqliteStore
+from bot.store import SqliteStore, Store
+from bot.store.redis import RedisStore
 
 H, DAY = 3600.0, 86400.0
 START = 1_790_000_000.0  # mid-week, mid-day UTC: the first and last weeks are partial
@@ -98,7 +103,7 @@ def _task(number: int, person: int, day: float, rng: random.Random) -> list[Acti
     return out
 
 
-async def report(weeks: LogWeeks, store: SqliteStore, *, since: float, until: float) -> int:
+async def report(weeks: LogWeeks, store: Store, *, since: float, until: float) -> int:
     """Assert that the period's figures (and those of the period before) from the rolled-up
     weeks are those from the lines; returns how many weeks were taken rolled up."""
     length = until - since
@@ -128,15 +133,28 @@ def _figures(
     return figures(gathered, NAMES, since=since, until=until, day_ends=ends, people=group)
 
 
-async def test_rolled_up_weeks_give_the_figures_of_the_lines(tmp_path: Path) -> None:
-    store = await SqliteStore.open(str(tmp_path / "log.db"))
-    try:
-        await _rolled_up_weeks_give_the_figures_of_the_lines(store)
-    finally:
-        await store.close()
+@pytest.fixture(params=["sqlite", "redis"])
+async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
+    if request.param == "sqlite":
+        opened: Store = await SqliteStore.open(str(tmp_path / "log.db"))
+        yield opened
+        await opened.close()
+        return
+    url, prefix = (
+        request.getfixturevalue("redis_server_url"),
+        request.getfixturevalue("redis_prefix"),
+    )
+    opened = await RedisStore.open(url, key_prefix=prefix)
+    yield opened
+    await opened.close()
+    client = Redis.from_url(url, decode_responses=True)  # a shared server keeps nothing of it
+    keys = [key async for key in client.scan_iter(match=f"{prefix}*")]
+    if keys:
+        await client.delete(*keys)
+    await client.aclose()
 
 
-async def _rolled_up_weeks_give_the_figures_of_the_lines(store: SqliteStore) -> None:
+async def test_rolled_up_weeks_give_the_figures_of_the_lines(store: Store) -> None:
     lines = history(random.Random(20261205))
     for index, entry in enumerate(lines):
         # Some lines as the version before the arrays wrote them.
