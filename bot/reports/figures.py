@@ -424,6 +424,40 @@ class _Person:
     overdue: list[int] = field(default_factory=list)
     overdue_now: int = 0
     escalations: int = 0
+    counted: _Counted | None = None  # its rows counted, once for the person and the whole
+
+    def count(self) -> _Counted:
+        if self.counted is None:
+            self.counted = _count(self.rows)
+        return self.counted
+
+
+@dataclass(slots=True)
+class _Counted:
+    outcomes: dict[Outcome, int]
+    late: list[float]
+    on_time: int
+    after_snooze: int
+
+
+def _count(rows: Sequence[TaskRow]) -> _Counted:
+    late: list[float] = []
+    outcomes = dict.fromkeys(OUTCOMES, 0)
+    on_time = after_snooze = 0
+    for row in rows:  # one pass: a year's rows are 10⁵
+        outcomes[row.outcome] += 1
+        if row.outcome != "completed":
+            continue
+        if row.lateness_s is not None:
+            late.append(row.lateness_s)
+        if row.on_time:
+            on_time += 1
+        elif (
+            row.snoozes and row.completed_at is not None and row.deadline_final is not None
+            and row.completed_at <= row.deadline_final
+        ):  # fmt: skip
+            after_snooze += 1
+    return _Counted(outcomes, late, on_time, after_snooze)
 
 
 def figures(
@@ -448,7 +482,8 @@ def figures(
     person: defaultdict[int, _Person] = defaultdict(lambda: _Person(overdue=[0] * (len(ends) + 1)))
 
     def name(user: int) -> str:
-        return names.get(user, f"#{user}")
+        got = names.get(user)
+        return f"#{user}" if got is None else got
 
     rows: list[TaskRow] = []
     for entry in gathered.tasks.values():
@@ -656,37 +691,37 @@ def _overdue(
 
 
 def _figures(name: str, user: int | None, parts: Sequence[_Person], days: int) -> Figures:
-    rows = [row for part in parts for row in part.rows]
-    late: list[float] = []
+    counted = [part.count() for part in parts]
+    late = [x for c in counted for x in c.late]
     reactions = [r for part in parts for r in part.reactions]
     outcomes = dict.fromkeys(OUTCOMES, 0)
-    on_time = after_snooze = 0
-    for row in rows:  # one pass: a year's rows are 10⁵
-        outcomes[row.outcome] += 1
-        if row.outcome != "completed":
-            continue
-        if row.lateness_s is not None:
-            late.append(row.lateness_s)
-        if row.on_time:
-            on_time += 1
-        elif (
-            row.snoozes and row.completed_at is not None and row.deadline_final is not None
-            and row.completed_at <= row.deadline_final
-        ):  # fmt: skip
-            after_snooze += 1
+    for c in counted:
+        for outcome, n in c.outcomes.items():
+            outcomes[outcome] += n
     changes = [0] * (days + 1)
     for part in parts:
         for day, change in enumerate(part.overdue):
             changes[day] += change
     trend = list(itertools.accumulate(changes[:days]))
+    late_median, late_p90 = _median_p90(late)
+    reaction_median, reaction_p90 = _median_p90(reactions)
     return Figures(
-        name=name, user_id=user, due=len(rows), on_time=on_time,
-        on_time_after_snooze=after_snooze,
-        late=len(late), late_median_s=_median(late), late_p90_s=p90(late),
+        name=name, user_id=user, due=sum(len(part.rows) for part in parts),
+        on_time=sum(c.on_time for c in counted),
+        on_time_after_snooze=sum(c.after_snooze for c in counted),
+        late=len(late), late_median_s=late_median, late_p90_s=late_p90,
         overdue_now=sum(part.overdue_now for part in parts), overdue_trend=tuple(trend),
-        reaction_median_s=_median(reactions), reaction_p90_s=p90(reactions),
+        reaction_median_s=reaction_median, reaction_p90_s=reaction_p90,
         reactions=len(reactions),
         completed=outcomes["completed"], handed_over=outcomes["handed_over"],
         snoozed_open=outcomes["snoozed_open"], no_reaction=outcomes["no_reaction"],
         open=outcomes["open"], escalations=sum(part.escalations for part in parts),
     )  # fmt: skip
+
+
+def _median_p90(values: list[float]) -> tuple[float | None, float | None]:
+    """``_median`` and ``p90`` of one sort (a year's values are 10⁵)."""
+    if not values:
+        return None, None
+    values.sort()
+    return _median(values), values[math.ceil(0.9 * len(values)) - 1]
