@@ -263,6 +263,8 @@ class Gathered:
             self.deals.popitem()
         while self._seen:
             self._seen.pop()
+        while self._weeks:
+            self._weeks.popitem()
 
     def add(self, lines: Iterable[Fact]) -> None:
         """Take the next lines, all later than (or as late as) those taken before."""
