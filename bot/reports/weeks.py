@@ -91,12 +91,16 @@ class LogWeeks:
                     yield Piece(week=rolled)
                     start = end
                     continue
-            # A day at a time: a piece is parsed by one C call that holds the GIL throughout.
-            end = min(start + 86400.0, end)
-            lines = await self._store.read_log(ACTIVITY_NS, start, end, limit=left)
-            left -= len(lines)
-            yield Piece(lines=lines)
-            start = end
+            if await self._store.count_log(ACTIVITY_NS, start, end) == 0:
+                start = end  # nothing (a year's report looks back two years): not read
+                continue
+            while start < end and left > 0:
+                # A day at a time: a piece is parsed by one C call that holds the GIL.
+                stop = min(start + 86400.0, end)
+                lines = await self._store.read_log(ACTIVITY_NS, start, stop, limit=left)
+                left -= len(lines)
+                yield Piece(lines=lines)
+                start = stop
 
     async def _rolled(self, week: int, made: int) -> str | None:
         """The week's rollup, if its lines are still the ``made`` it was made of."""
