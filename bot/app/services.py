@@ -19,7 +19,7 @@ from bot.core import Catalogue, Clock, load_catalogue
 from bot.crm import CrmParts, Directory
 from bot.delivery import DeliveryError, Outbox, OutboxItem
 from bot.people import HeldMessages, LinkGuard, LinkingService, Links, Prefs, build_people
-from bot.reports import ActivityLog, build_reports
+from bot.reports import ActivityLog, LogWeeks, build_reports
 from bot.store import Store
 from bot.tasks import CardFactory, ReminderService, TaskActions, build_tasks
 from integrations.amocrm import AmoClient
@@ -48,6 +48,7 @@ class Services:
     scans: DealScans
     admin: AdminService
     activity: ActivityLog
+    activity_weeks: LogWeeks
     scheduled_reports: ScheduledReports
 
     async def on_permanent_failure(self, item: OutboxItem, error: DeliveryError) -> None:
@@ -113,5 +114,6 @@ def build_services(store: Store, crm: AmoClient, parts: CrmParts, clock: Clock) 
         digests=alerts.digests,
         scans=alerts.scans,
         activity=reports.activity,
+        activity_weeks=reports.weeks,
         scheduled_reports=alerts.reports,
     )

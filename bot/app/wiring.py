@@ -40,6 +40,7 @@ from scheduler.singleton import JobBody, SingletonJob
 log = logging.getLogger(__name__)
 
 ACTIVITY_TRIM_S = 6 * 3600.0
+ACTIVITY_ROLLUP_S = 3600.0
 
 
 @dataclass
@@ -308,6 +309,13 @@ async def _start(service: Service, *, run_jobs: bool) -> None:
                         "activity-trim",
                         service.services.activity.trim,
                         ACTIVITY_TRIM_S,
+                        needs_amocrm=False,
+                    ),
+                    # Each closed day of it rolled up, for /report over long periods.
+                    job(
+                        "activity-rollup",
+                        service.services.activity_weeks.roll_up,
+                        ACTIVITY_ROLLUP_S,
                         needs_amocrm=False,
                     ),
                 ]

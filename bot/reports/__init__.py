@@ -5,7 +5,17 @@ the ``/export`` sheets as a workbook or as CSV.
 """
 
 from bot.reports.build import ReportParts, build_reports
-from bot.reports.figures import Figures, Gathered, Outcome, PeriodFigures, TaskRow, figures, gather
+from bot.reports.figures import (
+    Figures,
+    Gathered,
+    Outcome,
+    PeriodFigures,
+    Rolled,
+    TaskRow,
+    figures,
+    gather,
+    roll_week,
+)
 from bot.reports.files import chart_png, duration
 from bot.reports.log import (
     Activity,
@@ -14,12 +24,15 @@ from bot.reports.log import (
     Line,
     Notice,
     Press,
+    decode,
+    encode,
     parse_facts,
     parse_lines,
 )
 from bot.reports.service import ExportFile, ExportFormat, ReportService, day_ends
 from bot.reports.sheets import SHEETS, ExportData, Sheet, tables, workbook_xlsx
 from bot.reports.tables import Column, Table, csv_bytes, xlsx_bytes
+from bot.reports.weeks import LogWeeks, Piece, take
 
 __all__ = [
     "SHEETS",
@@ -33,12 +46,15 @@ __all__ = [
     "Figures",
     "Gathered",
     "Line",
+    "LogWeeks",
     "Notice",
     "Outcome",
     "PeriodFigures",
+    "Piece",
     "Press",
     "ReportParts",
     "ReportService",
+    "Rolled",
     "Sheet",
     "Table",
     "TaskRow",
@@ -46,12 +62,16 @@ __all__ = [
     "chart_png",
     "csv_bytes",
     "day_ends",
+    "decode",
     "duration",
+    "encode",
     "figures",
     "gather",
     "parse_facts",
     "parse_lines",
+    "roll_week",
     "tables",
+    "take",
     "workbook_xlsx",
     "xlsx_bytes",
 ]

@@ -35,7 +35,9 @@ The p90 is the nearest-rank one: the smallest value at least 90 % of the values 
 Task rows are named tuples rather than ``Value``s: a year of a large team is 10⁵–10⁶ of them,
 and pydantic's validation (or a frozen dataclass's ``__setattr__`` per field) would cost more
 than the counting. The log is gathered per task once (``gather``) for both the period and the
-one before it.
+one before it. A closed week may come rolled up (``roll_week``, ``Gathered.add_week``): a task
+as ``Rolled``, its row and overdue stretches computed by this same code from its lines, taken
+as they are when the period ends after its last line, and folded from its lines otherwise.
 
 Over 400 lines: the definitions above and the one pass that applies them (gathering, a task's
 row, its overdue days, the sums) are read together when a figure is questioned.
@@ -44,27 +46,33 @@ row, its overdue days, the sums) are read together when a figure is questioned.
 from __future__ import annotations
 
 import bisect
+import itertools
+import json
 import math
 import statistics
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from operator import itemgetter
-from typing import Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 from bot.core import Value
-from bot.reports.log import Fact, Line
+from bot.reports.log import Fact, Line, parse_lines
 
 __all__ = [
     "Figures",
     "Gathered",
     "Outcome",
     "PeriodFigures",
+    "Rolled",
     "TaskRow",
+    "carry",
     "figures",
     "gather",
     "minutes",
+    "own_lines",
     "p90",
+    "roll_week",
 ]
 
 Outcome = Literal["completed", "handed_over", "snoozed_open", "no_reaction", "open", "deleted"]
@@ -73,7 +81,7 @@ OUTCOMES: tuple[Outcome, ...] = (
 )  # fmt: skip
 # A task line's ``what``: which change of the task it records.
 ACTIONS = frozenset({"deadline", "reassigned", "completed", "deleted"})
-_at = itemgetter("at")
+_at = itemgetter(1)  # a line's moment (``Fact.at``)
 
 
 class TaskRow(NamedTuple):
@@ -203,15 +211,47 @@ class _Task:
 
 
 @dataclass(slots=True, eq=False)
+class Rolled:
+    """A task as a closed week's rollup keeps it (``roll_week``): its row and overdue stretches
+    as they stand after its lines of that week and of the weeks before that named it
+    (``prev``, the last of them, rolled up as this was made on it). Its lines are not kept:
+    should a report need them, that week's lines are read again (``Gathered.lines_of``)."""
+
+    week: int  # the week (Unix weeks) whose rollup it is from
+    id: int
+    prev: int | None  # the week before that named it, or None: the first (as far as known)
+    prev_size: int  # how many lines it had up to ``prev``
+    size: int  # how many lines it has
+    first_at: float
+    last_at: float
+    closed_at: float | None
+    row: list[Any] | None  # ``TaskRow``'s fields after the id, without the names
+    stretches: list[Any]  # [from, to, person]: overdue, for whom (to: Infinity, still)
+    escalations: list[Any]  # [at, person]
+    before: Rolled | None = None  # its rollup of ``prev``, when a report took that
+
+    def named(self, name: Callable[[int], str]) -> TaskRow | None:
+        r = self.row
+        if r is None:
+            return None
+        return TaskRow(self.id, r[0], r[1], name(r[1]), r[2], name(r[2]), *r[3:])
+
+
+@dataclass(slots=True, eq=False)
 class Gathered:
     """The log sorted out per task (and per person and deal), ready for any period of it; fed
     in time order, a piece at a time (``add``), so that a year never waits in memory as lines
     and each piece is a short stretch of work."""
 
-    tasks: dict[int, _Task] = field(default_factory=dict)
+    # A rolled-up week's task lines, by task (``LogWeeks``: read from the store again); needed
+    # only when a task taken rolled up must be folded from its lines.
+    lines_of: Callable[[int], Mapping[int, list[Line]]] | None = None
+    # In the order the log first names them; a task of a rolled-up week as its ``Rolled``.
+    tasks: dict[int, _Task | Rolled] = field(default_factory=dict)
     deals: dict[tuple[int, int], tuple[float, float | None]] = field(default_factory=dict)
     people: set[int] = field(default_factory=set)  # everyone the lines name
     _seen: set[str] = field(default_factory=set)
+    _weeks: dict[int, Mapping[int, list[Line]]] = field(default_factory=dict)
 
     def clear(self) -> None:
         """Let go of it all (in a worker thread: freeing a year takes a while), a task at a
@@ -223,36 +263,156 @@ class Gathered:
             self.deals.popitem()
         while self._seen:
             self._seen.pop()
+        while self._weeks:
+            self._weeks.popitem()
 
     def add(self, lines: Iterable[Fact]) -> None:
         """Take the next lines, all later than (or as late as) those taken before."""
-        self.add_parsed([line._asdict() for line in lines])
+        self.add_parsed(list(lines))
 
     def add_parsed(self, lines: Sequence[Line]) -> None:
-        """``add`` for lines as ``parse_lines`` gives them: a report reads 10⁶ of them, and
-        building a ``Fact`` of each would cost a third of the report."""
+        """``add`` for lines as ``parse_lines`` gives them (JSON arrays in ``Fact``'s order):
+        a report reads 10⁶ of them, and building a ``Fact`` of each would cost a third of the
+        report."""
         tasks, deals, seen, people = self.tasks, self.deals, self._seen, self.people
         for line in sorted(lines, key=_at):  # a sorted piece stays as is
-            kind, person = line["kind"], line["person"]
+            key, at, kind, person, subject, what, _channel, deadline, deal, text = line
+            about, _, number = subject.partition(":")
+            task = tasks.get(int(number)) if about == "task" and number.isdigit() else None
+            if type(task) is Rolled:  # named in another week too: its lines there first
+                task = tasks[task.id] = self._unroll(task)
             if kind == "task" or kind == "escalated":
-                if line["id"] in seen:
+                if key in seen:
                     continue  # the same event given to the listener again
-                seen.add(line["id"])
+                seen.add(key)
             people.add(person)
-            about, _, number = line["subject"].partition(":")
             if not number.isdigit():
                 continue
             if about == "task":
-                task = tasks.get(int(number))
                 if task is None:
                     task = tasks[int(number)] = _Task(int(number))
-                _take(task, line, kind)
+                assert type(task) is _Task
+                _take(task, at, kind, person, what, deadline, deal, text)
             elif about == "deal":
-                key = (person, int(number))
-                if kind == "sent" and key not in deals:
-                    deals[key] = (line["at"], None)
-                elif kind == "pressed" and key in deals and deals[key][1] is None:
-                    deals[key] = (deals[key][0], line["at"])
+                pair = (person, int(number))
+                if kind == "sent" and pair not in deals:
+                    deals[pair] = (at, None)
+                elif kind == "pressed" and pair in deals and deals[pair][1] is None:
+                    deals[pair] = (deals[pair][0], at)
+
+    def add_week(self, doc: str) -> dict[int, float]:
+        """Take a closed week as ``roll_week`` rolled it up (all later than what was taken
+        before); returns each person it names with their latest moment in it."""
+        week = json.loads(doc)
+        number, tasks = week["week"], self.tasks
+        for fields in week["tasks"]:
+            entry = Rolled(number, *fields)
+            held = tasks.get(entry.id)
+            if held is None and entry.prev is None:
+                tasks[entry.id] = entry  # its first week
+            elif (
+                type(held) is Rolled and held.week == entry.prev and held.size == entry.prev_size
+            ):  # its week before taken as this rollup was made on it
+                entry.before = held
+                tasks[entry.id] = entry
+            else:  # named before in a week taken as lines, or before the start
+                self.add_parsed(self._week(number).get(entry.id, ()))
+        self.add_parsed(week["rest"])
+        latest: dict[int, float] = dict(week["people"])
+        self.people.update(latest)
+        return latest
+
+    def fold(self, entry: Rolled, seen: set[str] | None = None) -> _Task:
+        """A task taken rolled up, from its lines (``seen``: their events noted)."""
+        chain: list[Rolled] = []
+        link: Rolled | None = entry
+        while link is not None:
+            chain.append(link)
+            link = link.before
+        task, seen = _Task(entry.id), set() if seen is None else seen
+        for link in reversed(chain):
+            _fold(task, self._week(link.week).get(link.id, ()), seen)
+        return task
+
+    def _unroll(self, entry: Rolled) -> _Task:
+        return self.fold(entry, self._seen)
+
+    def _week(self, week: int) -> Mapping[int, list[Line]]:
+        got = self._weeks.get(week)
+        if got is None:
+            if self.lines_of is None:
+                raise LookupError(f"the lines of week {week} are needed; nothing reads them")
+            got = self._weeks[week] = self.lines_of(week)
+        return got
+
+
+def _fold(task: _Task, lines: Iterable[Line], seen: set[str]) -> None:
+    """A task's own lines, in time order, into ``task``, each event once (``seen``)."""
+    for key, at, kind, person, _subject, what, _channel, deadline, deal, text in lines:
+        if kind == "task" or kind == "escalated":
+            if key in seen:
+                continue
+            seen.add(key)
+        _take(task, at, kind, person, what, deadline, deal, text)
+
+
+# A task named again after this many weeks is rolled up from that week's lines alone (a report
+# takes the earlier rollup and that week's lines).
+CHAIN_WEEKS = 9
+# What ``roll_week`` keeps of the weeks before: a task's last week and its lines up to it.
+Carried = dict[int, tuple[int, list[Line]]]
+
+
+def own_lines(lines: list[str]) -> tuple[dict[int, list[Line]], list[Line], dict[int, float]]:
+    """A stretch's lines in time order: per task named, its own; the others; and each person
+    named with their latest moment."""
+    latest: dict[int, float] = {}
+    own: dict[int, list[Line]] = {}
+    rest: list[Line] = []
+    for line in sorted(parse_lines(lines), key=_at):
+        latest[line[3]] = line[1]
+        about, _, number = line[4].partition(":")
+        if about == "task" and number.isdigit():
+            own.setdefault(int(number), []).append(line)
+        else:
+            rest.append(line)
+    return own, rest, latest
+
+
+def carry(carried: Carried, own: Mapping[int, list[Line]], week: int) -> None:
+    """Carry a week's task lines on (``own_lines``), to roll up the weeks after it."""
+    for number, taken in own.items():
+        prev, before = carried.get(number, (None, []))
+        if prev is not None and prev < week - CHAIN_WEEKS:
+            before = []
+        carried[number] = (week, before + taken)
+
+
+def roll_week(lines: list[str], week: int, carried: Carried) -> str:
+    """A closed week's log lines rolled up for ``Gathered.add_week``: per task named in it,
+    its ``Rolled`` over its lines that week and those ``carried`` (updated: the weeks are
+    rolled up in order, one after another); the other lines as they are."""
+    own, rest, latest = own_lines(lines)
+    tasks = []
+    for number, taken in own.items():
+        prev, before = carried.get(number, (None, []))
+        if prev is not None and prev < week - CHAIN_WEEKS:
+            prev, before = None, []
+        chain = before + taken
+        task = _Task(number)
+        _fold(task, chain, set())
+        row = _row(task, math.inf, lambda _user: "")
+        tasks.append((
+            number, prev, len(before), len(chain), task.first_at, taken[-1][1],
+            task.closed_at, None if row is None else row[1:3] + row[4:5] + row[6:],
+            _stretches(task, math.inf), task.escalations,
+        ))  # fmt: skip
+    carry(carried, own, week)
+    # Infinity (a stretch still overdue) is Python's JSON, read back by Python alone.
+    return json.dumps(
+        {"week": week, "people": list(latest.items()), "tasks": tasks, "rest": rest},
+        ensure_ascii=False, separators=(",", ":"),
+    )  # fmt: skip
 
 
 @dataclass(slots=True)
@@ -261,9 +421,45 @@ class _Person:
 
     rows: list[TaskRow] = field(default_factory=list)
     reactions: list[float] = field(default_factory=list)
-    overdue: list[int] = field(default_factory=list)  # per day end
+    # Overdue per day end, as changes: +1 at the first day end of an overdue stretch, −1 at
+    # the first after it (a task left open for months is two numbers, not one per day).
+    overdue: list[int] = field(default_factory=list)
     overdue_now: int = 0
     escalations: int = 0
+    counted: _Counted | None = None  # its rows counted, once for the person and the whole
+
+    def count(self) -> _Counted:
+        if self.counted is None:
+            self.counted = _count(self.rows)
+        return self.counted
+
+
+@dataclass(slots=True)
+class _Counted:
+    outcomes: dict[Outcome, int]
+    late: list[float]
+    on_time: int
+    after_snooze: int
+
+
+def _count(rows: Sequence[TaskRow]) -> _Counted:
+    late: list[float] = []
+    outcomes = dict.fromkeys(OUTCOMES, 0)
+    on_time = after_snooze = 0
+    for row in rows:  # one pass: a year's rows are 10⁵
+        outcomes[row.outcome] += 1
+        if row.outcome != "completed":
+            continue
+        if row.lateness_s is not None:
+            late.append(row.lateness_s)
+        if row.on_time:
+            on_time += 1
+        elif (
+            row.snoozes and row.completed_at is not None and row.deadline_final is not None
+            and row.completed_at <= row.deadline_final
+        ):  # fmt: skip
+            after_snooze += 1
+    return _Counted(outcomes, late, on_time, after_snooze)
 
 
 def figures(
@@ -275,31 +471,43 @@ def figures(
     day_ends: Sequence[float] = (),
     people: frozenset[int] | None = None,
     whole_name: str = "",
+    tasks: bool = True,
 ) -> PeriodFigures:
     """The period's figures from the log lines about it (and before it, so that tasks due in
     it are known from their start). ``names``: everyone to show, even with nothing to count;
-    ``people``: the group's members (None: everyone)."""
+    ``people``: the group's members (None: everyone); ``tasks``: the task list too (a year's
+    is 10⁵ rows, which a chart does without, and which the event loop would free in one
+    call)."""
     gathered = lines if isinstance(lines, Gathered) else gather(lines)
-    tasks, deals = gathered.tasks, gathered.deals
+    listed, deals = tasks, gathered.deals
     ends = tuple(day_ends)
-    person: defaultdict[int, _Person] = defaultdict(lambda: _Person(overdue=[0] * len(ends)))
+    person: defaultdict[int, _Person] = defaultdict(lambda: _Person(overdue=[0] * (len(ends) + 1)))
 
     def name(user: int) -> str:
-        return names.get(user, f"#{user}")
+        got = names.get(user)
+        return f"#{user}" if got is None else got
 
     rows: list[TaskRow] = []
-    for task in tasks.values():
-        if task.first_at >= until or (task.closed_at is not None and task.closed_at < since):
+    for entry in gathered.tasks.values():
+        if entry.first_at >= until or (entry.closed_at is not None and entry.closed_at < since):
             continue  # neither due nor overdue in the period
-        row = _row(task, until, name)
+        # A rolled-up task whose lines run past the end: cut from its lines.
+        task = gathered.fold(entry) if type(entry) is Rolled and entry.last_at >= until else entry
+        if type(task) is Rolled:  # all its lines before the end: as rolled up
+            row, stretches = task.named(name), task.stretches
+        else:
+            assert type(task) is _Task
+            row, stretches = _row(task, until, name), _stretches(task, until)
         if row is None:
             continue
         due = row.due_at is not None and since <= row.due_at < until
         if due and row.outcome != "deleted":
             person[row.responsible_id].rows.append(row)
-        overdue_now = _overdue(task, until, ends, person)
-        if (due or overdue_now) and (
-            people is None or row.responsible_id in people or row.holder_id in people
+        overdue_now = _overdue(stretches, until, ends, person)
+        if (
+            listed
+            and (due or overdue_now)
+            and (people is None or row.responsible_id in people or row.holder_id in people)
         ):
             rows.append(row)
         notice = row.first_notice_at
@@ -321,6 +529,10 @@ def figures(
     # By a float alone: the sort itself is one C call holding the GIL, and floats compare
     # several times faster than tuples (ties keep the log's order: the sort is stable).
     rows.sort(key=lambda r: r.deadline_first or 0.0)
+    # A person's rows at a time: all at once, as the function returns, a year's would be
+    # freed in one stretch holding the GIL (the event loop stalled 0.1 s).
+    for part in person.values():
+        part.rows.clear()
     return PeriodFigures(whole=whole, people=tuple(each), tasks=tuple(rows), day_ends=ends)
 
 
@@ -336,19 +548,19 @@ def gather(lines: Iterable[Fact]) -> Gathered:
     return gathered
 
 
-def _take(task: _Task, line: Line, kind: str) -> None:
-    at, get = line["at"], line.get
+def _take(
+    task: _Task, at: float, kind: str, person: int, what: str, deadline: float | None,
+    deal: int | None, text: str | None,
+) -> None:  # fmt: skip
     if at < task.first_at:
         task.first_at = at
-    if (deal := get("deal")) is not None:
+    if deal is not None:
         task.deal = deal
-    if text := get("text"):
+    if text:
         task.text = text
     if kind == "sent":
-        person = line["person"]
         task.notices.setdefault(person, at)
-        if line["what"] == "reminder":
-            deadline = get("deadline")
+        if what == "reminder":
             task.reminders.append((at, person, deadline))
             if not task.states and deadline is not None:
                 # Known since before its task lines began (amobridge's first sync, an
@@ -356,18 +568,17 @@ def _take(task: _Task, line: Line, kind: str) -> None:
                 task.states.append((at, deadline, person, False, False))
     elif kind == "pressed":
         task.actions.append(at)
-        if line["what"] == "complete" and task.completed_at is None:
+        if what == "complete" and task.completed_at is None:
             task.completed_at = at
     elif kind == "escalated":
-        task.escalations.append((at, line["person"]))
+        task.escalations.append((at, person))
     elif kind == "task":
-        what, states = line["what"], task.states
+        states = task.states
         completed = what == "completed" or (bool(states) and states[-1][3])
         deleted = what == "deleted"
-        deadline = get("deadline")
         if deadline is None:
             deadline = _last_deadline(task)
-        states.append((at, deadline, line["person"], completed, deleted))
+        states.append((at, deadline, person, completed, deleted))
         if what in ACTIONS:
             task.actions.append(at)
         if what == "completed" and task.completed_at is None:
@@ -453,25 +664,32 @@ def _row(task: _Task, until: float, name: Callable[[int], str]) -> TaskRow | Non
     )  # fmt: skip
 
 
-def _overdue(
-    task: _Task, until: float, ends: Sequence[float], person: defaultdict[int, _Person]
-) -> bool:
-    """Count the task at each day end (and at ``until``) when it was overdue, for the person it
-    was with then; returns whether it is overdue at ``until``."""
-    states = task.states
-    now = False
+def _stretches(task: _Task, until: float) -> list[tuple[float, float, int]]:
+    """When the task was overdue as the log shows it at ``until``: (from, to, with whom); to
+    is infinite while it still is."""
+    states, out = task.states, []
     for index, (at, deadline, user, completed, deleted) in enumerate(states):
         if completed or deleted or deadline is None or at >= until:
             continue
         end = states[index + 1][0] if index + 1 < len(states) else math.inf
         start = max(at, deadline)
-        if start >= end:
-            continue
+        if start < end:
+            out.append((start, end, user))
+    return out
+
+
+def _overdue(
+    stretches: Iterable[Sequence[Any]], until: float, ends: Sequence[float],
+    person: defaultdict[int, _Person],
+) -> bool:  # fmt: skip
+    """Count the task at each day end (and at ``until``) when it was overdue, for the person it
+    was with then; returns whether it is overdue at ``until``."""
+    now = False
+    for start, end, user in stretches:
         if ends:
-            lo, hi = bisect.bisect_left(ends, start), bisect.bisect_left(ends, end)
-            counts = person[user].overdue
-            for day in range(lo, hi):
-                counts[day] += 1
+            changes = person[user].overdue
+            changes[bisect.bisect_left(ends, start)] += 1
+            changes[bisect.bisect_left(ends, end)] -= 1
         if start <= until < end:
             person[user].overdue_now += 1
             now = True
@@ -479,36 +697,37 @@ def _overdue(
 
 
 def _figures(name: str, user: int | None, parts: Sequence[_Person], days: int) -> Figures:
-    rows = [row for part in parts for row in part.rows]
-    late: list[float] = []
+    counted = [part.count() for part in parts]
+    late = [x for c in counted for x in c.late]
     reactions = [r for part in parts for r in part.reactions]
     outcomes = dict.fromkeys(OUTCOMES, 0)
-    on_time = after_snooze = 0
-    for row in rows:  # one pass: a year's rows are 10⁵
-        outcomes[row.outcome] += 1
-        if row.outcome != "completed":
-            continue
-        if row.lateness_s is not None:
-            late.append(row.lateness_s)
-        if row.on_time:
-            on_time += 1
-        elif (
-            row.snoozes and row.completed_at is not None and row.deadline_final is not None
-            and row.completed_at <= row.deadline_final
-        ):  # fmt: skip
-            after_snooze += 1
-    trend = [0] * days
+    for c in counted:
+        for outcome, n in c.outcomes.items():
+            outcomes[outcome] += n
+    changes = [0] * (days + 1)
     for part in parts:
-        for day, count in enumerate(part.overdue):
-            trend[day] += count
+        for day, change in enumerate(part.overdue):
+            changes[day] += change
+    trend = list(itertools.accumulate(changes[:days]))
+    late_median, late_p90 = _median_p90(late)
+    reaction_median, reaction_p90 = _median_p90(reactions)
     return Figures(
-        name=name, user_id=user, due=len(rows), on_time=on_time,
-        on_time_after_snooze=after_snooze,
-        late=len(late), late_median_s=_median(late), late_p90_s=p90(late),
+        name=name, user_id=user, due=sum(len(part.rows) for part in parts),
+        on_time=sum(c.on_time for c in counted),
+        on_time_after_snooze=sum(c.after_snooze for c in counted),
+        late=len(late), late_median_s=late_median, late_p90_s=late_p90,
         overdue_now=sum(part.overdue_now for part in parts), overdue_trend=tuple(trend),
-        reaction_median_s=_median(reactions), reaction_p90_s=p90(reactions),
+        reaction_median_s=reaction_median, reaction_p90_s=reaction_p90,
         reactions=len(reactions),
         completed=outcomes["completed"], handed_over=outcomes["handed_over"],
         snoozed_open=outcomes["snoozed_open"], no_reaction=outcomes["no_reaction"],
         open=outcomes["open"], escalations=sum(part.escalations for part in parts),
     )  # fmt: skip
+
+
+def _median_p90(values: list[float]) -> tuple[float | None, float | None]:
+    """``_median`` and ``p90`` of one sort (a year's values are 10⁵)."""
+    if not values:
+        return None, None
+    values.sort()
+    return _median(values), values[math.ceil(0.9 * len(values)) - 1]

@@ -7,6 +7,8 @@ amoCRM went through, each change of a task as the ``EventProcessor`` journals it
 a listener: whoever made the change, in amoCRM itself too), an escalation when it is raised.
 A task line or an escalation has the id of its event, so the reader counts it once however many
 times a listener was given it. Lines are kept ``KEEP_DAYS``; a daily job trims the older ones.
+A line is stored as the JSON array of ``Fact``'s fields; lines of the older JSON object form
+are still read.
 """
 
 from __future__ import annotations
@@ -73,12 +75,30 @@ class Fact(NamedTuple):
     text: str | None = None
 
 
-# A log line's JSON object, as the figures read it (the fields of ``Fact``; absent: None).
-Line = dict[str, Any]
+# A log line as the figures read it: the fields of ``Fact`` in its order (a ``Fact``, or the
+# JSON array of a stored line).
+Line = Sequence[Any]
 
 
 def as_fact(entry: Activity) -> Fact:
     return Fact(**entry.model_dump(exclude_none=True))
+
+
+def encode(entry: Activity) -> str:
+    """A stored line: the JSON array of ``Fact``'s fields (a report parses 10⁶ of them, and
+    an array parses in a third of the time of an object with its keys)."""
+    return json.dumps(as_fact(entry), separators=(",", ":"), ensure_ascii=False)
+
+
+def decode(line: str) -> Activity:
+    """A stored line as an ``Activity``, in either form: the array, or the object that
+    versions before the array wrote (kept ``KEEP_DAYS``)."""
+    if line.startswith("{"):
+        return Activity.model_validate_json(line)
+    fields = json.loads(line)
+    return Activity.model_validate(
+        {k: v for k, v in zip(Fact._fields, fields, strict=True) if v is not None}
+    )
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -148,20 +168,20 @@ class ActivityLog:
         return await self._store.trim_log(ACTIVITY_NS, self._clock.now() - KEEP_DAYS * 86400)
 
     async def _add(self, entry: Activity) -> None:
-        line = entry.model_dump_json(exclude_none=True)  # shorter to keep and to read
-        await self._store.add_log(ACTIVITY_NS, entry.at, line)
+        await self._store.add_log(ACTIVITY_NS, entry.at, encode(entry))
 
 
 def _parse(lines: list[str]) -> list[Activity]:
-    return [Activity.model_validate_json(line) for line in lines]
+    return [decode(line) for line in lines]
 
 
 def parse_lines(lines: list[str]) -> list[Line]:
-    """Raw log lines as ``Gathered.add_parsed`` takes them: their JSON objects, unchecked."""
+    """Raw log lines as ``Gathered.add_parsed`` takes them: their JSON arrays, unchecked (a
+    line of the older object form turned into a ``Fact``)."""
     # One JSON array for the lot: half the time of a json.loads per line.
-    parsed: list[Line] = json.loads("[" + ",".join(lines) + "]")
-    return parsed
+    parsed: list[Any] = json.loads("[" + ",".join(lines) + "]")
+    return [line if type(line) is list else Fact(**line) for line in parsed]
 
 
 def parse_facts(lines: list[str]) -> list[Fact]:
-    return [Fact(**d) for d in parse_lines(lines)]
+    return [Fact(*line) for line in parse_lines(lines)]

@@ -15,9 +15,10 @@ from bot.core import Catalogue, Clock, Group, Lang, Reader, Reply, ReplyFile, Va
 from bot.crm import Directory
 from bot.reports.figures import Figures, Gathered, PeriodFigures, figures
 from bot.reports.files import chart_png, duration
-from bot.reports.log import Activity, ActivityLog, parse_lines
+from bot.reports.log import Activity, ActivityLog
 from bot.reports.sheets import ExportData, Sheet, tables, workbook_xlsx
 from bot.reports.tables import MAX_XLSX_ROWS, csv_bytes
+from bot.reports.weeks import LogWeeks, Piece, take
 
 ExportFormat = Literal["xlsx", "csv"]
 
@@ -59,13 +60,14 @@ class ExportFile(Value):
 @dataclass(frozen=True, slots=True, eq=False)
 class ReportService:
     _activity: ActivityLog
+    _weeks: LogWeeks
     _directory: Directory
     _clock: Clock
     _t: Catalogue
 
     async def chart(self, reader: Reader, days: int, group: Group | None) -> Reply:
         lang = reader.lang
-        read = await self._period(reader, days, group)
+        read = await self._period(reader, days, group, tasks=False)
         if isinstance(read, Reply):
             return read
         scope = read.scope
@@ -131,14 +133,15 @@ class ReportService:
         return workbook_xlsx(data, zone, self._t, lang)
 
     async def _period(
-        self, reader: Reader, days: int, group: Group | None, *, quiet: bool = False
-    ) -> _Period | Reply:
+        self, reader: Reader, days: int, group: Group | None, *, quiet: bool = False,
+        tasks: bool = True,
+    ) -> _Period | Reply:  # fmt: skip
         """The period's lines and figures, or the answer that it holds nothing (``quiet``:
-        its empty figures)."""
+        its empty figures; ``tasks``: with the task list, which the chart does without)."""
         scope = await self._scope(reader, days, group)
         length = scope.until - scope.since
-        gathered, told = Gathered(), False
-        pieces = self._activity.pieces(scope.since - length - LOOKBACK_S, scope.until)
+        gathered, told = self._weeks.gathered(), False
+        pieces = self._weeks.weeks(scope.since - length - LOOKBACK_S, scope.until)
         # A year is millions of objects, which each collection would walk holding the GIL (a
         # loop stalled 0.1 s at a time, by the rows too): no collection while the report is
         # built, and what it made kept out of the collector's sight (frozen) until it is
@@ -147,9 +150,9 @@ class ReportService:
         collecting = gc.isenabled()
         gc.disable()
         try:
-            async for lines in pieces:
+            async for piece in pieces:
                 # Parsing and counting are CPU work: off the event loop, a day at a time.
-                told = await asyncio.to_thread(_gather, gathered, lines, scope) or told
+                told = await asyncio.to_thread(_gather, gathered, piece, scope) or told
                 gc.freeze()
             if not told and not quiet:
                 nothing = self._t(
@@ -157,7 +160,7 @@ class ReportService:
                 )
                 return Reply(text=nothing)
             names = await self._names(scope, gathered.people)
-            now, before = await asyncio.to_thread(_both, gathered, names, scope, length)
+            now, before = await asyncio.to_thread(_both, gathered, names, scope, length, tasks)
             gc.freeze()
         finally:
             await asyncio.to_thread(gathered.clear)
@@ -238,20 +241,21 @@ def day_ends(since: float, until: float, timezone: str) -> list[float]:
     return [*ends, until]
 
 
-def _gather(gathered: Gathered, lines: list[str], scope: Scope) -> bool:
+def _gather(gathered: Gathered, piece: Piece, scope: Scope) -> bool:
     """Add a piece of the log; whether it holds anything in the period about the scope."""
-    parsed = parse_lines(lines)
-    gathered.add_parsed(parsed)
     since, people = scope.since, scope.people
-    return any(d["at"] >= since and (people is None or d["person"] in people) for d in parsed)
+    return any(
+        at >= since and (people is None or person in people)
+        for person, at in take(gathered, piece).items()
+    )
 
 
 def _both(
-    gathered: Gathered, names: dict[int, str], scope: Scope, length: float
+    gathered: Gathered, names: dict[int, str], scope: Scope, length: float, tasks: bool
 ) -> tuple[PeriodFigures, PeriodFigures]:
     def of(since: float, until: float) -> PeriodFigures:
         return figures(gathered, names, since=since, until=until, people=scope.people,
                        day_ends=day_ends(since, until, scope.timezone),
-                       whole_name=scope.group.strip(" ·"))  # fmt: skip
+                       whole_name=scope.group.strip(" ·"), tasks=tasks)  # fmt: skip
 
     return of(scope.since, scope.until), of(scope.since - length, scope.since)

@@ -293,6 +293,11 @@ class Store(Protocol):
         order), at most ``limit`` of them (the oldest)."""
         ...
 
+    async def count_log(self, ns: str, since: float, until: float) -> int:
+        """How many values are logged at ``since`` <= at < ``until`` (a rollup of a stretch
+        checks that nothing came or went since it was made)."""
+        ...
+
     async def trim_log(self, ns: str, before: float) -> int:
         """Drop the values logged before ``before``; returns how many went."""
         ...

@@ -956,6 +956,9 @@ class RedisStore:
         )
         return [str(m).split(":", 1)[1] for m in members]
 
+    async def count_log(self, ns: str, since: float, until: float) -> int:
+        return int(await self._redis.zcount(f"{self._p}log:{ns}", since, f"({until}"))
+
     async def trim_log(self, ns: str, before: float) -> int:
         return int(await self._redis.zremrangebyscore(f"{self._p}log:{ns}", "-inf", f"({before}"))
 

@@ -776,6 +776,15 @@ class SqliteStore:
             )
         return [str(row[0]) for row in rows]
 
+    async def count_log(self, ns: str, since: float, until: float) -> int:
+        async with self._read() as db:
+            row = await self._fetchone(
+                db,
+                "SELECT COUNT(*) FROM log_items WHERE ns = ? AND at >= ? AND at < ?",
+                (ns, since, until),
+            )
+        return 0 if row is None else int(row[0])
+
     async def trim_log(self, ns: str, before: float) -> int:
         async with self._write() as db:
             cur = await db.execute("DELETE FROM log_items WHERE ns = ? AND at < ?", (ns, before))

@@ -1173,6 +1173,9 @@ async def test_it_reads_a_log_by_moment_within_the_window(store: Store) -> None:
     )  # fmt: skip
     assert await store.read_log("activity", 300.5, 300.6, limit=10) == ["c"]
     assert await store.read_log("other", 0, 1e12, limit=10) == ["elsewhere"]
+    assert await store.count_log("activity", 100.0, 400.0) == 4  # as read: the end left out
+    assert await store.count_log("activity", 200.0, 200.1) == 2
+    assert await store.count_log("other", 0, 250.0) == 0
 
 
 async def test_it_keeps_equal_log_values_apart_and_trims_the_old_ones(store: Store) -> None:
@@ -1182,6 +1185,7 @@ async def test_it_keeps_equal_log_values_apart_and_trims_the_old_ones(store: Sto
     assert await store.read_log("activity", 0, 100, limit=10) == ["same"] * 4
     assert await store.trim_log("activity", 20.0) == 2
     assert await store.trim_log("activity", 20.0) == 0
+    assert await store.count_log("activity", 0, 100) == 2
     assert await store.read_log("activity", 0, 100, limit=10) == ["same"] * 2
     assert await store.read_list("a", "c") == []
 
