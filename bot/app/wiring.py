@@ -27,6 +27,7 @@ from bot.app.telegram import TELEGRAM_WEBHOOK_PATH, TelegramApp, build_telegram,
 from bot.core import Channel, Clock, CrmEvent, Metrics, SystemClock
 from bot.crm import CacheSync, EventProcessor, EventsPoller, HintInbox, InboxDrainer, build_crm
 from bot.store import Store, open_store
+from bot.tasks import REMINDER_QUEUE
 from handlers.amocrm_oauth import amocrm_disconnect_routes, amocrm_oauth_routes
 from handlers.amocrm_webhook import amocrm_webhook_routes
 from handlers.http import build_http_app
@@ -40,6 +41,8 @@ from scheduler.singleton import JobBody, SingletonJob
 log = logging.getLogger(__name__)
 
 ACTIVITY_TRIM_S = 6 * 3600.0
+# Due queues that may hold a million entries: Redis keeps them in small buckets (bot/store).
+LONG_QUEUES = (REMINDER_QUEUE,)
 ACTIVITY_ROLLUP_S = 3600.0
 
 
@@ -137,7 +140,10 @@ async def running_service(
 async def _build(settings: Settings, clock: Clock, instance_id: str) -> Service:
     exit_stack = AsyncExitStack()
     try:
-        store = await open_store(settings.store_url, key_prefix=settings.redis_key_prefix)
+        # The reminders can run to a million: Redis keeps them compact (the rest fast).
+        store = await open_store(
+            settings.store_url, key_prefix=settings.redis_key_prefix, long_queues=LONG_QUEUES
+        )
         exit_stack.push_async_callback(store.close)
         metrics = Metrics()
         crm: CrmPipeline | None = None

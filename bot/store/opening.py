@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from collections.abc import Collection
 from urllib.parse import urlsplit
 
 from redis.exceptions import RedisError
@@ -22,15 +23,18 @@ class StoreOpenError(Exception):
     """The store cannot be opened; the message says which and what to fix (no secret)."""
 
 
-async def open_store(url: str, *, key_prefix: str = "amobridge:") -> Store:
-    """``sqlite:///relative.db``, ``sqlite:////abs/path.db`` or ``redis://host:port/db``."""
+async def open_store(
+    url: str, *, key_prefix: str = "amobridge:", long_queues: Collection[str] = ()
+) -> Store:
+    """``sqlite:///relative.db``, ``sqlite:////abs/path.db`` or ``redis://host:port/db``;
+    ``long_queues``: due queues that may hold a million entries (``RedisStore.open``)."""
     if url.startswith("sqlite://"):
         path = url.removeprefix("sqlite://").removeprefix("/")
         _check_sqlite_path(path)
         return await SqliteStore.open(path)
     if url.startswith(("redis://", "rediss://")):
         try:
-            return await RedisStore.open(url, key_prefix=key_prefix)
+            return await RedisStore.open(url, key_prefix=key_prefix, long_queues=long_queues)
         except (RedisError, OSError) as exc:
             parts = urlsplit(url)
             where = f"{parts.hostname or 'localhost'}:{parts.port or 6379}"

@@ -17,12 +17,13 @@ from bot.tasks.buttons import (
 )
 from bot.tasks.cards import CardFactory, OutcomeLine
 from bot.tasks.outcomes import ActionResult, Outcome
-from bot.tasks.reminders import ReminderService, subject
+from bot.tasks.reminders import REMINDER_QUEUE, ReminderService, subject
 from bot.tasks.schedule import DEFAULT_LEAD_MINUTES
 
 __all__ = [
     "DEFAULT_LEAD_MINUTES",
     "MAX_PAYLOAD_BYTES",
+    "REMINDER_QUEUE",
     "Action",
     "ActionResult",
     "BadPayload",

@@ -686,8 +686,9 @@ async def test_a_large_queue_is_claimed_earliest_first_and_counted_through_its_c
     assert await store.count_due("q") == 800 - len(claimed)
 
 
+@pytest.mark.parametrize("q", ["q", "side"])  # Redis: a long queue (buckets), another (side)
 async def test_the_due_index_agrees_with_a_plain_model_through_random_operations(
-    store: Store,
+    store: Store, q: str
 ) -> None:
     # Puts, cancels, claims, completes and extensions at random (seeded), checked against a
     # dict: Redis's buckets split as the queue grows past 32 entries a bucket and start over
@@ -702,15 +703,15 @@ async def test_the_due_index_agrees_with_a_plain_model_through_random_operations
             entries = [DueEntry(item_id=f"{rng.randrange(400)}:7", payload=str(step),
                                 due_at=round(now + rng.uniform(-50, 200), 3))
                        for _ in range(rng.randrange(1, 30))]  # fmt: skip
-            await store.put_due_many("q", entries)
+            await store.put_due_many(q, entries)
             model.update({e.item_id: (e.due_at, e.due_at, e.payload, None) for e in entries})
         elif roll < 0.5 and model:
             gone = rng.choice(sorted(model))
-            await store.cancel_due("q", gone)
+            await store.cancel_due(q, gone)
             del model[gone]
         elif roll < 0.75:
             limit, lease = rng.randrange(1, 25), rng.uniform(5, 60)
-            got = await store.claim_due("q", now, limit, lease)
+            got = await store.claim_due(q, now, limit, lease)
             due = sorted(v[0] for v in model.values() if v[0] <= now)[:limit]
             assert [model[i.item_id][0] for i in got] == due  # earliest first, up to the limit
             for item in got:
@@ -734,18 +735,16 @@ async def test_the_due_index_agrees_with_a_plain_model_through_random_operations
             model.update({i: (until, *model[i][1:]) for i in held})
         now += rng.uniform(0, 4)
         if step % 100 == 0:
-            assert await store.count_due("q") == len(model)
-            assert await store.earliest_due("q") == min(
-                (v[0] for v in model.values()), default=None
-            )
+            assert await store.count_due(q) == len(model)
+            assert await store.earliest_due(q) == min((v[0] for v in model.values()), default=None)
 
     for item_id in list(model):
-        await store.cancel_due("q", item_id)
-    assert (await store.count_due("q"), await store.earliest_due("q")) == (0, None)
+        await store.cancel_due(q, item_id)
+    assert (await store.count_due(q), await store.earliest_due(q)) == (0, None)
     await store.put_due_many(
-        "q", [DueEntry(item_id=f"again{n}", due_at=float(n)) for n in range(40)]
+        q, [DueEntry(item_id=f"again{n}", due_at=float(n)) for n in range(40)]
     )
-    again = await store.claim_due("q", now=100.0, limit=100, lease_s=60)
+    again = await store.claim_due(q, now=100.0, limit=100, lease_s=60)
     assert [i.item_id for i in again] == [f"again{n}" for n in range(40)]
 
 
@@ -1539,10 +1538,8 @@ async def test_it_keeps_every_redis_key_under_its_prefix(
             "events:keys",
             "events:seq",
             "duelayout",
-            "duemeta:q",
-            "dueidx:q",
-            "dueb:q:z0",
-            "dueb:q:h0",
+            "due:q",  # a short queue's entries, out of the buckets
+            "dueitems:q",
             "docs:links",
             "docexp:links",
             "list:3:log:n:1",
@@ -1610,7 +1607,9 @@ async def test_a_large_redis_queue_stays_in_small_compactly_encoded_buckets(
     redis_client: Redis, redis_server_url: str, redis_prefix: str
 ) -> None:
     client = redis_client
-    store = await RedisStore.open(redis_server_url, key_prefix=redis_prefix)
+    store = await RedisStore.open(
+        redis_server_url, key_prefix=redis_prefix, long_queues=["reminders"]
+    )
     try:
         for first in range(0, 20_000, 1000):
             await store.put_due_many("reminders", [
@@ -1628,6 +1627,11 @@ async def test_a_large_redis_queue_stays_in_small_compactly_encoded_buckets(
         assert encodings == {"listpack"}
         assert max(sizes) <= 128
         assert await store.count_due("reminders") == 20_000
+        # A queue not named long (the webhook inbox) stays out of the buckets.
+        await store.put_due_many("inbox", [DueEntry(item_id=f"task:{n}", due_at=1.0)
+                                           for n in range(100)])  # fmt: skip
+        assert [k async for k in client.scan_iter(match=f"{redis_prefix}dueb:inbox:*")] == []
+        assert len(await store.claim_due("inbox", now=2.0, limit=200, lease_s=60)) == 100
     finally:
         await store.close()
 
