@@ -40,6 +40,22 @@ def run_env(**settings: str) -> dict[str, str]:
     return {**keep, "PYTHONUNBUFFERED": "1", **settings}
 
 
+def service_env(
+    amocrm_url: str, token: str, store_url: str, redis_prefix: str, **more: str
+) -> dict[str, str]:
+    """``run_env`` for ``amobridge run`` against the amoCRM emulator at ``amocrm_url`` with its
+    long-lived ``token``, on loopback and a free port, plus ``more``."""
+    return run_env(
+        AMOBRIDGE_AMOCRM__BASE_URL=amocrm_url,
+        AMOBRIDGE_AMOCRM__LONG_LIVED_TOKEN=token,
+        AMOBRIDGE_STORE_URL=store_url,
+        AMOBRIDGE_REDIS_KEY_PREFIX=redis_prefix,
+        AMOBRIDGE_HTTP__HOST="127.0.0.1",
+        AMOBRIDGE_HTTP__PORT="0",
+        **more,
+    )
+
+
 def _child(
     args: list[str], env: dict[str, str], cwd: str, streams: tuple[Connection | None, ...]
 ) -> None:

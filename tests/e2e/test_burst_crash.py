@@ -26,7 +26,7 @@ from bot.store import CLAIM_LEASE_S, DueEntry, EntityChange, Store, open_store
 from bot.tasks.reminders import REMINDER_QUEUE, PendingReminder
 from bot.tasks.schedule import Reminder, ReminderKind
 from sandbox.amocrm import AmoEmulator, DemoIds
-from tests.e2e.processes import ServiceProcess, run_env
+from tests.e2e.processes import ServiceProcess, service_env
 
 PER_PERSON = 700  # three people: 2,100 reminders, five claims
 FIRST_ID = 7_000_000
@@ -92,14 +92,7 @@ async def test_a_burst_killed_mid_claim_queues_each_reminder_once(
             ))  # fmt: skip
         due_at = int(time.time()) + 8  # after the process has started
         planned = await plan_burst(store, people, due_at)
-        env = run_env(
-            AMOBRIDGE_AMOCRM__BASE_URL=amo.base_url,
-            AMOBRIDGE_AMOCRM__LONG_LIVED_TOKEN=amo.long_lived_token,
-            AMOBRIDGE_STORE_URL=store_url,
-            AMOBRIDGE_REDIS_KEY_PREFIX=redis_prefix,
-            AMOBRIDGE_HTTP__HOST="127.0.0.1",
-            AMOBRIDGE_HTTP__PORT="0",
-        )
+        env = service_env(amo.base_url, amo.long_lived_token, store_url, redis_prefix)
         service = ServiceProcess(env, tmp_path)
         await service.start()
         outbox = outbox_queue("telegram")

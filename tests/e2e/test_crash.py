@@ -28,7 +28,7 @@ from bot.people.links import ChannelLink, Links
 from bot.store import Store, open_store
 from sandbox.amocrm import AmoEmulator, DemoIds
 from sandbox.telegram import ChatMessage, TelegramEmulator
-from tests.e2e.processes import ServiceProcess, queues_empty, run_env
+from tests.e2e.processes import ServiceProcess, queues_empty, service_env
 
 CHANGES = 24
 KILL_AFTER = (6, 12, 18)  # changes made before each kill
@@ -76,18 +76,13 @@ async def test_changes_reach_the_manager_once_each_through_kills(
                 ChannelLink(channel="telegram", amo_user_id=amo_user, account_id=str(chat),
                             chat_id=str(chat), linked_at=int(time.time()))
             )  # fmt: skip
-        env = run_env(
-            AMOBRIDGE_AMOCRM__BASE_URL=amo.base_url,
-            AMOBRIDGE_AMOCRM__LONG_LIVED_TOKEN=amo.long_lived_token,
+        env = service_env(
+            amo.base_url, amo.long_lived_token, store_url, redis_prefix,
             AMOBRIDGE_AMOCRM__POLL_INTERVAL_S="1",
             AMOBRIDGE_AMOCRM__LISTENER_HOLD_S="2",
             AMOBRIDGE_TELEGRAM__TOKEN=tg.token,
             AMOBRIDGE_TELEGRAM__API_BASE=tg.base_url,
-            AMOBRIDGE_STORE_URL=store_url,
-            AMOBRIDGE_REDIS_KEY_PREFIX=redis_prefix,
-            AMOBRIDGE_HTTP__HOST="127.0.0.1",
-            AMOBRIDGE_HTTP__PORT="0",
-        )
+        )  # fmt: skip
         service = ServiceProcess(env, tmp_path)
         await service.start()
         # The events poll's first run starts its cursor: from then on every change is news.
