@@ -38,11 +38,12 @@ Key layout, under ``key_prefix`` (``P``)::
     P log:<ns>               zset    "<32 hex>:<value>" by the moment logged (the random head
                                      keeps two equal values apart)
 
-A long queue's item's bucket is the low bits of a hash of its id: 2^level buckets, the first ``split`` of
-them already split in two by one more bit. A put that takes a queue past 32 entries a bucket
-splits the next one (moving about half its entries), so buckets stay well under Redis's 128
-entries for its compact encoding (listpack), about a quarter of the bytes of a skiplist and a
-hashtable entry; a claim takes the earliest of the first ``limit`` buckets in ``dueidx``.
+In a long queue, an item's bucket is the low bits of a hash of its id: 2^level buckets, the
+first ``split`` of them already split in two by one more bit. A put that takes a queue past 32
+entries a bucket splits the next one (moving about half its entries), so buckets stay well
+under Redis's 128 entries for its compact encoding (listpack), about a quarter of the bytes of
+a skiplist and a hashtable entry; a claim takes the earliest of the first ``limit`` buckets in
+``dueidx``.
 
 A document with a TTL stays in its hash until a write to its namespace (a few at a time) or
 ``list_docs`` (all of them) sweeps it; until then every read checks ``docexp`` on the server
