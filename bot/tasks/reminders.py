@@ -362,11 +362,14 @@ class ReminderService:
                 for observe in self._fired_observers:
                     observe(now - fire.reminder_at)
         # Planned whether or not this step queued it: a crash right after queuing comes back
-        # here with nothing written, and the plan has a once-key of its own.
-        for fire in fires:
-            await self._elsewhere.plan(
+        # here with nothing written, and the plan has a once-key of its own. At once, as each
+        # is a read and a write of its own where the account repeats reminders elsewhere.
+        await asyncio.gather(*(
+            self._elsewhere.plan(
                 fire.task_id, fire.user_id, fire.reminder_at, fire.links, fire.repeat_after_min
             )
+            for fire in fires
+        ))  # fmt: skip
         await self._store.put_due_many(REMINDER_QUEUE, [f.following for f in fires if f.following])
         for fire in fires:
             if fire.following is None:
