@@ -134,12 +134,6 @@ def outbox_queue(channel: Channel) -> str:
     return f"outbox:{channel}"
 
 
-def _once_put(channel: Channel, entries: list[DueEntry], once: str, ttl_s: float) -> OncePut:
-    return OncePut(
-        queue=outbox_queue(channel), entries=tuple(entries), key=f"{once}:{channel}", ttl_s=ttl_s
-    )
-
-
 class Outbox:
     def __init__(self, store: Store, clock: Clock) -> None:
         self._store = store
@@ -154,19 +148,16 @@ class Outbox:
         """Queue the items; False if none was. With ``once``, a key marked in the same step as
         each channel's items are queued: a repeat with the same key (work redone after a crash)
         queues nothing."""
-        if once is None:
-            queued = False
-            for channel, entries in self._entries(items).items():
-                await self._store.put_due_many(outbox_queue(channel), entries)
-                self.woken([channel])
-                queued = True
-            return queued
         queued = False
         for channel, entries in self._entries(items).items():
-            put = _once_put(channel, entries, once, once_ttl_s)
-            if await self._once.put_due_once(put.queue, put.entries, put.key, put.ttl_s):
-                self.woken([channel])
-                queued = True
+            if once is None:
+                await self._store.put_due_many(outbox_queue(channel), entries)
+            elif not await self._once.put_due_once(
+                outbox_queue(channel), entries, f"{once}:{channel}", once_ttl_s
+            ):
+                continue
+            queued = True
+            self.woken([channel])
         return queued
 
     def once_puts(
@@ -176,9 +167,10 @@ class Outbox:
         reminders, ``Store.put_due_once_many``) and then calls ``woken`` with the channels of
         those that were written."""
         return [
-            _once_put(channel, entries, once, once_ttl_s)
+            OncePut(queue=outbox_queue(channel), entries=tuple(entries), key=f"{once}:{channel}",
+                    ttl_s=once_ttl_s)
             for channel, entries in self._entries(items).items()
-        ]
+        ]  # fmt: skip
 
     def woken(self, channels: Iterable[str]) -> None:
         """Wake this process's senders of ``channels``: something was queued for them."""
