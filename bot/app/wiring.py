@@ -337,6 +337,8 @@ async def _start(service: Service, *, run_jobs: bool) -> None:
     if service.services is not None:
         reminders = service.services.reminders
         loops.append(DrainLoop("reminders", reminders.fire_due, reminders.wait_due))
+        # After the loop stops (the stack unwinds in reverse): what it drew ahead, given back.
+        service._exit.push_async_callback(reminders.hand_back)
         # Presses whose write amoCRM did not confirm: read again and their pressers told.
         loops.append(DrainLoop("write-settle", service.services.actions.settle_due, _pause))
         # Presses made while amoCRM did not answer: written, in order, once it answers.

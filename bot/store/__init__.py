@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from bot.store.due import (
     CLAIM_LEASE_S,
+    ClaimedAhead,
     ClaimKeeper,
     Failed,
     keep_claims,
-    wait_for_due,
     work_due,
     work_due_together,
 )
@@ -26,8 +26,8 @@ from bot.store.redis import RedisStore
 from bot.store.sqlite import SqliteStore
 
 __all__ = [
-    "CLAIM_LEASE_S", "Cached", "ClaimKeeper", "DueEntry", "DueItem", "EntityChange", "Failed",
-    "GroupCommit", "GroupedOnce", "OncePut", "RedisStore", "SqliteStore", "Store", "StoreFull",
-    "StoreOpenError", "WriteInterrupted", "keep_claims", "open_store", "wait_for_due", "work_due",
-    "work_due_together",
+    "CLAIM_LEASE_S", "Cached", "ClaimKeeper", "ClaimedAhead", "DueEntry", "DueItem",
+    "EntityChange", "Failed", "GroupCommit", "GroupedOnce", "OncePut", "RedisStore",
+    "SqliteStore", "Store", "StoreFull", "StoreOpenError", "WriteInterrupted", "keep_claims",
+    "open_store", "work_due", "work_due_together",
 ]  # fmt: skip

@@ -8,6 +8,8 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 from bot.core import FailureNote
 from bot.store.protocol import DueItem, Store
@@ -184,10 +186,101 @@ async def work_due_together(
     return len(items)
 
 
-async def wait_for_due(store: Store, queue: str, idle_s: float, now: Callable[[], float]) -> None:
-    """A drain loop's pause: until ``queue``'s next item is due (by ``now``), ``idle_s`` at most
-    (items other replicas put, retries), so that an item is worked at its moment rather than
-    on the loop's next tick."""
-    earliest = await store.earliest_due(queue)
-    wait = idle_s if earliest is None else min(idle_s, earliest - now())
-    await asyncio.sleep(max(SHORTEST_WAIT_S, wait))
+P = TypeVar("P")
+
+
+@dataclass(frozen=True, slots=True)
+class Drawn(Generic[P]):
+    """An item claimed before its moment, with what was prepared for it meanwhile."""
+
+    item: DueItem
+    prepared: P
+    keeper: ClaimKeeper
+
+
+class ClaimedAhead(Generic[P]):
+    """Items of ``queue`` claimed up to ``ahead_s`` before they are due and prepared meanwhile,
+    so that what is left at their moment is only their writes: a burst of reminders due in one
+    second is drawn in the seconds before it (bench/scheduler.py).
+
+    The claims are renewed until the items are taken. An item put again or cancelled meanwhile
+    (its task changed) loses its claim, and ``take_due`` drops what was prepared for it: the
+    item comes back, or not, as a new entry. A crash loses nothing (the claims run out) and
+    ``hand_back`` on a stop gives them back at once. At most ``most`` items are held."""
+
+    def __init__(
+        self,
+        store: Store,
+        queue: str,
+        *,
+        ahead_s: float,
+        most: int,
+        clock: Callable[[], float],
+    ) -> None:
+        self._store = store
+        self._queue = queue
+        self.ahead_s = ahead_s
+        self._most = most
+        self._clock = clock
+        self._held: list[Drawn[P]] = []  # by due time
+
+    @property
+    def room(self) -> int:
+        return self._most - len(self._held)
+
+    async def claim(self, now: float, limit: int) -> list[DueItem]:
+        """Claim up to ``limit`` items due by ``now + ahead_s`` (at most ``room``); the caller
+        prepares them and gives them to ``hold``, or completes or retries them itself."""
+        return await self._store.claim_due(
+            self._queue, now + self.ahead_s, min(limit, self.room), CLAIM_LEASE_S
+        )
+
+    def hold(self, drawn: Sequence[tuple[DueItem, P]]) -> None:
+        if not drawn:
+            return
+        keeper = ClaimKeeper(self._store, [item for item, _ in drawn], CLAIM_LEASE_S, self._clock)
+        keeper.start()
+        self._held += [Drawn(item, prepared, keeper) for item, prepared in drawn]
+        self._held.sort(key=lambda d: d.item.due_at)
+
+    async def take_due(self, now: float) -> list[Drawn[P]]:
+        """The held items due by ``now`` whose claims are still ours (asked of the store now,
+        not from the last renewal); the others are dropped. Each taken item's claim is then
+        the caller's to complete or replace, as after ``claim_due``."""
+        n = next((i for i, d in enumerate(self._held) if d.item.due_at > now), len(self._held))
+        if n == 0:
+            return []
+        due, self._held = self._held[:n], self._held[n:]
+        for d in due:
+            d.keeper.release(d.item)
+        # Time enough for the caller's writes: they are done within one lease.
+        until = self._clock() + CLAIM_LEASE_S
+        ours = await self._store.extend_claims([d.item for d in due], until)
+        return [d for d in due if d.item.item_id in ours]
+
+    async def wait(self, idle_s: float) -> None:
+        """A drain loop's pause: until the next held item is due, or the queue's next item is
+        ``ahead_s`` from due (while there is room for it), ``idle_s`` at most (items other
+        replicas put, retries), so that an item is worked at its moment rather than on the
+        loop's next tick."""
+        now = self._clock()
+        moments = [now + idle_s]
+        if self._held:
+            moments.append(self._held[0].item.due_at)
+        if self.room > 0 and (earliest := await self._store.earliest_due(self._queue)) is not None:
+            moments.append(earliest - self.ahead_s)
+        await asyncio.sleep(max(SHORTEST_WAIT_S, min(moments) - now))
+
+    async def hand_back(self) -> None:
+        """Give every held claim back, due at its moment for whoever claims next (a stop)."""
+        held, self._held = self._held, []
+        for keeper in {id(d.keeper): d.keeper for d in held}.values():
+            await keeper.close()
+        # Visible again at its own moment, not at once: else the next claim of what is due
+        # now would work it early. A burst shares its moment, so these are few writes.
+        moments: dict[float, list[DueItem]] = {}
+        for d in held:
+            moments.setdefault(d.item.due_at, []).append(d.item)
+        with contextlib.suppress(Exception):  # else they come back when the lease runs out
+            for due_at, items in moments.items():
+                await self._store.extend_claims(items, max(due_at, self._clock()))

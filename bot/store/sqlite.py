@@ -125,6 +125,7 @@ _SWEEP_BATCH = 100  # expired rows removed per write, so a sweep never stalls a 
 _ROWS_PER_STATEMENT = 999 // 5
 _KEYS_PER_READ = 900  # under SQLite's oldest limit of 999 parameters a statement
 _IDS_PER_STATEMENT = 999
+_CLAIMS_PER_STATEMENT = (999 - 2) // 3  # an id, and the id with its token
 # A put leaves the token NULL (a claim sets one) and ``due_at`` NULL where it is the moment the
 # item becomes visible (``_due_row``); a claim reads ``coalesce(due_at, visible_at)``.
 _PUT_DUE = "INSERT OR REPLACE INTO due (queue, item_id, visible_at, due_at, payload, token) VALUES"
@@ -624,13 +625,20 @@ class SqliteStore:
             return frozenset()
         held: set[str] = set()
         async with self._write() as db:
-            for item in items:
-                async with db.execute(
-                    "UPDATE due SET visible_at = ? WHERE queue = ? AND item_id = ? AND token = ?",
-                    (until, number, item.item_id, item.token),
-                ) as cur:
-                    if cur.rowcount == 1:
-                        held.add(item.item_id)
+            # A statement per few hundred claims, not per claim (a burst of reminders drawn
+            # ahead is 10,000: 0.9 s one by one). ``item_id IN`` is what lets the primary key
+            # be searched; the pairs are what is held.
+            for first in range(0, len(items), _CLAIMS_PER_STATEMENT):
+                chunk = items[first : first + _CLAIMS_PER_STATEMENT]
+                rows = await self._fetchall(
+                    db,
+                    f"UPDATE due SET visible_at = ? WHERE queue = ? AND item_id IN"
+                    f" ({', '.join('?' * len(chunk))}) AND (item_id, token) IN"
+                    f" (VALUES {', '.join(['(?, ?)'] * len(chunk))}) RETURNING item_id",
+                    (until, number, *(i.item_id for i in chunk),
+                     *(x for i in chunk for x in (i.item_id, i.token))),
+                )  # fmt: skip
+                held.update(row[0] for row in rows)
         return frozenset(held)
 
     async def cancel_due(self, queue: str, item_id: str) -> None:

@@ -17,11 +17,12 @@ from bot.tasks.buttons import (
 )
 from bot.tasks.cards import CardFactory, OutcomeLine
 from bot.tasks.outcomes import ActionResult, Outcome
-from bot.tasks.reminders import REMINDER_QUEUE, ReminderService, subject
+from bot.tasks.reminders import DRAW_AHEAD_S, REMINDER_QUEUE, ReminderService, subject
 from bot.tasks.schedule import DEFAULT_LEAD_MINUTES
 
 __all__ = [
     "DEFAULT_LEAD_MINUTES",
+    "DRAW_AHEAD_S",
     "MAX_PAYLOAD_BYTES",
     "REMINDER_QUEUE",
     "Action",

@@ -8,6 +8,7 @@ recomputed and every delivered copy of its messages is edited to say what happen
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -46,11 +47,11 @@ from bot.people import (
 )
 from bot.store import (
     Cached,
+    ClaimedAhead,
     DueEntry,
     DueItem,
     OncePut,
     Store,
-    wait_for_due,
     work_due_together,
 )
 from bot.tasks.cards import CardFactory, OutcomeLine
@@ -73,6 +74,12 @@ RETRY_S = 60.0  # a reminder that failed is tried again after this
 # few writes for all of them (bench/scheduler.py: a write per reminder, even grouped by commit,
 # was most of a burst's lateness).
 FIRE_BATCH = 500
+# Reminders due this soon are claimed and drawn before their moment, at most this many at once:
+# a burst of 10,000 due in one second is then written at its moment, not drawn then (drawing is
+# most of its cost: bench/scheduler.py). Shorter than a claim's lease by more than a renewal
+# period, so that a loop waiting for another replica's drawn reminders never spins.
+DRAW_AHEAD_S = 5.0
+DRAW_AHEAD_MOST = 20_000
 LATE_S = 5 * 60
 FIRED_TTL_S = 3 * 24 * 3600
 
@@ -160,6 +167,9 @@ class ReminderService:
         self._cards = cards
         self._outbox = outbox
         self._clock = clock
+        self._ahead: ClaimedAhead[_Fire] = ClaimedAhead(
+            store, REMINDER_QUEUE, ahead_s=DRAW_AHEAD_S, most=DRAW_AHEAD_MOST, clock=clock.now
+        )
 
     async def reader(self, amo_user_id: int) -> Reader:
         return await self._reach.reader(amo_user_id)
@@ -293,13 +303,54 @@ class ReminderService:
 
     async def fire_due(self, limit: int = FIRE_BATCH) -> int:
         """Turn due reminders into notifications and put each task's next one; returns how many
-        were claimed."""
+        were written or claimed. Reminders due within ``DRAW_AHEAD_S`` are claimed and drawn
+        before their moment, so that at their moment only their writes are left."""
         now = self._clock.now()
-        return await work_due_together(
+        written = await self._fire_drawn(now)
+        claimed = await work_due_together(
             self._store, REMINDER_QUEUE, now, limit, RETRY_S,
             lambda items: self._fire_all(items, int(now)), clock=self._clock.now,
             failures=self._failures,
-        ) + await self._elsewhere.fire_due(limit, self._failures)  # fmt: skip
+        )  # fmt: skip
+        if not claimed:
+            claimed = await self._draw_ahead(now, limit)
+        return written + claimed + await self._elsewhere.fire_due(limit, self._failures)
+
+    async def _draw_ahead(self, now: float, limit: int) -> int:
+        items = await self._ahead.claim(now, limit)
+        if not items:
+            return 0
+        try:
+            fires, failed = await self._draw_all(items, now)
+        except Exception as exc:  # the reads: none drawn, all tried again after the pause
+            fires, failed = [], [(item, exc) for item in items]
+        self._ahead.hold([(fire.item, fire) for fire in fires])
+        for item, why in failed:
+            self._failures.failed(why, item.item_id)
+        if failed:
+            with contextlib.suppress(Exception):  # else the claims run out after the lease
+                await self._store.extend_claims(
+                    [item for item, _ in failed], self._clock.now() + RETRY_S
+                )
+        return len(items)
+
+    async def _fire_drawn(self, now: float) -> int:
+        """Write the reminders drawn ahead whose moment has come (and which nothing changed
+        since: see ``ClaimedAhead``)."""
+        drawn = await self._ahead.take_due(now)
+        if not drawn:
+            return 0
+        fires = [d.prepared for d in drawn]
+        # In claim-sized writes, every notification before any next reminder is put.
+        for first in range(0, len(fires), FIRE_BATCH):
+            await self._notify(fires[first : first + FIRE_BATCH])
+        await self._follow_up(fires)
+        self._failures.worked()
+        return len(fires)
+
+    async def hand_back(self) -> None:
+        """On a stop: the reminders drawn ahead are given back, for the next claimer."""
+        await self._ahead.hand_back()
 
     async def _read_ahead(self, items: Sequence[DueItem], batch: FireBatch) -> None:
         batch.pending = {x.item_id: PendingReminder.of(x) for x in items}
@@ -328,9 +379,9 @@ class ReminderService:
         )
 
     async def wait_due(self, idle_s: float) -> None:
-        """The reminder loop's pause: until the next reminder is due, ``idle_s`` at most, so a
-        reminder fires at its moment rather than on the loop's next tick."""
-        await wait_for_due(self._store, REMINDER_QUEUE, idle_s, self._clock.now)
+        """The reminder loop's pause: until the next reminder is due to be drawn (or, drawn,
+        to be written), ``idle_s`` at most."""
+        await self._ahead.wait(idle_s)
 
     async def _fire_all(
         self, items: Sequence[DueItem], now: int
@@ -339,13 +390,23 @@ class ReminderService:
         (the notifications with their once-keys, then the next reminders). Each step is safe to
         do again after a crash: a notification's once-key is marked in its write, and a next
         reminder replaces the claimed entry, so the claim needs no completing."""
+        fires, failed = await self._draw_all(items, now)
+        await self._notify(fires)
+        await self._follow_up(fires)
+        return failed
+
+    async def _draw_all(
+        self, items: Sequence[DueItem], now: float
+    ) -> tuple[list[_Fire], list[tuple[DueItem, Exception]]]:
+        """The claim's reminders drawn, each as of its moment (or ``now``, if that is later);
+        those no longer due to anyone are completed."""
         batch = FireBatch()
         await self._read_ahead(items, batch)
         failed: list[tuple[DueItem, Exception]] = []
         fires: list[_Fire] = []
         for item in items:
             try:
-                fire = await self._draw(item, now, batch)
+                fire = await self._draw(item, int(max(now, item.due_at)), batch)
             except Exception as exc:  # this one's data, not the batch's: the rest go on
                 failed.append((item, exc))
                 continue
@@ -353,14 +414,23 @@ class ReminderService:
                 await self._store.complete_due(item)  # no longer due: done, handed over, unlinked
             else:
                 fires.append(fire)
+        return fires, failed
+
+    async def _notify(self, fires: Sequence[_Fire]) -> None:
+        """The notifications of ``fires``, each queued with its once-key in one write."""
         # Each person on hold gets a release marker before their kept items, as one at a time.
         await self._held.put_releases([f.release for f in fires if f.release is not None])
         written = iter(await self._store.put_due_once_many([p for f in fires for p in f.puts]))
+        now = self._clock.now()
         for fire in fires:
             if any([next(written) for _ in fire.puts]):
                 self._outbox.woken(fire.channels)
                 for observe in self._fired_observers:
                     observe(now - fire.reminder_at)
+
+    async def _follow_up(self, fires: Sequence[_Fire]) -> None:
+        """What follows the notifications of ``fires``: their repeats in the other messenger
+        and their next reminders, which replace the claimed entries."""
         # Planned whether or not this step queued it: a crash right after queuing comes back
         # here with nothing written, and the plan has a once-key of its own. At once, as each
         # is a read and a write of its own where the account repeats reminders elsewhere.
@@ -374,7 +444,6 @@ class ReminderService:
         for fire in fires:
             if fire.following is None:
                 await self._store.complete_due(fire.item)
-        return failed
 
     async def _draw(self, item: DueItem, now: int, batch: FireBatch) -> _Fire | None:
         """What firing ``item`` writes, or None if it is no longer due to anyone."""

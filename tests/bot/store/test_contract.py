@@ -839,6 +839,24 @@ async def test_it_extends_no_claim_that_is_gone_or_put_again(store: Store) -> No
     assert await store.extend_claims([], 100.0) == set()
 
 
+async def test_it_extends_a_thousand_claims_at_once_and_only_those_still_held(
+    store: Store,
+) -> None:
+    # More than one statement's worth on SQLite; some put again or done, one with a stale token.
+    await store.put_due_many("q", [DueEntry(item_id=f"i{n:03}", due_at=10.0) for n in range(1000)])
+    claimed = await store.claim_due("q", 10.0, 1000, 5)
+    await store.put_due("q", "i003", 10.0)
+    await store.complete_due(claimed[500])
+    stale = claimed[999].model_copy(update={"token": "not-its-token"})
+
+    held = await store.extend_claims([*claimed[:999], stale], 100.0)
+
+    assert held == {f"i{n:03}" for n in range(999)} - {"i003", "i500"}
+    # Before the extended leases end: the item put again, and the one whose lease ran out (its
+    # renewal named a token that was not its claim's).
+    assert [i.item_id for i in await store.claim_due("q", 99.0, 1000, 5)] == ["i003", "i999"]
+
+
 async def test_it_refuses_to_extend_claims_of_several_queues(store: Store) -> None:
     await store.put_due("q", "a", 10.0)
     await store.put_due("r", "a", 10.0)

@@ -1,4 +1,5 @@
-"""Claims kept alive while the work goes on (``ClaimKeeper``, ``work_due``), on both backends.
+"""Claims kept alive while the work goes on (``ClaimKeeper``, ``work_due``) or until the items'
+moment (``ClaimedAhead``), on both backends.
 
 The leases here are a fraction of a second of real time, so that "comes back after the lease" and
 "never comes back while held" are both seen within the test.
@@ -17,13 +18,13 @@ import pytest
 from bot.core import FailureNote
 from bot.store import (
     CLAIM_LEASE_S,
+    ClaimedAhead,
     ClaimKeeper,
     DueEntry,
     DueItem,
     Failed,
     Store,
     keep_claims,
-    wait_for_due,
     work_due,
     work_due_together,
 )
@@ -139,19 +140,6 @@ async def test_a_store_outage_while_claims_are_kept_is_said_once_and_its_end_onc
     assert len([m for m in said if "works again" in m]) == 1
 
 
-async def test_wait_for_due_wakes_when_the_next_item_is_due(store: Store) -> None:
-    started = time.monotonic()
-    await wait_for_due(store, "q", 0.1, time.time)  # empty: the idle pause
-    assert 0.1 <= time.monotonic() - started < 1.0
-
-    await store.put_due("q", "a", time.time() + 0.3)
-    started = time.monotonic()
-    await wait_for_due(store, "q", 30.0, time.time)
-    # At the item's moment, not after the idle pause of 30 s.
-    assert 0.25 <= time.monotonic() - started < 2.0
-    assert [x.item_id for x in await store.claim_due("q", time.time(), 10, 5)] == ["a"]
-
-
 async def test_work_due_together_gets_the_whole_claim_and_retries_only_what_failed(
     store: Store,
 ) -> None:
@@ -194,3 +182,65 @@ async def test_work_due_together_retries_all_when_the_work_fails(store: Store) -
     assert await store.claim_due("q", time.time() + 30, 10, 5) == []
     again = await store.claim_due("q", time.time() + 61, 10, 5)
     assert sorted(x.item_id for x in again) == ["0", "1", "2"]
+
+
+async def test_claimed_ahead_draws_an_item_before_its_moment_and_gives_it_at_the_moment(
+    store: Store,
+) -> None:
+    ahead = ClaimedAhead[str](store, "q", ahead_s=1.0, most=10, clock=time.time)
+    due_at = time.time() + 1.4
+    await store.put_due("q", "soon", due_at, "p")
+    await store.put_due("q", "later", time.time() + 60, "p")
+
+    started = time.monotonic()
+    await ahead.wait(30.0)  # until "soon" is within a second of its moment
+    assert 0.3 <= time.monotonic() - started < 1.2
+    [item] = await ahead.claim(time.time(), 10)
+    assert (item.item_id, item.due_at) == ("soon", due_at)
+    ahead.hold([(item, "drawn")])
+    # Held: nobody else gets it, and it is not given before its moment.
+    assert await store.claim_due("q", due_at + 5, 10, 5) == []
+    assert await ahead.take_due(time.time()) == []
+
+    await ahead.wait(30.0)
+    assert time.time() >= due_at - 0.01
+    [taken] = await ahead.take_due(time.time())
+    assert (taken.item.item_id, taken.prepared) == ("soon", "drawn")
+    assert await store.complete_due(taken.item)  # still the taker's claim
+    assert await store.count_due("q") == 1
+
+
+async def test_claimed_ahead_drops_what_was_drawn_for_an_item_put_again_meanwhile(
+    store: Store,
+) -> None:
+    ahead = ClaimedAhead[str](store, "q", ahead_s=5.0, most=10, clock=time.time)
+    due_at = time.time() + 0.2
+    for item_id in ("changed", "cancelled", "kept"):
+        await store.put_due("q", item_id, due_at, "old")
+    ahead.hold([(item, f"drawn {item.item_id}") for item in await ahead.claim(time.time(), 10)])
+    # The tasks changed while their reminders were held: one put again, one cancelled.
+    await store.put_due("q", "changed", time.time() + 0.2, "new")
+    await store.cancel_due("q", "cancelled")
+
+    await asyncio.sleep(due_at - time.time())
+    assert [d.prepared for d in await ahead.take_due(time.time())] == ["drawn kept"]
+    [again] = await store.claim_due("q", time.time(), 10, 5)
+    assert (again.item_id, again.payload) == ("changed", "new")
+
+
+async def test_claimed_ahead_holds_at_most_its_room_and_hands_back_on_a_stop(
+    store: Store,
+) -> None:
+    ahead = ClaimedAhead[str](store, "q", ahead_s=60.0, most=3, clock=time.time)
+    await store.put_due_many("q", [DueEntry(item_id=str(n), due_at=time.time() + 30 + n)
+                                   for n in range(5)])  # fmt: skip
+    claimed = await ahead.claim(time.time(), 10)
+    ahead.hold([(item, "") for item in claimed])
+    assert (len(claimed), ahead.room, await ahead.claim(time.time(), 10)) == (3, 0, [])
+
+    await ahead.hand_back()
+    # Given back due at their moments: not to be worked before them, as they were put.
+    assert await store.claim_due("q", time.time(), 10, 5) == []
+    back = await store.claim_due("q", time.time() + 35, 10, 5)
+    assert sorted(i.item_id for i in back) == ["0", "1", "2", "3", "4"]
+    assert ahead.room == 3
