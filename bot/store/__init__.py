@@ -6,6 +6,7 @@ from bot.store.due import (
     CLAIM_LEASE_S,
     ClaimedAhead,
     ClaimKeeper,
+    Drawn,
     Failed,
     keep_claims,
     work_due,
@@ -26,8 +27,8 @@ from bot.store.redis import RedisStore
 from bot.store.sqlite import SqliteStore
 
 __all__ = [
-    "CLAIM_LEASE_S", "Cached", "ClaimKeeper", "ClaimedAhead", "DueEntry", "DueItem",
-    "EntityChange", "Failed", "GroupCommit", "GroupedOnce", "OncePut", "RedisStore",
+    "CLAIM_LEASE_S", "Cached", "ClaimKeeper", "ClaimedAhead", "Drawn", "DueEntry",
+    "DueItem", "EntityChange", "Failed", "GroupCommit", "GroupedOnce", "OncePut", "RedisStore",
     "SqliteStore", "Store", "StoreFull", "StoreOpenError", "WriteInterrupted", "keep_claims",
     "open_store", "work_due", "work_due_together",
 ]  # fmt: skip

@@ -204,7 +204,7 @@ class ClaimedAhead(Generic[P]):
     second is drawn in the seconds before it (bench/scheduler.py).
 
     The claims are renewed until the items are taken. An item put again or cancelled meanwhile
-    (its task changed) loses its claim, and ``take_due`` drops what was prepared for it: the
+    (its task changed) loses its claim, and ``still_ours`` drops what was prepared for it: the
     item comes back, or not, as a new entry. A crash loses nothing (the claims run out) and
     ``hand_back`` on a stop gives them back at once. At most ``most`` items are held."""
 
@@ -243,20 +243,23 @@ class ClaimedAhead(Generic[P]):
         self._held += [Drawn(item, prepared, keeper) for item, prepared in drawn]
         self._held.sort(key=lambda d: d.item.due_at)
 
-    async def take_due(self, now: float) -> list[Drawn[P]]:
-        """The held items due by ``now`` whose claims are still ours (asked of the store now,
-        not from the last renewal); the others are dropped. Each taken item's claim is then
-        the caller's to complete or replace, as after ``claim_due``."""
+    def take_due(self, now: float) -> list[Drawn[P]]:
+        """The held items due by ``now``, no longer held: before working one, the caller asks
+        ``still_ours`` (in parts, to start the first writes sooner)."""
         n = next((i for i, d in enumerate(self._held) if d.item.due_at > now), len(self._held))
-        if n == 0:
-            return []
         due, self._held = self._held[:n], self._held[n:]
         for d in due:
             d.keeper.release(d.item)
-        # Time enough for the caller's writes: they are done within one lease.
+        return due
+
+    async def still_ours(self, drawn: Sequence[Drawn[P]]) -> list[Drawn[P]]:
+        """Those of ``drawn`` whose claims are still ours, asked of the store now (not from the
+        last renewal) and kept for one more lease, time enough for the caller's writes: their
+        claims are then the caller's to complete or replace, as after ``claim_due``. The
+        others were put again or cancelled meanwhile: what was drawn for them is dropped."""
         until = self._clock() + CLAIM_LEASE_S
-        ours = await self._store.extend_claims([d.item for d in due], until)
-        return [d for d in due if d.item.item_id in ours]
+        ours = await self._store.extend_claims([d.item for d in drawn], until)
+        return [d for d in drawn if d.item.item_id in ours]
 
     async def wait(self, idle_s: float) -> None:
         """A drain loop's pause: until the next held item is due, or the queue's next item is

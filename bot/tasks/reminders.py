@@ -48,6 +48,7 @@ from bot.people import (
 from bot.store import (
     Cached,
     ClaimedAhead,
+    Drawn,
     DueEntry,
     DueItem,
     OncePut,
@@ -80,6 +81,7 @@ FIRE_BATCH = 500
 # period, so that a loop waiting for another replica's drawn reminders never spins.
 DRAW_AHEAD_S = 5.0
 DRAW_AHEAD_MOST = 20_000
+WRITES_AT_ONCE = 4  # parts of a burst being written at one time
 LATE_S = 5 * 60
 FIRED_TTL_S = 3 * 24 * 3600
 
@@ -337,16 +339,31 @@ class ReminderService:
     async def _fire_drawn(self, now: float) -> int:
         """Write the reminders drawn ahead whose moment has come (and which nothing changed
         since: see ``ClaimedAhead``)."""
-        drawn = await self._ahead.take_due(now)
+        drawn = self._ahead.take_due(now)
         if not drawn:
             return 0
-        fires = [d.prepared for d in drawn]
-        # In claim-sized writes, every notification before any next reminder is put.
-        for first in range(0, len(fires), FIRE_BATCH):
-            await self._notify(fires[first : first + FIRE_BATCH])
-        await self._follow_up(fires)
+        # In claim-sized parts, a few at once: the store works on one part while the next is
+        # sent (bench/scheduler.py). Every notification is queued before any next reminder.
+        gate = asyncio.Semaphore(WRITES_AT_ONCE)
+
+        async def notify(part: Sequence[Drawn[_Fire]]) -> list[_Fire]:
+            async with gate:
+                fires = [d.prepared for d in await self._ahead.still_ours(part)]
+                await self._notify(fires)
+                return fires
+
+        parts = [drawn[first : first + FIRE_BATCH] for first in range(0, len(drawn), FIRE_BATCH)]
+        done = await asyncio.gather(*(notify(part) for part in parts), return_exceptions=True)
+        # What was queued is followed up even if a part failed; that part's claims run out and
+        # come back (its once-keys say what was queued).
+        await self._follow_up(
+            [fire for fires in done if isinstance(fires, list) for fire in fires]
+        )
+        for failed in done:
+            if isinstance(failed, BaseException):
+                raise failed
         self._failures.worked()
-        return len(fires)
+        return len(drawn)
 
     async def hand_back(self) -> None:
         """On a stop: the reminders drawn ahead are given back, for the next claimer."""

@@ -200,11 +200,11 @@ async def test_claimed_ahead_draws_an_item_before_its_moment_and_gives_it_at_the
     ahead.hold([(item, "drawn")])
     # Held: nobody else gets it, and it is not given before its moment.
     assert await store.claim_due("q", due_at + 5, 10, 5) == []
-    assert await ahead.take_due(time.time()) == []
+    assert ahead.take_due(time.time()) == []
 
     await ahead.wait(30.0)
     assert time.time() >= due_at - 0.01
-    [taken] = await ahead.take_due(time.time())
+    [taken] = await ahead.still_ours(ahead.take_due(time.time()))
     assert (taken.item.item_id, taken.prepared) == ("soon", "drawn")
     assert await store.complete_due(taken.item)  # still the taker's claim
     assert await store.count_due("q") == 1
@@ -223,7 +223,8 @@ async def test_claimed_ahead_drops_what_was_drawn_for_an_item_put_again_meanwhil
     await store.cancel_due("q", "cancelled")
 
     await asyncio.sleep(due_at - time.time())
-    assert [d.prepared for d in await ahead.take_due(time.time())] == ["drawn kept"]
+    due = ahead.take_due(time.time())
+    assert [d.prepared for d in await ahead.still_ours(due)] == ["drawn kept"]
     [again] = await store.claim_due("q", time.time(), 10, 5)
     assert (again.item_id, again.payload) == ("changed", "new")
 
