@@ -18,10 +18,11 @@ limit hides the scheduler's cost) and:
   held messages, the outbox): the lateness of each reminder is the service clock when it
   reached the outbox, minus ``T``. None is queued before ``T``.
 
-The baseline, first in the same process: an ``AsyncIOScheduler`` with a ``MemoryJobStore`` holding one
-date job per reminder, as many as the cap allows (``--baseline-jobs``, default 200,000; 20,000
-with ``--quick``; and never more than 1 GiB of RSS growth): bytes per job from tracemalloc (and
-RSS); then 10,000 jobs due in one second, each queuing the same card into the same outbox.
+The baseline, first in the same process: an ``AsyncIOScheduler`` with a ``MemoryJobStore``
+holding one date job per reminder, as many as the cap allows (``--baseline-jobs``, default
+200,000; 20,000 with ``--quick``; and never more than 1 GiB of RSS growth): bytes per job from
+tracemalloc (and RSS); then 10,000 jobs due in one second, each queuing the same card into the
+same outbox.
 
     python bench/scheduler.py [--quick] [--reminders N] [--redis redis://127.0.0.1:6379/0]
 
