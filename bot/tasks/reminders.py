@@ -456,6 +456,7 @@ class ReminderService:
                 fire.task_id, fire.user_id, fire.reminder_at, fire.links, fire.repeat_after_min
             )
             for fire in fires
+            if fire.repeat_after_min is not None  # else no task per reminder for nothing
         ))  # fmt: skip
         await self._store.put_due_many(REMINDER_QUEUE, [f.following for f in fires if f.following])
         for fire in fires:
