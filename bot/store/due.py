@@ -206,7 +206,8 @@ class ClaimedAhead(Generic[P]):
     The claims are renewed until the items are taken. An item put again or cancelled meanwhile
     (its task changed) loses its claim, and ``still_ours`` drops what was prepared for it: the
     item comes back, or not, as a new entry. A crash loses nothing (the claims run out) and
-    ``hand_back`` on a stop gives them back at once. At most ``most`` items are held."""
+    ``hand_back`` on a stop gives them back, due at their moments. At most ``most`` items are
+    held."""
 
     def __init__(
         self,

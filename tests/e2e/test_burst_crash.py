@@ -1,10 +1,11 @@
-"""A burst of reminders fired together (``ReminderService`` takes a claim of 500: cards drawn,
-then the notifications written in one statement, then the next reminders in another), with
-``amobridge run`` killed with SIGKILL as soon as the first of them reach the outbox, twice:
-every reminder is queued once, none twice, and every task has its next reminder planned.
+"""A burst of reminders fired together (``ReminderService`` claims it 500 at a time and draws
+the cards before its moment; at the moment the notifications are written, a statement per 500,
+then the next reminders), with ``amobridge run`` killed with SIGKILL as soon as the first of
+them reach the outbox, twice: every reminder is queued once, none twice, and every task has its
+next reminder planned.
 
-The kills land between a claim's writes (its notifications stored, its next reminders not
-yet): the claim comes back after its lease, and the once-keys written with the notifications
+The kills land between the burst's writes (some notifications stored, the next reminders not
+yet): the claims come back after their lease, and the once-keys written with the notifications
 keep the second firing from queuing them again. No messenger is configured, so the outbox keeps
 what is queued and the test counts it there (a send would only add Telegram's pace).
 """
