@@ -218,8 +218,9 @@ async def test_claimed_ahead_drops_what_was_drawn_for_an_item_put_again_meanwhil
     for item_id in ("changed", "cancelled", "kept"):
         await store.put_due("q", item_id, due_at, "old")
     ahead.hold([(item, f"drawn {item.item_id}") for item in await ahead.claim(time.time(), 10)])
-    # The tasks changed while their reminders were held: one put again, one cancelled.
-    await store.put_due("q", "changed", time.time() + 0.2, "new")
+    # The tasks changed while their reminders were held: one put again (its moment as it was),
+    # one cancelled.
+    await store.put_due("q", "changed", due_at, "new")
     await store.cancel_due("q", "cancelled")
 
     await asyncio.sleep(due_at - time.time())
