@@ -10,6 +10,7 @@ Key layout, under ``key_prefix`` (``P``)::
     P cursor:<name>          string  the cursor
     P lease:<name>           string  the owner, PX = ttl
     P slot:<name>            string  next free moment, µs on the server clock; expires once past
+    P window:<name>          list    the last moments reserved in a window (the amoCRM pace), µs
     P seen:<key>             string  "1", PX = ttl
     P task:<id>, deal:<id>   hash    rev, value (JSON); tasks that are open also open_uid
     P rev                    counter the store-wide revision sequence
