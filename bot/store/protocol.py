@@ -131,6 +131,14 @@ class Store(Protocol):
         """
         ...
 
+    async def reserve_in_window(self, name: str, count: int, window_s: float) -> float:
+        """Reserve the earliest moment, from now and not before the last one reserved under
+        ``name``, with fewer than ``count`` reserved moments in the ``window_s`` before it
+        ("no more than 7 requests in any second": a burst while the window is quiet, then one
+        a slot). Returns how many seconds the caller must wait for it; every process sharing the
+        store shares the window."""
+        ...
+
     # --- cursors and dedupe -------------------------------------------------------------------
     async def get_cursor(self, name: str) -> str | None: ...
 

@@ -112,6 +112,26 @@ redis.call('SET', KEYS[1], string.format('%d', after), 'PX',
 return slot - now
 """
 
+# KEYS[1]: the window's list of reserved moments (µs, oldest first). ARGV: count, window (µs).
+_RESERVE_IN_WINDOW = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local count, window = tonumber(ARGV[1]), tonumber(ARGV[2])
+local recent = redis.call('LRANGE', KEYS[1], 0, -1)
+local slot = now
+if #recent > 0 and tonumber(recent[#recent]) > slot then
+  slot = tonumber(recent[#recent])
+end
+if #recent >= count then
+  local edge = tonumber(recent[#recent - count + 1]) + window
+  if edge > slot then slot = edge end
+end
+redis.call('RPUSH', KEYS[1], string.format('%d', slot))
+redis.call('LTRIM', KEYS[1], -count, -1)
+redis.call('PEXPIRE', KEYS[1], math.floor((slot + window - now) / 1000) + 1000)
+return slot - now
+"""
+
 # The due index of a queue, for every due script (see the module docstring for the layout). An
 # entry is "<token>\n<due_at>\n<payload>": in a bucket the token is '' until a claim and due_at is
 # '' while it is the entry's score. ``due_queue(P, q)`` reads the queue's state; ``save(Q)``
@@ -615,6 +635,7 @@ class RedisStore:
         self._acquire_lease = client.register_script(_ACQUIRE_LEASE)
         self._release_lease = client.register_script(_RELEASE_LEASE)
         self._reserve_slot = client.register_script(_RESERVE_SLOT)
+        self._reserve_in_window = client.register_script(_RESERVE_IN_WINDOW)
         self._apply_change = client.register_script(_APPLY_CHANGE)
         self._list_open_tasks = client.register_script(_LIST_OPEN_TASKS)
         self._cached_many = client.register_script(_CACHED_MANY)
@@ -700,6 +721,12 @@ class RedisStore:
     async def reserve_slot(self, name: str, interval_s: float) -> float:
         wait_us = await self._reserve_slot(
             keys=[f"{self._p}slot:{name}"], args=[max(0, round(interval_s * 1_000_000))]
+        )
+        return int(wait_us) / 1_000_000
+
+    async def reserve_in_window(self, name: str, count: int, window_s: float) -> float:
+        wait_us = await self._reserve_in_window(
+            keys=[f"{self._p}window:{name}"], args=[count, max(0, round(window_s * 1_000_000))]
         )
         return int(wait_us) / 1_000_000
 

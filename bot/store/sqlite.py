@@ -116,6 +116,8 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "ALTER TABLE due_v4 RENAME TO due",
         "CREATE INDEX due_visible ON due (queue, visible_at)",
     ),
+    # The amoCRM pace as a window of the moments last reserved (``reserve_in_window``).
+    ("CREATE TABLE windows (name TEXT PRIMARY KEY, recent TEXT NOT NULL)",),
 )
 SCHEMA_VERSION = len(_MIGRATIONS)
 
@@ -308,6 +310,22 @@ class SqliteStore:
                 "INSERT INTO slots (name, next_at) VALUES (?, ?)"
                 " ON CONFLICT (name) DO UPDATE SET next_at = excluded.next_at",
                 (name, slot + interval_s),
+            )
+        return slot - now
+
+    async def reserve_in_window(self, name: str, count: int, window_s: float) -> float:
+        async with self._write() as db:
+            now = time.time()  # under the write lock: moments are handed out in clock order
+            row = await self._fetchone(db, "SELECT recent FROM windows WHERE name = ?", (name,))
+            recent = [] if row is None else [float(x) for x in str(row[0]).split()]
+            slot = max([now, *recent[-1:]])
+            if len(recent) >= count:
+                slot = max(slot, recent[-count] + window_s)
+            kept = " ".join(repr(x) for x in [*recent, slot][-count:])
+            await db.execute(
+                "INSERT INTO windows (name, recent) VALUES (?, ?)"
+                " ON CONFLICT (name) DO UPDATE SET recent = excluded.recent",
+                (name, kept),
             )
         return slot - now
 

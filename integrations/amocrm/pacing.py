@@ -1,15 +1,19 @@
 """Request pacing: amoCRM allows 7 requests/s per integration, for all its processes together.
 
-The pace lives in the store (a shared timeline of slots), so every coroutine and every replica
-sharing the store keeps one pace, and a 429 storm is avoided rather than retried through.
+The pace lives in the store (a shared window of the moments last reserved), so every coroutine
+and every replica sharing the store keeps one pace, and a 429 storm is avoided rather than
+retried through.
 
-Why 6.6/s and not 7: amoCRM counts requests as they reach it, so any 8 in a row must reach it
-more than a second apart, first to last. Slots 1/6.6 s apart put 8 of them 1.06 s apart: a
-request may arrive up to 60 ms later than the seventh after it and still be inside the limit.
-The one thing that delays a single request by more is a turn that wakes late (a busy event loop,
-a descheduled replica) and would then go out bunched with the turns after it; such a turn gives
-its slot up and takes a fresh one at the end of the timeline (a skipped slot is only a gap),
-a few times at most, so that a loop that is always late still makes progress.
+amoCRM counts requests as they reach it, so any 8 in a row must reach it more than a second
+apart, first to last. A turn is a moment with fewer than 7 others in the 7/6.6 s (1.06 s)
+before it: under load that is 6.6/s, 8 in a row 1.06 s apart, so a request may arrive up to
+60 ms later than the seventh after it and still be inside the limit. While the window is quiet
+the turns come at once: a change's reads (its deal, then its task) no longer wait a slot apart
+behind a background poll's pages (bench/latency.py). The one thing that delays a single request
+by more is a turn that wakes late (a busy event loop, a descheduled replica) and would then go
+out bunched with the turns after it; such a turn gives its moment up and takes a fresh one (a
+skipped moment is only a gap), a few times at most, so that a loop that is always late still
+makes progress.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from typing import Final, Protocol
 from bot.store import Store
 
 DEFAULT_RATE_PER_S: Final = 6.6
+DEFAULT_BURST: Final = 7  # amoCRM's 7 requests a second, at once while the window is quiet
 # A turn woken later than this after its slot takes a new one; well under the 60 ms of slack
 # that 6.6/s leaves, so the other delays on the way (sending, amoCRM reading) fit in the rest.
 DEFAULT_LATE_S: Final = 0.025
@@ -39,14 +44,18 @@ class StorePacer:
         name: str = "amocrm:pace",
         rate_per_s: float = DEFAULT_RATE_PER_S,
         *,
+        burst: int = DEFAULT_BURST,
         late_s: float | None = DEFAULT_LATE_S,
     ) -> None:
-        """``late_s`` None sends a late turn anyway (the pacer as it was before the guard)."""
-        if rate_per_s <= 0:
-            raise ValueError("rate_per_s must be positive")
+        """At most ``burst`` turns in any ``burst / rate_per_s`` seconds (``burst`` 1: turns
+        evenly ``1 / rate_per_s`` apart). ``late_s`` None sends a late turn anyway (the pacer
+        as it was before the guard)."""
+        if rate_per_s <= 0 or burst < 1:
+            raise ValueError("rate_per_s and burst must be positive")
         self._store = store
         self._name = name
-        self._interval = 1.0 / rate_per_s
+        self._burst = burst
+        self._window_s = burst / rate_per_s
         self._late_s = late_s
         self._reserving = asyncio.Lock()
         self.retaken = 0  # turns that woke late and took a fresh slot (for benchmarks and tests)
@@ -58,7 +67,7 @@ class StorePacer:
             # round trip, rather than after a queue of this process's own callers.
             async with self._reserving:
                 asked = loop.time()
-                wait = await self._store.reserve_slot(self._name, self._interval)
+                wait = await self._store.reserve_in_window(self._name, self._burst, self._window_s)
                 answered = loop.time()
             # The store read its clock between asked and answered, so the slot lies within
             # ``wait`` after those: sleep to the latest, count lateness from the earliest.

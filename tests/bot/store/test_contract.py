@@ -223,6 +223,34 @@ async def test_it_does_not_bank_idle_time(store: Store) -> None:
     assert await store.reserve_slot("amocrm", 10) > 9
 
 
+async def test_a_window_gives_a_burst_while_quiet_then_a_turn_as_each_leaves_it(
+    store: Store,
+) -> None:
+    started = time.monotonic()
+    waits = [await store.reserve_in_window("amocrm", 3, 10) for _ in range(7)]
+    spread = time.monotonic() - started
+
+    assert spread < 1, "calls too slow for this check to mean anything"
+    # Three at once; the next three ten seconds after them (as each of the first three leaves
+    # the window); the seventh ten seconds after the fourth.
+    assert all(w <= spread for w in waits[:3])
+    assert all(10 - spread <= w <= 10 for w in waits[3:6])
+    assert 20 - spread <= waits[6] <= 20
+    # Each name its own window.
+    assert await store.reserve_in_window("telegram", 3, 10) < 0.5
+
+
+async def test_a_window_does_not_bank_idle_time(store: Store) -> None:
+    for _ in range(2):
+        assert await store.reserve_in_window("amocrm", 2, 0.2) < 0.05
+    await asyncio.sleep(0.25)  # both moments have left the window
+
+    # A quiet window gives a burst of two again, not two plus what went unused.
+    waits = [await store.reserve_in_window("amocrm", 2, 0.2) for _ in range(3)]
+    assert [w < 0.05 for w in waits] == [True, True, False]
+    assert waits[2] > 0.15
+
+
 # --- seen keys ---------------------------------------------------------------------------------
 
 
@@ -1298,6 +1326,20 @@ async def test_it_hands_an_expired_lease_to_an_owner_on_another_instance(
     await eventually(lambda: b.acquire_lease("token-refresh", "replica-b", 30))
 
     assert not await a.acquire_lease("token-refresh", "replica-a", 30)
+
+
+async def test_two_instances_share_one_window(two_stores: tuple[Store, Store]) -> None:
+    window = 5.0
+
+    started = time.monotonic()
+    waits = await race(two_stores, 20, lambda s, _: s.reserve_in_window("amocrm", 4, window))
+    spread = time.monotonic() - started
+
+    # Sorted, the implied moments come four at once, then four a window later, and so on.
+    assert spread < 1, "calls too slow for this check to mean anything"
+    ordered = sorted(waits)
+    for n, wait in enumerate(ordered):
+        assert (n // 4) * window - spread <= wait <= (n // 4) * window + spread
 
 
 async def test_it_spaces_slots_reserved_from_two_instances(

@@ -12,23 +12,42 @@ from integrations.amocrm import NoPacing, StorePacer
 
 
 async def test_it_spaces_turns_by_the_rate(store: SqliteStore) -> None:
-    pacer = StorePacer(store, rate_per_s=50)
+    pacer = StorePacer(store, rate_per_s=50, burst=1)
     started = time.monotonic()
     await asyncio.gather(*(pacer.wait_turn() for _ in range(11)))
     # Eleven turns are ten intervals of 20 ms apart.
     assert time.monotonic() - started >= 0.19
 
 
+async def test_it_gives_a_burst_while_quiet_and_never_more_in_a_window(
+    store: SqliteStore,
+) -> None:
+    pacer = StorePacer(store, rate_per_s=50, burst=3)  # 3 turns in any 60 ms
+    started = time.monotonic()
+    turns: list[float] = []
+
+    async def turn() -> None:
+        await pacer.wait_turn()
+        turns.append(time.monotonic() - started)
+
+    await asyncio.gather(*(turn() for _ in range(9)))
+    turns.sort()
+    assert turns[2] < 0.05  # the first three at once
+    # Any four in a row are a window apart (less the clock's and the loop's wobble).
+    assert all(b - a >= 0.055 for a, b in zip(turns, turns[3:], strict=False))
+    assert 0.11 <= turns[-1] < 0.5  # and the rate holds: three windows for nine turns
+
+
 async def test_two_pacers_on_one_store_share_the_pace(store: SqliteStore) -> None:
-    a, b = StorePacer(store, rate_per_s=50), StorePacer(store, rate_per_s=50)
+    a, b = StorePacer(store, rate_per_s=50, burst=1), StorePacer(store, rate_per_s=50, burst=1)
     started = time.monotonic()
     await asyncio.gather(*(p.wait_turn() for p in (a, b) * 5))
     assert time.monotonic() - started >= 0.17
 
 
 async def test_separate_names_keep_separate_paces(store: SqliteStore) -> None:
-    a = StorePacer(store, name="one", rate_per_s=2)
-    b = StorePacer(store, name="two", rate_per_s=2)
+    a = StorePacer(store, name="one", rate_per_s=2, burst=1)
+    b = StorePacer(store, name="two", rate_per_s=2, burst=1)
     started = time.monotonic()
     await asyncio.gather(a.wait_turn(), b.wait_turn())
     assert time.monotonic() - started < 0.4
@@ -37,6 +56,8 @@ async def test_separate_names_keep_separate_paces(store: SqliteStore) -> None:
 async def test_it_refuses_a_zero_rate(store: SqliteStore) -> None:
     with pytest.raises(ValueError, match="positive"):
         StorePacer(store, rate_per_s=0)
+    with pytest.raises(ValueError, match="positive"):
+        StorePacer(store, burst=0)
 
 
 async def test_no_pacing_never_waits() -> None:
@@ -50,7 +71,7 @@ async def test_two_store_clients_on_one_redis_keep_one_pace(
     a = await RedisStore.open(redis_server_url, key_prefix=redis_prefix)
     b = await RedisStore.open(redis_server_url, key_prefix=redis_prefix)
     try:
-        pacers = (StorePacer(a, rate_per_s=50), StorePacer(b, rate_per_s=50))
+        pacers = (StorePacer(a, rate_per_s=50, burst=1), StorePacer(b, rate_per_s=50, burst=1))
         started = time.monotonic()
         await asyncio.gather(*(p.wait_turn() for p in pacers * 8))
         # Sixteen turns on one timeline are fifteen intervals of 20 ms; two timelines would
@@ -69,9 +90,9 @@ class SlowAnswers(SqliteStore):
     delay_s = 0.0
     reservations = 0
 
-    async def reserve_slot(self, name: str, interval_s: float) -> float:
+    async def reserve_in_window(self, name: str, count: int, window_s: float) -> float:
         self.reservations += 1
-        wait = await super().reserve_slot(name, interval_s)
+        wait = await super().reserve_in_window(name, count, window_s)
         if self.reservations <= self.slow:
             await asyncio.sleep(self.delay_s)
         return wait
@@ -92,7 +113,7 @@ async def test_a_turn_that_wakes_late_takes_a_fresh_slot(
     store = await SlowAnswers.open(str(tmp_path / "late.db"))
     store.slow, store.delay_s = slow, delay_s
     try:
-        pacer = StorePacer(store, rate_per_s=50, late_s=late_s)
+        pacer = StorePacer(store, rate_per_s=50, burst=1, late_s=late_s)
         await pacer.wait_turn()
         assert (pacer.retaken, store.reservations) == (retaken, retaken + 1)
     finally:
