@@ -1,9 +1,11 @@
 """Slack in: the ``/amo`` command, button clicks, modal submissions and the Home tab.
 
 Every listener acknowledges first (Slack gives 3 seconds and shows the user an error after),
-then calls the core. Answers that concern only the caller are ephemeral: through the command's
-response_url, or ``chat.postEphemeral`` next to the clicked message. No exception text reaches a
-user: anything unexpected is logged and answered with the catalogue's apology.
+then calls the core, and answers its own failures (``answering_failures``: an exception let out
+to bolt after the ack can cost the ack). Answers that concern only the caller are ephemeral:
+through the command's response_url, or ``chat.postEphemeral`` next to the clicked message. No
+exception text reaches a user: anything unexpected is logged and answered with the catalogue's
+apology.
 
 Over 400 lines on purpose: every listener is registered in one ``register`` so that the
 ack-first rule and the shared look-ups (who clicked, where) read in one place. The HTTP edge
@@ -12,6 +14,7 @@ ack-first rule and the shared look-ups (who clicked, where) read in one place. T
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from collections.abc import Awaitable, Callable
@@ -62,6 +65,7 @@ INPUT_ACTION = "value"
 Body = dict[str, Any]
 
 _P = TypeVar("_P", Payload, DealPayload)
+_Listener = TypeVar("_Listener", bound=Callable[..., Awaitable[None]])
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,10 +101,27 @@ def register(app: AsyncApp, d: SlackDeps) -> None:
         except SlackError as exc:
             log.warning("slack: could not tell %s: %s", me.account_id, exc)
 
+    def answering_failures(listener: _Listener) -> _Listener:
+        """``listener`` with its failure answered here (``on_error``), never raised into bolt.
+        Told of an exception after the ack, bolt's asyncio runner puts the ack back to None
+        (slack_bolt 1.x, ``AsyncioListenerRunner.run``): if that lands before its 10 ms poll
+        saw the ack, Slack gets no answer and shows the person an error (a slash command that
+        fails at once, as when amoCRM refuses our token)."""
+
+        @functools.wraps(listener)  # bolt reads the wrapped listener's arguments
+        async def run(**kwargs: Any) -> None:
+            try:
+                await listener(**kwargs)
+            except Exception as exc:
+                await on_error(exc, kwargs.get("body") or {})
+
+        return run  # type: ignore[return-value]
+
     # --- /amo -------------------------------------------------------------------------------
 
     @app.command(SLASH_COMMAND)
-    async def on_command(ack: AsyncAck, command: Body) -> None:
+    @answering_failures
+    async def on_command(ack: AsyncAck, body: Body, command: Body) -> None:
         await ack()
         me = await who(command["user_id"])
         text = (command.get("text") or "").strip()
@@ -236,6 +257,7 @@ def register(app: AsyncApp, d: SlackDeps) -> None:
     # --- buttons ----------------------------------------------------------------------------
 
     @app.action(re.compile(f"^{LINK_ACTION}"))
+    @answering_failures
     async def on_link_button(ack: AsyncAck) -> None:
         await ack()  # "Open in amoCRM" opens in the browser; Slack still reports the click
 
@@ -261,6 +283,7 @@ def register(app: AsyncApp, d: SlackDeps) -> None:
         return payload
 
     @app.action(re.compile(r"^t:"))
+    @answering_failures
     async def on_task_action(ack: AsyncAck, body: Body, action: Body) -> None:
         await ack()
         me, channel = await clicked(body)
@@ -275,6 +298,7 @@ def register(app: AsyncApp, d: SlackDeps) -> None:
         await tell(me, channel, await talk.press(me, payload))
 
     @app.action(re.compile(f"^{UNSUBSCRIBE_PREFIX}"))
+    @answering_failures
     async def on_unsubscribe(ack: AsyncAck, body: Body, action: Body) -> None:
         await ack()
         me, _ = await clicked(body)
@@ -284,6 +308,7 @@ def register(app: AsyncApp, d: SlackDeps) -> None:
         await tell(me, channel if isinstance(channel, str) else None, answer.text)
 
     @app.action(re.compile(r"^d:"))
+    @answering_failures
     async def on_deal_action(ack: AsyncAck, body: Body, action: Body) -> None:
         await ack()
         me, channel = await clicked(body)
@@ -320,6 +345,7 @@ def register(app: AsyncApp, d: SlackDeps) -> None:
     # --- modals -----------------------------------------------------------------------------
 
     @app.view(COMMENT_VIEW)
+    @answering_failures
     async def on_comment(ack: AsyncAck, body: Body, view: Body) -> None:
         me = await who(body["user"]["id"])
         typed = _typed(view).strip()
@@ -330,6 +356,7 @@ def register(app: AsyncApp, d: SlackDeps) -> None:
         await answered(me, view, lambda task_id: talk.complete(me, task_id, comment=typed[:2000]))
 
     @app.view(SNOOZE_VIEW)
+    @answering_failures
     async def on_snooze(ack: AsyncAck, body: Body, view: Body) -> None:
         me = await who(body["user"]["id"])
         try:
@@ -341,6 +368,7 @@ def register(app: AsyncApp, d: SlackDeps) -> None:
         await answered(me, view, lambda task_id: talk.snooze(me, task_id, until))
 
     @app.view(CONFIG_VIEW)
+    @answering_failures
     async def on_config(ack: AsyncAck, body: Body, view: Body) -> None:
         me = await who(body["user"]["id"])
         answer = await d.admin.run(me, ConfigImport(text=_typed(view)), None)
@@ -365,11 +393,13 @@ def register(app: AsyncApp, d: SlackDeps) -> None:
     # --- Home tab ---------------------------------------------------------------------------
 
     @app.event("app_home_opened")
+    @answering_failures
     async def on_home_opened(event: Body) -> None:
         user = event.get("user")
         if event.get("tab", "home") == "home" and isinstance(user, str):
             await d.home.opened(user)
 
+    # The net under ``answering_failures``, for what fails in bolt itself (its middleware, say).
     @app.error
     async def on_error(error: Exception, body: Body) -> None:
         if isinstance(error, SlackError) and error.retry_after is not None:
