@@ -26,7 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bot.crm import INBOX_QUEUE
+from bot.crm import INBOX_QUEUES
 from bot.delivery import outbox_queue
 from bot.people import ChannelLink, Links
 from bot.store import Store, open_store
@@ -57,7 +57,7 @@ async def _sample(store: Store, pid: int, started: float) -> dict[str, float]:
         "rss_mb": round(_proc(pid, "VmRSS") / 1024, 1),
         "sockets": _sockets(pid),
         "threads": _proc(pid, "Threads"),
-        "inbox": await store.count_due(INBOX_QUEUE),
+        "inbox": sum([await store.count_due(queue) for queue in INBOX_QUEUES]),
         "outbox": await store.count_due(outbox_queue("telegram")),
         "outbox_age_s": round(max(0.0, now - oldest), 1) if oldest else 0.0,
     }

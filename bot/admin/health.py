@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass
 
 from bot.core import CHANNELS, Catalogue, Clock, CrmError, CrmReader, Lang, Reader, human_moment
-from bot.crm import INBOX_QUEUE, Directory
+from bot.crm import INBOX_QUEUES, Directory
 from bot.delivery import outbox_queue
 from bot.people import RELEASE_QUEUE, Links
 from bot.store import Store
@@ -40,7 +40,8 @@ class HealthReport:
             lines.append(t(lang, "health_events", count=len(events), latest=latest))
         else:
             lines.append(t(lang, "health_no_events"))
-        lines.append(t(lang, "health_inbox", count=await self._store.count_due(INBOX_QUEUE)))
+        inbox = sum([await self._store.count_due(queue) for queue in INBOX_QUEUES])
+        lines.append(t(lang, "health_inbox", count=inbox))
         queued = [
             f"{t(lang, f'via_{c}')} {await self._store.count_due(outbox_queue(c))}"
             for c in CHANNELS

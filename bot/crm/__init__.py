@@ -8,11 +8,13 @@ from bot.crm.catchup import CacheSync, EventsPoller
 from bot.crm.claims import Claim, Claims
 from bot.crm.directory import Directory
 from bot.crm.drain import InboxDrainer
-from bot.crm.ingest import INBOX_QUEUE, EventProcessor, HintInbox
+from bot.crm.ingest import CATCH_UP_QUEUE, INBOX_QUEUE, INBOX_QUEUES, EventProcessor, HintInbox
 from bot.crm.rights import assignees, can_edit_task, can_view_deal, may_assign_to
 
 __all__ = [
+    "CATCH_UP_QUEUE",
     "INBOX_QUEUE",
+    "INBOX_QUEUES",
     "CacheSync",
     "Claim",
     "Claims",

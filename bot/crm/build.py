@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from bot.core import Clock, Crm
 from bot.crm.catchup import CacheSync, EventsPoller
 from bot.crm.directory import Directory
-from bot.crm.ingest import EventListener, EventProcessor, HintInbox
+from bot.crm.ingest import CATCH_UP_QUEUE, EventListener, EventProcessor, HintInbox
 from bot.store import Store
 
 
@@ -17,7 +17,8 @@ class CrmParts:
     """Everything that brings amoCRM changes in, and the directory every package reads."""
 
     directory: Directory
-    inbox: HintInbox
+    inbox: HintInbox  # what webhooks bring
+    catch_up: HintInbox  # what the events poll finds
     processor: EventProcessor
     poller: EventsPoller
     sync: CacheSync
@@ -32,12 +33,13 @@ def build_crm(
     listeners: Mapping[str, EventListener],
     hold_s: float,
 ) -> CrmParts:
-    inbox = HintInbox(store, clock)
+    catch_up = HintInbox(store, clock, CATCH_UP_QUEUE)
     processor = EventProcessor(store, crm, clock, listeners, hold_s=hold_s)
     return CrmParts(
         directory=Directory(crm, clock, base_url=base_url),
-        inbox=inbox,
+        inbox=HintInbox(store, clock),
+        catch_up=catch_up,
         processor=processor,
-        poller=EventsPoller(store, crm, inbox, clock),
+        poller=EventsPoller(store, crm, catch_up, clock),
         sync=CacheSync(store, crm, processor, clock),
     )

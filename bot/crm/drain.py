@@ -44,8 +44,10 @@ class InboxDrainer:
         clock: Clock,
         *,
         gate: AccessGate | None = None,
+        queue: str = INBOX_QUEUE,
     ) -> None:
         self._store = store
+        self._queue = queue
         self._processor = processor
         self._clock = clock
         self._gate = gate
@@ -54,7 +56,7 @@ class InboxDrainer:
         """Process what is due now; returns how many hints were processed or retried."""
         if self._gate is not None and await self._gate.paused():
             return 0
-        items = await self._store.claim_due(INBOX_QUEUE, self._clock.now(), limit, CLAIM_LEASE_S)
+        items = await self._store.claim_due(self._queue, self._clock.now(), limit, CLAIM_LEASE_S)
         # Renewed while the batch is worked through; if this worker dies they come back soon.
         async with keep_claims(self._store, items, CLAIM_LEASE_S, self._clock.now):
             return await self._process(items)
@@ -102,7 +104,7 @@ class InboxDrainer:
         many of the ``claimed`` items were handled."""
         await gate.lost_now("amoCRM rejects the token")
         # Put back as they were (same due time, same attempt): they wait for access.
-        await self._store.put_due_many(INBOX_QUEUE, [
+        await self._store.put_due_many(self._queue, [
             DueEntry(item_id=i.item_id, due_at=i.due_at, payload=i.payload) for i, _ in waiting
         ])  # fmt: skip
         log.info("amoCRM access is lost: %d hint(s) wait in the inbox", len(waiting))
@@ -123,5 +125,5 @@ class InboxDrainer:
         )
         retry = QueuedHint(hint=queued.hint, attempt=queued.attempt + 1)
         await self._store.put_due(
-            INBOX_QUEUE, item_id, self._clock.now() + delay, retry.model_dump_json()
+            self._queue, item_id, self._clock.now() + delay, retry.model_dump_json()
         )

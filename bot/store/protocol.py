@@ -139,6 +139,14 @@ class Store(Protocol):
         store shares the window."""
         ...
 
+    async def take_in_window(self, name: str, count: int, window_s: float, room: int) -> float:
+        """``reserve_in_window`` for a caller that may wait (a background job): a moment now,
+        taken only if fewer than ``room`` (under ``count``) moments are in the ``window_s``
+        before it and none is reserved after now. Returns 0.0 if it was taken; else nothing is
+        reserved and the answer is how long until asking again may succeed, so the rest of the
+        window stays free for the callers that ``reserve_in_window``."""
+        ...
+
     # --- cursors and dedupe -------------------------------------------------------------------
     async def get_cursor(self, name: str) -> str | None: ...
 

@@ -112,20 +112,25 @@ redis.call('SET', KEYS[1], string.format('%d', after), 'PX',
 return slot - now
 """
 
-# KEYS[1]: the window's list of reserved moments (µs, oldest first). ARGV: count, window (µs).
+# KEYS[1]: the window's list of reserved moments (µs, oldest first). ARGV: count, window (µs),
+# room (0: reserve the earliest moment; else take a moment now only with fewer than room in the
+# window and none after now, and otherwise reserve nothing and answer the wait).
 _RESERVE_IN_WINDOW = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-local count, window = tonumber(ARGV[1]), tonumber(ARGV[2])
+local count, window, room = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local recent = redis.call('LRANGE', KEYS[1], 0, -1)
 local slot = now
 if #recent > 0 and tonumber(recent[#recent]) > slot then
   slot = tonumber(recent[#recent])
 end
-if #recent >= count then
-  local edge = tonumber(recent[#recent - count + 1]) + window
+local limit = count
+if room > 0 then limit = room end
+if #recent >= limit then
+  local edge = tonumber(recent[#recent - limit + 1]) + window
   if edge > slot then slot = edge end
 end
+if room > 0 and slot > now then return slot - now end
 redis.call('RPUSH', KEYS[1], string.format('%d', slot))
 redis.call('LTRIM', KEYS[1], -count, -1)
 redis.call('PEXPIRE', KEYS[1], math.floor((slot + window - now) / 1000) + 1000)
@@ -726,7 +731,15 @@ class RedisStore:
 
     async def reserve_in_window(self, name: str, count: int, window_s: float) -> float:
         wait_us = await self._reserve_in_window(
-            keys=[f"{self._p}window:{name}"], args=[count, max(0, round(window_s * 1_000_000))]
+            keys=[f"{self._p}window:{name}"],
+            args=[count, max(0, round(window_s * 1_000_000)), 0],
+        )
+        return int(wait_us) / 1_000_000
+
+    async def take_in_window(self, name: str, count: int, window_s: float, room: int) -> float:
+        wait_us = await self._reserve_in_window(
+            keys=[f"{self._p}window:{name}"],
+            args=[count, max(0, round(window_s * 1_000_000)), max(1, min(room, count))],
         )
         return int(wait_us) / 1_000_000
 

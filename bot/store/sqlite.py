@@ -314,13 +314,22 @@ class SqliteStore:
         return slot - now
 
     async def reserve_in_window(self, name: str, count: int, window_s: float) -> float:
+        return await self._in_window(name, count, window_s, None)
+
+    async def take_in_window(self, name: str, count: int, window_s: float, room: int) -> float:
+        return await self._in_window(name, count, window_s, max(1, min(room, count)))
+
+    async def _in_window(self, name: str, count: int, window_s: float, room: int | None) -> float:
         async with self._write() as db:
             now = time.time()  # under the write lock: moments are handed out in clock order
             row = await self._fetchone(db, "SELECT recent FROM windows WHERE name = ?", (name,))
             recent = [] if row is None else [float(x) for x in str(row[0]).split()]
             slot = max([now, *recent[-1:]])
-            if len(recent) >= count:
-                slot = max(slot, recent[-count] + window_s)
+            limit = count if room is None else room
+            if len(recent) >= limit:
+                slot = max(slot, recent[-limit] + window_s)
+            if room is not None and slot > now:
+                return slot - now  # not taken: the caller asks again then
             kept = " ".join(repr(x) for x in [*recent, slot][-count:])
             await db.execute(
                 "INSERT INTO windows (name, recent) VALUES (?, ?)"

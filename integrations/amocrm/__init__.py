@@ -30,7 +30,7 @@ from integrations.amocrm.install import (
     code_from_paste,
     consent_url_base,
 )
-from integrations.amocrm.pacing import NoPacing, Pacer, StorePacer
+from integrations.amocrm.pacing import NoPacing, Pacer, StorePacer, in_background
 from integrations.amocrm.transport import OnRequest, RetryPolicy
 from integrations.amocrm.values import NewTask, TaskPatch, Webhook
 
@@ -66,5 +66,6 @@ __all__ = [
     "Webhook",
     "code_from_paste",
     "consent_url_base",
+    "in_background",
     "jwt_expiry",
 ]

@@ -63,10 +63,10 @@ async def settled(service: Service, amo: AmoEmulator) -> None:
     """Every webhook delivered and every queued hint applied."""
     await amo.drain_webhooks()
     assert service.crm is not None
-    inbox = service.crm.inbox
+    crm = service.crm
 
     async def empty() -> bool:
-        return await inbox.depth() == 0
+        return await crm.inbox.depth() == 0 and await crm.catch_up.depth() == 0
 
     await eventually(empty, what="the inbox to drain")
 

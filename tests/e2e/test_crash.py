@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from bot.crm.catchup import POLL_CURSOR
-from bot.crm.ingest import INBOX_QUEUE, listener_queue
+from bot.crm.ingest import INBOX_QUEUES, listener_queue
 from bot.delivery.outbox import outbox_queue
 from bot.people.links import ChannelLink, Links
 from bot.store import Store, open_store
@@ -54,7 +54,7 @@ async def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIter
 
 async def idle(store: Store) -> bool:
     """Nothing left to do: no hint, no listener's event and no message waiting."""
-    queues = [INBOX_QUEUE, outbox_queue("telegram"), *map(listener_queue, LISTENERS)]
+    queues = [*INBOX_QUEUES, outbox_queue("telegram"), *map(listener_queue, LISTENERS)]
     return await queues_empty(store, queues)
 
 

@@ -11,7 +11,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from bot.crm.ingest import INBOX_QUEUE
+from bot.crm.ingest import INBOX_QUEUES
 from bot.delivery.outbox import outbox_queue
 from bot.people.links import ChannelLink, Links
 from bot.store import open_store
@@ -101,7 +101,7 @@ async def test_a_thousand_reminders_go_out_once_each_when_a_replica_dies(
             assert time.monotonic() < deadline, f"{sum(told().values())} reminders by the deadline"
             await asyncio.sleep(0.2)
         await replicas[2].kill()
-        queues = [INBOX_QUEUE, outbox_queue("telegram")]
+        queues = [*INBOX_QUEUES, outbox_queue("telegram")]
         while len(told()) < MANAGERS * TASKS_EACH or not await queues_empty(store, queues):
             assert time.monotonic() < deadline, f"{len(told())} of {MANAGERS * TASKS_EACH} told"
             await asyncio.sleep(0.5)

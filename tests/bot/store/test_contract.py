@@ -251,6 +251,28 @@ async def test_a_window_does_not_bank_idle_time(store: Store) -> None:
     assert waits[2] > 0.15
 
 
+async def test_a_background_take_leaves_room_and_never_books_ahead(store: Store) -> None:
+    # Background takes fill 2 of a window of 3, at once; the third is refused, not booked.
+    assert [await store.take_in_window("amocrm", 3, 10, 2) for _ in range(2)] == [0.0, 0.0]
+    refused = await store.take_in_window("amocrm", 3, 10, 2)
+    assert 9 <= refused <= 10
+    # The moment left free is a person's, at once; after it the window is full for everyone.
+    assert await store.reserve_in_window("amocrm", 3, 10) < 0.5
+    assert await store.reserve_in_window("amocrm", 3, 10) > 9  # booked ahead, ten seconds out
+    # With a moment booked ahead, a background take waits for it rather than going first.
+    assert await store.take_in_window("amocrm", 3, 10, 2) > 9
+
+
+async def test_a_background_take_goes_again_once_its_moments_leave_the_window(
+    store: Store,
+) -> None:
+    assert await store.take_in_window("amocrm", 7, 0.2, 1) == 0.0
+    wait = await store.take_in_window("amocrm", 7, 0.2, 1)
+    assert 0 < wait <= 0.2
+    await asyncio.sleep(wait + 0.01)
+    assert await store.take_in_window("amocrm", 7, 0.2, 1) == 0.0
+
+
 # --- seen keys ---------------------------------------------------------------------------------
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from bot.store.redis import RedisStore
 from bot.store.sqlite import SqliteStore
-from integrations.amocrm import NoPacing, StorePacer
+from integrations.amocrm import NoPacing, StorePacer, in_background
 
 
 async def test_it_spaces_turns_by_the_rate(store: SqliteStore) -> None:
@@ -36,6 +36,32 @@ async def test_it_gives_a_burst_while_quiet_and_never_more_in_a_window(
     # Any four in a row are a window apart (less the clock's and the loop's wobble).
     assert all(b - a >= 0.055 for a, b in zip(turns, turns[3:], strict=False))
     assert 0.11 <= turns[-1] < 0.5  # and the rate holds: three windows for nine turns
+
+
+async def test_background_turns_leave_a_persons_turn_free_at_once(store: SqliteStore) -> None:
+    pacer = StorePacer(store, rate_per_s=30, burst=3, kept_for_people=1)  # 3 in any 100 ms
+    started = time.monotonic()
+    background: list[float] = []
+
+    async def job_read() -> None:
+        await pacer.wait_turn()
+        background.append(time.monotonic() - started)
+
+    jobs = [asyncio.create_task(in_background(job_read)()) for _ in range(6)]
+    while len(background) < 2:  # the job's first two reads went: its share of the window
+        await asyncio.sleep(0.005)
+    asked = time.monotonic()
+    await pacer.wait_turn()  # a person's request, while four of the job's wait
+    person = time.monotonic() - asked
+    await asyncio.gather(*jobs)
+
+    assert person < 0.05, "a person's turn waited behind the job's"
+    background.sort()
+    # The job's six reads go two a window: three windows (less the loop's wobble).
+    assert background[-1] >= 0.19
+    # Never more than three turns in any window, the person's included.
+    turns = sorted([*background, asked - started + person])
+    assert all(b - a >= 0.095 for a, b in zip(turns, turns[3:], strict=False))
 
 
 async def test_two_pacers_on_one_store_share_the_pace(store: SqliteStore) -> None:
