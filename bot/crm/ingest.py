@@ -192,11 +192,15 @@ def listener_queue(name: str) -> str:
 class Prefetched(Value):
     """Entities read ahead for a batch of hints, in one list request per kind: what the hints'
     own re-reads would have answered, at a fraction of amoCRM's 7 requests/s. An entity the
-    list did not answer (gone, out of our rights, or a filter amoCRM ignored) is not here, and
-    its hint reads it on its own, so the list only ever saves requests."""
+    list did not answer is gone (deleted, or out of our rights: its own read would answer
+    nothing too) when the list kept to the ids it was asked for; if it answered any other, the
+    filter was ignored, and each hint reads its entity on its own. So the list only ever saves
+    requests: a poll's backlog of deleted deals costs one read a batch, not one each."""
 
     tasks: dict[int, Task] = Field(default_factory=dict)
     deals: dict[int, Deal] = Field(default_factory=dict)
+    gone_tasks: frozenset[int] = frozenset()
+    gone_deals: frozenset[int] = frozenset()
 
 
 class EventProcessor:
@@ -245,14 +249,14 @@ class EventProcessor:
             if cached_task is not None and self._already_read(hint, cached_task.value):
                 return await self.apply_task(hint.id, cached_task.value, hint)
             task = ahead.tasks.get(hint.id)
-            if task is None:
+            if task is None and hint.id not in ahead.gone_tasks:
                 task = await self._crm.task(hint.id)
             return await self.apply_task(hint.id, task, hint)
         cached_deal = await self._store.get_deal(hint.id)
         if cached_deal is not None and self._already_read(hint, cached_deal.value):
             return await self.apply_deal(hint.id, cached_deal.value, hint)
         deal = ahead.deals.get(hint.id)
-        if deal is None:
+        if deal is None and hint.id not in ahead.gone_deals:
             deal = await self._crm.lead(hint.id)
         return await self.apply_deal(hint.id, deal, hint)
 
@@ -268,7 +272,12 @@ class EventProcessor:
         # One entity alone is read as before: a list request would cost the same.
         tasks = await self._crm.tasks(ids=wanted["task"]) if len(wanted["task"]) > 1 else []
         deals = await self._crm.leads(ids=wanted["deal"]) if len(wanted["deal"]) > 1 else []
-        return Prefetched(tasks={t.id: t for t in tasks}, deals={d.id: d for d in deals})
+        return Prefetched(
+            tasks={t.id: t for t in tasks},
+            deals={d.id: d for d in deals},
+            gone_tasks=_gone(wanted["task"], {t.id for t in tasks}),
+            gone_deals=_gone(wanted["deal"], {d.id for d in deals}),
+        )
 
     @staticmethod
     def _already_read(hint: EntityHint, cached: Task | Deal) -> bool:
@@ -370,6 +379,13 @@ class EventProcessor:
             return False
         failures.worked()
         return True
+
+
+def _gone(asked: list[int], answered: set[int]) -> frozenset[int]:
+    """The ids a list read by ``filter[id]`` left out, if it kept to them (see Prefetched)."""
+    if len(asked) < 2 or not answered <= set(asked):
+        return frozenset()  # not read as a list, or the filter was ignored
+    return frozenset(asked) - answered
 
 
 def _older(current: Task | Deal | None, cached: Task | Deal | None) -> bool:

@@ -14,7 +14,7 @@ import pytest
 from bot.app.settings import Settings
 from bot.app.setup import register_amocrm_webhook
 from bot.app.wiring import Service, running_service
-from bot.core.domain import CrmEvent, CrmEventKind
+from bot.core.domain import CrmEvent, CrmEventKind, EntityHint, HintSource
 from sandbox.amocrm import AmoEmulator, DemoIds
 from sandbox.amocrm.actions import LeadEdit
 from tests.e2e.conftest import WEBHOOK_SECRET
@@ -165,6 +165,30 @@ async def test_each_change_is_applied_once_by_webhook_twice_and_by_the_poll(
         ]
         # The original hook, its repeat and the polled event each re-read the task at most once.
         assert 1 <= len(task_reads) <= 3
+
+
+async def test_a_webhooks_change_does_not_wait_behind_what_the_poll_found(
+    amo: AmoEmulator, demo: DemoIds, make_settings: Callable[..., Settings]
+) -> None:
+    async with running_service(make_settings()) as service:
+        await register_hook(service)
+        await first_poll(service)
+        assert service.crm is not None
+        # What a poll may find after an outage: 300 changed deals, 15 batches of re-reads, at
+        # most 5 of amoCRM's 7 requests a second (deals amobridge never cached; gone since).
+        found = [
+            EntityHint(kind="deal", id=90_000_000 + n, source=HintSource.POLL) for n in range(300)
+        ]
+        await service.crm.catch_up.accept(found)
+        lead = demo.leads[1]
+        amo.move_lead(lead, demo.won, by_user=demo.ivan)  # amoCRM sends its webhook
+
+        await wait_for_event(service, CrmEventKind.DEAL_STATUS_CHANGED, lead)
+        # The move was applied while the poll's finds were still being read.
+        assert await service.crm.catch_up.depth() > 0
+        await settled(service, amo)  # and those are read too
+        reads = [r for r in amo.request_log if r.path == "/api/v4/leads" and r.method == "GET"]
+        assert len(reads) >= 15
 
 
 async def test_two_replicas_sharing_a_store_apply_a_change_once(

@@ -250,9 +250,8 @@ async def test_a_refused_token_keeps_every_hint_queued_until_access_is_back(
 
     amo.refusing, gate.lost = False, False  # re-authorised
     assert await drainer.drain_once() == 3
-    # One list read for the three; none of them is in it (all gone), so each is asked for alone.
-    assert amo.reads[1] == -3
-    assert sorted(amo.reads[2:]) == [1, 2, 3]
+    # One list read for the three; none of them is in it: all gone, none asked for again.
+    assert amo.reads[1:] == [-3]
     assert await store.count_due(INBOX_QUEUE) == 0
 
 
@@ -283,9 +282,9 @@ async def test_a_batch_of_hints_is_re_read_in_one_request_per_kind(store: Watche
 
         assert await InboxDrainer(store, processor, clock).drain_once() == 6
 
-    # One list per kind; the task the list did not answer (deleted) is asked for alone.
+    # One list per kind; the task the list did not answer is deleted, not asked for again.
     asked = sorted(r.path for r in emu.request_log[before:])
-    assert asked == ["/api/v4/leads", "/api/v4/tasks", f"/api/v4/tasks/{demo.task_due_3h}"]
+    assert asked == ["/api/v4/leads", "/api/v4/tasks"]
     for task_id in moved:
         cached_task = await store.get_task(task_id)
         assert cached_task is not None
@@ -297,6 +296,32 @@ async def test_a_batch_of_hints_is_re_read_in_one_request_per_kind(store: Watche
     gone = await store.get_task(demo.task_due_3h)
     assert gone is None  # removed from the cache
     assert await store.count_due(INBOX_QUEUE) == 0
+
+
+class IgnoredFilter(RefusingAmo):
+    """amoCRM as if it ignored ``filter[id]``: the list answers a task nobody asked for."""
+
+    async def tasks(self, *, ids: Sequence[int]) -> list[Task]:
+        self._read(-len(ids))
+        other = Task(id=999, text="Someone else's", responsible_user_id=1, complete_till=0,
+                     is_completed=False, updated_at=0)  # fmt: skip
+        return [other]
+
+
+async def test_a_list_that_ignored_its_filter_leaves_each_hint_to_read_alone(
+    store: WatchedStore,
+) -> None:
+    clock = SystemClock()
+    await HintInbox(store, clock).accept([*hint(1), *hint(2), *hint(3)])
+    amo = IgnoredFilter()
+    amo.refusing = False
+
+    assert await InboxDrainer(store, EventProcessor(store, cast("CrmReader", amo), clock),
+                              clock).drain_once() == 3  # fmt: skip
+
+    # The list answered what was not asked: 1, 2 and 3 are not taken for gone, but read.
+    assert amo.reads[0] == -3
+    assert sorted(amo.reads[1:]) == [1, 2, 3]
 
 
 class BrokenBatches(EventProcessor):
