@@ -11,7 +11,11 @@ reads are made by 50 concurrent callers:
   fresh moment), one process;
 - replicas: 3 processes, each its own ``AmoClient`` and ``StorePacer`` with 50 callers, on one
   shared Redis (a private ``redis-server`` on a free port unless ``--redis`` names one), the
-  same reads split among them.
+  same reads split among them;
+- a person behind a job: the 50 callers are a background job (``in_background``, as the
+  scheduler's jobs and the catch-up drain run) reading half as many tasks, while a person's
+  read comes every 0.5 s; how long each of the person's reads took, against the same job not
+  marked as background (every turn booked in one queue, the pacer before the background share).
 
 Then requests per applied change: tasks moved and deals reassigned in amoCRM, each hinted once
 as a webhook would, drained before (each hint re-read alone, ``EventProcessor.process`` per
@@ -49,7 +53,14 @@ from redis.exceptions import RedisError
 from bot.core import CrmEvent, EntityHint, HintSource, SystemClock
 from bot.crm import CacheSync, EventProcessor, HintInbox, InboxDrainer
 from bot.store import RedisStore, SqliteStore, Store
-from integrations.amocrm import AmoClient, AmoError, LongLivedTokenAuth, NoPacing, StorePacer
+from integrations.amocrm import (
+    AmoClient,
+    AmoError,
+    LongLivedTokenAuth,
+    NoPacing,
+    StorePacer,
+    in_background,
+)
 from integrations.amocrm.client import default_http
 from integrations.amocrm.pacing import Pacer
 from sandbox.amocrm import AmoEmulator, seed_demo_account
@@ -144,6 +155,56 @@ async def through_client(
     start = len(emu.request_log)
     reads = await _reads(base_url, emu.long_lived_token, pacer, ids)
     return reads, sum(r.status == 429 for r in emu.request_log[start:])
+
+
+PERSON_EVERY_S = 0.5
+
+
+async def person_behind_a_job(
+    emu: AmoEmulator, base_url: str, store: Store, ids: Sequence[int], *, marked: bool
+) -> tuple[Reads, list[float], int]:
+    """A job's reads from CALLERS callers (as background work if ``marked``) and, meanwhile, a
+    person's read every PERSON_EVERY_S: the job's reads, each of the person's in seconds, and
+    the 429s amoCRM answered."""
+    pacer = StorePacer(store, f"person-{'marked' if marked else 'unmarked'}")
+    start = len(emu.request_log)
+    reads, person = Reads(), []
+    http = default_http()
+    async with (
+        http,
+        AmoClient(
+            base_url, auth=LongLivedTokenAuth(emu.long_lived_token), pacer=pacer, http=http
+        ) as amo,
+    ):
+        await http.get(f"{base_url}/")  # the connection open, as in _reads
+        done = asyncio.Event()
+
+        async def one(task_id: int) -> None:
+            try:
+                await amo.task(task_id)
+            except AmoError:
+                reads.failed += 1
+
+        async def job() -> float:
+            return await _callers(ids, one)
+
+        async def someone() -> None:
+            while not done.is_set():
+                await asyncio.sleep(PERSON_EVERY_S)
+                asked = time.perf_counter()
+                await amo.task(ids[0])
+                person.append(time.perf_counter() - asked)
+
+        watching = asyncio.create_task(someone())
+        reads.seconds = await (in_background(job)() if marked else job())
+        done.set()
+        await watching
+    return reads, person, sum(r.status == 429 for r in emu.request_log[start:])
+
+
+def _p99_ms(seconds: Sequence[float]) -> float:
+    ordered = sorted(seconds)
+    return round(ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))] * 1000, 1)
 
 
 # --- replicas ----------------------------------------------------------------------------------
@@ -364,6 +425,23 @@ async def run(
                 spread, x_429, x_retaken = await replicas(emu, base_url, r_url, ids)
                 _say(f"{REPLICAS} replicas on Redis", spread, total, x_429, x_retaken)
 
+                job_ids = ids[: max(25, total // 2)]
+                await _quiet_window()
+                unmarked, alone, u_429 = await person_behind_a_job(
+                    emu, base_url, store, job_ids, marked=False
+                )
+                await _quiet_window()
+                job, person, j_429 = await person_behind_a_job(
+                    emu, base_url, store, job_ids, marked=True
+                )
+                print(
+                    f"a person's read every {PERSON_EVERY_S} s behind a job of {len(job_ids)}"
+                    f" reads: p99 {_p99_ms(person)} ms (n={len(person)}) with the job in the"
+                    f" background at {_rps(job, len(job_ids)):.2f}/s, {j_429} x 429; p99"
+                    f" {_p99_ms(alone)} ms (n={len(alone)}) with it unmarked at"
+                    f" {_rps(unmarked, len(job_ids)):.2f}/s, {u_429} x 429"
+                )
+
                 await _quiet_window()
                 one_req, one_applied = await drained(
                     emu, base_url, store, seeded, changes, batched=False
@@ -403,6 +481,11 @@ async def run(
         "replicas_retaken": x_retaken,
         "replicas_sent_tightest_8_ms": tightest_eight(spread.sent),
         "baseline_429s": base[429],
+        "person_p99_ms": _p99_ms(person),
+        "person_p99_ms_unmarked": _p99_ms(alone),
+        "person_ratio": round(_p99_ms(alone) / max(_p99_ms(person), 0.1), 1),
+        "background_rps": _rps(job, len(job_ids)),
+        "background_429s": j_429,
         **figures,
         "changes": changes,
         "changes_applied_before": one_applied,

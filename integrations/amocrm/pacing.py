@@ -19,7 +19,8 @@ Background work (the jobs: the events poll's pages, the sync, the scans; the cat
 what the poll found) goes second: it takes a moment only now, only while fewer than 5 are in the
 window and none is booked ahead, and otherwise waits without booking. So it never queues ahead
 of a person: 2 of every 7 moments stay free for what someone waits on (a card after a change, a
-press written back, a command's answer), and all 7 while nobody does. Its share is still 4.7/s.
+press written back, a command's answer), and all 7 while nobody does. Alone it still gets
+4.7/s (bench/amocrm_pace.py: "a person behind a job").
 """
 
 from __future__ import annotations

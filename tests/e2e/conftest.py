@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from datetime import time as dt_time
 from pathlib import Path
@@ -26,6 +27,14 @@ from sandbox.demo import seconds_until
 from sandbox.slack import SlackEmulator
 from sandbox.telegram import TelegramEmulator
 from tests.e2e.helpers import FakeClock, free_port, synced
+
+
+@pytest.fixture(autouse=True)
+def _leaks_named() -> Iterator[None]:
+    """Whatever an end-to-end test left open (a client's socket) is freed in its own teardown,
+    so the ResourceWarning names that test, not the one the collector next ran in."""
+    yield
+    gc.collect()
 
 WEBHOOK_SECRET = "e2e-webhook-secret"
 
