@@ -26,9 +26,9 @@ press written back, a command's answer), and all 7 while nobody does. Alone it s
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from contextvars import ContextVar
-from typing import Final, Protocol, TypeVar
+from typing import Any, Final, Protocol, TypeVar
 
 from bot.store import Store
 
@@ -49,7 +49,7 @@ DEFAULT_KEPT_FOR_PEOPLE: Final = 2
 _BACKGROUND: Final[ContextVar[bool]] = ContextVar("amocrm_background", default=False)
 
 
-def in_background(body: Callable[[], Awaitable[T]]) -> Callable[[], Awaitable[T]]:
+def in_background(body: Callable[[], Awaitable[T]]) -> Callable[[], Coroutine[Any, Any, T]]:
     """``body`` with its amoCRM requests at background priority (see the module docstring)."""
 
     async def run() -> T:

@@ -36,6 +36,7 @@ def _leaks_named() -> Iterator[None]:
     yield
     gc.collect()
 
+
 WEBHOOK_SECRET = "e2e-webhook-secret"
 
 

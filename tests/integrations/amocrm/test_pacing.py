@@ -42,14 +42,16 @@ async def test_background_turns_leave_a_persons_turn_free_at_once(store: SqliteS
     pacer = StorePacer(store, rate_per_s=30, burst=3, kept_for_people=1)  # 3 in any 100 ms
     started = time.monotonic()
     background: list[float] = []
+    share_taken = asyncio.Event()
 
     async def job_read() -> None:
         await pacer.wait_turn()
         background.append(time.monotonic() - started)
+        if len(background) == 2:  # the job's first two reads went: its share of the window
+            share_taken.set()
 
     jobs = [asyncio.create_task(in_background(job_read)()) for _ in range(6)]
-    while len(background) < 2:  # the job's first two reads went: its share of the window
-        await asyncio.sleep(0.005)
+    await share_taken.wait()
     asked = time.monotonic()
     await pacer.wait_turn()  # a person's request, while four of the job's wait
     person = time.monotonic() - asked
