@@ -102,17 +102,21 @@ def register(app: AsyncApp, d: SlackDeps) -> None:
             log.warning("slack: could not tell %s: %s", me.account_id, exc)
 
     def answering_failures(listener: _Listener) -> _Listener:
-        """``listener`` with its failure answered here (``on_error``), never raised into bolt.
-        Told of an exception after the ack, bolt's asyncio runner puts the ack back to None
-        (slack_bolt 1.x, ``AsyncioListenerRunner.run``): if that lands before its 10 ms poll
-        saw the ack, Slack gets no answer and shows the person an error (a slash command that
-        fails at once, as when amoCRM refuses our token)."""
+        """``listener`` with a failure after its ack answered here (``on_error``), not raised
+        into bolt. Told of an exception after the ack, bolt's asyncio runner puts the ack back
+        to None (slack_bolt 1.x, ``AsyncioListenerRunner.run``): if that lands before its 10 ms
+        poll saw the ack, Slack gets no answer and shows the person an error (a slash command
+        that fails at once, as when amoCRM refuses our token). A failure before the ack (a
+        modal's) still goes to bolt, which answers Slack at once and calls ``on_error``."""
 
         @functools.wraps(listener)  # bolt reads the wrapped listener's arguments
         async def run(**kwargs: Any) -> None:
             try:
                 await listener(**kwargs)
             except Exception as exc:
+                ack: AsyncAck | None = kwargs.get("ack")
+                if ack is not None and ack.response is None:
+                    raise
                 await on_error(exc, kwargs.get("body") or {})
 
         return run  # type: ignore[return-value]

@@ -730,16 +730,15 @@ class RedisStore:
         return int(wait_us) / 1_000_000
 
     async def reserve_in_window(self, name: str, count: int, window_s: float) -> float:
-        wait_us = await self._reserve_in_window(
-            keys=[f"{self._p}window:{name}"],
-            args=[count, max(0, round(window_s * 1_000_000)), 0],
-        )
-        return int(wait_us) / 1_000_000
+        return await self._in_window(name, count, window_s, 0)
 
     async def take_in_window(self, name: str, count: int, window_s: float, room: int) -> float:
+        return await self._in_window(name, count, window_s, max(1, min(room, count)))
+
+    async def _in_window(self, name: str, count: int, window_s: float, room: int) -> float:
         wait_us = await self._reserve_in_window(
             keys=[f"{self._p}window:{name}"],
-            args=[count, max(0, round(window_s * 1_000_000)), max(1, min(room, count))],
+            args=[count, max(0, round(window_s * 1_000_000)), room],
         )
         return int(wait_us) / 1_000_000
 

@@ -8,8 +8,8 @@ amoCRM counts requests as they reach it, so any 8 in a row must reach it more th
 apart, first to last. A turn is a moment with fewer than 7 others in the 7/6.6 s (1.06 s)
 before it: under load that is 6.6/s, 8 in a row 1.06 s apart, so a request may arrive up to
 60 ms later than the seventh after it and still be inside the limit. While the window is quiet
-the turns come at once: a change's reads (its deal, then its task) no longer wait a slot apart
-behind a background poll's pages (bench/latency.py). The one thing that delays a single request
+the turns come at once: a change's reads (its deal, then its task) do not wait a slot apart
+(bench/latency.py). The one thing that delays a single request
 by more is a turn that wakes late (a busy event loop, a descheduled replica) and would then go
 out bunched with the turns after it; such a turn gives its moment up and takes a fresh one (a
 skipped moment is only a gap), a few times at most, so that a loop that is always late still
@@ -19,8 +19,8 @@ Background work (the jobs: the events poll's pages, the sync, the scans; the cat
 what the poll found) goes second: it takes a moment only now, only while fewer than 5 are in the
 window and none is booked ahead, and otherwise waits without booking. So it never queues ahead
 of a person: 2 of every 7 moments stay free for what someone waits on (a card after a change, a
-press written back, a command's answer), and all 7 while nobody does. Alone it still gets
-4.7/s (bench/amocrm_pace.py: "a person behind a job").
+press written back, a command's answer), and all 7 while nobody does. Alone it gets 5 in any
+1.06 s, 4.7/s; a person's wait behind it is measured in bench/amocrm_pace.py.
 """
 
 from __future__ import annotations
